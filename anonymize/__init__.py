@@ -1,0 +1,1 @@
+"""PII detection, anonymization operators and keyed pseudonyms; imports nothing from `appliance`."""

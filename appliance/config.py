@@ -1,0 +1,260 @@
+"""Typed, frozen appliance configuration read from one TOML file plus environment overrides.
+
+One `ApplianceConfig` tree of frozen dataclasses; unknown keys and wrong types raise `ConfigError` naming the key
+(nanoGPT's `Unknown config key` rule). Components receive their own section, never the whole tree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TANABAN_"  # TANABAN_<SECTION>__<KEY>=value overrides one key, e.g. TANABAN_STORE__URL
+CONFIG_ENV = "TANABAN_CONFIG"  # path of the TOML file when --config is not given
+SYSTEM_CONFIG = Path("/etc/tanaban/config.toml")  # read when neither --config nor TANABAN_CONFIG is set
+SECRET = {"secret": True}  # field metadata: never printed by `tanaban config show`
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    data_dir: str = ""  # empty: $XDG_DATA_HOME/tanaban (~/.local/share/tanaban); system installs use /var/lib/tanaban
+    keys_dir: str = ""  # empty: <data_dir>/keys, outside the database so a copied DB file carries no key
+    artifacts_dir: str = ""  # empty: <data_dir>/artifacts (embeddings, models, bundles; never in git)
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    url: str = ""  # empty: sqlite:///<data_dir>/tanaban.db; any SQLAlchemy URL works
+    sqlite_busy_timeout_ms: int = 10_000  # several CLI processes may write; wait instead of failing at once
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    batch_rows: int = 5_000  # rows per INSERT batch inside the one per-file transaction
+    max_line_bytes: int = 1_000_000  # a longer line is almost surely a broken file, not a record
+    max_text_chars: int = 20_000  # descriptions and review texts; longer values are rejected, never truncated
+    max_short_chars: int = 1_000  # titles, brands, SKUs, ids, categories
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    ks: tuple[int, ...] = (5, 10, 20)  # the cut-offs reported by the papers we compare with
+    knn_shrink: float = 10.0  # item-kNN similarity shrinkage; 10 measured best on Beauty validation
+    knn_neighbours: int = 100  # neighbours kept per item; more adds noise and memory, not accuracy
+    seed: int = 0  # for anything sampled during evaluation
+
+
+@dataclass(frozen=True)
+class AnonymizeConfig:
+    policy: str = "placeholder"  # operator for found spans: placeholder | keyed_hash | redact | generalize
+    score_threshold: float = 0.5  # findings below this score are ignored (per-entity overrides in the policy)
+    use_ner: bool = True  # spaCy NER for names and places; without it names are not found
+    deny_list: tuple[str, ...] = ()  # terms always masked (e.g. store staff names)
+    allow_list: tuple[str, ...] = ()  # extra terms never masked, on top of the catalog's brands
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    path: str = ""  # empty: <data_dir>/audit.db, a SQLite file of its own (separate from the store)
+    store_payload: bool = True  # keep the anonymized payload so an auditor can read exactly what left
+    checkpoint_every: int = 100  # write a signed Merkle checkpoint after this many entries
+
+
+@dataclass(frozen=True)
+class EgressConfig:
+    enabled: bool = False  # global kill switch: nothing leaves the machine unless an admin turns this on
+    base_url: str = ""  # OpenAI-compatible endpoint, e.g. https://llm.internal.example/v1
+    model: str = ""  # model name sent in the request
+    allowed_hosts: tuple[str, ...] = ()  # destination allow-list; the base_url host must be listed
+    api_key_env: str = "TANABAN_EGRESS_API_KEY"  # environment variable holding the credential
+    api_key_file: str = ""  # or a 0600 file holding it
+    api_key: str = field(default="", metadata=SECRET)  # inline credential (discouraged); never printed
+    timeout_s: float = 30.0  # per request; a hung endpoint must not hang the CLI
+    max_payload_bytes: int = 32_768  # refuse larger payloads: bulk export is not what egress is for
+    purpose: str = "intent-extraction"  # recorded in every audit entry
+
+
+@dataclass(frozen=True)
+class ApplianceConfig:
+    paths: PathsConfig = PathsConfig()
+    store: StoreConfig = StoreConfig()
+    ingest: IngestConfig = IngestConfig()
+    eval: EvalConfig = EvalConfig()
+    anonymize: AnonymizeConfig = AnonymizeConfig()
+    audit: AuditConfig = AuditConfig()
+    egress: EgressConfig = EgressConfig()
+    source: str = ""  # where this config came from (file path or "defaults"); set by load_config
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.paths.data_dir).expanduser()
+
+    @property
+    def keys_dir(self) -> Path:
+        return Path(self.paths.keys_dir).expanduser()
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return Path(self.paths.artifacts_dir).expanduser()
+
+    @property
+    def audit_path(self) -> Path:
+        return Path(self.audit.path).expanduser()
+
+
+def default_data_dir(env: typing.Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tanaban"
+
+
+def find_config_file(explicit: str | Path | None, env: typing.Mapping[str, str]) -> Path | None:
+    """The file to read: --config, else $TANABAN_CONFIG, else /etc/tanaban/config.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if env.get(CONFIG_ENV):
+        return Path(env[CONFIG_ENV])
+    return SYSTEM_CONFIG if SYSTEM_CONFIG.is_file() else None
+
+
+def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> ApplianceConfig:
+    """Read `path` (or the file `find_config_file` picks), apply TANABAN_* overrides, resolve defaults.
+
+    Raises ConfigError naming the offending key for unknown keys, wrong types and unreadable files.
+    """
+    env = os.environ if env is None else env
+    file = find_config_file(path, env)
+    raw: dict[str, Any] = {}
+    if file is not None:
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file {file} does not exist (given by --config or {CONFIG_ENV})") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
+    _apply_env(raw, env)
+    cfg = _build(ApplianceConfig, raw, "")
+    return _resolve(dataclasses.replace(cfg, source=str(file) if file else "defaults"), env)
+
+
+def _apply_env(raw: dict[str, Any], env: typing.Mapping[str, str]) -> None:
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        raw.setdefault(section, {})
+        if not isinstance(raw[section], dict):
+            raise ConfigError(f"{name}: [{section}] is not a table")
+        raw[section][key] = _EnvString(value)
+
+
+class _EnvString(str):
+    """A value from the environment: coerced to the field's type instead of type-checked."""
+
+
+def _build(cls: type, raw: Any, prefix: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a table, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
+    values = {}
+    for key, value in raw.items():
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            values[key] = _build(hint, value, f"{prefix}{key}.")
+        else:
+            values[key] = _coerce(value, hint, f"{prefix}{key}")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        (elem,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
+        if isinstance(value, _EnvString):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list of {elem.__name__}, got {type(value).__name__}")
+        return tuple(_coerce(_EnvString(v) if isinstance(value, _EnvString) else v, elem, key) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{key}: optional fields are not supported")  # every field has a concrete default
+    if isinstance(value, _EnvString):
+        return _from_env_string(value, hint, key)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if type(value) is not hint:
+        raise ConfigError(f"{key}: expected {hint.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _from_env_string(value: str, hint: type, key: str) -> Any:
+    if hint is bool:
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{key}: expected a boolean (true/false), got {value!r}")
+    try:
+        return hint(value)
+    except ValueError:
+        raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}") from None
+
+
+def _resolve(cfg: ApplianceConfig, env: typing.Mapping[str, str]) -> ApplianceConfig:
+    """Fill the path defaults that derive from data_dir."""
+    data = Path(cfg.paths.data_dir).expanduser() if cfg.paths.data_dir else default_data_dir(env)
+    paths = PathsConfig(
+        data_dir=str(data),
+        keys_dir=cfg.paths.keys_dir or str(data / "keys"),
+        artifacts_dir=cfg.paths.artifacts_dir or str(data / "artifacts"),
+    )
+    store = dataclasses.replace(cfg.store, url=cfg.store.url or f"sqlite:///{data / 'tanaban.db'}")
+    audit = dataclasses.replace(cfg.audit, path=cfg.audit.path or str(data / "audit.db"))
+    return dataclasses.replace(cfg, paths=paths, store=store, audit=audit)
+
+
+def config_to_dict(cfg: Any, *, redact: bool = True) -> dict[str, Any]:
+    """The resolved config as plain data; secret fields become '***' (or '' when unset)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            out[f.name] = config_to_dict(value, redact=redact)
+        elif redact and f.metadata.get("secret"):
+            out[f.name] = "***" if value else ""
+        else:
+            out[f.name] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def config_to_toml(cfg: ApplianceConfig, *, redact: bool = True) -> str:
+    """TOML text of the resolved config (what `tanaban config show` prints)."""
+    data = config_to_dict(cfg, redact=redact)
+    lines = [f"# source: {data.pop('source')}"]
+    for section, values in data.items():
+        lines.append(f"\n[{section}]")
+        lines.extend(f"{key} = {_toml_value(v)}" for key, v in values.items())
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'

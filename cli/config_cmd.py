@@ -1,0 +1,37 @@
+"""`tanaban config show` and `tanaban init`: inspect the resolved config, create data directory, store and keys."""
+
+from __future__ import annotations
+
+import typer
+
+from appliance.config import config_to_toml
+from appliance.home import init_home
+from cli.common import console, get_config
+
+config_app = typer.Typer(help="Inspect the configuration.\n\nExample: tanaban config show", no_args_is_help=True)
+
+
+@config_app.command("show")
+def show(ctx: typer.Context) -> None:
+    """Print the resolved configuration as TOML (secrets are shown as ***).
+
+    Example: tanaban --config /etc/tanaban/config.toml config show
+    """
+    console.print(config_to_toml(get_config(ctx)), highlight=False, markup=False, end="")
+
+
+def init(ctx: typer.Context) -> None:
+    """Create the data directory, the store and the keys (0600, never overwritten). Safe to run again.
+
+    Example: tanaban init
+    """
+    report = init_home(get_config(ctx))
+    verb = "created" if report.created_keys else "kept existing"
+    console.print(f"data dir   {report.data_dir}\nstore      {report.store_url} (schema v{report.schema_version})"
+                  f"\nkeys       {report.keys_dir} ({verb}: pseudonym {report.pseudonym_key_id}, "
+                  f"signing {report.signing_key_id})", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(config_app, name="config")
+    app.command("init")(init)

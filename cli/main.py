@@ -1,0 +1,70 @@
+"""The `tanaban` typer app: global options, command groups (one file each) and error reporting.
+
+Known failure domains (bad config, missing keys, bad input files...) print one `error:` line and exit with
+status 2, under `tanaban` and under typer's CliRunner alike; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from appliance.config import ConfigError
+from appliance.home import NotInitialisedError
+from appliance.keys import KeyMaterialError
+from appliance.store import StoreError
+from cli import (
+    anonymize_cmd,
+    audit_cmd,
+    config_cmd,
+    demo_cmd,
+    egress_cmd,
+    evaluate_cmd,
+    ingest_cmd,
+    keys_cmd,
+)
+from cli.common import err_console, state
+
+USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, KeyMaterialError, StoreError, NotInitialisedError)
+EXIT_USER_ERROR = 2
+
+
+class _Group(TyperGroup):
+    """Root group that turns the library's user-facing errors into one readable line."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+app = typer.Typer(
+    name="tanaban",
+    cls=_Group,
+    help="Tanaban: a privacy-preserving, on-premise recommender appliance.\n\nExample: tanaban demo",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help=(
+        "TOML config file (else $TANABAN_CONFIG, else /etc/tanaban/config.toml, else built-in defaults)."))] = None,
+) -> None:
+    state(ctx).config_path = config
+
+
+for _group in (config_cmd, ingest_cmd, evaluate_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd):
+    _group.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""ONNX export, int8 quantization, parity and quality gates, signed model bundles."""

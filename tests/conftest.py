@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated config and home per test, a CLI runner, a fixed clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from appliance.config import ApplianceConfig, load_config
+from appliance.home import Home, init_home, open_home
+
+
+@pytest.fixture
+def tmp_config(tmp_path: Path) -> ApplianceConfig:
+    """Defaults with every path under tmp_path (no file, no environment read)."""
+    return load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "data")})
+
+
+@pytest.fixture
+def home(tmp_config: ApplianceConfig) -> Home:
+    """An initialised appliance (store migrated, keys created) in tmp_path."""
+    init_home(tmp_config)
+    return open_home(tmp_config)
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A TOML config file pointing the data dir into tmp_path, for CLI tests."""
+    path = tmp_path / "config.toml"
+    path.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli_runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def fixed_clock() -> datetime:
+    return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
