@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from anonymize.pseudonym import pseudonymize
 from appliance.config import ApplianceConfig
 from appliance.keys import (
     PSEUDONYM_FILE,
@@ -52,6 +53,11 @@ class Home:
     @cached_property
     def signing_key(self) -> SigningKey:
         return load_signing_key(self.config.keys_dir)
+
+    def store_pseudonym(self, raw_id: str) -> str:
+        """The pseudonym under which the store keeps customer `raw_id`; the only way ingest maps raw ids."""
+        key = self.pseudonym_key
+        return pseudonymize(raw_id, key=key.secret, key_id=key.key_id, purpose="store")
 
 
 def init_home(cfg: ApplianceConfig) -> InitReport:
