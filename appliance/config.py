@@ -183,11 +183,11 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
     origin = typing.get_origin(hint)
     if origin is tuple:
         (elem,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
-        if isinstance(value, _EnvString):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, _EnvString):  # "5, 10, 20" from the environment
+            value = [_EnvString(v.strip()) for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list of {elem.__name__}, got {type(value).__name__}")
-        return tuple(_coerce(_EnvString(v) if isinstance(value, _EnvString) else v, elem, key) for v in value)
+        return tuple(_coerce(v, elem, key) for v in value)
     if origin in (typing.Union, types.UnionType):
         raise ConfigError(f"{key}: optional fields are not supported")  # every field has a concrete default
     if isinstance(value, _EnvString):

@@ -1,0 +1,44 @@
+"""`tanaban init` and `tanaban config show` through the CLI runner."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli.main import app
+
+
+def test_init_then_show(cli_runner: CliRunner, config_file: Path, tmp_path: Path) -> None:
+    result = cli_runner.invoke(app, ["--config", str(config_file), "init"])
+    assert result.exit_code == 0, result.output
+    assert "created" in result.output
+    again = cli_runner.invoke(app, ["--config", str(config_file), "init"])
+    assert again.exit_code == 0 and "kept existing" in again.output
+    shown = cli_runner.invoke(app, ["--config", str(config_file), "config", "show"])
+    assert shown.exit_code == 0
+    assert f'data_dir = "{tmp_path / "data"}"' in shown.output
+
+
+def test_secret_never_printed(cli_runner: CliRunner, config_file: Path) -> None:
+    result = cli_runner.invoke(app, ["--config", str(config_file), "config", "show"],
+                               env={"TANABAN_EGRESS__API_KEY": "sk-live-123456"})
+    assert result.exit_code == 0
+    assert "sk-live-123456" not in result.output and 'api_key = "***"' in result.output
+
+
+def test_bad_config_is_one_error_line(cli_runner: CliRunner, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[store]\nurll = 'x'\n", encoding="utf-8")
+    result = cli_runner.invoke(app, ["--config", str(bad), "config", "show"])
+    assert result.exit_code == 2
+    assert "unknown config key 'store.urll'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_world_readable_key_is_reported(cli_runner: CliRunner, config_file: Path, tmp_path: Path) -> None:
+    assert cli_runner.invoke(app, ["--config", str(config_file), "init"]).exit_code == 0
+    os.chmod(tmp_path / "data" / "keys" / "pseudonym.key", 0o644)
+    result = cli_runner.invoke(app, ["--config", str(config_file), "init"])
+    assert result.exit_code == 2 and "chmod 600" in result.output

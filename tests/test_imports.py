@@ -1,0 +1,47 @@
+"""Import-direction rules, checked in a fresh interpreter (sigstore test_imports.py style).
+
+- anonymize/ imports nothing from appliance/ (detection and transformation meet through its own Finding type).
+- The core (config, store, keys, ingest, evaluation, audit, egress, CLI start-up) imports no torch, transformers or
+  optimum, so serve-only installs work and `tanaban --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "transformers", "optimum")
+# Modules that may import the training stack (training, export); everything else must not.
+TRAINING_MODULES = ("appliance.train", "appliance.textenc", "appliance.lightgcn", "appliance.intent",
+                    "appliance.generative", "appliance.tokenize", "export.")
+
+
+def _modules(package: str) -> list[str]:
+    path = ROOT / package
+    return [*sorted(f"{package}.{m.name}" for m in pkgutil.walk_packages([str(path)]) if not m.ispkg), package]
+
+
+def _loaded_after_import(modules: list[str]) -> set[str]:
+    code = ("import importlib, sys\n"
+            f"for m in {modules!r}: importlib.import_module(m)\n"
+            "print('\\n'.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_anonymize_imports_nothing_from_appliance() -> None:
+    loaded = _loaded_after_import(_modules("anonymize"))
+    assert not {m for m in loaded if m == "appliance" or m.startswith("appliance.")}
+
+
+@pytest.mark.parametrize("package", ["appliance", "anonymize", "cli"])
+def test_core_imports_no_training_stack(package: str) -> None:
+    modules = [m for m in _modules(package) if not m.startswith(TRAINING_MODULES)]
+    loaded = _loaded_after_import(modules)
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
+    assert not heavy, f"importing {package} core pulled in {heavy[:5]}"
