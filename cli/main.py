@@ -12,23 +12,35 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from appliance.checkpoint import ArtifactError
 from appliance.config import ConfigError
+from appliance.embed import EmbedError
 from appliance.home import NotInitialisedError
 from appliance.keys import KeyMaterialError
 from appliance.store import StoreError
+from appliance.textenc import TextEncoderError
 from cli import (
     anonymize_cmd,
     audit_cmd,
     config_cmd,
     demo_cmd,
     egress_cmd,
+    embed_cmd,
     evaluate_cmd,
     ingest_cmd,
     keys_cmd,
 )
 from cli.common import err_console, state
 
-USER_ERRORS: tuple[type[BaseException], ...] = (ConfigError, KeyMaterialError, StoreError, NotInitialisedError)
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ArtifactError,
+    ConfigError,
+    EmbedError,
+    KeyMaterialError,
+    NotInitialisedError,
+    StoreError,
+    TextEncoderError,
+)
 EXIT_USER_ERROR = 2
 
 
@@ -62,7 +74,8 @@ def _root(
     state(ctx).config_path = config
 
 
-for _group in (config_cmd, ingest_cmd, evaluate_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd):
+_GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd)
+for _group in _GROUPS:
     _group.register(app)
 
 
