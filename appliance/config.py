@@ -64,6 +64,20 @@ class TextEncoderConfig:
 
 
 @dataclass(frozen=True)
+class LightGCNConfig:
+    dim: int = 32  # IRLLRec/RLMRec reference setting for LightGCN
+    layers: int = 3  # propagation depth (He et al. 2020 use 3)
+    lr: float = 1e-3  # Adam, reference setting
+    batch_size: int = 4096  # BPR triples per step, reference setting
+    reg: float = 1e-4  # L2 on the batch's layer-0 embeddings (LightGCN paper)
+    init_std: float = 0.1  # normal init as in the official LightGCN code
+    max_epochs: int = 400  # upper bound; early stopping normally ends training far sooner
+    eval_every: int = 5  # epochs between validation runs (full ranking costs about one epoch)
+    patience: int = 6  # validation runs without improvement before stopping
+    seed: int = 0  # sampling and init
+
+
+@dataclass(frozen=True)
 class AnonymizeConfig:
     policy: str = "placeholder"  # operator for found spans: placeholder | keyed_hash | redact | generalize
     score_threshold: float = 0.5  # findings below this score are ignored (per-entity overrides in the policy)
@@ -100,6 +114,7 @@ class ApplianceConfig:
     ingest: IngestConfig = IngestConfig()
     eval: EvalConfig = EvalConfig()
     text_encoder: TextEncoderConfig = TextEncoderConfig()
+    lightgcn: LightGCNConfig = LightGCNConfig()
     anonymize: AnonymizeConfig = AnonymizeConfig()
     audit: AuditConfig = AuditConfig()
     egress: EgressConfig = EgressConfig()
