@@ -78,6 +78,19 @@ class LightGCNConfig:
 
 
 @dataclass(frozen=True)
+class IRLLRecConfig:
+    intents: int = 128  # K learnable interaction-intent prototypes (IRLLRec reference setting)
+    temperature: float = 0.2  # InfoNCE temperature (reference setting)
+    align_weight: float = 2e-2  # pairwise text-intent <-> interaction-intent InfoNCE (reference: about 2e-2)
+    profile_weight: float = 2e-2  # RLMRec-style profile-text <-> CF-embedding InfoNCE, which IRLLRec builds on
+    translation_weight: float = 1e-2  # translation alignment under multiplicative noise
+    matching_weight: float = 1e-2  # interaction-text matching with momentum distillation
+    noise_std: float = 0.1  # multiplicative noise of the translation alignment: z * (1 + N(0, std))
+    ema_momentum: float = 0.999  # EMA teacher for momentum distillation (reference setting)
+    distill_alpha: float = 0.4  # weight of the teacher's soft targets (ALBEF's value)
+
+
+@dataclass(frozen=True)
 class AnonymizeConfig:
     policy: str = "placeholder"  # operator for found spans: placeholder | keyed_hash | redact | generalize
     score_threshold: float = 0.5  # findings below this score are ignored (per-entity overrides in the policy)
@@ -115,6 +128,7 @@ class ApplianceConfig:
     eval: EvalConfig = EvalConfig()
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     lightgcn: LightGCNConfig = LightGCNConfig()
+    irllrec: IRLLRecConfig = IRLLRecConfig()
     anonymize: AnonymizeConfig = AnonymizeConfig()
     audit: AuditConfig = AuditConfig()
     egress: EgressConfig = EgressConfig()
