@@ -15,7 +15,7 @@ config_app = typer.Typer(help="Inspect the configuration.\n\nExample: tanaban co
 def show(ctx: typer.Context) -> None:
     """Print the resolved configuration as TOML (secrets are shown as ***).
 
-    Example: tanaban --config /etc/tanaban/config.toml config show
+    Example: tanaban config show  (or: TANABAN_CONFIG=/etc/tanaban/config.toml tanaban config show)
     """
     console.print(config_to_toml(get_config(ctx)), highlight=False, markup=False, end="")
 
