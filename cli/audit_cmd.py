@@ -1,9 +1,146 @@
-"""`tanaban audit` commands (placeholder until the library function lands)."""
+"""`tanaban audit`: list, show, checkpoint, verify and export the signed egress audit log."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich import box
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from appliance.audit.admin import checkpoint_log, export_log, list_entries, show_entry, verify_home
+from appliance.audit.export import read_checkpoints
+from appliance.audit.verify import verify_export
+from appliance.keys import load_public_key
+from cli.common import console, get_home
+
+audit_app = typer.Typer(help="Review, verify and export the signed, tamper-evident egress audit log.",
+                        no_args_is_help=True)
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int], None]]:
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done: bar.update(task, completed=done)
+
+
+_TABLE_WIDTH = 120  # narrower terminals get long lines rather than cells folded to a few characters
+
+
+def _table(rows: list[dict[str, Any]]) -> Table:
+    """One row per entry; cells fold onto more lines rather than being cut off."""
+    cells = [_cells(entry) for entry in rows]
+    table = Table(title=f"{len(rows)} audit entries", box=box.SIMPLE)
+    for key in cells[0] if cells else ("seq",):
+        table.add_column(key, overflow="fold")
+    for cell in cells:
+        table.add_row(*cell.values())
+    return table
+
+
+def _cells(entry: dict[str, Any]) -> dict[str, str]:
+    dest = entry["destination"]
+    return {
+        "seq": str(entry["seq"]), "time (UTC)": entry["time"][:19].replace("T", " "), "actor": entry["actor"],
+        "action": entry["action"], "outcome": entry["outcome"],
+        "destination": str(dest.get("host") or dest.get("file") or ""), "records": str(entry["record_count"]),
+        "removed": " ".join(f"{k}:{v}" for k, v in sorted(entry["categories"].items())),
+        "bytes": str(entry["payload_size"]),
+    }
+
+
+@audit_app.command("list")
+def list_(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option(help="Only entries at or after this ISO 8601 time (UTC if no offset).")]
+    = None,
+    until: Annotated[str | None, typer.Option(help="Only entries before this ISO 8601 time.")] = None,
+    action: Annotated[str | None, typer.Option(help="Only this action, e.g. egress.request.")] = None,
+    destination: Annotated[str | None, typer.Option(help="Only entries sent to this host.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the newest N matching entries.")] = 50,
+) -> None:
+    """List audit entries, oldest first (payloads are shown only by `audit show`).
+
+    Example: tanaban audit list --action egress.request --since 2026-01-01 --limit 20
+    """
+    rows = list_entries(get_home(ctx), since=since, until=until, action=action, destination=destination, limit=limit)
+    Console(width=max(console.width, _TABLE_WIDTH)).print(_table(rows))
+
+
+@audit_app.command("show")
+def show(ctx: typer.Context, seq: Annotated[int, typer.Argument(help="The entry's sequence number.")]) -> None:
+    """Show one audit entry in full, payload included (the read is itself logged).
+
+    Example: tanaban audit show 42
+    """
+    console.print_json(json.dumps(show_entry(get_home(ctx), seq), ensure_ascii=False))
+
+
+@audit_app.command("checkpoint")
+def checkpoint(ctx: typer.Context) -> None:
+    """Sign a checkpoint (tree size + Merkle root) of the whole log now; save the printed line to pin it.
+
+    Example: tanaban audit checkpoint
+    """
+    signed = checkpoint_log(get_home(ctx))
+    console.print(f"checkpoint: tree size {signed.tree_size}, root {signed.root_hash}, key {signed.key_id}")
+    console.print(json.dumps({"type": "checkpoint", **signed.to_dict()}, sort_keys=True), highlight=False)
+
+
+@audit_app.command("verify")
+def verify(
+    ctx: typer.Context,
+    export: Annotated[Path | None, typer.Option(help="Verify this export (JSONL, or CSV with sidecars) instead "
+                                                     "of the live log; needs no appliance.")] = None,
+    public_key: Annotated[list[Path] | None, typer.Option(help="Trusted public key PEM (required with --export; "
+                                                               "repeat for rotated keys; default for the live "
+                                                               "log: the appliance's own key).")] = None,
+    checkpoint: Annotated[list[Path] | None, typer.Option(help="With --export: a file of checkpoint lines kept "
+                                                               "from earlier (or an earlier export) that the "
+                                                               "export must still match; repeatable.")] = None,
+) -> None:
+    """Verify the hash chain, Merkle roots and checkpoint signatures; report counts or the first bad entry.
+
+    Example: tanaban audit verify --export audit.jsonl --public-key signing.pub
+    """
+    if export is not None and not public_key:
+        raise typer.BadParameter("--export needs --public-key: the key inside an export proves nothing")
+    if export is None and checkpoint:
+        raise typer.BadParameter("--checkpoint pins an export: use it with --export")
+    keys = [load_public_key(p) for p in public_key or ()]
+    pinned = [c for path in checkpoint or () for c in read_checkpoints(path)]
+    with _progress("verifying") as progress:
+        if export is not None:
+            report = verify_export(export, keys, pinned=pinned, progress=progress)
+        else:
+            report = verify_home(get_home(ctx), public_keys=keys, progress=progress)
+    console.print(f"OK: {report.summary()}", highlight=False)
+
+
+@audit_app.command("export")
+def export(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Output file (never overwritten).")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (one file) or csv (+ FILE.checkpoints.jsonl and "
+                                                      "FILE.pub.pem).")] = "jsonl",
+) -> None:
+    """Export entries, signed checkpoints and the public key for offline verification (the export is logged).
+
+    Example: tanaban audit export --format jsonl --out audit.jsonl
+    """
+    with _progress("exporting") as progress:
+        summary = export_log(get_home(ctx), fmt, out, progress=progress)
+    console.print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to "
+                  f"{', '.join(map(str, summary.files))}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    app.add_typer(audit_app, name="audit")

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from appliance.audit import AuditVerificationError, AuditWriteError
+from appliance.audit.admin import AuditRequestError
 from appliance.checkpoint import ArtifactError
 from appliance.config import ConfigError
 from appliance.embed import EmbedError
@@ -34,6 +36,9 @@ from cli.common import err_console, state
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     ArtifactError,
+    AuditRequestError,
+    AuditVerificationError,
+    AuditWriteError,
     ConfigError,
     EmbedError,
     KeyMaterialError,

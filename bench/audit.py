@@ -1,0 +1,73 @@
+"""Audit log throughput: appends per second (one committed transaction each, WAL, synchronous=FULL, a signed
+checkpoint every 100 entries) and verification rows per second over the whole log; prints one markdown row.
+
+Usage: .venv/bin/python bench/audit.py [--entries 20000] [--dir var/bench]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rich.progress import track
+
+from appliance.audit import AuditEvent, AuditLog, verify_export
+from appliance.audit.export import write_jsonl
+from appliance.config import AuditConfig
+from appliance.keys import SigningKey, public_key_id, public_key_pem
+
+PAYLOAD = json.dumps({"model": "m", "messages": [
+    {"role": "system", "content": "Extract the shopping intents of this customer as short phrases."},
+    {"role": "user", "content": "<PERSON_1> bought hiking boots, a rain jacket and trail snacks; asked "
+                                "<EMAIL_ADDRESS_1> about tents for two. Reviews mention knee pain on descents."}]})
+
+
+def _event(i: int) -> AuditEvent:
+    return AuditEvent("egress.request", "ok", destination={"host": "llm.internal.example", "port": 443, "model": "m"},
+                      purpose="intent-extraction", categories={"PERSON": 1 + i % 3, "EMAIL_ADDRESS": 1},
+                      record_count=1, pseudonym_key_id="0123456789abcdef", policy_version="2026-11-1",
+                      payload=PAYLOAD)
+
+
+def run(entries: int, work: Path) -> dict[str, float]:
+    private = Ed25519PrivateKey.from_private_bytes(bytes(32))
+    key = SigningKey(public_key_id(private.public_key()), private)
+    with AuditLog.open(work / "audit.db", key, cfg=AuditConfig()) as log:
+        start = time.perf_counter()
+        for i in track(range(entries), description="appending", transient=True):
+            log.append(_event(i))
+        append_s = time.perf_counter() - start
+        start = time.perf_counter()
+        report = log.verify()
+        verify_s = time.perf_counter() - start
+        export = work / "audit.jsonl"
+        write_jsonl(export, log.entries(), log.checkpoints(), public_key_pem(key.public).decode(), key.key_id)
+    start = time.perf_counter()
+    verify_export(export, [key.public])
+    export_s = time.perf_counter() - start
+    assert report.entries == entries
+    return {"appends_per_s": entries / append_s, "verify_rows_per_s": entries / verify_s, "verify_s": verify_s,
+            "export_verify_s": export_s, "checkpoints": report.checkpoints}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--dir", type=Path, default=None, help="where to put the log (default: a temp dir)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        r = run(args.entries, Path(tmp))
+    print("| date | entries | appends/s (1 commit each) | verify rows/s (live DB) | verify s | verify export s "
+          "| checkpoints |")
+    print("|---|---|---|---|---|---|---|")
+    print(f"| {datetime.now(UTC):%Y-%m-%d} | {args.entries} | {r['appends_per_s']:,.0f} | "
+          f"{r['verify_rows_per_s']:,.0f} | {r['verify_s']:.2f} | {r['export_verify_s']:.2f} | {r['checkpoints']} |")
+
+
+if __name__ == "__main__":
+    main()
