@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "installer" / "install.sh"
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(INSTALL), *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+def _run(*args: str, timeout: int = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["bash", str(INSTALL), *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
 
 
 def _mode(path: Path) -> int:
@@ -95,7 +95,7 @@ def test_wheelhouse_builder_is_valid_bash() -> None:
 def test_serve_only_install_has_no_torch(tmp_path: Path) -> None:
     """A real serve-only install (network or wheelhouse needed): the serving stack without the training stack."""
     venv = tmp_path / "venv"
-    out = _run("--serve-only", "--venv", str(venv))
+    out = _run("--serve-only", "--venv", str(venv), timeout=1200)
     assert out.returncode == 0, out.stderr[-2000:]
     freeze = subprocess.run([str(venv / "bin/python"), "-m", "pip", "freeze"], capture_output=True, text=True).stdout
     names = {line.split("==")[0].lower() for line in freeze.splitlines()}
