@@ -1,0 +1,309 @@
+"""appliance.ingest: the bad-input table of docs/INGEST.md, all-or-nothing files, idempotent re-ingest, the reject
+report, and raw customer ids never reaching the store, the report or an error message."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from appliance.config import IngestConfig
+from appliance.home import Home
+from appliance.ingest import IngestError, ingest_file
+from appliance.store import Interaction, Item, Review, User
+
+SECRET = "alice.secret@example.com"  # a raw customer id that must never be found anywhere
+ITEMS = ('{"sku": "A1", "title": "Red lipstick", "brand": "Acme", "categories": ["Makeup", "Lips"], "price": 9.5, '
+         '"attributes": {"colour": "red"}}\n{"sku": "B2", "title": "Shampoo"}\n')
+INTERACTIONS = (f"customer_id,sku,timestamp,event,rating\n{SECRET},A1,2024-05-01T12:00:00+00:00,purchase,5\n"
+                f"{SECRET},B2,1714564800,view,\nbob,A1,2024-05-01T12:00:00Z,,\n")
+REVIEWS = (json.dumps({"customer_id": SECRET, "sku": "A1", "timestamp": 1714564800, "rating": 4, "text": "Nice"})
+           + "\n" + json.dumps({"sku": "B2", "timestamp": "2024-05-02T00:00:00+02:00", "text": "ok"}) + "\n")
+
+
+def _write(tmp_path: Path, name: str, content: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
+def _counts(home: Home) -> tuple[int, ...]:
+    with home.engine.connect() as conn:
+        return tuple(conn.scalar(select(func.count()).select_from(t)) for t in (Item, User, Interaction, Review))
+
+
+def _small(home: Home, **limits: int) -> Home:
+    return Home(dataclasses.replace(home.config, ingest=IngestConfig(**limits)), home.engine)
+
+
+@pytest.fixture
+def catalog(home: Home, tmp_path: Path) -> Home:
+    ingest_file(home, _write(tmp_path, "catalog.jsonl", ITEMS), "items", progress=False)
+    return home
+
+
+def test_good_files_load_with_the_expected_values(catalog: Home, tmp_path: Path) -> None:
+    inter = ingest_file(catalog, _write(tmp_path, "i.csv", INTERACTIONS), "interactions", progress=False)
+    rev = ingest_file(catalog, _write(tmp_path, "r.jsonl", REVIEWS), "reviews", progress=False)
+    assert (inter.read, inter.added, inter.present, inter.rejected) == (3, 3, 0, 0)
+    assert (rev.read, rev.added) == (2, 2)
+    assert _counts(catalog) == (2, 2, 3, 2)
+    with catalog.engine.connect() as conn:
+        item = conn.execute(select(Item).where(Item.sku == "A1")).one()
+        rows = conn.execute(select(Interaction.ts, Interaction.event, Interaction.rating).order_by(Interaction.id))
+        assert rows.all() == [(1714564800, "purchase", 5.0), (1714564800, "view", None), (1714564800, "purchase", None)]
+        assert conn.scalar(select(Review.ts).where(Review.text == "ok")) == 1714600800  # +02:00 applied
+    assert (item.brand, item.categories, item.price, item.attributes) == ("Acme", ["Makeup", "Lips"], 9.5,
+                                                                          {"colour": "red"})
+
+
+BAD = [  # (name, kind, content, expected message after "file:")
+    ("no-title.jsonl", "items", '{"sku": "X"}\n', "1: title: required, but missing or empty"),
+    ("price.csv", "items", "sku,title,price\nX,T,abc\n", "2: price: expected a number >= 0"),
+    ("neg.jsonl", "items", '{"sku": "X", "title": "T", "price": -1}\n', "1: price: expected a number >= 0"),
+    ("field.jsonl", "items", '{"sku": "X", "title": "T", "colour": "red"}\n', "1: colour: unknown field (known:"),
+    ("col.csv", "items", "sku,title,colour\nX,T,red\n", "1: header: unknown column 'colour'"),
+    ("req.csv", "items", "sku,brand\nX,B\n", "1: header: required column 'title' is missing"),
+    ("dupcol.csv", "items", "sku,title,sku\nX,T,X\n", "1: header: column 'sku' appears twice"),
+    ("nohead.csv", "interactions", f"{SECRET},A1,1\n", "1: header: unknown column 1 (known: customer_id"),
+    ("key.jsonl", "interactions", json.dumps({"customer_id": "c", "sku": "A1", "timestamp": 1, SECRET: 1}) + "\n",
+     "1: line: unknown field (known: customer_id, sku, timestamp, event, rating)"),
+    ("json.jsonl", "items", '{"sku": "X", "title": "T"}\n{"sku": \n', "2: line: not valid JSON"),
+    ("list.jsonl", "items", '["X", "T"]\n', "1: line: expected a JSON object"),
+    ("cols.csv", "items", "sku,title\nX,T,extra\n", "2: line: expected 2 columns as in the header, got 3"),
+    ("long.jsonl", "items", json.dumps({"sku": "X", "title": "t" * 1001}) + "\n",
+     "1: title: longer than 1000 characters (limit ingest.max_short_chars)"),
+    ("dup.csv", "items", "sku,title\nX,T\nY,U\nX,V\n", "4: sku: repeated (first at line 2)"),
+    ("cats.jsonl", "items", '{"sku": "X", "title": "T", "categories": [1]}\n', "1: categories: expected a list"),
+    ("attrs.csv", "items", 'sku,title,attributes\nX,T,"[1]"\n', "2: attributes: expected a JSON object"),
+    ("naive.csv", "interactions", "customer_id,sku,timestamp\nc,A1,2024-05-01T12:00:00\n",
+     "2: timestamp: expected ISO-8601 with a UTC offset"),
+    ("ts.csv", "interactions", "customer_id,sku,timestamp\nc,A1,yesterday\n", "2: timestamp: expected ISO-8601"),
+    ("ms.csv", "interactions", "customer_id,sku,timestamp\nc,A1,1714564800000\n", "2: timestamp: expected ISO"),
+    ("event.csv", "interactions", "customer_id,sku,timestamp,event\nc,A1,1,click\n",
+     "2: event: expected one of purchase, view, cart, rating, review"),
+    ("rating.csv", "interactions", "customer_id,sku,timestamp,rating\nc,A1,1,7\n",
+     "2: rating: expected a number from 1 to 5"),
+    ("sku.csv", "interactions", "customer_id,sku,timestamp\nc,A1,1\nc,NOPE,1\n",
+     "3: sku: no item has this sku; ingest the items file first"),
+    ("cid.csv", "interactions", "customer_id,sku,timestamp\n,A1,1\n", "2: customer_id: required"),
+    ("cidlong.jsonl", "interactions", json.dumps({"customer_id": SECRET * 50, "sku": "A1", "timestamp": 1}) + "\n",
+     "1: customer_id: longer than 1000 characters"),
+    ("text.jsonl", "reviews", '{"sku": "A1", "timestamp": 1}\n', "1: text: required"),
+    ("latin1.csv", "items", "sku,title\nX,Caf\xe9\n".encode("latin-1"),
+     "2: encoding: not valid UTF-8 at byte offset 15 (byte 0xe9); convert the file first, e.g. `iconv -f latin1"),
+    ("utf16.csv", "items", "sku,title\nX,T\n".encode("utf-16"), "1: encoding: the file is UTF-16"),
+    ("cut.jsonl", "items", '{"sku": "X", "title": "T"}\n{"sku": "Y", "ti', "2: line: the file ends in the middle"),
+    ("cututf8.csv", "items", "sku,title\nX,Caf\u00e9".encode()[:-1], "2: line: the file ends in the middle"),
+    ("bomlatin1.csv", "items", b"\xef\xbb\xbfsku,title\nX,Caf\xe9\n", "2: encoding: not valid UTF-8 at byte offset 18"),
+    ("cut.csv", "items", 'sku,title\nX,T\nY,"Sham', "3: line: the file ends in the middle of a record"),
+    ("cutcols.csv", "items", "sku,title,brand\nX,T,B\nY,U", "3: line: the file ends in the middle of a record"),
+    ("cut.jsonl.gz", "items", gzip.compress(ITEMS.encode())[:-12], "gzip: the compressed stream ends early"),
+    ("fake.csv.gz", "items", b"sku,title\nX,T\n", "1: gzip: the compressed stream is not gzip or is corrupt"),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "content", "expected"), BAD, ids=[row[0] for row in BAD])
+def test_bad_input_aborts_with_file_line_field(catalog: Home, tmp_path: Path, name: str, kind: str,
+                                               content: str | bytes, expected: str) -> None:
+    path = _write(tmp_path, name, content)
+    before = _counts(catalog)
+    with pytest.raises(IngestError) as err:
+        ingest_file(catalog, path, kind, progress=False)
+    assert str(err.value).startswith(f"{path}:")
+    assert expected in str(err.value)
+    assert SECRET not in str(err.value)
+    assert _counts(catalog) == before
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), [
+    ("items.txt", "x", "cannot tell the format from the name"),
+    ("missing.csv", None, "no such file"),
+    ("huge.jsonl", '{"sku": "' + "x" * 300 + '"}\n', "1: line: longer than 200 bytes (limit ingest.max_line_bytes)"),
+])
+def test_file_level_errors(home: Home, tmp_path: Path, name: str, content: str | None, expected: str) -> None:
+    path = _write(tmp_path, name, content) if content is not None else tmp_path / name
+    with pytest.raises(IngestError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        ingest_file(_small(home, max_line_bytes=200), path, "items", progress=False)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("bom.csv", "\ufeffsku,title\r\nX,T\r\nY,U"),  # BOM, CRLF, last line complete but without a line break
+    ("plain.csv", 'sku,title,categories,attributes\nX,"T, with ""quotes""\nand a break",a|b,"{""k"": 1}"\nY,U,,\n'),
+    ("ok.jsonl.gz", gzip.compress(b'{"sku": "X", "title": "T"}\n\n{"sku": "Y", "title": "U"}')),
+])
+def test_accepted_variants(home: Home, tmp_path: Path, name: str, content: str | bytes) -> None:
+    report = ingest_file(home, _write(tmp_path, name, content), "items", progress=False)
+    assert (report.read, report.added) == (2, 2)
+    with home.engine.connect() as conn:
+        assert sorted(conn.scalars(select(Item.sku))) == ["X", "Y"]
+
+
+def test_csv_categories_and_attributes_are_parsed(home: Home, tmp_path: Path) -> None:
+    ingest_file(home, _write(tmp_path, "c.csv", 'sku,title,categories,attributes\nX,T,a|b,"{""k"": 1}"\n'), "items",
+                progress=False)
+    with home.engine.connect() as conn:
+        assert conn.execute(select(Item.categories, Item.attributes)).one() == (["a", "b"], {"k": 1})
+
+
+def test_a_bad_row_after_flushed_batches_leaves_the_store_unchanged(catalog: Home, tmp_path: Path) -> None:
+    rows = "".join(f"c{i},A1,{i}\n" for i in range(7)) + "c9,A1,not-a-time\n"
+    path = _write(tmp_path, "late.csv", "customer_id,sku,timestamp\n" + rows)
+    before = _counts(catalog)
+    with pytest.raises(IngestError, match=":9: timestamp:"):
+        ingest_file(_small(catalog, batch_rows=2), path, "interactions", progress=False)
+    assert _counts(catalog) == before
+
+
+def test_re_ingest_adds_nothing(catalog: Home, tmp_path: Path) -> None:
+    files = [(_write(tmp_path, "i.csv", INTERACTIONS), "interactions"),
+             (_write(tmp_path, "r.jsonl", REVIEWS), "reviews")]
+    for path, kind in files:
+        ingest_file(catalog, path, kind, progress=False)
+    before = _counts(catalog)
+    for path, kind in [(tmp_path / "catalog.jsonl", "items"), *files]:
+        again = ingest_file(_small(catalog, batch_rows=1), path, kind, progress=False)
+        assert (again.added, again.updated, again.present) == (0, 0, again.read)
+    assert _counts(catalog) == before
+
+
+def test_items_upsert_by_sku(catalog: Home, tmp_path: Path) -> None:
+    path = _write(tmp_path, "v2.jsonl", ITEMS.replace("Shampoo", "Shampoo 250 ml"))
+    report = ingest_file(catalog, path, "items", progress=False)
+    assert (report.added, report.updated, report.present) == (0, 1, 1)
+    with catalog.engine.connect() as conn:
+        assert conn.scalar(select(Item.title).where(Item.sku == "B2")) == "Shampoo 250 ml"
+
+
+def test_skip_invalid_writes_the_reject_report(catalog: Home, tmp_path: Path) -> None:
+    content = (f"customer_id,sku,timestamp,rating\n{SECRET},A1,1,\n{SECRET},NOPE,2,\n{SECRET},A1,3,9\n,B2,4,\n"
+               f"{SECRET},B2,5,1\n")
+    path, report_path = _write(tmp_path, "mixed.csv", content), tmp_path / "rejects.jsonl"
+    report = ingest_file(catalog, path, "interactions", skip_invalid=True, reject_path=report_path, progress=False)
+    assert (report.read, report.added, report.rejected, report.reject_path) == (5, 2, 3, report_path)
+    rejects = [json.loads(line) for line in report_path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["field"]) for r in rejects] == [(4, "rating"), (5, "customer_id"), (3, "sku")]
+    assert rejects[2]["reason"] == "no item has this sku; ingest the items file first"
+    assert SECRET not in report_path.read_text(encoding="utf-8")
+
+
+def test_skip_invalid_default_report_path(catalog: Home, tmp_path: Path) -> None:
+    path = _write(tmp_path, "one.jsonl", '{"sku": "Z"}\n{"sku": "Y", "title": "U"}\n')
+    report = ingest_file(catalog, path, "items", skip_invalid=True, progress=False)
+    assert report.reject_path == catalog.config.data_dir / "rejects" / "one.jsonl.rejects.jsonl"
+    assert (report.added, report.rejected) == (1, 1)
+
+
+def test_raw_customer_ids_are_nowhere_in_the_store_files(catalog: Home, tmp_path: Path) -> None:
+    ingest_file(catalog, _write(tmp_path, "i.csv", INTERACTIONS), "interactions", progress=False)
+    ingest_file(catalog, _write(tmp_path, "r.jsonl", REVIEWS), "reviews", progress=False)
+    catalog.engine.dispose()
+    files = [p for p in catalog.config.data_dir.rglob("*") if p.is_file()]
+    assert any(p.name == "tanaban.db" for p in files)
+    for file in files:
+        data = file.read_bytes()
+        assert SECRET.encode() not in data and b"bob" not in data, file
+    with catalog.engine.connect() as conn:
+        assert all(p.startswith("usr-") for p in conn.scalars(select(User.pseudonym)))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(titles=st.lists(st.text(st.sampled_from(list('a ,"|\r\n\t\u00e9\u2028\U0001f600')) | st.characters(
+    blacklist_categories=("Cs",)), min_size=1, max_size=40).filter(lambda t: t.strip()), min_size=1, max_size=4))
+def test_any_title_round_trips_through_csv(home: Home, tmp_path: Path, titles: list[str]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["sku", "title"])
+    writer.writerows([f"p{i}", title] for i, title in enumerate(titles))
+    ingest_file(home, _write(tmp_path, "t.csv", buffer.getvalue()), "items", progress=False)
+    with home.engine.connect() as conn:
+        stored = {sku: title for sku, title in conn.execute(select(Item.sku, Item.title))}
+    assert [stored[f"p{i}"] for i in range(len(titles))] == titles
+
+
+# --- dataset adapters on tiny directories with the real layouts ---------------------------------------------------
+
+def _fake_beauty(root: Path) -> Path:
+    (root / "derived").mkdir(parents=True)
+    (root / "raw" / "gram").mkdir(parents=True)
+    items = [{"item_id": 1, "asin": "B001", "title": "OPI Nail Lacquer", "brand_guess": "OPI",
+              "categories": ["Makeup", "Nails"], "attributes": ["OPI", "Makeup", "Nails"]},
+             {"item_id": 2, "asin": "B002", "title": "", "brand_guess": "Unknown", "categories": ["Skin Care"],
+              "attributes": ["Unknown", "Skin Care"]},
+             {"item_id": 3, "asin": "B003", "title": "Comb", "brand_guess": None, "categories": [], "attributes": []}]
+    (root / "derived" / "items.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    (root / "raw" / "gram" / "user_sequence.txt").write_text("AUSER1 B002 B001 B003\nAUSER2 B003 B001\n")
+    return root
+
+
+def _fake_book(root: Path) -> Path:
+    root.mkdir()
+    for split, rows in {"train": "0\t0\n0\t1\n1\t2\n", "valid": "0\t2\n", "test": "1\t10\n"}.items():
+        (root / f"{split}.tsv").write_text("user\titem\n" + rows, encoding="utf-8")
+    return root
+
+
+def _events(home: Home) -> list[tuple[str, str, int, str | None]]:
+    query = (select(User.pseudonym, Item.sku, Interaction.ts, Interaction.split).join(User).join(Item)
+             .order_by(Interaction.id))
+    with home.engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(query)]
+
+
+def test_beauty_adapter(home: Home, tmp_path: Path) -> None:
+    from appliance.adapters import ingest_dataset
+
+    reports = ingest_dataset(home, "amazon-beauty-2014", _fake_beauty(tmp_path / "beauty"), progress=False)
+    assert [(r.kind, r.read, r.added) for r in reports] == [("items", 3, 3), ("interactions", 5, 5)]
+    with home.engine.connect() as conn:
+        items = {r.sku: r for r in conn.execute(select(Item))}
+    assert (items["B001"].brand, items["B001"].categories) == ("OPI", ["Makeup", "Nails"])
+    assert (items["B002"].title, items["B002"].brand) == ("item B002", None)
+    u1 = home.store_pseudonym("AUSER1")
+    assert [(sku, ts) for user, sku, ts, _ in _events(home) if user == u1] == [("B002", 0), ("B001", 1), ("B003", 2)]
+    again = ingest_dataset(home, "amazon-beauty-2014", tmp_path / "beauty", progress=False)
+    assert [r.added for r in again] == [0, 0]
+
+
+def test_book_adapter_sets_splits_and_row_order(home: Home, tmp_path: Path) -> None:
+    from appliance.adapters import ingest_dataset
+
+    reports = ingest_dataset(home, "amazon-book-cf", _fake_book(tmp_path / "book"), progress=False)
+    assert [(r.kind, r.added) for r in reports] == [("items", 4), ("interactions", 3), ("interactions", 1),
+                                                    ("interactions", 1)]
+    with home.engine.connect() as conn:
+        assert dict(conn.execute(select(Item.sku, Item.title)).all()) == {
+            "0": "item 0", "1": "item 1", "2": "item 2", "10": "item 10"}
+    u0, u1 = home.store_pseudonym("0"), home.store_pseudonym("1")
+    assert _events(home) == [(u0, "0", 0, "train"), (u0, "1", 1, "train"), (u1, "2", 2, "train"),
+                             (u0, "2", 3, "valid"), (u1, "10", 4, "test")]
+
+
+@pytest.mark.parametrize(("name", "break_it", "expected"), [
+    ("amazon-book-cf", lambda d: (d / "valid.tsv").unlink(), "not a amazon-book-cf directory: missing valid.tsv"),
+    ("amazon-book-cf", lambda d: (d / "test.tsv").write_text("u\ti\n1\t2\n"), "test.tsv:1: header: expected"),
+    ("amazon-book-cf", lambda d: (d / "test.tsv").write_text("user\titem\n1\t2\t3\n"),
+     "test.tsv:2: line: expected 2 tab-separated columns"),
+    ("amazon-beauty-2014", lambda d: (d / "raw/gram/user_sequence.txt").write_text("AUSER1 B009\n"),
+     "user_sequence.txt:1: sku: no item has this sku"),
+    ("amazon-beauty-2014", lambda d: (d / "raw/gram/user_sequence.txt").write_bytes(b"AUSER1 B\xe9\n"),
+     "user_sequence.txt:1: encoding: not valid UTF-8"),
+    ("nope", lambda d: None, "unknown dataset 'nope'"),
+])
+def test_adapter_errors_leave_the_store_unchanged(home: Home, tmp_path: Path, name: str, break_it,
+                                                  expected: str) -> None:
+    from appliance.adapters import ingest_dataset
+
+    root = _fake_book(tmp_path / "d") if name == "amazon-book-cf" else _fake_beauty(tmp_path / "d")
+    break_it(root)
+    with pytest.raises(IngestError, match=expected.replace("(", r"\(")):
+        ingest_dataset(home, name, root, progress=False)
+    assert _counts(home) == (0, 0, 0, 0)
