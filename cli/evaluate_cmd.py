@@ -1,9 +1,59 @@
-"""`tanaban evaluate` commands (placeholder until the library function lands)."""
+"""`tanaban evaluate`: fit models on a split of the store and report Recall/NDCG@K with full ranking."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich import box
+from rich.table import Table
+
+from appliance.metrics import EvaluationReport, evaluate_models
+from appliance.recommender import DEFAULT_MODELS
+from cli.common import console, get_config, get_home
+
+
+def evaluate(
+    ctx: typer.Context,
+    model: Annotated[list[str] | None, typer.Option("--model", "-m", help=(
+        "Model to evaluate (repeatable or comma-separated): popularity, item-knn, or any registered model. "
+        "Default: both baselines."))] = None,
+    protocol: Annotated[str, typer.Option(help=(
+        "auto | leave-one-out | given (auto: the data's own split labels if present, else leave-one-out)."))] = "auto",
+    stage: Annotated[str, typer.Option(help="test | valid: which held-out items to rank.")] = "test",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the report as JSON here.")] = None,
+) -> None:
+    """Evaluate recommenders on the store's interactions: full ranking, history masked, Recall/NDCG@K.
+
+    Example: tanaban evaluate --model item-knn --output var/eval.json
+    """
+    names = [n.strip() for value in (model or DEFAULT_MODELS) for n in value.split(",") if n.strip()]
+    report = evaluate_models(get_home(ctx).engine, get_config(ctx), names, protocol=protocol, stage=stage,
+                             progress=True)
+    console.print(_table(report))
+    if output is not None:
+        report.save(output)
+        console.print(f"report written to {output}")
+
+
+def _table(report: EvaluationReport) -> Table:
+    counts = report.counts
+    title = (f"{report.stage} stage, {report.protocol}: {counts['evaluated_users']} of {counts['users']} users, "
+             f"{counts['items']} items, {report.seconds:.1f}s")
+    table = Table(title=title, caption="R = Recall, N = NDCG; fit and rank in seconds", box=box.SIMPLE_HEAD,
+                  pad_edge=False)  # fits 80 columns with 3 cut-offs
+    table.add_column("model", no_wrap=True)
+    keys = [f"{m}@{k}" for k in report.ks for m in ("recall", "ndcg")]
+    for key in keys:
+        table.add_column(key.replace("recall", "R").replace("ndcg", "N"), justify="right", min_width=6, no_wrap=True)
+    table.add_column("fit", justify="right", no_wrap=True)
+    table.add_column("rank", justify="right", no_wrap=True)
+    for result in report.results:
+        table.add_row(result.name, *(f"{result.metrics[key]:.4f}" for key in keys),
+                      f"{result.fit_seconds:.1f}", f"{result.eval_seconds:.1f}")
+    return table
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    app.command("evaluate")(evaluate)

@@ -1,0 +1,77 @@
+"""`tanaban evaluate` through the CLI runner: a hand-computed popularity result, JSON report, user errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import insert
+from typer.testing import CliRunner
+
+from appliance.config import load_config
+from appliance.home import init_home, open_home
+from appliance.store import Interaction, Item, User
+from cli.main import app
+
+# (user, item) in time order; leave-one-out per user: train, valid, test
+SEQUENCES = {1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 4, 3], 4: [2, 1, 5]}
+
+
+@pytest.fixture
+def filled(config_file: Path) -> Path:
+    """An initialised home with 5 items and the 4 sequences above; [eval] ks = [1, 2, 3]."""
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "\n[eval]\nks = [1, 2, 3]\n", encoding="utf-8")
+    cfg = load_config(config_file, env={})
+    init_home(cfg)
+    with open_home(cfg).engine.begin() as conn:
+        conn.execute(insert(Item), [{"id": i, "sku": f"s{i}", "title": f"item {i}"} for i in range(1, 6)])
+        conn.execute(insert(User), [{"id": u, "pseudonym": f"usr-k-{u}", "key_id": "k"} for u in SEQUENCES])
+        conn.execute(insert(Interaction), [{"user_id": u, "item_id": i, "ts": 100 + t, "event": "purchase"}
+                                           for u, seq in SEQUENCES.items() for t, i in enumerate(seq)])
+    return config_file
+
+
+def test_popularity_by_hand_and_json_report(cli_runner: CliRunner, filled: Path, tmp_path: Path) -> None:
+    # Test stage counts (train + valid): item1 4, item2 3, item4 1, item3 0, item5 0.
+    # u1, u2: history {1, 2} -> 4, 3, 5: test item 3 at rank 2. u3: history {1, 4} -> 2, 3, 5: rank 2.
+    # u4: history {2, 1} -> 4, 3, 5: test item 5 at rank 3.
+    # recall@1 0, recall@2 3/4, recall@3 1; ndcg@2 = 3/4 / log2 3; ndcg@3 = (3 / log2 3 + 1 / log2 4) / 4
+    out = tmp_path / "reports" / "eval.json"
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "popularity", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "popularity" in result.output and "R@2" in result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["protocol"] == "leave-one-out" and report["stage"] == "test" and report["ks"] == [1, 2, 3]
+    assert report["counts"] == {"users": 4, "items": 5, "train": 4, "valid": 4, "test": 4, "evaluated_users": 4}
+    assert len(report["fingerprint"]) == 64 and report["seconds"] > 0
+    (pop,) = report["results"]
+    expected = {"recall@1": 0.0, "ndcg@1": 0.0, "recall@2": 0.75, "ndcg@2": 0.75 / np.log2(3),
+                "recall@3": 1.0, "ndcg@3": (3 / np.log2(3) + 0.5) / 4}
+    assert pop["name"] == "popularity" and pop["metrics"] == pytest.approx(expected)
+
+
+def test_default_runs_both_baselines(cli_runner: CliRunner, filled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--stage", "valid", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert [r["name"] for r in report["results"]] == ["popularity", "item-knn"] and report["stage"] == "valid"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--model", "sasrec"], "unknown model 'sasrec'"),
+    (["--protocol", "given"], "needs interactions with a split label"),
+    (["--stage", "train"], "unknown stage 'train'"),
+])
+def test_user_errors_are_one_line(cli_runner: CliRunner, filled: Path, args: list[str], message: str) -> None:
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_empty_store_says_what_to_do(cli_runner: CliRunner, config_file: Path) -> None:
+    init_home(load_config(config_file, env={}))
+    result = cli_runner.invoke(app, ["--config", str(config_file), "evaluate"])
+    assert result.exit_code == 2 and "tanaban ingest" in result.output
