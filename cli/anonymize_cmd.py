@@ -1,9 +1,91 @@
-"""`tanaban anonymize` commands (placeholder until the library function lands)."""
+"""`tanaban anonymize`: anonymize JSONL text records (stdin or a file); `--preview` shows admins a side-by-side diff."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.progress import track
+from rich.table import Table
+from rich.text import Text
+
+from anonymize.engine import AnonymizeResult
+from appliance.config import ApplianceConfig
+from appliance.home import Home, NotInitialisedError, open_home
+from appliance.privacy import (
+    InputRecord,
+    anonymize_records,
+    build_anonymizer,
+    derive_hash_key,
+    output_record,
+    read_records,
+)
+from cli.common import console, err_console, get_config
+
+POLICIES = ("placeholder", "keyed_hash", "redact", "generalize")
+
+
+def anonymize(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help='JSONL file of {"id": ..., "text": ...} records, or - for stdin.')] = "-",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSONL here (default: stdout).")] = None,
+    policy: Annotated[str | None, typer.Option(help=f"Operator: {' | '.join(POLICIES)} (default: config).")] = None,
+    preview: Annotated[bool, typer.Option("--preview", help="Show original and anonymized text side by side.")] = False,
+) -> None:
+    """Anonymize JSONL text records: each line {"id", "text"} becomes {"id", "text", "findings"}.
+
+    Findings carry entity_type, start, end (offsets into the original text), score and recognizer.
+
+    Example: tanaban anonymize reviews.jsonl --output reviews.anon.jsonl --policy placeholder
+    """
+    cfg = get_config(ctx)
+    home = _open_home_if_present(cfg)
+    hash_key = derive_hash_key(home.pseudonym_key.secret) if home is not None else None
+    anonymizer = build_anonymizer(cfg.anonymize, home.engine if home is not None else None, hash_key=hash_key,
+                                  policy=policy)
+    source = "<stdin>" if file == "-" else file
+    lines = sys.stdin if file == "-" else _read_lines(Path(file))
+    records = read_records(lines, source)
+    results = list(track(anonymize_records(anonymizer, records), total=len(records), description="anonymizing",
+                         console=err_console, transient=True, disable=output is None))
+    if preview:
+        console.print(_preview_table(results))
+        return
+    text = "".join(json.dumps(output_record(r, res), ensure_ascii=False) + "\n" for r, res in results)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"anonymized {len(results)} records -> {output}", highlight=False)
+
+
+def _open_home_if_present(cfg: ApplianceConfig) -> Home | None:
+    try:
+        return open_home(cfg)
+    except NotInitialisedError:
+        return None  # no catalog allow-list and no keyed_hash key; everything else works
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise typer.BadParameter(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _preview_table(results: list[tuple[InputRecord, AnonymizeResult]]) -> Table:
+    table = Table("id", "original (findings highlighted)", "anonymized", show_lines=True)
+    for record, result in results:
+        original = Text(record.text)
+        for f in result.findings:
+            original.stylize("bold red underline", f.start, f.end)
+        table.add_row(str(record.id), original, Text(result.text, style="green"))
+    return table
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the root app."""
+    app.command("anonymize")(anonymize)

@@ -1,0 +1,194 @@
+"""The anonymizer: run every recognizer, apply allow/deny lists and per-entity thresholds, resolve overlaps, and
+replace each span with its operator's output. Detection fails closed: any recognizer error raises
+`AnonymizerError` and no text is returned (the fail-open behaviour of LLM gateways is what this replaces).
+
+Follows Presidio's analyzer -> `RecognizerResult` -> anonymizer split, with `Finding` as the only shared type.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from anonymize.findings import Finding, resolve_overlaps
+from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator, OperatorState, Placeholder, Redact
+from anonymize.operators.base import normalise
+from anonymize.policy import Policy, PolicyError
+from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
+
+_DEFAULT = Policy()  # frozen, so one shared default is safe
+DENY_SCORE = 1.0  # deny-listed terms are always masked, whatever the thresholds say
+# The types a catalog term can look like (a brand "Ella Rose", a product "Abbey Road"); never a card or an e-mail.
+ALLOWABLE_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS", "URL")
+
+
+class AnonymizerError(RuntimeError):
+    """Detection or transformation failed; nothing was returned (fail closed). The message never holds the text."""
+
+
+@dataclass(frozen=True)
+class AnonymizeResult:
+    text: str  # the anonymized text
+    findings: list[Finding]  # what was replaced, with offsets into the original text
+
+
+class Anonymizer:
+    """Detect personal data and replace it according to a `Policy`.
+
+    Args:
+        allow_list: terms never masked (catalog brands, store names); a finding wholly inside one is dropped.
+        deny_list: terms always masked (as `CUSTOM`), beating the allow-list.
+        use_ner: run spaCy NER for names and places (the gazetteer still finds common first names without it).
+        hash_key: secret for the keyed_hash operator (>= 32 bytes); required only when the policy uses it.
+        recognizers: replaces the rule-based recognizer set (tests inject failing ones).
+    """
+
+    def __init__(self, policy: Policy = _DEFAULT, *, allow_list: Iterable[str] = (), deny_list: Iterable[str] = (),
+                 use_ner: bool = True, hash_key: bytes | None = None, nlp_model: str = DEFAULT_MODEL,
+                 recognizers: Sequence[Recognizer] | None = None) -> None:
+        self.policy = policy
+        self.allow_list = tuple(sorted({t.strip() for t in allow_list if t.strip()}))
+        self.deny_list = tuple(sorted({t.strip() for t in deny_list if t.strip()}))
+        self._allow = _AllowList(self.allow_list)
+        self._deny_re = _terms_regex(self.deny_list)
+        self.recognizers = list(default_recognizers() if recognizers is None else recognizers)
+        self.ner = NerRecognizer(nlp_model) if use_ner else None
+        self._operators = _build_operators(policy, hash_key)
+
+    # --- detection -------------------------------------------------------------------------------------------
+    def analyze(self, text: str) -> list[Finding]:
+        """Findings above their entity's threshold, allow/deny lists applied, overlaps resolved, sorted by start."""
+        return self.analyze_many([text])[0]
+
+    def analyze_many(self, texts: Sequence[str]) -> list[list[Finding]]:
+        """`analyze` for many texts, with one batched NER pass (spaCy `nlp.pipe`)."""
+        return self._detect(texts, self.policy.threshold_for)
+
+    def _detect(self, texts: Sequence[str], threshold_for: Callable[[str], float]) -> list[list[Finding]]:
+        for text in texts:
+            if not isinstance(text, str):
+                raise AnonymizerError(f"expected text as str, got {type(text).__name__}")
+        docs: list[Any] = [None] * len(texts)
+        if self.ner is not None:
+            try:
+                docs = self.ner.docs(list(texts))
+            except Exception as exc:  # a load error says what to install; other messages might quote the text
+                detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, NlpLoadError) else type(exc).__name__
+                raise AnonymizerError(f"NER failed ({detail}); nothing was anonymized") from exc
+        return [self._analyze_one(text, doc, threshold_for) for text, doc in zip(texts, docs, strict=True)]
+
+    def _analyze_one(self, text: str, doc: Any | None, threshold_for: Callable[[str], float]) -> list[Finding]:
+        raw: list[Finding] = []
+        detectors = [*self.recognizers, *([self.ner] if self.ner is not None else [])]
+        for recognizer in detectors:
+            try:
+                found = list(recognizer.analyze(text, doc))
+            except Exception as exc:
+                raise AnonymizerError(f"recognizer {getattr(recognizer, 'name', recognizer)!r} failed "
+                                      f"({type(exc).__name__}); nothing was anonymized") from exc
+            raw.extend(_checked(found, len(text), recognizer))
+        kept = [f for f in raw if f.entity_type in self.policy.entities
+                and f.score >= threshold_for(f.entity_type)
+                and not (f.entity_type in ALLOWABLE_TYPES and self._allow.covers(text, f))]
+        kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
+        return resolve_overlaps(kept)
+
+    def residual(self, text: str, threshold: float | None = None) -> list[Finding]:
+        """Findings left in already-anonymized text (the egress pre-send check), ignoring our own placeholders.
+
+        With `threshold` None the policy's per-entity thresholds apply; otherwise one threshold for every type.
+        """
+        own = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+        limit = self.policy.threshold_for if threshold is None else (lambda _entity: threshold)
+        found = self._detect([text], limit)[0]
+        return [f for f in found if not any(f.start < e and s < f.end for s, e in own)]
+
+    # --- transformation --------------------------------------------------------------------------------------
+    def anonymize(self, text: str) -> AnonymizeResult:
+        return self.anonymize_many([text])[0]
+
+    def anonymize_batch(self, texts: Sequence[str]) -> list[AnonymizeResult]:
+        """Anonymize independent texts (one request each, numbering restarts) with one batched NER pass."""
+        return [AnonymizeResult(self._replace(text, findings, OperatorState()), findings)
+                for text, findings in zip(texts, self.analyze_many(texts), strict=True)]
+
+    def anonymize_many(self, texts: Sequence[str]) -> list[AnonymizeResult]:
+        """Anonymize the texts of one request; `<PERSON_1>` means the same person in all of them."""
+        state = OperatorState()
+        results = []
+        for text, findings in zip(texts, self.analyze_many(texts), strict=True):
+            results.append(AnonymizeResult(self._replace(text, findings, state), findings))
+        return results
+
+    def _replace(self, text: str, findings: list[Finding], state: OperatorState) -> str:
+        parts, cursor = [], 0
+        for f in findings:  # sorted and non-overlapping
+            operator = self._operators[self.policy.operator_for(f.entity_type)]
+            try:
+                replacement = operator.apply(text[f.start:f.end], f.entity_type, state)
+            except Exception as exc:
+                raise AnonymizerError(f"operator {operator.name!r} failed ({type(exc).__name__})") from exc
+            parts += [text[cursor:f.start], replacement]
+            cursor = f.end
+        parts.append(text[cursor:])
+        return "".join(parts)
+
+
+def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operator]:
+    operators: dict[str, Operator] = {"placeholder": Placeholder(), "redact": Redact(), "generalize": Generalize()}
+    uses_hash = "keyed_hash" in (policy.operator, *(o for _, o in policy.operators))
+    if uses_hash and hash_key is None:
+        raise PolicyError("the keyed_hash operator needs a secret key (hash_key); none was given")
+    if hash_key is not None:
+        try:
+            operators["keyed_hash"] = KeyedHash(hash_key)
+        except ValueError as exc:
+            raise PolicyError(str(exc)) from None
+    return operators
+
+
+class _AllowList:
+    """Terms never masked. A finding is allowed when its text is a term, every word of it is a one-word term, or
+    it lies inside an occurrence of a longer term ("Charlotte" inside the brand "Charlotte Tilbury"). Indexed by
+    word, so a catalog of thousands of brands costs a dictionary lookup per finding, not a giant regex."""
+
+    def __init__(self, terms: Sequence[str]) -> None:
+        self.terms = {normalise(t) for t in terms}
+        self.words = {t for t in self.terms if " " not in t}
+        self.by_word: dict[str, list[str]] = {}
+        for term in self.terms - self.words:
+            for word in set(term.split()):
+                self.by_word.setdefault(word, []).append(term)
+
+    def covers(self, text: str, finding: Finding) -> bool:
+        value = normalise(text[finding.start:finding.end])
+        if not value or value in self.terms or all(w in self.words for w in value.split()):
+            return bool(value)
+        folded = text.casefold()  # same length as text for the scripts a catalog uses; checked below
+        if len(folded) != len(text):
+            return False
+        for term in {t for w in value.split() for t in self.by_word.get(w, ())}:
+            for m in re.finditer(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)", folded):
+                if m.start() <= finding.start and finding.end <= m.end():
+                    return True
+        return False
+
+
+def _terms_regex(terms: Sequence[str]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    alternatives = "|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True))
+    return re.compile(r"(?<!\w)(?:" + alternatives + r")(?!\w)", re.IGNORECASE)
+
+
+def _spans(regex: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
+    return [] if regex is None else [m.span() for m in regex.finditer(text)]
+
+
+def _checked(findings: list[Finding], length: int, recognizer: Any) -> list[Finding]:
+    for f in findings:
+        if not (isinstance(f, Finding) and 0 <= f.start < f.end <= length):
+            raise AnonymizerError(f"recognizer {getattr(recognizer, 'name', recognizer)!r} returned an invalid span")
+    return findings

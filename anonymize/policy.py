@@ -1,0 +1,50 @@
+"""Anonymization policy: which entity types to look for, the score each must reach, and what replaces it.
+
+Safe defaults (every supported type, the typed-placeholder operator); the thresholds mirror Presidio's
+`score_threshold`, set per entity here because pattern-only types are weaker evidence than validated ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this appliance adds
+    "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
+    "DATE_TIME", "URL", "STREET_ADDRESS", "POSTCODE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID", "SECRET", "CUSTOM",
+)
+OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
+POLICY_VERSION = "2026-11-1"  # recorded in audit entries; bump whenever a default below changes
+
+
+class PolicyError(ValueError):
+    """The policy names an unknown operator or entity type, or a threshold outside 0..1."""
+
+
+@dataclass(frozen=True)
+class Policy:
+    operator: str = "placeholder"  # typed placeholders keep the text readable for an LLM and leak nothing
+    threshold: float = 0.5  # Presidio's customary cut-off; recognizers score weak evidence below it
+    thresholds: tuple[tuple[str, float], ...] = (
+        ("DATE_TIME", 0.6),  # a bare "12 March" is weaker evidence than a full date; keep only confident dates
+        ("LOCATION", 0.55),  # spaCy tags product words as places now and then
+    )
+    operators: tuple[tuple[str, str], ...] = ()  # per-entity overrides, e.g. (("POSTCODE", "generalize"),)
+    entities: tuple[str, ...] = ENTITY_TYPES  # everything we can find; narrowing it is a deliberate choice
+    version: str = POLICY_VERSION  # written to the audit log with each request
+
+    def __post_init__(self) -> None:
+        for op in (self.operator, *(o for _, o in self.operators)):
+            if op not in OPERATORS:
+                raise PolicyError(f"unknown anonymization operator {op!r}; expected one of {', '.join(OPERATORS)}")
+        for entity in (*self.entities, *(e for e, _ in self.thresholds), *(e for e, _ in self.operators)):
+            if entity not in ENTITY_TYPES:
+                raise PolicyError(f"unknown entity type {entity!r}; expected one of {', '.join(ENTITY_TYPES)}")
+        for value in (self.threshold, *(t for _, t in self.thresholds)):
+            if not 0.0 <= value <= 1.0:
+                raise PolicyError(f"score threshold {value} is outside 0..1")
+
+    def threshold_for(self, entity_type: str) -> float:
+        return dict(self.thresholds).get(entity_type, self.threshold)
+
+    def operator_for(self, entity_type: str) -> str:
+        return dict(self.operators).get(entity_type, self.operator)

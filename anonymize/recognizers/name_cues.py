@@ -1,0 +1,125 @@
+"""Person names found by where they stand rather than by a list: after "ask for" / "thanks to", before "here,", as a
+sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), and a kinship word followed by a
+name that is also an English word ("my daughter will, ...").
+
+Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
+rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
+name). The cue decides, so names missing from every gazetteer ("Ask for Rajesh") are found; each rule refuses
+common English words where the cue alone is weak.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from anonymize.findings import Finding
+from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, RELATION_WORDS
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# One name word of 2+ letters, with the inner capital of "O'Connor", "McDonald", "MacLeod" and a "-Smith" part
+_NAMEISH = r"[A-Za-z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Za-z][a-z]+)(?:-[A-Za-z][a-z]+)?"  # any first-letter case
+_TITLE = r"[A-Z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Z][a-z]+)(?:-[A-Z][a-z]+)?"  # Title Case
+# Cues after which a capitalised word is the name of someone who served or helped the writer.
+_SERVICE_CUE = re.compile(  # the cue in any case, the name in Title Case ("ask for help" is no name)
+    r"\b(?i:ask(?:ed)? for|speak to|spoke to|spoke with|talk to|talked to|thanks to|thank you to|served by|"
+    r"helped by|dealt with|shout[- ]out to|kudos to)\s+(" + _TITLE + r"(?: " + _TITLE + r")?)(?![\w'’-])")
+_INITIAL = re.compile(r"(?<![\w'’-])(" + _TITLE + r") [A-Z]\.(?!\w)")  # "Hope O.", "Dave K."
+_PARTICLES = frozenset(("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la", "le", "bin", "al"))
+_PARTICLE = r"(?:(?i:" + "|".join(sorted(_PARTICLES)) + r") )"  # "Will van der Berg", "Ana de la Cruz"
+_FULL_NAME = rf"{_NAMEISH}(?: {_PARTICLE}{{0,2}}{_NAMEISH}){{0,2}}"  # one to three name words
+_HERE = re.compile(r"(?:^|(?<=[.!?]\s))(" + _FULL_NAME + r") here(?=\s*[,.!:;-])")
+_SIGN_OFF = re.compile(r"(?:^|\s)[-–—~]\s*(" + _FULL_NAME + r")\s*[.!]?\s*$")
+_VERIFIED = re.compile(r"^\s*(" + _FULL_NAME + r")\s*[-–—:,]?\s*\(?verified "
+                       r"(?:buyer|purchaser?|customer|owner|reviewer)", re.IGNORECASE)
+_KIN = "|".join(re.escape(w) for w in RELATION_WORDS[:36])  # the kinship / social words, not "thanks" or "hi"
+_KIN_AMBIGUOUS = re.compile(r"\b(?:my|our|his|her|their)\s+(?:" + _KIN + r"),?\s+(" + "|".join(sorted(AMBIGUOUS))
+                            + r")\b(?!['’])", re.IGNORECASE)
+# Words a service cue or sign-off does not make a name ("thanks to Christmas", "- Highly Recommended").
+_NOT_NAMES = _words("""
+january february march april june july september october november december monday tuesday wednesday thursday
+friday saturday sunday christmas easter covid god everyone everybody all you them him her team staff customer
+service support help this that these those it one five four three two stars star great good excellent amazing
+best thanks thank recommended highly love loved perfect happy buyer verified overall update edit same nothing
+everything something anything nobody somebody anyone someone worth value quality fast quick delivery shipping
+price product recommend okay cheers again buy would five-star
+""")
+# Adverbs that end in -s and may follow the modal "will"/"may": "my son will always ..." keeps "will" a verb.
+_S_ADVERBS = _words("always sometimes perhaps afterwards towards nevertheless thus is was has does")
+_PAST_IRREGULAR = _words("said told thought got found took gave made sent bought came went wore kept")
+
+
+def _is_name_word(word: str, *, strict: bool) -> bool:
+    """A listed first name, or (unless `strict`) a word in no common-word list that does not look like a verb or
+    adverb by its ending."""
+    lower = word.lower().strip("'’")
+    if lower in FIRST_NAMES or lower in AMBIGUOUS:
+        return True
+    if strict or lower in COMMON_WORDS or lower in _NOT_NAMES or len(lower) < 2:
+        return False
+    return not lower.endswith(("ly", "ed", "ing"))
+
+
+def _all_names(words: list[str]) -> bool:
+    """Every word is name-like: listed, or in no common-word list ("hope brennan" passes, "love it" does not)."""
+    return all(_is_name_word(w, strict=False) for w in words)
+
+
+def _clause_follows(text: str, end: int) -> bool:
+    """After "my daughter will": a clause boundary, or a verb that a modal "will"/"may" could not take ("says",
+    "loved"), so the word was a name."""
+    rest = text[end:]
+    if re.match(r"\s*(?:[,;:.!?)\]]|$)", rest):
+        return True
+    nxt = re.match(r"\s+([a-z]+)\b", rest)
+    if nxt is None:
+        return False
+    word = nxt.group(1)
+    third_person = word.endswith("s") and not word.endswith(("ss", "us", "is")) and word not in _S_ADVERBS
+    return third_person or word.endswith("ed") or word in _PAST_IRREGULAR
+
+
+@dataclass
+class NameCueRecognizer:
+    """Names found by the words around them; scores sit between the gazetteer's 0.6 and NER's 0.85."""
+
+    name: str = "name-cues"
+    score: float = 0.8  # a cue plus a name-shaped word: strong evidence
+    weak_score: float = 0.7  # a kinship word plus a name that is also an English word, before a clause boundary
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("PERSON",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        out = [self._finding(m, self.score) for m in _SERVICE_CUE.finditer(text)
+               if _all_names(m.group(1).split()) and m.group(1)[0].isupper()]
+        out += [self._finding(m, self.score) for m in _INITIAL.finditer(text)
+                if _is_name_word(m.group(1), strict=True) or _after_cue(text, m.start())]
+        for regex in (_HERE, _SIGN_OFF, _VERIFIED):
+            for m in regex.finditer(text):
+                words = [w for w in m.group(1).split() if w.lower() not in _PARTICLES]
+                listed = _is_name_word(words[0], strict=True)
+                capitalised = all(w[0].isupper() for w in words)  # a signature is written capitalised
+                shaped = capitalised if regex is _SIGN_OFF else (len(words) > 1 or capitalised)
+                if _all_names(words) and (listed or shaped):
+                    out.append(self._finding(m, self.score))
+        out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
+                if _clause_follows(text, m.end(1))]
+        return out
+
+    def _finding(self, match: re.Match[str], score: float) -> Finding:
+        start, end = match.span(1)
+        if match.re is _INITIAL:
+            end = match.end()  # "Hope O." with the initial and its full stop
+        return Finding("PERSON", start, end, score, self.name)
+
+
+def _after_cue(text: str, start: int) -> bool:
+    """"Thanks to Bronwen K.": an unlisted capitalised word with an initial counts after a service cue."""
+    return re.search(r"\b(?:to|for|by|with|from)\s+$", text[max(0, start - 8): start], re.IGNORECASE) is not None

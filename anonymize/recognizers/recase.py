@@ -1,0 +1,51 @@
+"""The case-normalised second NER pass: for texts written entirely in capitals or in lower case, spaCy's small
+model loses its capitalisation cue, so the engine also runs it on `str.title()` of the text (same offsets) and
+keeps the PERSON spans that survive an ordinary-word filter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from anonymize.findings import Finding
+from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, NOT_AFTER_RELATION, SURNAMES
+from anonymize.recognizers.places import CITIES
+
+RECASED_SCORE = 0.7  # a PERSON found only after Title-Casing an ALL-CAPS or lower-case text: weaker than NER's 0.85
+
+
+def single_case(text: str) -> bool:
+    """Nine in ten words ALL CAPS, or nine in ten all lower case, where the small model loses its capitalisation
+    cue (codes like "X7KQ-2M9P" do not count as words). str.title() must keep the length, so offsets hold."""
+    words = [w for w in re.findall(r"[A-Za-z]+(?=[\s.,;:!?)]|$)", text) if len(w) > 1]
+    if len(words) < 3 or len(text.title()) != len(text):
+        return False
+    upper, lower = sum(w.isupper() for w in words), sum(w.islower() for w in words)
+    return max(upper, lower) >= 0.9 * len(words)
+
+
+def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
+    """PERSON spans of the case-normalised pass ("Bartholomew Abernathy Here" -> "Bartholomew Abernathy"):
+    ordinary words are trimmed from both ends, and a span must keep two words or a listed first name/surname,
+    since Title Case makes spaCy see names everywhere ("Order Came")."""
+    out = []
+    for ent in recased.ents:
+        if ent.label_ != "PERSON":
+            continue
+        words = [(m.start() + ent.start_char, m.end() + ent.start_char, m.group().lower())
+                 for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", text[ent.start_char:ent.end_char])]
+        while words and _ordinary(words[0][2]):
+            words.pop(0)
+        while words and _ordinary(words[-1][2]):
+            words.pop()
+        if not words or any(_ordinary(w) for _, _, w in words):
+            continue
+        if len(words) >= 2 or words[0][2] in FIRST_NAMES or words[0][2] in SURNAMES:
+            out.append(Finding("PERSON", words[0][0], words[-1][1], RECASED_SCORE, recognizer + "-recased"))
+    return out
+
+
+def _ordinary(word: str) -> bool:
+    return (word in COMMON_WORDS or word in NOT_AFTER_RELATION or word in CITIES
+            or word.endswith(("ed", "ing", "ly")))

@@ -1,0 +1,51 @@
+"""The first-name / surname gazetteer: the names spaCy misses in lower case and ALL CAPS, and the words it must not
+take for names."""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymize.engine import Anonymizer
+
+FOUND = [  # (text, the name span that must be a PERSON finding)
+    ("my husband dave loved it", "dave"),
+    ("MY HUSBAND DAVE LOVED IT", "DAVE"),
+    ("JOHN SMITH ORDERED TWO", "JOHN SMITH"),
+    ("sarah okafor recommended it", "sarah okafor"),
+    ("Bought for Priya Okonkwo last week", "Priya Okonkwo"),
+    ("ask for mrs patel at the till", "patel"),
+    ("MR JONES WAS RUDE", "JONES"),
+    ("my daughter rose adores it", "rose"),
+    ("will smith bought the same", "will smith"),
+    ("thanks, kieran", "kieran"),
+    ("gemma, my sister, loved the shade", "gemma"),
+    ("my sister saoirse loves it", "saoirse"),  # not in the gazetteer: found by the kinship word alone
+    ("for my wife, thandiwe, who", "thandiwe"),
+    ("thanks keanu at the store", "keanu"),
+    ("it was dave's idea", "dave"),
+]
+NOT_FOUND = [  # (text, a word that must not become a PERSON)
+    ("will do, thanks", "will"),
+    ("bought it in may 2024", "may"),
+    ("smells of rose and amber", "rose"),
+    ("my husband will love it", "will"),
+    ("a gift for her", "her"),
+    ("june 2023 was the last order", "june"),
+    ("my friend recommended it", "recommended"),
+    ("my husband gave it five stars", "gave"),
+    ("my mum never uses anything else", "never"),
+    ("I love lipstick", "lipstick"),
+    ("thanks again for the help", "again"),
+]
+
+
+@pytest.mark.parametrize(("text", "name"), FOUND)
+def test_gazetteer_finds(rules: Anonymizer, text: str, name: str) -> None:
+    persons = [text[f.start:f.end] for f in rules.analyze(text) if f.entity_type == "PERSON"]
+    assert name in persons, persons
+
+
+@pytest.mark.parametrize(("text", "word"), NOT_FOUND)
+def test_gazetteer_ignores(rules: Anonymizer, text: str, word: str) -> None:
+    persons = [text[f.start:f.end] for f in rules.analyze(text) if f.entity_type == "PERSON"]
+    assert not any(word in p.split() for p in persons), persons
