@@ -11,7 +11,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from anonymize.pseudonym import pseudonymize
 from appliance.config import ApplianceConfig
 from appliance.keys import (
     PSEUDONYM_FILE,
@@ -21,6 +20,7 @@ from appliance.keys import (
     load_pseudonym_key,
     load_signing_key,
 )
+from appliance.rotation import chained_pseudonym, load_key_chain
 from appliance.store import SCHEMA_VERSION, open_store
 
 
@@ -54,10 +54,17 @@ class Home:
     def signing_key(self) -> SigningKey:
         return load_signing_key(self.config.keys_dir)
 
+    @cached_property
+    def pseudonym_chain(self) -> tuple[PseudonymKey, ...]:
+        """Retired pseudonym keys (oldest first) then the current one; see appliance.rotation."""
+        return load_key_chain(self.config.keys_dir, self.pseudonym_key)
+
     def store_pseudonym(self, raw_id: str) -> str:
-        """The pseudonym under which the store keeps customer `raw_id`; the only way ingest maps raw ids."""
-        key = self.pseudonym_key
-        return pseudonymize(raw_id, key=key.secret, key_id=key.key_id, purpose="store")
+        """The pseudonym under which the store keeps customer `raw_id`; the only way ingest maps raw ids.
+
+        Without rotations this is HMAC(key, raw_id); after them, the HMAC chain over every key (appliance.rotation).
+        """
+        return chained_pseudonym(raw_id, self.pseudonym_chain)
 
 
 def init_home(cfg: ApplianceConfig) -> InitReport:

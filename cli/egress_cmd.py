@@ -1,9 +1,65 @@
-"""`tanaban egress` commands (placeholder until the library function lands)."""
+"""`tanaban egress`: show the gateway's state and send one anonymized test request (or preview it)."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
+
+from appliance.egress import egress_status, send_test_message
+from cli.common import console, get_config, get_home
+
+egress_app = typer.Typer(help="The egress gateway: the only way data leaves the appliance.\n\n"
+                              "Example: tanaban egress status", no_args_is_help=True)
+DEFAULT_TEXT = "Hello from Tanaban: this is a connectivity test. Please answer with one short sentence."
+
+
+@egress_app.command("test")
+def test(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")] = False,
+    text: Annotated[str, typer.Option(help="The message to anonymize and send.")] = DEFAULT_TEXT,
+) -> None:
+    """Send one anonymized chat request through the gateway; print what was sent and the answer.
+
+    Example: tanaban egress test --dry-run --text "Mail jane.doe@example.com about her order"
+    """
+    result = send_test_message(get_home(ctx), text, dry_run=dry_run)
+    request = result.request
+    console.print(f"[bold]{'would send' if result.dry_run else 'sent'}[/] POST {request.url}", highlight=False)
+    for name, value in request.headers.items():
+        console.print(f"  {name}: {value}", highlight=False, markup=False)
+    if request.sends_credential:
+        console.print("  Authorization: Bearer *** (credential not shown)", highlight=False, markup=False)
+    console.print(json.dumps(json.loads(request.body), indent=2, ensure_ascii=False), highlight=False, markup=False)
+    removed = ", ".join(f"{k}: {v}" for k, v in sorted(request.categories.items())) or "nothing"
+    console.print(f"removed {removed}; audit entries {', '.join(map(str, result.audit_seqs))}", highlight=False)
+    if result.dry_run:
+        note = "" if result.enabled else " (egress.enabled is false: a real call would be blocked)"
+        console.print(f"dry run: nothing was sent{note}", highlight=False)
+    else:
+        console.print(f"answer (HTTP {result.status}, {result.latency_ms} ms):", highlight=False)
+        console.print(result.text, highlight=False, markup=False)
+
+
+@egress_app.command("status")
+def status(ctx: typer.Context) -> None:
+    """Show the kill switch, the destination and whether it passes the checks, the allow-list and credential source.
+
+    Example: tanaban egress status
+    """
+    st = egress_status(get_config(ctx).egress)
+    rows = {
+        "enabled": "yes" if st.enabled else "no (kill switch: nothing leaves)",
+        "destination": st.base_url or "(not set)", "model": st.model or "(not set)",
+        "allowed hosts": ", ".join(st.allowed_hosts) or "(none)",
+        "destination check": st.destination_problem or "ok", "credential": st.credential_source,
+        "max payload": f"{st.max_payload_bytes} bytes", "timeout": f"{st.timeout_s:g} s",
+    }
+    for name, value in rows.items():
+        console.print(f"{name:<18} {value}", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the root app."""
+    app.add_typer(egress_app, name="egress")

@@ -1,0 +1,83 @@
+"""`tanaban egress status|test` through CliRunner against the loopback LLM stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from appliance.audit import AuditLog
+from appliance.home import Home
+from appliance.llm_standin import LLMStandin
+from cli.main import app
+
+SECRET = "sk-inline-secret-never-shown"
+TEXT = "Please write to jane.doe@example.com about order status"
+
+
+@pytest.fixture
+def standin() -> Iterator[LLMStandin]:
+    with LLMStandin() as server:
+        yield server
+
+
+def _config(tmp_path: Path, standin: LLMStandin, *, enabled: bool = True) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[anonymize]\nuse_ner = false\n'
+                    f'[egress]\nenabled = {str(enabled).lower()}\nbase_url = "{standin.base_url}"\nmodel = "tiny"\n'
+                    f'allowed_hosts = ["127.0.0.1"]\napi_key_env = ""\napi_key = "{SECRET}"\n', encoding="utf-8")
+    return path
+
+
+def _actions(home: Home) -> list[str]:
+    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+        return [e["action"] for e in log.entries()]
+
+
+def _run(config: Path, *args: str):
+    return CliRunner().invoke(app, ["--config", str(config), "egress", *args])
+
+
+def test_status_shows_the_switch_and_checks_but_no_secret(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    result = _run(_config(tmp_path, standin, enabled=False), "status")
+    assert result.exit_code == 0, result.output
+    assert "no (kill switch" in result.output and "destination check  ok" in result.output
+    assert "egress.api_key (inline)" in result.output and SECRET not in result.output
+
+
+def test_dry_run_prints_the_anonymized_body_and_sends_nothing(home: Home, tmp_path: Path,
+                                                             standin: LLMStandin) -> None:
+    result = _run(_config(tmp_path, standin, enabled=False), "test", "--dry-run", "--text", TEXT)
+    assert result.exit_code == 0, result.output
+    assert "would send" in result.output and "<EMAIL_ADDRESS_1>" in result.output
+    assert "jane.doe@example.com" not in result.output and SECRET not in result.output
+    assert "a real call would be blocked" in result.output
+    assert standin.requests == [] and _actions(home) == ["egress.dryrun"]
+
+
+def test_send_prints_the_answer(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    result = _run(_config(tmp_path, standin), "test", "--text", TEXT)
+    assert result.exit_code == 0, result.output
+    (received,) = standin.requests
+    assert b"jane.doe@example.com" not in received.body and received.headers["Authorization"] == f"Bearer {SECRET}"
+    assert "stand-in answer to 1 message(s)" in result.output and SECRET not in result.output
+    assert _actions(home) == ["egress.request", "egress.result"]
+
+
+def test_kill_switch_is_a_user_error_and_is_logged(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    result = _run(_config(tmp_path, standin, enabled=False), "test", "--text", TEXT)
+    assert result.exit_code == 2 and "error: egress refused: kill switch" in result.output
+    assert standin.requests == [] and _actions(home) == ["egress.blocked"]
+
+
+def test_an_anonymizer_that_cannot_be_built_fails_closed(home: Home, tmp_path: Path, standin: LLMStandin,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("spaCy model missing")
+
+    monkeypatch.setattr("appliance.privacy.build_anonymizer", broken)
+    result = _run(_config(tmp_path, standin), "test", "--text", TEXT)
+    assert result.exit_code == 2 and "anonymizer is unavailable: OSError: spaCy model missing" in result.output
+    assert standin.requests == [] and _actions(home) == ["egress.blocked"]
