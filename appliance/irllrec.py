@@ -76,7 +76,7 @@ class IRLLRec(LightGCN):
         users, items = propagated if propagated is not None else self.propagate()
         base = super().loss(batch, (users, items))
         zero = base.total.new_zeros(())
-        u_idx, i_idx = torch.unique(batch.users), torch.unique(batch.pos)  # unique rows: no false negatives
+        u_idx, i_idx = (self._cap(torch.unique(x)) for x in (batch.users, batch.pos))  # unique: no false negatives
         parts = {"align": zero, "profile": zero, "translation": zero, "matching": zero}
         for emb, idx, protos, kind in ((users, u_idx, self.user_prototypes, "user"),
                                        (items, i_idx, self.item_prototypes, "item")):
@@ -86,6 +86,13 @@ class IRLLRec(LightGCN):
         total = (base.total + c.align_weight * parts["align"] + c.profile_weight * parts["profile"]
                  + c.translation_weight * parts["translation"] + c.matching_weight * parts["matching"])
         return IRLLRecLoss(total, base.bpr, base.reg, **parts)
+
+    def _cap(self, idx: Tensor) -> Tensor:
+        """At most `side_rows` of the batch's unique rows (a seeded random subset): InfoNCE cost is quadratic."""
+        cap = self.icfg.side_rows
+        if not cap or len(idx) <= cap:
+            return idx
+        return idx[torch.randperm(len(idx), generator=self._noise)[:cap]]
 
     def _side_losses(self, emb: Tensor, idx: Tensor, prototypes: Tensor, kind: str) -> dict[str, Tensor]:
         """Losses for one side (users or items): emb (B, d) propagated rows, idx (B,) their indices."""

@@ -88,6 +88,8 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
             stale += 1
             if stale >= cfg.patience:
                 break
+        if cfg.max_seconds and time.perf_counter() - start > cfg.max_seconds:
+            break  # out of time budget: the best weights so far are restored below
     # --- restore the best weights
     model.load_state_dict(best_state)
     report.seconds = time.perf_counter() - start

@@ -1,0 +1,56 @@
+"""`tanaban intents build|show`: intent prototypes with readable labels, and a user's top intents."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from appliance.intents import BACKENDS, build_intents, show_user
+from cli.common import console, get_home
+
+intents_app = typer.Typer(help="Shopping intents of users and items (IRLLRec).\n\nExample: tanaban intents build",
+                          no_args_is_help=True)
+
+
+@intents_app.command("build")
+def build(
+    ctx: typer.Context,
+    backend: Annotated[str | None, typer.Option(help=f"Label writer: {' | '.join(BACKENDS)} (default from config).")]
+    = None,
+    k: Annotated[int | None, typer.Option("--k", help="Number of intents (default from config, 128).")] = None,
+) -> None:
+    """Cluster the item embeddings into K intents, label them, and give every user and item an intent mix.
+
+    Needs `tanaban embed`. Users' intents come from their training history only.
+
+    Example: tanaban intents build --backend local --k 64
+    """
+    home = get_home(ctx)
+    overrides = {key: v for key, v in (("backend", backend), ("k", k)) if v is not None}
+    cfg = dataclasses.replace(home.config.intents, **overrides)
+    with console.status(f"building {cfg.k} intents ({cfg.backend} backend)"):
+        path = build_intents(home, cfg=cfg)
+    console.print(f"{cfg.k} intents written to {path}")
+
+
+@intents_app.command("show")
+def show(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", help="Customer id as ingested, or its stored pseudonym.")],
+    n: Annotated[int, typer.Option("-n", help="How many intents to show.")] = 5,
+) -> None:
+    """Print a user's top intents with their weights and labels.
+
+    Example: tanaban intents show --user CUST-0042
+    """
+    table = Table("weight", "intent")
+    for label, weight in show_user(get_home(ctx), user, n):
+        table.add_row(f"{weight:.3f}", label)
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(intents_app, name="intents")

@@ -1,0 +1,76 @@
+"""`tanaban intents build|show` and `tanaban train cf` on a tiny home through the CLI runner."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from appliance.config import load_config
+from appliance.home import open_home
+from cli.main import app
+
+TINY = """
+[intents]
+k = 3
+tau = 0.1
+
+[lightgcn]
+dim = 8
+layers = 2
+batch_size = 16
+lr = 0.02
+max_epochs = 6
+eval_every = 2
+patience = 2
+
+[irllrec]
+intents = 3
+"""
+
+
+def _tiny_home(cli_runner: CliRunner, config_file: Path) -> list[str]:
+    config_file.write_text(config_file.read_text(encoding="utf-8") + TINY, encoding="utf-8")
+    base = ["--config", str(config_file)]
+    assert cli_runner.invoke(app, [*base, "init"]).exit_code == 0
+    spec = importlib.util.spec_from_file_location(
+        "_cli_test_intents", Path(__file__).resolve().parents[1] / "appliance" / "test_intents.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.make_tiny_home(open_home(load_config(config_file)))
+    return base
+
+
+def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Path) -> None:
+    base = _tiny_home(cli_runner, config_file)
+    built = cli_runner.invoke(app, [*base, "intents", "build"])
+    assert built.exit_code == 0, built.output
+    assert "3 intents written to" in built.output
+    shown = cli_runner.invoke(app, [*base, "intents", "show", "--user", "cust-1", "-n", "2"])
+    assert shown.exit_code == 0, shown.output
+    assert any(word in shown.output for word in ("baby", "bottle", "feeding"))
+    trained = cli_runner.invoke(app, [*base, "train", "cf", "--model", "irllrec", "--epochs", "4", "--seed", "1"])
+    assert trained.exit_code == 0, trained.output
+    assert "Recall@20" in trained.output and "valid" in trained.output and "test" in trained.output
+    assert "cf-irllrec" in trained.output
+
+
+def test_user_errors_are_one_line(cli_runner: CliRunner, config_file: Path) -> None:
+    base = _tiny_home(cli_runner, config_file)
+    no_intents = cli_runner.invoke(app, [*base, "train", "cf", "--model", "irllrec"])
+    assert no_intents.exit_code == 2 and "tanaban intents build" in no_intents.output
+    assert "Traceback" not in no_intents.output
+    assert cli_runner.invoke(app, [*base, "intents", "build"]).exit_code == 0
+    unknown = cli_runner.invoke(app, [*base, "intents", "show", "--user", "nobody"])
+    assert unknown.exit_code == 2 and "no such user" in unknown.output
+    bad = cli_runner.invoke(app, [*base, "intents", "build", "--backend", "cloud"])
+    assert bad.exit_code == 2 and "unknown intents backend" in bad.output
+
+
+def test_evaluate_knows_the_cf_models(cli_runner: CliRunner, config_file: Path) -> None:
+    base = _tiny_home(cli_runner, config_file)
+    assert cli_runner.invoke(app, [*base, "intents", "build"]).exit_code == 0
+    result = cli_runner.invoke(app, [*base, "evaluate", "--model", "lightgcn,irllrec"])
+    assert result.exit_code == 0, result.output
+    assert "lightgcn" in result.output and "irllrec" in result.output
