@@ -93,11 +93,27 @@ class Review(Base):
     text: Mapped[str] = mapped_column(Text)  # raw; anonymized before any use that could leave the machine
 
 
+class Precomputed(Base):
+    """Top-K recommendations per user computed ahead of time (Semantic Convergence's pre-caching)."""
+
+    __tablename__ = "precomputed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)  # one current list per user
+    items: Mapped[list[int]] = mapped_column(JSON)  # store Item.id values, best first
+    bundle_version: Mapped[str] = mapped_column(String(80))  # model artifact/bundle the list came from
+    created_at: Mapped[int] = mapped_column(Integer)  # unix seconds UTC
+
+
 def _create_v1(conn: Connection) -> None:
-    Base.metadata.create_all(conn)
+    Base.metadata.create_all(conn, tables=[Meta.__table__, Item.__table__, User.__table__,
+                                           Interaction.__table__, Review.__table__])
 
 
-_MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1]  # index i migrates version i -> i + 1
+def _create_v2(conn: Connection) -> None:
+    Precomputed.__table__.create(conn, checkfirst=True)
+
+
+_MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _create_v2]  # index i migrates i -> i + 1
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

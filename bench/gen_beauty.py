@@ -1,0 +1,118 @@
+"""Benchmark: the generative recommender on Amazon Beauty 2014 (leave-one-out, full ranking, history masked).
+
+Codes are text-only semantic IDs built here (MiniLM embeddings of title/brand/categories, balanced residual
+k-means from appliance.tokenize, plus the collision level), cached under var/bench/gen/. Trains one variant
+(sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation and test
+Recall/NDCG@5/10 with the epochs reached. Test users can be sampled to fit a CPU budget (the count is printed).
+Run: `nice -n 10 timeout 2700 .venv/bin/python bench/gen_beauty.py --tasks seq --minutes 28 --windows 3 --threads 1`
+(docs/bench/gen.md has the exact commands and figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from appliance.config import GenConfig, RQConfig
+from appliance.data import split_from_sequences
+from appliance.gen_train import fit_generative, validate
+from appliance.generative import GenerativeRecommender
+
+DATA = Path("/work/shared/data/amazon-beauty-2014")
+CACHE = Path("var/bench/gen")
+
+
+def read_data() -> tuple[list[np.ndarray], list[str]]:
+    """S3Rec sequences (item ids 1..n) as dense indices 0..n-1, and one profile text per item."""
+    rows = [json.loads(line) for line in (DATA / "derived/items.jsonl").read_text(encoding="utf-8").splitlines()]
+    by_id = {r["item_id"]: r for r in rows}
+    n_items = max(by_id)
+    texts = []
+    for i in range(1, n_items + 1):
+        r = by_id.get(i, {})
+        brand = r.get("brand_guess") if r.get("brand_guess") not in (None, "Unknown") else ""
+        texts.append(" ".join([r.get("title") or "", brand or "", " ".join(r.get("categories") or [])]).strip())
+    sequences = []
+    for line in (DATA / "raw/s3rec/Beauty.txt").read_text(encoding="utf-8").splitlines():
+        ids = [int(t) - 1 for t in line.split()[1:]]
+        sequences.append(np.array(ids, np.int64))
+    return sequences, texts
+
+
+def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
+    """(n_items, 4) text-only semantic IDs, cached (MiniLM + balanced residual k-means + collision level).
+
+    `embeddings`: an existing (n_items, d) MiniLM matrix in item-id order, to skip encoding on a busy machine.
+    """
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / "text_codes.npy"
+    if path.exists():
+        return np.load(path)
+    from appliance.tokenize import assign_semantic_ids
+
+    start = time.perf_counter()
+    if embeddings is not None:
+        vectors = np.load(embeddings)
+    else:
+        from appliance.textenc import TextEncoder
+
+        vectors = TextEncoder().encode(texts)
+    if vectors.shape[0] != len(texts):
+        raise SystemExit(f"{embeddings}: {vectors.shape[0]} rows, expected {len(texts)} items")
+    codes = assign_semantic_ids(vectors, RQConfig()).codes
+    np.save(path, codes)
+    print(f"built text-only codes {codes.shape} in {time.perf_counter() - start:.0f} s")
+    return codes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", default="seq", help="comma list of seq,text,intent,neg")
+    parser.add_argument("--preset", default="small")
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
+    parser.add_argument("--windows", type=int, default=0, help="sequential examples per user and epoch (0: all)")
+    parser.add_argument("--valid-users", type=int, default=1000)
+    parser.add_argument("--test-users", type=int, default=0, help="sampled test users (0: all)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--save", type=Path, help="directory to save the trained model in (e.g. under var/)")
+    parser.add_argument("--embeddings", type=Path, help="precomputed MiniLM item matrix (.npy, item-id order)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    sequences, texts = read_data()
+    split = split_from_sequences(sequences, len(texts))
+    codes = text_codes(texts, args.embeddings)
+    cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
+                    max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
+                    batch_size=args.batch, lr=args.lr)
+    model = GenerativeRecommender(cfg, codes, item_texts=texts)
+    print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks}")
+    model.bind(split)
+    model.build()
+    report = fit_generative(model, split, on_epoch=lambda row: print(
+        " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True))
+    params = sum(p.numel() for p in model.lm.parameters())
+    print(f"params {params} examples/epoch {report.examples_per_epoch} epochs {report.epochs_run} "
+          f"best epoch {report.best_epoch} train s {report.seconds:.0f}")
+    if args.save:
+        model.save(args.save)
+    rng = np.random.default_rng(0)
+    users = np.arange(split.n_users)
+    if 0 < args.test_users < split.n_users:
+        users = np.sort(rng.choice(users, args.test_users, replace=False))
+    for stage in ("valid", "test"):
+        start = time.perf_counter()
+        metrics = validate(model, split, users, stage)
+        cells = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+        print(f"{stage} users={len(users)} {cells} eval s {time.perf_counter() - start:.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

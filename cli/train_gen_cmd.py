@@ -1,0 +1,62 @@
+"""`tanaban train gen` (the generative recommender over semantic IDs) and `tanaban precompute` (top-K per user)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import console, get_config, get_home
+
+
+def gen(
+    ctx: typer.Context,
+    preset: Annotated[str | None, typer.Option(help="Model size: tiny | small | base (default from config).")]
+    = None,
+    tasks: Annotated[str | None, typer.Option(help="Comma list of alignment tasks: seq,text,intent,neg.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Maximum epochs (early stopping may end sooner).")] = None,
+) -> None:
+    """Train the generative recommender on the alignment tasks and save a versioned "gen" artifact.
+
+    Needs semantic IDs (`tanaban tokenize build`); uses intents when `tanaban intents` has built them.
+
+    Example: tanaban train gen --preset small --tasks seq,text --epochs 20
+    """
+    from appliance.gen_train import train_gen
+
+    cfg = get_config(ctx).gen
+    overrides = {"preset": preset, "max_epochs": epochs,
+                 "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None}
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    result = train_gen(get_home(ctx), cfg)
+    table = Table("stage", *(f"{m}@{k}" for k in (5, 10) for m in ("Recall", "NDCG")))
+    for stage, metrics in (("valid", result.valid), ("test", result.test)):
+        table.add_row(stage, *(f"{metrics.get(f'{m}@{k}', float('nan')):.4f}" for k in (5, 10)
+                               for m in ("recall", "ndcg")))
+    console.print(table)
+    r = result.report
+    console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s, best epoch {r.best_epoch}; saved {result.path}")
+
+
+def precompute(
+    ctx: typer.Context,
+    k: Annotated[int, typer.Option("-k", help="Items stored per user.")] = 20,
+    version: Annotated[str | None, typer.Option(help="Artifact version of the model (default: latest).")] = None,
+) -> None:
+    """Pre-compute top-K recommendations for every user with the generative model and store them.
+
+    Example: tanaban precompute -k 20
+    """
+    from appliance.precompute import precompute_home
+
+    report = precompute_home(get_home(ctx), k, version=version)
+    console.print(f"stored top-{report.k} lists for {report.users} users from model {report.bundle_version}")
+
+
+def register(app: typer.Typer) -> None:
+    from cli.train_cmd import train_app
+
+    train_app.command("gen")(gen)
+    app.command("precompute")(precompute)

@@ -1,0 +1,62 @@
+"""`tanaban train gen` and `tanaban precompute` end to end on a tiny store (codes saved as an artifact)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from appliance.checkpoint import save_artifact
+from appliance.home import Home
+from appliance.store import Interaction, Item, Precomputed, User
+from cli.main import app
+
+N_ITEMS, N_USERS = 7, 10
+
+
+def _fill(home: Home) -> None:
+    """Users walk the items in order (u, u+1, ... mod 7); codes (i, i % 2, 0, 0) saved as semantic IDs."""
+    with home.engine.begin() as conn:
+        conn.execute(Item.__table__.insert(), [{"id": 10 + i, "sku": f"SKU-{i}", "title": f"shade {i}",
+                                                "categories": ["lips"]} for i in range(N_ITEMS)])
+        conn.execute(User.__table__.insert(), [{"id": 1 + u, "pseudonym": f"usr-{u}", "key_id": "k"}
+                                               for u in range(N_USERS)])
+        conn.execute(Interaction.__table__.insert(), [
+            {"user_id": 1 + u, "item_id": 10 + (u + j) % N_ITEMS, "ts": 1000 + j, "event": "purchase"}
+            for u in range(N_USERS) for j in range(5)])
+    codes = np.stack([np.arange(N_ITEMS), np.arange(N_ITEMS) % 2, np.zeros(N_ITEMS), np.zeros(N_ITEMS)], 1)
+    save_artifact(home.config.artifacts_dir, "semantic-ids",
+                  {"codes": codes.astype(np.int32), "item_ids": 10 + np.arange(N_ITEMS)},
+                  {"level_sizes": [N_ITEMS, 2, 1, 1]})
+
+
+def test_train_gen_then_precompute(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
+    _fill(home)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trained = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
+                                          "--tasks", "seq,text,neg", "--epochs", "2"])
+        assert trained.exit_code == 0, trained.output
+        assert "NDCG@10" in trained.output and "saved" in trained.output
+        done = cli_runner.invoke(app, ["--config", str(config_file), "precompute", "-k", "2"])
+    finally:
+        torch.set_num_threads(threads)
+    assert done.exit_code == 0, done.output
+    assert f"for {N_USERS} users" in done.output
+    with home.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Precomputed)) == N_USERS
+        for user_id, items in conn.execute(select(Precomputed.user_id, Precomputed.items)):
+            seen = set(conn.scalars(select(Interaction.item_id).where(Interaction.user_id == user_id)))
+            assert len(items) == 2 and not set(items) & seen
+
+
+def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
+    missing = cli_runner.invoke(app, ["--config", str(config_file), "precompute"])
+    assert missing.exit_code == 2 and "error:" in missing.output and "tanaban train gen" in missing.output
+    _fill(home)
+    bad = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--tasks", "seq,bogus"])
+    assert bad.exit_code == 2 and "unknown generative tasks" in bad.output
