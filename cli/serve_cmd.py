@@ -1,0 +1,116 @@
+"""`tanaban export`, `tanaban serve`, `tanaban apikey` and `tanaban recommend`: bundles and the torch-free service."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cli.common import console, get_config, get_home
+
+export_app = typer.Typer(help="Export trained models into a signed, torch-free serving bundle.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Create, list and revoke API keys of the HTTP service (stored hashed).",
+                         no_args_is_help=True)
+
+
+@export_app.command("cf")
+def export_cf_cmd(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Trained CF model: lightgcn or irllrec.")] = "lightgcn",
+    quantize: Annotated[bool, typer.Option(help="Try int8 (kept only if it passes the NDCG gate).")] = True,
+) -> None:
+    """Export the latest trained CF model: ONNX scorer (int8 if it passes), tables, precomputed top-K, signed.
+
+    Example: tanaban export cf --model irllrec
+    """
+    from export.cf import export_cf
+
+    path = export_cf(get_home(ctx), model, quantize=quantize)
+    gate = json.loads((path / "metrics.json").read_text(encoding="utf-8"))["gate"]
+    console.print(f"bundle {path.name} signed and published in {path.parent}: scorer {gate['chosen']} "
+                  f"({gate['reason']})")
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to bind; keep loopback unless a proxy or firewall fronts it.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+) -> None:
+    """Serve recommendations over HTTP from the current signed bundle (no torch needed).
+
+    Example: tanaban serve --host 127.0.0.1 --port 8080
+    """
+    from appliance.serve_http import run_server
+
+    run_server(get_config(ctx), host, port)
+
+
+@apikey_app.command("create")
+def apikey_create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Who uses the key.")]) -> None:
+    """Create an API key; it is printed once and stored only as a hash.
+
+    Example: tanaban apikey create shop-frontend
+    """
+    from appliance.apikeys import KEYS_FILE, create_key
+
+    console.print(create_key(get_config(ctx).data_dir / KEYS_FILE, name), highlight=False)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(ctx: typer.Context,
+                  key_id: Annotated[str, typer.Argument(help="Key id from `apikey list`.")]) -> None:
+    """Revoke a key; the running service refuses it from the next request on.
+
+    Example: tanaban apikey revoke 3fa2c1d0
+    """
+    from appliance.apikeys import KEYS_FILE, revoke_key
+
+    revoke_key(get_config(ctx).data_dir / KEYS_FILE, key_id)
+    console.print(f"revoked {key_id}")
+
+
+@apikey_app.command("list")
+def apikey_list(ctx: typer.Context) -> None:
+    """List API keys (ids, names, dates; never the keys).
+
+    Example: tanaban apikey list
+    """
+    from appliance.apikeys import KEYS_FILE, list_keys
+
+    table = Table("id", "name", "created", "revoked")
+    for key in list_keys(get_config(ctx).data_dir / KEYS_FILE):
+        table.add_row(key.key_id, key.name, key.created_at, key.revoked_at or "")
+    console.print(table)
+
+
+def recommend(
+    ctx: typer.Context,
+    user: Annotated[list[str] | None, typer.Option("--user", help="Customer id (repeatable).")] = None,
+    input_file: Annotated[Path | None, typer.Option("--input", help="CSV with a customer_id column.")] = None,
+    k: Annotated[int, typer.Option(help="Items per customer.")] = 10,
+    explain: Annotated[bool, typer.Option(help="Add the intents behind each item.")] = False,
+) -> None:
+    """Recommendations from the current bundle for customers given by id (batch path, no HTTP).
+
+    Example: tanaban recommend --user C000123 --k 5 --explain
+    """
+    from appliance.serve import recommend_batch
+
+    for raw, answer in recommend_batch(get_config(ctx), [*(user or [])], input_file, k, explain):
+        console.print(f"[bold]{raw}[/] ({answer.source}, bundle {answer.bundle})", highlight=False)
+        for rank, item in enumerate(answer.items, 1):
+            why = "; ".join(f"{label} {w:.2f}" for label, w in item.because)
+            console.print(f"  {rank:>3}. {item.title} [{item.sku}]" + (f"  because: {why}" if why else ""),
+                          highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the root app."""
+    app.add_typer(export_app, name="export")
+    app.add_typer(apikey_app, name="apikey")
+    app.command("serve")(serve)
+    app.command("recommend")(recommend)

@@ -1,0 +1,33 @@
+"""A small home with a signed CF bundle built from a fabricated (not trained) CF artifact: serving needs no torch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from appliance.checkpoint import save_artifact
+from appliance.data import load_split
+from appliance.home import Home
+from appliance.ingest import ingest_file
+from appliance.sample import generate_sample
+
+LABELS = ["hiking gear", "baby care", "home coffee"]
+
+
+@pytest.fixture
+def bundle_home(home: Home, tmp_path: Path) -> tuple[Home, Path]:
+    sample = tmp_path / "sample"
+    generate_sample(sample, seed=3, n_items=90, n_users=40)
+    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        ingest_file(home, sample / name, kind, progress=False)
+    split = load_split(home.engine)
+    rng = np.random.default_rng(0)
+    arrays = {"user_emb": rng.normal(size=(split.n_users, 8)).astype(np.float32),
+              "item_emb": rng.normal(size=(split.n_items, 8)).astype(np.float32),
+              "user_intents": rng.dirichlet(np.ones(3), size=split.n_users).astype(np.float32),
+              "item_intents": rng.dirichlet(np.ones(3), size=split.n_items).astype(np.float32),
+              "user_ids": split.user_ids, "item_ids": split.item_ids}
+    save_artifact(home.config.artifacts_dir, "cf-lightgcn", arrays, {"labels": LABELS, "model": "lightgcn"})
+    return home, sample

@@ -1,0 +1,179 @@
+"""Export gate, signed bundle, torch-free runtime and the HTTP API (errors, keys, reload, no raw ids in logs)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from appliance.apikeys import KEYS_FILE, create_key, revoke_key
+from appliance.home import Home
+from appliance.serve import RequestError, Service
+from appliance.serve_http import build_service, create_app
+from export.bundle import BundleError
+from export.cf import export_cf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _customers(sample: Path) -> list[str]:
+    with (sample / "interactions.csv").open() as fh:
+        return sorted({row["customer_id"] for row in csv.DictReader(fh)})
+
+
+@pytest.fixture
+def served(bundle_home: tuple[Home, Path]) -> tuple[TestClient, str, Home, Path]:
+    home, sample = bundle_home
+    export_cf(home, "lightgcn", version="v1")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    return TestClient(create_app(*build_service(home.config))), token, home, sample
+
+
+def test_export_writes_gate_and_precomputed_answers(bundle_home: tuple[Home, Path]) -> None:
+    home, _ = bundle_home
+    path = export_cf(home, "lightgcn", version="v1")
+    gate = json.loads((path / "metrics.json").read_text())["gate"]
+    assert gate["chosen"] in ("int8", "fp32") and gate["ndcg10_fp32"] >= 0
+    if gate["chosen"] == "int8":
+        assert gate["relative_drop"] <= 0.01
+    pre = np.load(path / "precomputed.npy")
+    assert pre.shape[1] == min(100, len(json.loads((path / "items.json").read_text())))
+
+
+def test_cached_answer_excludes_history_and_matches_live(served) -> None:
+    client, token, _, sample = served
+    user = _customers(sample)[0]
+    auth = {"Authorization": f"Bearer {token}"}
+    cached = client.post("/v1/recommendations", json={"user_id": user, "k": 5, "explain": True}, headers=auth)
+    assert cached.status_code == 200, cached.text
+    body = cached.json()
+    assert body["source"] == "cached" and len(body["items"]) == 5
+    assert all(1 <= len(item["because"]) <= 2 for item in body["items"])
+    bought = {row["sku"] for row in csv.DictReader((sample / "interactions.csv").open())
+              if row["customer_id"] == user}
+    assert not bought & {item["sku"] for item in body["items"]}
+    excluded = client.post("/v1/recommendations", headers=auth,
+                           json={"user_id": user, "k": 5, "exclude": [body["items"][0]["sku"]]}).json()
+    assert body["items"][0]["sku"] not in {item["sku"] for item in excluded["items"]}
+
+
+@pytest.mark.parametrize(("payload", "status", "text"), [
+    ({"user_id": "C999999999"}, 404, "unknown user"),
+    ({"history": []}, 404, "empty history"),
+    ({"history": ["no-such-sku"]}, 404, "unknown sku"),
+    ({"user_id": "x", "k": 100000}, 422, "less than or equal"),
+    ({"k": 3}, 422, "user_id or history"),
+])
+def test_documented_errors(served, payload: dict, status: int, text: str) -> None:
+    client, token, *_ = served
+    response = client.post("/v1/recommendations", json=payload, headers={"X-API-Key": token})
+    assert response.status_code == status and text in response.text
+
+
+def test_malformed_json_oversize_and_keys(served) -> None:
+    client, token, home, _ = served
+    auth = {"X-API-Key": token, "content-type": "application/json"}
+    assert client.post("/v1/recommendations", content=b"{not json", headers=auth).status_code == 422
+    assert client.post("/v1/recommendations", content=b" " * 70_000, headers=auth).status_code == 413
+    chunked = client.post("/v1/recommendations", content=iter([b" " * 40_000, b" " * 40_000]), headers=auth)
+    assert chunked.status_code == 413
+    assert client.post("/v1/recommendations", json={"user_id": "x"}).status_code == 401
+    revoke_key(home.config.data_dir / KEYS_FILE, token.split("_")[1])
+    assert client.post("/v1/recommendations", json={"user_id": "x"}, headers=auth).status_code == 401
+
+
+def test_history_request_is_live_and_similar_items(served) -> None:
+    client, token, _, sample = served
+    skus = [json.loads(line)["sku"] for line in (sample / "items.jsonl").open()][:3]
+    live = client.post("/v1/recommendations", json={"history": skus, "k": 4}, headers={"X-API-Key": token}).json()
+    assert live["source"] == "live" and not set(skus) & {i["sku"] for i in live["items"]}
+    similar = client.get(f"/v1/items/{skus[0]}/similar?k=3", headers={"X-API-Key": token})
+    assert similar.status_code == 200 and len(similar.json()["items"]) == 3
+
+
+def test_access_log_never_holds_the_raw_id(served, caplog: pytest.LogCaptureFixture) -> None:
+    client, token, _, sample = served
+    user = _customers(sample)[1]
+    with caplog.at_level(logging.INFO, logger="tanaban.access"):
+        client.post("/v1/recommendations", json={"user_id": user}, headers={"X-API-Key": token})
+    assert "/v1/recommendations 200" in caplog.text and user not in caplog.text
+    metrics = client.get("/metrics").text
+    assert 'tanaban_requests_total{route="/v1/recommendations",status="200"} 1' in metrics
+
+
+def test_tampered_bundle_refused_at_start_and_at_reload(served) -> None:
+    client, token, home, _ = served
+    root = home.config.artifacts_dir / "bundles"
+    export_cf(home, "lightgcn", version="v2")
+    (root / "v2" / "items.json").write_text("[]")
+    reload = client.post("/v1/admin/reload", headers={"X-API-Key": token})
+    assert reload.status_code == 409 and "sha256" in reload.text
+    assert client.get("/readyz").json()["bundle"] == "v1"  # still serving the good one
+    with pytest.raises(BundleError, match=r"items\.json does not match"):
+        build_service(home.config)
+
+
+def test_reload_under_load_loses_no_request(served) -> None:
+    client, token, home, sample = served
+    users = _customers(sample)
+    statuses: list[int] = []
+
+    def hammer() -> None:
+        for i in range(60):
+            r = client.post("/v1/recommendations", json={"user_id": users[i % len(users)], "k": 3},
+                            headers={"X-API-Key": token})
+            statuses.append(r.status_code)
+
+    threads = [threading.Thread(target=hammer) for _ in range(3)]
+    for t in threads:
+        t.start()
+    export_cf(home, "lightgcn", version="v2")
+    assert client.post("/v1/admin/reload", headers={"X-API-Key": token}).json() == {"bundle": "v2"}
+    for t in threads:
+        t.join()
+    assert statuses.count(200) == 180
+
+
+def test_service_without_bundle_says_what_to_do(home: Home) -> None:
+    with pytest.raises(BundleError, match="tanaban export"):
+        Service(home.config.artifacts_dir / "bundles", []).reload()
+
+
+def test_batch_path_unknown_user(bundle_home) -> None:
+    from appliance.serve import recommend_batch
+
+    home, sample = bundle_home
+    export_cf(home, "lightgcn")
+    answers = recommend_batch(home.config, _customers(sample)[:2], None, 3, True)
+    assert [len(a.items) for _, a in answers] == [3, 3]
+    with pytest.raises(RequestError, match="unknown user"):
+        recommend_batch(home.config, ["nobody"], None, 3, False)
+
+
+def test_serving_imports_no_training_stack() -> None:
+    code = ("import sys\nimport appliance.serve, appliance.serve_http, export.bundle, appliance.onnx_encoder\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'optimum')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_real_http_on_loopback(bundle_home) -> None:
+    from appliance.serve_http import loopback_json, serving_on_loopback
+
+    home, sample = bundle_home
+    export_cf(home, "lightgcn")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    with serving_on_loopback(home.config) as port:
+        status, body = loopback_json(port, "POST", "/v1/recommendations",
+                                     {"user_id": _customers(sample)[0], "k": 3, "explain": True}, token)
+        assert status == 200 and len(body["items"]) == 3 and body["items"][0]["because"]
+        assert loopback_json(port, "GET", "/readyz")[0] == 200
+        assert loopback_json(port, "GET", "/openapi.json")[1]["paths"]["/v1/recommendations"]
