@@ -50,7 +50,7 @@ class IngestConfig:
 class EvalConfig:
     ks: tuple[int, ...] = (5, 10, 20)  # the cut-offs reported by the papers we compare with
     knn_shrink: float = 10.0  # item-kNN similarity shrinkage; 10 measured best on Beauty validation
-    knn_neighbours: int = 100  # neighbours kept per item; more adds noise and memory, not accuracy
+    knn_neighbours: int = 1000  # neighbours kept per item; Beauty validation R@10: 100 -> 0.0801, 1000 -> 0.0828
     seed: int = 0  # for anything sampled during evaluation
 
 
@@ -74,6 +74,7 @@ class LightGCNConfig:
     max_epochs: int = 400  # upper bound; early stopping normally ends training far sooner
     eval_every: int = 5  # epochs between validation runs (full ranking costs about one epoch)
     patience: int = 6  # validation runs without improvement before stopping
+    max_seconds: float = 0.0  # wall-clock training budget (0 = none); stops after the validation crossing it
     seed: int = 0  # sampling and init
 
 
@@ -88,6 +89,46 @@ class IRLLRecConfig:
     noise_std: float = 0.1  # multiplicative noise of the translation alignment: z * (1 + N(0, std))
     ema_momentum: float = 0.999  # EMA teacher for momentum distillation (reference setting)
     distill_alpha: float = 0.4  # weight of the teacher's soft targets (ALBEF's value)
+    side_rows: int = 1024  # rows per side in the in-batch contrastive terms (0 = all): B x B logits dominate CPU
+
+
+@dataclass(frozen=True)
+class IntentsConfig:
+    backend: str = "local"  # local (clustering, deterministic) | local-llm | external; nothing leaves by default
+    k: int = 128  # intent prototypes, the IRLLRec reference K
+    tau: float = 0.05  # softmax temperature over cosines: MiniLM cosines differ by ~0.1, so 0.05 keeps it peaked
+    kmeans_iters: int = 30  # spherical k-means rounds; assignments settle within ~20 on 12k items
+    label_terms: int = 3  # terms per label (2-4 readable; more reads as a keyword dump)
+    recency: float = 0.8  # user distribution weight per step back in the training history (newest 1)
+    text_intents: int = 2  # labels joined into a user's/item's short intent text
+    llm_dir: str = ""  # local-llm backend: a local transformers causal LM directory (required for that backend)
+    llm_max_new_tokens: int = 24  # a label, not an essay
+    llm_items: int = 8  # central member items shown to the LLM per prototype (prompt stays short)
+    seed: int = 0  # k-means++ initialisation
+
+
+@dataclass(frozen=True)
+class RQConfig:
+    method: str = "kmeans"  # kmeans | rqvae: balanced residual k-means measured better on Beauty (docs/bench)
+    levels: tuple[int, ...] = (256, 256, 256)  # codes per residual level (TIGER / Semantic Convergence: 3 x 256)
+    last_level_size: int = 256  # vocabulary of the disambiguating last level; more items on one prefix = collapse
+    cf_weight: float = 1.0  # weight of the L2-normalised CF part against the text part (1: both count the same)
+    pca_dim: int = 0  # 0: quantize the fused vector as is; > 0: PCA-whiten to this many dimensions first
+    kmeans_iters: int = 30  # Lloyd iterations per level at most; stops early once < 0.1% of the labels change
+    balance: float = 3.0  # no code may hold more than balance x (n_items / codes) items (no giant clusters)
+    spread_last: bool = True  # items sharing all but the last quantized code get distinct last codes where they
+    # can (next-nearest free code): near-duplicate titles otherwise collide (13.5% of Beauty items without it)
+    min_utilisation: float = 0.1  # collapse floor: share of usable codes (min(codes, distinct vectors)) used;
+    # healthy Beauty levels use all codes, a collapsed one a handful
+    min_perplexity_ratio: float = 0.05  # collapse floor: perplexity / usable codes (healthy Beauty levels: > 0.5)
+    rqvae_hidden: tuple[int, ...] = (512, 256, 128)  # encoder MLP widths (TIGER's RQ-VAE)
+    rqvae_latent_dim: int = 32  # latent size quantized by the residual codebooks (TIGER: 32)
+    rqvae_epochs: int = 30  # CPU budget: 30 epochs on 12k Beauty items took ~7 min on a busy 2-core CPU (loss
+    # still falling; raise it on a GPU)
+    rqvae_batch: int = 1024  # items per step (TIGER's batch size)
+    rqvae_lr: float = 1e-3  # Adam at the common VQ-VAE rate (not tuned here)
+    rqvae_beta: float = 0.25  # commitment loss weight (VQ-VAE / TIGER value)
+    seed: int = 0  # k-means++ seeding, RQ-VAE init and batching: same seed, same codes
 
 
 @dataclass(frozen=True)
@@ -121,6 +162,53 @@ class EgressConfig:
 
 
 @dataclass(frozen=True)
+class GenConfig:
+    preset: str = "small"  # size dial: tiny (tests) | small (2 CPU cores) | base (TIGER-sized, GPU); generative.py
+    arch: str = "qwen2"  # qwen2 | llama: both are plain transformers causal LMs that export to ONNX with KV cache
+    pretrained_dir: str = ""  # local checkpoint to warm-start from (code tokens are added); empty: build from preset
+    text_vocab: int = 2000  # word pieces learned from the catalog; small keeps the embedding table cheap on CPU
+    tasks: tuple[str, ...] = ("seq", "text", "intent", "neg")  # alignment tasks (Semantic Convergence a-d)
+    text_weight: float = 0.5  # text tasks per epoch, as a fraction of the sequential examples
+    intent_weight: float = 0.3  # intent -> code examples per epoch, same unit; used only when intent texts exist
+    neg_weight: float = 0.2  # yes/no negative-sampling examples per epoch, same unit
+    aux_until_epoch: int = 0  # mixing schedule: auxiliary tasks stop after this epoch (0: they never stop)
+    history_len: int = 20  # items in the prompt; TIGER uses 20 on the Amazon sets
+    windows_per_user: int = 0  # sequential examples per user and epoch (0: every prefix, as TIGER does)
+    text_tokens: int = 24  # word pieces of item/intent text in a prompt; titles rarely need more
+    lr: float = 1e-3  # AdamW peak; small models trained from scratch tolerate a high rate
+    weight_decay: float = 0.01  # AdamW default used by most LM recipes
+    warmup_frac: float = 0.03  # linear warm-up share of all steps before the cosine decay
+    grad_clip: float = 1.0  # global norm clip, standard for transformer training
+    dropout: float = 0.1  # attention dropout; sequences on Amazon sets are short and overfit fast
+    batch_size: int = 256  # examples per step; fits 2-core CPUs and keeps steps/epoch moderate
+    max_epochs: int = 30  # upper bound; early stopping on validation NDCG@10 usually ends sooner
+    patience: int = 3  # validations without improvement before stopping
+    valid_users: int = 2000  # users sampled for early-stopping validation (0: all); beam search is the cost
+    beam: int = 20  # beam width of constrained decoding (TIGER uses 20 for top-10 lists)
+    max_minutes: float = 0.0  # wall-clock training budget, checked after each epoch (0: none)
+    seed: int = 0  # data order, negatives and initialisation
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    seed: int = 0  # everything in the sample derives from this one seed (byte-identical output per seed)
+    n_items: int = 3000  # catalog size: large enough for Zipf tails per product type, generated in about a second
+    n_users: int = 1500  # about 20k purchases: item-kNN vs popularity differences show clearly at this size
+    min_purchases: int = 5  # shortest sequence; leave-one-out needs train + valid + test with history left
+    max_purchases: int = 40  # longest sequence; caps heavy users as retail exports usually do
+    median_purchases: float = 12.0  # lognormal centre of sequence length, typical of small-shop loyalty data
+    complement_rate: float = 0.3  # chance the next purchase completes the previous one (tent -> sleeping bag)
+    repeat_rate: float = 0.06  # chance of re-buying an earlier consumable (shampoo, nappies, dog food)
+    brand_loyalty: float = 0.35  # chance of staying with the brand last bought in a department
+    noise_rate: float = 0.04  # chance of a purchase outside every intent (impulse buys, gifts)
+    intent_stickiness: float = 0.7  # chance the next purchase serves the same intent: shopping comes in missions
+    zipf_exponent: float = 1.1  # popularity skew within a product type (retail sales follow roughly Zipf 1)
+    review_rate: float = 0.25  # share of purchases that get a review
+    pii_rate: float = 0.1  # share of reviews carrying planted personal data for the anonymizer benchmark
+    anonymous_review_rate: float = 0.05  # reviews without a customer id (guest checkouts)
+
+
+@dataclass(frozen=True)
 class ApplianceConfig:
     paths: PathsConfig = PathsConfig()
     store: StoreConfig = StoreConfig()
@@ -129,9 +217,13 @@ class ApplianceConfig:
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     lightgcn: LightGCNConfig = LightGCNConfig()
     irllrec: IRLLRecConfig = IRLLRecConfig()
+    gen: GenConfig = GenConfig()
+    tokenize: RQConfig = RQConfig()
+    intents: IntentsConfig = IntentsConfig()
     anonymize: AnonymizeConfig = AnonymizeConfig()
     audit: AuditConfig = AuditConfig()
     egress: EgressConfig = EgressConfig()
+    sample: SampleConfig = SampleConfig()
     source: str = ""  # where this config came from (file path or "defaults"); set by load_config
 
     @property

@@ -12,15 +12,33 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from anonymize.engine import AnonymizerError
+from anonymize.policy import PolicyError
+from appliance.apikeys import ApiKeyError
 from appliance.audit import AuditVerificationError, AuditWriteError
 from appliance.audit.admin import AuditRequestError
+from appliance.cf import CFError
 from appliance.checkpoint import ArtifactError
 from appliance.config import ConfigError
+from appliance.data import DataError
+from appliance.demo import DemoError
+from appliance.egress import EgressError
 from appliance.embed import EmbedError
+from appliance.gen_tasks import GenerativeError
 from appliance.home import NotInitialisedError
+from appliance.ingest import IngestError
+from appliance.intents import IntentsError
 from appliance.keys import KeyMaterialError
+from appliance.precompute import PrecomputeError
+from appliance.privacy import AnonymizeInputError
+from appliance.recommender import UnknownModelError
+from appliance.rotation import RotationError
+from appliance.sample import SampleError
+from appliance.serve import RequestError, ServeError
 from appliance.store import StoreError
 from appliance.textenc import TextEncoderError
+from appliance.tokenize import TokenizeError
+from appliance.trie import TrieError
 from cli import (
     anonymize_cmd,
     audit_cmd,
@@ -30,21 +48,50 @@ from cli import (
     embed_cmd,
     evaluate_cmd,
     ingest_cmd,
+    intents_cmd,
     keys_cmd,
+    sample_cmd,
+    serve_cmd,
+    tokenize_cmd,
+    train_cmd,
+    train_gen_cmd,
 )
 from cli.common import err_console, state
+from export.bundle import BundleError
+from export.cf import ExportError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
+    AnonymizeInputError,
+    AnonymizerError,
+    ApiKeyError,
     ArtifactError,
     AuditRequestError,
     AuditVerificationError,
     AuditWriteError,
+    BundleError,
+    CFError,
     ConfigError,
+    DataError,
+    DemoError,
+    EgressError,
     EmbedError,
+    ExportError,
+    GenerativeError,
+    IngestError,
+    IntentsError,
     KeyMaterialError,
     NotInitialisedError,
+    PolicyError,
+    PrecomputeError,
+    RequestError,
+    RotationError,
+    SampleError,
+    ServeError,
     StoreError,
     TextEncoderError,
+    TokenizeError,
+    TrieError,
+    UnknownModelError,
 )
 EXIT_USER_ERROR = 2
 
@@ -79,7 +126,8 @@ def _root(
     state(ctx).config_path = config
 
 
-_GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd)
+_GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd,
+           sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, serve_cmd)
 for _group in _GROUPS:
     _group.register(app)
 
