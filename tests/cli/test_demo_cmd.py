@@ -26,13 +26,14 @@ class _Collect:
         self.lines.extend(" ".join(str(c) for c in row) for row in rows)
 
 
-SMALL = DemoSize(items=400, users=300, intents=8, cf_epochs=10)
+SMALL = DemoSize(items=400, users=300, intents=8, cf_epochs=10, codes=8, gen_epochs=1)
 
 
 def test_demo_runs_every_step_and_knn_beats_popularity(tmp_path: Path) -> None:
     out = _Collect()
     results = run_demo(tmp_path / "demo", out, size=SMALL)
-    assert out.steps == ["init", "sample", "ingest", "evaluate", "recommend", "intents", "serve", "privacy"]
+    assert out.steps == ["init", "sample", "ingest", "evaluate", "recommend", "intents", "generative", "serve",
+                         "privacy"]
     assert results["served"]["status"] == 200 and results["served"]["items"] == 3
     assert results["egress"]["leaked"] == [] and results["egress"]["entries"] >= 2
     metrics = results["metrics"]
