@@ -150,10 +150,11 @@ class CFBundle:
 class Service:
     """The current bundle behind a lock-free reference; `reload()` verifies and swaps in the newest bundle."""
 
-    def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey]) -> None:
+    def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey], loader: Any = None) -> None:
         self.root, self.public_keys = bundles_root, list(public_keys)
+        self.loader = loader or CFBundle.load  # GenBundle.load for the generative bundles
         self._lock = threading.Lock()  # serialises reloads only; requests never wait on it
-        self.bundle: CFBundle | None = None
+        self.bundle: Any = None
 
     def reload(self) -> str:
         """Load the bundle `<root>/CURRENT` names if it is not loaded yet; returns the serving version."""
@@ -161,14 +162,58 @@ class Service:
             path = current_bundle(self.root)
             if self.bundle is not None and self.bundle.path == path:
                 return self.bundle.version
-            self.bundle = CFBundle.load(path, self.public_keys)  # raises before the old bundle is replaced
+            self.bundle = self.loader(path, self.public_keys)  # raises before the old bundle is replaced
             return self.bundle.version
 
-    def current(self) -> CFBundle:
+    def current(self) -> Any:
         bundle = self.bundle
         if bundle is None:
-            raise ServeError("no bundle loaded yet: run `tanaban export cf`, then reload")
+            raise ServeError(f"no bundle loaded from {self.root} yet: run `tanaban export cf` (or `export gen`), "
+                             "then reload")
         return bundle
+
+
+class GenBundle:
+    """A verified generative bundle: live constrained beam search over the ONNX decoder (appliance.serve_gen)."""
+
+    def __init__(self, path: Path, decoder: Any) -> None:
+        self.path, self.decoder = path, decoder
+        self.version = json.loads((path / "manifest.json").read_text(encoding="utf-8"))["version"]
+        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
+        self.users: dict[str, int] = _json(path / "users.json")
+        self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
+
+    @classmethod
+    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
+        from appliance.serve_gen import GenerativeDecoder
+
+        return cls(path, GenerativeDecoder(path, public_keys=public_keys))
+
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        user = self.users.get(pseudonym)
+        if user is None:
+            raise RequestError("unknown user: no purchase history for this id in the current bundle; "
+                               "send `history` instead")
+        seq = self.seq_items[self.indptr[user]:self.indptr[user + 1]]
+        return self._decode(seq, exclude, k)
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        if not skus:
+            raise RequestError("empty history: give at least one purchased sku, or a user_id")
+        return self._decode(self._idx(skus, strict=True), exclude, k)
+
+    def _decode(self, seq: np.ndarray, exclude: Sequence[str], k: int) -> Answer:
+        items, scores = self.decoder.recommend_scored([seq], k, [self._idx(exclude, strict=False)])
+        rows = [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
+                for i, s in zip(items[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
+        return Answer(rows, "live", self.version)
+
+    def _idx(self, skus: Sequence[str], *, strict: bool) -> np.ndarray:
+        idx = [self.sku_index.get(s) for s in skus]
+        if strict and None in idx:
+            raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
+        return np.array([i for i in idx if i is not None], dtype=np.int64)
 
 
 def _json(path: Path) -> Any:

@@ -16,14 +16,14 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from appliance.apikeys import KeyVerifier
-from appliance.serve import MAX_K, Answer, RequestError, ServeError, Service
+from appliance.serve import MAX_K, Answer, GenBundle, RequestError, ServeError, Service
 from export.bundle import BundleError
 
 MAX_BODY_BYTES = 64 * 1024  # a request holds at most a few hundred skus; anything larger is a mistake or abuse
@@ -37,7 +37,9 @@ class RecommendRequest(BaseModel):
         None, max_length=MAX_LIST, description="skus bought, oldest first; scored live (overrides user_id)")
     k: int = Field(10, ge=1, le=MAX_K)
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=MAX_LIST)
-    explain: bool = Field(False, description="add the intents linking the customer to each item")
+    explain: bool = Field(False, description="add the intents linking the customer to each item (cf model)")
+    model: Literal["cf", "generative"] = Field(
+        "cf", description="cf: the CF bundle (cached top-K); generative: live constrained beam search")
 
 
 class Item(BaseModel):
@@ -144,7 +146,8 @@ class _GuardAndLog:
                 access_log.info("%s %s %d %.1fms key=%s", scope["method"], route, status, elapsed * 1e3, key_id)
 
 
-def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str], str]) -> FastAPI:
+def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str], str],
+               gen_service: Service | None = None) -> FastAPI:
     app = FastAPI(title="Tanaban recommendations", version="1", docs_url=None, redoc_url=None)
     metrics = _Metrics()
 
@@ -171,6 +174,10 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
 
     @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)])
     async def recommendations(body: RecommendRequest, b: Annotated[Any, Depends(bundle)]) -> JSONResponse:
+        if body.model == "generative":
+            if gen_service is None or gen_service.bundle is None:
+                raise HTTPException(503, "no generative bundle loaded: run `tanaban export gen`, then reload")
+            b = gen_service.bundle
         if body.history is not None:
             return _response(b.for_history(body.history, body.k, body.exclude, body.explain))
         if body.user_id is None:
@@ -186,7 +193,10 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
     @app.post("/v1/admin/reload", dependencies=[Depends(api_key)])
     def reload() -> dict[str, str]:
         try:
-            return {"bundle": service.reload()}
+            out = {"bundle": service.reload()}
+            if gen_service is not None and (gen_service.root / "CURRENT").exists():
+                out["generative"] = gen_service.reload()
+            return out
         except (BundleError, ServeError) as exc:
             raise HTTPException(409, f"reload refused, still serving the previous bundle: {exc}") from None
 
@@ -207,20 +217,24 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
     return app
 
 
-def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str]]:
-    """Service, key verifier and pseudonymizer for an appliance config (keys from its keys directory)."""
+def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str], Service]:
+    """CF service, key verifier, pseudonymizer and generative service for an appliance config."""
     from anonymize.pseudonym import pseudonymize
     from appliance.apikeys import KEYS_FILE
     from appliance.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
 
     key = load_pseudonym_key(cfg.keys_dir)
-    service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
+    trusted = [load_public_key(cfg.keys_dir / PUBLIC_FILE)]
+    service = Service(cfg.artifacts_dir / "bundles", trusted)
     service.reload()
+    gen_service = Service(cfg.artifacts_dir / "bundles-gen", trusted, loader=GenBundle.load)
+    if (gen_service.root / "CURRENT").exists():  # the generative bundle is optional
+        gen_service.reload()
 
     def to_pseudonym(raw_id: str) -> str:
         return pseudonymize(raw_id, key=key.secret, key_id=key.key_id, purpose="store")
 
-    return service, KeyVerifier(cfg.data_dir / KEYS_FILE), to_pseudonym
+    return service, KeyVerifier(cfg.data_dir / KEYS_FILE), to_pseudonym, gen_service
 
 
 def run_server(cfg: Any, host: str, port: int) -> None:
@@ -229,12 +243,14 @@ def run_server(cfg: Any, host: str, port: int) -> None:
 
     import uvicorn
 
-    service, keys, to_pseudonym = build_service(cfg)
-    app = create_app(service, keys, to_pseudonym)
+    service, keys, to_pseudonym, gen_service = build_service(cfg)
+    app = create_app(service, keys, to_pseudonym, gen_service)
 
     def _reload(*_: Any) -> None:
         try:
             access_log.warning("bundle %s loaded", service.reload())
+            if (gen_service.root / "CURRENT").exists():
+                access_log.warning("generative bundle %s loaded", gen_service.reload())
         except (BundleError, ServeError) as exc:
             access_log.error("reload refused, still serving the previous bundle: %s", exc)
 

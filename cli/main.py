@@ -59,6 +59,7 @@ from cli import (
 from cli.common import err_console, state
 from export.bundle import BundleError
 from export.cf import ExportError
+from export.generative import GenExportError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
     AnonymizeInputError,
@@ -76,6 +77,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     EgressError,
     EmbedError,
     ExportError,
+    GenExportError,
     GenerativeError,
     IngestError,
     IntentsError,

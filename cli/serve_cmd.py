@@ -34,6 +34,24 @@ def export_cf_cmd(
                   f"({gate['reason']})")
 
 
+@export_app.command("gen")
+def export_gen_cmd(
+    ctx: typer.Context,
+    quantize: Annotated[bool, typer.Option(help="Try int8 (kept only if it passes the NDCG and valid-code gate).")]
+    = True,
+) -> None:
+    """Export the latest generative model: ONNX decoder with KV cache, tokenizer, codes, gates, signed.
+
+    Example: tanaban export gen
+    """
+    from export.gen_bundle import export_gen_bundle
+
+    path = export_gen_bundle(get_home(ctx), quantize=quantize)
+    gate = json.loads((path / "metrics.json").read_text(encoding="utf-8"))["gate"]
+    console.print(f"generative bundle {path.name} signed and published in {path.parent}: decoder {gate['chosen']} "
+                  f"({gate.get('reason', '')})")
+
+
 def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Interface to bind; keep loopback unless a proxy or firewall fronts it.")]

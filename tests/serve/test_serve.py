@@ -177,3 +177,37 @@ def test_real_http_on_loopback(bundle_home) -> None:
         assert status == 200 and len(body["items"]) == 3 and body["items"][0]["because"]
         assert loopback_json(port, "GET", "/readyz")[0] == 200
         assert loopback_json(port, "GET", "/openapi.json")[1]["paths"]["/v1/recommendations"]
+
+
+def test_generative_bundle_served_live(bundle_home) -> None:
+    """A tiny generative model (random unique codes) exported, signed and served: valid, unowned items only."""
+    import dataclasses
+
+    from appliance.checkpoint import save_artifact
+    from appliance.data import load_split
+    from appliance.gen_train import train_gen
+    from export.gen_bundle import export_gen_bundle
+
+    home, sample = bundle_home
+    split = load_split(home.engine)
+    rng = np.random.default_rng(1)
+    codes = np.stack([rng.integers(0, 4, split.n_items), rng.integers(0, 4, split.n_items),
+                      np.zeros(split.n_items, int)], axis=1)
+    _, first = np.unique(codes[:, :2], axis=0, return_inverse=True)
+    codes[:, 2] = [np.sum(first[:i] == first[i]) for i in range(split.n_items)]  # unique last level
+    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
+                  "item_ids": split.item_ids}, {"level_sizes": [4, 4, int(codes[:, 2].max()) + 1]})
+    gen = dataclasses.replace(home.config.gen, preset="tiny", tasks=("seq",), max_epochs=1, valid_users=10)
+    train_gen(home, gen, progress=False)
+    path = export_gen_bundle(home, quantize=False)
+    export_cf(home, "lightgcn")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    client = TestClient(create_app(*build_service(home.config)))
+    user = _customers(sample)[0]
+    body = client.post("/v1/recommendations", json={"user_id": user, "k": 4, "model": "generative"},
+                       headers={"X-API-Key": token}).json()
+    skus = {json.loads(line)["sku"] for line in (sample / "items.jsonl").open()}
+    bought = {row["sku"] for row in csv.DictReader((sample / "interactions.csv").open()) if row["customer_id"] == user}
+    got = [item["sku"] for item in body["items"]]
+    assert body["source"] == "live" and body["bundle"] == path.name and 1 <= len(got) <= 4
+    assert set(got) <= skus and not set(got) & bought and len(set(got)) == len(got)

@@ -1,0 +1,53 @@
+"""`tanaban export gen`: the latest trained generative model as a signed, torch-free serving bundle.
+
+Adds to what export/generative.py writes (decoder, tokenizer, codes, gates) the tables serving needs: the item map,
+the users' stored pseudonyms and their full known sequences (the input and the exclusion list of a cached-history
+request). Published under `<artifacts>/bundles-gen/` with its own CURRENT, next to the CF bundles.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from appliance.checkpoint import load_artifact
+from appliance.data import load_split
+from appliance.home import Home
+from export.bundle import publish_bundle, remove_staging, sign_bundle
+from export.cf import ExportError, _json, _tables
+
+GEN_BUNDLES = "bundles-gen"
+
+
+def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None = None) -> Path:
+    """Gate, sign and publish the latest "gen" artifact; returns the bundle directory."""
+    from appliance.generative import GenerativeRecommender
+    from export.generative import export_generative
+
+    art = load_artifact(home.config.artifacts_dir, "gen")
+    split = load_split(home.engine)
+    if [int(i) for i in split.item_ids] != list(art.meta["item_ids"]):
+        raise ExportError("the generative model's items differ from the store's now: run `tanaban train gen` again")
+    model = GenerativeRecommender.from_state(art.arrays, art.meta)
+    model.bind(split)
+    root = home.config.artifacts_dir / GEN_BUNDLES
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    try:
+        gate = export_generative(model, staging, split=split, quantize=quantize)
+        items, users = _tables(home, split)
+        known = split.history("test") + split.test
+        seqs = [np.concatenate([s, known[u].indices[~np.isin(known[u].indices, s)]])
+                for u, s in enumerate(split.sequences("test"))]  # chronological history, then the held-out test item
+        np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, seqs)]).astype(np.int64))
+        np.save(staging / "seq_items.npy", np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64))
+        _json(staging / "items.json", items)
+        _json(staging / "users.json", users)
+        sign_bundle(staging, home.signing_key, {"kind": "generative", "artifact": art.path.name,
+                                                "decoder": gate["chosen"], "gate": gate}, version=version)
+        return publish_bundle(staging, root)
+    except BaseException:
+        remove_staging(staging)
+        raise
