@@ -229,8 +229,8 @@ def recommend_batch(cfg: Any, users: Sequence[str], input_file: Path | None, k: 
     """(raw id, answer) per customer from the current bundle; unknown customers raise RequestError."""
     import csv
 
-    from anonymize.pseudonym import pseudonymize
     from appliance.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
+    from appliance.rotation import chained_pseudonym, load_key_chain
 
     ids = list(users)
     if input_file is not None:
@@ -241,9 +241,8 @@ def recommend_batch(cfg: Any, users: Sequence[str], input_file: Path | None, k: 
             ids += [row["customer_id"] for row in reader]
     if not ids:
         raise RequestError("no customers given: use --user ID or --input FILE.csv")
-    key = load_pseudonym_key(cfg.keys_dir)
+    chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # same mapping as ingest
     service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
     service.reload()
     bundle = service.current()
-    return [(raw, bundle.for_user(pseudonymize(raw, key=key.secret, key_id=key.key_id, purpose="store"), k,
-                                  explain=explain)) for raw in ids]
+    return [(raw, bundle.for_user(chained_pseudonym(raw, chain), k, explain=explain)) for raw in ids]

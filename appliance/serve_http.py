@@ -219,11 +219,11 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
 
 def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str], Service]:
     """CF service, key verifier, pseudonymizer and generative service for an appliance config."""
-    from anonymize.pseudonym import pseudonymize
     from appliance.apikeys import KEYS_FILE
     from appliance.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
+    from appliance.rotation import chained_pseudonym, load_key_chain
 
-    key = load_pseudonym_key(cfg.keys_dir)
+    chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # rotated keys chain (rotation.py)
     trusted = [load_public_key(cfg.keys_dir / PUBLIC_FILE)]
     service = Service(cfg.artifacts_dir / "bundles", trusted)
     service.reload()
@@ -232,7 +232,7 @@ def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str],
         gen_service.reload()
 
     def to_pseudonym(raw_id: str) -> str:
-        return pseudonymize(raw_id, key=key.secret, key_id=key.key_id, purpose="store")
+        return chained_pseudonym(raw_id, chain)
 
     return service, KeyVerifier(cfg.data_dir / KEYS_FILE), to_pseudonym, gen_service
 

@@ -211,3 +211,17 @@ def test_generative_bundle_served_live(bundle_home) -> None:
     got = [item["sku"] for item in body["items"]]
     assert body["source"] == "live" and body["bundle"] == path.name and 1 <= len(got) <= 4
     assert set(got) <= skus and not set(got) & bought and len(set(got)) == len(got)
+
+
+def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home) -> None:
+    """After `keys rotate` the store holds chained pseudonyms; a re-exported bundle must still find the customer."""
+    from appliance.rotation import rotate_pseudonym_key
+
+    home, sample = bundle_home
+    user = _customers(sample)[0]
+    rotate_pseudonym_key(home)
+    export_cf(home, "lightgcn")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    client = TestClient(create_app(*build_service(home.config)))
+    response = client.post("/v1/recommendations", json={"user_id": user, "k": 2}, headers={"X-API-Key": token})
+    assert response.status_code == 200, response.text
