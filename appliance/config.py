@@ -79,6 +79,23 @@ class LightGCNConfig:
 
 
 @dataclass(frozen=True)
+class SASRecConfig:
+    dim: int = 64  # hidden size of DESIGN.md's measured Beauty recipe (R@10 0.0855)
+    blocks: int = 2  # self-attention blocks (Kang & McAuley 2018 use 2)
+    heads: int = 1  # attention heads; the paper found more heads no better on sparse data
+    max_len: int = 50  # most recent items kept per sequence (paper value for Amazon data)
+    dropout: float = 0.5  # heavy dropout: Beauty is sparse (paper value for Amazon data)
+    lr: float = 3e-3  # Adam; measured recipe with full-softmax cross-entropy
+    batch_size: int = 128  # sequences per step (paper value)
+    weight_decay: float = 0.0  # dropout alone regularises well enough in the measured recipe
+    max_epochs: int = 200  # upper bound; the measured best validation epoch on Beauty is about 130
+    eval_every: int = 5  # epochs between validation runs (one full-ranking pass costs about an epoch)
+    patience: int = 5  # validation runs without NDCG@10 improvement before stopping
+    max_seconds: float = 0.0  # wall-clock training budget (0 = none); stops after the validation crossing it
+    seed: int = 0  # init, dropout and batch order
+
+
+@dataclass(frozen=True)
 class IRLLRecConfig:
     intents: int = 128  # K learnable interaction-intent prototypes (IRLLRec reference setting)
     temperature: float = 0.2  # InfoNCE temperature (reference setting)
@@ -217,6 +234,7 @@ class ApplianceConfig:
     text_encoder: TextEncoderConfig = TextEncoderConfig()
     lightgcn: LightGCNConfig = LightGCNConfig()
     irllrec: IRLLRecConfig = IRLLRecConfig()
+    sasrec: SASRecConfig = SASRecConfig()
     gen: GenConfig = GenConfig()
     tokenize: RQConfig = RQConfig()
     intents: IntentsConfig = IntentsConfig()

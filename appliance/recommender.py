@@ -123,12 +123,19 @@ def _irllrec(cfg: ApplianceConfig) -> Recommender:
     return make_irllrec(cfg)
 
 
+def _sasrec(cfg: ApplianceConfig) -> Recommender:
+    from appliance.sasrec import make_sasrec  # torch is imported only when the model is built
+
+    return make_sasrec(cfg)
+
+
 # name -> factory taking the ApplianceConfig and returning an unfitted model; factories import lazily.
 MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "popularity": _popularity,
     "item-knn": _item_knn,
     "lightgcn": _lightgcn,
     "irllrec": _irllrec,
+    "sasrec": _sasrec,
 }
 DEFAULT_MODELS = ("popularity", "item-knn")  # what `tanaban evaluate` runs when no --model is given
 

@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "transformers", "optimum")
 # Modules that may import the training stack (training, export); everything else must not.
 TRAINING_MODULES = ("appliance.train", "appliance.textenc", "appliance.lightgcn", "appliance.intent",
-                    "appliance.irllrec", "appliance.generative", "appliance.gen_train", "appliance.tokenize", "export.")
+                    "appliance.irllrec", "appliance.sasrec", "appliance.generative", "appliance.gen_train",
+                    "appliance.tokenize", "export.")
 
 
 def _modules(package: str) -> list[str]:

@@ -61,7 +61,7 @@ def test_default_runs_both_baselines(cli_runner: CliRunner, filled: Path, tmp_pa
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--model", "sasrec"], "unknown model 'sasrec'"),
+    (["--model", "no-such-model"], "unknown model 'no-such-model'"),
     (["--protocol", "given"], "needs interactions with a split label"),
     (["--stage", "train"], "unknown stage 'train'"),
 ])

@@ -1,0 +1,73 @@
+"""Benchmark: SASRec (Kang & McAuley, ICDM 2018; full-softmax cross-entropy) on Amazon Beauty 2014.
+
+Leave-one-out split built in memory with appliance.data.split_from_sequences from
+/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt (as bench/baselines.py does); full ranking over all
+items, history masked. Trains under a wall-clock budget, prints the validation curve (NDCG@10 every `eval_every`
+epochs) and the test metrics of the best validation epoch.
+Run: `OMP_NUM_THREADS=2 nice -n 5 timeout 2400 .venv/bin/python bench/sasrec_beauty.py --minutes 25`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from appliance.config import SASRecConfig
+from appliance.data import split_from_sequences
+from appliance.metrics import evaluate
+from appliance.sasrec import SASRecRecommender
+
+DEFAULT_PATH = Path("/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt")
+REFERENCE = (0.0855, 0.0530)  # DESIGN.md: SASRec, same recipe, best validation epoch about 130; R@10 / N@10 test
+
+
+def read_sequences(path: Path) -> tuple[list[np.ndarray], int]:
+    """Dense item indices in order of first appearance, one array per line (`user item item ...`)."""
+    index: dict[str, int] = {}
+    sequences = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        tokens = line.split()
+        if len(tokens) > 1:
+            sequences.append(np.array([index.setdefault(t, len(index)) for t in tokens[1:]], dtype=np.int64))
+    return sequences, len(index)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+    parser.add_argument("--minutes", type=float, default=25.0, help="training budget (validation included)")
+    parser.add_argument("--max-epochs", type=int, default=SASRecConfig.max_epochs)
+    parser.add_argument("--eval-every", type=int, default=SASRecConfig.eval_every)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    sequences, n_items = read_sequences(args.path)
+    split = split_from_sequences(sequences, n_items)
+    print(f"amazon-beauty-2014: {split.n_users} users, {split.n_items} items, {split.train.nnz} train pairs; "
+          f"torch threads {torch.get_num_threads()}")
+    cfg = dataclasses.replace(SASRecConfig(), max_seconds=args.minutes * 60, max_epochs=args.max_epochs,
+                              eval_every=args.eval_every, seed=args.seed)
+    print(f"config: {dataclasses.asdict(cfg)}")
+    print("epoch | train CE | valid N@10 | elapsed s")
+
+    def report(epoch: int, row: dict[str, float]) -> None:
+        print(f"{epoch:5d} | {row['loss']:.4f} | {row['ndcg@10']:.4f} | {row['seconds']:.0f}", flush=True)
+
+    model = SASRecRecommender(cfg, progress=report)
+    info = model.fit(split)
+    print(f"fit: {info.epochs} epochs in {info.seconds:.0f}s ({info.seconds / max(info.epochs, 1):.1f}s/epoch incl. "
+          f"validation); best validation epoch {info.best_epoch} (N@10 {info.best_score:.4f})")
+    start = time.perf_counter()
+    metrics = evaluate(model, split, "test", ks=(5, 10, 20))
+    cells = " ".join(f"{m[0].upper()}@{k} {metrics[f'{m}@{k}']:.4f}" for k in (5, 10, 20) for m in ("recall", "ndcg"))
+    print(f"test: {cells}  ({time.perf_counter() - start:.1f}s)")
+    print(f"reference (DESIGN.md, ~130 epochs): R@10 {REFERENCE[0]:.4f} / N@10 {REFERENCE[1]:.4f}")
+
+
+if __name__ == "__main__":
+    main()
