@@ -14,27 +14,15 @@ import dataclasses
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
+from baselines import DEFAULT_PATH, read_sequences  # bench/ is on sys.path when run as a script
 
 from appliance.config import SASRecConfig
 from appliance.data import split_from_sequences
 from appliance.metrics import evaluate
 from appliance.sasrec import SASRecRecommender
 
-DEFAULT_PATH = Path("/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt")
 REFERENCE = (0.0855, 0.0530)  # DESIGN.md: SASRec, same recipe, best validation epoch about 130; R@10 / N@10 test
-
-
-def read_sequences(path: Path) -> tuple[list[np.ndarray], int]:
-    """Dense item indices in order of first appearance, one array per line (`user item item ...`)."""
-    index: dict[str, int] = {}
-    sequences = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        tokens = line.split()
-        if len(tokens) > 1:
-            sequences.append(np.array([index.setdefault(t, len(index)) for t in tokens[1:]], dtype=np.int64))
-    return sequences, len(index)
 
 
 def main() -> None:
