@@ -226,6 +226,14 @@ class SampleConfig:
 
 
 @dataclass(frozen=True)
+class ServeConfig:
+    workers: int = 1  # uvicorn worker processes; one per core once the load generator is elsewhere
+    reload_poll_seconds: float = 2.0  # each worker checks <bundles>/CURRENT this often and reloads itself (0: off)
+    gen_batch_max: int = 16  # live generative requests decoded together in one beam search (batched across requests)
+    gen_batch_wait_ms: float = 2.0  # how long a lone live generative request waits for company before decoding
+
+
+@dataclass(frozen=True)
 class ApplianceConfig:
     paths: PathsConfig = PathsConfig()
     store: StoreConfig = StoreConfig()
@@ -242,6 +250,7 @@ class ApplianceConfig:
     audit: AuditConfig = AuditConfig()
     egress: EgressConfig = EgressConfig()
     sample: SampleConfig = SampleConfig()
+    serve: ServeConfig = ServeConfig()
     source: str = ""  # where this config came from (file path or "defaults"); set by load_config
 
     @property
