@@ -13,7 +13,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "DATE_TIME", "URL", "STREET_ADDRESS", "POSTCODE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID", "SECRET", "CUSTOM",
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-11-1"  # recorded in audit entries; bump whenever a default below changes
+POLICY_VERSION = "2026-11-2"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 
 
 class PolicyError(ValueError):
