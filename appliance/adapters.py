@@ -16,16 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from appliance.home import Home
-from appliance.ingest import (
-    IngestError,
-    IngestReport,
-    RejectSink,
-    RowError,
-    Source,
-    byte_progress,
-    ingest_records,
-    with_progress,
-)
+from appliance.ingest import IngestReport, RejectSink, ingest_records, with_progress
+from appliance.ingest_read import IngestError, RowError, Source, byte_progress
 
 DATASETS = ("amazon-beauty-2014", "amazon-book-cf")
 _BEAUTY_ITEMS = Path("derived/items.jsonl")
