@@ -77,13 +77,22 @@ class KeysReport:
 # --- the chain -----------------------------------------------------------------------------------------------------
 
 
-def chained_pseudonym(raw_id: str, chain: Sequence[PseudonymKey]) -> str:
-    """HMAC chain over `chain` (oldest first); with one key it is exactly the un-rotated store pseudonym."""
+def chained_pseudonym(raw_id: str, chain: Sequence[PseudonymKey], upto: str | None = None) -> str:
+    """HMAC chain over `chain` (oldest first); with one key it is exactly the un-rotated store pseudonym.
+
+    `upto`: stop after the key with this id, giving the pseudonym the store held while that key was current (a
+    model bundle exported before a rotation keeps answering for its users until it is re-exported).
+    """
     if not chain:
         raise RotationError("no pseudonym key: run `tanaban init` first")
+    if upto is not None and upto not in {key.key_id for key in chain}:
+        raise RotationError(f"pseudonym key {upto} is not in this appliance's key chain (an archived key was "
+                            "removed?): re-export the bundle with `tanaban export`")
     token = raw_id
     for key in chain:
         token = pseudonymize(token, key=key.secret, key_id=key.key_id, purpose="store")
+        if key.key_id == upto:
+            break
     return token
 
 

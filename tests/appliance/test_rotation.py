@@ -82,6 +82,18 @@ def test_two_rotations_chain_three_keys(home: Home, tmp_config: ApplianceConfig)
     assert describe_keys(fresh).retired_key_ids == (first.old_key_id, second.old_key_id)
 
 
+def test_chain_prefix_gives_the_pseudonym_an_older_key_made(home: Home, tmp_config: ApplianceConfig) -> None:
+    _add_users(home)
+    before = sorted(_users(home))
+    first = rotate_pseudonym_key(home)
+    rotate_pseudonym_key(home)
+    chain = open_home(tmp_config).pseudonym_chain
+    assert sorted(chained_pseudonym(raw, chain, upto=first.old_key_id) for raw in RAW_IDS) == before
+    assert sorted(chained_pseudonym(raw, chain, upto=chain[-1].key_id) for raw in RAW_IDS) == sorted(_users(home))
+    with pytest.raises(RotationError, match="re-export the bundle"):
+        chained_pseudonym(RAW_IDS[0], chain, upto="0000000000000000")
+
+
 def test_rotation_does_nothing_when_the_audit_log_cannot_be_written(home: Home,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     _add_users(home)
