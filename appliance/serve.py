@@ -24,6 +24,8 @@ from export.bundle import Manifest, current_bundle, verify_bundle
 
 MIN_REASON_SHARE = 0.05  # a second intent below this share of the user-item link explains nothing
 MAX_K = 1000  # larger lists are not recommendations any more; the API rejects them with 422
+GEN_PRECOMPUTED = "gen_precomputed.npy"  # generative bundles: top list per user decoded at export
+GEN_PRECOMPUTED_SCORES = "gen_precomputed_scores.npy"  # and the beams' log-probabilities
 
 
 class ServeError(RuntimeError):
@@ -59,6 +61,7 @@ class CFBundle:
         self.items: list[dict[str, str]] = _json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
         self.users: dict[str, int] = _json(path / "users.json")
+        self.pseudonym_key_id = _key_id(self.users)
         self.labels: list[str] = _json(path / "intent_labels.json")
         self.user_emb = np.load(path / "user_emb.npy")
         self.item_emb = np.load(path / "item_emb.npy")
@@ -69,6 +72,9 @@ class CFBundle:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / "cf_scorer.onnx"), options, providers=["CPUExecutionProvider"])
+        from appliance.serve_search import TextSearch  # here: serve_search imports this module
+
+        self.text_search = TextSearch.load(path, len(self.items))  # None if exported with --no-encoder
 
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> CFBundle:
@@ -108,6 +114,14 @@ class CFBundle:
         emb = self.item_emb
         sims = emb @ emb[item] / np.maximum(np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[item]), 1e-12)
         return self._answer(sims.astype(np.float32), {int(item)}, k, None)
+
+    def search(self, query: str, k: int, exclude: Sequence[str] = ()) -> Answer:
+        """Items ranked by cosine of their text embedding with the query's (appliance.serve_search)."""
+        if self.text_search is None:
+            raise RequestError("this bundle has no text encoder, so it cannot search: export it with "
+                               "`tanaban export cf` (without --no-encoder), then reload")
+        excluded = set(self._skus_to_idx(exclude, strict=False).tolist())
+        return self._answer(self.text_search.scores(query), excluded, k, None)
 
     # --- helpers
     def _scores(self, vecs: np.ndarray) -> np.ndarray:
@@ -173,8 +187,18 @@ class Service:
         return bundle
 
 
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
+class GenQuery:
+    """One live generative decode: the history (item indices, oldest first), items to leave out, list length."""
+    seq: np.ndarray
+    exclude: np.ndarray
+    k: int
+
+
 class GenBundle:
-    """A verified generative bundle: live constrained beam search over the ONNX decoder (appliance.serve_gen)."""
+    """A verified generative bundle: answers from the top lists decoded at export (`gen_precomputed.npy`, the
+    paper's pre-caching) when they suffice, else a live constrained beam search over the ONNX decoder
+    (appliance.serve_gen). `plan_*` say which; `decode_many` runs the live ones, several requests in one search."""
 
     def __init__(self, path: Path, decoder: Any) -> None:
         self.path, self.decoder = path, decoder
@@ -182,7 +206,10 @@ class GenBundle:
         self.items: list[dict[str, str]] = _json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
         self.users: dict[str, int] = _json(path / "users.json")
+        self.pseudonym_key_id = _key_id(self.users)
         self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
+        self.precomputed = _optional(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
+        self.precomputed_scores = _optional(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
 
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
@@ -191,29 +218,62 @@ class GenBundle:
         return cls(path, GenerativeDecoder(path, public_keys=public_keys))
 
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        plan = self.plan_user(pseudonym, k, exclude)
+        return plan if isinstance(plan, Answer) else self.decode_many([plan])[0]
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        return self.decode_many([self.plan_history(skus, k, exclude)])[0]
+
+    def plan_user(self, pseudonym: str, k: int, exclude: Sequence[str] = ()) -> Answer | GenQuery:
+        """The cached answer when the user's precomputed list still holds k items after `exclude`, else a query."""
         user = self.users.get(pseudonym)
         if user is None:
             raise RequestError("unknown user: no purchase history for this id in the current bundle; "
                                "send `history` instead")
-        seq = self.seq_items[self.indptr[user]:self.indptr[user + 1]]
-        return self._decode(seq, exclude, k)
+        excluded = self._idx(exclude, strict=False)
+        if self.precomputed is not None and self.precomputed_scores is not None:
+            cached = self.precomputed[user]
+            keep = np.flatnonzero((cached >= 0) & ~np.isin(cached, excluded))[:k]
+            if len(keep) == k:
+                return Answer(self._rows(cached[keep], self.precomputed_scores[user, keep]), "cached", self.version)
+        return GenQuery(self.seq_items[self.indptr[user]:self.indptr[user + 1]], excluded, k)
 
-    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+    def plan_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = ()) -> GenQuery:
+        """An explicit history is always decoded live."""
         if not skus:
             raise RequestError("empty history: give at least one purchased sku, or a user_id")
-        return self._decode(self._idx(skus, strict=True), exclude, k)
+        return GenQuery(self._idx(skus, strict=True), self._idx(exclude, strict=False), k)
 
-    def _decode(self, seq: np.ndarray, exclude: Sequence[str], k: int) -> Answer:
-        items, scores = self.decoder.recommend_scored([seq], k, [self._idx(exclude, strict=False)])
-        rows = [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
-                for i, s in zip(items[0].tolist(), scores[0].tolist(), strict=True) if i >= 0]
-        return Answer(rows, "live", self.version)
+    def decode_many(self, queries: Sequence[GenQuery]) -> list[Answer]:
+        """Live answers, one beam search per beam width: every k up to the bundle's beam shares one search (decoded
+        to the beam's length, then cut per query), so each answer equals that query decoded alone."""
+        answers: list[Answer | None] = [None] * len(queries)
+        widths = [max(q.k, self.decoder.beam) for q in queries]
+        for width in sorted(set(widths)):
+            group = [i for i, w in enumerate(widths) if w == width]
+            items, scores = self.decoder.recommend_scored([queries[i].seq for i in group], width,
+                                                          [queries[i].exclude for i in group])
+            for row, i in enumerate(group):
+                k, got = queries[i].k, items[row] >= 0
+                answers[i] = Answer(self._rows(items[row][got][:k], scores[row][got][:k]), "live", self.version)
+        return answers  # type: ignore[return-value]
+
+    def _rows(self, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
+        return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
+                for i, s in zip(items.tolist(), scores.tolist(), strict=True)]
 
     def _idx(self, skus: Sequence[str], *, strict: bool) -> np.ndarray:
         idx = [self.sku_index.get(s) for s in skus]
         if strict and None in idx:
             raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
         return np.array([i for i in idx if i is not None], dtype=np.int64)
+
+
+def _key_id(users: dict[str, int]) -> str | None:
+    """The pseudonym key the bundle's users were stored under (one key per export: rotation re-keys every user)."""
+    from anonymize.pseudonym import token_key_id
+
+    return token_key_id(next(iter(users))) if users else None
 
 
 def _json(path: Path) -> Any:
@@ -245,4 +305,5 @@ def recommend_batch(cfg: Any, users: Sequence[str], input_file: Path | None, k: 
     service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
     service.reload()
     bundle = service.current()
-    return [(raw, bundle.for_user(chained_pseudonym(raw, chain), k, explain=explain)) for raw in ids]
+    return [(raw, bundle.for_user(chained_pseudonym(raw, chain, upto=bundle.pseudonym_key_id), k, explain=explain))
+            for raw in ids]

@@ -6,24 +6,29 @@
   records method, route template, status, latency and the API key id only.
 - Bodies over `MAX_BODY_BYTES` get 413; invalid input gets 422 with the field that is wrong.
 - `POST /v1/admin/reload` verifies and swaps in the newest bundle without dropping requests.
+- `POST /v1/search` ranks the catalog by text similarity (appliance.serve_search); the query is never logged.
 - Prometheus text metrics, hand-written (no client library): request counts by route and status, latency sums.
 """
 
 
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from appliance.apikeys import KeyVerifier
+from appliance.config import ServeConfig
 from appliance.serve import MAX_K, Answer, GenBundle, RequestError, ServeError, Service
+from appliance.serve_batch import GenBatcher, batcher_lifespan
+from appliance.serve_search import MAX_QUERY_CHARS
 from export.bundle import BundleError
 
 MAX_BODY_BYTES = 64 * 1024  # a request holds at most a few hundred skus; anything larger is a mistake or abuse
@@ -32,7 +37,11 @@ access_log = logging.getLogger("tanaban.access")
 
 
 class RecommendRequest(BaseModel):
-    user_id: str | None = Field(None, max_length=256, description="the shop's customer id (pseudonymized on arrival)")
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # documents "give user_id or history" (else 422)
+        {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
+        {"required": ["history"], "properties": {"history": {"type": "array"}}}]})
+    user_id: str | None = Field(None, min_length=1, max_length=256,
+                                description="the shop's customer id (pseudonymized on arrival)")
     history: list[Annotated[str, Field(max_length=1000)]] | None = Field(
         None, max_length=MAX_LIST, description="skus bought, oldest first; scored live (overrides user_id)")
     k: int = Field(10, ge=1, le=MAX_K)
@@ -40,6 +49,13 @@ class RecommendRequest(BaseModel):
     explain: bool = Field(False, description="add the intents linking the customer to each item (cf model)")
     model: Literal["cf", "generative"] = Field(
         "cf", description="cf: the CF bundle (cached top-K); generative: live constrained beam search")
+
+
+class SearchRequest(BaseModel):
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",  # blank queries get 422
+                       description="free text; never logged or stored")
+    k: int = Field(10, ge=1, le=MAX_K)
+    exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=MAX_LIST)
 
 
 class Item(BaseModel):
@@ -53,6 +69,21 @@ class RecommendResponse(BaseModel):
     items: list[Item]
     source: str
     bundle: str
+
+
+class ErrorResponse(BaseModel):
+    detail: str | list[dict[str, Any]] = Field(description="what was wrong: a message, or the invalid fields")
+
+
+_ERROR_TEXT = {400: "body is not decodable text", 401: "missing, invalid or revoked API key",
+               404: "unknown user or sku, empty history", 409: "reload refused: the new bundle failed verification",
+               413: f"body over {MAX_BODY_BYTES} bytes", 422: "malformed JSON or an invalid field",
+               503: "no bundle loaded yet"}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the error statuses a route can answer (docs/SERVING.md); 413 on every route."""
+    return {code: {"model": ErrorResponse, "description": _ERROR_TEXT[code]} for code in sorted({*codes, 413})}
 
 
 def _response(answer: Answer) -> JSONResponse:
@@ -81,6 +112,7 @@ class _Metrics:
             lines.append("# TYPE tanaban_request_seconds_total counter")
             lines += [f'tanaban_request_seconds_total{{route="{r}"}} {v:.6f}' for r, v in sorted(self.seconds.items())]
         lines += ["# TYPE tanaban_bundle_info gauge", f'tanaban_bundle_info{{version="{version or ""}"}} 1']
+        lines += ["# TYPE tanaban_worker_info gauge", f'tanaban_worker_info{{pid="{os.getpid()}"}} 1']  # per process
         return "\n".join(lines) + "\n"
 
 
@@ -146,9 +178,13 @@ class _GuardAndLog:
                 access_log.info("%s %s %d %.1fms key=%s", scope["method"], route, status, elapsed * 1e3, key_id)
 
 
-def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str], str],
-               gen_service: Service | None = None) -> FastAPI:
-    app = FastAPI(title="Tanaban recommendations", version="1", docs_url=None, redoc_url=None)
+def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str, str | None], str],
+               gen_service: Service | None = None, lifespan: Any = None,
+               serve_cfg: ServeConfig | None = None) -> FastAPI:
+    serve_cfg = serve_cfg or ServeConfig()
+    batcher = GenBatcher(serve_cfg.gen_batch_max, serve_cfg.gen_batch_wait_ms)  # live generative requests
+    app = FastAPI(title="Tanaban recommendations", version="1", docs_url=None, redoc_url=None,
+                  lifespan=batcher_lifespan(batcher, lifespan))
     metrics = _Metrics()
 
     app.add_middleware(_GuardAndLog, metrics=metrics)
@@ -172,25 +208,43 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
     async def _not_found(_: Request, exc: RequestError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)])
+    @app.exception_handler(ServeError)
+    async def _unavailable(_: Request, exc: ServeError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)],
+              responses=_errors(400, 401, 404, 422, 503))
     async def recommendations(body: RecommendRequest, b: Annotated[Any, Depends(bundle)]) -> JSONResponse:
         if body.model == "generative":
             if gen_service is None or gen_service.bundle is None:
                 raise HTTPException(503, "no generative bundle loaded: run `tanaban export gen`, then reload")
-            b = gen_service.bundle
+            gen = gen_service.bundle
+            if body.history is None and body.user_id is None:
+                raise HTTPException(422, "give user_id or history")
+            plan = (gen.plan_history(body.history, body.k, body.exclude) if body.history is not None
+                    else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude))
+            return _response(plan if isinstance(plan, Answer) else await batcher.answer(gen, plan))
         if body.history is not None:
             return _response(b.for_history(body.history, body.k, body.exclude, body.explain))
         if body.user_id is None:
             raise HTTPException(422, "give user_id or history")
-        return _response(b.for_user(pseudonymize(body.user_id), body.k, body.exclude, body.explain))
+        return _response(b.for_user(pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude, body.explain))
 
-    @app.get("/v1/items/{sku}/similar", response_model=RecommendResponse, dependencies=[Depends(api_key)])
-    async def similar(sku: str, b: Annotated[Any, Depends(bundle)], k: int = 10) -> JSONResponse:
-        if not 1 <= k <= MAX_K:
-            raise HTTPException(422, f"k must be between 1 and {MAX_K}")
+    @app.get("/v1/items/{sku}/similar", response_model=RecommendResponse, dependencies=[Depends(api_key)],
+             responses=_errors(401, 404, 422, 503))
+    async def similar(sku: str, b: Annotated[Any, Depends(bundle)],
+                      k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> JSONResponse:
         return _response(b.similar(sku, k))
 
-    @app.post("/v1/admin/reload", dependencies=[Depends(api_key)])
+    @app.post("/v1/search", response_model=RecommendResponse, dependencies=[Depends(api_key)],
+              responses=_errors(400, 401, 404, 422, 503))
+    def search(body: SearchRequest, b: Annotated[Any, Depends(bundle)]) -> JSONResponse:  # def: runs in the pool
+        """Catalog items ranked by the cosine of their text embedding with the query's (source "live")."""
+        if not hasattr(b, "search"):
+            raise RequestError("the current bundle cannot search: serve a CF bundle exported with its encoder")
+        return _response(b.search(body.query, body.k, body.exclude))
+
+    @app.post("/v1/admin/reload", dependencies=[Depends(api_key)], responses=_errors(401, 409, 422))
     def reload() -> dict[str, str]:
         try:
             out = {"bundle": service.reload()}
@@ -200,28 +254,28 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str]
         except (BundleError, ServeError) as exc:
             raise HTTPException(409, f"reload refused, still serving the previous bundle: {exc}") from None
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses=_errors())
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz")
+    @app.get("/readyz", responses={**_errors(), 503: {"description": "no bundle loaded yet (ready false)"}})
     def readyz() -> JSONResponse:
         ready = service.bundle is not None
         return JSONResponse({"ready": ready, "bundle": service.bundle.version if ready else None},
                             status_code=200 if ready else 503)
 
-    @app.get("/metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", response_class=PlainTextResponse, responses=_errors())
     def prometheus() -> str:
-        return metrics.text(service.bundle.version if service.bundle else None)
+        return metrics.text(service.bundle.version if service.bundle else None) + batcher.metrics_text()
 
     return app
 
 
-def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str], Service]:
+def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str, str | None], str], Service]:
     """CF service, key verifier, pseudonymizer and generative service for an appliance config."""
     from appliance.apikeys import KEYS_FILE
     from appliance.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
-    from appliance.rotation import chained_pseudonym, load_key_chain
+    from appliance.rotation import RotationError, chained_pseudonym, load_key_chain
 
     chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # rotated keys chain (rotation.py)
     trusted = [load_public_key(cfg.keys_dir / PUBLIC_FILE)]
@@ -231,20 +285,37 @@ def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str], str],
     if (gen_service.root / "CURRENT").exists():  # the generative bundle is optional
         gen_service.reload()
 
-    def to_pseudonym(raw_id: str) -> str:
-        return chained_pseudonym(raw_id, chain)
+    def to_pseudonym(raw_id: str, key_id: str | None = None) -> str:
+        """The store pseudonym under `key_id` (the bundle's key; None: the current one). A bundle exported after a
+        `tanaban keys rotate` names a key this process has not loaded yet: the chain is read again once."""
+        nonlocal chain
+        if key_id is not None and key_id not in {key.key_id for key in chain}:
+            chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))
+        try:
+            return chained_pseudonym(raw_id, chain, upto=key_id)
+        except RotationError as exc:
+            raise ServeError(str(exc)) from None
 
     return service, KeyVerifier(cfg.data_dir / KEYS_FILE), to_pseudonym, gen_service
 
 
-def run_server(cfg: Any, host: str, port: int) -> None:
-    """Serve until stopped; SIGHUP reloads the newest bundle (a bad one is refused and logged)."""
+def run_server(cfg: Any, host: str, port: int, workers: int | None = None) -> None:
+    """Serve until stopped; SIGHUP reloads the newest bundle (a bad one is refused and logged), and a watcher
+    reloads when `<bundles>/CURRENT` changes. `workers` > 1 (default `cfg.serve.workers`): see serve_workers."""
     import signal
 
     import uvicorn
 
+    from appliance.serve_workers import run_workers, watch_bundles
+
+    workers = cfg.serve.workers if workers is None else workers
+    if workers > 1:
+        run_workers(cfg, host, port, workers)
+        return
     service, keys, to_pseudonym, gen_service = build_service(cfg)
-    app = create_app(service, keys, to_pseudonym, gen_service)
+    app = create_app(service, keys, to_pseudonym, gen_service,
+                     lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                     serve_cfg=cfg.serve)
 
     def _reload(*_: Any) -> None:
         try:
@@ -264,7 +335,7 @@ def serving_on_loopback(cfg: Any) -> Iterator[int]:
     """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests)."""
     import uvicorn
 
-    app = create_app(*build_service(cfg))
+    app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
     thread = threading.Thread(target=server.run, name="tanaban-serve", daemon=True)
     thread.start()

@@ -4,13 +4,23 @@
 Builds a throwaway home from the generated sample, trains LightGCN briefly, exports and signs the bundle, starts
 `tanaban serve` in a subprocess and drives it with wrk (Debian package `wrk`; the load generator shares the 2 cores
 with the server, so these are lower bounds). Usage:
-  .venv/bin/python bench/serve_load.py [--epochs 30] [--seconds 10] [--connections 1,8,32]
+  .venv/bin/python bench/serve_load.py [--epochs 30] [--seconds 10] [--connections 1,8,32] [--workers 1,2]
+With several --workers counts the cached scenario runs once per count (`tanaban serve --workers N`), the others
+under the first count only.
+
+Generative scenarios (`--scenarios ...,gen-cached,gen-live`): the items get random unique 3-level codes (32 x 32 x
+32, a stand-in for semantic IDs with the same branching; decoding cost does not depend on what the codes mean), the
+`small` generative model trains `--gen-epochs` epochs and is exported (`tanaban export gen`, which decodes every
+customer's list once: gen-cached reads those); gen-live sends histories, decoded live (beam 20) and batched across
+requests (appliance.serve_batch), at `--gen-connections`. The last column is live queries per beam search.
+  .venv/bin/python bench/serve_load.py --scenarios gen-cached,gen-live --gen-connections 1,4,16 --seconds 5
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import re
@@ -23,14 +33,20 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from appliance.apikeys import KEYS_FILE, create_key
 from appliance.cf import train_cf
+from appliance.checkpoint import save_artifact
 from appliance.config import load_config
+from appliance.data import load_split
 from appliance.home import init_home, open_home
 from appliance.ingest import ingest_file
 from appliance.sample import generate_sample
 from export.cf import export_cf
+
+SCENARIOS = ("cached", "live", "gen-cached", "gen-live")
+GEN_LEVELS = 32  # values per code level (3 levels): the branching of the Beauty semantic IDs
 
 LUA = """
 local bodies = {%s}
@@ -60,12 +76,70 @@ def _wrk(port: int, script: Path, connections: int, seconds: int) -> dict[str, f
             "non2xx": int(errors.group(1)) if errors else 0}
 
 
+def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
+    """`tanaban serve --workers N` on loopback, returned once every worker has answered (distinct pids in /metrics)."""
+    server = subprocess.Popen([str(Path(sys.executable).parent / "tanaban"), "serve", "--port", str(port),
+                               "--workers", str(workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pids: set[str] = set()
+    deadline = time.monotonic() + 60
+    while len(pids) < workers and time.monotonic() < deadline:
+        try:
+            pids.add(re.search(r'tanaban_worker_info\{pid="(\d+)"', httpx.get(f"http://127.0.0.1:{port}/metrics").text)
+                     .group(1))
+        except httpx.TransportError:
+            time.sleep(0.2)
+    if len(pids) < workers:
+        server.terminate()
+        sys.exit(f"tanaban serve --workers {workers} did not answer from {workers} workers within 60 s")
+    return server
+
+
+def _train_and_export_gen(home, epochs: int) -> str:
+    """Random unique codes, a `small` generative model trained `epochs` epochs, a signed generative bundle."""
+    from appliance.gen_train import train_gen
+    from export.gen_bundle import export_gen_bundle
+
+    split = load_split(home.engine)
+    flat = np.random.default_rng(0).choice(GEN_LEVELS ** 3, split.n_items, replace=False)
+    codes = np.stack([flat // GEN_LEVELS ** 2, (flat // GEN_LEVELS) % GEN_LEVELS, flat % GEN_LEVELS], axis=1)
+    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
+                  "item_ids": split.item_ids}, {"level_sizes": [GEN_LEVELS] * 3})
+    gen = dataclasses.replace(home.config.gen, tasks=("seq",), max_epochs=max(epochs, 1), valid_users=200,
+                              windows_per_user=3, beam=20)
+    result = train_gen(home, gen, progress=False)
+    bundle = export_gen_bundle(home, progress=False)
+    gate = json.loads((bundle / "metrics.json").read_text())["gate"]
+    return (f"generative: small preset, {epochs} epochs, test NDCG@10 {result.test['ndcg@10']:.4f}; decoder "
+            f"{gate['chosen']} ({gate['reason']})")
+
+
+def _gen_batches(port: int) -> tuple[int, int]:
+    """(beam searches run, live queries answered) so far by the worker that answers /metrics."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    found = dict(re.findall(r"^(tanaban_gen_\w+_total) (\d+)$", text, re.M))
+    return int(found.get("tanaban_gen_batches_total", 0)), int(found.get("tanaban_gen_batched_queries_total", 0))
+
+
+def _per_search(port: int, before: tuple[int, int], workers: int) -> str:
+    after = _gen_batches(port)
+    return f"{(after[1] - before[1]) / (after[0] - before[0]):.1f}" if workers == 1 and after[0] > before[0] else "-"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", default="1,8,32")
+    ap.add_argument("--workers", default="1", help="comma list of `tanaban serve --workers` counts, e.g. 1,2")
+    ap.add_argument("--gen-connections", default="1,4,16", help="concurrencies of the generative scenarios")
+    ap.add_argument("--gen-epochs", type=int, default=2, help="training epochs of the generative model")
+    ap.add_argument("--scenarios", default="cached,live", help=f"comma list of {', '.join(SCENARIOS)}")
     args = ap.parse_args()
+    scenarios = args.scenarios.split(",")
+    if set(scenarios) - set(SCENARIOS):
+        sys.exit(f"unknown scenarios {sorted(set(scenarios) - set(SCENARIOS))}: choose from {SCENARIOS}")
+    worker_counts = [int(x) for x in args.workers.split(",")]
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt install wrk")
     work = Path(tempfile.mkdtemp(prefix="tanaban-bench-serve-"))
@@ -79,6 +153,7 @@ def main() -> None:
     _, metrics, _ = train_cf(home, "lightgcn", epochs=args.epochs)
     bundle = export_cf(home, "lightgcn")
     gate = json.loads((bundle / "metrics.json").read_text())["gate"]
+    gen_note = _train_and_export_gen(home, args.gen_epochs) if {"gen-cached", "gen-live"} & set(scenarios) else ""
     token = create_key(cfg.data_dir / KEYS_FILE, "bench")
     with (work / "sample" / "interactions.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -86,29 +161,37 @@ def main() -> None:
     skus = [r["sku"] for r in rows]
     cached = [json.dumps({"user_id": u, "k": 10}) for u in users]
     live = [json.dumps({"history": skus[i:i + 5], "k": 10}) for i in range(0, 2500, 5)]
-    port = _free_port()
-    server = subprocess.Popen([str(Path(sys.executable).parent / "tanaban"), "serve", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    bodies_of = {"cached": cached, "live": live,
+                 "gen-cached": [json.dumps({"user_id": u, "k": 10, "model": "generative"}) for u in users],
+                 "gen-live": [json.dumps({"history": skus[i:i + 5], "k": 10, "model": "generative"})
+                              for i in range(0, 2500, 5)]}
+    print(f"bundle scorer {gate['chosen']} ({gate['reason']}); LightGCN {args.epochs} epochs, "
+          f"test NDCG@10 {metrics['test/ndcg@10']:.4f}")
+    if gen_note:
+        print(gen_note)
+    print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx | live queries per beam search |")
+    print("|---|---|---|---|---|---|---|")
     try:
-        for _ in range(100):
+        for workers in worker_counts:
+            port = _free_port()
+            server = _start_server(env, port, workers)
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        print(f"bundle scorer {gate['chosen']} ({gate['reason']}); LightGCN {args.epochs} epochs, "
-              f"test NDCG@10 {metrics['test/ndcg@10']:.4f}")
-        print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx |")
-        print("|---|---|---|---|---|---|")
-        for name, bodies in (("cached", cached), ("live (history)", live)):
-            script = work / f"{name.split()[0]}.lua"
-            script.write_text(LUA % (", ".join("[[" + b + "]]" for b in bodies), token))
-            for c in (int(x) for x in args.connections.split(",")):
-                r = _wrk(port, script, c, args.seconds)
-                print(f"| {name} | {c} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} |")
+                for name in scenarios:
+                    if workers != worker_counts[0] and name != "cached":
+                        continue
+                    label = name if len(worker_counts) == 1 else f"{name}, {workers} worker{'s' * (workers > 1)}"
+                    script = work / f"{name}.lua"
+                    script.write_text(LUA % (", ".join("[[" + b + "]]" for b in bodies_of[name]), token))
+                    conns = args.gen_connections if name.startswith("gen") else args.connections
+                    for c in (int(x) for x in conns.split(",")):
+                        before = _gen_batches(port)
+                        r = _wrk(port, script, c, args.seconds)
+                        print(f"| {label} | {c} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} | "
+                              f"{_per_search(port, before, workers)} |")
+            finally:
+                server.terminate()
+                server.wait(timeout=20)
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         shutil.rmtree(work, ignore_errors=True)
 
 

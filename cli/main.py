@@ -25,6 +25,7 @@ from appliance.demo import DemoError
 from appliance.egress import EgressError
 from appliance.embed import EmbedError
 from appliance.gen_tasks import GenerativeError
+from appliance.gen_tokenizer import GenTokenizerError
 from appliance.home import NotInitialisedError
 from appliance.ingest import IngestError
 from appliance.intents import IntentsError
@@ -35,6 +36,7 @@ from appliance.recommender import UnknownModelError
 from appliance.rotation import RotationError
 from appliance.sample import SampleError
 from appliance.serve import RequestError, ServeError
+from appliance.serve_gen import GenServeError
 from appliance.store import StoreError
 from appliance.textenc import TextEncoderError
 from appliance.tokenize import TokenizeError
@@ -78,6 +80,8 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     EmbedError,
     ExportError,
     GenExportError,
+    GenServeError,
+    GenTokenizerError,
     GenerativeError,
     IngestError,
     IntentsError,

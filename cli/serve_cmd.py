@@ -20,18 +20,26 @@ apikey_app = typer.Typer(help="Create, list and revoke API keys of the HTTP serv
 def export_cf_cmd(
     ctx: typer.Context,
     model: Annotated[str, typer.Option(help="Trained CF model: lightgcn or irllrec.")] = "lightgcn",
-    quantize: Annotated[bool, typer.Option(help="Try int8 (kept only if it passes the NDCG gate).")] = True,
+    quantize: Annotated[bool, typer.Option(help="Try int8 for the scorer and the text encoder (each kept only if "
+                                                "it passes its gate).")] = True,
+    encoder: Annotated[bool, typer.Option(help="Package the text encoder and item text embeddings (text search).")]
+    = True,
 ) -> None:
-    """Export the latest trained CF model: ONNX scorer (int8 if it passes), tables, precomputed top-K, signed.
+    """Export the latest trained CF model: ONNX scorer (int8 if it passes), tables, precomputed top-K, text
+    encoder with item text embeddings (unless --no-encoder), signed.
 
     Example: tanaban export cf --model irllrec
     """
     from export.cf import export_cf
 
-    path = export_cf(get_home(ctx), model, quantize=quantize)
-    gate = json.loads((path / "metrics.json").read_text(encoding="utf-8"))["gate"]
+    path = export_cf(get_home(ctx), model, quantize=quantize, encoder=encoder)
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    gate, enc = metrics["gate"], metrics.get("encoder_gate")
     console.print(f"bundle {path.name} signed and published in {path.parent}: scorer {gate['chosen']} "
-                  f"({gate['reason']})")
+                  f"({gate['reason']})", highlight=False)
+    if enc:
+        console.print(f"text encoder {enc['chosen']} ({enc['reason']}), {enc['n_items']} item text embeddings",
+                      highlight=False)
 
 
 @export_app.command("gen")
@@ -57,14 +65,16 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to bind; keep loopback unless a proxy or firewall fronts it.")]
     = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default: serve.workers in the config); "
+                                                "each polls bundles/CURRENT and reloads itself.")] = None,
 ) -> None:
     """Serve recommendations over HTTP from the current signed bundle (no torch needed).
 
-    Example: tanaban serve --host 127.0.0.1 --port 8080
+    Example: tanaban serve --host 127.0.0.1 --port 8080 --workers 2
     """
     from appliance.serve_http import run_server
 
-    run_server(get_config(ctx), host, port)
+    run_server(get_config(ctx), host, port, workers)
 
 
 @apikey_app.command("create")

@@ -5,6 +5,8 @@ with the item table as an initializer, then int8 with per-channel dynamic quanti
 issue): the int8 scorer may lose at most 1% relative NDCG@10 on the validation users against fp32, else the
 bundle ships fp32 and says so. The bundle also carries the tables serving needs without torch: user embeddings,
 item map, intents and labels, the users' known items, and the precomputed top-K per user (the paper's pre-caching).
+With `encoder=True` it also carries the text encoder (ONNX, gated by export/encoder.py) in `encoder/` and the
+catalog's item text embeddings made with it, for text search (appliance/serve_search.py).
 """
 
 from __future__ import annotations
@@ -121,8 +123,13 @@ def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int)
     return out
 
 
-def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, version: str | None = None) -> Path:
-    """Build, gate, sign and publish a CF bundle under `<artifacts>/bundles`; returns its directory."""
+def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, version: str | None = None,
+              encoder: bool = False, progress: bool = True) -> Path:
+    """Build, gate, sign and publish a CF bundle under `<artifacts>/bundles`; returns its directory.
+
+    `encoder` adds the text encoder and item text embeddings (export/encoder.py `package_encoder`); the CLI turns
+    it on by default, the library leaves it off because it needs the model package and ~10 s more on 2 cores.
+    """
     art = load_artifact(home.config.artifacts_dir, f"cf-{model}")
     split = load_split(home.engine)
     _aligned(art.arrays["user_ids"], split.user_ids, "users")
@@ -133,6 +140,7 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
     try:
         user_emb = art.arrays["user_emb"].astype(np.float32)
         gate = _write_scorer(art.arrays["item_emb"].astype(np.float32), user_emb, split, staging, quantize)
+        encoder_gate = _package_encoder(home, staging, split, quantize, progress) if encoder else None
         known = split.history("test") + split.test
         known.data[:] = 1.0
         items, users = _tables(home, split)
@@ -147,13 +155,21 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
         _json(staging / "users.json", users)
         _json(staging / "intent_labels.json", art.meta.get("labels", []))
         _json(staging / "config.json", config_to_dict(home.config))
-        _json(staging / "metrics.json", {"training": art.meta.get("metrics", {}), "gate": gate.__dict__})
+        _json(staging / "metrics.json", {"training": art.meta.get("metrics", {}), "gate": gate.__dict__,
+                                         "encoder_gate": encoder_gate})
         sign_bundle(staging, home.signing_key, {"kind": "cf", "model": model, "artifact": art.path.name,
-                                                "scorer": gate.chosen, "gate": gate.__dict__}, version=version)
+                                                "scorer": gate.chosen, "gate": gate.__dict__,
+                                                "encoder": encoder_gate and encoder_gate["chosen"]}, version=version)
         return publish_bundle(staging, root)
     except BaseException:
         remove_staging(staging)
         raise
+
+
+def _package_encoder(home: Home, staging: Path, split: Split, quantize: bool, progress: bool) -> dict[str, Any]:
+    from export.encoder import package_encoder  # imports torch when called: keep `import export.cf` light
+
+    return package_encoder(home, staging, split.item_ids, quantize=quantize, progress=progress)
 
 
 def _json(path: Path, data: Any) -> None:

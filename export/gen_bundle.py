@@ -2,7 +2,9 @@
 
 Adds to what export/generative.py writes (decoder, tokenizer, codes, gates) the tables serving needs: the item map,
 the users' stored pseudonyms and their full known sequences (the input and the exclusion list of a cached-history
-request). Published under `<artifacts>/bundles-gen/` with its own CURRENT, next to the CF bundles.
+request), and every user's top list decoded once with the exported decoder serving uses (the Semantic Convergence
+paper's pre-caching: `gen_precomputed.npy`, `gen_precomputed_scores.npy`). Published under `<artifacts>/bundles-gen/`
+with its own CURRENT, next to the CF bundles.
 """
 
 from __future__ import annotations
@@ -15,13 +17,16 @@ import numpy as np
 from appliance.checkpoint import load_artifact
 from appliance.data import load_split
 from appliance.home import Home
+from appliance.serve import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
 from export.bundle import publish_bundle, remove_staging, sign_bundle
 from export.cf import ExportError, _json, _tables
 
 GEN_BUNDLES = "bundles-gen"
+PRECOMPUTE_BATCH = 64  # users per beam search at export: larger batches gain little and hold more KV cache
 
 
-def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None = None) -> Path:
+def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None = None,
+                      progress: bool = True) -> Path:
     """Gate, sign and publish the latest "gen" artifact; returns the bundle directory."""
     from appliance.generative import GenerativeRecommender
     from export.generative import export_generative
@@ -43,6 +48,7 @@ def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None 
                 for u, s in enumerate(split.sequences("test"))]  # chronological history, then the held-out test item
         np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, seqs)]).astype(np.int64))
         np.save(staging / "seq_items.npy", np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64))
+        _precompute(staging, seqs, progress)
         _json(staging / "items.json", items)
         _json(staging / "users.json", users)
         sign_bundle(staging, home.signing_key, {"kind": "generative", "artifact": art.path.name,
@@ -51,3 +57,23 @@ def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None 
     except BaseException:
         remove_staging(staging)
         raise
+
+
+def _precompute(bundle: Path, seqs: list[np.ndarray], progress: bool) -> None:
+    """Decode every user's known sequence with the bundle's own (chosen fp32/int8) decoder; beam-length lists."""
+    from rich.progress import Progress
+
+    from appliance.serve_gen import GenerativeDecoder
+
+    decoder = GenerativeDecoder(bundle)
+    items = np.full((len(seqs), decoder.beam), -1, np.int32)
+    scores = np.full((len(seqs), decoder.beam), -np.inf, np.float32)
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("decoding every user's top list", total=len(seqs))
+        for start in range(0, len(seqs), PRECOMPUTE_BATCH):
+            stop = min(start + PRECOMPUTE_BATCH, len(seqs))
+            items[start:stop], scores[start:stop] = decoder.recommend_scored(seqs[start:stop], decoder.beam,
+                                                                            batch_users=PRECOMPUTE_BATCH)
+            bar.advance(task, stop - start)
+    np.save(bundle / GEN_PRECOMPUTED, items, allow_pickle=False)
+    np.save(bundle / GEN_PRECOMPUTED_SCORES, scores, allow_pickle=False)

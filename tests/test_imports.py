@@ -21,6 +21,10 @@ TRAINING_MODULES = ("appliance.train", "appliance.textenc", "appliance.lightgcn"
                     "appliance.irllrec", "appliance.sasrec", "appliance.generative", "appliance.gen_train",
                     "appliance.tokenize", "export.")
 
+# The serving runtime, which a serve-only install (`installer/install.sh --serve-only`) must be able to import.
+SERVING_MODULES = ("appliance.serve", "appliance.serve_http", "appliance.serve_gen", "appliance.serve_search",
+                   "appliance.onnx_encoder", "export.bundle")
+
 
 def _modules(package: str) -> list[str]:
     path = ROOT / package
@@ -46,3 +50,9 @@ def test_core_imports_no_training_stack(package: str) -> None:
     loaded = _loaded_after_import(modules)
     heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
     assert not heavy, f"importing {package} core pulled in {heavy[:5]}"
+
+
+def test_serving_modules_import_no_training_stack() -> None:
+    loaded = _loaded_after_import(list(SERVING_MODULES))
+    heavy = sorted(m for m in loaded if m.split(".")[0] in HEAVY)
+    assert set(SERVING_MODULES) <= loaded and not heavy, f"the serving modules pulled in {heavy[:5]}"

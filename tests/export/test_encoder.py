@@ -1,8 +1,9 @@
-"""Text encoder export: ONNX fp32 matches torch, int8 passes or falls back by its gate, and the ONNX encoder runs
-without torch behind the same encode() contract."""
+"""Text encoder export: ONNX fp32 matches torch, int8 passes or falls back by its gate, the ONNX encoder runs
+without torch behind the same encode() contract, and `package_encoder` fills a bundle's encoder part."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.config import TextEncoderConfig
-from appliance.textenc import TextEncoder, file_sha256
+from appliance.config import TextEncoderConfig, load_config
+from appliance.home import Home, init_home, open_home
+from appliance.ingest import ingest_file
+from appliance.onnx_encoder import OnnxTextEncoder
+from appliance.store import Item
+from appliance.textenc import TextEncoder, TextEncoderError, file_sha256
 from export import encoder as export_encoder
 
 TEXTS = ["red lipstick", "vegan cream", "trail shoe", "dog food coffee bean", "gloss", "red red red lip gloss"]
@@ -67,3 +72,53 @@ def test_onnx_encoder_runs_without_torch(tiny_encoder: TextEncoder, tmp_path: Pa
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'optimum')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _home(tmp_path: Path, model_dir: Path, sha256: str) -> Home:
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "data"),
+                                 "TANABAN_TEXT_ENCODER__MODEL_DIR": str(model_dir),
+                                 "TANABAN_TEXT_ENCODER__SHA256": sha256})
+    init_home(cfg)
+    home = open_home(cfg)
+    items = tmp_path / "items.jsonl"
+    rows = [{"sku": f"s{i}", "title": title, "categories": ["lip", "gloss"], "description": "vegan cream"}
+            for i, title in enumerate(["red lipstick", "dog food", "trail shoe coffee bean"])]
+    items.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ingest_file(home, items, "items", progress=False)
+    return home
+
+
+def test_package_encoder_embeds_items_in_the_given_order_with_the_bundled_model(tiny_encoder: TextEncoder,
+                                                                                tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    home = _home(tmp_path, tiny_encoder.model_dir, tiny_encoder.sha256)
+    with home.engine.connect() as conn:
+        ids = np.array(conn.scalars(select(Item.id).order_by(Item.id.desc())).all())  # not store order
+    bundle = tmp_path / "bundle"
+    gate = export_encoder.package_encoder(home, bundle, ids, progress=False)
+    settings = json.loads((bundle / "encoder" / "encoder.json").read_text())
+    assert settings["precision"] == gate["chosen"] and settings["batch_size"] == 1 and settings["dim"] == 16
+    assert gate["n_items"] == 3 and gate["fp32_max_abs"] < export_encoder.FP32_MAX_ABS
+    onnx = OnnxTextEncoder(bundle / "encoder" / "encoder.onnx", bundle / "encoder" / "tokenizer.json", batch_size=1)
+    vectors = np.load(bundle / "item_text_emb.npy")
+    assert vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors[0], onnx.encode(["Trail shoe coffee bean. Categories: lip > gloss. "
+                                                        "vegan cream"])[0], atol=1e-6)
+    np.testing.assert_allclose(vectors[2], onnx.encode(["Red lipstick. Categories: lip > gloss. vegan cream"])[0],
+                               atol=1e-6)
+
+
+def test_package_encoder_without_the_model_says_how_to_skip_it(tmp_path: Path) -> None:
+    home = _home(tmp_path, tmp_path / "absent-model", "0" * 64)
+    with pytest.raises(TextEncoderError, match=r"does not exist.*`tanaban export cf --no-encoder`"):
+        export_encoder.package_encoder(home, tmp_path / "bundle", np.array([1, 2, 3]), progress=False)
+    assert not (tmp_path / "bundle" / "encoder").exists()
+
+
+def test_gate_sample_mixes_profiles_and_titles_deterministically() -> None:
+    texts, titles = [f"profile {i}" for i in range(200)], [f"title {i}" for i in range(200)]
+    sample = export_encoder._gate_sample(texts, titles)
+    assert len(sample) == 2 * export_encoder.GATE_TEXTS and sample == export_encoder._gate_sample(texts, titles)
+    assert sample[0] == "profile 0" and "profile 199" in sample and "title 199" in sample
+    assert export_encoder._gate_sample(["one"], ["t"]) == ["one", "t"]

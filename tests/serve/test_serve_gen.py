@@ -1,0 +1,210 @@
+"""Generative serving: cached top lists decoded at export equal live answers, and the cross-request micro-batcher
+answers N concurrent requests exactly as N single requests with fewer beam searches (appliance.serve_batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from appliance.apikeys import KEYS_FILE, create_key
+from appliance.checkpoint import save_artifact
+from appliance.config import ServeConfig, load_config
+from appliance.data import load_split
+from appliance.home import Home, init_home, open_home
+from appliance.ingest import ingest_file
+from appliance.keys import PUBLIC_FILE, load_public_key
+from appliance.sample import generate_sample
+from appliance.serve import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Answer, GenBundle, GenQuery
+from appliance.serve_batch import GenBatcher
+from appliance.serve_gen import GenServeError
+from appliance.serve_http import build_service, create_app
+
+
+@pytest.fixture(scope="module")
+def gen_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Path]:
+    """A home with a tiny trained generative model exported (fp32) as a signed bundle, plus a CF bundle."""
+    from appliance.gen_train import train_gen
+    from export.cf import export_cf
+    from export.gen_bundle import export_gen_bundle
+
+    tmp = tmp_path_factory.mktemp("gen_serve")
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp / "data")})
+    init_home(cfg)
+    home = open_home(cfg)
+    generate_sample(tmp / "sample", seed=3, n_items=90, n_users=40)
+    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        ingest_file(home, tmp / "sample" / name, kind, progress=False)
+    split = load_split(home.engine)
+    rng = np.random.default_rng(1)
+    codes = np.stack([rng.integers(0, 4, split.n_items), rng.integers(0, 4, split.n_items),
+                      np.zeros(split.n_items, int)], axis=1)
+    _, first = np.unique(codes[:, :2], axis=0, return_inverse=True)
+    codes[:, 2] = [np.sum(first[:i] == first[i]) for i in range(split.n_items)]  # unique last level
+    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
+                  "item_ids": split.item_ids}, {"level_sizes": [4, 4, int(codes[:, 2].max()) + 1]})
+    save_artifact(home.config.artifacts_dir, "cf-lightgcn", {
+        "user_emb": rng.normal(size=(split.n_users, 8)).astype(np.float32),
+        "item_emb": rng.normal(size=(split.n_items, 8)).astype(np.float32),
+        "user_intents": rng.dirichlet(np.ones(3), size=split.n_users).astype(np.float32),
+        "item_intents": rng.dirichlet(np.ones(3), size=split.n_items).astype(np.float32),
+        "user_ids": split.user_ids, "item_ids": split.item_ids}, {"labels": ["a", "b", "c"], "model": "lightgcn"})
+    gen = dataclasses.replace(home.config.gen, preset="tiny", tasks=("seq",), max_epochs=2, valid_users=10, beam=8)
+    train_gen(home, gen, progress=False)
+    path = export_gen_bundle(home, quantize=False, progress=False)
+    export_cf(home, "lightgcn")
+    return home, path
+
+
+@pytest.fixture(scope="module")
+def bundle(gen_home: tuple[Home, Path]) -> GenBundle:
+    home, path = gen_home
+    return GenBundle.load(path, [load_public_key(home.config.keys_dir / PUBLIC_FILE)])
+
+
+def _count_decodes(bundle: GenBundle, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls: list[int] = []
+    real = bundle.decoder.recommend_scored
+
+    def counted(histories, *args, **kwargs):
+        calls.append(len(histories))
+        return real(histories, *args, **kwargs)
+
+    monkeypatch.setattr(bundle.decoder, "recommend_scored", counted)
+    return calls
+
+
+def _skus(answer: Answer) -> list[str]:
+    return [r.sku for r in answer.items]
+
+
+def _history_skus(bundle: GenBundle, user: int) -> list[str]:
+    return [bundle.items[i]["sku"] for i in bundle.seq_items[bundle.indptr[user]:bundle.indptr[user + 1]]]
+
+
+def test_export_stores_signed_cached_lists_without_history(gen_home: tuple[Home, Path], bundle: GenBundle) -> None:
+    _, path = gen_home
+    files = json.loads((path / "manifest.json").read_text())["files"]
+    assert GEN_PRECOMPUTED in files and GEN_PRECOMPUTED_SCORES in files
+    pre, scores = bundle.precomputed, bundle.precomputed_scores
+    assert pre.dtype == np.int32 and pre.shape == (len(bundle.users), 8) and scores.shape == pre.shape
+    assert (pre >= 0).mean() > 0.9
+    for user in range(len(pre)):
+        row = pre[user][pre[user] >= 0]
+        assert len(set(row.tolist())) == len(row)
+        assert not np.isin(row, bundle.seq_items[bundle.indptr[user]:bundle.indptr[user + 1]]).any()
+        assert (np.diff(scores[user][pre[user] >= 0]) <= 1e-6).all()  # best first
+
+
+@pytest.mark.parametrize("k", [1, 5, 8])
+def test_cached_answer_equals_live_answer_for_the_same_history(bundle: GenBundle, k: int) -> None:
+    for pseudonym, user in list(bundle.users.items())[:8]:
+        cached = bundle.for_user(pseudonym, k)
+        live = bundle.for_history(_history_skus(bundle, user), k)
+        assert cached.source == "cached" and live.source == "live"
+        assert _skus(cached) == _skus(live) and len(cached.items) == k
+        np.testing.assert_allclose([r.score for r in cached.items], [r.score for r in live.items], atol=1e-4)
+
+
+def test_cache_falls_back_to_live_when_too_short(bundle: GenBundle) -> None:
+    pseudonym, user = next(iter(bundle.users.items()))
+    full = bundle.for_user(pseudonym, 8)
+    dropped = _skus(full)[:2]
+    still_cached = bundle.for_user(pseudonym, 6, exclude=dropped)
+    assert still_cached.source == "cached" and _skus(still_cached) == _skus(full)[2:]
+    live = bundle.for_user(pseudonym, 7, exclude=dropped)  # 8 cached - 2 excluded < 7: decoded live
+    assert live.source == "live" and len(live.items) == 7 and not set(dropped) & set(_skus(live))
+    longer = bundle.for_user(pseudonym, 12)  # longer than the beam: live, and it extends the cached list
+    assert longer.source == "live" and len(longer.items) == 12
+    assert not set(_skus(longer)) & set(_history_skus(bundle, user))
+
+
+def test_batcher_answers_concurrent_requests_like_single_ones(bundle: GenBundle,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    users = list(bundle.users.values())[:12]
+    queries = [GenQuery(bundle.seq_items[bundle.indptr[u]:bundle.indptr[u + 1]],
+                        bundle.precomputed[u][: i % 3].astype(np.int64), 1 + i % 8 if i != 5 else 11)
+               for i, u in enumerate(users)]  # mixed k (one above the beam) and mixed exclusions
+    singles = [bundle.decode_many([q])[0] for q in queries]
+    calls = _count_decodes(bundle, monkeypatch)
+    batcher = GenBatcher(max_batch=16, wait_ms=50)
+
+    async def run() -> list[Answer]:
+        return await asyncio.gather(*(batcher.answer(bundle, q) for q in queries))
+
+    batched = asyncio.run(run())
+    assert [_skus(a) for a in batched] == [_skus(a) for a in singles]
+    for a, b in zip(batched, singles, strict=True):
+        np.testing.assert_allclose([r.score for r in a.items], [r.score for r in b.items], atol=1e-4)
+    assert len(calls) < len(queries) and sum(calls) == len(queries)
+    assert len(calls) == 2  # one search for every k up to the beam, one for k = 11
+    assert batcher.batches == 1 and batcher.queries == len(queries)
+
+
+def test_batcher_keeps_an_error_to_its_own_request(bundle: GenBundle) -> None:
+    good = GenQuery(bundle.seq_items[:3], np.zeros(0, np.int64), 4)
+    bad = GenQuery(np.array([10**6]), np.zeros(0, np.int64), 4)  # no such item: the decoder raises
+    batcher = GenBatcher(max_batch=8, wait_ms=50)
+
+    async def run() -> list[object]:
+        return await asyncio.gather(batcher.answer(bundle, good), batcher.answer(bundle, bad),
+                                    batcher.answer(bundle, good), return_exceptions=True)
+
+    first, error, third = asyncio.run(run())
+    assert isinstance(error, GenServeError) and "item index 1000000" in str(error)
+    assert isinstance(first, Answer) and _skus(first) == _skus(third) == _skus(bundle.decode_many([good])[0])
+
+
+def test_batcher_rejects_bad_settings() -> None:
+    with pytest.raises(ValueError, match="gen_batch_max"):
+        GenBatcher(max_batch=0, wait_ms=1)
+
+
+def test_http_batches_concurrent_live_requests(gen_home: tuple[Home, Path]) -> None:
+    home, _ = gen_home
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    app = create_app(*build_service(home.config), serve_cfg=ServeConfig(gen_batch_max=32, gen_batch_wait_ms=50))
+    gen = build_service(home.config)[3].bundle
+    histories = [_history_skus(gen, u) for u in list(gen.users.values())[:10]]
+    bodies = [{"history": h, "k": 3 + i % 4, "model": "generative"} for i, h in enumerate(histories)]
+
+    async def run() -> tuple[list[httpx.Response], httpx.Response, str]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t", headers={"X-API-Key": token}) as c:
+            got = await asyncio.gather(*(c.post("/v1/recommendations", json=b) for b in bodies))
+            metrics = (await c.get("/metrics")).text
+            return got, await c.post("/v1/recommendations", json={"history": [], "model": "generative"}), metrics
+
+    responses, empty, metrics = asyncio.run(run())
+    assert [r.status_code for r in responses] == [200] * len(bodies)
+    for body, response in zip(bodies, responses, strict=True):
+        want = gen.for_history(body["history"], body["k"])
+        assert response.json()["source"] == "live" and [i["sku"] for i in response.json()["items"]] == _skus(want)
+    assert empty.status_code == 404 and "empty history" in empty.text
+    batches = int(next(line.split()[1] for line in metrics.splitlines() if line.startswith("tanaban_gen_batches")))
+    assert 1 <= batches < len(bodies)
+
+
+def test_http_user_request_is_cached_and_needs_no_decode(gen_home: tuple[Home, Path],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    home, _ = gen_home
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    service, keys, _, gen_service = build_service(home.config)
+    pseudonym = next(iter(gen_service.bundle.users))
+    calls = _count_decodes(gen_service.bundle, monkeypatch)
+    app = create_app(service, keys, lambda raw, key_id=None: pseudonym if raw == "C1" else raw, gen_service)
+    with TestClient(app) as client:  # runs the lifespan: the batcher stops cleanly on exit
+        cached = client.post("/v1/recommendations", json={"user_id": "C1", "k": 5, "model": "generative"},
+                             headers={"X-API-Key": token})
+        live = client.post("/v1/recommendations", json={"user_id": "C1", "k": 20, "model": "generative"},
+                           headers={"X-API-Key": token})
+    assert cached.status_code == 200 and cached.json()["source"] == "cached" and len(cached.json()["items"]) == 5
+    assert live.status_code == 200 and live.json()["source"] == "live" and len(live.json()["items"]) == 20
+    assert calls == [1]  # only the live request decoded
