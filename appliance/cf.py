@@ -79,8 +79,11 @@ class LightGCNRecommender:
         return LightGCN(split.n_users, split.n_items, build_norm_adj(split.train), self.cfg)
 
     def fit(self, split: Split) -> FitInfo:
+        import torch
+
         from appliance.train import fit_bpr  # torch: only when a CF model is actually trained
 
+        torch.manual_seed(self.cfg.seed)  # the initial weights too, not only the sampling: a seed reproduces a run
         net = self.build_network(split)
 
         def validate() -> float:

@@ -6,6 +6,7 @@ The `local` backend (default, deterministic, numpy only) clusters item embedding
 terms that are most distinctive of its member items (TF-IDF with clusters as documents). `local-llm` and `external`
 write the labels with an RLMRec/IRLLRec-style prompt instead (local causal LM, or the egress gateway). Users get a
 recency-weighted mean of their TRAINING items' distributions only, so held-out items never shape a user's intents.
+The slow backends' labels are journaled as they finish (appliance.label_journal), so an interrupted build resumes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import dataclasses
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,10 +26,12 @@ from sqlalchemy import select
 from appliance.checkpoint import data_fingerprint, load_artifact, save_artifact
 from appliance.config import IntentsConfig
 from appliance.home import Home
+from appliance.label_journal import JournalError, prompt_key, run_journaled
 from appliance.profiles import load_item_profiles
 from appliance.store import User
 
 KIND = "intents"
+JOURNAL = ".journal.jsonl"  # under <artifacts>/intents/: finished labels of an interrupted build
 BACKENDS = ("local", "local-llm", "external")
 PROMPT = ("You will serve as an assistant to help me summarize which types of users would enjoy a group of items.\n"
           "Here are items that belong to one shopping intent:\n{items}\n"
@@ -78,7 +81,11 @@ class IntentSet:
 
 
 class IntentBackend(Protocol):
-    """Writes one intent description per prototype profile (member item texts, one per line)."""
+    """Writes one intent description per prototype profile (member item texts, one per line).
+
+    Slow backends also offer `identity` (str) and `iter_labels(profiles)` (labels one by one, "" when the answer
+    was empty): `label_prototypes` then journals each label as it arrives.
+    """
 
     name: str
 
@@ -215,18 +222,19 @@ class LocalLLMBackend:
         self._torch, self.max_new_tokens = torch, max_new_tokens
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
+        self.identity = f"local-llm:{path.resolve()}:{max_new_tokens}"
 
     def describe(self, profiles: Sequence[str]) -> list[str]:
-        out = []
-        for i, profile in enumerate(profiles):
+        return [label or f"intent {i}" for i, label in enumerate(self.iter_labels(profiles))]
+
+    def iter_labels(self, profiles: Sequence[str]) -> Iterator[str]:
+        for profile in profiles:
             batch = self.tokenizer(PROMPT.format(items=profile), return_tensors="pt")
             with self._torch.inference_mode():
                 ids = self.model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
                                           max_new_tokens=self.max_new_tokens, do_sample=False,
                                           pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-            answer = self.tokenizer.decode(ids[0, batch["input_ids"].shape[1]:], skip_special_tokens=True)
-            out.append(clean_label(answer) or f"intent {i}")
-        return out
+            yield clean_label(self.tokenizer.decode(ids[0, batch["input_ids"].shape[1]:], skip_special_tokens=True))
 
 
 @dataclass
@@ -242,18 +250,24 @@ class ExternalBackend:
     purpose: str = "intent-extraction"
     name: str = "external"
 
+    @property
+    def identity(self) -> str:
+        return f"external:{self.purpose}"
+
     def describe(self, profiles: Sequence[str]) -> list[str]:
+        return [label or f"intent {i}" for i, label in enumerate(self.iter_labels(profiles))]
+
+    def iter_labels(self, profiles: Sequence[str]) -> Iterator[str]:
+        """Labels one by one; the gateway stays open for the whole run (one anonymizer, one audit session)."""
         if self.send is not None:
-            return self._labels(profiles, self.send)
+            yield from (clean_label(self.send(PROMPT.format(items=p))) for p in profiles)
+            return
         if self.gateway is None:
             raise IntentsError("the external intents backend needs the egress gateway (none was given)")
         with self.gateway() as gw:
-            return self._labels(profiles, lambda prompt: gw.chat([{"role": "user", "content": prompt}],
-                                                                 purpose=self.purpose).text)
-
-    @staticmethod
-    def _labels(profiles: Sequence[str], send: Callable[[str], str]) -> list[str]:
-        return [clean_label(send(PROMPT.format(items=p))) or f"intent {i}" for i, p in enumerate(profiles)]
+            for p in profiles:
+                yield clean_label(gw.chat([{"role": "user", "content": PROMPT.format(items=p)}],
+                                          purpose=self.purpose).text)
 
 
 def make_backend(name: str, cfg: IntentsConfig, home: Home | None = None,
@@ -287,25 +301,49 @@ def prototype_profiles(texts: Sequence[str], sims: np.ndarray, assign: np.ndarra
 # --- building, storing, showing --------------------------------------------------------------------------------
 
 
+def label_prototypes(backend: IntentBackend, profiles: Sequence[str], journal: Path | None = None, *,
+                     progress: bool = False) -> list[str]:
+    """One label per prototype profile; with a `journal` and a slow backend, finished labels survive a crash and
+    are not asked for again (the local backend takes seconds and is simply recomputed)."""
+    iter_labels = getattr(backend, "iter_labels", None)
+    if journal is None or iter_labels is None:
+        return backend.describe(profiles)
+    prompts = [PROMPT.format(items=p) for p in profiles]
+    keys = [prompt_key(backend.identity, prompt) for prompt in prompts]  # type: ignore[attr-defined]
+    try:
+        labels = run_journaled(keys, lambda pending: iter_labels([profiles[i] for i in pending]), journal,
+                               what=f"intent labels ({backend.name})", progress=progress)
+    except JournalError as exc:
+        raise IntentsError(str(exc)) from None
+    return [label or f"intent {i}" for i, label in enumerate(labels)]
+
+
 def extract_intents(vectors: np.ndarray, texts: Sequence[str], train_sequences: Sequence[np.ndarray],
-                    cfg: IntentsConfig, backend: IntentBackend) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+                    cfg: IntentsConfig, backend: IntentBackend, *, journal: Path | None = None,
+                    progress: bool = False) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Labels (K,), prototypes (K, D), item distributions (I, K) and user distributions (U, K).
 
-    `train_sequences` index rows of `vectors`; only training items may appear in them.
+    `train_sequences` index rows of `vectors`; only training items may appear in them. `journal`: see
+    `label_prototypes`.
     """
     if cfg.tau <= 0 or not 0 < cfg.recency <= 1:
         raise IntentsError(f"intents.tau must be > 0 and intents.recency in (0, 1]; got {cfg.tau}, {cfg.recency}")
     prototypes, assign = spherical_kmeans(vectors, cfg.k, seed=cfg.seed, iters=cfg.kmeans_iters)
     sims = _unit(vectors) @ prototypes.T  # (I, K)
     max_items = None if backend.name == "local" else cfg.llm_items
-    labels = backend.describe(prototype_profiles(texts, sims, assign, len(prototypes), max_items))
+    labels = label_prototypes(backend, prototype_profiles(texts, sims, assign, len(prototypes), max_items), journal,
+                              progress=progress)
     item_dist = soft_assign(vectors, prototypes, cfg.tau)
     return labels, prototypes, item_dist, user_distributions(train_sequences, item_dist, cfg.recency)
 
 
 def build_intents(home: Home, *, cfg: IntentsConfig | None = None, backend: IntentBackend | None = None,
-                  split: object | None = None) -> Path:
-    """Build intents from the latest item embeddings and the training split; returns the artifact directory."""
+                  split: object | None = None, progress: bool = False) -> Path:
+    """Build intents from the latest item embeddings and the training split; returns the artifact directory.
+
+    Labels of the slow backends are journaled as they finish: rerunning after an interruption asks only for the
+    missing ones. The artifact is written atomically, then the journal is removed.
+    """
     cfg = cfg or home.config.intents
     backend = backend or make_backend(cfg.backend, cfg, home)
     emb = load_artifact(home.config.artifacts_dir, "item-embeddings")
@@ -321,13 +359,17 @@ def build_intents(home: Home, *, cfg: IntentsConfig | None = None, backend: Inte
                            "changed since `tanaban embed`; run `tanaban embed` again")
     to_row = np.array([row[int(i)] for i in split.item_ids], dtype=np.int64)
     texts = {p.item_id: p.text for p in load_item_profiles(home.engine)}
+    journal = Path(home.config.artifacts_dir) / KIND / JOURNAL
     labels, protos, item_dist, user_dist = extract_intents(
-        vectors, [texts.get(int(i), "") for i in item_ids], [to_row[s] for s in split.train_sequences], cfg, backend)
+        vectors, [texts.get(int(i), "") for i in item_ids], [to_row[s] for s in split.train_sequences], cfg, backend,
+        journal=journal, progress=progress)
     arrays = {"prototypes": protos, "item_ids": item_ids, "item_dist": item_dist,
               "user_ids": np.asarray(split.user_ids, dtype=np.int64), "user_dist": user_dist}
     meta = {"labels": labels, "backend": backend.name, "config": dataclasses.asdict(cfg),
             "data_fingerprint": data_fingerprint(home.engine), "embeddings_version": emb.meta["version"]}
-    return save_artifact(home.config.artifacts_dir, KIND, arrays, meta)
+    path = save_artifact(home.config.artifacts_dir, KIND, arrays, meta)
+    journal.unlink(missing_ok=True)
+    return path
 
 
 def load_intents(artifacts_dir: Path, version: str | None = None) -> IntentSet:

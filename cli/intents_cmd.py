@@ -24,15 +24,16 @@ def build(
 ) -> None:
     """Cluster the item embeddings into K intents, label them, and give every user and item an intent mix.
 
-    Needs `tanaban embed`. Users' intents come from their training history only.
+    Needs `tanaban embed`. Users' intents come from their training history only. With the slow backends
+    (local-llm, external) every finished label is kept: an interrupted run continues where it stopped.
 
     Example: tanaban intents build --backend local --k 64
     """
     home = get_home(ctx)
     overrides = {key: v for key, v in (("backend", backend), ("k", k)) if v is not None}
     cfg = dataclasses.replace(home.config.intents, **overrides)
-    with console.status(f"building {cfg.k} intents ({cfg.backend} backend)"):
-        path = build_intents(home, cfg=cfg)
+    console.print(f"building {cfg.k} intents ({cfg.backend} backend)")
+    path = build_intents(home, cfg=cfg, progress=True)
     console.print(f"{cfg.k} intents written to {path}")
 
 

@@ -155,3 +155,19 @@ def test_side_rows_caps_the_contrastive_batch() -> None:
     out = capped.loss(BPRBatch(*(torch.from_numpy(a) for a in (users, pos, neg))))
     assert all(torch.isfinite(getattr(out, t)) and getattr(out, t) > 0 for t in TERMS)
     assert len(capped._cap(torch.arange(9))) == 2 and len(capped._cap(torch.arange(2))) == 2
+
+
+@pytest.mark.parametrize("name", ["lightgcn", "irllrec"])
+def test_a_seed_reproduces_a_run_and_another_seed_differs(name: str) -> None:
+    split, global_seeds = _split(), iter(range(100, 200))
+
+    def fit(seed: int) -> np.ndarray:
+        torch.manual_seed(next(global_seeds))  # whatever the global RNG holds, the model's seed decides
+        cfg = dataclasses.replace(CFG, seed=seed)
+        model = LightGCNRecommender(cfg) if name == "lightgcn" else _irllrec(split)
+        model.cfg = cfg
+        model.fit(split)
+        return model.score(np.arange(N_USERS))
+
+    np.testing.assert_array_equal(fit(0), fit(0))
+    assert not np.allclose(fit(0), fit(1))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from appliance.config import IntentsConfig
 from appliance.data import split_from_sequences
 from appliance.home import Home
 from appliance.intents import (
+    JOURNAL,
     ExternalBackend,
     IntentsError,
     LocalBackend,
@@ -29,6 +32,7 @@ from appliance.intents import (
     spherical_kmeans,
     user_distributions,
 )
+from appliance.label_journal import JournalError, read_journal, run_journaled
 from appliance.store import Interaction, Item, User
 
 THEMES = [("hiking tent sleeping bag", "Trailmax"), ("baby bottle feeding", "Nubi"),
@@ -203,5 +207,86 @@ def test_external_backend_goes_through_the_gateway_to_the_loopback_standin(home:
     assert len(received) == 2 and "Coffee mug" in received[1]
     assert "jane.doe@example.com" not in received[0]  # anonymized before it left
     with AuditLog.open(cfg.audit_path, home.signing_key) as log:
+        actions = [e["body"]["action"] if "body" in e else e.get("action") for e in log.entries()]
+    assert actions.count("egress.request") == 2
+
+
+def _send(calls: list[str], fail_after: int | None = None) -> Callable[[str], str]:
+    """A deterministic stand-in LLM (label from the prompt's hash) that dies after `fail_after` answers."""
+    def send(prompt: str) -> str:
+        if fail_after is not None and len(calls) >= fail_after:
+            raise ConnectionError("backend went away")
+        calls.append(prompt)
+        return "label " + hashlib.sha256(prompt.encode()).hexdigest()[:8]
+    return send
+
+
+def test_interrupted_external_build_resumes_where_it_stopped(home: Home) -> None:
+    from appliance.checkpoint import ArtifactError
+
+    make_tiny_home(home)
+    cfg, root = dataclasses.replace(CFG, backend="external"), home.config.artifacts_dir
+    first: list[str] = []
+    with pytest.raises(ConnectionError):
+        build_intents(home, cfg=cfg, backend=ExternalBackend(send=_send(first, fail_after=1)))
+    journal = root / "intents" / JOURNAL
+    assert len(first) == 1 and len(journal.read_text().splitlines()) == 1
+    assert "Trailmax" not in journal.read_text() and "Nubi" not in journal.read_text()  # keys, not prompts
+    with pytest.raises(ArtifactError):
+        load_intents(root)  # nothing half-written
+    second: list[str] = []
+    build_intents(home, cfg=cfg, backend=ExternalBackend(send=_send(second)))
+    assert len(second) == 2 and first[0] not in second  # only the rest was asked for
+    assert not journal.exists()
+    resumed = load_intents(root)
+    full: list[str] = []
+    build_intents(home, cfg=cfg, backend=ExternalBackend(send=_send(full)))  # uninterrupted reference
+    reference = load_intents(root)
+    assert len(full) == 3 and sorted(full) == sorted(first + second)
+    assert resumed.labels == reference.labels and all(x.startswith("label ") for x in resumed.labels)
+    for name in ("prototypes", "item_dist", "user_dist", "item_ids", "user_ids"):
+        np.testing.assert_array_equal(getattr(resumed, name), getattr(reference, name))
+
+
+def test_journal_skips_finished_keys_and_ignores_a_torn_line(tmp_path: Path) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"key": "b", "answer": "bee"}\n{"key": "c", "ans', encoding="utf-8")  # crash mid-write
+    asked: list[list[int]] = []
+
+    def produce(pending: list[int]) -> list[str]:
+        asked.append(pending)
+        return [f"x{i}" for i in pending]
+
+    assert run_journaled(["a", "b", "c"], produce, path, progress=False) == ["x0", "bee", "x2"]
+    assert asked == [[0, 2]]
+    assert read_journal(path) == {"a": "x0", "b": "bee", "c": "x2"}  # new lines parse after the torn one
+    assert run_journaled(["a", "b", "c"], produce, path, progress=False) == ["x0", "bee", "x2"]
+    assert asked == [[0, 2]]  # all done: the backend is not called again
+    with pytest.raises(JournalError, match="1 of 2"):
+        run_journaled(["d", "e"], lambda pending: ["only one"], path, progress=False)
+
+
+def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monkeypatch) -> None:
+    from appliance.audit.log import AuditLog
+    from appliance.config import AnonymizeConfig, EgressConfig
+    from appliance.llm_standin import LLMStandin
+
+    make_tiny_home(home)
+    monkeypatch.setenv("TEST_EGRESS_KEY", "sk-test")
+    cfg = dataclasses.replace(CFG, backend="external")
+    with LLMStandin() as standin:
+        egress = EgressConfig(enabled=True, base_url=standin.base_url, model="tiny-chat",
+                              allowed_hosts=("127.0.0.1",), api_key_env="TEST_EGRESS_KEY", timeout_s=5.0)
+        gated = Home(dataclasses.replace(home.config, egress=egress, anonymize=AnonymizeConfig(use_ner=False)),
+                     home.engine)
+        with pytest.raises(ConnectionError):  # first run: one label, then the connection drops
+            build_intents(gated, cfg=cfg, backend=ExternalBackend(send=_send([], fail_after=1),
+                                                                  purpose=egress.purpose))
+        build_intents(gated, cfg=cfg)  # the configured backend: the egress gateway
+        received = len(standin.requests)
+    labels = load_intents(home.config.artifacts_dir).labels
+    assert received == 2 and sum(x.startswith("stand-in answer") for x in labels) == 2
+    assert sum(x.startswith("label ") for x in labels) == 1  # kept from the interrupted run
+    with AuditLog.open(gated.config.audit_path, home.signing_key) as log:
         actions = [e["body"]["action"] if "body" in e else e.get("action") for e in log.entries()]
     assert actions.count("egress.request") == 2

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+from unittest import mock
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 
+from appliance import intent, irllrec
 from appliance.config import IRLLRecConfig, LightGCNConfig
-from appliance.intent import ema_update, hard_negatives, infonce, intent_aware
+from appliance.intent import ema_update, hard_negatives, infonce, infonce_reference, intent_aware
 from appliance.irllrec import IRLLRec, TextInputs, build_text_inputs
 from appliance.lightgcn import BPRBatch, sample_bpr_epoch
 from appliance.train import fit_bpr
@@ -110,3 +112,35 @@ def test_text_inputs_use_only_the_given_history() -> None:
     np.testing.assert_allclose(a.user_profile[0], expected / np.linalg.norm(expected), rtol=1e-5)
     assert not a.user_profile[1].any()  # no history, no profile
     np.testing.assert_allclose(np.linalg.norm(a.item_intent, axis=1), 1.0, rtol=1e-5)
+
+
+@pytest.mark.parametrize("temperature", [0.2, 1.0, 0.01])  # 0.01: the stable fallback path
+def test_fused_infonce_equals_the_textbook_form(temperature: float) -> None:
+    gen = torch.Generator().manual_seed(1)
+    a1, p1 = (torch.randn(37, 5, generator=gen).requires_grad_() for _ in range(2))
+    a2, p2 = (x.detach().clone().requires_grad_() for x in (a1, p1))
+    fused, textbook = infonce(a1, p1, temperature), infonce_reference(a2, p2, temperature)
+    (3.0 * fused).backward()
+    (3.0 * textbook).backward()
+    torch.testing.assert_close(fused, textbook, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(a1.grad, a2.grad, rtol=1e-3, atol=1e-6)
+    torch.testing.assert_close(p1.grad, p2.grad, rtol=1e-3, atol=1e-6)
+
+
+def test_training_with_the_fused_infonce_matches_the_textbook_one() -> None:
+    """Same seed, same steps: the speed-up changes nothing but float noise in losses and weights."""
+    def run(fn: object) -> tuple[list[float], dict[str, torch.Tensor]]:
+        torch.manual_seed(0)
+        model, train = _model(), _train()
+        losses: list[float] = []
+        with mock.patch.object(irllrec, "infonce", fn), mock.patch.object(intent, "infonce", fn):
+            fit_bpr(model, train, model.cfg, validate=lambda: 0.0, after_step=model.update_teacher,
+                    progress=lambda epoch, m: losses.append(m["total"]))
+        return losses, model.state_dict()
+
+    fast_losses, fast_state = run(infonce)
+    slow_losses, slow_state = run(infonce_reference)
+    np.testing.assert_allclose(fast_losses, slow_losses, rtol=1e-4)
+    assert len(fast_losses) == 15 and fast_losses[-1] < fast_losses[0]
+    for name, value in slow_state.items():
+        torch.testing.assert_close(fast_state[name], value, rtol=1e-3, atol=1e-5)
