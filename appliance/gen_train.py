@@ -28,7 +28,9 @@ from appliance.metrics import evaluate, rank_metrics
 from appliance.store import Item
 
 if TYPE_CHECKING:
+    from appliance.config import ApplianceConfig
     from appliance.generative import GenerativeRecommender
+    from appliance.recommender import FitInfo
 
 IGNORE = -100  # label value the transformers loss skips (prompt and padding positions)
 
@@ -118,7 +120,8 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     optimiser = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda s: cosine_lr(s, total, max(1, int(cfg.warmup_frac * total))))
-    valid_users = _valid_users(split, cfg.valid_users, rng)
+    # own generator: the sample must not depend on how many draws the tasks made (same users for every variant)
+    valid_users = _valid_users(split, cfg.valid_users, np.random.default_rng(cfg.seed))
     report = GenFitReport(examples_per_epoch=len(first))
     best_state, stale, start = copy.deepcopy(lm.state_dict()), 0, time.perf_counter()
     pad_id = tok.token_id(PAD)
@@ -179,13 +182,8 @@ class GenTrainResult:
 
 def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainResult:
     """Load the split, codes, item texts and (if built) intents; train; evaluate; save the "gen" artifact."""
-    from appliance.generative import GenerativeRecommender
-
     split = load_split(home.engine)
-    codes, level_sizes, codes_version = _aligned_codes(home, split)
-    texts = _item_texts(home, split)
-    intents = _intent_texts(home, split) if "intent" in cfg.tasks else None
-    model = GenerativeRecommender(cfg, codes, item_texts=texts, intent_texts=intents, level_sizes=level_sizes)
+    model, codes_version = model_from_home(home, split, cfg)
     model.fit(split, progress=progress)
     report = model.fit_report
     ks = home.config.eval.ks
@@ -197,17 +195,29 @@ def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainR
     return GenTrainResult(save_artifact(home.config.artifacts_dir, KIND, arrays, meta), report, valid, test)
 
 
+def model_from_home(home: Home, split: Split, cfg: GenConfig) -> tuple[GenerativeRecommender, str]:
+    """An unfitted model with the latest semantic IDs, item texts and (for the intent task) intent texts of the
+    split's users and items; also returns the semantic-ids artifact version."""
+    from appliance.generative import GenerativeRecommender
+
+    codes, level_sizes, codes_version = _aligned_codes(home, split)
+    texts = _item_texts(home, split)
+    intents = _intent_texts(home, split) if "intent" in cfg.tasks else None
+    model = GenerativeRecommender(cfg, codes, item_texts=texts, intent_texts=intents, level_sizes=level_sizes)
+    return model, codes_version
+
+
 def _aligned_codes(home: Home, split: Split) -> tuple[np.ndarray, tuple[int, ...], str]:
     """Codes of the split's items from the latest semantic-ids artifact (rows follow split.item_ids)."""
     try:
         art = load_artifact(home.config.artifacts_dir, "semantic-ids")
     except ArtifactError:
-        raise GenerativeError("no semantic IDs yet: run `tanaban tokenize` first") from None
+        raise GenerativeError("no semantic IDs yet: run `tanaban tokenize build` first") from None
     row = {int(i): r for r, i in enumerate(art.arrays["item_ids"])}
     missing = [int(i) for i in split.item_ids if int(i) not in row]
     if missing:
         raise GenerativeError(f"{len(missing)} items (e.g. store id {missing[0]}) have no semantic ID: the catalog "
-                            "changed since `tanaban tokenize`; run it again")
+                            "changed since `tanaban tokenize build`; run it again")
     codes = art.arrays["codes"][[row[int(i)] for i in split.item_ids]].astype(np.int64)
     return codes, tuple(int(s) for s in art.meta["level_sizes"]), str(art.meta["version"])
 
@@ -231,3 +241,48 @@ def _intent_texts(home: Home, split: Split) -> dict[int, str] | None:
     row = {int(u): r for r, u in enumerate(split.user_ids)}
     return {row[int(u)]: intents.text(intents.user_dist[r]) for r, u in enumerate(intents.user_ids)
             if int(u) in row}
+
+
+class StoreGenerativeRecommender:
+    """`tanaban evaluate --model generative`: the generative recommender built from the appliance home at fit time.
+
+    fit(split) loads the latest semantic IDs (`tanaban tokenize build`), the item texts and, for the intent task,
+    the intent texts, exactly as `tanaban train gen` does, and trains with `cfg.gen`. score() gives beam
+    log-probabilities for the `cfg.gen.beam` items of the constrained beam and -inf for every other item, so only
+    the beam's items are ranked: metrics at cut-offs past @beam mean nothing (they count the rest as misses).
+    """
+
+    name = "generative"
+
+    def __init__(self, cfg: ApplianceConfig) -> None:
+        self.cfg = cfg
+        self.model: GenerativeRecommender | None = None
+
+    def fit(self, split: Split) -> FitInfo:
+        from appliance.home import open_home
+
+        home = open_home(self.cfg)
+        try:
+            self.model, _ = model_from_home(home, split, self.cfg.gen)
+        finally:
+            home.engine.dispose()
+        return self.model.fit(split)
+
+    def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
+        """(len(users), n_items) float32: beam log-probabilities, -inf outside the beam."""
+        return self._fitted().score(users, stage)
+
+    def save(self, directory: Path) -> None:
+        self._fitted().save(directory)
+
+    @classmethod
+    def load(cls, directory: Path) -> GenerativeRecommender:
+        """The saved model itself (bind() it to a split before scoring)."""
+        from appliance.generative import GenerativeRecommender
+
+        return GenerativeRecommender.load(directory)
+
+    def _fitted(self) -> GenerativeRecommender:
+        if self.model is None:
+            raise GenerativeError("the generative model is not fitted: call fit(split) first")
+        return self.model

@@ -129,6 +129,12 @@ def _sasrec(cfg: ApplianceConfig) -> Recommender:
     return make_sasrec(cfg)
 
 
+def _generative(cfg: ApplianceConfig) -> Recommender:
+    from appliance.gen_train import StoreGenerativeRecommender  # needs `tanaban tokenize build`; ranks only the beam
+
+    return StoreGenerativeRecommender(cfg)
+
+
 # name -> factory taking the ApplianceConfig and returning an unfitted model; factories import lazily.
 MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "popularity": _popularity,
@@ -136,6 +142,7 @@ MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "lightgcn": _lightgcn,
     "irllrec": _irllrec,
     "sasrec": _sasrec,
+    "generative": _generative,
 }
 DEFAULT_MODELS = ("popularity", "item-knn")  # what `tanaban evaluate` runs when no --model is given
 

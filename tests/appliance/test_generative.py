@@ -17,6 +17,7 @@ from appliance.data import Split, split_from_sequences
 from appliance.generative import GenerativeError, GenerativeRecommender
 from appliance.metrics import evaluate
 from appliance.precompute import load_precomputed, precompute, save_precomputed
+from appliance.recommender import create_model
 from appliance.store import SCHEMA_VERSION, Item, Meta, Precomputed, User, _create_v1, migrate
 
 N_ITEMS = 9
@@ -84,13 +85,17 @@ def test_save_load_round_trip(fitted: GenerativeRecommender, toy_split: Split, t
     assert (again.recommend_topk(users, 3)[0] == fitted.recommend_topk(users, 3)[0]).all()
 
 
-def test_unfitted_or_mismatched_model_raises(toy_split: Split) -> None:
+def test_unfitted_or_mismatched_model_raises(toy_split: Split, tmp_config) -> None:
     with pytest.raises(GenerativeError, match="not fitted"):
         GenerativeRecommender(CFG, CODES).score(np.arange(2))
     with pytest.raises(GenerativeError, match="codes cover"):
         GenerativeRecommender(CFG, CODES[:8]).fit(toy_split)
     with pytest.raises(GenerativeError, match="unknown preset"):
         GenerativeRecommender(dataclasses.replace(CFG, preset="huge"), CODES, item_texts=TEXTS).build()
+    store_model = create_model("generative", tmp_config)  # `tanaban evaluate --model generative`
+    assert store_model.name == "generative"
+    with pytest.raises(GenerativeError, match="not fitted"):
+        store_model.score(np.arange(2))
 
 
 def test_precompute_fills_the_store(fitted: GenerativeRecommender, toy_split: Split, home, fixed_clock) -> None:

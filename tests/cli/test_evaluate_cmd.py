@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
+from appliance.checkpoint import save_artifact
 from appliance.config import load_config
 from appliance.home import init_home, open_home
 from appliance.store import Interaction, Item, User
@@ -64,6 +65,7 @@ def test_default_runs_both_baselines(cli_runner: CliRunner, filled: Path, tmp_pa
     (["--model", "no-such-model"], "unknown model 'no-such-model'"),
     (["--protocol", "given"], "needs interactions with a split label"),
     (["--stage", "train"], "unknown stage 'train'"),
+    (["--model", "generative"], "no semantic IDs yet: run `tanaban tokenize build` first"),
 ])
 def test_user_errors_are_one_line(cli_runner: CliRunner, filled: Path, args: list[str], message: str) -> None:
     result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", *args])
@@ -75,3 +77,46 @@ def test_empty_store_says_what_to_do(cli_runner: CliRunner, config_file: Path) -
     init_home(load_config(config_file, env={}))
     result = cli_runner.invoke(app, ["--config", str(config_file), "evaluate"])
     assert result.exit_code == 2 and "tanaban ingest" in result.output
+
+
+GEN_ITEMS, GEN_USERS = 11, 13
+
+
+@pytest.fixture
+def gen_home(config_file: Path) -> Path:
+    """13 users walking 11 items in order ((u + j) mod 11), codes (i, i % 3, 0, 0) saved as semantic IDs, and a
+    tiny 2-epoch generative config with beam 5 (ks stay 5, 10, 20)."""
+    config_file.write_text(config_file.read_text(encoding="utf-8") + (
+        '\n[gen]\npreset = "tiny"\nmax_epochs = 2\nvalid_users = 0\nbeam = 5\nbatch_size = 32\n'), encoding="utf-8")
+    cfg = load_config(config_file, env={})
+    init_home(cfg)
+    with open_home(cfg).engine.begin() as conn:
+        conn.execute(insert(Item), [{"id": 20 + i, "sku": f"g{i}", "title": f"balm {i}", "categories": ["lips"]}
+                                    for i in range(GEN_ITEMS)])
+        conn.execute(insert(User), [{"id": u, "pseudonym": f"usr-k-{u}", "key_id": "k"} for u in range(1, 14)])
+        conn.execute(insert(Interaction), [{"user_id": u, "item_id": 20 + (u + j) % GEN_ITEMS, "ts": 100 + j,
+                                            "event": "purchase"} for u in range(1, GEN_USERS + 1) for j in range(6)])
+    codes = np.stack([np.arange(GEN_ITEMS), np.arange(GEN_ITEMS) % 3, np.zeros(GEN_ITEMS), np.zeros(GEN_ITEMS)], 1)
+    save_artifact(cfg.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
+                                                      "item_ids": 20 + np.arange(GEN_ITEMS)},
+                  {"level_sizes": [GEN_ITEMS, 3, 1, 1]})
+    return config_file
+
+
+def test_generative_end_to_end(cli_runner: CliRunner, gen_home: Path, tmp_path: Path) -> None:
+    import torch
+
+    out, threads = tmp_path / "gen.json", torch.get_num_threads()
+    torch.set_num_threads(1)  # two shared cores: one thread is faster than two fighting
+    try:
+        result = cli_runner.invoke(app, ["--config", str(gen_home), "evaluate", "--model", "generative", "-o",
+                                         str(out)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result.exit_code == 0, result.output
+    (gen,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+    values = np.array(list(gen["metrics"].values()))
+    assert gen["name"] == "generative" and len(values) == 6
+    assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
+    # only the beam's 5 items are ranked: deeper cut-offs find nothing more
+    assert gen["metrics"]["recall@10"] == gen["metrics"]["recall@20"] == gen["metrics"]["recall@5"]
