@@ -16,9 +16,12 @@ import hashlib
 import json
 import logging
 import os
+import socket
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import uvicorn
 
 from appliance.config import ApplianceConfig, config_to_dict, load_config
 from appliance.serve import Service
@@ -139,12 +142,31 @@ def app_factory() -> Any:
 
 def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> None:
     """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time)."""
-    import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from appliance.serve_http import build_service
 
     build_service(cfg)  # fail here, with the clear bundle/key error, rather than in every worker
     os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False,
-                log_level="warning", server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+    config = TCPConfig(
+        FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False, log_level="warning",
+        server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+    with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+class TCPConfig(uvicorn.Config):
+    """uvicorn's Config whose listening socket says it is TCP, so accepted connections get TCP_NODELAY.
+
+    uvicorn 0.54's Config.bind_socket() leaves the socket's proto at 0; accepted sockets inherit it and asyncio
+    sets TCP_NODELAY only when proto is IPPROTO_TCP, so with --workers N every keep-alive response waited for the
+    client's delayed ACK (about 44 ms per request; uvicorn issue #3149). A module-level class: the config is pickled
+    into each spawned worker.
+    """
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock

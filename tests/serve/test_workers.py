@@ -234,3 +234,37 @@ def test_sighup_replaces_each_worker_and_loses_no_request(bundle_home: tuple[Hom
     answered = [r for r in results if isinstance(r, int)]
     assert answered and set(answered) == {200}
     assert all(isinstance(r, ConnectionError) for r in results if not isinstance(r, int))
+
+
+def test_worker_listening_socket_gives_accepted_connections_tcp_nodelay() -> None:
+    """uvicorn's own bind_socket() leaves proto 0, so asyncio skipped TCP_NODELAY on accepted connections and every
+    keep-alive response of `--workers N` waited ~44 ms for the client's delayed ACK (uvicorn issue #3149)."""
+    import asyncio
+    import socket
+
+    import uvicorn
+
+    from appliance.serve_workers import TCPConfig
+
+    async def nodelay_of_accepted(config: uvicorn.Config) -> int:
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Report(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                seen.set_result(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        listener = config.bind_socket()
+        server = await asyncio.get_running_loop().create_server(Report, sock=listener)
+        port = listener.getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        value = await asyncio.wait_for(seen, 5)
+        writer.close()
+        server.close()
+        return value
+
+    plain = uvicorn.Config("x:y", host="127.0.0.1", port=0)
+    ours = TCPConfig("x:y", host="127.0.0.1", port=0)
+    assert asyncio.run(nodelay_of_accepted(plain)) == 0  # the bug this works around (fails once uvicorn fixes it)
+    assert asyncio.run(nodelay_of_accepted(ours)) != 0
