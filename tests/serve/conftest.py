@@ -31,3 +31,22 @@ def bundle_home(home: Home, tmp_path: Path) -> tuple[Home, Path]:
               "user_ids": split.user_ids, "item_ids": split.item_ids}
     save_artifact(home.config.artifacts_dir, "cf-lightgcn", arrays, {"labels": LABELS, "model": "lightgcn"})
     return home, sample
+
+
+@pytest.fixture(scope="session")
+def random_codes() -> object:
+    """`save_random_codes`, handed to tests as a fixture (conftest modules are not imported by tests)."""
+    return save_random_codes
+
+
+def save_random_codes(home: Home, seed: int = 1) -> None:
+    """A semantic-ids artifact of random 3-level codes (4 x 4 x n, last level unique) for the home's split items:
+    stands in for `tanaban tokenize build` when only the generative mechanics are under test."""
+    split = load_split(home.engine)
+    rng = np.random.default_rng(seed)
+    codes = np.stack([rng.integers(0, 4, split.n_items), rng.integers(0, 4, split.n_items),
+                      np.zeros(split.n_items, int)], axis=1)
+    _, first = np.unique(codes[:, :2], axis=0, return_inverse=True)
+    codes[:, 2] = [np.sum(first[:i] == first[i]) for i in range(split.n_items)]  # unique last level
+    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
+                  "item_ids": split.item_ids}, {"level_sizes": [4, 4, int(codes[:, 2].max()) + 1]})

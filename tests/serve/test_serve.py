@@ -179,25 +179,16 @@ def test_real_http_on_loopback(bundle_home) -> None:
         assert loopback_json(port, "GET", "/openapi.json")[1]["paths"]["/v1/recommendations"]
 
 
-def test_generative_bundle_served_live(bundle_home) -> None:
+def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
     """A tiny generative model (random unique codes) exported, signed and served (from the lists decoded at
     export): valid, unowned items only."""
     import dataclasses
 
-    from appliance.checkpoint import save_artifact
-    from appliance.data import load_split
     from appliance.gen_train import train_gen
     from export.gen_bundle import export_gen_bundle
 
     home, sample = bundle_home
-    split = load_split(home.engine)
-    rng = np.random.default_rng(1)
-    codes = np.stack([rng.integers(0, 4, split.n_items), rng.integers(0, 4, split.n_items),
-                      np.zeros(split.n_items, int)], axis=1)
-    _, first = np.unique(codes[:, :2], axis=0, return_inverse=True)
-    codes[:, 2] = [np.sum(first[:i] == first[i]) for i in range(split.n_items)]  # unique last level
-    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
-                  "item_ids": split.item_ids}, {"level_sizes": [4, 4, int(codes[:, 2].max()) + 1]})
+    random_codes(home)
     gen = dataclasses.replace(home.config.gen, preset="tiny", tasks=("seq",), max_epochs=1, valid_users=10)
     train_gen(home, gen, progress=False)
     path = export_gen_bundle(home, quantize=False)

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
@@ -27,7 +28,7 @@ from appliance.serve_http import build_service, create_app
 
 
 @pytest.fixture(scope="module")
-def gen_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Path]:
+def gen_home(tmp_path_factory: pytest.TempPathFactory, random_codes: Any) -> tuple[Home, Path]:
     """A home with a tiny trained generative model exported (fp32) as a signed bundle, plus a CF bundle."""
     from appliance.gen_train import train_gen
     from export.cf import export_cf
@@ -41,13 +42,8 @@ def gen_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Home, Path]:
     for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
         ingest_file(home, tmp / "sample" / name, kind, progress=False)
     split = load_split(home.engine)
+    random_codes(home)
     rng = np.random.default_rng(1)
-    codes = np.stack([rng.integers(0, 4, split.n_items), rng.integers(0, 4, split.n_items),
-                      np.zeros(split.n_items, int)], axis=1)
-    _, first = np.unique(codes[:, :2], axis=0, return_inverse=True)
-    codes[:, 2] = [np.sum(first[:i] == first[i]) for i in range(split.n_items)]  # unique last level
-    save_artifact(home.config.artifacts_dir, "semantic-ids", {"codes": codes.astype(np.int32),
-                  "item_ids": split.item_ids}, {"level_sizes": [4, 4, int(codes[:, 2].max()) + 1]})
     save_artifact(home.config.artifacts_dir, "cf-lightgcn", {
         "user_emb": rng.normal(size=(split.n_users, 8)).astype(np.float32),
         "item_emb": rng.normal(size=(split.n_items, 8)).astype(np.float32),
