@@ -130,7 +130,7 @@ def _step_recommend(home: Home, split: Split, model: Any, sample_dir: Path, out:
     pseudonym = home.store_pseudonym(raw_id)
     with home.engine.connect() as conn:
         user_id = conn.scalar(select(User.id).where(User.pseudonym == pseudonym))
-        titles = dict(conn.execute(select(Item.id, Item.title)).tuples().all())
+        titles = {item_id: title for item_id, title in conn.execute(select(Item.id, Item.title))}
     user = int(np.flatnonzero(split.user_ids == user_id)[0])
     history = [titles[int(split.item_ids[i])] for i in split.sequences("test")[user][-4:]]
     top = recommend(model, split, np.array([user]), 5, "test")[0]
@@ -210,7 +210,7 @@ def _step_intents(home: Home, cfg: ApplianceConfig, split: Split, customer: str,
     model = load_cf(home.config.artifacts_dir, "irllrec")
     with home.engine.connect() as conn:
         user_id = conn.scalar(select(User.id).where(User.pseudonym == home.store_pseudonym(customer)))
-        titles = dict(conn.execute(select(Item.id, Item.title)).tuples().all())
+        titles = {item_id: title for item_id, title in conn.execute(select(Item.id, Item.title))}
     user = int(np.flatnonzero(split.user_ids == user_id)[0])
     top_items = recommend(model, split, np.array([user]), 5, "test")[0]
     why = model.explain(user, top_items)
@@ -268,7 +268,7 @@ def _step_generative(home: Home, cfg: ApplianceConfig, split: Split, customer: s
     model.bind(split)
     with home.engine.connect() as conn:
         user_id = conn.scalar(select(User.id).where(User.pseudonym == home.store_pseudonym(customer)))
-        titles = dict(conn.execute(select(Item.id, Item.title)).tuples().all())
+        titles = {item_id: title for item_id, title in conn.execute(select(Item.id, Item.title))}
     user = int(np.flatnonzero(split.user_ids == user_id)[0])
     items, _ = model.recommend_topk(np.array([user]), 5, "test")
     out.table("generative recommendations (valid codes only, history excluded)", ("rank", "item"),

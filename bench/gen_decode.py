@@ -10,7 +10,10 @@ Beam 20, top-10, history masked (generate: the prefix function also drops trie b
 all has, as our trie does), one thread each. generate runs `max_new_tokens` = code depth (3 here; no EOS step).
 Prints latency p50/p99 and CPU time per user (one user per call), users/s (batches of 64 users), model file size,
 the export gates, the speed-up of each of our paths over generate, and agreement of the lists with generate and
-with our torch path. Run: `nice -n 10 timeout 1800 .venv/bin/python bench/gen_decode.py --users 200 --epochs 5`
+with our torch path, and Recall/NDCG@10 of each path on the decoded users' test items.
+Run: `nice -n 10 timeout 1800 .venv/bin/python bench/gen_decode.py --users 200 --epochs 5`
+On Beauty (S3Rec split) with a model saved by `bench/gen_beauty.py --save DIR`:
+`OMP_NUM_THREADS=1 .venv/bin/python bench/gen_decode.py --users 500 --beauty-model DIR`
 """
 
 from __future__ import annotations
@@ -55,6 +58,17 @@ def build_model(epochs: int) -> tuple[GenerativeRecommender, object]:
     else:
         model.build()
         model.bind(split)
+    return model, split
+
+
+def load_beauty_model(directory: Path) -> tuple[GenerativeRecommender, object]:
+    """A generative model trained on Beauty by bench/gen_beauty.py (`--save`), bound to the same split."""
+    from gen_beauty import read_data  # bench/ is on sys.path when run as a script
+
+    sequences, texts = read_data()
+    split = split_from_sequences(sequences, len(texts))
+    model = GenerativeRecommender.load(directory)
+    model.bind(split)
     return model, split
 
 
@@ -154,16 +168,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200, help="test users decoded per variant")
     parser.add_argument("--epochs", type=int, default=0, help="training epochs before export (0: random weights)")
+    parser.add_argument("--beauty-model", type=Path, help="a model saved by bench/gen_beauty.py --save (Beauty)")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model, split = build_model(args.epochs)
+    model, split = load_beauty_model(args.beauty_model) if args.beauty_model else build_model(args.epochs)
     shutil.rmtree(OUT, ignore_errors=True)
     start = time.perf_counter()
     gate = export_generative(model, OUT / "int8", split=split, quantize=True)
     export_s = time.perf_counter() - start
     export_generative(model, OUT / "fp32", split=split, quantize=False)
     print(f"export + gates: {export_s:.1f} s; gate: {gate}")
-    users = np.linspace(0, split.n_users - 1, args.users).round().astype(int)
+    candidates = np.flatnonzero(np.diff(split.test.indptr) > 0)  # users with a test item
+    users = candidates[np.linspace(0, len(candidates) - 1, args.users).round().astype(int)]
     histories = [split.sequences("test")[u] for u in users]
     torch_size = sum(p.numel() * 4 for p in model.lm.parameters())
     trie = PrefixTrie(model.codes, model.tokenizer.code_offsets, model.tokenizer.token_id(EOS))
@@ -180,12 +196,20 @@ def main() -> None:
     print(f"\n{len(histories)} users, beam 20, top-10, 1 thread; model {dataclasses.asdict(model.cfg)['preset']} "
           f"({sum(p.numel() for p in model.lm.parameters()):,} parameters, vocab {model.lm.config.vocab_size})\n")
     print("| decoder | p50 ms/user | p99 ms/user | CPU ms/user | users/s (batch 64) | generate p50 / this p50 | "
-          "model size | same top-10 as generate | same top-10 as our torch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "model size | same top-10 as generate | same top-10 as our torch | R@10 | N@10 |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    targets = np.array([split.test.indices[split.test.indptr[u]] for u in users])  # one test item per user
     for r in rows:
         print(f"| {r['name']} | {r['p50']:.1f} | {r['p99']:.1f} | {r['cpu']:.1f} | {r['users_s']:.1f} | "
               f"{rows[0]['p50'] / r['p50']:.1f}x | {r['size'] / 1e6:.2f} MB | {_agree(r['items'], rows[0]['items'])} "
-              f"| {_agree(r['items'], rows[1]['items'])} |")
+              f"| {_agree(r['items'], rows[1]['items'])} | {_quality(r['items'], targets)} |")
+
+
+def _quality(items: np.ndarray, targets: np.ndarray) -> str:
+    """Recall@10 and NDCG@10 with one held-out item per user (leave-one-out)."""
+    hit = items == targets[:, None]
+    gains = (hit / np.log2(np.arange(2, items.shape[1] + 2))).sum(axis=1)
+    return f"{hit.any(axis=1).mean():.4f} | {gains.mean():.4f}"
 
 
 def _agree(items: np.ndarray, ref: np.ndarray) -> str:

@@ -108,7 +108,7 @@ def _aligned(art_ids: np.ndarray, split_ids: np.ndarray, what: str) -> None:
 def _tables(home: Home, split: Split) -> tuple[list[dict[str, Any]], dict[str, int]]:
     with home.engine.connect() as conn:
         items = {r.id: r for r in conn.execute(select(Item.id, Item.sku, Item.title))}
-        users = dict(conn.execute(select(User.id, User.pseudonym)).tuples().all())
+        users = {uid: pseudonym for uid, pseudonym in conn.execute(select(User.id, User.pseudonym))}
     item_rows = [{"sku": items[int(i)].sku, "title": items[int(i)].title} for i in split.item_ids]
     return item_rows, {users[int(u)]: dense for dense, u in enumerate(split.user_ids)}
 
