@@ -98,6 +98,8 @@ class LightGCNRecommender:
             raise CFError(str(exc)) from None
         user_emb, item_emb = net.embeddings()
         self.arrays = {"user_emb": user_emb, "item_emb": item_emb, **_intent_arrays(self.intents, split)}
+        if split.valid.nnz:  # at test time the validation purchases are known history: fold them into the graph
+            self.arrays["user_emb_test"], self.arrays["item_emb_test"] = _fold_in(net, split)
         self.history = report.history
         last = report.history[-1] if report.history else {}
         return FitInfo(seconds=report.seconds, epochs=report.epochs_run, best_epoch=report.best_epoch,
@@ -106,11 +108,14 @@ class LightGCNRecommender:
 
     # --- inference
     def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
-        """(len(users), n_items) float32 dot products; the same for both stages (the graph is the training one)."""
+        """(len(users), n_items) float32 dot products. "valid": embeddings propagated over the training graph;
+        "test": over training + validation interactions (the same weights, no retraining), so the graph models
+        read the validation purchase as the sequential models and item-kNN do."""
         if "user_emb" not in self.arrays:
             raise CFError(f"{self.name} is not trained: call fit() or load a saved model")
         users = np.asarray(users, dtype=np.int64)
-        return (self.arrays["user_emb"][users] @ self.arrays["item_emb"].T).astype(np.float32)
+        suffix = "_test" if stage == "test" and "user_emb_test" in self.arrays else ""
+        return (self.arrays["user_emb" + suffix][users] @ self.arrays["item_emb" + suffix].T).astype(np.float32)
 
     def explain(self, user: int, items: np.ndarray, n: int = 2) -> list[list[tuple[str, float]]]:
         """Per item, the `n` intents that link dense user `user` to it: (label, share of user x item weight)."""
@@ -259,6 +264,19 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
     meta = {**rec.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
             "seconds": info.seconds, "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol}
     return save_artifact(cfg.artifacts_dir, f"cf-{model}", arrays, meta), metrics, info
+
+
+def _fold_in(net: Any, split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """Final embeddings of the trained `net` propagated over the train + validation graph (LightGCN inference on
+    the interactions known at test time; the layer-0 weights are unchanged)."""
+    from appliance.lightgcn import to_torch_sparse
+
+    known = ((split.train + split.valid) > 0).astype(np.float32).tocsr()
+    train_adj, net.adj = net.adj, to_torch_sparse(build_norm_adj(known))
+    try:
+        return net.embeddings()
+    finally:
+        net.adj = train_adj
 
 
 def load_cf(artifacts_dir: Path, model: str = "lightgcn", version: str | None = None) -> LightGCNRecommender:

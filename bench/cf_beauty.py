@@ -143,7 +143,9 @@ def train_one(run: str, seed: int, args: argparse.Namespace, split: Split, inten
 
 
 def tag(args: argparse.Namespace) -> str:
-    return f"lr{args.lr:g}_b{args.batch_size}_e{args.epochs}"
+    # "_foldin": test scores propagate over train + valid (appliance.cf, since 2026-11-29 21:40 UTC); the
+    # directories without it hold the earlier runs, scored from the training graph at both stages
+    return f"lr{args.lr:g}_b{args.batch_size}_e{args.epochs}_foldin"
 
 
 def table(args: argparse.Namespace) -> None:

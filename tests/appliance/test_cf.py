@@ -171,3 +171,34 @@ def test_a_seed_reproduces_a_run_and_another_seed_differs(name: str) -> None:
 
     np.testing.assert_array_equal(fit(0), fit(0))
     assert not np.allclose(fit(0), fit(1))
+
+
+@pytest.mark.parametrize("name", ["lightgcn", "irllrec"])
+def test_test_stage_folds_validation_purchases_into_the_graph_and_valid_stage_does_not(name: str) -> None:
+    split = _split()
+    model = LightGCNRecommender(CFG) if name == "lightgcn" else _irllrec(split)
+    model.fit(split)
+    users = np.arange(N_USERS)
+    train_only = model.arrays["user_emb"] @ model.arrays["item_emb"].T
+    np.testing.assert_allclose(model.score(users, "valid"), train_only, rtol=1e-6)  # no validation leak
+    folded = model.arrays["user_emb_test"] @ model.arrays["item_emb_test"].T
+    np.testing.assert_allclose(model.score(users, "test"), folded, rtol=1e-6)
+    assert not np.allclose(folded, train_only)  # the validation edges changed the propagated embeddings
+
+
+def test_fold_in_is_lightgcn_propagation_over_train_plus_valid() -> None:
+    from appliance.cf import _fold_in
+
+    split = _split()
+    net = LightGCNRecommender(CFG).build_network(split)
+    e0 = torch.cat([net.user_emb.weight, net.item_emb.weight]).detach().numpy()
+    adj = build_norm_adj(((split.train + split.valid) > 0).astype(np.float32).tocsr()).toarray()
+    layers, e = [e0], e0
+    for _ in range(CFG.layers):
+        e = adj @ e
+        layers.append(e)
+    expected = np.mean(layers, axis=0)
+    users, items = _fold_in(net, split)
+    np.testing.assert_allclose(np.concatenate([users, items]), expected, rtol=1e-4, atol=1e-6)
+    trained_graph = np.concatenate(net.embeddings())  # the net's own (training) graph is restored afterwards
+    assert not np.allclose(trained_graph, expected)
