@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from sqlalchemy import create_engine, func, inspect, select
 
 from appliance.checkpoint import load_artifact, save_artifact
@@ -29,13 +28,7 @@ CFG = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=40, pat
                 dropout=0.0, beam=5, valid_users=0, history_len=2)  # fixed prompt length: no extrapolation
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Two shared CPU cores: one torch thread is many times faster than two fighting other processes."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

@@ -103,16 +103,10 @@ def gen_home(config_file: Path) -> Path:
     return config_file
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_generative_end_to_end(cli_runner: CliRunner, gen_home: Path, tmp_path: Path) -> None:
-    import torch
-
-    out, threads = tmp_path / "gen.json", torch.get_num_threads()
-    torch.set_num_threads(1)  # two shared cores: one thread is faster than two fighting
-    try:
-        result = cli_runner.invoke(app, ["--config", str(gen_home), "evaluate", "--model", "generative", "-o",
-                                         str(out)])
-    finally:
-        torch.set_num_threads(threads)
+    out = tmp_path / "gen.json"
+    result = cli_runner.invoke(app, ["--config", str(gen_home), "evaluate", "--model", "generative", "-o", str(out)])
     assert result.exit_code == 0, result.output
     (gen,) = json.loads(out.read_text(encoding="utf-8"))["results"]
     values = np.array(list(gen["metrics"].values()))

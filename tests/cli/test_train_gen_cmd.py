@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
+import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -33,18 +33,14 @@ def _fill(home: Home) -> None:
                   {"level_sizes": [N_ITEMS, 2, 1, 1]})
 
 
+@pytest.mark.usefixtures("one_torch_thread")
 def test_train_gen_then_precompute(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
     _fill(home)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        trained = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
-                                          "--tasks", "seq,text,neg", "--epochs", "2"])
-        assert trained.exit_code == 0, trained.output
-        assert "NDCG@10" in trained.output and "saved" in trained.output
-        done = cli_runner.invoke(app, ["--config", str(config_file), "precompute", "-k", "2"])
-    finally:
-        torch.set_num_threads(threads)
+    trained = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
+                                      "--tasks", "seq,text,neg", "--epochs", "2"])
+    assert trained.exit_code == 0, trained.output
+    assert "NDCG@10" in trained.output and "saved" in trained.output
+    done = cli_runner.invoke(app, ["--config", str(config_file), "precompute", "-k", "2"])
     assert done.exit_code == 0, done.output
     assert f"for {N_USERS} users" in done.output
     with home.engine.connect() as conn:
