@@ -285,15 +285,19 @@ def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str, str | 
     if (gen_service.root / "CURRENT").exists():  # the generative bundle is optional
         gen_service.reload()
 
+    known, reread = {key.key_id for key in chain}, set()  # key ids in `chain`; unknown ids the disk was read for
+
     def to_pseudonym(raw_id: str, key_id: str | None = None) -> str:
         """The store pseudonym under `key_id` (the bundle's key; None: the current one). A bundle exported after a
-        `tanaban keys rotate` names a key this process has not loaded yet: the chain is read again once."""
-        nonlocal chain
-        if key_id is not None and key_id not in {key.key_id for key in chain}:
-            chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))
+        `tanaban keys rotate` names a key this process has not loaded yet: the chain is read again, once per id."""
+        nonlocal chain, known
         try:
+            if key_id is not None and key_id not in known and key_id not in reread:
+                reread.add(key_id)
+                chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))
+                known = {key.key_id for key in chain}
             return chained_pseudonym(raw_id, chain, upto=key_id)
-        except RotationError as exc:
+        except RotationError as exc:  # a key the bundle needs is gone, or a rotation is half done: 503
             raise ServeError(str(exc)) from None
 
     return service, KeyVerifier(cfg.data_dir / KEYS_FILE), to_pseudonym, gen_service

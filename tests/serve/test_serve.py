@@ -246,3 +246,20 @@ def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bun
     new = export_cf(home, "lightgcn")
     assert service.reload() == new.name != old.name
     assert ask(client)["bundle"] == new.name  # the new bundle, a process that started before the rotation
+
+
+def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home) -> None:
+    """An archived key deleted after a rotation: the old bundle cannot map customers; a clear 503, not a 500."""
+    from appliance.rotation import ARCHIVE_DIR, rotate_pseudonym_key
+
+    home, sample = bundle_home
+    export_cf(home, "lightgcn")
+    rotate_pseudonym_key(home)
+    for path in (home.config.keys_dir / ARCHIVE_DIR).glob("*.key"):
+        path.unlink()
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    client = TestClient(create_app(*build_service(home.config)))
+    for _ in range(2):  # the same answer again once the missing key is known
+        response = client.post("/v1/recommendations", json={"user_id": _customers(sample)[0], "k": 2},
+                               headers={"X-API-Key": token})
+        assert response.status_code == 503 and "re-export the bundle" in response.json()["detail"]
