@@ -90,7 +90,7 @@ class CFBundle:
         if user is None:
             raise RequestError("unknown user: no purchase history for this id in the current bundle; "
                                "send `history` instead")
-        excluded = self._skus_to_idx(exclude, strict=False)
+        excluded = sku_indices(self.sku_index, exclude, strict=False)
         cached = self.precomputed[user]
         keep = cached[~np.isin(cached, excluded) & (cached >= 0)]
         if len(keep) >= k:
@@ -101,16 +101,16 @@ class CFBundle:
         return self._answer(scores, {*self.known[user].indices.tolist(), *excluded}, k, user if explain else None)
 
     def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
-        hist = self._skus_to_idx(skus, strict=True)
+        hist = sku_indices(self.sku_index, skus, strict=True)
         if len(hist) == 0:
             raise RequestError("empty history: give at least one purchased sku, or a user_id")
         vec = self.item_emb[hist].mean(axis=0, keepdims=True)
         scores = self._scores(vec)[0]
-        return self._answer(scores, {*hist.tolist(), *self._skus_to_idx(exclude, strict=False)}, k,
+        return self._answer(scores, {*hist.tolist(), *sku_indices(self.sku_index, exclude, strict=False)}, k,
                             hist if explain else None)
 
     def similar(self, sku: str, k: int) -> Answer:
-        (item,) = self._skus_to_idx([sku], strict=True)
+        (item,) = sku_indices(self.sku_index, [sku], strict=True)
         emb = self.item_emb
         sims = emb @ emb[item] / np.maximum(np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[item]), 1e-12)
         return self._answer(sims.astype(np.float32), {int(item)}, k, None)
@@ -120,7 +120,7 @@ class CFBundle:
         if self.text_search is None:
             raise RequestError("this bundle has no text encoder, so it cannot search: export it with "
                                "`tanaban export cf` (without --no-encoder), then reload")
-        excluded = set(self._skus_to_idx(exclude, strict=False).tolist())
+        excluded = set(sku_indices(self.sku_index, exclude, strict=False).tolist())
         return self._answer(self.text_search.scores(query), excluded, k, None)
 
     # --- helpers
@@ -152,13 +152,6 @@ class CFBundle:
         order = np.argsort(-joint, kind="stable")[:n]
         return [(self.labels[i], round(float(joint[i]), 4)) for j, i in enumerate(order)
                 if j == 0 or joint[i] >= MIN_REASON_SHARE]
-
-    def _skus_to_idx(self, skus: Sequence[str], *, strict: bool) -> np.ndarray:
-        idx = [self.sku_index.get(s) for s in skus]
-        if strict and None in idx:
-            missing = skus[idx.index(None)]
-            raise RequestError(f"unknown sku {missing!r}: not in the current bundle's catalog")
-        return np.array([i for i in idx if i is not None], dtype=np.int64)
 
 
 class Service:
@@ -230,7 +223,7 @@ class GenBundle:
         if user is None:
             raise RequestError("unknown user: no purchase history for this id in the current bundle; "
                                "send `history` instead")
-        excluded = self._idx(exclude, strict=False)
+        excluded = sku_indices(self.sku_index, exclude, strict=False)
         if self.precomputed is not None and self.precomputed_scores is not None:
             cached = self.precomputed[user]
             keep = np.flatnonzero((cached >= 0) & ~np.isin(cached, excluded))[:k]
@@ -242,7 +235,8 @@ class GenBundle:
         """An explicit history is always decoded live."""
         if not skus:
             raise RequestError("empty history: give at least one purchased sku, or a user_id")
-        return GenQuery(self._idx(skus, strict=True), self._idx(exclude, strict=False), k)
+        return GenQuery(sku_indices(self.sku_index, skus, strict=True),
+                        sku_indices(self.sku_index, exclude, strict=False), k)
 
     def decode_many(self, queries: Sequence[GenQuery]) -> list[Answer]:
         """Live answers, one beam search per beam width: every k up to the bundle's beam shares one search (decoded
@@ -262,11 +256,14 @@ class GenBundle:
         return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
                 for i, s in zip(items.tolist(), scores.tolist(), strict=True)]
 
-    def _idx(self, skus: Sequence[str], *, strict: bool) -> np.ndarray:
-        idx = [self.sku_index.get(s) for s in skus]
-        if strict and None in idx:
-            raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
-        return np.array([i for i in idx if i is not None], dtype=np.int64)
+
+
+def sku_indices(sku_index: dict[str, int], skus: Sequence[str], *, strict: bool) -> np.ndarray:
+    """Bundle item indices of `skus`; an unknown sku raises RequestError when `strict`, else it is dropped."""
+    idx = [sku_index.get(s) for s in skus]
+    if strict and None in idx:
+        raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
+    return np.array([i for i in idx if i is not None], dtype=np.int64)
 
 
 def _key_id(users: dict[str, int]) -> str | None:
