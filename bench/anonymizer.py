@@ -1,7 +1,7 @@
 """PII detection quality and speed: our anonymizer beside plain Presidio on two labelled corpora.
 
 1. In-distribution: bench/pii_corpus.py, written together with the recognizers (optimistic).
-2. Out-of-distribution: the retail sample generator's reviews (appliance.sample, seed 0; its pii_labels.jsonl),
+2. Out-of-distribution: the retail sample generator's reviews (appliance.demo.sample, seed 0; its pii_labels.jsonl),
    written independently. Every review is scored, so the ~90% of reviews without planted data measure false
    positives ("clean texts flagged"); the allow-list is the sample catalog's brands, as the appliance builds it.
 
@@ -142,7 +142,7 @@ def _jsonl(path: Path) -> list[dict]:
 def sample_corpus(seed: int, directory: Path) -> tuple[list[dict], list[str]]:
     """Every review of the retail sample as a labelled record (reviews without planted data have no spans), and
     the catalog's brands (the allow-list the appliance builds from the catalog)."""
-    from appliance.sample import generate_sample
+    from appliance.demo.sample import generate_sample
 
     generate_sample(directory, seed=seed)
     labels = {label["line"]: label for label in _jsonl(directory / "pii_labels.jsonl")}
@@ -219,7 +219,8 @@ def main() -> None:
         sample, brands = sample_corpus(args.sample_seed, directory)
         lines, scored = compare(sample, brands, presidio, False, 0, 0)
         n_spans = sum(len(r["spans"]) for r in sample)
-        head = (f"## 2. out-of-distribution: generated retail sample (appliance.sample, seed {args.sample_seed})\n\n"
+        head = (f"## 2. out-of-distribution: generated retail sample (appliance.demo.sample, "
+                f"seed {args.sample_seed})\n\n"
                 f"corpus: {len(sample)} reviews ({sum(bool(r['spans']) for r in sample)} with planted data), "
                 f"{n_spans} labelled spans, {scored['ours']['ALL (micro)']['decoys']} brand decoys; allow-list: "
                 f"{len(brands)} catalog brands")

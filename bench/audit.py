@@ -16,10 +16,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.progress import track
 
-from appliance.audit import AuditEvent, AuditLog, verify_export
-from appliance.audit.export import write_jsonl
 from appliance.config import AuditConfig
-from appliance.keys import SigningKey, public_key_id, public_key_pem
+from appliance.data.keys import SigningKey, public_key_id, public_key_pem
+from appliance.privacy.audit import AuditEvent, AuditLog, verify_export
+from appliance.privacy.audit.export import write_jsonl
 
 PAYLOAD = json.dumps({"model": "m", "messages": [
     {"role": "system", "content": "Extract the shopping intents of this customer as short phrases."},

@@ -1,7 +1,7 @@
 """Benchmark: popularity and item-kNN on Amazon Beauty 2014 (leave-one-out, full ranking, history masked).
 
 Reads /work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt (`user item item ...`, chronological) and
-builds the Split in memory with appliance.data.split_from_sequences (no store). Prints the metric table and the
+builds the Split in memory with appliance.data.splits.split_from_sequences (no store). Prints the metric table and the
 time per model. Run: `nice -n 10 timeout 900 .venv/bin/python bench/baselines.py`.
 `--store-rows N` instead times `load_split` on a temporary SQLite store holding N synthetic interactions.
 """
@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.baselines import ItemKNNRecommender, PopularityRecommender
 from appliance.config import EvalConfig, StoreConfig
-from appliance.data import Split, load_split, split_from_sequences
-from appliance.metrics import evaluate
-from appliance.store import open_store
+from appliance.data.splits import Split, load_split, split_from_sequences
+from appliance.data.store import open_store
+from appliance.models.baselines import ItemKNNRecommender, PopularityRecommender
+from appliance.models.metrics import evaluate
 
 DEFAULT_PATH = Path("/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt")
 REFERENCE = {"popularity": (0.0141, 0.0063), "item-knn": (0.0716, 0.0413)}  # DESIGN.md, R@10 / N@10 (test)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.cf import IRLLRecRecommender, LightGCNRecommender
 from appliance.config import IntentsConfig, IRLLRecConfig, LightGCNConfig
-from appliance.data import Split, split_from_sequences
-from appliance.intents import IntentSet, LocalBackend, extract_intents
-from appliance.metrics import evaluate
-from appliance.profiles import item_profile_text
+from appliance.data.splits import Split, split_from_sequences
+from appliance.models.graph_cf import IRLLRecRecommender, LightGCNRecommender
+from appliance.models.metrics import evaluate
+from appliance.text.intents import IntentSet, LocalBackend, extract_intents
+from appliance.text.profiles import item_profile_text
 
 DATA = Path("/work/shared/data/amazon-beauty-2014")
 CACHE = Path("var/cf_beauty")
@@ -60,7 +60,7 @@ def embed(texts: list[str]) -> np.ndarray:
         if path.exists() and len(np.load(path, mmap_mode="r")) == len(texts):
             print(f"embed: cached {path} (bench/embed_beauty.py times the encoder)")
             return np.load(path)
-    from appliance.textenc import TextEncoder
+    from appliance.text.encoder import TextEncoder
 
     vectors = TextEncoder().encode(texts)
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -143,7 +143,7 @@ def train_one(run: str, seed: int, args: argparse.Namespace, split: Split, inten
 
 
 def tag(args: argparse.Namespace) -> str:
-    # "_foldin": test scores propagate over train + valid (appliance.cf, since 2026-11-29 21:40 UTC); the
+    # "_foldin": test scores propagate over train + valid (appliance.models.graph_cf, since 2026-11-29 21:40 UTC); the
     # directories without it hold the earlier runs, scored from the training graph at both stages
     return f"lr{args.lr:g}_b{args.batch_size}_e{args.epochs}_foldin"
 

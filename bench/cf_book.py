@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.cf import LightGCNRecommender
 from appliance.config import LightGCNConfig
-from appliance.data import Split, split_from_arrays
-from appliance.metrics import evaluate
+from appliance.data.splits import Split, split_from_arrays
+from appliance.models.graph_cf import LightGCNRecommender
+from appliance.models.metrics import evaluate
 
 DATA = Path("/work/shared/data/amazon-book-cf")
 

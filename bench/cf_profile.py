@@ -12,11 +12,11 @@ from unittest import mock
 import numpy as np
 import torch
 
-from appliance import intent, irllrec
 from appliance.config import LightGCNConfig
-from appliance.data import Split
-from appliance.intents import IntentSet
-from appliance.lightgcn import iter_batches, sample_bpr_epoch
+from appliance.data.splits import Split
+from appliance.models import intent_losses, irllrec
+from appliance.models.lightgcn import iter_batches, sample_bpr_epoch
+from appliance.text.intents import IntentSet
 
 WARMUP = 3
 
@@ -48,8 +48,8 @@ def profile_steps(split: Split, intent_set: IntentSet, vectors: np.ndarray, step
     for label, run, textbook in variants:
         torch.manual_seed(0)
         net = make(run, cfg, intent_set, vectors).build_network(split)
-        fn = intent.infonce_reference if textbook else intent.infonce
-        with mock.patch.object(irllrec, "infonce", fn), mock.patch.object(intent, "infonce", fn):
+        fn = intent_losses.infonce_reference if textbook else intent_losses.infonce
+        with mock.patch.object(irllrec, "infonce", fn), mock.patch.object(intent_losses, "infonce", fn):
             wall, cpu, loss = _time_steps(net, batches, steps)
         print(f"{label:<28} {wall:7.1f} ms/step wall {cpu:7.1f} ms/step CPU  loss after {steps + WARMUP} steps "
               f"{loss:.6f}", flush=True)

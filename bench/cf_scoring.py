@@ -24,7 +24,7 @@ import numpy as np
 from cf_beauty import load_beauty  # bench/ is on sys.path when run as a script
 
 from appliance.config import LightGCNConfig
-from appliance.metrics import rank_metrics
+from appliance.models.metrics import rank_metrics
 
 CACHE = Path("var/bench/cf_scoring")
 BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
@@ -35,7 +35,7 @@ def prepare(epochs: int) -> None:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from appliance.cf import LightGCNRecommender
+    from appliance.models.graph_cf import LightGCNRecommender
     from export.cf import scorer_graph
 
     CACHE.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ from appliance.config import IntentsConfig
 def time_embed(texts: list[str], n: int, seed: int) -> None:
     import torch
 
-    from appliance.textenc import TextEncoder
+    from appliance.text.encoder import TextEncoder
 
     torch.set_num_threads(1)
     sample = texts if not n or n >= len(texts) else \

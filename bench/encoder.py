@@ -35,7 +35,7 @@ def _export(work: Path) -> None:
     import torch
 
     from appliance.config import TextEncoderConfig
-    from appliance.textenc import TextEncoder
+    from appliance.text.encoder import TextEncoder
     from export.encoder import _torch_export
 
     enc = TextEncoder(TextEncoderConfig())
@@ -51,12 +51,12 @@ def _load(backend: str, work: Path, batch: int, threads: int) -> tuple[object, P
         import torch
 
         from appliance.config import TextEncoderConfig
-        from appliance.textenc import TextEncoder
+        from appliance.text.encoder import TextEncoder
 
         torch.set_num_threads(threads)
         enc = TextEncoder(TextEncoderConfig(batch_size=batch))
         return enc.encode, enc.model_dir / "model.safetensors"
-    from appliance.onnx_encoder import OnnxTextEncoder
+    from appliance.serve.encoder import OnnxTextEncoder
 
     path = work / f"{backend.split()[-1]}.onnx"
     return OnnxTextEncoder(path, work / "tokenizer.json", batch_size=batch, threads=threads).encode, path

@@ -1,6 +1,6 @@
 """What the text encoder adds to `tanaban export cf`, and text search on the resulting bundle.
 
-On a generated sample of the demo's size (appliance.demo.DemoSize: 3,000 items, 1,500 customers, seed 0) with a
+On a generated sample of the demo's size (appliance.demo.run.DemoSize: 3,000 items, 1,500 customers, seed 0) with a
 made-up CF artifact (the CF model does not matter here): wall and CPU seconds of `export_cf` without and with the
 encoder, the share of embedding the catalog one text per run, how much an int8 vector depends on its batch-mates,
 float16 against float32 item text embeddings on search rankings, and `CFBundle.search` latency. Writes its home
@@ -18,16 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.checkpoint import save_artifact
 from appliance.config import load_config
-from appliance.data import load_split
-from appliance.home import Home, init_home, open_home
-from appliance.ingest import ingest_file
-from appliance.keys import PUBLIC_FILE, load_public_key
-from appliance.onnx_encoder import OnnxTextEncoder
-from appliance.profiles import load_item_profiles
-from appliance.sample import generate_sample
-from appliance.serve import CFBundle
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home, init_home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.keys import PUBLIC_FILE, load_public_key
+from appliance.data.splits import load_split
+from appliance.demo.sample import generate_sample
+from appliance.serve.encoder import OnnxTextEncoder
+from appliance.serve.service import CFBundle
+from appliance.text.profiles import load_item_profiles
 from export.cf import export_cf
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,7 +33,7 @@ from gen_beauty import read_data
 from semantic_ids import cf_embeddings, load_items, text_embeddings
 
 from appliance.config import GenConfig, IntentsConfig, RQConfig
-from appliance.data import Split, split_from_sequences
+from appliance.data.splits import Split, split_from_sequences
 
 OUT = Path("var/bench/gen_ablation")
 ALL_TASKS = ("seq", "text", "intent", "neg")
@@ -72,7 +72,8 @@ def build_codes(kind: str) -> np.ndarray:
     path = codes_path(kind)
     if path.exists():
         return np.load(path)
-    from appliance.tokenize import assign_semantic_ids, fuse_embeddings
+    from appliance.generative.quantize import fuse_embeddings
+    from appliance.generative.semantic_ids import assign_semantic_ids
 
     source, method = kind.split("-")
     rows = load_items()
@@ -95,8 +96,8 @@ def intent_texts(split: Split) -> dict[int, str]:
     path = OUT / "intents.json"
     if path.exists():
         return {int(k): v for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
-    from appliance.intents import LocalBackend, extract_intents
-    from appliance.profiles import item_profile_text
+    from appliance.text.intents import LocalBackend, extract_intents
+    from appliance.text.profiles import item_profile_text
 
     rows = load_items()
     cfg = IntentsConfig()
@@ -130,8 +131,8 @@ def run_variant(variant: Variant, args: argparse.Namespace) -> dict[str, object]
     """Train and evaluate one variant in this process; returns (and writes) its result."""
     import torch
 
-    from appliance.gen_train import fit_generative, validate
-    from appliance.generative import GenerativeRecommender
+    from appliance.generative.model import GenerativeRecommender
+    from appliance.generative.train import fit_generative, validate
 
     torch.set_num_threads(1)
     sequences, texts = read_data()

@@ -1,9 +1,9 @@
 """Benchmark: the generative recommender on Amazon Beauty 2014 (leave-one-out, full ranking, history masked).
 
 Codes are text-only semantic IDs built here (MiniLM embeddings of title/brand/categories, balanced residual
-k-means from appliance.tokenize, plus the collision level), cached under var/bench/gen/. Trains one variant
-(sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation and test
-Recall/NDCG@5/10 with the epochs reached. Test users can be sampled to fit a CPU budget (the count is printed).
+k-means from appliance.generative.quantize, plus the collision level), cached under var/bench/gen/. Trains one
+variant (sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation
+and test Recall/NDCG@5/10 with the epochs reached. Test users can be sampled to fit a CPU budget (the count is printed).
 Run: `nice -n 10 timeout 2700 .venv/bin/python bench/gen_beauty.py --tasks seq --minutes 28 --windows 3 --threads 1`
 (docs/bench/gen.md has the exact commands and figures).
 """
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from appliance.config import GenConfig, RQConfig
-from appliance.data import split_from_sequences
-from appliance.gen_train import fit_generative, validate
-from appliance.generative import GenerativeRecommender
+from appliance.data.splits import split_from_sequences
+from appliance.generative.model import GenerativeRecommender
+from appliance.generative.train import fit_generative, validate
 
 DATA = Path("/work/shared/data/amazon-beauty-2014")
 CACHE = Path("var/bench/gen")
@@ -53,13 +53,13 @@ def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
     path = CACHE / "text_codes.npy"
     if path.exists():
         return np.load(path)
-    from appliance.tokenize import assign_semantic_ids
+    from appliance.generative.semantic_ids import assign_semantic_ids
 
     start = time.perf_counter()
     if embeddings is not None:
         vectors = np.load(embeddings)
     else:
-        from appliance.textenc import TextEncoder
+        from appliance.text.encoder import TextEncoder
 
         vectors = TextEncoder().encode(texts)
     if vectors.shape[0] != len(texts):

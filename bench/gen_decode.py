@@ -1,9 +1,9 @@
 """Benchmark: constrained beam search of the generative recommender: transformers' own `model.generate` (beam 20,
-`prefix_allowed_tokens_fn` over the code trie), our torch eager beam search (appliance.generative.generate), and the
-torch-free numpy beam search over the ONNX decoder-with-past, fp32 and int8 (appliance.serve_gen).
+`prefix_allowed_tokens_fn` over the code trie), our torch eager beam search (appliance.generative.model.generate), and
+the torch-free numpy beam search over the ONNX decoder-with-past, fp32 and int8 (appliance.serve.decoder).
 
 Same model for all three: the `small` preset (Qwen2, hidden 64, 2 layers) with random weights, or trained for
-`--epochs` epochs on the generated sample (appliance.sample, 3000 items, 1500 users). Item codes have 3 levels of
+`--epochs` epochs on the generated sample (appliance.demo.sample, 3000 items, 1500 users). Item codes have 3 levels of
 32 values: level 1 is the product type (two types per value, 29 values), levels 2-3 are random and unique within
 it, a stand-in for TIGER-style semantic IDs with the same branching; decoding cost does not depend on the weights.
 Beam 20, top-10, history masked (generate: the prefix function also drops trie branches whose items the user
@@ -29,12 +29,12 @@ import numpy as np
 import torch
 
 from appliance.config import GenConfig, SampleConfig
-from appliance.data import split_from_sequences
-from appliance.gen_tasks import seq_prompt
-from appliance.gen_tokenizer import EOS, PAD
-from appliance.generative import GenerativeRecommender
-from appliance.sample import build_sample
-from appliance.serve_gen import DECODER_FILE, GenerativeDecoder
+from appliance.data.splits import split_from_sequences
+from appliance.demo.sample import build_sample
+from appliance.generative.model import GenerativeRecommender
+from appliance.generative.tasks import seq_prompt
+from appliance.generative.tokenizer import EOS, PAD
+from appliance.serve.decoder import DECODER_FILE, GenerativeDecoder
 from export.generative import export_generative
 
 OUT = Path("var/bench/gen_decode")

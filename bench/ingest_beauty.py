@@ -15,9 +15,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from appliance.adapters import ingest_dataset
 from appliance.config import load_config
-from appliance.home import init_home, open_home
+from appliance.data.adapters import ingest_dataset
+from appliance.data.home import init_home, open_home
 
 ROOT = Path(__file__).resolve().parents[1]
 

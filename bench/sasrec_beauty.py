@@ -1,6 +1,6 @@
 """Benchmark: SASRec (Kang & McAuley, ICDM 2018; full-softmax cross-entropy) on Amazon Beauty 2014.
 
-Leave-one-out split built in memory with appliance.data.split_from_sequences from
+Leave-one-out split built in memory with appliance.data.splits.split_from_sequences from
 /work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt (as bench/baselines.py does); full ranking over all
 items, history masked. Trains under a wall-clock budget, prints the validation curve (NDCG@10 every `eval_every`
 epochs) and the test metrics of the best validation epoch.
@@ -18,9 +18,9 @@ import torch
 from baselines import DEFAULT_PATH, read_sequences  # bench/ is on sys.path when run as a script
 
 from appliance.config import SASRecConfig
-from appliance.data import split_from_sequences
-from appliance.metrics import evaluate
-from appliance.sasrec import SASRecRecommender
+from appliance.data.splits import split_from_sequences
+from appliance.models.metrics import evaluate
+from appliance.models.sasrec import SASRecRecommender
 
 REFERENCE = (0.0855, 0.0530)  # DESIGN.md: SASRec, same recipe, best validation epoch about 130; R@10 / N@10 test
 

@@ -23,8 +23,9 @@ import scipy.sparse as sp
 from rich.progress import Progress
 
 from appliance.config import LightGCNConfig, RQConfig, TextEncoderConfig
-from appliance.profiles import item_profile_text
-from appliance.tokenize import CodeStats, TokenizeError, assign_semantic_ids, fuse_embeddings
+from appliance.generative.quantize import CodeStats, TokenizeError, fuse_embeddings
+from appliance.generative.semantic_ids import assign_semantic_ids
+from appliance.text.profiles import item_profile_text
 
 DATA = Path("/work/shared/data/amazon-beauty-2014")
 CACHE = Path("var/bench")
@@ -43,7 +44,7 @@ def text_embeddings(rows: list[dict]) -> np.ndarray:
     path = CACHE / "beauty_text_emb.npy"
     if path.exists():
         return np.load(path)
-    from appliance.textenc import TextEncoder
+    from appliance.text.encoder import TextEncoder
 
     texts = [item_profile_text(r["title"] or "", None if r.get("brand_guess") in (None, "Unknown")
                                else r["brand_guess"], r.get("categories") or [], None) for r in rows]
@@ -56,7 +57,7 @@ def text_embeddings(rows: list[dict]) -> np.ndarray:
 
 
 def _split(n_items: int):
-    from appliance.data import split_from_sequences
+    from appliance.data.splits import split_from_sequences
 
     lines = (DATA / "raw" / "s3rec" / "Beauty.txt").read_text(encoding="utf-8").splitlines()
     return split_from_sequences([np.array([int(t) - 1 for t in line.split()[1:]]) for line in lines], n_items)
@@ -79,9 +80,9 @@ def cf_embeddings(n_items: int, epochs: int, seed: int) -> np.ndarray:
     path = CACHE / f"beauty_lightgcn_items_e{epochs}_s{seed}.npy"
     if path.exists():
         return np.load(path)
-    from appliance.data import build_norm_adj
-    from appliance.lightgcn import LightGCN
-    from appliance.train import fit_bpr
+    from appliance.data.splits import build_norm_adj
+    from appliance.models.bpr import fit_bpr
+    from appliance.models.lightgcn import LightGCN
 
     split = _split(n_items)
     cfg = LightGCNConfig(lr=5e-3, max_epochs=epochs, eval_every=epochs, patience=1, seed=seed)

@@ -12,7 +12,7 @@ Generative scenarios (`--scenarios ...,gen-cached,gen-live`): the items get rand
 32, a stand-in for semantic IDs with the same branching; decoding cost does not depend on what the codes mean), the
 `small` generative model trains `--gen-epochs` epochs and is exported (`tanaban export gen`, which decodes every
 customer's list once: gen-cached reads those); gen-live sends histories, decoded live (beam 20) and batched across
-requests (appliance.serve_batch), at `--gen-connections`. The last column is live queries per beam search.
+requests (appliance.serve.batching), at `--gen-connections`. The last column is live queries per beam search.
   .venv/bin/python bench/serve_load.py --scenarios gen-cached,gen-live --gen-connections 1,4,16 --seconds 5
 """
 
@@ -35,14 +35,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from appliance.apikeys import KEYS_FILE, create_key
-from appliance.cf import train_cf
-from appliance.checkpoint import save_artifact
 from appliance.config import load_config
-from appliance.data import load_split
-from appliance.home import init_home, open_home
-from appliance.ingest import ingest_file
-from appliance.sample import generate_sample
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import init_home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.splits import load_split
+from appliance.demo.sample import generate_sample
+from appliance.models.graph_cf import train_cf
+from appliance.serve.apikeys import KEYS_FILE, create_key
 from export.cf import export_cf
 
 SCENARIOS = ("cached", "live", "gen-cached", "gen-live")
@@ -97,7 +97,7 @@ def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Po
 
 def _train_and_export_gen(home, epochs: int) -> str:
     """Random unique codes, a `small` generative model trained `epochs` epochs, a signed generative bundle."""
-    from appliance.gen_train import train_gen
+    from appliance.generative.pipeline import train_gen
     from export.gen_bundle import export_gen_bundle
 
     split = load_split(home.engine)

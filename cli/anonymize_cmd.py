@@ -14,8 +14,8 @@ from rich.text import Text
 
 from anonymize.engine import AnonymizeResult
 from appliance.config import ApplianceConfig
-from appliance.home import Home, NotInitialisedError, open_home
-from appliance.privacy import (
+from appliance.data.home import Home, NotInitialisedError, open_home
+from appliance.privacy.anonymizer import (
     InputRecord,
     anonymize_records,
     build_anonymizer,

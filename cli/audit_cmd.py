@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from appliance.audit.admin import checkpoint_log, export_log, list_entries, show_entry, verify_home
-from appliance.audit.export import read_checkpoints
-from appliance.audit.verify import verify_export
-from appliance.keys import load_public_key
+from appliance.data.keys import load_public_key
+from appliance.privacy.audit.admin import checkpoint_log, export_log, list_entries, show_entry, verify_home
+from appliance.privacy.audit.export import read_checkpoints
+from appliance.privacy.audit.verify import verify_export
 from cli.common import console, get_home
 
 audit_app = typer.Typer(help="Review, verify and export the signed, tamper-evident egress audit log.",

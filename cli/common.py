@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from appliance.config import ApplianceConfig, load_config
-from appliance.home import Home, open_home
+from appliance.data.home import Home, open_home
 
 console = Console(soft_wrap=True)  # long paths and ids must not be split mid-word
 err_console = Console(stderr=True, soft_wrap=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from appliance.config import config_to_toml
-from appliance.home import init_home
+from appliance.data.home import init_home
 from cli.common import console, get_config
 
 config_app = typer.Typer(help="Inspect the configuration.\n\nExample: tanaban config show", no_args_is_help=True)

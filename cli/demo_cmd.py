@@ -12,7 +12,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from appliance.demo import DemoSize, run_demo
+from appliance.demo.run import DemoSize, run_demo
 from cli.common import console
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from appliance.egress import egress_status, send_test_message
+from appliance.privacy.egress import egress_status, send_test_message
 from cli.common import console, get_config, get_home
 
 egress_app = typer.Typer(help="The egress gateway: the only way data leaves the appliance.\n\n"

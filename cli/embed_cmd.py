@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.progress import Progress
 
-from appliance.embed import embed_items
+from appliance.text.embed import embed_items
 from cli.common import console, get_home
 
 

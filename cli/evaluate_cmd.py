@@ -9,8 +9,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from appliance.metrics import EvaluationReport, evaluate_models
-from appliance.recommender import DEFAULT_MODELS
+from appliance.models.evaluate import EvaluationReport, evaluate_models
+from appliance.models.registry import DEFAULT_MODELS
 from cli.common import console, get_config, get_home
 
 

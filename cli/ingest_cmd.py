@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from appliance.adapters import ingest_dataset
-from appliance.ingest import IngestReport, ingest_file
+from appliance.data.adapters import ingest_dataset
+from appliance.data.ingest import IngestReport, ingest_file
 from cli.common import console, get_home
 
 ingest_app = typer.Typer(help="Load catalog and behaviour data into the store; each file is all-or-nothing.\n\n"

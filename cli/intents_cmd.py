@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from appliance.intents import BACKENDS, build_intents, show_user
+from appliance.text.intents import BACKENDS, build_intents, show_user
 from cli.common import console, get_home
 
 intents_app = typer.Typer(help="Shopping intents of users and items (IRLLRec).\n\nExample: tanaban intents build",

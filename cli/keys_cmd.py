@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from appliance.rotation import describe_keys, rotate_pseudonym_key
+from appliance.data.rotation import describe_keys, rotate_pseudonym_key
 from cli.common import console, get_home
 
 keys_app = typer.Typer(help="Key ids, fingerprints and pseudonym-key rotation.\n\nExample: tanaban keys show",

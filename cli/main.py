@@ -14,33 +14,33 @@ from typer.core import TyperGroup
 
 from anonymize.engine import AnonymizerError
 from anonymize.policy import PolicyError
-from appliance.apikeys import ApiKeyError
-from appliance.audit import AuditVerificationError, AuditWriteError
-from appliance.audit.admin import AuditRequestError
-from appliance.cf import CFError
-from appliance.checkpoint import ArtifactError
 from appliance.config import ConfigError
-from appliance.data import DataError
-from appliance.demo import DemoError
-from appliance.egress import EgressError
-from appliance.embed import EmbedError
-from appliance.gen_tasks import GenerativeError
-from appliance.gen_tokenizer import GenTokenizerError
-from appliance.home import NotInitialisedError
-from appliance.ingest import IngestError
-from appliance.intents import IntentsError
-from appliance.keys import KeyMaterialError
-from appliance.precompute import PrecomputeError
-from appliance.privacy import AnonymizeInputError
-from appliance.recommender import UnknownModelError
-from appliance.rotation import RotationError
-from appliance.sample import SampleError
-from appliance.serve import RequestError, ServeError
-from appliance.serve_gen import GenServeError
-from appliance.store import StoreError
-from appliance.textenc import TextEncoderError
-from appliance.tokenize import TokenizeError
-from appliance.trie import TrieError
+from appliance.data.artifacts import ArtifactError
+from appliance.data.home import NotInitialisedError
+from appliance.data.ingest import IngestError
+from appliance.data.keys import KeyMaterialError
+from appliance.data.rotation import RotationError
+from appliance.data.splits import DataError
+from appliance.data.store import StoreError
+from appliance.demo.run import DemoError
+from appliance.demo.sample import SampleError
+from appliance.generative.precompute import PrecomputeError
+from appliance.generative.quantize import TokenizeError
+from appliance.generative.tasks import GenerativeError
+from appliance.generative.tokenizer import GenTokenizerError
+from appliance.generative.trie import TrieError
+from appliance.models.graph_cf import CFError
+from appliance.models.registry import UnknownModelError
+from appliance.privacy.anonymizer import AnonymizeInputError
+from appliance.privacy.audit import AuditVerificationError, AuditWriteError
+from appliance.privacy.audit.admin import AuditRequestError
+from appliance.privacy.egress import EgressError
+from appliance.serve.apikeys import ApiKeyError
+from appliance.serve.decoder import GenServeError
+from appliance.serve.errors import RequestError, ServeError
+from appliance.text.embed import EmbedError
+from appliance.text.encoder import TextEncoderError
+from appliance.text.intents import IntentsError
 from cli import (
     anonymize_cmd,
     audit_cmd,

@@ -1,4 +1,4 @@
-"""`tanaban sample`: write the deterministic synthetic retail sample (appliance.sample) in the generic format."""
+"""`tanaban sample`: write the deterministic synthetic retail sample (appliance.demo.sample) in the generic format."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from appliance.sample import generate_sample
+from appliance.demo.sample import generate_sample
 from cli.common import console, get_config
 
 sample_app = typer.Typer(help="Synthetic retail sample data.\n\nExample: tanaban sample generate var/sample",

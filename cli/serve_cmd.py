@@ -72,7 +72,7 @@ def serve(
 
     Example: tanaban serve --host 127.0.0.1 --port 8080 --workers 2
     """
-    from appliance.serve_http import run_server
+    from appliance.serve.server import run_server
 
     run_server(get_config(ctx), host, port, workers)
 
@@ -83,7 +83,7 @@ def apikey_create(ctx: typer.Context, name: Annotated[str, typer.Argument(help="
 
     Example: tanaban apikey create shop-frontend
     """
-    from appliance.apikeys import KEYS_FILE, create_key
+    from appliance.serve.apikeys import KEYS_FILE, create_key
 
     console.print(create_key(get_config(ctx).data_dir / KEYS_FILE, name), highlight=False)
 
@@ -95,7 +95,7 @@ def apikey_revoke(ctx: typer.Context,
 
     Example: tanaban apikey revoke 3fa2c1d0
     """
-    from appliance.apikeys import KEYS_FILE, revoke_key
+    from appliance.serve.apikeys import KEYS_FILE, revoke_key
 
     revoke_key(get_config(ctx).data_dir / KEYS_FILE, key_id)
     console.print(f"revoked {key_id}")
@@ -107,7 +107,7 @@ def apikey_list(ctx: typer.Context) -> None:
 
     Example: tanaban apikey list
     """
-    from appliance.apikeys import KEYS_FILE, list_keys
+    from appliance.serve.apikeys import KEYS_FILE, list_keys
 
     table = Table("id", "name", "created", "revoked")
     for key in list_keys(get_config(ctx).data_dir / KEYS_FILE):
@@ -126,7 +126,7 @@ def recommend(
 
     Example: tanaban recommend --user C000123 --k 5 --explain
     """
-    from appliance.serve import recommend_batch
+    from appliance.serve.service import recommend_batch
 
     for raw, answer in recommend_batch(get_config(ctx), [*(user or [])], input_file, k, explain):
         console.print(f"[bold]{raw}[/] ({answer.source}, bundle {answer.bundle})", highlight=False)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from appliance.tokenize import METHODS, CodeStats, build_semantic_ids, show_item
+from appliance.generative.quantize import METHODS, CodeStats
+from appliance.generative.semantic_ids import build_semantic_ids, show_item
 from cli.common import console, get_config, get_home
 
 tokenize_app = typer.Typer(help="Semantic item IDs: residual-quantized codes of fused text + CF embeddings.",

@@ -26,7 +26,7 @@ def cf(
 
     Example: tanaban train cf --model irllrec --epochs 200 --seed 0
     """
-    from appliance.cf import train_cf  # torch is loaded only when training runs
+    from appliance.models.graph_cf import train_cf  # torch is loaded only when training runs
 
     home = get_home(ctx)
     with Progress(console=console, transient=True) as bar:

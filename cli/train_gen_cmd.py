@@ -24,7 +24,7 @@ def gen(
 
     Example: tanaban train gen --preset small --tasks seq,text --epochs 20
     """
-    from appliance.gen_train import train_gen
+    from appliance.generative.pipeline import train_gen
 
     cfg = get_config(ctx).gen
     overrides = {"preset": preset, "max_epochs": epochs,
@@ -49,7 +49,7 @@ def precompute(
 
     Example: tanaban precompute -k 20
     """
-    from appliance.precompute import precompute_home
+    from appliance.generative.precompute import precompute_home
 
     report = precompute_home(get_home(ctx), k, version=version)
     console.print(f"stored top-{report.k} lists for {report.users} users from model {report.bundle_version}")

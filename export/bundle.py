@@ -24,7 +24,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from appliance.keys import SigningKey, public_key_id
+from appliance.data.keys import SigningKey, public_key_id
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"

@@ -6,7 +6,7 @@ issue): the int8 scorer may lose at most 1% relative NDCG@10 on the validation u
 bundle ships fp32 and says so. The bundle also carries the tables serving needs without torch: user embeddings,
 item map, intents and labels, the users' known items, and the precomputed top-K per user (the paper's pre-caching).
 With `encoder=True` it also carries the text encoder (ONNX, gated by export/encoder.py) in `encoder/` and the
-catalog's item text embeddings made with it, for text search (appliance/serve_search.py).
+catalog's item text embeddings made with it, for text search (appliance/serve/search.py).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import select
 
-from appliance.checkpoint import load_artifact
 from appliance.config import config_to_dict
-from appliance.data import Split, load_split
-from appliance.home import Home
-from appliance.metrics import rank_metrics
-from appliance.store import Item, User
+from appliance.data.artifacts import load_artifact
+from appliance.data.home import Home
+from appliance.data.splits import Split, load_split
+from appliance.data.store import Item, User
+from appliance.models.metrics import rank_metrics
 from export.bundle import publish_bundle, remove_staging, sign_bundle
 
 MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG@10 against fp32
@@ -114,7 +114,7 @@ def _tables(home: Home, split: Split) -> tuple[list[dict[str, Any]], dict[str, i
 
 
 def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int) -> np.ndarray:
-    from appliance.recommender import mask_history, top_k
+    from appliance.models.contract import mask_history, top_k
 
     out = np.zeros((len(user_emb), min(k, known.shape[1])), dtype=np.int32)
     for start in range(0, len(user_emb), 1024):

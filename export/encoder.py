@@ -5,7 +5,7 @@ per-tensor only about 0.96, so per-channel is used; the plain export is quantize
 Gates: ONNX fp32 against torch (max absolute difference of the pooled embeddings and cosine) and int8 against
 torch (mean and minimum cosine). If int8 fails its gate the export falls back to fp32 and says so.
 `package_encoder` puts the chosen model, its tokenizer and settings into a bundle's `encoder/` directory and embeds
-the catalog's item profiles (appliance.profiles) with THAT ONNX model, so search queries and items share one space.
+the catalog's item profiles (appliance.text.profiles) with THAT ONNX model, so search queries and items share one space.
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
-from appliance.home import Home
-from appliance.onnx_encoder import OnnxTextEncoder
-from appliance.profiles import load_item_profiles
-from appliance.serve_search import ENCODER_DIR, ENCODER_SETTINGS, ITEM_TEXT_EMB
-from appliance.textenc import TextEncoder, TextEncoderError
+from appliance.data.home import Home
+from appliance.serve.encoder import OnnxTextEncoder
+from appliance.serve.search import ENCODER_DIR, ENCODER_SETTINGS, ITEM_TEXT_EMB
+from appliance.text.encoder import TextEncoder, TextEncoderError
+from appliance.text.profiles import load_item_profiles
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 FP32_MAX_ABS = 1e-4  # fp32 ONNX vs torch on unit vectors: anything larger means a wrong export

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from appliance.checkpoint import load_artifact
-from appliance.data import load_split
-from appliance.home import Home
-from appliance.serve import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
+from appliance.data.artifacts import load_artifact
+from appliance.data.home import Home
+from appliance.data.splits import load_split
+from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
 from export.bundle import publish_bundle, remove_staging, sign_bundle
 from export.cf import ExportError, _json, _tables
 
@@ -28,7 +28,7 @@ PRECOMPUTE_BATCH = 64  # users per beam search at export: larger batches gain li
 def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None = None,
                       progress: bool = True) -> Path:
     """Gate, sign and publish the latest "gen" artifact; returns the bundle directory."""
-    from appliance.generative import GenerativeRecommender
+    from appliance.generative.model import GenerativeRecommender
     from export.generative import export_generative
 
     art = load_artifact(home.config.artifacts_dir, "gen")
@@ -63,7 +63,7 @@ def _precompute(bundle: Path, seqs: list[np.ndarray], progress: bool) -> None:
     """Decode every user's known sequence with the bundle's own (chosen fp32/int8) decoder; beam-length lists."""
     from rich.progress import Progress
 
-    from appliance.serve_gen import GenerativeDecoder
+    from appliance.serve.decoder import GenerativeDecoder
 
     decoder = GenerativeDecoder(bundle)
     items = np.full((len(seqs), decoder.beam), -1, np.int32)

@@ -10,7 +10,7 @@ cannot trace), with eager attention (SDPA shortcuts freeze one padding pattern i
 
 Gates (written into the returned dict and the bundle's metrics.json):
 - fp32: max |log-prob diff| ONNX vs torch on sample prompts, at the prompt step and one cached step;
-- fp32: the same top-K items from the constrained beam search, torch (appliance.generative.generate) vs ONNX
+- fp32: the same top-K items from the constrained beam search, torch (appliance.generative.model.generate) vs ONNX
   (identical lists, or lists that differ only by swapping items whose scores tie: rank-wise scores within 1e-3);
 - int8: relative NDCG@10 drop vs fp32 on validation users (<= 1%) and 100% valid codes (valid, unseen, unique);
   if full int8 fails, int8 again with the embedding and lm_head nodes kept fp32; if that fails too, fp32 ships.
@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from appliance.data import Split
-from appliance.serve_gen import CODES_FILE, DECODER_FILE, META_FILE, TOKENIZER_FILE, GenerativeDecoder
+from appliance.data.splits import Split
+from appliance.serve.decoder import CODES_FILE, DECODER_FILE, META_FILE, TOKENIZER_FILE, GenerativeDecoder
 
 FP32_MAX_ABS = 1e-3  # fp32 ONNX vs torch log-probs: float reordering gives ~1e-6; larger means a wrong graph
 MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG@10 against fp32
@@ -192,7 +192,7 @@ def _logprob_diff(model: Any, onnx_path: Path, out_dir: Path, histories: list[np
     """Max |log-prob| difference, torch vs ONNX, at the prompt step and one cached step (first code token)."""
     import torch
 
-    from appliance.gen_tasks import seq_prompt
+    from appliance.generative.tasks import seq_prompt
 
     decoder = GenerativeDecoder(out_dir, model_file=onnx_path)
     prompts = [seq_prompt(model.tokenizer, model.codes, h, model.cfg.history_len) for h in histories]

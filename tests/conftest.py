@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from appliance.config import ApplianceConfig, load_config
-from appliance.home import Home, init_home, open_home
+from appliance.data.home import Home, init_home, open_home
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The network boundary (DESIGN.md): only appliance/egress.py may open outbound connections.
+"""The network boundary (DESIGN.md): only appliance/privacy/egress.py may open outbound connections.
 
 1. A static scan (ast) of every module in appliance/, anonymize/, export/ and cli/: network-capable modules are
    imported only where allowed (the egress gateway; the loopback servers: appliance/serve*.py and the LLM stand-in).
@@ -19,7 +19,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from appliance.llm_standin import LLMStandin
+from appliance.demo.llm_standin import LLMStandin
 from cli.main import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,8 +30,8 @@ CLIENTS = {"socket", "ssl", "http.client", "urllib.request", "httpx", "requests"
 SERVERS = {"http.server", "socketserver", "uvicorn", "xmlrpc.server"}
 CONNECT_CALLS = {"urlopen", "create_connection", "open_connection", "create_datagram_endpoint"}
 ALLOWED = {  # path pattern -> network modules it may import
-    "appliance/egress.py": {"http.client", "ssl"},
-    "appliance/llm_standin.py": {"http.server", "socketserver"},
+    "appliance/privacy/egress.py": {"http.client", "ssl"},
+    "appliance/demo/llm_standin.py": {"http.server", "socketserver"},
     "appliance/serve*.py": CLIENTS | SERVERS,  # the serving HTTP server binds its own (configured) address
 }
 
@@ -67,8 +67,8 @@ def _allowed(rel: str) -> set[str]:
 
 def test_scan_covers_the_egress_gateway_and_finds_its_client() -> None:
     sources = [p.relative_to(ROOT).as_posix() for p in _sources()]
-    assert "appliance/egress.py" in sources and len(sources) > 20
-    egress = ast.parse((ROOT / "appliance/egress.py").read_text(encoding="utf-8"))
+    assert "appliance/privacy/egress.py" in sources and len(sources) > 20
+    egress = ast.parse((ROOT / "appliance/privacy/egress.py").read_text(encoding="utf-8"))
     assert "http.client" in _network_uses(egress)  # the scan would see a client elsewhere too
 
 
@@ -87,7 +87,7 @@ def test_only_the_gateway_and_loopback_servers_import_network_modules() -> None:
         used = _network_uses(ast.parse(path.read_text(encoding="utf-8"), filename=rel)) - _allowed(rel)
         if used:
             offenders[rel] = sorted(used)
-    assert not offenders, f"network access outside appliance/egress.py: {offenders}"
+    assert not offenders, f"network access outside appliance/privacy/egress.py: {offenders}"
 
 
 # --- runtime --------------------------------------------------------------------------------------------------------

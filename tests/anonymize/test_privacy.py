@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from anonymize.policy import PolicyError
 from appliance.config import AnonymizeConfig
-from appliance.home import Home
-from appliance.privacy import (
+from appliance.data.home import Home
+from appliance.data.store import Item
+from appliance.privacy.anonymizer import (
     AnonymizeInputError,
     anonymize_records,
     build_anonymizer,
@@ -17,7 +18,6 @@ from appliance.privacy import (
     output_record,
     read_records,
 )
-from appliance.store import Item
 
 
 def _add_items(home: Home) -> None:

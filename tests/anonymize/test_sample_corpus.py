@@ -1,4 +1,4 @@
-"""The anonymizer on the retail sample generator's reviews (appliance.sample, written independently of the
+"""The anonymizer on the retail sample generator's reviews (appliance.demo.sample, written independently of the
 anonymizer): every planted value of the types the second pass fixed is masked and gone from the output, no brand
 decoy is masked, and the rule-only types raise nothing on the reviews that hold no personal data."""
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from anonymize.engine import Anonymizer
-from appliance.sample import generate_sample
+from appliance.demo.sample import generate_sample
 
 FIXED_TYPES = ("EMAIL_ADDRESS", "ORDER_NUMBER", "PERSON", "POSTCODE", "STREET_ADDRESS")
 RULE_ONLY_TYPES = ("EMAIL_ADDRESS", "ORDER_NUMBER", "POSTCODE", "STREET_ADDRESS")  # no NER label maps to these

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.audit.chain import (
+from appliance.privacy.audit.chain import (
     GENESIS_PREV_HASH,
     AuditVerificationError,
     CanonicalJSONError,

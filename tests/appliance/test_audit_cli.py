@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from appliance.audit import AuditEvent
-from appliance.audit.admin import open_audit_log
-from appliance.home import Home
+from appliance.data.home import Home
+from appliance.privacy.audit import AuditEvent
+from appliance.privacy.audit.admin import open_audit_log
 from cli.main import app
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -18,13 +18,13 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from appliance.audit import AuditEvent, AuditLog, AuditVerificationError, verify_export
-from appliance.audit.chain import canonical_json, entry_body, hash_entry
-from appliance.audit.checkpoints import checkpoint_from_dict, sign_checkpoint
-from appliance.audit.export import write_jsonl
-from appliance.audit.merkle import hash_leaf, merkle_tree_hash
 from appliance.config import AuditConfig
-from appliance.keys import SigningKey, public_key_id, public_key_pem
+from appliance.data.keys import SigningKey, public_key_id, public_key_pem
+from appliance.privacy.audit import AuditEvent, AuditLog, AuditVerificationError, verify_export
+from appliance.privacy.audit.chain import canonical_json, entry_body, hash_entry
+from appliance.privacy.audit.checkpoints import checkpoint_from_dict, sign_checkpoint
+from appliance.privacy.audit.export import write_jsonl
+from appliance.privacy.audit.merkle import hash_leaf, merkle_tree_hash
 
 GOLDEN_PATH = Path(__file__).resolve().parents[1] / "golden" / "audit_chain.json"
 SEED, OTHER_SEED = bytes(range(32)), bytes(range(32, 64))

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from appliance.audit import AuditEvent, AuditLog, AuditWriteError, merkle_tree_hash, verify_checkpoint_signature
-from appliance.audit.checkpoints import trusted_keys
-from appliance.audit.log import _command
-from appliance.audit.merkle import hash_leaf
 from appliance.config import AuditConfig
-from appliance.keys import SigningKey, public_key_id
+from appliance.data.keys import SigningKey, public_key_id
+from appliance.privacy.audit import AuditEvent, AuditLog, AuditWriteError, merkle_tree_hash, verify_checkpoint_signature
+from appliance.privacy.audit.checkpoints import trusted_keys
+from appliance.privacy.audit.log import _command
+from appliance.privacy.audit.merkle import hash_leaf
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
 

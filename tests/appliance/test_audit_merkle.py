@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance.audit.chain import AuditVerificationError
-from appliance.audit.merkle import (
+from appliance.privacy.audit.chain import AuditVerificationError
+from appliance.privacy.audit.merkle import (
     EMPTY_ROOT,
     MerkleFrontier,
     consistency_proof,

@@ -21,12 +21,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from appliance.audit import AuditEvent, AuditLog, AuditVerificationError, verify_export
-from appliance.audit.chain import canonical_json, entry_body, hash_entry
-from appliance.audit.checkpoints import sign_checkpoint
-from appliance.audit.export import read_checkpoints, write_csv, write_jsonl
 from appliance.config import AuditConfig
-from appliance.keys import SigningKey, public_key_id, public_key_pem
+from appliance.data.keys import SigningKey, public_key_id, public_key_pem
+from appliance.privacy.audit import AuditEvent, AuditLog, AuditVerificationError, verify_export
+from appliance.privacy.audit.chain import canonical_json, entry_body, hash_entry
+from appliance.privacy.audit.checkpoints import sign_checkpoint
+from appliance.privacy.audit.export import read_checkpoints, write_csv, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -228,10 +228,13 @@ def test_append_then_verify_always_passes(tmp_path: Path, batch: list[AuditEvent
 
 
 def _standalone_kit(dest: Path) -> Path:
-    """Only the modules an auditor needs: appliance/{__init__,config,keys}.py and appliance/audit/."""
+    """Only the modules an auditor needs: appliance/{__init__,config}.py, appliance/data/{__init__,keys}.py,
+    appliance/privacy/__init__.py and appliance/privacy/audit/."""
     package = dest / "appliance"
-    shutil.copytree(ROOT / "appliance" / "audit", package / "audit", ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("__init__.py", "config.py", "keys.py"):
+    shutil.copytree(ROOT / "appliance" / "privacy" / "audit", package / "privacy" / "audit",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (package / "data").mkdir()
+    for name in ("__init__.py", "config.py", "data/__init__.py", "data/keys.py", "privacy/__init__.py"):
         shutil.copy(ROOT / "appliance" / name, package / name)
     return dest
 
@@ -244,10 +247,10 @@ def test_an_export_verifies_in_a_fresh_interpreter_with_only_the_public_key(log:
     kit = _standalone_kit(tmp_path / "kit")
     site = str(Path(cryptography.__file__).parents[1])  # -S: no .pth files, so not the editable install
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{kit}{os.pathsep}{site}"}
-    run = [sys.executable, "-S", "-m", "appliance.audit.verify", "audit.jsonl", "--public-key", "signing.pub"]
+    run = [sys.executable, "-S", "-m", "appliance.privacy.audit.verify", "audit.jsonl", "--public-key", "signing.pub"]
     ok = subprocess.run(run, cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: verified 7 entries and 2 checkpoints"), ok.stderr
-    probe = ("import sys, appliance.audit as a; print(a.__file__); "
+    probe = ("import sys, appliance.privacy.audit as a; print(a.__file__); "
              "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'typer', 'numpy', 'rich', "
              "'anonymize', 'cli', 'torch'}))")
     loaded = subprocess.run([sys.executable, "-S", "-c", probe], cwd=work, env=env, capture_output=True, text=True,

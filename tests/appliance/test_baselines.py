@@ -7,10 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.baselines import BaselineError, ItemKNNRecommender, PopularityRecommender, item_similarity
 from appliance.config import ApplianceConfig, EvalConfig
-from appliance.data import Split, split_from_arrays
-from appliance.recommender import Recommender, UnknownModelError, create_model, recommend
+from appliance.data.splits import Split, split_from_arrays
+from appliance.models.baselines import BaselineError, ItemKNNRecommender, PopularityRecommender, item_similarity
+from appliance.models.contract import Recommender, recommend
+from appliance.models.registry import UnknownModelError, create_model
 
 N_ITEMS = 5  # item 4 is never trained on: it must still be scored (0) and rankable
 

@@ -11,14 +11,15 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from appliance.cf import CFError, IRLLRecRecommender, LightGCNRecommender, load_cf, train_cf
 from appliance.config import IntentsConfig, IRLLRecConfig, LightGCNConfig
-from appliance.data import Split, build_norm_adj, split_from_sequences
-from appliance.home import Home
-from appliance.intents import IntentSet, LocalBackend, build_intents, extract_intents
-from appliance.lightgcn import BPRBatch, _SymmetricSpMM, sample_bpr_epoch, to_torch_sparse
-from appliance.recommender import Recommender, create_model, recommend
-from appliance.train import fit_bpr
+from appliance.data.home import Home
+from appliance.data.splits import Split, build_norm_adj, split_from_sequences
+from appliance.models.bpr import fit_bpr
+from appliance.models.contract import Recommender, recommend
+from appliance.models.graph_cf import CFError, IRLLRecRecommender, LightGCNRecommender, load_cf, train_cf
+from appliance.models.lightgcn import BPRBatch, _SymmetricSpMM, sample_bpr_epoch, to_torch_sparse
+from appliance.models.registry import create_model
+from appliance.text.intents import IntentSet, LocalBackend, build_intents, extract_intents
 
 N_USERS, N_ITEMS, D_TEXT = 7, 11, 5
 CFG = LightGCNConfig(dim=8, layers=2, batch_size=16, lr=0.02, max_epochs=8, eval_every=2, patience=3)
@@ -187,7 +188,7 @@ def test_test_stage_folds_validation_purchases_into_the_graph_and_valid_stage_do
 
 
 def test_fold_in_is_lightgcn_propagation_over_train_plus_valid() -> None:
-    from appliance.cf import _fold_in
+    from appliance.models.graph_cf import _fold_in
 
     split = _split()
     net = LightGCNRecommender(CFG).build_network(split)

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sqlalchemy import insert
 
-from appliance.checkpoint import ArtifactError, data_fingerprint, load_artifact, save_artifact
-from appliance.home import Home
-from appliance.store import Item
+from appliance.data.artifacts import ArtifactError, data_fingerprint, load_artifact, save_artifact
+from appliance.data.home import Home
+from appliance.data.store import Item
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

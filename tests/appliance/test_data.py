@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert
 
-from appliance.data import DataError, build_norm_adj, load_split, split_from_arrays, split_from_sequences
-from appliance.home import Home
-from appliance.store import Interaction, Item, User
+from appliance.data.home import Home
+from appliance.data.splits import DataError, build_norm_adj, load_split, split_from_arrays, split_from_sequences
+from appliance.data.store import Interaction, Item, User
 
 N_ITEMS = 11  # odd sizes so transposed dimensions fail loudly
 

@@ -21,9 +21,12 @@ import pytest
 
 from anonymize.engine import Anonymizer
 from anonymize.findings import Finding
-from appliance.audit import AuditLog, AuditWriteError
 from appliance.config import AnonymizeConfig, AuditConfig, EgressConfig
-from appliance.egress import (
+from appliance.data.home import Home
+from appliance.demo.llm_standin import LLMStandin, canned_answer
+from appliance.privacy.anonymizer import build_anonymizer
+from appliance.privacy.audit import AuditLog, AuditWriteError
+from appliance.privacy.egress import (
     EgressError,
     EgressGateway,
     EgressPseudonyms,
@@ -31,9 +34,6 @@ from appliance.egress import (
     load_credential,
     resolve_destination,
 )
-from appliance.home import Home
-from appliance.llm_standin import LLMStandin, canned_answer
-from appliance.privacy import build_anonymizer
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW_ID = "CUST-0042"
@@ -51,7 +51,7 @@ class FakeResult:
 
 
 class FakeAnonymizer:
-    """The appliance.privacy interface on three regexes: enough to plant PII and see it removed (or not)."""
+    """The appliance.privacy.anonymizer interface on three regexes: enough to plant PII and see it removed (or not)."""
 
     policy_version = "fake-1"
 
@@ -292,10 +292,10 @@ def test_a_bad_credential_file_blocks_before_anything_is_sent(home: Home, standi
 
 _KILLED_SCRIPT = """
 import sys
-from appliance.audit import AuditLog
+from appliance.privacy.audit import AuditLog
 from appliance.config import AuditConfig, EgressConfig, load_config
-from appliance.egress import EgressGateway
-from appliance.home import open_home
+from appliance.privacy.egress import EgressGateway
+from appliance.data.home import open_home
 
 class Plain:
     def anonymize_many(self, texts):

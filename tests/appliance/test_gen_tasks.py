@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from appliance.config import GenConfig
-from appliance.data import split_from_sequences
-from appliance.gen_tasks import TaskData, build_epoch, sequential_examples, text_examples
-from appliance.gen_tokenizer import build_tokenizer, code_token
-from appliance.trie import CodeTrie
+from appliance.data.splits import split_from_sequences
+from appliance.generative.tasks import TaskData, build_epoch, sequential_examples, text_examples
+from appliance.generative.tokenizer import build_tokenizer, code_token
+from appliance.generative.trie import CodeTrie
 
 N_ITEMS = 11
 SIZES = (3, 4, 2, 2)

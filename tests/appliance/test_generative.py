@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, func, inspect, select
 
-from appliance.checkpoint import load_artifact, save_artifact
 from appliance.config import GenConfig
-from appliance.data import Split, split_from_sequences
-from appliance.generative import GenerativeError, GenerativeRecommender
-from appliance.metrics import evaluate
-from appliance.precompute import load_precomputed, precompute, save_precomputed
-from appliance.recommender import create_model
-from appliance.store import SCHEMA_VERSION, Item, Meta, Precomputed, User, _create_v1, migrate
+from appliance.data.artifacts import load_artifact, save_artifact
+from appliance.data.splits import Split, split_from_sequences
+from appliance.data.store import SCHEMA_VERSION, Item, Meta, Precomputed, User, _create_v1, migrate
+from appliance.generative.model import GenerativeError, GenerativeRecommender
+from appliance.generative.precompute import load_precomputed, precompute, save_precomputed
+from appliance.models.metrics import evaluate
+from appliance.models.registry import create_model
 
 N_ITEMS = 9
 # item i is always followed by item i + 1 (mod 9); codes (i, i % 2, 0, 0): the first level names the item, so one

@@ -7,8 +7,8 @@ import stat
 import pytest
 
 from appliance.config import ApplianceConfig
-from appliance.home import NotInitialisedError, init_home, open_home
-from appliance.keys import PSEUDONYM_FILE, SIGNING_FILE
+from appliance.data.home import NotInitialisedError, init_home, open_home
+from appliance.data.keys import PSEUDONYM_FILE, SIGNING_FILE
 
 
 def test_init_creates_private_store_and_keys(tmp_config: ApplianceConfig) -> None:

@@ -1,4 +1,4 @@
-"""appliance.ingest: the bad-input table of docs/INGEST.md, all-or-nothing files, idempotent re-ingest, the reject
+"""appliance.data.ingest: the bad-input table of docs/INGEST.md, all-or-nothing files, idempotent re-ingest, the reject
 report, and raw customer ids never reaching the store, the report or an error message."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from appliance.config import IngestConfig
-from appliance.home import Home
-from appliance.ingest import IngestError, ingest_file
-from appliance.store import Interaction, Item, Review, User
+from appliance.data.home import Home
+from appliance.data.ingest import IngestError, ingest_file
+from appliance.data.store import Interaction, Item, Review, User
 
 SECRET = "alice.secret@example.com"  # a raw customer id that must never be found anywhere
 ITEMS = ('{"sku": "A1", "title": "Red lipstick", "brand": "Acme", "categories": ["Makeup", "Lips"], "price": 9.5, '
@@ -259,7 +259,7 @@ def _events(home: Home) -> list[tuple[str, str, int, str | None]]:
 
 
 def test_beauty_adapter(home: Home, tmp_path: Path) -> None:
-    from appliance.adapters import ingest_dataset
+    from appliance.data.adapters import ingest_dataset
 
     reports = ingest_dataset(home, "amazon-beauty-2014", _fake_beauty(tmp_path / "beauty"), progress=False)
     assert [(r.kind, r.read, r.added) for r in reports] == [("items", 3, 3), ("interactions", 5, 5)]
@@ -274,7 +274,7 @@ def test_beauty_adapter(home: Home, tmp_path: Path) -> None:
 
 
 def test_book_adapter_sets_splits_and_row_order(home: Home, tmp_path: Path) -> None:
-    from appliance.adapters import ingest_dataset
+    from appliance.data.adapters import ingest_dataset
 
     reports = ingest_dataset(home, "amazon-book-cf", _fake_book(tmp_path / "book"), progress=False)
     assert [(r.kind, r.added) for r in reports] == [("items", 4), ("interactions", 3), ("interactions", 1),
@@ -300,7 +300,7 @@ def test_book_adapter_sets_splits_and_row_order(home: Home, tmp_path: Path) -> N
 ])
 def test_adapter_errors_leave_the_store_unchanged(home: Home, tmp_path: Path, name: str, break_it,
                                                   expected: str) -> None:
-    from appliance.adapters import ingest_dataset
+    from appliance.data.adapters import ingest_dataset
 
     root = _fake_book(tmp_path / "d") if name == "amazon-book-cf" else _fake_beauty(tmp_path / "d")
     break_it(root)

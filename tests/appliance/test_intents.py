@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 from sqlalchemy import insert, select
 
-from appliance.checkpoint import save_artifact
 from appliance.config import IntentsConfig
-from appliance.data import split_from_sequences
-from appliance.home import Home
-from appliance.intents import (
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home
+from appliance.data.splits import split_from_sequences
+from appliance.data.store import Interaction, Item, User
+from appliance.text.intents import (
     JOURNAL,
     ExternalBackend,
     IntentsError,
@@ -32,8 +33,7 @@ from appliance.intents import (
     spherical_kmeans,
     user_distributions,
 )
-from appliance.label_journal import JournalError, read_journal, run_journaled
-from appliance.store import Interaction, Item, User
+from appliance.text.label_journal import JournalError, read_journal, run_journaled
 
 THEMES = [("hiking tent sleeping bag", "Trailmax"), ("baby bottle feeding", "Nubi"),
           ("espresso coffee grinder", "Brewa")]
@@ -139,7 +139,7 @@ def test_build_and_show_a_users_intents(home: Home) -> None:
 
 
 def test_build_needs_embeddings(home: Home) -> None:
-    from appliance.checkpoint import ArtifactError
+    from appliance.data.artifacts import ArtifactError
 
     with pytest.raises(ArtifactError, match="item-embeddings"):
         build_intents(home, cfg=CFG)
@@ -191,9 +191,9 @@ def test_local_llm_backend_plumbing(tmp_path: Path) -> None:
 
 
 def test_external_backend_goes_through_the_gateway_to_the_loopback_standin(home: Home, monkeypatch) -> None:
-    from appliance.audit.log import AuditLog
     from appliance.config import AnonymizeConfig, EgressConfig
-    from appliance.llm_standin import LLMStandin
+    from appliance.demo.llm_standin import LLMStandin
+    from appliance.privacy.audit.log import AuditLog
 
     monkeypatch.setenv("TEST_EGRESS_KEY", "sk-test")
     with LLMStandin() as standin:
@@ -222,7 +222,7 @@ def _send(calls: list[str], fail_after: int | None = None) -> Callable[[str], st
 
 
 def test_interrupted_external_build_resumes_where_it_stopped(home: Home) -> None:
-    from appliance.checkpoint import ArtifactError
+    from appliance.data.artifacts import ArtifactError
 
     make_tiny_home(home)
     cfg, root = dataclasses.replace(CFG, backend="external"), home.config.artifacts_dir
@@ -267,9 +267,9 @@ def test_journal_skips_finished_keys_and_ignores_a_torn_line(tmp_path: Path) -> 
 
 
 def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monkeypatch) -> None:
-    from appliance.audit.log import AuditLog
     from appliance.config import AnonymizeConfig, EgressConfig
-    from appliance.llm_standin import LLMStandin
+    from appliance.demo.llm_standin import LLMStandin
+    from appliance.privacy.audit.log import AuditLog
 
     make_tiny_home(home)
     monkeypatch.setenv("TEST_EGRESS_KEY", "sk-test")

@@ -10,12 +10,12 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from appliance import intent, irllrec
 from appliance.config import IRLLRecConfig, LightGCNConfig
-from appliance.intent import ema_update, hard_negatives, infonce, infonce_reference, intent_aware
-from appliance.irllrec import IRLLRec, TextInputs, build_text_inputs
-from appliance.lightgcn import BPRBatch, sample_bpr_epoch
-from appliance.train import fit_bpr
+from appliance.models import intent_losses, irllrec
+from appliance.models.bpr import fit_bpr
+from appliance.models.intent_losses import ema_update, hard_negatives, infonce, infonce_reference, intent_aware
+from appliance.models.irllrec import IRLLRec, TextInputs, build_text_inputs
+from appliance.models.lightgcn import BPRBatch, sample_bpr_epoch
 
 N_USERS, N_ITEMS, D, D_TEXT, K = 7, 11, 8, 13, 5
 TERMS = ("align", "profile", "translation", "matching")
@@ -133,7 +133,7 @@ def test_training_with_the_fused_infonce_matches_the_textbook_one() -> None:
         torch.manual_seed(0)
         model, train = _model(), _train()
         losses: list[float] = []
-        with mock.patch.object(irllrec, "infonce", fn), mock.patch.object(intent, "infonce", fn):
+        with mock.patch.object(irllrec, "infonce", fn), mock.patch.object(intent_losses, "infonce", fn):
             fit_bpr(model, train, model.cfg, validate=lambda: 0.0, after_step=model.update_teacher,
                     progress=lambda epoch, m: losses.append(m["total"]))
         return losses, model.state_dict()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.keys import (
+from appliance.data.keys import (
     PSEUDONYM_FILE,
     PUBLIC_FILE,
     SIGNING_FILE,

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appliance.config import LightGCNConfig
-from appliance.lightgcn import BPRBatch, LightGCN, sample_bpr_epoch
-from appliance.train import fit_bpr
+from appliance.models.bpr import fit_bpr
+from appliance.models.lightgcn import BPRBatch, LightGCN, sample_bpr_epoch
 
 N_USERS, N_ITEMS, DIM = 7, 11, 8  # odd sizes so transposed dimensions fail loudly
 

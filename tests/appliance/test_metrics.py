@@ -10,9 +10,9 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance.data import split_from_sequences
-from appliance.metrics import evaluate, rank_metrics
-from appliance.recommender import FitInfo, top_k
+from appliance.data.splits import split_from_sequences
+from appliance.models.contract import FitInfo, top_k
+from appliance.models.metrics import evaluate, rank_metrics
 
 LOG3 = np.log2(3)  # 1/log2(3) is the discount at rank 2
 LOG5 = np.log2(5)  # 1/log2(5) is the discount at rank 4
@@ -129,7 +129,7 @@ def test_large_catalogs_get_smaller_batches(monkeypatch: pytest.MonkeyPatch) -> 
     original = model.score
     monkeypatch.setattr(model, "score", lambda users, stage: calls.append(len(users)) or original(users, stage))
     expected = evaluate(model, split, "test", ks=(2,))
-    monkeypatch.setattr("appliance.metrics._MAX_BATCH_CELLS", 22)  # two users of 11 items per batch
+    monkeypatch.setattr("appliance.models.metrics._MAX_BATCH_CELLS", 22)  # two users of 11 items per batch
     calls.clear()
     assert evaluate(model, split, "test", ks=(2,)) == pytest.approx(expected)
     assert calls == [2, 2, 2, 2, 1]

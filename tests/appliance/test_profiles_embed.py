@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 from sqlalchemy import insert
 
-from appliance.checkpoint import load_artifact
 from appliance.config import TextEncoderConfig
-from appliance.embed import KIND, EmbedError, embed_items
-from appliance.home import Home
-from appliance.profiles import item_profile_text, load_item_profiles, user_profile_text
-from appliance.store import Item, Review
+from appliance.data.artifacts import load_artifact
+from appliance.data.home import Home
+from appliance.data.store import Item, Review
+from appliance.text.embed import KIND, EmbedError, embed_items
+from appliance.text.profiles import item_profile_text, load_item_profiles, user_profile_text
 
 
 @pytest.mark.parametrize(

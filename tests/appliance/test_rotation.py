@@ -11,12 +11,11 @@ from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
 from anonymize.pseudonym import pseudonymize
-from appliance.audit import AuditLog, AuditWriteError
 from appliance.config import ApplianceConfig
-from appliance.home import Home, open_home
-from appliance.ingest import ingest_file
-from appliance.keys import PSEUDONYM_FILE
-from appliance.rotation import (
+from appliance.data.home import Home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.keys import PSEUDONYM_FILE
+from appliance.data.rotation import (
     PENDING_FILE,
     RotationError,
     chained_pseudonym,
@@ -24,7 +23,8 @@ from appliance.rotation import (
     load_key_chain,
     rotate_pseudonym_key,
 )
-from appliance.store import User
+from appliance.data.store import User
+from appliance.privacy.audit import AuditLog, AuditWriteError
 from cli.main import app
 
 RAW_IDS = ("alice@example.com", "C-17", "bob", "C-99", "7")  # five users: an odd count
@@ -116,7 +116,7 @@ def test_a_rotation_cut_after_the_store_commit_is_refused_then_finished(home: Ho
     def crash(*_args: object) -> None:
         raise KeyboardInterrupt  # the process dies between the store commit and the key-file replace
 
-    monkeypatch.setattr("appliance.rotation.os.replace", crash)
+    monkeypatch.setattr("appliance.data.rotation.os.replace", crash)
     with pytest.raises(KeyboardInterrupt):
         rotate_pseudonym_key(home)
     monkeypatch.undo()
@@ -131,7 +131,7 @@ def test_a_rotation_cut_after_the_store_commit_is_refused_then_finished(home: Ho
 def test_a_rotation_cut_before_the_store_commit_starts_over(home: Home, tmp_config: ApplianceConfig,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     _add_users(home)
-    monkeypatch.setattr("appliance.rotation._rekey_store", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr("appliance.data.rotation._rekey_store", lambda *_a: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         rotate_pseudonym_key(home)
     monkeypatch.undo()

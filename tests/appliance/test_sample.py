@@ -16,7 +16,8 @@ import pytest
 import scipy.sparse as sp
 
 from appliance.config import SampleConfig
-from appliance.sample import (
+from appliance.data.store import EVENTS
+from appliance.demo.sample import (
     FILES,
     START_TS,
     YEAR_S,
@@ -26,8 +27,7 @@ from appliance.sample import (
     generate_sample,
     write_sample,
 )
-from appliance.sample_vocab import BRANDS, COMPLEMENTS, FIRST_NAMES, INTENTS, PRODUCT_TYPES
-from appliance.store import EVENTS
+from appliance.demo.sample_vocab import BRANDS, COMPLEMENTS, FIRST_NAMES, INTENTS, PRODUCT_TYPES
 from cli.main import app
 
 CFG = replace(SampleConfig(), n_items=500, n_users=700)  # about 10k purchases, 2.5k reviews, 250 with PII
@@ -273,7 +273,7 @@ def test_cli_writes_the_same_files_as_the_library(tmp_path: Path, cli_runner, co
 
 
 def test_the_ingester_accepts_every_file(tmp_path: Path, home) -> None:
-    ingest = pytest.importorskip("appliance.ingest")
+    ingest = pytest.importorskip("appliance.data.ingest")
     report = generate_sample(tmp_path / "s", seed=2, n_items=70, n_users=25)
     added = {kind: ingest.ingest_file(home, tmp_path / "s" / name, kind, progress=False).added
              for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv"),

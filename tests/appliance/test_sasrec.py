@@ -10,9 +10,10 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from appliance.config import ApplianceConfig, SASRecConfig  # noqa: E402
-from appliance.data import split_from_sequences  # noqa: E402
-from appliance.recommender import create_model, recommend  # noqa: E402
-from appliance.sasrec import SASRecError, SASRecNet, SASRecRecommender, padded_inputs  # noqa: E402
+from appliance.data.splits import split_from_sequences  # noqa: E402
+from appliance.models.contract import recommend  # noqa: E402
+from appliance.models.registry import create_model  # noqa: E402
+from appliance.models.sasrec import SASRecError, SASRecNet, SASRecRecommender, padded_inputs  # noqa: E402
 
 N_USERS, N_ITEMS = 7, 11
 TINY = SASRecConfig(dim=8, blocks=2, heads=2, max_len=6, dropout=0.0, lr=1e-2, batch_size=3, max_epochs=60,

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from appliance.config import StoreConfig
-from appliance.store import (
+from appliance.data.store import (
     SCHEMA_VERSION,
     Interaction,
     Item,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from appliance.config import TextEncoderConfig
-from appliance.textenc import DEFAULT_SHA256, TextEncoder, TextEncoderError, file_sha256, mean_pool, resolve_model
+from appliance.text.encoder import DEFAULT_SHA256, TextEncoder, TextEncoderError, file_sha256, mean_pool, resolve_model
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "red", "lip", "##stick", "dog", "food", "trail", "shoe",
          "gloss", "coffee", "bean", "vegan", "cream"]

@@ -12,25 +12,22 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from appliance.checkpoint import load_artifact, save_artifact
 from appliance.config import RQConfig
-from appliance.home import Home
-from appliance.store import Item
-from appliance.tokenize import (
-    KIND,
+from appliance.data.artifacts import load_artifact, save_artifact
+from appliance.data.home import Home
+from appliance.data.store import Item
+from appliance.generative.quantize import (
     TokenizeError,
     add_collision_level,
     assign_capped,
-    assign_semantic_ids,
-    build_semantic_ids,
     check_level,
     code_stats,
     codes_to_tokens,
     fit_balanced_kmeans,
     fuse_embeddings,
-    load_item_vectors,
     spread_collisions,
 )
+from appliance.generative.semantic_ids import KIND, assign_semantic_ids, build_semantic_ids, load_item_vectors
 from cli.main import app
 
 TINY = RQConfig(levels=(5, 3, 2), last_level_size=64, kmeans_iters=8, balance=2.0)

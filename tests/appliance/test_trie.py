@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance.trie import CodeTrie, TrieError, beam_step, build_exclusions, finish, initial_state
+from appliance.generative.trie import CodeTrie, TrieError, beam_step, build_exclusions, finish, initial_state
 
 
 def _random_codes(rng: np.random.Generator, n: int, sizes: tuple[int, ...]) -> np.ndarray:

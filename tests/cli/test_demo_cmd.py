@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from appliance.demo import DemoError, DemoSize, run_demo
+from appliance.demo.run import DemoError, DemoSize, run_demo
 from cli.main import app
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from appliance.audit import AuditLog
-from appliance.home import Home
-from appliance.llm_standin import LLMStandin
+from appliance.data.home import Home
+from appliance.demo.llm_standin import LLMStandin
+from appliance.privacy.audit import AuditLog
 from cli.main import app
 
 SECRET = "sk-inline-secret-never-shown"
@@ -77,7 +77,7 @@ def test_an_anonymizer_that_cannot_be_built_fails_closed(home: Home, tmp_path: P
     def broken(*_args: object, **_kwargs: object) -> None:
         raise OSError("spaCy model missing")
 
-    monkeypatch.setattr("appliance.privacy.build_anonymizer", broken)
+    monkeypatch.setattr("appliance.privacy.anonymizer.build_anonymizer", broken)
     result = _run(_config(tmp_path, standin), "test", "--text", TEXT)
     assert result.exit_code == 2 and "anonymizer is unavailable: OSError: spaCy model missing" in result.output
     assert standin.requests == [] and _actions(home) == ["egress.blocked"]

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
-from appliance.checkpoint import save_artifact
 from appliance.config import load_config
-from appliance.home import init_home, open_home
-from appliance.store import Interaction, Item, User
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import init_home, open_home
+from appliance.data.store import Interaction, Item, User
 from cli.main import app
 
 # (user, item) in time order; leave-one-out per user: train, valid, test

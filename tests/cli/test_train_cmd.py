@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from appliance.config import load_config
-from appliance.home import open_home
+from appliance.data.home import open_home
 from cli.main import app
 
 TINY = """

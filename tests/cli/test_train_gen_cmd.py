@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from appliance.checkpoint import save_artifact
-from appliance.home import Home
-from appliance.store import Interaction, Item, Precomputed, User
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home
+from appliance.data.store import Interaction, Item, Precomputed, User
 from cli.main import app
 
 N_ITEMS, N_USERS = 7, 10

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from appliance.keys import SigningKey, public_key_id
+from appliance.data.keys import SigningKey, public_key_id
 from export.bundle import (
     MANIFEST,
     SIGNATURE,

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from appliance.config import TextEncoderConfig, load_config
-from appliance.home import Home, init_home, open_home
-from appliance.ingest import ingest_file
-from appliance.onnx_encoder import OnnxTextEncoder
-from appliance.store import Item
-from appliance.textenc import TextEncoder, TextEncoderError, file_sha256
+from appliance.data.home import Home, init_home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.store import Item
+from appliance.serve.encoder import OnnxTextEncoder
+from appliance.text.encoder import TextEncoder, TextEncoderError, file_sha256
 from export import encoder as export_encoder
 
 TEXTS = ["red lipstick", "vegan cream", "trail shoe", "dog food coffee bean", "gloss", "red red red lip gloss"]
@@ -65,7 +65,7 @@ def test_failing_int8_gate_falls_back_to_fp32(tiny_encoder: TextEncoder, tmp_pat
 
 def test_onnx_encoder_runs_without_torch(tiny_encoder: TextEncoder, tmp_path: Path) -> None:
     export_encoder.export_text_encoder(tiny_encoder, tmp_path, TEXTS, quantize=False)
-    code = ("import sys\nfrom appliance.onnx_encoder import OnnxTextEncoder\n"
+    code = ("import sys\nfrom appliance.serve.encoder import OnnxTextEncoder\n"
             f"e = OnnxTextEncoder({str(tmp_path / 'encoder.onnx')!r}, {str(tmp_path / 'tokenizer.json')!r})\n"
             "v = e.encode(['red lipstick', 'gloss'])\n"
             "assert v.shape[0] == 2\n"

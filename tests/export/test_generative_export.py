@@ -13,10 +13,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from appliance.config import GenConfig
-from appliance.data import Split, split_from_sequences
-from appliance.generative import GenerativeRecommender
-from appliance.keys import SigningKey, public_key_id
-from appliance.serve_gen import GenerativeDecoder, GenServeError
+from appliance.data.keys import SigningKey, public_key_id
+from appliance.data.splits import Split, split_from_sequences
+from appliance.generative.model import GenerativeRecommender
+from appliance.serve.decoder import GenerativeDecoder, GenServeError
 from export.bundle import BundleError
 from export.generative import FP32_MAX_ABS, GenExportError, export_generative
 
@@ -144,7 +144,7 @@ def test_export_needs_samples_or_a_split(model: GenerativeRecommender, tmp_path:
 
 
 def test_serving_decoder_imports_no_training_stack(fp32_bundle: tuple[Path, dict]) -> None:
-    code = ("import sys\nfrom appliance.serve_gen import GenerativeDecoder\n"
+    code = ("import sys\nfrom appliance.serve.decoder import GenerativeDecoder\n"
             f"d = GenerativeDecoder({str(fp32_bundle[0])!r})\n"
             "print(d.recommend([[0, 1, 2], [5]], 4).tolist())\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'optimum')))")

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.checkpoint import save_artifact
-from appliance.data import load_split
-from appliance.home import Home
-from appliance.ingest import ingest_file
-from appliance.sample import generate_sample
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home
+from appliance.data.ingest import ingest_file
+from appliance.data.splits import load_split
+from appliance.demo.sample import generate_sample
 
 LABELS = ["hiking gear", "baby care", "home coffee"]
 

@@ -21,9 +21,10 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.modes import GenerationMode
 from schemathesis.schemas import BaseSchema
 
-from appliance.apikeys import KEYS_FILE, create_key
-from appliance.home import Home
-from appliance.serve_http import build_service, create_app
+from appliance.data.home import Home
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
 from export.cf import export_cf
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # per operation; small so the default suite stays fast

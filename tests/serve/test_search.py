@@ -13,15 +13,17 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from appliance.apikeys import KEYS_FILE, create_key
 from appliance.config import load_config
-from appliance.home import Home, init_home, open_home
-from appliance.profiles import load_item_profiles
-from appliance.sample import generate_sample
-from appliance.serve import MAX_K, CFBundle, ServeError
-from appliance.serve_http import build_service, create_app
-from appliance.serve_search import ENCODER_DIR, ITEM_TEXT_EMB, MAX_QUERY_CHARS
-from appliance.textenc import file_sha256
+from appliance.data.home import Home, init_home, open_home
+from appliance.demo.sample import generate_sample
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.errors import ServeError
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from appliance.serve.search import ENCODER_DIR, ITEM_TEXT_EMB, MAX_QUERY_CHARS
+from appliance.serve.service import MAX_K, CFBundle
+from appliance.text.encoder import file_sha256
+from appliance.text.profiles import load_item_profiles
 from export.bundle import BundleError, verify_bundle
 from export.cf import export_cf
 
@@ -64,9 +66,9 @@ def home(tmp_path: Path, tiny_encoder_dir: Path) -> Home:
 @pytest.fixture(scope="module")
 def searched(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> tuple[TestClient, str, Home, Path]:
     """One exported bundle with its encoder for the read-only tests (an export takes seconds)."""
-    from appliance.checkpoint import save_artifact
-    from appliance.data import load_split
-    from appliance.ingest import ingest_file
+    from appliance.data.artifacts import save_artifact
+    from appliance.data.ingest import ingest_file
+    from appliance.data.splits import load_split
 
     tmp = tmp_path_factory.mktemp("searched")
     home = _tiny_home(tmp / "data", tiny_encoder_dir)
@@ -99,7 +101,7 @@ def test_bundle_carries_signed_encoder_and_gates(searched) -> None:
 
 def test_item_embeddings_are_made_by_the_bundled_encoder(searched) -> None:
     _, _, home, path = searched
-    from appliance.onnx_encoder import OnnxTextEncoder
+    from appliance.serve.encoder import OnnxTextEncoder
 
     items = json.loads((path / "items.json").read_text())
     texts = {p.sku: p.text for p in load_item_profiles(home.engine)}

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from appliance.apikeys import KEYS_FILE, create_key, revoke_key
-from appliance.home import Home
-from appliance.serve import RequestError, Service
-from appliance.serve_http import build_service, create_app
+from appliance.data.home import Home
+from appliance.serve.apikeys import KEYS_FILE, create_key, revoke_key
+from appliance.serve.errors import RequestError
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from appliance.serve.service import Service
 from export.bundle import BundleError
 from export.cf import export_cf
 
@@ -148,7 +150,7 @@ def test_service_without_bundle_says_what_to_do(home: Home) -> None:
 
 
 def test_batch_path_unknown_user(bundle_home) -> None:
-    from appliance.serve import recommend_batch
+    from appliance.serve.service import recommend_batch
 
     home, sample = bundle_home
     export_cf(home, "lightgcn")
@@ -159,14 +161,14 @@ def test_batch_path_unknown_user(bundle_home) -> None:
 
 
 def test_serving_imports_no_training_stack() -> None:
-    code = ("import sys\nimport appliance.serve, appliance.serve_http, export.bundle, appliance.onnx_encoder\n"
+    code = ("import sys\nimport appliance.serve.service, appliance.serve.http, export.bundle, appliance.serve.encoder\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'optimum')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
 
 def test_real_http_on_loopback(bundle_home) -> None:
-    from appliance.serve_http import loopback_json, serving_on_loopback
+    from appliance.serve.server import loopback_json, serving_on_loopback
 
     home, sample = bundle_home
     export_cf(home, "lightgcn")
@@ -184,7 +186,7 @@ def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
     export): valid, unowned items only."""
     import dataclasses
 
-    from appliance.gen_train import train_gen
+    from appliance.generative.pipeline import train_gen
     from export.gen_bundle import export_gen_bundle
 
     home, sample = bundle_home
@@ -207,7 +209,7 @@ def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
 
 def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home) -> None:
     """After `keys rotate` the store holds chained pseudonyms; a re-exported bundle must still find the customer."""
-    from appliance.rotation import rotate_pseudonym_key
+    from appliance.data.rotation import rotate_pseudonym_key
 
     home, sample = bundle_home
     user = _customers(sample)[0]
@@ -222,8 +224,8 @@ def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home) -> N
 def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bundle_home) -> None:
     """A bundle exported before `keys rotate` keeps answering (lookups use the bundle's key); a server started
     before the rotation finds customers in a bundle exported after it (the key chain is read again)."""
-    from appliance.rotation import rotate_pseudonym_key
-    from appliance.serve import recommend_batch
+    from appliance.data.rotation import rotate_pseudonym_key
+    from appliance.serve.service import recommend_batch
 
     home, sample = bundle_home
     user = _customers(sample)[0]
@@ -250,7 +252,7 @@ def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bun
 
 def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home) -> None:
     """An archived key deleted after a rotation: the old bundle cannot map customers; a clear 503, not a 500."""
-    from appliance.rotation import ARCHIVE_DIR, rotate_pseudonym_key
+    from appliance.data.rotation import ARCHIVE_DIR, rotate_pseudonym_key
 
     home, sample = bundle_home
     export_cf(home, "lightgcn")

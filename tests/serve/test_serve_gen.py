@@ -1,5 +1,5 @@
 """Generative serving: cached top lists decoded at export equal live answers, and the cross-request micro-batcher
-answers N concurrent requests exactly as N single requests with fewer beam searches (appliance.serve_batch)."""
+answers N concurrent requests exactly as N single requests with fewer beam searches (appliance.serve.batching)."""
 
 from __future__ import annotations
 
@@ -13,24 +13,25 @@ import httpx
 import numpy as np
 import pytest
 
-from appliance.apikeys import KEYS_FILE, create_key
-from appliance.checkpoint import save_artifact
 from appliance.config import ServeConfig, load_config
-from appliance.data import load_split
-from appliance.home import Home, init_home, open_home
-from appliance.ingest import ingest_file
-from appliance.keys import PUBLIC_FILE, load_public_key
-from appliance.sample import generate_sample
-from appliance.serve import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Answer, GenBundle, GenQuery
-from appliance.serve_batch import GenBatcher
-from appliance.serve_gen import GenServeError
-from appliance.serve_http import build_service, create_app
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home, init_home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.keys import PUBLIC_FILE, load_public_key
+from appliance.data.splits import load_split
+from appliance.demo.sample import generate_sample
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.batching import GenBatcher
+from appliance.serve.decoder import GenServeError
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Answer, GenBundle, GenQuery
 
 
 @pytest.fixture(scope="module")
 def gen_home(tmp_path_factory: pytest.TempPathFactory, random_codes: Any) -> tuple[Home, Path]:
     """A home with a tiny trained generative model exported (fp32) as a signed bundle, plus a CF bundle."""
-    from appliance.gen_train import train_gen
+    from appliance.generative.pipeline import train_gen
     from export.cf import export_cf
     from export.gen_bundle import export_gen_bundle
 

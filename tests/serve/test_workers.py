@@ -22,12 +22,13 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from appliance.apikeys import KEYS_FILE, create_key
 from appliance.config import load_config
-from appliance.home import Home
-from appliance.serve import Service
-from appliance.serve_http import build_service, create_app
-from appliance.serve_workers import (
+from appliance.data.home import Home
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from appliance.serve.service import Service
+from appliance.serve.workers import (
     CONFIG_FILE_ENV,
     CONFIG_SHA_ENV,
     BundleWatcher,
@@ -244,7 +245,7 @@ def test_worker_listening_socket_gives_accepted_connections_tcp_nodelay() -> Non
 
     import uvicorn
 
-    from appliance.serve_workers import TCPConfig
+    from appliance.serve.workers import TCPConfig
 
     async def nodelay_of_accepted(config: uvicorn.Config) -> int:
         seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()

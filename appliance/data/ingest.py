@@ -1,0 +1,385 @@
+"""Streaming, all-or-nothing ingest of the generic item, interaction and review files (docs/INGEST.md).
+
+Input is JSONL or CSV (RFC 4180, read with the csv module), optionally gzip (RFC 1952), in UTF-8 (RFC 3629; a
+leading BOM is accepted). Each file is one transaction; raw customer ids go through `Home.store_pseudonym` as
+soon as a row is read and are never stored, reported or echoed in an error message. Reading and file-level errors
+live in appliance.data.readers; this module checks the fields (the rows of docs/INGEST.md's bad-input table) and
+writes the rows in batches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from appliance.config import IngestConfig
+from appliance.data.home import Home
+from appliance.data.readers import (  # re-exported: callers import the ingest API from this module
+    FORMATS,
+    KINDS,
+    IngestError,
+    RowError,
+    Source,
+    byte_progress,
+    csv_records,
+    detect_format,
+    jsonl_records,
+)
+from appliance.data.store import EVENTS, SPLITS, Interaction, Item, Review, User
+
+MAX_TS = 253_402_300_799  # 9999-12-31T23:59:59Z: anything later is a unit mistake (milliseconds), not a date
+_PROGRESS_EVERY = 2_000  # lines between progress-bar updates; rich is too slow to redraw per line
+_TS_EXPECTED = "expected ISO-8601 with a UTC offset (e.g. 2024-05-01T12:00:00+00:00) or integer unix seconds"
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    source: str  # the file (or dataset file) this report is about
+    kind: str  # items | interactions | reviews
+    read: int  # data rows read (header and blank lines not counted)
+    added: int  # new rows in the store
+    updated: int  # items whose content changed (upsert by sku); always 0 for other kinds
+    present: int  # rows already in the store, or repeated within the file
+    rejected: int  # rows skipped with --skip-invalid (listed in reject_path)
+    reject_path: Path | None = None
+
+
+# --- field checks ----------------------------------------------------------------------------------------------
+
+def _get(rec: dict[str, Any], name: str, check: Callable[..., Any], *args: Any) -> Any:
+    try:
+        return check(rec.get(name), *args)
+    except ValueError as exc:
+        raise RowError(name, str(exc)) from None
+
+
+def _string(value: Any, limit: int, required: bool, limit_key: str) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)  # numeric ids in JSON are common; they are ids, not numbers
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValueError("required, but missing or empty")
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {_json_type(value)}")
+    if len(value) > limit:
+        raise ValueError(f"longer than {limit} characters (limit {limit_key}); values are never truncated")
+    return value
+
+
+def _number(value: Any, low: float, high: float, expected: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise ValueError(expected) from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(expected)
+    if not low <= value <= high:
+        raise ValueError(expected)
+    return float(value)
+
+
+def _categories(value: Any, cfg: IngestConfig) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split("|") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings (in CSV: one string separated by '|')")
+    if any(len(v) > cfg.max_short_chars for v in value):
+        raise ValueError(f"a category is longer than {cfg.max_short_chars} characters (limit ingest.max_short_chars)")
+    return value
+
+
+def _attributes(value: Any, cfg: IngestConfig) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            raise ValueError("expected a JSON object (in CSV: the object as a JSON string)") from None
+    if not isinstance(value, dict):
+        raise ValueError("expected a JSON object (in CSV: the object as a JSON string)")
+    if len(json.dumps(value)) > cfg.max_text_chars:
+        raise ValueError(f"longer than {cfg.max_text_chars} characters as JSON (limit ingest.max_text_chars)")
+    return value
+
+
+def _timestamp(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(_TS_EXPECTED) from None
+        if moment.tzinfo is None:
+            raise ValueError(f"{_TS_EXPECTED}; this one has no offset (add +00:00 or Z for UTC)")
+        value = math.floor(moment.timestamp())
+    if value is None:
+        raise ValueError("required, but missing or empty")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TS:
+        raise ValueError(_TS_EXPECTED + " (from 1970 to 9999)")
+    return value
+
+
+def _event(value: Any) -> str:
+    if value is None:
+        return "purchase"
+    if value not in EVENTS:
+        raise ValueError(f"expected one of {', '.join(EVENTS)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(
+        type(value), type(value).__name__)
+
+
+def clean_item(rec: dict[str, Any], cfg: IngestConfig) -> dict[str, Any]:
+    short, text = cfg.max_short_chars, cfg.max_text_chars
+    return {
+        "sku": _get(rec, "sku", _string, short, True, "ingest.max_short_chars"),
+        "title": _get(rec, "title", _string, short, True, "ingest.max_short_chars"),
+        "brand": _get(rec, "brand", _string, short, False, "ingest.max_short_chars"),
+        "categories": _get(rec, "categories", _categories, cfg),
+        "description": _get(rec, "description", _string, text, False, "ingest.max_text_chars"),
+        "price": _get(rec, "price", _number, 0.0, math.inf, "expected a number >= 0"),
+        "attributes": _get(rec, "attributes", _attributes, cfg),
+    }
+
+
+def clean_event(rec: dict[str, Any], cfg: IngestConfig, pseudonym: Callable[[str], str], kind: str) -> dict[str, Any]:
+    """An interaction or review row; the raw customer id is replaced by its pseudonym here and goes no further."""
+    short = cfg.max_short_chars
+    raw = _get(rec, "customer_id", _string, short, kind == "interactions", "ingest.max_short_chars")
+    row = {
+        "sku": _get(rec, "sku", _string, short, True, "ingest.max_short_chars"),
+        "ts": _get(rec, "timestamp", _timestamp),
+        "rating": _get(rec, "rating", _number, 1.0, 5.0, "expected a number from 1 to 5"),
+    }
+    if kind == "interactions":
+        row["event"] = _get(rec, "event", _event)
+        row["split"] = rec.get("split")  # only the dataset adapters set it; checked against SPLITS when written
+    else:
+        row["text"] = _get(rec, "text", _string, cfg.max_text_chars, True, "ingest.max_text_chars")
+    row["user"] = pseudonym(raw) if raw is not None else None
+    return row
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+
+class RejectSink:
+    """Bad rows: raise at once (all-or-nothing), or with a report path append `{line, field, reason}` JSONL."""
+
+    def __init__(self, label: str, path: Path | None) -> None:
+        self.label, self.path, self.count = label, path, 0
+        self._file = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by __exit__)
+
+    def __call__(self, line: int, field: str, reason: str) -> None:
+        if self._file is None:
+            raise IngestError(f"{self.label}:{line}: {field}: {reason}")
+        self._file.write(json.dumps({"file": self.label, "line": line, "field": field, "reason": reason}) + "\n")
+        self.count += 1
+
+    def __enter__(self) -> RejectSink:
+        return self
+
+    def __exit__(self, exc_type: Any, *_: Any) -> None:
+        if self._file is not None:
+            self._file.close()
+            if exc_type is not None and self.path is not None:
+                self.path.unlink(missing_ok=True)  # a failed file leaves no half report behind
+
+
+def _insert_ignore(conn: Connection, table: Any) -> Any:
+    """INSERT that skips rows violating a unique constraint (SQLite and PostgreSQL spell it the same way)."""
+    dialects = {"sqlite": sqlite_insert, "postgresql": pg_insert}
+    if conn.dialect.name not in dialects:
+        raise IngestError(f"ingest supports SQLite and PostgreSQL stores, not {conn.dialect.name}")
+    return dialects[conn.dialect.name](table).on_conflict_do_nothing()
+
+
+class _Batcher:
+    """Collects clean rows and writes them `batch_rows` at a time; store ids are cached for the transaction."""
+
+    def __init__(self, conn: Connection, home: Home, kind: str, reject: RejectSink) -> None:
+        self.conn, self.home, self.kind, self.reject = conn, home, kind, reject
+        self.batch_rows = home.config.ingest.batch_rows
+        self.rows: list[tuple[int, dict[str, Any]]] = []
+        self.first_line: dict[str, int] = {}  # sku -> line, for items repeated within one file
+        self.item_ids: dict[str, int] = {}
+        self.user_ids: dict[str, int] = {}
+        self.added = self.updated = self.present = 0
+
+    def add(self, line: int, row: dict[str, Any]) -> None:
+        if self.kind == "items":
+            first = self.first_line.setdefault(row["sku"], line)
+            if first != line:
+                self.reject(line, "sku", f"repeated (first at line {first}); each item appears once per file")
+                return
+        self.rows.append((line, row))
+        if len(self.rows) >= self.batch_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self._write_items() if self.kind == "items" else self._write_events()
+        self.rows = []
+
+    def _write_items(self) -> None:
+        items = Item.__table__
+        batch = {row["sku"]: row for _, row in self.rows}
+        existing = {r.sku: r for r in self.conn.execute(select(items).where(items.c.sku.in_(list(batch))))}
+        new, changed = [], []
+        for sku, row in batch.items():
+            old = existing.get(sku)
+            if old is None:
+                new.append(row)
+            elif any(getattr(old, key) != value for key, value in row.items()):
+                changed.append({**row, "b_id": old.id})
+            else:
+                self.present += 1
+        if new:
+            self.conn.execute(_insert_ignore(self.conn, items), new)
+        if changed:
+            self.conn.execute(items.update().where(items.c.id == bindparam("b_id")), changed)
+        self.added, self.updated = self.added + len(new), self.updated + len(changed)
+
+    def _write_events(self) -> None:
+        self._load_items({row["sku"] for _, row in self.rows})
+        valid = []
+        for line, row in self.rows:
+            if row["sku"] not in self.item_ids:
+                self.reject(line, "sku", "no item has this sku; ingest the items file first")
+            elif row.get("split") not in (None, *SPLITS):
+                self.reject(line, "split", f"expected one of {', '.join(SPLITS)}")
+            else:
+                valid.append(row)
+        self._load_users({row["user"] for row in valid if row["user"] is not None})
+        table = Interaction.__table__ if self.kind == "interactions" else Review.__table__
+        if valid:
+            self.conn.execute(_insert_ignore(self.conn, table), [self._event_row(row) for row in valid])
+
+    def _event_row(self, row: dict[str, Any]) -> dict[str, Any]:
+        user_id = self.user_ids[row["user"]] if row["user"] is not None else None
+        out = {"user_id": user_id, "item_id": self.item_ids[row["sku"]], "ts": row["ts"], "rating": row["rating"]}
+        if self.kind == "interactions":
+            return {**out, "event": row["event"], "split": row["split"]}
+        # store ids, not pseudonyms: a key rotation re-keys users but keeps their row, so the hash stays valid
+        digest = hashlib.sha256(f"{user_id or ''}|{out['item_id']}|{row['ts']}|{row['text']}".encode()).hexdigest()
+        return {**out, "text": row["text"], "content_hash": digest}
+
+    def _load_items(self, skus: set[str]) -> None:
+        missing = [sku for sku in skus if sku not in self.item_ids]
+        if missing:
+            items = Item.__table__
+            query = select(items.c.sku, items.c.id).where(items.c.sku.in_(missing))
+            self.item_ids.update((sku, id_) for sku, id_ in self.conn.execute(query))
+
+    def _load_users(self, pseudonyms: set[str]) -> None:
+        missing = [p for p in pseudonyms if p not in self.user_ids]
+        if missing:
+            users, key_id = User.__table__, self.home.pseudonym_key.key_id
+            self.conn.execute(_insert_ignore(self.conn, users), [{"pseudonym": p, "key_id": key_id} for p in missing])
+            query = select(users.c.pseudonym, users.c.id).where(users.c.pseudonym.in_(missing))
+            self.user_ids.update((p, id_) for p, id_ in self.conn.execute(query))
+
+
+class _LastPseudonym:
+    """Home.store_pseudonym with a one-entry memo: files are usually grouped by customer, and holding only the
+    previous row's id keeps raw ids out of memory for longer than one row."""
+
+    def __init__(self, home: Home) -> None:
+        self.home, self.raw, self.token = home, "", ""
+
+    def __call__(self, raw: str) -> str:
+        if raw != self.raw:
+            self.raw, self.token = raw, self.home.store_pseudonym(raw)
+        return self.token
+
+
+def _count(conn: Connection, kind: str) -> int:
+    table = {"items": Item, "interactions": Interaction, "reviews": Review}[kind].__table__
+    return conn.scalar(select(func.count()).select_from(table)) or 0
+
+
+def ingest_records(conn: Connection, home: Home, kind: str, records: Iterable[tuple[int, Any]],
+                   reject: RejectSink) -> IngestReport:
+    """Check and write (line, record) pairs inside the caller's transaction; the dataset adapters use it too."""
+    cfg, batcher, pseudonym = home.config.ingest, _Batcher(conn, home, kind, reject), _LastPseudonym(home)
+    before, rejected_before, read = _count(conn, kind), reject.count, 0
+    for line, rec in records:
+        read += 1
+        try:
+            if isinstance(rec, RowError):
+                raise rec
+            row = clean_item(rec, cfg) if kind == "items" else clean_event(rec, cfg, pseudonym, kind)
+        except RowError as exc:
+            reject(line, exc.field, exc.reason)
+            continue
+        batcher.add(line, row)
+    batcher.flush()
+    added = _count(conn, kind) - before
+    rejected = reject.count - rejected_before
+    present = batcher.present if kind == "items" else read - rejected - added
+    return IngestReport(reject.label, kind, read, added, batcher.updated, present, rejected, reject.path)
+
+
+def default_reject_path(home: Home, path: Path) -> Path:
+    return home.config.data_dir / "rejects" / f"{path.name}.rejects.jsonl"
+
+
+def with_progress(records: Iterable[tuple[int, Any]], source: Source,
+                  update: Callable[[int], None]) -> Iterator[tuple[int, Any]]:
+    """Pass records through, moving the progress bar every few thousand."""
+    for count, record in enumerate(records, 1):
+        if count % _PROGRESS_EVERY == 0:
+            update(source.position())
+        yield record
+    update(source.size)
+
+
+def ingest_file(home: Home, path: str | Path, kind: str, *, fmt: str | None = None, skip_invalid: bool = False,
+                reject_path: Path | None = None, progress: bool = True) -> IngestReport:
+    """Ingest one items / interactions / reviews file in one transaction.
+
+    Without `skip_invalid` the first bad row raises IngestError and the store is unchanged; with it bad rows go
+    to the reject report (`reject_path`, default `<data_dir>/rejects/<name>.rejects.jsonl`) and the rest is
+    written. Re-ingesting the same file adds nothing.
+    """
+    path = Path(path)
+    if kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    reports = Path(reject_path) if reject_path else default_reject_path(home, path)
+    source = Source(path, home.config.ingest.max_line_bytes)
+    reader = jsonl_records if fmt == "jsonl" else csv_records
+    try:
+        with (RejectSink(str(path), reports if skip_invalid else None) as reject,
+              byte_progress(f"{kind}: {path.name}", source.size, progress) as update,
+              home.engine.begin() as conn):
+            return ingest_records(conn, home, kind, with_progress(reader(source, kind), source, update), reject)
+    finally:
+        source.close()

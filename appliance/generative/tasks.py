@@ -1,0 +1,173 @@
+"""Alignment-task datasets for the generative recommender (Semantic Convergence, Li et al., AAAI 2025;
+LC-Rec, Zheng et al., ICDE 2024): token-id examples built with numpy, no torch.
+
+Tasks, each switchable in GenConfig.tasks, mixed per epoch by the weights in GenConfig:
+- seq:    [BOS] <seq> codes of the last N items [SEP] -> next item code (TIGER's task)
+- text:   [BOS] <item2code> item text [SEP] -> item code, and [BOS] <code2item> item code [SEP] -> item text [EOS]
+- intent: [BOS] <intent> user intent text [SEP] -> code of the user's last training item
+- neg:    [BOS] <neg> history codes [SEP] candidate code [SEP] -> <yes> | <no>; the candidate is the true next item
+          or an item sampled uniformly among training items the user never had (a binary discrimination variant:
+          it shapes the code embeddings but does not change the beam search objective)
+Only training sequences are used as inputs and targets (callers pass `split.sequences("valid")`), so no validation
+or test item reaches training for that stage. The loss is on the target tokens only (the collator masks prompts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from appliance.config import GenConfig
+from appliance.generative.tokenizer import BOS, EOS, SEP, GenTokenizer
+
+TASKS = ("seq", "text", "intent", "neg")
+
+
+class GenerativeError(ValueError):
+    """The generative recommender cannot be built, trained, loaded or used as asked; the message says why.
+
+    Defined here, in a torch-free module, so the CLI can report it without importing torch.
+    """
+
+
+class Example(NamedTuple):
+    prompt: list[int]  # token ids the model reads (no loss)
+    target: list[int]  # token ids it must produce (loss)
+    task: str
+    user: int = -1  # user row the example was built from (-1: catalog text, no user data)
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """Everything the tasks read: training sequences in dense item indices, item codes, optional texts."""
+
+    tokenizer: GenTokenizer
+    codes: np.ndarray  # (n_items, L) code values per dense item index
+    sequences: list[np.ndarray]  # per user row, chronological training item indices
+    item_texts: list[str] | None = None  # per dense item index (title, brand, categories)
+    intent_texts: dict[int, str] | None = None  # user row -> intent text (from the intent module)
+
+
+def _special(tok: GenTokenizer, *names: str) -> list[int]:
+    return [tok.token_id(n) for n in names]
+
+
+def seq_prompt(tok: GenTokenizer, codes: np.ndarray, history: np.ndarray, history_len: int) -> list[int]:
+    """Prompt of the sequential task for `history` (item indices, oldest first); inference uses it too."""
+    recent = np.asarray(history, np.int64)[-history_len:] if history_len > 0 else np.zeros(0, np.int64)
+    return [*_special(tok, BOS, "<seq>"), *tok.encode_codes(codes[recent]).ravel().tolist(), tok.token_id(SEP)]
+
+
+def intent_prompt(tok: GenTokenizer, text: str, text_tokens: int) -> list[int]:
+    return [*_special(tok, BOS, "<intent>"), *tok.encode_text(text, text_tokens), tok.token_id(SEP)]
+
+
+def sequential_examples(data: TaskData, history_len: int, windows_per_user: int,
+                        rng: np.random.Generator) -> list[Example]:
+    """history -> next item for every prefix of every training sequence (or `windows_per_user` sampled ones)."""
+    out = []
+    for user, seq in enumerate(data.sequences):
+        positions = np.arange(1, len(seq))
+        if windows_per_user and len(positions) > windows_per_user:
+            positions = np.sort(rng.choice(positions, windows_per_user, replace=False))
+        for t in positions:
+            prompt = seq_prompt(data.tokenizer, data.codes, seq[:t], history_len)
+            target = data.tokenizer.encode_codes(data.codes[seq[t]]).tolist()
+            out.append(Example(prompt, target, "seq", user))
+    return out
+
+
+def text_examples(data: TaskData, text_tokens: int) -> list[Example]:
+    """item text -> code and code -> item text, for every item with text."""
+    if data.item_texts is None:
+        return []
+    tok, out = data.tokenizer, []
+    bos, sep, eos = _special(tok, BOS, SEP, EOS)
+    for item, text in enumerate(data.item_texts):
+        words = tok.encode_text(text, text_tokens)
+        if not words:
+            continue
+        code = tok.encode_codes(data.codes[item]).tolist()
+        out.append(Example([bos, tok.token_id("<item2code>"), *words, sep], code, "text"))
+        out.append(Example([bos, tok.token_id("<code2item>"), *code, sep], [*words, eos], "text"))
+    return out
+
+
+def intent_examples(data: TaskData, text_tokens: int) -> list[Example]:
+    """intent text -> the user's last training item (users without intent text or training items are skipped)."""
+    if not data.intent_texts:
+        return []
+    out = []
+    for user, text in data.intent_texts.items():
+        seq = data.sequences[user]
+        if len(seq) == 0 or not text.strip():
+            continue
+        target = data.tokenizer.encode_codes(data.codes[seq[-1]]).tolist()
+        out.append(Example(intent_prompt(data.tokenizer, text, text_tokens), target, "intent", user))
+    return out
+
+
+def negative_examples(data: TaskData, n: int, history_len: int, rng: np.random.Generator) -> list[Example]:
+    """`n` yes/no examples, half true next items and half uniformly sampled items the user never had."""
+    tok = data.tokenizer
+    users = [u for u, s in enumerate(data.sequences) if len(s) >= 2]
+    if not users or n <= 0:
+        return []
+    pool = np.unique(np.concatenate([data.sequences[u] for u in users]))  # items seen in training only
+    (sep,), (yes, no) = _special(tok, SEP), _special(tok, "<yes>", "<no>")
+    out = []
+    for user in rng.choice(users, n):
+        seq = data.sequences[user]
+        t = int(rng.integers(1, len(seq)))
+        positive = bool(rng.random() < 0.5)
+        candidate = int(seq[t]) if positive else _sample_unseen(seq, pool, rng)
+        if candidate < 0:
+            continue
+        prompt = seq_prompt(tok, data.codes, seq[:t], history_len)
+        prompt[1] = tok.token_id("<neg>")
+        prompt += [*tok.encode_codes(data.codes[candidate]).tolist(), sep]
+        out.append(Example(prompt, [yes if positive else no], "neg", int(user)))
+    return out
+
+
+def _sample_unseen(seq: np.ndarray, pool: np.ndarray, rng: np.random.Generator, tries: int = 20) -> int:
+    seen = set(seq.tolist())
+    for _ in range(tries):
+        item = int(pool[rng.integers(len(pool))])
+        if item not in seen:
+            return item
+    return -1
+
+
+def _sample(pool: list[Example], n: int, rng: np.random.Generator) -> list[Example]:
+    if not pool or n <= 0:
+        return []
+    idx = rng.choice(len(pool), n, replace=n > len(pool))
+    return [pool[i] for i in idx]
+
+
+def build_epoch(cfg: GenConfig, data: TaskData, epoch: int, rng: np.random.Generator,
+                text_pool: list[Example] | None = None, intent_pool: list[Example] | None = None) -> list[Example]:
+    """One epoch of shuffled examples following the mixing schedule (weights relative to the sequential count).
+
+    The text and intent pools do not change between epochs: pass them in to avoid re-tokenising every epoch.
+    """
+    unknown = set(cfg.tasks) - set(TASKS)
+    if unknown:
+        raise GenerativeError(f"unknown generative tasks {sorted(unknown)}: choose from {', '.join(TASKS)}")
+    seq = sequential_examples(data, cfg.history_len, cfg.windows_per_user, rng) if "seq" in cfg.tasks else []
+    base = max(len(seq), len(data.sequences))
+    examples = list(seq)
+    if not cfg.aux_until_epoch or epoch <= cfg.aux_until_epoch:
+        if "text" in cfg.tasks:
+            pool = text_pool if text_pool is not None else text_examples(data, cfg.text_tokens)
+            examples += _sample(pool, round(cfg.text_weight * base), rng)
+        if "intent" in cfg.tasks:
+            pool = intent_pool if intent_pool is not None else intent_examples(data, cfg.text_tokens)
+            examples += _sample(pool, round(cfg.intent_weight * base), rng)
+        if "neg" in cfg.tasks:
+            examples += negative_examples(data, round(cfg.neg_weight * base), cfg.history_len, rng)
+    order = rng.permutation(len(examples))
+    return [examples[i] for i in order]

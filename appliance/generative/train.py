@@ -1,0 +1,160 @@
+"""Plain training loop for the generative recommender (nanoGPT-style, no Trainer framework): AdamW, linear warm-up
+then cosine decay, global-norm gradient clipping, bf16 autocast on CUDA, loss on target tokens only, and early
+stopping on validation NDCG@10 of trie-constrained beam search, keeping the best weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from rich.progress import Progress
+
+from appliance.data.splits import Split
+from appliance.generative.tasks import Example, GenerativeError, TaskData, build_epoch, intent_examples, text_examples
+from appliance.generative.tokenizer import PAD
+from appliance.models.metrics import rank_metrics
+
+if TYPE_CHECKING:
+    from appliance.generative.model import GenerativeRecommender
+
+IGNORE = -100  # label value the transformers loss skips (prompt and padding positions)
+
+
+@dataclass
+class GenFitReport:
+    best_epoch: int = 0
+    best_score: float = float("-inf")  # validation NDCG@10 at best_epoch
+    epochs_run: int = 0
+    seconds: float = 0.0
+    examples_per_epoch: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, valid metrics, seconds
+
+
+def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
+    """Right-padded input_ids, attention_mask and labels (prompt and padding masked with -100)."""
+    length = max(len(e.prompt) + len(e.target) for e in batch)
+    ids = torch.full((len(batch), length), pad_id, dtype=torch.long)
+    labels = torch.full((len(batch), length), IGNORE, dtype=torch.long)
+    mask = torch.zeros((len(batch), length), dtype=torch.long)
+    for row, ex in enumerate(batch):
+        seq = ex.prompt + ex.target
+        ids[row, : len(seq)] = torch.tensor(seq)
+        labels[row, len(ex.prompt): len(seq)] = torch.tensor(ex.target)
+        mask[row, : len(seq)] = 1
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def target_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Mean next-token cross-entropy on target tokens; the vocabulary projection runs only where a target is
+    predicted (about 4 of 25-80 positions), which is most of the compute of a small model with a large vocabulary."""
+    labels = inputs["labels"][:, 1:]  # (B, T-1) token at t+1 predicted from position t
+    hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    where = labels != IGNORE
+    logits = lm.get_output_embeddings()(hidden[:, :-1][where])  # (n_targets, V)
+    return torch.nn.functional.cross_entropy(logits.float(), labels[where])
+
+
+def _batches(examples: list[Example], size: int, rng: np.random.Generator, bucket: int = 50) -> list[list[Example]]:
+    """Batches of similar length (sorted inside buckets of `bucket` batches), in random order: less padding."""
+    out = []
+    for start in range(0, len(examples), size * bucket):
+        chunk = sorted(examples[start:start + size * bucket], key=lambda e: len(e.prompt) + len(e.target))
+        out += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+    return [out[i] for i in rng.permutation(len(out))]
+
+
+def cosine_lr(step: int, total: int, warmup: int) -> float:
+    """Multiplier of the peak rate: linear warm-up, then cosine decay to 10% (nanoGPT get_lr)."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def validate(model: GenerativeRecommender, split: Split, users: np.ndarray, stage: str = "valid",
+             ks: tuple[int, ...] = (5, 10)) -> dict[str, float]:
+    """Recall/NDCG@ks of beam search for `users` at `stage` (full ranking; non-generated items rank last)."""
+    scores = model.score(users, stage)
+    return rank_metrics(scores, split.history(stage)[users], split.heldout(stage)[users], ks)
+
+
+def _valid_users(split: Split, n: int, rng: np.random.Generator) -> np.ndarray:
+    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    return np.sort(rng.choice(users, n, replace=False)) if 0 < n < len(users) else users
+
+
+def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool = False,
+                   on_epoch: Callable[[dict[str, float]], None] | None = None) -> GenFitReport:
+    """Train `model.lm` on the alignment tasks from the split's training sequences; keep the best epoch."""
+    cfg, lm, tok = model.cfg, model.lm, model.tokenizer
+    # --- setup: data from training sequences only (split.sequences("valid") is the train part)
+    data = TaskData(tok, model.codes, split.sequences("valid"), model.item_texts, model.intent_texts)
+    if sum(max(0, len(s) - 1) for s in data.sequences) == 0 and "seq" in cfg.tasks:
+        raise GenerativeError("no user has two training interactions: nothing to learn a next item from")
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    text_pool = text_examples(data, cfg.text_tokens) if "text" in cfg.tasks else []
+    intent_pool = intent_examples(data, cfg.text_tokens) if "intent" in cfg.tasks else []
+    first = build_epoch(cfg, data, 1, rng, text_pool, intent_pool)
+    if not first:
+        raise GenerativeError(f"the tasks {cfg.tasks} produced no training examples")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    lm.to(device)
+    steps_per_epoch = math.ceil(len(first) / cfg.batch_size)
+    total = steps_per_epoch * cfg.max_epochs
+    optimiser = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda s: cosine_lr(s, total, max(1, int(cfg.warmup_frac * total))))
+    # own generator: the sample must not depend on how many draws the tasks made (same users for every variant)
+    valid_users = _valid_users(split, cfg.valid_users, np.random.default_rng(cfg.seed))
+    report = GenFitReport(examples_per_epoch=len(first))
+    best_state, stale, start = copy.deepcopy(lm.state_dict()), 0, time.perf_counter()
+    pad_id = tok.token_id(PAD)
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("training gen", total=total)
+        for epoch in range(1, cfg.max_epochs + 1):
+            # --- one epoch of steps
+            examples = first if epoch == 1 else build_epoch(cfg, data, epoch, rng, text_pool, intent_pool)
+            lm.train()
+            losses = []
+            for batch in _batches(examples, cfg.batch_size, rng):
+                inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                    loss = target_loss(lm, inputs)
+                if not torch.isfinite(loss):
+                    raise GenerativeError(f"non-finite loss at epoch {epoch}: lower gen.lr (now {cfg.lr})")
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(lm.parameters(), cfg.grad_clip)
+                optimiser.step()
+                schedule.step()
+                losses.append(loss.item())
+                bar.advance(task)
+            # --- validation and early stopping on NDCG@10
+            metrics = validate(model, split, valid_users)
+            row = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.perf_counter() - start,
+                   **{f"valid_{k}": v for k, v in metrics.items()}}
+            report.history.append(row)
+            report.epochs_run = epoch
+            if on_epoch is not None:
+                on_epoch(row)
+            score = metrics["ndcg@10"]
+            if score > report.best_score:
+                report.best_epoch, report.best_score, stale = epoch, score, 0
+                best_state = copy.deepcopy(lm.state_dict())
+            else:
+                stale += 1
+            out_of_time = cfg.max_minutes > 0 and time.perf_counter() - start > 60 * cfg.max_minutes
+            if stale >= cfg.patience or out_of_time:
+                break
+    lm.load_state_dict(best_state)
+    lm.eval()
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,96 @@
+"""Plain training loops (no Trainer framework): BPR training of graph CF models with early stopping on a validation
+metric, restoring the best weights at the end (nanoGPT-style loop with `# ---` sections).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from appliance.config import LightGCNConfig
+from appliance.models.lightgcn import BPRBatch, iter_batches, sample_bpr_epoch
+
+
+class TrainError(RuntimeError):
+    """Training diverged (non-finite loss) or has nothing to train on."""
+
+
+class BPRModel(Protocol):
+    """What the loop needs: a torch module whose `loss(batch)` returns a NamedTuple with `.total` first."""
+
+    def loss(self, batch: BPRBatch) -> Any: ...
+    def parameters(self) -> Any: ...
+    def state_dict(self) -> dict[str, Any]: ...
+    def load_state_dict(self, state: dict[str, Any]) -> Any: ...
+
+
+@dataclass
+class FitReport:
+    best_epoch: int = 0
+    best_score: float = float("-inf")
+    epochs_run: int = 0
+    seconds: float = 0.0
+    history: list[dict[str, float]] = field(default_factory=list)  # per validation: epoch, loss parts, score
+
+
+def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate: Callable[[], float], *,
+            progress: Callable[[int, dict[str, float]], None] | None = None,
+            after_step: Callable[[], None] | None = None) -> FitReport:
+    """Train `model` with Adam on BPR triples; validate every `cfg.eval_every` epochs; keep the best weights.
+
+    `validate()` returns the score to maximise (e.g. Recall@20 on validation users); `after_step` runs after each
+    optimiser step (IRLLRec uses it for its EMA teacher).
+    """
+    if train.nnz == 0:
+        raise TrainError("no training interactions: ingest interactions before training")
+    # --- setup
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    report, best_state, stale = FitReport(), copy.deepcopy(model.state_dict()), 0
+    start = time.perf_counter()
+    for epoch in range(1, cfg.max_epochs + 1):
+        # --- one epoch of BPR steps
+        sums: dict[str, float] = {}
+        steps = 0
+        for batch in iter_batches(sample_bpr_epoch(train, rng), cfg.batch_size):
+            out = model.loss(batch)
+            if not torch.isfinite(out.total):
+                raise TrainError(f"loss became {out.total.item()} at epoch {epoch}: lower the learning rate")
+            optimiser.zero_grad(set_to_none=True)
+            out.total.backward()
+            optimiser.step()
+            if after_step is not None:
+                after_step()
+            for name, value in out._asdict().items():
+                sums[name] = sums.get(name, 0.0) + float(value.detach())
+            steps += 1
+        report.epochs_run = epoch
+        losses = {k: v / steps for k, v in sums.items()}
+        # --- validation and early stopping
+        if epoch % cfg.eval_every and epoch != cfg.max_epochs:
+            continue
+        score = float(validate())
+        report.history.append({"epoch": epoch, "score": score, **losses})
+        if progress is not None:
+            progress(epoch, {"score": score, **losses})
+        if score > report.best_score:
+            report.best_epoch, report.best_score, stale = epoch, score, 0
+            best_state = copy.deepcopy(model.state_dict())
+        else:
+            stale += 1
+            if stale >= cfg.patience:
+                break
+        if cfg.max_seconds and time.perf_counter() - start > cfg.max_seconds:
+            break  # out of time budget: the best weights so far are restored below
+    # --- restore the best weights
+    model.load_state_dict(best_state)
+    report.seconds = time.perf_counter() - start
+    return report

@@ -1,0 +1,240 @@
+"""SASRec: self-attentive sequential recommendation (Kang & McAuley, ICDM 2018) behind the Recommender contract.
+
+A causal Transformer over each user's most recent `max_len` items (learned positions, pre-LayerNorm blocks as in
+the authors' code, item embeddings shared with the output layer). Unlike the paper's BPR loss with one sampled
+negative, it trains with full-softmax cross-entropy over all items at every position, the recipe measured best on
+Amazon Beauty in DESIGN.md (Klenitskiy & Vasilev, RecSys 2023 report the same). Plain seeded loop, Adam, early
+stopping on validation NDCG@10; `score` ranks all items from the last position of `split.sequences(stage)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from appliance.config import ApplianceConfig, SASRecConfig
+from appliance.data.splits import STAGES, Split
+from appliance.models.contract import FitInfo
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "weights.pt"
+VALID_METRIC = "ndcg@10"  # early stopping metric (the DESIGN.md Beauty reference reports N@10)
+Progress = Callable[[int, dict[str, float]], None]
+_DEFAULT = SASRecConfig()  # frozen, so sharing it as a default is safe
+
+
+class SASRecError(RuntimeError):
+    """SASRec cannot be trained, scored or loaded (no training sequences, untrained model, missing files)."""
+
+
+class _Block(nn.Module):
+    """One self-attention block of the reference code: Q = LN(x); x = Q + MHA(Q, x, x); x = LN(x) + FFN(LN(x))."""
+
+    def __init__(self, cfg: SASRecConfig) -> None:
+        super().__init__()
+        self.attn_norm = nn.LayerNorm(cfg.dim, eps=1e-8)
+        self.attn = nn.MultiheadAttention(cfg.dim, cfg.heads, dropout=cfg.dropout, batch_first=True)
+        self.ffn_norm = nn.LayerNorm(cfg.dim, eps=1e-8)
+        self.ffn = nn.Sequential(nn.Linear(cfg.dim, cfg.dim), nn.Dropout(cfg.dropout), nn.ReLU(),
+                                 nn.Linear(cfg.dim, cfg.dim), nn.Dropout(cfg.dropout))
+
+    def forward(self, x: torch.Tensor, blocked: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        q = self.attn_norm(x)
+        out, _ = self.attn(q, x, x, attn_mask=blocked, need_weights=False)
+        x = self.ffn_norm(q + out)
+        return (x + self.ffn(x)) * keep
+
+
+class SASRecNet(nn.Module):
+    """Item indices shifted by one (0 = padding, sequences left-padded) -> hidden state per position."""
+
+    def __init__(self, n_items: int, cfg: SASRecConfig) -> None:
+        super().__init__()
+        if cfg.dim % cfg.heads:
+            raise SASRecError(f"sasrec.dim ({cfg.dim}) must be a multiple of sasrec.heads ({cfg.heads})")
+        self.cfg = cfg
+        self.item_emb = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0)
+        self.pos_emb = nn.Embedding(cfg.max_len, cfg.dim)
+        self.emb_dropout = nn.Dropout(cfg.dropout)
+        self.blocks = nn.ModuleList(_Block(cfg) for _ in range(cfg.blocks))
+        self.last_norm = nn.LayerNorm(cfg.dim, eps=1e-8)
+        # Xavier-normal embeddings as in the reference PyTorch code: nn.Embedding's N(0, 1) times sqrt(dim) makes
+        # the shared output layer's initial logits so large that full-softmax training stalls near popularity.
+        for emb in (self.item_emb, self.pos_emb):
+            nn.init.xavier_normal_(emb.weight)
+        with torch.no_grad():
+            self.item_emb.weight[0].zero_()
+
+    def forward(self, seqs: torch.Tensor) -> torch.Tensor:
+        """(B, L) shifted item ids, L <= max_len, right-aligned -> (B, L, dim); padded positions give zeros.
+
+        Padding keys are masked out of attention (each position may always see itself so no row is empty), so
+        cropping shared left padding leaves the outputs unchanged: batches are cut to their longest sequence.
+        """
+        length = seqs.shape[1]
+        keep = (seqs > 0).unsqueeze(-1).to(self.item_emb.weight.dtype)  # (B, L, 1)
+        positions = torch.arange(self.cfg.max_len - length, self.cfg.max_len, device=seqs.device)
+        x = self.item_emb(seqs) * self.cfg.dim ** 0.5 + self.pos_emb(positions)
+        x = self.emb_dropout(x) * keep
+        eye = torch.eye(length, dtype=torch.bool, device=seqs.device)
+        causal = torch.tril(torch.ones(length, length, dtype=torch.bool, device=seqs.device))
+        allowed = causal & ((seqs > 0).unsqueeze(1) | eye)  # (B, L query, L key)
+        blocked = (~allowed).repeat_interleave(self.cfg.heads, dim=0)  # (B * heads, L, L): True = not attended
+        for block in self.blocks:
+            x = block(x, blocked, keep)
+        return self.last_norm(x) * keep
+
+    def item_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """(..., dim) hidden states -> (..., n_items) scores against the shared item embeddings."""
+        return hidden @ self.item_emb.weight[1:].T
+
+
+def padded_inputs(sequences: Sequence[np.ndarray], width: int) -> np.ndarray:
+    """(n, width) int64: the last `width` items of each sequence, shifted by one, left-padded with 0."""
+    out = np.zeros((len(sequences), width), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        tail = np.asarray(seq, dtype=np.int64)[-width:] + 1 if width else np.zeros(0, np.int64)
+        if len(tail):
+            out[row, width - len(tail):] = tail
+    return out
+
+
+def _crop(batch: np.ndarray) -> np.ndarray:
+    """Drop the left columns that are padding in every row (keeps at least one column)."""
+    used = np.flatnonzero(batch.any(axis=0))
+    return batch[:, used[0]:] if len(used) else batch[:, -1:]
+
+
+class SASRecRecommender:
+    """SASRec with full-softmax cross-entropy; `fit` keeps the weights of the best validation NDCG@10."""
+
+    name = "sasrec"
+
+    def __init__(self, cfg: SASRecConfig = _DEFAULT, *, progress: Progress | None = None) -> None:
+        self.cfg, self.progress = cfg, progress
+        self.net: SASRecNet | None = None
+        self.inputs: dict[str, np.ndarray] = {}  # stage -> (n_users, max_len) padded input sequences
+        self.history: list[dict[str, float]] = []  # per validation: epoch, loss, ndcg@10, seconds
+
+    # --- training
+    def fit(self, split: Split) -> FitInfo:
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        rng = np.random.default_rng(cfg.seed)
+        train = padded_inputs(split.train_sequences, cfg.max_len + 1)  # inputs [:, :-1], targets [:, 1:]
+        train = train[(train > 0).sum(axis=1) >= 2]  # a sequence needs one transition to teach anything
+        if not len(train):
+            raise SASRecError("no user has two training interactions: SASRec needs sequences to learn from")
+        self.inputs = {stage: padded_inputs(split.sequences(stage), cfg.max_len) for stage in STAGES}
+        self.net = SASRecNet(split.n_items, cfg)
+        optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        start, best, best_epoch, best_state, stale, epoch = time.perf_counter(), -1.0, 0, None, 0, 0
+        self.history = []
+        for epoch in range(1, cfg.max_epochs + 1):
+            loss = self._epoch(train, optimizer, rng)
+            over = cfg.max_seconds > 0 and time.perf_counter() - start >= cfg.max_seconds
+            if epoch % max(cfg.eval_every, 1) and epoch != cfg.max_epochs and not over:
+                continue
+            score = self.validate(split)
+            row = {"epoch": epoch, "loss": loss, VALID_METRIC: score, "seconds": time.perf_counter() - start}
+            self.history.append(row)
+            if self.progress is not None:
+                self.progress(epoch, row)
+            if score > best:
+                best, best_epoch, best_state, stale = score, epoch, copy.deepcopy(self.net.state_dict()), 0
+            else:
+                stale += 1
+            if over or stale >= cfg.patience:
+                break
+        if best_state is not None:
+            self.net.load_state_dict(best_state)
+        self.net.eval()
+        return FitInfo(seconds=time.perf_counter() - start, epochs=epoch, best_epoch=best_epoch, best_score=best,
+                       extra={"loss": self.history[-1]["loss"] if self.history else float("nan")})
+
+    def _epoch(self, train: np.ndarray, optimizer: torch.optim.Optimizer, rng: np.random.Generator) -> float:
+        """One pass over the training sequences in shuffled batches; returns the mean cross-entropy per target."""
+        assert self.net is not None
+        self.net.train()
+        total, count = 0.0, 0
+        order = rng.permutation(len(train))
+        for begin in range(0, len(order), self.cfg.batch_size):
+            batch = torch.from_numpy(_crop(train[order[begin:begin + self.cfg.batch_size]]))
+            inputs, targets = batch[:, :-1], batch[:, 1:]
+            hidden = self.net(inputs)
+            known = targets > 0
+            logits = self.net.item_logits(hidden[known])  # only real positions: far fewer rows than B x L
+            loss = nn.functional.cross_entropy(logits, targets[known] - 1)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += float(loss.detach()) * int(known.sum())
+            count += int(known.sum())
+        return total / max(count, 1)
+
+    def validate(self, split: Split) -> float:
+        """Validation NDCG@10 (training history masked, full ranking) with the current weights."""
+        from appliance.models.metrics import evaluate
+
+        return evaluate(self, split, "valid", ks=(10,))[VALID_METRIC]
+
+    # --- inference
+    def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
+        """(len(users), n_items) float32 logits from the last position of each user's `stage` input sequence."""
+        if self.net is None or stage not in self.inputs:
+            raise SASRecError("sasrec is not trained: call fit() or load a saved model"
+                              if self.net is None else f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
+        users = np.asarray(users, dtype=np.int64)
+        was_training = self.net.training
+        self.net.eval()
+        with torch.no_grad():
+            seqs = torch.from_numpy(_crop(self.inputs[stage][users]))
+            scores = self.net.item_logits(self.net(seqs)[:, -1]).numpy().astype(np.float32)
+        self.net.train(was_training)
+        return scores
+
+    # --- persistence
+    def config_dict(self) -> dict[str, Any]:
+        n_items = 0 if self.net is None else self.net.item_emb.num_embeddings - 1
+        return {"model": self.name, "n_items": n_items, "sasrec": dataclasses.asdict(self.cfg),
+                "history": self.history}
+
+    def save(self, directory: Path) -> None:
+        """config.json (resolved config, catalog size, validation curve) and weights.pt (weights + input sequences)."""
+        if self.net is None:
+            raise SASRecError("sasrec is not trained: nothing to save")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {"net": self.net.state_dict(), "inputs": {k: torch.from_numpy(v) for k, v in self.inputs.items()}}
+        torch.save(state, directory / WEIGHTS_FILE)
+        (directory / CONFIG_FILE).write_text(json.dumps(self.config_dict(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> SASRecRecommender:
+        directory = Path(directory)
+        try:
+            meta = json.loads((directory / CONFIG_FILE).read_text(encoding="utf-8"))
+            state = torch.load(directory / WEIGHTS_FILE, weights_only=True)
+        except FileNotFoundError as exc:
+            raise SASRecError(f"{directory} holds no saved SASRec model ({Path(exc.filename).name} missing)") from None
+        model = cls(SASRecConfig(**meta["sasrec"]))
+        model.net = SASRecNet(int(meta["n_items"]), model.cfg)
+        model.net.load_state_dict(state["net"])
+        model.net.eval()
+        model.inputs = {k: v.numpy() for k, v in state["inputs"].items()}
+        model.history = list(meta.get("history", []))
+        return model
+
+
+def make_sasrec(cfg: ApplianceConfig) -> SASRecRecommender:
+    """Registry factory for `tanaban evaluate --model sasrec`."""
+    return SASRecRecommender(cfg.sasrec)

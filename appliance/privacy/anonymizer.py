@@ -1,0 +1,96 @@
+"""The appliance side of the anonymizer: build it from `AnonymizeConfig` with the catalog's allow-list (brands and
+product-title words that are not names), and anonymize JSONL records `{"id", "text"}` for `tanaban anonymize`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+
+from anonymize.engine import Anonymizer, AnonymizeResult
+from anonymize.policy import Policy, PolicyError
+from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, SURNAMES
+from appliance.config import AnonymizeConfig
+from appliance.data.store import Item
+
+BATCH_RECORDS = 64  # texts per batched NER pass: spaCy's nlp.pipe gains little beyond this on 2 cores
+MIN_TITLE_WORD = 4  # shorter title words ("gel", "red") are rarely tagged as names or places anyway
+_TITLE_WORD = re.compile(r"[A-Za-z][a-z]+")
+
+
+class AnonymizeInputError(ValueError):
+    """A JSONL input line is not a JSON object with a string `text`; the message names file and line."""
+
+
+@dataclass(frozen=True)
+class InputRecord:
+    line: int
+    id: object
+    text: str
+
+
+def catalog_allow_list(engine: Engine) -> tuple[str, ...]:
+    """Brands, plus product-title words that are not names: catalog vocabulary is not personal data."""
+    brands: set[str] = set()
+    words: set[str] = set()
+    names = FIRST_NAMES | AMBIGUOUS | SURNAMES | COMMON_WORDS
+    with engine.connect() as conn:
+        for brand, title in conn.execute(select(Item.brand, Item.title)):
+            if brand and brand.strip():
+                brands.add(brand.strip())
+            for word in _TITLE_WORD.findall(title or ""):
+                if len(word) >= MIN_TITLE_WORD and word.lower() not in names:
+                    words.add(word.lower())
+    return tuple(sorted(brands)) + tuple(sorted(words))
+
+
+def build_anonymizer(cfg: AnonymizeConfig, engine: Engine | None = None, *, hash_key: bytes | None = None,
+                     policy: str | None = None) -> Anonymizer:
+    """The configured anonymizer; with a store engine, the catalog allow-list is added to `cfg.allow_list`."""
+    allow = tuple(cfg.allow_list) + (catalog_allow_list(engine) if engine is not None else ())
+    chosen = Policy(operator=policy or cfg.policy, threshold=cfg.score_threshold)
+    if chosen.operator == "keyed_hash" and hash_key is None:
+        raise PolicyError("the keyed_hash policy needs the appliance's pseudonym key: run `tanaban init` first, "
+                          "or choose another policy (placeholder, redact, generalize)")
+    return Anonymizer(chosen, allow_list=allow, deny_list=cfg.deny_list, use_ner=cfg.use_ner, hash_key=hash_key)
+
+
+def read_records(lines: Iterable[str], source: str) -> list[InputRecord]:
+    """Parse JSONL input; blank lines are skipped, anything else that is not `{"text": str, ...}` is an error."""
+    records = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise AnonymizeInputError(f"{source}:{number}: not valid JSON ({exc.msg}); expected "
+                                      '{"id": ..., "text": "..."} per line') from None
+        if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+            raise AnonymizeInputError(f'{source}:{number}: text: expected a JSON object with a string "text" field')
+        records.append(InputRecord(number, obj.get("id"), obj["text"]))
+    return records
+
+
+def anonymize_records(anonymizer: Anonymizer, records: list[InputRecord],
+                      batch: int = BATCH_RECORDS) -> Iterator[tuple[InputRecord, AnonymizeResult]]:
+    """Each record anonymized on its own (numbering restarts per record), NER batched over `batch` records."""
+    for i in range(0, len(records), batch):
+        chunk = records[i:i + batch]
+        yield from zip(chunk, anonymizer.anonymize_batch([r.text for r in chunk]), strict=True)
+
+
+def output_record(record: InputRecord, result: AnonymizeResult) -> dict[str, object]:
+    return {"id": record.id, "text": result.text, "findings": [f.to_dict() for f in result.findings]}
+
+
+def derive_hash_key(pseudonym_secret: bytes) -> bytes:
+    """The keyed_hash operator's key, derived from the appliance's pseudonym key (HMAC as a KDF, RFC 5869 style
+    extract step) so a text token can never be joined with a store or egress pseudonym."""
+    return hmac.new(pseudonym_secret, b"tanaban/anonymize/keyed-hash-key/v1", hashlib.sha256).digest()

@@ -1,0 +1,307 @@
+"""The append-only audit log: a SQLite file of its own (WAL, mode 0600) whose triggers reject UPDATE and DELETE,
+hash-chained entries (`appliance.privacy.audit.chain`) and Ed25519-signed RFC 6962 checkpoints (`.checkpoints`).
+
+Appends are serialised across processes by `BEGIN IMMEDIATE` (read the head, insert, commit in one write
+transaction) with a busy timeout; `append` returns only after COMMIT, or raises AuditWriteError having written
+nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pwd
+import re
+import sqlite3
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from appliance.config import AuditConfig
+from appliance.privacy.audit.chain import (
+    ACTIONS,
+    GENESIS_PREV_HASH,
+    CanonicalJSONError,
+    canonical_json,
+    format_time,
+    hash_entry,
+)
+from appliance.privacy.audit.checkpoints import Checkpoint, Signer, sign_checkpoint
+from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
+from appliance.privacy.audit.verify import Progress, VerifyReport, verify_log
+
+BUSY_TIMEOUT_S = 10.0  # several processes append at once; wait this long for the write lock before failing
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    seq INTEGER PRIMARY KEY,   -- 1..n without gaps
+    body TEXT NOT NULL,        -- canonical JSON of the entry without its hashes (the Merkle leaf data)
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+    id INTEGER PRIMARY KEY,
+    tree_size INTEGER NOT NULL,
+    root_hash TEXT NOT NULL,
+    time TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+"""
+# INSERT OR REPLACE deletes without firing DELETE triggers, so inserts must also be "exactly the next number".
+_TRIGGERS = """
+CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE of {table} is not allowed'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE from {table} is not allowed'); END;
+CREATE TRIGGER IF NOT EXISTS {table}_next_only BEFORE INSERT ON {table}
+WHEN NEW.{key} IS NOT (SELECT COALESCE(MAX({key}), 0) + 1 FROM {table})
+BEGIN SELECT RAISE(ABORT, 'audit log is append-only: {table} rows are numbered 1..n with no gaps'); END;
+"""
+_SELECT = "SELECT body, prev_hash, entry_hash, seq FROM entries"
+_COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+
+
+class AuditWriteError(RuntimeError):
+    """An append (or opening the log for appending) failed; nothing was written. Callers must fail closed."""
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str  # one of ACTIONS
+    outcome: str  # e.g. ok | blocked | error | failed
+    reason: str = ""  # why (a refusal reason, an error class); never a data value
+    actor: str = ""  # OS user or API key id; empty: the OS user of this process
+    origin: Mapping[str, str] = field(default_factory=dict)  # host, pid, command; missing keys are filled in
+    destination: Mapping[str, Any] = field(default_factory=dict)  # host, port, model (str / int / bool / None)
+    purpose: str = ""
+    categories: Mapping[str, int] = field(default_factory=dict)  # entity_type -> count removed (never values)
+    record_count: int = 0
+    pseudonym_key_id: str = ""
+    policy_version: str = ""
+    payload_sha256: str = ""  # empty: computed from payload
+    payload_size: int = 0
+    response_sha256: str = ""
+    response_size: int = 0
+    payload: str | None = None  # the anonymized payload exactly as sent; dropped if not cfg.store_payload
+
+
+def _os_user() -> str:
+    """The effective user from the password database (environment variables like $USER can be set by anyone)."""
+    uid = os.geteuid()
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid:{uid}"
+
+
+def _command(argv: Sequence[str]) -> str:
+    """Program name plus up to two sub-command words: never free-text arguments, which may hold raw PII."""
+    words = [Path(argv[0]).name if argv else "python"]
+    for arg in argv[1:3]:
+        if not _COMMAND_WORD.fullmatch(arg):
+            break
+        words.append(arg)
+    return " ".join(words)
+
+
+def _record(event: AuditEvent, store_payload: bool) -> dict[str, Any]:
+    """The entry fields of `event` (all but seq and time), validated and canonicalisable."""
+    if event.action not in ACTIONS:
+        raise AuditWriteError(f"unknown audit action {event.action!r} (known: {', '.join(ACTIONS)})")
+    origin = {"host": os.uname().nodename, "pid": str(os.getpid()), "command": _command(sys.argv),
+              **{k: str(v) for k, v in event.origin.items()}}
+    record = {
+        "actor": event.actor or _os_user(), "action": event.action, "outcome": event.outcome, "reason": event.reason,
+        "origin": origin, "destination": dict(event.destination), "purpose": event.purpose,
+        "categories": dict(event.categories), "record_count": event.record_count,
+        "pseudonym_key_id": event.pseudonym_key_id, "policy_version": event.policy_version,
+        **_payload_fields(event), "response_sha256": event.response_sha256, "response_size": event.response_size,
+    }
+    if not store_payload:
+        record["payload"] = None
+    _check_types(record)
+    return record
+
+
+def _payload_fields(event: AuditEvent) -> dict[str, Any]:
+    if event.payload is None:
+        return {"payload_sha256": event.payload_sha256, "payload_size": event.payload_size, "payload": None}
+    try:
+        data = event.payload.encode("utf-8")
+    except UnicodeEncodeError:
+        raise AuditWriteError("payload holds a lone surrogate, which UTF-8 cannot carry") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if (event.payload_sha256 and event.payload_sha256 != digest) or (event.payload_size not in (0, len(data))):
+        raise AuditWriteError("payload_sha256/payload_size given do not match the payload (sha256 and size are of "
+                              "the payload's UTF-8 bytes)")
+    return {"payload_sha256": digest, "payload_size": len(data), "payload": event.payload}
+
+
+_TEXT_FIELDS = ("actor", "action", "outcome", "reason", "purpose", "pseudonym_key_id", "policy_version",
+                "payload_sha256", "response_sha256")
+
+
+def _check_types(record: Mapping[str, Any]) -> None:
+    counts = [record["record_count"], record["payload_size"], record["response_size"], *record["categories"].values()]
+    if any(not isinstance(n, int) or isinstance(n, bool) or n < 0 for n in counts):
+        raise AuditWriteError("counts and sizes must be non-negative integers")
+    if not all(isinstance(v, str | int | bool | None) for v in record["destination"].values()):
+        raise AuditWriteError("destination values must be strings, integers, booleans or null")
+    wrong = [name for name in _TEXT_FIELDS if not isinstance(record[name], str)]
+    if wrong:
+        raise AuditWriteError(f"fields {wrong} must be strings")
+    try:
+        canonical_json(record)
+    except CanonicalJSONError as exc:
+        raise AuditWriteError(f"event cannot be recorded: {exc}") from None
+
+
+def _create_private(path: Path) -> None:
+    """Create the file 0600 before SQLite does (it would use 0644); SQLite gives -wal/-shm the same mode."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class AuditLog:
+    """One connection to the audit database, opened per process. Appends are serialised by a lock, so threads may
+    share it for appending; iterate `entries()` from one thread at a time."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, signer: Signer, cfg: AuditConfig) -> None:
+        self._conn, self.path, self._signer, self.cfg = conn, path, signer, cfg
+        self._lock = threading.Lock()
+        self._frontier = MerkleFrontier()  # leaves up to the last checkpoint this process wrote; extended lazily
+
+    @classmethod
+    def open(cls, path: Path, signing_key: Signer, *, cfg: AuditConfig = AuditConfig(),
+             busy_timeout_s: float = BUSY_TIMEOUT_S) -> AuditLog:
+        """Open (creating if needed) the log at `path`; raises AuditWriteError if it cannot be opened for writing."""
+        path = Path(path)
+        try:
+            _create_private(path)
+            conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")  # a committed egress record must survive a power cut
+            conn.executescript(_SCHEMA + _TRIGGERS.format(table="entries", key="seq")
+                               + _TRIGGERS.format(table="checkpoints", key="id")
+                               + f"PRAGMA user_version={SCHEMA_VERSION};")
+        except (OSError, sqlite3.Error) as exc:
+            raise AuditWriteError(f"cannot open the audit log {path} for writing: {exc}") from None
+        return cls(conn, path, signing_key, cfg)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def append(self, event: AuditEvent) -> int:
+        """Append `event` stamped with the current UTC time (taken under the write lock); returns its seq."""
+        record = _record(event, self.cfg.store_payload)
+        return self._write(lambda now: self._insert_entry(record, now), lambda: datetime.now(UTC))
+
+    def append_at_time(self, event: AuditEvent, now: datetime) -> int:
+        record = _record(event, self.cfg.store_payload)
+        return self._write(lambda t: self._insert_entry(record, t), lambda: now)
+
+    def checkpoint(self) -> Checkpoint:
+        """Sign and store a checkpoint of the whole log now."""
+        return self.checkpoint_at_time(datetime.now(UTC))
+
+    def checkpoint_at_time(self, now: datetime) -> Checkpoint:
+        return self._write(self._insert_checkpoint, lambda: now)
+
+    def _write(self, work: Callable[[datetime], Any], clock: Callable[[], datetime]) -> Any:
+        """Run `work` in one BEGIN IMMEDIATE transaction; commit, or roll back and raise AuditWriteError."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise AuditWriteError(f"cannot lock the audit log {self.path}: {exc}") from None
+            try:
+                result = work(clock())
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback()
+                if isinstance(exc, sqlite3.Error | ValueError):
+                    raise AuditWriteError(f"audit log {self.path}: append failed, nothing written ({exc})") from None
+                raise
+            return result
+
+    def _rollback(self) -> None:
+        self._frontier = MerkleFrontier()  # it may hold a leaf of the rolled-back entry
+        if self._conn.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # gone either way; the caller gets the original error
+                self._conn.execute("ROLLBACK")
+
+    def _insert_entry(self, record: dict[str, Any], now: datetime) -> int:
+        head = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_PREV_HASH.hex())
+        body = canonical_json({"seq": seq, "time": format_time(now), **record})
+        entry_hash = hash_entry(bytes.fromhex(prev), body).hex()
+        self._conn.execute("INSERT INTO entries (seq, body, prev_hash, entry_hash) VALUES (?, ?, ?, ?)",
+                           (seq, body.decode("utf-8"), prev, entry_hash))
+        if self.cfg.checkpoint_every > 0 and seq % self.cfg.checkpoint_every == 0:
+            self._insert_checkpoint(now)
+        return seq
+
+    def _insert_checkpoint(self, now: datetime) -> Checkpoint:
+        rows = self._conn.execute("SELECT body FROM entries WHERE seq > ? ORDER BY seq", (self._frontier.size,))
+        for (body,) in rows:
+            self._frontier.append(hash_leaf(body.encode("utf-8")))
+        checkpoint = sign_checkpoint(self._frontier.size, self._frontier.root(), now, self._signer)
+        self._conn.execute(
+            "INSERT INTO checkpoints (id, tree_size, root_hash, time, key_id, signature) "
+            "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints), ?, ?, ?, ?, ?)",
+            (checkpoint.tree_size, checkpoint.root_hash, checkpoint.time, checkpoint.key_id, checkpoint.signature))
+        return checkpoint
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def size(self) -> int:
+        return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0]
+
+    def entries(self) -> Iterator[dict[str, Any]]:
+        """All entries in seq order, as exported: the entry's fields plus prev_hash and entry_hash."""
+        return self._rows(f"{_SELECT} ORDER BY seq", ())
+
+    def entry(self, seq: int) -> dict[str, Any] | None:
+        return next(self._rows(f"{_SELECT} WHERE seq = ?", (seq,)), None)
+
+    def query(self, *, since: str | None = None, until: str | None = None, action: str | None = None,
+              destination: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """The newest `limit` entries matching every filter given, oldest first (times as entries hold them)."""
+        filters = {"json_extract(body, '$.time') >= ?": since, "json_extract(body, '$.time') < ?": until,
+                   "json_extract(body, '$.action') = ?": action,
+                   "json_extract(body, '$.destination.host') = ?": destination}
+        used = {sql: value for sql, value in filters.items() if value is not None}
+        where = ("WHERE " + " AND ".join(used)) if used else ""
+        sql = f"SELECT * FROM ({_SELECT} {where} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
+        return list(self._rows(sql, (*used.values(), -1 if limit is None else limit)))  # LIMIT -1: no limit
+
+    def _rows(self, sql: str, args: Sequence[Any]) -> Iterator[dict[str, Any]]:
+        for body, prev_hash, entry_hash, _ in self._conn.execute(sql, tuple(args)):
+            yield {**json.loads(body), "prev_hash": prev_hash, "entry_hash": entry_hash}
+
+    def checkpoints(self) -> list[Checkpoint]:
+        rows = self._conn.execute("SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints ORDER BY id")
+        return [Checkpoint(*row) for row in rows]
+
+    def verify(self, public_keys: Sequence[Ed25519PublicKey] = (), *,
+               progress: Progress | None = None) -> VerifyReport:
+        """Verify the whole log (checkpoints read first, so entries appended meanwhile only extend it)."""
+        checkpoints = self.checkpoints()
+        keys = list(public_keys) or [self._signer.public]
+        return verify_log(self.entries(), checkpoints, keys, progress=progress)

@@ -1,0 +1,135 @@
+"""Verification of a whole audit log or of an export against trusted Ed25519 public keys: the hash chain, then
+every signed checkpoint's RFC 6962 root against the log's prefix (truncation and rewrites after signing).
+
+Needs only the standard library and `cryptography`:  python -m appliance.privacy.audit.verify EXPORT --public-key PEM
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from appliance.data.keys import KeyMaterialError, load_public_key, public_key_id, public_key_pem
+from appliance.privacy.audit.chain import AuditVerificationError, checked_bodies
+from appliance.privacy.audit.checkpoints import Checkpoint, trusted_keys, verify_checkpoint_signature
+from appliance.privacy.audit.export import read_checkpoints, read_export
+from appliance.privacy.audit.merkle import EMPTY_ROOT, MerkleFrontier, hash_leaf
+
+Progress = Callable[[int], None]  # called with the number of entries verified so far
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    entries: int  # entries in the log, all chained and hashed correctly
+    checkpoints: int  # signed checkpoints, all verified
+    root_hash: str  # RFC 6962 root over all entries (hex)
+    signed_size: int  # entries covered by the latest checkpoint; the rest is protected by the chain only
+    latest_checkpoint: Checkpoint | None
+    key_ids: tuple[str, ...]  # the trusted keys that signed the checkpoints
+
+    def summary(self) -> str:
+        latest = self.latest_checkpoint
+        signed = (f"latest checkpoint: tree size {latest.tree_size}, root {latest.root_hash}, signed {latest.time} "
+                  f"by key {latest.key_id}") if latest else "no signed checkpoint"
+        tail = self.entries - self.signed_size
+        return (f"verified {self.entries} entries and {self.checkpoints} checkpoints: chain intact, every checkpoint "
+                f"signed and matching; {signed}; entries after it, protected by the hash chain only: {tail}")
+
+
+def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
+               public_keys: Sequence[Ed25519PublicKey], *, progress: Progress | None = None) -> VerifyReport:
+    """Verify the chain and every checkpoint; raise AuditVerificationError for the first problem found.
+
+    Checkpoint signatures are checked first (a forged checkpoint names no entry); then entries in log order,
+    each checkpoint's root being compared when the walk reaches its tree size.
+    """
+    keys = trusted_keys(public_keys)
+    for checkpoint in checkpoints:
+        verify_checkpoint_signature(checkpoint, keys)
+    pending = sorted(checkpoints, key=lambda c: c.tree_size)
+    frontier, last_good = MerkleFrontier(), 0
+    last_good = _check_roots_at(pending, 0, EMPTY_ROOT, last_good)
+    for body in checked_bodies(entries):
+        frontier.append(hash_leaf(body))
+        last_good = _check_roots_at(pending, frontier.size, frontier.root, last_good)
+        if progress is not None and frontier.size % 1000 == 0:
+            progress(frontier.size)
+    if pending:
+        size = pending[-1].tree_size
+        raise AuditVerificationError(f"log ends after {frontier.size} entries but a checkpoint signed at "
+                                     f"{pending[-1].time} covers {size}: entries {frontier.size + 1}..{size} are "
+                                     "missing (truncated)", frontier.size + 1)
+    latest = max(checkpoints, key=lambda c: (c.tree_size, c.time), default=None)
+    return VerifyReport(frontier.size, len(checkpoints), frontier.root().hex(), latest.tree_size if latest else 0,
+                        latest, tuple(sorted({c.key_id for c in checkpoints})))
+
+
+def _check_roots_at(pending: list[Checkpoint], size: int, root: bytes | Callable[[], bytes], last_good: int) -> int:
+    """Compare (and drop) the checkpoints of this tree size; returns the largest size known to match."""
+    while pending and pending[0].tree_size == size:
+        checkpoint = pending.pop(0)
+        actual = root() if callable(root) else root
+        if actual.hex() != checkpoint.root_hash:
+            first = last_good + 1 if last_good < size else None  # None: an equal-size checkpoint matched
+            where = f": entries {first}..{size} were changed after signing" if first else ""
+            raise AuditVerificationError(f"the log's first {size} entries do not match the Merkle root signed by "
+                                         f"the checkpoint of {checkpoint.time}{where}", first)
+        last_good = size
+    return last_good
+
+
+def check_public_keys(stated: Sequence[tuple[str | None, str]], public_keys: Sequence[Ed25519PublicKey]) -> None:
+    """The keys an export names (key id, PEM) must be keys the auditor trusts: its own copy proves nothing."""
+    trusted = {public_key_pem(k).decode("ascii"): public_key_id(k) for k in public_keys}
+    for key_id, pem in stated:
+        if pem not in trusted:
+            raise AuditVerificationError("the export's public key is not one of the trusted keys given "
+                                         f"({', '.join(sorted(trusted.values()))}); get the appliance's key from "
+                                         "its administrator, not from the export")
+        if key_id is not None and key_id != trusted[pem]:
+            raise AuditVerificationError(f"the export states key id {key_id} for a key whose id is {trusted[pem]}")
+
+
+def verify_export(path: Path, public_keys: Sequence[Ed25519PublicKey], *, pinned: Sequence[Checkpoint] = (),
+                  progress: Progress | None = None) -> VerifyReport:
+    """Verify an export (JSONL, or CSV with its sidecars) with nothing but trusted public keys.
+
+    `pinned` are checkpoints the auditor kept from earlier: the export must still contain and match them, which
+    catches a log cut short together with its later checkpoints, and history rewritten and re-signed since.
+    """
+    exported = read_export(path)
+    check_public_keys(exported.public_keys, public_keys)
+    return verify_log(exported.entries, [*exported.checkpoints, *pinned], public_keys, progress=progress)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone verifier for auditors: exit 0 if the export verifies, 1 if it does not, 2 on bad arguments."""
+    parser = argparse.ArgumentParser(prog="python -m appliance.privacy.audit.verify", description=main.__doc__)
+    parser.add_argument("export", type=Path, help="the export: JSONL, or CSV with FILE.checkpoints.jsonl")
+    parser.add_argument("--public-key", type=Path, action="append", required=True,
+                        help="trusted Ed25519 public key (PEM) of the appliance; repeat for rotated keys")
+    parser.add_argument("--checkpoint", type=Path, action="append", default=[],
+                        help="file of checkpoint lines you kept from earlier (or an earlier export); repeatable")
+    args = parser.parse_args(argv)
+    try:
+        keys = [load_public_key(p) for p in args.public_key]
+    except KeyMaterialError as exc:
+        parser.error(str(exc))
+    try:
+        pinned = [c for path in args.checkpoint for c in read_checkpoints(path)]
+        report = verify_export(args.export, keys, pinned=pinned)
+    except AuditVerificationError as exc:
+        print(f"FAILED: {exc}")
+        return 1
+    print(f"OK: {report.summary()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

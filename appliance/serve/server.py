@@ -1,0 +1,80 @@
+"""Running the HTTP app: one process with SIGHUP reload and a bundle watcher, several worker processes
+(appliance.serve.workers), or a background thread on loopback for the demo and the tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from appliance.serve.errors import ServeError
+from appliance.serve.http import access_log, create_app
+from appliance.serve.node import build_service
+from appliance.serve.workers import run_workers, watch_bundles
+from export.bundle import BundleError
+
+
+def run_server(cfg: Any, host: str, port: int, workers: int | None = None) -> None:
+    """Serve until stopped; SIGHUP reloads the newest bundle (a bad one is refused and logged), and a watcher
+    reloads when `<bundles>/CURRENT` changes. `workers` > 1 (default `cfg.serve.workers`): see serve_workers."""
+    workers = cfg.serve.workers if workers is None else workers
+    if workers > 1:
+        run_workers(cfg, host, port, workers)
+        return
+    service, keys, to_pseudonym, gen_service = build_service(cfg)
+    app = create_app(service, keys, to_pseudonym, gen_service,
+                     lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                     serve_cfg=cfg.serve)
+
+    def _reload(*_: Any) -> None:
+        try:
+            access_log.warning("bundle %s loaded", service.reload())
+            if (gen_service.root / "CURRENT").exists():
+                access_log.warning("generative bundle %s loaded", gen_service.reload())
+        except (BundleError, ServeError) as exc:
+            access_log.error("reload refused, still serving the previous bundle: %s", exc)
+
+    signal.signal(signal.SIGHUP, _reload)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False)
+
+
+@contextlib.contextmanager
+def serving_on_loopback(cfg: Any) -> Iterator[int]:
+    """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests)."""
+    app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, name="tanaban-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise ServeError("the HTTP service did not start on 127.0.0.1")
+        time.sleep(0.02)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def loopback_json(port: int, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    """One JSON request to the service on 127.0.0.1:port; (status, decoded body)."""
+    import http.client
+    import json
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/json", **({"X-API-Key": token} if token else {})}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        conn.close()

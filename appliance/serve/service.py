@@ -1,0 +1,299 @@
+"""Torch-free serving runtime: a verified CF bundle (export/cf.py) answering recommendation requests.
+
+Answers for a known user with no new history come from the bundle's precomputed top-K (the Semantic Convergence
+paper's pre-caching); an explicit history is scored live with the ONNX scorer on the mean of the history's item
+embeddings (LightGCN fold-in). `Service` holds the current bundle and swaps it atomically on reload, so requests
+in flight finish on the bundle they started with. Imports onnxruntime and numpy only (tests/test_imports.py).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from appliance.offline import apply_offline_env
+from appliance.serve.errors import RequestError, ServeError
+from appliance.serve.search import TextSearch
+from export.bundle import Manifest, current_bundle, verify_bundle
+
+MIN_REASON_SHARE = 0.05  # a second intent below this share of the user-item link explains nothing
+MAX_K = 1000  # larger lists are not recommendations any more; the API rejects them with 422
+GEN_PRECOMPUTED = "gen_precomputed.npy"  # generative bundles: top list per user decoded at export
+GEN_PRECOMPUTED_SCORES = "gen_precomputed_scores.npy"  # and the beams' log-probabilities
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    sku: str
+    title: str
+    score: float
+    because: list[tuple[str, float]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Answer:
+    items: list[Recommendation]
+    source: str  # "cached" (precomputed top-K) or "live"
+    bundle: str
+
+
+class CFBundle:
+    """The tables and the ONNX scorer of one verified bundle."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        import onnxruntime as ort
+
+        self.path, self.manifest, self.version = path, manifest, manifest.version
+        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
+        self.users: dict[str, int] = _json(path / "users.json")
+        self.pseudonym_key_id = _key_id(self.users)
+        self.labels: list[str] = _json(path / "intent_labels.json")
+        self.user_emb = np.load(path / "user_emb.npy")
+        self.item_emb = np.load(path / "item_emb.npy")
+        self.known = sp.load_npz(path / "known.npz").tocsr()
+        self.precomputed = np.load(path / "precomputed.npy")
+        self.user_intents = _optional(path / "user_intents.npy")
+        self.item_intents = _optional(path / "item_intents.npy")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
+        self.session = ort.InferenceSession(str(path / "cf_scorer.onnx"), options, providers=["CPUExecutionProvider"])
+
+        self.text_search = TextSearch.load(path, len(self.items))  # None if exported with --no-encoder
+
+    @classmethod
+    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> CFBundle:
+        apply_offline_env()
+        manifest = verify_bundle(path, public_keys)
+        if manifest.data.get("meta", {}).get("kind") != "cf":
+            raise ServeError(f"bundle {path} is not a CF bundle (kind {manifest.data.get('meta', {}).get('kind')})")
+        return cls(path, manifest)
+
+    # --- answers
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        user = self.users.get(pseudonym)
+        if user is None:
+            raise RequestError("unknown user: no purchase history for this id in the current bundle; "
+                               "send `history` instead")
+        excluded = sku_indices(self.sku_index, exclude, strict=False)
+        cached = self.precomputed[user]
+        keep = cached[~np.isin(cached, excluded) & (cached >= 0)]
+        if len(keep) >= k:
+            items = keep[:k]
+            scores = self.user_emb[user] @ self.item_emb[items].T
+            return Answer(self._rows(items, scores, user if explain else None), "cached", self.version)
+        scores = self._scores(self.user_emb[user][None, :])[0]
+        return self._answer(scores, {*self.known[user].indices.tolist(), *excluded}, k, user if explain else None)
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        hist = sku_indices(self.sku_index, skus, strict=True)
+        if len(hist) == 0:
+            raise RequestError("empty history: give at least one purchased sku, or a user_id")
+        vec = self.item_emb[hist].mean(axis=0, keepdims=True)
+        scores = self._scores(vec)[0]
+        return self._answer(scores, {*hist.tolist(), *sku_indices(self.sku_index, exclude, strict=False)}, k,
+                            hist if explain else None)
+
+    def similar(self, sku: str, k: int) -> Answer:
+        (item,) = sku_indices(self.sku_index, [sku], strict=True)
+        emb = self.item_emb
+        sims = emb @ emb[item] / np.maximum(np.linalg.norm(emb, axis=1) * np.linalg.norm(emb[item]), 1e-12)
+        return self._answer(sims.astype(np.float32), {int(item)}, k, None)
+
+    def search(self, query: str, k: int, exclude: Sequence[str] = ()) -> Answer:
+        """Items ranked by cosine of their text embedding with the query's (appliance.serve.search)."""
+        if self.text_search is None:
+            raise RequestError("this bundle has no text encoder, so it cannot search: export it with "
+                               "`tanaban export cf` (without --no-encoder), then reload")
+        excluded = set(sku_indices(self.sku_index, exclude, strict=False).tolist())
+        return self._answer(self.text_search.scores(query), excluded, k, None)
+
+    # --- helpers
+    def _scores(self, vecs: np.ndarray) -> np.ndarray:
+        return self.session.run(["scores"], {"user_vec": vecs.astype(np.float32)})[0]
+
+    def _answer(self, scores: np.ndarray, excluded: set[int], k: int, explain_for: Any) -> Answer:
+        scores = scores.copy()
+        if excluded:
+            scores[list(excluded)] = -np.inf
+        k = min(k, int(np.isfinite(scores).sum()))
+        top = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
+        top = top[np.lexsort((top, -scores[top]))]
+        return Answer(self._rows(top, scores[top], explain_for), "live", self.version)
+
+    def _rows(self, items: np.ndarray, scores: np.ndarray, explain_for: Any) -> list[Recommendation]:
+        out = []
+        for item, score in zip(items.tolist(), np.asarray(scores).tolist(), strict=True):
+            because = self._because(explain_for, item) if explain_for is not None else []
+            out.append(Recommendation(self.items[item]["sku"], self.items[item]["title"], float(score), because))
+        return out
+
+    def _because(self, who: Any, item: int, n: int = 2) -> list[tuple[str, float]]:
+        if self.user_intents is None or self.item_intents is None or not self.labels:
+            return []
+        u = self.user_intents[who] if np.isscalar(who) else self.item_intents[who].mean(axis=0)
+        joint = u * self.item_intents[item]
+        joint = joint / max(float(joint.sum()), 1e-12)
+        order = np.argsort(-joint, kind="stable")[:n]
+        return [(self.labels[i], round(float(joint[i]), 4)) for j, i in enumerate(order)
+                if j == 0 or joint[i] >= MIN_REASON_SHARE]
+
+
+class Service:
+    """The current bundle behind a lock-free reference; `reload()` verifies and swaps in the newest bundle."""
+
+    def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey], loader: Any = None) -> None:
+        self.root, self.public_keys = bundles_root, list(public_keys)
+        self.loader = loader or CFBundle.load  # GenBundle.load for the generative bundles
+        self._lock = threading.Lock()  # serialises reloads only; requests never wait on it
+        self.bundle: Any = None
+
+    def reload(self) -> str:
+        """Load the bundle `<root>/CURRENT` names if it is not loaded yet; returns the serving version."""
+        with self._lock:
+            path = current_bundle(self.root)
+            if self.bundle is not None and self.bundle.path == path:
+                return self.bundle.version
+            self.bundle = self.loader(path, self.public_keys)  # raises before the old bundle is replaced
+            return self.bundle.version
+
+    def current(self) -> Any:
+        bundle = self.bundle
+        if bundle is None:
+            raise ServeError(f"no bundle loaded from {self.root} yet: run `tanaban export cf` (or `export gen`), "
+                             "then reload")
+        return bundle
+
+
+@dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
+class GenQuery:
+    """One live generative decode: the history (item indices, oldest first), items to leave out, list length."""
+    seq: np.ndarray
+    exclude: np.ndarray
+    k: int
+
+
+class GenBundle:
+    """A verified generative bundle: answers from the top lists decoded at export (`gen_precomputed.npy`, the
+    paper's pre-caching) when they suffice, else a live constrained beam search over the ONNX decoder
+    (appliance.serve.decoder). `plan_*` say which; `decode_many` runs the live ones, several requests in one search."""
+
+    def __init__(self, path: Path, decoder: Any) -> None:
+        self.path, self.decoder = path, decoder
+        self.version = json.loads((path / "manifest.json").read_text(encoding="utf-8"))["version"]
+        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
+        self.users: dict[str, int] = _json(path / "users.json")
+        self.pseudonym_key_id = _key_id(self.users)
+        self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
+        self.precomputed = _optional(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
+        self.precomputed_scores = _optional(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
+
+    @classmethod
+    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
+        from appliance.serve.decoder import GenerativeDecoder
+
+        return cls(path, GenerativeDecoder(path, public_keys=public_keys))
+
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        plan = self.plan_user(pseudonym, k, exclude)
+        return plan if isinstance(plan, Answer) else self.decode_many([plan])[0]
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        return self.decode_many([self.plan_history(skus, k, exclude)])[0]
+
+    def plan_user(self, pseudonym: str, k: int, exclude: Sequence[str] = ()) -> Answer | GenQuery:
+        """The cached answer when the user's precomputed list still holds k items after `exclude`, else a query."""
+        user = self.users.get(pseudonym)
+        if user is None:
+            raise RequestError("unknown user: no purchase history for this id in the current bundle; "
+                               "send `history` instead")
+        excluded = sku_indices(self.sku_index, exclude, strict=False)
+        if self.precomputed is not None and self.precomputed_scores is not None:
+            cached = self.precomputed[user]
+            keep = np.flatnonzero((cached >= 0) & ~np.isin(cached, excluded))[:k]
+            if len(keep) == k:
+                return Answer(self._rows(cached[keep], self.precomputed_scores[user, keep]), "cached", self.version)
+        return GenQuery(self.seq_items[self.indptr[user]:self.indptr[user + 1]], excluded, k)
+
+    def plan_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = ()) -> GenQuery:
+        """An explicit history is always decoded live."""
+        if not skus:
+            raise RequestError("empty history: give at least one purchased sku, or a user_id")
+        return GenQuery(sku_indices(self.sku_index, skus, strict=True),
+                        sku_indices(self.sku_index, exclude, strict=False), k)
+
+    def decode_many(self, queries: Sequence[GenQuery]) -> list[Answer]:
+        """Live answers, one beam search per beam width: every k up to the bundle's beam shares one search (decoded
+        to the beam's length, then cut per query), so each answer equals that query decoded alone."""
+        answers: list[Answer | None] = [None] * len(queries)
+        widths = [max(q.k, self.decoder.beam) for q in queries]
+        for width in sorted(set(widths)):
+            group = [i for i, w in enumerate(widths) if w == width]
+            items, scores = self.decoder.recommend_scored([queries[i].seq for i in group], width,
+                                                          [queries[i].exclude for i in group])
+            for row, i in enumerate(group):
+                k, got = queries[i].k, items[row] >= 0
+                answers[i] = Answer(self._rows(items[row][got][:k], scores[row][got][:k]), "live", self.version)
+        return answers  # type: ignore[return-value]
+
+    def _rows(self, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
+        return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
+                for i, s in zip(items.tolist(), scores.tolist(), strict=True)]
+
+
+
+def sku_indices(sku_index: dict[str, int], skus: Sequence[str], *, strict: bool) -> np.ndarray:
+    """Bundle item indices of `skus`; an unknown sku raises RequestError when `strict`, else it is dropped."""
+    idx = [sku_index.get(s) for s in skus]
+    if strict and None in idx:
+        raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
+    return np.array([i for i in idx if i is not None], dtype=np.int64)
+
+
+def _key_id(users: dict[str, int]) -> str | None:
+    """The pseudonym key the bundle's users were stored under (one key per export: rotation re-keys every user)."""
+    from anonymize.pseudonym import token_key_id
+
+    return token_key_id(next(iter(users))) if users else None
+
+
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _optional(path: Path) -> np.ndarray | None:
+    return np.load(path) if path.is_file() else None
+
+
+def recommend_batch(cfg: Any, users: Sequence[str], input_file: Path | None, k: int,
+                    explain: bool) -> list[tuple[str, Answer]]:
+    """(raw id, answer) per customer from the current bundle; unknown customers raise RequestError."""
+    import csv
+
+    from appliance.data.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
+    from appliance.data.rotation import chained_pseudonym, load_key_chain
+
+    ids = list(users)
+    if input_file is not None:
+        with Path(input_file).open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if "customer_id" not in (reader.fieldnames or []):
+                raise RequestError(f"{input_file}: no customer_id column (found {reader.fieldnames})")
+            ids += [row["customer_id"] for row in reader]
+    if not ids:
+        raise RequestError("no customers given: use --user ID or --input FILE.csv")
+    chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # same mapping as ingest
+    service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
+    service.reload()
+    bundle = service.current()
+    return [(raw, bundle.for_user(chained_pseudonym(raw, chain, upto=bundle.pseudonym_key_id), k, explain=explain))
+            for raw in ids]

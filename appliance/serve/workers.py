@@ -1,0 +1,170 @@
+"""Several uvicorn worker processes behind one socket, and the per-worker bundle watcher.
+
+uvicorn starts N > 1 workers only from an import string, so each worker process calls `app_factory()`, which loads
+exactly the config the `tanaban serve` process resolved (its file path and a sha256 fingerprint travel in the
+environment; TANABAN_* overrides are inherited) and builds its own `Service`. A reload request or SIGHUP reaches
+one process only, so every worker also runs a `BundleWatcher` that polls `<bundles>/CURRENT` (and bundles-gen)
+every `serve.reload_poll_seconds` and swaps in a newly published bundle itself (uvicorn's Multiprocess supervisor:
+https://www.uvicorn.org/deployment/; its SIGHUP handler replaces the workers one at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from appliance.config import ApplianceConfig, config_to_dict, load_config
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from appliance.serve.service import Service
+
+CONFIG_FILE_ENV = "TANABAN_SERVE_CONFIG_FILE"  # the config file the supervisor read ("" when it used the defaults)
+CONFIG_SHA_ENV = "TANABAN_SERVE_CONFIG_SHA256"  # fingerprint of the resolved config; a worker refuses a different one
+FACTORY = "appliance.serve.workers:app_factory"  # what uvicorn imports in each worker process
+# A new worker verifies and loads its bundle before it answers: about 8 s on a busy 2-core machine, and uvicorn's
+# default of 5 s made it abort every SIGHUP restart. Also how long a silent worker lives before it is replaced.
+WORKER_HEALTHCHECK_SECONDS = 60
+log = logging.getLogger("tanaban.serve")
+
+
+class WorkerConfigError(RuntimeError):
+    """A worker resolved a different config than `tanaban serve` did (the file or environment changed meanwhile)."""
+
+
+def config_fingerprint(cfg: ApplianceConfig) -> str:
+    """sha256 of the resolved config, secrets included, ignoring only where it came from."""
+    data = config_to_dict(cfg, redact=False)
+    data.pop("source", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def worker_env(cfg: ApplianceConfig) -> dict[str, str]:
+    """Environment entries that let a worker process load the same config as `cfg`."""
+    source = cfg.source if cfg.source and cfg.source != "defaults" else ""
+    return {CONFIG_FILE_ENV: str(Path(source).resolve()) if source else "",
+            CONFIG_SHA_ENV: config_fingerprint(cfg)}
+
+
+def load_worker_config(env: Mapping[str, str]) -> ApplianceConfig:
+    """The config of the supervising `tanaban serve`, checked against its fingerprint."""
+    if CONFIG_SHA_ENV not in env:
+        raise WorkerConfigError(f"{CONFIG_SHA_ENV} is not set: start workers with `tanaban serve --workers N`, "
+                                f"not by importing {FACTORY} directly")
+    cfg = load_config(env.get(CONFIG_FILE_ENV) or None, env=env)
+    if config_fingerprint(cfg) != env[CONFIG_SHA_ENV]:
+        raise WorkerConfigError(f"the config resolved in this worker ({cfg.source}) differs from the one "
+                                "`tanaban serve` started with: restart the service after editing the config")
+    return cfg
+
+
+class BundleWatcher:
+    """Reloads each service when `<root>/CURRENT` names a bundle it is not serving; a refused bundle is logged once
+    and skipped until CURRENT names another one, while the previous bundle keeps serving."""
+
+    def __init__(self, services: Sequence[Service]) -> None:
+        self.services = list(services)
+        self.refused: dict[Path, str] = {}  # bundles root -> the bundle name that failed to load
+
+    def check(self) -> list[str]:
+        """One poll (blocking: verification reads every file); returns the versions newly loaded."""
+        loaded = []
+        for service in self.services:
+            name = _current_name(service.root)
+            serving = service.bundle.path.name if service.bundle is not None else None
+            if name is None or name == serving or name == self.refused.get(service.root):
+                continue
+            try:
+                version = service.reload()
+            except Exception as exc:  # any failure to load leaves the previous bundle serving
+                self.refused[service.root] = name
+                log.error("worker %d: bundle %s refused, still serving %s: %s", os.getpid(), name, serving, exc)
+                continue
+            self.refused.pop(service.root, None)
+            log.warning("worker %d: bundle %s loaded from %s", os.getpid(), version, service.root)
+            loaded.append(version)
+        return loaded
+
+    async def run(self, interval: float) -> None:
+        """Poll forever; verification and loading run in a thread so requests keep being answered."""
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await asyncio.to_thread(self.check)
+            except Exception:  # the watcher must outlive a transient error (disk, permissions)
+                log.exception("worker %d: bundle watcher poll failed; retrying", os.getpid())
+
+
+def _current_name(root: Path) -> str | None:
+    try:
+        return (root / "CURRENT").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def watch_bundles(services: Sequence[Service], interval: float) -> Callable[[Any], Any]:
+    """A FastAPI lifespan running a `BundleWatcher` every `interval` seconds (0: no watcher)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        if interval <= 0:
+            yield
+            return
+        task = asyncio.create_task(BundleWatcher(services).run(interval), name="tanaban-bundle-watcher")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
+def app_factory() -> Any:
+    """Build one worker's app (uvicorn calls this in each worker process)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    cfg = load_worker_config(os.environ)
+    service, keys, to_pseudonym, gen_service = build_service(cfg)
+    return create_app(service, keys, to_pseudonym, gen_service,
+                      lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                      serve_cfg=cfg.serve)
+
+
+def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> None:
+    """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time)."""
+    from uvicorn.supervisors import Multiprocess
+
+    build_service(cfg)  # fail here, with the clear bundle/key error, rather than in every worker
+    os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = TCPConfig(
+        FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False, log_level="warning",
+        server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
+    with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+class TCPConfig(uvicorn.Config):
+    """uvicorn's Config whose listening socket says it is TCP, so accepted connections get TCP_NODELAY.
+
+    uvicorn 0.54's Config.bind_socket() leaves the socket's proto at 0; accepted sockets inherit it and asyncio
+    sets TCP_NODELAY only when proto is IPPROTO_TCP, so with --workers N every keep-alive response waited for the
+    client's delayed ACK (about 44 ms per request; uvicorn issue #3149). A module-level class: the config is pickled
+    into each spawned worker.
+    """
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
