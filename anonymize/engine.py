@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding, resolve_overlaps
 from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator, OperatorState, Placeholder, Redact
 from anonymize.operators.base import normalise
@@ -24,7 +25,7 @@ DENY_SCORE = 1.0  # deny-listed terms are always masked, whatever the thresholds
 ALLOWABLE_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS", "URL")
 
 
-class AnonymizerError(RuntimeError):
+class AnonymizerError(AnonymizeUserError, RuntimeError):
     """Detection or transformation failed; nothing was returned (fail closed). The message never holds the text."""
 
 

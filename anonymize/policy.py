@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from anonymize.errors import AnonymizeUserError
+
 ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this appliance adds
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
     "DATE_TIME", "URL", "STREET_ADDRESS", "POSTCODE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID", "SECRET", "CUSTOM",
@@ -16,7 +18,7 @@ OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 POLICY_VERSION = "2026-11-2"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 
 
-class PolicyError(ValueError):
+class PolicyError(AnonymizeUserError, ValueError):
     """The policy names an unknown operator or entity type, or a threshold outside 0..1."""
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from anonymize.errors import AnonymizeUserError
+
 _DOMAIN = b"tanaban/pseudonym/v1"  # version tag of the MAC input layout; change it only with a migration
 PURPOSES = {"store": "usr", "egress": "ext"}  # purpose -> token prefix
 MAC_HEX_CHARS = 32  # 128-bit truncated HMAC (NIST SP 800-107 allows truncation to >= 64 bits)
 
 
-class PseudonymError(ValueError):
+class PseudonymError(AnonymizeUserError, ValueError):
     """A pseudonym could not be made (unknown purpose, empty id, bad key)."""
 
 
@@ -36,5 +38,5 @@ def token_key_id(token: str) -> str:
     """The key id a token was made with."""
     parts = token.split("-")
     if len(parts) != 3 or parts[0] not in PURPOSES.values():
-        raise PseudonymError(f"not a pseudonym token: {token!r}")
+        raise PseudonymError("not a pseudonym token (expected <prefix>-<key id>-<mac>)")  # never echo: may be a raw id
     return parts[1]

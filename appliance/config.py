@@ -15,13 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance.errors import UserError
+
 ENV_PREFIX = "TANABAN_"  # TANABAN_<SECTION>__<KEY>=value overrides one key, e.g. TANABAN_STORE__URL
 CONFIG_ENV = "TANABAN_CONFIG"  # path of the TOML file when --config is not given
 SYSTEM_CONFIG = Path("/etc/tanaban/config.toml")  # read when neither --config nor TANABAN_CONFIG is set
 SECRET = {"secret": True}  # field metadata: never printed by `tanaban config show`
+# Allowed values checked at load time; tests/appliance/test_config_checks.py keeps them equal to the modules' own
+RQ_METHODS = ("kmeans", "rqvae")  # appliance.generative.quantize.METHODS
+MAX_RQ_LEVELS = 25  # one token letter per level, one more for the last level (appliance.generative.quantize)
+GEN_ARCHS = ("qwen2", "llama")  # appliance.generative.model.ARCHS
+GEN_PRESETS = ("tiny", "small", "base")  # appliance.generative.model.PRESETS
+GEN_TASKS = ("seq", "text", "intent", "neg")  # appliance.generative.tasks.TASKS
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """The configuration file or an override is invalid; the message names the key."""
 
 
@@ -287,7 +295,8 @@ def find_config_file(explicit: str | Path | None, env: typing.Mapping[str, str])
 def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | None = None) -> ApplianceConfig:
     """Read `path` (or the file `find_config_file` picks), apply TANABAN_* overrides, resolve defaults.
 
-    Raises ConfigError naming the offending key for unknown keys, wrong types and unreadable files.
+    Raises ConfigError naming the offending key for unknown keys, wrong types, unreadable files and the value
+    checks of `check_config`.
     """
     env = os.environ if env is None else env
     file = find_config_file(path, env)
@@ -301,6 +310,7 @@ def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | 
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
     _apply_env(raw, env)
     cfg = _build(ApplianceConfig, raw, "")
+    check_config(cfg)
     return _resolve(dataclasses.replace(cfg, source=str(file) if file else "defaults"), env)
 
 
@@ -368,6 +378,38 @@ def _from_env_string(value: str, hint: type, key: str) -> Any:
         return hint(value)
     except ValueError:
         raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}") from None
+
+
+def check_config(cfg: ApplianceConfig) -> None:
+    """Value checks that need no data, so that a bad setting fails when the config loads, not mid-run.
+
+    Raises ConfigError naming the key and the fix. The modules that take these sections keep their own guard too:
+    configs built in code (tests) and by CLI flags (`train gen --tasks`, `tokenize build --method`) skip load_config.
+    """
+    sasrec, rq, gen, intents = cfg.sasrec, cfg.tokenize, cfg.gen, cfg.intents
+    if sasrec.heads < 1:
+        raise ConfigError("sasrec.heads: must be at least 1")
+    if sasrec.dim % sasrec.heads:
+        raise ConfigError(f"sasrec.dim ({sasrec.dim}) must be a multiple of sasrec.heads ({sasrec.heads}): "
+                          "change one of the two")
+    _check_choice("tokenize.method", rq.method, RQ_METHODS)
+    if not rq.levels or min(rq.levels) < 1 or len(rq.levels) > MAX_RQ_LEVELS:
+        raise ConfigError(f"tokenize.levels: give 1 to {MAX_RQ_LEVELS} positive codebook sizes")
+    if rq.balance < 1.0:
+        raise ConfigError("tokenize.balance: must be >= 1 (a code's cap in multiples of items / codes)")
+    _check_choice("gen.arch", gen.arch, GEN_ARCHS)
+    _check_choice("gen.preset", gen.preset, GEN_PRESETS)
+    for task in gen.tasks:
+        _check_choice("gen.tasks", task, GEN_TASKS)
+    if intents.tau <= 0:
+        raise ConfigError("intents.tau: must be > 0 (a softmax temperature)")
+    if not 0 < intents.recency <= 1:
+        raise ConfigError("intents.recency: must be in (0, 1] (the weight per step back in a user's history)")
+
+
+def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}: expected one of {', '.join(choices)}, got {value!r}")
 
 
 def _resolve(cfg: ApplianceConfig, env: typing.Mapping[str, str]) -> ApplianceConfig:

@@ -1,8 +1,9 @@
 """Benchmark: popularity and item-kNN on Amazon Beauty 2014 (leave-one-out, full ranking, history masked).
 
-Reads /work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt (`user item item ...`, chronological) and
-builds the Split in memory with appliance.data.splits.split_from_sequences (no store). Prints the metric table and the
-time per model. Run: `nice -n 10 timeout 900 .venv/bin/python bench/baselines.py`.
+Reads amazon-beauty-2014/raw/gram/user_sequence.txt (`user item item ...`, chronological) in the shared data folder
+(`--data DIR`, default $TANABAN_SHARED_DATA, else <repo>/../shared/data: bench/_data.py) and builds the Split in
+memory with appliance.data.splits.split_from_sequences (no store). Prints the metric table and the time per model.
+Run: `nice -n 10 timeout 900 .venv/bin/python bench/baselines.py`.
 `--store-rows N` instead times `load_split` on a temporary SQLite store holding N synthetic interactions.
 """
 
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import EvalConfig, StoreConfig
 from appliance.data.splits import Split, load_split, split_from_sequences
@@ -21,7 +23,7 @@ from appliance.data.store import open_store
 from appliance.models.baselines import ItemKNNRecommender, PopularityRecommender
 from appliance.models.metrics import evaluate
 
-DEFAULT_PATH = Path("/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt")
+SEQUENCES = Path("amazon-beauty-2014/raw/gram/user_sequence.txt")  # under the shared data folder
 REFERENCE = {"popularity": (0.0141, 0.0063), "item-knn": (0.0716, 0.0413)}  # DESIGN.md, R@10 / N@10 (test)
 
 
@@ -82,7 +84,7 @@ def time_store_split(n_rows: int, seed: int = 0) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_PATH)
+    add_data_option(parser)
     parser.add_argument("--stage", choices=("valid", "test"), default="test")
     parser.add_argument("--shrink", type=float, default=EvalConfig.knn_shrink)
     parser.add_argument("--neighbours", type=int, default=EvalConfig.knn_neighbours)
@@ -92,9 +94,9 @@ def main() -> None:
         time_store_split(args.store_rows)
         return
     start = time.perf_counter()
-    sequences, n_items = read_sequences(args.data)
+    sequences, n_items = read_sequences(args.data / SEQUENCES)
     split = split_from_sequences(sequences, n_items)
-    print(f"{args.data}: {split.n_users} users, {split.n_items} items, {split.train.nnz} train, "
+    print(f"{args.data / SEQUENCES}: {split.n_users} users, {split.n_items} items, {split.train.nnz} train, "
           f"{split.valid.nnz} valid, {split.test.nnz} test; split built in {time.perf_counter() - start:.2f}s")
     run(split, args.stage, EvalConfig(knn_shrink=args.shrink, knn_neighbours=args.neighbours))
 

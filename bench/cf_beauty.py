@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import IntentsConfig, IRLLRecConfig, LightGCNConfig
 from appliance.data.splits import Split, split_from_sequences
@@ -29,7 +30,7 @@ from appliance.models.metrics import evaluate
 from appliance.text.intents import IntentSet, LocalBackend, extract_intents
 from appliance.text.profiles import item_profile_text
 
-DATA = Path("/work/shared/data/amazon-beauty-2014")
+BEAUTY = "amazon-beauty-2014"  # in the shared data folder (`--data DIR`)
 CACHE = Path("var/cf_beauty")
 OUT = Path("var/bench/cf")
 TERMS = ("align", "profile", "translation", "matching")
@@ -42,11 +43,12 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def load_beauty() -> tuple[Split, list[str]]:
-    rows = [json.loads(line) for line in (DATA / "derived/items.jsonl").open(encoding="utf-8")]
+def load_beauty(data: Path) -> tuple[Split, list[str]]:
+    """The leave-one-out split of amazon-beauty-2014 under the shared data folder, and one profile text per item."""
+    rows = [json.loads(line) for line in (data / BEAUTY / "derived/items.jsonl").open(encoding="utf-8")]
     index = {r["asin"]: i for i, r in enumerate(rows)}
     seqs = []
-    for line in (DATA / "raw/gram/user_sequence.txt").open(encoding="utf-8"):
+    for line in (data / BEAUTY / "raw/gram/user_sequence.txt").open(encoding="utf-8"):
         parts = line.split()
         seqs.append(np.array([index[a] for a in parts[1:]], dtype=np.int64))
     texts = [item_profile_text(r["title"] or "", None if r.get("brand_guess") in (None, "Unknown")
@@ -172,6 +174,7 @@ def table(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=RUNS)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -186,7 +189,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    split, texts = load_beauty()
+    split, texts = load_beauty(args.data)
     print(f"amazon-beauty-2014: {split.n_users} users, {split.n_items} items, train {split.train.nnz}")
     vectors = embed(texts)
     intent_set = intents(vectors, texts, split, IntentsConfig())

@@ -3,6 +3,7 @@
 Published LightGCN: Recall@20 about 0.126-0.141, NDCG@20 about 0.089. Prints the validation learning curve, the
 best epoch and test Recall/NDCG@5/10/20.
 
+Reads amazon-book-cf/ in the shared data folder (`--data DIR`: bench/_data.py).
 Usage: nice -n 10 timeout 1800 .venv/bin/python bench/cf_book.py [--lr 1e-3] [--max-seconds 1500]
 """
 
@@ -15,16 +16,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import LightGCNConfig
 from appliance.data.splits import Split, split_from_arrays
 from appliance.models.graph_cf import LightGCNRecommender
 from appliance.models.metrics import evaluate
 
-DATA = Path("/work/shared/data/amazon-book-cf")
+BOOK = "amazon-book-cf"  # in the shared data folder (`--data DIR`)
 
 
-def load_book(root: Path = DATA) -> Split:
+def load_book(root: Path) -> Split:
     """train/valid/test.tsv (header `user\\titem`) -> a "given" Split."""
     parts = [np.loadtxt(root / f"{name}.tsv", dtype=np.int64, skiprows=1, ndmin=2)
              for name in ("train", "valid", "test")]
@@ -38,6 +40,7 @@ def load_book(root: Path = DATA) -> Split:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--reg", type=float, default=1e-4)
     parser.add_argument("--max-epochs", type=int, default=2000)
@@ -46,7 +49,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=1500.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    split = load_book()
+    split = load_book(args.data / BOOK)
     print(f"amazon-book-cf: {split.n_users} users, {split.n_items} items, train {split.train.nnz}, "
           f"valid {split.valid.nnz}, test {split.test.nnz}")
     cfg = dataclasses.replace(LightGCNConfig(), lr=args.lr, reg=args.reg, max_epochs=args.max_epochs,

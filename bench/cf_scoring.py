@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from cf_beauty import load_beauty  # bench/ is on sys.path when run as a script
+from _data import add_data_option  # bench/ is on sys.path when run as a script
+from cf_beauty import load_beauty
 
 from appliance.config import LightGCNConfig
 from appliance.models.metrics import rank_metrics
@@ -30,7 +31,7 @@ CACHE = Path("var/bench/cf_scoring")
 BACKENDS = ("torch", "onnx-fp32", "onnx-int8")
 
 
-def prepare(epochs: int) -> None:
+def prepare(data: Path, epochs: int) -> None:
     """Train LightGCN (lr 1e-2, batch 4096, seed 0: docs/bench/cf.md) and write the fp32 and int8 scorers."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -40,7 +41,7 @@ def prepare(epochs: int) -> None:
 
     CACHE.mkdir(parents=True, exist_ok=True)
     if not (CACHE / "item_emb.npy").exists():
-        split, _ = load_beauty()
+        split, _ = load_beauty(data)
         cfg = dataclasses.replace(LightGCNConfig(), lr=1e-2, max_epochs=epochs, eval_every=5, patience=10**6)
         model = LightGCNRecommender(cfg)
         info = model.fit(split)
@@ -77,8 +78,8 @@ def scorer(backend: str) -> tuple[object, int]:
     return (lambda u: session.run(["scores"], {"user_vec": u})[0]), path.stat().st_size
 
 
-def measure(backend: str, n_latency: int) -> dict[str, float | str]:
-    split, _ = load_beauty()
+def measure(data: Path, backend: str, n_latency: int) -> dict[str, float | str]:
+    split, _ = load_beauty(data)
     user_emb = np.load(CACHE / "user_emb.npy").astype(np.float32)
     rss_before = _rss_mib()
     run, size = scorer(backend)
@@ -114,16 +115,18 @@ def _rss_mib() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_data_option(parser)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--users", type=int, default=500, help="single-user requests timed per backend")
     parser.add_argument("--backend", choices=BACKENDS, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.backend:
-        print(json.dumps(measure(args.backend, args.users)))
+        print(json.dumps(measure(args.data, args.backend, args.users)))
         return
-    prepare(args.epochs)
+    prepare(args.data, args.epochs)
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    rows = [json.loads(subprocess.run([sys.executable, __file__, "--backend", b, "--users", str(args.users)],
+    rows = [json.loads(subprocess.run([sys.executable, __file__, "--backend", b, "--users", str(args.users),
+                                       "--data", str(args.data)],
                                       check=True, capture_output=True, text=True, env=env).stdout.splitlines()[-1])
             for b in BACKENDS]
     print(f"Beauty test users, load average {os.getloadavg()[0]:.1f}\n")

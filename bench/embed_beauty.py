@@ -16,7 +16,8 @@ import os
 import time
 
 import numpy as np
-from cf_beauty import embed, intents, load_beauty, peak_mib  # bench/ is on sys.path when run as a script
+from _data import add_data_option  # bench/ is on sys.path when run as a script
+from cf_beauty import embed, intents, load_beauty, peak_mib
 
 from appliance.config import IntentsConfig
 
@@ -45,10 +46,11 @@ def time_embed(texts: list[str], n: int, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=("embed", "intents"))
+    add_data_option(parser)
     parser.add_argument("--items", type=int, default=2000, help="profiles to embed (0 = all)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    split, texts = load_beauty()
+    split, texts = load_beauty(args.data)
     print(f"amazon-beauty-2014: {split.n_users} users, {split.n_items} items; after loading: peak RSS "
           f"{peak_mib():.0f} MiB")
     if args.step == "embed":

@@ -29,6 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _data import add_data_option
 from gen_beauty import read_data
 from semantic_ids import cf_embeddings, load_items, text_embeddings
 
@@ -67,7 +68,7 @@ def codes_path(kind: str) -> Path:
     return OUT / "codes" / f"{kind}.npy"
 
 
-def build_codes(kind: str) -> np.ndarray:
+def build_codes(kind: str, data: Path) -> np.ndarray:
     """(n_items, 4) semantic IDs from MiniLM text (+ LightGCN for "fused") by k-means or RQ-VAE; cached."""
     path = codes_path(kind)
     if path.exists():
@@ -76,9 +77,9 @@ def build_codes(kind: str) -> np.ndarray:
     from appliance.generative.semantic_ids import assign_semantic_ids
 
     source, method = kind.split("-")
-    rows = load_items()
+    rows = load_items(data)
     text = text_embeddings(rows)
-    cf = cf_embeddings(len(rows), LIGHTGCN_EPOCHS, 0) if source == "fused" else None
+    cf = cf_embeddings(data, len(rows), LIGHTGCN_EPOCHS, 0) if source == "fused" else None
     start, cpu = time.perf_counter(), time.process_time()
     ids = assign_semantic_ids(fuse_embeddings(text, cf), RQConfig(method=method))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +92,7 @@ def build_codes(kind: str) -> np.ndarray:
     return ids.codes
 
 
-def intent_texts(split: Split) -> dict[int, str]:
+def intent_texts(split: Split, data: Path) -> dict[int, str]:
     """User row -> intent text from the `local` backend on the cached MiniLM item vectors, training items only."""
     path = OUT / "intents.json"
     if path.exists():
@@ -99,7 +100,7 @@ def intent_texts(split: Split) -> dict[int, str]:
     from appliance.text.intents import LocalBackend, extract_intents
     from appliance.text.profiles import item_profile_text
 
-    rows = load_items()
+    rows = load_items(data)
     cfg = IntentsConfig()
     texts = [item_profile_text(r["title"] or "", None if r.get("brand_guess") in (None, "Unknown")
                                else r["brand_guess"], r.get("categories") or [], None) for r in rows]
@@ -135,10 +136,10 @@ def run_variant(variant: Variant, args: argparse.Namespace) -> dict[str, object]
     from appliance.generative.train import fit_generative, validate
 
     torch.set_num_threads(1)
-    sequences, texts = read_data()
+    sequences, texts = read_data(args.data)
     split = split_from_sequences(sequences, len(texts))
     codes = np.load(codes_path(variant.codes))
-    intents = intent_texts(split) if "intent" in variant.tasks else None
+    intents = intent_texts(split, args.data) if "intent" in variant.tasks else None
     cfg = GenConfig(preset=args.preset, tasks=variant.tasks, max_epochs=args.epochs, patience=args.epochs,
                     windows_per_user=args.windows, valid_users=args.valid_users, batch_size=args.batch, lr=args.lr,
                     seed=args.seed)  # patience = epochs: every variant runs the whole budget, best epoch kept
@@ -178,7 +179,8 @@ def is_done(name: str, args: argparse.Namespace) -> bool:
 def child_command(name: str, args: argparse.Namespace) -> list[str]:
     return [sys.executable, str(Path(__file__).resolve()), "--run", name, "--preset", args.preset, "--epochs",
             str(args.epochs), "--windows", str(args.windows), "--lr", str(args.lr), "--batch", str(args.batch),
-            "--valid-users", str(args.valid_users), "--test-users", str(args.test_users), "--seed", str(args.seed)]
+            "--valid-users", str(args.valid_users), "--test-users", str(args.test_users), "--seed", str(args.seed),
+            "--data", str(args.data)]
 
 
 def run_all(names: list[str], args: argparse.Namespace) -> None:
@@ -222,6 +224,7 @@ def table(results: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
     parser.add_argument("--variants", default=",".join(v.name for v in VARIANTS), help="comma list of variant names")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per variant (all run; best validation kept)")
@@ -244,10 +247,10 @@ def main() -> None:
         raise SystemExit(f"unknown variants {unknown}: choose from {', '.join(BY_NAME)}")
     OUT.mkdir(parents=True, exist_ok=True)
     for kind in dict.fromkeys(BY_NAME[n].codes for n in names):
-        build_codes(kind)
+        build_codes(kind, args.data)
     if any("intent" in BY_NAME[n].tasks for n in names):
-        sequences, texts = read_data()
-        intent_texts(split_from_sequences(sequences, len(texts)))
+        sequences, texts = read_data(args.data)
+        intent_texts(split_from_sequences(sequences, len(texts)), args.data)
     run_all(names, args)
     same = {k: v for k, v in budget(args).items() if k != "seed"}
     results = [r for r in (json.loads(p.read_text(encoding="utf-8")) for p in OUT.glob("*-s*.json"))

@@ -17,19 +17,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import GenConfig, RQConfig
 from appliance.data.splits import split_from_sequences
 from appliance.generative.model import GenerativeRecommender
 from appliance.generative.train import fit_generative, validate
 
-DATA = Path("/work/shared/data/amazon-beauty-2014")
+BEAUTY = "amazon-beauty-2014"  # in the shared data folder (`--data DIR`)
 CACHE = Path("var/bench/gen")
 
 
-def read_data() -> tuple[list[np.ndarray], list[str]]:
-    """S3Rec sequences (item ids 1..n) as dense indices 0..n-1, and one profile text per item."""
-    rows = [json.loads(line) for line in (DATA / "derived/items.jsonl").read_text(encoding="utf-8").splitlines()]
+def read_data(data: Path) -> tuple[list[np.ndarray], list[str]]:
+    """S3Rec sequences (item ids 1..n) as dense indices 0..n-1, and one profile text per item; `data`: the shared
+    data folder."""
+    root = data / BEAUTY
+    rows = [json.loads(line) for line in (root / "derived/items.jsonl").read_text(encoding="utf-8").splitlines()]
     by_id = {r["item_id"]: r for r in rows}
     n_items = max(by_id)
     texts = []
@@ -38,7 +41,7 @@ def read_data() -> tuple[list[np.ndarray], list[str]]:
         brand = r.get("brand_guess") if r.get("brand_guess") not in (None, "Unknown") else ""
         texts.append(" ".join([r.get("title") or "", brand or "", " ".join(r.get("categories") or [])]).strip())
     sequences = []
-    for line in (DATA / "raw/s3rec/Beauty.txt").read_text(encoding="utf-8").splitlines():
+    for line in (root / "raw/s3rec/Beauty.txt").read_text(encoding="utf-8").splitlines():
         ids = [int(t) - 1 for t in line.split()[1:]]
         sequences.append(np.array(ids, np.int64))
     return sequences, texts
@@ -72,6 +75,7 @@ def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_option(parser)
     parser.add_argument("--tasks", default="seq", help="comma list of seq,text,intent,neg")
     parser.add_argument("--preset", default="small")
     parser.add_argument("--epochs", type=int, default=30)
@@ -86,7 +90,7 @@ def main() -> None:
     parser.add_argument("--embeddings", type=Path, help="precomputed MiniLM item matrix (.npy, item-id order)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    sequences, texts = read_data()
+    sequences, texts = read_data(args.data)
     split = split_from_sequences(sequences, len(texts))
     codes = text_codes(texts, args.embeddings)
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,

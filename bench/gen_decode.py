@@ -12,8 +12,8 @@ Prints latency p50/p99 and CPU time per user (one user per call), users/s (batch
 the export gates, the speed-up of each of our paths over generate, and agreement of the lists with generate and
 with our torch path, and Recall/NDCG@10 of each path on the decoded users' test items.
 Run: `nice -n 10 timeout 1800 .venv/bin/python bench/gen_decode.py --users 200 --epochs 5`
-On Beauty (S3Rec split) with a model saved by `bench/gen_beauty.py --save DIR`:
-`OMP_NUM_THREADS=1 .venv/bin/python bench/gen_decode.py --users 500 --beauty-model DIR`
+On Beauty (S3Rec split, read from the shared data folder `--data`) with a model saved by `bench/gen_beauty.py --save
+DIR`: `OMP_NUM_THREADS=1 .venv/bin/python bench/gen_decode.py --users 500 --beauty-model DIR`
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import GenConfig, SampleConfig
 from appliance.data.splits import split_from_sequences
@@ -61,11 +62,12 @@ def build_model(epochs: int) -> tuple[GenerativeRecommender, object]:
     return model, split
 
 
-def load_beauty_model(directory: Path) -> tuple[GenerativeRecommender, object]:
-    """A generative model trained on Beauty by bench/gen_beauty.py (`--save`), bound to the same split."""
+def load_beauty_model(directory: Path, data: Path) -> tuple[GenerativeRecommender, object]:
+    """A generative model trained on Beauty by bench/gen_beauty.py (`--save`), bound to the same split (read from the
+    shared data folder `data`)."""
     from gen_beauty import read_data  # bench/ is on sys.path when run as a script
 
-    sequences, texts = read_data()
+    sequences, texts = read_data(data)
     split = split_from_sequences(sequences, len(texts))
     model = GenerativeRecommender.load(directory)
     model.bind(split)
@@ -169,9 +171,10 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200, help="test users decoded per variant")
     parser.add_argument("--epochs", type=int, default=0, help="training epochs before export (0: random weights)")
     parser.add_argument("--beauty-model", type=Path, help="a model saved by bench/gen_beauty.py --save (Beauty)")
+    add_data_option(parser)  # read only with --beauty-model
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model, split = load_beauty_model(args.beauty_model) if args.beauty_model else build_model(args.epochs)
+    model, split = load_beauty_model(args.beauty_model, args.data) if args.beauty_model else build_model(args.epochs)
     shutil.rmtree(OUT, ignore_errors=True)
     start = time.perf_counter()
     gate = export_generative(model, OUT / "int8", split=split, quantize=True)

@@ -2,7 +2,8 @@
 
 Prints wall time, CPU time (the machine is shared), rows/s and peak RSS (resource.getrusage) per dataset,
 then re-ingests to time the idempotent no-op path.
-Usage: nice -n 10 timeout 900 .venv/bin/python bench/ingest_beauty.py [--data /work/shared/data] [--skip-book]
+Usage: nice -n 10 timeout 900 .venv/bin/python bench/ingest_beauty.py [--data DIR] [--skip-book]
+(DIR: the shared data folder holding both datasets; bench/_data.py has the default)
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 
 from appliance.config import load_config
 from appliance.data.adapters import ingest_dataset
@@ -52,7 +55,7 @@ def bench(name: str, data: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    add_data_option(parser)
     parser.add_argument("--skip-book", action="store_true")
     args = parser.parse_args()
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "

@@ -1,7 +1,7 @@
 """Benchmark: SASRec (Kang & McAuley, ICDM 2018; full-softmax cross-entropy) on Amazon Beauty 2014.
 
 Leave-one-out split built in memory with appliance.data.splits.split_from_sequences from
-/work/shared/data/amazon-beauty-2014/raw/gram/user_sequence.txt (as bench/baselines.py does); full ranking over all
+amazon-beauty-2014/raw/gram/user_sequence.txt under `--data DIR` (as bench/baselines.py does); full ranking over all
 items, history masked. Trains under a wall-clock budget, prints the validation curve (NDCG@10 every `eval_every`
 epochs) and the test metrics of the best validation epoch.
 Run: `OMP_NUM_THREADS=2 nice -n 5 timeout 2400 .venv/bin/python bench/sasrec_beauty.py --minutes 25`.
@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import time
-from pathlib import Path
 
 import torch
-from baselines import DEFAULT_PATH, read_sequences  # bench/ is on sys.path when run as a script
+from _data import add_data_option  # bench/ is on sys.path when run as a script
+from baselines import SEQUENCES, read_sequences
 
 from appliance.config import SASRecConfig
 from appliance.data.splits import split_from_sequences
@@ -27,14 +27,14 @@ REFERENCE = (0.0855, 0.0530)  # DESIGN.md: SASRec, same recipe, best validation 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--path", type=Path, default=DEFAULT_PATH)
+    add_data_option(parser)
     parser.add_argument("--minutes", type=float, default=25.0, help="training budget (validation included)")
     parser.add_argument("--max-epochs", type=int, default=SASRecConfig.max_epochs)
     parser.add_argument("--eval-every", type=int, default=SASRecConfig.eval_every)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    sequences, n_items = read_sequences(args.path)
+    sequences, n_items = read_sequences(args.data / SEQUENCES)
     split = split_from_sequences(sequences, n_items)
     print(f"amazon-beauty-2014: {split.n_users} users, {split.n_items} items, {split.train.nnz} train pairs; "
           f"torch threads {torch.get_num_threads()}")

@@ -3,7 +3,8 @@
 Prints one markdown table: build time, per-level utilisation and perplexity, collision rate before the last level,
 max items per 3-level prefix, and relative reconstruction error in the fused space. Text embeddings (MiniLM over
 title, brand and categories) and the LightGCN item embeddings (trained briefly on the leave-one-out training part
-only, so test items leak nothing) are cached under var/bench/.
+only, so test items leak nothing) are cached under var/bench/. Reads amazon-beauty-2014/ in the shared data folder
+(`--data DIR`: bench/_data.py).
 
 Usage: nice -n 10 .venv/bin/python bench/semantic_ids.py [--methods kmeans,kmeans-nospread,rqvae]
        [--variants text,fused] [--cf lightgcn|svd]
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from _data import add_data_option  # bench/ is on sys.path when run as a script
 from rich.progress import Progress
 
 from appliance.config import LightGCNConfig, RQConfig, TextEncoderConfig
@@ -27,12 +29,14 @@ from appliance.generative.quantize import CodeStats, TokenizeError, fuse_embeddi
 from appliance.generative.semantic_ids import assign_semantic_ids
 from appliance.text.profiles import item_profile_text
 
-DATA = Path("/work/shared/data/amazon-beauty-2014")
+BEAUTY = "amazon-beauty-2014"  # in the shared data folder (`--data DIR`)
 CACHE = Path("var/bench")
 
 
-def load_items() -> list[dict]:
-    rows = [json.loads(line) for line in (DATA / "derived" / "items.jsonl").read_text(encoding="utf-8").splitlines()]
+def load_items(data: Path) -> list[dict]:
+    """The Beauty items of the shared data folder `data`, in item-id order."""
+    path = data / BEAUTY / "derived" / "items.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     rows.sort(key=lambda r: r["item_id"])
     if [r["item_id"] for r in rows] != list(range(1, len(rows) + 1)):
         raise SystemExit("derived/items.jsonl item ids are not 1..n: the S3Rec id mapping changed")
@@ -56,26 +60,26 @@ def text_embeddings(rows: list[dict]) -> np.ndarray:
     return vectors
 
 
-def _split(n_items: int):
+def _split(data: Path, n_items: int):
     from appliance.data.splits import split_from_sequences
 
-    lines = (DATA / "raw" / "s3rec" / "Beauty.txt").read_text(encoding="utf-8").splitlines()
+    lines = (data / BEAUTY / "raw" / "s3rec" / "Beauty.txt").read_text(encoding="utf-8").splitlines()
     return split_from_sequences([np.array([int(t) - 1 for t in line.split()[1:]]) for line in lines], n_items)
 
 
-def svd_embeddings(n_items: int, dim: int = 32) -> np.ndarray:
+def svd_embeddings(data: Path, n_items: int, dim: int = 32) -> np.ndarray:
     """(n_items, dim) items' top singular vectors of the normalised training adjacency D^-1/2 R D^-1/2 (seconds;
     LightGCN's propagation smooths towards this low-rank space, GF-CF, Shen et al. 2021)."""
     from scipy.sparse.linalg import svds
 
-    train = _split(n_items).train
+    train = _split(data, n_items).train
     du, di = np.asarray(train.sum(1)).ravel(), np.asarray(train.sum(0)).ravel()
     norm = sp.diags(1 / np.sqrt(np.maximum(du, 1))) @ train @ sp.diags(1 / np.sqrt(np.maximum(di, 1)))
     _, s, vt = svds(norm.astype(np.float64), k=dim, random_state=0)
     return (vt.T * np.sqrt(s)).astype(np.float32)
 
 
-def cf_embeddings(n_items: int, epochs: int, seed: int) -> np.ndarray:
+def cf_embeddings(data: Path, n_items: int, epochs: int, seed: int) -> np.ndarray:
     """(n_items, 32) LightGCN item embeddings trained `epochs` epochs on the leave-one-out training part (cached)."""
     path = CACHE / f"beauty_lightgcn_items_e{epochs}_s{seed}.npy"
     if path.exists():
@@ -84,7 +88,7 @@ def cf_embeddings(n_items: int, epochs: int, seed: int) -> np.ndarray:
     from appliance.models.bpr import fit_bpr
     from appliance.models.lightgcn import LightGCN
 
-    split = _split(n_items)
+    split = _split(data, n_items)
     cfg = LightGCNConfig(lr=5e-3, max_epochs=epochs, eval_every=epochs, patience=1, seed=seed)
     model = LightGCN(split.n_users, split.n_items, build_norm_adj(split.train), cfg)
     with Progress() as bar:
@@ -104,6 +108,7 @@ def row(variant: str, method: str, seconds: float, stats: CodeStats) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_data_option(parser)
     parser.add_argument("--methods", default="kmeans,rqvae")
     parser.add_argument("--variants", default="text,fused")
     parser.add_argument("--cf", choices=("lightgcn", "svd"), default="lightgcn", help="CF part of the fused codes")
@@ -111,12 +116,12 @@ def main() -> None:
     parser.add_argument("--rqvae-epochs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    rows = load_items()
+    rows = load_items(args.data)
     text = text_embeddings(rows)
     inputs = {"text": fuse_embeddings(text)}
     if "fused" in args.variants.split(","):
-        cf = svd_embeddings(len(rows)) if args.cf == "svd" else \
-            cf_embeddings(len(rows), args.lightgcn_epochs, args.seed)
+        cf = svd_embeddings(args.data, len(rows)) if args.cf == "svd" else \
+            cf_embeddings(args.data, len(rows), args.lightgcn_epochs, args.seed)
         inputs["fused"] = fuse_embeddings(text, cf)
     base = RQConfig(rqvae_epochs=args.rqvae_epochs, seed=args.seed)
     lines = ["| codes from | quantizer | seconds | utilisation a/b/c | perplexity a/b/c | collision rate | "

@@ -18,8 +18,7 @@ from appliance.data.home import Home, NotInitialisedError, open_home
 from appliance.privacy.anonymizer import (
     InputRecord,
     anonymize_records,
-    build_anonymizer,
-    derive_hash_key,
+    home_anonymizer,
     output_record,
     read_records,
 )
@@ -42,10 +41,7 @@ def anonymize(
     Example: tanaban anonymize reviews.jsonl --output reviews.anon.jsonl --policy placeholder
     """
     cfg = get_config(ctx)
-    home = _open_home_if_present(cfg)
-    hash_key = derive_hash_key(home.pseudonym_key.secret) if home is not None else None
-    anonymizer = build_anonymizer(cfg.anonymize, home.engine if home is not None else None, hash_key=hash_key,
-                                  policy=policy)
+    anonymizer = home_anonymizer(cfg.anonymize, _open_home_if_present(cfg), policy=policy)
     source = "<stdin>" if file == "-" else file
     lines = sys.stdin if file == "-" else _read_lines(Path(file))
     records = read_records(lines, source)

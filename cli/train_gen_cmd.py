@@ -1,4 +1,5 @@
-"""`tanaban train gen` (the generative recommender over semantic IDs) and `tanaban precompute` (top-K per user)."""
+"""`tanaban train gen`: the generative recommender over semantic IDs (its top-K lists per user are decoded into the
+signed bundle by `tanaban export gen`)."""
 
 from __future__ import annotations
 
@@ -40,23 +41,7 @@ def gen(
     console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s, best epoch {r.best_epoch}; saved {result.path}")
 
 
-def precompute(
-    ctx: typer.Context,
-    k: Annotated[int, typer.Option("-k", help="Items stored per user.")] = 20,
-    version: Annotated[str | None, typer.Option(help="Artifact version of the model (default: latest).")] = None,
-) -> None:
-    """Pre-compute top-K recommendations for every user with the generative model and store them.
-
-    Example: tanaban precompute -k 20
-    """
-    from appliance.generative.precompute import precompute_home
-
-    report = precompute_home(get_home(ctx), k, version=version)
-    console.print(f"stored top-{report.k} lists for {report.users} users from model {report.bundle_version}")
-
-
 def register(app: typer.Typer) -> None:
     from cli.train_cmd import train_app
 
     train_app.command("gen")(gen)
-    app.command("precompute")(precompute)

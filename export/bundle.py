@@ -9,7 +9,6 @@ reproducible by an auditor with any JSON library. Imports neither torch nor onnx
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import platform
@@ -24,17 +23,18 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from appliance.data.hashing import file_sha256
 from appliance.data.keys import SigningKey, public_key_id
+from appliance.errors import UserError
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FORMAT = "tanaban-bundle/1"
-_CHUNK = 1 << 20
 # Libraries whose versions decide whether a bundle's numbers can be reproduced; recorded in every manifest.
 RECORDED_LIBRARIES = ("tanaban", "numpy", "onnxruntime", "onnx", "torch", "transformers", "optimum-onnx", "tokenizers")
 
 
-class BundleError(RuntimeError):
+class BundleError(UserError, RuntimeError):
     """A bundle is missing, unsigned, signed by an unknown key, or a file does not match its manifest."""
 
 
@@ -55,7 +55,7 @@ class Manifest:
 def sign_bundle(directory: Path, key: SigningKey, meta: Mapping[str, Any], *, version: str | None = None) -> Manifest:
     """Hash every file under `directory`, write the manifest and its signature; returns the manifest."""
     directory = Path(directory)
-    files = {rel: _sha256(directory / rel) for rel in _listed_files(directory)}
+    files = {rel: file_sha256(directory / rel) for rel in _listed_files(directory)}
     data = {
         "format": FORMAT,
         "version": version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ"),
@@ -166,14 +166,7 @@ def _check_files(directory: Path, files: Mapping[str, str]) -> None:
     if extra:
         raise BundleError(f"bundle {directory}: file {extra[0]} is not listed in the signed manifest")
     for rel, expected in files.items():
-        if _sha256(directory / rel) != expected:
+        if file_sha256(directory / rel) != expected:
             raise BundleError(f"bundle {directory}: {rel} does not match its sha256 in the signed manifest "
                               "(modified or corrupted); re-export the bundle")
 
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -26,6 +26,7 @@ from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
 from appliance.data.splits import Split, load_split
 from appliance.data.store import Item, User
+from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
 from export.bundle import publish_bundle, remove_staging, sign_bundle
 
@@ -33,7 +34,7 @@ MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG
 PRECOMPUTE_K = 100  # cached answers cover k <= 100; larger k is answered live
 
 
-class ExportError(RuntimeError):
+class ExportError(UserError, RuntimeError):
     """There is nothing to export, or an exported model fails its parity gate."""
 
 

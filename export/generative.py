@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from appliance.data.splits import Split
+from appliance.errors import UserError
 from appliance.serve.decoder import CODES_FILE, DECODER_FILE, META_FILE, TOKENIZER_FILE, GenerativeDecoder
 
 FP32_MAX_ABS = 1e-3  # fp32 ONNX vs torch log-probs: float reordering gives ~1e-6; larger means a wrong graph
@@ -39,7 +40,7 @@ GATE_K = 10  # list length the top-K parity and NDCG gates compare (the issue's 
 KEEP_FP32 = ("embed_tokens", "lm_head")  # nodes left fp32 in the second int8 attempt (token tables are sensitive)
 
 
-class GenExportError(RuntimeError):
+class GenExportError(UserError, RuntimeError):
     """The generative model cannot be exported, or its ONNX fp32 decoder fails the parity gate."""
 
 

@@ -1,7 +1,11 @@
 """The network boundary (DESIGN.md): only appliance/privacy/egress.py may open outbound connections.
 
 1. A static scan (ast) of every module in appliance/, anonymize/, export/ and cli/: network-capable modules are
-   imported only where allowed (the egress gateway; the loopback servers: appliance/serve*.py and the LLM stand-in).
+   imported only by the files ALLOWED names, each exactly the modules it needs: the egress gateway, the serving
+   HTTP server (appliance/serve/server.py and workers.py: uvicorn binds the configured address; server.py's
+   `loopback_json` calls the service on 127.0.0.1 for the demo and tests) and the LLM stand-in. An allowance for
+   a file that is gone, or that no longer uses what it is allowed, fails too: a renamed module leaves no stale
+   permission behind.
 2. A runtime check: a typical CLI flow runs with every non-loopback connect, sendto and DNS lookup refused.
 """
 
@@ -12,7 +16,6 @@ import ipaddress
 import json
 import socket
 from collections.abc import Iterator
-from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -29,10 +32,11 @@ CLIENTS = {"socket", "ssl", "http.client", "urllib.request", "httpx", "requests"
            "pycurl", "asyncio.streams"}
 SERVERS = {"http.server", "socketserver", "uvicorn", "xmlrpc.server"}
 CONNECT_CALLS = {"urlopen", "create_connection", "open_connection", "create_datagram_endpoint"}
-ALLOWED = {  # path pattern -> network modules it may import
+ALLOWED = {  # file -> the network modules it imports, exactly
     "appliance/privacy/egress.py": {"http.client", "ssl"},
-    "appliance/demo/llm_standin.py": {"http.server", "socketserver"},
-    "appliance/serve*.py": CLIENTS | SERVERS,  # the serving HTTP server binds its own (configured) address
+    "appliance/demo/llm_standin.py": {"http.server"},  # the loopback stand-in for an external LLM
+    "appliance/serve/server.py": {"uvicorn", "http.client"},  # serves; loopback_json calls it on 127.0.0.1
+    "appliance/serve/workers.py": {"uvicorn", "socket"},  # N workers behind one listening socket (TCP_NODELAY)
 }
 
 
@@ -61,10 +65,6 @@ def _network_uses(tree: ast.AST) -> set[str]:
     return found
 
 
-def _allowed(rel: str) -> set[str]:
-    return set().union(*[mods for pattern, mods in ALLOWED.items() if fnmatch(rel, pattern)])
-
-
 def test_scan_covers_the_egress_gateway_and_finds_its_client() -> None:
     sources = [p.relative_to(ROOT).as_posix() for p in _sources()]
     assert "appliance/privacy/egress.py" in sources and len(sources) > 20
@@ -84,10 +84,18 @@ def test_only_the_gateway_and_loopback_servers_import_network_modules() -> None:
     offenders = {}
     for path in _sources():
         rel = path.relative_to(ROOT).as_posix()
-        used = _network_uses(ast.parse(path.read_text(encoding="utf-8"), filename=rel)) - _allowed(rel)
+        used = _network_uses(ast.parse(path.read_text(encoding="utf-8"), filename=rel)) - ALLOWED.get(rel, set())
         if used:
             offenders[rel] = sorted(used)
     assert not offenders, f"network access outside appliance/privacy/egress.py: {offenders}"
+
+
+@pytest.mark.parametrize("rel", sorted(ALLOWED))
+def test_every_allowance_names_an_existing_file_that_uses_it(rel: str) -> None:
+    path = ROOT / rel
+    assert path.is_file(), f"ALLOWED names {rel}, which does not exist: renamed or removed? update ALLOWED"
+    used = _network_uses(ast.parse(path.read_text(encoding="utf-8"), filename=rel))
+    assert used == ALLOWED[rel], f"{rel} uses {sorted(used)} but is allowed {sorted(ALLOWED[rel])}: update ALLOWED"
 
 
 # --- runtime --------------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import FIRST_NAMES
 from anonymize.recognizers.places import CITIES
@@ -28,7 +29,7 @@ _IDENTIFIER_LABELS = frozenset(w for w in (*ORDER_CONTEXT, *GIFT_CONTEXT, *LOYAL
 _DISABLED = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
 
 
-class NlpLoadError(RuntimeError):
+class NlpLoadError(AnonymizeUserError, RuntimeError):
     """The spaCy model is not installed or failed to load (never downloaded at run time)."""
 
 

@@ -21,13 +21,15 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 
 from appliance import __version__
+from appliance.data.hashing import file_sha256
 from appliance.data.store import Interaction, Item, Review, User
+from appliance.errors import UserError
 
 MANIFEST = "manifest.json"
 LATEST = "LATEST"
 
 
-class ArtifactError(RuntimeError):
+class ArtifactError(UserError, RuntimeError):
     """An artifact is missing or its files do not match its manifest."""
 
 
@@ -61,7 +63,7 @@ def save_artifact(root: Path, kind: str, arrays: dict[str, np.ndarray], meta: di
         files = {}
         for name, array in arrays.items():
             np.save(staging / f"{name}.npy", array, allow_pickle=False)
-            files[f"{name}.npy"] = _sha256(staging / f"{name}.npy")
+            files[f"{name}.npy"] = file_sha256(staging / f"{name}.npy")
         version = now.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(
             "".join(sorted(files.values())).encode()).hexdigest()[:8]
         manifest = {"kind": kind, "version": version, "created": now.isoformat(timespec="seconds"),
@@ -94,17 +96,14 @@ def load_artifact(root: Path, kind: str, version: str | None = None) -> Artifact
         raise ArtifactError(f"artifact {kind}/{version} not found in {root}") from None
     arrays = {}
     for name, expected in meta["files"].items():
-        if _sha256(path / name) != expected:
+        try:
+            actual = file_sha256(path / name)
+        except FileNotFoundError:
+            raise ArtifactError(f"artifact file {path / name} is missing") from None
+        if actual != expected:
             raise ArtifactError(f"{path / name} does not match its manifest hash: the artifact was modified")
         arrays[name.removesuffix(".npy")] = np.load(path / name, allow_pickle=False)
     return Artifact(path, arrays, meta)
-
-
-def _sha256(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        raise ArtifactError(f"artifact file {path} is missing") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:

@@ -22,9 +22,10 @@ from appliance.data.keys import (
 )
 from appliance.data.rotation import chained_pseudonym, load_key_chain
 from appliance.data.store import SCHEMA_VERSION, open_store
+from appliance.errors import UserError
 
 
-class NotInitialisedError(RuntimeError):
+class NotInitialisedError(UserError, RuntimeError):
     """The appliance has no store or no keys yet: `tanaban init` has not been run for this config."""
 
 

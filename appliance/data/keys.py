@@ -20,6 +20,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from appliance.errors import UserError
+
 PSEUDONYM_FILE = "pseudonym.key"
 SIGNING_FILE = "signing.key"
 PUBLIC_FILE = "signing.pub"  # the auditors' copy; not secret
@@ -27,7 +29,7 @@ _KEY_ID_DOMAIN = b"tanaban/key-id/v1\x00"
 PSEUDONYM_KEY_BYTES = 32  # 256-bit HMAC-SHA256 key, the hash's block-size guidance (RFC 2104 section 3)
 
 
-class KeyMaterialError(RuntimeError):
+class KeyMaterialError(UserError, RuntimeError):
     """Key files are missing, unreadable, malformed or too widely readable; the message says how to fix it."""
 
 

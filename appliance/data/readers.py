@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+from appliance.errors import UserError
+
 KINDS = ("items", "interactions", "reviews")
 FORMATS = ("jsonl", "csv")
 _FIELDS = {
@@ -32,7 +34,7 @@ _REQUIRED = {"items": ("sku", "title"), "interactions": ("customer_id", "sku", "
              "reviews": ("sku", "timestamp", "text")}
 
 
-class IngestError(ValueError):
+class IngestError(UserError, ValueError):
     """A file cannot be ingested; the message reads `file:line: field: what was expected` and never holds a
     customer id."""
 

@@ -31,6 +31,7 @@ from appliance.data.keys import (
     public_key_pem,
 )
 from appliance.data.store import User
+from appliance.errors import UserError
 from appliance.privacy.audit.admin import open_audit_log
 from appliance.privacy.audit.log import AuditEvent
 
@@ -39,7 +40,7 @@ PENDING_FILE = "pseudonym.key.pending"  # the new key while a rotation is in pro
 _BATCH = 5_000  # users re-keyed per executemany; bounds memory on large stores
 
 
-class RotationError(RuntimeError):
+class RotationError(UserError, RuntimeError):
     """A key rotation cannot start or finish, or an interrupted one was found; the message says what to do."""
 
 

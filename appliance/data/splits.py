@@ -17,13 +17,14 @@ import scipy.sparse as sp
 from sqlalchemy import Connection, Engine, select
 
 from appliance.data.store import Interaction, Item
+from appliance.errors import UserError
 
 PROTOCOLS = ("auto", "leave-one-out", "given")
 STAGES = ("valid", "test")
 MIN_LOO_INTERACTIONS = 3  # fewer distinct items: too few to hold two out, the user stays all-train
 
 
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """The interactions cannot be split as asked (empty store, unknown protocol, missing split labels)."""
 
 

@@ -24,17 +24,19 @@ from sqlalchemy import (
     create_engine,
     event,
     select,
+    text,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from appliance.config import StoreConfig
+from appliance.errors import UserError
 
 EVENTS = ("purchase", "view", "cart", "rating", "review")  # interaction event types accepted by ingest
 SPLITS = ("train", "valid", "test")  # values of Interaction.split for datasets that ship their own split
 
 
-class StoreError(RuntimeError):
+class StoreError(UserError, RuntimeError):
     """The store cannot be opened or its schema is incompatible; the message says what to do."""
 
 
@@ -93,27 +95,22 @@ class Review(Base):
     text: Mapped[str] = mapped_column(Text)  # raw; anonymized before any use that could leave the machine
 
 
-class Precomputed(Base):
-    """Top-K recommendations per user computed ahead of time (Semantic Convergence's pre-caching)."""
-
-    __tablename__ = "precomputed"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)  # one current list per user
-    items: Mapped[list[int]] = mapped_column(JSON)  # store Item.id values, best first
-    bundle_version: Mapped[str] = mapped_column(String(80))  # model artifact/bundle the list came from
-    created_at: Mapped[int] = mapped_column(Integer)  # unix seconds UTC
-
-
 def _create_v1(conn: Connection) -> None:
     Base.metadata.create_all(conn, tables=[Meta.__table__, Item.__table__, User.__table__,
                                            Interaction.__table__, Review.__table__])
 
 
-def _create_v2(conn: Connection) -> None:
-    Precomputed.__table__.create(conn, checkfirst=True)
+def _retired_precomputed_v2(conn: Connection) -> None:
+    """Version 2 added a `precomputed` table that nothing read (serving answers from the top-K lists inside the
+    signed bundles); version 3 drops it again, so a store still at version 1 need not create it first."""
 
 
-_MIGRATIONS: list[Callable[[Connection], None]] = [_create_v1, _create_v2]  # index i migrates i -> i + 1
+def _drop_precomputed_v3(conn: Connection) -> None:
+    conn.execute(text("DROP TABLE IF EXISTS precomputed"))
+
+
+_MIGRATIONS: list[Callable[[Connection], None]] = [  # index i migrates i -> i + 1
+    _create_v1, _retired_precomputed_v2, _drop_precomputed_v3]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
 

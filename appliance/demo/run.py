@@ -24,6 +24,7 @@ from appliance.data.ingest import ingest_file
 from appliance.data.splits import Split, load_split
 from appliance.data.store import Item, User
 from appliance.demo.sample import generate_sample
+from appliance.errors import UserError
 from appliance.models.contract import recommend
 from appliance.models.metrics import evaluate
 from appliance.models.registry import create_model
@@ -31,7 +32,7 @@ from appliance.models.registry import create_model
 DEMO_MODELS = ("popularity", "item-knn")  # fast enough for every run of the demo on 2 cores
 
 
-class DemoError(RuntimeError):
+class DemoError(UserError, RuntimeError):
     """The demo directory cannot be used (it holds something that is not a previous demo)."""
 
 
@@ -217,7 +218,7 @@ def _step_intents(home: Home, cfg: ApplianceConfig, split: Split, customer: str,
     why = model.explain(user, top_items)
     out.table("IRLLRec recommendations with explanations", ("rank", "item", "because"),
               [(r + 1, titles[int(split.item_ids[i])],
-                "; ".join(f"{lab} {w:.2f}" for j, (lab, w) in enumerate(reasons) if j == 0 or w >= 0.05))
+                "; ".join(f"{lab} {w:.2f}" for lab, w in reasons))  # weak second reasons already dropped
                for r, (i, reasons) in enumerate(zip(top_items, why, strict=True))])
     return {k: float(v) for k, v in metrics.items()}
 

@@ -35,6 +35,7 @@ from appliance.demo.sample_vocab import (
     USES,
     ProductType,
 )
+from appliance.errors import UserError
 
 START_TS = 1_735_689_600  # 2025-01-01T00:00:00Z: a fixed epoch keeps output independent of the clock
 YEAR_S = 365 * 86_400
@@ -45,7 +46,7 @@ FILES = ("items.jsonl", "interactions.csv", "reviews.jsonl", "pii_labels.jsonl")
 _TYPE_INDEX = {t.name: i for i, t in enumerate(PRODUCT_TYPES)}
 
 
-class SampleError(ValueError):
+class SampleError(UserError, ValueError):
     """The requested sample cannot be generated (bad size or output path); the message says what to change."""
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from appliance.config import RQConfig
+from appliance.errors import UserError
 
 LEVEL_LETTERS = "abcdefghijklmnopqrstuvwxyz"  # token prefix per level: <a_12><b_201><c_7><d_0>
 METHODS = ("kmeans", "rqvae")
@@ -26,7 +27,7 @@ Progress = Callable[[str], None]
 INIT_SAMPLE_PER_CODE = 20  # k-means++ seeds from at most 20 points per code (faiss samples 39-256 for training)
 
 
-class TokenizeError(RuntimeError):
+class TokenizeError(UserError, RuntimeError):
     """Semantic IDs cannot be built or shown: collapsed codebook, bad settings, unknown item."""
 
 

@@ -47,6 +47,7 @@ class BuildResult:
 
 
 def _validate(cfg: RQConfig) -> None:
+    """load_config checks these too (check_config); --method and configs built in code do not pass through it."""
     if cfg.method not in METHODS:
         raise TokenizeError(f"[tokenize] method must be one of {', '.join(METHODS)}, got {cfg.method!r}")
     if not cfg.levels or min(cfg.levels) < 1 or len(cfg.levels) >= len(LEVEL_LETTERS):

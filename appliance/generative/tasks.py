@@ -20,12 +20,13 @@ from typing import NamedTuple
 import numpy as np
 
 from appliance.config import GenConfig
+from appliance.errors import UserError
 from appliance.generative.tokenizer import BOS, EOS, SEP, GenTokenizer
 
 TASKS = ("seq", "text", "intent", "neg")
 
 
-class GenerativeError(ValueError):
+class GenerativeError(UserError, ValueError):
     """The generative recommender cannot be built, trained, loaded or used as asked; the message says why.
 
     Defined here, in a torch-free module, so the CLI can report it without importing torch.

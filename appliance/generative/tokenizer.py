@@ -15,6 +15,8 @@ from functools import cached_property
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
+from appliance.errors import UserError
+
 PAD, UNK, BOS, EOS, SEP = "[PAD]", "[UNK]", "[BOS]", "[EOS]", "[SEP]"
 TASK_TOKENS = ("<seq>", "<item2code>", "<code2item>", "<intent>", "<neg>")  # one prompt prefix per alignment task
 ANSWER_TOKENS = ("<yes>", "<no>")  # answers of the negative-sampling task
@@ -22,7 +24,7 @@ SPECIAL_TOKENS = (PAD, UNK, BOS, EOS, SEP, *TASK_TOKENS, *ANSWER_TOKENS)
 LEVEL_PREFIXES = "abcdefgh"  # <a_i> first level, <b_i> second...; 8 levels is far beyond the 4 we use
 
 
-class GenTokenizerError(ValueError):
+class GenTokenizerError(UserError, ValueError):
     """The tokenizer cannot be built or does not match the codes it is used with."""
 
 

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from appliance.errors import UserError
+
 NEG_INF = np.float32(-np.inf)
 
 
-class TrieError(ValueError):
+class TrieError(UserError, ValueError):
     """The codes cannot form a trie (wrong shape, negative values, or two items sharing one code)."""
 
 

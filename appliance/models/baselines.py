@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from appliance.config import EvalConfig
 from appliance.data.splits import STAGES, Split
+from appliance.errors import UserError
 from appliance.models.contract import FitInfo
 
 CONFIG_FILE = "config.json"
@@ -26,7 +27,7 @@ WEIGHTS_FILE = "model.npz"
 _BLOCK_CELLS = 8_000_000  # dense cells per similarity block (32 MB float32): bounded memory on book-sized data
 
 
-class BaselineError(RuntimeError):
+class BaselineError(UserError, RuntimeError):
     """A baseline was used before fit(), or its saved directory is incomplete."""
 
 

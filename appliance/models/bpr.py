@@ -15,10 +15,11 @@ import scipy.sparse as sp
 import torch
 
 from appliance.config import LightGCNConfig
+from appliance.errors import UserError
 from appliance.models.lightgcn import BPRBatch, iter_batches, sample_bpr_epoch
 
 
-class TrainError(RuntimeError):
+class TrainError(UserError, RuntimeError):
     """Training diverged (non-finite loss) or has nothing to train on."""
 
 

@@ -18,7 +18,9 @@ import numpy as np
 from appliance.config import ApplianceConfig, IRLLRecConfig, LightGCNConfig
 from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
 from appliance.data.splits import Split, build_norm_adj
+from appliance.errors import UserError
 from appliance.models.contract import FitInfo
+from appliance.models.explain import intent_reasons
 from appliance.text.intents import IntentsError, IntentSet, load_intents, user_distributions
 
 VALID_K = 20  # early stopping metric: Recall@20 on validation, as in the LightGCN/IRLLRec papers
@@ -27,7 +29,7 @@ _LIGHTGCN, _IRLLREC = LightGCNConfig(), IRLLRecConfig()  # defaults (frozen, so 
 Progress = Callable[[int, dict[str, float]], None]
 
 
-class CFError(RuntimeError):
+class CFError(UserError, RuntimeError):
     """A CF model cannot be trained, loaded or explained (untrained model, missing text inputs or intents)."""
 
 
@@ -118,17 +120,12 @@ class LightGCNRecommender:
         return (self.arrays["user_emb" + suffix][users] @ self.arrays["item_emb" + suffix].T).astype(np.float32)
 
     def explain(self, user: int, items: np.ndarray, n: int = 2) -> list[list[tuple[str, float]]]:
-        """Per item, the `n` intents that link dense user `user` to it: (label, share of user x item weight)."""
+        """Per item, up to `n` intents that link dense user `user` to it: (label, share of user x item weight),
+        by the same rule as the HTTP API's `because` (appliance.models.explain.intent_reasons)."""
         if "user_intents" not in self.arrays or not self.labels:
             raise CFError("no intents in this model: run `tanaban intents build` before training to get explanations")
-        u = self.arrays["user_intents"][int(user)]  # (K,)
-        out = []
-        for item in np.asarray(items, dtype=np.int64):
-            joint = u * self.arrays["item_intents"][item]  # (K,)
-            joint = joint / max(float(joint.sum()), 1e-12)
-            order = np.argsort(-joint, kind="stable")[:n]
-            out.append([(self.labels[k], float(joint[k])) for k in order])
-        return out
+        return intent_reasons(self.arrays["user_intents"][int(user)],
+                              self.arrays["item_intents"][np.asarray(items, dtype=np.int64)], self.labels, n)
 
     # --- persistence
     def config_dict(self) -> dict[str, Any]:

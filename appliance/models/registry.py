@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from appliance.errors import UserError
+
 if TYPE_CHECKING:
     from appliance.config import ApplianceConfig
     from appliance.models.contract import Recommender
 
 
-class UnknownModelError(ValueError):
+class UnknownModelError(UserError, ValueError):
     """A model name that is not in the registry; the message lists the known ones."""
 
 

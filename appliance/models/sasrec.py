@@ -23,6 +23,7 @@ from torch import nn
 
 from appliance.config import ApplianceConfig, SASRecConfig
 from appliance.data.splits import STAGES, Split
+from appliance.errors import UserError
 from appliance.models.contract import FitInfo
 
 CONFIG_FILE = "config.json"
@@ -32,7 +33,7 @@ Progress = Callable[[int, dict[str, float]], None]
 _DEFAULT = SASRecConfig()  # frozen, so sharing it as a default is safe
 
 
-class SASRecError(RuntimeError):
+class SASRecError(UserError, RuntimeError):
     """SASRec cannot be trained, scored or loaded (no training sequences, untrained model, missing files)."""
 
 
@@ -59,7 +60,7 @@ class SASRecNet(nn.Module):
 
     def __init__(self, n_items: int, cfg: SASRecConfig) -> None:
         super().__init__()
-        if cfg.dim % cfg.heads:
+        if cfg.dim % cfg.heads:  # also checked by load_config (check_config); this guards configs built in code
             raise SASRecError(f"sasrec.dim ({cfg.dim}) must be a multiple of sasrec.heads ({cfg.heads})")
         self.cfg = cfg
         self.item_emb = nn.Embedding(n_items + 1, cfg.dim, padding_idx=0)

@@ -10,6 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import Engine, select
 
@@ -19,12 +20,16 @@ from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAME
 from appliance.config import AnonymizeConfig
 from appliance.data.store import Item
 
+if TYPE_CHECKING:
+    from appliance.data.keys import PseudonymKey
+from appliance.errors import UserError
+
 BATCH_RECORDS = 64  # texts per batched NER pass: spaCy's nlp.pipe gains little beyond this on 2 cores
 MIN_TITLE_WORD = 4  # shorter title words ("gel", "red") are rarely tagged as names or places anyway
 _TITLE_WORD = re.compile(r"[A-Za-z][a-z]+")
 
 
-class AnonymizeInputError(ValueError):
+class AnonymizeInputError(UserError, ValueError):
     """A JSONL input line is not a JSON object with a string `text`; the message names file and line."""
 
 
@@ -59,6 +64,24 @@ def build_anonymizer(cfg: AnonymizeConfig, engine: Engine | None = None, *, hash
         raise PolicyError("the keyed_hash policy needs the appliance's pseudonym key: run `tanaban init` first, "
                           "or choose another policy (placeholder, redact, generalize)")
     return Anonymizer(chosen, allow_list=allow, deny_list=cfg.deny_list, use_ner=cfg.use_ner, hash_key=hash_key)
+
+
+class AnonymizerHome(Protocol):
+    """The part of an opened appliance (appliance.data.home.Home) the anonymizer is built from."""
+
+    engine: Engine
+
+    @property
+    def pseudonym_key(self) -> PseudonymKey: ...
+
+
+def home_anonymizer(cfg: AnonymizeConfig, home: AnonymizerHome | None, *, policy: str | None = None) -> Anonymizer:
+    """The appliance's anonymizer, the one way callers build it from a home: `cfg` plus the store's catalog
+    allow-list and the keyed_hash key derived from the home's pseudonym key. Without a home (`tanaban anonymize`
+    before `tanaban init`) there is neither: everything but the keyed_hash policy works."""
+    if home is None:
+        return build_anonymizer(cfg, policy=policy)
+    return build_anonymizer(cfg, home.engine, hash_key=derive_hash_key(home.pseudonym_key.secret), policy=policy)
 
 
 def read_records(lines: Iterable[str], source: str) -> list[InputRecord]:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from anonymize.pseudonym import pseudonymize
 from appliance.config import EgressConfig
 from appliance.data.keys import PseudonymKey
+from appliance.errors import UserError
 from appliance.privacy.audit.log import AuditEvent, AuditLog
 
 ROLES = ("system", "user", "assistant")  # the chat roles a request may carry
@@ -37,12 +38,12 @@ _STORE_TOKEN = re.compile(r"(?<![\w-])usr-[0-9a-f]{16}-[0-9a-f]{32}(?![\w-])")  
 _CREDENTIAL = re.compile(r"[\x21-\x7e]+")  # printable ASCII without spaces: nothing that could split a header
 
 
-class EgressError(RuntimeError):
+class EgressError(UserError, RuntimeError):
     """An egress call was refused or failed; nothing (further) was sent. The message says why and how to fix it."""
 
 
 class Anonymizer(Protocol):
-    """What the gateway needs from `appliance.privacy.anonymizer.build_anonymizer(...)`."""
+    """What the gateway needs from `appliance.privacy.anonymizer.home_anonymizer(...)`."""
 
     def anonymize_many(self, texts: Sequence[str]) -> list[Any]: ...  # [AnonymizeResult(text, findings)]
 
@@ -438,15 +439,11 @@ class GatewayHome(Protocol):
 
 
 def build_home_anonymizer(home: GatewayHome) -> Anonymizer:
-    """`appliance.privacy.anonymizer.build_anonymizer` for this home; a failing stand-in if it cannot be built."""
+    """`appliance.privacy.anonymizer.home_anonymizer` for this home; a failing stand-in if it cannot be built."""
     try:
-        from appliance.privacy.anonymizer import (  # lazy: NER loads only when egress is used
-            build_anonymizer,
-            derive_hash_key,
-        )
+        from appliance.privacy.anonymizer import home_anonymizer  # lazy: NER loads only when egress is used
 
-        return build_anonymizer(home.config.anonymize, home.engine,
-                                hash_key=derive_hash_key(home.pseudonym_key.secret))
+        return home_anonymizer(home.config.anonymize, home)
     except Exception as exc:  # reported (and logged) as a refusal at the first call
         return _UnavailableAnonymizer(f"{type(exc).__name__}: {exc}")
 

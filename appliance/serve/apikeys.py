@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from appliance.errors import UserError
+
 KEYS_FILE = "api_keys.json"
 
 
-class ApiKeyError(RuntimeError):
+class ApiKeyError(UserError, RuntimeError):
     """The key file is unreadable, or the key to revoke does not exist."""
 
 

@@ -17,12 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from appliance.serve.service import Answer, GenQuery
+from appliance.serve.service import Answer, GenBundle, GenQuery
 
 
 @dataclass
 class _Pending:
-    bundle: Any  # the GenBundle current when the request arrived: a reload never mixes two bundles in one search
+    bundle: GenBundle  # the one current when the request arrived: a reload never mixes two bundles in one search
     query: GenQuery
     future: asyncio.Future[Answer]
 
@@ -44,7 +44,7 @@ class GenBatcher:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def answer(self, bundle: Any, query: GenQuery) -> Answer:
+    async def answer(self, bundle: GenBundle, query: GenQuery) -> Answer:
         """The live answer to `query` from `bundle`, decoded together with whatever else is queued."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._task is None or self._task.done():
@@ -110,7 +110,7 @@ class GenBatcher:
             for pending, answer in zip(group, answers, strict=True):
                 _resolve(pending, answer)
 
-    async def _decode_each(self, bundle: Any, group: list[_Pending]) -> None:
+    async def _decode_each(self, bundle: GenBundle, group: list[_Pending]) -> None:
         loop = asyncio.get_running_loop()
         for pending in group:
             try:

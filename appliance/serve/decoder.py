@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from appliance.errors import UserError
 from appliance.generative.tasks import seq_prompt
 from appliance.generative.tokenizer import PAD, GenTokenizer
 from appliance.generative.trie import CodeTrie, beam_step, build_exclusions, finish, initial_state
@@ -30,7 +31,7 @@ TOKENIZER_FILE = "tokenizer.json"
 CODES_FILE = "codes.npy"
 
 
-class GenServeError(RuntimeError):
+class GenServeError(UserError, RuntimeError):
     """A generative bundle is missing, unsigned or malformed, or a request names items it does not know."""
 
 

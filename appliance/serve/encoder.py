@@ -13,10 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from appliance.errors import UserError
 from appliance.offline import apply_offline_env
 
 
-class OnnxEncoderError(RuntimeError):
+class OnnxEncoderError(UserError, RuntimeError):
     """The exported encoder files are missing or unreadable."""
 
 

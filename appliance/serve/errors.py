@@ -4,10 +4,12 @@ them without importing the service (no import cycle): a missing or refused bundl
 
 from __future__ import annotations
 
+from appliance.errors import UserError
 
-class ServeError(RuntimeError):
+
+class ServeError(UserError, RuntimeError):
     """No usable bundle (missing, unsigned, tampered): the message says which and what to do."""
 
 
-class RequestError(ValueError):
+class RequestError(UserError, ValueError):
     """A request the service understands but cannot answer (unknown user or item): a 404 with this message."""

@@ -28,7 +28,7 @@ from appliance.serve.apikeys import KeyVerifier
 from appliance.serve.batching import GenBatcher, batcher_lifespan
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import MAX_QUERY_CHARS
-from appliance.serve.service import MAX_K, Answer, Service
+from appliance.serve.service import MAX_K, Answer, Bundle, Service
 from export.bundle import BundleError
 
 MAX_BODY_BYTES = 64 * 1024  # a request holds at most a few hundred skus; anything larger is a mistake or abuse
@@ -198,7 +198,7 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
         request.state.key_id = key_id
         return key_id
 
-    async def bundle() -> Any:
+    async def bundle() -> Bundle:
         try:
             return service.current()
         except ServeError as exc:
@@ -214,7 +214,7 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
 
     @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)],
               responses=_errors(400, 401, 404, 422, 503))
-    async def recommendations(body: RecommendRequest, b: Annotated[Any, Depends(bundle)]) -> JSONResponse:
+    async def recommendations(body: RecommendRequest, b: Annotated[Bundle, Depends(bundle)]) -> JSONResponse:
         if body.model == "generative":
             if gen_service is None or gen_service.bundle is None:
                 raise HTTPException(503, "no generative bundle loaded: run `tanaban export gen`, then reload")
@@ -232,7 +232,7 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
 
     @app.get("/v1/items/{sku}/similar", response_model=RecommendResponse, dependencies=[Depends(api_key)],
              responses=_errors(401, 404, 422, 503))
-    async def similar(sku: str, b: Annotated[Any, Depends(bundle)],
+    async def similar(sku: str, b: Annotated[Any, Depends(bundle)],  # CFBundle: similar() is not in Bundle
                       k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> JSONResponse:
         return _response(b.similar(sku, k))
 

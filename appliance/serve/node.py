@@ -6,7 +6,7 @@ directories, the API-key verifier, and the customer-id pseudonymizer that walks 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from appliance.data.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
 from appliance.data.rotation import RotationError, chained_pseudonym, load_key_chain
@@ -14,8 +14,11 @@ from appliance.serve.apikeys import KEYS_FILE, KeyVerifier
 from appliance.serve.errors import ServeError
 from appliance.serve.service import GenBundle, Service
 
+if TYPE_CHECKING:
+    from appliance.config import ApplianceConfig
 
-def build_service(cfg: Any) -> tuple[Service, KeyVerifier, Callable[[str, str | None], str], Service]:
+
+def build_service(cfg: ApplianceConfig) -> tuple[Service, KeyVerifier, Callable[[str, str | None], str], Service]:
     """CF service, key verifier, pseudonymizer and generative service for an appliance config."""
     chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # rotated keys chain (rotation.py)
     trusted = [load_public_key(cfg.keys_dir / PUBLIC_FILE)]

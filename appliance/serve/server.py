@@ -10,7 +10,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -20,8 +20,11 @@ from appliance.serve.node import build_service
 from appliance.serve.workers import run_workers, watch_bundles
 from export.bundle import BundleError
 
+if TYPE_CHECKING:
+    from appliance.config import ApplianceConfig
 
-def run_server(cfg: Any, host: str, port: int, workers: int | None = None) -> None:
+
+def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None = None) -> None:
     """Serve until stopped; SIGHUP reloads the newest bundle (a bad one is refused and logged), and a watcher
     reloads when `<bundles>/CURRENT` changes. `workers` > 1 (default `cfg.serve.workers`): see serve_workers."""
     workers = cfg.serve.workers if workers is None else workers
@@ -47,7 +50,7 @@ def run_server(cfg: Any, host: str, port: int, workers: int | None = None) -> No
 
 
 @contextlib.contextmanager
-def serving_on_loopback(cfg: Any) -> Iterator[int]:
+def serving_on_loopback(cfg: ApplianceConfig) -> Iterator[int]:
     """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests)."""
     app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))

@@ -10,21 +10,24 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
 from export.bundle import Manifest, current_bundle, verify_bundle
 
-MIN_REASON_SHARE = 0.05  # a second intent below this share of the user-item link explains nothing
+if TYPE_CHECKING:
+    from appliance.config import ApplianceConfig
+
 MAX_K = 1000  # larger lists are not recommendations any more; the API rejects them with 422
 GEN_PRECOMPUTED = "gen_precomputed.npy"  # generative bundles: top list per user decoded at export
 GEN_PRECOMPUTED_SCORES = "gen_precomputed_scores.npy"  # and the beams' log-probabilities
@@ -43,6 +46,22 @@ class Answer:
     items: list[Recommendation]
     source: str  # "cached" (precomputed top-K) or "live"
     bundle: str
+
+
+class Bundle(Protocol):
+    """What `Service`, the HTTP app and `recommend_batch` use of a verified bundle (CFBundle, GenBundle)."""
+
+    path: Path  # the bundle directory; `Service.reload` compares it with the one `<root>/CURRENT` names
+    version: str
+    pseudonym_key_id: str | None  # the key the bundle's user pseudonyms are under (None: no users)
+
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer: ...
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (),
+                    explain: bool = False) -> Answer: ...
+
+
+BundleLoader = Callable[[Path, Sequence[Ed25519PublicKey]], Bundle]  # verify, then load: CFBundle.load, GenBundle.load
 
 
 class CFBundle:
@@ -130,31 +149,27 @@ class CFBundle:
         return Answer(self._rows(top, scores[top], explain_for), "live", self.version)
 
     def _rows(self, items: np.ndarray, scores: np.ndarray, explain_for: Any) -> list[Recommendation]:
-        out = []
-        for item, score in zip(items.tolist(), np.asarray(scores).tolist(), strict=True):
-            because = self._because(explain_for, item) if explain_for is not None else []
-            out.append(Recommendation(self.items[item]["sku"], self.items[item]["title"], float(score), because))
-        return out
+        reasons = self._because(explain_for, items) if explain_for is not None else [[] for _ in range(len(items))]
+        return [Recommendation(self.items[item]["sku"], self.items[item]["title"], float(score), because)
+                for item, score, because in zip(items.tolist(), np.asarray(scores).tolist(), reasons, strict=True)]
 
-    def _because(self, who: Any, item: int, n: int = 2) -> list[tuple[str, float]]:
+    def _because(self, who: Any, items: np.ndarray) -> list[list[tuple[str, float]]]:
+        """Intent reasons per item (appliance.models.explain) for a user index or a history's item indices."""
         if self.user_intents is None or self.item_intents is None or not self.labels:
-            return []
+            return [[] for _ in range(len(items))]
         u = self.user_intents[who] if np.isscalar(who) else self.item_intents[who].mean(axis=0)
-        joint = u * self.item_intents[item]
-        joint = joint / max(float(joint.sum()), 1e-12)
-        order = np.argsort(-joint, kind="stable")[:n]
-        return [(self.labels[i], round(float(joint[i]), 4)) for j, i in enumerate(order)
-                if j == 0 or joint[i] >= MIN_REASON_SHARE]
+        return intent_reasons(u, self.item_intents[items], self.labels)
 
 
 class Service:
     """The current bundle behind a lock-free reference; `reload()` verifies and swaps in the newest bundle."""
 
-    def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey], loader: Any = None) -> None:
+    def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey],
+                 loader: BundleLoader | None = None) -> None:
         self.root, self.public_keys = bundles_root, list(public_keys)
-        self.loader = loader or CFBundle.load  # GenBundle.load for the generative bundles
+        self.loader: BundleLoader = loader or CFBundle.load  # GenBundle.load for the generative bundles
         self._lock = threading.Lock()  # serialises reloads only; requests never wait on it
-        self.bundle: Any = None
+        self.bundle: Bundle | None = None
 
     def reload(self) -> str:
         """Load the bundle `<root>/CURRENT` names if it is not loaded yet; returns the serving version."""
@@ -165,7 +180,7 @@ class Service:
             self.bundle = self.loader(path, self.public_keys)  # raises before the old bundle is replaced
             return self.bundle.version
 
-    def current(self) -> Any:
+    def current(self) -> Bundle:
         bundle = self.bundle
         if bundle is None:
             raise ServeError(f"no bundle loaded from {self.root} yet: run `tanaban export cf` (or `export gen`), "
@@ -274,7 +289,7 @@ def _optional(path: Path) -> np.ndarray | None:
     return np.load(path) if path.is_file() else None
 
 
-def recommend_batch(cfg: Any, users: Sequence[str], input_file: Path | None, k: int,
+def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path | None, k: int,
                     explain: bool) -> list[tuple[str, Answer]]:
     """(raw id, answer) per customer from the current bundle; unknown customers raise RequestError."""
     import csv

@@ -24,6 +24,7 @@ from typing import Any
 import uvicorn
 
 from appliance.config import ApplianceConfig, config_to_dict, load_config
+from appliance.errors import UserError
 from appliance.serve.http import create_app
 from appliance.serve.node import build_service
 from appliance.serve.service import Service
@@ -37,7 +38,7 @@ WORKER_HEALTHCHECK_SECONDS = 60
 log = logging.getLogger("tanaban.serve")
 
 
-class WorkerConfigError(RuntimeError):
+class WorkerConfigError(UserError, RuntimeError):
     """A worker resolved a different config than `tanaban serve` did (the file or environment changed meanwhile)."""
 
 

@@ -13,12 +13,13 @@ import numpy as np
 
 from appliance.data.artifacts import data_fingerprint, save_artifact
 from appliance.data.home import Home
+from appliance.errors import UserError
 from appliance.text.profiles import load_item_profiles
 
 KIND = "item-embeddings"
 
 
-class EmbedError(RuntimeError):
+class EmbedError(UserError, RuntimeError):
     """Nothing to embed (empty catalog)."""
 
 

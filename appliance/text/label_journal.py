@@ -17,8 +17,10 @@ from pathlib import Path
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from appliance.errors import UserError
 
-class JournalError(RuntimeError):
+
+class JournalError(UserError, RuntimeError):
     """The backend produced fewer answers than prompts (it stopped early without raising)."""
 
 

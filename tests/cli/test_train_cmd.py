@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -30,20 +29,16 @@ intents = 3
 """
 
 
-def _tiny_home(cli_runner: CliRunner, config_file: Path) -> list[str]:
+def _tiny_home(cli_runner: CliRunner, config_file: Path, tiny_themes) -> list[str]:
     config_file.write_text(config_file.read_text(encoding="utf-8") + TINY, encoding="utf-8")
     base = ["--config", str(config_file)]
     assert cli_runner.invoke(app, [*base, "init"]).exit_code == 0
-    spec = importlib.util.spec_from_file_location(
-        "_cli_test_intents", Path(__file__).resolve().parents[1] / "appliance" / "test_intents.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.make_tiny_home(open_home(load_config(config_file)))
+    tiny_themes.fill_home(open_home(load_config(config_file)))
     return base
 
 
-def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Path) -> None:
-    base = _tiny_home(cli_runner, config_file)
+def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
     built = cli_runner.invoke(app, [*base, "intents", "build"])
     assert built.exit_code == 0, built.output
     assert "3 intents written to" in built.output
@@ -56,8 +51,8 @@ def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Pat
     assert "cf-irllrec" in trained.output
 
 
-def test_user_errors_are_one_line(cli_runner: CliRunner, config_file: Path) -> None:
-    base = _tiny_home(cli_runner, config_file)
+def test_user_errors_are_one_line(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
     no_intents = cli_runner.invoke(app, [*base, "train", "cf", "--model", "irllrec"])
     assert no_intents.exit_code == 2 and "tanaban intents build" in no_intents.output
     assert "Traceback" not in no_intents.output
@@ -68,8 +63,8 @@ def test_user_errors_are_one_line(cli_runner: CliRunner, config_file: Path) -> N
     assert bad.exit_code == 2 and "unknown intents backend" in bad.output
 
 
-def test_evaluate_knows_the_cf_models(cli_runner: CliRunner, config_file: Path) -> None:
-    base = _tiny_home(cli_runner, config_file)
+def test_evaluate_knows_the_cf_models(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
     assert cli_runner.invoke(app, [*base, "intents", "build"]).exit_code == 0
     result = cli_runner.invoke(app, [*base, "evaluate", "--model", "lightgcn,irllrec"])
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""`tanaban train gen` and `tanaban precompute` end to end on a tiny store (codes saved as an artifact)."""
+"""`tanaban train gen` end to end on a tiny store (codes saved as an artifact)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from appliance.data.artifacts import save_artifact
 from appliance.data.home import Home
-from appliance.data.store import Interaction, Item, Precomputed, User
+from appliance.data.store import Interaction, Item, User
 from cli.main import app
 
 N_ITEMS, N_USERS = 7, 10
@@ -34,25 +33,15 @@ def _fill(home: Home) -> None:
 
 
 @pytest.mark.usefixtures("one_torch_thread")
-def test_train_gen_then_precompute(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
+def test_train_gen(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
     _fill(home)
     trained = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
                                       "--tasks", "seq,text,neg", "--epochs", "2"])
     assert trained.exit_code == 0, trained.output
     assert "NDCG@10" in trained.output and "saved" in trained.output
-    done = cli_runner.invoke(app, ["--config", str(config_file), "precompute", "-k", "2"])
-    assert done.exit_code == 0, done.output
-    assert f"for {N_USERS} users" in done.output
-    with home.engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(Precomputed)) == N_USERS
-        for user_id, items in conn.execute(select(Precomputed.user_id, Precomputed.items)):
-            seen = set(conn.scalars(select(Interaction.item_id).where(Interaction.user_id == user_id)))
-            assert len(items) == 2 and not set(items) & seen
 
 
 def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
-    missing = cli_runner.invoke(app, ["--config", str(config_file), "precompute"])
-    assert missing.exit_code == 2 and "error:" in missing.output and "tanaban train gen" in missing.output
     _fill(home)
     bad = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--tasks", "seq,bogus"])
     assert bad.exit_code == 2 and "unknown generative tasks" in bad.output

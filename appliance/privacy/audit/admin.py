@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config import ApplianceConfig
 from appliance.data.keys import SigningKey, public_key_pem
+from appliance.errors import UserError
 from appliance.privacy.audit.chain import AuditVerificationError, format_time
 from appliance.privacy.audit.checkpoints import Checkpoint
 from appliance.privacy.audit.export import FORMATS, checkpoints_sidecar, public_key_sidecar, write_csv, write_jsonl
@@ -23,7 +24,7 @@ from appliance.privacy.audit.log import AuditEvent, AuditLog, AuditWriteError
 from appliance.privacy.audit.verify import Progress, VerifyReport
 
 
-class AuditRequestError(ValueError):
+class AuditRequestError(UserError, ValueError):
     """An audit command cannot do what was asked: a bad time filter, an unknown seq, an output file that exists."""
 
 

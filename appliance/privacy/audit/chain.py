@@ -13,6 +13,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from appliance.errors import UserError
+
 ACTIONS = ("egress.request", "egress.result", "egress.blocked", "egress.dryrun", "key.rotate", "log.export",
            "log.verify", "service.start", "service.stop")
 _ENTRY_HASH_DOMAIN = b"tanaban/audit-entry/v1\x00"  # an entry hash can never be mistaken for a leaf or a signature
@@ -30,7 +32,7 @@ ENTRY_FIELDS: Mapping[str, type | tuple[type, ...]] = {
 }
 
 
-class AuditVerificationError(Exception):
+class AuditVerificationError(UserError):
     """The log or an export is not what was written: `.seq` is the first bad entry (None when no single entry can
     be named, e.g. a forged checkpoint) and `.reason` says what is wrong."""
 

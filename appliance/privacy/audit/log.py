@@ -26,6 +26,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config import AuditConfig
+from appliance.errors import UserError
 from appliance.privacy.audit.chain import (
     ACTIONS,
     GENESIS_PREV_HASH,
@@ -70,7 +71,7 @@ _SELECT = "SELECT body, prev_hash, entry_hash, seq FROM entries"
 _COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 
-class AuditWriteError(RuntimeError):
+class AuditWriteError(UserError, RuntimeError):
     """An append (or opening the log for appending) failed; nothing was written. Callers must fail closed."""
 
 

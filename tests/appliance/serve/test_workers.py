@@ -4,7 +4,6 @@ two-worker server that moves every worker to a newly exported bundle without fai
 from __future__ import annotations
 
 import contextlib
-import csv
 import http.client
 import json
 import logging
@@ -40,11 +39,6 @@ from appliance.serve.workers import (
 from export.cf import export_cf
 
 TANABAN = Path(sys.executable).parent / "tanaban"
-
-
-def _customers(sample: Path) -> list[str]:
-    with (sample / "interactions.csv").open() as fh:
-        return sorted({row["customer_id"] for row in csv.DictReader(fh)})
 
 
 def _config_file(home: Home, tmp_path: Path) -> Path:
@@ -197,13 +191,13 @@ def _hammering(port: int, token: str, users: list[str]) -> Iterator[list[object]
 
 
 def test_two_workers_all_move_to_a_new_bundle_without_failing_a_request(
-        bundle_home: tuple[Home, Path], tmp_path: Path) -> None:
+        bundle_home: tuple[Home, Path], tmp_path: Path, serve_sample) -> None:
     home, sample = bundle_home
     export_cf(home, "lightgcn", version="v1")
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     with _serving_two_workers(home, tmp_path, "0.2") as (port, _):
         assert len(_seen_workers(port, "v1", 2, 20)) == 2, "requests never reached two distinct workers"
-        with _hammering(port, token, _customers(sample)) as results:
+        with _hammering(port, token, serve_sample.customers(sample)) as results:
             export_cf(home, "lightgcn", version="v2")
             seen = _seen_workers(port, "v2", 2, 20)
             assert len(seen) == 2 and set(seen.values()) == {"v2"}, seen
@@ -212,13 +206,14 @@ def test_two_workers_all_move_to_a_new_bundle_without_failing_a_request(
 
 
 @pytest.mark.slow  # two full worker starts one after the other: 15-30 s on the shared 2-core machine
-def test_sighup_replaces_each_worker_and_loses_no_request(bundle_home: tuple[Home, Path], tmp_path: Path) -> None:
+def test_sighup_replaces_each_worker_and_loses_no_request(bundle_home: tuple[Home, Path], tmp_path: Path,
+                                                          serve_sample) -> None:
     home, sample = bundle_home
     export_cf(home, "lightgcn", version="v1")
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     with _serving_two_workers(home, tmp_path, "0") as (port, supervisor):  # no watcher: only SIGHUP can reload
         before = set(_seen_workers(port, "v1", 2, 20))
-        with _hammering(port, token, _customers(sample)) as results:
+        with _hammering(port, token, serve_sample.customers(sample)) as results:
             export_cf(home, "lightgcn", version="v2")
             os.kill(supervisor, signal.SIGHUP)
             new, recent, deadline = {}, [], time.monotonic() + 90

@@ -9,13 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import insert, select
 
 from appliance.config import IntentsConfig
-from appliance.data.artifacts import save_artifact
 from appliance.data.home import Home
 from appliance.data.splits import split_from_sequences
-from appliance.data.store import Interaction, Item, User
 from appliance.text.intents import (
     JOURNAL,
     ExternalBackend,
@@ -35,46 +32,11 @@ from appliance.text.intents import (
 )
 from appliance.text.label_journal import JournalError, read_journal, run_journaled
 
-THEMES = [("hiking tent sleeping bag", "Trailmax"), ("baby bottle feeding", "Nubi"),
-          ("espresso coffee grinder", "Brewa")]
 CFG = IntentsConfig(k=3, tau=0.1, label_terms=3)
 
 
-def _vectors(n: int = 11, d: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n items around 3 well-separated directions; returns vectors (n, d) and their theme (n,)."""
-    rng = np.random.default_rng(seed)
-    theme = np.arange(n) % 3
-    return np.eye(d, dtype=np.float32)[theme] * 3 + rng.normal(0, 0.1, (n, d)).astype(np.float32), theme
-
-
-def _texts(theme: np.ndarray) -> list[str]:
-    return [f"{THEMES[t][0].title()} model {i}. Brand: {THEMES[t][1]}. Categories: Shop > Goods. 500 ml"
-            for i, t in enumerate(theme)]
-
-
-def make_tiny_home(home: Home, n_items: int = 11, n_users: int = 7) -> None:
-    """Items of 3 themes, users buying mostly one theme (5 each), and an item-embeddings artifact."""
-    vectors, theme = _vectors(n_items)
-    with home.engine.begin() as conn:
-        conn.execute(insert(Item), [{"sku": f"S{i}", "title": text.split(".")[0], "brand": THEMES[t][1],
-                                     "categories": ["Shop"], "attributes": {}}
-                                    for i, (t, text) in enumerate(zip(theme, _texts(theme), strict=True))])
-        conn.execute(insert(User), [{"pseudonym": home.store_pseudonym(f"cust-{u}"), "key_id": "k"}
-                                    for u in range(n_users)])
-        user_ids = list(conn.scalars(select(User.id).order_by(User.id)))
-        item_ids = list(conn.scalars(select(Item.id).order_by(Item.id)))
-        rows = []
-        for u, uid in enumerate(user_ids):
-            mine = [i for i in range(n_items) if theme[i] == u % 3] + [(u + 4) % n_items]
-            rows += [{"user_id": uid, "item_id": item_ids[i], "ts": t, "event": "purchase"}
-                     for t, i in enumerate(dict.fromkeys(mine))]
-        conn.execute(insert(Interaction), rows)
-    save_artifact(home.config.artifacts_dir, "item-embeddings",
-                  {"item_ids": np.array(item_ids, dtype=np.int64), "vectors": vectors}, {"dim": 5})
-
-
-def test_spherical_kmeans_finds_the_themes_deterministically() -> None:
-    vectors, theme = _vectors()
+def test_spherical_kmeans_finds_the_themes_deterministically(tiny_themes) -> None:
+    vectors, theme = tiny_themes.vectors()
     centroids, assign = spherical_kmeans(vectors, 3, seed=1)
     _, assign2 = spherical_kmeans(vectors, 3, seed=1)
     np.testing.assert_array_equal(assign, assign2)
@@ -86,20 +48,20 @@ def test_spherical_kmeans_finds_the_themes_deterministically() -> None:
         spherical_kmeans(vectors, 12)
 
 
-def test_labels_are_distinctive_readable_terms() -> None:
-    _, theme = _vectors()
-    texts = _texts(theme)
+def test_labels_are_distinctive_readable_terms(tiny_themes) -> None:
+    _, theme = tiny_themes.vectors()
+    texts = tiny_themes.texts(theme)
     profiles = ["\n".join(t for t, c in zip(texts, theme, strict=True) if c == k) for k in range(3)]
     labels = distinctive_terms(profiles, 3)
-    for label, (words, brand) in zip(labels, THEMES, strict=True):
+    for label, (words, brand) in zip(labels, tiny_themes.themes, strict=True):
         terms = label.split()
         assert 2 <= len(terms) <= 4
         assert set(terms) <= set(words.split()) | {brand.lower()}
         assert not {"model", "brand", "categories", "shop", "500", "the"} & set(terms)
 
 
-def test_distributions_sum_to_one_and_follow_recency() -> None:
-    vectors, _ = _vectors()
+def test_distributions_sum_to_one_and_follow_recency(tiny_themes) -> None:
+    vectors, _ = tiny_themes.vectors()
     protos, _ = spherical_kmeans(vectors, 3)
     dist = soft_assign(vectors, protos, 0.1)
     np.testing.assert_allclose(dist.sum(axis=1), 1.0, rtol=1e-5)
@@ -108,9 +70,9 @@ def test_distributions_sum_to_one_and_follow_recency() -> None:
     np.testing.assert_allclose(users[1], 1 / 3, rtol=1e-6)
 
 
-def test_user_intents_never_see_validation_or_test_items() -> None:
-    vectors, theme = _vectors()
-    texts = _texts(theme)
+def test_user_intents_never_see_validation_or_test_items(tiny_themes) -> None:
+    vectors, theme = tiny_themes.vectors()
+    texts = tiny_themes.texts(theme)
     seqs = [np.array([0, 3, 6, 9, 1]), np.array([1, 4, 7, 10, 2]), np.array([2, 5, 8])]
     changed = [s.copy() for s in seqs]
     changed[0][-2:] = [2, 5]  # other valid/test items for user 0 (other theme)
@@ -123,8 +85,8 @@ def test_user_intents_never_see_validation_or_test_items() -> None:
     assert not np.allclose(base[3][0], trained[3][0])
 
 
-def test_build_and_show_a_users_intents(home: Home) -> None:
-    make_tiny_home(home)
+def test_build_and_show_a_users_intents(home: Home, tiny_themes) -> None:
+    tiny_themes.fill_home(home)
     path = build_intents(home, cfg=CFG)
     intents = load_intents(home.config.artifacts_dir)
     assert path.parent.name == "intents" and len(intents.labels) == 3
@@ -221,10 +183,10 @@ def _send(calls: list[str], fail_after: int | None = None) -> Callable[[str], st
     return send
 
 
-def test_interrupted_external_build_resumes_where_it_stopped(home: Home) -> None:
+def test_interrupted_external_build_resumes_where_it_stopped(home: Home, tiny_themes) -> None:
     from appliance.data.artifacts import ArtifactError
 
-    make_tiny_home(home)
+    tiny_themes.fill_home(home)
     cfg, root = dataclasses.replace(CFG, backend="external"), home.config.artifacts_dir
     first: list[str] = []
     with pytest.raises(ConnectionError):
@@ -266,12 +228,12 @@ def test_journal_skips_finished_keys_and_ignores_a_torn_line(tmp_path: Path) -> 
         run_journaled(["d", "e"], lambda pending: ["only one"], path, progress=False)
 
 
-def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monkeypatch) -> None:
+def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monkeypatch, tiny_themes) -> None:
     from appliance.config import AnonymizeConfig, EgressConfig
     from appliance.demo.llm_standin import LLMStandin
     from appliance.privacy.audit.log import AuditLog
 
-    make_tiny_home(home)
+    tiny_themes.fill_home(home)
     monkeypatch.setenv("TEST_EGRESS_KEY", "sk-test")
     cfg = dataclasses.replace(CFG, backend="external")
     with LLMStandin() as standin:

@@ -16,6 +16,7 @@ import pytest
 import scipy.sparse as sp
 
 from appliance.config import SampleConfig
+from appliance.data.ingest import ingest_file
 from appliance.data.store import EVENTS
 from appliance.demo.sample import (
     FILES,
@@ -273,9 +274,8 @@ def test_cli_writes_the_same_files_as_the_library(tmp_path: Path, cli_runner, co
 
 
 def test_the_ingester_accepts_every_file(tmp_path: Path, home) -> None:
-    ingest = pytest.importorskip("appliance.data.ingest")
     report = generate_sample(tmp_path / "s", seed=2, n_items=70, n_users=25)
-    added = {kind: ingest.ingest_file(home, tmp_path / "s" / name, kind, progress=False).added
+    added = {kind: ingest_file(home, tmp_path / "s" / name, kind, progress=False).added
              for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv"),
                                 ("reviews", "reviews.jsonl"))}
     assert added == {"items": 70, "interactions": report.n_interactions, "reviews": report.n_reviews}

@@ -7,19 +7,14 @@ import asyncio
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
 from appliance.config import ServeConfig, load_config
-from appliance.data.artifacts import save_artifact
 from appliance.data.home import Home, init_home, open_home
-from appliance.data.ingest import ingest_file
 from appliance.data.keys import PUBLIC_FILE, load_public_key
-from appliance.data.splits import load_split
-from appliance.demo.sample import generate_sample
 from appliance.serve.apikeys import KEYS_FILE, create_key
 from appliance.serve.batching import GenBatcher
 from appliance.serve.decoder import GenServeError
@@ -29,7 +24,7 @@ from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Ans
 
 
 @pytest.fixture(scope="module")
-def gen_home(tmp_path_factory: pytest.TempPathFactory, random_codes: Any) -> tuple[Home, Path]:
+def gen_home(tmp_path_factory: pytest.TempPathFactory, serve_sample) -> tuple[Home, Path]:
     """A home with a tiny trained generative model exported (fp32) as a signed bundle, plus a CF bundle."""
     from appliance.generative.pipeline import train_gen
     from export.cf import export_cf
@@ -39,18 +34,9 @@ def gen_home(tmp_path_factory: pytest.TempPathFactory, random_codes: Any) -> tup
     cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp / "data")})
     init_home(cfg)
     home = open_home(cfg)
-    generate_sample(tmp / "sample", seed=3, n_items=90, n_users=40)
-    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
-        ingest_file(home, tmp / "sample" / name, kind, progress=False)
-    split = load_split(home.engine)
-    random_codes(home)
-    rng = np.random.default_rng(1)
-    save_artifact(home.config.artifacts_dir, "cf-lightgcn", {
-        "user_emb": rng.normal(size=(split.n_users, 8)).astype(np.float32),
-        "item_emb": rng.normal(size=(split.n_items, 8)).astype(np.float32),
-        "user_intents": rng.dirichlet(np.ones(3), size=split.n_users).astype(np.float32),
-        "item_intents": rng.dirichlet(np.ones(3), size=split.n_items).astype(np.float32),
-        "user_ids": split.user_ids, "item_ids": split.item_ids}, {"labels": ["a", "b", "c"], "model": "lightgcn"})
+    serve_sample.ingest(home, tmp / "sample")
+    serve_sample.random_codes(home)
+    serve_sample.fake_cf(home, seed=1, labels=["a", "b", "c"])
     gen = dataclasses.replace(home.config.gen, preset="tiny", tasks=("seq",), max_epochs=2, valid_users=10, beam=8)
     train_gen(home, gen, progress=False)
     path = export_gen_bundle(home, quantize=False, progress=False)

@@ -23,12 +23,7 @@ from appliance.serve.service import Service
 from export.bundle import BundleError
 from export.cf import export_cf
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _customers(sample: Path) -> list[str]:
-    with (sample / "interactions.csv").open() as fh:
-        return sorted({row["customer_id"] for row in csv.DictReader(fh)})
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -50,9 +45,9 @@ def test_export_writes_gate_and_precomputed_answers(bundle_home: tuple[Home, Pat
     assert pre.shape[1] == min(100, len(json.loads((path / "items.json").read_text())))
 
 
-def test_cached_answer_excludes_history_and_matches_live(served) -> None:
+def test_cached_answer_excludes_history_and_matches_live(served, serve_sample) -> None:
     client, token, _, sample = served
-    user = _customers(sample)[0]
+    user = serve_sample.customers(sample)[0]
     auth = {"Authorization": f"Bearer {token}"}
     cached = client.post("/v1/recommendations", json={"user_id": user, "k": 5, "explain": True}, headers=auth)
     assert cached.status_code == 200, cached.text
@@ -101,9 +96,9 @@ def test_history_request_is_live_and_similar_items(served) -> None:
     assert similar.status_code == 200 and len(similar.json()["items"]) == 3
 
 
-def test_access_log_never_holds_the_raw_id(served, caplog: pytest.LogCaptureFixture) -> None:
+def test_access_log_never_holds_the_raw_id(served, caplog: pytest.LogCaptureFixture, serve_sample) -> None:
     client, token, _, sample = served
-    user = _customers(sample)[1]
+    user = serve_sample.customers(sample)[1]
     with caplog.at_level(logging.INFO, logger="tanaban.access"):
         client.post("/v1/recommendations", json={"user_id": user}, headers={"X-API-Key": token})
     assert "/v1/recommendations 200" in caplog.text and user not in caplog.text
@@ -123,9 +118,9 @@ def test_tampered_bundle_refused_at_start_and_at_reload(served) -> None:
         build_service(home.config)
 
 
-def test_reload_under_load_loses_no_request(served) -> None:
+def test_reload_under_load_loses_no_request(served, serve_sample) -> None:
     client, token, home, sample = served
-    users = _customers(sample)
+    users = serve_sample.customers(sample)
     statuses: list[int] = []
 
     def hammer() -> None:
@@ -149,12 +144,12 @@ def test_service_without_bundle_says_what_to_do(home: Home) -> None:
         Service(home.config.artifacts_dir / "bundles", []).reload()
 
 
-def test_batch_path_unknown_user(bundle_home) -> None:
+def test_batch_path_unknown_user(bundle_home, serve_sample) -> None:
     from appliance.serve.service import recommend_batch
 
     home, sample = bundle_home
     export_cf(home, "lightgcn")
-    answers = recommend_batch(home.config, _customers(sample)[:2], None, 3, True)
+    answers = recommend_batch(home.config, serve_sample.customers(sample)[:2], None, 3, True)
     assert [len(a.items) for _, a in answers] == [3, 3]
     with pytest.raises(RequestError, match="unknown user"):
         recommend_batch(home.config, ["nobody"], None, 3, False)
@@ -167,7 +162,7 @@ def test_serving_imports_no_training_stack() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_real_http_on_loopback(bundle_home) -> None:
+def test_real_http_on_loopback(bundle_home, serve_sample) -> None:
     from appliance.serve.server import loopback_json, serving_on_loopback
 
     home, sample = bundle_home
@@ -175,13 +170,13 @@ def test_real_http_on_loopback(bundle_home) -> None:
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     with serving_on_loopback(home.config) as port:
         status, body = loopback_json(port, "POST", "/v1/recommendations",
-                                     {"user_id": _customers(sample)[0], "k": 3, "explain": True}, token)
+                                     {"user_id": serve_sample.customers(sample)[0], "k": 3, "explain": True}, token)
         assert status == 200 and len(body["items"]) == 3 and body["items"][0]["because"]
         assert loopback_json(port, "GET", "/readyz")[0] == 200
         assert loopback_json(port, "GET", "/openapi.json")[1]["paths"]["/v1/recommendations"]
 
 
-def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
+def test_generative_bundle_served_live(bundle_home, serve_sample) -> None:
     """A tiny generative model (random unique codes) exported, signed and served (from the lists decoded at
     export): valid, unowned items only."""
     import dataclasses
@@ -190,14 +185,14 @@ def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
     from export.gen_bundle import export_gen_bundle
 
     home, sample = bundle_home
-    random_codes(home)
+    serve_sample.random_codes(home)
     gen = dataclasses.replace(home.config.gen, preset="tiny", tasks=("seq",), max_epochs=1, valid_users=10)
     train_gen(home, gen, progress=False)
     path = export_gen_bundle(home, quantize=False)
     export_cf(home, "lightgcn")
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     client = TestClient(create_app(*build_service(home.config)))
-    user = _customers(sample)[0]
+    user = serve_sample.customers(sample)[0]
     body = client.post("/v1/recommendations", json={"user_id": user, "k": 4, "model": "generative"},
                        headers={"X-API-Key": token}).json()
     skus = {json.loads(line)["sku"] for line in (sample / "items.jsonl").open()}
@@ -207,12 +202,12 @@ def test_generative_bundle_served_live(bundle_home, random_codes) -> None:
     assert set(got) <= skus and not set(got) & bought and len(set(got)) == len(got)
 
 
-def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home) -> None:
+def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home, serve_sample) -> None:
     """After `keys rotate` the store holds chained pseudonyms; a re-exported bundle must still find the customer."""
     from appliance.data.rotation import rotate_pseudonym_key
 
     home, sample = bundle_home
-    user = _customers(sample)[0]
+    user = serve_sample.customers(sample)[0]
     rotate_pseudonym_key(home)
     export_cf(home, "lightgcn")
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
@@ -221,14 +216,14 @@ def test_serving_maps_raw_ids_like_ingest_after_a_key_rotation(bundle_home) -> N
     assert response.status_code == 200, response.text
 
 
-def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bundle_home) -> None:
+def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bundle_home, serve_sample) -> None:
     """A bundle exported before `keys rotate` keeps answering (lookups use the bundle's key); a server started
     before the rotation finds customers in a bundle exported after it (the key chain is read again)."""
     from appliance.data.rotation import rotate_pseudonym_key
     from appliance.serve.service import recommend_batch
 
     home, sample = bundle_home
-    user = _customers(sample)[0]
+    user = serve_sample.customers(sample)[0]
     old = export_cf(home, "lightgcn")
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     service, *rest = build_service(home.config)
@@ -250,7 +245,7 @@ def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bun
     assert ask(client)["bundle"] == new.name  # the new bundle, a process that started before the rotation
 
 
-def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home) -> None:
+def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home, serve_sample) -> None:
     """An archived key deleted after a rotation: the old bundle cannot map customers; a clear 503, not a 500."""
     from appliance.data.rotation import ARCHIVE_DIR, rotate_pseudonym_key
 
@@ -262,6 +257,6 @@ def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     client = TestClient(create_app(*build_service(home.config)))
     for _ in range(2):  # the same answer again once the missing key is known
-        response = client.post("/v1/recommendations", json={"user_id": _customers(sample)[0], "k": 2},
+        response = client.post("/v1/recommendations", json={"user_id": serve_sample.customers(sample)[0], "k": 2},
                                headers={"X-API-Key": token})
         assert response.status_code == 503 and "re-export the bundle" in response.json()["detail"]

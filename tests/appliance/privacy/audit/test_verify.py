@@ -28,7 +28,7 @@ from appliance.privacy.audit.chain import canonical_json, entry_body, hash_entry
 from appliance.privacy.audit.checkpoints import sign_checkpoint
 from appliance.privacy.audit.export import read_checkpoints, write_csv, write_jsonl
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
@@ -228,13 +228,13 @@ def test_append_then_verify_always_passes(tmp_path: Path, batch: list[AuditEvent
 
 
 def _standalone_kit(dest: Path) -> Path:
-    """Only the modules an auditor needs: appliance/{__init__,config}.py, appliance/data/{__init__,keys}.py,
+    """Only the modules an auditor needs: appliance/{__init__,config,errors}.py, appliance/data/{__init__,keys}.py,
     appliance/privacy/__init__.py and appliance/privacy/audit/."""
     package = dest / "appliance"
     shutil.copytree(ROOT / "appliance" / "privacy" / "audit", package / "privacy" / "audit",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (package / "data").mkdir()
-    for name in ("__init__.py", "config.py", "data/__init__.py", "data/keys.py", "privacy/__init__.py"):
+    for name in ("__init__.py", "config.py", "errors.py", "data/__init__.py", "data/keys.py", "privacy/__init__.py"):
         shutil.copy(ROOT / "appliance" / name, package / name)
     return dest
 

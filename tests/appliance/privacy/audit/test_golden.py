@@ -1,7 +1,7 @@
 """Golden vectors for the audit chain (tests/golden/audit_chain.json): a fixed chain, its hashes, Merkle root and
 checkpoint signatures, plus tampered exports that must fail with a given seq and reason (cryptography
 test_fernet.py style `json_parametrize`). Regenerate only on a deliberate format change:
-    .venv/bin/python tests/appliance/test_audit_golden.py > tests/golden/audit_chain.json
+    .venv/bin/python tests/appliance/privacy/audit/test_golden.py > tests/golden/audit_chain.json
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from appliance.privacy.audit.checkpoints import checkpoint_from_dict, sign_check
 from appliance.privacy.audit.export import write_jsonl
 from appliance.privacy.audit.merkle import hash_leaf, merkle_tree_hash
 
-GOLDEN_PATH = Path(__file__).resolve().parents[1] / "golden" / "audit_chain.json"
+GOLDEN_PATH = Path(__file__).resolve().parents[3] / "golden" / "audit_chain.json"
 SEED, OTHER_SEED = bytes(range(32)), bytes(range(32, 64))
 T0 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 PAYLOAD = '{"messages":[{"content":"Summarise <PERSON_1>\'s interests: hiking, café","role":"user"}]}'
@@ -143,7 +143,8 @@ def build_golden() -> dict[str, Any]:
     entries = _entries(lines)
     leaves = [hash_leaf(canonical_json(entry_body({k: v for k, v in e.items() if k != "type"}))) for e in entries]
     return {
-        "description": "Tanaban audit chain vectors: see tests/appliance/test_audit_golden.py and docs/AUDITORS.md",
+        "description": ("Tanaban audit chain vectors: see tests/appliance/privacy/audit/test_golden.py and "
+                        "docs/AUDITORS.md"),
         "signing_key_seed_hex": SEED.hex(),
         "public_key_pem": public_key_pem(_key(SEED).public).decode(),
         "key_id": _key(SEED).key_id,

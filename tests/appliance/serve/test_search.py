@@ -15,7 +15,6 @@ from typer.testing import CliRunner
 
 from appliance.config import load_config
 from appliance.data.home import Home, init_home, open_home
-from appliance.demo.sample import generate_sample
 from appliance.serve.apikeys import KEYS_FILE, create_key
 from appliance.serve.errors import ServeError
 from appliance.serve.http import create_app
@@ -31,13 +30,12 @@ SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 @pytest.fixture(scope="module")
-def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory, serve_sample) -> Path:
     """A random tiny BERT whose vocabulary holds every word of the serving fixture's sample (same seed)."""
     import torch
     from transformers import BertConfig, BertModel, BertTokenizerFast
 
-    sample = tmp_path_factory.mktemp("vocab-sample")
-    generate_sample(sample, seed=3, n_items=90, n_users=40)  # the sample tests/serve/conftest.py ingests
+    sample = serve_sample.write(tmp_path_factory.mktemp("vocab-sample"))  # the sample `bundle_home` ingests
     words = set(re.findall(r"\w+|[^\w\s]", (sample / "items.jsonl").read_text(encoding="utf-8").lower()))
     out = tmp_path_factory.mktemp("tiny-bert")
     (out / "vocab.txt").write_text("\n".join(SPECIAL + sorted(words)) + "\n", encoding="utf-8")
@@ -64,22 +62,13 @@ def home(tmp_path: Path, tiny_encoder_dir: Path) -> Home:
 
 
 @pytest.fixture(scope="module")
-def searched(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path) -> tuple[TestClient, str, Home, Path]:
+def searched(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir: Path,
+             serve_sample) -> tuple[TestClient, str, Home, Path]:
     """One exported bundle with its encoder for the read-only tests (an export takes seconds)."""
-    from appliance.data.artifacts import save_artifact
-    from appliance.data.ingest import ingest_file
-    from appliance.data.splits import load_split
-
     tmp = tmp_path_factory.mktemp("searched")
     home = _tiny_home(tmp / "data", tiny_encoder_dir)
-    generate_sample(tmp / "sample", seed=3, n_items=90, n_users=40)
-    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
-        ingest_file(home, tmp / "sample" / name, kind, progress=False)
-    split, rng = load_split(home.engine), np.random.default_rng(0)
-    arrays = {"user_emb": rng.normal(size=(split.n_users, 8)).astype(np.float32),
-              "item_emb": rng.normal(size=(split.n_items, 8)).astype(np.float32),
-              "user_ids": split.user_ids, "item_ids": split.item_ids}
-    save_artifact(home.config.artifacts_dir, "cf-lightgcn", arrays, {"model": "lightgcn"})
+    serve_sample.ingest(home, tmp / "sample")
+    serve_sample.fake_cf(home, labels=None)
     path = export_cf(home, "lightgcn", version="v1", encoder=True, progress=False)
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     return TestClient(create_app(*build_service(home.config))), token, home, path

@@ -35,7 +35,7 @@ from appliance.privacy.egress import (
     resolve_destination,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 RAW_ID = "CUST-0042"
 PII = ("Jane Doe", "jane.doe@example.com", "+44 20 7946 0958")
 TEXT = f"Customer {RAW_ID} (Jane Doe, jane.doe@example.com, +44 20 7946 0958) wants a gift for her sister."

@@ -1,5 +1,5 @@
-"""Generative recommender: a tiny LM learns a deterministic toy sequence, decodes only valid unseen items,
-round-trips through save/load, and fills the precomputed table."""
+"""Generative recommender: a tiny LM learns a deterministic toy sequence, decodes only valid unseen items and
+round-trips through save/load."""
 
 from __future__ import annotations
 
@@ -8,14 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, func, inspect, select
 
 from appliance.config import GenConfig
 from appliance.data.artifacts import load_artifact, save_artifact
 from appliance.data.splits import Split, split_from_sequences
-from appliance.data.store import SCHEMA_VERSION, Item, Meta, Precomputed, User, _create_v1, migrate
 from appliance.generative.model import GenerativeError, GenerativeRecommender
-from appliance.generative.precompute import load_precomputed, precompute, save_precomputed
 from appliance.models.metrics import evaluate
 from appliance.models.registry import create_model
 
@@ -89,34 +86,6 @@ def test_unfitted_or_mismatched_model_raises(toy_split: Split, tmp_config) -> No
     assert store_model.name == "generative"
     with pytest.raises(GenerativeError, match="not fitted"):
         store_model.score(np.arange(2))
-
-
-def test_precompute_fills_the_store(fitted: GenerativeRecommender, toy_split: Split, home, fixed_clock) -> None:
-    with home.engine.begin() as conn:
-        conn.execute(Item.__table__.insert(), [{"id": 100 + i, "sku": f"S{i}", "title": TEXTS[i]} for i in range(9)])
-        conn.execute(User.__table__.insert(), [{"id": 500 + u, "pseudonym": f"usr-{u}", "key_id": "k"}
-                                               for u in range(toy_split.n_users)])
-    split = dataclasses.replace(toy_split, user_ids=500 + np.arange(toy_split.n_users), item_ids=100 + np.arange(9))
-    lists = precompute(fitted, split, k=3)
-    assert len(lists) == split.n_users
-    # user 0 had items 0..5 (train, valid and test): none may come back, and 6 is the next item
-    assert not set(lists[500]) & {100 + i for i in range(6)} and lists[500][0] == 106
-    assert save_precomputed(home.engine, lists, "v1", now=fixed_clock) == split.n_users
-    assert save_precomputed(home.engine, {500: [107]}, "v2", now=fixed_clock) == 1  # replaces, never duplicates
-    assert load_precomputed(home.engine, 500) == ([107], "v2")
-    assert load_precomputed(home.engine, 501)[1] == "v1" and load_precomputed(home.engine, 9999) is None
-    with home.engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(Precomputed)) == split.n_users
-
-
-def test_migration_adds_the_precomputed_table(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'v1.db'}")
-    with engine.begin() as conn:  # a store as version 1 left it
-        _create_v1(conn)
-        conn.execute(Meta.__table__.insert().values(key="schema_version", value="1"))
-    assert not inspect(engine).has_table("precomputed")
-    assert migrate(engine) == SCHEMA_VERSION >= 2
-    assert inspect(engine).has_table("precomputed")
 
 
 def test_warm_start_from_a_local_pretrained_directory(tmp_path: Path) -> None:
