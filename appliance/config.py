@@ -7,6 +7,8 @@ One `ApplianceConfig` tree of frozen dataclasses; unknown keys and wrong types r
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import os
 import tomllib
 import types
@@ -19,6 +21,8 @@ from appliance.errors import UserError
 
 ENV_PREFIX = "TANABAN_"  # TANABAN_<SECTION>__<KEY>=value overrides one key, e.g. TANABAN_STORE__URL
 CONFIG_ENV = "TANABAN_CONFIG"  # path of the TOML file when --config is not given
+FILE_ONLY = ("egress.allow_weakened_policy",)  # keys the environment may not set (docs/EGRESS.md: weakened policy)
+_META_FIELDS = ("source", "env_overrides")  # ApplianceConfig fields load_config sets, never read from TOML
 SYSTEM_CONFIG = Path("/etc/tanaban/config.toml")  # read when neither --config nor TANABAN_CONFIG is set
 SECRET = {"secret": True}  # field metadata: never printed by `tanaban config show`
 # Allowed values checked at load time; tests/appliance/test_config_checks.py keeps them equal to the modules' own
@@ -44,6 +48,8 @@ class PathsConfig:
 class StoreConfig:
     url: str = ""  # empty: sqlite:///<data_dir>/tanaban.db; any SQLAlchemy URL works
     sqlite_busy_timeout_ms: int = 10_000  # several CLI processes may write; wait instead of failing at once
+    lock_timeout_s: float = 30.0  # how long a writing command waits for another one's lock (appliance.data.locks)
+    # before failing with its name: rides out a short command, never hangs a script silently behind a training run
 
 
 @dataclass(frozen=True)
@@ -163,13 +169,17 @@ class AnonymizeConfig:
     use_ner: bool = True  # spaCy NER for names and places; without it names are not found
     deny_list: tuple[str, ...] = ()  # terms always masked (e.g. store staff names)
     allow_list: tuple[str, ...] = ()  # extra terms never masked, on top of the catalog's brands
+    entities: tuple[str, ...] = ()  # entity types to look for; empty: every supported type (fewer weakens it)
 
 
 @dataclass(frozen=True)
 class AuditConfig:
     path: str = ""  # empty: <data_dir>/audit.db, a SQLite file of its own (separate from the store)
     store_payload: bool = True  # keep the anonymized payload so an auditor can read exactly what left
-    checkpoint_every: int = 100  # write a signed Merkle checkpoint after this many entries
+    # sign a Merkle checkpoint after this many entries (0: only on demand); 1 leaves no entry unsigned, so
+    # verification can fail closed on any unsigned tail; costs one signature and a witness fsync per entry
+    checkpoint_every: int = 1
+    witness_path: str = ""  # empty: <data_dir>/audit-witness/checkpoints.log, signed checkpoints outside audit.db
 
 
 @dataclass(frozen=True)
@@ -184,6 +194,8 @@ class EgressConfig:
     timeout_s: float = 30.0  # per request; a hung endpoint must not hang the CLI
     max_payload_bytes: int = 32_768  # refuse larger payloads: bulk export is not what egress is for
     purpose: str = "intent-extraction"  # recorded in every audit entry
+    allow_weakened_policy: bool = False  # a policy weaker than the shipped default is refused unless this is true;
+    # config file only (an environment override is refused): whoever can set variables must not weaken it silently
 
 
 @dataclass(frozen=True)
@@ -239,6 +251,11 @@ class ServeConfig:
     reload_poll_seconds: float = 2.0  # each worker checks <bundles>/CURRENT this often and reloads itself (0: off)
     gen_batch_max: int = 16  # live generative requests decoded together in one beam search (batched across requests)
     gen_batch_wait_ms: float = 2.0  # how long a lone live generative request waits for company before decoding
+    # Slow clients (docs/SERVING.md, Limits): a request head or body trickled in byte by byte holds a connection.
+    head_timeout_seconds: float = 10.0  # connect (or end of the last answer) to a complete request head; LAN clients
+    body_timeout_seconds: float = 10.0  # reading a body of at most 64 KiB; a LAN client needs milliseconds
+    keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this (uvicorn's default)
+    max_connections: int = 1000  # open connections + tasks before new requests get 503; under the usual 1024 fd limit
 
 
 @dataclass(frozen=True)
@@ -260,6 +277,9 @@ class ApplianceConfig:
     sample: SampleConfig = SampleConfig()
     serve: ServeConfig = ServeConfig()
     source: str = ""  # where this config came from (file path or "defaults"); set by load_config
+    # (dotted key, environment variable) of every value a TANABAN_* variable set; provenance, not configuration:
+    # not compared, not printed as a section and not part of the config fingerprint (set by load_config)
+    env_overrides: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def data_dir(self) -> Path:
@@ -306,23 +326,37 @@ def load_config(path: str | Path | None = None, env: typing.Mapping[str, str] | 
             raw = tomllib.loads(file.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise ConfigError(f"config file {file} does not exist (given by --config or {CONFIG_ENV})") from None
+        except IsADirectoryError:
+            raise ConfigError(f"config file {file} is a directory; give the TOML file itself, e.g. "
+                              f"--config {file / 'config.toml'}") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {file} cannot be read ({exc.strerror}); let this user read it "
+                              f"(e.g. add it to the file's group) or give another file with --config") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"config file {file} is not valid TOML: {exc}") from None
-    _apply_env(raw, env)
+    overrides = _apply_env(raw, env)
     cfg = _build(ApplianceConfig, raw, "")
     check_config(cfg)
-    return _resolve(dataclasses.replace(cfg, source=str(file) if file else "defaults"), env)
+    cfg = dataclasses.replace(cfg, source=str(file) if file else "defaults", env_overrides=overrides)
+    return _resolve(cfg, env)
 
 
-def _apply_env(raw: dict[str, Any], env: typing.Mapping[str, str]) -> None:
+def _apply_env(raw: dict[str, Any], env: typing.Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """Put every TANABAN_<SECTION>__<KEY> value into `raw`; returns (dotted key, variable name) of each."""
+    overrides = []
     for name, value in env.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         section, _, key = name[len(ENV_PREFIX):].lower().partition("__")
+        if f"{section}.{key}" in FILE_ONLY:
+            raise ConfigError(f"{name}: {section}.{key} can be set only in the config file, not the environment; "
+                              f"unset {name}, and set {key} in the {section} table of the config file if intended")
         raw.setdefault(section, {})
         if not isinstance(raw[section], dict):
             raise ConfigError(f"{name}: [{section}] is not a table")
         raw[section][key] = _EnvString(value)
+        overrides.append((f"{section}.{key}", name))
+    return tuple(sorted(overrides))
 
 
 class _EnvString(str):
@@ -333,7 +367,7 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a table, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.name != "source"}
+    names = {f.name for f in dataclasses.fields(cls) if cls is not ApplianceConfig or f.name not in _META_FIELDS}
     unknown = sorted(set(raw) - names)
     if unknown:
         raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
@@ -405,6 +439,9 @@ def check_config(cfg: ApplianceConfig) -> None:
         raise ConfigError("intents.tau: must be > 0 (a softmax temperature)")
     if not 0 < intents.recency <= 1:
         raise ConfigError("intents.recency: must be in (0, 1] (the weight per step back in a user's history)")
+    for key in ("head_timeout_seconds", "body_timeout_seconds", "keep_alive_seconds", "max_connections"):
+        if getattr(cfg.serve, key) <= 0:
+            raise ConfigError(f"serve.{key}: must be > 0 (slow clients would hold connections forever)")
 
 
 def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
@@ -421,7 +458,8 @@ def _resolve(cfg: ApplianceConfig, env: typing.Mapping[str, str]) -> ApplianceCo
         artifacts_dir=cfg.paths.artifacts_dir or str(data / "artifacts"),
     )
     store = dataclasses.replace(cfg.store, url=cfg.store.url or f"sqlite:///{data / 'tanaban.db'}")
-    audit = dataclasses.replace(cfg.audit, path=cfg.audit.path or str(data / "audit.db"))
+    audit = dataclasses.replace(cfg.audit, path=cfg.audit.path or str(data / "audit.db"),
+                                witness_path=cfg.audit.witness_path or str(data / "audit-witness" / "checkpoints.log"))
     return dataclasses.replace(cfg, paths=paths, store=store, audit=audit)
 
 
@@ -429,6 +467,8 @@ def config_to_dict(cfg: Any, *, redact: bool = True) -> dict[str, Any]:
     """The resolved config as plain data; secret fields become '***' (or '' when unset)."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(cfg):
+        if not f.compare:  # provenance (env_overrides), not configuration
+            continue
         value = getattr(cfg, f.name)
         if dataclasses.is_dataclass(value):
             out[f.name] = config_to_dict(value, redact=redact)
@@ -439,13 +479,26 @@ def config_to_dict(cfg: Any, *, redact: bool = True) -> dict[str, Any]:
     return out
 
 
+def config_fingerprint(cfg: ApplianceConfig) -> str:
+    """sha256 hex of the resolved config with secrets shown as *** and without its provenance: the value
+    `tanaban config show` prints and service.start records (appliance.serve.workers.config_fingerprint with
+    redact=True computes the same). Equal settings give equal fingerprints whether set by file or environment."""
+    data = config_to_dict(cfg, redact=True)
+    data.pop("source", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def config_to_toml(cfg: ApplianceConfig, *, redact: bool = True) -> str:
-    """TOML text of the resolved config (what `tanaban config show` prints)."""
+    """TOML text of the resolved config (what `tanaban config show` prints); a value set by the environment ends
+    with a `# env TANABAN_...` comment naming the variable."""
     data = config_to_dict(cfg, redact=redact)
+    marks = dict(cfg.env_overrides)
     lines = [f"# source: {data.pop('source')}"]
     for section, values in data.items():
         lines.append(f"\n[{section}]")
-        lines.extend(f"{key} = {_toml_value(v)}" for key, v in values.items())
+        for key, v in values.items():
+            mark = marks.get(f"{section}.{key}")
+            lines.append(f"{key} = {_toml_value(v)}" + (f"  # env {mark}" if mark else ""))
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""`tanaban audit`: list, show, checkpoint, verify and export the signed egress audit log."""
+"""`tanaban audit`: list, show, report, checkpoint, verify and export the signed egress audit log."""
 
 from __future__ import annotations
 
@@ -15,8 +15,18 @@ from rich.progress import Progress
 from rich.table import Table
 
 from appliance.data.keys import load_public_key
-from appliance.privacy.audit.admin import checkpoint_log, export_log, list_entries, show_entry, verify_home
+from appliance.privacy.audit.admin import (
+    AuditRequestError,
+    checkpoint_log,
+    export_log,
+    list_entries,
+    readable_payload,
+    report_log,
+    show_entry,
+    verify_home,
+)
 from appliance.privacy.audit.export import read_checkpoints
+from appliance.privacy.audit.report import describe_categories, describe_destination
 from appliance.privacy.audit.verify import verify_export
 from cli.common import console, get_home
 
@@ -31,7 +41,7 @@ def _progress(label: str) -> Iterator[Callable[[int], None]]:
         yield lambda done: bar.update(task, completed=done)
 
 
-_TABLE_WIDTH = 120  # narrower terminals get long lines rather than cells folded to a few characters
+_TABLE_WIDTH = 160  # narrower terminals get long lines rather than twelve cells folded to a few characters
 
 
 def _table(rows: list[dict[str, Any]]) -> Table:
@@ -46,13 +56,13 @@ def _table(rows: list[dict[str, Any]]) -> Table:
 
 
 def _cells(entry: dict[str, Any]) -> dict[str, str]:
-    dest = entry["destination"]
     return {
         "seq": str(entry["seq"]), "time (UTC)": entry["time"][:19].replace("T", " "), "actor": entry["actor"],
         "action": entry["action"], "outcome": entry["outcome"],
-        "destination": str(dest.get("host") or dest.get("file") or ""), "records": str(entry["record_count"]),
-        "removed": " ".join(f"{k}:{v}" for k, v in sorted(entry["categories"].items())),
-        "bytes": str(entry["payload_size"]),
+        "destination": describe_destination(entry["destination"]), "purpose": entry["purpose"],
+        "policy": entry["policy_version"], "records": str(entry["record_count"]),
+        "removed": describe_categories(entry["categories"]), "bytes": str(entry["payload_size"]),
+        "reason": entry["reason"],
     }
 
 
@@ -63,24 +73,61 @@ def list_(
     = None,
     until: Annotated[str | None, typer.Option(help="Only entries before this ISO 8601 time.")] = None,
     action: Annotated[str | None, typer.Option(help="Only this action, e.g. egress.request.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Only this outcome: ok, blocked, error or failed.")] = None,
     destination: Annotated[str | None, typer.Option(help="Only entries sent to this host.")] = None,
     limit: Annotated[int, typer.Option(help="Show the newest N matching entries.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array of the entries (no payloads).")]
+    = False,
 ) -> None:
     """List audit entries, oldest first (payloads are shown only by `audit show`).
 
     Example: tanaban audit list --action egress.request --since 2026-01-01 --limit 20
     """
-    rows = list_entries(get_home(ctx), since=since, until=until, action=action, destination=destination, limit=limit)
-    Console(width=max(console.width, _TABLE_WIDTH)).print(_table(rows))
+    rows = list_entries(get_home(ctx), since=since, until=until, action=action, outcome=outcome,
+                        destination=destination, limit=limit)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        Console(width=max(console.width, _TABLE_WIDTH)).print(_table(rows))
 
 
 @audit_app.command("show")
-def show(ctx: typer.Context, seq: Annotated[int, typer.Argument(help="The entry's sequence number.")]) -> None:
-    """Show one audit entry in full, payload included (the read is itself logged).
+def show(
+    ctx: typer.Context,
+    seq: Annotated[int, typer.Argument(help="The entry's sequence number.")],
+    raw: Annotated[bool, typer.Option("--raw", help="Print the payload as the stored string (the exact bytes "
+                                                    "that were hashed and sent), not decoded.")] = False,
+) -> None:
+    """Show one audit entry in full, payload included and, when it is JSON, decoded (the read is logged).
 
     Example: tanaban audit show 42
     """
-    console.print_json(json.dumps(show_entry(get_home(ctx), seq), ensure_ascii=False))
+    entry = show_entry(get_home(ctx), seq)
+    console.print_json(json.dumps(entry if raw else readable_payload(entry), ensure_ascii=False))
+
+
+@audit_app.command("report")
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(help="Output file (never overwritten).")],
+    fmt: Annotated[str, typer.Option("--format", help="html (one self-contained page with charts), csv (one row "
+                                                      "per entry) or json (summary and rows).")] = "html",
+    since: Annotated[str | None, typer.Option(help="First day or time covered, ISO 8601 (UTC if no offset).")]
+    = None,
+    until: Annotated[str | None, typer.Option(help="First day or time not covered (exclusive).")] = None,
+    allow_unsigned_tail: Annotated[int, typer.Option(min=0, help="As for `audit verify`: accept at most N entries "
+                                                                 "after the latest signed checkpoint.")] = 0,
+) -> None:
+    """Write an auditor's report: what left, when, where, why, under which policy; verification result first
+    (exit status 1, report still written, when the log fails verification).
+
+    Example: tanaban audit report --since 2026-03-01 --until 2026-04-01 --format html --out march.html
+    """
+    made = report_log(get_home(ctx), fmt, out, since=since, until=until, allow_unsigned_tail=allow_unsigned_tail)
+    console.print(made.verification.line, highlight=False)
+    console.print(f"report of {made.summary['entries']} entries written to {out}", highlight=False)
+    if not made.verification.ok:
+        raise typer.Exit(1)  # the report is written, but scripts must not take a failing log for a good one
 
 
 @audit_app.command("checkpoint")
@@ -105,22 +152,28 @@ def verify(
     checkpoint: Annotated[list[Path] | None, typer.Option(help="With --export: a file of checkpoint lines kept "
                                                                "from earlier (or an earlier export) that the "
                                                                "export must still match; repeatable.")] = None,
+    allow_unsigned_tail: Annotated[int, typer.Option(min=0, help="Accept at most N entries after the latest signed "
+                                                                 "checkpoint (default 0: any fails); entries with "
+                                                                 "no checkpoint at all always fail.")] = 0,
 ) -> None:
-    """Verify the hash chain, Merkle roots and checkpoint signatures; report counts or the first bad entry.
+    """Verify the hash chain, Merkle roots and checkpoint signatures, failing closed on entries no signed checkpoint
+    covers; report counts or the first bad entry.
 
     Example: tanaban audit verify --export audit.jsonl --public-key signing.pub
     """
     if export is not None and not public_key:
-        raise typer.BadParameter("--export needs --public-key: the key inside an export proves nothing")
+        raise AuditRequestError("--export needs --public-key: the key inside an export proves nothing")
     if export is None and checkpoint:
-        raise typer.BadParameter("--checkpoint pins an export: use it with --export")
+        raise AuditRequestError("--checkpoint pins an export: use it with --export")
     keys = [load_public_key(p) for p in public_key or ()]
     pinned = [c for path in checkpoint or () for c in read_checkpoints(path)]
     with _progress("verifying") as progress:
         if export is not None:
-            report = verify_export(export, keys, pinned=pinned, progress=progress)
+            report = verify_export(export, keys, pinned=pinned, progress=progress,
+                                   allow_unsigned_tail=allow_unsigned_tail)
         else:
-            report = verify_home(get_home(ctx), public_keys=keys, progress=progress)
+            report = verify_home(get_home(ctx), public_keys=keys, progress=progress,
+                                 allow_unsigned_tail=allow_unsigned_tail)
     console.print(f"OK: {report.summary()}", highlight=False)
 
 

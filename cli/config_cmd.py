@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from appliance.config import config_to_toml
+from appliance.config import config_fingerprint, config_to_toml
 from appliance.data.home import init_home
+from appliance.privacy.policy import current_policy
 from cli.common import console, get_config
 
 config_app = typer.Typer(help="Inspect the configuration.\n\nExample: tanaban config show", no_args_is_help=True)
@@ -13,11 +14,16 @@ config_app = typer.Typer(help="Inspect the configuration.\n\nExample: tanaban co
 
 @config_app.command("show")
 def show(ctx: typer.Context) -> None:
-    """Print the resolved configuration as TOML (secrets are shown as ***).
+    """Print the resolved configuration as TOML (secrets are shown as ***), each value set by a TANABAN_* variable
+    marked `# env TANABAN_...`, headed by the config fingerprint (as service.start records it) and the anonymization
+    policy fingerprint (as egress audit entries record it).
 
     Example: tanaban config show  (or: TANABAN_CONFIG=/etc/tanaban/config.toml tanaban config show)
     """
-    console.print(config_to_toml(get_config(ctx)), highlight=False, markup=False, end="")
+    cfg = get_config(ctx)
+    console.print(f"# config fingerprint: sha256:{config_fingerprint(cfg)}\n"
+                  f"# policy fingerprint: {current_policy(cfg).summary()}", highlight=False, markup=False)
+    console.print(config_to_toml(cfg), highlight=False, markup=False, end="")
 
 
 def init(ctx: typer.Context) -> None:

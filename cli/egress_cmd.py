@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from appliance.privacy.egress import egress_status, send_test_message
+from appliance.privacy.policy import PolicyReport, current_policy
 from cli.common import console, get_config, get_home
 
 egress_app = typer.Typer(help="The egress gateway: the only way data leaves the appliance.\n\n"
@@ -34,7 +35,11 @@ def test(
         console.print("  Authorization: Bearer *** (credential not shown)", highlight=False, markup=False)
     console.print(json.dumps(json.loads(request.body), indent=2, ensure_ascii=False), highlight=False, markup=False)
     removed = ", ".join(f"{k}: {v}" for k, v in sorted(request.categories.items())) or "nothing"
-    console.print(f"removed {removed}; audit entries {', '.join(map(str, result.audit_seqs))}", highlight=False)
+    console.print(f"removed {removed}; audit entries {', '.join(map(str, result.audit_seqs))}; "
+                  f"policy {result.policy}", highlight=False, markup=False)
+    if result.weakened:
+        console.print(f"weakened policy (flagged in the audit log): {'; '.join(result.weakened)}",
+                      highlight=False, markup=False)
     if result.dry_run:
         note = "" if result.enabled else " (egress.enabled is false: a real call would be blocked)"
         console.print(f"dry run: nothing was sent{note}", highlight=False)
@@ -45,20 +50,32 @@ def test(
 
 @egress_app.command("status")
 def status(ctx: typer.Context) -> None:
-    """Show the kill switch, the destination and whether it passes the checks, the allow-list and credential source.
+    """Show the kill switch, the destination and whether it passes the checks, the allow-list, the credential source,
+    and the anonymization policy's fingerprint with whether it is weaker than the shipped default.
 
     Example: tanaban egress status
     """
-    st = egress_status(get_config(ctx).egress)
+    cfg = get_config(ctx)
+    st = egress_status(cfg.egress, policy=current_policy(cfg))
     rows = {
         "enabled": "yes" if st.enabled else "no (kill switch: nothing leaves)",
         "destination": st.base_url or "(not set)", "model": st.model or "(not set)",
         "allowed hosts": ", ".join(st.allowed_hosts) or "(none)",
         "destination check": st.destination_problem or "ok", "credential": st.credential_source,
         "max payload": f"{st.max_payload_bytes} bytes", "timeout": f"{st.timeout_s:g} s",
+        "policy": st.policy.summary() if st.policy else "(unknown)",
+        "weakened policy": _weakened_row(st.policy, st.allow_weakened_policy),
     }
     for name, value in rows.items():
         console.print(f"{name:<18} {value}", highlight=False, markup=False)
+
+
+def _weakened_row(policy: PolicyReport | None, allowed: bool) -> str:
+    if policy is None or not policy.weakened:
+        return "no"
+    if allowed:
+        return "yes: allowed by egress.allow_weakened_policy; every request is flagged in the audit log"
+    return "yes: egress is refused (to accept it: allow_weakened_policy = true in the egress table of the config file)"
 
 
 def register(app: typer.Typer) -> None:

@@ -175,7 +175,8 @@ def test_a_typical_cli_flow_opens_no_remote_connection(tmp_path: Path, remote_bl
         config = tmp_path / "config.toml"
         config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[anonymize]\nuse_ner = false\n'
                           f'[egress]\nenabled = true\nbase_url = "{llm.base_url}"\nmodel = "tiny"\n'
-                          'allowed_hosts = ["127.0.0.1"]\napi_key_env = ""\n', encoding="utf-8")
+                          'allowed_hosts = ["127.0.0.1"]\napi_key_env = ""\n'
+                          "allow_weakened_policy = true\n", encoding="utf-8")  # use_ner = false is weaker
         steps = [["init"], ["ingest", "items", str(items)], ["ingest", "interactions", str(interactions)],
                  ["evaluate"], ["keys", "show"], ["egress", "status"],
                  ["egress", "test", "--dry-run", "--text", "Mail C-1 at c1@example.com"],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy import Engine, select
 
 from anonymize.engine import Anonymizer, AnonymizeResult
-from anonymize.policy import Policy, PolicyError
+from anonymize.policy import ENTITY_TYPES, Policy, PolicyError
 from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, SURNAMES
 from appliance.config import AnonymizeConfig
 from appliance.data.store import Item
@@ -59,11 +59,18 @@ def build_anonymizer(cfg: AnonymizeConfig, engine: Engine | None = None, *, hash
                      policy: str | None = None) -> Anonymizer:
     """The configured anonymizer; with a store engine, the catalog allow-list is added to `cfg.allow_list`."""
     allow = tuple(cfg.allow_list) + (catalog_allow_list(engine) if engine is not None else ())
-    chosen = Policy(operator=policy or cfg.policy, threshold=cfg.score_threshold)
+    chosen = config_policy(cfg, policy)
     if chosen.operator == "keyed_hash" and hash_key is None:
         raise PolicyError("the keyed_hash policy needs the appliance's pseudonym key: run `tanaban init` first, "
                           "or choose another policy (placeholder, redact, generalize)")
     return Anonymizer(chosen, allow_list=allow, deny_list=cfg.deny_list, use_ner=cfg.use_ner, hash_key=hash_key)
+
+
+def config_policy(cfg: AnonymizeConfig, operator: str | None = None) -> Policy:
+    """The `Policy` an `AnonymizeConfig` asks for (`operator` overrides cfg.policy, as `tanaban anonymize --policy`
+    does); empty `entities` means every supported type."""
+    return Policy(operator=operator or cfg.policy, threshold=cfg.score_threshold,
+                  entities=cfg.entities or ENTITY_TYPES)
 
 
 class AnonymizerHome(Protocol):

@@ -31,6 +31,7 @@ from appliance.config import EgressConfig
 from appliance.data.keys import PseudonymKey
 from appliance.errors import UserError
 from appliance.privacy.audit.log import AuditEvent, AuditLog
+from appliance.privacy.policy import PolicyReport, describe_anonymizer
 
 ROLES = ("system", "user", "assistant")  # the chat roles a request may carry
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a chat answer is a few KiB; anything far larger is refused, not buffered
@@ -126,6 +127,8 @@ class EgressResult:
     status: int | None = None
     latency_ms: int | None = None
     audit_seqs: tuple[int, ...] = field(default=())  # the entries written: (request, result) or (dryrun,)
+    policy: str = ""  # the anonymization policy's fingerprint, as recorded in the audit entries
+    weakened: tuple[str, ...] = ()  # settings weaker than the shipped default (a dry run shows them; see EGRESS.md)
 
 
 def resolve_destination(cfg: EgressConfig) -> Destination:
@@ -197,11 +200,6 @@ def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, EgressError) else type(exc).__name__
 
 
-def _policy_version(anonymizer: Any) -> str:
-    version = getattr(anonymizer, "policy_version", None) or getattr(getattr(anonymizer, "policy", None), "version", "")
-    return str(version or "")
-
-
 def _entity(finding: Any) -> str:
     """Entity type of a finding, whatever the detector's field is called."""
     for name in ("entity_type", "kind"):
@@ -221,6 +219,7 @@ class EgressGateway:
         self.cfg, self.audit, self.anonymizer = cfg, audit, anonymizer
         self.transport = transport or HttpTransport()
         self.pseudonyms, self._env, self._clock = pseudonyms, os.environ if env is None else env, clock
+        self.policy: PolicyReport = describe_anonymizer(anonymizer)  # fingerprint + settings for every entry
 
     def close(self) -> None:
         self.audit.close()
@@ -244,16 +243,33 @@ class EgressGateway:
             dest = resolve_destination(self.cfg)
         except EgressError as exc:
             self._block(str(exc), None, purpose)
+        if self.policy.weakened and not self.cfg.allow_weakened_policy and not dry_run:
+            self._block(self._weakened_refusal(), dest, purpose)
         roles, texts, replaced = self._pseudonymized(messages, customer_ids, dest, purpose)
         request = self._prepare(roles, texts, replaced, dest, purpose)
         if dry_run:
-            seq = self._record(AuditEvent("egress.dryrun", "ok", reason="dry run: nothing sent",
+            reason = "; ".join(filter(None, ("dry run: nothing sent", self._weakened_note())))
+            seq = self._record(AuditEvent("egress.dryrun", "ok", reason=reason,
                                           **self._common(dest, purpose, request, len(texts))), dest, purpose)
-            return EgressResult(request, True, self.cfg.enabled, audit_seqs=(seq,))
+            return EgressResult(request, True, self.cfg.enabled, audit_seqs=(seq,), policy=self.policy.fingerprint,
+                                weakened=self.policy.weakened)
         credential = self._credential(dest, purpose)
-        seq = self._record(AuditEvent("egress.request", "ok", **self._common(dest, purpose, request, len(texts))),
-                           dest, purpose)
+        seq = self._record(AuditEvent("egress.request", "ok", reason=self._weakened_note(),
+                                      **self._common(dest, purpose, request, len(texts))), dest, purpose)
         return self._send(request, credential, seq, dest, purpose)
+
+    def _weakened_refusal(self) -> str:
+        return (f"the anonymization policy {self.policy.fingerprint} is weaker than the shipped default "
+                f"({'; '.join(self.policy.weakened)}): restore those settings (`tanaban config show` marks "
+                "TANABAN_* overrides) or, to accept it, set allow_weakened_policy = true in the egress table of the "
+                "config file")
+
+    def _weakened_note(self) -> str:
+        if not self.policy.weakened:
+            return ""
+        if self.cfg.allow_weakened_policy:
+            return "weakened policy allowed by egress.allow_weakened_policy in the config file"
+        return "weakened policy: a real call would be refused"
 
     # --- steps ---------------------------------------------------------------------------------------------------
 
@@ -346,7 +362,8 @@ class EgressGateway:
                                    + (f"; {problem}" if problem else ""), response.body, request, dest, purpose)
         if problem:
             raise EgressError(f"{dest.host} answered HTTP {response.status}: {problem}")
-        return EgressResult(request, False, True, text, response.status, ms, (seq, result_seq))
+        return EgressResult(request, False, True, text, response.status, ms, (seq, result_seq),
+                            self.policy.fingerprint, self.policy.weakened)
 
     def _ms(self, start: float) -> int:
         return round((self._clock() - start) * 1000)
@@ -354,7 +371,8 @@ class EgressGateway:
     def _outcome(self, outcome: str, reason: str, body: bytes, request: PreparedRequest, dest: Destination,
                  purpose: str) -> int:
         event = AuditEvent("egress.result", outcome, reason=reason, destination=dest.audit_fields(), purpose=purpose,
-                           pseudonym_key_id=self._key_id(), payload_sha256=request.payload_sha256,
+                           pseudonym_key_id=self._key_id(), **self._policy_fields(),
+                           payload_sha256=request.payload_sha256,
                            payload_size=len(request.body.encode("utf-8")),
                            response_sha256=hashlib.sha256(body).hexdigest(), response_size=len(body))
         try:
@@ -368,10 +386,18 @@ class EgressGateway:
     def _key_id(self) -> str:
         return self.pseudonyms.key.key_id if self.pseudonyms else ""
 
+    def _policy_fields(self) -> dict[str, Any]:
+        """policy_version is the policy's fingerprint; origin carries the settings it hashes and, for a policy
+        weaker than the shipped default, what is weaker (docs/EGRESS.md, "Policy fingerprint")."""
+        origin = {"policy": self.policy.settings}
+        if self.policy.weakened:
+            origin["weakened"] = "; ".join(self.policy.weakened)
+        return {"policy_version": self.policy.fingerprint, "origin": origin}
+
     def _common(self, dest: Destination, purpose: str, request: PreparedRequest, count: int) -> dict[str, Any]:
         return {"destination": dest.audit_fields(), "purpose": purpose, "categories": dict(request.categories),
-                "record_count": count, "pseudonym_key_id": self._key_id(),
-                "policy_version": _policy_version(self.anonymizer), "payload": request.body}
+                "record_count": count, "pseudonym_key_id": self._key_id(), **self._policy_fields(),
+                "payload": request.body}
 
     def _record(self, event: AuditEvent, dest: Destination, purpose: str) -> int:
         """Append and commit `event`; if that fails, nothing is sent."""
@@ -384,7 +410,7 @@ class EgressGateway:
         """Log the refused attempt (best effort: the refusal stands either way) and raise EgressError."""
         event = AuditEvent("egress.blocked", "blocked", reason=reason, purpose=purpose,
                            destination=dest.audit_fields() if dest else {"host": _host_of(self.cfg.base_url)},
-                           pseudonym_key_id=self._key_id(), **fields)
+                           pseudonym_key_id=self._key_id(), **self._policy_fields(), **fields)
         with contextlib.suppress(Exception):
             self.audit.append(event)
         raise EgressError(f"egress refused: {reason}")
@@ -412,6 +438,8 @@ def _answer(response: TransportResponse) -> tuple[str, str]:
 
 class _UnavailableAnonymizer:
     """Stands in when the real anonymizer cannot be built, so the failure is refused and logged like any other."""
+
+    policy_version = "unavailable"  # its policy is unknown; every request is refused at the anonymize step anyway
 
     def __init__(self, problem: str) -> None:
         self.problem = problem
@@ -473,10 +501,14 @@ class EgressStatus:
     credential_source: str  # where the credential comes from, or the problem reading it; never the value
     max_payload_bytes: int
     timeout_s: float
+    policy: PolicyReport | None = None  # the anonymization policy egress would run under, when known
+    allow_weakened_policy: bool = False
 
 
-def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None) -> EgressStatus:
-    """What `tanaban egress status` shows: kill switch, destination check, credential source (no secret)."""
+def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None,
+                  policy: PolicyReport | None = None) -> EgressStatus:
+    """What `tanaban egress status` shows: kill switch, destination check, credential source (no secret) and,
+    given `policy` (appliance.privacy.policy.current_policy), its fingerprint and whether it is weakened."""
     try:
         resolve_destination(cfg)
         problem = ""
@@ -487,7 +519,7 @@ def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None) -> Eg
     except EgressError as exc:
         source = f"error: {exc}"
     return EgressStatus(cfg.enabled, cfg.base_url, cfg.model, cfg.allowed_hosts, problem, source,
-                        cfg.max_payload_bytes, cfg.timeout_s)
+                        cfg.max_payload_bytes, cfg.timeout_s, policy, cfg.allow_weakened_policy)
 
 
 def send_test_message(home: GatewayHome, text: str, *, dry_run: bool = False,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.config import ConfigError, config_to_dict, config_to_toml, load_config
+from appliance.config import ConfigError, config_fingerprint, config_to_dict, config_to_toml, load_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -107,3 +107,30 @@ def test_show_output_round_trips_through_load(tmp_path: Path) -> None:
     cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path), "TANABAN_EVAL__KS": "3,4"})
     text = config_to_toml(cfg)
     assert load_config(_write(tmp_path, text), env={}).eval == cfg.eval
+
+
+def test_env_overrides_are_recorded_and_marked_but_change_no_value(tmp_path: Path) -> None:
+    env = {"TANABAN_PATHS__DATA_DIR": str(tmp_path), "TANABAN_ANONYMIZE__USE_NER": "false"}
+    by_env = load_config(None, env=env)
+    by_file = load_config(_write(tmp_path, f'[paths]\ndata_dir = "{tmp_path}"\n[anonymize]\nuse_ner = false\n'),
+                          env={})
+    assert by_env.env_overrides == (("anonymize.use_ner", "TANABAN_ANONYMIZE__USE_NER"),
+                                    ("paths.data_dir", "TANABAN_PATHS__DATA_DIR"))
+    assert by_file.env_overrides == () and "env_overrides" not in config_to_dict(by_env)
+    assert config_fingerprint(by_env) == config_fingerprint(by_file) != config_fingerprint(load_config(None, env={}))
+    shown = config_to_toml(by_env).splitlines()
+    assert "use_ner = false  # env TANABAN_ANONYMIZE__USE_NER" in shown and "normalize = true" in shown
+
+
+def test_only_the_file_can_allow_a_weakened_policy(tmp_path: Path) -> None:
+    path = _write(tmp_path, "[egress]\nallow_weakened_policy = true\n")
+    assert load_config(path, env={}).egress.allow_weakened_policy
+    with pytest.raises(ConfigError, match=r"egress\.allow_weakened_policy can be set only in the config file"):
+        load_config(None, env={"TANABAN_EGRESS__ALLOW_WEAKENED_POLICY": "true"})
+
+
+def test_the_fingerprint_is_the_one_service_start_records(tmp_path: Path) -> None:
+    from appliance.serve.workers import config_fingerprint as serve_fingerprint  # uvicorn: import only here
+
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path), "TANABAN_EGRESS__API_KEY": "sk-x"})
+    assert config_fingerprint(cfg) == serve_fingerprint(cfg, redact=True)

@@ -42,3 +42,18 @@ def test_world_readable_key_is_reported(cli_runner: CliRunner, config_file: Path
     os.chmod(tmp_path / "data" / "keys" / "pseudonym.key", 0o644)
     result = cli_runner.invoke(app, ["--config", str(config_file), "init"])
     assert result.exit_code == 2 and "chmod 600" in result.output
+
+
+def test_show_marks_env_overrides_and_prints_the_fingerprints(cli_runner: CliRunner, config_file: Path) -> None:
+    plain = cli_runner.invoke(app, ["--config", str(config_file), "config", "show"])
+    env = {"TANABAN_ANONYMIZE__SCORE_THRESHOLD": "0.99", "TANABAN_ANONYMIZE__USE_NER": "false"}
+    weakened = cli_runner.invoke(app, ["--config", str(config_file), "config", "show"], env=env)
+    assert plain.exit_code == weakened.exit_code == 0, weakened.output
+    assert "score_threshold = 0.99  # env TANABAN_ANONYMIZE__SCORE_THRESHOLD" in weakened.output
+    assert "use_ner = false  # env TANABAN_ANONYMIZE__USE_NER" in weakened.output
+    assert "# env" not in plain.output and "(shipped strength or stronger)" in plain.output
+    assert "WEAKENED: anonymize.use_ner is false; anonymize.score_threshold raised" in weakened.output
+    fingerprints = [[line for line in r.output.splitlines() if "fingerprint" in line] for r in (plain, weakened)]
+    assert all(len(lines) == 2 for lines in fingerprints)
+    assert fingerprints[0][0].startswith("# config fingerprint: sha256:")
+    assert fingerprints[0][0] != fingerprints[1][0] and fingerprints[0][1][:40] != fingerprints[1][1][:40]

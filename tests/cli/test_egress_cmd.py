@@ -23,11 +23,14 @@ def standin() -> Iterator[LLMStandin]:
         yield server
 
 
-def _config(tmp_path: Path, standin: LLMStandin, *, enabled: bool = True) -> Path:
+def _config(tmp_path: Path, standin: LLMStandin, *, enabled: bool = True, fast: bool = True) -> Path:
+    """With `fast`, spaCy NER is off (seconds saved per test), which is weaker than shipped, so it is allowed."""
     path = tmp_path / "config.toml"
-    path.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[anonymize]\nuse_ner = false\n'
-                    f'[egress]\nenabled = {str(enabled).lower()}\nbase_url = "{standin.base_url}"\nmodel = "tiny"\n'
-                    f'allowed_hosts = ["127.0.0.1"]\napi_key_env = ""\napi_key = "{SECRET}"\n', encoding="utf-8")
+    path.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n'
+                    + ("[anonymize]\nuse_ner = false\n" if fast else "")
+                    + f'[egress]\nenabled = {str(enabled).lower()}\nbase_url = "{standin.base_url}"\nmodel = "tiny"\n'
+                    f'allowed_hosts = ["127.0.0.1"]\napi_key_env = ""\napi_key = "{SECRET}"\n'
+                    + ("allow_weakened_policy = true\n" if fast else ""), encoding="utf-8")
     return path
 
 
@@ -36,8 +39,8 @@ def _actions(home: Home) -> list[str]:
         return [e["action"] for e in log.entries()]
 
 
-def _run(config: Path, *args: str):
-    return CliRunner().invoke(app, ["--config", str(config), "egress", *args])
+def _run(config: Path, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(app, ["--config", str(config), "egress", *args], env=env)
 
 
 def test_status_shows_the_switch_and_checks_but_no_secret(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
@@ -81,3 +84,47 @@ def test_an_anonymizer_that_cannot_be_built_fails_closed(home: Home, tmp_path: P
     result = _run(_config(tmp_path, standin), "test", "--text", TEXT)
     assert result.exit_code == 2 and "anonymizer is unavailable: OSError: spaCy model missing" in result.output
     assert standin.requests == [] and _actions(home) == ["egress.blocked"]
+
+
+WEAKENED_ENV = {"TANABAN_ANONYMIZE__SCORE_THRESHOLD": "0.99", "TANABAN_ANONYMIZE__USE_NER": "false"}
+PHONE_TEXT = "Call Jane Doe on +44 20 7946 0958 about her order"
+
+
+def test_a_weakened_policy_from_the_environment_is_refused(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    config = _config(tmp_path, standin, fast=False)
+    result = _run(config, "test", "--text", PHONE_TEXT, env=WEAKENED_ENV)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "weaker than the shipped default" in result.output and "anonymize.use_ner is false" in result.output
+    assert "anonymize.score_threshold raised (0.5 -> 0.99)" in result.output and "Jane" not in result.output
+    assert standin.requests == []
+    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+        (entry,) = log.entries()
+    assert (entry["action"], entry["outcome"]) == ("egress.blocked", "blocked")
+    assert entry["policy_version"].startswith("pol-") and entry["policy_version"] in result.output
+    assert "anonymize.score_threshold raised" in entry["origin"]["weakened"]
+    status = _run(config, "status", env=WEAKENED_ENV)
+    assert f"policy             {entry['policy_version']} (WEAKENED" in status.output
+    assert "weakened policy    yes: egress is refused" in status.output
+
+
+def test_a_weakened_policy_allowed_by_the_config_file_is_sent_and_flagged(home: Home, tmp_path: Path,
+                                                                          standin: LLMStandin) -> None:
+    config = _config(tmp_path, standin, fast=False)
+    config.write_text(config.read_text(encoding="utf-8") + "allow_weakened_policy = true\n", encoding="utf-8")
+    result = _run(config, "test", "--text", PHONE_TEXT, env=WEAKENED_ENV)
+    assert result.exit_code == 0, result.output
+    assert len(standin.requests) == 1 and "weakened policy (flagged in the audit log)" in result.output
+    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+        request, outcome = log.entries()
+    assert "allow_weakened_policy" in request["reason"] and request["policy_version"] in result.output
+    assert request["origin"]["weakened"] == outcome["origin"]["weakened"]
+    assert "anonymize.use_ner is false" in request["origin"]["weakened"]
+
+
+def test_the_environment_cannot_allow_a_weakened_policy(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    env = {**WEAKENED_ENV, "TANABAN_EGRESS__ALLOW_WEAKENED_POLICY": "true"}
+    result = _run(_config(tmp_path, standin, fast=False), "test", "--text", PHONE_TEXT, env=env)
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+    assert "TANABAN_EGRESS__ALLOW_WEAKENED_POLICY: egress.allow_weakened_policy can be set only in the config file" \
+        in result.output
+    assert standin.requests == [] and not home.config.audit_path.exists()

@@ -6,7 +6,7 @@ Importing this package needs only the standard library and `cryptography` (no da
 
 from appliance.privacy.audit.chain import ACTIONS, AuditVerificationError, canonical_json, verify_chain
 from appliance.privacy.audit.checkpoints import Checkpoint, verify_checkpoint_signature
-from appliance.privacy.audit.log import AuditEvent, AuditLog, AuditWriteError
+from appliance.privacy.audit.log import AuditEvent, AuditLog, AuditWriteError, SigningRefusedError
 from appliance.privacy.audit.merkle import (
     consistency_proof,
     inclusion_proof,
@@ -23,6 +23,7 @@ __all__ = [
     "AuditVerificationError",
     "AuditWriteError",
     "Checkpoint",
+    "SigningRefusedError",
     "VerifyReport",
     "canonical_json",
     "consistency_proof",

@@ -1,12 +1,13 @@
-"""What the `tanaban audit` commands do, on an opened appliance home: list, show, checkpoint, verify and export
-the audit log. Showing and exporting entries is logged (log.export) before anything is shown or written, and
-verifying the live log is logged (log.verify) with its outcome.
+"""What the `tanaban audit` commands do, on an opened appliance home: list, show, report, checkpoint, verify and
+export the audit log. Showing an entry and making a report are logged as reads (log.read) and exports as log.export,
+before anything is shown or written; verifying the live log is logged (log.verify) with its outcome.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,15 +18,18 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from appliance.config import ApplianceConfig
 from appliance.data.keys import SigningKey, public_key_pem
 from appliance.errors import UserError
-from appliance.privacy.audit.chain import AuditVerificationError, format_time
+from appliance.privacy.audit.chain import ACTIONS, AuditVerificationError, format_time
 from appliance.privacy.audit.checkpoints import Checkpoint
 from appliance.privacy.audit.export import FORMATS, checkpoints_sidecar, public_key_sidecar, write_csv, write_jsonl
 from appliance.privacy.audit.log import AuditEvent, AuditLog, AuditWriteError
+from appliance.privacy.audit.report import REPORT_FORMATS, AuditReport, Verification, build_report, render, write_report
 from appliance.privacy.audit.verify import Progress, VerifyReport
+
+OUTCOMES = ("ok", "blocked", "error", "failed")  # what writers record (AuditEvent.outcome); filters accept only these
 
 
 class AuditRequestError(UserError, ValueError):
-    """An audit command cannot do what was asked: a bad time filter, an unknown seq, an output file that exists."""
+    """An audit command cannot do what was asked: a bad time or filter, an unknown seq, an output file that exists."""
 
 
 class AuditHome(Protocol):
@@ -58,24 +62,57 @@ def parse_time(text: str) -> str:
     return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
+def _check_known(option: str, value: str | None, known: Sequence[str]) -> None:
+    """A misspelt filter is an error naming the valid values, never a silently empty answer."""
+    if value is not None and value not in known:
+        raise AuditRequestError(f"{option} {value!r} is unknown; valid values: {', '.join(known)}")
+
+
+def _bounds(since: str | None, until: str | None) -> dict[str, str | None]:
+    return {"since": parse_time(since) if since else None, "until": parse_time(until) if until else None}
+
+
 def list_entries(home: AuditHome, *, since: str | None = None, until: str | None = None, action: str | None = None,
-                 destination: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """The newest `limit` entries matching the filters (since inclusive, until exclusive), oldest first."""
+                 outcome: str | None = None, destination: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest `limit` entries matching the filters (since inclusive, until exclusive), oldest first, without
+    their payloads (`show_entry` shows one, and logs it)."""
     if limit < 1:
         raise AuditRequestError(f"--limit must be at least 1, got {limit}")
-    bounds = {"since": parse_time(since) if since else None, "until": parse_time(until) if until else None}
+    _check_known("--action", action, ACTIONS)
+    _check_known("--outcome", outcome, OUTCOMES)
     with open_audit_log(home) as log:
-        return log.query(**bounds, action=action, destination=destination, limit=limit)
+        found = log.query(**_bounds(since, until), action=action, destination=destination,
+                          limit=None if outcome else limit)
+    if outcome:  # the log's query has no outcome filter: filter here, then keep the newest `limit`
+        found = [e for e in found if e["outcome"] == outcome][-limit:]
+    return [{k: v for k, v in entry.items() if k != "payload"} for entry in found]
 
 
 def show_entry(home: AuditHome, seq: int, *, actor: str = "") -> dict[str, Any]:
-    """One entry, payload included; the read is logged as log.export before the entry is returned."""
+    """One entry, payload included; the read is logged as log.read before the entry is returned."""
     with open_audit_log(home) as log:
         entry = log.entry(seq)
         if entry is None:
             raise AuditRequestError(f"no audit entry {seq} (the log has {log.size()} entries)")
-        log.append(AuditEvent("log.export", "ok", reason=f"show entry {seq}", actor=actor, record_count=1))
+        log.append(AuditEvent("log.read", "ok", reason=f"show entry {seq}", actor=actor, record_count=1))
         return entry
+
+
+def readable_payload(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry with a JSON payload (a request body as sent) decoded into its object, so that it reads as indented
+    JSON rather than an escaped string; only when re-encoding gives back the stored text byte for byte, so nothing
+    is shown that the entry does not hold. Other payloads (plain text, null) are left as they are."""
+    payload = entry.get("payload")
+    if not isinstance(payload, str):
+        return dict(entry)
+    try:
+        decoded = json.loads(payload)
+    except ValueError:
+        return dict(entry)
+    same = [json.dumps(decoded, ensure_ascii=False, separators=seps) for seps in ((",", ":"), (", ", ": "))]
+    if not isinstance(decoded, dict | list) or payload not in same:
+        return dict(entry)
+    return {**entry, "payload": decoded}
 
 
 def checkpoint_log(home: AuditHome) -> Checkpoint:
@@ -85,11 +122,12 @@ def checkpoint_log(home: AuditHome) -> Checkpoint:
 
 
 def verify_home(home: AuditHome, *, public_keys: Sequence[Ed25519PublicKey] = (), actor: str = "",
-                progress: Progress | None = None) -> VerifyReport:
-    """Verify the live log (with the appliance's own public key unless keys are given); log it as log.verify."""
+                progress: Progress | None = None, allow_unsigned_tail: int = 0) -> VerifyReport:
+    """Verify the live log (with the appliance's own public key unless keys are given), failing closed on entries
+    no signed checkpoint covers beyond `allow_unsigned_tail`; log it as log.verify."""
     with open_audit_log(home) as log:
         try:
-            report = log.verify(public_keys, progress=progress)
+            report = log.verify(public_keys, progress=progress, allow_unsigned_tail=allow_unsigned_tail)
         except AuditVerificationError as exc:
             with contextlib.suppress(AuditWriteError):  # the verification failure is what must reach the user
                 log.append(AuditEvent("log.verify", "failed", reason=str(exc), actor=actor))
@@ -98,9 +136,45 @@ def verify_home(home: AuditHome, *, public_keys: Sequence[Ed25519PublicKey] = ()
         return report
 
 
+def report_log(home: AuditHome, fmt: str, out: Path, *, since: str | None = None, until: str | None = None,
+               actor: str = "", now: datetime | None = None, allow_unsigned_tail: int = 0) -> AuditReport:
+    """Verify the live log as `verify_home` does, log the read (log.read), then write the report of the entries in
+    [since, until).
+
+    A log that fails verification still gets its report, with FAILED at the top: that is what the auditor must see.
+    """
+    if fmt not in REPORT_FORMATS:
+        raise AuditRequestError(f"unknown report format {fmt!r} (choose {', '.join(REPORT_FORMATS)})")
+    out = Path(out)
+    if out.exists():
+        raise AuditRequestError(f"refusing to overwrite {out}")
+    bounds = _bounds(since, until)
+    with open_audit_log(home) as log:
+        try:
+            verification = Verification(True, f"OK: {log.verify(allow_unsigned_tail=allow_unsigned_tail).summary()}")
+        except AuditVerificationError as exc:
+            verification = Verification(False, f"FAILED: {exc}")
+        entries = log.query(**bounds)
+        read = AuditEvent("log.read", "ok", reason=f"report {fmt}" + ("" if verification.ok else
+                          " of a log that fails verification"), actor=actor,
+                          destination={"file": str(out.resolve())}, record_count=len(entries))
+        try:
+            log.append(read)
+        except AuditWriteError:
+            if verification.ok:
+                raise  # a readable log is never reported without the read on record
+            # a failing log may refuse writes: its FAILED report is what must reach the auditor (as in verify_home)
+    generated = format_time(now or datetime.now(UTC))
+    report = build_report(entries, verification, since=bounds["since"] or "", until=bounds["until"] or "",
+                          generated=generated)
+    write_report(render(report, fmt), out)
+    return report
+
+
 def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "",
                progress: Progress | None = None) -> ExportSummary:
-    """Log the export, sign a fresh checkpoint (so the export is covered to its end), then write it."""
+    """Verify the log (refusing to export one that fails), log the export, make sure a checkpoint covers it to its
+    end (signed only after the log since the previous checkpoint verifies), then write it."""
     if fmt not in FORMATS:
         raise AuditRequestError(f"unknown export format {fmt!r} (choose {' or '.join(FORMATS)})")
     out = Path(out)
@@ -111,9 +185,11 @@ def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "",
     key = home.signing_key
     pem = public_key_pem(key.public).decode("ascii")
     with open_audit_log(home) as log:
+        log.ensure_checkpoint()  # refuses (SigningRefusedError) if the log since the last checkpoint does not verify
+        log.verify()  # the whole log, failing closed: nothing is exported from a log that fails verification
         log.append(AuditEvent("log.export", "ok", reason=f"export {fmt}", actor=actor,
                               destination={"file": str(out.resolve())}, record_count=log.size() + 1))
-        log.checkpoint()
+        log.ensure_checkpoint()
         checkpoints = log.checkpoints()  # read before the entries, so every checkpoint is covered by them
         entries = _counted(log.entries(), progress)
         if fmt == "jsonl":

@@ -1,5 +1,7 @@
 """The append-only audit log: a SQLite file of its own (WAL, mode 0600) whose triggers reject UPDATE and DELETE,
-hash-chained entries (`appliance.privacy.audit.chain`) and Ed25519-signed RFC 6962 checkpoints (`.checkpoints`).
+hash-chained entries (`appliance.privacy.audit.chain`) and Ed25519-signed RFC 6962 checkpoints (`.checkpoints`),
+each signed only after the log since the previous one verifies (`.guard`) and also appended to the witness file
+(`.witness`) once committed.
 
 Appends are serialised across processes by `BEGIN IMMEDIATE` (read the head, insert, commit in one write
 transaction) with a busy timeout; `append` returns only after COMMIT, or raises AuditWriteError having written
@@ -30,14 +32,17 @@ from appliance.errors import UserError
 from appliance.privacy.audit.chain import (
     ACTIONS,
     GENESIS_PREV_HASH,
+    AuditVerificationError,
     CanonicalJSONError,
     canonical_json,
     format_time,
     hash_entry,
 )
 from appliance.privacy.audit.checkpoints import Checkpoint, Signer, sign_checkpoint
-from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
+from appliance.privacy.audit.guard import SigningGuard
+from appliance.privacy.audit.merkle import MerkleFrontier
 from appliance.privacy.audit.verify import Progress, VerifyReport, verify_log
+from appliance.privacy.audit.witness import WitnessFile, default_witness_path, missing_witness_error
 
 BUSY_TIMEOUT_S = 10.0  # several processes append at once; wait this long for the write lock before failing
 SCHEMA_VERSION = 1
@@ -56,6 +61,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     key_id TEXT NOT NULL,
     signature TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS checkpoints_signature ON checkpoints (signature);  -- witness lines are looked up by it
 """
 # INSERT OR REPLACE deletes without firing DELETE triggers, so inserts must also be "exactly the next number".
 _TRIGGERS = """
@@ -73,6 +79,15 @@ _COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 class AuditWriteError(UserError, RuntimeError):
     """An append (or opening the log for appending) failed; nothing was written. Callers must fail closed."""
+
+
+class SigningRefusedError(AuditVerificationError, AuditWriteError):
+    """The appliance refused to sign a checkpoint (and so to append) because the log since the previous checkpoint
+    does not verify: `.seq` is the first bad entry (None when a checkpoint, not an entry, is what is wrong)."""
+
+    def __init__(self, cause: AuditVerificationError) -> None:
+        super().__init__(f"refusing to sign a checkpoint: {cause.reason}; nothing was written. Keep audit.db and "
+                         "the witness file as evidence (docs/AUDITORS.md, 'When verification fails')", cause.seq)
 
 
 @dataclass(frozen=True)
@@ -180,7 +195,9 @@ class AuditLog:
     def __init__(self, conn: sqlite3.Connection, path: Path, signer: Signer, cfg: AuditConfig) -> None:
         self._conn, self.path, self._signer, self.cfg = conn, path, signer, cfg
         self._lock = threading.Lock()
-        self._frontier = MerkleFrontier()  # leaves up to the last checkpoint this process wrote; extended lazily
+        self.witness = WitnessFile(Path(cfg.witness_path) if cfg.witness_path else default_witness_path(path))
+        self._guard = SigningGuard(signer.public, self.witness)  # what this process verified; extended lazily
+        self._unwitnessed: list[Checkpoint] = []  # signed in the open transaction; witnessed after COMMIT
 
     @classmethod
     def open(cls, path: Path, signing_key: Signer, *, cfg: AuditConfig = AuditConfig(),
@@ -224,6 +241,18 @@ class AuditLog:
     def checkpoint_at_time(self, now: datetime) -> Checkpoint:
         return self._write(self._insert_checkpoint, lambda: now)
 
+    def ensure_checkpoint(self) -> Checkpoint:
+        """The latest checkpoint if it already covers the whole log, else a new one signed now."""
+        return self._write(self._covering_checkpoint, lambda: datetime.now(UTC))
+
+    def _covering_checkpoint(self, now: datetime) -> Checkpoint:
+        row = self._conn.execute("SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints "
+                                 "ORDER BY id DESC LIMIT 1").fetchone()
+        if row is not None and row[0] == self.size():
+            self._verified_frontier()  # the same checks as signing: a covering checkpoint must still hold
+            return Checkpoint(*row)
+        return self._insert_checkpoint(now)
+
     def _write(self, work: Callable[[datetime], Any], clock: Callable[[], datetime]) -> Any:
         """Run `work` in one BEGIN IMMEDIATE transaction; commit, or roll back and raise AuditWriteError."""
         with self._lock:
@@ -239,10 +268,24 @@ class AuditLog:
                 if isinstance(exc, sqlite3.Error | ValueError):
                     raise AuditWriteError(f"audit log {self.path}: append failed, nothing written ({exc})") from None
                 raise
+            self._witness_committed()
             return result
 
+    def _witness_committed(self) -> None:
+        """Append the checkpoints just committed to the witness file (after COMMIT: never witness a rolled-back
+        tree); a failure here leaves them in audit.db only, and is raised so that callers fail closed."""
+        signed, self._unwitnessed = self._unwitnessed, []
+        try:
+            for checkpoint in signed:
+                self.witness.append(checkpoint)
+        except OSError as exc:
+            raise AuditWriteError(f"the audit entry is committed but its checkpoint could not be appended to the "
+                                  f"witness file {self.witness.path} ({exc.strerror}): fix its directory's "
+                                  "permissions or free space (audit.witness_path)") from None
+
     def _rollback(self) -> None:
-        self._frontier = MerkleFrontier()  # it may hold a leaf of the rolled-back entry
+        self._guard.reset()  # it may hold a leaf of the rolled-back entry
+        self._unwitnessed = []
         if self._conn.in_transaction:
             with contextlib.suppress(sqlite3.Error):  # gone either way; the caller gets the original error
                 self._conn.execute("ROLLBACK")
@@ -259,15 +302,22 @@ class AuditLog:
         return seq
 
     def _insert_checkpoint(self, now: datetime) -> Checkpoint:
-        rows = self._conn.execute("SELECT body FROM entries WHERE seq > ? ORDER BY seq", (self._frontier.size,))
-        for (body,) in rows:
-            self._frontier.append(hash_leaf(body.encode("utf-8")))
-        checkpoint = sign_checkpoint(self._frontier.size, self._frontier.root(), now, self._signer)
-        self._conn.execute(
+        """Verify the log since the previous checkpoint (SigningRefusedError if it does not), then sign it."""
+        frontier = self._verified_frontier()
+        checkpoint = sign_checkpoint(frontier.size, frontier.root(), now, self._signer)
+        cursor = self._conn.execute(
             "INSERT INTO checkpoints (id, tree_size, root_hash, time, key_id, signature) "
             "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints), ?, ?, ?, ?, ?)",
             (checkpoint.tree_size, checkpoint.root_hash, checkpoint.time, checkpoint.key_id, checkpoint.signature))
+        self._guard.signed(checkpoint, cursor.lastrowid)
+        self._unwitnessed.append(checkpoint)
         return checkpoint
+
+    def _verified_frontier(self) -> MerkleFrontier:
+        try:
+            return self._guard.frontier(self._conn)
+        except AuditVerificationError as exc:
+            raise SigningRefusedError(exc) from None
 
     # --- reading -------------------------------------------------------------------------------------------------
 
@@ -293,16 +343,52 @@ class AuditLog:
         return list(self._rows(sql, (*used.values(), -1 if limit is None else limit)))  # LIMIT -1: no limit
 
     def _rows(self, sql: str, args: Sequence[Any]) -> Iterator[dict[str, Any]]:
-        for body, prev_hash, entry_hash, _ in self._conn.execute(sql, tuple(args)):
-            yield {**json.loads(body), "prev_hash": prev_hash, "entry_hash": entry_hash}
+        for row in self._conn.execute(sql, tuple(args)):
+            yield _row_entry(*row)
 
     def checkpoints(self) -> list[Checkpoint]:
-        rows = self._conn.execute("SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints ORDER BY id")
-        return [Checkpoint(*row) for row in rows]
+        return _checkpoints(self._conn)
 
-    def verify(self, public_keys: Sequence[Ed25519PublicKey] = (), *,
-               progress: Progress | None = None) -> VerifyReport:
-        """Verify the whole log (checkpoints read first, so entries appended meanwhile only extend it)."""
-        checkpoints = self.checkpoints()
+    def verify(self, public_keys: Sequence[Ed25519PublicKey] = (), *, progress: Progress | None = None,
+               allow_unsigned_tail: int = 0) -> VerifyReport:
+        """Verify the whole log, failing closed (see `verify_log`), and cross-check the witness file: witnessed
+        checkpoints are checked against the entries like the database's own (a rewrite names its first entry), and
+        each must also be in audit.db (deleted checkpoint rows).
+
+        The witness is read first and the database in one read transaction (a snapshot), so appends meanwhile
+        neither show as an unsigned tail nor as witnessed checkpoints the snapshot lacks."""
+        reader = WitnessFile(self.witness.path)  # its own read position: the signing guard keeps the other one
+        witnessed = reader.read_all() if reader.exists() else None
         keys = list(public_keys) or [self._signer.public]
-        return verify_log(self.entries(), checkpoints, keys, progress=progress)
+        with contextlib.closing(sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
+                                                isolation_level=None)) as snapshot:
+            snapshot.execute("BEGIN")
+            checkpoints = _checkpoints(snapshot)
+            missing = _unstored(witnessed, checkpoints, self.witness.path)
+            entries = (_row_entry(*row) for row in snapshot.execute(f"{_SELECT} ORDER BY seq"))
+            report = verify_log(entries, [*checkpoints, *missing], keys, progress=progress,
+                                allow_unsigned_tail=allow_unsigned_tail)
+        if missing:
+            raise AuditVerificationError(f"the checkpoint of tree size {missing[0].tree_size} signed at "
+                                         f"{missing[0].time} is in the witness file {self.witness.path} but not in "
+                                         "audit.db (checkpoint rows deleted, or the database replaced)")
+        return report
+
+
+def _checkpoints(conn: sqlite3.Connection) -> list[Checkpoint]:
+    rows = conn.execute("SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints ORDER BY id")
+    return [Checkpoint(*row) for row in rows]
+
+
+def _row_entry(body: str, prev_hash: str, entry_hash: str, _seq: int) -> dict[str, Any]:
+    return {**json.loads(body), "prev_hash": prev_hash, "entry_hash": entry_hash}
+
+
+def _unstored(witnessed: list[Checkpoint] | None, checkpoints: list[Checkpoint], path: Path) -> list[Checkpoint]:
+    """The witnessed checkpoints audit.db lacks; a missing witness file is an error once anything is signed."""
+    if witnessed is None:
+        if checkpoints:
+            raise missing_witness_error(path)
+        return []
+    stored = set(checkpoints)
+    return [c for c in witnessed if c not in stored]

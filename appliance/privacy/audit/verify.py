@@ -1,5 +1,7 @@
 """Verification of a whole audit log or of an export against trusted Ed25519 public keys: the hash chain, then
-every signed checkpoint's RFC 6962 root against the log's prefix (truncation and rewrites after signing).
+every signed checkpoint's RFC 6962 root against the log's prefix (truncation and rewrites after signing). It fails
+closed: a non-empty log without a signed checkpoint, or entries after the latest one (beyond an unsigned tail the
+auditor explicitly accepts), fail.
 
 Needs only the standard library and `cryptography`:  python -m appliance.privacy.audit.verify EXPORT --public-key PEM
 """
@@ -43,21 +45,23 @@ class VerifyReport:
 
 
 def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
-               public_keys: Sequence[Ed25519PublicKey], *, progress: Progress | None = None) -> VerifyReport:
+               public_keys: Sequence[Ed25519PublicKey], *, progress: Progress | None = None,
+               allow_unsigned_tail: int = 0) -> VerifyReport:
     """Verify the chain and every checkpoint; raise AuditVerificationError for the first problem found.
 
     Checkpoint signatures are checked first (a forged checkpoint names no entry); then entries in log order,
-    each checkpoint's root being compared when the walk reaches its tree size.
+    each checkpoint's root being compared when the walk reaches its tree size; then coverage
+    (`check_signed_coverage`): entries after the latest checkpoint fail unless at most `allow_unsigned_tail`.
     """
     keys = trusted_keys(public_keys)
     for checkpoint in checkpoints:
         verify_checkpoint_signature(checkpoint, keys)
     pending = sorted(checkpoints, key=lambda c: c.tree_size)
     frontier, last_good = MerkleFrontier(), 0
-    last_good = _check_roots_at(pending, 0, EMPTY_ROOT, last_good)
+    last_good = check_roots_at(pending, 0, EMPTY_ROOT, last_good)
     for body in checked_bodies(entries):
         frontier.append(hash_leaf(body))
-        last_good = _check_roots_at(pending, frontier.size, frontier.root, last_good)
+        last_good = check_roots_at(pending, frontier.size, frontier.root, last_good)
         if progress is not None and frontier.size % 1000 == 0:
             progress(frontier.size)
     if pending:
@@ -66,11 +70,28 @@ def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Check
                                      f"{pending[-1].time} covers {size}: entries {frontier.size + 1}..{size} are "
                                      "missing (truncated)", frontier.size + 1)
     latest = max(checkpoints, key=lambda c: (c.tree_size, c.time), default=None)
+    check_signed_coverage(frontier.size, latest.tree_size if latest else 0, allow_unsigned_tail)
     return VerifyReport(frontier.size, len(checkpoints), frontier.root().hex(), latest.tree_size if latest else 0,
                         latest, tuple(sorted({c.key_id for c in checkpoints})))
 
 
-def _check_roots_at(pending: list[Checkpoint], size: int, root: bytes | Callable[[], bytes], last_good: int) -> int:
+def check_signed_coverage(size: int, signed_size: int, allow_unsigned_tail: int) -> None:
+    """Fail closed: a non-empty log needs a signed checkpoint (always), and at most `allow_unsigned_tail` entries
+    may follow the latest one (the chain alone protects them only against someone without write access)."""
+    if allow_unsigned_tail < 0:
+        raise AuditVerificationError(f"the accepted unsigned tail must be 0 or more entries, got {allow_unsigned_tail}")
+    if size and not signed_size:
+        raise AuditVerificationError(f"no signed checkpoint covers any of the {size} entries: an unsigned log proves "
+                                     "nothing (checkpoints deleted, or an export forged without them)", 1)
+    tail = size - signed_size
+    if tail > allow_unsigned_tail:
+        raise AuditVerificationError(f"entries {signed_size + 1}..{size} ({tail}) come after the latest signed "
+                                     f"checkpoint, more than the {allow_unsigned_tail} accepted: sign a checkpoint "
+                                     "(tanaban audit checkpoint) or accept them explicitly (--allow-unsigned-tail "
+                                     f"{tail})", signed_size + 1)
+
+
+def check_roots_at(pending: list[Checkpoint], size: int, root: bytes | Callable[[], bytes], last_good: int) -> int:
     """Compare (and drop) the checkpoints of this tree size; returns the largest size known to match."""
     while pending and pending[0].tree_size == size:
         checkpoint = pending.pop(0)
@@ -97,7 +118,7 @@ def check_public_keys(stated: Sequence[tuple[str | None, str]], public_keys: Seq
 
 
 def verify_export(path: Path, public_keys: Sequence[Ed25519PublicKey], *, pinned: Sequence[Checkpoint] = (),
-                  progress: Progress | None = None) -> VerifyReport:
+                  progress: Progress | None = None, allow_unsigned_tail: int = 0) -> VerifyReport:
     """Verify an export (JSONL, or CSV with its sidecars) with nothing but trusted public keys.
 
     `pinned` are checkpoints the auditor kept from earlier: the export must still contain and match them, which
@@ -105,7 +126,8 @@ def verify_export(path: Path, public_keys: Sequence[Ed25519PublicKey], *, pinned
     """
     exported = read_export(path)
     check_public_keys(exported.public_keys, public_keys)
-    return verify_log(exported.entries, [*exported.checkpoints, *pinned], public_keys, progress=progress)
+    return verify_log(exported.entries, [*exported.checkpoints, *pinned], public_keys, progress=progress,
+                      allow_unsigned_tail=allow_unsigned_tail)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--public-key", type=Path, action="append", required=True,
                         help="trusted Ed25519 public key (PEM) of the appliance; repeat for rotated keys")
     parser.add_argument("--checkpoint", type=Path, action="append", default=[],
-                        help="file of checkpoint lines you kept from earlier (or an earlier export); repeatable")
+                        help="file of checkpoint lines you kept from earlier (an earlier export, or the "
+                             "appliance's witness file audit-witness/checkpoints.log); repeatable")
+    parser.add_argument("--allow-unsigned-tail", type=int, default=0, metavar="N",
+                        help="accept at most N entries after the latest signed checkpoint (default 0); a log "
+                             "with entries and no checkpoint always fails")
     args = parser.parse_args(argv)
     try:
         keys = [load_public_key(p) for p in args.public_key]
@@ -123,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
     try:
         pinned = [c for path in args.checkpoint for c in read_checkpoints(path)]
-        report = verify_export(args.export, keys, pinned=pinned)
+        report = verify_export(args.export, keys, pinned=pinned, allow_unsigned_tail=args.allow_unsigned_tail)
     except AuditVerificationError as exc:
         print(f"FAILED: {exc}")
         return 1

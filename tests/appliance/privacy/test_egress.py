@@ -34,6 +34,7 @@ from appliance.privacy.egress import (
     load_credential,
     resolve_destination,
 )
+from appliance.privacy.policy import describe_anonymizer
 
 ROOT = Path(__file__).resolve().parents[3]
 RAW_ID = "CUST-0042"
@@ -125,7 +126,7 @@ def test_what_arrives_is_anonymized_and_was_audited_first(home: Home, standin: L
                                                           real_anonymizer: Anonymizer) -> None:
     standin.behaviour.on_request = lambda _req: _request_rows(home.config.audit_path)
     store_token = home.store_pseudonym(RAW_ID)
-    with _gateway(home, _cfg(standin), real_anonymizer) as gateway:
+    with _gateway(home, _cfg(standin, allow_weakened_policy=True), real_anonymizer) as gateway:  # use_ner=False
         result = _chat(gateway)
     (received,) = standin.requests
     assert received.note == 1  # the egress.request row was committed before the request arrived
@@ -141,7 +142,9 @@ def test_what_arrives_is_anonymized_and_was_audited_first(home: Home, standin: L
     assert request["categories"] == {"CUSTOMER_ID": 1, "EMAIL_ADDRESS": 1, "PERSON": 1, "PHONE_NUMBER": 1}
     assert request["destination"]["host"] == "127.0.0.1" and request["purpose"] == "intent-extraction"
     assert request["pseudonym_key_id"] == home.pseudonym_key.key_id
-    assert request["policy_version"] == real_anonymizer.policy.version
+    assert request["policy_version"] == describe_anonymizer(real_anonymizer).fingerprint == result.policy
+    assert json.loads(request["origin"]["policy"])["rules"] == real_anonymizer.policy.version
+    assert outcome["policy_version"] == request["policy_version"]
     assert outcome["response_sha256"] and outcome["response_size"] > 0 and "HTTP 200" in outcome["reason"]
     audit_bytes = b"".join(p.read_bytes() for p in home.config.audit_path.parent.glob("audit.db*"))
     assert b"sk-test-credential" not in audit_bytes and b"jane.doe@example.com" not in audit_bytes
@@ -156,6 +159,36 @@ def test_dry_run_sends_nothing_and_shows_the_exact_body(home: Home, standin: LLM
     with _gateway(home, _cfg(standin)) as gateway:
         _chat(gateway)
     assert standin.requests[0].body.decode("utf-8") == preview.request.body
+
+
+def test_a_weakened_policy_is_refused_unless_the_config_allows_it(home: Home, standin: LLMStandin,
+                                                                   real_anonymizer: Anonymizer) -> None:
+    report = describe_anonymizer(real_anonymizer)  # use_ner=False: weaker than the shipped default
+    with _gateway(home, _cfg(standin), real_anonymizer) as gateway, \
+            pytest.raises(EgressError, match=r"weaker than the shipped default \(anonymize.use_ner is false\)"):
+        _chat(gateway)
+    assert standin.requests == []
+    (blocked,) = _entries(home)
+    assert (blocked["action"], blocked["policy_version"]) == ("egress.blocked", report.fingerprint)
+    assert blocked["origin"]["weakened"] == "anonymize.use_ner is false" and blocked["payload"] is None
+    with _gateway(home, _cfg(standin, allow_weakened_policy=True), real_anonymizer) as gateway:
+        _chat(gateway)
+    request, outcome = _entries(home)[1:]
+    assert len(standin.requests) == 1 and "allow_weakened_policy" in request["reason"]
+    assert request["origin"]["weakened"] == outcome["origin"]["weakened"] == "anonymize.use_ner is false"
+
+
+def test_blocked_and_dry_run_entries_carry_the_policy(home: Home, standin: LLMStandin,
+                                                      real_anonymizer: Anonymizer) -> None:
+    with _gateway(home, _cfg(standin, enabled=False), real_anonymizer) as gateway:
+        preview = _chat(gateway, dry_run=True)  # a dry run of a weakened policy works, and says so
+        with pytest.raises(EgressError, match="kill switch"):
+            _chat(gateway)
+    dryrun, blocked = _entries(home)
+    fingerprint = describe_anonymizer(real_anonymizer).fingerprint
+    assert dryrun["policy_version"] == blocked["policy_version"] == preview.policy == fingerprint
+    assert fingerprint.startswith("pol-") and preview.weakened == ("anonymize.use_ner is false",)
+    assert "a real call would be refused" in dryrun["reason"] and standin.requests == []
 
 
 class _BoomError(RuntimeError):
@@ -305,7 +338,7 @@ class Plain:
 
 home = open_home(load_config(None, env={"TANABAN_PATHS__DATA_DIR": sys.argv[1]}))
 cfg = EgressConfig(enabled=True, base_url=sys.argv[2], model="m", allowed_hosts=("127.0.0.1",), timeout_s=60.0)
-log = AuditLog.open(home.config.audit_path, home.signing_key, cfg=AuditConfig(checkpoint_every=0))
+log = AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit)  # a checkpoint per entry
 EgressGateway(cfg, log, Plain(), env={}).chat([{"role": "user", "content": "hello"}], purpose="test")
 """
 
@@ -327,4 +360,4 @@ def test_a_killed_process_leaves_the_request_record_and_a_valid_log(home: Home, 
     assert [e["action"] for e in entries] == ["egress.request"]
     assert entries[0]["payload"] == standin.requests[0].body.decode("utf-8")
     with AuditLog.open(home.config.audit_path, home.signing_key) as log:
-        assert log.verify().entries == 1
+        assert log.verify(allow_unsigned_tail=1).entries == 1  # killed before any checkpoint: the tail is unsigned

@@ -160,7 +160,8 @@ def test_external_backend_goes_through_the_gateway_to_the_loopback_standin(home:
     monkeypatch.setenv("TEST_EGRESS_KEY", "sk-test")
     with LLMStandin() as standin:
         egress = EgressConfig(enabled=True, base_url=standin.base_url, model="tiny-chat",
-                              allowed_hosts=("127.0.0.1",), api_key_env="TEST_EGRESS_KEY", timeout_s=5.0)
+                              allowed_hosts=("127.0.0.1",), api_key_env="TEST_EGRESS_KEY", timeout_s=5.0,
+                              allow_weakened_policy=True)  # use_ner=False below is weaker than shipped
         cfg = dataclasses.replace(home.config, egress=egress, anonymize=AnonymizeConfig(use_ner=False))
         gated = Home(cfg, home.engine)
         labels = make_backend("external", CFG, gated).describe(["Tent for jane.doe@example.com", "Coffee mug"])
@@ -238,7 +239,8 @@ def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monke
     cfg = dataclasses.replace(CFG, backend="external")
     with LLMStandin() as standin:
         egress = EgressConfig(enabled=True, base_url=standin.base_url, model="tiny-chat",
-                              allowed_hosts=("127.0.0.1",), api_key_env="TEST_EGRESS_KEY", timeout_s=5.0)
+                              allowed_hosts=("127.0.0.1",), api_key_env="TEST_EGRESS_KEY", timeout_s=5.0,
+                              allow_weakened_policy=True)  # use_ner=False below is weaker than shipped
         gated = Home(dataclasses.replace(home.config, egress=egress, anonymize=AnonymizeConfig(use_ner=False)),
                      home.engine)
         with pytest.raises(ConnectionError):  # first run: one label, then the connection drops

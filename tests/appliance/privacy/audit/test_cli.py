@@ -51,11 +51,45 @@ def test_list_with_a_bad_time_is_a_user_error(logged: Home, cli_runner: CliRunne
     assert result.exit_code == 2 and "error:" in result.output and "ISO 8601" in result.output
 
 
-def test_show_prints_the_payload_and_is_logged(logged: Home, cli_runner: CliRunner, config_file: Path) -> None:
+def test_list_json_is_machine_readable_with_purpose_policy_and_reason(logged: Home, cli_runner: CliRunner,
+                                                                       config_file: Path) -> None:
+    result = _run(cli_runner, config_file, "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["seq"] for r in rows] == [1, 2, 3] and all("payload" not in r for r in rows)
+    assert rows[2]["reason"] == "residual PII" and {"purpose", "policy_version"} <= set(rows[0])
+    table = _run(cli_runner, config_file, "list", "--outcome", "blocked")
+    assert "1 audit entries" in table.output and "residual PII" in table.output and "policy" in table.output
+
+
+@pytest.mark.parametrize(("option", "value", "listed"), [("--action", "egress.reqest", "egress.request, "),
+                                                         ("--outcome", "denied", "ok, blocked, error, failed")])
+def test_list_with_an_unknown_filter_value_lists_the_valid_ones(logged: Home, cli_runner: CliRunner,
+                                                                config_file: Path, option: str, value: str,
+                                                                listed: str) -> None:
+    result = _run(cli_runner, config_file, "list", option, value)
+    assert result.exit_code == 2 and "error:" in result.output and listed in result.output
+
+
+def test_show_prints_the_payload_and_is_logged_as_a_read(logged: Home, cli_runner: CliRunner,
+                                                         config_file: Path) -> None:
     result = _run(cli_runner, config_file, "show", "2")
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["payload"] == "hi <PERSON_1> #1"
-    assert _actions(logged)[-1] == "log.export"
+    assert _actions(logged)[-1] == "log.read" and "log.export" not in _actions(logged)
+
+
+def test_show_decodes_a_json_payload_and_raw_keeps_the_stored_text(home: Home, cli_runner: CliRunner,
+                                                                   config_file: Path) -> None:
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": "hi <PERSON_1> \"quoted\""}]},
+                      ensure_ascii=False, separators=(",", ":"))
+    with open_audit_log(home) as log:
+        log.append(AuditEvent("egress.request", "ok", destination={"host": "llm.example"}, payload=body))
+    shown = _run(cli_runner, config_file, "show", "1")
+    assert json.loads(shown.output)["payload"]["messages"][0]["content"] == 'hi <PERSON_1> "quoted"'
+    assert '{\\"model' not in shown.output and '    "messages"' in shown.output  # indented, not escaped JSON in JSON
+    raw = _run(cli_runner, config_file, "show", "1", "--raw")
+    assert json.loads(raw.output)["payload"] == body and '{\\"model' in raw.output
     missing = _run(cli_runner, config_file, "show", "99")
     assert missing.exit_code == 2 and "no audit entry 99" in missing.output
 
@@ -79,9 +113,8 @@ def test_verify_reports_the_first_bad_entry(logged: Home, cli_runner: CliRunner,
         raw.execute("UPDATE entries SET body = replace(body, 'llm.b', 'llm.c') WHERE seq = 2")
     result = _run(cli_runner, config_file, "verify")
     assert result.exit_code == 2 and "error: seq 2: entry_hash does not match" in result.output
-    with open_audit_log(logged) as log:
-        last = list(log.entries())[-1]
-    assert (last["action"], last["outcome"]) == ("log.verify", "failed")
+    # the failure cannot be logged: appending would sign a checkpoint over the tampered log, which is refused
+    assert _actions(logged)[-1] == "egress.blocked"
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
@@ -106,7 +139,7 @@ def test_verify_an_export_against_a_kept_checkpoint(logged: Home, cli_runner: Cl
     args = ["audit", "verify", "--export", str(out), "--public-key", str(logged.config.keys_dir / "signing.pub"),
             "--checkpoint", str(kept)]
     result = cli_runner.invoke(app, args)
-    assert result.exit_code == 0 and "OK: verified 4 entries and 3 checkpoints" in result.output, result.output
+    assert result.exit_code == 0 and "OK: verified 4 entries and" in result.output, result.output
 
 
 def test_export_rejects_an_unknown_format(logged: Home, cli_runner: CliRunner, config_file: Path,

@@ -23,10 +23,18 @@ from hypothesis import strategies as st
 
 from appliance.config import AuditConfig
 from appliance.data.keys import SigningKey, public_key_id, public_key_pem
-from appliance.privacy.audit import AuditEvent, AuditLog, AuditVerificationError, verify_export
+from appliance.privacy.audit import (
+    AuditEvent,
+    AuditLog,
+    AuditVerificationError,
+    SigningRefusedError,
+    merkle_tree_hash,
+    verify_export,
+)
 from appliance.privacy.audit.chain import canonical_json, entry_body, hash_entry
 from appliance.privacy.audit.checkpoints import sign_checkpoint
 from appliance.privacy.audit.export import read_checkpoints, write_csv, write_jsonl
+from appliance.privacy.audit.merkle import hash_leaf
 
 ROOT = Path(__file__).resolve().parents[4]
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -90,11 +98,14 @@ def _body(log: AuditLog, at: int, **changes: object) -> str:
 
 
 def test_an_untouched_log_and_its_exports_verify(log: AuditLog, tmp_path: Path) -> None:
-    report = log.verify()
+    report = log.verify(allow_unsigned_tail=1)  # checkpoints at 3 and 6: entry 7 is covered by none
     assert (report.entries, report.checkpoints, report.signed_size) == (7, 2, 6)
     for fmt in ("jsonl", "csv"):
-        exported = verify_export(_export(log, tmp_path / f"e.{fmt}", fmt), [KEY.public])
+        exported = verify_export(_export(log, tmp_path / f"e.{fmt}", fmt), [KEY.public], allow_unsigned_tail=1)
         assert exported == report
+        with pytest.raises(AuditVerificationError, match=r"entries 7\.\.7 \(1\) come after") as caught:
+            verify_export(tmp_path / f"e.{fmt}", [KEY.public])  # fails closed by default
+        assert caught.value.seq == 7
 
 
 @pytest.mark.parametrize(("sql", "seq", "reason"), [
@@ -174,7 +185,10 @@ def _reference_export() -> bytes:
     with tempfile.TemporaryDirectory() as tmp, AuditLog.open(Path(tmp) / "a.db", KEY,
                                                              cfg=AuditConfig(checkpoint_every=3)) as log:
         _fill(log, 8)
-        return _export(log, Path(tmp) / "e.jsonl").read_bytes()
+        log.checkpoint_at_time(T0)  # no unsigned tail: the untouched export verifies, so each failure is the change's
+        path = _export(log, Path(tmp) / "e.jsonl")
+        assert verify_export(path, [KEY.public]).entries == 8
+        return path.read_bytes()
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -223,6 +237,7 @@ def test_append_then_verify_always_passes(tmp_path: Path, batch: list[AuditEvent
             AuditLog.open(Path(tmp) / "a.db", KEY, cfg=AuditConfig(checkpoint_every=every)) as log:
         for event in batch:
             log.append(event)
+        log.ensure_checkpoint()  # the tail after the last automatic checkpoint (none with every=1)
         assert log.verify().entries == len(batch)
         assert verify_export(_export(log, Path(tmp) / "e.jsonl"), [KEY.public]).entries == len(batch)
 
@@ -247,7 +262,8 @@ def test_an_export_verifies_in_a_fresh_interpreter_with_only_the_public_key(log:
     kit = _standalone_kit(tmp_path / "kit")
     site = str(Path(cryptography.__file__).parents[1])  # -S: no .pth files, so not the editable install
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": f"{kit}{os.pathsep}{site}"}
-    run = [sys.executable, "-S", "-m", "appliance.privacy.audit.verify", "audit.jsonl", "--public-key", "signing.pub"]
+    run = [sys.executable, "-S", "-m", "appliance.privacy.audit.verify", "audit.jsonl", "--public-key", "signing.pub",
+           "--allow-unsigned-tail", "1"]
     ok = subprocess.run(run, cwd=work, env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout.startswith("OK: verified 7 entries and 2 checkpoints"), ok.stderr
     probe = ("import sys, appliance.privacy.audit as a; print(a.__file__); "
@@ -275,16 +291,20 @@ def test_pinned_checkpoints_catch_a_cut_export_and_a_resigned_rewrite(log: Audit
     lines = _export(log, tmp_path / "e.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     cut = tmp_path / "cut.jsonl"  # entries 6..7 and the checkpoints covering them removed: consistent by itself
     cut.write_text("".join([*lines[:6], lines[8]]), encoding="utf-8")
-    assert verify_export(cut, [KEY.public]).entries == 5
+    assert verify_export(cut, [KEY.public], allow_unsigned_tail=2).entries == 5
     with pytest.raises(AuditVerificationError, match="truncated") as caught:
         verify_export(cut, [KEY.public], pinned=read_checkpoints(kept))
     assert caught.value.seq == 6
     _tamper(log.path, f"UPDATE entries SET body = '{_body(log, 2, purpose='marketing')}' WHERE seq = 2",
             "DROP TRIGGER checkpoints_no_delete", "DELETE FROM checkpoints")
     _rehash_from(log.path, 2)
-    with AuditLog.open(log.path, KEY) as attacker:  # the key holder re-signs the rewritten history
-        attacker.checkpoint_at_time(T0)
-        rewritten = _export(attacker, tmp_path / "rewritten.jsonl")
+    with AuditLog.open(log.path, KEY) as appliance, pytest.raises(SigningRefusedError, match="witness file"):
+        appliance.checkpoint_at_time(T0)  # the appliance itself refuses to sign the rewritten history
+    with AuditLog.open(log.path, KEY) as attacker:  # the key holder signs it by hand
+        leaves = [hash_leaf(canonical_json(entry_body(e))) for e in attacker.entries()]
+        resigned = sign_checkpoint(7, merkle_tree_hash(leaves), T0, KEY)
+        rewritten = tmp_path / "rewritten.jsonl"
+        write_jsonl(rewritten, attacker.entries(), [resigned], public_key_pem(KEY.public).decode(), KEY.key_id)
     assert verify_export(rewritten, [KEY.public]).entries == 7
     with pytest.raises(AuditVerificationError, match="do not match the Merkle root"):
         verify_export(rewritten, [KEY.public], pinned=read_checkpoints(kept))
