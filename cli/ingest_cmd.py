@@ -14,8 +14,10 @@ from cli.common import console, get_home
 ingest_app = typer.Typer(help="Load catalog and behaviour data into the store; each file is all-or-nothing.\n\n"
                               "Example: tanaban ingest items items.jsonl", no_args_is_help=True)
 
-FileArg = Annotated[Path, typer.Argument(help="JSONL or CSV file, optionally .gz.")]
-FormatOpt = Annotated[str | None, typer.Option("--format", help="jsonl or csv (default: from the file name).")]
+FileArg = Annotated[Path, typer.Argument(help=(
+    "JSONL or CSV file (optionally gzip), a FIFO, or - for standard input (then pass --format)."))]
+FormatOpt = Annotated[str | None, typer.Option("--format", help=(
+    "jsonl or csv (default: from the file name; required for -)."))]
 SkipOpt = Annotated[bool, typer.Option("--skip-invalid", help=(
     "Skip bad rows, list them in a reject report (line, field, reason) and ingest the rest."))]
 RejectOpt = Annotated[Path | None, typer.Option("--reject-report", help=(
@@ -39,7 +41,7 @@ def items(ctx: typer.Context, file: FileArg, fmt: FormatOpt = None, skip_invalid
           reject_report: RejectOpt = None) -> None:
     """Upsert catalog items by sku (sku, title, brand, categories, description, price, attributes).
 
-    Example: tanaban ingest items catalog.csv
+    Example: zcat catalog.jsonl.gz | tanaban ingest items - --format jsonl
     """
     _ingest(ctx, "items", file, fmt, skip_invalid, reject_report)
 

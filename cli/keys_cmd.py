@@ -39,7 +39,8 @@ def rotate(
 ) -> None:
     """New pseudonym key; re-key every stored pseudonym in one transaction; archive the old key; audit it.
 
-    Stop ingest and serving first.
+    Waits for running ingests, trainings and exports (the exclusive store lock, docs/OPERATIONS.md); stop
+    serving first.
 
     Example: tanaban keys rotate --yes
     """

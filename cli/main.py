@@ -1,17 +1,22 @@
 """The `tanaban` typer app: global options, command groups (one file each) and error reporting.
 
 Errors a user can fix (the `UserError` and `AnonymizeUserError` families: bad config, missing keys, bad input
-files...) print one `error:` line and exit with status 2, under `tanaban` and under typer's CliRunner alike; anything
-else is a bug and keeps its traceback.
+files...) print one `error:` line and exit with the error's `exit_code` (2 unless its domain sets another), under
+`tanaban` and under typer's CliRunner alike. Anticipated OS and database failures (disk full, permission denied) are
+one line too; anything else is a bug: one "internal error" line plus a crash report without data (cli/failures.py).
+Exit codes: docs/OPERATIONS.md.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
+import click
 import typer
+from rich.text import Text
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from anonymize.errors import AnonymizeUserError
 from appliance.errors import UserError
@@ -33,22 +38,58 @@ from cli import (
     train_gen_cmd,
 )
 from cli.common import err_console, state
+from cli.failures import EXIT_INTERNAL, EXIT_INTERRUPTED, describe_failure, report_internal_error
 
 # Every error a user can fix derives from one of these two (anonymize/ imports nothing from appliance/, so it
 # has its own base); tests/test_errors.py checks that no domain error is left out.
 USER_ERRORS: tuple[type[Exception], ...] = (UserError, AnonymizeUserError)
-EXIT_USER_ERROR = 2
+EXIT_USER_ERROR = 2  # UserError.exit_code's default
+# click's and typer's own ways of ending a command (help, usage errors, typer.Exit, Ctrl-C at a prompt). typer 0.29
+# ships its own copy of click, whose ClickException (typer.BadParameter...) derives from TyperException.
+_CLI_EXITS = (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, typer.Exit, typer.Abort,
+              TyperException)
+_COMMAND = "tanaban.command"  # ctx.meta key: the command words, for crash reports
 
 
 class _Group(TyperGroup):
-    """Root group that turns the library's user-facing errors into one readable line."""
+    """Root group that turns every failure into one readable line and an exit code, never a traceback."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name, cmd, rest = super().resolve_command(ctx, args)
+        sub = [rest[0]] if rest and rest[0] in getattr(cmd, "commands", {}) else []
+        ctx.meta[_COMMAND] = " ".join(["tanaban", str(name), *sub])  # command words only, never arguments
+        return name, cmd, rest
 
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(EXIT_USER_ERROR) from None
+            _fail(str(exc), getattr(exc, "exit_code", EXIT_USER_ERROR))
+        except _CLI_EXITS:
+            raise
+        except KeyboardInterrupt:
+            _fail("interrupted", EXIT_INTERRUPTED, prefix="")
+        except Exception as exc:
+            data_dir = _data_dir(ctx)
+            known = describe_failure(exc, data_dir)
+            if known is not None:
+                _fail(*known)
+            _fail(report_internal_error(exc, ctx.meta.get(_COMMAND, "tanaban"), data_dir), EXIT_INTERNAL, prefix="")
+
+
+def _fail(message: str, code: int, prefix: str = "error:") -> NoReturn:
+    """Print one line (the message as plain text: paths and messages may contain [brackets]) and exit."""
+    line = Text.assemble((prefix, "bold red"), " ", message) if prefix else Text(message)
+    err_console.print(line, highlight=False, soft_wrap=True)
+    raise typer.Exit(code) from None
+
+
+def _data_dir(ctx: Any) -> Path | None:
+    """The configured data directory, or None when the config itself cannot be loaded."""
+    try:
+        return state(ctx).config().data_dir
+    except Exception:
+        return None
 
 
 app = typer.Typer(

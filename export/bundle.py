@@ -12,7 +12,9 @@ import base64
 import json
 import os
 import platform
+import re
 import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +32,8 @@ from appliance.errors import UserError
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 FORMAT = "tanaban-bundle/1"
+STAGING_PREFIX = ".staging-"  # an export's work directory under the bundle root, renamed into place when signed
+_STAGING_PID = re.compile(r"\.staging-(\d+)-")  # `make_staging` names: the exporting process's pid first
 # Libraries whose versions decide whether a bundle's numbers can be reproduced; recorded in every manifest.
 RECORDED_LIBRARIES = ("tanaban", "numpy", "onnxruntime", "onnx", "torch", "transformers", "optimum-onnx", "tokenizers")
 
@@ -115,8 +119,38 @@ def current_bundle(root: Path) -> Path:
     return Path(root) / name
 
 
+def make_staging(root: Path) -> Path:
+    """A new staging directory under `root`, named after this process's pid so that `remove_stale_staging` can tell
+    a running export's directory from one an interrupted export (kill -9, power loss) left behind."""
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=root))
+
+
 def remove_staging(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale_staging(root: Path) -> int:
+    """Remove the staging directories under `root` whose export is no longer running (its pid is gone, or the name
+    carries no pid: made before pids were recorded); returns how many. A running export's directory is kept."""
+    removed = 0
+    for path in Path(root).glob(f"{STAGING_PREFIX}*"):
+        match = _STAGING_PID.match(path.name)
+        if path.is_dir() and not path.is_symlink() and not (match and _pid_alive(int(match.group(1)))):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += not path.exists()
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists here (a pid reused since errs on the side of keeping the directory)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
 
 
 def library_versions() -> dict[str, str]:

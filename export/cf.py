@@ -12,7 +12,6 @@ catalog's item text embeddings made with it, for text search (appliance/serve/se
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,11 +23,12 @@ from sqlalchemy import select
 from appliance.config import config_to_dict
 from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.data.splits import Split, load_split
 from appliance.data.store import Item, User
 from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
-from export.bundle import publish_bundle, remove_staging, sign_bundle
+from export.bundle import make_staging, publish_bundle, remove_staging, sign_bundle
 
 MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG@10 against fp32
 PRECOMPUTE_K = 100  # cached answers cover k <= 100; larger k is answered live
@@ -124,6 +124,7 @@ def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int)
     return out
 
 
+@store_writer("export-cf")
 def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, version: str | None = None,
               encoder: bool = False, progress: bool = True) -> Path:
     """Build, gate, sign and publish a CF bundle under `<artifacts>/bundles`; returns its directory.
@@ -136,8 +137,7 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
     _aligned(art.arrays["user_ids"], split.user_ids, "users")
     _aligned(art.arrays["item_ids"], split.item_ids, "items")
     root = home.config.artifacts_dir / "bundles"
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    staging = make_staging(root)  # pid in the name: `tanaban serve` removes it if this export dies
     try:
         user_emb = art.arrays["user_emb"].astype(np.float32)
         gate = _write_scorer(art.arrays["item_emb"].astype(np.float32), user_emb, split, staging, quantize)

@@ -9,22 +9,23 @@ with its own CURRENT, next to the CF bundles.
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.data.splits import load_split
 from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
-from export.bundle import publish_bundle, remove_staging, sign_bundle
+from export.bundle import make_staging, publish_bundle, remove_staging, sign_bundle
 from export.cf import ExportError, _json, _tables
 
 GEN_BUNDLES = "bundles-gen"
 PRECOMPUTE_BATCH = 64  # users per beam search at export: larger batches gain little and hold more KV cache
 
 
+@store_writer("export-gen")
 def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None = None,
                       progress: bool = True) -> Path:
     """Gate, sign and publish the latest "gen" artifact; returns the bundle directory."""
@@ -38,8 +39,7 @@ def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None 
     model = GenerativeRecommender.from_state(art.arrays, art.meta)
     model.bind(split)
     root = home.config.artifacts_dir / GEN_BUNDLES
-    root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+    staging = make_staging(root)  # pid in the name: `tanaban serve` removes it if this export dies
     try:
         gate = export_generative(model, staging, split=split, quantize=quantize)
         items, users = _tables(home, split)

@@ -1,6 +1,7 @@
 """One user-error family (STYLE rule 12): every exception class of appliance/, export/, anonymize/ and cli/ derives
 from `UserError` (`AnonymizeUserError` in anonymize/) unless it is listed below as internal, found with ast so that
-no module has to be imported; and the CLI prints any of them as one `error:` line with exit status 2.
+no module has to be imported; and the CLI prints any of them as one `error:` line with exit status 2, and a bug as one
+`internal error:` line with a crash report.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 
 from anonymize.errors import AnonymizeUserError
 from appliance.errors import UserError
+from cli.failures import EXIT_INTERNAL
 from cli.main import EXIT_USER_ERROR, _Group
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +120,21 @@ def test_cli_prints_a_user_error_as_one_line(cli_runner: CliRunner, error: type[
     assert result.output.strip().splitlines() == ["error: run `tanaban init` first"]
 
 
-def test_cli_keeps_the_traceback_of_a_bug(cli_runner: CliRunner) -> None:
+def test_cli_reports_a_bug_as_one_line_and_a_crash_report(cli_runner: CliRunner, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TANABAN_PATHS__DATA_DIR", str(tmp_path))
     result = cli_runner.invoke(_app(RuntimeError("a bug")), ["boom"])
-    assert result.exit_code == 1 and isinstance(result.exception, RuntimeError)
+    assert result.exit_code == EXIT_INTERNAL
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("internal error: RuntimeError (report written to ") and "a bug" not in line
+    report = next((tmp_path / "crash").iterdir())
+    assert "exception: RuntimeError" in report.read_text(encoding="utf-8")
+
+
+def test_typer_usage_errors_stay_usage_errors(cli_runner: CliRunner, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """typer ships its own click: its BadParameter is a usage error (exit 2), not an internal error."""
+    monkeypatch.setenv("TANABAN_PATHS__DATA_DIR", str(tmp_path))
+    result = cli_runner.invoke(_app(typer.BadParameter("cannot read in.jsonl")), ["boom"])
+    assert result.exit_code == 2 and "cannot read in.jsonl" in result.output
+    assert not (tmp_path / "crash").exists()

@@ -17,7 +17,9 @@ from typing import Any
 
 from appliance.data.home import Home
 from appliance.data.ingest import IngestReport, RejectSink, ingest_records, with_progress
+from appliance.data.locks import store_writer
 from appliance.data.readers import IngestError, RowError, Source, byte_progress
+from appliance.data.rowjson import invalid_reason, loads_json
 
 DATASETS = ("amazon-beauty-2014", "amazon-book-cf")
 _BEAUTY_ITEMS = Path("derived/items.jsonl")
@@ -27,6 +29,7 @@ _NO_BRAND = ("", "Unknown")  # "Unknown" is a literal brand value in the Amazon 
 Records = Iterator[tuple[int, Any]]
 
 
+@store_writer("ingest")
 def ingest_dataset(home: Home, name: str, path: str | Path, *, progress: bool = True) -> list[IngestReport]:
     """Ingest dataset `name` from directory `path` in one transaction; one report per file read."""
     path = Path(path)
@@ -73,10 +76,13 @@ def _beauty_items(home: Home, file: Path, update: Callable[[int], None]) -> Reco
         if not text.strip():
             continue
         try:
-            raw = json.loads(text)
+            raw = loads_json(text)  # bounded like any ingest row: nesting, number size, duplicate keys
             asin = raw["asin"]
         except (json.JSONDecodeError, KeyError, TypeError):
             yield number, RowError("line", "expected a JSON object with an 'asin' (derived/items.jsonl layout)")
+            continue
+        if invalid_reason(raw) is not None:
+            yield number, RowError("line", invalid_reason(raw))
             continue
         brand = raw.get("brand_guess")
         yield number, {

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from appliance.config import ApplianceConfig
+from appliance.data.dirs import make_dir
 from appliance.data.keys import (
     PSEUDONYM_FILE,
     PseudonymKey,
@@ -20,6 +21,7 @@ from appliance.data.keys import (
     load_pseudonym_key,
     load_signing_key,
 )
+from appliance.data.locks import store_owner
 from appliance.data.rotation import chained_pseudonym, load_key_chain
 from appliance.data.store import SCHEMA_VERSION, open_store
 from appliance.errors import UserError
@@ -68,11 +70,19 @@ class Home:
         """
         return chained_pseudonym(raw_id, self.pseudonym_chain)
 
+    def forget_keys(self) -> None:
+        """Drop the cached keys so that the next use reads them again (after a rotation, or after waiting for a
+        lock that a rotation held)."""
+        for cached in ("pseudonym_key", "pseudonym_chain", "signing_key"):
+            vars(self).pop(cached, None)
 
+
+@store_owner
 def init_home(cfg: ApplianceConfig) -> InitReport:
-    """Create data dir (0750), keys (0600, only if absent) and the migrated store. Safe to run again."""
-    cfg.data_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
-    cfg.artifacts_dir.mkdir(parents=True, exist_ok=True, mode=0o750)
+    """Create data dir (0750), keys (0600, only if absent) and the migrated store. Safe to run again, also twice at
+    once: the exclusive store lock makes the second one wait and then find everything in place."""
+    make_dir(cfg.data_dir)
+    make_dir(cfg.artifacts_dir)
     created = not (cfg.keys_dir / PSEUDONYM_FILE).exists()
     if created:
         pseudo, signing = create_keys(cfg.keys_dir)
@@ -89,7 +99,7 @@ def _create_private_sqlite_file(url: str) -> None:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         path = Path(url.removeprefix("sqlite:///"))
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(path.parent)
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 

@@ -1,20 +1,18 @@
 """Streaming, all-or-nothing ingest of the generic item, interaction and review files (docs/INGEST.md).
 
-Input is JSONL or CSV (RFC 4180, read with the csv module), optionally gzip (RFC 1952), in UTF-8 (RFC 3629; a
-leading BOM is accepted). Each file is one transaction; raw customer ids go through `Home.store_pseudonym` as
-soon as a row is read and are never stored, reported or echoed in an error message. Reading and file-level errors
-live in appliance.data.readers; this module checks the fields (the rows of docs/INGEST.md's bad-input table) and
-writes the rows in batches.
+Input is JSONL or CSV (RFC 4180, read with the csv module) from a file, a FIFO or `-` (stdin), optionally gzip
+(RFC 1952), in UTF-8 (RFC 3629; a leading BOM is accepted). Each file is one transaction; raw customer ids go
+through `Home.store_pseudonym` as soon as a row is read and are never stored, reported or echoed in an error
+message. Reading and file-level errors live in appliance.data.readers, the field checks in appliance.data.fields;
+this module writes the rows in batches and keeps the reject report.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,24 +20,25 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from appliance.config import IngestConfig
+from appliance.data.fields import clean_event, clean_item
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.data.readers import (  # re-exported: callers import the ingest API from this module
     FORMATS,
     KINDS,
+    STDIN,
     IngestError,
     RowError,
     Source,
     byte_progress,
+    check_input,
     csv_records,
     detect_format,
     jsonl_records,
 )
-from appliance.data.store import EVENTS, SPLITS, Interaction, Item, Review, User
+from appliance.data.store import SPLITS, Interaction, Item, Review, User
 
-MAX_TS = 253_402_300_799  # 9999-12-31T23:59:59Z: anything later is a unit mistake (milliseconds), not a date
 _PROGRESS_EVERY = 2_000  # lines between progress-bar updates; rich is too slow to redraw per line
-_TS_EXPECTED = "expected ISO-8601 with a UTC offset (e.g. 2024-05-01T12:00:00+00:00) or integer unix seconds"
 
 
 @dataclass(frozen=True)
@@ -54,133 +53,6 @@ class IngestReport:
     reject_path: Path | None = None
 
 
-# --- field checks ----------------------------------------------------------------------------------------------
-
-def _get(rec: dict[str, Any], name: str, check: Callable[..., Any], *args: Any) -> Any:
-    try:
-        return check(rec.get(name), *args)
-    except ValueError as exc:
-        raise RowError(name, str(exc)) from None
-
-
-def _string(value: Any, limit: int, required: bool, limit_key: str) -> str | None:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # numeric ids in JSON are common; they are ids, not numbers
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ValueError("required, but missing or empty")
-        return None
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {_json_type(value)}")
-    if len(value) > limit:
-        raise ValueError(f"longer than {limit} characters (limit {limit_key}); values are never truncated")
-    return value
-
-
-def _number(value: Any, low: float, high: float, expected: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(expected) from None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(expected)
-    if not low <= value <= high:
-        raise ValueError(expected)
-    return float(value)
-
-
-def _categories(value: Any, cfg: IngestConfig) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [part.strip() for part in value.split("|") if part.strip()]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("expected a list of strings (in CSV: one string separated by '|')")
-    if any(len(v) > cfg.max_short_chars for v in value):
-        raise ValueError(f"a category is longer than {cfg.max_short_chars} characters (limit ingest.max_short_chars)")
-    return value
-
-
-def _attributes(value: Any, cfg: IngestConfig) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise ValueError("expected a JSON object (in CSV: the object as a JSON string)") from None
-    if not isinstance(value, dict):
-        raise ValueError("expected a JSON object (in CSV: the object as a JSON string)")
-    if len(json.dumps(value)) > cfg.max_text_chars:
-        raise ValueError(f"longer than {cfg.max_text_chars} characters as JSON (limit ingest.max_text_chars)")
-    return value
-
-
-def _timestamp(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(_TS_EXPECTED) from None
-        if moment.tzinfo is None:
-            raise ValueError(f"{_TS_EXPECTED}; this one has no offset (add +00:00 or Z for UTC)")
-        value = math.floor(moment.timestamp())
-    if value is None:
-        raise ValueError("required, but missing or empty")
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_TS:
-        raise ValueError(_TS_EXPECTED + " (from 1970 to 9999)")
-    return value
-
-
-def _event(value: Any) -> str:
-    if value is None:
-        return "purchase"
-    if value not in EVENTS:
-        raise ValueError(f"expected one of {', '.join(EVENTS)}")
-    return value
-
-
-def _json_type(value: Any) -> str:
-    return {bool: "a boolean", int: "a number", float: "a number", list: "a list", dict: "an object"}.get(
-        type(value), type(value).__name__)
-
-
-def clean_item(rec: dict[str, Any], cfg: IngestConfig) -> dict[str, Any]:
-    short, text = cfg.max_short_chars, cfg.max_text_chars
-    return {
-        "sku": _get(rec, "sku", _string, short, True, "ingest.max_short_chars"),
-        "title": _get(rec, "title", _string, short, True, "ingest.max_short_chars"),
-        "brand": _get(rec, "brand", _string, short, False, "ingest.max_short_chars"),
-        "categories": _get(rec, "categories", _categories, cfg),
-        "description": _get(rec, "description", _string, text, False, "ingest.max_text_chars"),
-        "price": _get(rec, "price", _number, 0.0, math.inf, "expected a number >= 0"),
-        "attributes": _get(rec, "attributes", _attributes, cfg),
-    }
-
-
-def clean_event(rec: dict[str, Any], cfg: IngestConfig, pseudonym: Callable[[str], str], kind: str) -> dict[str, Any]:
-    """An interaction or review row; the raw customer id is replaced by its pseudonym here and goes no further."""
-    short = cfg.max_short_chars
-    raw = _get(rec, "customer_id", _string, short, kind == "interactions", "ingest.max_short_chars")
-    row = {
-        "sku": _get(rec, "sku", _string, short, True, "ingest.max_short_chars"),
-        "ts": _get(rec, "timestamp", _timestamp),
-        "rating": _get(rec, "rating", _number, 1.0, 5.0, "expected a number from 1 to 5"),
-    }
-    if kind == "interactions":
-        row["event"] = _get(rec, "event", _event)
-        row["split"] = rec.get("split")  # only the dataset adapters set it; checked against SPLITS when written
-    else:
-        row["text"] = _get(rec, "text", _string, cfg.max_text_chars, True, "ingest.max_text_chars")
-    row["user"] = pseudonym(raw) if raw is not None else None
-    return row
-
-
 # --- writing ---------------------------------------------------------------------------------------------------
 
 class RejectSink:
@@ -190,8 +62,12 @@ class RejectSink:
         self.label, self.path, self.count = label, path, 0
         self._file = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by __exit__)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._file = open(path, "w", encoding="utf-8")  # noqa: SIM115 (closed by __exit__)
+            except OSError as exc:
+                raise IngestError(f"{path}: cannot write the reject report ({exc.strerror}); pass --reject-report "
+                                  "with a path in a writable directory") from None
 
     def __call__(self, line: int, field: str, reason: str) -> None:
         if self._file is None:
@@ -344,7 +220,8 @@ def ingest_records(conn: Connection, home: Home, kind: str, records: Iterable[tu
 
 
 def default_reject_path(home: Home, path: Path) -> Path:
-    return home.config.data_dir / "rejects" / f"{path.name}.rejects.jsonl"
+    name = "stdin" if str(path) == STDIN else path.name
+    return home.config.data_dir / "rejects" / f"{name}.rejects.jsonl"
 
 
 def with_progress(records: Iterable[tuple[int, Any]], source: Source,
@@ -354,30 +231,31 @@ def with_progress(records: Iterable[tuple[int, Any]], source: Source,
         if count % _PROGRESS_EVERY == 0:
             update(source.position())
         yield record
-    update(source.size)
+    update(source.position())
 
 
+@store_writer("ingest")
 def ingest_file(home: Home, path: str | Path, kind: str, *, fmt: str | None = None, skip_invalid: bool = False,
                 reject_path: Path | None = None, progress: bool = True) -> IngestReport:
     """Ingest one items / interactions / reviews file in one transaction.
 
     Without `skip_invalid` the first bad row raises IngestError and the store is unchanged; with it bad rows go
     to the reject report (`reject_path`, default `<data_dir>/rejects/<name>.rejects.jsonl`) and the rest is
-    written. Re-ingesting the same file adds nothing.
+    written. Re-ingesting the same file adds nothing. One ingest at a time, never during a key rotation
+    (appliance.data.locks): the counts in the report are this file's alone.
     """
     path = Path(path)
     if kind not in KINDS:
         raise IngestError(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}")
+    check_input(path)  # `-` (stdin), a file or a FIFO
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise IngestError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    if not path.is_file():
-        raise IngestError(f"{path}: no such file")
     reports = Path(reject_path) if reject_path else default_reject_path(home, path)
     source = Source(path, home.config.ingest.max_line_bytes)
     reader = jsonl_records if fmt == "jsonl" else csv_records
     try:
-        with (RejectSink(str(path), reports if skip_invalid else None) as reject,
+        with (RejectSink(source.label, reports if skip_invalid else None) as reject,
               byte_progress(f"{kind}: {path.name}", source.size, progress) as update,
               home.engine.begin() as conn):
             return ingest_records(conn, home, kind, with_progress(reader(source, kind), source, update), reject)

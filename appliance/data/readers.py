@@ -1,5 +1,6 @@
-"""Reading the generic ingest files (docs/INGEST.md): JSONL and CSV (RFC 4180, the csv module), optionally gzip
-(RFC 1952), UTF-8 (RFC 3629, a leading BOM accepted), streamed line by line with numbered, bounded lines.
+"""Reading the generic ingest files (docs/INGEST.md): JSONL (RFC 8259 objects, one per line) and CSV (RFC 4180, the
+csv module), optionally gzip (RFC 1952, recognised by its magic bytes), UTF-8 (RFC 3629, a leading BOM accepted),
+from a file, a FIFO or `-` (stdin), streamed line by line with numbered, bounded lines.
 
 Yields (line, record) or (line, RowError) per row; errors that make the whole file unreadable (encoding, truncation,
 a bad header, gzip damage) raise IngestError. Messages read `file:line: field: what was expected` and never echo a
@@ -10,8 +11,12 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import itertools
 import json
+import os
+import stat
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +26,7 @@ from typing import Any, BinaryIO
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
 
+from appliance.data.rowjson import CHECKED, Invalid, has_surrogate, invalid_reason, loads_json
 from appliance.errors import UserError
 
 KINDS = ("items", "interactions", "reviews")
@@ -32,6 +38,9 @@ _FIELDS = {
 }
 _REQUIRED = {"items": ("sku", "title"), "interactions": ("customer_id", "sku", "timestamp"),
              "reviews": ("sku", "timestamp", "text")}
+STDIN = "-"  # the input name that means standard input (as for cat, gzip and tar)
+_STDIN_LABEL = "<stdin>"  # how messages and reject reports name standard input
+_GZIP_MAGIC = b"\x1f\x8b"  # RFC 1952 ID1 ID2; no UTF-8 text starts with these two bytes (0x8b is a continuation byte)
 
 
 class IngestError(UserError, ValueError):
@@ -47,24 +56,49 @@ class RowError(Exception):
         self.field, self.reason = field, reason
 
 
+class _Replayed(io.RawIOBase):
+    """A byte stream that first hands back `head` (bytes already read to sniff gzip), then the rest of `raw`;
+    `consumed` counts the bytes taken from `raw`, which is the progress position (pipes cannot tell())."""
+
+    def __init__(self, raw: BinaryIO, head: bytes) -> None:
+        self._raw, self._head, self.consumed = raw, head, len(head)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n], self._head = self._head[:n], self._head[n:]
+            return n
+        n = self._raw.readinto(buffer) or 0
+        self.consumed += n
+        return n
+
+
 class Source:
-    """A file opened for streaming: numbered, decoded lines, and how many (compressed) bytes were read so far."""
+    """A file, FIFO or stdin opened for streaming: numbered, decoded lines, and how many (compressed) bytes were
+    read so far. Gzip is read when the name ends in .gz or the first two bytes are gzip's magic (stdin, pipes)."""
 
     def __init__(self, path: Path, max_line_bytes: int) -> None:
-        self.path, self.label, self.max_line_bytes = path, str(path), max_line_bytes
-        try:
-            self._raw: BinaryIO = open(path, "rb")  # noqa: SIM115 (closed by close())
-        except OSError as exc:
-            raise IngestError(f"{path}: cannot open: {exc.strerror}") from None
-        self.is_gzip = path.suffix == ".gz"
-        self._stream: Any = gzip.GzipFile(fileobj=self._raw) if self.is_gzip else self._raw
-        self.size = path.stat().st_size
+        self.path, self.max_line_bytes = path, max_line_bytes
+        self.is_stdin = str(path) == STDIN
+        self.label = _STDIN_LABEL if self.is_stdin else str(path)
+        self.name = "FILE" if self.is_stdin else path.name  # for the shell commands suggested in messages
+        self._raw: BinaryIO = sys.stdin.buffer if self.is_stdin else _open(path)
+        self.size = _regular_size(self._raw)  # None for pipes and FIFOs: the progress bar shows bytes only
+        head = self._raw.read(2)
+        self.is_gzip = path.suffix == ".gz" or head == _GZIP_MAGIC
+        self._counter = _Replayed(self._raw, head)
+        buffered = io.BufferedReader(self._counter)
+        self._stream: Any = gzip.GzipFile(fileobj=buffered) if self.is_gzip else buffered
 
     def position(self) -> int:
-        return self._raw.tell()
+        return self._counter.consumed
 
     def close(self) -> None:
-        self._raw.close()
+        if not self.is_stdin:  # stdin belongs to the process
+            self._raw.close()
 
     def lines(self) -> Iterator[tuple[int, str, bool]]:
         """(line number, text with its line break as read, whether a line break ended it)."""
@@ -80,17 +114,26 @@ class Source:
                 offset = len(data)
                 data = self._strip_bom(data)
                 offset -= len(data)
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if exc.reason == "unexpected end of data" and not data.endswith(b"\n"):
-                    raise _truncated(self.label, number) from None  # cut inside a multi-byte character
-                raise IngestError(
-                    f"{self.label}:{number}: encoding: not valid UTF-8 at byte offset {offset + exc.start} "
-                    f"(byte 0x{data[exc.start]:02x}); convert the file first, e.g. "
-                    f"`iconv -f latin1 -t utf-8 {self.path.name} > utf8-{self.path.name}`") from None
+            text = self._decode(data, number, offset)
             offset += len(data)
             yield number, text, text.endswith("\n")  # CR LF inside quoted CSV fields must survive
+
+    def _decode(self, data: bytes, number: int, offset: int) -> str:
+        """UTF-8 text; surrogate code points written as bytes pass here and are rejected per field (SURROGATE)."""
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            error = exc
+        try:
+            return data.decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            pass
+        if error.reason == "unexpected end of data" and not data.endswith(b"\n"):
+            raise _truncated(self.label, number)  # cut inside a multi-byte character
+        raise IngestError(
+            f"{self.label}:{number}: encoding: not valid UTF-8 at byte offset {offset + error.start} "
+            f"(byte 0x{data[error.start]:02x}); convert the file first, e.g. "
+            f"`iconv -f latin1 -t utf-8 {self.name} > utf8-{self.name}`")
 
     def _readline(self, number: int) -> bytes:
         try:
@@ -101,16 +144,47 @@ class Source:
             # BadGzipFile's text quotes the file's first bytes, which could be data: not repeated here
             what = "ends early (truncated copy?)" if isinstance(exc, EOFError) else "is not gzip or is corrupt"
             raise IngestError(f"{self.label}:{number}: gzip: the compressed stream {what}; "
-                              f"check it with `gzip -t {self.path.name}`") from None
+                              f"check it with `gzip -t {self.name}`") from None
 
     def _strip_bom(self, data: bytes) -> bytes:
         if data.startswith(b"\xef\xbb\xbf"):
             return data[3:]
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise IngestError(f"{self.label}:1: encoding: the file is UTF-16 (byte-order mark), expected UTF-8; "
-                              f"convert it first, e.g. `iconv -f utf-16 -t utf-8 {self.path.name} > "
-                              f"utf8-{self.path.name}`")
+                              f"convert it first, e.g. `iconv -f utf-16 -t utf-8 {self.name} > "
+                              f"utf8-{self.name}`")
         return data
+
+
+def _open(path: Path) -> BinaryIO:
+    try:
+        return open(path, "rb")  # closed by Source.close()
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot open: {exc.strerror}") from None
+
+
+def _regular_size(raw: BinaryIO) -> int | None:
+    try:
+        info = os.fstat(raw.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # an in-memory stdin (tests) has no descriptor
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def check_input(path: Path) -> None:
+    """`-` (stdin), a regular file or a FIFO; anything else is one error saying what the path is instead."""
+    if str(path) == STDIN:
+        return
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise IngestError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise IngestError(f"{path}: cannot open: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise IngestError(f"{path}: is a directory; give one file (ingest the files in it one by one)")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise IngestError(f"{path}: not a regular file or a pipe; give a file, a FIFO or - for standard input")
 
 
 def _truncated(label: str, number: int) -> IngestError:
@@ -120,26 +194,38 @@ def _truncated(label: str, number: int) -> IngestError:
 
 def jsonl_records(source: Source, kind: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
     """(line, object) per non-blank line; a bad line yields a RowError instead."""
+    known = _FIELDS[kind]
     for number, text, newline in source.lines():
         if not text.strip():
             continue
         try:
-            obj = json.loads(text)
+            obj = loads_json(text)
         except json.JSONDecodeError as exc:
             if not newline:
                 raise _truncated(source.label, number) from None
             yield number, RowError("line", f"not valid JSON ({exc.msg} at column {exc.colno})")
             continue
-        if not isinstance(obj, dict):
-            yield number, RowError("line", "expected a JSON object {...} on each line")
-            continue
-        unknown = sorted(set(obj) - set(_FIELDS[kind]))
-        if unknown:
-            # item files hold no customer data; elsewhere a stray key could be a customer id, so it is not echoed
-            field = unknown[0] if kind == "items" else "line"
-            yield number, RowError(field, f"unknown field (known: {', '.join(_FIELDS[kind])})")
-            continue
-        yield number, obj
+        yield number, _check_object(obj, kind) if isinstance(obj, dict) else _not_an_object(obj, known)
+
+
+def _not_an_object(obj: Any, known: tuple[str, ...]) -> RowError:
+    if isinstance(obj, Invalid):  # too deep, or a key repeated in the row object itself
+        return RowError(obj.key if obj.key in known else "line", obj.reason)
+    return RowError("line", "expected a JSON object {...} on each line")
+
+
+def _check_object(obj: dict[str, Any], kind: str) -> dict[str, Any] | RowError:
+    known = _FIELDS[kind]
+    unknown = sorted(set(obj) - set(known))
+    if unknown:
+        # item files hold no customer data; elsewhere a stray key could be a customer id, so it is not echoed
+        field = unknown[0] if kind == "items" and not has_surrogate(unknown[0]) else "line"
+        return RowError(field, f"unknown field (known: {', '.join(known)})")
+    for field, value in obj.items():
+        reason = invalid_reason(value, 2) if type(value) in CHECKED else None
+        if reason is not None:
+            return RowError(field, reason)
+    return obj
 
 
 def csv_records(source: Source, kind: str) -> Iterator[tuple[int, dict[str, Any] | RowError]]:
@@ -201,8 +287,9 @@ def _read_header(label: str, reader: Any, kind: str) -> list[str] | None:
 
 
 @contextmanager
-def byte_progress(label: str, total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
-    """A transient rich progress bar by bytes on stderr (a terminal only); yields `update(bytes_done)`."""
+def byte_progress(label: str, total: int | None, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A transient rich progress bar by bytes on stderr (a terminal only; total None for a pipe: no percentage);
+    yields `update(bytes_done)`."""
     console = Console(stderr=True)
     if not enabled or not console.is_terminal:
         yield lambda _done: None
@@ -216,6 +303,9 @@ def byte_progress(label: str, total: int, enabled: bool) -> Iterator[Callable[[i
 
 def detect_format(path: Path) -> str:
     """jsonl or csv from the file name (`.jsonl`, `.ndjson`, `.csv`, each optionally `.gz`)."""
+    if str(path) == STDIN:
+        raise IngestError(f"{_STDIN_LABEL}: standard input has no name to tell the format from; "
+                          "pass --format jsonl|csv")
     name = path.name.lower().removesuffix(".gz")
     for suffix, fmt in ((".jsonl", "jsonl"), (".ndjson", "jsonl"), (".csv", "csv")):
         if name.endswith(suffix):

@@ -30,6 +30,7 @@ from appliance.data.keys import (
     pseudonym_key_id,
     public_key_pem,
 )
+from appliance.data.locks import store_owner
 from appliance.data.store import User
 from appliance.errors import UserError
 from appliance.privacy.audit.admin import open_audit_log
@@ -150,11 +151,14 @@ def _fsync_dir(path: Path) -> None:
 # --- rotation ------------------------------------------------------------------------------------------------------
 
 
+@store_owner
 def rotate_pseudonym_key(home: RotationHome, *, rng: Callable[[int], bytes] = os.urandom,
                          now: datetime | None = None, actor: str = "") -> RotationReport:
     """New pseudonym key; every stored pseudonym re-keyed in one transaction; old key archived; audited.
 
     Audit: key.rotate "started" before anything changes (if it cannot be written, nothing changes) and "ok" after.
+    Holds the exclusive store lock (appliance.data.locks): no ingest or other writer runs meanwhile, and the key
+    re-read under the lock is the one in use, also right after a concurrent rotation finished.
     """
     keys_dir = Path(home.config.keys_dir)
     when = (now or datetime.now(UTC)).isoformat(timespec="seconds")

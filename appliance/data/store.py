@@ -115,8 +115,12 @@ SCHEMA_VERSION = len(_MIGRATIONS)
 
 
 def open_store(cfg: StoreConfig, *, migrate_schema: bool = True) -> Engine:
-    """Engine for `cfg.url`; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
-    engine = create_engine(cfg.url)
+    """Engine for `cfg.url`; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+
+    Statement parameters are hidden from SQLAlchemy's error messages and logs: they are row values (review texts,
+    pseudonyms), and an error message must never carry data (STYLE rule 12).
+    """
+    engine = create_engine(cfg.url, hide_parameters=True)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine, cfg.sqlite_busy_timeout_ms)
     if migrate_schema:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from appliance.config import GenConfig
 from appliance.data.artifacts import ArtifactError, data_fingerprint, load_artifact, save_artifact
 from appliance.data.home import Home, open_home
+from appliance.data.locks import store_writer
 from appliance.data.splits import Split, load_split
 from appliance.data.store import Item
 from appliance.generative.model import GenerativeRecommender
@@ -37,6 +38,7 @@ class GenTrainResult:
     test: dict[str, float]
 
 
+@store_writer("train-gen")
 def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainResult:
     """Load the split, codes, item texts and (if built) intents; train; evaluate; save the "gen" artifact."""
     split = load_split(home.engine)

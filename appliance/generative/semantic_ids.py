@@ -17,6 +17,7 @@ from sqlalchemy import select
 from appliance.config import RQConfig
 from appliance.data.artifacts import Artifact, ArtifactError, data_fingerprint, load_artifact, save_artifact
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.data.store import Item
 from appliance.generative.quantize import (
     LEVEL_LETTERS,
@@ -118,6 +119,7 @@ def _load_cf(root: Path) -> Artifact | None:
     return None
 
 
+@store_writer("tokenize")
 def build_semantic_ids(home: Home, cfg: RQConfig | None = None, *, text_only: bool = False,
                        progress: Progress | None = None) -> BuildResult:
     """Fuse the stored embeddings, assign codes and save the versioned "semantic-ids" artifact."""

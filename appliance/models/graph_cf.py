@@ -17,6 +17,7 @@ import numpy as np
 
 from appliance.config import ApplianceConfig, IRLLRecConfig, LightGCNConfig
 from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
+from appliance.data.locks import store_writer
 from appliance.data.splits import Split, build_norm_adj
 from appliance.errors import UserError
 from appliance.models.contract import FitInfo
@@ -236,6 +237,7 @@ def make_irllrec(cfg: ApplianceConfig) -> IRLLRecRecommender:
     return IRLLRecRecommender(cfg.lightgcn, cfg.irllrec, artifacts_dir=cfg.artifacts_dir)
 
 
+@store_writer("train-cf")
 def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, seed: int | None = None,
              progress: Progress | None = None) -> tuple[Path, dict[str, float], FitInfo]:
     """Fit `model` on the store's split, evaluate on validation and test, save a versioned artifact.

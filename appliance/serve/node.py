@@ -1,10 +1,12 @@
 """A serving node's parts from the appliance config: the CF and generative services over their bundle
 directories, the API-key verifier, and the customer-id pseudonymizer that walks the rotated key chain
-(appliance.data.rotation), so the HTTP app and the worker processes are assembled the same way.
+(appliance.data.rotation), so the HTTP app and the worker processes are assembled the same way. Starting also
+removes the staging directories that interrupted exports left in the bundle roots (export.bundle).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,9 @@ from appliance.data.rotation import RotationError, chained_pseudonym, load_key_c
 from appliance.serve.apikeys import KEYS_FILE, KeyVerifier
 from appliance.serve.errors import ServeError
 from appliance.serve.service import GenBundle, Service
+from export.bundle import remove_stale_staging
+
+log = logging.getLogger("tanaban.serve")
 
 if TYPE_CHECKING:
     from appliance.config import ApplianceConfig
@@ -22,6 +27,10 @@ def build_service(cfg: ApplianceConfig) -> tuple[Service, KeyVerifier, Callable[
     """CF service, key verifier, pseudonymizer and generative service for an appliance config."""
     chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # rotated keys chain (rotation.py)
     trusted = [load_public_key(cfg.keys_dir / PUBLIC_FILE)]
+    roots = (cfg.artifacts_dir / "bundles", cfg.artifacts_dir / "bundles-gen")
+    stale = sum(remove_stale_staging(root) for root in roots)
+    log.info("removed %d staging director%s of interrupted exports under %s", stale, "y" if stale == 1 else "ies",
+             cfg.artifacts_dir)
     service = Service(cfg.artifacts_dir / "bundles", trusted)
     service.reload()
     gen_service = Service(cfg.artifacts_dir / "bundles-gen", trusted, loader=GenBundle.load)

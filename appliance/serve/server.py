@@ -1,5 +1,6 @@
 """Running the HTTP app: one process with SIGHUP reload and a bundle watcher, several worker processes
-(appliance.serve.workers), or a background thread on loopback for the demo and the tests.
+(appliance.serve.workers), or a background thread on loopback for the demo and the tests. `tanaban serve` writes
+service.start before it answers and service.stop when it ends (appliance.serve.events).
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from appliance.serve.errors import ServeError
+from appliance.serve.events import audited_service, open_serve_audit
 from appliance.serve.http import access_log, create_app
 from appliance.serve.node import build_service
-from appliance.serve.workers import run_workers, watch_bundles
+from appliance.serve.workers import config_fingerprint, run_workers, uvicorn_limits, watch_bundles
 from export.bundle import BundleError
 
 if TYPE_CHECKING:
-    from appliance.config import ApplianceConfig
+    from appliance.config import ApplianceConfig, ServeConfig
 
 
 def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None = None) -> None:
@@ -32,9 +34,6 @@ def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None =
         run_workers(cfg, host, port, workers)
         return
     service, keys, to_pseudonym, gen_service = build_service(cfg)
-    app = create_app(service, keys, to_pseudonym, gen_service,
-                     lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
-                     serve_cfg=cfg.serve)
 
     def _reload(*_: Any) -> None:
         try:
@@ -46,14 +45,26 @@ def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None =
 
     signal.signal(signal.SIGHUP, _reload)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False)
+    fingerprint = config_fingerprint(cfg, redact=True)
+    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", 1) as log:
+        app = create_app(service, keys, to_pseudonym, gen_service,
+                         lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                         serve_cfg=cfg.serve, audit=log.append)
+        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False,
+                    **uvicorn_limits(cfg.serve))
 
 
 @contextlib.contextmanager
 def serving_on_loopback(cfg: ApplianceConfig) -> Iterator[int]:
-    """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests)."""
-    app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
+    """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests).
+    Admin reloads are audited; service start and stop are not (this is not `tanaban serve`)."""
+    with open_serve_audit(cfg) as log:
+        yield from _serve_in_thread(create_app(*build_service(cfg), serve_cfg=cfg.serve, audit=log.append), cfg.serve)
+
+
+def _serve_in_thread(app: Any, serve: ServeConfig) -> Iterator[int]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
+                                           **uvicorn_limits(serve)))
     thread = threading.Thread(target=server.run, name="tanaban-serve", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

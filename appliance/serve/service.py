@@ -8,6 +8,7 @@ in flight finish on the bundle they started with. Imports onnxruntime and numpy 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
-from export.bundle import Manifest, current_bundle, verify_bundle
+from export.bundle import BundleError, Manifest, current_bundle, verify_bundle
 
 if TYPE_CHECKING:
     from appliance.config import ApplianceConfig
@@ -170,15 +171,41 @@ class Service:
         self.loader: BundleLoader = loader or CFBundle.load  # GenBundle.load for the generative bundles
         self._lock = threading.Lock()  # serialises reloads only; requests never wait on it
         self.bundle: Bundle | None = None
+        self.fault: str | None = None  # why the served bundle's files no longer verify on disk (None: they do)
 
     def reload(self) -> str:
-        """Load the bundle `<root>/CURRENT` names if it is not loaded yet; returns the serving version."""
+        """Load the bundle `<root>/CURRENT` names if it is not loaded yet, and verify the served one again either
+        way (signature and every file hash); returns the serving version. A served bundle that no longer verifies
+        sets `fault` (/readyz answers 503 with it) and raises ServeError, but keeps answering: both bundle kinds
+        read every file into memory at load, so the answers still come from the copy verified then."""
         with self._lock:
             path = current_bundle(self.root)
-            if self.bundle is not None and self.bundle.path == path:
+            if self.bundle is None or self.bundle.path != path:
+                try:
+                    self.bundle = self.loader(path, self.public_keys)  # raises before the old bundle is replaced
+                except (BundleError, ServeError):
+                    with contextlib.suppress(ServeError):  # the refusal is the error to report
+                        self._verify_served()
+                    raise
+                self.fault = None
                 return self.bundle.version
-            self.bundle = self.loader(path, self.public_keys)  # raises before the old bundle is replaced
+            self._verify_served()
             return self.bundle.version
+
+    def _verify_served(self) -> None:
+        """Verify the served bundle's files again; set `fault` and raise ServeError if they no longer match."""
+        bundle = self.bundle
+        if bundle is None:
+            return
+        try:
+            manifest = verify_bundle(bundle.path, self.public_keys)
+            if manifest.version != bundle.version:
+                raise BundleError(f"bundle {bundle.path}: its manifest now names version {manifest.version}")
+        except BundleError as exc:
+            self.fault = (f"the served bundle {bundle.version} no longer verifies on disk ({exc}); still answering "
+                          "from the copy verified at load: restore or re-export it, then reload")
+            raise ServeError(self.fault) from None
+        self.fault = None
 
     def current(self) -> Bundle:
         bundle = self.bundle

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -21,10 +22,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from appliance.config import ApplianceConfig, config_to_dict, load_config
+from appliance.config import ApplianceConfig, ServeConfig, config_to_dict, load_config
 from appliance.errors import UserError
+from appliance.serve.events import audited_service, open_serve_audit
 from appliance.serve.http import create_app
 from appliance.serve.node import build_service
 from appliance.serve.service import Service
@@ -42,9 +46,10 @@ class WorkerConfigError(UserError, RuntimeError):
     """A worker resolved a different config than `tanaban serve` did (the file or environment changed meanwhile)."""
 
 
-def config_fingerprint(cfg: ApplianceConfig) -> str:
-    """sha256 of the resolved config, secrets included, ignoring only where it came from."""
-    data = config_to_dict(cfg, redact=False)
+def config_fingerprint(cfg: ApplianceConfig, *, redact: bool = False) -> str:
+    """sha256 of the resolved config, secrets included (or, with `redact`, replaced by *** as `config show` prints
+    them: the audited form, from which no low-entropy secret can be guessed), ignoring only where it came from."""
+    data = config_to_dict(cfg, redact=redact)
     data.pop("source", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -136,22 +141,26 @@ def app_factory() -> Any:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     cfg = load_worker_config(os.environ)
     service, keys, to_pseudonym, gen_service = build_service(cfg)
+    audit = open_serve_audit(cfg)  # one connection per worker, open for the worker's life (admin reloads)
     return create_app(service, keys, to_pseudonym, gen_service,
                       lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
-                      serve_cfg=cfg.serve)
+                      serve_cfg=cfg.serve, audit=audit.append)
 
 
 def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> None:
-    """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time)."""
+    """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time).
+    This supervising process writes service.start and service.stop (appliance.serve.events)."""
     from uvicorn.supervisors import Multiprocess
 
-    build_service(cfg)  # fail here, with the clear bundle/key error, rather than in every worker
+    service, _, _, gen_service = build_service(cfg)  # fail here, with the clear bundle/key error, not in every worker
     os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = TCPConfig(
         FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False, log_level="warning",
-        server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
-    with contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
+        server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **uvicorn_limits(cfg.serve))
+    fingerprint = config_fingerprint(cfg, redact=True)
+    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", workers), \
+            contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
         Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
@@ -169,3 +178,62 @@ class TCPConfig(uvicorn.Config):
         if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
             sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
         return sock
+
+
+def uvicorn_limits(serve: ServeConfig) -> dict[str, Any]:
+    """uvicorn.Config keyword arguments that bound slow and idle clients (docs/SERVING.md, Limits): the request-head
+    timeout below, uvicorn's keep-alive timeout, and a cap on connections + tasks beyond which requests get 503.
+    No WebSocket protocol: the API has no WebSocket route, and an upgrade would escape the head timeout."""
+    return {"http": functools.partial(BoundedH11Protocol, head_timeout=serve.head_timeout_seconds), "ws": "none",
+            "timeout_keep_alive": serve.keep_alive_seconds, "limit_concurrency": serve.max_connections}
+
+
+class BoundedH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol, plus a request-head timeout: a connection whose request head is not complete
+    `head_timeout` seconds after it opened (or after its previous answer) is closed (slowloris).
+
+    uvicorn 0.54 has no such bound: its keep-alive timer starts only after a response and any received byte cancels
+    it, so a client that connects and sends nothing, or one header byte every few seconds, held its connection
+    forever. Reading the body is bounded in the app (serve.body_timeout_seconds, 408). Module level: the partial in
+    `uvicorn_limits` is pickled into each spawned worker.
+    """
+
+    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.head_timeout = head_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm_head_timer()
+
+    def data_received(self, data: bytes) -> None:
+        cycle = self.cycle
+        super().data_received(data)
+        if self.cycle is not cycle:  # a complete request head started a new cycle
+            self._cancel_head_timer()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+            self._arm_head_timer()  # waiting for the next request head (a pipelined one already started a cycle)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        super().connection_lost(exc)
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            with contextlib.suppress(h11.LocalProtocolError):
+                self.conn.send(h11.ConnectionClosed())
+            self.transport.close()

@@ -13,6 +13,7 @@ import numpy as np
 
 from appliance.data.artifacts import data_fingerprint, save_artifact
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.errors import UserError
 from appliance.text.profiles import load_item_profiles
 
@@ -23,6 +24,7 @@ class EmbedError(UserError, RuntimeError):
     """Nothing to embed (empty catalog)."""
 
 
+@store_writer("embed")
 def embed_items(home: Home, *, encoder: Any = None,
                 progress: Callable[[int, int], None] | None = None) -> Path:
     """Embed all item profiles; returns the artifact directory. `progress(done, total)` after each batch."""

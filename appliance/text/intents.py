@@ -26,6 +26,7 @@ from sqlalchemy import select
 from appliance.config import IntentsConfig
 from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
 from appliance.data.home import Home
+from appliance.data.locks import store_writer
 from appliance.data.store import User
 from appliance.errors import UserError
 from appliance.text.label_journal import JournalError, prompt_key, run_journaled
@@ -338,6 +339,7 @@ def extract_intents(vectors: np.ndarray, texts: Sequence[str], train_sequences: 
     return labels, prototypes, item_dist, user_distributions(train_sequences, item_dist, cfg.recency)
 
 
+@store_writer("intents")
 def build_intents(home: Home, *, cfg: IntentsConfig | None = None, backend: IntentBackend | None = None,
                   split: object | None = None, progress: bool = False) -> Path:
     """Build intents from the latest item embeddings and the training split; returns the artifact directory.

@@ -16,8 +16,8 @@ from cli.main import app
 def tanaban(cli_runner: CliRunner, config_file: Path):
     assert cli_runner.invoke(app, ["--config", str(config_file), "init"]).exit_code == 0
 
-    def run(*args: str):
-        return cli_runner.invoke(app, ["--config", str(config_file), "ingest", *args])
+    def run(*args: str, input: str | None = None):  # `input`: what CliRunner feeds to stdin
+        return cli_runner.invoke(app, ["--config", str(config_file), "ingest", *args], input=input)
     return run
 
 
@@ -70,3 +70,42 @@ def _items(tmp_path: Path) -> Path:
     path = tmp_path / "items.jsonl"
     path.write_text('{"sku": "A1", "title": "Lipstick"}\n', encoding="utf-8")
     return path
+
+
+def test_stdin_with_format_and_skip_invalid_rejects_bad_values(tanaban, tmp_path: Path) -> None:
+    lines = ['{"sku": "A1", "title": "T"}', '{"sku": "B2", "title": "T\\ud800"}',
+             '{"sku": "C3", "title": "T", "attributes": ' + "[" * 200_000 + "]" * 200_000 + "}"]
+    report = tmp_path / "rejects.jsonl"
+    result = tanaban("items", "-", "--format", "jsonl", "--skip-invalid", "--reject-report", str(report),
+                     input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "<stdin>: items: 3 rows read, 1 added, 0 updated, 0 already present, 2 rejected" in result.output
+    assert [json.loads(line)["field"] for line in report.read_text(encoding="utf-8").splitlines()] == ["title", "line"]
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["items", "-"], "error: <stdin>: standard input has no name to tell the format from; pass --format jsonl|csv"),
+    (["items", "{tmp}"], "error: {tmp}: is a directory; give one file"),
+])
+def test_input_that_is_not_a_file_is_one_error_line(tanaban, tmp_path: Path, args: list[str], expected: str) -> None:
+    result = tanaban(*[arg.format(tmp=tmp_path) for arg in args], input="")
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith(expected.format(tmp=tmp_path)) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("config", "command", "expected"), [
+    ("{tmp}", "ingest", "config file {tmp} is a directory; give the TOML file itself, e.g. --config {tmp}/config.toml"),
+    ("{tmp}/config.toml/nested.toml", "ingest", "config file {tmp}/config.toml/nested.toml cannot be read (Not a "
+     "directory)"),
+    ("{tmp}/blocked.toml", "init", "cannot create the directory {tmp}/config.toml/data"),
+])
+def test_config_and_data_dir_problems_are_one_error_line(cli_runner: CliRunner, config_file: Path, tmp_path: Path,
+                                                         config: str, command: str, expected: str) -> None:
+    (tmp_path / "blocked.toml").write_text(f'[paths]\ndata_dir = "{config_file}/data"\n', encoding="utf-8")
+    args = ["init"] if command == "init" else ["ingest", "items", str(_items(tmp_path))]
+    result = cli_runner.invoke(app, ["--config", config.format(tmp=tmp_path), *args])
+    assert result.exit_code == 2
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and expected.format(tmp=tmp_path) in line
+    assert "Traceback" not in result.output

@@ -8,6 +8,8 @@ import dataclasses
 import gzip
 import io
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,30 @@ BAD = [  # (name, kind, content, expected message after "file:")
     ("cutcols.csv", "items", "sku,title,brand\nX,T,B\nY,U", "3: line: the file ends in the middle of a record"),
     ("cut.jsonl.gz", "items", gzip.compress(ITEMS.encode())[:-12], "gzip: the compressed stream ends early"),
     ("fake.csv.gz", "items", b"sku,title\nX,T\n", "1: gzip: the compressed stream is not gzip or is corrupt"),
+    ("surrogate.jsonl", "items", '{"sku": "X", "title": "T\\ud800"}\n', "1: title: contains a lone UTF-16 surrogate"),
+    ("surrogate.csv", "items", b"sku,title\nX,T\xed\xa0\x80\n", "2: title: contains a lone UTF-16 surrogate"),
+    ("surrcid.jsonl", "interactions", '{"customer_id": "c\\udc00", "sku": "A1", "timestamp": 1}\n',
+     "1: customer_id: contains a lone UTF-16 surrogate"),
+    ("bigint.jsonl", "items", '{"sku": "X", "title": "T", "price": ' + "9" * 5000 + "}\n",
+     "1: price: a JSON integer with more than 20 digits; write long ids as strings"),
+    ("bigts.csv", "interactions", "customer_id,sku,timestamp\nc,A1," + "9" * 5000 + "\n",
+     "2: timestamp: expected ISO-8601 with a UTC offset (e.g. 2024-05-01T12:00:00+00:00) or integer unix seconds "
+     "(from 1970 to 9999)"),
+    ("inf.jsonl", "items", '{"sku": "X", "title": "T", "price": 1e999}\n', "1: price: a JSON number too large"),
+    ("nan.jsonl", "items", '{"sku": "X", "title": "T", "price": NaN}\n',
+     "1: price: NaN and Infinity are not JSON numbers; write null for a missing value"),
+    ("deep.jsonl", "items", '{"sku": "X", "title": "T", "attributes": ' + "[" * 200_000 + "]" * 200_000 + "}\n",
+     "1: line: JSON nested deeper than 4 levels (the row object counts as one); rows are flat records"),
+    ("nested.jsonl", "items", '{"sku": "X", "title": "T", "attributes": {"a": [[{"b": 1}]]}}\n',
+     "1: attributes: JSON nested deeper than 4 levels"),
+    ("deepcell.csv", "items", 'sku,title,attributes\nX,T,"' + '{""a"": ' * 300 + "1" + "}" * 300 + '"\n',
+     "2: attributes: JSON nested deeper than 4 levels"),
+    ("dupkey.jsonl", "items", '{"sku": "X", "title": "T", "title": "U"}\n',
+     "1: title: the same key appears twice in one object (duplicate JSON key)"),
+    ("dupattr.jsonl", "items", '{"sku": "X", "title": "T", "attributes": {"k": 1, "k": 2}}\n',
+     "1: attributes: the same key appears twice"),
+    ("dupother.jsonl", "interactions", f'{{"customer_id": "c", "sku": "A1", "timestamp": 1, "{SECRET}": 1, '
+     f'"{SECRET}": 2}}\n', "1: line: the same key appears twice"),
 ]
 
 
@@ -127,18 +153,27 @@ def test_bad_input_aborts_with_file_line_field(catalog: Home, tmp_path: Path, na
 @pytest.mark.parametrize(("name", "content", "expected"), [
     ("items.txt", "x", "cannot tell the format from the name"),
     ("missing.csv", None, "no such file"),
+    ("folder.jsonl", "dir", "is a directory; give one file (ingest the files in it one by one)"),
+    ("-", None, "<stdin>: standard input has no name to tell the format from; pass --format jsonl|csv"),
     ("huge.jsonl", '{"sku": "' + "x" * 300 + '"}\n', "1: line: longer than 200 bytes (limit ingest.max_line_bytes)"),
 ])
 def test_file_level_errors(home: Home, tmp_path: Path, name: str, content: str | None, expected: str) -> None:
-    path = _write(tmp_path, name, content) if content is not None else tmp_path / name
-    with pytest.raises(IngestError, match=expected.replace("(", r"\(").replace(")", r"\)")):
-        ingest_file(_small(home, max_line_bytes=200), path, "items", progress=False)
+    path = _write(tmp_path, name, content) if content not in (None, "dir") else tmp_path / name
+    if content == "dir":
+        path.mkdir()
+    with pytest.raises(IngestError) as err:
+        ingest_file(_small(home, max_line_bytes=200), path if name != "-" else "-", "items", progress=False)
+    assert expected in str(err.value)
 
 
 @pytest.mark.parametrize(("name", "content"), [
     ("bom.csv", "\ufeffsku,title\r\nX,T\r\nY,U"),  # BOM, CRLF, last line complete but without a line break
     ("plain.csv", 'sku,title,categories,attributes\nX,"T, with ""quotes""\nand a break",a|b,"{""k"": 1}"\nY,U,,\n'),
     ("ok.jsonl.gz", gzip.compress(b'{"sku": "X", "title": "T"}\n\n{"sku": "Y", "title": "U"}')),
+    ("gzip-without-gz-name.csv", gzip.compress(b"sku,title\nX,T\nY,U\n")),  # recognised by its magic bytes
+    # an escaped surrogate *pair* is one valid character; 20 digits are the most an integer may have
+    ("pairs.jsonl", '{"sku": "X", "title": "\\ud83d\\ude00"}\n{"sku": "Y", "title": "U", "price": ' + "9" * 20 + "}\n"),
+    ("brackets.jsonl", '{"sku": "X", "title": "\\"' + "[{" * 300 + '"}\n{"sku": "Y", "title": "U"}\n'),  # in a string
 ])
 def test_accepted_variants(home: Home, tmp_path: Path, name: str, content: str | bytes) -> None:
     report = ingest_file(home, _write(tmp_path, name, content), "items", progress=False)
@@ -200,6 +235,51 @@ def test_skip_invalid_default_report_path(catalog: Home, tmp_path: Path) -> None
     report = ingest_file(catalog, path, "items", skip_invalid=True, progress=False)
     assert report.reject_path == catalog.config.data_dir / "rejects" / "one.jsonl.rejects.jsonl"
     assert (report.added, report.rejected) == (1, 1)
+
+
+def test_skip_invalid_rejects_malformed_json_values_instead_of_aborting(catalog: Home, tmp_path: Path) -> None:
+    lines = [b'{"sku": "G1", "title": "good"}', b'{"sku": "S1", "title": "T\\ud800"}',
+             b'{"sku": "S2", "title": "T\xed\xa0\x80"}', b'{"sku": "N1", "title": "T", "price": ' + b"9" * 5000 + b"}",
+             b'{"sku": "D1", "title": "T", "attributes": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+             b'{"sku": "K1", "title": "T", "sku": "K2"}', b'{"sku": "G2", "title": "good"}']
+    path, report_path = _write(tmp_path, "mixed.jsonl", b"\n".join(lines) + b"\n"), tmp_path / "rejects.jsonl"
+    report = ingest_file(catalog, path, "items", skip_invalid=True, reject_path=report_path, progress=False)
+    assert (report.read, report.added, report.rejected) == (7, 2, 5)
+    rejects = [json.loads(line) for line in report_path.read_text(encoding="utf-8").splitlines()]
+    assert [(r["line"], r["field"]) for r in rejects] == [(2, "title"), (3, "title"), (4, "price"), (5, "line"),
+                                                          (6, "sku")]
+
+
+def test_stdin_is_read_as_a_stream_and_gzip_is_recognised(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = gzip.compress(b"sku,title\nX,T\nY,U\n")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    report = ingest_file(home, "-", "items", fmt="csv", skip_invalid=True, progress=False)
+    assert (report.source, report.read, report.added) == ("<stdin>", 2, 2)
+    assert report.reject_path == home.config.data_dir / "rejects" / "stdin.rejects.jsonl"
+
+
+def test_a_fifo_is_read_as_a_stream(home: Home, tmp_path: Path) -> None:
+    fifo = tmp_path / "items.jsonl"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=fifo.write_bytes, args=(b'{"sku": "X", "title": "T"}\n',))
+    writer.start()
+    report = ingest_file(home, fifo, "items", progress=False)
+    writer.join(timeout=10)
+    assert (report.source, report.read, report.added) == (str(fifo), 1, 1)
+
+
+def test_skus_and_customer_ids_are_nfc_normalised(home: Home, tmp_path: Path) -> None:
+    composed, decomposed = "Caf\u00e9", "Cafe\u0301"
+    ingest_file(home, _write(tmp_path, "i.jsonl", json.dumps({"sku": composed, "title": "T"}) + "\n"), "items",
+                progress=False)
+    events = (f"customer_id,sku,timestamp\nJos\u00e9,{decomposed},1\nJose\u0301,{composed},2\n"
+              f"{decomposed},{decomposed},3\n")
+    report = ingest_file(home, _write(tmp_path, "e.csv", events), "interactions", progress=False)
+    assert (report.added, report.rejected) == (3, 0)
+    with home.engine.connect() as conn:
+        assert list(conn.scalars(select(Item.sku))) == [composed]
+        assert set(conn.scalars(select(User.pseudonym))) == {home.store_pseudonym("Jos\u00e9"),
+                                                             home.store_pseudonym(composed)}
 
 
 def test_raw_customer_ids_are_nowhere_in_the_store_files(catalog: Home, tmp_path: Path) -> None:

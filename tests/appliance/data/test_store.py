@@ -92,3 +92,13 @@ def test_duplicate_interaction_is_rejected_by_the_schema(tmp_path: Path) -> None
 def test_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="cannot open the store"):
         open_store(StoreConfig(url=f"sqlite:///{tmp_path / 'missing-dir' / 's.db'}"))
+
+
+def test_database_errors_never_carry_row_values(tmp_path: Path) -> None:
+    engine = _engine(tmp_path)
+    row = {"pseudonym": "usr-anna.k@example.com", "key_id": "k1"}
+    with engine.begin() as conn:
+        conn.execute(insert(User), [row])
+    with pytest.raises(IntegrityError) as caught, engine.begin() as conn:
+        conn.execute(insert(User), [row])
+    assert "anna.k@example.com" not in str(caught.value) and "parameters hidden" in str(caught.value)

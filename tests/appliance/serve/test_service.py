@@ -107,11 +107,12 @@ def test_access_log_never_holds_the_raw_id(served, caplog: pytest.LogCaptureFixt
 
 
 def test_tampered_bundle_refused_at_start_and_at_reload(served) -> None:
-    client, token, home, _ = served
+    client, _, home, _ = served
     root = home.config.artifacts_dir / "bundles"
     export_cf(home, "lightgcn", version="v2")
     (root / "v2" / "items.json").write_text("[]")
-    reload = client.post("/v1/admin/reload", headers={"X-API-Key": token})
+    admin = create_key(home.config.data_dir / KEYS_FILE, "ops", ("admin",))  # /v1/admin/* needs the admin scope
+    reload = client.post("/v1/admin/reload", headers={"X-API-Key": admin})
     assert reload.status_code == 409 and "sha256" in reload.text
     assert client.get("/readyz").json()["bundle"] == "v1"  # still serving the good one
     with pytest.raises(BundleError, match=r"items\.json does not match"):
@@ -133,7 +134,8 @@ def test_reload_under_load_loses_no_request(served, serve_sample) -> None:
     for t in threads:
         t.start()
     export_cf(home, "lightgcn", version="v2")
-    assert client.post("/v1/admin/reload", headers={"X-API-Key": token}).json() == {"bundle": "v2"}
+    admin = create_key(home.config.data_dir / KEYS_FILE, "ops", ("admin",))  # /v1/admin/* needs the admin scope
+    assert client.post("/v1/admin/reload", headers={"X-API-Key": admin}).json() == {"bundle": "v2"}
     for t in threads:
         t.join()
     assert statuses.count(200) == 180

@@ -1,0 +1,24 @@
+"""Creating the appliance's directories (data dir, artifacts, locks) with private modes, and the one error when the
+operating system refuses: it names the directory, the reason (errno text) and the fix, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from appliance.errors import UserError
+
+
+class DataDirError(UserError, OSError):
+    """A directory under the appliance's data dir cannot be created (permissions, read-only disk, a file in the
+    way); the message names the directory and the config key that moves it."""
+
+
+def make_dir(path: Path, mode: int = 0o750) -> None:
+    """`mkdir -p -m mode path`, as one DataDirError naming `path` and the fix when it fails."""
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=mode)
+    except OSError as exc:
+        raise DataDirError(f"cannot create the directory {path} ({exc.strerror}); create it with write access for "
+                           f"this user (e.g. `install -d -m {mode:o} {path}`) or set paths.data_dir in the config "
+                           "to a writable directory") from None

@@ -1,0 +1,86 @@
+"""The audit entries of the serving side (docs/AUDITORS.md): `apikey.create` and `apikey.revoke` (written before the
+key file changes, so an unaudited key never exists), `service.start` and `service.stop` (with the config
+fingerprint and the bundles served) and `bundle.reload` (an admin reload over HTTP), all through
+appliance.privacy.audit.log's append API. Never the key secret, never a request body.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from appliance.data.keys import load_signing_key
+from appliance.privacy.audit.log import AuditEvent, AuditLog
+from appliance.serve.apikeys import KEYS_FILE, ApiKey, create_key, revoke_key
+
+if TYPE_CHECKING:
+    from appliance.config import ApplianceConfig
+    from appliance.serve.service import Service
+
+AuditSink = Callable[[AuditEvent], object]  # AuditLog.append, or a stand-in in tests
+
+
+def open_serve_audit(cfg: ApplianceConfig) -> AuditLog:
+    """The appliance's audit log, opened for appending (AuditWriteError / KeyMaterialError if it cannot be)."""
+    return AuditLog.open(cfg.audit_path, load_signing_key(cfg.keys_dir), cfg=cfg.audit)
+
+
+def keys_path(cfg: ApplianceConfig) -> Path:
+    return cfg.data_dir / KEYS_FILE
+
+
+def key_event(action: str, key: ApiKey) -> AuditEvent:
+    """apikey.create / apikey.revoke: key id, name and scopes; the actor is the OS user running the command."""
+    return AuditEvent(action, "ok", reason=f"API key {key.key_id} ({key.name}) scopes {','.join(key.scopes)}")
+
+
+def create_api_key(cfg: ApplianceConfig, name: str, scopes: tuple[str, ...]) -> str:
+    """`tanaban apikey create`: a new key, audited (apikey.create) before it is stored; returns the token."""
+    with open_serve_audit(cfg) as log:
+        return create_key(keys_path(cfg), name, scopes, audit=lambda action, key: log.append(key_event(action, key)))
+
+
+def revoke_api_key(cfg: ApplianceConfig, key_id: str) -> ApiKey:
+    """`tanaban apikey revoke`: revoke a key, audited (apikey.revoke) before the file changes."""
+    with open_serve_audit(cfg) as log:
+        return revoke_key(keys_path(cfg), key_id, audit=lambda action, key: log.append(key_event(action, key)))
+
+
+def _versions(service: Service, gen_service: Service | None) -> str:
+    cf = service.bundle.version if service.bundle is not None else "none"
+    gen = gen_service.bundle.version if gen_service is not None and gen_service.bundle is not None else "none"
+    return f"bundle {cf}, generative bundle {gen}"
+
+
+def service_event(action: str, fingerprint: str, service: Service, gen_service: Service | None, listen: str,
+                  workers: int, outcome: str = "ok", cause: str = "") -> AuditEvent:
+    """service.start / service.stop: the bundles served, where, with how many workers, and the config fingerprint
+    (appliance.serve.workers.config_fingerprint with secrets redacted); `cause`: why a stop was not clean."""
+    return AuditEvent(action, outcome, reason=f"{_versions(service, gen_service)}; listening on {listen} with "
+                                              f"{workers} worker(s); config sha256 {fingerprint}"
+                                              + (f"; stopped by {cause}" if cause else ""))
+
+
+@contextlib.contextmanager
+def audited_service(cfg: ApplianceConfig, fingerprint: str, service: Service, gen_service: Service | None,
+                    listen: str, workers: int) -> Iterator[AuditLog]:
+    """Write service.start (nothing is served if it cannot be written), yield the open log, and write service.stop
+    when the block ends: outcome ok on a normal stop (SIGTERM, SIGINT), else error with the exception's class."""
+    with open_serve_audit(cfg) as log:
+        log.append(service_event("service.start", fingerprint, service, gen_service, listen, workers))
+        try:
+            yield log
+        except BaseException as exc:
+            clean = isinstance(exc, KeyboardInterrupt) or (isinstance(exc, SystemExit) and not exc.code)
+            log.append(service_event("service.stop", fingerprint, service, gen_service, listen, workers,
+                                     "ok" if clean else "error", "" if clean else type(exc).__name__))
+            raise
+        log.append(service_event("service.stop", fingerprint, service, gen_service, listen, workers))
+
+
+def reload_event(key: ApiKey, outcome: str, detail: str) -> AuditEvent:
+    """bundle.reload asked over HTTP by the admin key `key`: the versions loaded (ok), or why the reload was
+    refused (failed)."""
+    return AuditEvent("bundle.reload", outcome, actor=f"apikey:{key.key_id}", reason=detail)

@@ -1,0 +1,179 @@
+"""Malformed values (strict I-JSON bodies), no request data in logs, re-verification on reload, any-sku paths,
+HEAD on health routes, stale staging directories, and slow clients on a real socket (issue 14, serving part)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from appliance.data.home import Home
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.bodies import loads_strict
+from appliance.serve.http import create_app
+from appliance.serve.node import build_service
+from export.bundle import STAGING_PREFIX, make_staging, remove_stale_staging
+from export.cf import export_cf
+
+EMAIL = "jane.doe@example.org"  # stands for any request value that must never reach a log
+
+
+@pytest.fixture
+def api(bundle_home: tuple[Home, Path]) -> tuple[TestClient, dict[str, str], Home]:
+    home, _ = bundle_home
+    export_cf(home, "lightgcn", version="v1")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests", ("read", "admin"))
+    client = TestClient(create_app(*build_service(home.config)), raise_server_exceptions=False)
+    return client, {"X-API-Key": token, "content-type": "application/json"}, home
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b'{"user_id": "%s", "k": NaN}', "non_finite_number"),
+    (b'{"user_id": "%s", "k": -Infinity}', "non_finite_number"),
+    (b'{"user_id": "%s", "exclude": [1e400]}', "non_finite_number"),
+    (b'{"user_id": "%s\\ud800"}', "lone_surrogate"),
+    (b'{"history": ["%s", "\\udc00x"]}', "lone_surrogate"),
+    (b'{"user_id": "%s", "\\udbff": 1}', "lone_surrogate"),
+    (b'{"user_id": "%s\xed\xa0\x80"}', "not_utf8"),  # a surrogate encoded as UTF-8 bytes
+    (b'{"user_id": "%s", "k": 3, "k": 1000}', "duplicate_key"),
+    (b'{"user_id": "%s", "k": 1' + b"0" * 5000 + b"}", "number_too_long"),
+    (b'{"user_id": "%s", "exclude": ' + b"[" * 20000 + b"]" * 20000 + b"}", "too_deep"),
+    (b'{"user_id": "%s", "k": true}', "invalid_field"),  # a boolean is not k=1
+    (b'{"user_id": "%s", "explain": 1}', "invalid_field"),
+    (b'{"user_id": "%s", "k": "5"}', "invalid_field"),
+    (b'{"user_id": "%s"', "json_invalid"),
+])
+def test_malformed_values_get_422_with_a_reason_and_no_echo(api, caplog, body: bytes, reason: str) -> None:
+    client, headers, _ = api
+    with caplog.at_level(logging.DEBUG):
+        response = client.post("/v1/recommendations", content=body.replace(b"%s", EMAIL.encode(), 1),
+                               headers=headers)
+    assert response.status_code == 422 and response.headers["content-type"] == "application/json"
+    assert response.json()["reason"] == reason
+    assert EMAIL not in response.text
+    assert caplog.records and not [r for r in caplog.records if EMAIL in r.getMessage()]
+
+
+def test_search_query_with_a_lone_surrogate_is_422(api) -> None:
+    client, headers, _ = api
+    response = client.post("/v1/search", content=b'{"query": "gift \\ud800", "k": 3}', headers=headers)
+    assert response.status_code == 422 and response.json()["reason"] == "lone_surrogate"
+
+
+def test_strict_json_keeps_valid_pairs_and_escapes() -> None:
+    assert loads_strict(b'{"a": "\\ud83d\\ude00", "b": "\\\\ud800", "c": 1.5}') == {"a": "\U0001f600",
+                                                                                  "b": "\\ud800", "c": 1.5}
+
+
+def test_a_bug_is_a_json_500_logged_without_its_message(api, caplog, monkeypatch) -> None:
+    from appliance.serve.service import CFBundle
+
+    client, headers, _ = api
+
+    def broken(self, pseudonym, *args, **kwargs):
+        raise KeyError(EMAIL)
+
+    monkeypatch.setattr(CFBundle, "for_user", broken)
+    with caplog.at_level(logging.DEBUG):
+        response = client.post("/v1/recommendations", json={"user_id": EMAIL}, headers=headers)
+    assert response.status_code == 500 and response.json()["reason"] == "internal"
+    assert "unexpected KeyError" in caplog.text and EMAIL not in caplog.text
+
+
+def test_reload_reverifies_the_served_bundle_and_readyz_says_why(api, serve_sample, bundle_home) -> None:
+    client, headers, home = api
+    user = serve_sample.customers(bundle_home[1])[0]
+    assert client.get("/readyz").status_code == 200
+    path = home.config.artifacts_dir / "bundles" / "v1" / "precomputed.npy"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 1  # one flipped bit in the live bundle
+    path.write_bytes(bytes(data))
+    reload = client.post("/v1/admin/reload", headers=headers)
+    assert reload.status_code == 409 and "no longer verifies" in reload.json()["detail"]
+    ready = client.get("/readyz")
+    assert ready.status_code == 503 and "precomputed.npy" in ready.json()["reason"]
+    assert client.head("/readyz").status_code == 503
+    # answers still come from the copy verified at load (everything is in memory)
+    assert client.post("/v1/recommendations", json={"user_id": user, "k": 2}, headers=headers).status_code == 200
+    data[-1] ^= 1
+    path.write_bytes(bytes(data))  # restored: the next reload clears the fault
+    assert client.post("/v1/admin/reload", headers=headers).json() == {"bundle": "v1"}
+    assert client.get("/readyz").json() == {"ready": True, "bundle": "v1"}
+
+
+def test_sku_with_a_slash_and_head_on_health_routes(api, bundle_home) -> None:
+    client, headers, home = api
+    sku = json.loads((home.config.artifacts_dir / "bundles" / "v1" / "items.json").read_text())[0]["sku"]
+    assert client.get(f"/v1/items/{sku}/similar?k=2", headers=headers).status_code == 200
+    for odd in ("a/b", "a%2Fb", "x/y/z"):
+        response = client.get(f"/v1/items/{odd}/similar", headers=headers)
+        assert response.status_code == 404 and "unknown sku" in response.json()["detail"]
+    for route in ("/healthz", "/readyz"):
+        head = client.head(route)
+        assert head.status_code == 200 and head.content == b""
+
+
+def test_stale_staging_directories_are_removed_at_start(bundle_home, caplog) -> None:
+    home, _ = bundle_home
+    export_cf(home, "lightgcn", version="v1")
+    root = home.config.artifacts_dir / "bundles"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = [root / f"{STAGING_PREFIX}{dead.stdout.strip()}-abc", root / f"{STAGING_PREFIX}oldstyle"]
+    for path in stale:
+        path.mkdir()
+        (path / "cf_scorer.onnx").write_bytes(b"half")
+    live = make_staging(root)  # this process: an export still running
+    with caplog.at_level(logging.INFO, logger="tanaban.serve"):
+        build_service(home.config)
+    assert not any(p.exists() for p in stale) and live.is_dir()
+    assert "removed 2 staging directories" in caplog.text
+    assert remove_stale_staging(root) == 0 and (root / "v1").is_dir()
+    assert str(os.getpid()) in live.name
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Seconds until the server closed `sock` (reads what it sent meanwhile), or None if it stayed open."""
+    start = time.monotonic()
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(4096):
+            pass
+    except TimeoutError:
+        return None
+    return time.monotonic() - start
+
+
+def test_slow_clients_are_disconnected(bundle_home) -> None:
+    import dataclasses
+
+    from appliance.serve.server import serving_on_loopback
+
+    home, _ = bundle_home
+    export_cf(home, "lightgcn")
+    serve = dataclasses.replace(home.config.serve, head_timeout_seconds=0.5, body_timeout_seconds=0.5,
+                                keep_alive_seconds=0.5, reload_poll_seconds=0)
+    with serving_on_loopback(dataclasses.replace(home.config, serve=serve)) as port:
+        idle, partial_head, partial_body = (socket.create_connection(("127.0.0.1", port)) for _ in range(3))
+        partial_head.sendall(b"POST /v1/recommendations HTTP/1.1\r\nHost: x\r\n")
+        partial_body.sendall(b"POST /v1/recommendations HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 100\r\n\r\n{\"user_id\":")
+        assert (_closed_within(idle, 5) or 99) < 3
+        start = time.monotonic()
+        with pytest.raises(OSError):  # a head trickled in byte by byte is cut off too, at the head timeout
+            while time.monotonic() - start < 5:
+                partial_head.sendall(b"X")
+                time.sleep(0.05)
+        assert time.monotonic() - start < 3
+        partial_body.settimeout(5)
+        assert partial_body.recv(4096).startswith(b"HTTP/1.1 408")
+        assert _closed_within(partial_body, 5) is not None
+        for sock in (idle, partial_head, partial_body):
+            sock.close()

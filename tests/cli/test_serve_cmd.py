@@ -1,0 +1,44 @@
+"""`tanaban apikey`: names and scopes on the command line, scopes in the list, one error line for a broken key file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from appliance.config import load_config
+from appliance.data.home import init_home
+from cli.main import app
+
+
+@pytest.fixture
+def initialised(config_file: Path) -> Path:
+    init_home(load_config(config_file, env={}))
+    return config_file
+
+
+def test_apikey_create_with_scope_list_and_revoke(cli_runner: CliRunner, initialised: Path) -> None:
+    base = ["--config", str(initialised), "apikey"]
+    admin = cli_runner.invoke(app, [*base, "create", "--name", "ops", "--scope", "admin"])
+    reader = cli_runner.invoke(app, [*base, "create", "shop"])  # the positional name still works
+    assert admin.exit_code == 0 and reader.exit_code == 0 and admin.output.startswith("tnb_")
+    listed = cli_runner.invoke(app, [*base, "list"]).output
+    assert "scopes" in listed and "admin" in listed and "read" in listed
+    assert admin.output.strip().split("_", 2)[2] not in listed
+    key_id = reader.output.split("_")[1]
+    revoked = cli_runner.invoke(app, [*base, "revoke", key_id])
+    assert revoked.exit_code == 0 and revoked.output.startswith(f"revoked {key_id} at ")
+    both = cli_runner.invoke(app, [*base, "create", "x", "--name", "y"])
+    assert both.exit_code == 2 and "name" in both.output
+
+
+@pytest.mark.parametrize("args", [["list"], ["create", "--name", "ops"], ["revoke", "abcd1234"],
+                                  ["create", "--name", "ops", "--scope", "root"]])
+def test_apikey_errors_are_one_line(cli_runner: CliRunner, initialised: Path, args: list[str]) -> None:
+    keys = load_config(initialised, env={}).data_dir / "api_keys.json"
+    keys.write_text("{truncated", encoding="utf-8")
+    result = cli_runner.invoke(app, ["--config", str(initialised), "apikey", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: ") and ("api_keys.json" in line or "choose from" in line)
