@@ -180,6 +180,9 @@ class AuditConfig:
     # verification can fail closed on any unsigned tail; costs one signature and a witness fsync per entry
     checkpoint_every: int = 1
     witness_path: str = ""  # empty: <data_dir>/audit-witness/checkpoints.log, signed checkpoints outside audit.db
+    # also copy each signed checkpoint to the system log (syslog(3), local /dev/log, facility auth): off by default
+    # because not every host runs a syslog daemon or journald and one line per entry is noisy at checkpoint_every 1
+    syslog: bool = False
 
 
 @dataclass(frozen=True)

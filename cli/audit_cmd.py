@@ -183,13 +183,18 @@ def export(
     out: Annotated[Path, typer.Option(help="Output file (never overwritten).")],
     fmt: Annotated[str, typer.Option("--format", help="jsonl (one file) or csv (+ FILE.checkpoints.jsonl and "
                                                       "FILE.pub.pem).")] = "jsonl",
+    since: Annotated[str | None, typer.Option(help="Range export (JSONL): entries at or after this ISO 8601 time "
+                                                   "(UTC if no offset), after a prefix record that seeds "
+                                                   "verification.")] = None,
+    until: Annotated[str | None, typer.Option(help="Range export (JSONL): entries before this time; the range "
+                                                   "runs on to the next signed checkpoint.")] = None,
 ) -> None:
     """Export entries, signed checkpoints and the public key for offline verification (the export is logged).
 
-    Example: tanaban audit export --format jsonl --out audit.jsonl
+    Example: tanaban audit export --format jsonl --out audit.jsonl --since 2026-03-01 --until 2026-04-01
     """
     with _progress("exporting") as progress:
-        summary = export_log(get_home(ctx), fmt, out, progress=progress)
+        summary = export_log(get_home(ctx), fmt, out, progress=progress, since=since, until=until)
     console.print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to "
                   f"{', '.join(map(str, summary.files))}")
 

@@ -15,7 +15,7 @@ import platform
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from appliance.data.hashing import file_sha256
 from appliance.data.keys import SigningKey, public_key_id
 from appliance.errors import UserError
+from appliance.privacy.audit.log import AuditEvent
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -108,6 +109,33 @@ def publish_bundle(staging: Path, root: Path) -> Path:
     tmp.write_text(final.name + "\n", encoding="utf-8")
     os.replace(tmp, root / "CURRENT")
     return final
+
+
+def publish_audited(staging: Path, root: Path, audit: Callable[[AuditEvent], object]) -> Path:
+    """`publish_bundle`, with its bundle.publish audit entry written first (a bundle never becomes CURRENT
+    unaudited: if the entry cannot be written, nothing is published); a publish that then fails is recorded as a
+    second entry, outcome failed with the error's class."""
+    manifest = json.loads((Path(staging) / MANIFEST).read_text(encoding="utf-8"))
+    audit(publish_event(manifest, Path(root)))
+    try:
+        return publish_bundle(staging, root)
+    except Exception as exc:
+        audit(publish_event(manifest, Path(root), "failed", type(exc).__name__))
+        raise
+
+
+def publish_event(manifest: Mapping[str, Any], root: Path, outcome: str = "ok", cause: str = "") -> AuditEvent:
+    """bundle.publish: version, kind, whether any component ships int8 (and which run in what), the signing key id;
+    the bundle directory in destination.file. No catalog or customer data: the manifest's metadata only."""
+    meta = manifest.get("meta", {})
+    parts = {name: meta[name] for name in ("scorer", "encoder", "decoder") if isinstance(meta.get(name), str)}
+    int8 = "yes" if "int8" in parts.values() else "no"
+    detail = ", ".join(f"{name} {precision}" for name, precision in parts.items())
+    reason = (f"bundle {manifest['version']} kind {meta.get('kind', 'unknown')}; int8 {int8}"
+              + (f" ({detail})" if detail else "") + f"; signed by key {manifest.get('signer_key_id', 'unknown')}"
+              + (f"; not published: {cause}" if cause else ""))
+    return AuditEvent("bundle.publish", outcome, reason=reason,
+                      destination={"file": str(root / str(manifest["version"]))})
 
 
 def current_bundle(root: Path) -> Path:

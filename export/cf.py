@@ -28,7 +28,8 @@ from appliance.data.splits import Split, load_split
 from appliance.data.store import Item, User
 from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
-from export.bundle import make_staging, publish_bundle, remove_staging, sign_bundle
+from appliance.privacy.audit.admin import open_audit_log
+from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 
 MAX_RELATIVE_NDCG_DROP = 0.01  # the gate: int8 may lose at most 1% NDCG@10 against fp32
 PRECOMPUTE_K = 100  # cached answers cover k <= 100; larger k is answered live
@@ -161,7 +162,8 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
         sign_bundle(staging, home.signing_key, {"kind": "cf", "model": model, "artifact": art.path.name,
                                                 "scorer": gate.chosen, "gate": gate.__dict__,
                                                 "encoder": encoder_gate and encoder_gate["chosen"]}, version=version)
-        return publish_bundle(staging, root)
+        with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
+            return publish_audited(staging, root, log.append)
     except BaseException:
         remove_staging(staging)
         raise

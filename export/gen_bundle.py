@@ -17,8 +17,9 @@ from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
 from appliance.data.splits import load_split
+from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
-from export.bundle import make_staging, publish_bundle, remove_staging, sign_bundle
+from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.cf import ExportError, _json, _tables
 
 GEN_BUNDLES = "bundles-gen"
@@ -53,7 +54,8 @@ def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None 
         _json(staging / "users.json", users)
         sign_bundle(staging, home.signing_key, {"kind": "generative", "artifact": art.path.name,
                                                 "decoder": gate["chosen"], "gate": gate}, version=version)
-        return publish_bundle(staging, root)
+        with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
+            return publish_audited(staging, root, log.append)
     except BaseException:
         remove_staging(staging)
         raise

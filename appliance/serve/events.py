@@ -1,18 +1,23 @@
 """The audit entries of the serving side (docs/AUDITORS.md): `apikey.create` and `apikey.revoke` (written before the
 key file changes, so an unaudited key never exists), `service.start` and `service.stop` (with the config
-fingerprint and the bundles served) and `bundle.reload` (an admin reload over HTTP), all through
+fingerprint, the bundles served and, at start, the egress state: on or off, destination host, policy fingerprint)
+and `bundle.reload` (by an admin key over HTTP, by SIGHUP, or by a worker's bundle watcher), all through
 appliance.privacy.audit.log's append API. Never the key secret, never a request body.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from appliance.data.keys import load_signing_key
 from appliance.privacy.audit.log import AuditEvent, AuditLog
+from appliance.privacy.egress import egress_status
+from appliance.privacy.policy import current_policy
 from appliance.serve.apikeys import KEYS_FILE, ApiKey, create_key, revoke_key
 
 if TYPE_CHECKING:
@@ -63,13 +68,45 @@ def service_event(action: str, fingerprint: str, service: Service, gen_service: 
                                               + (f"; stopped by {cause}" if cause else ""))
 
 
+def egress_event(event: AuditEvent, cfg: ApplianceConfig) -> AuditEvent:
+    """`event` (service.start) with the egress state seen now: on or off, the destination (host, port, model as
+    configured, also when off) and the fingerprint of the policy egress would run under (policy_version)."""
+    policy = current_policy(cfg)
+    status = egress_status(cfg.egress, policy=policy)
+    host = _host(status.base_url)
+    state = f"egress {'on' if status.enabled else 'off'}, destination {host or 'none'}"
+    if status.destination_problem and host:  # configured, but egress would refuse it
+        state += " (refused by the destination checks)"
+    weakened = "; policy WEAKENED" if policy.weakened else ""
+    return dataclasses.replace(
+        event, reason=f"{event.reason}; {state}; policy {policy.fingerprint}{weakened}",
+        destination={"host": host, "port": _port(status.base_url), "model": status.model, "enabled": status.enabled},
+        policy_version=policy.fingerprint)
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _port(url: str) -> int | None:
+    try:
+        parts = urlsplit(url)
+        return parts.port or ({"https": 443, "http": 80}.get(parts.scheme) if parts.hostname else None)
+    except ValueError:
+        return None
+
+
 @contextlib.contextmanager
 def audited_service(cfg: ApplianceConfig, fingerprint: str, service: Service, gen_service: Service | None,
                     listen: str, workers: int) -> Iterator[AuditLog]:
     """Write service.start (nothing is served if it cannot be written), yield the open log, and write service.stop
     when the block ends: outcome ok on a normal stop (SIGTERM, SIGINT), else error with the exception's class."""
     with open_serve_audit(cfg) as log:
-        log.append(service_event("service.start", fingerprint, service, gen_service, listen, workers))
+        log.append(egress_event(service_event("service.start", fingerprint, service, gen_service, listen, workers),
+                                cfg))
         try:
             yield log
         except BaseException as exc:
@@ -80,7 +117,7 @@ def audited_service(cfg: ApplianceConfig, fingerprint: str, service: Service, ge
         log.append(service_event("service.stop", fingerprint, service, gen_service, listen, workers))
 
 
-def reload_event(key: ApiKey, outcome: str, detail: str) -> AuditEvent:
-    """bundle.reload asked over HTTP by the admin key `key`: the versions loaded (ok), or why the reload was
-    refused (failed)."""
-    return AuditEvent("bundle.reload", outcome, actor=f"apikey:{key.key_id}", reason=detail)
+def reload_event(actor: str, outcome: str, detail: str) -> AuditEvent:
+    """bundle.reload by `actor`: `apikey:<id>` (an admin key over HTTP), `signal` (SIGHUP) or `watcher` (a worker's
+    bundle watcher saw a new CURRENT); the versions loaded (ok), or why the reload was refused (failed)."""
+    return AuditEvent("bundle.reload", outcome, actor=actor, reason=detail)

@@ -321,14 +321,15 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
 
     @app.post("/v1/admin/reload", responses=_errors(401, 403, 409, 422, 503))
     def reload(key: Annotated[ApiKey, Depends(admin_key)]) -> dict[str, str]:
+        actor = f"apikey:{key.key_id}"
         try:
             out = {"bundle": service.reload()}
             if gen_service is not None and (gen_service.root / "CURRENT").exists():
                 out["generative"] = gen_service.reload()
         except (BundleError, ServeError) as exc:
-            _audited(audit, reload_event(key, "failed", f"still serving the previous bundle: {exc}"))
+            _audited(audit, reload_event(actor, "failed", f"still serving the previous bundle: {exc}"))
             raise HTTPException(409, f"reload refused, still serving the previous bundle: {exc}") from None
-        _audited(audit, reload_event(key, "ok", ", ".join(f"{name} {version}" for name, version in out.items())))
+        _audited(audit, reload_event(actor, "ok", ", ".join(f"{name} {version}" for name, version in out.items())))
         return out
 
     @app.get("/healthz", responses=_errors())

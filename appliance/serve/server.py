@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import uvicorn
 
 from appliance.serve.errors import ServeError
-from appliance.serve.events import audited_service, open_serve_audit
+from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import access_log, create_app
 from appliance.serve.node import build_service
 from appliance.serve.workers import config_fingerprint, run_workers, uvicorn_limits, watch_bundles
@@ -24,6 +24,7 @@ from export.bundle import BundleError
 
 if TYPE_CHECKING:
     from appliance.config import ApplianceConfig, ServeConfig
+    from appliance.serve.service import Service
 
 
 def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None = None) -> None:
@@ -34,24 +35,34 @@ def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None =
         run_workers(cfg, host, port, workers)
         return
     service, keys, to_pseudonym, gen_service = build_service(cfg)
-
-    def _reload(*_: Any) -> None:
-        try:
-            access_log.warning("bundle %s loaded", service.reload())
-            if (gen_service.root / "CURRENT").exists():
-                access_log.warning("generative bundle %s loaded", gen_service.reload())
-        except (BundleError, ServeError) as exc:
-            access_log.error("reload refused, still serving the previous bundle: %s", exc)
-
-    signal.signal(signal.SIGHUP, _reload)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     fingerprint = config_fingerprint(cfg, redact=True)
     with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", 1) as log:
+        signal.signal(signal.SIGHUP, lambda *_: reload_on_signal(service, gen_service, log.append))
         app = create_app(service, keys, to_pseudonym, gen_service,
-                         lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                         lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds, log.append),
                          serve_cfg=cfg.serve, audit=log.append)
         uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False,
                     **uvicorn_limits(cfg.serve))
+
+
+def reload_on_signal(service: Service, gen_service: Service, audit: AuditSink) -> None:
+    """SIGHUP: reload the newest bundle (and generative bundle, if one is published), audited as bundle.reload with
+    actor `signal`; a bad bundle is refused and the previous one keeps serving. Never raises: it runs as a signal
+    handler, where an exception would surface in whatever the main thread was doing."""
+    try:
+        loaded = [f"bundle {service.reload()}"]
+        if (gen_service.root / "CURRENT").exists():
+            loaded.append(f"generative {gen_service.reload()}")
+        access_log.warning("%s loaded", ", ".join(loaded))
+        event = reload_event("signal", "ok", ", ".join(loaded))
+    except (BundleError, ServeError) as exc:
+        access_log.error("reload refused, still serving the previous bundle: %s", exc)
+        event = reload_event("signal", "failed", f"still serving the previous bundle: {exc}")
+    try:
+        audit(event)
+    except Exception as exc:
+        access_log.error("the bundle.reload audit entry could not be written: %s", exc)
 
 
 @contextlib.contextmanager

@@ -25,10 +25,11 @@ from typing import Any
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.supervisors import Multiprocess
 
 from appliance.config import ApplianceConfig, ServeConfig, config_to_dict, load_config
 from appliance.errors import UserError
-from appliance.serve.events import audited_service, open_serve_audit
+from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import create_app
 from appliance.serve.node import build_service
 from appliance.serve.service import Service
@@ -77,9 +78,10 @@ class BundleWatcher:
     """Reloads each service when `<root>/CURRENT` names a bundle it is not serving; a refused bundle is logged once
     and skipped until CURRENT names another one, while the previous bundle keeps serving."""
 
-    def __init__(self, services: Sequence[Service]) -> None:
+    def __init__(self, services: Sequence[Service], audit: AuditSink | None = None) -> None:
         self.services = list(services)
         self.refused: dict[Path, str] = {}  # bundles root -> the bundle name that failed to load
+        self.audit = audit  # bundle.reload (actor `watcher`) per load or first refusal, never per idle poll
 
     def check(self) -> list[str]:
         """One poll (blocking: verification reads every file); returns the versions newly loaded."""
@@ -94,11 +96,22 @@ class BundleWatcher:
             except Exception as exc:  # any failure to load leaves the previous bundle serving
                 self.refused[service.root] = name
                 log.error("worker %d: bundle %s refused, still serving %s: %s", os.getpid(), name, serving, exc)
+                self._audited("failed", f"{service.root.name} {name} refused, still serving {serving}: {exc}")
                 continue
             self.refused.pop(service.root, None)
             log.warning("worker %d: bundle %s loaded from %s", os.getpid(), version, service.root)
+            self._audited("ok", f"{service.root.name} {version}")
             loaded.append(version)
         return loaded
+
+    def _audited(self, outcome: str, detail: str) -> None:
+        """Write bundle.reload; the reload is done either way, so a failed write is logged, not raised."""
+        if self.audit is None:
+            return
+        try:
+            self.audit(reload_event("watcher", outcome, detail))
+        except Exception:
+            log.exception("worker %d: the bundle.reload audit entry could not be written", os.getpid())
 
     async def run(self, interval: float) -> None:
         """Poll forever; verification and loading run in a thread so requests keep being answered."""
@@ -117,15 +130,16 @@ def _current_name(root: Path) -> str | None:
         return None
 
 
-def watch_bundles(services: Sequence[Service], interval: float) -> Callable[[Any], Any]:
-    """A FastAPI lifespan running a `BundleWatcher` every `interval` seconds (0: no watcher)."""
+def watch_bundles(services: Sequence[Service], interval: float,
+                  audit: AuditSink | None = None) -> Callable[[Any], Any]:
+    """A FastAPI lifespan running a `BundleWatcher` (auditing to `audit`) every `interval` seconds (0: none)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
         if interval <= 0:
             yield
             return
-        task = asyncio.create_task(BundleWatcher(services).run(interval), name="tanaban-bundle-watcher")
+        task = asyncio.create_task(BundleWatcher(services, audit).run(interval), name="tanaban-bundle-watcher")
         try:
             yield
         finally:
@@ -143,15 +157,13 @@ def app_factory() -> Any:
     service, keys, to_pseudonym, gen_service = build_service(cfg)
     audit = open_serve_audit(cfg)  # one connection per worker, open for the worker's life (admin reloads)
     return create_app(service, keys, to_pseudonym, gen_service,
-                      lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds),
+                      lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds, audit.append),
                       serve_cfg=cfg.serve, audit=audit.append)
 
 
 def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> None:
     """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time).
     This supervising process writes service.start and service.stop (appliance.serve.events)."""
-    from uvicorn.supervisors import Multiprocess
-
     service, _, _, gen_service = build_service(cfg)  # fail here, with the clear bundle/key error, not in every worker
     os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -159,9 +171,36 @@ def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> Non
         FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False, log_level="warning",
         server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **uvicorn_limits(cfg.serve))
     fingerprint = config_fingerprint(cfg, redact=True)
-    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", workers), \
+    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", workers) as log, \
             contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        AuditedMultiprocess(config, [config.bind_socket()], roots=(service.root, gen_service.root),
+                            audit=log.append).run()
+
+
+class AuditedMultiprocess(Multiprocess):
+    """uvicorn's supervisor, writing bundle.reload (actor `signal`) after SIGHUP has replaced the workers one at a
+    time: each new worker loads the bundles CURRENT names, so the entry names those; outcome failed when uvicorn
+    aborted the restart (a new worker not ready in time) and the previous workers keep serving."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], *, roots: Sequence[Path],
+                 audit: AuditSink) -> None:
+        super().__init__(config, sockets)
+        self.roots, self.audit = tuple(roots), audit
+
+    def handle_hup(self) -> None:
+        before = list(self.processes)
+        super().handle_hup()
+        if self.should_exit.is_set():
+            return  # stopping: the restart was cut short on purpose
+        names = ", ".join(f"{root.name} {_current_name(root) or 'none'}" for root in self.roots)
+        replaced = all(new is not old for new, old in zip(self.processes, before, strict=True))
+        event = reload_event("signal", "ok", f"{len(before)} workers restarted, serving {names}") if replaced else \
+            reload_event("signal", "failed", "a new worker was not ready in time: restart aborted, the previous "
+                                             "workers keep serving")
+        try:
+            self.audit(event)
+        except Exception:
+            log.exception("the bundle.reload audit entry could not be written")
 
 
 class TCPConfig(uvicorn.Config):

@@ -18,10 +18,25 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from appliance.config import ApplianceConfig
 from appliance.data.keys import SigningKey, public_key_pem
 from appliance.errors import UserError
-from appliance.privacy.audit.chain import ACTIONS, AuditVerificationError, format_time
+from appliance.privacy.audit.chain import (
+    ACTIONS,
+    GENESIS_PREV_HASH,
+    AuditVerificationError,
+    canonical_json,
+    entry_body,
+    format_time,
+)
 from appliance.privacy.audit.checkpoints import Checkpoint
-from appliance.privacy.audit.export import FORMATS, checkpoints_sidecar, public_key_sidecar, write_csv, write_jsonl
+from appliance.privacy.audit.export import (
+    FORMATS,
+    RangePrefix,
+    checkpoints_sidecar,
+    public_key_sidecar,
+    write_csv,
+    write_jsonl,
+)
 from appliance.privacy.audit.log import AuditEvent, AuditLog, AuditWriteError
+from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
 from appliance.privacy.audit.report import REPORT_FORMATS, AuditReport, Verification, build_report, render, write_report
 from appliance.privacy.audit.verify import Progress, VerifyReport
 
@@ -171,12 +186,20 @@ def report_log(home: AuditHome, fmt: str, out: Path, *, since: str | None = None
     return report
 
 
-def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "",
-               progress: Progress | None = None) -> ExportSummary:
+def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "", progress: Progress | None = None,
+               since: str | None = None, until: str | None = None) -> ExportSummary:
     """Verify the log (refusing to export one that fails), log the export, make sure a checkpoint covers it to its
-    end (signed only after the log since the previous checkpoint verifies), then write it."""
+    end (signed only after the log since the previous checkpoint verifies), then write it.
+
+    With `since` / `until` (JSONL only) only the entries in that range are written, after a prefix record that
+    seeds offline verification (`_plan_range`); the range ends on a signed tree, so it may run past `until`."""
     if fmt not in FORMATS:
         raise AuditRequestError(f"unknown export format {fmt!r} (choose {' or '.join(FORMATS)})")
+    bounds = _bounds(since, until)
+    ranged = any(bounds.values())
+    if ranged and fmt != "jsonl":
+        raise AuditRequestError("a range export (--since/--until) is JSONL only: its first line, the prefix record "
+                                "that verification starts from, has no place in CSV")
     out = Path(out)
     files = (out,) if fmt == "jsonl" else (out, checkpoints_sidecar(out), public_key_sidecar(out))
     existing = [str(f) for f in files if f.exists()]
@@ -187,16 +210,43 @@ def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "",
     with open_audit_log(home) as log:
         log.ensure_checkpoint()  # refuses (SigningRefusedError) if the log since the last checkpoint does not verify
         log.verify()  # the whole log, failing closed: nothing is exported from a log that fails verification
-        log.append(AuditEvent("log.export", "ok", reason=f"export {fmt}", actor=actor,
+        scope = f", entries from {bounds['since'] or 'the first'} until {bounds['until'] or 'the last'}" if ranged \
+            else ""
+        log.append(AuditEvent("log.export", "ok", reason=f"export {fmt}{scope}", actor=actor,
                               destination={"file": str(out.resolve())}, record_count=log.size() + 1))
         log.ensure_checkpoint()
         checkpoints = log.checkpoints()  # read before the entries, so every checkpoint is covered by them
-        entries = _counted(log.entries(), progress)
+        entries: Iterable[dict[str, Any]] = log.entries()
+        prefix = None
+        if ranged:
+            prefix = _plan_range(log.entries(), bounds, [c.tree_size for c in checkpoints])
+            entries = (e for e in entries if prefix.tree_size < e["seq"] <= prefix.end)
+            checkpoints = [c for c in checkpoints if prefix.tree_size <= c.tree_size <= prefix.end]
         if fmt == "jsonl":
-            count = write_jsonl(out, entries, checkpoints, pem, key.key_id)
+            count = write_jsonl(out, _counted(entries, progress), checkpoints, pem, key.key_id, prefix)
         else:
-            count = write_csv(out, entries, checkpoints, pem)
+            count = write_csv(out, _counted(entries, progress), checkpoints, pem)
     return ExportSummary(count, len(checkpoints), files)
+
+
+def _plan_range(entries: Iterable[dict[str, Any]], bounds: Mapping[str, str | None],
+                signed_sizes: Sequence[int]) -> RangePrefix:
+    """The prefix record of the entries from the first at or after `since` to the last before `until`, the end
+    moved to the first signed tree size at or after it (so the range ends on a signed root): the compact range of
+    the Merkle tree before the range and the entry_hash the range's first entry links to."""
+    frontier, link, start, end = MerkleFrontier(), GENESIS_PREV_HASH.hex(), None, 0
+    compact: list[bytes] = []
+    for entry in entries:
+        if start is None and (bounds["since"] is None or entry["time"] >= bounds["since"]):
+            start, compact, before = entry["seq"] - 1, frontier.compact_range(), link
+        if bounds["until"] is None or entry["time"] < bounds["until"]:
+            end = entry["seq"]
+        frontier.append(hash_leaf(canonical_json(entry_body(entry))))
+        link = entry["entry_hash"]
+    if start is None or end <= start:
+        raise AuditRequestError("no audit entries in that range: nothing to export")
+    end = min((size for size in signed_sizes if size >= end), default=end)
+    return RangePrefix(start, tuple(h.hex() for h in compact), before, end)
 
 
 def _counted(entries: Iterable[dict[str, Any]], progress: Callable[[int], None] | None) -> Iterator[dict[str, Any]]:

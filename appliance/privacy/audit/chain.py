@@ -17,7 +17,7 @@ from appliance.errors import UserError
 
 ACTIONS = ("egress.request", "egress.result", "egress.blocked", "egress.dryrun", "key.rotate", "log.export",
            "log.read", "log.verify", "service.start", "service.stop", "apikey.create", "apikey.revoke",
-           "bundle.reload")
+           "bundle.reload", "bundle.publish")
 _ENTRY_HASH_DOMAIN = b"tanaban/audit-entry/v1\x00"  # an entry hash can never be mistaken for a leaf or a signature
 GENESIS_PREV_HASH = bytes(32)  # prev_hash of entry 1: 32 zero bytes
 HASH_FIELDS = ("prev_hash", "entry_hash")
@@ -136,11 +136,12 @@ def verify_chain(entries: Iterable[Mapping[str, Any]]) -> None:
         pass
 
 
-def checked_bodies(entries: Iterable[Mapping[str, Any]]) -> Iterator[bytes]:
-    """`verify_chain` one entry at a time, yielding each verified entry's canonical body (the Merkle leaf data)."""
-    prev = GENESIS_PREV_HASH.hex()
+def checked_bodies(entries: Iterable[Mapping[str, Any]], start: int = 0,
+                   prev: str = GENESIS_PREV_HASH.hex()) -> Iterator[bytes]:
+    """`verify_chain` one entry at a time, yielding each verified entry's canonical body (the Merkle leaf data).
+    A range starts after entry `start`, whose entry_hash `prev` the first entry must link to."""
     for index, entry in enumerate(entries):
-        expected_seq = index + 1
+        expected_seq = start + index + 1
         seq = entry.get("seq") if isinstance(entry, Mapping) else None
         check_entry_fields(entry, seq if isinstance(seq, int) else expected_seq)
         if seq != expected_seq:

@@ -29,6 +29,25 @@ CSV_COLUMNS = (*ENTRY_FIELDS, *HASH_FIELDS)
 _INT = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
+PREFIX_FIELDS = ("compact_range", "end", "entry_hash", "tree_size")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class RangePrefix:
+    """The first line of a range export (`audit export --since/--until`): the state of the log just before the
+    range, which seeds verification so the range is checked against signed checkpoints' roots."""
+
+    tree_size: int  # entries before the range; the range is tree_size + 1 .. end
+    compact_range: tuple[str, ...]  # hex roots of the perfect subtrees over entries 1..tree_size, largest first
+    entry_hash: str  # entry tree_size's entry_hash (64 zeros when 0): what the first exported entry links to
+    end: int  # the last seq exported: the export proves nothing about entries after it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tree_size": self.tree_size, "compact_range": list(self.compact_range), "entry_hash": self.entry_hash,
+                "end": self.end}
+
+
 @dataclass
 class ExportedLog:
     """What an export holds, parsed but not yet verified."""
@@ -36,6 +55,7 @@ class ExportedLog:
     entries: list[dict[str, Any]] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
     public_keys: list[tuple[str | None, str]] = field(default_factory=list)  # (key id if stated, PEM)
+    prefixes: list[RangePrefix] = field(default_factory=list)  # one in a range export, none in a full one
 
 
 def checkpoints_sidecar(out: Path) -> Path:
@@ -57,10 +77,13 @@ def _line(kind: str, data: Mapping[str, Any]) -> str:
 
 
 def write_jsonl(out: Path, entries: Iterable[Mapping[str, Any]], checkpoints: Iterable[Checkpoint],
-                public_pem: str, key_id: str) -> int:
-    """Public key line first, then every entry, then every checkpoint; returns the number of entries."""
+                public_pem: str, key_id: str, prefix: RangePrefix | None = None) -> int:
+    """The prefix line of a range export if any, the public key line, then every entry, then every checkpoint;
+    returns the number of entries."""
     count = 0
     with _open_new(out) as f:
+        if prefix is not None:
+            f.write(_line("prefix", prefix.to_dict()))
         f.write(_line("public_key", {"key_id": key_id, "pem": public_pem}))
         for entry in entries:
             f.write(_line("entry", entry))
@@ -102,7 +125,7 @@ def read_export(path: Path) -> ExportedLog:
         raise AuditVerificationError(f"export file {exc.filename} does not exist") from None
 
 
-def _read_jsonl(data: bytes, kinds: tuple[str, ...] = ("public_key", "entry", "checkpoint")) -> ExportedLog:
+def _read_jsonl(data: bytes, kinds: tuple[str, ...] = ("public_key", "entry", "checkpoint", "prefix")) -> ExportedLog:
     if data and not data.endswith(b"\n"):
         raise AuditVerificationError("export does not end with a newline (truncated or altered file)")
     log = ExportedLog()
@@ -115,9 +138,26 @@ def _read_jsonl(data: bytes, kinds: tuple[str, ...] = ("public_key", "entry", "c
             log.entries.append(obj)
         elif kind == "checkpoint":
             log.checkpoints.append(checkpoint_from_dict(obj))
+        elif kind == "prefix":
+            if number != 1 or log.prefixes:
+                raise AuditVerificationError(f"line {number}: a prefix record may only be the first line")
+            log.prefixes.append(prefix_from_dict(obj))
         else:
             log.public_keys.append(_public_key(obj, number))
     return log
+
+
+def prefix_from_dict(data: Mapping[str, Any]) -> RangePrefix:
+    """A range export's prefix record, every field's type and hex form checked."""
+    if sorted(data) != list(PREFIX_FIELDS):
+        raise AuditVerificationError(f"line 1: prefix fields {sorted(data)} differ from {list(PREFIX_FIELDS)}")
+    size, end, hashes = data["tree_size"], data["end"], data["compact_range"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in (size, end)) or end <= size:
+        raise AuditVerificationError("line 1: prefix tree_size and end must be integers with 0 <= tree_size < end")
+    if not isinstance(hashes, list) or not all(isinstance(h, str) and _HEX64.fullmatch(h) for h in hashes) or \
+            not isinstance(data["entry_hash"], str) or not _HEX64.fullmatch(data["entry_hash"]):
+        raise AuditVerificationError("line 1: prefix hashes must be 64 lower-case hex digits")
+    return RangePrefix(size, tuple(hashes), data["entry_hash"], end)
 
 
 def _public_key(obj: Mapping[str, Any], number: int) -> tuple[str, str]:

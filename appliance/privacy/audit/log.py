@@ -42,7 +42,12 @@ from appliance.privacy.audit.checkpoints import Checkpoint, Signer, sign_checkpo
 from appliance.privacy.audit.guard import SigningGuard
 from appliance.privacy.audit.merkle import MerkleFrontier
 from appliance.privacy.audit.verify import Progress, VerifyReport, verify_log
-from appliance.privacy.audit.witness import WitnessFile, default_witness_path, missing_witness_error
+from appliance.privacy.audit.witness import (
+    WitnessFile,
+    default_witness_path,
+    missing_witness_error,
+    syslog_checkpoint,
+)
 
 BUSY_TIMEOUT_S = 10.0  # several processes append at once; wait this long for the write lock before failing
 SCHEMA_VERSION = 1
@@ -278,6 +283,8 @@ class AuditLog:
         try:
             for checkpoint in signed:
                 self.witness.append(checkpoint)
+                if self.cfg.syslog:
+                    syslog_checkpoint(checkpoint)
         except OSError as exc:
             raise AuditWriteError(f"the audit entry is committed but its checkpoint could not be appended to the "
                                   f"witness file {self.witness.path} ({exc.strerror}): fix its directory's "

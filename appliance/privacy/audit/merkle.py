@@ -140,3 +140,19 @@ class MerkleFrontier:
         for _, left in reversed(self._stack[:-1]):
             root = hash_children(left, root)
         return root
+
+    def compact_range(self) -> list[bytes]:
+        """The roots of the perfect subtrees over the leaves so far, largest first: with the size, all that is
+        needed to go on appending and computing roots (a range export's prefix record carries them)."""
+        return [root for _, root in self._stack]
+
+    @classmethod
+    def from_compact_range(cls, size: int, roots: Sequence[bytes]) -> MerkleFrontier:
+        """The frontier of a tree of `size` leaves given its `compact_range()`; one root per set bit of `size`."""
+        counts = [1 << bit for bit in reversed(range(size.bit_length())) if size >> bit & 1]
+        if size < 0 or len(counts) != len(roots):
+            raise AuditVerificationError(f"a compact range of a tree of size {size} holds {len(counts)} hashes, "
+                                         f"not {len(roots)}")
+        frontier = cls()
+        frontier.size, frontier._stack = size, list(zip(counts, roots, strict=True))
+        return frontier

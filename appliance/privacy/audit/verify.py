@@ -18,48 +18,68 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.data.keys import KeyMaterialError, load_public_key, public_key_id, public_key_pem
-from appliance.privacy.audit.chain import AuditVerificationError, checked_bodies
+from appliance.privacy.audit.chain import GENESIS_PREV_HASH, AuditVerificationError, checked_bodies
 from appliance.privacy.audit.checkpoints import Checkpoint, trusted_keys, verify_checkpoint_signature
-from appliance.privacy.audit.export import read_checkpoints, read_export
-from appliance.privacy.audit.merkle import EMPTY_ROOT, MerkleFrontier, hash_leaf
+from appliance.privacy.audit.export import RangePrefix, read_checkpoints, read_export
+from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
 
 Progress = Callable[[int], None]  # called with the number of entries verified so far
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    entries: int  # entries in the log, all chained and hashed correctly
+    entries: int  # entries in the log (or the range), all chained and hashed correctly
     checkpoints: int  # signed checkpoints, all verified
     root_hash: str  # RFC 6962 root over all entries (hex)
     signed_size: int  # entries covered by the latest checkpoint; the rest is protected by the chain only
     latest_checkpoint: Checkpoint | None
     key_ids: tuple[str, ...]  # the trusted keys that signed the checkpoints
+    prefix: RangePrefix | None = None  # a range export's prefix record: the entries are prefix.tree_size + 1..end
+    unchecked: int = 0  # checkpoints outside a range: signatures verified, roots not checkable from the range
 
     def summary(self) -> str:
         latest = self.latest_checkpoint
         signed = (f"latest checkpoint: tree size {latest.tree_size}, root {latest.root_hash}, signed {latest.time} "
                   f"by key {latest.key_id}") if latest else "no signed checkpoint"
-        tail = self.entries - self.signed_size
-        return (f"verified {self.entries} entries and {self.checkpoints} checkpoints: chain intact, every checkpoint "
+        first = self.prefix.tree_size if self.prefix else 0
+        tail = first + self.entries - self.signed_size
+        text = (f"verified {self.entries} entries and {self.checkpoints} checkpoints: chain intact, every checkpoint "
                 f"signed and matching; {signed}; entries after it, protected by the hash chain only: {tail}")
+        return text + (_range_note(self.prefix, self.unchecked) if self.prefix else "")
+
+
+def _range_note(prefix: RangePrefix, unchecked: int) -> str:
+    """What a range export could not prove, said in the OK line itself."""
+    first, end = prefix.tree_size + 1, prefix.end
+    return (f". RANGE export of entries {first}..{end}: entries 1..{first - 1} are summarised by the prefix record, "
+            "whose hashes are proven only through the signed roots of trees that end inside the range; not checked: "
+            f"entry {first}'s link to entry {first - 1} (not in the export), {unchecked} checkpoint(s) outside the "
+            f"range, and anything after entry {end}" if first > 1 else
+            f". RANGE export of entries 1..{end}: not checked: {unchecked} checkpoint(s) after the range, and "
+            f"anything after entry {end}")
 
 
 def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Checkpoint],
                public_keys: Sequence[Ed25519PublicKey], *, progress: Progress | None = None,
-               allow_unsigned_tail: int = 0) -> VerifyReport:
+               allow_unsigned_tail: int = 0, prefix: RangePrefix | None = None) -> VerifyReport:
     """Verify the chain and every checkpoint; raise AuditVerificationError for the first problem found.
 
     Checkpoint signatures are checked first (a forged checkpoint names no entry); then entries in log order,
     each checkpoint's root being compared when the walk reaches its tree size; then coverage
     (`check_signed_coverage`): entries after the latest checkpoint fail unless at most `allow_unsigned_tail`.
+    With a range export's `prefix`, the walk starts from its compact range and chain link, and the checkpoints of
+    trees that end outside the range are only signature-checked (counted in `unchecked`).
     """
     keys = trusted_keys(public_keys)
     for checkpoint in checkpoints:
         verify_checkpoint_signature(checkpoint, keys)
-    pending = sorted(checkpoints, key=lambda c: c.tree_size)
-    frontier, last_good = MerkleFrontier(), 0
-    last_good = check_roots_at(pending, 0, EMPTY_ROOT, last_good)
-    for body in checked_bodies(entries):
+    start, end = (prefix.tree_size, prefix.end) if prefix else (0, None)
+    inside = [c for c in checkpoints if start <= c.tree_size and (end is None or c.tree_size <= end)]
+    pending = sorted(inside, key=lambda c: c.tree_size)
+    frontier = MerkleFrontier.from_compact_range(start, [bytes.fromhex(h) for h in prefix.compact_range]) \
+        if prefix else MerkleFrontier()
+    last_good = check_roots_at(pending, start, frontier.root, start)
+    for body in checked_bodies(entries, start, prefix.entry_hash if prefix else GENESIS_PREV_HASH.hex()):
         frontier.append(hash_leaf(body))
         last_good = check_roots_at(pending, frontier.size, frontier.root, last_good)
         if progress is not None and frontier.size % 1000 == 0:
@@ -69,21 +89,27 @@ def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Check
         raise AuditVerificationError(f"log ends after {frontier.size} entries but a checkpoint signed at "
                                      f"{pending[-1].time} covers {size}: entries {frontier.size + 1}..{size} are "
                                      "missing (truncated)", frontier.size + 1)
-    latest = max(checkpoints, key=lambda c: (c.tree_size, c.time), default=None)
-    check_signed_coverage(frontier.size, latest.tree_size if latest else 0, allow_unsigned_tail)
-    return VerifyReport(frontier.size, len(checkpoints), frontier.root().hex(), latest.tree_size if latest else 0,
-                        latest, tuple(sorted({c.key_id for c in checkpoints})))
+    if end is not None and frontier.size != end:
+        raise AuditVerificationError(f"the prefix record says the range ends at entry {end}, the export's entries "
+                                     f"end at {frontier.size}", min(frontier.size, end) + 1)
+    latest = max(inside, key=lambda c: (c.tree_size, c.time), default=None)
+    signed = latest.tree_size if latest and latest.tree_size > start else 0
+    check_signed_coverage(frontier.size, signed, allow_unsigned_tail, start=start)
+    return VerifyReport(frontier.size - start, len(checkpoints), frontier.root().hex(), signed or start, latest,
+                        tuple(sorted({c.key_id for c in checkpoints})), prefix, len(checkpoints) - len(inside))
 
 
-def check_signed_coverage(size: int, signed_size: int, allow_unsigned_tail: int) -> None:
-    """Fail closed: a non-empty log needs a signed checkpoint (always), and at most `allow_unsigned_tail` entries
-    may follow the latest one (the chain alone protects them only against someone without write access)."""
+def check_signed_coverage(size: int, signed_size: int, allow_unsigned_tail: int, *, start: int = 0) -> None:
+    """Fail closed: a non-empty log (or range after entry `start`) needs a signed checkpoint (always), and at most
+    `allow_unsigned_tail` entries may follow the latest one (the chain alone protects them only against someone
+    without write access)."""
     if allow_unsigned_tail < 0:
         raise AuditVerificationError(f"the accepted unsigned tail must be 0 or more entries, got {allow_unsigned_tail}")
-    if size and not signed_size:
-        raise AuditVerificationError(f"no signed checkpoint covers any of the {size} entries: an unsigned log proves "
-                                     "nothing (checkpoints deleted, or an export forged without them)", 1)
-    tail = size - signed_size
+    if size > start and not signed_size:
+        raise AuditVerificationError(f"no signed checkpoint covers any of the {size - start} entries: an unsigned log "
+                                     "proves nothing (checkpoints deleted, or an export forged without them)",
+                                     start + 1)
+    tail = size - max(signed_size, start)
     if tail > allow_unsigned_tail:
         raise AuditVerificationError(f"entries {signed_size + 1}..{size} ({tail}) come after the latest signed "
                                      f"checkpoint, more than the {allow_unsigned_tail} accepted: sign a checkpoint "
@@ -126,8 +152,9 @@ def verify_export(path: Path, public_keys: Sequence[Ed25519PublicKey], *, pinned
     """
     exported = read_export(path)
     check_public_keys(exported.public_keys, public_keys)
+    prefix = exported.prefixes[0] if exported.prefixes else None
     return verify_log(exported.entries, [*exported.checkpoints, *pinned], public_keys, progress=progress,
-                      allow_unsigned_tail=allow_unsigned_tail)
+                      allow_unsigned_tail=allow_unsigned_tail, prefix=prefix)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,7 +3,8 @@ canonical JSON checkpoint line each, so that deleting or rewriting database rows
 
 It plays the role of a C2SP tlog-witness (https://c2sp.org/tlog-witness): an append-only record of the tree heads
 (C2SP tlog-checkpoint: size, root, signature by a key id) the log has committed to. The lines are the export's
-checkpoint lines, so an auditor can also pin them with `--checkpoint`. Standard library only.
+checkpoint lines, so an auditor can also pin them with `--checkpoint`. With audit.syslog each is also copied to the
+system log (`syslog_checkpoint`). Standard library only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,17 @@ def default_witness_path(audit_path: Path) -> Path:
 
 def witness_line(checkpoint: Checkpoint) -> bytes:
     return canonical_json({"type": "checkpoint", **checkpoint.to_dict()}) + b"\n"
+
+
+def syslog_checkpoint(checkpoint: Checkpoint) -> None:
+    """Copy a committed checkpoint to the system log as its witness line (tree size, root, time, key id, signature),
+    ident `tanaban-audit`, facility auth, priority notice. syslog(3) writes to the local /dev/log socket (journald or
+    rsyslog), never to the network, and reports no failure: a best-effort copy beside the witness file, which stays
+    the one verification relies on. `journalctl -t tanaban-audit -o cat` gives lines `--checkpoint` reads."""
+    import syslog  # POSIX only, and only when audit.syslog is on
+
+    syslog.openlog("tanaban-audit", syslog.LOG_PID, syslog.LOG_AUTH)
+    syslog.syslog(syslog.LOG_NOTICE, witness_line(checkpoint).decode("utf-8").rstrip("\n"))
 
 
 def missing_witness_error(path: Path) -> AuditVerificationError:

@@ -1,8 +1,10 @@
 """API key scopes and fail-closed authentication over HTTP, and the serving side's audit entries
-(appliance.serve.events): apikey.create / apikey.revoke, service.start / service.stop, bundle.reload."""
+(appliance.serve.events): apikey.create / apikey.revoke, service.start / service.stop (with the egress state),
+bundle.reload (admin key, SIGHUP, bundle watcher) and bundle.publish (export/bundle.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ from appliance.serve.apikeys import KEYS_FILE, ApiKeyError, create_key, list_key
 from appliance.serve.events import create_api_key, open_serve_audit, revoke_api_key
 from appliance.serve.http import create_app
 from appliance.serve.node import build_service
-from appliance.serve.workers import config_fingerprint
+from appliance.serve.workers import AuditedMultiprocess, BundleWatcher, config_fingerprint
 from export.cf import export_cf
 
 
@@ -101,6 +103,65 @@ def test_serve_writes_start_and_stop_with_the_config_fingerprint(exported: Home,
     for entry in (start, stop):
         assert f"config sha256 {fingerprint}" in entry["reason"] and "bundle v1" in entry["reason"]
         assert "127.0.0.1:8089 with 1 worker(s)" in entry["reason"]
+    assert start["reason"].endswith(f"; egress off, destination none; policy {start['policy_version']}")
+    assert start["policy_version"].startswith("pol-") and start["destination"]["enabled"] is False
+
+
+def test_service_start_records_egress_on_its_destination_and_policy(exported: Home,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    egress = dataclasses.replace(exported.config.egress, enabled=True, base_url="https://llm.example.org/v1",
+                                 model="m", allowed_hosts=("llm.example.org",))
+    cfg = dataclasses.replace(exported.config, egress=egress)
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: None)
+    monkeypatch.setattr(server.signal, "signal", lambda *a: None)
+    server.run_server(cfg, "127.0.0.1", 8089, workers=1)
+    (start,) = _entries(exported, "service.start")
+    assert "; egress on, destination llm.example.org; policy pol-" in start["reason"]
+    assert start["destination"] == {"host": "llm.example.org", "port": 443, "model": "m", "enabled": True}
+    assert not _entries(exported, "service.stop")[0]["policy_version"]  # the egress state is taken at start
+
+
+def test_export_writes_bundle_publish_before_current_changes(exported: Home) -> None:
+    (entry,) = _entries(exported, "bundle.publish")
+    assert entry["reason"] == f"bundle v1 kind cf; int8 no (scorer fp32); signed by key {exported.signing_key.key_id}"
+    assert entry["outcome"] == "ok" and entry["destination"]["file"].endswith("bundles/v1")
+    exported.config.audit_path.rename(exported.config.audit_path.with_suffix(".moved"))
+    exported.config.audit_path.mkdir()  # the audit log cannot be opened: nothing may be published
+    with pytest.raises(AuditWriteError):
+        export_cf(exported, "lightgcn", version="v2", quantize=False)
+    bundles = exported.config.artifacts_dir / "bundles"
+    assert (bundles / "CURRENT").read_text().strip() == "v1" and not (bundles / "v2").exists()
+
+
+def test_sighup_reload_is_audited_with_actor_signal(exported: Home) -> None:
+    service, _, _, gen_service = build_service(exported.config)
+    events: list[AuditEvent] = []
+    export_cf(exported, "lightgcn", version="v2", quantize=False)
+    server.reload_on_signal(service, gen_service, events.append)
+    (exported.config.artifacts_dir / "bundles" / "v2" / "items.json").write_text("[]")
+    server.reload_on_signal(service, gen_service, events.append)  # refused: still serving v2, no exception
+    assert [(e.action, e.actor, e.outcome) for e in events] == [("bundle.reload", "signal", "ok"),
+                                                                ("bundle.reload", "signal", "failed")]
+    assert events[0].reason == "bundle v2" and events[1].reason.startswith("still serving the previous bundle")
+
+    def broken(event: AuditEvent) -> None:
+        raise AuditWriteError("disk full")
+
+    server.reload_on_signal(service, gen_service, broken)  # a signal handler never raises
+
+
+def test_watcher_audits_each_load_and_refusal_once_not_each_poll(exported: Home) -> None:
+    service, *_ = build_service(exported.config)
+    events: list[AuditEvent] = []
+    watcher = BundleWatcher([service], audit=events.append)
+    assert watcher.check() == [] and watcher.check() == [] and not events  # nothing changed: nothing written
+    export_cf(exported, "lightgcn", version="v2", quantize=False)
+    assert watcher.check() == ["v2"] and watcher.check() == []
+    export_cf(exported, "lightgcn", version="v3", quantize=False)
+    (exported.config.artifacts_dir / "bundles" / "v3" / "items.json").write_text("[]")
+    assert watcher.check() == [] and watcher.check() == []
+    assert [(e.actor, e.outcome) for e in events] == [("watcher", "ok"), ("watcher", "failed")]
+    assert events[0].reason == "bundles v2" and events[1].reason.startswith("bundles v3 refused, still serving v2")
 
 
 def test_a_crashed_serve_is_recorded_as_an_error_stop(exported: Home, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -115,3 +176,22 @@ def test_a_crashed_serve_is_recorded_as_an_error_stop(exported: Home, monkeypatc
         server.run_server(home.config, "127.0.0.1", 8089, workers=1)
     (stop,) = _entries(home, "service.stop")
     assert stop["outcome"] == "error" and stop["reason"].endswith("stopped by OSError")
+
+
+def test_sighup_to_the_worker_supervisor_is_audited_once(exported: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    import signal
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # leave the test process's handlers alone
+    events: list[AuditEvent] = []
+    roots = (exported.config.artifacts_dir / "bundles", exported.config.artifacts_dir / "bundles-gen")
+    supervisor = AuditedMultiprocess(uvicorn.Config("x:y", workers=2), [], roots=roots, audit=events.append)
+    supervisor.processes = [object(), object()]  # type: ignore[list-item]
+    monkeypatch.setattr(Multiprocess, "restart_all", lambda self: setattr(self, "processes", [object(), object()]))
+    supervisor.handle_hup()
+    monkeypatch.setattr(Multiprocess, "restart_all", lambda self: None)  # uvicorn aborted: the old workers stay
+    supervisor.handle_hup()
+    assert [(e.actor, e.outcome) for e in events] == [("signal", "ok"), ("signal", "failed")]
+    assert events[0].reason == "2 workers restarted, serving bundles v1, bundles-gen none"

@@ -15,6 +15,7 @@ import pytest
 from appliance.config import ServeConfig, load_config
 from appliance.data.home import Home, init_home, open_home
 from appliance.data.keys import PUBLIC_FILE, load_public_key
+from appliance.privacy.audit.log import AuditLog
 from appliance.serve.apikeys import KEYS_FILE, create_key
 from appliance.serve.batching import GenBatcher
 from appliance.serve.decoder import GenServeError
@@ -74,6 +75,12 @@ def test_export_stores_signed_cached_lists_without_history(gen_home: tuple[Home,
     _, path = gen_home
     files = json.loads((path / "manifest.json").read_text())["files"]
     assert GEN_PRECOMPUTED in files and GEN_PRECOMPUTED_SCORES in files
+    home = gen_home[0]
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
+        gen, cf = [e for e in log.entries() if e["action"] == "bundle.publish"]  # export gen, then export cf
+    assert gen["reason"] == f"bundle {path.name} kind generative; int8 no (decoder fp32); signed by key " \
+                            f"{home.signing_key.key_id}" and gen["destination"] == {"file": str(path)}
+    assert "kind cf" in cf["reason"]
     pre, scores = bundle.precomputed, bundle.precomputed_scores
     assert pre.dtype == np.int32 and pre.shape == (len(bundle.users), 8) and scores.shape == pre.shape
     assert (pre >= 0).mean() > 0.9

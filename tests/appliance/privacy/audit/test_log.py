@@ -246,3 +246,26 @@ def test_query_filters_by_time_action_destination_and_limit(log: AuditLog) -> No
 ])
 def test_origin_command_never_carries_free_text(argv: list[str], expected: str) -> None:
     assert _command(argv) == expected
+
+
+def test_signed_checkpoints_are_copied_to_syslog_only_when_configured(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import syslog
+
+    from appliance.privacy.audit.export import read_checkpoints
+
+    sent: list[tuple[object, ...]] = []
+    monkeypatch.setattr(syslog, "openlog", lambda *args: sent.append(("openlog", *args)))
+    monkeypatch.setattr(syslog, "syslog", lambda *args: sent.append(("syslog", *args)))
+    with AuditLog.open(tmp_path / "off" / "audit.db", _key()) as quiet:
+        quiet.append(_event())
+    assert sent == []  # off by default
+    with AuditLog.open(tmp_path / "on" / "audit.db", _key(), cfg=AuditConfig(syslog=True)) as log:
+        log.append(_event(1))
+        log.append(_event(2))
+        checkpoints = log.checkpoints()
+    assert sent[0] == ("openlog", "tanaban-audit", syslog.LOG_PID, syslog.LOG_AUTH)
+    lines = [args[2] for args in sent if args[0] == "syslog" and args[1] == syslog.LOG_NOTICE]
+    (tmp_path / "journal.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert len(lines) == 2 and read_checkpoints(tmp_path / "journal.txt") == checkpoints  # usable as pins
+    assert all(c.signature in line and c.key_id in line for c, line in zip(checkpoints, lines, strict=True))
