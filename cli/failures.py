@@ -52,7 +52,7 @@ def describe_failure(exc: BaseException, data_dir: Path | None) -> tuple[str, in
 
 
 def _describe_database(exc: BaseException, where: str) -> tuple[str, int] | None:
-    """SQLite result codes and PostgreSQL SQLSTATEs that mean disk full, no permission or busy."""
+    """SQLite result codes and PostgreSQL SQLSTATEs that mean disk full, no permission, busy or corrupt."""
     name = getattr(exc, "sqlite_errorname", "") if isinstance(exc, sqlite3.Error) else ""
     state = getattr(exc, "sqlstate", None) or ""
     if name.startswith("SQLITE_FULL") or state in ("53100", "53400"):  # disk_full, configuration_limit_exceeded
@@ -63,6 +63,9 @@ def _describe_database(exc: BaseException, where: str) -> tuple[str, int] | None
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return ("the store stayed locked by another process for longer than store.sqlite_busy_timeout_ms: rerun "
                 "when it is done, or raise that timeout", EXIT_BUSY)
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or state == "XX001":  # XX001: data_corrupted
+        return (f"a database {where} is corrupt or not a database at all: restore it from a backup, or move it "
+                "away and rerun `tanaban init` and the ingests", EXIT_IO)
     if name.startswith("SQLITE_IOERR"):
         return f"I/O error while writing a database {where}: check the disk (dmesg) and rerun", EXIT_IO
     return None
