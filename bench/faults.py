@@ -8,7 +8,8 @@ pseudonyms are exactly those of the customers of complete files, all under the c
 `tanaban audit verify` exits 0, and no lock is left held (the store lock is taken exclusively at once).
 An interrupted rotation that left a pending key is finished with `tanaban keys rotate --yes`, the documented
 recovery, and counted. `tanaban export cf` is not exercised (it needs a trained model: too slow on this CPU).
-Usage: nice -n 10 .venv/bin/python bench/faults.py [--injections 200] [--rows 3000] [--seed 14]
+Usage: nice -n 10 .venv/bin/python bench/faults.py [--injections 200] [--rows 3000] [--seed 14] [--dir DIR]
+Exits 1 when any invariant was violated.
 """
 
 from __future__ import annotations
@@ -152,8 +153,10 @@ def main() -> None:
     parser.add_argument("--injections", type=int, default=200)
     parser.add_argument("--rows", type=int, default=3_000)
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--dir", type=Path, default=ROOT / "var" / "bench" / "faults",
+                        help="work directory (a fresh home is made in it)")
     args = parser.parse_args()
-    rng, run_dir, began = random.Random(args.seed), ROOT / "var" / "bench" / "faults", time.perf_counter()
+    rng, run_dir, began = random.Random(args.seed), args.dir, time.perf_counter()
     outcomes: Counter[str] = Counter()
     violations: Counter[str] = Counter({name: 0 for name in INVARIANTS})
     with LLMStandin() as standin:
@@ -172,6 +175,7 @@ def main() -> None:
     print("violations per invariant:")
     for name in INVARIANTS:
         print(f"  {name:32} {violations[name]}")
+    sys.exit(1 if sum(violations.values()) else 0)  # a violation fails the run (tests/cli/test_faults.py)
 
 
 if __name__ == "__main__":

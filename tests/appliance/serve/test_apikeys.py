@@ -148,6 +148,6 @@ def test_concurrent_creates_and_revokes_lose_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_concurrent_creates_and_revokes_lose_nothing_20_times(tmp_path: Path) -> None:
-    for round_ in range(20):
+def test_concurrent_creates_and_revokes_lose_nothing_50_times(tmp_path: Path) -> None:
+    for round_ in range(50):
         _race_once(tmp_path, round_)
