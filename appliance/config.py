@@ -482,11 +482,12 @@ def config_to_dict(cfg: Any, *, redact: bool = True) -> dict[str, Any]:
     return out
 
 
-def config_fingerprint(cfg: ApplianceConfig) -> str:
-    """sha256 hex of the resolved config with secrets shown as *** and without its provenance: the value
-    `tanaban config show` prints and service.start records (appliance.serve.workers.config_fingerprint with
-    redact=True computes the same). Equal settings give equal fingerprints whether set by file or environment."""
-    data = config_to_dict(cfg, redact=True)
+def config_fingerprint(cfg: ApplianceConfig, *, redact: bool = True) -> str:
+    """sha256 hex of the resolved config without its provenance. Redacted (secrets as ***): the value `tanaban
+    config show` prints and service.start records, from which no low-entropy secret can be guessed; unredacted:
+    what serving workers compare to refuse a different config. Equal settings give equal fingerprints whether set
+    by file or environment."""
+    data = config_to_dict(cfg, redact=redact)
     data.pop("source", None)
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 

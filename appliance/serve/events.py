@@ -62,7 +62,7 @@ def _versions(service: Service, gen_service: Service | None) -> str:
 def service_event(action: str, fingerprint: str, service: Service, gen_service: Service | None, listen: str,
                   workers: int, outcome: str = "ok", cause: str = "") -> AuditEvent:
     """service.start / service.stop: the bundles served, where, with how many workers, and the config fingerprint
-    (appliance.serve.workers.config_fingerprint with secrets redacted); `cause`: why a stop was not clean."""
+    (appliance.config.config_fingerprint, secrets redacted); `cause`: why a stop was not clean."""
     return AuditEvent(action, outcome, reason=f"{_versions(service, gen_service)}; listening on {listen} with "
                                               f"{workers} worker(s); config sha256 {fingerprint}"
                                               + (f"; stopped by {cause}" if cause else ""))

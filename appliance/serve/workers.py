@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import hashlib
-import json
 import logging
 import os
 import socket
@@ -27,7 +25,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
-from appliance.config import ApplianceConfig, ServeConfig, config_to_dict, load_config
+from appliance.config import ApplianceConfig, ServeConfig, config_fingerprint, load_config
 from appliance.errors import UserError
 from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import create_app
@@ -47,19 +45,11 @@ class WorkerConfigError(UserError, RuntimeError):
     """A worker resolved a different config than `tanaban serve` did (the file or environment changed meanwhile)."""
 
 
-def config_fingerprint(cfg: ApplianceConfig, *, redact: bool = False) -> str:
-    """sha256 of the resolved config, secrets included (or, with `redact`, replaced by *** as `config show` prints
-    them: the audited form, from which no low-entropy secret can be guessed), ignoring only where it came from."""
-    data = config_to_dict(cfg, redact=redact)
-    data.pop("source", None)
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def worker_env(cfg: ApplianceConfig) -> dict[str, str]:
     """Environment entries that let a worker process load the same config as `cfg`."""
     source = cfg.source if cfg.source and cfg.source != "defaults" else ""
     return {CONFIG_FILE_ENV: str(Path(source).resolve()) if source else "",
-            CONFIG_SHA_ENV: config_fingerprint(cfg)}
+            CONFIG_SHA_ENV: config_fingerprint(cfg, redact=False)}
 
 
 def load_worker_config(env: Mapping[str, str]) -> ApplianceConfig:
@@ -68,7 +58,7 @@ def load_worker_config(env: Mapping[str, str]) -> ApplianceConfig:
         raise WorkerConfigError(f"{CONFIG_SHA_ENV} is not set: start workers with `tanaban serve --workers N`, "
                                 f"not by importing {FACTORY} directly")
     cfg = load_config(env.get(CONFIG_FILE_ENV) or None, env=env)
-    if config_fingerprint(cfg) != env[CONFIG_SHA_ENV]:
+    if config_fingerprint(cfg, redact=False) != env[CONFIG_SHA_ENV]:
         raise WorkerConfigError(f"the config resolved in this worker ({cfg.source}) differs from the one "
                                 "`tanaban serve` started with: restart the service after editing the config")
     return cfg
