@@ -22,12 +22,14 @@ from anonymize.errors import AnonymizeUserError
 from appliance.errors import UserError
 from cli import (
     anonymize_cmd,
+    apikey_cmd,
     audit_cmd,
     config_cmd,
     demo_cmd,
     egress_cmd,
     embed_cmd,
     evaluate_cmd,
+    export_cmd,
     ingest_cmd,
     intents_cmd,
     keys_cmd,
@@ -112,7 +114,7 @@ def _root(
 
 
 _GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd,
-           sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, serve_cmd)
+           sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, export_cmd, apikey_cmd, serve_cmd)
 for _group in _GROUPS:
     _group.register(app)
 

@@ -1,0 +1,60 @@
+"""`tanaban export`: trained models into signed, torch-free serving bundles."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from cli.common import console, get_home
+
+export_app = typer.Typer(help="Export trained models into a signed, torch-free serving bundle.", no_args_is_help=True)
+
+@export_app.command("cf")
+def export_cf_cmd(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Option(help="Trained CF model: lightgcn or irllrec.")] = "lightgcn",
+    quantize: Annotated[bool, typer.Option(help="Try int8 for the scorer and the text encoder (each kept only if "
+                                                "it passes its gate).")] = True,
+    encoder: Annotated[bool, typer.Option(help="Package the text encoder and item text embeddings (text search).")]
+    = True,
+) -> None:
+    """Export the latest trained CF model: ONNX scorer (int8 if it passes), tables, precomputed top-K, text
+    encoder with item text embeddings (unless --no-encoder), signed.
+
+    Example: tanaban export cf --model irllrec
+    """
+    from export.cf import export_cf
+
+    path = export_cf(get_home(ctx), model, quantize=quantize, encoder=encoder)
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    gate, enc = metrics["gate"], metrics.get("encoder_gate")
+    console.print(f"bundle {path.name} signed and published in {path.parent}: scorer {gate['chosen']} "
+                  f"({gate['reason']})", highlight=False)
+    if enc:
+        console.print(f"text encoder {enc['chosen']} ({enc['reason']}), {enc['n_items']} item text embeddings",
+                      highlight=False)
+
+
+@export_app.command("gen")
+def export_gen_cmd(
+    ctx: typer.Context,
+    quantize: Annotated[bool, typer.Option(help="Try int8 (kept only if it passes the NDCG and valid-code gate).")]
+    = True,
+) -> None:
+    """Export the latest generative model: ONNX decoder with KV cache, tokenizer, codes, gates, signed.
+
+    Example: tanaban export gen
+    """
+    from export.gen_bundle import export_gen_bundle
+
+    path = export_gen_bundle(get_home(ctx), quantize=quantize)
+    gate = json.loads((path / "metrics.json").read_text(encoding="utf-8"))["gate"]
+    console.print(f"generative bundle {path.name} signed and published in {path.parent}: decoder {gate['chosen']} "
+                  f"({gate.get('reason', '')})")
+
+
+def register(app: typer.Typer) -> None:
+    """Add this group's commands to the root app."""
+    app.add_typer(export_app, name="export")
