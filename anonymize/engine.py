@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from anonymize.detector.runtime import DetectorModelError, LearnedRecognizer
 from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding, resolve_overlaps
 from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator, OperatorState, Placeholder, Redact
@@ -23,6 +24,7 @@ _DEFAULT = Policy()  # frozen, so one shared default is safe
 DENY_SCORE = 1.0  # deny-listed terms are always masked, whatever the thresholds say
 # The types a catalog term can look like (a brand "Ella Rose", a product "Abbey Road"); never a card or an e-mail.
 ALLOWABLE_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS", "URL")
+NER_BACKENDS = ("learned", "spacy")  # the learned PII detector (primary layer), or en_core_web_sm (check layer)
 
 
 class AnonymizerError(AnonymizeUserError, RuntimeError):
@@ -41,21 +43,33 @@ class Anonymizer:
     Args:
         allow_list: terms never masked (catalog brands, store names); a finding wholly inside one is dropped.
         deny_list: terms always masked (as `CUSTOM`), beating the allow-list.
-        use_ner: run spaCy NER for names and places (the gazetteer still finds common first names without it).
+        use_ner: run the NER backend (without it only the rules run; the "primary" rules find no names).
+        ner_backend: "learned" (default): the learned PII detector (anonymize/detector) for names, places, street
+            addresses, postcodes, phone numbers and ID documents; "spacy": en_core_web_sm's PERSON/GPE/LOC/FAC.
         hash_key: secret for the keyed_hash operator (>= 32 bytes); required only when the policy uses it.
-        recognizers: replaces the rule-based recognizer set (tests inject failing ones).
+        nlp_model: the spaCy model package of the "spacy" backend.
+        detector_path: the learned detector's model directory (default: the shipped model).
+        recognizers: the rule-based recognizer set; None: `default_recognizers("primary")` with the learned backend,
+            `default_recognizers("check")` with the spaCy one (tests inject failing ones).
     """
 
     def __init__(self, policy: Policy = _DEFAULT, *, allow_list: Iterable[str] = (), deny_list: Iterable[str] = (),
-                 use_ner: bool = True, hash_key: bytes | None = None, nlp_model: str = DEFAULT_MODEL,
+                 use_ner: bool = True, ner_backend: str = "learned", hash_key: bytes | None = None,
+                 nlp_model: str = DEFAULT_MODEL, detector_path: str | None = None,
                  recognizers: Sequence[Recognizer] | None = None) -> None:
+        if ner_backend not in NER_BACKENDS:
+            raise AnonymizeUserError(f"unknown NER backend {ner_backend!r}; expected one of {', '.join(NER_BACKENDS)}")
         self.policy = policy
         self.allow_list = tuple(sorted({t.strip() for t in allow_list if t.strip()}))
         self.deny_list = tuple(sorted({t.strip() for t in deny_list if t.strip()}))
         self._allow = _AllowList(self.allow_list)
         self._deny_re = _terms_regex(self.deny_list)
-        self.recognizers = list(default_recognizers() if recognizers is None else recognizers)
-        self.ner = NerRecognizer(nlp_model) if use_ner else None
+        self.ner_backend = ner_backend
+        layer = "primary" if ner_backend == "learned" else "check"
+        self.recognizers = list(default_recognizers(layer) if recognizers is None else recognizers)
+        self.ner: LearnedRecognizer | NerRecognizer | None = None
+        if use_ner:
+            self.ner = LearnedRecognizer(detector_path) if ner_backend == "learned" else NerRecognizer(nlp_model)
         self._operators = _build_operators(policy, hash_key)
 
     # --- detection -------------------------------------------------------------------------------------------
@@ -64,7 +78,7 @@ class Anonymizer:
         return self.analyze_many([text])[0]
 
     def analyze_many(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """`analyze` for many texts, with one batched NER pass (spaCy `nlp.pipe`)."""
+        """`analyze` for many texts, with one batched NER pass (`nlp.pipe` of the backend)."""
         return self._detect(texts, self.policy.threshold_for)
 
     def _detect(self, texts: Sequence[str], threshold_for: Callable[[str], float]) -> list[list[Finding]]:
@@ -76,7 +90,8 @@ class Anonymizer:
             try:
                 docs = self.ner.docs(list(texts))
             except Exception as exc:  # a load error says what to install; other messages might quote the text
-                detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, NlpLoadError) else type(exc).__name__
+                known = isinstance(exc, NlpLoadError | DetectorModelError)
+                detail = f"{type(exc).__name__}: {exc}" if known else type(exc).__name__
                 raise AnonymizerError(f"NER failed ({detail}); nothing was anonymized") from exc
         return [self._analyze_one(text, doc, threshold_for) for text, doc in zip(texts, docs, strict=True)]
 

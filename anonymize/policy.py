@@ -13,9 +13,10 @@ from anonymize.errors import AnonymizeUserError
 ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this appliance adds
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
     "DATE_TIME", "URL", "STREET_ADDRESS", "POSTCODE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID", "SECRET", "CUSTOM",
+    "ID_DOCUMENT",  # driver's licence, passport and national id numbers (the learned detector's)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-11-2"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-1"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 
 
 class PolicyError(AnonymizeUserError, ValueError):

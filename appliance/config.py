@@ -88,7 +88,7 @@ class LightGCNConfig:
     max_epochs: int = 400  # upper bound; early stopping normally ends training far sooner
     eval_every: int = 5  # epochs between validation runs (full ranking costs about one epoch)
     patience: int = 6  # validation runs without improvement before stopping
-    max_seconds: float = 0.0  # wall-clock training budget (0 = none); stops after the validation crossing it
+    max_seconds: float = 0.0  # wall-clock training budget (0 = none), checked after every batch; best weights kept
     seed: int = 0  # sampling and init
 
 
@@ -105,7 +105,7 @@ class SASRecConfig:
     max_epochs: int = 200  # upper bound; the measured best validation epoch on Beauty is about 130
     eval_every: int = 5  # epochs between validation runs (one full-ranking pass costs about an epoch)
     patience: int = 5  # validation runs without NDCG@10 improvement before stopping
-    max_seconds: float = 0.0  # wall-clock training budget (0 = none); stops after the validation crossing it
+    max_seconds: float = 0.0  # wall-clock training budget (0 = none); checked after every batch, then one validation
     seed: int = 0  # init, dropout and batch order
 
 
@@ -199,6 +199,22 @@ class EgressConfig:
     purpose: str = "intent-extraction"  # recorded in every audit entry
     allow_weakened_policy: bool = False  # a policy weaker than the shipped default is refused unless this is true;
     # config file only (an environment override is refused): whoever can set variables must not weaken it silently
+    # Python regexes of the retailer's customer-id formats (e.g. "C\\d{6}"): every match in an outgoing text becomes
+    # <CUSTOMER_ID_n>, even for ids not in the store (stored ids are found without them; docs/EGRESS.md)
+    customer_id_patterns: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        import re  # only this check needs it
+
+        for number, pattern in enumerate(self.customer_id_patterns, start=1):
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"egress.customer_id_patterns: pattern {number} is not a valid Python regular "
+                                  f"expression ({exc.msg} at position {exc.pos}); fix or remove it") from None
+            if compiled.fullmatch(""):
+                raise ConfigError(f"egress.customer_id_patterns: pattern {number} matches the empty string; "
+                                  "make it match at least one character (e.g. + instead of *)")
 
 
 @dataclass(frozen=True)
@@ -225,7 +241,7 @@ class GenConfig:
     patience: int = 3  # validations without improvement before stopping
     valid_users: int = 2000  # users sampled for early-stopping validation (0: all); beam search is the cost
     beam: int = 20  # beam width of constrained decoding (TIGER uses 20 for top-10 lists)
-    max_minutes: float = 0.0  # wall-clock training budget, checked after each epoch (0: none)
+    max_minutes: float = 0.0  # wall-clock training budget, checked after every batch (0: none); best epoch kept
     seed: int = 0  # data order, negatives and initialisation
 
 
@@ -259,6 +275,13 @@ class ServeConfig:
     body_timeout_seconds: float = 10.0  # reading a body of at most 64 KiB; a LAN client needs milliseconds
     keep_alive_seconds: float = 5.0  # an idle keep-alive connection is closed after this (uvicorn's default)
     max_connections: int = 1000  # open connections + tasks before new requests get 503; under the usual 1024 fd limit
+    # Where `tanaban serve` listens (its --host/--port flags override these). Keep loopback behind a reverse proxy
+    # (docs/INSTALL.md); uvicorn serves HTTPS itself when both TLS files are set (checked at start).
+    host: str = "127.0.0.1"  # loopback: nothing off this machine reaches it until an admin decides otherwise
+    port: int = 8080  # the usual unprivileged HTTP alternative; the service user cannot bind ports below 1024
+    tls_certfile: str = ""  # PEM certificate (chain) for HTTPS; empty: plain HTTP (a proxy terminates TLS)
+    tls_keyfile: str = ""  # PEM private key of tls_certfile; must not be world-readable
+    log_format: str = "text"  # "text" or "json" (one JSON object per line: appliance.serve.metrics.configure_logging)
 
 
 @dataclass(frozen=True)
@@ -373,7 +396,11 @@ def _build(cls: type, raw: Any, prefix: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls) if cls is not ApplianceConfig or f.name not in _META_FIELDS}
     unknown = sorted(set(raw) - names)
     if unknown:
-        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' (known: {', '.join(sorted(names))})")
+        import difflib  # only on this error path
+
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f"did you mean '{prefix}{close[0]}'? " if close else ""
+        raise ConfigError(f"unknown config key '{prefix}{unknown[0]}' ({hint}known: {', '.join(sorted(names))})")
     values = {}
     for key, value in raw.items():
         hint = hints[key]

@@ -18,6 +18,7 @@ from appliance.data.home import Home, NotInitialisedError, open_home
 from appliance.privacy.anonymizer import (
     InputRecord,
     anonymize_records,
+    explain_finding,
     home_anonymizer,
     output_record,
     read_records,
@@ -33,12 +34,15 @@ def anonymize(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSONL here (default: stdout).")] = None,
     policy: Annotated[str | None, typer.Option(help=f"Operator: {' | '.join(POLICIES)} (default: config).")] = None,
     preview: Annotated[bool, typer.Option("--preview", help="Show original and anonymized text side by side.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Say which detection layer found each span (primary, "
+                                          "check or both) and what each layer saw.")] = False,
 ) -> None:
     """Anonymize JSONL text records: each line {"id", "text"} becomes {"id", "text", "findings"}.
 
-    Findings carry entity_type, start, end (offsets into the original text), score and recognizer.
+    Findings carry entity_type, start, end (offsets into the original text), score and recognizer; with --explain
+    also layer and detections (each layer's own spans), and --preview adds a table of them.
 
-    Example: tanaban anonymize reviews.jsonl --output reviews.anon.jsonl --policy placeholder
+    Example: tanaban anonymize reviews.jsonl --explain --preview
     """
     cfg = get_config(ctx)
     anonymizer = home_anonymizer(cfg.anonymize, _open_home_if_present(cfg), policy=policy)
@@ -49,8 +53,10 @@ def anonymize(
                          console=err_console, transient=True, disable=output is None))
     if preview:
         console.print(_preview_table(results))
+        if explain:
+            console.print(_explain_table(results))
         return
-    text = "".join(json.dumps(output_record(r, res), ensure_ascii=False) + "\n" for r, res in results)
+    text = "".join(json.dumps(output_record(r, res, explain=explain), ensure_ascii=False) + "\n" for r, res in results)
     if output is None:
         sys.stdout.write(text)
     else:
@@ -79,6 +85,20 @@ def _preview_table(results: list[tuple[InputRecord, AnonymizeResult]]) -> Table:
         for f in result.findings:
             original.stylize("bold red underline", f.start, f.end)
         table.add_row(str(record.id), original, Text(result.text, style="green"))
+    return table
+
+
+def _explain_table(results: list[tuple[InputRecord, AnonymizeResult]]) -> Table:
+    """One row per detection behind each kept span: the layer, its recognizer, type, offsets and score."""
+    table = Table("id", "kept span", "layer", "detected by", "type", "offsets", "score",
+                  title="Which layer caught what")
+    for record, result in results:
+        for finding in result.findings:
+            shown = explain_finding(finding)
+            for d in shown["detections"] or [shown]:
+                table.add_row(str(record.id), f"{finding.start}-{finding.end} ({shown['layer'] or '-'})",
+                              d["layer"] or "-", d["recognizer"], d["entity_type"], f"{d['start']}-{d['end']}",
+                              f"{d['score']:.2f}")
     return table
 
 

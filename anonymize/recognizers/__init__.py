@@ -1,4 +1,5 @@
-"""The default recognizer set: validated patterns, retail identifiers, addresses, a name gazetteer and spaCy NER."""
+"""The rule-based recognizer sets: validated patterns, retail identifiers and addresses (both layers), plus a name
+gazetteer, name cues and a place list for the independent check layer."""
 
 from __future__ import annotations
 
@@ -25,14 +26,31 @@ from anonymize.recognizers.retail import (
 )
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
-           "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "default_recognizers", "load_nlp"]
+           "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "default_recognizers", "load_nlp",
+           "structured_recognizers"]
 
 
-def default_recognizers() -> list[Recognizer]:
-    """Every rule-based recognizer (NER is added by the engine when enabled)."""
+LAYERS = ("primary", "check")
+
+
+def structured_recognizers() -> list[Recognizer]:
+    """The structured and retail rules: contact data, payment data, dates, street and postcode patterns, retail ids."""
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
         card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
-        NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(),
     ]
+
+
+def default_recognizers(layer: str = "primary") -> list[Recognizer]:
+    """The rule-based recognizers of one detection layer (the engine adds the NER backend when enabled).
+
+    "primary" (beside the learned detector): the structured and retail rules only; names and places are the
+    detector's. "check" (the independent second layer, beside spaCy's en_core_web_sm): the structured rules plus the
+    name gazetteer, the name cues and the place list.
+    """
+    if layer == "primary":
+        return structured_recognizers()
+    if layer == "check":
+        return [*structured_recognizers(), NameRecognizer(), NameCueRecognizer(), PlaceRecognizer()]
+    raise ValueError(f"unknown recognizer layer {layer!r}; expected one of {', '.join(LAYERS)}")

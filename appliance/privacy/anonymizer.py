@@ -1,5 +1,6 @@
-"""The appliance side of the anonymizer: build it from `AnonymizeConfig` with the catalog's allow-list (brands and
-product-title words that are not names), and anonymize JSONL records `{"id", "text"}` for `tanaban anonymize`.
+"""The appliance side of the anonymizer: build the two-layer anonymizer (anonymize.layers) from `AnonymizeConfig`
+with the catalog's allow-list (brands and product-title words that are not names), and anonymize JSONL records
+`{"id", "text"}` for `tanaban anonymize` (with `--explain`, which layer found each span).
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Engine, select
 
-from anonymize.engine import Anonymizer, AnonymizeResult
+from anonymize.engine import AnonymizeResult
+from anonymize.findings import Finding
+from anonymize.layers import LayeredAnonymizer, LayeredFinding, default_layered
 from anonymize.policy import ENTITY_TYPES, Policy, PolicyError
 from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, SURNAMES
 from appliance.config import AnonymizeConfig
@@ -56,14 +59,15 @@ def catalog_allow_list(engine: Engine) -> tuple[str, ...]:
 
 
 def build_anonymizer(cfg: AnonymizeConfig, engine: Engine | None = None, *, hash_key: bytes | None = None,
-                     policy: str | None = None) -> Anonymizer:
-    """The configured anonymizer; with a store engine, the catalog allow-list is added to `cfg.allow_list`."""
+                     policy: str | None = None) -> LayeredAnonymizer:
+    """The configured two-layer anonymizer (anonymize.layers); with a store engine, the catalog allow-list is added
+    to `cfg.allow_list`."""
     allow = tuple(cfg.allow_list) + (catalog_allow_list(engine) if engine is not None else ())
     chosen = config_policy(cfg, policy)
     if chosen.operator == "keyed_hash" and hash_key is None:
         raise PolicyError("the keyed_hash policy needs the appliance's pseudonym key: run `tanaban init` first, "
                           "or choose another policy (placeholder, redact, generalize)")
-    return Anonymizer(chosen, allow_list=allow, deny_list=cfg.deny_list, use_ner=cfg.use_ner, hash_key=hash_key)
+    return default_layered(allow, cfg.deny_list, chosen, hash_key, use_ner=cfg.use_ner)
 
 
 def config_policy(cfg: AnonymizeConfig, operator: str | None = None) -> Policy:
@@ -82,7 +86,8 @@ class AnonymizerHome(Protocol):
     def pseudonym_key(self) -> PseudonymKey: ...
 
 
-def home_anonymizer(cfg: AnonymizeConfig, home: AnonymizerHome | None, *, policy: str | None = None) -> Anonymizer:
+def home_anonymizer(cfg: AnonymizeConfig, home: AnonymizerHome | None, *,
+                    policy: str | None = None) -> LayeredAnonymizer:
     """The appliance's anonymizer, the one way callers build it from a home: `cfg` plus the store's catalog
     allow-list and the keyed_hash key derived from the home's pseudonym key. Without a home (`tanaban anonymize`
     before `tanaban init`) there is neither: everything but the keyed_hash policy works."""
@@ -108,7 +113,7 @@ def read_records(lines: Iterable[str], source: str) -> list[InputRecord]:
     return records
 
 
-def anonymize_records(anonymizer: Anonymizer, records: list[InputRecord],
+def anonymize_records(anonymizer: LayeredAnonymizer, records: list[InputRecord],
                       batch: int = BATCH_RECORDS) -> Iterator[tuple[InputRecord, AnonymizeResult]]:
     """Each record anonymized on its own (numbering restarts per record), NER batched over `batch` records."""
     for i in range(0, len(records), batch):
@@ -116,8 +121,17 @@ def anonymize_records(anonymizer: Anonymizer, records: list[InputRecord],
         yield from zip(chunk, anonymizer.anonymize_batch([r.text for r in chunk]), strict=True)
 
 
-def output_record(record: InputRecord, result: AnonymizeResult) -> dict[str, object]:
-    return {"id": record.id, "text": result.text, "findings": [f.to_dict() for f in result.findings]}
+def output_record(record: InputRecord, result: AnonymizeResult, *, explain: bool = False) -> dict[str, object]:
+    """The output line; with `explain`, each finding also says which layer found it and what each layer saw."""
+    return {"id": record.id, "text": result.text,
+            "findings": [explain_finding(f) if explain else f.to_dict() for f in result.findings]}
+
+
+def explain_finding(finding: Finding) -> dict[str, Any]:
+    """`--explain`'s view of a finding: its fields, the layer that found it, and each layer's own spans."""
+    if isinstance(finding, LayeredFinding):
+        return finding.explain()
+    return {**finding.to_dict(), "layer": "", "detections": []}  # a single-layer anonymizer's finding
 
 
 def derive_hash_key(pseudonym_secret: bytes) -> bytes:

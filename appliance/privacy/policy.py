@@ -12,12 +12,13 @@ import dataclasses
 import hashlib
 import importlib.metadata
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from anonymize.layers import CHECK, PRIMARY, LayeredAnonymizer
 from anonymize.policy import ENTITY_TYPES, Policy
 from anonymize.recognizers.ner import DEFAULT_MODEL
 from appliance.config import ApplianceConfig
@@ -31,6 +32,8 @@ LIST_DIGEST_HEX = 16  # allow/deny lists are recorded as count + digest, never a
 # of the value readable; generalize keeps part of it (a year, a postcode area). Unknown operators rank weakest.
 OPERATOR_STRENGTH = {"placeholder": 2, "keyed_hash": 2, "redact": 2, "generalize": 1}
 _SHIPPED = Policy()  # the shipped default policy every effective one is compared with
+LAYERS = (PRIMARY, CHECK)  # the shipped detection layers (anonymize.layers); fewer is weaker
+SINGLE_LAYER = "single"  # a lone anonymize.engine.Anonymizer (tests, older callers): one layer, weaker
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,16 @@ class PolicyReport:
 
 
 def policy_settings(policy: Policy, *, use_ner: bool, ner_model: str, allow_list: Iterable[str],
-                    deny_list: Iterable[str]) -> dict[str, Any]:
+                    deny_list: Iterable[str], detector: str | None = None,
+                    layers: Sequence[str] = LAYERS) -> dict[str, Any]:
     """Every setting that changes what is found or how it is replaced; lists as (count, digest) of their terms,
-    normalised as the engine normalises them (stripped, de-duplicated, sorted)."""
+    normalised as the engine normalises them (stripped, de-duplicated, sorted). `layers` are the detection layers
+    that run (anonymize.layers); `ner_model` is the check layer's spaCy model and `detector` the primary layer's
+    learned detector version (None: read from anonymize.detector), both recorded only while NER runs."""
+    if detector is None:
+        detector = detector_version() if use_ner and PRIMARY in layers else ""
     return {
+        "layers": sorted(layers), "detector": detector if use_ner else "",
         "rules": policy.version,  # anonymize.policy.POLICY_VERSION: what the rule-based recognizers find
         "operator": policy.operator, "operators": dict(sorted(policy.operators)),
         "threshold": policy.threshold, "thresholds": dict(sorted(policy.thresholds)),
@@ -64,9 +73,12 @@ def policy_fingerprint(settings: dict[str, Any]) -> str:
     return FINGERPRINT_PREFIX + hashlib.sha256(_canonical(settings).encode("ascii")).hexdigest()[:FINGERPRINT_HEX]
 
 
-def weakened_settings(policy: Policy, *, use_ner: bool) -> tuple[str, ...]:
+def weakened_settings(policy: Policy, *, use_ner: bool, layers: Sequence[str] = LAYERS) -> tuple[str, ...]:
     """The settings in which `policy` is weaker than the shipped default, each as one readable line."""
     out = [] if use_ner else ["anonymize.use_ner is false"]
+    if sorted(layers) != sorted(LAYERS):
+        out.append(f"only the {'/'.join(layers)} detection layer runs (shipped: {' and '.join(LAYERS)}, "
+                   "anonymize.layers)")
     if policy.threshold > _SHIPPED.threshold:
         out.append(f"anonymize.score_threshold raised ({_SHIPPED.threshold:g} -> {policy.threshold:g})")
     for entity, value in sorted(policy.thresholds):
@@ -84,22 +96,34 @@ def weakened_settings(policy: Policy, *, use_ner: bool) -> tuple[str, ...]:
 
 
 def describe_policy(policy: Policy, *, use_ner: bool, ner_model: str, allow_list: Iterable[str],
-                    deny_list: Iterable[str]) -> PolicyReport:
+                    deny_list: Iterable[str], detector: str | None = None,
+                    layers: Sequence[str] = LAYERS) -> PolicyReport:
     settings = policy_settings(policy, use_ner=use_ner, ner_model=ner_model, allow_list=allow_list,
-                               deny_list=deny_list)
-    return PolicyReport(policy_fingerprint(settings), _canonical(settings), weakened_settings(policy, use_ner=use_ner))
+                               deny_list=deny_list, detector=detector, layers=layers)
+    return PolicyReport(policy_fingerprint(settings), _canonical(settings),
+                        weakened_settings(policy, use_ner=use_ner, layers=layers))
 
 
 def describe_anonymizer(anonymizer: Any) -> PolicyReport:
-    """The report of a built `anonymize.engine.Anonymizer` (what actually runs). Another object (a test fake, the
-    stand-in for an anonymizer that failed to build) is reported by its `policy_version` label, unweakened: it is
-    either code-injected or refuses every request anyway."""
+    """The report of a built `anonymize.layers.LayeredAnonymizer` or `anonymize.engine.Anonymizer` (what actually
+    runs; a lone Anonymizer is one layer, which is weaker). Another object (a test fake, the stand-in for an
+    anonymizer that failed to build) is reported by its `policy_version` label, unweakened: it is either
+    code-injected or refuses every request anyway."""
     policy = getattr(anonymizer, "policy", None)
     if not isinstance(policy, Policy) or not hasattr(anonymizer, "allow_list"):
         return PolicyReport(str(getattr(anonymizer, "policy_version", "") or "unknown"), "")
-    ner = getattr(anonymizer, "ner", None)
-    return describe_policy(policy, use_ner=ner is not None, ner_model=getattr(ner, "model", ""),
-                           allow_list=anonymizer.allow_list, deny_list=getattr(anonymizer, "deny_list", ()))
+    if isinstance(anonymizer, LayeredAnonymizer):
+        layers, spacy = tuple(anonymizer.layers), anonymizer.check
+        use_ner = any(_runs_ner(a) for a in anonymizer.layers.values())
+    else:
+        layers, spacy, use_ner = (SINGLE_LAYER,), anonymizer, _runs_ner(anonymizer)
+    ner_model = getattr(getattr(spacy, "ner", None), "model", DEFAULT_MODEL)
+    return describe_policy(policy, use_ner=use_ner, ner_model=ner_model, allow_list=anonymizer.allow_list,
+                           deny_list=getattr(anonymizer, "deny_list", ()), layers=layers)
+
+
+def _runs_ner(anonymizer: Any) -> bool:
+    return getattr(anonymizer, "ner", None) is not None
 
 
 def current_policy(cfg: ApplianceConfig) -> PolicyReport:
@@ -122,6 +146,19 @@ def current_policy(cfg: ApplianceConfig) -> PolicyReport:
     report = describe_policy(config_policy(anon), use_ner=anon.use_ner, ner_model=DEFAULT_MODEL,
                              allow_list=(*anon.allow_list, *catalog), deny_list=anon.deny_list)
     return dataclasses.replace(report, note=note)
+
+
+def detector_version() -> str:
+    """The primary layer's learned detector version (anonymize.detector), without loading the model when that
+    module can avoid it; "not-installed" when the module is absent, the error class when it cannot say."""
+    try:
+        from anonymize.detector import detector_version as version  # lazy: optional until the detector ships
+    except ImportError:
+        return "not-installed"
+    try:
+        return str(version())
+    except Exception as exc:  # a missing or tampered model file: the fingerprint records that it could not say
+        return f"unavailable ({type(exc).__name__})"
 
 
 def _model_version(model: str) -> str:

@@ -1,5 +1,6 @@
-"""Anonymizer fixtures: the spaCy pipeline is loaded once per test session (it costs seconds), with every outbound
-connection attempt recorded and refused while it loads, so the no-network test can check the load itself."""
+"""Anonymizer fixtures: the spaCy pipelines (en_core_web_sm for the check layer, the learned detector for the primary
+one) are loaded once per test session (they cost seconds), with every outbound connection attempt recorded and
+refused while they load, so the no-network tests can check the load itself."""
 
 from __future__ import annotations
 
@@ -45,7 +46,16 @@ def network_attempts_during_load() -> list[object]:
 
 @pytest.fixture(scope="session")
 def ner_anonymizer(network_attempts_during_load: list[object]) -> Anonymizer:
-    """Default policy with spaCy NER; the model is loaded (once) with the network refused."""
+    """The check layer (spaCy en_core_web_sm NER plus the name and place rules); loaded once, network refused."""
+    with refuse_network(network_attempts_during_load):
+        anonymizer = Anonymizer(ner_backend="spacy", allow_list=("Ella Rose", "Charlotte Tilbury"))
+        anonymizer.analyze("warm-up: Dave lives in Leeds, dave@example.com, https://example.com")
+    return anonymizer
+
+
+@pytest.fixture(scope="session")
+def learned_anonymizer(network_attempts_during_load: list[object]) -> Anonymizer:
+    """The primary layer (the learned detector plus the structured rules); loaded once, network refused."""
     with refuse_network(network_attempts_during_load):
         anonymizer = Anonymizer(allow_list=("Ella Rose", "Charlotte Tilbury"))
         anonymizer.analyze("warm-up: Dave lives in Leeds, dave@example.com, https://example.com")
@@ -54,5 +64,5 @@ def ner_anonymizer(network_attempts_during_load: list[object]) -> Anonymizer:
 
 @pytest.fixture(scope="module")
 def rules() -> Anonymizer:
-    """Rule-based recognizers only (no NER): fast, deterministic."""
-    return Anonymizer(use_ner=False)
+    """The check layer's rule-based recognizers only (no NER, with the name and place rules): fast, deterministic."""
+    return Anonymizer(use_ner=False, ner_backend="spacy")

@@ -1,13 +1,16 @@
 """The engine: fail-closed detection, offsets into the original text, allow/deny lists, request-wide numbering,
-policies and the residual (pre-send) check. Rule-based recognizers only, so these run without spaCy."""
+policies and the residual (pre-send) check. Rule-based recognizers only (the check layer's, which include the name
+gazetteer), so these run without a model; the backend choice and the recognizer layers are checked at the end."""
 
 from __future__ import annotations
 
 import pytest
 
 from anonymize.engine import Anonymizer, AnonymizerError, AnonymizeResult
+from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding
 from anonymize.policy import Policy, PolicyError
+from anonymize.recognizers import NameCueRecognizer, NameRecognizer, PlaceRecognizer, default_recognizers
 
 TEXT = "my husband dave (dave.smith@example.com, 07700 900123) lives at 12 Baker Street, NW1 6XE"
 
@@ -28,7 +31,7 @@ class OutOfRange:
 
 @pytest.mark.parametrize("bad", [Exploding(), OutOfRange()])
 def test_a_failing_recognizer_fails_the_whole_call(bad: object) -> None:
-    anonymizer = Anonymizer(use_ner=False, recognizers=[*Anonymizer(use_ner=False).recognizers, bad])
+    anonymizer = Anonymizer(use_ner=False, recognizers=[*default_recognizers("check"), bad])
     with pytest.raises(AnonymizerError) as info:
         anonymizer.anonymize(TEXT)
     assert "dave" not in str(info.value)  # the error message never carries the text
@@ -39,7 +42,7 @@ def test_a_failing_recognizer_fails_the_whole_call(bad: object) -> None:
 
 
 def test_ner_load_failure_fails_closed() -> None:
-    anonymizer = Anonymizer(nlp_model="no_such_spacy_model_xyz")
+    anonymizer = Anonymizer(ner_backend="spacy", nlp_model="no_such_spacy_model_xyz")
     with pytest.raises(AnonymizerError, match="not installed"):
         anonymizer.anonymize("Dave lives in Leeds")
 
@@ -80,11 +83,12 @@ def test_numbering_is_consistent_across_one_request(rules: Anonymizer) -> None:
 
 def test_allow_list_beats_detection_and_deny_list_always_masks() -> None:
     text = "Ella Rose gloss: my sister ella loves it, sam too; shop at Ravenswood"
-    plain = Anonymizer(use_ner=False).anonymize(text)
+    plain = Anonymizer(use_ner=False, ner_backend="spacy").anonymize(text)
     assert plain.text == "<PERSON_1> gloss: my sister <PERSON_2> loves it, <PERSON_3> too; shop at Ravenswood"
-    listed = Anonymizer(use_ner=False, allow_list=["ella rose", "sam"], deny_list=["Ravenswood"]).anonymize(text)
+    listed = Anonymizer(use_ner=False, ner_backend="spacy", allow_list=["ella rose", "sam"],
+                        deny_list=["Ravenswood"]).anonymize(text)
     assert listed.text == "Ella Rose gloss: my sister <PERSON_1> loves it, sam too; shop at <CUSTOM_1>"
-    denied = Anonymizer(use_ner=False, allow_list=["sam"], deny_list=["sam"]).anonymize("hi sam")
+    denied = Anonymizer(use_ner=False, ner_backend="spacy", allow_list=["sam"], deny_list=["sam"]).anonymize("hi sam")
     assert denied.text == "hi <CUSTOM_1>"
 
 
@@ -95,15 +99,16 @@ def test_allow_list_never_hides_a_card_number() -> None:
 
 def test_policies_and_thresholds() -> None:
     text = "dave at SW1A 1AA on 12 March 2024"
-    assert Anonymizer(Policy(operator="redact"), use_ner=False).anonymize(text).text == \
+    rules = {"use_ner": False, "ner_backend": "spacy"}
+    assert Anonymizer(Policy(operator="redact"), **rules).anonymize(text).text == \
         "<REDACTED> at <REDACTED> on <REDACTED>"
-    assert Anonymizer(Policy(operator="generalize"), use_ner=False).anonymize(text).text == \
+    assert Anonymizer(Policy(operator="generalize"), **rules).anonymize(text).text == \
         "<PERSON_1> at SW1A on March 2024"
-    hashed = Anonymizer(Policy(operator="keyed_hash"), use_ner=False, hash_key=bytes(32)).anonymize(text).text
+    hashed = Anonymizer(Policy(operator="keyed_hash"), hash_key=bytes(32), **rules).anonymize(text).text
     assert "dave" not in hashed and hashed.startswith("<PERSON#")
-    strict = Anonymizer(Policy(thresholds=(("PERSON", 0.95),)), use_ner=False).anonymize(text)
+    strict = Anonymizer(Policy(thresholds=(("PERSON", 0.95),)), **rules).anonymize(text)
     assert "PERSON" not in {f.entity_type for f in strict.findings}
-    only = Anonymizer(Policy(entities=("POSTCODE",)), use_ner=False).anonymize(text)
+    only = Anonymizer(Policy(entities=("POSTCODE",)), **rules).anonymize(text)
     assert only.text == "dave at <POSTCODE_1> on 12 March 2024"
 
 
@@ -136,3 +141,29 @@ def test_anonymizing_twice_equals_once(rules: Anonymizer, text: str) -> None:
     once = rules.anonymize(text)
     assert isinstance(once, AnonymizeResult)
     assert rules.anonymize(once.text).text == once.text
+
+
+def test_recognizer_layers() -> None:
+    primary = {type(r) for r in default_recognizers("primary")}
+    check = {type(r) for r in default_recognizers("check")}
+    assert {NameRecognizer, NameCueRecognizer, PlaceRecognizer}.isdisjoint(primary)
+    assert check - primary == {NameRecognizer, NameCueRecognizer, PlaceRecognizer}
+    assert {r.name for r in Anonymizer(use_ner=False).recognizers} == {r.name for r in default_recognizers("primary")}
+    assert {r.name for r in Anonymizer(use_ner=False, ner_backend="spacy").recognizers} == \
+        {r.name for r in default_recognizers("check")}
+    with pytest.raises(ValueError, match="unknown recognizer layer"):
+        default_recognizers("both")
+
+
+def test_backends() -> None:
+    assert Anonymizer().ner.name == "learned-ner" and Anonymizer(ner_backend="spacy").ner.name == "spacy-ner"
+    with pytest.raises(AnonymizeUserError, match="unknown NER backend"):
+        Anonymizer(ner_backend="bert")
+    # the primary rules alone find no lone first name: names are the learned detector's
+    assert Anonymizer(use_ner=False).analyze("my husband dave says hi") == []
+
+
+def test_missing_detector_model_fails_closed(tmp_path: object) -> None:
+    anonymizer = Anonymizer(detector_path=str(tmp_path))
+    with pytest.raises(AnonymizerError, match=r"DetectorModelError.*python -m anonymize\.detector\.train"):
+        anonymizer.anonymize("Dave lives in Leeds")

@@ -76,7 +76,7 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
 
 @pytest.fixture(scope="module")
 def rules_with_brands() -> Anonymizer:
-    return Anonymizer(use_ner=False, allow_list=("Hattie Lane", "Sable Street"))
+    return Anonymizer(use_ner=False, ner_backend="spacy", allow_list=("Hattie Lane", "Sable Street"))
 
 
 @pytest.mark.parametrize(("text", "entity", "value"), FOUND, ids=[f"{e}:{v}" for _, e, v in FOUND])

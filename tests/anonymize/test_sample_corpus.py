@@ -34,7 +34,9 @@ def sample(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(scope="module")
 def results(sample: tuple[list, dict, list]) -> list:
     reviews, _labels, brands = sample
-    return Anonymizer(allow_list=brands).anonymize_batch(reviews)  # the catalog's brands, as the appliance does
+    # the check layer (spaCy NER + the rules written against this generator); the catalog's brands allowed, as the
+    # appliance does. The learned primary layer is measured on independent sets, not on this one.
+    return Anonymizer(ner_backend="spacy", allow_list=brands).anonymize_batch(reviews)
 
 
 def test_sample_has_the_cases(sample: tuple[list, dict, list]) -> None:

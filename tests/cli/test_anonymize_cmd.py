@@ -55,3 +55,19 @@ def test_unknown_policy_and_keyed_hash_without_keys(cli_runner: CliRunner, confi
         result = cli_runner.invoke(app, ["-c", str(config_file), "anonymize", "-", "--policy", policy],
                                    input='{"text": "x"}\n', env=ENV)
         assert result.exit_code == 2 and message in result.output.replace("\n", " ")
+
+
+def test_explain_names_the_layer_of_each_span(cli_runner: CliRunner, config_file: Path, tmp_path: Path) -> None:
+    src = _write(tmp_path, [json.dumps({"id": 3, "text": "my husband dave, dave@example.com"})])
+    result = cli_runner.invoke(app, ["-c", str(config_file), "anonymize", str(src), "--explain"], env=ENV)
+    assert result.exit_code == 0, result.output
+    (person, email) = json.loads(result.stdout)["findings"]
+    assert (person["entity_type"], person["start"], person["end"]) == ("PERSON", 11, 15)
+    assert person["layer"] == "check"  # the name gazetteer runs only in the check layer (NER is off here)
+    assert email["layer"] == "both" and {d["layer"] for d in email["detections"]} == {"primary", "check"}
+    assert all({"entity_type", "start", "end", "score", "recognizer"} <= set(d) for d in email["detections"])
+    assert "dave" not in json.dumps(json.loads(result.stdout)["findings"])
+    table = cli_runner.invoke(app, ["-c", str(config_file), "anonymize", str(src), "--explain", "--preview"],
+                              env={**ENV, "COLUMNS": "200"})
+    assert table.exit_code == 0 and "Which layer caught what" in table.stdout
+    assert "11-15 (check)" in table.stdout and "EMAIL_ADDRESS" in table.stdout

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 from typer.testing import CliRunner
 
 from appliance.data.home import Home
+from appliance.data.store import User
 from appliance.demo.llm_standin import LLMStandin
 from appliance.privacy.audit import AuditLog
 from cli.main import app
@@ -128,3 +131,13 @@ def test_the_environment_cannot_allow_a_weakened_policy(home: Home, tmp_path: Pa
     assert "TANABAN_EGRESS__ALLOW_WEAKENED_POLICY: egress.allow_weakened_policy can be set only in the config file" \
         in result.output
     assert standin.requests == [] and not home.config.audit_path.exists()
+
+
+def test_customer_ids_are_replaced_in_any_case_and_counted(home: Home, tmp_path: Path, standin: LLMStandin) -> None:
+    with home.engine.begin() as conn:  # a stored customer: found in the text without --customer-id
+        conn.execute(insert(User), [{"pseudonym": home.store_pseudonym("C036007"), "key_id": "k"}])
+    result = _run(_config(tmp_path, standin, enabled=False), "test", "--dry-run", "--customer-id", "X-77",
+                  "--text", "x-77 and X-77_a and c036007 asked\x1b[0m")
+    assert result.exit_code == 0, result.output
+    assert not re.search(r"(?i)x-77|c036007", result.output) and "CUSTOMER_ID: 3" in result.output
+    assert result.output.count("ext-") == 3 and "\x1b" not in result.output

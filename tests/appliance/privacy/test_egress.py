@@ -140,6 +140,9 @@ def test_what_arrives_is_anonymized_and_was_audited_first(home: Home, standin: L
     assert (request["action"], outcome["action"], outcome["outcome"]) == ("egress.request", "egress.result", "ok")
     assert request["payload"] == body and request["payload_sha256"] == hashlib.sha256(received.body).hexdigest()
     assert request["categories"] == {"CUSTOMER_ID": 1, "EMAIL_ADDRESS": 1, "PERSON": 1, "PHONE_NUMBER": 1}
+    caught_by = json.loads(request["origin"]["caught_by"])  # both layers ran: each span says which caught it
+    assert set(caught_by) <= {"primary", "check", "both"} and request["origin"]["control_chars"] == "0"
+    assert sum(n for counts in caught_by.values() for n in counts.values()) == 3  # all but the customer id
     assert request["destination"]["host"] == "127.0.0.1" and request["purpose"] == "intent-extraction"
     assert request["pseudonym_key_id"] == home.pseudonym_key.key_id
     assert request["policy_version"] == describe_anonymizer(real_anonymizer).fingerprint == result.policy

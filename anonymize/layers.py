@@ -1,0 +1,116 @@
+"""Two independent detection layers over one text: defence in depth, so that what one detector misses the other can
+still catch (the "independent residual check" of DESIGN.md; the layering of the NIST SP 800-188 de-identification
+guidance: a second, differently built control checks the first).
+
+The primary layer is the learned detector plus the structured rules; the check layer is spaCy NER plus the same
+structured rules and the name gazetteer, name cues and place lists. Both run on the ORIGINAL text, their findings
+are united (`resolve_overlaps`), each kept span is tagged with the layer(s) that found it, and the text is replaced
+once. Presidio-style results throughout (`Finding`); this module imports nothing from `appliance/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from anonymize.engine import Anonymizer, AnonymizeResult
+from anonymize.findings import Finding, resolve_overlaps
+from anonymize.operators import OperatorState
+from anonymize.policy import Policy
+from anonymize.recognizers import default_recognizers
+
+PRIMARY, CHECK, BOTH = "primary", "check", "both"  # the values of LayeredFinding.layer
+LAYER_BACKENDS = {PRIMARY: "learned", CHECK: "spacy"}  # the NER each layer runs (when NER is on)
+
+
+@dataclass(frozen=True, order=True)
+class LayeredFinding(Finding):
+    """A kept span plus which layer found it: "primary", "check" or "both" (the other layer found an overlapping
+    span, of any type). `detections` are the raw spans of each layer that overlap it: what `--explain` shows."""
+
+    layer: str = ""
+    detections: tuple[tuple[str, Finding], ...] = field(default=(), compare=False)  # (layer, finding)
+
+    def explain(self) -> dict[str, object]:
+        """`to_dict()` plus the layer and each layer's own overlapping spans (type, offsets, score, recognizer)."""
+        return {**self.to_dict(), "layer": self.layer,
+                "detections": [{"layer": name, **f.to_dict()} for name, f in self.detections]}
+
+
+def unite(primary: Sequence[Finding], check: Sequence[Finding]) -> list[LayeredFinding]:
+    """The non-overlapping union of both layers' findings (the longest span wins, as in `resolve_overlaps`), each
+    tagged with the layer(s) whose findings overlap it. Sorted by start."""
+    tagged = [(PRIMARY, f) for f in primary] + [(CHECK, f) for f in check]
+    out = []
+    for kept in resolve_overlaps(f for _, f in tagged):
+        detections = tuple((name, f) for name, f in tagged if f.overlaps(kept))
+        names = {name for name, _ in detections}
+        layer = BOTH if len(names) == 2 else next(iter(names))
+        out.append(LayeredFinding(kept.entity_type, kept.start, kept.end, kept.score, kept.recognizer,
+                                  layer=layer, detections=detections))
+    return out
+
+
+class LayeredAnonymizer:
+    """The `anonymize.engine.Anonymizer` interface over two layers: detection runs both (one batched NER pass per
+    layer per call), replacement runs once, with the primary layer's policy and operators.
+
+    Both layers must share one policy (the thresholds and entity types an auditor reads in the fingerprint).
+    """
+
+    def __init__(self, primary: Anonymizer, check: Anonymizer) -> None:
+        if primary.policy != check.policy:
+            raise ValueError("both layers must run under the same anonymization policy")
+        self.primary, self.check = primary, check
+        self.layers = {PRIMARY: primary, CHECK: check}
+        self.policy: Policy = primary.policy
+        self.allow_list, self.deny_list = primary.allow_list, primary.deny_list
+
+    # --- detection -------------------------------------------------------------------------------------------
+    def analyze(self, text: str) -> list[LayeredFinding]:
+        return self.analyze_many([text])[0]
+
+    def analyze_many(self, texts: Sequence[str]) -> list[list[LayeredFinding]]:
+        """Both layers on the original texts, united per text."""
+        first = self.primary.analyze_many(texts)
+        second = self.check.analyze_many(texts)
+        return [unite(p, c) for p, c in zip(first, second, strict=True)]
+
+    def residual(self, text: str, threshold: float | None = None) -> list[LayeredFinding]:
+        """What either layer still finds in already-anonymized text (our own placeholders ignored)."""
+        return unite(self.primary.residual(text, threshold), self.check.residual(text, threshold))
+
+    # --- transformation --------------------------------------------------------------------------------------
+    def anonymize(self, text: str) -> AnonymizeResult:
+        return self.anonymize_many([text])[0]
+
+    def anonymize_batch(self, texts: Sequence[str]) -> list[AnonymizeResult]:
+        """Independent texts: numbering restarts per text."""
+        return [AnonymizeResult(self._replace(text, found, OperatorState()), list(found))
+                for text, found in zip(texts, self.analyze_many(texts), strict=True)]
+
+    def anonymize_many(self, texts: Sequence[str]) -> list[AnonymizeResult]:
+        """The texts of one request: `<PERSON_1>` means the same person in all of them."""
+        state = OperatorState()
+        return [AnonymizeResult(self._replace(text, found, state), list(found))
+                for text, found in zip(texts, self.analyze_many(texts), strict=True)]
+
+    def _replace(self, text: str, findings: list[LayeredFinding], state: OperatorState) -> str:
+        # The engine's own replacement (operators, failure handling), so both layers' spans are replaced exactly
+        # as one anonymizer's would be.
+        return self.primary._replace(text, list(findings), state)
+
+
+def default_layered(allow_list: Iterable[str] = (), deny_list: Iterable[str] = (), policy: Policy | None = None,
+                    hash_key: bytes | None = None, *, use_ner: bool = True) -> LayeredAnonymizer:
+    """The standard pair: primary = learned NER + structured rules; check = spaCy en_core_web_sm + structured rules
+    + name gazetteer, name cues and place lists. `use_ner=False` drops both NER models (the rules stay)."""
+    allow, deny = tuple(allow_list), tuple(deny_list)
+    layers = [_layer(name, policy or Policy(), allow, deny, hash_key, use_ner) for name in (PRIMARY, CHECK)]
+    return LayeredAnonymizer(*layers)
+
+
+def _layer(name: str, policy: Policy, allow: tuple[str, ...], deny: tuple[str, ...], hash_key: bytes | None,
+           use_ner: bool) -> Anonymizer:
+    return Anonymizer(policy, allow_list=allow, deny_list=deny, use_ner=use_ner, ner_backend=LAYER_BACKENDS[name],
+                      hash_key=hash_key, recognizers=default_recognizers(name))

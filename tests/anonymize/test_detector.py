@@ -1,0 +1,153 @@
+"""The learned PII detector: manifest verification, what it finds in hand-written sentences (written for this test,
+not drawn from any corpus), deterministic training, and a synthetic generator whose spans always align."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anonymize.detector import DetectorModelError, detector_manifest, detector_version, load_detector
+from anonymize.detector.runtime import MODEL_DIR
+from anonymize.engine import Anonymizer, AnonymizerError
+
+
+def _copy_model(tmp_path: Path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(MODEL_DIR, target)
+    return target
+
+
+# --- manifest ----------------------------------------------------------------------------------------------------
+def test_shipped_model_verifies_and_names_its_version() -> None:
+    manifest = detector_manifest()
+    assert re.fullmatch(r"pii-ner-1\+[0-9a-f]{12}", detector_version())
+    assert detector_version().endswith(manifest["model_sha256"][:12])
+    assert set(manifest["labels"]) == {"PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER",
+                                       "ID_DOCUMENT"}
+    size = sum(p.stat().st_size for p in MODEL_DIR.rglob("*") if p.is_file())
+    assert size <= 25 * 1024 * 1024
+
+
+def test_tampered_model_file_is_refused(tmp_path: Path) -> None:
+    model = _copy_model(tmp_path)
+    weights = model / "ner" / "model"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit
+    weights.write_bytes(bytes(data))
+    with pytest.raises(DetectorModelError, match=r"ner/model .*sha256.*python -m anonymize\.detector\.train"):
+        load_detector(model)
+    with pytest.raises(AnonymizerError, match="DetectorModelError"):
+        Anonymizer(detector_path=str(model)).analyze("call Dave")  # the engine fails closed on it
+
+
+@pytest.mark.parametrize("change", ["remove", "add", "manifest"])
+def test_incomplete_or_extended_model_is_refused(tmp_path: Path, change: str) -> None:
+    model = _copy_model(tmp_path)
+    if change == "remove":
+        (model / "meta.json").unlink()
+    elif change == "add":
+        (model / "ner" / "extra.bin").write_bytes(b"\0")
+    else:
+        (model / "MANIFEST.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(DetectorModelError, match="rebuild"):
+        load_detector(model)
+
+
+def test_manifest_lists_every_file_with_its_hash() -> None:
+    manifest = json.loads((MODEL_DIR / "MANIFEST.json").read_text("utf-8"))
+    files = {p.relative_to(MODEL_DIR).as_posix() for p in MODEL_DIR.rglob("*") if p.is_file()}
+    assert set(manifest["files"]) == files - {"MANIFEST.json"}
+    assert {"seed", "command", "versions", "corpus", "training_seconds", "held_out"} <= set(manifest)
+
+
+# --- what it finds -----------------------------------------------------------------------------------------------
+FINDS = [  # (text, entity type, value that findings of that type must cover completely)
+    ("my sister anna kowalski will pick it up on friday", "PERSON", "anna kowalski"),
+    ("Please send the refund to Pieter van der Berg, he paid for it.", "PERSON", "Pieter van der Berg"),
+    ("Antonín Dvořák ordered two of the enamel mugs.", "PERSON", "Antonín Dvořák"),
+    ("Thanks to Zoë Lefèvre-Martin for the quick help!", "PERSON", "Zoë Lefèvre-Martin"),
+    ("Deliver to Hauptstraße 12, 10115 Berlin before noon.", "STREET_ADDRESS", "Hauptstraße 12"),
+    ("Deliver to Hauptstraße 12, 10115 Berlin before noon.", "POSTCODE", "10115"),
+    ("Ship it to 5, rue des Lilas, 69003 Lyon please", "STREET_ADDRESS", "5, rue des Lilas"),
+    ("my address is ul. Długa 44, 80-827 Gdańsk", "POSTCODE", "80-827"),
+    ("you can reach me on 06 12 34 56 78 after six", "PHONE_NUMBER", "06 12 34 56 78"),
+    ("Phone: +49 30 1234567, ask for the warehouse", "PHONE_NUMBER", "+49 30 1234567"),
+    ("call me back on 0171 2345678 please", "PHONE_NUMBER", "0171 2345678"),
+    ("Verified the customer with passport no. K4471930 today.", "ID_DOCUMENT", "K4471930"),
+]
+
+
+def _covered(findings: list[Any], entity: str, start: int, end: int) -> bool:
+    chars = {i for f in findings if f.entity_type == entity for i in range(f.start, f.end)}
+    return set(range(start, end)) <= chars
+
+
+@pytest.mark.parametrize(("text", "entity", "value"), FINDS)
+def test_detector_finds(learned_anonymizer: Anonymizer, text: str, entity: str, value: str) -> None:
+    start = text.index(value)
+    assert _covered(learned_anonymizer.analyze(text), entity, start, start + len(value))
+
+
+def test_batched_and_single_analysis_agree(learned_anonymizer: Anonymizer) -> None:
+    texts = [t for t, _, _ in FINDS[:6]] + ["nothing personal here, the blender is great"]
+    assert learned_anonymizer.analyze_many(texts) == [learned_anonymizer.analyze(t) for t in texts]
+
+
+def test_loading_attempts_no_network(learned_anonymizer: Anonymizer, network_attempts_during_load: list[object],
+                                     no_network: Callable[[list[object]], Any]) -> None:
+    attempts: list[object] = []
+    with no_network(attempts):
+        learned_anonymizer.analyze("Call Anna on 0171 2345678")
+    assert network_attempts_during_load == [] and attempts == []
+
+
+# --- generator ---------------------------------------------------------------------------------------------------
+def test_generator_spans_align_and_match_their_values() -> None:
+    pytest.importorskip("faker")  # the generator needs the [pii-train] (or dev) extra; the rest only needs spaCy
+    import spacy
+
+    from anonymize.detector.synth import LABELS, generate, to_docs
+
+    nlp = spacy.blank("en")
+    items = generate(400, seed=7, nlp=nlp)
+    docs = to_docs(items, nlp)
+    labels = set()
+    for item, doc in zip(items, docs, strict=True):
+        ents = [(e.start_char, e.end_char, e.label_) for e in doc.ents]
+        assert ents == list(item.spans)
+        for start, end, label in item.spans:
+            value = item.text[start:end]
+            assert value == value.strip() and value and doc.char_span(start, end) is not None
+            labels.add(label)
+    assert labels == set(LABELS)
+    assert sum(not item.spans for item in items) > 10  # texts with nothing to find are part of the corpus
+
+
+def test_generator_is_deterministic() -> None:
+    pytest.importorskip("faker")
+    from anonymize.detector.synth import LOCALES, generate
+
+    a, b, c = generate(150, seed=3), generate(150, seed=3), generate(150, seed=4)
+    assert a == b and a != c
+    assert len(LOCALES) >= 20
+
+
+# --- training ----------------------------------------------------------------------------------------------------
+def _tiny_train(out: Path) -> dict[str, Any]:
+    from anonymize.detector.train import main
+
+    assert main(["--seed", "5", "--out", str(out), "--texts", "200", "--dev-texts", "40", "--epochs", "2"]) == 0
+    return json.loads((out / "MANIFEST.json").read_text("utf-8"))
+
+
+def test_training_is_deterministic(tmp_path: Path) -> None:
+    pytest.importorskip("faker")
+    first, second = _tiny_train(tmp_path / "a"), _tiny_train(tmp_path / "b")
+    assert first["files"] == second["files"] and first["model_sha256"] == second["model_sha256"]
+    assert load_detector(tmp_path / "a").pipe_names == ["ner"]
