@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +36,51 @@ def export_cf_cmd(
     if enc:
         console.print(f"text encoder {enc['chosen']} ({enc['reason']}), {enc['n_items']} item text embeddings",
                       highlight=False)
+
+
+@export_app.command("sasrec")
+def export_sasrec_cmd(
+    ctx: typer.Context,
+    quantize: Annotated[bool, typer.Option(help="Try int8 for the scorer (kept only if it passes the NDCG gate).")]
+    = True,
+) -> None:
+    """Export the latest trained SASRec: ONNX sequence scorer (int8 if it passes), parity-checked against torch,
+    precomputed top-K per customer, signed.
+
+    Example: tanaban export sasrec
+    """
+    from export.sasrec import export_sasrec
+
+    _report(export_sasrec(get_home(ctx), quantize=quantize))
+
+
+@export_app.command("best")
+def export_best_cmd(
+    ctx: typer.Context,
+    quantize: Annotated[bool, typer.Option(help="Try int8 for the scorer (kept only if it passes its gate).")]
+    = True,
+    encoder: Annotated[bool, typer.Option(help="CF bundles: package the text encoder (text search).")] = True,
+) -> None:
+    """Export the trained model (lightgcn, irllrec, sasrec) with the best validation NDCG@10; the comparison is
+    recorded in the bundle's manifest.
+
+    Example: tanaban export best --no-encoder
+    """
+    from export.sasrec import export_best
+
+    _report(export_best(get_home(ctx), quantize=quantize, encoder=encoder))
+
+
+def _report(path: Path) -> None:
+    metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
+    gate, comparison = metrics["gate"], metrics.get("comparison")
+    if comparison:
+        scores = ", ".join(f"{name} {value:.4f}" for name, value in sorted(comparison["scores"].items()))
+        console.print(f"validation NDCG@10: {scores}; exporting {comparison['chosen']}", highlight=False)
+        for name, why in comparison["skipped"].items():
+            console.print(f"skipped {name}: {why}", highlight=False)
+    console.print(f"bundle {path.name} signed and published in {path.parent}: scorer {gate['chosen']} "
+                  f"({gate['reason']})", highlight=False)
 
 
 @export_app.command("gen")

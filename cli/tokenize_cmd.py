@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from appliance.data.artifacts import MANIFEST
 from appliance.generative.quantize import METHODS, CodeStats
 from appliance.generative.semantic_ids import build_semantic_ids, show_item
 from cli.common import console, get_config, get_home
@@ -28,6 +31,17 @@ def stats_table(stats: CodeStats) -> Table:
     return table
 
 
+def fused_source(path: Path) -> str:
+    """'lightgcn (artifact cf-lightgcn/<version>)': the CF source recorded in a semantic-ids artifact's manifest."""
+    meta = json.loads((Path(path) / MANIFEST).read_text(encoding="utf-8"))
+    source = meta.get("cf_version")
+    if not source:
+        return "no CF model"
+    kind = source.split("/", 1)[0]
+    model = kind.removeprefix("cf-") if kind != "cf-embeddings" else "exported CF embeddings"
+    return f"{model} (artifact {source})"
+
+
 @tokenize_app.command("build")
 def build(
     ctx: typer.Context,
@@ -45,7 +59,9 @@ def build(
         result = build_semantic_ids(get_home(ctx), cfg, text_only=text_only, progress=status.update)
     if not result.fused:
         console.print("no CF embeddings used (none built yet, or --text-only): codes come from item text only")
-    elif result.cf_missing:
+    else:
+        console.print(f"fused CF embeddings of {fused_source(result.path)}", highlight=False)
+    if result.fused and result.cf_missing:
         console.print(f"{result.cf_missing} items have no CF embedding: their codes use text only")
     console.print(stats_table(result.ids.stats))
     console.print(f"semantic IDs ({cfg.method}) written to {result.path}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from appliance.models.training import TrainingOverrides
 from cli.common import console, get_config, get_home
 
 
@@ -18,18 +19,20 @@ def gen(
     = None,
     tasks: Annotated[str | None, typer.Option(help="Comma list of alignment tasks: seq,text,intent,neg.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs (early stopping may end sooner).")] = None,
+    lr: Annotated[float | None, typer.Option(help="Peak AdamW learning rate (default from config [gen] lr).")] = None,
+    time_budget_min: Annotated[float | None, typer.Option(help=(
+        "Wall-clock training budget in minutes, checked after every batch; the best epoch so far is kept."))] = None,
 ) -> None:
     """Train the generative recommender on the alignment tasks and save a versioned "gen" artifact.
 
     Needs semantic IDs (`tanaban tokenize build`); uses intents when `tanaban intents` has built them.
 
-    Example: tanaban train gen --preset small --tasks seq,text --epochs 20
+    Example: tanaban train gen --preset small --tasks seq,text --time-budget-min 30
     """
     from appliance.generative.pipeline import train_gen
 
-    cfg = get_config(ctx).gen
-    overrides = {"preset": preset, "max_epochs": epochs,
-                 "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None}
+    cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
+    overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     result = train_gen(get_home(ctx), cfg)
     table = Table("stage", *(f"{m}@{k}" for k in (5, 10) for m in ("Recall", "NDCG")))
@@ -38,7 +41,8 @@ def gen(
                                for m in ("recall", "ndcg")))
     console.print(table)
     r = result.report
-    console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s, best epoch {r.best_epoch}; saved {result.path}")
+    console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s ({r.stopped_by}), best epoch {r.best_epoch}; "
+                  f"saved {result.path}")
 
 
 def register(app: typer.Typer) -> None:

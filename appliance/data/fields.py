@@ -19,6 +19,7 @@ from appliance.data.readers import RowError
 from appliance.data.rowjson import MAX_INT_DIGITS, SURROGATE, has_surrogate, invalid_reason, loads_json
 from appliance.data.store import EVENTS
 
+TITLE_CHARS = 120  # display title taken from a free-text item field: about one line of a product listing
 MAX_TS = 253_402_300_799  # 9999-12-31T23:59:59Z: anything later is a unit mistake (milliseconds), not a date
 _TS_EXPECTED = "expected ISO-8601 with a UTC offset (e.g. 2024-05-01T12:00:00+00:00) or integer unix seconds"
 
@@ -138,16 +139,37 @@ def _json_type(value: Any) -> str:
 
 
 def clean_item(rec: dict[str, Any], cfg: IngestConfig) -> dict[str, Any]:
+    """An item row; a catalog without separate fields gives one free-text `text` instead (see `_free_text`)."""
     short, text = cfg.max_short_chars, cfg.max_text_chars
-    return {
+    free = _get(rec, "text", _string, text, False, "ingest.max_text_chars")
+    row = {
         "sku": _get(rec, "sku", _id, short, True, "ingest.max_short_chars"),
-        "title": _get(rec, "title", _string, short, True, "ingest.max_short_chars"),
+        "title": _get(rec, "title", _string, short, free is None, "ingest.max_short_chars"),
         "brand": _get(rec, "brand", _string, short, False, "ingest.max_short_chars"),
         "categories": _get(rec, "categories", _categories, cfg),
         "description": _get(rec, "description", _string, text, False, "ingest.max_text_chars"),
         "price": _get(rec, "price", _number, 0.0, math.inf, "expected a number >= 0"),
         "attributes": _get(rec, "attributes", _attributes, cfg),
     }
+    return _free_text(row, free) if free is not None else row
+
+
+def _free_text(row: dict[str, Any], free: str) -> dict[str, Any]:
+    """Fold the free-text field into the stored fields, so profiles, embeddings and the generative text task use it.
+
+    Without a title, a short one-line text is the title itself; a longer text gives its first line, cut at a word
+    boundary to TITLE_CHARS, as the display title and is kept whole as the description. With a title, the text is
+    kept as (the start of) the description. Nothing is lost: the full text always reaches the item profile.
+    """
+    free = free.strip()
+    first = free.splitlines()[0].strip() if free else ""
+    if row["title"] is None and len(free) <= TITLE_CHARS and "\n" not in free:
+        row["title"] = free
+        return row
+    if row["title"] is None:
+        row["title"] = first if len(first) <= TITLE_CHARS else first[:TITLE_CHARS].rsplit(" ", 1)[0].rstrip(" ,;:")
+    row["description"] = free if not row["description"] else f"{free}\n{row['description']}"
+    return row
 
 
 def clean_event(rec: dict[str, Any], cfg: IngestConfig, pseudonym: Callable[[str], str], kind: str) -> dict[str, Any]:

@@ -32,12 +32,13 @@ from appliance.errors import UserError
 KINDS = ("items", "interactions", "reviews")
 FORMATS = ("jsonl", "csv")
 _FIELDS = {
-    "items": ("sku", "title", "brand", "categories", "description", "price", "attributes"),
+    "items": ("sku", "title", "brand", "categories", "description", "price", "attributes", "text"),
     "interactions": ("customer_id", "sku", "timestamp", "event", "rating"),
     "reviews": ("customer_id", "sku", "timestamp", "rating", "text"),
 }
-_REQUIRED = {"items": ("sku", "title"), "interactions": ("customer_id", "sku", "timestamp"),
+_REQUIRED = {"items": ("sku",), "interactions": ("customer_id", "sku", "timestamp"),
              "reviews": ("sku", "timestamp", "text")}
+_ONE_OF = {"items": ("title", "text")}  # at least one of these columns: separate fields, or one free-text field
 STDIN = "-"  # the input name that means standard input (as for cat, gzip and tar)
 _STDIN_LABEL = "<stdin>"  # how messages and reject reports name standard input
 _GZIP_MAGIC = b"\x1f\x8b"  # RFC 1952 ID1 ID2; no UTF-8 text starts with these two bytes (0x8b is a continuation byte)
@@ -283,6 +284,9 @@ def _read_header(label: str, reader: Any, kind: str) -> list[str] | None:
     for name in required:
         if name not in header:
             raise IngestError(f"{label}:1: header: required column {name!r} is missing")
+    one_of = _ONE_OF.get(kind, ())
+    if one_of and not set(one_of) & set(header):
+        raise IngestError(f"{label}:1: header: a {' or '.join(repr(n) for n in one_of)} column is required")
     return header
 
 

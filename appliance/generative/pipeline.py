@@ -114,6 +114,12 @@ class StoreGenerativeRecommender:
     def __init__(self, cfg: ApplianceConfig) -> None:
         self.cfg = cfg
         self.model: GenerativeRecommender | None = None
+        self.show_progress = False  # the training loop's own report: a step bar, or one line per epoch
+
+    @property
+    def stopped_by(self) -> str:
+        report = self.model.fit_report if self.model is not None else None
+        return str(getattr(report, "stopped_by", ""))
 
     def fit(self, split: Split) -> FitInfo:
         home = open_home(self.cfg)
@@ -121,7 +127,7 @@ class StoreGenerativeRecommender:
             self.model, _ = model_from_home(home, split, self.cfg.gen)
         finally:
             home.engine.dispose()
-        return self.model.fit(split)
+        return self.model.fit(split, progress=self.show_progress)
 
     def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
         """(len(users), n_items) float32: beam log-probabilities, -inf outside the beam."""

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+from rich.console import Console
 from rich.progress import Progress
 
 from appliance.data.splits import Split
 from appliance.generative.tasks import Example, GenerativeError, TaskData, build_epoch, intent_examples, text_examples
 from appliance.generative.tokenizer import PAD
 from appliance.models.metrics import rank_metrics
+from appliance.models.training import format_epoch
 
 if TYPE_CHECKING:
     from appliance.generative.model import GenerativeRecommender
@@ -31,8 +33,10 @@ IGNORE = -100  # label value the transformers loss skips (prompt and padding pos
 class GenFitReport:
     best_epoch: int = 0
     best_score: float = float("-inf")  # validation NDCG@10 at best_epoch
-    epochs_run: int = 0
+    epochs_run: int = 0  # epochs started (the last one may have been cut short by the time budget)
+    steps: int = 0  # optimiser steps in all
     seconds: float = 0.0
+    stopped_by: str = "max_epochs"  # max_epochs | early_stopping | time_budget
     examples_per_epoch: int = 0
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, valid metrics, seconds
 
@@ -91,8 +95,14 @@ def _valid_users(split: Split, n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool = False,
-                   on_epoch: Callable[[dict[str, float]], None] | None = None) -> GenFitReport:
-    """Train `model.lm` on the alignment tasks from the split's training sequences; keep the best epoch."""
+                   on_epoch: Callable[[dict[str, float]], None] | None = None,
+                   clock: Callable[[], float] = time.perf_counter) -> GenFitReport:
+    """Train `model.lm` on the alignment tasks from the split's training sequences; keep the best epoch.
+
+    With `progress`, a step bar on a terminal, else one line per epoch on stdout. The budget `cfg.max_minutes`
+    is checked after every batch: training stops when it is spent and keeps the best validated weights (the current
+    weights are validated once if no validation has run yet).
+    """
     cfg, lm, tok = model.cfg, model.lm, model.tokenizer
     # --- setup: data from training sequences only (split.sequences("valid") is the train part)
     data = TaskData(tok, model.codes, split.sequences("valid"), model.item_texts, model.intent_texts)
@@ -115,15 +125,19 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     # own generator: the sample must not depend on how many draws the tasks made (same users for every variant)
     valid_users = _valid_users(split, cfg.valid_users, np.random.default_rng(cfg.seed))
     report = GenFitReport(examples_per_epoch=len(first))
-    best_state, stale, start = copy.deepcopy(lm.state_dict()), 0, time.perf_counter()
+    best_state, stale, start = copy.deepcopy(lm.state_dict()), 0, clock()
+    deadline = start + 60 * cfg.max_minutes if cfg.max_minutes > 0 else float("inf")
     pad_id = tok.token_id(PAD)
-    with Progress(transient=True, disable=not progress) as bar:
+    console = Console()
+    lines = progress and not console.is_terminal  # a log file gets one line per epoch, a terminal a live bar
+    with Progress(transient=True, disable=not progress or lines, console=console) as bar:
         task = bar.add_task("training gen", total=total)
         for epoch in range(1, cfg.max_epochs + 1):
-            # --- one epoch of steps
+            # --- one epoch of steps, stopping mid-epoch when the budget is spent
             examples = first if epoch == 1 else build_epoch(cfg, data, epoch, rng, text_pool, intent_pool)
             lm.train()
             losses = []
+            report.epochs_run = epoch
             for batch in _batches(examples, cfg.batch_size, rng):
                 inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -136,25 +150,34 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
                 optimiser.step()
                 schedule.step()
                 losses.append(loss.item())
+                report.steps += 1
                 bar.advance(task)
+                if clock() >= deadline:
+                    report.stopped_by = "time_budget"
+                    break
+            out_of_time = report.stopped_by == "time_budget"
+            if out_of_time and report.history:
+                break  # beam-search validation is the expensive part: keep the best validated weights
             # --- validation and early stopping on NDCG@10
             metrics = validate(model, split, valid_users)
-            row = {"epoch": epoch, "loss": float(np.mean(losses)), "seconds": time.perf_counter() - start,
-                   **{f"valid_{k}": v for k, v in metrics.items()}}
+            row = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else float("nan"),
+                   "seconds": clock() - start, **{f"valid_{k}": v for k, v in metrics.items()}}
             report.history.append(row)
-            report.epochs_run = epoch
             if on_epoch is not None:
                 on_epoch(row)
+            if lines:
+                console.print(format_epoch("gen", epoch, row, "valid_ndcg@10"), highlight=False, soft_wrap=True)
             score = metrics["ndcg@10"]
             if score > report.best_score:
                 report.best_epoch, report.best_score, stale = epoch, score, 0
                 best_state = copy.deepcopy(lm.state_dict())
             else:
                 stale += 1
-            out_of_time = cfg.max_minutes > 0 and time.perf_counter() - start > 60 * cfg.max_minutes
+            if stale >= cfg.patience:
+                report.stopped_by = "early_stopping"
             if stale >= cfg.patience or out_of_time:
                 break
     lm.load_state_dict(best_state)
     lm.eval()
-    report.seconds = time.perf_counter() - start
+    report.seconds = clock() - start
     return report

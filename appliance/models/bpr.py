@@ -36,18 +36,24 @@ class BPRModel(Protocol):
 class FitReport:
     best_epoch: int = 0
     best_score: float = float("-inf")
-    epochs_run: int = 0
+    epochs_run: int = 0  # epochs started (the last one may have been cut short by the time budget)
+    steps: int = 0  # optimiser steps in all
     seconds: float = 0.0
+    stopped_by: str = "max_epochs"  # max_epochs | early_stopping | time_budget
     history: list[dict[str, float]] = field(default_factory=list)  # per validation: epoch, loss parts, score
 
 
 def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate: Callable[[], float], *,
             progress: Callable[[int, dict[str, float]], None] | None = None,
-            after_step: Callable[[], None] | None = None) -> FitReport:
+            after_step: Callable[[], None] | None = None,
+            clock: Callable[[], float] = time.perf_counter) -> FitReport:
     """Train `model` with Adam on BPR triples; validate every `cfg.eval_every` epochs; keep the best weights.
 
     `validate()` returns the score to maximise (e.g. Recall@20 on validation users); `after_step` runs after each
-    optimiser step (IRLLRec uses it for its EMA teacher).
+    optimiser step (IRLLRec uses it for its EMA teacher). `progress(epoch, row)` runs after every epoch with the
+    mean loss parts, `seconds` elapsed and `score` (NaN on epochs without validation). The time budget
+    `cfg.max_seconds` is checked after every batch: training stops as soon as it is spent and the best validated
+    weights so far are kept (the current weights are validated once if no validation has run yet).
     """
     if train.nnz == 0:
         raise TrainError("no training interactions: ingest interactions before training")
@@ -56,11 +62,13 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
     rng = np.random.default_rng(cfg.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     report, best_state, stale = FitReport(), copy.deepcopy(model.state_dict()), 0
-    start = time.perf_counter()
+    start = clock()
+    deadline = start + cfg.max_seconds if cfg.max_seconds > 0 else float("inf")
     for epoch in range(1, cfg.max_epochs + 1):
-        # --- one epoch of BPR steps
+        # --- one epoch of BPR steps, stopping mid-epoch when the budget is spent
         sums: dict[str, float] = {}
         steps = 0
+        report.epochs_run = epoch
         for batch in iter_batches(sample_bpr_epoch(train, rng), cfg.batch_size):
             out = model.loss(batch)
             if not torch.isfinite(out.total):
@@ -73,25 +81,33 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
             for name, value in out._asdict().items():
                 sums[name] = sums.get(name, 0.0) + float(value.detach())
             steps += 1
-        report.epochs_run = epoch
-        losses = {k: v / steps for k, v in sums.items()}
-        # --- validation and early stopping
-        if epoch % cfg.eval_every and epoch != cfg.max_epochs:
-            continue
-        score = float(validate())
-        report.history.append({"epoch": epoch, "score": score, **losses})
+            if clock() >= deadline:
+                report.stopped_by = "time_budget"
+                break
+        report.steps += steps
+        losses = {k: v / max(steps, 1) for k, v in sums.items()}
+        # --- validation and early stopping (always validate before the budget ends a run that has none yet)
+        out_of_time = report.stopped_by == "time_budget"
+        due = epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs or (out_of_time and not report.history)
+        score = float(validate()) if due else float("nan")
         if progress is not None:
-            progress(epoch, {"score": score, **losses})
+            progress(epoch, {"score": score, "seconds": clock() - start, **losses})
+        if not due:
+            if out_of_time:
+                break
+            continue
+        report.history.append({"epoch": epoch, "score": score, **losses})
         if score > report.best_score:
             report.best_epoch, report.best_score, stale = epoch, score, 0
             best_state = copy.deepcopy(model.state_dict())
         else:
             stale += 1
             if stale >= cfg.patience:
+                report.stopped_by = "early_stopping"
                 break
-        if cfg.max_seconds and time.perf_counter() - start > cfg.max_seconds:
-            break  # out of time budget: the best weights so far are restored below
+        if out_of_time:
+            break
     # --- restore the best weights
     model.load_state_dict(best_state)
-    report.seconds = time.perf_counter() - start
+    report.seconds = clock() - start
     return report

@@ -1,5 +1,6 @@
 """The evaluation harness behind `tanaban evaluate`: split the store's interactions (leave-one-out or a given
-split), fit each registered model and rank all items for every user with the metrics of appliance.models.metrics.
+split), get each model (the saved artifact of `tanaban train ...` when one exists for the store's current data,
+else a fit now) and rank all items for every user with the metrics of appliance.models.metrics.
 """
 
 from __future__ import annotations
@@ -7,8 +8,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,18 +17,37 @@ import numpy as np
 from sqlalchemy import Engine
 
 from appliance.config import ApplianceConfig
-from appliance.data.artifacts import data_fingerprint
-from appliance.data.splits import MIN_LOO_INTERACTIONS, DataError, load_split
+from appliance.data.artifacts import LATEST, Artifact, data_fingerprint, load_artifact
+from appliance.data.splits import MIN_LOO_INTERACTIONS, DataError, Split, load_split
+from appliance.errors import UserError
 from appliance.models.metrics import evaluate
-from appliance.models.registry import DEFAULT_MODELS, create_model
+from appliance.models.registry import DEFAULT_MODELS, SAVED, SavedModel, check_model_names, create_model
+from appliance.models.training import TrainingOverrides, epoch_progress
+
+# config sections that shape each model when it is fitted now (saved models carry theirs in the manifest)
+CONFIG_SECTIONS = {"item-knn": ("eval",), "lightgcn": ("lightgcn",), "irllrec": ("lightgcn", "irllrec"),
+                   "sasrec": ("sasrec",), "generative": ("gen",)}
+Notify = Callable[[str], None]
+
+
+class StaleArtifactError(UserError, RuntimeError):
+    """A saved model was trained on other data (or another split) than the store holds now."""
 
 
 @dataclass(frozen=True)
 class ModelResult:
     name: str
     metrics: dict[str, float]  # "recall@K" / "ndcg@K" means at the report's stage
-    fit_seconds: float
+    fit_seconds: float  # getting the model in this run: loading the artifact, or fitting it now
     eval_seconds: float
+    source: str = "fitted"  # artifact (saved model scored) | trained (trained now, not saved) | fitted (closed form)
+    artifact: str | None = None  # "<kind>/<version>" of the scored artifact
+    epochs: int = 0  # epochs run by the training (recorded in the artifact, or of the fit now)
+    best_epoch: int = 0  # epoch whose weights were kept
+    train_seconds: float = 0.0  # wall time of that training
+    stopped_by: str = ""  # max_epochs | early_stopping | time_budget ("" for closed-form models)
+    config: dict[str, Any] = field(default_factory=dict)  # the resolved config sections that shape the model
+    note: str = ""  # why it was trained now, or which options did not apply
 
 
 @dataclass(frozen=True)
@@ -52,10 +72,20 @@ class EvaluationReport:
 
 
 def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] = DEFAULT_MODELS, *,
-                    protocol: str = "auto", stage: str = "test", progress: bool = False) -> EvaluationReport:
-    """Split the store's interactions, fit each registered model on it and rank all items for every user."""
+                    protocol: str = "auto", stage: str = "test", progress: bool = False, retrain: bool = False,
+                    overrides: TrainingOverrides | None = None, notify: Notify | None = None) -> EvaluationReport:
+    """Split the store's interactions, get each model and rank all items for every user.
+
+    A model that a `tanaban train` command saves is scored from its latest artifact when that artifact was
+    trained on the store's current data (StaleArtifactError otherwise); it is trained now, and not saved, only
+    with `retrain` or when no artifact exists. `overrides` (epochs, lr, time budget) apply to models trained now;
+    `notify` receives one line per model saying which it did.
+    """
     start = time.perf_counter()
-    models = [create_model(name, cfg) for name in names]  # unknown names fail before any work
+    check_model_names(names)  # unknown names fail before any work
+    overrides = overrides or TrainingOverrides()
+    overrides.check()
+    cfg = overrides.apply(cfg)
     split = load_split(engine, protocol)
     heldout = split.heldout(stage)
     counts = {"users": split.n_users, "items": split.n_items, "train": int(split.train.nnz),
@@ -64,12 +94,91 @@ def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] =
     if counts["evaluated_users"] == 0:
         raise DataError(f"no user has a held-out {stage} item: leave-one-out needs users with at least "
                         f"{MIN_LOO_INTERACTIONS} distinct items")
+    fingerprint = data_fingerprint(engine)
+    say = notify or (lambda _line: None)
     results = []
-    for model in models:
+    for name in names:
         fit_start = time.perf_counter()
-        model.fit(split)
+        model, result = _obtain(name, cfg, split, fingerprint, retrain=retrain, overrides=overrides,
+                                progress=progress, say=say)
         eval_start = time.perf_counter()
         metrics = evaluate(model, split, stage, cfg.eval.ks, progress=progress)
-        results.append(ModelResult(model.name, metrics, eval_start - fit_start, time.perf_counter() - eval_start))
-    return EvaluationReport(split.protocol, stage, tuple(cfg.eval.ks), data_fingerprint(engine), counts, results,
+        results.append(dataclasses.replace(result, metrics=metrics, fit_seconds=eval_start - fit_start,
+                                           eval_seconds=time.perf_counter() - eval_start))
+    return EvaluationReport(split.protocol, stage, tuple(cfg.eval.ks), fingerprint, counts, results,
                             time.perf_counter() - start)
+
+
+def latest_saved(artifacts_dir: Path, saved: SavedModel) -> Artifact | None:
+    """The latest artifact of the first of `saved.kinds` that has one, or None."""
+    for kind in saved.kinds:
+        if (Path(artifacts_dir) / kind / LATEST).is_file():
+            return load_artifact(artifacts_dir, kind)  # broken (a file changed): ArtifactError, never a silent retrain
+    return None
+
+
+def check_same_data(name: str, art: Artifact, saved: SavedModel, fingerprint: str, split: Split) -> None:
+    """Raise StaleArtifactError unless `art` was trained on the store's current data and the same split."""
+    ident = f"{art.meta['kind']}/{art.meta['version']}"
+    fix = f"run `{saved.train_command}` again, or pass --retrain to evaluate a model trained now"
+    if art.meta.get("data_fingerprint") != fingerprint:
+        raise StaleArtifactError(f"the saved {name} model {ident} was trained on other data than the store holds "
+                                 f"now (data fingerprint differs): {fix}")
+    trained_on = art.meta.get("protocol")
+    if trained_on is not None and trained_on != split.protocol:
+        raise StaleArtifactError(f"the saved {name} model {ident} was trained on the {trained_on} split, this "
+                                 f"evaluation uses {split.protocol}: pass --protocol {trained_on}, or {fix}")
+    items = art.arrays.get("item_ids", art.meta.get("item_ids"))
+    if items is not None and not np.array_equal(np.asarray(items, dtype=np.int64), split.item_ids):
+        raise StaleArtifactError(f"the saved {name} model {ident} covers other items than the store: {fix}")
+
+
+def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, retrain: bool,
+            overrides: TrainingOverrides, progress: bool, say: Notify) -> tuple[Any, ModelResult]:
+    """The model to score and its result row (metrics and timings filled in by the caller)."""
+    saved = SAVED.get(name)
+    art = None if saved is None or retrain else latest_saved(cfg.artifacts_dir, saved)
+    if saved is not None and art is not None:
+        check_same_data(name, art, saved, fingerprint, split)
+        return _from_artifact(name, art, saved, split, overrides, say)
+    note = ""
+    if saved is not None:
+        note = ("--retrain: trained now, not saved" if retrain else f"no saved {name} model ({saved.kinds[0]} "
+                f"artifact): trained now, not saved; `{saved.train_command}` saves one")
+        say(f"{name}: {note}")
+    model = create_model(name, cfg)
+    info = _fit(model, name, split, cfg, progress)
+    config = {s: dataclasses.asdict(getattr(cfg, s)) for s in CONFIG_SECTIONS.get(name, ())}
+    if info is None or info.epochs == 0:  # closed form (the baselines)
+        return model, ModelResult(name, {}, 0.0, 0.0, source="fitted", config=config, note=note)
+    stopped = str(getattr(model, "stopped_by", getattr(model, "stopped", "")))
+    return model, ModelResult(name, {}, 0.0, 0.0, source="trained", epochs=info.epochs, best_epoch=info.best_epoch,
+                              train_seconds=info.seconds, stopped_by=stopped, config=config, note=note)
+
+
+def _from_artifact(name: str, art: Artifact, saved: SavedModel, split: Split, overrides: TrainingOverrides,
+                   say: Notify) -> tuple[Any, ModelResult]:
+    """The saved model and its result row from the artifact's manifest (epochs, best epoch, time, config)."""
+    ident = f"{art.meta['kind']}/{art.meta['version']}"
+    unused = f"{', '.join(overrides.as_dict())} apply only to training (--retrain)" if overrides.as_dict() else ""
+    say(f"{name}: scoring the saved model {ident} (trained on the store's current data)"
+        + (f"; {unused}" if unused else ""))
+    fit = {**art.meta.get("fit", {}), **art.meta}  # the generative model keeps its figures under "fit"
+    return saved.load(art, split), ModelResult(
+        name, {}, 0.0, 0.0, source="artifact", artifact=ident,
+        epochs=int(fit.get("epochs", fit.get("epochs_run", 0))), best_epoch=int(fit.get("best_epoch", 0)),
+        train_seconds=float(fit.get("seconds", 0.0)), stopped_by=str(fit.get("stopped_by", fit.get("stopped", ""))),
+        config={k: art.meta[k] for k in saved.config_keys if k in art.meta}, note=unused)
+
+
+def _fit(model: Any, name: str, split: Split, cfg: ApplianceConfig, progress: bool) -> Any:
+    """model.fit(split) with the per-epoch report of appliance.models.training when the model takes one."""
+    if hasattr(model, "show_progress"):  # the generative loop reports by itself (a step bar, or a line per epoch)
+        model.show_progress = progress
+    if not progress or not hasattr(model, "progress"):
+        return model.fit(split)
+    section = CONFIG_SECTIONS.get(name, ("lightgcn",))[0]
+    total = int(getattr(getattr(cfg, section), "max_epochs", 0))
+    with epoch_progress(name, total) as report:
+        model.progress = report
+        return model.fit(split)

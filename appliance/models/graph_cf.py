@@ -22,6 +22,7 @@ from appliance.data.splits import Split, build_norm_adj
 from appliance.errors import UserError
 from appliance.models.contract import FitInfo
 from appliance.models.explain import intent_reasons
+from appliance.models.training import TrainingOverrides
 from appliance.text.intents import IntentsError, IntentSet, load_intents, user_distributions
 
 VALID_K = 20  # early stopping metric: Recall@20 on validation, as in the LightGCN/IRLLRec papers
@@ -73,6 +74,7 @@ class LightGCNRecommender:
         self.arrays: dict[str, np.ndarray] = {}
         self.labels: list[str] = intents.labels if intents is not None else []
         self.history: list[dict[str, float]] = []
+        self.stopped_by = ""  # why the last fit ended: max_epochs | early_stopping | time_budget
 
     # --- training
     def build_network(self, split: Split) -> Any:
@@ -103,11 +105,12 @@ class LightGCNRecommender:
         self.arrays = {"user_emb": user_emb, "item_emb": item_emb, **_intent_arrays(self.intents, split)}
         if split.valid.nnz:  # at test time the validation purchases are known history: fold them into the graph
             self.arrays["user_emb_test"], self.arrays["item_emb_test"] = _fold_in(net, split)
-        self.history = report.history
+        self.history, self.stopped_by = report.history, report.stopped_by
         last = report.history[-1] if report.history else {}
         return FitInfo(seconds=report.seconds, epochs=report.epochs_run, best_epoch=report.best_epoch,
                        best_score=report.best_score,
-                       extra={k: float(v) for k, v in last.items() if k not in ("epoch", "score")})
+                       extra={"steps": float(report.steps),
+                              **{k: float(v) for k, v in last.items() if k not in ("epoch", "score")}})
 
     # --- inference
     def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
@@ -239,9 +242,11 @@ def make_irllrec(cfg: ApplianceConfig) -> IRLLRecRecommender:
 
 @store_writer("train-cf")
 def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, seed: int | None = None,
+             lr: float | None = None, time_budget_min: float | None = None,
              progress: Progress | None = None) -> tuple[Path, dict[str, float], FitInfo]:
     """Fit `model` on the store's split, evaluate on validation and test, save a versioned artifact.
 
+    `epochs`, `seed`, `lr` and `time_budget_min` override `[lightgcn]` max_epochs, seed, lr and max_seconds.
     Returns (artifact directory, metrics with "valid/..." and "test/..." keys, fit info).
     """
     from appliance.data.splits import load_split
@@ -250,9 +255,9 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
     if model not in _MODELS:
         raise CFError(f"unknown CF model {model!r}: use one of {', '.join(_MODELS)}")
     cfg = home.config
-    overrides = {k: v for k, v in (("max_epochs", epochs), ("seed", seed)) if v is not None}
-    lcfg = dataclasses.replace(cfg.lightgcn, **overrides)
-    cfg = dataclasses.replace(cfg, lightgcn=lcfg)
+    cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(cfg)
+    if seed is not None:
+        cfg = dataclasses.replace(cfg, lightgcn=dataclasses.replace(cfg.lightgcn, seed=seed))
     rec = make_lightgcn(cfg) if model == "lightgcn" else make_irllrec(cfg)
     rec.progress = progress
     split = load_split(home.engine)
@@ -261,7 +266,8 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
     metrics.update({f"test/{k}": v for k, v in evaluate(rec, split, stage="test", ks=cfg.eval.ks).items()})
     arrays = {**rec.arrays, "user_ids": split.user_ids, "item_ids": split.item_ids}
     meta = {**rec.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
-            "seconds": info.seconds, "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol}
+            "seconds": info.seconds, "stopped_by": rec.stopped_by, "steps": int(info.extra.get("steps", 0)),
+            "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol}
     return save_artifact(cfg.artifacts_dir, f"cf-{model}", arrays, meta), metrics, info
 
 

@@ -5,6 +5,7 @@ the authors' code, item embeddings shared with the output layer). Unlike the pap
 negative, it trains with full-softmax cross-entropy over all items at every position, the recipe measured best on
 Amazon Beauty in DESIGN.md (Klenitskiy & Vasilev, RecSys 2023 report the same). Plain seeded loop, Adam, early
 stopping on validation NDCG@10; `score` ranks all items from the last position of `split.sequences(stage)`.
+`train_sasrec` fits it on the store's split under a wall-clock budget and saves a versioned "sasrec" artifact.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ import torch
 from torch import nn
 
 from appliance.config import ApplianceConfig, SASRecConfig
+from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
+from appliance.data.locks import store_writer
 from appliance.data.splits import STAGES, Split
 from appliance.errors import UserError
 from appliance.models.contract import FitInfo
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
+ARTIFACT_KIND = "sasrec"  # <artifacts>/sasrec/<version>/: weights as net.<name>.npy, user_ids, item_ids, manifest
 VALID_METRIC = "ndcg@10"  # early stopping metric (the DESIGN.md Beauty reference reports N@10)
-Progress = Callable[[int, dict[str, float]], None]
+Progress = Callable[[int, dict[str, float]], None]  # (epoch, row): called after every epoch, see `fit`
 _DEFAULT = SASRecConfig()  # frozen, so sharing it as a default is safe
 
 
@@ -86,8 +90,10 @@ class SASRecNet(nn.Module):
         positions = torch.arange(self.cfg.max_len - length, self.cfg.max_len, device=seqs.device)
         x = self.item_emb(seqs) * self.cfg.dim ** 0.5 + self.pos_emb(positions)
         x = self.emb_dropout(x) * keep
-        eye = torch.eye(length, dtype=torch.bool, device=seqs.device)
-        causal = torch.tril(torch.ones(length, length, dtype=torch.bool, device=seqs.device))
+        # Masks from index comparisons rather than torch.eye / torch.tril: ONNX Runtime has no boolean EyeLike or
+        # Trilu kernels, and export/sasrec.py exports this very forward.
+        idx = torch.arange(length, device=seqs.device)
+        eye, causal = idx[:, None] == idx[None, :], idx[:, None] >= idx[None, :]  # (L, L) each
         allowed = causal & ((seqs > 0).unsqueeze(1) | eye)  # (B, L query, L key)
         blocked = (~allowed).repeat_interleave(self.cfg.heads, dim=0)  # (B * heads, L, L): True = not attended
         for block in self.blocks:
@@ -125,6 +131,7 @@ class SASRecRecommender:
         self.net: SASRecNet | None = None
         self.inputs: dict[str, np.ndarray] = {}  # stage -> (n_users, max_len) padded input sequences
         self.history: list[dict[str, float]] = []  # per validation: epoch, loss, ndcg@10, seconds
+        self.stopped = ""  # after fit: "max_epochs", "early_stopping" or "time_budget"
 
     # --- training
     def fit(self, split: Split) -> FitInfo:
@@ -139,22 +146,25 @@ class SASRecRecommender:
         self.net = SASRecNet(split.n_items, cfg)
         optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         start, best, best_epoch, best_state, stale, epoch = time.perf_counter(), -1.0, 0, None, 0, 0
-        self.history = []
+        deadline = start + cfg.max_seconds if cfg.max_seconds > 0 else None
+        self.history, self.stopped, score = [], "max_epochs", float("nan")
         for epoch in range(1, cfg.max_epochs + 1):
-            loss = self._epoch(train, optimizer, rng)
-            over = cfg.max_seconds > 0 and time.perf_counter() - start >= cfg.max_seconds
-            if epoch % max(cfg.eval_every, 1) and epoch != cfg.max_epochs and not over:
-                continue
-            score = self.validate(split)
-            row = {"epoch": epoch, "loss": loss, VALID_METRIC: score, "seconds": time.perf_counter() - start}
-            self.history.append(row)
-            if self.progress is not None:
+            loss, over = self._epoch(train, optimizer, rng, deadline)  # over: the budget ran out, maybe mid-epoch
+            validating = over or not epoch % max(cfg.eval_every, 1) or epoch == cfg.max_epochs
+            score = self.validate(split) if validating else score
+            row = {"epoch": epoch, "loss": loss, VALID_METRIC: score, "seconds": time.perf_counter() - start,
+                   "validated": float(validating)}
+            if self.progress is not None:  # every epoch; VALID_METRIC is the latest validation (NaN before one)
                 self.progress(epoch, row)
+            if not validating:
+                continue
+            self.history.append({k: v for k, v in row.items() if k != "validated"})
             if score > best:
                 best, best_epoch, best_state, stale = score, epoch, copy.deepcopy(self.net.state_dict()), 0
             else:
                 stale += 1
             if over or stale >= cfg.patience:
+                self.stopped = "time_budget" if over else "early_stopping"
                 break
         if best_state is not None:
             self.net.load_state_dict(best_state)
@@ -162,13 +172,17 @@ class SASRecRecommender:
         return FitInfo(seconds=time.perf_counter() - start, epochs=epoch, best_epoch=best_epoch, best_score=best,
                        extra={"loss": self.history[-1]["loss"] if self.history else float("nan")})
 
-    def _epoch(self, train: np.ndarray, optimizer: torch.optim.Optimizer, rng: np.random.Generator) -> float:
-        """One pass over the training sequences in shuffled batches; returns the mean cross-entropy per target."""
+    def _epoch(self, train: np.ndarray, optimizer: torch.optim.Optimizer, rng: np.random.Generator,
+               deadline: float | None = None) -> tuple[float, bool]:
+        """One pass over the training sequences in shuffled batches, cut short once `deadline` (perf_counter) has
+        passed; returns the mean cross-entropy per target and whether the deadline was reached."""
         assert self.net is not None
         self.net.train()
         total, count = 0.0, 0
         order = rng.permutation(len(train))
         for begin in range(0, len(order), self.cfg.batch_size):
+            if deadline is not None and time.perf_counter() >= deadline:
+                return total / max(count, 1), True
             batch = torch.from_numpy(_crop(train[order[begin:begin + self.cfg.batch_size]]))
             inputs, targets = batch[:, :-1], batch[:, 1:]
             hidden = self.net(inputs)
@@ -180,7 +194,7 @@ class SASRecRecommender:
             optimizer.step()
             total += float(loss.detach()) * int(known.sum())
             count += int(known.sum())
-        return total / max(count, 1)
+        return total / max(count, 1), deadline is not None and time.perf_counter() >= deadline
 
     def validate(self, split: Split) -> float:
         """Validation NDCG@10 (training history masked, full ranking) with the current weights."""
@@ -219,6 +233,30 @@ class SASRecRecommender:
         torch.save(state, directory / WEIGHTS_FILE)
         (directory / CONFIG_FILE).write_text(json.dumps(self.config_dict(), indent=1) + "\n", encoding="utf-8")
 
+    def artifact_arrays(self) -> dict[str, np.ndarray]:
+        """The weights as `net.<parameter>` arrays and the input sequences as `inputs.<stage>` (the artifact's
+        files), so a loaded model scores without the split."""
+        if self.net is None:
+            raise SASRecError("sasrec is not trained: nothing to save")
+        weights = {f"net.{k}": v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+        return {**weights, **{f"inputs.{k}": v.astype(np.int32) for k, v in self.inputs.items()}}
+
+    @classmethod
+    def from_artifact(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any],
+                      split: Split | None = None) -> SASRecRecommender:
+        """A trained model from `artifact_arrays` and `config_dict`; `split` (the one it was trained on) rebuilds
+        the input sequences instead of reading them."""
+        model = cls(SASRecConfig(**meta["sasrec"]))
+        model.net = SASRecNet(int(meta["n_items"]), model.cfg)
+        model.net.load_state_dict({k.removeprefix("net."): torch.from_numpy(np.array(v)) for k, v in arrays.items()
+                                   if k.startswith("net.")})
+        model.net.eval()
+        model.history = list(meta.get("history", []))
+        model.inputs = ({stage: padded_inputs(split.sequences(stage), model.cfg.max_len) for stage in STAGES}
+                        if split is not None else {k.removeprefix("inputs."): v.astype(np.int64)
+                                                   for k, v in arrays.items() if k.startswith("inputs.")})
+        return model
+
     @classmethod
     def load(cls, directory: Path) -> SASRecRecommender:
         directory = Path(directory)
@@ -239,3 +277,41 @@ class SASRecRecommender:
 def make_sasrec(cfg: ApplianceConfig) -> SASRecRecommender:
     """Registry factory for `tanaban evaluate --model sasrec`."""
     return SASRecRecommender(cfg.sasrec)
+
+
+@store_writer("train-sasrec")
+def train_sasrec(home: Any, *, epochs: int | None = None, seed: int | None = None, lr: float | None = None,
+                 time_budget_min: float | None = None, progress: Progress | None = None,
+                 cfg: SASRecConfig | None = None) -> tuple[Path, dict[str, float], FitInfo]:
+    """Fit SASRec on the store's split, evaluate on validation and test, save a versioned "sasrec" artifact.
+
+    The overrides replace `home.config.sasrec` fields (`cfg` replaces the whole section; tests use tiny ones).
+    Returns (artifact directory, metrics with "valid/..." and "test/..." keys, fit info).
+    """
+    from appliance.data.splits import load_split
+    from appliance.models.metrics import evaluate
+
+    budget = None if time_budget_min is None else time_budget_min * 60
+    overrides = {k: v for k, v in (("max_epochs", epochs), ("seed", seed), ("lr", lr), ("max_seconds", budget))
+                 if v is not None}
+    scfg = dataclasses.replace(cfg or home.config.sasrec, **overrides)
+    split = load_split(home.engine)
+    model = SASRecRecommender(scfg, progress=progress)
+    info = model.fit(split)
+    ks = tuple(sorted({*home.config.eval.ks, 10}))  # N@10 always: `tanaban export best` compares models on it
+    metrics = {f"{stage}/{k}": v for stage in STAGES for k, v in evaluate(model, split, stage, ks=ks).items()}
+    arrays = {**model.artifact_arrays(), "user_ids": split.user_ids, "item_ids": split.item_ids}
+    meta = {**model.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
+            "stopped": model.stopped, "seconds": info.seconds, "data_fingerprint": data_fingerprint(home.engine),
+            "protocol": split.protocol}
+    return save_artifact(home.config.artifacts_dir, ARTIFACT_KIND, arrays, meta), metrics, info
+
+
+def load_sasrec(artifacts_dir: Path, version: str | None = None,
+                split: Split | None = None) -> tuple[SASRecRecommender, dict[str, Any]]:
+    """The trained model of a "sasrec" artifact (default: LATEST) and the artifact's manifest (user_ids, item_ids
+    and metrics included); `split` as in `SASRecRecommender.from_artifact`."""
+    art = load_artifact(artifacts_dir, ARTIFACT_KIND, version)
+    model = SASRecRecommender.from_artifact(art.arrays, art.meta, split)
+    return model, {**art.meta, "path": str(art.path), "user_ids": art.arrays["user_ids"],
+                   "item_ids": art.arrays["item_ids"]}

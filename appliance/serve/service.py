@@ -12,7 +12,7 @@ import contextlib
 import json
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -22,8 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
+from appliance.serve.answers import Answer, Recommendation, sku_indices
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
+from appliance.serve.sequential import SEQUENTIAL_KIND, SequentialBundle
 from export.bundle import BundleError, Manifest, current_bundle, verify_bundle
 
 if TYPE_CHECKING:
@@ -34,23 +36,9 @@ GEN_PRECOMPUTED = "gen_precomputed.npy"  # generative bundles: top list per user
 GEN_PRECOMPUTED_SCORES = "gen_precomputed_scores.npy"  # and the beams' log-probabilities
 
 
-@dataclass(frozen=True)
-class Recommendation:
-    sku: str
-    title: str
-    score: float
-    because: list[tuple[str, float]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Answer:
-    items: list[Recommendation]
-    source: str  # "cached" (precomputed top-K) or "live"
-    bundle: str
-
-
 class Bundle(Protocol):
-    """What `Service`, the HTTP app and `recommend_batch` use of a verified bundle (CFBundle, GenBundle)."""
+    """What `Service`, the HTTP app and `recommend_batch` use of a verified bundle (CFBundle, SequentialBundle,
+    GenBundle)."""
 
     path: Path  # the bundle directory; `Service.reload` compares it with the one `<root>/CURRENT` names
     version: str
@@ -62,7 +50,19 @@ class Bundle(Protocol):
                     explain: bool = False) -> Answer: ...
 
 
-BundleLoader = Callable[[Path, Sequence[Ed25519PublicKey]], Bundle]  # verify, then load: CFBundle.load, GenBundle.load
+BundleLoader = Callable[[Path, Sequence[Ed25519PublicKey]], Bundle]  # verify, then load: load_bundle, GenBundle.load
+
+
+def load_bundle(path: Path, public_keys: Sequence[Ed25519PublicKey]) -> Bundle:
+    """The bundle `tanaban export cf|sasrec|best` published at `path`, by its manifest's kind: a SASRec bundle
+    (appliance.serve.sequential) or a CF bundle. Both loaders verify the signature before reading anything else."""
+    try:
+        kind = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")).get("meta", {}).get("kind")
+    except (OSError, ValueError, AttributeError):
+        kind = None  # CFBundle.load's verification says what is wrong with it
+    if kind == SEQUENTIAL_KIND:
+        return SequentialBundle.load(path, public_keys)
+    return CFBundle.load(path, public_keys)
 
 
 class CFBundle:
@@ -168,7 +168,7 @@ class Service:
     def __init__(self, bundles_root: Path, public_keys: Sequence[Ed25519PublicKey],
                  loader: BundleLoader | None = None) -> None:
         self.root, self.public_keys = bundles_root, list(public_keys)
-        self.loader: BundleLoader = loader or CFBundle.load  # GenBundle.load for the generative bundles
+        self.loader: BundleLoader = loader or load_bundle  # GenBundle.load for the generative bundles
         self._lock = threading.Lock()  # serialises reloads only; requests never wait on it
         self.bundle: Bundle | None = None
         self.fault: str | None = None  # why the served bundle's files no longer verify on disk (None: they do)
@@ -210,7 +210,7 @@ class Service:
     def current(self) -> Bundle:
         bundle = self.bundle
         if bundle is None:
-            raise ServeError(f"no bundle loaded from {self.root} yet: run `tanaban export cf` (or `export gen`), "
+            raise ServeError(f"no bundle loaded from {self.root} yet: run `tanaban export best` (or `export gen`), "
                              "then reload")
         return bundle
 
@@ -293,14 +293,6 @@ class GenBundle:
 
 
 
-def sku_indices(sku_index: dict[str, int], skus: Sequence[str], *, strict: bool) -> np.ndarray:
-    """Bundle item indices of `skus`; an unknown sku raises RequestError when `strict`, else it is dropped."""
-    idx = [sku_index.get(s) for s in skus]
-    if strict and None in idx:
-        raise RequestError(f"unknown sku {skus[idx.index(None)]!r}: not in the current bundle's catalog")
-    return np.array([i for i in idx if i is not None], dtype=np.int64)
-
-
 def _key_id(users: dict[str, int]) -> str | None:
     """The pseudonym key the bundle's users were stored under (one key per export: rotation re-keys every user)."""
     from anonymize.pseudonym import token_key_id
@@ -317,25 +309,37 @@ def _optional(path: Path) -> np.ndarray | None:
 
 
 def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path | None, k: int,
-                    explain: bool) -> list[tuple[str, Answer]]:
-    """(raw id, answer) per customer from the current bundle; unknown customers raise RequestError."""
-    import csv
-
+                    explain: bool, *, input_format: str | None = None) -> list[Any]:
+    """One appliance.serve.batch.BatchRow per customer (the --user ids, then the rows of the CSV or JSONL
+    `input_file`) from the current bundle, in input order: status ok with the answer, unknown_customer or invalid with
+    the reason. A bad row never stops the batch; no customers, a bad k or an unreadable file raise RequestError."""
     from appliance.data.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
     from appliance.data.rotation import chained_pseudonym, load_key_chain
+    from appliance.serve.batch import INVALID, OK, UNKNOWN, BatchInput, BatchRow, read_batch_input
 
-    ids = list(users)
+    if not 1 <= k <= MAX_K:
+        raise RequestError(f"--k must be between 1 and {MAX_K}")
+    rows = [BatchInput(0, raw) for raw in users]
     if input_file is not None:
-        with Path(input_file).open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if "customer_id" not in (reader.fieldnames or []):
-                raise RequestError(f"{input_file}: no customer_id column (found {reader.fieldnames})")
-            ids += [row["customer_id"] for row in reader]
-    if not ids:
-        raise RequestError("no customers given: use --user ID or --input FILE.csv")
+        rows += read_batch_input(input_file, input_format)
+    if not rows:
+        raise RequestError("no customers given: use --user ID or --input FILE (.csv with a customer_id column, or "
+                           ".jsonl)")
     chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # same mapping as ingest
     service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
     service.reload()
     bundle = service.current()
-    return [(raw, bundle.for_user(chained_pseudonym(raw, chain, upto=bundle.pseudonym_key_id), k, explain=explain))
-            for raw in ids]
+    out = []
+    for row in rows:
+        if row.problem:
+            out.append(BatchRow(row.line, row.customer_id, INVALID, row.problem))
+            continue
+        try:
+            answer = bundle.for_user(chained_pseudonym(row.customer_id, chain, upto=bundle.pseudonym_key_id), k,
+                                     explain=explain)
+        except RequestError as exc:
+            out.append(BatchRow(row.line, row.customer_id, UNKNOWN if "unknown user" in str(exc) else INVALID,
+                                str(exc)))
+            continue
+        out.append(BatchRow(row.line, row.customer_id, OK, "", answer))
+    return out

@@ -114,3 +114,45 @@ def test_generative_end_to_end(cli_runner: CliRunner, gen_home: Path, tmp_path: 
     assert np.isfinite(values).all() and (values >= 0).all() and (values <= 1).all()
     # only the beam's 5 items are ranked: deeper cut-offs find nothing more
     assert gen["metrics"]["recall@10"] == gen["metrics"]["recall@20"] == gen["metrics"]["recall@5"]
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_generative_scores_the_trained_artifact(cli_runner: CliRunner, gen_home: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from appliance.generative.model import GenerativeRecommender
+
+    base = ["--config", str(gen_home)]
+    trained = cli_runner.invoke(app, [*base, "train", "gen", "--epochs", "1", "--lr", "0.002"])
+    assert trained.exit_code == 0, trained.output
+    version = trained.output.rsplit("saved ", 1)[1].split()[0].rstrip("/").rsplit("/", 1)[1]
+
+    def no_fit(*_args, **_kwargs):
+        raise AssertionError("evaluate must score the saved gen artifact, not train")
+
+    monkeypatch.setattr(GenerativeRecommender, "fit", no_fit)
+    out = tmp_path / "gen.json"
+    result = cli_runner.invoke(app, [*base, "evaluate", "--model", "generative", "--epochs", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert f"scoring the saved model gen/{version}" in result.output and "apply only to training" in result.output
+    (gen,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert gen["source"] == "artifact" and gen["artifact"] == f"gen/{version}"
+    assert gen["epochs"] == 1 and gen["best_epoch"] == 1 and gen["train_seconds"] > 0
+    assert gen["config"]["gen_config"]["lr"] == 0.002 and gen["config"]["gen_config"]["max_epochs"] == 1
+
+
+def test_retrain_prints_one_line_per_epoch_when_piped(cli_runner: CliRunner, filled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "lightgcn", "--epochs", "3",
+                                     "--lr", "0.01", "--time-budget-min", "5", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no saved lightgcn model (cf-lightgcn artifact): trained now, not saved" in result.output
+    epoch_lines = [line for line in result.output.splitlines() if line.startswith("lightgcn epoch ")]
+    assert [line.split()[2] for line in epoch_lines] == ["1", "2", "3"] and " loss " in epoch_lines[0]
+    (lgcn,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+    assert lgcn["source"] == "trained" and lgcn["epochs"] == 3 and lgcn["artifact"] is None
+    assert lgcn["config"]["lightgcn"]["lr"] == 0.01 and lgcn["config"]["lightgcn"]["max_seconds"] == 300.0
+
+
+def test_bad_training_flag_is_one_line(cli_runner: CliRunner, filled: Path) -> None:
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "lightgcn", "--lr", "-1"])
+    assert result.exit_code == 2 and "--lr must be a positive number" in result.output

@@ -69,3 +69,44 @@ def test_evaluate_knows_the_cf_models(cli_runner: CliRunner, config_file: Path, 
     result = cli_runner.invoke(app, [*base, "evaluate", "--model", "lightgcn,irllrec"])
     assert result.exit_code == 0, result.output
     assert "lightgcn" in result.output and "irllrec" in result.output
+
+
+TINY_SASREC = """
+[sasrec]
+dim = 8
+blocks = 1
+heads = 2
+max_len = 5
+dropout = 0.0
+batch_size = 4
+max_epochs = 50
+eval_every = 2
+patience = 100
+"""
+
+
+def test_train_sasrec_export_best_and_recommend(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
+    config_file.write_text(config_file.read_text(encoding="utf-8") + TINY_SASREC, encoding="utf-8")
+    trained = cli_runner.invoke(app, [*base, "train", "sasrec", "--epochs", "3", "--lr", "0.02", "--seed", "1"])
+    assert trained.exit_code == 0, trained.output
+    epoch_lines = [line for line in trained.output.splitlines() if line.startswith("sasrec epoch")]
+    assert len(epoch_lines) == 3  # not a terminal: one plain line per epoch, no bar
+    assert "valid -" in epoch_lines[0] and "valid -" not in epoch_lines[1]  # validated every 2nd epoch and the last
+    assert "3 epochs" in trained.output and "sasrec" in trained.output and "NDCG@10" in trained.output
+    exported = cli_runner.invoke(app, [*base, "export", "best", "--no-encoder"])
+    assert exported.exit_code == 0, exported.output
+    assert "validation NDCG@10: sasrec" in exported.output and "exporting sasrec" in exported.output
+    plain = cli_runner.invoke(app, [*base, "export", "sasrec", "--no-quantize"])
+    assert plain.exit_code == 0 and "scorer fp32 (quantization not requested)" in plain.output, plain.output
+    answered = cli_runner.invoke(app, [*base, "recommend", "--user", "cust-2", "--k", "3"])
+    assert answered.exit_code == 0, answered.output
+    assert "cust-2 (cached, bundle" in answered.output
+    assert len([line for line in answered.output.splitlines() if "[S" in line]) == 3  # three items, with skus
+
+
+def test_train_sasrec_rejects_bad_overrides(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
+    for flag, value in (("--time-budget-min", "0"), ("--lr", "-1"), ("--epochs", "0")):
+        result = cli_runner.invoke(app, [*base, "train", "sasrec", flag, value])
+        assert result.exit_code == 2 and flag in result.output and "Traceback" not in result.output, result.output

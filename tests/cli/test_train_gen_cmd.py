@@ -45,3 +45,18 @@ def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Hom
     _fill(home)
     bad = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--tasks", "seq,bogus"])
     assert bad.exit_code == 2 and "unknown generative tasks" in bad.output
+
+
+@pytest.mark.usefixtures("one_torch_thread")
+def test_time_budget_stops_inside_the_first_epoch(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
+    _fill(home)
+    result = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny", "--tasks",
+                                     "seq", "--epochs", "50", "--lr", "0.003", "--time-budget-min", "0.00001"])
+    assert result.exit_code == 0, result.output
+    assert "1 epochs in" in result.output and "(time_budget)" in result.output
+    assert "gen epoch 1 loss" in result.output  # the one validation, as a plain line (output is not a terminal)
+    from appliance.data.artifacts import load_artifact
+
+    fit = load_artifact(home.config.artifacts_dir, "gen").meta["fit"]
+    assert fit["stopped_by"] == "time_budget" and fit["steps"] == 1 and fit["epochs_run"] == 1
+    assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["lr"] == 0.003

@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -73,7 +74,7 @@ BAD = [  # (name, kind, content, expected message after "file:")
     ("neg.jsonl", "items", '{"sku": "X", "title": "T", "price": -1}\n', "1: price: expected a number >= 0"),
     ("field.jsonl", "items", '{"sku": "X", "title": "T", "colour": "red"}\n', "1: colour: unknown field (known:"),
     ("col.csv", "items", "sku,title,colour\nX,T,red\n", "1: header: unknown column 'colour'"),
-    ("req.csv", "items", "sku,brand\nX,B\n", "1: header: required column 'title' is missing"),
+    ("req.csv", "items", "sku,brand\nX,B\n", "1: header: a 'title' or 'text' column is required"),
     ("dupcol.csv", "items", "sku,title,sku\nX,T,X\n", "1: header: column 'sku' appears twice"),
     ("nohead.csv", "interactions", f"{SECRET},A1,1\n", "1: header: unknown column 1 (known: customer_id"),
     ("key.jsonl", "interactions", json.dumps({"customer_id": "c", "sku": "A1", "timestamp": 1, SECRET: 1}) + "\n",
@@ -387,3 +388,54 @@ def test_adapter_errors_leave_the_store_unchanged(home: Home, tmp_path: Path, na
     with pytest.raises(IngestError, match=expected.replace("(", r"\(")):
         ingest_dataset(home, name, root, progress=False)
     assert _counts(home) == (0, 0, 0, 0)
+
+
+FREE_TEXT = ("Two-person dome tent, 2.1 kg, aluminium poles, for backpacking and festivals, with a vestibule for two "
+             "rucksacks and a footprint\nPacked size 45 x 15 cm.")
+
+
+def test_one_free_text_field_replaces_title_brand_and_categories(home: Home, tmp_path: Path) -> None:
+    from appliance.data.artifacts import load_artifact
+    from appliance.text.embed import embed_items
+    from appliance.text.profiles import load_item_profiles
+
+    path = tmp_path / "catalog.csv"
+    path.write_text('sku,text\nSB-7,Down sleeping bag -5 C\nT-100,"' + FREE_TEXT + '"\n', encoding="utf-8")
+    ingest_file(home, path, "items")
+    with home.engine.connect() as conn:
+        rows = {r.sku: r for r in conn.execute(select(Item.sku, Item.title, Item.description, Item.brand))}
+    assert (rows["SB-7"].title, rows["SB-7"].description) == ("Down sleeping bag -5 C", None)
+    tent = rows["T-100"]
+    assert FREE_TEXT.startswith(tent.title) and len(tent.title) <= 120 and not tent.title.endswith(" ")
+    assert tent.description == FREE_TEXT and tent.brand is None
+    profiles = {p.sku: p.text for p in load_item_profiles(home.engine)}
+    assert "Packed size 45 x 15 cm." in profiles["T-100"] and profiles["SB-7"] == "Down sleeping bag -5 C."
+    embed_items(home, encoder=_LengthEncoder(), progress=lambda _done, _total: None)
+    vectors = load_artifact(home.config.artifacts_dir, "item-embeddings").arrays["vectors"]
+    lengths = dict(zip([p.sku for p in load_item_profiles(home.engine)], vectors[:, 0], strict=True))
+    assert lengths == {"SB-7": len(profiles["SB-7"]), "T-100": len(profiles["T-100"])}  # the whole text is encoded
+
+
+class _LengthEncoder:
+    """Stand-in text encoder: one dimension, the text's length (the real one is tested in tests/appliance/text)."""
+
+    model_dir, sha256 = Path("/fake"), "f" * 64
+
+    def __init__(self) -> None:
+        from appliance.config import TextEncoderConfig
+
+        self.cfg = TextEncoderConfig(batch_size=4)
+
+    def encode(self, texts, *, progress=None):
+        if progress is not None:
+            progress(len(texts))
+        return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+
+def test_free_text_with_a_title_goes_before_the_description(home: Home, tmp_path: Path) -> None:
+    path = tmp_path / "catalog.jsonl"
+    path.write_text(json.dumps({"sku": "M1", "title": "Mug", "description": "350 ml", "text": "Stoneware, blue"})
+                    + "\n", encoding="utf-8")
+    ingest_file(home, path, "items")
+    with home.engine.connect() as conn:
+        assert conn.execute(select(Item.title, Item.description)).one() == ("Mug", "Stoneware, blue\n350 ml")

@@ -1,0 +1,252 @@
+"""Export of a trained SASRec (Kang & McAuley, ICDM 2018; appliance/models/sasrec.py) into a signed serving bundle,
+and `export_best`, which exports whichever trained model scored best on validation NDCG@10.
+
+The ONNX graph is the model's own forward pass: padded item-index history (B, max_len) -> transformer encoder ->
+last position -> scores over all items against the shared item embeddings (B, n_items), exported with the
+TorchScript exporter. Parity gate: the ONNX fp32 scores must match torch's (allclose, rtol = atol = 1e-3) on
+validation inputs. Quality gate, the same as export/cf.py's: int8 (per-channel dynamic quantization, as
+export/encoder.py) may lose at most 1% relative NDCG@10 on the validation users against fp32, else fp32 ships and
+the bundle says why. The bundle carries what torch-free serving (appliance/serve/sequential.py) needs: the scorer,
+item map, customers' known sequences, the precomputed top-K per customer over their whole known sequence (the
+Semantic Convergence paper's pre-caching), item embeddings, and intent tables when an intents artifact exists.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from appliance.config import config_to_dict
+from appliance.data.artifacts import ArtifactError, data_fingerprint
+from appliance.data.home import Home
+from appliance.data.locks import store_writer
+from appliance.data.splits import Split, load_split
+from appliance.models.contract import mask_history, top_k
+from appliance.models.metrics import rank_metrics
+from appliance.privacy.audit.admin import open_audit_log
+from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
+from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
+from export.cf import MAX_RELATIVE_NDCG_DROP, PRECOMPUTE_K, CFGate, ExportError, _aligned, _json, _tables
+from export.quiet import quantize_int8
+
+PARITY_TOL = 1e-3  # rtol and atol of torch vs ONNX fp32 scores (float32 reassociation stays far below it)
+PARITY_USERS = 256  # validation inputs the parity check runs
+VALID_METRIC = "valid/ndcg@10"  # what `export_best` compares, as recorded by the `tanaban train` commands
+CANDIDATES = {"lightgcn": "cf-lightgcn", "irllrec": "cf-irllrec", "sasrec": "sasrec"}  # model -> artifact kind
+Quantizer = Callable[[Path, Path], None]  # (fp32 model, int8 destination)
+
+
+def export_scorer(net: Any, path: Path) -> None:
+    """Write `net` (appliance.models.sasrec.SASRecNet, eval mode) as ONNX: history (B, max_len) -> scores."""
+    import torch
+
+    class _Scorer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = net
+
+        def forward(self, history: torch.Tensor) -> torch.Tensor:
+            return self.net.item_logits(self.net(history)[:, -1])  # (B, n_items)
+
+    example = torch.zeros((2, net.cfg.max_len), dtype=torch.int64)
+    example[:, -3:] = torch.tensor([[1, 2, 3], [3, 2, 1]])
+    with torch.no_grad(), warnings.catch_warnings():
+        # The tracer warns about nn.MultiheadAttention's shape checks, which hold for every batch size.
+        warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
+        torch.onnx.export(_Scorer().eval(), (example,), str(path), input_names=["history"], output_names=["scores"],
+                          dynamic_axes={"history": {0: "batch"}, "scores": {0: "batch"}}, opset_version=17,
+                          dynamo=False)  # the TorchScript exporter, as export/encoder.py
+
+
+def onnx_seq_scores(model_path: Path, inputs: np.ndarray, batch: int = 512) -> np.ndarray:
+    """(n, n_items) scores of padded inputs (n, max_len) through an ONNX scorer."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    return np.concatenate([session.run(["scores"], {"history": inputs[i:i + batch].astype(np.int64)})[0]
+                           for i in range(0, len(inputs), batch)])
+
+
+def gate_int8(ndcg_fp32: float, ndcg_int8: float, max_drop: float = MAX_RELATIVE_NDCG_DROP) -> CFGate:
+    """Keep int8 only if it loses at most `max_drop` relative NDCG@10 against fp32."""
+    drop = (ndcg_fp32 - ndcg_int8) / ndcg_fp32 if ndcg_fp32 > 0 else 0.0
+    ok = drop <= max_drop
+    return CFGate(ndcg_fp32, ndcg_int8, drop, "int8" if ok else "fp32",
+                  f"int8 changes NDCG@10 by {-drop:+.2%} against fp32 (a loss of at most {max_drop:.0%} is allowed)")
+
+
+def full_sequences(split: Split) -> list[np.ndarray]:
+    """Per user, every known item in order: the test-stage input (train + validation) then the test items."""
+    tests = np.split(split.test.indices, split.test.indptr[1:-1])
+    return [np.concatenate([s, t]).astype(np.int64) for s, t in zip(split.sequences("test"), tests, strict=True)]
+
+
+def _parity(model: Any, fp32: Path, users: np.ndarray) -> dict[str, float]:
+    """torch vs ONNX fp32 on validation inputs; raises ExportError beyond PARITY_TOL."""
+    sample = users[:PARITY_USERS]
+    ref = model.score(sample, "valid")
+    got = onnx_seq_scores(fp32, model.inputs["valid"][sample])
+    diff = float(np.abs(ref - got).max()) if len(sample) else 0.0
+    if not np.allclose(ref, got, rtol=PARITY_TOL, atol=PARITY_TOL):
+        raise ExportError(f"the ONNX scorer differs from torch by up to {diff:.2e} (tolerance {PARITY_TOL:g}): "
+                          "the export is wrong; report it with the bundle's library versions")
+    return {"users": float(len(sample)), "max_abs_diff": diff}
+
+
+def _write_scorer(model: Any, split: Split, out: Path, quantize: bool, max_drop: float,
+                  quantizer: Quantizer) -> tuple[CFGate, dict[str, float]]:
+    fp32, int8 = out / "seq_scorer.fp32.onnx", out / "seq_scorer.int8.onnx"
+    export_scorer(model.net, fp32)
+    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    parity = _parity(model, fp32, users)
+
+    def ndcg(path: Path, batch: int = 2048) -> float:  # batched: a (users, items) float32 matrix can be GBs
+        total = 0.0
+        for start in range(0, len(users), batch):
+            part = users[start:start + batch]
+            scores = onnx_seq_scores(path, model.inputs["valid"][part])
+            total += rank_metrics(scores, split.history("valid")[part], split.valid[part], (10,))["ndcg@10"] * len(part)
+        return total / max(len(users), 1)
+
+    base = ndcg(fp32)
+    gate = CFGate(base, None, None, "fp32", "quantization not requested")
+    if quantize:
+        quantizer(fp32, int8)
+        gate = gate_int8(base, ndcg(int8), max_drop)
+    (int8 if gate.chosen == "int8" else fp32).rename(out / SCORER_FILE)
+    for path in (fp32, int8):
+        path.unlink(missing_ok=True)
+    return gate, parity
+
+
+def _precompute(scorer: Path, inputs: np.ndarray, known: sp.csr_matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n_users, k) int32 top items (-1 padded) and their float32 scores, known items masked."""
+    n, width = len(inputs), min(k, known.shape[1])
+    items, scores = np.full((n, width), -1, dtype=np.int32), np.zeros((n, width), dtype=np.float32)
+    for start in range(0, n, 512):
+        users = np.arange(start, min(start + 512, n))
+        masked = mask_history(onnx_seq_scores(scorer, inputs[users]), known, users)
+        top = top_k(masked, width)
+        items[users] = top
+        scores[users] = np.where(top >= 0, np.take_along_axis(masked, np.maximum(top, 0), axis=1), 0.0)
+    return items, scores
+
+
+def _intent_tables(home: Home, split: Split) -> tuple[np.ndarray, list[str]] | None:
+    """Item intent distributions (n_items, K) in split order and their labels, when an intents artifact covers the
+    catalog; None otherwise (the bundle then answers explanations with a note)."""
+    from appliance.text.intents import load_intents
+
+    try:
+        intents = load_intents(home.config.artifacts_dir)
+    except ArtifactError:
+        return None
+    row = {int(i): r for r, i in enumerate(intents.item_ids)}
+    if any(int(i) not in row for i in split.item_ids):
+        return None
+    return intents.item_dist[[row[int(i)] for i in split.item_ids]].astype(np.float32), list(intents.labels)
+
+
+@store_writer("export-sasrec")
+def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = None,
+                  max_drop: float = MAX_RELATIVE_NDCG_DROP, quantizer: Quantizer = quantize_int8,
+                  comparison: dict[str, Any] | None = None) -> Path:
+    """Build, gate, sign and publish a SASRec bundle under `<artifacts>/bundles`; returns its directory.
+
+    `comparison` (from `export_best`) is recorded in the manifest and metrics.json; `quantizer` and `max_drop`
+    exist so tests can feed the gate a bad int8 model.
+    """
+    from appliance.models.sasrec import load_sasrec  # torch: only when exporting
+
+    split = load_split(home.engine)
+    model, art = load_sasrec(home.config.artifacts_dir, split=split)
+    _aligned(art["user_ids"], split.user_ids, "users")
+    _aligned(art["item_ids"], split.item_ids, "items")
+    root = home.config.artifacts_dir / "bundles"
+    staging = make_staging(root)  # pid in the name: `tanaban serve` removes it if this export dies
+    try:
+        gate, parity = _write_scorer(model, split, staging, quantize, max_drop, quantizer)
+        sequences = full_sequences(split)
+        known = sp.csr_matrix((np.ones(sum(map(len, sequences)), np.float32), np.concatenate(sequences),
+                               np.cumsum([0, *map(len, sequences)])), shape=(split.n_users, split.n_items))
+        known.sum_duplicates()
+        inputs = np.stack([_padded(s, model.cfg.max_len) for s in sequences])
+        precomputed, pre_scores = _precompute(staging / SCORER_FILE, inputs, known, PRECOMPUTE_K)
+        np.save(staging / "precomputed.npy", precomputed)
+        np.save(staging / "precomputed_scores.npy", pre_scores)
+        np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, sequences)]).astype(np.int64))
+        np.save(staging / "seq_items.npy", np.concatenate(sequences).astype(np.int32))
+        np.save(staging / "item_emb.npy", model.net.item_emb.weight[1:].detach().numpy().astype(np.float32))
+        intents = _intent_tables(home, split)
+        if intents is not None:  # a customer's intents: the mean over their known items (as for a posted history)
+            np.save(staging / "item_intents.npy", intents[0])
+            np.save(staging / "user_intents.npy", np.stack([intents[0][s].mean(axis=0) if len(s) else
+                                                            np.full(intents[0].shape[1], 1 / intents[0].shape[1])
+                                                            for s in sequences]).astype(np.float32))
+            _json(staging / "intent_labels.json", intents[1])
+        items, users = _tables(home, split)
+        _json(staging / "items.json", items)
+        _json(staging / "users.json", users)
+        _json(staging / META_FILE, {"model": "sasrec", "max_len": model.cfg.max_len, "n_items": split.n_items})
+        _json(staging / "config.json", config_to_dict(home.config))
+        _json(staging / "metrics.json", {"training": art.get("metrics", {}), "gate": gate.__dict__,
+                                         "parity": parity, "comparison": comparison})
+        sign_bundle(staging, home.signing_key, {
+            "kind": SEQUENTIAL_KIND, "model": "sasrec", "models": ["sasrec"], "artifact": Path(art["path"]).name,
+            "scorer": gate.chosen, "gate": gate.__dict__, "parity": parity, "comparison": comparison,
+            "intents": intents is not None}, version=version)
+        with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
+            return publish_audited(staging, root, log.append)
+    except BaseException:
+        remove_staging(staging)
+        raise
+
+
+def _padded(seq: np.ndarray, max_len: int) -> np.ndarray:
+    out = np.zeros(max_len, dtype=np.int64)
+    tail = seq[-max_len:] + 1
+    out[max_len - len(tail):] = tail
+    return out
+
+
+def compare_trained(home: Home) -> dict[str, Any]:
+    """Validation NDCG@10 of every trained model's latest artifact that was trained on the store's current data;
+    {"metric", "scores": {model: value}, "skipped": {model: why}, "chosen"}."""
+    root, fingerprint = home.config.artifacts_dir, data_fingerprint(home.engine)
+    scores, skipped = {}, {}
+    for name, kind in CANDIDATES.items():
+        try:
+            version = (root / kind / "LATEST").read_text(encoding="utf-8").strip()
+            meta = json.loads((root / kind / version / "manifest.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue  # never trained: not a candidate
+        value = meta.get("metrics", {}).get(VALID_METRIC)
+        if meta.get("data_fingerprint") != fingerprint:
+            skipped[name] = "trained on other data than the store holds now: train it again"
+        elif not isinstance(value, int | float) or not np.isfinite(value):
+            skipped[name] = f"its artifact records no {VALID_METRIC}: train it again"
+        else:
+            scores[name] = float(value)
+    if not scores:
+        why = "; ".join(f"{n}: {w}" for n, w in skipped.items()) or "none is trained"
+        raise ExportError(f"no trained model to export ({why}): run `tanaban train sasrec` or `tanaban train cf`")
+    chosen = max(scores, key=lambda n: (scores[n], n == "sasrec"))  # a tie goes to SASRec, which scores live
+    return {"metric": VALID_METRIC, "scores": scores, "skipped": skipped, "chosen": chosen}
+
+
+def export_best(home: Home, *, quantize: bool = True, version: str | None = None, encoder: bool = False) -> Path:
+    """Export the trained model with the best validation NDCG@10 (`compare_trained`), recording the comparison in
+    the bundle's manifest; `encoder` applies to CF bundles only (text search)."""
+    from export.cf import export_cf
+
+    comparison = compare_trained(home)
+    if comparison["chosen"] == "sasrec":
+        return export_sasrec(home, quantize=quantize, version=version, comparison=comparison)
+    return export_cf(home, comparison["chosen"], quantize=quantize, version=version, encoder=encoder,
+                     comparison=comparison)
