@@ -3,7 +3,8 @@
 
 Builds a throwaway home from the generated sample, trains LightGCN briefly, exports and signs the bundle, starts
 `tanaban serve` in a subprocess and drives it with wrk (Debian package `wrk`; the load generator shares the 2 cores
-with the server, so these are lower bounds). Usage:
+with the server, so these are lower bounds; the server's CPU time per request, read from /proc, is the figure to
+compare across runs on a shared machine). Usage:
   .venv/bin/python bench/serve_load.py [--epochs 30] [--seconds 10] [--connections 1,8,32] [--workers 1,2]
 With several --workers counts the cached scenario runs once per count (`tanaban serve --workers N`), the others
 under the first count only.
@@ -65,6 +66,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process `pid` and of its direct children (the workers of `--workers N`), from
+    /proc (Linux): CPU per request is far less disturbed than latency by other load on a shared machine."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent pid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    return total
+
+
 def _wrk(port: int, script: Path, connections: int, seconds: int) -> dict[str, float]:
     out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s",
                           str(script), f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True).stdout
@@ -77,7 +92,7 @@ def _wrk(port: int, script: Path, connections: int, seconds: int) -> dict[str, f
 
 
 def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen:
-    """`tanaban serve --workers N` on loopback, returned once every worker has answered (distinct pids in /metrics)."""
+    """`tanaban serve --workers N` on loopback, returned once /metrics lists N live workers (tanaban_worker_info)."""
     server = subprocess.Popen([str(Path(sys.executable).parent / "tanaban"), "serve", "--port", str(port),
                                "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -85,8 +100,7 @@ def _start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Po
     deadline = time.monotonic() + 60
     while len(pids) < workers and time.monotonic() < deadline:
         try:
-            pids.add(re.search(r'tanaban_worker_info\{pid="(\d+)"', httpx.get(f"http://127.0.0.1:{port}/metrics").text)
-                     .group(1))
+            pids |= set(re.findall(r'tanaban_worker_info\{pid="(\d+)"', httpx.get(f"http://127.0.0.1:{port}/metrics").text))
         except httpx.TransportError:
             time.sleep(0.2)
     if len(pids) < workers:
@@ -115,10 +129,11 @@ def _train_and_export_gen(home, epochs: int) -> str:
 
 
 def _gen_batches(port: int) -> tuple[int, int]:
-    """(beam searches run, live queries answered) so far by the worker that answers /metrics."""
+    """(beam searches run, live queries answered) so far, summed over the workers (as of each one's last answer)."""
     text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    found = dict(re.findall(r"^(tanaban_gen_\w+_total) (\d+)$", text, re.M))
-    return int(found.get("tanaban_gen_batches_total", 0)), int(found.get("tanaban_gen_batched_queries_total", 0))
+    found = dict(re.findall(r"^(tanaban_gen_\w+_total) ([\d.e+]+)$", text, re.M))
+    return (int(float(found.get("tanaban_gen_batches_total", 0))),
+            int(float(found.get("tanaban_gen_batched_queries_total", 0))))
 
 
 def _per_search(port: int, before: tuple[int, int], workers: int) -> str:
@@ -169,8 +184,9 @@ def main() -> None:
           f"test NDCG@10 {metrics['test/ndcg@10']:.4f}")
     if gen_note:
         print(gen_note)
-    print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx | live queries per beam search |")
-    print("|---|---|---|---|---|---|---|")
+    print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx | server CPU us/request | live queries per "
+          "beam search |")
+    print("|---|---|---|---|---|---|---|---|")
     try:
         for workers in worker_counts:
             port = _free_port()
@@ -184,10 +200,11 @@ def main() -> None:
                     script.write_text(LUA % (", ".join("[[" + b + "]]" for b in bodies_of[name]), token))
                     conns = args.gen_connections if name.startswith("gen") else args.connections
                     for c in (int(x) for x in conns.split(",")):
-                        before = _gen_batches(port)
+                        before, cpu = _gen_batches(port), _cpu_seconds(server.pid)
                         r = _wrk(port, script, c, args.seconds)
+                        cpu_us = (_cpu_seconds(server.pid) - cpu) / (r["rps"] * args.seconds) * 1e6
                         print(f"| {label} | {c} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} | "
-                              f"{_per_search(port, before, workers)} |")
+                              f"{cpu_us:.0f} | {_per_search(port, before, workers)} |")
             finally:
                 server.terminate()
                 server.wait(timeout=20)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cli.common import console, get_config
+from cli.common import console, get_config, get_initialised_config, print_json
 
 apikey_app = typer.Typer(help="Create, list and revoke API keys of the HTTP service (stored hashed).",
                          no_args_is_help=True)
@@ -22,7 +22,7 @@ def apikey_create(
                                                          "repeatable.")] = None,
 ) -> None:
     """Create an API key (scope read unless told); it is printed once and stored only as a hash. Audited
-    (apikey.create, actor: your OS user).
+    (apikey.create, actor: your OS user). Needs an initialised home (`tanaban init`).
 
     Example: tanaban apikey create --name ops-reload --scope admin
     """
@@ -31,7 +31,7 @@ def apikey_create(
 
     if (name is None) == (name_arg is None):
         raise ApiKeyError("give the key's name once: `tanaban apikey create --name NAME` (or as the argument)")
-    token = create_api_key(get_config(ctx), name or name_arg or "", tuple(scope or ("read",)))
+    token = create_api_key(get_initialised_config(ctx), name or name_arg or "", tuple(scope or ("read",)))
     console.print(token, highlight=False, markup=False)
 
 
@@ -44,20 +44,27 @@ def apikey_revoke(ctx: typer.Context,
     """
     from appliance.serve.events import revoke_api_key
 
-    key = revoke_api_key(get_config(ctx), key_id)
+    key = revoke_api_key(get_initialised_config(ctx), key_id)
     console.print(f"revoked {key.key_id} at {key.revoked_at}", highlight=False, markup=False)
 
 
 @apikey_app.command("list")
-def apikey_list(ctx: typer.Context) -> None:
+def apikey_list(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help=(
+        "Print a JSON array of {key_id, name, scopes, created_at, revoked_at}."))] = False) -> None:
     """List API keys (ids, names, scopes, dates; never the keys).
 
-    Example: tanaban apikey list
+    Example: tanaban apikey list --json
     """
+    from dataclasses import asdict
+
     from appliance.serve.apikeys import KEYS_FILE, list_keys
 
+    keys = list_keys(get_config(ctx).data_dir / KEYS_FILE)
+    if as_json:
+        print_json([asdict(key) for key in keys])
+        return
     table = Table("id", "name", "scopes", "created", "revoked")
-    for key in list_keys(get_config(ctx).data_dir / KEYS_FILE):
+    for key in keys:
         table.add_row(key.key_id, key.name, ",".join(key.scopes), key.created_at, key.revoked_at or "")
     console.print(table)
 

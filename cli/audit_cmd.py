@@ -28,7 +28,7 @@ from appliance.privacy.audit.admin import (
 from appliance.privacy.audit.export import read_checkpoints
 from appliance.privacy.audit.report import describe_categories, describe_destination
 from appliance.privacy.audit.verify import verify_export
-from cli.common import console, get_home
+from cli.common import console, get_home, print_json
 
 audit_app = typer.Typer(help="Review, verify and export the signed, tamper-evident egress audit log.",
                         no_args_is_help=True)
@@ -86,7 +86,7 @@ def list_(
     rows = list_entries(get_home(ctx), since=since, until=until, action=action, outcome=outcome,
                         destination=destination, limit=limit)
     if as_json:
-        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        print_json(rows)
     else:
         Console(width=max(console.width, _TABLE_WIDTH)).print(_table(rows))
 
@@ -97,13 +97,18 @@ def show(
     seq: Annotated[int, typer.Argument(help="The entry's sequence number.")],
     raw: Annotated[bool, typer.Option("--raw", help="Print the payload as the stored string (the exact bytes "
                                                     "that were hashed and sent), not decoded.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plain JSON (no colours), one document.")] = False,
 ) -> None:
     """Show one audit entry in full, payload included and, when it is JSON, decoded (the read is logged).
 
-    Example: tanaban audit show 42
+    Example: tanaban audit show 42 --json
     """
     entry = show_entry(get_home(ctx), seq)
-    console.print_json(json.dumps(entry if raw else readable_payload(entry), ensure_ascii=False))
+    doc = entry if raw else readable_payload(entry)
+    if as_json:
+        print_json(doc)
+    else:
+        console.print_json(json.dumps(doc, ensure_ascii=False))
 
 
 @audit_app.command("report")

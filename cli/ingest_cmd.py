@@ -9,7 +9,16 @@ import typer
 
 from appliance.data.adapters import ingest_dataset
 from appliance.data.ingest import IngestReport, ingest_file
-from cli.common import console, get_home
+from appliance.errors import UserError
+from cli.common import EXIT_PARTIAL, console, get_home
+
+DEFAULT_MAX_REJECT_SHARE = 0.5  # more than half the rows bad is a wrong file or a wrong mapping, not a few bad rows
+
+
+class RejectThresholdError(UserError, RuntimeError):
+    """--skip-invalid rejected more rows than --max-reject-share allows (or every row); the good rows are stored."""
+
+    exit_code = EXIT_PARTIAL  # some rows failed: the same status as a partly failed `recommend --input`
 
 ingest_app = typer.Typer(help="Load catalog and behaviour data into the store; each file is all-or-nothing.\n\n"
                               "Example: tanaban ingest items items.jsonl", no_args_is_help=True)
@@ -22,6 +31,9 @@ SkipOpt = Annotated[bool, typer.Option("--skip-invalid", help=(
     "Skip bad rows, list them in a reject report (line, field, reason) and ingest the rest."))]
 RejectOpt = Annotated[Path | None, typer.Option("--reject-report", help=(
     "Where --skip-invalid writes its report (default: <data_dir>/rejects/<file name>.rejects.jsonl)."))]
+ShareOpt = Annotated[float, typer.Option("--max-reject-share", min=0.0, max=1.0, help=(
+    "With --skip-invalid: exit with status 3 when more than this share of the rows was rejected (always when every "
+    "row was)."))]
 
 
 def _print(report: IngestReport) -> None:
@@ -32,38 +44,54 @@ def _print(report: IngestReport) -> None:
         console.print(f"reject report: {report.reject_path}", highlight=False)
 
 
-def _ingest(ctx: typer.Context, kind: str, file: Path, fmt: str | None, skip: bool, reject: Path | None) -> None:
-    _print(ingest_file(get_home(ctx), file, kind, fmt=fmt, skip_invalid=skip, reject_path=reject))
+def check_rejects(report: IngestReport, max_share: float) -> None:
+    """RejectThresholdError when more than `max_share` of the rows read were rejected, or every one was."""
+    if not report.rejected:
+        return
+    share = report.rejected / max(report.read, 1)
+    if share > max_share or report.rejected >= report.read:
+        every = "every row" if report.rejected >= report.read else f"more than {max_share:.0%} of the rows"
+        raise RejectThresholdError(
+            f"{report.source}: {report.rejected:,} of {report.read:,} rows rejected ({every}); the reasons are in "
+            f"{report.reject_path}: fix the file (or its column names) and ingest it again; the "
+            f"{report.read - report.rejected:,} valid rows are stored (--max-reject-share sets the threshold)")
+
+
+def _ingest(ctx: typer.Context, kind: str, file: Path, fmt: str | None, skip: bool, reject: Path | None,
+            max_share: float) -> None:
+    report = ingest_file(get_home(ctx), file, kind, fmt=fmt, skip_invalid=skip, reject_path=reject)
+    _print(report)
+    check_rejects(report, max_share)
 
 
 @ingest_app.command("items")
 def items(ctx: typer.Context, file: FileArg, fmt: FormatOpt = None, skip_invalid: SkipOpt = False,
-          reject_report: RejectOpt = None) -> None:
+          reject_report: RejectOpt = None, max_reject_share: ShareOpt = DEFAULT_MAX_REJECT_SHARE) -> None:
     """Upsert catalog items by sku (sku, title, brand, categories, description, price, attributes).
 
     Example: zcat catalog.jsonl.gz | tanaban ingest items - --format jsonl
     """
-    _ingest(ctx, "items", file, fmt, skip_invalid, reject_report)
+    _ingest(ctx, "items", file, fmt, skip_invalid, reject_report, max_reject_share)
 
 
 @ingest_app.command("interactions")
 def interactions(ctx: typer.Context, file: FileArg, fmt: FormatOpt = None, skip_invalid: SkipOpt = False,
-                 reject_report: RejectOpt = None) -> None:
+                 reject_report: RejectOpt = None, max_reject_share: ShareOpt = DEFAULT_MAX_REJECT_SHARE) -> None:
     """Add interactions (customer_id, sku, timestamp, event, rating); customer ids are pseudonymized on read.
 
     Example: tanaban ingest interactions orders.csv.gz --skip-invalid
     """
-    _ingest(ctx, "interactions", file, fmt, skip_invalid, reject_report)
+    _ingest(ctx, "interactions", file, fmt, skip_invalid, reject_report, max_reject_share)
 
 
 @ingest_app.command("reviews")
 def reviews(ctx: typer.Context, file: FileArg, fmt: FormatOpt = None, skip_invalid: SkipOpt = False,
-            reject_report: RejectOpt = None) -> None:
+            reject_report: RejectOpt = None, max_reject_share: ShareOpt = DEFAULT_MAX_REJECT_SHARE) -> None:
     """Add reviews (customer_id, sku, timestamp, rating, text); the same review twice is stored once.
 
     Example: tanaban ingest reviews reviews.jsonl
     """
-    _ingest(ctx, "reviews", file, fmt, skip_invalid, reject_report)
+    _ingest(ctx, "reviews", file, fmt, skip_invalid, reject_report, max_reject_share)
 
 
 @ingest_app.command("dataset")

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 
 from appliance.data.rotation import describe_keys, rotate_pseudonym_key
-from cli.common import console, get_home
+from cli.common import console, get_home, print_json
 
 keys_app = typer.Typer(help="Key ids, fingerprints and pseudonym-key rotation.\n\nExample: tanaban keys show",
                        no_args_is_help=True)
 
 
 @keys_app.command("show")
-def show(ctx: typer.Context) -> None:
+def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help=(
+        "Print one JSON document (the fields of KeysReport; docs/OPERATIONS.md)."))] = False) -> None:
     """Show key ids, fingerprints and stored users per pseudonym key id (never key material).
 
-    Example: tanaban keys show
+    Example: tanaban keys show --json
     """
     report = describe_keys(get_home(ctx))
+    if as_json:
+        print_json(dataclasses.asdict(report))
+        return
     lines = [f"pseudonym key   {report.pseudonym_key_id} (created {report.pseudonym_created or 'unknown'})",
              f"retired keys    {', '.join(report.retired_key_ids) or '(none)'}",
              f"signing key     {report.signing_key_id}",

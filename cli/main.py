@@ -24,8 +24,10 @@ from cli import (
     anonymize_cmd,
     apikey_cmd,
     audit_cmd,
+    backup_cmd,
     config_cmd,
     demo_cmd,
+    doctor_cmd,
     egress_cmd,
     embed_cmd,
     evaluate_cmd,
@@ -41,6 +43,7 @@ from cli import (
 )
 from cli.common import err_console, state
 from cli.failures import EXIT_INTERNAL, EXIT_INTERRUPTED, describe_failure, report_internal_error
+from cli.install_mode import TRAINING_COMMANDS, TRAINING_MODULES, has_training_stack, needs_training_stack
 
 # Every error a user can fix derives from one of these two (anonymize/ imports nothing from appliance/, so it
 # has its own base); tests/test_errors.py checks that no domain error is left out.
@@ -60,7 +63,14 @@ class _Group(TyperGroup):
         name, cmd, rest = super().resolve_command(ctx, args)
         sub = [rest[0]] if rest and rest[0] in getattr(cmd, "commands", {}) else []
         ctx.meta[_COMMAND] = " ".join(["tanaban", str(name), *sub])  # command words only, never arguments
+        if name in TRAINING_COMMANDS and not has_training_stack():  # serve-only install (cli/install_mode.py)
+            _fail(needs_training_stack(str(name)), EXIT_USER_ERROR)
         return name, cmd, rest
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """--help lists only what this install can run."""
+        names = super().list_commands(ctx)
+        return names if has_training_stack() else [n for n in names if n not in TRAINING_COMMANDS]
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -72,6 +82,10 @@ class _Group(TyperGroup):
         except KeyboardInterrupt:
             _fail("interrupted", EXIT_INTERRUPTED, prefix="")
         except Exception as exc:
+            if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in TRAINING_MODULES:
+                # another command's option that reaches for the training stack (e.g. a torch model) on serve-only
+                _fail(needs_training_stack(ctx.meta.get(_COMMAND, "tanaban").removeprefix("tanaban ")),
+                      EXIT_USER_ERROR)
             data_dir = _data_dir(ctx)
             known = describe_failure(exc, data_dir)
             if known is not None:
@@ -109,12 +123,29 @@ def _root(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option("--config", "-c", help=(
         "TOML config file (else $TANABAN_CONFIG, else /etc/tanaban/config.toml, else built-in defaults)."))] = None,
+    _version: Annotated[bool, typer.Option("--version", is_eager=True, callback=lambda shown: _print_version(shown),
+                                           help="Print the version, Python and the pinned libraries, and exit.")]
+    = False,
 ) -> None:
     state(ctx).config_path = config
 
 
+def _print_version(shown: bool) -> None:
+    """`tanaban --version`: package version and build information (no git needed: appliance.doctor.build_info)."""
+    if not shown:
+        return
+    from appliance.doctor import build_info
+
+    info = build_info()
+    pins = ", ".join(f"{name} {version}" for name, version in info["packages"].items() if version)
+    typer.echo(f"tanaban {info['tanaban']}\npython {info['python']} ({info['implementation']}, {info['platform']})"
+               f"\n{pins}")
+    raise typer.Exit()
+
+
 _GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd,
-           sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, export_cmd, apikey_cmd, serve_cmd)
+           sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, export_cmd, apikey_cmd, serve_cmd,
+           backup_cmd, doctor_cmd)
 for _group in _GROUPS:
     _group.register(app)
 

@@ -30,6 +30,7 @@ from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
 from appliance.privacy.audit.admin import open_audit_log
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
+from export.quiet import quantize_int8
 
 MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG@10 against fp32
 PRECOMPUTE_K = 100  # cached answers cover k <= 100; larger k is answered live
@@ -85,9 +86,7 @@ def _write_scorer(item_emb: np.ndarray, user_emb: np.ndarray, split: Split, out:
     base = _ndcg10(onnx_scores(fp32, user_emb[users]), split, users)
     gate = CFGate(base, None, None, "fp32", "quantization not requested")
     if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8)
+        quantize_int8(fp32, int8)
         q = _ndcg10(onnx_scores(int8, user_emb[users]), split, users)
         drop = (base - q) / base if base > 0 else 0.0
         ok = drop <= MAX_RELATIVE_NDCG_DROP
@@ -127,8 +126,10 @@ def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int)
 
 @store_writer("export-cf")
 def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, version: str | None = None,
-              encoder: bool = False, progress: bool = True) -> Path:
+              encoder: bool = False, progress: bool = True, comparison: dict[str, Any] | None = None) -> Path:
     """Build, gate, sign and publish a CF bundle under `<artifacts>/bundles`; returns its directory.
+
+    `comparison` (from export.sasrec.export_best: every trained model's validation NDCG@10) goes into the manifest.
 
     `encoder` adds the text encoder and item text embeddings (export/encoder.py `package_encoder`); the CLI turns
     it on by default, the library leaves it off because it needs the model package and ~10 s more on 2 cores.
@@ -158,9 +159,10 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
         _json(staging / "intent_labels.json", art.meta.get("labels", []))
         _json(staging / "config.json", config_to_dict(home.config))
         _json(staging / "metrics.json", {"training": art.meta.get("metrics", {}), "gate": gate.__dict__,
-                                         "encoder_gate": encoder_gate})
-        sign_bundle(staging, home.signing_key, {"kind": "cf", "model": model, "artifact": art.path.name,
-                                                "scorer": gate.chosen, "gate": gate.__dict__,
+                                         "encoder_gate": encoder_gate, "comparison": comparison})
+        sign_bundle(staging, home.signing_key, {"kind": "cf", "model": model, "models": [model],
+                                                "artifact": art.path.name, "scorer": gate.chosen,
+                                                "gate": gate.__dict__, "comparison": comparison,
                                                 "encoder": encoder_gate and encoder_gate["chosen"]}, version=version)
         with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
             return publish_audited(staging, root, log.append)

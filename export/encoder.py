@@ -26,6 +26,7 @@ from appliance.serve.encoder import OnnxTextEncoder
 from appliance.serve.search import ENCODER_DIR, ENCODER_SETTINGS, ITEM_TEXT_EMB
 from appliance.text.encoder import TextEncoder, TextEncoderError
 from appliance.text.profiles import load_item_profiles
+from export.quiet import quantize_int8
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 FP32_MAX_ABS = 1e-4  # fp32 ONNX vs torch on unit vectors: anything larger means a wrong export
@@ -71,9 +72,7 @@ def export_text_encoder(encoder: Any, out_dir: Path, sample_texts: list[str], *,
         raise RuntimeError(f"ONNX fp32 export differs from torch by {max_abs:.2e} (> {FP32_MAX_ABS}); not exported")
     gate = EncoderGate(max_abs, float(fp32_cos.min()), None, None, "fp32", "quantization not requested")
     if quantize:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
-
-        quantize_dynamic(str(fp32_path), str(int8_path), per_channel=True, weight_type=QuantType.QInt8)
+        quantize_int8(fp32_path, int8_path)
         cos = _cosines(reference, _onnx_encode(int8_path, tokenizer_path, encoder, sample_texts, batch_size))
         ok = float(cos.mean()) >= INT8_MIN_MEAN_COSINE
         gate = EncoderGate(max_abs, float(fp32_cos.min()), float(cos.mean()), float(cos.min()),

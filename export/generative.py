@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
 import shutil
 import warnings
 from collections.abc import Sequence
@@ -32,6 +31,7 @@ import numpy as np
 from appliance.data.splits import Split
 from appliance.errors import UserError
 from appliance.serve.decoder import CODES_FILE, DECODER_FILE, META_FILE, TOKENIZER_FILE, GenerativeDecoder
+from export.quiet import quantize_int8
 
 FP32_MAX_ABS = 1e-3  # fp32 ONNX vs torch log-probs: float reordering gives ~1e-6; larger means a wrong graph
 MAX_RELATIVE_NDCG_DROP = 0.01  # the issue's gate: int8 may lose at most 1% NDCG@10 against fp32
@@ -223,8 +223,6 @@ def _int8_gate(out_dir: Path, work: Path, fp32: Path, split: Split | None, users
     """Quantize; full int8 first, then int8 with token tables fp32; the first to pass both gates is chosen."""
     if split is None or len(users) == 0:
         return {"reason": "no validation users to gate int8 against: fp32 ships"}
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     histories = [split.sequences("valid")[u] for u in users]
     known = split.history("valid")
     banned = [known.indices[known.indptr[u]:known.indptr[u + 1]] for u in users]
@@ -234,8 +232,7 @@ def _int8_gate(out_dir: Path, work: Path, fp32: Path, split: Split | None, users
     result: dict[str, Any] = {"ndcg10_fp32": base, "gate_users": len(users)}
     int8 = work / "decoder.int8.onnx"
     for exclude in ([], _token_table_nodes(fp32)):
-        _quiet(quantize_dynamic, str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-               nodes_to_exclude=exclude)
+        quantize_int8(fp32, int8, exclude=exclude)
         items = GenerativeDecoder(out_dir, model_file=int8).recommend(histories, GATE_K, banned)
         score, valid = _ndcg10(items, heldout), _valid_share(items, banned, len(split.item_ids))
         drop = (base - score) / base if base > 0 else 0.0
@@ -252,15 +249,6 @@ def _int8_gate(out_dir: Path, work: Path, fp32: Path, split: Split | None, users
         if ok or base == 0:
             break
     return result
-
-
-def _quiet(fn: Any, *args: Any, **kwargs: Any) -> Any:
-    """Run `fn` without the quantizer's root-logger advice to run its pre-processing (it targets CNNs)."""
-    logging.disable(logging.WARNING)
-    try:
-        return fn(*args, **kwargs)
-    finally:
-        logging.disable(logging.NOTSET)
 
 
 def _token_table_nodes(path: Path) -> list[str]:

@@ -7,7 +7,8 @@
 #   installer/install.sh --wheelhouse DIR air-gapped: pip install --no-index --find-links DIR
 #                                         (build DIR on a connected machine with installer/build-wheelhouse.sh)
 #   sudo installer/install.sh --system    /opt/tanaban, a `tanaban` service user, /etc/tanaban/config.toml,
-#                                         /var/lib/tanaban and the hardened systemd unit tanaban.service
+#                                         /var/lib/tanaban, the docs in /usr/share/doc/tanaban and the
+#                                         hardened systemd unit tanaban.service (combines with --serve-only)
 #        --root DIR                       with --system: install under DIR instead of / (no root needed; tests)
 #        --no-pip                         skip the pip steps (layout only; used by the tests)
 #        --venv DIR                       user mode: create the venv at DIR instead of ./.venv
@@ -21,7 +22,7 @@ PYTHON="${PYTHON:-python3}"
 TORCH_PIN="torch==2.13.0"   # the CPU wheel; a loose `torch` pulls a multi-GB CUDA build (DESIGN.md)
 
 mode=full; dev=0; system=0; root=""; wheelhouse=""; pip_steps=1; venv_opt=
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 die() { echo "install.sh: error: $*" >&2; exit 2; }
 say() { echo "==> $*"; }
 
@@ -60,6 +61,8 @@ fi
 [ -z "$venv_opt" ] || [ "$system" = 0 ] || die "--venv is for user installs; --system uses /opt/tanaban/venv"
 
 extras="train"; [ "$mode" = serve ] && extras="serve"; [ "$dev" = 1 ] && extras="$extras,dev"
+# What `tanaban` reads to say which install this is (cli/install_mode.py); torch being importable still decides.
+recorded="full"; [ "$dev" = 1 ] && recorded="dev"; [ "$mode" = serve ] && recorded="serve-only"
 
 pip_install() {
   local args=(--disable-pip-version-check --no-input)
@@ -89,14 +92,21 @@ if [ "$pip_steps" = 1 ]; then
   fi
 fi
 
+if [ "$pip_steps" = 1 ] || [ "$system" = 1 ]; then
+  mkdir -p "$venv"
+  printf '# written by installer/install.sh; read by `tanaban` (cli/install_mode.py)\nmode = "%s"\nextras = "%s"\n' \
+    "$recorded" "$extras" > "$venv/tanaban-install.toml"
+fi
+
 if [ "$system" = 1 ]; then
   etc="$root/etc/tanaban"; lib="$root/var/lib/tanaban"; unit="$root/etc/systemd/system/tanaban.service"
+  doc="$root/usr/share/doc/tanaban"
   if [ -z "$root" ] && ! id tanaban >/dev/null 2>&1; then
     say "creating the service user tanaban"
     useradd --system --home-dir /var/lib/tanaban --no-create-home --shell /usr/sbin/nologin tanaban
   fi
   owner() { [ -z "$root" ] && chown "$@" || true; }   # staged layouts (--root) keep the caller as owner
-  mkdir -p "$etc" "$lib" "$(dirname "$unit")" "$root/usr/local/bin" "$prefix"
+  mkdir -p "$etc" "$lib" "$doc" "$(dirname "$unit")" "$root/usr/local/bin" "$prefix"
   chmod 0750 "$etc"; owner root:tanaban "$etc"
   chmod 0700 "$lib"; owner tanaban:tanaban "$lib"
   if [ -e "$etc/config.toml" ]; then
@@ -104,21 +114,39 @@ if [ "$system" = 1 ]; then
   else
     install -m 0640 "$HERE/config.toml" "$etc/config.toml"; owner root:tanaban "$etc/config.toml"
   fi
+  install -m 0644 "$REPO"/docs/*.md "$doc/"          # the unit's Documentation= points here
   install -m 0644 "$HERE/tanaban.service" "$unit"
   ln -sfn /opt/tanaban/venv/bin/tanaban "$root/usr/local/bin/tanaban"
   [ -z "$root" ] && command -v systemctl >/dev/null && systemctl daemon-reload || true
-  say "system layout ready under ${root:-/}"
+  say "system layout ready under ${root:-/} ($recorded install)"
+  run="sudo -u tanaban tanaban"; data="/var/lib/tanaban"; start="sudo systemctl enable --now tanaban"
+else
+  say "done: $venv ($recorded install)"
+  run="$venv/bin/tanaban"; data="${XDG_DATA_HOME:-$HOME/.local/share}/tanaban"; start="$venv/bin/tanaban serve"
+fi
+
+if [ "$mode" = serve ]; then
+  cat <<NEXT
+Next (a serving node: it serves the signed bundles a training machine exports; docs/INSTALL.md, "Serving nodes"):
+  copy the training machine's keys directory to $data/keys (mode 0700): bundles are verified and customer ids
+    pseudonymized with those keys
+  $run init                          # the rest of the data directory; keeps the copied keys
+  $run apikey create --name shop     # the key your clients send (shown once)
+  copy a bundle into $data/artifacts/bundles/: the <version>/ directory first, then the CURRENT file naming it
+  $start    # /readyz answers 503 until a bundle is there, then 200
+NEXT
+elif [ "$system" = 1 ]; then
   cat <<NEXT
 Next:
-  sudo -u tanaban tanaban init                 # keys and store in /var/lib/tanaban (refuses to overwrite keys)
-  sudo -u tanaban tanaban ingest --help        # load your catalog and purchases
-  sudo systemctl enable --now tanaban          # serve (edit /etc/tanaban/config.toml first)
+  $run init                 # keys and store in /var/lib/tanaban (refuses to overwrite keys)
+  $run ingest --help        # load your catalog and purchases; then train cf and export cf
+  $run apikey create --name shop   # the key your clients send (shown once)
+  $start          # /readyz answers 503 until \`tanaban export cf\` publishes a bundle
 NEXT
 else
-  say "done: $venv"
   cat <<NEXT
 Next:
-  $venv/bin/tanaban demo          # the whole pipeline on the bundled sample
-  $venv/bin/tanaban --help        # every command, each with an example
+  $run demo          # the whole pipeline on the bundled sample
+  $run --help        # every command, each with an example
 NEXT
 fi

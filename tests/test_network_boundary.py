@@ -3,9 +3,9 @@
 1. A static scan (ast) of every module in appliance/, anonymize/, export/ and cli/: network-capable modules are
    imported only by the files ALLOWED names, each exactly the modules it needs: the egress gateway, the serving
    HTTP server (appliance/serve/server.py and workers.py: uvicorn binds the configured address; server.py's
-   `loopback_json` calls the service on 127.0.0.1 for the demo and tests) and the LLM stand-in. An allowance for
-   a file that is gone, or that no longer uses what it is allowed, fails too: a renamed module leaves no stale
-   permission behind.
+   `loopback_json` calls the service on 127.0.0.1 for the demo and tests; node.py checks the TLS pair with ssl)
+   and the LLM stand-in. An allowance for a file that is gone, or that no longer uses what it is allowed, fails
+   too: a renamed module leaves no stale permission behind.
 2. A runtime check: a typical CLI flow runs with every non-loopback connect, sendto and DNS lookup refused.
 """
 
@@ -37,6 +37,7 @@ ALLOWED = {  # file -> the network modules it imports, exactly
     "appliance/demo/llm_standin.py": {"http.server"},  # the loopback stand-in for an external LLM
     "appliance/serve/server.py": {"uvicorn", "http.client"},  # serves; loopback_json calls it on 127.0.0.1
     "appliance/serve/workers.py": {"uvicorn", "socket"},  # N workers behind one listening socket (TCP_NODELAY)
+    "appliance/serve/node.py": {"ssl"},  # load_cert_chain checks the TLS pair before serving; it opens nothing
 }
 
 

@@ -14,8 +14,10 @@ class DataDirError(UserError, OSError):
     way); the message names the directory and the config key that moves it."""
 
 
-def make_dir(path: Path, mode: int = 0o750) -> None:
-    """`mkdir -p -m mode path`, as one DataDirError naming `path` and the fix when it fails."""
+def make_dir(path: Path, mode: int = 0o700) -> None:
+    """`mkdir -p -m mode path`, as one DataDirError naming `path` and the fix when it fails. 0700 by default: the
+    data directory holds review text, pseudonyms and keys, and only the appliance's user reads it (as the installer
+    makes /var/lib/tanaban)."""
     try:
         path.mkdir(parents=True, exist_ok=True, mode=mode)
     except OSError as exc:

@@ -3,16 +3,16 @@ with the CLI and read by the running service.
 
 A key is `tnb_<id>_<secret>` with a 256-bit random secret, so a plain SHA-256 is a sufficient verifier (there is
 nothing to brute-force; password hashing would only add latency to every request); comparison is constant-time.
-Every change is a read-modify-write under an exclusive `flock(2)` on the sibling `api_keys.json.lock`, written to a
-unique temp file (mkstemp, 0600) that is fsynced, renamed over the key file (rename(2) is atomic, so a reader sees
-the old or the new file, never a mix) and made durable by an fsync of the directory. A key file that cannot be
+Every change is a read-modify-write under the appliance's exclusive "apikeys" lock (appliance.data.locks, the one
+locking discipline: flock(2) on `<dir>/locks/apikeys.lock`, its holder named to a waiter), written to a unique temp
+file (mkstemp, 0600) that is fsynced, renamed over the key file (rename(2) is atomic, so a reader sees the old or the
+new file, never a mix) and made durable by an fsync of the directory. A key file that cannot be
 read or parsed makes every check fail closed (`ApiKeyError`), never "no keys" and never a stale copy.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import hmac
 import json
@@ -20,20 +20,20 @@ import os
 import secrets
 import tempfile
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.data.locks import EXCLUSIVE, LOCKS_DIR, FileLocks
 from appliance.errors import UserError
 
 KEYS_FILE = "api_keys.json"
 SCOPES = ("read", "admin")  # read: the /v1 recommendation and search routes; admin: /v1/admin/*
 DEFAULT_SCOPES = ("read",)  # also what a key stored before scopes existed gets (docs/SERVING.md)
 LOCK_TIMEOUT_S = 30.0  # a create or revoke holds the lock for milliseconds; 30 s of waiting means something is stuck
-_POLL_S = 0.02  # how often a waiting writer retries the lock
+APIKEYS = "apikeys"  # the lock kind (appliance.data.locks) that serialises writers of the key file
 
 Entry = dict[str, Any]  # one key as stored: name, sha256, created_at, revoked_at, scopes
 AuditHook = Callable[[str, "ApiKey"], None]  # (action, key) before the change is committed; raising aborts it
@@ -135,37 +135,19 @@ def _save(path: Path, keys: dict[str, Entry]) -> None:
 
 
 def lock_path(path: Path) -> Path:
-    """The lock file that serialises writers of the key file `path`."""
-    return path.with_name(path.name + ".lock")
+    """The lock file that serialises writers of the key file `path` (appliance.data.locks' "apikeys" kind)."""
+    return path.parent / LOCKS_DIR / f"{APIKEYS}.lock"
 
 
 @contextlib.contextmanager
 def _locked(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
-    """Hold the exclusive writer lock of `path` (released by the kernel if the process dies, so never stale)."""
-    lock = lock_path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise ApiKeyError(f"cannot open the lock file {lock} ({type(exc).__name__}): check that the data "
-                          "directory exists and is writable by this user") from None
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-                    raise ApiKeyError(f"{lock} is held by another `tanaban apikey` command (pid {holder}) for over "
-                                      f"{timeout_s:.0f} s: wait for it to finish, then retry") from None
-                time.sleep(_POLL_S)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)  # who holds it, for the message above
+    """Hold the exclusive "apikeys" lock next to `path` (flock: released by the kernel if the process dies). Only the
+    key file is written under it, never the store, so it takes no store lock: the service's own key checks never
+    wait, and a key can be created while an ingest runs."""
+    if not path.parent.is_dir():
+        raise ApiKeyError(f"the directory {path.parent} of the API key file does not exist: run `tanaban init` first")
+    with FileLocks(path.parent / LOCKS_DIR).acquire(APIKEYS, EXCLUSIVE, timeout_s):
         yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the flock
 
 
 def _now(now: datetime | None) -> str:

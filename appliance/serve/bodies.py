@@ -3,8 +3,9 @@
 Python's `json` accepts NaN and Infinity (RFC 8259 §6 forbids them), lone surrogates such as "\\ud800" (I-JSON
 §2.1: MUST NOT) and duplicate member names (I-JSON §2.3: MUST NOT; the last one would silently win). Each is
 rejected here as a `json.JSONDecodeError` whose message is a machine-readable reason and never holds the input, so
-FastAPI answers 422 through the app's validation handler (`invalid_body`, which never echoes a value) instead of a
-500 later on. `unexpected_error_line` is how a bug is logged: type and place, never the message.
+FastAPI answers 422 through the app's validation handler (`invalid_body`, which never echoes a value: the error
+code, a message naming the field, and the fields) instead of a 500 later on. `unexpected_error_line` is how a bug is
+logged: type and place, never the message.
 """
 
 from __future__ import annotations
@@ -102,19 +103,34 @@ class StrictJSONRoute(APIRoute):
         return strict_handler
 
 
-def invalid_body(errors: Sequence[Any]) -> dict[str, Any]:
-    """The 422 body for FastAPI's validation errors: where and what (type, message), never the input itself, which
-    FastAPI's default handler echoes (and which broke JSON encoding for NaN and lone surrogates: a 500)."""
-    detail = []
+def _loc_part(part: Any) -> str | int:
+    """One step of an error's location; a field name the client made up is cut to 64 characters."""
+    return part if isinstance(part, int) else str(part)[:64]
+
+
+def invalid_body(errors: Sequence[Any]) -> tuple[str, str, list[dict[str, Any]]]:
+    """(error code, message, fields) of the 422 for FastAPI's validation errors: where and what (type, message),
+    never the input itself, which FastAPI's default handler echoes (and which broke JSON encoding for NaN and lone
+    surrogates: a 500). The code is the first error's: a strict-JSON reason (REASONS), `json_invalid`,
+    `unknown_field` (a field the schema does not have) or `invalid_field`; the message names that field."""
+    fields = []
     for error in errors:
         kind, msg = error.get("type", "invalid"), str(error.get("msg", ""))
         if kind == "json_invalid":  # from loads_strict or json itself: neither message holds the body
             cause = str(error.get("ctx", {}).get("error", ""))
             kind, msg = (cause if cause in REASONS else kind), f"JSON decode error: {cause}"
-        detail.append({"type": kind, "loc": [p if isinstance(p, int) else str(p) for p in error.get("loc", ())],
-                       "msg": msg})
-    reason = detail[0]["type"] if detail and detail[0]["type"] in (*REASONS, "json_invalid") else "invalid_field"
-    return {"detail": detail, "reason": reason}
+        fields.append({"type": kind, "loc": [_loc_part(p) for p in error.get("loc", ())], "msg": msg})
+    if not fields:
+        return "invalid_field", "invalid request", fields
+    first = fields[0]
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    if first["type"] in (*REASONS, "json_invalid"):
+        return first["type"], f"the body is not strict JSON ({first['msg']}): send RFC 8259 JSON, UTF-8, " \
+                                "no NaN or Infinity, no duplicate keys, no lone surrogates", fields
+    if first["type"] == "extra_forbidden":
+        return "unknown_field", f"unknown field {where}: remove it (the fields are listed in /openapi.json)", fields
+    more = f" (and {len(fields) - 1} more in error.fields)" if len(fields) > 1 else ""
+    return "invalid_field", f"invalid field {where}: {first['msg']}{more}", fields
 
 
 def unexpected_error_line(method: str, route: str, exc: BaseException) -> str:

@@ -19,6 +19,7 @@ from appliance.privacy.audit.log import AuditEvent, AuditLog
 from appliance.privacy.egress import egress_status
 from appliance.privacy.policy import current_policy
 from appliance.serve.apikeys import KEYS_FILE, ApiKey, create_key, revoke_key
+from appliance.serve.metrics import reload_observed
 
 if TYPE_CHECKING:
     from appliance.config import ApplianceConfig
@@ -119,5 +120,8 @@ def audited_service(cfg: ApplianceConfig, fingerprint: str, service: Service, ge
 
 def reload_event(actor: str, outcome: str, detail: str) -> AuditEvent:
     """bundle.reload by `actor`: `apikey:<id>` (an admin key over HTTP), `signal` (SIGHUP) or `watcher` (a worker's
-    bundle watcher saw a new CURRENT); the versions loaded (ok), or why the reload was refused (failed)."""
+    bundle watcher saw a new CURRENT); the versions loaded (ok), or why the reload was refused (failed). Every reload
+    attempt makes exactly one such entry, so this is also where tanaban_bundle_reloads_total counts it
+    (appliance.serve.metrics.reload_observed)."""
+    reload_observed(actor, outcome)
     return AuditEvent("bundle.reload", outcome, actor=actor, reason=detail)

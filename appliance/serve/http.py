@@ -1,55 +1,102 @@
-"""The HTTP API over `appliance.serve.service.Service` (FastAPI; the OpenAPI document is at /openapi.json).
+"""The HTTP API over `appliance.serve.service.Service` (FastAPI): the contract a web team builds on.
 
-- Every /v1 route needs an API key (`Authorization: Bearer tnb_...` or `X-API-Key`), checked against the hashed key
-  file; /v1/admin/* needs a key with the `admin` scope (403 otherwise); an unusable key file fails closed (503, and
-  /readyz says why); /healthz, /readyz and /metrics need no key (bind the service to a trusted interface; see
-  docs/SERVING.md).
+The OpenAPI 3.1 document is at /openapi.json; Swagger UI (/docs) and ReDoc (/redoc) are served from the static files
+of the pinned `fastapi-offline` package, so they work air-gapped (no CDN, no Swagger validator, no web fonts).
+
+- Auth (OpenAPI `securitySchemes` from FastAPI's APIKeyHeader and HTTPBearer): every /v1 route needs an API key, as
+  `X-API-Key: tnb_...` or `Authorization: Bearer tnb_...` (appliance.serve.apikeys), checked against the hashed key
+  file; a 401 carries `WWW-Authenticate: Bearer realm="tanaban"` (RFC 6750 §3, `error="invalid_token"` when a key
+  was presented). /v1/admin/* needs the `admin` scope (403). An unusable key file fails closed (503, /readyz says
+  why). /healthz, /readyz, /metrics and the docs need no key (bind to a trusted interface; docs/SERVING.md).
+- Errors: one body for every status, `{"error": {"code", "message", "request_id"}}` (422 adds `fields`), `code` one
+  of ERROR_CODES (stable snake_case, listed in the OpenAPI components and docs/SERVING.md); messages never echo a
+  request value.
+- Request ids: `X-Request-ID` (1-128 visible ASCII characters) is kept, anything else replaced by a generated one;
+  echoed on every response, in error bodies and in the access log.
+- Request bodies are strict: I-JSON (appliance.serve.bodies), unknown fields refused (422 `unknown_field`, naming
+  the field), bodies over MAX_BODY_BYTES 413, a body not read in time 408.
 - A raw customer id is pseudonymized on arrival with the appliance's store key and never logged: the access log
-  records method, route template, status, latency and the API key id only.
-- Bodies over `MAX_BODY_BYTES` get 413; invalid input (strict I-JSON: appliance.serve.bodies) gets 422 with the
-  field that is wrong and a machine-readable `reason`, never the value; a body not read in time gets 408.
-- `POST /v1/admin/reload` verifies and swaps in the newest bundle without dropping requests; audited
-  (bundle.reload, appliance.serve.events) when the app is given an audit sink.
-- `POST /v1/search` ranks the catalog by text similarity (appliance.serve.search); the query is never logged.
-- Prometheus text metrics, hand-written (no client library): request counts by route and status, latency sums.
+  records method, route template, status, latency, API key id and request id only (text, or JSON lines with
+  serve.log_format = "json": appliance.serve.metrics).
+- `explain: true` on a bundle without intent explanations answers with empty reasons and a top-level
+  `explain_unavailable` saying why.
+- `POST /v1/admin/reload` verifies and swaps in the newest bundle without dropping requests; audited (bundle.reload,
+  appliance.serve.events) when the app is given an audit sink. `POST /v1/search` ranks the catalog by text
+  similarity (appliance.serve.search); the query is never logged.
+- /metrics: Prometheus text exposition through prometheus_client (appliance.serve.metrics), summed across workers.
 """
 
 
 import asyncio
 import logging
-import os
-import threading
+import re
+import secrets
 import time
-from collections import defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+import fastapi_offline
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from fastapi.security import APIKeyHeader, HTTPBearer
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from appliance.config import ServeConfig
 from appliance.errors import UserError
 from appliance.privacy.audit.log import AuditEvent
 from appliance.serve.apikeys import ApiKey, ApiKeyError, KeyVerifier
 from appliance.serve.batching import GenBatcher, batcher_lifespan
-from appliance.serve.bodies import StrictJSONRoute, invalid_body, json_integer, unexpected_error_line
+from appliance.serve.bodies import REASONS, StrictJSONRoute, invalid_body, json_integer, unexpected_error_line
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.events import AuditSink, reload_event
+from appliance.serve.metrics import CONTENT_TYPE, ServeMetrics, configure_logging
 from appliance.serve.search import MAX_QUERY_CHARS
 from appliance.serve.service import MAX_K, Answer, Bundle, Service
 from export.bundle import BundleError
 
 MAX_BODY_BYTES = 64 * 1024  # a request holds at most a few hundred skus; anything larger is a mistake or abuse
 MAX_LIST = 500  # skus per history or exclusion list
+REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,128}")  # visible ASCII: safe to echo in a header, a body and a log line
+_DOCS_STATIC = Path(fastapi_offline.__file__).parent / "static"  # swagger-ui-bundle.js, swagger-ui.css, redoc, icon
+REALM = 'Bearer realm="tanaban"'
 access_log = logging.getLogger("tanaban.access")
 JSONInteger = Annotated[int, BeforeValidator(json_integer)]
 error_log = logging.getLogger("tanaban.serve")
 
+# Every `error.code` the API answers with: stable snake_case names a client can branch on (docs/SERVING.md).
+ERROR_CODES: dict[str, tuple[int, str]] = {
+    "bad_request": (400, "the body is not decodable text"),
+    "unauthenticated": (401, "missing, invalid or revoked API key (see WWW-Authenticate)"),
+    "insufficient_scope": (403, "the API key lacks the scope the route needs (admin for /v1/admin/*)"),
+    "not_found": (404, "unknown customer or sku, an empty history, or a bundle that cannot answer this request"),
+    "route_not_found": (404, "no such route (the routes are in /openapi.json)"),
+    "method_not_allowed": (405, "the route exists but not with this method"),
+    "body_timeout": (408, "request body not received in time (serve.body_timeout_seconds)"),
+    "reload_refused": (409, "the new bundle, or the served one re-checked, failed verification"),
+    "body_too_large": (413, f"body over {MAX_BODY_BYTES} bytes"),
+    "invalid_field": (422, "a field has the wrong type or value (error.fields says which)"),
+    "unknown_field": (422, "a field the request schema does not have (error.fields says which)"),
+    "json_invalid": (422, "the body is not JSON"),
+    **{reason: (422, f"strict JSON: {reason.replace('_', ' ')} (RFC 8259, I-JSON)") for reason in REASONS},
+    "internal_error": (500, "a bug, logged without request data"),
+    "bundle_unavailable": (503, "no bundle loaded yet (or no generative bundle for model generative)"),
+    "api_keys_unavailable": (503, "the API key file is unusable: every call fails closed (/readyz says why)"),
+    "audit_unavailable": (503, "the action is done but its audit entry could not be written"),
+}
+_STATUS_CODE = {400: "bad_request", 401: "unauthenticated", 403: "insufficient_scope", 404: "route_not_found",
+                405: "method_not_allowed", 408: "body_timeout", 409: "reload_refused", 413: "body_too_large",
+                422: "invalid_field", 500: "internal_error", 503: "bundle_unavailable"}
+ErrorCode = Literal[tuple(ERROR_CODES)]  # type: ignore[valid-type]  # the enum in the OpenAPI document
+
 
 class RecommendRequest(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"anyOf": [  # documents "give user_id or history" (else 422)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [  # "give user_id or history" (else 422)
         {"required": ["user_id"], "properties": {"user_id": {"type": "string"}}},
         {"required": ["history"], "properties": {"history": {"type": "array"}}}]})
     user_id: str | None = Field(None, min_length=1, max_length=256,
@@ -58,12 +105,14 @@ class RecommendRequest(BaseModel):
         None, max_length=MAX_LIST, description="skus bought, oldest first; scored live (overrides user_id)")
     k: JSONInteger = Field(10, ge=1, le=MAX_K)  # `"k": true` is not k=1, "5" is not 5; 5.0 is (JSON Schema)
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=MAX_LIST)
-    explain: StrictBool = Field(False, description="add the intents linking the customer to each item (cf model)")
+    explain: StrictBool = Field(False, description="add the intents linking the customer to each item (cf model); "
+                                                   "see explain_unavailable in the answer")
     model: Literal["cf", "generative"] = Field(
         "cf", description="cf: the CF bundle (cached top-K); generative: live constrained beam search")
 
 
 class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS, pattern=r"\S",  # blank queries get 422
                        description="free text; never logged or stored")
     k: JSONInteger = Field(10, ge=1, le=MAX_K)  # `"k": true` is not k=1, "5" is not 5; 5.0 is (JSON Schema)
@@ -81,22 +130,61 @@ class RecommendResponse(BaseModel):
     items: list[Item]
     source: str
     bundle: str
+    explain_unavailable: str | None = Field(None, description="set when explain was asked but this answer carries "
+                                                              "no reasons: why")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="where: body or query, then the field path")
+    type: str = Field(description="pydantic's error type, or a strict-JSON reason")
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode = Field(description="stable machine-readable cause (docs/SERVING.md, Errors)")
+    message: str = Field(description="what was wrong and how to fix it; never a request value")
+    request_id: str = Field(description="the X-Request-ID of this request (also in the access log)")
+    fields: list[FieldError] | None = Field(None, description="422: every invalid or unknown field")
 
 
 class ErrorResponse(BaseModel):
-    detail: str | list[dict[str, Any]] = Field(description="what was wrong: a message, or the invalid fields")
-    reason: str | None = Field(None, description="422: machine-readable cause (appliance.serve.bodies.REASONS, "
-                                                 "invalid_field)")
+    error: ErrorBody
 
 
-_ERROR_TEXT = {400: "body is not decodable text", 401: "missing, invalid or revoked API key",
-               403: "the API key lacks the scope the route needs (admin for /v1/admin/*)",
-               404: "unknown user or sku, empty history",
-               408: "request body not received in time (serve.body_timeout_seconds)",
-               409: "reload refused: the new bundle, or the served one re-checked, failed verification",
-               413: f"body over {MAX_BODY_BYTES} bytes",
-               422: "malformed JSON, a non-finite number, a lone surrogate, a duplicate key or an invalid field",
-               503: "no bundle loaded yet, or the API key file is unusable (fail closed; /readyz says why)"}
+class Readiness(BaseModel):
+    ready: bool
+    bundle: str | None
+    reason: str | None = Field(None, description="why not ready")
+
+
+class ApiError(HTTPException):
+    """An HTTP error with its `error.code`."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, message, headers)
+        self.code = code
+
+
+def _request_id(scope: dict[str, Any]) -> str:
+    return scope.get("state", {}).get("request_id", "")
+
+
+def error_response(scope: dict[str, Any], status: int, code: str, message: str,
+                   headers: dict[str, str] | None = None, fields: list[dict[str, Any]] | None = None) -> JSONResponse:
+    """The one error body (ErrorResponse) with this request's id."""
+    error = {"code": code, "message": message, "request_id": _request_id(scope), **({"fields": fields} if fields
+                                                                                   else {})}
+    return JSONResponse({"error": error}, status, headers)
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the error statuses a route can answer (docs/SERVING.md); 408 and 413 on every
+    route, each description listing its codes."""
+    out: dict[int | str, dict[str, Any]] = {}
+    for status in sorted({*statuses, 408, 413}):
+        codes = [f"`{code}`: {text}" for code, (s, text) in ERROR_CODES.items() if s == status]
+        out[status] = {"model": ErrorResponse, "description": "; ".join(codes)}
+    return out
 
 
 def _neither() -> RequestValidationError:
@@ -104,40 +192,27 @@ def _neither() -> RequestValidationError:
     return RequestValidationError([{"type": "missing", "loc": ("body", "user_id"), "msg": "give user_id or history"}])
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` entries for the error statuses a route can answer (docs/SERVING.md); 408 and 413 on every
-    route."""
-    return {code: {"model": ErrorResponse, "description": _ERROR_TEXT[code]} for code in sorted({*codes, 408, 413})}
-
-
-def _response(answer: Answer) -> JSONResponse:
+def _response(answer: Answer, explain_unavailable: str | None = None) -> JSONResponse:
     """The answer as JSON; built directly (the schema stays documented by `response_model`), which is much faster
     than re-validating our own output with pydantic on every request."""
-    return JSONResponse({"items": [{"sku": r.sku, "title": r.title, "score": r.score, "because": r.because}
-                                   for r in answer.items], "source": answer.source, "bundle": answer.bundle})
+    out = {"items": [{"sku": r.sku, "title": r.title, "score": r.score, "because": r.because} for r in answer.items],
+           "source": answer.source, "bundle": answer.bundle}
+    if explain_unavailable:
+        out["explain_unavailable"] = explain_unavailable
+    return JSONResponse(out)
 
 
-class _Metrics:
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.count: dict[tuple[str, int], int] = defaultdict(int)
-        self.seconds: dict[str, float] = defaultdict(float)
-
-    def observe(self, route: str, status: int, seconds: float) -> None:
-        with self.lock:
-            self.count[(route, status)] += 1
-            self.seconds[route] += seconds
-
-    def text(self, version: str | None) -> str:
-        lines = ["# TYPE tanaban_requests_total counter"]
-        with self.lock:
-            lines += [f'tanaban_requests_total{{route="{r}",status="{s}"}} {n}'
-                      for (r, s), n in sorted(self.count.items())]
-            lines.append("# TYPE tanaban_request_seconds_total counter")
-            lines += [f'tanaban_request_seconds_total{{route="{r}"}} {v:.6f}' for r, v in sorted(self.seconds.items())]
-        lines += ["# TYPE tanaban_bundle_info gauge", f'tanaban_bundle_info{{version="{version or ""}"}} 1']
-        lines += ["# TYPE tanaban_worker_info gauge", f'tanaban_worker_info{{pid="{os.getpid()}"}} 1']  # per process
-        return "\n".join(lines) + "\n"
+def explain_gap(bundle: Any, model: str) -> str | None:
+    """Why answers of `bundle` carry no reasons (None: they do): reasons need the intent tables of a CF bundle."""
+    if model == "generative":
+        return "the generative model gives no reasons; ask model cf for explanations"
+    if not hasattr(bundle, "item_intents"):  # a bundle kind without intent tables at all
+        return f"bundle {getattr(bundle, 'version', '?')} is of a model that gives no reasons"
+    if getattr(bundle, "user_intents", None) is None or bundle.item_intents is None or \
+            not getattr(bundle, "labels", None):
+        return (f"bundle {getattr(bundle, 'version', '?')} has no intent explanations: run `tanaban intents build` "
+                "before `tanaban export cf`, then reload")
+    return None
 
 
 async def _read_body(receive: Callable[..., Any]) -> bytes | None:
@@ -156,28 +231,32 @@ async def _read_body(receive: Callable[..., Any]) -> bytes | None:
 
 
 class _GuardAndLog:
-    """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): body size and read-time limits, metrics,
-    access log, and a JSON 500 for a bug, logged without its message."""
+    """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): request id, body size and read-time
+    limits, metrics, access log, and a JSON 500 for a bug, logged without its message."""
 
-    def __init__(self, app: Any, metrics: _Metrics, body_seconds: float) -> None:
+    def __init__(self, app: Any, metrics: ServeMetrics, body_seconds: float) -> None:
         self.app, self.metrics, self.body_seconds = app, metrics, body_seconds
 
-    async def _body(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> bytes | None:
+    async def _body(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any],
+                    length: bytes) -> bytes | None:
         """The whole request body, or None after answering 413 (too large) or 408 (not received in time)."""
-        length = dict(scope["headers"]).get(b"content-length", b"0")
-        too_large = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+        def too_large() -> JSONResponse:  # built only when needed: a response costs as much as a small request
+            return error_response(scope, 413, "body_too_large", f"request body over {MAX_BODY_BYTES} bytes: send "
+                                  "fewer skus")
+
         if not length.isdigit() or int(length) > MAX_BODY_BYTES:
-            await too_large(scope, receive, send)
+            await too_large()(scope, receive, send)
             return None
         try:  # a client that trickles its body holds a connection and a task: bounded (docs/SERVING.md, Limits)
             async with asyncio.timeout(self.body_seconds):
                 body = await _read_body(receive)  # also bounds chunked bodies, which carry no content-length
         except TimeoutError:
-            late = {"detail": f"request body not received within {self.body_seconds:g} s", "reason": "body_timeout"}
-            await JSONResponse(late, 408, {"connection": "close"})(scope, receive, send)
+            late = error_response(scope, 408, "body_timeout", f"request body not received within "
+                                  f"{self.body_seconds:g} s: send the whole body at once", {"connection": "close"})
+            await late(scope, receive, send)
             return None
         if body is None:
-            await too_large(scope, receive, send)
+            await too_large()(scope, receive, send)
         return body
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -185,15 +264,26 @@ class _GuardAndLog:
             await self.app(scope, receive, send)
             return
         start, status, started = time.perf_counter(), 500, False
+        length, rid = b"0", b""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                length = value
+            elif name == b"x-request-id":
+                rid = value
+        if not _REQUEST_ID.fullmatch(rid):  # absent, too long or unprintable: ours instead
+            rid = secrets.token_hex(8).encode()
+        request_id = rid.decode()
+        scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_status(message: dict[str, Any]) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 status, started = message["status"], True
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid)]
             await send(message)
 
         try:
-            body = await self._body(scope, receive, send_status)
+            body = await self._body(scope, receive, send_status, length)
             if body is None:
                 return
             replayed = False
@@ -207,30 +297,35 @@ class _GuardAndLog:
 
             await self.app(scope, replay, send_status)
         except Exception as exc:  # a bug: one log line without the exception's text, which may hold request data
-            error_log.error(unexpected_error_line(scope["method"], getattr(scope.get("route"), "path", "?"), exc))
+            error_log.error("%s rid=%s", unexpected_error_line(scope["method"], getattr(scope.get("route"), "path",
+                                                                                          "?"), exc), request_id)
             if not started:
-                await JSONResponse({"detail": "internal error (logged without request data)", "reason": "internal"},
-                                   500)(scope, receive, send_status)
+                await error_response(scope, 500, "internal_error", "internal error (logged without request data); "
+                                     f"quote request id {request_id} when reporting it")(scope, receive, send_status)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             elapsed = time.perf_counter() - start
             self.metrics.observe(route, status, elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                key_id = scope.get("state", {}).get("key_id", "-")
-                access_log.info("%s %s %d %.1fms key=%s", scope["method"], route, status, elapsed * 1e3, key_id)
+                key_id = scope["state"].get("key_id", "-")
+                access_log.info("%s %s %d %.1fms key=%s rid=%s", scope["method"], route, status, elapsed * 1e3,
+                                key_id, request_id, extra={"method": scope["method"], "route": route, "status": status,
+                                                           "duration_ms": round(elapsed * 1e3, 3), "key_id": key_id,
+                                                           "request_id": request_id})
 
 
-def _authenticated(keys: KeyVerifier, authorization: str | None, x_api_key: str | None) -> ApiKey:
-    """The key a request presents (X-API-Key, else `Authorization: Bearer`): 401 if none is valid, 503 if the key
-    file cannot be read (fail closed: a revocation may be in the part that cannot be read)."""
-    token = x_api_key or (authorization[7:] if authorization and authorization.startswith("Bearer ") else None)
+def _authenticated(keys: KeyVerifier, token: str | None) -> ApiKey:
+    """The key a request presents: 401 (with WWW-Authenticate) if none is valid, 503 if the key file cannot be read
+    (fail closed: a revocation may be in the part that cannot be read)."""
     try:
         key = keys.verify(token)
     except ApiKeyError as exc:
         access_log.error("API key check failed closed: %s", exc)
-        raise HTTPException(503, f"API keys cannot be checked: {exc}") from None
+        raise ApiError(503, "api_keys_unavailable", f"API keys cannot be checked: {exc}") from None
     if key is None:
-        raise HTTPException(401, "missing or invalid API key (create one with `tanaban apikey create`)")
+        challenge = REALM if token is None else f'{REALM}, error="invalid_token"'
+        raise ApiError(401, "unauthenticated", "missing, invalid or revoked API key: send X-API-Key or Authorization: "
+                       "Bearer (create one with `tanaban apikey create`)", {"WWW-Authenticate": challenge})
     return key
 
 
@@ -242,79 +337,119 @@ def _audited(audit: AuditSink | None, event: AuditEvent) -> None:
         audit(event)
     except UserError as exc:
         access_log.error("audit entry %s not written: %s", event.action, exc)
-        raise HTTPException(503, f"done, but its audit entry could not be written: {exc}") from None
+        raise ApiError(503, "audit_unavailable", f"done, but its audit entry could not be written: {exc}") from None
+
+
+_api_key_header = APIKeyHeader(name="X-API-Key", scheme_name="ApiKey", auto_error=False,
+                               description="An API key from `tanaban apikey create` (tnb_<id>_<secret>)")
+_bearer = HTTPBearer(scheme_name="Bearer", bearerFormat="tnb_<id>_<secret>", auto_error=False,
+                     description="The same API key as a bearer token: `Authorization: Bearer tnb_...`")
+
+
+def _add_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc from the pinned fastapi-offline package's static files: nothing off-host."""
+    app.mount("/docs/static", StaticFiles(directory=_DOCS_STATIC), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI",
+                                   swagger_js_url=f"{root}/docs/static/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{root}/docs/static/swagger-ui.css",
+                                   swagger_favicon_url=f"{root}/docs/static/favicon.png",
+                                   swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": False})
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{root}/docs/static/redoc.standalone.js",
+                              redoc_favicon_url=f"{root}/docs/static/favicon.png", with_google_fonts=False)
 
 
 def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str, str | None], str],
                gen_service: Service | None = None, lifespan: Any = None,
                serve_cfg: ServeConfig | None = None, audit: AuditSink | None = None) -> FastAPI:
     serve_cfg = serve_cfg or ServeConfig()
+    configure_logging(serve_cfg.log_format)
     batcher = GenBatcher(serve_cfg.gen_batch_max, serve_cfg.gen_batch_wait_ms)  # live generative requests
     app = FastAPI(title="Tanaban recommendations", version="1", docs_url=None, redoc_url=None,
                   lifespan=batcher_lifespan(batcher, lifespan))
-    metrics = _Metrics()
+    metrics = ServeMetrics(service, gen_service, batcher)
 
     app.router.route_class = StrictJSONRoute  # NaN, Infinity, lone surrogates, duplicate keys: 422 (bodies.py)
     app.add_middleware(_GuardAndLog, metrics=metrics, body_seconds=serve_cfg.body_timeout_seconds)
+    _add_docs(app)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(invalid_body(exc.errors()), status_code=422)  # FastAPI's default echoes the input
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        code, message, fields = invalid_body(exc.errors())  # FastAPI's default echoes the input
+        return error_response(request.scope, 422, code, message, fields=fields)
 
-    async def api_key(request: Request, authorization: Annotated[str | None, Header()] = None,
-                x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
-        key = _authenticated(keys, authorization, x_api_key)
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = getattr(exc, "code", None) or _STATUS_CODE.get(exc.status_code, "bad_request")
+        message = exc.detail if code != "route_not_found" else "no such route: the routes are in /openapi.json"
+        return error_response(request.scope, exc.status_code, code, str(message), exc.headers)
+
+    @app.exception_handler(RequestError)
+    async def _not_found(request: Request, exc: RequestError) -> JSONResponse:
+        return error_response(request.scope, 404, "not_found", str(exc))
+
+    @app.exception_handler(ServeError)
+    async def _unavailable(request: Request, exc: ServeError) -> JSONResponse:
+        return error_response(request.scope, 503, "bundle_unavailable", str(exc))
+
+    async def api_key(request: Request) -> ApiKey:
+        """X-API-Key, else `Authorization: Bearer` (read here: as FastAPI sub-dependencies the two schemes cost
+        more per request than the rest of the auth; the OpenAPI document declares them, see _document_security)."""
+        token = request.headers.get("x-api-key")
+        if not token:
+            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+            token = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+        key = _authenticated(keys, token)
         request.state.key_id = key.key_id
         return key
 
     async def admin_key(key: Annotated[ApiKey, Depends(api_key)]) -> ApiKey:
         if "admin" not in key.scopes:
-            raise HTTPException(403, "this API key lacks the admin scope: create one with "
-                                     "`tanaban apikey create --name NAME --scope admin`")
+            raise ApiError(403, "insufficient_scope", "this API key lacks the admin scope: create one with "
+                                                      "`tanaban apikey create --name NAME --scope admin`")
         return key
-
-    async def bundle() -> Bundle:
-        try:
-            return service.current()
-        except ServeError as exc:
-            raise HTTPException(503, str(exc)) from None
-
-    @app.exception_handler(RequestError)
-    async def _not_found(_: Request, exc: RequestError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
-
-    @app.exception_handler(ServeError)
-    async def _unavailable(_: Request, exc: ServeError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)],
               responses=_errors(400, 401, 404, 422, 503))
-    async def recommendations(body: RecommendRequest, b: Annotated[Bundle, Depends(bundle)]) -> JSONResponse:
+    async def recommendations(body: RecommendRequest) -> JSONResponse:
+        b: Bundle = service.current()  # no bundle: ServeError, a 503 bundle_unavailable (no dependency: faster)
         if body.model == "generative":
             if gen_service is None or gen_service.bundle is None:
-                raise HTTPException(503, "no generative bundle loaded: run `tanaban export gen`, then reload")
+                raise ApiError(503, "bundle_unavailable", "no generative bundle loaded: run `tanaban export gen`, "
+                                                          "then reload")
             gen = gen_service.bundle
             if body.history is None and body.user_id is None:
                 raise _neither()
             plan = (gen.plan_history(body.history, body.k, body.exclude) if body.history is not None
                     else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude))
-            return _response(plan if isinstance(plan, Answer) else await batcher.answer(gen, plan))
+            answer = plan if isinstance(plan, Answer) else await batcher.answer(gen, plan)
+            return _response(answer, explain_gap(gen, "generative") if body.explain else None)
+        gap = explain_gap(b, "cf") if body.explain else None
         if body.history is not None:
-            return _response(b.for_history(body.history, body.k, body.exclude, body.explain))
+            return _response(b.for_history(body.history, body.k, body.exclude, body.explain), gap)
         if body.user_id is None:
             raise _neither()
-        return _response(b.for_user(pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude, body.explain))
+        return _response(b.for_user(pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude,
+                                    body.explain), gap)
 
     @app.get("/v1/items/{sku:path}/similar", response_model=RecommendResponse, dependencies=[Depends(api_key)],
              responses=_errors(401, 404, 422, 503))
-    async def similar(sku: str, b: Annotated[Any, Depends(bundle)],  # {sku:path}: a sku may hold "/"
-                      k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> JSONResponse:
-        return _response(b.similar(sku, k))
+    async def similar(sku: str, k: Annotated[int, Query(ge=1, le=MAX_K)] = 10) -> JSONResponse:
+        return _response(service.current().similar(sku, k))  # {sku:path}: a sku may hold "/"
 
     @app.post("/v1/search", response_model=RecommendResponse, dependencies=[Depends(api_key)],
               responses=_errors(400, 401, 404, 422, 503))
-    def search(body: SearchRequest, b: Annotated[Any, Depends(bundle)]) -> JSONResponse:  # def: runs in the pool
+    def search(body: SearchRequest) -> JSONResponse:  # def: runs in the pool
         """Catalog items ranked by the cosine of their text embedding with the query's (source "live")."""
+        b: Any = service.current()
         if not hasattr(b, "search"):
             raise RequestError("the current bundle cannot search: serve a CF bundle exported with its encoder")
         return _response(b.search(body.query, body.k, body.exclude))
@@ -328,7 +463,8 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
                 out["generative"] = gen_service.reload()
         except (BundleError, ServeError) as exc:
             _audited(audit, reload_event(actor, "failed", f"still serving the previous bundle: {exc}"))
-            raise HTTPException(409, f"reload refused, still serving the previous bundle: {exc}") from None
+            raise ApiError(409, "reload_refused", f"reload refused, still serving the previous bundle: {exc}") \
+                from None
         _audited(audit, reload_event(actor, "ok", ", ".join(f"{name} {version}" for name, version in out.items())))
         return out
 
@@ -337,22 +473,47 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    not_ready = {**_errors(), 503: {"description": "no bundle loaded yet, a served bundle no longer verifies on disk "
-                                                  "(after a reload), or the API key file is unusable (reason says)"}}
+    not_ready = {**_errors(), 503: {"model": Readiness, "description": "not ready: no bundle loaded yet, a served "
+                                    "bundle no longer verifies on disk (after a reload), or the API key file is "
+                                    "unusable (reason says)"}}
 
-    @app.get("/readyz", responses=not_ready)
-    @app.head("/readyz", operation_id="readyz_head", responses=not_ready)  # HEAD: the status, no body
+    @app.get("/readyz", response_model=Readiness, responses=not_ready)
+    @app.head("/readyz", operation_id="readyz_head", response_model=Readiness, responses=not_ready)  # HEAD: no body
     def readyz() -> JSONResponse:
         keys_problem = keys.problem()  # an unusable key file fails every /v1 call closed: not ready
         reasons = [f"API keys: {keys_problem}"] if keys_problem else []
-        reasons += [] if service.bundle is not None else [f"no bundle loaded from {service.root} yet"]
+        reasons += [] if service.bundle is not None else [  # none published: say how to publish one
+            f"no bundle loaded from {service.root} yet" if (service.root / "CURRENT").exists() else
+            "no bundle published yet: run `tanaban export cf` (or another export); the next poll or SIGHUP loads it"]
         reasons += [s.fault for s in (service, gen_service) if s is not None and s.fault]  # set by a reload
         return JSONResponse({"ready": not reasons, "bundle": service.bundle.version if service.bundle else None,
                              **({"reason": "; ".join(reasons)} if reasons else {})},
                             status_code=503 if reasons else 200)
 
     @app.get("/metrics", response_class=PlainTextResponse, responses=_errors())
-    def prometheus() -> str:
-        return metrics.text(service.bundle.version if service.bundle else None) + batcher.metrics_text()
+    def prometheus() -> Response:
+        """Prometheus text exposition (HELP and TYPE lines), summed across worker processes."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
+    _document_security(app)
     return app
+
+
+def _document_security(app: FastAPI) -> None:
+    """Declare the two ways to send a key in the OpenAPI document (FastAPI's "extending OpenAPI" hook): the schemes
+    are the models of FastAPI's own APIKeyHeader and HTTPBearer, required (either one) by every /v1 operation, so
+    Swagger UI's "Authorize" and generated clients send them."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemes = {scheme.scheme_name: scheme.model.model_dump(mode="json", by_alias=True, exclude_none=True)
+                       for scheme in (_api_key_header, _bearer)}
+            schema.setdefault("components", {})["securitySchemes"] = schemes
+            for path, operations in schema["paths"].items():
+                for operation in operations.values() if path.startswith("/v1/") else ():
+                    operation["security"] = [{name: []} for name in schemes]
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,6 +1,7 @@
-"""Running the HTTP app: one process with SIGHUP reload and a bundle watcher, several worker processes
-(appliance.serve.workers), or a background thread on loopback for the demo and the tests. `tanaban serve` writes
-service.start before it answers and service.stop when it ends (appliance.serve.events).
+"""Running the HTTP(S) app: one process with SIGHUP reload and a bundle watcher, several worker processes
+(appliance.serve.workers), or a background thread on loopback for the demo and the tests. Address and TLS:
+appliance.serve.node.resolve_listen; a node with no bundle yet answers /readyz 503 until the watcher loads one.
+`tanaban serve` writes service.start before it answers and service.stop when it ends (appliance.serve.events).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import uvicorn
 from appliance.serve.errors import ServeError
 from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import access_log, create_app
-from appliance.serve.node import build_service
+from appliance.serve.metrics import configure_logging
+from appliance.serve.node import build_service, resolve_listen, start_line
+from appliance.serve.node import log as node_log
 from appliance.serve.workers import config_fingerprint, run_workers, uvicorn_limits, watch_bundles
 from export.bundle import BundleError
 
@@ -27,23 +30,29 @@ if TYPE_CHECKING:
     from appliance.serve.service import Service
 
 
-def run_server(cfg: ApplianceConfig, host: str, port: int, workers: int | None = None) -> None:
+def run_server(cfg: ApplianceConfig, host: str | None = None, port: int | None = None,
+               workers: int | None = None) -> None:
     """Serve until stopped; SIGHUP reloads the newest bundle (a bad one is refused and logged), and a watcher
-    reloads when `<bundles>/CURRENT` changes. `workers` > 1 (default `cfg.serve.workers`): see serve_workers."""
+    reloads when `<bundles>/CURRENT` changes. No bundle published yet: /readyz answers 503 until the first one is
+    loaded. `host`, `port` (default: [serve] host and port) and TLS: see resolve_listen. `workers` > 1 (default
+    `cfg.serve.workers`): see run_workers."""
+    listen = resolve_listen(cfg.serve, host, port)  # before anything is loaded: a bad TLS file is one line
     workers = cfg.serve.workers if workers is None else workers
     if workers > 1:
-        run_workers(cfg, host, port, workers)
+        run_workers(cfg, listen, workers)
         return
-    service, keys, to_pseudonym, gen_service = build_service(cfg)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(cfg.serve.log_format)  # serve.log_format: text or JSON lines
+    service, keys, to_pseudonym, gen_service = build_service(cfg)
     fingerprint = config_fingerprint(cfg, redact=True)
-    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", 1) as log:
+    with audited_service(cfg, fingerprint, service, gen_service, f"{listen.host}:{listen.port}", 1) as log:
         signal.signal(signal.SIGHUP, lambda *_: reload_on_signal(service, gen_service, log.append))
         app = create_app(service, keys, to_pseudonym, gen_service,
                          lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds, log.append),
                          serve_cfg=cfg.serve, audit=log.append)
-        uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning", server_header=False,
-                    **uvicorn_limits(cfg.serve))
+        node_log.info("%s", start_line(fingerprint, service, gen_service, listen, 1))
+        uvicorn.run(app, host=listen.host, port=listen.port, access_log=False, log_level="warning",
+                    server_header=False, **uvicorn_limits(cfg.serve), **listen.uvicorn_tls())
 
 
 def reload_on_signal(service: Service, gen_service: Service, audit: AuditSink) -> None:
@@ -66,11 +75,15 @@ def reload_on_signal(service: Service, gen_service: Service, audit: AuditSink) -
 
 
 @contextlib.contextmanager
-def serving_on_loopback(cfg: ApplianceConfig) -> Iterator[int]:
+def serving_on_loopback(cfg: ApplianceConfig, watch_seconds: float = 0) -> Iterator[int]:
     """Run the service on 127.0.0.1 (ephemeral port) in a background thread; yields the port (demo, tests).
-    Admin reloads are audited; service start and stop are not (this is not `tanaban serve`)."""
+    Admin reloads are audited; service start and stop are not (this is not `tanaban serve`). `watch_seconds` > 0:
+    poll `<bundles>/CURRENT` that often and load what it names, as `tanaban serve` does."""
     with open_serve_audit(cfg) as log:
-        yield from _serve_in_thread(create_app(*build_service(cfg), serve_cfg=cfg.serve, audit=log.append), cfg.serve)
+        service, keys, to_pseudonym, gen_service = build_service(cfg)
+        app = create_app(service, keys, to_pseudonym, gen_service, serve_cfg=cfg.serve, audit=log.append,
+                         lifespan=watch_bundles([service, gen_service], watch_seconds, log.append))
+        yield from _serve_in_thread(app, cfg.serve)
 
 
 def _serve_in_thread(app: Any, serve: ServeConfig) -> Iterator[int]:

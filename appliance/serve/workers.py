@@ -29,7 +29,8 @@ from appliance.config import ApplianceConfig, ServeConfig, config_fingerprint, l
 from appliance.errors import UserError
 from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import create_app
-from appliance.serve.node import build_service
+from appliance.serve.metrics import configure_logging, multiprocess_dir  # metrics summed over workers
+from appliance.serve.node import Listen, build_service, start_line
 from appliance.serve.service import Service
 
 CONFIG_FILE_ENV = "TANABAN_SERVE_CONFIG_FILE"  # the config file the supervisor read ("" when it used the defaults)
@@ -151,20 +152,24 @@ def app_factory() -> Any:
                       serve_cfg=cfg.serve, audit=audit.append)
 
 
-def run_workers(cfg: ApplianceConfig, host: str, port: int, workers: int) -> None:
+def run_workers(cfg: ApplianceConfig, listen: Listen, workers: int) -> None:
     """Serve with `workers` processes until stopped (SIGHUP to this process restarts the workers one at a time).
     This supervising process writes service.start and service.stop (appliance.serve.events)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    configure_logging(cfg.serve.log_format)  # serve.log_format: text or JSON lines
     service, _, _, gen_service = build_service(cfg)  # fail here, with the clear bundle/key error, not in every worker
     os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     config = TCPConfig(
-        FACTORY, factory=True, workers=workers, host=host, port=port, access_log=False, log_level="warning",
-        server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS, **uvicorn_limits(cfg.serve))
+        FACTORY, factory=True, workers=workers, host=listen.host, port=listen.port, access_log=False,
+        log_level="warning", server_header=False, timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        **uvicorn_limits(cfg.serve), **listen.uvicorn_tls())
     fingerprint = config_fingerprint(cfg, redact=True)
-    with audited_service(cfg, fingerprint, service, gen_service, f"{host}:{port}", workers) as log, \
+    log.info("%s", start_line(fingerprint, service, gen_service, listen, workers))
+    with multiprocess_dir(), \
+            audited_service(cfg, fingerprint, service, gen_service, f"{listen.host}:{listen.port}", workers) as audit, \
             contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
         AuditedMultiprocess(config, [config.bind_socket()], roots=(service.root, gen_service.root),
-                            audit=log.append).run()
+                            audit=audit.append).run()
 
 
 class AuditedMultiprocess(Multiprocess):

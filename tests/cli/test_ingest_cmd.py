@@ -77,7 +77,7 @@ def test_stdin_with_format_and_skip_invalid_rejects_bad_values(tanaban, tmp_path
              '{"sku": "C3", "title": "T", "attributes": ' + "[" * 200_000 + "]" * 200_000 + "}"]
     report = tmp_path / "rejects.jsonl"
     result = tanaban("items", "-", "--format", "jsonl", "--skip-invalid", "--reject-report", str(report),
-                     input="\n".join(lines) + "\n")
+                     "--max-reject-share", "0.7", input="\n".join(lines) + "\n")  # 2 of 3 rejected: under 70%
     assert result.exit_code == 0, result.output
     assert "<stdin>: items: 3 rows read, 1 added, 0 updated, 0 already present, 2 rejected" in result.output
     assert [json.loads(line)["field"] for line in report.read_text(encoding="utf-8").splitlines()] == ["title", "line"]
@@ -109,3 +109,20 @@ def test_config_and_data_dir_problems_are_one_error_line(cli_runner: CliRunner, 
     (line,) = result.output.strip().splitlines()
     assert line.startswith("error: ") and expected.format(tmp=tmp_path) in line
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("rows", "share", "code"), [
+    (['{"sku": "A1", "title": "T"}', '{"sku": "B2"}', '{"sku": "C3"}'], None, 3),  # 2 of 3 > the default 50%
+    (['{"sku": "A1", "title": "T"}', '{"sku": "B2"}', '{"sku": "C3"}'], "0.7", 0),
+    (['{"sku": "A1", "title": "T"}', '{"sku": "B2"}'], None, 0),  # 1 of 2: not more than half
+    (['{"sku": "B2"}', '{"sku": "C3"}'], "1", 3),  # every row rejected fails whatever the threshold
+])
+def test_skip_invalid_fails_past_the_reject_share(tanaban, tmp_path: Path, rows: list[str], share: str | None,
+                                                  code: int) -> None:
+    data = tmp_path / "items.jsonl"
+    data.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = tanaban("items", str(data), "--skip-invalid", *(["--max-reject-share", share] if share else []))
+    assert result.exit_code == code, result.output
+    if code:
+        rejected = len(rows) - 1 if "A1" in rows[0] else len(rows)
+        assert f"{rejected} of {len(rows)} rows rejected" in result.output and "rejects.jsonl" in result.output

@@ -42,3 +42,29 @@ def test_apikey_errors_are_one_line(cli_runner: CliRunner, initialised: Path, ar
     assert result.exit_code == 2 and "Traceback" not in result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith("error: ") and ("api_keys.json" in line or "choose from" in line)
+
+
+def test_apikey_writers_wait_on_the_appliance_apikeys_lock(cli_runner: CliRunner, initialised: Path) -> None:
+    """The key file's lock is appliance.data.locks' exclusive "apikeys" kind: a create waits for its holder, saying
+    for whom, then goes ahead."""
+    import threading
+    import time
+
+    from appliance.data.locks import EXCLUSIVE, LOCKS_DIR, FileLocks
+
+    cfg = load_config(initialised, env={})
+    held, started = threading.Event(), time.monotonic()
+
+    def hold() -> None:
+        with FileLocks(cfg.data_dir / LOCKS_DIR, command="tanaban apikey revoke").acquire("apikeys", EXCLUSIVE, 5):
+            held.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    result = cli_runner.invoke(app, ["--config", str(initialised), "apikey", "create", "--name", "ops"])
+    holder.join()
+    assert result.exit_code == 0 and time.monotonic() - started >= 0.5
+    assert "waiting for tanaban apikey revoke" in result.output and "apikeys lock" in result.output
+    assert (cfg.data_dir / LOCKS_DIR / "apikeys.lock").exists()

@@ -101,4 +101,9 @@ def test_serve_only_install_has_no_torch(tmp_path: Path) -> None:
     names = {line.split("==")[0].lower() for line in freeze.splitlines()}
     assert "onnxruntime" in names
     assert not names & {"torch", "transformers", "optimum", "optimum-onnx"}
-    assert subprocess.run([str(venv / "bin/tanaban"), "--help"], capture_output=True).returncode == 0
+    listed = subprocess.run([str(venv / "bin/tanaban"), "--help"], capture_output=True, text=True)
+    assert listed.returncode == 0 and "│ serve " in listed.stdout and "│ demo " not in listed.stdout
+    assert 'mode = "serve-only"' in (venv / "tanaban-install.toml").read_text()
+    demo = subprocess.run([str(venv / "bin/tanaban"), "demo"], capture_output=True, text=True)  # the usual first try
+    assert demo.returncode == 2 and "Traceback" not in demo.stderr
+    assert "this serve-only install lacks: run installer/install.sh without --serve-only" in demo.stderr

@@ -40,7 +40,7 @@ def test_admin_routes_need_the_admin_scope_and_reload_is_audited(exported: Home)
     reader = create_key(home.config.data_dir / KEYS_FILE, "shop")
     admin = create_key(home.config.data_dir / KEYS_FILE, "ops", ("admin",))
     refused = client.post("/v1/admin/reload", headers={"Authorization": f"Bearer {reader}"})
-    assert refused.status_code == 403 and "--scope admin" in refused.json()["detail"] and not events
+    assert refused.status_code == 403 and "--scope admin" in refused.json()["error"]["message"] and not events
     assert client.post("/v1/admin/reload").status_code == 401
     assert client.post("/v1/admin/reload", headers={"X-API-Key": admin}).json() == {"bundle": "v1"}
     assert client.get("/v1/items/nope/similar", headers={"X-API-Key": admin}).status_code == 404  # admin reads too
@@ -58,7 +58,7 @@ def test_broken_key_file_is_503_and_not_ready_never_500(exported: Home) -> None:
     for response in (client.post("/v1/recommendations", json={"history": []}, headers={"X-API-Key": token}),
                      client.post("/v1/admin/reload", headers={"X-API-Key": token}),
                      client.post("/v1/recommendations", json={"history": []})):
-        assert response.status_code == 503 and "api_keys.json" in response.json()["detail"]
+        assert response.status_code == 503 and "api_keys.json" in response.json()["error"]["message"]
     ready = client.get("/readyz")
     assert ready.status_code == 503 and ready.json()["ready"] is False and "restore" in ready.json()["reason"]
     assert client.get("/healthz").status_code == 200  # the process is alive; it is not ready

@@ -176,7 +176,7 @@ def test_http_batches_concurrent_live_requests(gen_home: tuple[Home, Path]) -> N
         want = gen.for_history(body["history"], body["k"])
         assert response.json()["source"] == "live" and [i["sku"] for i in response.json()["items"]] == _skus(want)
     assert empty.status_code == 404 and "empty history" in empty.text
-    batches = int(next(line.split()[1] for line in metrics.splitlines() if line.startswith("tanaban_gen_batches")))
+    batches = float(next(line.split()[1] for line in metrics.splitlines() if line.startswith("tanaban_gen_batches")))
     assert 1 <= batches < len(bodies)
 
 

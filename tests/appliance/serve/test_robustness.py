@@ -57,7 +57,7 @@ def test_malformed_values_get_422_with_a_reason_and_no_echo(api, caplog, body: b
         response = client.post("/v1/recommendations", content=body.replace(b"%s", EMAIL.encode(), 1),
                                headers=headers)
     assert response.status_code == 422 and response.headers["content-type"] == "application/json"
-    assert response.json()["reason"] == reason
+    assert response.json()["error"]["code"] == reason
     assert EMAIL not in response.text
     assert caplog.records and not [r for r in caplog.records if EMAIL in r.getMessage()]
 
@@ -65,7 +65,7 @@ def test_malformed_values_get_422_with_a_reason_and_no_echo(api, caplog, body: b
 def test_search_query_with_a_lone_surrogate_is_422(api) -> None:
     client, headers, _ = api
     response = client.post("/v1/search", content=b'{"query": "gift \\ud800", "k": 3}', headers=headers)
-    assert response.status_code == 422 and response.json()["reason"] == "lone_surrogate"
+    assert response.status_code == 422 and response.json()["error"]["code"] == "lone_surrogate"
 
 
 def test_strict_json_keeps_valid_pairs_and_escapes() -> None:
@@ -84,7 +84,7 @@ def test_a_bug_is_a_json_500_logged_without_its_message(api, caplog, monkeypatch
     monkeypatch.setattr(CFBundle, "for_user", broken)
     with caplog.at_level(logging.DEBUG):
         response = client.post("/v1/recommendations", json={"user_id": EMAIL}, headers=headers)
-    assert response.status_code == 500 and response.json()["reason"] == "internal"
+    assert response.status_code == 500 and response.json()["error"]["code"] == "internal_error"
     assert "unexpected KeyError" in caplog.text and EMAIL not in caplog.text
 
 
@@ -97,7 +97,7 @@ def test_reload_reverifies_the_served_bundle_and_readyz_says_why(api, serve_samp
     data[-1] ^= 1  # one flipped bit in the live bundle
     path.write_bytes(bytes(data))
     reload = client.post("/v1/admin/reload", headers=headers)
-    assert reload.status_code == 409 and "no longer verifies" in reload.json()["detail"]
+    assert reload.status_code == 409 and "no longer verifies" in reload.json()["error"]["message"]
     ready = client.get("/readyz")
     assert ready.status_code == 503 and "precomputed.npy" in ready.json()["reason"]
     assert client.head("/readyz").status_code == 503
@@ -115,7 +115,7 @@ def test_sku_with_a_slash_and_head_on_health_routes(api, bundle_home) -> None:
     assert client.get(f"/v1/items/{sku}/similar?k=2", headers=headers).status_code == 200
     for odd in ("a/b", "a%2Fb", "x/y/z"):
         response = client.get(f"/v1/items/{odd}/similar", headers=headers)
-        assert response.status_code == 404 and "unknown sku" in response.json()["detail"]
+        assert response.status_code == 404 and "unknown sku" in response.json()["error"]["message"]
     for route in ("/healthz", "/readyz"):
         head = client.head(route)
         assert head.status_code == 200 and head.content == b""

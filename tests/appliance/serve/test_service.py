@@ -16,7 +16,6 @@ from fastapi.testclient import TestClient
 
 from appliance.data.home import Home
 from appliance.serve.apikeys import KEYS_FILE, create_key, revoke_key
-from appliance.serve.errors import RequestError
 from appliance.serve.http import create_app
 from appliance.serve.node import build_service
 from appliance.serve.service import Service
@@ -151,10 +150,10 @@ def test_batch_path_unknown_user(bundle_home, serve_sample) -> None:
 
     home, sample = bundle_home
     export_cf(home, "lightgcn")
-    answers = recommend_batch(home.config, serve_sample.customers(sample)[:2], None, 3, True)
-    assert [len(a.items) for _, a in answers] == [3, 3]
-    with pytest.raises(RequestError, match="unknown user"):
-        recommend_batch(home.config, ["nobody"], None, 3, False)
+    rows = recommend_batch(home.config, serve_sample.customers(sample)[:2], None, 3, True)
+    assert [len(r.answer.items) for r in rows] == [3, 3]
+    (row,) = recommend_batch(home.config, ["nobody"], None, 3, False)  # one bad row never aborts a batch
+    assert row.status == "unknown_customer" and "unknown user" in row.error and row.answer is None
 
 
 def test_serving_imports_no_training_stack() -> None:
@@ -240,8 +239,8 @@ def test_bundles_from_before_and_after_a_key_rotation_both_find_the_customer(bun
     rotate_pseudonym_key(home)
     assert ask(client) == before  # the old bundle, the old process
     assert ask(TestClient(create_app(*build_service(home.config)))) == before  # the old bundle, a new process
-    ((raw, answer),) = recommend_batch(home.config, [user], None, 2, False)  # the batch path too
-    assert raw == user and answer.items
+    (row,) = recommend_batch(home.config, [user], None, 2, False)  # the batch path too
+    assert row.customer_id == user and row.status == "ok" and row.answer.items
     new = export_cf(home, "lightgcn")
     assert service.reload() == new.name != old.name
     assert ask(client)["bundle"] == new.name  # the new bundle, a process that started before the rotation
@@ -261,4 +260,4 @@ def test_bundle_whose_pseudonym_key_is_gone_answers_503_with_the_fix(bundle_home
     for _ in range(2):  # the same answer again once the missing key is known
         response = client.post("/v1/recommendations", json={"user_id": serve_sample.customers(sample)[0], "k": 2},
                                headers={"X-API-Key": token})
-        assert response.status_code == 503 and "re-export the bundle" in response.json()["detail"]
+        assert response.status_code == 503 and "re-export the bundle" in response.json()["error"]["message"]

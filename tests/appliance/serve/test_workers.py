@@ -113,11 +113,11 @@ def _get(port: int, path: str) -> tuple[int, str]:
         conn.close()
 
 
-def _worker_versions(port: int) -> tuple[str, str]:
-    """(worker pid, bundle version) of whichever worker answered /metrics."""
+def _worker_versions(port: int) -> dict[str, str]:
+    """{worker pid: CF bundle version} of every live worker (/metrics sums them up across workers)."""
     text = _get(port, "/metrics")[1]
-    return (re.search(r'tanaban_worker_info\{pid="(\d+)"\}', text).group(1),
-            re.search(r'tanaban_bundle_info\{version="([^"]*)"\}', text).group(1))
+    return {pid: version for version, pid in
+            re.findall(r'^tanaban_bundle_info\{bundle="([^"]*)",model="cf",pid="(\d+)"\} 1\.0$', text, re.M)}
 
 
 def _hammer(port: int, token: str, users: list[str], stop: threading.Event, results: list[object]) -> None:
@@ -138,12 +138,11 @@ def _hammer(port: int, token: str, users: list[str], stop: threading.Event, resu
 
 
 def _seen_workers(port: int, want: str, n: int, seconds: float) -> dict[str, str]:
-    """Poll /metrics on new connections until `n` distinct workers all report bundle `want`."""
+    """Poll /metrics on new connections until `n` live workers all report bundle `want`."""
     seen: dict[str, str] = {}
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        pid, version = _worker_versions(port)
-        seen[pid] = version
+        seen = _worker_versions(port)
         if len(seen) >= n and set(seen.values()) == {want}:
             break
         time.sleep(0.02)
@@ -219,11 +218,11 @@ def test_sighup_replaces_each_worker_and_loses_no_request(bundle_home: tuple[Hom
             new, recent, deadline = {}, [], time.monotonic() + 90
             while time.monotonic() < deadline and not (len(new) == 2 and not set(recent) & before):
                 try:
-                    pid, version = _worker_versions(port)
+                    live = _worker_versions(port)
                 except ConnectionError:  # see below
                     continue
-                recent = [*recent, pid][-20:]  # the old workers must have stopped answering
-                new.update({pid: version} if pid not in before else {})
+                recent = list(live)  # the old workers must have stopped
+                new.update({pid: version for pid, version in live.items() if pid not in before})
             assert len(new) == 2 and set(new.values()) == {"v2"} and not set(recent) & before, (before, new, recent)
     # A stopping worker closes connections it accepted but has not read a request from yet (uvicorn's shutdown), so
     # a client may see a reset at that instant (docs/SERVING.md); every answered request must still be a 200.

@@ -1,0 +1,159 @@
+"""CPU cost of one HTTP request inside the app, without sockets or a load generator: the FastAPI app
+(appliance.serve.http.create_app) is called directly as an ASGI application (ASGI 3.0 HTTP scope,
+https://asgi.readthedocs.io/en/latest/specs/www.html) for cached recommendations, known customers, precomputed
+top-K, the access log on (to /dev/null) as under `tanaban serve`.
+
+It measures what the HTTP layer adds per request (middleware, auth, validation, JSON, metrics, logging) in process
+CPU time, which other load on a shared machine disturbs far less than latency. To compare code versions side by
+side, give several source trees: each round runs one child process per tree (PYTHONPATH=tree), alternating, on the
+same signed bundle. `--profile` prints where the time goes (cProfile, top functions by own time) in the last tree,
+from one more child that is not counted (the profiler slows it down).
+  .venv/bin/python bench/serve_asgi.py [--requests 20000] [--rounds 3] [--trees /path/a,/path/b] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _build(work: Path, epochs: int) -> dict[str, object]:
+    """A home with the generated sample, LightGCN trained `epochs` epochs, a signed bundle and an API key."""
+    from appliance.config import load_config
+    from appliance.data.home import init_home, open_home
+    from appliance.data.ingest import ingest_file
+    from appliance.demo.sample import generate_sample
+    from appliance.models.graph_cf import train_cf
+    from appliance.serve.apikeys import KEYS_FILE, create_key
+    from export.cf import export_cf
+
+    env = {**os.environ, "TANABAN_PATHS__DATA_DIR": str(work / "data")}
+    cfg = load_config(None, env=env)
+    init_home(cfg)
+    home = open_home(cfg)
+    generate_sample(work / "sample")
+    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        ingest_file(home, work / "sample" / name, kind, progress=False)
+    train_cf(home, "lightgcn", epochs=epochs)
+    export_cf(home, "lightgcn")
+    with (work / "sample" / "interactions.csv").open() as fh:
+        users = sorted({r["customer_id"] for r in csv.DictReader(fh)})[:500]
+    return {"data_dir": str(work / "data"), "token": create_key(cfg.data_dir / KEYS_FILE, "bench"), "users": users}
+
+
+def _child(spec: dict[str, object], n: int, profile: bool) -> dict[str, float]:
+    """Run `n` cached recommendation requests through the app in this process; CPU and wall microseconds each."""
+    import logging
+
+    from appliance.config import load_config
+    from appliance.serve.http import create_app
+    from appliance.serve.node import build_service
+
+    logging.basicConfig(level=logging.INFO, stream=open(os.devnull, "w"))  # noqa: SIM115  # as `tanaban serve`
+    cfg = load_config(None, env={**os.environ, "TANABAN_PATHS__DATA_DIR": str(spec["data_dir"])})
+    app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
+    token = str(spec["token"]).encode()
+    bodies = [json.dumps({"user_id": u, "k": 10}).encode() for u in spec["users"]]  # type: ignore[union-attr]
+    statuses: list[int] = []
+
+    async def one(body: bytes) -> None:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                 "scheme": "http", "path": "/v1/recommendations", "raw_path": b"/v1/recommendations",
+                 "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8080),
+                 "headers": [(b"host", b"127.0.0.1:8080"), (b"content-type", b"application/json"),
+                             (b"x-api-key", token), (b"content-length", str(len(body)).encode())], "state": {}}
+        sent = False
+
+        async def receive() -> dict[str, object]:
+            nonlocal sent
+            if sent:
+                await asyncio.sleep(3600)
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(int(message["status"]))  # type: ignore[arg-type]
+
+        await app(scope, receive, send)
+
+    async def run(count: int) -> None:
+        for i in range(count):
+            await one(bodies[i % len(bodies)])
+
+    asyncio.run(run(500))  # warm-up: caches, first-call paths
+    statuses.clear()
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    cpu, wall = time.process_time(), time.perf_counter()
+    asyncio.run(run(n))
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(25)
+    if set(statuses) != {200}:
+        sys.exit(f"non-200 answers: {sorted(set(statuses))}")
+    return {"cpu_us": cpu / n * 1e6, "wall_us": wall / n * 1e6}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=20000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--trees", default=str(Path(__file__).resolve().parents[1]),
+                    help="comma list of source trees to compare (each child runs with PYTHONPATH=tree)")
+    ap.add_argument("--profile", action="store_true", help="print a cProfile of the last tree (an extra run)")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(_child(json.loads(Path(args.child).read_text()), args.requests, args.profile)))
+        return
+    trees = args.trees.split(",")
+    with tempfile.TemporaryDirectory(prefix="tanaban-bench-asgi-") as tmp:
+        work = Path(tmp)
+        spec = work / "spec.json"
+        spec.write_text(json.dumps(_build(work, args.epochs)))
+        results: dict[str, list[dict[str, float]]] = {tree: [] for tree in trees}
+        def child(tree: str, profile: bool) -> dict[str, float]:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(spec), "--requests",
+                   str(args.requests), *(["--profile"] if profile else [])]
+            out = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": tree}, cwd=tmp, capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"{tree}: {out.stderr[-2000:]}")
+            if profile:
+                print("\n".join(line for line in out.stderr.splitlines() if line.strip()), file=sys.stderr)
+            return json.loads(out.stdout.strip().splitlines()[-1])
+
+        if args.profile:
+            child(trees[-1], True)
+        for r in range(args.rounds):
+            for tree in trees:
+                results[tree].append(child(tree, False))
+                print(f"round {r + 1} {tree}: {results[tree][-1]['cpu_us']:.0f} us CPU per request", flush=True)
+    base = statistics.median(x["cpu_us"] for x in results[trees[0]])
+    print("| tree | CPU us/request (median of rounds) | wall us/request | ratio to the first |")
+    print("|---|---|---|---|")
+    for tree in trees:
+        cpu = statistics.median(x["cpu_us"] for x in results[tree])
+        wall = statistics.median(x["wall_us"] for x in results[tree])
+        print(f"| {tree} | {cpu:.0f} | {wall:.0f} | {cpu / base:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

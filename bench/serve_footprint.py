@@ -1,0 +1,141 @@
+"""Memory and disk of a serving node (docs/INSTALL.md, Sizing): resident set (VmRSS, /proc/<pid>/status) of every
+process of `tanaban serve --workers W` after it answered recommendation and search requests, and the bundle's size.
+
+The bundle is built from the generated retail sample (appliance.demo.sample) with a fabricated CF artifact (random
+embeddings of the configured width: memory does not depend on their quality) and the int8 text encoder, so no
+training is needed; the encoder export needs the full install. Usage:
+
+    nice -n 10 .venv/bin/python bench/serve_footprint.py --items 3000 --users 1500 --workers 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from appliance.config import load_config
+from appliance.data.artifacts import save_artifact
+from appliance.data.home import Home, init_home, open_home
+from appliance.data.ingest import ingest_file
+from appliance.data.splits import load_split
+from appliance.demo.sample import generate_sample
+from appliance.serve.apikeys import KEYS_FILE, create_key
+from export.cf import export_cf
+
+TANABAN = Path(sys.executable).parent / "tanaban"
+
+
+def build_home(root: Path, items: int, users: int, dim: int) -> Home:
+    """A home with the sample ingested and a published CF bundle (text encoder included)."""
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(root / "data")})
+    init_home(cfg)
+    home = open_home(cfg)
+    generate_sample(root / "sample", seed=7, n_items=items, n_users=users)
+    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        ingest_file(home, root / "sample" / name, kind, progress=False)
+    split = load_split(home.engine)
+    rng = np.random.default_rng(0)
+    save_artifact(cfg.artifacts_dir, "cf-lightgcn", {
+        "user_emb": rng.normal(size=(split.n_users, dim)).astype(np.float32),
+        "item_emb": rng.normal(size=(split.n_items, dim)).astype(np.float32),
+        "user_ids": split.user_ids, "item_ids": split.item_ids}, {"model": "lightgcn"})
+    export_cf(home, "lightgcn", version="footprint", encoder=True, progress=False)
+    return home
+
+
+def _request(port: int, method: str, path: str, body: object = None, token: str = "") -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=None if body is None else json.dumps(body),
+                     headers={"Content-Type": "application/json", "X-API-Key": token})
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def _tree(pid: int) -> list[int]:
+    """pid and its descendants (from /proc/<pid>/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        for task in Path(f"/proc/{p}/task").glob("*/children"):
+            todo += [int(c) for c in task.read_text().split()]
+    return out
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(home: Home, workers: int, skus: list[str], users: list[str], token: str) -> list[float]:
+    """RSS (MB) of each process of `tanaban serve --workers N` after 40 requests, largest first."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANABAN_")}
+    env |= {"TANABAN_PATHS__DATA_DIR": str(home.config.data_dir), "TANABAN_SERVE__PORT": str(port)}
+    server = subprocess.Popen([str(TANABAN), "serve", "--workers", str(workers)], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            with contextlib.suppress(OSError):
+                if _request(port, "GET", "/readyz") == 200:
+                    break
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"tanaban serve --workers {workers} did not become ready")
+            time.sleep(0.2)
+        for i in range(20):  # new connections: the requests spread over the workers
+            assert _request(port, "POST", "/v1/recommendations", {"user_id": users[i % len(users)], "k": 10},
+                            token) == 200
+            assert _request(port, "POST", "/v1/search", {"query": f"gift {skus[i]}", "k": 10}, token) == 200
+        return sorted((_rss_mb(p) for p in _tree(server.pid)), reverse=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=3000)
+    parser.add_argument("--users", type=int, default=1500)
+    parser.add_argument("--dim", type=int, default=64, help="CF embedding width")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"building a {args.items}-item, {args.users}-customer bundle ...", flush=True)
+        home = build_home(Path(tmp), args.items, args.users, args.dim)
+        bundle = home.config.artifacts_dir / "bundles" / "footprint"
+        size = sum(f.stat().st_size for f in bundle.rglob("*") if f.is_file()) / 2**20
+        encoder = sum(f.stat().st_size for f in (bundle / "encoder").rglob("*") if f.is_file()) / 2**20
+        print(f"bundle: {size:.1f} MB on disk ({encoder:.1f} MB of it the text encoder)")
+        token = create_key(home.config.data_dir / KEYS_FILE, "bench")
+        skus = [row["sku"] for row in json.loads((bundle / "items.json").read_text())]
+        with (Path(tmp) / "sample" / "interactions.csv").open() as fh:
+            users = sorted({line.split(",")[0] for line in list(fh)[1:]})
+        for workers in args.workers:
+            rss = measure(home, workers, skus, users, token)
+            print(f"--workers {workers}: {len(rss)} processes, RSS " + " + ".join(f"{r:.0f}" for r in rss)
+                  + f" = {sum(rss):.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
