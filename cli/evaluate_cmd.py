@@ -19,8 +19,9 @@ from cli.common import console, get_config, get_home
 def evaluate(
     ctx: typer.Context,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help=(
-        "Model to evaluate (repeatable or comma-separated): popularity, item-knn, or any registered model. "
-        "Default: both baselines."))] = None,
+        "Model to evaluate (repeatable or comma-separated): popularity, item-knn, lightgcn, irllrec, sasrec, "
+        "generative, imported (your embeddings, `ingest embeddings`) or champion (your current lists, `ingest "
+        "lists`). Default: both baselines."))] = None,
     protocol: Annotated[str, typer.Option(help=(
         "auto | leave-one-out | given (auto: the data's own split labels if present, else leave-one-out)."))] = "auto",
     stage: Annotated[str, typer.Option(help="test | valid: which held-out items to rank.")] = "test",

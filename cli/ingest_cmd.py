@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from appliance.data.adapters import ingest_dataset
+from appliance.data.imports import DEFAULT_MIN_COVERAGE, METRICS, ingest_embeddings, ingest_lists
 from appliance.data.ingest import IngestReport, ingest_file
 from appliance.errors import UserError
 from cli.common import EXIT_PARTIAL, console, get_home
@@ -104,6 +105,50 @@ def dataset(ctx: typer.Context,
     """
     for report in ingest_dataset(get_home(ctx), name, path):
         _print(report)
+
+
+@ingest_app.command("embeddings")
+def embeddings(ctx: typer.Context,
+               file: Annotated[Path, typer.Argument(help="Item vectors: .npy (with --skus), CSV or Parquet.")],
+               skus: Annotated[Path | None, typer.Option("--skus", help=(
+                   "For a .npy matrix: a text file with one SKU per line, in row order."))] = None,
+               fmt: Annotated[str | None, typer.Option("--format", help=(
+                   "npy, csv or parquet (default: from the file name)."))] = None,
+               min_coverage: Annotated[float, typer.Option("--min-coverage", min=0.0, max=1.0, help=(
+                   "Refuse the file when a smaller share of its SKUs are items in the store."))]
+               = DEFAULT_MIN_COVERAGE,
+               metric: Annotated[str, typer.Option("--metric", help=(
+                   f"How the `imported` model scores: {' or '.join(METRICS)}."))] = "dot") -> None:
+    """Import your current recommender's item vectors (keyed by SKU) as the "cf-imported" artifact.
+
+    CSV: a sku column and one column per dimension, or sku,vector (space-separated or a JSON array). Score them with
+    `tanaban evaluate --model imported`; fuse them with `tanaban tokenize build --cf imported`.
+
+    Example: tanaban ingest embeddings item_vectors.npy --skus item_skus.txt --metric cosine
+    """
+    report = ingest_embeddings(get_home(ctx), file, skus=skus, fmt=fmt, min_coverage=min_coverage, metric=metric)
+    console.print(f"{file.name}: {report.rows:,} vectors of dimension {report.dim} read, {report.known:,} of the "
+                  f"store's items ({report.coverage:.1%} coverage), scored by {report.metric}; saved to "
+                  f"{report.path}", highlight=False)
+
+
+@ingest_app.command("lists")
+def lists(ctx: typer.Context,
+          file: Annotated[Path, typer.Argument(help="Top-K lists: CSV customer_id,rank,sku or JSONL.")],
+          fmt: Annotated[str | None, typer.Option("--format", help=(
+              "csv or jsonl (default: from the file name)."))] = None) -> None:
+    """Import your current system's top-K list per customer as the "champion-lists" artifact.
+
+    JSONL lines are {"customer_id": ..., "items": [sku, ...]}; customer ids are pseudonymized on read. Score them
+    next to ours with `tanaban evaluate --model champion,item-knn`.
+
+    Example: tanaban ingest lists current_top10.csv
+    """
+    report = ingest_lists(get_home(ctx), file, fmt=fmt)
+    console.print(f"{file.name}: {report.customers:,} lists read; {report.known_customers:,} customers known to the "
+                  f"store, {report.unknown_customers:,} unknown (left out); {report.items:,} items kept (top "
+                  f"{report.k}), {report.unknown_skus:,} unknown SKUs dropped; saved to {report.path}",
+                  highlight=False)
 
 
 def register(app: typer.Typer) -> None:

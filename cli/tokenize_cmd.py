@@ -12,8 +12,8 @@ from rich.table import Table
 
 from appliance.data.artifacts import MANIFEST
 from appliance.generative.quantize import METHODS, CodeStats
-from appliance.generative.semantic_ids import build_semantic_ids, show_item
-from cli.common import console, get_config, get_home
+from appliance.generative.semantic_ids import CF_SOURCES, build_semantic_ids, show_item
+from cli.common import console, get_config, get_home, print_json
 
 tokenize_app = typer.Typer(help="Semantic item IDs: residual-quantized codes of fused text + CF embeddings.",
                            no_args_is_help=True)
@@ -48,15 +48,18 @@ def build(
     method: Annotated[str | None, typer.Option(help=f"Quantizer: {' | '.join(METHODS)} (default from config).")]
     = None,
     text_only: Annotated[bool, typer.Option("--text-only", help="Ignore CF embeddings (TIGER-style).")] = False,
+    cf: Annotated[str, typer.Option("--cf", help=(
+        f"CF embeddings to fuse: {' | '.join(CF_SOURCES)} (imported: `tanaban ingest embeddings`; auto: the first "
+        "found of cf-embeddings, irllrec, lightgcn, imported)."))] = "auto",
 ) -> None:
     """Fuse item text and CF embeddings, quantize them into unique codes and save the "semantic-ids" artifact.
 
-    Example: tanaban tokenize build --method kmeans
+    Example: tanaban tokenize build --method kmeans --cf imported
     """
     cfg = get_config(ctx).tokenize
     cfg = dataclasses.replace(cfg, method=method) if method else cfg
     with console.status("building semantic IDs") as status:
-        result = build_semantic_ids(get_home(ctx), cfg, text_only=text_only, progress=status.update)
+        result = build_semantic_ids(get_home(ctx), cfg, text_only=text_only, progress=status.update, cf_source=cf)
     if not result.fused:
         console.print("no CF embeddings used (none built yet, or --text-only): codes come from item text only")
     else:
@@ -72,12 +75,20 @@ def show(
     ctx: typer.Context,
     sku: Annotated[str, typer.Argument(help="The item's SKU.")],
     n: Annotated[int, typer.Option("-n", help="Neighbours shown per prefix depth.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document: the item's sku, title, tokens "
+                                                         "and neighbours per prefix depth (docs/OPERATIONS.md).")]
+    = False,
 ) -> None:
     """Print an item's code and its nearest items sharing 3-, 2- and 1-level prefixes.
 
-    Example: tanaban tokenize show SKU-00042
+    Example: tanaban tokenize show SKU-00042 --json
     """
     item = show_item(get_home(ctx), sku, n=n)
+    if as_json:
+        print_json({"sku": item.sku, "title": item.title, "tokens": item.tokens, "neighbours": {
+            str(depth): [{"sku": nb.sku, "title": nb.title, "tokens": nb.tokens, "similarity": round(nb.similarity, 6)}
+                         for nb in neighbours or []] for depth, neighbours in item.neighbours.items()}})
+        return
     console.print(f"{item.sku}  {item.tokens}  {item.title}", highlight=False)
     for depth, neighbours in item.neighbours.items():
         console.print(f"\nsharing the first {depth} level(s):", highlight=False)

@@ -36,7 +36,8 @@ from appliance.generative.quantize import (
 
 KIND = "semantic-ids"
 TEXT_KIND = "item-embeddings"
-CF_KINDS = ("cf-embeddings", "cf-irllrec", "cf-lightgcn")  # agreed CF export first, then CF models
+CF_KINDS = ("cf-embeddings", "cf-irllrec", "cf-lightgcn", "cf-imported")  # agreed CF export, CF models, imported
+CF_SOURCES = ("auto", *(kind.removeprefix("cf-") for kind in CF_KINDS))  # `tokenize build --cf`
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,12 @@ def assign_semantic_ids(vectors: np.ndarray, cfg: RQConfig | None = None, *,
     return SemanticIds(codes, stats)
 
 
-def load_item_vectors(home: Home, *, text_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None,
-                                                                         dict[str, Any]]:
-    """Store item ids (n,), text vectors (n, d) and CF vectors aligned to them (None if absent/text_only)."""
+def load_item_vectors(home: Home, *, text_only: bool = False, cf_source: str = "auto") -> tuple[
+        np.ndarray, np.ndarray, np.ndarray | None, dict[str, Any]]:
+    """Store item ids (n,), text vectors (n, d) and CF vectors aligned to them (None if absent/text_only).
+
+    `cf_source` "auto" takes the first CF artifact of CF_KINDS; a name ("imported", "lightgcn", ...) only that one.
+    """
     root = home.config.artifacts_dir
     try:
         text = load_artifact(root, TEXT_KIND)
@@ -97,7 +101,7 @@ def load_item_vectors(home: Home, *, text_only: bool = False) -> tuple[np.ndarra
     info: dict[str, Any] = {"text_version": text.meta["version"], "cf_version": None, "cf_missing": 0}
     if text_only:
         return item_ids, text.arrays["vectors"], None, info
-    cf = _load_cf(root)
+    cf = _load_cf(root, cf_source)
     if cf is None:
         return item_ids, text.arrays["vectors"], None, info
     vectors = cf.arrays["item"] if "item" in cf.arrays else cf.arrays["item_emb"]
@@ -109,8 +113,17 @@ def load_item_vectors(home: Home, *, text_only: bool = False) -> tuple[np.ndarra
     return item_ids, text.arrays["vectors"], aligned, info
 
 
-def _load_cf(root: Path) -> Artifact | None:
-    """The first CF artifact found: "cf-embeddings" (`item`), else a trained "cf-irllrec"/"cf-lightgcn" model."""
+def _load_cf(root: Path, source: str = "auto") -> Artifact | None:
+    """The first CF artifact found: "cf-embeddings" (`item`), else a trained "cf-irllrec"/"cf-lightgcn" model, else
+    the shop's "cf-imported" vectors; with a `source` other than "auto", that one (TokenizeError if absent)."""
+    if source != "auto":
+        if source not in CF_SOURCES:
+            raise TokenizeError(f"unknown CF source {source!r}: use one of {', '.join(CF_SOURCES)}")
+        try:
+            return load_artifact(root, f"cf-{source}")
+        except ArtifactError:
+            fix = "tanaban ingest embeddings FILE" if source == "imported" else "`tanaban train cf` (or `embed`)"
+            raise TokenizeError(f"no cf-{source} artifact to fuse: run {fix} first") from None
     for kind in CF_KINDS:
         try:
             return load_artifact(root, kind)
@@ -121,10 +134,10 @@ def _load_cf(root: Path) -> Artifact | None:
 
 @store_writer("tokenize")
 def build_semantic_ids(home: Home, cfg: RQConfig | None = None, *, text_only: bool = False,
-                       progress: Progress | None = None) -> BuildResult:
+                       progress: Progress | None = None, cf_source: str = "auto") -> BuildResult:
     """Fuse the stored embeddings, assign codes and save the versioned "semantic-ids" artifact."""
     cfg = cfg or home.config.tokenize
-    item_ids, text, cf, info = load_item_vectors(home, text_only=text_only)
+    item_ids, text, cf, info = load_item_vectors(home, text_only=text_only, cf_source=cf_source)
     fused = fuse_embeddings(text, cf, cf_weight=cfg.cf_weight, pca_dim=cfg.pca_dim)
     ids = assign_semantic_ids(fused, cfg, progress=progress)
     meta = {"config": dataclasses.asdict(cfg), "stats": ids.stats.as_dict(), "fused": cf is not None,

@@ -148,6 +148,9 @@ def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, 
         say(f"{name}: {note}")
     model = create_model(name, cfg)
     info = _fit(model, name, split, cfg, progress)
+    if getattr(model, "note", ""):  # e.g. the champion's customers without a list, who count as misses
+        note = model.note
+        say(f"{name}: {note}")
     config = {s: dataclasses.asdict(getattr(cfg, s)) for s in CONFIG_SECTIONS.get(name, ())}
     if info is None or info.epochs == 0:  # closed form (the baselines)
         return model, ModelResult(name, {}, 0.0, 0.0, source="fitted", config=config, note=note)

@@ -60,6 +60,18 @@ def _generative(cfg: ApplianceConfig) -> Recommender:
     return StoreGenerativeRecommender(cfg)
 
 
+def _imported(cfg: ApplianceConfig) -> Recommender:
+    from appliance.models.imported import ImportedRecommender  # needs `tanaban ingest embeddings`
+
+    return ImportedRecommender(cfg.artifacts_dir)
+
+
+def _champion(cfg: ApplianceConfig) -> Recommender:
+    from appliance.models.imported import ChampionRecommender  # needs `tanaban ingest lists`
+
+    return ChampionRecommender(cfg.artifacts_dir)
+
+
 # name -> factory taking the ApplianceConfig and returning an unfitted model; factories import lazily.
 MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "popularity": _popularity,
@@ -68,6 +80,8 @@ MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "irllrec": _irllrec,
     "sasrec": _sasrec,
     "generative": _generative,
+    "imported": _imported,
+    "champion": _champion,
 }
 DEFAULT_MODELS = ("popularity", "item-knn")  # what `tanaban evaluate` runs when no --model is given
 
