@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from appliance.text.intents import BACKENDS, build_intents, show_user
-from cli.common import console, get_home
+from cli.common import console, get_home, print_json
 
 intents_app = typer.Typer(help="Shopping intents of users and items (IRLLRec).\n\nExample: tanaban intents build",
                           no_args_is_help=True)
@@ -42,13 +42,19 @@ def show(
     ctx: typer.Context,
     user: Annotated[str, typer.Option("--user", help="Customer id as ingested, or its stored pseudonym.")],
     n: Annotated[int, typer.Option("-n", help="How many intents to show.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document: {\"intents\": [{\"label\", "
+                                                         "\"weight\"}]} (docs/OPERATIONS.md).")] = False,
 ) -> None:
     """Print a user's top intents with their weights and labels.
 
-    Example: tanaban intents show --user CUST-0042
+    Example: tanaban intents show --user CUST-0042 --json
     """
+    intents = show_user(get_home(ctx), user, n)
+    if as_json:
+        print_json({"intents": [{"label": label, "weight": round(float(weight), 6)} for label, weight in intents]})
+        return
     table = Table("weight", "intent")
-    for label, weight in show_user(get_home(ctx), user, n):
+    for label, weight in intents:
         table.add_row(f"{weight:.3f}", label)
     console.print(table)
 

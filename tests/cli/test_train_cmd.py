@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -45,6 +46,10 @@ def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Pat
     shown = cli_runner.invoke(app, [*base, "intents", "show", "--user", "cust-1", "-n", "2"])
     assert shown.exit_code == 0, shown.output
     assert any(word in shown.output for word in ("baby", "bottle", "feeding"))
+    as_json = cli_runner.invoke(app, [*base, "intents", "show", "--user", "cust-1", "-n", "2", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    intents = json.loads(as_json.stdout)["intents"]
+    assert len(intents) == 2 and intents[0]["weight"] >= intents[1]["weight"] and intents[0]["label"]
     trained = cli_runner.invoke(app, [*base, "train", "cf", "--model", "irllrec", "--epochs", "4", "--seed", "1"])
     assert trained.exit_code == 0, trained.output
     assert "Recall@20" in trained.output and "valid" in trained.output and "test" in trained.output

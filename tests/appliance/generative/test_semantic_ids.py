@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -230,5 +231,10 @@ def test_cli_build_and_show(home: Home, tokenize_config: Path, cli_runner: CliRu
     assert result.exit_code == 0, result.output
     assert codes_to_tokens(codes[4:5], (5, 3, 2, 64))[0] in result.output
     assert "sharing the first 3 level(s)" in result.output and "sharing the first 1 level(s)" in result.output
+    result = cli_runner.invoke(app, [*base, "show", "S4", "-n", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["sku"] == "S4" and shown["tokens"] == codes_to_tokens(codes[4:5], (5, 3, 2, 64))[0]
+    assert set(shown["neighbours"]) == {"1", "2", "3"} and all(len(v) <= 2 for v in shown["neighbours"].values())
     result = cli_runner.invoke(app, [*base, "show", "NOPE"])
     assert result.exit_code == 2 and "no item with SKU 'NOPE'" in result.output
