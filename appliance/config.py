@@ -202,9 +202,16 @@ class EgressConfig:
     # Python regexes of the retailer's customer-id formats (e.g. "C\\d{6}"): every match in an outgoing text becomes
     # <CUSTOMER_ID_n>, even for ids not in the store (stored ids are found without them; docs/EGRESS.md)
     customer_id_patterns: tuple[str, ...] = ()
+    # What the pre-send residual check still finds is masked and checked again this many times before the request is
+    # refused; 0 refuses on any residual finding (stricter, but refused 22-34% of requests on independent text:
+    # docs/EGRESS.md step 6, docs/BENCHMARKS.md)
+    residual_passes: int = 2
 
     def __post_init__(self) -> None:
         import re  # only this check needs it
+
+        if not 0 <= self.residual_passes <= 5:
+            raise ConfigError(f"egress.residual_passes must be between 0 and 5, got {self.residual_passes}")
 
         for number, pattern in enumerate(self.customer_id_patterns, start=1):
             try:

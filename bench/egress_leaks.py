@@ -12,7 +12,7 @@ var/bench/pii_eval/mimesis.jsonl, bench/pii_eval/handwritten.jsonl and <data>/pi
 are skipped with a message). Nothing is copied from the sets into the repository or the output: counts only.
 
 Usage: nice -n 10 .venv/bin/python bench/egress_leaks.py [--data DIR] [--set FILE ...] [--limit N] [--no-ner]
-       [--ids 40] [--seed 0] [--id-pattern REGEX ...]
+       [--residual-passes 2] [--ids 40] [--seed 0] [--id-pattern REGEX ...]
 """
 
 from __future__ import annotations
@@ -200,6 +200,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--id-pattern", action="append", default=[], metavar="REGEX",
                         help="an egress.customer_id_patterns entry (repeatable), e.g. 'C\\d{6}'")
+    parser.add_argument("--residual-passes", type=int, default=2,
+                        help="egress.residual_passes (0: refuse on any residual finding, the strict rule)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     sets = [p for p in (args.sets or default_sets(args.data)) if p.is_file() or err.print(f"skipped {p}: missing")]
@@ -208,7 +210,8 @@ def main() -> None:
         ids = store_customers(home, args.ids, rng)
         cfg = EgressConfig(enabled=True, base_url=standin.base_url, model="bench", allowed_hosts=("127.0.0.1",),
                            api_key_env="", allow_weakened_policy=args.no_ner, timeout_s=30.0,
-                           customer_id_patterns=tuple(args.id_pattern))
+                           customer_id_patterns=tuple(args.id_pattern),
+                           residual_passes=args.residual_passes)
         with open_gateway(home, cfg=cfg, env={}) as gateway:
             if gateway.policy.fingerprint == "unavailable":
                 err.print("the anonymizer could not be built; every request would be refused")

@@ -268,6 +268,15 @@ def _date(ctx: _Ctx) -> str:
 
 
 # --- slots: each returns segments ------------------------------------------------------------------------------
+def _words(ctx: _Ctx) -> str:
+    """Unlabelled filler in the text's own language: Faker's per-locale word lists (German nouns capitalised, Dutch,
+    French, Polish, Czech... and Latin where a locale has none). It teaches that capitalised words of any language
+    at a sentence start or inside it are not names or places by themselves."""
+    source = ctx.fake if ctx.chance(0.75) else ctx.english
+    words = source.sentence(nb_words=ctx.rng.randint(3, 9))
+    return words if ctx.chance(0.8) else words.rstrip(".")
+
+
 def _locality(ctx: _Ctx, country: bool = False) -> list[Segment]:
     """The locality line in the locale's order: postcode, city and region, each its own span."""
     order = LOCALES[ctx.locale][2]
@@ -376,6 +385,7 @@ SLOTS: dict[str, Callable[[_Ctx], list[Segment]]] = {
     "email": lambda c: [_email(c)],
     "date": lambda c: [_date(c)],
     "n": lambda c: [str(c.rng.randint(2, 14))],
+    "words": lambda c: [_words(c)],
 }
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
@@ -550,7 +560,23 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Forwarded the complaint from {name} to the {city} team.",
         "Our friend {name} told us about you.",
     ),
+    "local": (  # the locale's own words around the values: not every capitalised foreign word is a name
+        "{words} {name} {words}",
+        "{words}\n{words}\n{name}",
+        "{words} {city}. {words}",
+        "{words} {phone}. {words}",
+        "{words}: {address}\n{words}",
+        "{words} {first}, {words}",
+        "{words} {order}. {words} {words}",
+        "{words}\n\n{words}\n{titled}",
+        "{name}: {words}",
+        "{words} ({brand} {product}). {words}",
+    ),
     "none": (
+        "{words}",
+        "{words} {words}",
+        "{words}\n{words}",
+        "{words} {product}, {words}",
         "The {product} from {brand} is great value at {price}. Size {size}.",
         "Arrived quickly, well packaged, fits true to size ({size}).",
         "{brand} {product}, {colour}, {sku}: back in stock next week.",
@@ -573,7 +599,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     ),
 }
 KIND_WEIGHTS = {"review": 1.2, "chat": 1.2, "delivery": 1.0, "returns": 0.8, "email": 1.2, "crm": 1.0, "gift": 0.6,
-                "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "none": 1.0}
+                "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "local": 0.8, "none": 1.0}
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 

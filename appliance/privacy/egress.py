@@ -168,6 +168,7 @@ class EgressGateway:
                                    pseudonyms=self.pseudonyms, customer_ids=customer_ids,
                                    id_patterns=self.cfg.customer_id_patterns,
                                    max_payload_bytes=self.cfg.max_payload_bytes,
+                                   residual_passes=self.cfg.residual_passes,
                                    sends_credential=bool(self._credential_source()))
         except Refused as refused:
             fields = dict(refused.fields)

@@ -31,6 +31,9 @@ class EgressError(UserError, RuntimeError):
     """An egress call was refused or failed; nothing (further) was sent. The message says why and how to fix it."""
 
 
+RESIDUAL_PASSES = 2  # default of egress.residual_passes: residual findings masked and re-checked before refusing
+
+
 class Refused(EgressError):  # noqa: N818 - a refusal, not an error in the code: the gateway logs it as blocked
     """The request must not be sent: `reason` is safe to log (no text, no id); `fields` go into the audit entry."""
 
@@ -87,7 +90,7 @@ def compile_patterns(patterns: Sequence[str]) -> list[re.Pattern[str]]:
 def prepare_request(messages: Sequence[Mapping[str, str]], *, url: str, model: str, anonymizer: Anonymizer,
                     pseudonyms: EgressPseudonyms | None, customer_ids: Sequence[str] = (),
                     id_patterns: Sequence[str] = (), max_payload_bytes: int,
-                    sends_credential: bool) -> PreparedRequest:
+                    sends_credential: bool, residual_passes: int = RESIDUAL_PASSES) -> PreparedRequest:
     """The exact request for `messages`, or Refused (control characters, ids, anonymization, residual, size)."""
     roles, texts = checked_messages(messages)
     texts, controls = strip_controls(texts)
@@ -96,7 +99,7 @@ def prepare_request(messages: Sequence[Mapping[str, str]], *, url: str, model: s
         texts, ids = replace_customer_ids(texts, pseudonyms, customer_ids, patterns)
     except Exception as exc:  # fail closed on anything, including key and store errors
         raise Refused(f"pseudonymization failed: {_describe(exc)}") from None
-    clean, findings = _anonymized(anonymizer, texts)
+    clean, findings = _anonymized(anonymizer, texts, residual_passes)
     categories = Counter(_entity(f) for f in findings)
     if ids:
         categories["CUSTOMER_ID"] += ids
@@ -111,13 +114,26 @@ def prepare_request(messages: Sequence[Mapping[str, str]], *, url: str, model: s
                            caught_by=layer_counts(findings), control_chars=controls)
 
 
-def _anonymized(anonymizer: Anonymizer, texts: list[str]) -> tuple[list[str], list[Any]]:
-    """Anonymize, then run the residual check (both layers, for a layered anonymizer) on every final text."""
+def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[list[str], list[Any]]:
+    """Anonymize, then run the residual check (both layers, for a layered anonymizer) on every final text.
+
+    What the check still finds (often the rest of a name or address a layer cut short, seen once its first part is
+    a placeholder) is masked as an unnumbered typed placeholder (`<PERSON>`: it claims no identity with the numbered
+    ones) and the check runs again, at most `passes` times (egress.residual_passes; 0: refuse on any finding);
+    anything left after that refuses the request.
+    """
     try:
         results = list(anonymizer.anonymize_many(texts))
         if len(results) != len(texts):
             raise RuntimeError(f"{len(results)} results for {len(texts)} texts")
         clean = [r.text for r in results]
+        found = [f for r in results for f in r.findings]
+        for _ in range(passes):
+            left_per_text = [list(anonymizer.residual(text)) for text in clean]
+            if not any(left_per_text):
+                break
+            clean = [_mask_residual(text, left) for text, left in zip(clean, left_per_text, strict=True)]
+            found += [f for left in left_per_text for f in left]
         residual = [f for text in clean for f in anonymizer.residual(text)]
     except Exception as exc:  # any detector failure fails closed
         raise Refused(f"anonymizer failed: {_describe(exc)}") from None
@@ -125,7 +141,21 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str]) -> tuple[list[str], li
         left = dict(Counter(_entity(f) for f in residual))
         raise Refused(f"residual personal data after anonymization: {sorted(left)}", categories=left,
                       caught_by=layer_counts(residual))
-    return clean, [f for r in results for f in r.findings]
+    return clean, found
+
+
+def _mask_residual(text: str, findings: Sequence[Any]) -> str:
+    """`text` with each residual finding replaced by `<ENTITY>` (overlaps: the earlier, then longer, span wins)."""
+    parts, cursor = [], 0
+    for f in sorted(findings, key=lambda f: (f.start, -f.end)):
+        if not (0 <= f.start < f.end <= len(text)):
+            raise RuntimeError("the residual check returned a span outside the text")
+        if f.start < cursor:
+            continue
+        parts += [text[cursor:f.start], f"<{_entity(f)}>"]
+        cursor = f.end
+    parts.append(text[cursor:])
+    return "".join(parts)
 
 
 def layer_counts(findings: Sequence[Any]) -> dict[str, dict[str, int]]:

@@ -56,8 +56,8 @@ class FakeAnonymizer:
 
     policy_version = "fake-1"
 
-    def __init__(self, *, fail: bool = False, leak: bool = False) -> None:
-        self.fail, self.leak = fail, leak
+    def __init__(self, *, fail: bool = False, leak: bool = False, stubborn: bool = False) -> None:
+        self.fail, self.leak, self.stubborn = fail, leak, stubborn  # stubborn: the residual check never clears
 
     def _find(self, text: str) -> list[Finding]:
         if self.fail:
@@ -76,7 +76,7 @@ class FakeAnonymizer:
         return out
 
     def residual(self, text: str) -> list[Finding]:
-        return self._find(text)
+        return [Finding("PERSON", 0, 1, 0.9, "fake")] if self.stubborn and text else self._find(text)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +209,7 @@ REFUSALS = {
     "plain http to a remote host": ({"base_url": "http://llm.example.com/v1",
                                      "allowed_hosts": ("llm.example.com",)}, {}, "plain http"),
     "anonymizer raises": ({}, {"anonymizer": FakeAnonymizer(fail=True)}, "anonymizer failed"),
-    "residual PII": ({}, {"anonymizer": FakeAnonymizer(leak=True)}, "residual personal data"),
+    "residual PII": ({}, {"anonymizer": FakeAnonymizer(stubborn=True)}, "residual personal data"),
     "payload too large": ({"max_payload_bytes": 100}, {}, "exceeds egress.max_payload_bytes"),
     "customer id without a key": ({}, {"no_pseudonyms": True}, "no pseudonym key"),
 }

@@ -5,6 +5,7 @@ layers' detectors."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator
@@ -97,8 +98,24 @@ def test_what_arrives_and_what_the_audit_entry_counts(stored_home: Home, standin
     assert not re.search(rb"(?i)c036007|K12345", audit_bytes)
 
 
-def test_the_residual_check_of_both_layers_refuses(home: Home, standin: LLMStandin) -> None:
-    with open_gateway(home, cfg=_cfg(standin), anonymizer=_layered(NoReplacement), env={}) as gateway, \
+def test_the_residual_check_masks_what_both_layers_still_find(home: Home, standin: LLMStandin) -> None:
+    # Layers that find but do not replace: every value is still there for the residual check, which masks it as an
+    # unnumbered typed placeholder and checks again; the request goes out with nothing left.
+    with open_gateway(home, cfg=_cfg(standin), anonymizer=_layered(NoReplacement), env={}) as gateway:
+        gateway.chat([{"role": "user", "content": "Ravi and Dvořák, ravi@example.com"}], purpose="test")
+    (received,) = standin.requests
+    content = received.json()["messages"][0]["content"]
+    assert content == "<PERSON> and <PERSON>, <EMAIL_ADDRESS>", content
+    request, _result = _entries(home)
+    assert request["action"] == "egress.request" and "Ravi" not in json.dumps(request)
+    assert request["categories"] == {"EMAIL_ADDRESS": 2, "PERSON": 4}  # found at detection and again at the check
+    assert json.loads(request["origin"]["caught_by"]) == {"both": {"EMAIL_ADDRESS": 2}, "check": {"PERSON": 2},
+                                                          "primary": {"PERSON": 2}}
+
+
+def test_residual_passes_0_refuses_on_any_residual_finding(home: Home, standin: LLMStandin) -> None:
+    cfg = dataclasses.replace(_cfg(standin), residual_passes=0)
+    with open_gateway(home, cfg=cfg, anonymizer=_layered(NoReplacement), env={}) as gateway, \
             pytest.raises(EgressError, match=r"residual personal data after anonymization: \['EMAIL_ADDRESS', "
                                              r"'PERSON'\]"):
         gateway.chat([{"role": "user", "content": "Ravi and Dvořák, ravi@example.com"}], purpose="test")
