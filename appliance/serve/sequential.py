@@ -12,7 +12,6 @@ them items carry no reasons and the HTTP answer's `explain_unavailable` says why
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import numpy as np
 
 from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
-from appliance.serve.answers import Answer, Recommendation, sku_indices
+from appliance.serve.answers import Answer, Recommendation, key_id, optional_array, read_json, sku_indices
 from appliance.serve.errors import RequestError, ServeError
 from export.bundle import Manifest, verify_bundle
 
@@ -47,19 +46,20 @@ class SequentialBundle:
         import onnxruntime as ort
 
         self.path, self.manifest, self.version = path, manifest, manifest.version
-        self.meta: dict[str, Any] = _json(path / META_FILE)
+        self.meta: dict[str, Any] = read_json(path / META_FILE)
         self.max_len = int(self.meta["max_len"])
-        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.items: list[dict[str, str]] = read_json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = _json(path / "users.json")
-        self.pseudonym_key_id = _key_id(self.users)
+        self.users: dict[str, int] = read_json(path / "users.json")
+        self.pseudonym_key_id = key_id(self.users)
         self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
         self.precomputed = np.load(path / "precomputed.npy")  # (n_users, K) int32, -1 padded
         self.precomputed_scores = np.load(path / "precomputed_scores.npy")  # (n_users, K) float32
         self.item_emb = np.load(path / "item_emb.npy")  # (n_items, dim): /similar
-        self.item_intents = _optional(path / "item_intents.npy")  # (n_items, K) or None
-        self.user_intents = _optional(path / "user_intents.npy")  # (n_users, K) or None
-        self.labels: list[str] = _json(path / "intent_labels.json") if (path / "intent_labels.json").is_file() else []
+        self.item_intents = optional_array(path / "item_intents.npy")  # (n_items, K) or None
+        self.user_intents = optional_array(path / "user_intents.npy")  # (n_users, K) or None
+        labels = path / "intent_labels.json"
+        self.labels: list[str] = read_json(labels) if labels.is_file() else []
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / SCORER_FILE), options, providers=["CPUExecutionProvider"])
@@ -133,17 +133,3 @@ def _top(scores: np.ndarray, excluded: np.ndarray, k: int) -> np.ndarray:
     k = min(k, int(np.isfinite(scores).sum()))
     top = np.argpartition(-scores, k - 1)[:k] if k else np.zeros(0, dtype=np.int64)
     return top[np.lexsort((top, -scores[top]))]
-
-
-def _key_id(users: dict[str, int]) -> str | None:
-    from anonymize.pseudonym import token_key_id
-
-    return token_key_id(next(iter(users))) if users else None
-
-
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _optional(path: Path) -> np.ndarray | None:
-    return np.load(path) if path.is_file() else None

@@ -9,7 +9,6 @@ in flight finish on the bundle they started with. Imports onnxruntime and numpy 
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
-from appliance.serve.answers import Answer, Recommendation, sku_indices
+from appliance.serve.answers import Answer, Recommendation, key_id, optional_array, read_json, sku_indices
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
 from appliance.serve.sequential import SEQUENTIAL_KIND, SequentialBundle
@@ -57,7 +56,7 @@ def load_bundle(path: Path, public_keys: Sequence[Ed25519PublicKey]) -> Bundle:
     """The bundle `tanaban export cf|sasrec|best` published at `path`, by its manifest's kind: a SASRec bundle
     (appliance.serve.sequential) or a CF bundle. Both loaders verify the signature before reading anything else."""
     try:
-        kind = json.loads((Path(path) / "manifest.json").read_text(encoding="utf-8")).get("meta", {}).get("kind")
+        kind = read_json(Path(path) / "manifest.json").get("meta", {}).get("kind")
     except (OSError, ValueError, AttributeError):
         kind = None  # CFBundle.load's verification says what is wrong with it
     if kind == SEQUENTIAL_KIND:
@@ -72,17 +71,17 @@ class CFBundle:
         import onnxruntime as ort
 
         self.path, self.manifest, self.version = path, manifest, manifest.version
-        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.items: list[dict[str, str]] = read_json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = _json(path / "users.json")
-        self.pseudonym_key_id = _key_id(self.users)
-        self.labels: list[str] = _json(path / "intent_labels.json")
+        self.users: dict[str, int] = read_json(path / "users.json")
+        self.pseudonym_key_id = key_id(self.users)
+        self.labels: list[str] = read_json(path / "intent_labels.json")
         self.user_emb = np.load(path / "user_emb.npy")
         self.item_emb = np.load(path / "item_emb.npy")
         self.known = sp.load_npz(path / "known.npz").tocsr()
         self.precomputed = np.load(path / "precomputed.npy")
-        self.user_intents = _optional(path / "user_intents.npy")
-        self.item_intents = _optional(path / "item_intents.npy")
+        self.user_intents = optional_array(path / "user_intents.npy")
+        self.item_intents = optional_array(path / "item_intents.npy")
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / "cf_scorer.onnx"), options, providers=["CPUExecutionProvider"])
@@ -230,14 +229,14 @@ class GenBundle:
 
     def __init__(self, path: Path, decoder: Any) -> None:
         self.path, self.decoder = path, decoder
-        self.version = json.loads((path / "manifest.json").read_text(encoding="utf-8"))["version"]
-        self.items: list[dict[str, str]] = _json(path / "items.json")
+        self.version = read_json(path / "manifest.json")["version"]
+        self.items: list[dict[str, str]] = read_json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = _json(path / "users.json")
-        self.pseudonym_key_id = _key_id(self.users)
+        self.users: dict[str, int] = read_json(path / "users.json")
+        self.pseudonym_key_id = key_id(self.users)
         self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
-        self.precomputed = _optional(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
-        self.precomputed_scores = _optional(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
+        self.precomputed = optional_array(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
+        self.precomputed_scores = optional_array(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
 
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
@@ -290,22 +289,6 @@ class GenBundle:
     def _rows(self, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
         return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
                 for i, s in zip(items.tolist(), scores.tolist(), strict=True)]
-
-
-
-def _key_id(users: dict[str, int]) -> str | None:
-    """The pseudonym key the bundle's users were stored under (one key per export: rotation re-keys every user)."""
-    from anonymize.pseudonym import token_key_id
-
-    return token_key_id(next(iter(users))) if users else None
-
-
-def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def _optional(path: Path) -> np.ndarray | None:
-    return np.load(path) if path.is_file() else None
 
 
 def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path | None, k: int,
