@@ -31,6 +31,8 @@ from typing import Any
 
 from anonymize.detector.synth import LABELS, generate, to_docs
 
+HASH_SEED = "0"  # PYTHONHASHSEED the build runs under (see _with_fixed_hash_seed)
+
 DEV_SEED_OFFSET = 1_000_003  # the held-out split's seed is the training seed plus this
 MANIFEST = "MANIFEST.json"
 FAMILIES = ("blank", "sourced", "sourced-tuned")  # sourced: en_core_web_sm's tok2vec frozen; -tuned: trained on
@@ -182,7 +184,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"R {scores['r']:.3f} F {scores['f']:.3f}")
     for label, s in scores["per_type"].items():
         print(f"  {label:15s} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
-    info = {"seed": args.seed, "family": args.family, "epochs": args.epochs,
+    info = {"seed": args.seed, "python_hash_seed": os.environ.get("PYTHONHASHSEED", ""), "family": args.family,
+            "epochs": args.epochs,
             "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),
                                                 "held_out_seed": args.seed + DEV_SEED_OFFSET},
@@ -195,5 +198,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _with_fixed_hash_seed() -> None:
+    """Re-run this command under PYTHONHASHSEED=0 unless it already is: Faker draws some values from sets, whose
+    order follows the per-process string hash seed, so without it the same --seed gives another corpus (and model)
+    in every process."""
+    if os.environ.get("PYTHONHASHSEED") != HASH_SEED:
+        os.execve(sys.executable, [sys.executable, "-m", "anonymize.detector.train", *sys.argv[1:]],
+                  {**os.environ, "PYTHONHASHSEED": HASH_SEED})
+
+
 if __name__ == "__main__":
+    _with_fixed_hash_seed()
     raise SystemExit(main())
