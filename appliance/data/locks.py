@@ -127,7 +127,7 @@ class FileLocks:
                 holder = Holder(str(doc["command"]), int(doc["pid"]), str(doc["since"]), str(doc["mode"]))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # being written or removed right now
-            if _alive(holder.pid):
+            if pid_alive(holder.pid):
                 found.append(holder)
             else:
                 path.unlink(missing_ok=True)
@@ -175,7 +175,8 @@ class FileLocks:
         return path
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (signal 0; one run by another user counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

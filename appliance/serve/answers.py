@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from appliance.serve.errors import RequestError
+from appliance.serve.errors import RequestError, ServeError
 
 
 @dataclass(frozen=True)
@@ -53,3 +53,14 @@ def read_json(path: Path) -> Any:
 
 def optional_array(path: Path) -> np.ndarray | None:
     return np.load(path) if path.is_file() else None
+
+
+def verified_manifest(path: Path, public_keys: Sequence[Any], kind: str, what: str) -> Any:
+    """Verify a bundle's signatures (export.bundle.verify_bundle) and refuse one of another kind."""
+    from export.bundle import verify_bundle  # lazy: the plain answer types above need no bundle code
+
+    manifest = verify_bundle(path, public_keys)
+    found = manifest.data.get("meta", {}).get("kind")
+    if found != kind:
+        raise ServeError(f"bundle {path} is not a {what} bundle (kind {found})")
+    return manifest

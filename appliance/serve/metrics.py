@@ -43,6 +43,7 @@ from prometheus_client import multiprocess as prom_multiprocess
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
+from appliance.data.locks import pid_alive
 from appliance.serve.errors import ServeError
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -88,13 +89,6 @@ def reload_observed(actor: str, outcome: str) -> None:
         metrics.refresh_bundles()
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 
@@ -205,7 +199,7 @@ class ServeMetrics:
         if self.directory is None:
             return generate_latest(self.registry)
         for pid in _file_pids(self.directory):  # a worker replaced by SIGHUP or a crash: its gauges go
-            if not _alive(pid):
+            if not pid_alive(pid):
                 with contextlib.suppress(FileNotFoundError):  # another worker's scrape removed them first
                     prom_multiprocess.mark_process_dead(pid, self.directory)
         text = generate_latest(self.registry)

@@ -20,9 +20,17 @@ import numpy as np
 
 from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
-from appliance.serve.answers import Answer, Recommendation, key_id, optional_array, read_json, sku_indices
-from appliance.serve.errors import RequestError, ServeError
-from export.bundle import Manifest, verify_bundle
+from appliance.serve.answers import (
+    Answer,
+    Recommendation,
+    key_id,
+    optional_array,
+    read_json,
+    sku_indices,
+    verified_manifest,
+)
+from appliance.serve.errors import RequestError
+from export.bundle import Manifest
 
 SEQUENTIAL_KIND = "sequential"  # manifest meta "kind" of a SASRec bundle
 SCORER_FILE = "seq_scorer.onnx"  # input "history" (B, max_len) int64 shifted item ids; output "scores" (B, n_items)
@@ -67,11 +75,7 @@ class SequentialBundle:
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Any]) -> SequentialBundle:
         apply_offline_env()
-        manifest = verify_bundle(path, public_keys)
-        kind = manifest.data.get("meta", {}).get("kind")
-        if kind != SEQUENTIAL_KIND:
-            raise ServeError(f"bundle {path} is not a sequential bundle (kind {kind})")
-        return cls(path, manifest)
+        return cls(path, verified_manifest(path, public_keys, SEQUENTIAL_KIND, "sequential"))
 
     # --- answers
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:

@@ -21,7 +21,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.models.explain import intent_reasons
 from appliance.offline import apply_offline_env
-from appliance.serve.answers import Answer, Recommendation, key_id, optional_array, read_json, sku_indices
+from appliance.serve.answers import (
+    Answer,
+    Recommendation,
+    key_id,
+    optional_array,
+    read_json,
+    sku_indices,
+    verified_manifest,
+)
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
 from appliance.serve.sequential import SEQUENTIAL_KIND, SequentialBundle
@@ -91,10 +99,7 @@ class CFBundle:
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> CFBundle:
         apply_offline_env()
-        manifest = verify_bundle(path, public_keys)
-        if manifest.data.get("meta", {}).get("kind") != "cf":
-            raise ServeError(f"bundle {path} is not a CF bundle (kind {manifest.data.get('meta', {}).get('kind')})")
-        return cls(path, manifest)
+        return cls(path, verified_manifest(path, public_keys, "cf", "CF"))
 
     # --- answers
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
