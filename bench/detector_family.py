@@ -15,7 +15,7 @@ With --shipped-only it trains nothing and times the shipped model (anonymize/det
 texts with `nlp.pipe(n_process=1)` against `n_process=2`, alternating rounds.
 
 Usage: nice -n 10 .venv/bin/python bench/detector_family.py [--texts 4000] [--epochs 5] [--threads 2]
-       nice -n 10 .venv/bin/python bench/detector_family.py --shipped-only
+       nice -n 10 .venv/bin/python bench/detector_family.py --shipped-only [--compare var/det/v3]
 Writes var/bench/detector_family.json or var/bench/detector_shipped.json (git-ignored).
 """
 
@@ -59,19 +59,32 @@ def spacy_throughput(nlp: Any, texts: list[str], n_process: int = 1) -> float:
 
 
 def shipped_only(args: argparse.Namespace) -> dict[str, Any]:
-    """Texts/s of the shipped detector with one and two processes, alternating rounds."""
+    """Texts/s of the shipped detector with one and two processes, alternating rounds; with --compare DIR, also
+    another build (e.g. the previous one) in one process, in the same rounds, and the ratio of the best rounds."""
     from anonymize.detector import detector_version, load_detector
 
     nlp = load_detector()
+    other = load_detector(args.compare) if args.compare else None
     speed = long_texts(args.speed_texts, args.seed + 2 * DEV_SEED_OFFSET)
     rounds: dict[str, list[float]] = {"n_process=1": [], "n_process=2": []}
+    if other is not None:
+        rounds[f"compare n_process=1 ({detector_version(args.compare)})"] = []
     for r in range(args.rounds):
         rounds["n_process=1"].append(spacy_throughput(nlp, speed, 1))
+        if other is not None:
+            rounds[f"compare n_process=1 ({detector_version(args.compare)})"].append(spacy_throughput(other, speed, 1))
         rounds["n_process=2"].append(spacy_throughput(nlp, speed, 2))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rounds.items()), flush=True)
-    return {"model": detector_version(), "speed_texts": len(speed),
-            "speed_texts_mean_chars": round(sum(map(len, speed)) / len(speed), 1),
-            "throughput_texts_per_s": {k: {"rounds": v, "best": max(v)} for k, v in rounds.items()}}
+    out: dict[str, Any] = {
+        "model": detector_version(), "speed_texts": len(speed),
+        "speed_texts_mean_chars": round(sum(map(len, speed)) / len(speed), 1),
+        "throughput_texts_per_s": {k: {"rounds": v, "best": max(v)} for k, v in rounds.items()}}
+    if other is not None:
+        best = {k: max(v) for k, v in rounds.items()}
+        out["ratio_shipped_to_compare"] = round(best["n_process=1"] / best[next(k for k in best if
+                                                                              k.startswith("compare"))], 3)
+        print(f"ratio shipped / compare (one process, best rounds): {out['ratio_shipped_to_compare']:.2f}x")
+    return out
 
 
 def transformer_runner(threads: int, batch: int = 32, max_len: int = 64) -> dict[str, Any]:
@@ -133,6 +146,8 @@ def main() -> int:
     parser.add_argument("--speed-texts", type=int, default=640)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shipped-only", action="store_true")
+    parser.add_argument("--compare", type=Path, default=None, metavar="DIR",
+                        help="with --shipped-only: also time this model directory (e.g. the previous build)")
     args = parser.parse_args()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))  # before spaCy and torch import numpy

@@ -284,15 +284,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the results as JSON (default path var/bench/pii_eval.json)")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "pii_eval.md", metavar="PATH",
                         help="where the Markdown tables go (default var/bench/pii_eval.md)")
+    parser.add_argument("--set-path", type=Path, action="append", default=[], metavar="PATH",
+                        help="also score this JSONL set (same format; allow-list PATH with .brands.txt if present), "
+                             "e.g. the development set var/dev/mimesis_dev.jsonl; give --sets '' to score only it")
     add_data_option(parser)
     args = parser.parse_args(argv)
-    sets, systems = args.sets.split(","), args.systems.split(",")
+    sets, systems = [s for s in args.sets.split(",") if s], args.systems.split(",")
     unknown = sorted(set(sets) - set(SETS)) + sorted(set(systems) - set(SYSTEMS))
     if unknown:
         parser.error(f"unknown set or system: {', '.join(unknown)}")
     report, all_results = [], {}
-    for set_name in sets:
-        loaded = load_set(set_name, args.data)
+    for set_name in [*sets, *(str(p) for p in args.set_path)]:
+        loaded = load_set(set_name, args.data) if set_name in SETS else (
+            _read_jsonl(Path(set_name)), _read_lines(Path(set_name).with_suffix(".brands.txt")))
         if loaded is None:
             continue
         records, brands = loaded

@@ -21,6 +21,7 @@ from typer.exceptions import TyperException
 from anonymize.errors import AnonymizeUserError
 from appliance.errors import UserError
 from cli import (
+    abtest_cmd,
     anonymize_cmd,
     apikey_cmd,
     audit_cmd,
@@ -35,6 +36,8 @@ from cli import (
     ingest_cmd,
     intents_cmd,
     keys_cmd,
+    migrate_cmd,
+    replica_cmd,
     sample_cmd,
     serve_cmd,
     tokenize_cmd,
@@ -145,7 +148,7 @@ def _print_version(shown: bool) -> None:
 
 _GROUPS = (config_cmd, ingest_cmd, evaluate_cmd, embed_cmd, demo_cmd, anonymize_cmd, audit_cmd, keys_cmd, egress_cmd,
            sample_cmd, tokenize_cmd, intents_cmd, train_cmd, train_gen_cmd, export_cmd, apikey_cmd, serve_cmd,
-           backup_cmd, doctor_cmd)
+           backup_cmd, doctor_cmd, replica_cmd, abtest_cmd, migrate_cmd)
 for _group in _GROUPS:
     _group.register(app)
 

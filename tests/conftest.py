@@ -108,3 +108,137 @@ class TinyThemes:
 def tiny_themes() -> TinyThemes:
     """The three-theme catalogue: `.themes`, `.vectors()`, `.texts(theme)` and `.fill_home(home)`."""
     return TinyThemes()
+
+
+# --- PostgreSQL (issue 17) -------------------------------------------------------------------------------------------
+# One throwaway PostgreSQL server per test session on 127.0.0.1 (initdb + pg_ctl in a temp dir, trust auth on loopback
+# only, fsync off: nothing in it outlives the session), and a fresh database per test created from template0, so tests
+# are independent and cost one CREATE DATABASE each. Missing binaries skip the PostgreSQL cases, except in CI
+# (CI=true or TANABAN_REQUIRE_POSTGRES=1), where they fail: CI must not silently test SQLite alone.
+# The code lives here, not in a tests/ module, because test files never import each other (tests/test_layout.py).
+
+class PostgresServer:
+    """A PostgreSQL cluster in `root`, started with `start()`, stopped and removed with `stop()`."""
+
+    def __init__(self, bindir: Path, root: Path) -> None:
+        self.bindir, self.root = bindir, root
+        self.datadir, self.log = root / "data", root / "server.log"
+        self.port, self._n = 0, 0
+
+    @staticmethod
+    def find_bindir() -> Path | None:
+        """$TANABAN_PG_BINDIR, else the newest /usr/lib/postgresql/<v>/bin holding initdb (15 on our machines)."""
+        import os
+
+        env = os.environ.get("TANABAN_PG_BINDIR")
+        candidates = [Path(env)] if env else sorted(Path("/usr/lib/postgresql").glob("*/bin"),
+                                                     key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+                                                     reverse=True)
+        return next((c for c in candidates if (c / "initdb").is_file() and (c / "pg_ctl").is_file()), None)
+
+    def _run(self, *args: str) -> None:
+        """Run a server binary as the `postgres` user when we are root (initdb refuses root), else as ourselves."""
+        import os
+        import subprocess
+
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        if done.returncode != 0:
+            log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr[-2000:]}\n{log}")
+
+    def start(self) -> None:
+        import os
+        import shutil
+        import socket
+
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--locale=C", "--no-sync")
+        with socket.socket() as sock:  # a free port now; a race with another process is possible but harmless here
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root} "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database (from template0); returns its SQLAlchemy URL."""
+        import psycopg
+
+        self._n += 1
+        name = f"{prefix}_{self._n}"
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return self.url(name)
+
+    def stop(self) -> None:
+        import shutil
+
+        try:
+            if (self.datadir / "postmaster.pid").exists():
+                self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (started on first use); skips, or fails in CI, without the binaries."""
+    import os
+    import tempfile
+
+    required = os.environ.get("CI", "").lower() == "true" or os.environ.get("TANABAN_REQUIRE_POSTGRES") == "1"
+    bindir = PostgresServer.find_bindir()
+    reason = None
+    if bindir is None:
+        reason = "PostgreSQL server binaries not found (install postgresql-15 or set TANABAN_PG_BINDIR)"
+    else:
+        try:
+            import psycopg  # noqa: F401
+        except ImportError:
+            reason = "psycopg is not installed (installer/install.sh --dev installs it)"
+    if reason:
+        if required:
+            pytest.fail(f"{reason}; CI requires the PostgreSQL tests")
+        pytest.skip(reason)
+    server = PostgresServer(bindir, Path(tempfile.mkdtemp(prefix="tanaban-pg-")))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """SQLAlchemy URL (postgresql+psycopg://) of a fresh, empty database of its own for this test."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A store URL per backend: an SQLite file in tmp_path, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def backend_config(tmp_path: Path, store_url: str) -> ApplianceConfig:
+    """`tmp_config` with its store on each backend in turn (parametrized through `store_url`)."""
+    return load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "data"), "TANABAN_STORE__URL": store_url})
+
+
+@pytest.fixture
+def backend_home(backend_config: ApplianceConfig) -> Home:
+    """`home` on each backend in turn: an initialised appliance whose store is SQLite, then PostgreSQL."""
+    init_home(backend_config)
+    return open_home(backend_config)

@@ -1,17 +1,20 @@
 """Deterministic synthetic training corpus for the learned PII detector.
 
-Personal data comes from Faker (pinned, 30 locales: names, streets, postcodes, cities, regions, phone numbers,
-national identifiers), composed by this module into each locale's own address order and phone formats, and embedded
-in English retail texts written here as templates (reviews, support chats, delivery notes, returns forms, order
-e-mails with signatures, CRM notes, gift messages, lists, key: value forms). Retail distractors (brands, products,
-SKUs, prices, sizes, order numbers, e-mail addresses) are left unlabelled so the model learns not to tag them.
+Personal data comes from Faker (pinned; 49 locales for names, streets, postcodes, cities, regions, phone numbers and
+national identifiers, 8 more for names only, Latin, Cyrillic, Greek, Hangul, kana/kanji, Chinese, Hebrew, Thai,
+Georgian and Armenian script), composed by this module into each locale's own address order and phone formats, and
+embedded in retail texts written here as templates: English ones (reviews, support chats, delivery notes, returns
+forms, order e-mails with signatures, CRM and agent notes, surveys, gift messages, lists, key: value forms) and, from
+`synth_intl`, short ones in ten other languages with their greetings, sign-offs and product nouns as context. Retail
+distractors (brands, products, SKUs, prices, sizes, dates, e-mail addresses, IBANs, card numbers, IP addresses) are
+left unlabelled so the model learns not to tag them; order, gift-card and customer/loyalty numbers are labelled.
 
 Labels follow the anonymizer's entity names (anonymize/policy.py): PERSON, LOCATION, STREET_ADDRESS (the part of an
-address below the locality; one span per line), POSTCODE, PHONE_NUMBER, ID_DOCUMENT. The output is spaCy `Doc`s
-whose entity spans align to tokens (checked with `Doc.char_span(..., alignment_mode="expand")`: a text whose spans
-do not align exactly is drawn again). The approach is the synthetic-data recipe of Presidio's `presidio-research`
-data generator (templates filled with Faker values), with every draw from one seeded `random.Random`, so the same
-seed always gives the same corpus.
+address below the locality; one span per line), POSTCODE, PHONE_NUMBER, ID_DOCUMENT, ORDER_NUMBER, GIFT_CARD and
+LOYALTY_ID. The output is spaCy `Doc`s whose entity spans align to tokens (checked with `Doc.char_span(...,
+alignment_mode="expand")`: a text whose spans do not align exactly is drawn again). The approach is the
+synthetic-data recipe of Presidio's `presidio-research` data generator (templates filled with Faker values), with
+every draw from one seeded `random.Random`, so the same seed always gives the same corpus.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT")
+from anonymize.detector.synth_intl import BYE, HELLO, LANG_OF_LOCALE, LANGS
+from anonymize.detector.synth_intl import PRODUCTS as INTL_PRODUCTS
+from anonymize.detector.synth_intl import TEMPLATES as INTL_TEMPLATES
+
+LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "ORDER_NUMBER",
+          "GIFT_CARD", "LOYALTY_ID")
 
 # locale -> (weight, phone country code, locality order). Order codes: "PC CITY", "CITY PC", "CITY, ST PC",
 # "CITY\nPC" (UK), "PC CITY (ST)" (Italy), "PC CITY - ST" (Brazil), "CITY - PC" (India).
@@ -39,8 +47,19 @@ LOCALES: dict[str, tuple[float, str, str]] = {
     "id_ID": (0.8, "62", "CITY, ST PC"), "vi_VN": (0.6, "84", "CITY"), "en_PH": (0.8, "63", "CITY PC"),
     "ro_RO": (1.0, "40", "PC CITY"), "hu_HU": (1.0, "36", "PC CITY"), "hr_HR": (0.6, "385", "PC CITY"),
     "sl_SI": (0.5, "386", "PC CITY"),
+    # v4: non-Latin scripts and more of the Americas (names, places and addresses of customers abroad)
+    "ko_KR": (0.5, "82", "CITY PC"), "ja_JP": (0.5, "81", "PC CITY"), "zh_CN": (0.4, "86", "CITY PC"),
+    "zh_TW": (0.3, "886", "CITY PC"), "ru_RU": (0.6, "7", "PC CITY"), "uk_UA": (0.5, "380", "PC CITY"),
+    "el_GR": (0.5, "30", "PC CITY"), "he_IL": (0.3, "972", "CITY PC"), "th_TH": (0.3, "66", "CITY PC"),
+    "ka_GE": (0.2, "995", "PC CITY"), "hy_AM": (0.2, "374", "PC CITY"), "es_AR": (0.5, "54", "PC CITY"),
+    "es_CO": (0.5, "57", "CITY"), "es_CL": (0.4, "56", "PC CITY"), "fr_CA": (0.5, "1", "CITY, ST PC"),
 }
-FAMILY_FIRST = {"hu_HU", "vi_VN"}  # locales that write the family name first
+# v4: locales used only for names (their Faker addresses are English placeholders); any text may carry a name from
+# any locale (a Korean customer writing to a German shop), see _Ctx.names
+NAME_ONLY_LOCALES = ("bg_BG", "et_EE", "lt_LT", "lv_LV", "is_IS", "hi_IN", "az_AZ", "tw_GH")
+FOREIGN_NAME_SHARE = 0.15
+FAMILY_FIRST = {"hu_HU", "vi_VN", "ko_KR", "ja_JP", "zh_CN", "zh_TW"}  # locales that write the family name first
+NO_SPACE_NAMES = {"zh_CN": 1.0, "zh_TW": 1.0, "ko_KR": 0.7, "ja_JP": 0.3}  # share of names written without a space
 PARTICLES = {
     "nl_NL": ("van", "van der", "van den", "de", "ter", "van 't"), "nl_BE": ("van", "de", "van den", "Vande"),
     "de_DE": ("von", "von der", "zu", "vom"), "de_AT": ("von",), "de_CH": ("von",), "fr_FR": ("de", "du", "de la"),
@@ -50,6 +69,17 @@ PARTICLES = {
 }
 TITLES = ("Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Miss", "Dr", "Dr.", "Prof.", "Herr", "Frau", "M.", "Mme",
           "Sr.", "Sra.", "Pan", "Pani", "Dhr.", "Mevr.", "Sig.", "Sig.ra", "Mx")
+# everyday street types per language, as (type, format): Faker's own lists favour rare ones
+COMMON_STREETS = {
+    "es": tuple((k, f) for k in ("Calle", "Avenida", "Plaza", "Paseo", "Calle de", "Camino")
+                for f in ("{kind} {name} {n}", "{kind} {name}, {n}", "{kind} {name} nº {n}")),
+    "it": tuple((k, f) for k in ("Via", "Viale", "Piazza", "Corso", "Via dei", "Largo")
+                for f in ("{kind} {name} {n}", "{kind} {name}, {n}")),
+    "pt": tuple((k, f) for k in ("Rua", "Avenida", "Travessa", "Praça", "Rua Dr.", "Largo")
+                for f in ("{kind} {name} {n}", "{kind} {name}, {n}", "{kind} {name}, nº {n}")),
+    "fr": tuple((k, f) for k in ("rue", "avenue", "boulevard", "place", "rue de la", "chemin")
+                for f in ("{n} {kind} {name}", "{n}, {kind} {name}", "{n} bis {kind} {name}")),
+}
 PO_BOX = ("PO Box", "P.O. Box", "Postfach", "BP", "Apartado", "Caixa Postal", "Postbus", "Box", "Skrytka pocztowa")
 FLATS = ("Flat", "Apt", "Apt.", "Apartment", "Suite", "Unit", "Wohnung", "App.", "Piso", "m.", "Studio", "Floor")
 ID_CUES = {
@@ -91,10 +121,19 @@ class SynthText:
 
 
 class _Ctx:
-    """What one text's slot fillers share: its locale, a Faker seeded for this text, and the random stream."""
+    """What one text's slot fillers share: its locale, a Faker seeded for this text, the random stream, the Faker
+    (and locale) its names come from, and the language of its templates."""
 
-    def __init__(self, fake: Any, locale: str, rng: random.Random, english: Any) -> None:
+    def __init__(self, fake: Any, locale: str, rng: random.Random, english: Any, names: Any | None = None,
+                 names_locale: str | None = None, lang: str = "en") -> None:
         self.fake, self.locale, self.rng, self.english = fake, locale, rng, english
+        self.names, self.names_locale = names or fake, names_locale or locale
+        self.lang = lang
+
+    def name_call(self, method: str) -> str:
+        """`method` ("first_name", "last_name") of the names Faker, one line, never empty."""
+        value = " ".join(str(getattr(self.names, method)()).split())
+        return value or " ".join(str(getattr(self.english, method)()).split())
 
     def pick(self, seq: Sequence[Any]) -> Any:
         return seq[self.rng.randrange(len(seq))]
@@ -122,25 +161,25 @@ def _case(value: str, ctx: _Ctx, lower: float = 0.1, upper: float = 0.05) -> str
 
 
 def _first(ctx: _Ctx) -> str:
-    return ctx.call("first_name").split()[0]
+    return ctx.name_call("first_name").split()[0]
 
 
 def _last(ctx: _Ctx) -> str:
-    last = ctx.call("last_name")
-    particles = PARTICLES.get(ctx.locale)
+    last = ctx.name_call("last_name")
+    particles = PARTICLES.get(ctx.names_locale)
     if particles and ctx.chance(0.25):
         particle = ctx.pick(particles)
         last = particle + last if particle.endswith(("'", "Mc", "Mac")) else f"{particle} {last}"
     if ctx.chance(0.08):
-        last = f"{last}-{ctx.call('last_name').split()[-1]}"
+        last = f"{last}-{ctx.name_call('last_name').split()[-1]}"
     return last
 
 
 def _full_name(ctx: _Ctx) -> str:
     first, last = _first(ctx), _last(ctx)
     r = ctx.rng.random()
-    if ctx.locale in FAMILY_FIRST and r < 0.7:
-        return f"{last} {first}"
+    if ctx.names_locale in FAMILY_FIRST and r < 0.7:
+        return f"{last}{'' if ctx.chance(NO_SPACE_NAMES.get(ctx.names_locale, 0.0)) else ' '}{first}"
     if r < 0.62:
         return f"{first} {last}"
     if r < 0.72:
@@ -155,6 +194,13 @@ def _full_name(ctx: _Ctx) -> str:
 
 
 def _street(ctx: _Ctx) -> str:
+    if ctx.locale == "ja_JP":  # Faker's ja_JP street_address is an English placeholder; town + chome-ban-gou
+        return ctx.call("town") + ctx.call("chome") + ctx.call("ban") + ctx.call("gou")
+    common = COMMON_STREETS.get(ctx.locale[:2])
+    if common and ctx.chance(0.4):  # Faker favours rare street types ("Callejón", "Rotonda"); add the everyday ones
+        kind, order = ctx.pick(common)
+        name = _last(ctx) if ctx.chance(0.6) else f"{_first(ctx)} {_last(ctx)}"
+        return order.format(kind=kind, name=name, n=ctx.rng.randint(1, 250))
     return ctx.call("street_address")
 
 
@@ -249,9 +295,15 @@ def _sku(ctx: _Ctx) -> str:
 
 def _order(ctx: _Ctx) -> str:
     rng = ctx.rng
-    return ctx.pick((f"ORD-{rng.randint(2019, 2026)}-{rng.randint(1000000, 9999999)}", f"#{rng.randint(10000, 999999)}",
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    prefix = "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
+    return ctx.pick((f"ORD-{rng.randint(2019, 2026)}-{rng.randint(1000000, 9999999)}", f"{rng.randint(10000, 999999)}",
                      f"{rng.randint(100, 999)}-{rng.randint(1000000, 9999999)}-{rng.randint(1000000, 9999999)}",
-                     f"W{rng.randint(100000000, 999999999)}", f"RMA{rng.randint(10000, 99999)}"))
+                     f"W{rng.randint(100000000, 999999999)}", f"RMA{rng.randint(10000, 99999)}",
+                     f"{prefix}-{rng.randint(10**4, 10**8)}", f"{prefix}{rng.randint(10**5, 10**9)}",
+                     f"{rng.randint(10**5, 10**8)}", f"{rng.randint(10, 9999)}-{rng.randint(10**3, 10**6)}",
+                     f"{rng.randint(2019, 2026)}/{rng.randint(10**4, 10**7)}",
+                     f"{rng.randint(10, 999)}-{rng.randint(10**3, 10**6)}-{rng.randint(10, 9999)}"))
 
 
 def _email(ctx: _Ctx) -> str:
@@ -265,6 +317,38 @@ def _date(ctx: _Ctx) -> str:
     return ctx.pick((f"{rng.randint(1, 28)} {month}", f"{month} {rng.randint(1, 28)}",
                      f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2020, 2026)}", "yesterday",
                      "last Tuesday", f"{rng.randint(2020, 2026)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"))
+
+
+def _gift(ctx: _Ctx) -> str:
+    rng = ctx.rng
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+    def group(n: int, pool: str) -> str:
+        return "".join(rng.choice(pool) for _ in range(n))
+
+    sep = ctx.pick(("-", " ", ""))
+    return ctx.pick((f"GIFT-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
+                     group(16, letters + "0123456789"), group(12, letters + "0123456789"),
+                     sep.join(group(4, "0123456789") for _ in range(ctx.pick((3, 4, 4, 5)))),
+                     sep.join(group(4, letters + "0123456789") for _ in range(ctx.pick((3, 4)))),
+                     f"{group(2, letters)}-{group(4, letters)}-{group(4, '0123456789')}-{group(4, letters)}",
+                     f"GC{rng.randint(10**7, 10**8 - 1)}"))
+
+
+def _custid(ctx: _Ctx) -> str:
+    """A customer, member or loyalty-card number (labelled LOYALTY_ID: the policy's type for account numbers)."""
+    rng = ctx.rng
+    letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+    prefix = "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
+    return ctx.pick((f"CUST-{rng.randint(10000, 999999)}", f"{prefix}{rng.randint(10**6, 10**8)}",
+                     f"{prefix}-{rng.randint(10**6, 10**8)}", f"{rng.randint(10**7, 10**10)}",
+                     f"{rng.randint(100, 999)}-{rng.randint(100, 999)}-{rng.randint(100, 999)}",
+                     " ".join(str(rng.randint(1000, 9999)) for _ in range(3)), f"LOY{rng.randint(10**5, 10**7)}"))
+
+
+def _lproduct(ctx: _Ctx) -> str:
+    products = INTL_PRODUCTS.get(ctx.lang)
+    return ctx.pick(products) if products and ctx.chance(0.8) else ctx.pick(PRODUCTS)
 
 
 # --- slots: each returns segments ------------------------------------------------------------------------------
@@ -375,13 +459,21 @@ SLOTS: dict[str, Callable[[_Ctx], list[Segment]]] = {
     "dl": lambda c: [c.pick(ID_CUES["dl"]) + c.pick((" ", ": ", " no. ", " ")), ("ID_DOCUMENT", _driving_licence(c))],
     "passport": lambda c: [c.pick(ID_CUES["passport"]) + c.pick((" ", ": ", " ")), ("ID_DOCUMENT", _passport(c))],
     "natid": lambda c: [c.pick(ID_CUES["natid"]) + c.pick((" ", ": ", " ")), ("ID_DOCUMENT", _national_id(c))],
-    "brand": lambda c: [c.pick(BRANDS)],
+    "brand": lambda c: [c.pick(BRANDS)],  # fixed invented brands: surname-made ones cost recall (v4 notes)
+    "hello": lambda c: [c.pick(HELLO.get(c.lang, HELLO["en"]))],
+    "bye": lambda c: [c.pick(BYE.get(c.lang, BYE["en"]))],
+    "lproduct": lambda c: [_lproduct(c)],
+    "iban": lambda c: [c.call("iban") if c.chance(0.6) else c.english.iban()],
+    "card": lambda c: [c.english.credit_card_number()],
+    "ip": lambda c: [c.english.ipv4_public() if c.chance(0.7) else c.english.ipv6()],
+    "gift": lambda c: [("GIFT_CARD", _gift(c))],
+    "custid": lambda c: [("LOYALTY_ID", _custid(c))],
     "product": lambda c: [c.pick(PRODUCTS)],
     "colour": lambda c: [c.pick(COLOURS)],
     "size": lambda c: [c.pick(SIZES)],
     "price": lambda c: [_price(c)],
     "sku": lambda c: [_sku(c)],
-    "order": lambda c: [_order(c)],
+    "order": lambda c: [("ORDER_NUMBER", _order(c))],
     "email": lambda c: [_email(c)],
     "date": lambda c: [_date(c)],
     "n": lambda c: [str(c.rng.randint(2, 14))],
@@ -421,6 +513,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Customer: hi, I'm {name} from {city}. The {product} ({sku}) in {colour} is missing a part.",
         "User: my husband {name} placed the order, can I pick it up in {city} instead?",
         "Chat transcript - customer {name}, phone {phone}, issue: wrong size ({size}) {product}.",
+        "Agent: Hi, {first} here from {brand}. How can I help?\nCustomer: my {product} has not arrived",
+        "Agent: Hello, you're speaking with {first}. Could you give me the order number?\nCustomer: {order}",
+        "@{first} thanks so much for the lovely review!",
+        "{first} here - quick question about order {order}.",
+        "Agent {first}: your refund is approved.\nCustomer: thanks {first}, bye!",
+        "Customer: hi, this is {first}. The {product} is the wrong colour.",
+        "Support ({first}): We have re-sent the parcel. Anything else?",
+        "cc {first} - can you check the stock in {city}?",
     ),
     "delivery": (
         "Deliver to:\n{name}\n{address_ml}\nTel: {phone}",
@@ -597,9 +697,44 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "THE {product} IS AMAZING, BEST PURCHASE THIS YEAR.",
         "the {brand} {product} broke after {n} days. not impressed.",
     ),
+    "survey": (  # v4: feedback forms and questionnaires, mostly without personal data
+        "Q: How did you hear about us? A: Instagram.\nQ: Would you shop again? A: Yes, if shipping were cheaper.",
+        "Q: What went well? A: Quick checkout and friendly staff. Q: What went wrong? A: Nothing really.",
+        "Rating: 4/5. Comments: the {product} is lovely but took ages to arrive. Recyclable packaging please!",
+        "Feedback: staff member {first} at the {city} branch was really helpful with sizes.",
+        "Q: Anything we could improve? A: More colours for the {product}, and a loyalty discount.",
+        "Survey response {n}: recommend us to a friend? Probably. Reason: Good value, slow delivery.",
+        "How likely are you to recommend {brand}? 9. Why? Great Customer Service and easy Returns.",
+        "Poll: Which colour next season? Sage Green, Dusty Pink or Navy? Vote below!",
+    ),
+    "notes": (  # v4: agent notes full of identifiers that are not names or places (the rules cover those)
+        "{hello}, refund of {price} to IBAN {iban} confirmed. Reference {order}. {bye}",
+        "Payment card {card} declined twice; customer {custid} asked to use another card.",
+        "Login from {ip} for account {custid}; password reset e-mail sent. No further action.",
+        "Gift card {gift} has a balance of {price}. Expires in {n} months.",
+        "Ticket {order}: hotline number given for follow-ups. Status: waiting on warehouse.",
+        "Stock note: {sku} ({brand} {product}) low, reorder before the sale on {date}.",
+        "Agent: What's the e-mail on the account?\nCustomer: {email}\nAgent: Thanks, a new code is on its way.",
+        "Call summary: caller {name} confirmed the delivery slot. Customer number {custid}. Callback agreed.",
+        "{hello},\nthe {brand} {product} you ordered is back in stock. Questions? Call us on {phone}.\n{bye}",
+        "{hello} {first},\nthank you for getting in touch. Your refund for order {order} is on its way.\n{bye},\n"
+        "{first} ({brand} Customer Care)",
+        "{hello}, I have moved house. Please use {address} from now on. {bye}, {name}",
+        "New customer account: {name}, customer no. {custid}, card ending {n}{n}, loyalty tier silver.",
+        "Refund to the card I paid with please, order {order}. {bye}",
+        "Loyalty card: {custid}\nPoints: {n}00\nTier: bronze",
+        "member no. {custid} - please add the points for order {order}",
+        "My club card number is {custid}, can you check my points?",
+        "Voucher code {gift} doesn't work at checkout.",
+        "Redeem your e-gift card {gift} by {date}. Balance: {price}.",
+        "Account {custid}: invoice {order} paid by card {card}.",
+        "Ref: {order}\nCustomer ID: {custid}\nAgent: {first}",
+    ),
 }
 KIND_WEIGHTS = {"review": 1.2, "chat": 1.2, "delivery": 1.0, "returns": 0.8, "email": 1.2, "crm": 1.0, "gift": 0.6,
-                "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "local": 0.8, "none": 1.0}
+                "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "local": 0.8, "none": 1.0,
+                "survey": 0.5, "notes": 1.0, "intl": 2.5}
+INTL_LANG_SHARE = 0.75  # share of "intl" texts in the locale's own language (when it has one); else any language
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 
@@ -634,8 +769,10 @@ class SynthGenerator:
         self.locales = list(LOCALES)
         self.weights = [LOCALES[loc][0] for loc in self.locales]
         self.fakers = {loc: Faker(loc) for loc in self.locales}
+        self.name_locales = self.locales + list(NAME_ONLY_LOCALES)
+        self.name_fakers = {**self.fakers, **{loc: Faker(loc) for loc in NAME_ONLY_LOCALES}}
         self.english = Faker("en_US")
-        self.kinds = list(TEMPLATES)
+        self.kinds = [*TEMPLATES, "intl"]
         self.kind_weights = [KIND_WEIGHTS[k] for k in self.kinds]
         self.tokenizer = tokenizer
         self.redrawn = 0  # texts drawn again because a span did not align to tokens
@@ -647,28 +784,43 @@ class SynthGenerator:
                 return item
             self.redrawn += 1
 
+    def _template(self, lang: str) -> tuple[str, str]:
+        """(template, its name) of a kind drawn by weight; "intl" takes the text's language's templates."""
+        kind = self.rng.choices(self.kinds, self.kind_weights)[0]
+        if kind == "intl":
+            templates = INTL_TEMPLATES[lang if lang in INTL_TEMPLATES else self.rng.choice(LANGS)]
+            template = self.rng.choice(templates)
+            return template, f"intl-{lang}:{templates.index(template)}"
+        template = self.rng.choice(TEMPLATES[kind])
+        return template, f"{kind}:{TEMPLATES[kind].index(template)}"
+
     def _draw(self) -> SynthText:
         rng = self.rng
         locale = rng.choices(self.locales, self.weights)[0]
-        kind = rng.choices(self.kinds, self.kind_weights)[0]
-        template = rng.choice(TEMPLATES[kind])
+        own = LANG_OF_LOCALE.get(locale[:2])
+        lang = own if own and rng.random() < INTL_LANG_SHARE else rng.choice(LANGS)
         fake = self.fakers[locale]
         fake.seed_instance(rng.getrandbits(32))
         self.english.seed_instance(rng.getrandbits(32))
+        names, names_locale = fake, locale
+        if rng.random() < FOREIGN_NAME_SHARE:  # a customer from elsewhere: the names come from another locale
+            names_locale = rng.choice(self.name_locales)
+            names = self.name_fakers[names_locale]
+            if names is not fake:
+                names.seed_instance(rng.getrandbits(32))
         r = rng.random()
         case = "lower" if r < 0.07 else "upper" if r < 0.11 else "as-is"
-        ctx = _Ctx(fake, locale, rng, self.english)
+        ctx = _Ctx(fake, locale, rng, self.english, names, names_locale, lang)
+        template, name = self._template(lang)
         text, spans = _render(template, ctx, case)
-        name = f"{kind}:{TEMPLATES[kind].index(template)}"
         if rng.random() < 0.25:  # a second template in the same text: longer texts, more varied context
-            kind2 = rng.choices(self.kinds, self.kind_weights)[0]
-            template2 = rng.choice(TEMPLATES[kind2])
+            template2, name2 = self._template(lang)
             joiner = rng.choice((" ", "\n", "\n\n", " -- "))
             text2, spans2 = _render(template2, ctx, case)
             offset = len(text) + len(joiner)
             text += joiner + text2
             spans += [(s + offset, e + offset, label) for s, e, label in spans2]
-            name += f"+{kind2}:{TEMPLATES[kind2].index(template2)}"
+            name += f"+{name2}"
         return SynthText(text, tuple(spans), locale, name)
 
     def __iter__(self) -> Iterator[SynthText]:

@@ -1,6 +1,7 @@
 """Train the learned PII detector from scratch on the synthetic corpus of `anonymize.detector.synth`.
 
-    python -m anonymize.detector.train --seed 0 --out anonymize/detector/model [--texts N] [--epochs E]
+    python -m anonymize.detector.train --seed 0 --out anonymize/detector/model --texts 16000 --epochs 6 \
+        --embed-size 8000   (the shipped v4 build's recipe; these are also the defaults)
 
 The model is spaCy's transition-based NER (Honnibal & Johnson 2015, "An Improved Non-monotonic Transition System
 for Dependency Parsing"; spaCy 3's `TransitionBasedParser.v2` with the BILUO entity moves) over a hashed-embedding
@@ -155,10 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="example: python -m anonymize.detector.train --seed 0 --out anonymize/detector/model")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--texts", type=int, default=12000, help="training texts (default 12000)")
+    parser.add_argument("--texts", type=int, default=16000, help="training texts (default 16000)")
     parser.add_argument("--dev-texts", type=int, default=1500, help="held-out texts (default 1500)")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--family", choices=FAMILIES, default="blank")
+    parser.add_argument("--width", type=int, default=96, help="CNN width (default 96)")
+    parser.add_argument("--depth", type=int, default=4, help="CNN layers (default 4)")
+    parser.add_argument("--embed-size", type=int, default=8000, help="hashed embedding rows per feature (default 8000)")
     args = parser.parse_args(argv)
     for var in BLAS_THREAD_VARS:  # single-threaded BLAS (reproducible sums; the machine is shared), set before
         os.environ.setdefault(var, "1")  # spaCy imports numpy when this runs as a script
@@ -166,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import spacy
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    nlp = build_pipeline(args.family)
+    nlp = build_pipeline(args.family, width=args.width, depth=args.depth, embed_size=args.embed_size)
     tokenizer_nlp = spacy.blank("en")
     print(f"generating {args.texts} training + {args.dev_texts} held-out texts (seed {args.seed})", flush=True)
     train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp), nlp)
@@ -185,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, s in scores["per_type"].items():
         print(f"  {label:15s} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
     info = {"seed": args.seed, "python_hash_seed": os.environ.get("PYTHONHASHSEED", ""), "family": args.family,
-            "epochs": args.epochs,
+            "epochs": args.epochs, "width": args.width, "depth": args.depth, "embed_size": args.embed_size,
             "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),
                                                 "held_out_seed": args.seed + DEV_SEED_OFFSET},

@@ -8,10 +8,12 @@ from anonymize.recognizers.base import Pattern, Recognizer, RegexRecognizer
 from anonymize.recognizers.contact import (
     PhoneRecognizer,
     email_recognizer,
+    handle_recognizer,
     ip_recognizer,
     spelled_email_recognizer,
     url_recognizer,
 )
+from anonymize.recognizers.cues import IntroNameRecognizer, cue_recognizers
 from anonymize.recognizers.dates import date_recognizer
 from anonymize.recognizers.financial import card_recognizer, iban_recognizer, ssn_recognizer
 from anonymize.recognizers.name_cues import NameCueRecognizer
@@ -37,8 +39,10 @@ def structured_recognizers() -> list[Recognizer]:
     """The structured and retail rules: contact data, payment data, dates, street and postcode patterns, retail ids."""
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
+        handle_recognizer(),
         card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
+        *cue_recognizers(),
     ]
 
 
@@ -47,10 +51,12 @@ def default_recognizers(layer: str = "primary") -> list[Recognizer]:
 
     "primary" (beside the learned detector): the structured and retail rules only; names and places are the
     detector's. "check" (the independent second layer, beside spaCy's en_core_web_sm): the structured rules plus the
-    name gazetteer, the name cues and the place list.
+    name gazetteer, the name cues (English, and the multilingual introductions of cues.IntroNameRecognizer) and the
+    place list.
     """
     if layer == "primary":
         return structured_recognizers()
     if layer == "check":
-        return [*structured_recognizers(), NameRecognizer(), NameCueRecognizer(), PlaceRecognizer()]
+        return [*structured_recognizers(), NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(),
+                IntroNameRecognizer()]
     raise ValueError(f"unknown recognizer layer {layer!r}; expected one of {', '.join(LAYERS)}")

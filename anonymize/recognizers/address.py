@@ -1,4 +1,5 @@
-"""Street addresses (with and without a house number) and postcodes (UK, US ZIP / ZIP+4, German PLZ, Canada).
+"""Street addresses (with and without a house number) and postcodes (UK, US ZIP / ZIP+4, German PLZ, Canada, Dutch,
+country-prefixed European codes such as "DK-3626").
 
 Presidio ships no address recognizer. Shapes follow Royal Mail's postcode format (PAF), USPS Publication 28
 street suffixes and the German one-word street compounds (-straße, -weg, -platz); a street name without a number
@@ -40,6 +41,8 @@ POSTCODE_CONTEXT = ("zip", "zipcode", "postcode", "post code", "postal", "addres
                     "shipping", "live", "lives", "area")
 # A town in an address line: one to three capitalised words ("Hamburg", "Milton Keynes", "St Albans")
 _TOWN = r"[A-ZÄÖÜ][A-Za-zäöüß'’-]+(?: [A-Z][A-Za-z'’-]+){0,2}"
+_COUNTRY_PREFIX = "|".join(("A", "B", "CH", "D", "DE", "DK", "E", "F", "FI", "FIN", "H", "I", "L", "N", "NL", "P", "S",
+                             "SE", "SF", "AT", "BE", "FR", "IT", "ES", "PT", "NO", "LU", "CZ", "SK", "SI", "HR"))
 US_STATES = (  # USPS two-letter codes
     "AL|AK|AZ|AR|CA|CO|CT|DE|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ"
     "|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|DC"
@@ -73,4 +76,8 @@ def postcode_recognizer() -> RegexRecognizer:
         Pattern(rf",\s+(\d{{5}}) {_TOWN}\b", 0.75, 0.9, group=1, flags=0),  # German PLZ: "..., 10115 Berlin"
         Pattern(r"(?<![\d-])\d{5}(?![\d-])", 0.15, 0.7),  # bare ZIP only with context
         Pattern(r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d\b", 0.7, 0.9),  # Canada
+        # Dutch "1105 MW" (PostNL: four digits, not starting with 0, two capitals; SA/SD/SS are never issued)
+        Pattern(r"(?<![\w-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w-])", 0.6, 0.85, flags=0),
+        # A country prefix before the code, as European forms and old envelopes write it: "DK-3626", "D-10115"
+        Pattern(rf"(?<![\w-])(?:{_COUNTRY_PREFIX})-\d{{4,5}}(?![\w-])", 0.75, 0.9, flags=0),
     ], context=POSTCODE_CONTEXT)

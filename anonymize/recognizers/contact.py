@@ -11,6 +11,7 @@ written as words when the local part has a dot or digit in it or an e-mail word 
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,12 +28,45 @@ _LABEL = r"[a-z0-9][a-z0-9_%+-]{0,62}"  # bounded (RFC 5321: 64-octet local part
 _TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
 _SPELLED_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}\b"
 EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me")
+# Numbers only a business has (libphonenumber's number types): toll-free ("0800 ...", "1-800-..."), premium rate and
+# shared cost. A shop's hotline in a message is not personal data; masking it only costs precision. A national-format
+# number is valid in several regions: it counts as a business's when most regions it is valid in say so.
+BUSINESS_TYPES = frozenset({phonenumbers.PhoneNumberType.TOLL_FREE, phonenumbers.PhoneNumberType.PREMIUM_RATE,
+                            phonenumbers.PhoneNumberType.SHARED_COST})
+_DATE_SHAPE = re.compile(r"(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|[12]\d|3[01])[-/.](?:19|20)\d{2}"
+                         r"|(?:19|20)\d{2}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])")
+# "call me on 0800 ...", "my number": the writer says the number is theirs, whatever its type
+_MINE = re.compile(r"(?i)\b(?:me|my|mine|meine?|mon|ma|mi|mio|mia|mijn|mój|moja)\b")
 PHONE_CONTEXT = ("phone", "call", "tel", "telephone", "mobile", "cell", "text", "whatsapp", "number", "ring", "contact")
+
+
+def business_number(value: str, regions: tuple[str, ...] = PHONE_REGIONS) -> bool:
+    """True when `value` is a valid number in some of `regions` and, in most of those, a toll-free, premium-rate or
+    shared-cost one ("0800 001 8263": toll-free in GB, DE and NL, an ordinary number in IN and IT)."""
+    business = []
+    for region in regions:
+        try:
+            number = phonenumbers.parse(value, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            business.append(phonenumbers.number_type(number) in BUSINESS_TYPES)
+    return 2 * sum(business) > len(business)
+
+
+def handle_recognizer() -> RegexRecognizer:
+    """A social-media handle in a reply ("@Zsolt so sorry"): the name without its "@" is a PERSON; an e-mail address
+    (a word right before the "@") or a handle that is a domain is not matched."""
+    return RegexRecognizer("handle", "PERSON", [
+        Pattern(r"(?<![\w.@])@([^\W\d_][\w]{1,29}(?:[._][\w]{1,29})?)(?![\w@]|\.\w)", 0.7, flags=0, group=1),
+    ])
 
 
 def email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("email", "EMAIL_ADDRESS", [
-        Pattern(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b", 0.95),
+        # RFC 5322 atext in the local part (apostrophes: "o'brien@"), RFC 6531/5890 internationalised local parts
+        # and domains ("françois@", "müller.de"): \w is Unicode-aware
+        Pattern(r"(?<![\w.+'-])\w[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95),
     ])
 
 
@@ -91,9 +125,13 @@ class PhoneRecognizer:
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         if sum(ch.isdigit() for ch in text) < 7:  # fast path: no phone number has fewer digits
             return []
-        spans: set[tuple[int, int]] = set()
+        votes: dict[tuple[int, int], list[bool]] = {}  # span -> one "business number?" vote per region it is valid in
         for region in self.regions:
             for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
-                spans.add((match.start, match.end))
+                votes.setdefault((match.start, match.end), []).append(
+                    phonenumbers.number_type(match.number) in BUSINESS_TYPES)
+        spans = {span for span, business in votes.items()
+                 if (2 * sum(business) <= len(business) or _MINE.search(text[max(0, span[0] - 24):span[0]]))
+                 and not _DATE_SHAPE.fullmatch(text[span[0]:span[1]])}  # "06-01-2023" is a date
         return [Finding("PHONE_NUMBER", s, e, self.context_score if _CONTEXT.has_context(text, s, e) else self.score,
                         self.name) for s, e in sorted(spans)]

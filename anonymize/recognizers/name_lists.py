@@ -87,6 +87,7 @@ felt feel kept keep left put let tried try ate eat wore wear wears swore brought
 team everyone much lot loads though anyway now today tonight here too only actually absolutely totally definitely
 usually often sometimes already both who whose whom which what when while where why how hates hate adore adores
 recommend recommends insists insist prefers prefer works work worked noticed notice reckons reckon agrees agree
-""")
+customer customers agent client caller support service staff advisor operator
+""")  # the last line: chat roles ("Thanks | Customer: ..."), never the name after a thank-you
 
 TITLES = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord")

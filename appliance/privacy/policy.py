@@ -137,7 +137,7 @@ def current_policy(cfg: ApplianceConfig) -> PolicyReport:
         note = "no store yet, so no catalog allow-list: run `tanaban init`"
     else:
         try:
-            catalog = catalog_allow_list(home.engine)
+            catalog = catalog_allow_list(home.engine) if cfg.anonymize.catalog_allow_list else ()
         except SQLAlchemyError as exc:
             note = f"catalog allow-list not read ({type(exc).__name__}): check store.url"
         finally:

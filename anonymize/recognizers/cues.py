@@ -1,0 +1,268 @@
+"""Identifiers named by the word before them, in the languages a European retailer's customers write: order and
+invoice numbers, customer numbers, loyalty and gift cards, identity documents, vehicle plates and birth dates.
+
+A value of letters and digits after a cue ("order no.", "Bestellnummer", "n° de commande", "pedido", "account",
+"Kundennummer", "carte fidélité", "Gutschein", "passport", "DNI", "Kennzeichen", "born", "geb.", "née le") is what
+shops, couriers and forms put there; the cue lists come from the wording of order confirmations, loyalty and
+sign-up forms and identity-check fields in English, German, French, Spanish, Italian, Portuguese, Dutch and Polish,
+not from any evaluation text. Plate shapes follow the national formats (UK DVLA "AB12 CDE", French SIV
+"AB-123-CD", German "M-AB 1234"); a bare plate shape counts only with vehicle words near. The DNI/NIE check letter
+is the Spanish Ministry of the Interior's mod-23 table; the codice fiscale shape is the Italian DM 23/12/1976 one.
+
+Birth dates: a date right after a birth cue is a DATE_OF_BIRTH; a full date whose year is at least
+`ADULT_YEARS` before today is one too (order, delivery and sale dates are recent), at a lower score.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from anonymize.findings import Finding
+from anonymize.recognizers.base import Pattern, RegexRecognizer
+
+# After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
+_FILL = (r"(?:[\s:#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
+         r"es|est|è|é|do|de|du|del|da|di|of|van|der|la|le)(?![\w]))?[\s:#=.]*")
+_FILL = rf"(?:{_FILL}){{1,3}}"
+# A value: letters/digits in up to six groups joined by - . / _ (or digit groups joined by spaces), >= 4 digits.
+_VALUE = (r"(#?(?:\d{2,6}(?: \d{2,6}){1,5}(?![\w-])|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){3,29}"
+          r"(?![\w-]|[./]\w)))")
+_DATE_LIKE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
+
+
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _cue(words: str) -> str:
+    """A case-insensitive alternation of cue phrases (one per line or "|"-separated), longest first."""
+    items = sorted({w.strip() for w in re.split(r"[|\n]", words) if w.strip()}, key=len, reverse=True)
+    return r"(?i:(?<![\w])(?:" + "|".join(i.replace(" ", r"\s+") for i in items) + r")(?![^\W\d_]))"
+
+
+ORDER_CUES = _cue(r"""order|orders|order-?nr\.?|ordernummer|ordine|bestellung|bestellnummer|bestell-?nr\.?|bestelling
+bestelnummer|bestelnr\.?|auftrag|auftragsnummer|commande|cde|pedido|encomenda|zamówienie|zamowienie|objednávka
+ordre|beställning|invoice|rechnung|rechnungsnummer|facture|factura|fattura|fatura|faktura|receipt|quittung
+confirmation|booking|reservation|collection|collection code|pickup code|tracking|tracking number|sendungsnummer
+sendung|colis|paquete|pacco|encomenda|parcel|shipment|return|returns|retour|retoure|rücksendung|devolución
+devolucion|reso|rma|ref|ref\.|reference|referenz|référence|referencia|riferimento|referência|kenmerk""")
+CUSTOMER_CUES = _cue(r"""customer|customer id|customer number|account|acct|account number|konto|kundennummer
+kunden-?nr\.?|kd\.?-?nr\.?|kundenkonto|kunde|kundin|client|numéro client|compte|compte client|cliente|cuenta
+número de cliente|codice cliente|conto|klant|klantnummer|klantnr\.?|clientnummer|numer klienta|user id|userid""")
+LOYALTY_CUES = _cue(r"""loyalty|loyalty card|rewards|reward|member|membership|member id|club|club card|clubcard
+points card|card no\.?|card number|kundenkarte|karten-?nr\.?|kartennummer|mitgliedsnummer|mitglieds-?nr\.?
+payback|carte fidélité|carte de fidélité|fidélité|adhérent|socio|número de socio|tarjeta de fidelidad
+tarjeta de socio|tarjeta de fidelización|tessera|carta fedeltà|fidelity card|klantenkaart|klantenpas|spaarpas
+cartão de fidelidade|cartão cliente|karta lojalnościowa|karta stałego klienta""")
+GIFT_CUES = _cue(r"""gift card|giftcard|gift code|gift voucher|voucher|voucher code|e-gift|egift|gift certificate
+claim code|redemption code|gutschein|gutscheincode|geschenkkarte|geschenkgutschein|carte cadeau|chèque cadeau
+bon d'achat|code cadeau|tarjeta regalo|cheque regalo|vale regalo|buono|buono regalo|carta regalo|cadeaukaart
+cadeaubon|cadeaucode|vale-presente|cartão presente|karta podarunkowa|bon podarunkowy""")
+ID_CUES = _cue(r"""passport|passport no\.?|passeport|pasaporte|passaporto|reisepass|pass-?nr\.?|paspoort|paszport
+id card|identity card|id number|national id|personalausweis|ausweis|ausweisnummer|carte d'identité|cni|dni|nie
+nif|nif/nie|documento|documento de identidad|carta d'identità|codice fiscale|cpf|bsn|pesel|dowód osobisty
+pps|pps number|driver's license|drivers license|driver's licence|driving licence|driving license|licence number
+license number|führerschein|führerscheinnummer|permis de conduire|permis|carnet de conducir|patente|rijbewijs
+prawo jazdy|tax id|steuer-?id|steuernummer|national insurance|national insurance number|nino""")
+PLATE_CUES = _cue(r"""reg|reg\.|registration|registration number|reg no\.?|number plate|licence plate|license plate
+plate|plate number|tag number|kennzeichen|nummernschild|autokennzeichen|immatriculation|plaque
+plaque d'immatriculation|matrícula|matricula|targa|kenteken|numer rejestracyjny|tablica rejestracyjna""")
+VEHICLE_CONTEXT = ("car", "vehicle", "van", "parked", "parking", "car park", "bay", "curbside", "kerbside", "drive",
+                   "pickup", "pick up", "collect", "reg", "plate", "auto", "wagen", "fahrzeug", "voiture", "coche",
+                   "macchina", "carro", "kenteken", "parkplatz")
+BIRTH_CUES = _cue(r"""born|born on|date of birth|d\.o\.b\.?|dob|birth date|birthdate|birthday|b-day|geb\.|geb|geboren
+geboren am|geburtsdatum|geburtstag|né le|née le|né|née|date de naissance|nacido el|nacida el|nacido|nacida
+fecha de nacimiento|f\. nac\.|nato il|nata il|nato|nata|data di nascita|nascido em|nascida em|data de nascimento
+geboren op|geboortedatum|data urodzenia|urodzony|urodzona|ur\.""")
+MONTHS = _tokens("""january february march april may june july august september october november december jan feb mar
+apr jun jul aug sep sept oct nov dec januar februar märz mai juni juli oktober dezember janvier février mars avril juin
+juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre
+setiembre octubre noviembre diciembre gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre janeiro
+fevereiro março maio junho julho setembro outubro dezembro januari februari maart mei augustus stycznia lutego marca
+kwietnia maja czerwca lipca sierpnia września października listopada grudnia""")
+_MONTH = r"(?i:" + "|".join(sorted(set(MONTHS), key=len, reverse=True)) + r")\.?"
+_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|er|º|\.)?"
+_YEAR4 = r"(?:19|20)\d{2}"
+DATE_VALUE = (rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR4}|\d{{2}})(?![\d/.-]\d)|{_YEAR4}[./-]\d{{1,2}}[./-]\d{{1,2}}"
+              rf"|{_DAY}\s(?:de\s)?{_MONTH}(?:\sde)?,?\s{_YEAR4}|{_MONTH}\s{_DAY},?\s{_YEAR4})")
+ADULT_YEARS = 16  # a full date at least this many years back is taken for a birth date (no order is that old)
+
+
+def _digits(n: int) -> Callable[[str], bool]:
+    """At least n digits, and not a calendar date (the date recognizers' business)."""
+    return lambda v: sum(ch.isdigit() for ch in v) >= n and not _DATE_LIKE.fullmatch(v.lstrip("#"))
+
+
+def cued(name: str, entity: str, cues: str, score: float = 0.9, min_digits: int = 4) -> RegexRecognizer:
+    return RegexRecognizer(name, entity, [Pattern(cues + _FILL + _VALUE, score, group=1, flags=0)],
+                           validator=_digits(min_digits))
+
+
+def order_cue_recognizer() -> RegexRecognizer:
+    return cued("order-cue", "ORDER_NUMBER", ORDER_CUES)
+
+
+def customer_cue_recognizer() -> RegexRecognizer:
+    return cued("customer-id-cue", "CUSTOMER_ID", CUSTOMER_CUES)
+
+
+def loyalty_cue_recognizer() -> RegexRecognizer:
+    return cued("loyalty-cue", "LOYALTY_ID", LOYALTY_CUES)
+
+
+def gift_cue_recognizer() -> RegexRecognizer:
+    return cued("gift-card-cue", "GIFT_CARD", GIFT_CUES)
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni_ok(value: str) -> bool:
+    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter): the mod-23 check letter."""
+    v = value.upper().replace("-", "").replace(" ", "")
+    if re.fullmatch(r"[XYZ]\d{7}[A-Z]", v):
+        v = str("XYZ".index(v[0])) + v[1:]
+    return bool(re.fullmatch(r"\d{8}[A-Z]", v)) and _DNI_LETTERS[int(v[:8]) % 23] == v[8]
+
+
+def id_document_recognizer() -> RegexRecognizer:
+    return RegexRecognizer("id-document", "ID_DOCUMENT", [
+        Pattern(ID_CUES + _FILL + _VALUE, 0.9, group=1, flags=0),
+    ], validator=_digits(3))
+
+
+def dni_recognizer() -> RegexRecognizer:
+    """Validated Spanish DNI/NIE numbers, with or without a cue."""
+    return RegexRecognizer("dni", "ID_DOCUMENT", [
+        Pattern(r"(?<![\w-])(?:\d{8}|[XYZxyz]\d{7})-?[A-Za-z](?![\w-])", 0.85),
+    ], validator=dni_ok)
+
+
+def codice_fiscale_recognizer() -> RegexRecognizer:
+    return RegexRecognizer("codice-fiscale", "ID_DOCUMENT", [
+        Pattern(r"(?<![\w])[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z](?![\w])", 0.9, flags=0),
+    ])
+
+
+_PLATE = r"([A-ZÄÖÜ0-9]{1,4}(?:[- ]?[A-ZÄÖÜ0-9]{1,4}){1,3})(?![\w-])"
+
+
+def _plate_ok(value: str) -> bool:
+    chars = re.sub(r"[- ]", "", value)
+    return 4 <= len(chars) <= 9 and any(c.isdigit() for c in chars) and any(c.isalpha() for c in chars)
+
+
+def license_plate_recognizer() -> RegexRecognizer:
+    return RegexRecognizer("license-plate", "LICENSE_PLATE", [
+        Pattern(PLATE_CUES + r"[\s:.#]*(?:(?i:no\.?|number|nr\.?|is|ist|est)[\s:.]*)?" + _PLATE, 0.9, group=1,
+                flags=0),
+        Pattern(r"(?<![\w-])([A-Z]{2}\d{2} ?[A-Z]{3})(?![\w-])", 0.45, 0.85, group=1, flags=0),  # UK: "LK19 XHT"
+        Pattern(r"(?<![\w-])([A-Z]{2}-\d{3}-[A-Z]{2})(?![\w-])", 0.45, 0.85, group=1, flags=0),  # FR SIV
+        Pattern(r"(?<![\w-])([A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?\d{1,4}[EH]?)(?![\w-])", 0.3, 0.8, group=1, flags=0),  # DE
+    ], context=VEHICLE_CONTEXT, validator=_plate_ok)
+
+
+@dataclass
+class BirthDateRecognizer:
+    """DATE_OF_BIRTH: a date after a birth cue, or a full date `ADULT_YEARS` or more in the past."""
+
+    name: str = "date-of-birth"
+    cued_score: float = 0.95
+    old_date_score: float = 0.7
+    today: _dt.date | None = None  # tests pin it
+
+    def __post_init__(self) -> None:
+        self._cued = re.compile(BIRTH_CUES + r"(?:[\s:,]|(?i:on|am|le|el|il|em|op))*(" + DATE_VALUE + ")", )
+        self._date = re.compile(r"(?<![\w/.-])" + DATE_VALUE)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("DATE_OF_BIRTH",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        out = [Finding("DATE_OF_BIRTH", *m.span(1), self.cued_score, self.name) for m in self._cued.finditer(text)]
+        cued = {(f.start, f.end) for f in out}
+        limit = (self.today or _dt.date.today()).year - ADULT_YEARS
+        for m in self._date.finditer(text):
+            years = [int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", m.group())]
+            two_digit = re.search(r"[./-](\d{2})$", m.group())
+            if not years and two_digit:  # "03/07/91": a two-digit year more than ADULT_YEARS back
+                y = int(two_digit.group(1))
+                years = [1900 + y if 1900 + y <= limit else 2000 + y]
+            if years and years[0] <= limit and m.span() not in cued:
+                out.append(Finding("DATE_OF_BIRTH", m.start(), m.end(), self.old_date_score, self.name))
+        return out
+
+
+def iban_cue_recognizer() -> RegexRecognizer:
+    """What the writer calls an IBAN is an account number even with a wrong check digit (a typo, a made-up form)."""
+    return RegexRecognizer("iban-cue", "IBAN_CODE", [
+        Pattern(r"(?i:\bIBAN\b)[\s:.#]*([A-Z]{2}\d{2}(?: ?[A-Z0-9]{2,4}){3,8})(?![\w-])", 0.85, group=1, flags=0),
+    ])
+
+
+def cue_recognizers() -> list[Any]:
+    return [iban_cue_recognizer(), order_cue_recognizer(), customer_cue_recognizer(), loyalty_cue_recognizer(),
+            gift_cue_recognizer(), id_document_recognizer(), dni_recognizer(), codice_fiscale_recognizer(),
+            license_plate_recognizer(), BirthDateRecognizer()]
+
+
+INTRO_CUES = _cue(r"""my name is|name is|name's|i am|i'm|this is|call from|caller|customer|client|member|dear|hi|hello
+hey|thanks|thank you|regards|kind regards|best regards|cheers|partner|sister|brother|friend|wife|husband|mum|mom|dad
+son|daughter|ich heiße|ich heisse|ich bin|mein name ist|hier ist|anruf von|kunde|kundin|liebe|lieber|hallo|danke
+grüße|gruß|meine schwester|mein bruder|meine freundin|mein freund|meine frau|mein mann|je suis|je m'appelle
+mon nom est|appel de|cliente|merci|bonjour|cordialement|ma sœur|mon frère|mon ami|mon amie|ma femme|mon mari|soy
+me llamo|mi nombre es|llamada de|gracias|hola|saludos|mi hermana|mi hermano|mi amigo|mi amiga|mi esposa|mi esposo
+sono|mi chiamo|il mio nome è|chiamata da|grazie|ciao|saluti|mia sorella|mio fratello|il mio amico|la mia amica
+o meu nome é|meu nome é|sou|aqui é|chamada de|obrigado|obrigada|olá|minha amiga|meu amigo|minha irmã|meu irmão
+ik ben|mijn naam is|ik heet|klant|bedankt|groet|groeten|mijn zus|mijn broer|mijn vriend|mijn vriendin
+samtal från|jag heter|jeg hedder|jeg heter|min syster|min bror|min vän|min søster|tack|hälsningar|hilsen
+nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat""")
+# A name word: Title Case or ALL CAPS in a cased script (Latin, Greek, Cyrillic), or any word of a script without
+# letter case (CJK, kana, Hangul, Arabic, Hebrew, Thai, Devanagari).
+_CASED_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
+_INTRO_NAME = re.compile(r"(?:[\s,:;]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASED_NAME + r"){0,2})")
+
+
+@dataclass
+class IntroNameRecognizer:
+    """PERSON after a self-introduction, a greeting, a sign-off, a chat role or a kinship word, in the languages
+    of the cue lists ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる",
+    "minha amiga Josete"): one to three words that are Title Case, ALL CAPS or of a script without case, none of
+    them a stop word (anonymize.recognizers.refine)."""
+
+    name: str = "intro-name"
+    score: float = 0.75
+
+    def __post_init__(self) -> None:
+        self._cue = re.compile(INTRO_CUES)
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("PERSON",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        from anonymize.recognizers.recase import single_case
+        from anonymize.recognizers.refine import is_stop_word  # refine imports contact, which imports nothing here
+
+        out = []
+        cased_ok = not single_case(text)  # in an ALL-CAPS or lower-case text capitals say nothing: caseless only
+        for cue in self._cue.finditer(text):
+            m = _INTRO_NAME.match(text, cue.end())
+            if m is None or "\n" in text[cue.end():m.start(1)]:
+                continue
+            words = []
+            for w in re.finditer(r"\S+", m.group(1)):
+                word = w.group()
+                cased = word.upper() != word.lower()
+                if is_stop_word(word) or (word.isupper() and len(word) < 2) or (cased and not cased_ok):
+                    break
+                words.append(w)
+            if words:
+                start, end = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
+                out.append(Finding("PERSON", start, end, self.score, self.name))
+        return out

@@ -1,0 +1,268 @@
+"""Span refinement for the statistical NER layers (the learned detector and spaCy): cut what is not personal data
+off the edges of a predicted span, and split a span at words that are never part of a name or an address.
+
+Why: a token classifier trained on synthetic text (and spaCy's small English model on non-English retail text)
+predicts spans that run over greetings, sign-offs, form labels and function words ("Guten Tag", "suis Chloé
+Marchand", "Saxon Moritz\\nGeburtsdatum", "Bestellung 3401878"): characters masked for nothing, and spans too long to
+match a catalog allow-list entry. This is the usual post-processing of NER output (boundary trimming by stop-word
+lists; cf. Presidio's `AnalyzerEngine` context/allow-list post-processing) with a multilingual stop list written
+for retail text in English, German, French, Spanish, Italian, Portuguese, Dutch and Polish.
+
+Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision at the source"):
+- PERSON / LOCATION: split at a line break, a stop word, a word with a digit, a stray symbol, a comma, and (in
+  normally cased text, unless the whole span is lower case) a lower-case word that is not a name particle ("van",
+  "de", "da"...) or, in a place, a connector ("nad", "am", "sur"); particles may stay inside a name, and
+  "van"/"von"-style ones at its start; a leading "@" (a handle) and trailing punctuation are dropped.
+- STREET_ADDRESS: split at form labels ("Konto", "Bestellung", "Tel."), then drop stop words at the edges.
+- POSTCODE / PHONE_NUMBER / ID_DOCUMENT: drop edge words (no digit; lower-case or a stop word); a value that is a
+  calendar date, the tail of a product code ("SKU-BD0928") or a toll-free/premium number (libphonenumber) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from anonymize.findings import Finding
+from anonymize.recognizers.contact import business_number
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Form labels, identifier words and contact words: never a name, and an address span stops at them.
+LABEL_WORDS = _words("""
+name names naam nom nombre nome nazwisko imię vorname nachname surname firstname lastname fullname
+email e-mail mail correo courriel tel tel. telefon telefone telephone téléphone teléfono telefono phone mobile
+mobil mobiel handy cell celular móvil portable cellulare kontakt contact contacto contatto
+address adresse adres anschrift dirección direccion indirizzo morada endereço endereco adresa
+dob geb geb. geburtsdatum geboren birth birthday naissance nacimiento nascita nascimento urodzenia geboortedatum
+born né née né(e) nacido nacida nato nata nascido nascida urodzony urodzona
+date datum fecha data
+order orders ordernummer bestellung bestellnummer bestelling bestelnummer commande pedido ordine encomenda
+zamówienie zamowienie objednávka invoice rechnung facture factura fattura fatura receipt quittung ref ref.
+reference referenz référence referencia riferimento tracking sendung colis paquete pacco parcel
+account konto compte cuenta conto rekening konta customer kunde kundin kunden kundennummer kundennr kd kd.-nr
+client cliente klant klantnummer clientnummer
+card karte carte tarjeta carta cartão kaart karta karten karten-nr kundenkarte gutschein voucher coupon cadeaukaart
+iban bic swift sku sku-nr art.-nr artikel artikelnummer item nr nr. no no. nº n° num number nummer numéro número
+numero numer id
+passport passeport pasaporte passaporto reisepass paspoort paszport ausweis personalausweis dni nie nif nie
+licence license führerschein permis
+plate kennzeichen immatriculation matrícula matricula targa kenteken reg registration
+kommentar komentarz comment commentaire comentario commento opmerking comments note notes betreff subject objet
+asunto oggetto onderwerp reason grund motif motivo reden powód anruf call rappel llamada chiamata anmeldung login
+registration inscription registro versand shipping livraison entrega envío consegna spedizione verzending wysyłka
+verpackung packaging emballage embalaje imballaggio ersatz replacement remplacement reemplazo sostituzione betrug
+fraud fraude frode pièce identité rücksendung retoure refund erstattung remboursement reembolso rimborso reembolso
+agent agente atendente caller klient advisor berater beraterin mitarbeiter operator conseiller conseillère
+operador operatore medewerker konsultant support service
+""")
+# Greetings, thanks and sign-offs, weekdays, and function words of the languages above that spaCy or the detector
+# tag as names ("Danke", "Salve", "Goedemiddag"). Words that are also common given names ("will", "rose", "may",
+# "june", "grace") are deliberately absent.
+STOP_WORDS = LABEL_WORDS | _words("""
+hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
+good morning afternoon evening team all everyone folks guys sir madam
+hallo guten tag morgen abend liebe lieber sehr geehrte geehrter danke vielen dank viele grüße gruß grüsse gruss
+freundliche freundlichen mfg lg bitte
+bonjour bonsoir salut coucou merci cordialement bien madame monsieur mademoiselle bonne journée
+hola buenos buenas días dias tardes noches gracias saludos atentamente estimado estimada señor señora
+ciao salve buongiorno buonasera grazie saluti cordiali distinti gentile gentili
+olá ola bom boa dia tarde obrigado obrigada cumprimentos atenciosamente prezado prezada
+goedemiddag goedemorgen goedenavond hoi beste groet groeten bedankt dank vriendelijke
+dzień dobry cześć dziękuję pozdrawiam
+hej tack hälsningar god dag
+monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag
+sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles jueves viernes sábado domingo
+lunedì martedì mercoledì giovedì venerdì sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
+today tomorrow yesterday heute morgen gestern aujourd'hui demain hier hoy mañana ayer oggi domani ieri hoje amanhã
+ontem vandaag morgen gisteren
+the a an and or but of to in on at for with from by via my your our his her their its this that these those is
+are was were be been it i me we you she they them us what who how why when where which could would should can
+shall must did does not no yes ok okay
+ich du er sie es wir ihr mein meine meinen meiner dein ihre ihren unser und oder aber mit von vom zum zur
+nach bei aus für auf an am im in ist sind war habe hat haben wurde noch nicht kein keine schon auch nur
+je tu il elle nous vous ils elles mon ma mes ton ta votre vos notre nos et ou mais avec pour sur dans chez
+est sont était ai a suis sommes un une des du au aux ce cette ces qui que
+yo tú él ella nosotros ellos mi mis tu tus sus nuestro y o pero con para por sobre en es fue soy
+estoy un una unos unas el los las al lo que
+io lui lei noi voi loro mio mia miei mie tuo tua suo sua nostro e o con per nel nella è sono era ho
+un una uno il lo gli le che
+eu ele ela nós eles meu minha meus minhas seu sua nosso e ou mas com para por em no na é são foi tenho tem um uma
+os as que
+ik jij hij zij wij jullie mijn jouw zijn haar ons onze en of maar met voor op in bij uit is zijn was heb heeft een
+het dat die
+ja ty on ona my wy mój moja i lub ale z dla na w jest są był mam
+up wie was wo wann warum como qué quand pourquoi perché quando waarom
+""")
+# Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
+SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
+                   "great little old bad")
+# Name particles: lower-case words that belong inside a name ("Ruud de Vries", "Ludwig van Beethoven").
+PARTICLES = _words("""
+van von vom der den de del della dei degli di da das dos do du des la le lo ten ter zu zum y e bin ibn al el af av
+d' l' 't van't
+""")
+PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y")
+LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
+GENERIC = ("PERSON", "LOCATION")
+ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT")
+TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani")
+_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"
+_PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
+_DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
+
+
+def _core(token: str) -> str:
+    """The word without edge punctuation and a possessive ("Dave's," -> "Dave")."""
+    word = token.strip(_EDGE_PUNCT)
+    if word.lower().endswith(("'s", "’s")) and len(word) > 3:
+        word = word[:-2]
+    return word
+
+
+def _stop(word: str) -> bool:
+    low = word.lower().rstrip(".")
+    return low in STOP_WORDS or word.lower() in STOP_WORDS or low in TITLE_WORDS
+
+
+def is_stop_word(word: str) -> bool:
+    """A stop word, label, title or name particle: never a name on its own (the allow-list's leftovers test)."""
+    return _stop(word) or word.lower() in PARTICLES or word.lower() in PLACE_CONNECTORS
+
+
+def refine(text: str, findings: Iterable[Finding], single_case: bool = False) -> list[Finding]:
+    """The NER `findings` of `text` with their edges trimmed and split as the module docstring says.
+    `single_case`: the text is all upper or all lower case (letter case carries no signal then)."""
+    out: list[Finding] = []
+    for f in findings:
+        if f.entity_type in GENERIC:
+            out += _split_name(text, f, single_case)
+        elif f.entity_type == "STREET_ADDRESS":
+            out += _split_address(text, f)
+        elif f.entity_type in ID_LIKE:
+            out += _trim_id(text, f)
+        else:
+            out.append(f)
+    return out
+
+
+def _tokens(text: str, f: Finding) -> list[tuple[int, int, str]]:
+    return [(f.start + m.start(), f.start + m.end(), m.group()) for m in _TOKEN.finditer(text[f.start:f.end])]
+
+
+def _name_word(word: str, entity: str) -> str:
+    """"name", "particle", "connector" (inside a place name: "Hrádek nad Nisou"), "lower" (a lower-case word) or
+    "" (never part of a name) for one token's core."""
+    if not word or not any(ch.isalpha() for ch in word) or any(ch.isdigit() for ch in word):
+        return ""
+    low = word.lower()
+    if low in PARTICLES:
+        return "particle" if word[0].islower() else "name"  # "La Orotava", "Van": a capitalised particle leads
+    if entity == "LOCATION" and low in PLACE_CONNECTORS and word[0].islower():
+        return "connector"
+    if _stop(word):
+        return ""
+    return "lower" if word[0].islower() else "name"
+
+
+def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
+    tokens = []
+    previous_end = f.start
+    for start, end, token in _tokens(text, f):
+        word = _core(token.lstrip("@"))
+        kind = _name_word(word, f.entity_type)
+        newline = "\n" in text[previous_end:start]
+        previous_end = end
+        closing = token.rstrip("\"'”’)]»")
+        ends = closing[-1:] in ",;:|!?" or (closing.endswith(".") and len(word) > 2)  # "Marchand, née"
+        tokens.append((start, end, kind, newline, ends))
+    # In normally cased text a lower-case word ends a name, unless the whole span is in lower case ("taylor foley":
+    # two words at least, one lower-case word is too often an ordinary one).
+    lower_ok = single_case or (not any(k == "name" for _, _, k, _, _ in tokens)
+                               and sum(k == "lower" for _, _, k, _, _ in tokens) >= 2)
+    pieces: list[list[tuple[int, int, str]]] = [[]]
+    for start, end, kind, newline, ends in tokens:
+        if newline and pieces[-1]:
+            pieces.append([])
+        if kind == "lower":
+            kind = "name" if lower_ok else ""
+        if not kind:
+            pieces.append([])
+            continue
+        pieces[-1].append((start, end, kind))
+        if ends:
+            pieces.append([])
+    out = []
+    for piece in pieces:
+        while piece and piece[-1][2] in ("particle", "connector"):
+            piece.pop()
+        while piece and (piece[0][2] == "connector" or (piece[0][2] == "particle"
+                         and _core(text[piece[0][0]:piece[0][1]]).lower() not in LEADING_PARTICLES)):
+            piece.pop(0)
+        names = [_core(text[a:b]).lower() for a, b, kind in piece if kind == "name"]
+        if not names or all(n in SOLO_STOP or n in PARTICLES for n in names):
+            continue  # nothing but "New", "El", "De"
+        start, end = _strip_edges(text, piece[0][0], piece[-1][1])
+        if end > start:
+            out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
+    return out
+
+
+def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and (text[start] in _EDGE_PUNCT or text[start] == "@"):
+        start += 1
+    while end > start and text[end - 1] in _EDGE_PUNCT:
+        if text[end - 1] == "." and end - start <= 2:
+            break  # an initial "J."
+        end -= 1
+    if text[start:end].lower().endswith(("'s", "’s")) and end - start > 3:
+        end -= 2
+    return start, end
+
+
+def _split_address(text: str, f: Finding) -> list[Finding]:
+    pieces: list[list[tuple[int, int, str]]] = [[]]
+    for start, end, token in _tokens(text, f):
+        core = _core(token)
+        if core.lower() in LABEL_WORDS or core.lower().rstrip(".") in LABEL_WORDS:
+            pieces.append([])
+        else:
+            pieces[-1].append((start, end, core))
+    out = []
+    for piece in pieces:
+        while piece and (_stop(piece[0][2]) or not piece[0][2] or piece[0][2] in PARTICLES):
+            piece.pop(0)  # "der Hauptstraße 12"; a capitalised "La" / "El" may start a street name
+        while piece and (_stop(piece[-1][2]) or not piece[-1][2]):
+            piece.pop()
+        if piece:
+            start, end = _strip_edges(text, piece[0][0], piece[-1][1])
+            if end > start:
+                out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
+    return out
+
+
+def _wordy(token: str) -> bool:
+    """An edge word an identifier does not include: no digit, and lower-case letters or a stop word ("shows",
+    "Tel."); "MW" of the Dutch postcode "1105 MW" stays."""
+    core = _core(token)
+    return not any(ch.isdigit() for ch in token) and (not core or _stop(core) or any(ch.islower() for ch in core))
+
+
+def _trim_id(text: str, f: Finding) -> list[Finding]:
+    tokens = _tokens(text, f)
+    while tokens and _wordy(tokens[0][2]):
+        tokens.pop(0)
+    while tokens and _wordy(tokens[-1][2]):
+        tokens.pop()
+    if not tokens:
+        return []
+    start, end = _strip_edges(text, tokens[0][0], tokens[-1][1])
+    if end <= start or _DATE.fullmatch(text[start:end]) or _PRODUCT_CODE.search(text[max(0, start - 8):start]):
+        return []  # a date, or the tail of a product code ("SKU-BD0928")
+    if f.entity_type == "PHONE_NUMBER" and business_number(text[start:end]):
+        return []  # a company's toll-free hotline
+    return [Finding(f.entity_type, start, end, f.score, f.recognizer)]

@@ -1,0 +1,206 @@
+"""Span refinement of NER output (anonymize.recognizers.refine), the cue-based retail, document, plate and
+birth-date recognizers (anonymize.recognizers.cues), business phone numbers, the allow-list subtraction and the
+date policy. Rules only: no model is loaded."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from anonymize.engine import Anonymizer
+from anonymize.findings import Finding
+from anonymize.policy import ENTITY_TYPES, Policy
+from anonymize.recognizers.contact import PhoneRecognizer, business_number
+from anonymize.recognizers.cues import (
+    BirthDateRecognizer,
+    IntroNameRecognizer,
+    cue_recognizers,
+    dni_ok,
+    license_plate_recognizer,
+)
+from anonymize.recognizers.refine import refine
+
+
+def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
+    start = text.index(value)
+    found = refine(text, [Finding(entity, start, start + len(value), 0.85, "test-ner")])
+    return [text[f.start:f.end] for f in found]
+
+
+@pytest.mark.parametrize(("text", "span", "entity", "expected"), [
+    ("Guten Tag, meine Bestellung", "Guten Tag", "PERSON", []),
+    ("Bonjour, je suis Chloé Marchand, née le", "suis Chloé Marchand", "PERSON", ["Chloé Marchand"]),
+    ("Name: Saxon Moritz\nGeburtsdatum: 29.01.2006", "Saxon Moritz\nGeburtsdatum", "PERSON", ["Saxon Moritz"]),
+    ("my sister Danielle stole half of it", "Danielle stole half", "PERSON", ["Danielle"]),
+    ("New address: | taylor foley | 549 Kayburn St", "taylor foley", "PERSON", ["taylor foley"]),
+    ("Bezorgen bij Ruud de Vries, Prinsengracht", "Ruud de Vries", "PERSON", ["Ruud de Vries"]),
+    ("the account of van der Berg is closed", "van der Berg", "PERSON", ["van der Berg"]),
+    ("Livraison chez M. Laurent Petit, 18 rue", "M. Laurent Petit", "PERSON", ["Laurent Petit"]),
+    ("@Zsolt so sorry about that", "@Zsolt", "PERSON", ["Zsolt"]),
+    ("sent to Hrádek nad Nisou 250 58", "Hrádek nad Nisou", "LOCATION", ["Hrádek nad Nisou"]),
+    ("arrived in La Orotava yesterday", "La Orotava", "LOCATION", ["La Orotava"]),
+    ("Goedemiddag, bestelling 96-03082-46 is", "bestelling 96-03082-46", "STREET_ADDRESS", ["96-03082-46"]),
+    ("Bitte an der Hauptstraße 12 liefern", "der Hauptstraße 12", "STREET_ADDRESS", ["Hauptstraße 12"]),
+    ("Adres: Apolloweg 129, 1105 MW Tuindorp", "1105 MW", "POSTCODE", ["1105 MW"]),
+    ("bought on 20-06-2024 in store", "20-06-2024", "POSTCODE", []),
+    ("my gift card GC-IBFG-4483-JOQV shows no balance", "GC-IBFG-4483-JOQV shows", "ID_DOCUMENT",
+     ["GC-IBFG-4483-JOQV"]),
+    ("Stock note: SKU-BD0928 is low", "BD0928", "ID_DOCUMENT", []),
+    ("Questions? Call 0800 001 8263.", "0800 001 8263", "PHONE_NUMBER", []),
+    ("Call me on 07700 900461 please", "07700 900461", "PHONE_NUMBER", ["07700 900461"]),
+])
+def test_refine_trims_and_splits_ner_spans(text: str, span: str, entity: str, expected: list[str]) -> None:
+    assert _refined(text, span, entity) == expected
+
+
+def test_refine_keeps_lower_case_words_in_single_case_text() -> None:
+    text = "hi my name is rosa delgado and my parcel is missing"
+    start = text.index("rosa")
+    found = refine(text, [Finding("PERSON", start, start + len("rosa delgado"), 0.85, "t")], single_case=True)
+    assert [text[f.start:f.end] for f in found] == ["rosa delgado"]
+
+
+def _cued(text: str) -> dict[str, str]:
+    """value -> entity type of what the cue recognizers find."""
+    return {text[f.start:f.end]: f.entity_type for r in cue_recognizers() for f in r.analyze(text, None)}
+
+
+@pytest.mark.parametrize(("text", "value", "entity"), [
+    ("Bonjour, ma commande FR-771209 n'est pas arrivée", "FR-771209", "ORDER_NUMBER"),
+    ("Meine Bestellnummer ist DE-2026-77120.", "DE-2026-77120", "ORDER_NUMBER"),
+    ("Dzień dobry, zamówienie nr PL/2026/118842 dotarło", "PL/2026/118842", "ORDER_NUMBER"),
+    ("Hola, mi pedido 5138814 llegó roto", "5138814", "ORDER_NUMBER"),
+    ("Please cancel order #7741-29930 today", "7741-29930", "ORDER_NUMBER"),
+    ("Can you update my account ACC-7719204 please", "ACC-7719204", "CUSTOMER_ID"),
+    ("Kundennummer: KD-4410928", "KD-4410928", "CUSTOMER_ID"),
+    ("Ma carte fidélité n° FID-20993817 ne marche plus", "FID-20993817", "LOYALTY_ID"),
+    ("Alta en el club, socio nº 1661 3186 0913.", "1661 3186 0913", "LOYALTY_ID"),
+    ("Hallo, mein Gutschein GC-YEWU-5242-OHXD funktioniert nicht", "GC-YEWU-5242-OHXD", "GIFT_CARD"),
+    ("Pièce d'identité : passeport 19FV28473", "19FV28473", "ID_DOCUMENT"),
+    ("my driver's license number is D412-7720-9931", "D412-7720-9931", "ID_DOCUMENT"),
+    ("Codice fiscale SPSGLI84P49F839X.", "SPSGLI84P49F839X", "ID_DOCUMENT"),
+    ("Abholung: Kennzeichen M-KL 4412, danke", "M-KL 4412", "LICENSE_PLATE"),
+    ("Je récupère en drive, immatriculation GH-482-KT.", "GH-482-KT", "LICENSE_PLATE"),
+])
+def test_cues_find_ids_in_several_languages(text: str, value: str, entity: str) -> None:
+    assert _cued(text).get(value) == entity
+
+
+@pytest.mark.parametrize("text", [
+    "Your order is on its way and will arrive on Monday.",  # no value after the cue
+    "I placed the order 2 weeks ago",  # too few digits
+    "Bestellung vom 12.11.2026 ist nicht angekommen",  # a date, not an id
+    "Great value for the account of a 12 piece set",
+])
+def test_cues_leave_ordinary_text_alone(text: str) -> None:
+    assert _cued(text) == {}
+
+
+def test_dni_check_letter() -> None:
+    assert dni_ok("12345678Z") and dni_ok("X1234567L")
+    assert not dni_ok("12345678A") and not dni_ok("1234567Z")
+
+
+def test_plate_shapes_count_only_near_vehicle_words() -> None:
+    rec = license_plate_recognizer()
+    near = "I'm parked in bay 4, a grey car, LK19 XHT"
+    alone = "Style code LK19 XHT in navy"
+    assert [(near[f.start:f.end], f.score >= 0.5) for f in rec.analyze(near)] == [("LK19 XHT", True)]
+    assert all(f.score < 0.5 for f in rec.analyze(alone))
+
+
+def test_birth_dates_by_cue_and_by_age_but_not_order_dates() -> None:
+    rec = BirthDateRecognizer(today=dt.date(2026, 12, 4))
+    text = "geb. am 14.02.2009, Bestellung vom 03.11.2026, Mitglied seit 1994-08-30"
+    found = {text[f.start:f.end]: f.score for f in rec.analyze(text)}
+    assert found == {"14.02.2009": rec.cued_score, "1994-08-30": rec.old_date_score}
+    dob = "Date of birth: March 3, 1988"
+    assert {dob[f.start:f.end] for f in rec.analyze(dob)} == {"March 3, 1988"}
+
+
+def test_new_entity_types_are_in_the_policy() -> None:
+    assert {"LICENSE_PLATE", "DATE_OF_BIRTH", "CUSTOMER_ID"} <= set(ENTITY_TYPES)
+    assert Policy().threshold_for("DATE_TIME") > 0.9  # order dates stay; birth dates are DATE_OF_BIRTH
+
+
+def test_business_numbers_are_not_phone_numbers_of_people() -> None:
+    assert business_number("0800 001 8263") and business_number("1-800-245-9571")
+    assert not business_number("07700 900461")
+    text = "Hotline 0800 001 8263, or call me on 07700 900461"
+    assert [text[f.start:f.end] for f in PhoneRecognizer().analyze(text)] == ["07700 900461"]
+
+
+def test_allow_list_subtracts_catalog_terms_from_longer_findings() -> None:
+    class Fake:
+        name, entities = "fake-ner", ("PERSON",)
+
+        def analyze(self, text: str, doc: object) -> list[Finding]:
+            return [Finding("PERSON", 0, text.index(" is"), 0.85, self.name)]
+
+    def masked(text: str, allow: tuple[str, ...]) -> list[str]:
+        engine = Anonymizer(use_ner=False, recognizers=[Fake()], allow_list=allow)
+        return [text[f.start:f.end] for f in engine.analyze(text)]
+
+    assert masked("La Audric Rose is lovely", ("Audric Rose",)) == []
+    assert masked("Brünhild Rose Kaffeemaschine is lovely", ("brünhild rose",)) == ["Kaffeemaschine"]
+    assert masked("Megan Hollis is lovely", ("Audric Rose",)) == ["Megan Hollis"]
+
+
+@pytest.mark.parametrize(("text", "value", "entity"), [
+    ("@Zsolt so sorry about the delay!", "Zsolt", "PERSON"),
+    ("Adres: Apolloweg 129, 1105 MW Tuindorp", "1105 MW", "POSTCODE"),
+    ("1357 Ole Piis Vej, Føllenslev DK-3626.", "DK-3626", "POSTCODE"),
+])
+def test_handles_and_european_postcodes(text: str, value: str, entity: str) -> None:
+    found = {(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)}
+    assert (entity, value) in found
+
+
+@pytest.mark.parametrize("text", [
+    "write to jo@example.com today", "see @example.com for details", "dimensions 1200 SS steel", "size AB-1234 fits",
+])
+def test_no_handle_or_postcode_in(text: str) -> None:
+    found = {f.entity_type for f in Anonymizer(use_ner=False).analyze(text)}
+    assert not found & {"PERSON", "POSTCODE"}
+
+
+def test_a_business_number_the_writer_calls_theirs_is_masked() -> None:
+    text = "You can call me on 0800 999139. Our hotline: 0800 001 8263"
+    assert [text[f.start:f.end] for f in PhoneRecognizer().analyze(text)] == ["0800 999139"]
+
+
+def test_an_iban_by_its_cue_even_with_a_bad_check_digit() -> None:
+    text = "Refund to IBAN HU81498032084651419166896305 agreed."
+    assert _cued(text) == {"HU81498032084651419166896305": "IBAN_CODE"}
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Ich heiße Mehmet Yilmaz und wohne in Köln", "Mehmet Yilmaz"),
+    ("Customer Evia Wise contacted us", "Evia Wise"),
+    ("Bonjour, je suis Maeline. Votre e-mail ?", "Maeline"),
+    ("Kind regards, 北岡 さとる", "北岡 さとる"),
+    ("Comprei pra minha amiga Josete também.", "Josete"),
+    ("Groet, JUNE AERTS", "JUNE AERTS"),
+])
+def test_names_after_multilingual_introductions(text: str, value: str) -> None:
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == [value]
+
+
+@pytest.mark.parametrize("text", ["Hi Team, thanks for the help", "Customer Service was great", "Thanks, I love it"])
+def test_no_name_after_an_introduction_of_ordinary_words(text: str) -> None:
+    assert IntroNameRecognizer().analyze(text) == []
+
+
+def test_birth_cue_words_are_cut_off_an_address_span() -> None:
+    assert _refined("Alta: nacido el 31/10/1952, DNI", "nacido el 31/10/1952", "STREET_ADDRESS") == ["31/10/1952"]
+
+
+def test_egress_tokens_and_placeholders_are_never_masked_again() -> None:
+    from anonymize.pseudonym import pseudonymize
+
+    token = pseudonymize("C036007", key=bytes(32), key_id="0123456789abcdef", purpose="egress")
+    text = f"Customer {token} asked about order 55120937"
+    once = Anonymizer(use_ner=False).anonymize(text).text
+    assert once == f"Customer {token} asked about order <ORDER_NUMBER_1>"
+    assert Anonymizer(use_ner=False).anonymize(once).text == once
