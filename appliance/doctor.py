@@ -100,10 +100,14 @@ def _directories(cfg: ApplianceConfig) -> Iterator[Check]:
 
 
 def _keys(cfg: ApplianceConfig) -> Check:
-    from appliance.data.keys import load_pseudonym_key, load_signing_key
+    from appliance.data.keys import PUBLIC_FILE, SIGNING_FILE, audit_signer, load_pseudonym_key, load_public_key
 
     try:
-        pseudo, signing = load_pseudonym_key(cfg.keys_dir), load_signing_key(cfg.keys_dir)
+        pseudo, signing = load_pseudonym_key(cfg.keys_dir), audit_signer(cfg.keys_dir)
+        if not (cfg.keys_dir / SIGNING_FILE).exists():  # a replica: node.key signs its log, signing.pub verifies
+            load_public_key(cfg.keys_dir / PUBLIC_FILE)
+            return Check("keys", OK, f"serving replica: pseudonym key {pseudo.key_id}, node key {signing.key_id}, "
+                                     "bundles verified with signing.pub")
     except UserError as exc:
         return Check("keys", FAIL, str(exc), "fix the key files as the message says, or restore them with "
                                              "`tanaban restore` (a lost pseudonym key cannot be re-created)")
@@ -113,7 +117,7 @@ def _keys(cfg: ApplianceConfig) -> Check:
 def _store(cfg: ApplianceConfig) -> Check:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from appliance.data.store import SCHEMA_VERSION, open_store, schema_version
+    from appliance.data.store import SCHEMA_VERSION, open_store, safe_url, schema_version
 
     url = cfg.store.url
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -134,7 +138,7 @@ def _store(cfg: ApplianceConfig) -> Check:
     if version > SCHEMA_VERSION:
         return Check("store", FAIL, f"schema v{version} is newer than this release (v{SCHEMA_VERSION})",
                      "upgrade tanaban")
-    return Check("store", OK, f"{url} at schema v{version}")
+    return Check("store", OK, f"{safe_url(url)} at schema v{version}")  # a PostgreSQL password stays hidden
 
 
 def _audit(cfg: ApplianceConfig, *, ready: bool) -> Check:
@@ -142,7 +146,7 @@ def _audit(cfg: ApplianceConfig, *, ready: bool) -> Check:
     from appliance.data.store import open_store
     from appliance.privacy.audit.admin import open_audit_log
 
-    if not cfg.audit_path.is_file():
+    if not cfg.audit.url and not cfg.audit_path.is_file():  # audit.url: the log is in PostgreSQL
         return Check("audit", OK, f"no audit log yet at {cfg.audit_path} (nothing has been audited)")
     if not ready:
         return Check("audit", FAIL, "not checked: the keys or the store are not usable", "fix those first")

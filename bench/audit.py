@@ -1,7 +1,9 @@
 """Audit log throughput: appends per second (one committed transaction each, WAL, synchronous=FULL, a signed
 checkpoint every 100 entries) and verification rows per second over the whole log; prints one markdown row.
+With --url, the same on PostgreSQL (appliance.privacy.audit.backends: advisory lock per append, server-side cursor
+for verification) in the same run, one row per engine and the ratio to SQLite.
 
-Usage: .venv/bin/python bench/audit.py [--entries 20000] [--dir var/bench]
+Usage: .venv/bin/python bench/audit.py [--entries 20000] [--dir var/bench] [--url postgresql://u@host:port/emptydb]
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ def _event(i: int) -> AuditEvent:
                       payload=PAYLOAD)
 
 
-def run(entries: int, work: Path) -> dict[str, float]:
+def run(entries: int, work: Path, url: str = "") -> dict[str, float]:
     private = Ed25519PrivateKey.from_private_bytes(bytes(32))
     key = SigningKey(public_key_id(private.public_key()), private)
-    with AuditLog.open(work / "audit.db", key, cfg=AuditConfig(checkpoint_every=100)) as log:  # bench/audit_append.py
-        # compares this with the default of a checkpoint per entry
+    cfg = AuditConfig(checkpoint_every=100, url=url)  # bench/audit_append.py compares this with a checkpoint per entry
+    with AuditLog.open(work / "audit.db", key, cfg=cfg) as log:
+        if log.size():
+            raise SystemExit(f"{log.location} already holds {log.size()} audit entries: give an empty database")
         start = time.perf_counter()
         for i in track(range(entries), description="appending", transient=True):
             log.append(_event(i))
@@ -61,14 +65,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=20_000)
     parser.add_argument("--dir", type=Path, default=None, help="where to put the log (default: a temp dir)")
+    parser.add_argument("--url", default="", help="also run on this PostgreSQL database (it must hold no audit log)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
-        r = run(args.entries, Path(tmp))
-    print("| date | entries | appends/s (1 commit each) | verify rows/s (live DB) | verify s | verify export s "
-          "| checkpoints |")
-    print("|---|---|---|---|---|---|---|")
-    print(f"| {datetime.now(UTC):%Y-%m-%d} | {args.entries} | {r['appends_per_s']:,.0f} | "
-          f"{r['verify_rows_per_s']:,.0f} | {r['verify_s']:.2f} | {r['export_verify_s']:.2f} | {r['checkpoints']} |")
+    results = {}
+    for engine, url in [("SQLite", ""), *([("PostgreSQL", args.url)] if args.url else [])]:
+        with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+            results[engine] = run(args.entries, Path(tmp), url)
+    base = results["SQLite"]
+    print("| date | engine | entries | appends/s (1 commit each) | vs SQLite | verify rows/s (live DB) | vs SQLite "
+          "| verify s | verify export s | checkpoints |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for engine, r in results.items():
+        print(f"| {datetime.now(UTC):%Y-%m-%d} | {engine} | {args.entries} | {r['appends_per_s']:,.0f} | "
+              f"{r['appends_per_s'] / base['appends_per_s']:.2f} | {r['verify_rows_per_s']:,.0f} | "
+              f"{r['verify_rows_per_s'] / base['verify_rows_per_s']:.2f} | {r['verify_s']:.2f} | "
+              f"{r['export_verify_s']:.2f} | {r['checkpoints']} |")
 
 
 if __name__ == "__main__":

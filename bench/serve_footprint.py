@@ -6,6 +6,15 @@ embeddings of the configured width: memory does not depend on their quality) and
 training is needed; the encoder export needs the full install. Usage:
 
     nice -n 10 .venv/bin/python bench/serve_footprint.py --items 3000 --users 1500 --workers 1 2
+
+Memory per million cached customers (`--cached-customers N`): a synthetic CF bundle with N customers' top-100
+lists (random lists, pseudonyms made with a throwaway key, a random scorer; signed with a throwaway key) is loaded
+by `CFBundle.load` in a fresh process, as a node loads it, and RSS (anonymous and file-backed) is read before the
+load, after it, and after answering `--touch` random customers from their cached lists. Twice: as the node loads
+today (every .npy read into memory) and with the .npy tables memory-mapped (np.load mmap_mode="r"), which is what
+the figure would be if the node mapped them:
+
+    nice -n 10 .venv/bin/python bench/serve_footprint.py --cached-customers 1000000 --touch 10000 --items 20000 --dim 32
 """
 
 from __future__ import annotations
@@ -113,13 +122,111 @@ def measure(home: Home, workers: int, skus: list[str], users: list[str], token: 
         server.wait(timeout=30)
 
 
+def cached_bundle(directory: Path, customers: int, top: int, items: int, dim: int) -> tuple[Path, list[str]]:
+    """A signed synthetic CF bundle with `customers` cached top-`top` lists; returns its public key file and the
+    customers' pseudonyms."""
+    import scipy.sparse as sp
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from anonymize.pseudonym import pseudonymize
+    from appliance.data.keys import SigningKey, public_key_id, public_key_pem
+    from export.bundle import sign_bundle
+    from export.cf import scorer_graph
+
+    rng = np.random.default_rng(0)
+    directory.mkdir(parents=True)
+    secret = rng.bytes(32)
+    pseudonyms = [pseudonymize(f"customer-{i}", key=secret, key_id="0123456789abcdef", purpose="store")
+                  for i in range(customers)]
+    (directory / "users.json").write_text(json.dumps({p: i for i, p in enumerate(pseudonyms)}), encoding="utf-8")
+    (directory / "items.json").write_text(json.dumps([{"sku": f"SKU-{i:07d}", "title": f"item {i}"}
+                                                      for i in range(items)]), encoding="utf-8")
+    for name in ("intent_labels.json", "config.json", "metrics.json"):
+        (directory / name).write_text("[]" if name == "intent_labels.json" else "{}", encoding="utf-8")
+    item_emb = rng.normal(size=(items, dim)).astype(np.float32)
+    np.save(directory / "item_emb.npy", item_emb)
+    np.save(directory / "user_emb.npy", rng.normal(size=(customers, dim)).astype(np.float32))
+    np.save(directory / "precomputed.npy", rng.integers(0, items, size=(customers, top), dtype=np.int32))
+    rows = np.repeat(np.arange(customers), 5)  # five known purchases per customer
+    known = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, rng.integers(0, items, len(rows)))),
+                          shape=(customers, items))
+    sp.save_npz(directory / "known.npz", known)
+    import onnx
+
+    onnx.save(scorer_graph(item_emb), str(directory / "cf_scorer.onnx"))
+    private = Ed25519PrivateKey.generate()
+    sign_bundle(directory, SigningKey(public_key_id(private.public_key()), private), {"kind": "cf"},
+                version="cached")
+    public = directory.parent / "bench.pub"
+    public.write_bytes(public_key_pem(private.public_key()))
+    return public, pseudonyms
+
+
+CHILD = """
+import json, sys, time
+from pathlib import Path
+import numpy as np
+
+def rss():
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return {k: int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "RssAnon", "RssFile")}
+
+bundle, public, mode, touch = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+from appliance.data.keys import load_public_key
+import appliance.serve.service as service
+if mode == "mmap":
+    plain = np.load
+    service.np.load = lambda f, *a, **k: plain(f, *a, **({"mmap_mode": "r"} | k)) if str(f).endswith(".npy") \
+        else plain(f, *a, **k)
+out = {"before": rss()}
+start = time.perf_counter()
+loaded = service.CFBundle.load(bundle, [load_public_key(public)])
+out["load_seconds"] = time.perf_counter() - start
+out["loaded"] = rss()
+users = list(loaded.users)
+rng = np.random.default_rng(1)
+start = time.perf_counter()
+for i in rng.choice(len(users), touch, replace=False):
+    assert loaded.for_user(users[i], 10).source == "cached"
+out["touch_seconds"] = time.perf_counter() - start
+out["touched"] = rss()
+print(json.dumps(out))
+"""
+
+
+def cached_memory(customers: int, top: int, items: int, dim: int, touch: int) -> None:
+    """Print the RSS table of `cached_bundle` loaded as today and memory-mapped."""
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"building a bundle with {customers:,} customers' top-{top} lists over {items:,} items ...", flush=True)
+        started = time.perf_counter()
+        public, _ = cached_bundle(Path(tmp) / "bundle", customers, top, items, dim)
+        size = sum(f.stat().st_size for f in (Path(tmp) / "bundle").iterdir()) / 2**20
+        print(f"built in {time.perf_counter() - started:.0f} s: {size:,.0f} MB on disk", flush=True)
+        for mode in ("as-is", "mmap"):
+            out = json.loads(subprocess.run([sys.executable, "-c", CHILD, str(Path(tmp) / "bundle"), str(public),
+                                             mode, str(touch)], check=True, capture_output=True, text=True).stdout)
+            grow = {k: out[k]["VmRSS"] - out["before"]["VmRSS"] for k in ("loaded", "touched")}
+            print(f"{mode}: RSS before load {out['before']['VmRSS']:.0f} MB (imports); after load +{grow['loaded']:.0f}"
+                  f" MB (RSS anon {out['loaded']['RssAnon']:.0f} + file {out['loaded']['RssFile']:.0f} MB); after "
+                  f"{touch:,} random customers +{grow['touched']:.0f} MB (anon {out['touched']['RssAnon']:.0f} + file "
+                  f"{out['touched']['RssFile']:.0f} MB); load {out['load_seconds']:.1f} s, {touch:,} cached answers "
+                  f"{out['touch_seconds']:.2f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=3000)
     parser.add_argument("--users", type=int, default=1500)
     parser.add_argument("--dim", type=int, default=64, help="CF embedding width")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cached-customers", type=int, default=0,
+                        help="measure memory per cached customer instead (synthetic bundle with this many)")
+    parser.add_argument("--top", type=int, default=100, help="with --cached-customers: list length per customer")
+    parser.add_argument("--touch", type=int, default=10000, help="with --cached-customers: customers answered")
     args = parser.parse_args()
+    if args.cached_customers:
+        cached_memory(args.cached_customers, args.top, args.items, args.dim, args.touch)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         print(f"building a {args.items}-item, {args.users}-customer bundle ...", flush=True)
         home = build_home(Path(tmp), args.items, args.users, args.dim)

@@ -1,4 +1,5 @@
-"""`tanaban audit`: list, show, report, checkpoint, verify and export the signed egress audit log."""
+"""`tanaban audit`: list, show, report, checkpoint, verify and export the signed egress audit log, and print the
+SQL that sets it up append-only on PostgreSQL (docs/POSTGRES.md, "Audit log")."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from appliance.privacy.audit.admin import (
     show_entry,
     verify_home,
 )
+from appliance.privacy.audit.backends import postgres_setup_sql
 from appliance.privacy.audit.export import read_checkpoints
 from appliance.privacy.audit.report import describe_categories, describe_destination
 from appliance.privacy.audit.verify import verify_export
@@ -202,6 +204,19 @@ def export(
         summary = export_log(get_home(ctx), fmt, out, progress=progress, since=since, until=until)
     console.print(f"exported {summary.entries} entries and {summary.checkpoints} checkpoints to "
                   f"{', '.join(map(str, summary.files))}")
+
+
+@audit_app.command("postgres-sql")
+def postgres_sql(
+    role: Annotated[str, typer.Option(help="The PostgreSQL role the appliance connects as (audit.url's user); it "
+                                           "gets SELECT and INSERT on the audit tables and nothing else.")],
+) -> None:
+    """Print the SQL an admin runs once (psql, as the audit schema's owner, not as ROLE) to create the append-only
+    audit tables in PostgreSQL and grant ROLE only SELECT and INSERT on them. Connects to nothing.
+
+    Example: tanaban audit postgres-sql --role tanaban_app | psql -h db.internal -U audit_owner tanaban
+    """
+    typer.echo(postgres_setup_sql(role), nl=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 
 from appliance.config import config_fingerprint, config_to_dict, config_to_toml
 from appliance.data.home import init_home
+from appliance.data.store import safe_url
 from appliance.privacy.policy import current_policy
 from cli.common import console, get_config, print_json
 
@@ -35,16 +37,29 @@ def show(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", hel
     console.print(config_to_toml(cfg), highlight=False, markup=False, end="")
 
 
-def init(ctx: typer.Context) -> None:
+def init(ctx: typer.Context, store: Annotated[str | None, typer.Option("--store", metavar="URL", help=(
+        "Create the store here instead of store.url: postgresql://USER@HOST:PORT/DB (an existing, empty database; "
+        "docs/POSTGRES.md) or sqlite:///PATH. Other commands read store.url: set it to the same URL."))] = None,
+         ) -> None:
     """Create the data directory, the store and the keys (0600, never overwritten). Safe to run again.
 
-    Example: tanaban init
+    Example: tanaban init  (or, on PostgreSQL: tanaban init --store postgresql://tanaban@db.internal:5432/tanaban)
     """
-    report = init_home(get_config(ctx))
+    cfg = get_config(ctx)
+    if store is not None and store != cfg.store.url:
+        cfg = dataclasses.replace(cfg, store=dataclasses.replace(cfg.store, url=store))
+    else:
+        store = None
+    report = init_home(cfg)
     verb = "created" if report.created_keys else "kept existing"
-    console.print(f"data dir   {report.data_dir}\nstore      {report.store_url} (schema v{report.schema_version})"
-                  f"\nkeys       {report.keys_dir} ({verb}: pseudonym {report.pseudonym_key_id}, "
-                  f"signing {report.signing_key_id})", highlight=False)
+    console.print(f"data dir   {report.data_dir}\nstore      {safe_url(report.store_url)} "
+                  f"(schema v{report.schema_version})\nkeys       {report.keys_dir} ({verb}: pseudonym "
+                  f"{report.pseudonym_key_id}, signing {report.signing_key_id})", highlight=False)
+    if store is not None:
+        where = "your config file" if cfg.source == "defaults" else cfg.source
+        console.print(f"note: the other commands read the store from store.url: set [store] url = "
+                      f'"{safe_url(store)}" in {where} (a password belongs in ~/.pgpass, not in the URL), or '
+                      "export TANABAN_STORE__URL", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -27,7 +27,7 @@ HEAVY = ("torch", "transformers", "optimum")
 TRAINING_MODULES = ("appliance.models.bpr", "appliance.models.intent_losses", "appliance.models.irllrec",
                     "appliance.models.lightgcn", "appliance.models.sasrec", "appliance.generative.model",
                     "appliance.generative.pipeline", "appliance.generative.rqvae", "appliance.generative.train",
-                    "appliance.text.encoder", "export.")
+                    "appliance.text.encoder", "export.", "appliance.models.distributed")
 
 # The serving runtime, which a serve-only install (`installer/install.sh --serve-only`) must be able to import:
 # every module of the serve package, and the bundle verification it reads signed bundles with.

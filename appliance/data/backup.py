@@ -92,8 +92,9 @@ def sha256_file(path: Path) -> str:
 def sqlite_path(url: str) -> Path:
     """The file of a SQLite store URL; BackupError for other engines (their own tools back them up)."""
     if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
-        raise BackupError("the store is not a SQLite file: back a PostgreSQL store up with pg_dump (docs/OPERATIONS.md"
-                          ", Backup), then back up the rest with `tanaban backup`")
+        raise BackupError("the store is not a SQLite file: `tanaban backup` copies SQLite homes only; back a "
+                          "PostgreSQL store up with pg_dump and the keys directory on its own (docs/POSTGRES.md, "
+                          "Backups)")
     return Path(url.removeprefix("sqlite:///"))
 
 

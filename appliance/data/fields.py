@@ -1,5 +1,6 @@
 """Field checks for one ingest row (the field rows of docs/INGEST.md's bad-input table): types, limits, timestamps
-(ISO 8601 with an offset, or unix seconds), lone surrogates, and Unicode NFC (UAX #15) for skus and customer ids.
+(ISO 8601 with an offset, or unix seconds), lone surrogates, NUL characters, and Unicode NFC (UAX #15) for skus and
+customer ids.
 
 Each check raises ValueError with what was expected, never the value; `_get` turns it into a RowError naming the
 field. The raw customer id is replaced by its pseudonym in `clean_event` and goes no further.
@@ -44,6 +45,8 @@ def _string(value: Any, limit: int, required: bool, limit_key: str) -> str | Non
         raise ValueError(f"longer than {limit} characters (limit {limit_key}); values are never truncated")
     if has_surrogate(value):
         raise ValueError(SURROGATE)
+    if "\x00" in value:  # PostgreSQL's text type cannot hold U+0000; one rule for both store engines
+        raise ValueError("contains a NUL character (U+0000, \\u0000 in JSON); remove it from the file")
     return value
 
 

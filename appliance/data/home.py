@@ -17,6 +17,7 @@ from appliance.data.keys import (
     PSEUDONYM_FILE,
     PseudonymKey,
     SigningKey,
+    audit_signer,
     create_keys,
     load_pseudonym_key,
     load_signing_key,
@@ -56,6 +57,11 @@ class Home:
     @cached_property
     def signing_key(self) -> SigningKey:
         return load_signing_key(self.config.keys_dir)
+
+    @cached_property
+    def audit_key(self) -> SigningKey:
+        """What signs this machine's audit log: signing.key on the primary, node.key on a serving replica."""
+        return audit_signer(self.config.keys_dir)
 
     @cached_property
     def pseudonym_chain(self) -> tuple[PseudonymKey, ...]:

@@ -4,7 +4,8 @@ Input is JSONL or CSV (RFC 4180, read with the csv module) from a file, a FIFO o
 (RFC 1952), in UTF-8 (RFC 3629; a leading BOM is accepted). Each file is one transaction; raw customer ids go
 through `Home.store_pseudonym` as soon as a row is read and are never stored, reported or echoed in an error
 message. Reading and file-level errors live in appliance.data.readers, the field checks in appliance.data.fields;
-this module writes the rows in batches and keeps the reject report.
+this module writes the rows in batches and keeps the reject report. On a PostgreSQL store interaction, review and new
+user batches go in with COPY (appliance.data.pgcopy), still inside the file's one transaction.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from appliance.data.fields import clean_event, clean_item
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
+from appliance.data.pgcopy import copy_insert_ignore
 from appliance.data.readers import (  # re-exported: callers import the ingest API from this module
     FORMATS,
     KINDS,
@@ -151,7 +153,9 @@ class _Batcher:
                 valid.append(row)
         self._load_users({row["user"] for row in valid if row["user"] is not None})
         table = Interaction.__table__ if self.kind == "interactions" else Review.__table__
-        if valid:
+        if valid and self.conn.dialect.name == "postgresql":
+            copy_insert_ignore(self.conn, table, [self._event_row(row) for row in valid])
+        elif valid:
             self.conn.execute(_insert_ignore(self.conn, table), [self._event_row(row) for row in valid])
 
     def _event_row(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -174,7 +178,11 @@ class _Batcher:
         missing = [p for p in pseudonyms if p not in self.user_ids]
         if missing:
             users, key_id = User.__table__, self.home.pseudonym_key.key_id
-            self.conn.execute(_insert_ignore(self.conn, users), [{"pseudonym": p, "key_id": key_id} for p in missing])
+            rows = [{"pseudonym": p, "key_id": key_id} for p in missing]
+            if self.conn.dialect.name == "postgresql":
+                copy_insert_ignore(self.conn, users, rows)
+            else:
+                self.conn.execute(_insert_ignore(self.conn, users), rows)
             query = select(users.c.pseudonym, users.c.id).where(users.c.pseudonym.in_(missing))
             self.user_ids.update((p, id_) for p, id_ in self.conn.execute(query))
 

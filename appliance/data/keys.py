@@ -25,6 +25,8 @@ from appliance.errors import UserError
 PSEUDONYM_FILE = "pseudonym.key"
 SIGNING_FILE = "signing.key"
 PUBLIC_FILE = "signing.pub"  # the auditors' copy; not secret
+NODE_KEY_FILE = "node.key"  # a serving replica's own Ed25519 key: signs its audit log's checkpoints, nothing else
+NODE_PUBLIC_FILE = "node.pub"  # for the auditor who verifies that node's log (`tanaban audit verify --public-key`)
 _KEY_ID_DOMAIN = b"tanaban/key-id/v1\x00"
 PSEUDONYM_KEY_BYTES = 32  # 256-bit HMAC-SHA256 key, the hash's block-size guidance (RFC 2104 section 3)
 
@@ -113,6 +115,31 @@ def load_signing_key(keys_dir: Path) -> SigningKey:
     if not isinstance(private, Ed25519PrivateKey):
         raise KeyMaterialError(f"{path} is not an Ed25519 key")
     return SigningKey(public_key_id(private.public_key()), private)
+
+
+def load_node_key(keys_dir: Path) -> SigningKey:
+    """A serving replica's node.key (`tanaban replica init`), checked as signing.key is: private mode, PEM, Ed25519."""
+    path = Path(keys_dir) / NODE_KEY_FILE
+    if not path.exists():
+        raise KeyMaterialError(f"key file {path} is missing: run `tanaban replica init`")
+    try:
+        private = serialization.load_pem_private_key(_read_private(path), password=None)
+    except (ValueError, TypeError) as exc:
+        raise KeyMaterialError(f"{path} is not a PEM private key ({exc})") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyMaterialError(f"{path} is not an Ed25519 key")
+    return SigningKey(public_key_id(private.public_key()), private)
+
+
+def audit_signer(keys_dir: Path) -> SigningKey:
+    """The key that signs this machine's audit log: `signing.key` on the primary, `node.key` on a replica."""
+    keys_dir = Path(keys_dir)
+    if (keys_dir / SIGNING_FILE).exists():
+        return load_signing_key(keys_dir)
+    if (keys_dir / NODE_KEY_FILE).exists():
+        return load_node_key(keys_dir)
+    raise KeyMaterialError(f"no {SIGNING_FILE} (a primary) and no {NODE_KEY_FILE} (a replica) in {keys_dir}: run "
+                           "`tanaban init` on the training machine, or `tanaban replica init` on a serving node")
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

@@ -8,10 +8,13 @@ ingest (issue 14's "split customers"). `FileLocks` implements it on one host wit
 and writes each holder's command, pid and start time into `<name>.<pid>-<thread>.holder` next to it, so a waiter
 prints "waiting for tanaban ingest interactions (pid 4711) ..." and, after `store.lock_timeout_s`, fails with a
 one-line `LockError` naming the holder. `Locks` is the interface the rest of the code relies on (acquire(name,
-mode, timeout) as a context manager): with a PostgreSQL store written from several hosts, an implementation on
-advisory locks (pg_advisory_lock / pg_advisory_lock_shared on a key derived from the name, held by one session;
-holders read from pg_locks joined to pg_stat_activity) replaces `FileLocks` behind it. flock is not reliable on
-NFS: keep data_dir on a local file system.
+mode, timeout) as a context manager). With a PostgreSQL store, which several hosts may write, `PgLocks` replaces
+`FileLocks` automatically (`appliance_locks`): session-level advisory locks (PostgreSQL manual, "Advisory Locks",
+https://www.postgresql.org/docs/15/explicit-locking.html#ADVISORY-LOCKS; pg_try_advisory_lock[_shared] on the key
+pair (0x54414E4C, crc32(name))) held by one connection per lock, released by the server when that connection ends (a
+kill -9 of the client never leaves a stale lock either), each holder naming itself in its connection's
+application_name ("pid 4711@host: tanaban ingest"), read back from pg_locks joined to pg_stat_activity. flock is not
+reliable on NFS: keep data_dir on a local file system.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import fcntl
 import functools
 import json
 import os
+import re
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +37,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 
 from appliance.config import ApplianceConfig
 from appliance.data.dirs import make_dir
+from appliance.data.store import StoreError, engine_url, is_postgres, safe_url
 from appliance.errors import UserError
 
 SHARED, EXCLUSIVE = "shared", "exclusive"
@@ -186,8 +192,136 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+_PG_NAMESPACE = 0x54414E4C  # "TANL": first half of every advisory-lock key, so other users of advisory locks differ
+_PG_APP_NAME = re.compile(r"^pid (\d+)@([^:]*): (.*)$")  # application_name as PgLocks sets it
+_PG_NAME_MAX = 63  # bytes of application_name PostgreSQL keeps (NAMEDATALEN - 1)
+
+
+def pg_lock_key(name: str) -> tuple[int, int]:
+    """The advisory-lock key pair of lock `name` (both halves non-negative int4, as pg_locks shows them)."""
+    return _PG_NAMESPACE, zlib.crc32(name.encode("utf-8")) & 0x7FFFFFFF
+
+
+class PgLocks:
+    """`Locks` on a PostgreSQL store: one connection per held lock, holding a session-level advisory lock."""
+
+    def __init__(self, url: str, *, command: str | None = None, notify: Callable[[str], None] = _stderr,
+                 sleep: Callable[[float], None] = time.sleep, connect_timeout_s: int = 10) -> None:
+        self.url, self.command, self.notify, self.sleep = url, command, notify, sleep
+        self.connect_timeout_s = connect_timeout_s
+
+    @contextmanager
+    def acquire(self, name: str, mode: str, timeout: float) -> Iterator[None]:
+        if mode not in (SHARED, EXCLUSIVE):
+            raise ValueError(f"lock mode must be {SHARED!r} or {EXCLUSIVE!r}")
+        held: dict[str, str] = vars(_held).setdefault("locks", {})
+        if name in held:
+            if mode == EXCLUSIVE and held[name] == SHARED:
+                raise RuntimeError(f"lock {name}: cannot upgrade a shared hold to exclusive (take it exclusive first)")
+            yield
+            return
+        conn = self._connect(self._application_name())
+        try:
+            self._wait(conn, name, mode, timeout)
+            held[name] = mode
+            try:
+                yield
+            finally:
+                del held[name]
+                unlock = "pg_advisory_unlock_shared" if mode == SHARED else "pg_advisory_unlock"
+                with suppress(Exception):  # a connection lost meanwhile released the lock already
+                    conn.execute(f"SELECT {unlock}(%s, %s)", pg_lock_key(name))
+        finally:
+            conn.close()  # ending the session releases whatever it still holds
+
+    def holders(self, name: str) -> list[Holder]:
+        """Sessions holding `name` in this database, oldest first."""
+        conn = self._connect("tanaban lock query")
+        try:
+            return self._holders(conn, name)
+        finally:
+            conn.close()
+
+    def _connect(self, application_name: str) -> Any:
+        try:
+            import psycopg
+        except ImportError:
+            raise StoreError("the PostgreSQL driver is not installed: install tanaban[postgres] "
+                             "(installer/install.sh installs it)") from None
+        conninfo = _libpq_url(self.url)
+        try:
+            return psycopg.connect(conninfo, autocommit=True, application_name=application_name,
+                                   connect_timeout=self.connect_timeout_s)
+        except psycopg.OperationalError as exc:
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise StoreError(f"cannot reach the PostgreSQL store at {safe_url(self.url)} to take a lock: "
+                             f"{reason}") from None
+
+    def _application_name(self) -> str:
+        name = f"pid {os.getpid()}@{_host()}: {self.command or current_command()}"
+        return name.encode("utf-8")[:_PG_NAME_MAX].decode("utf-8", "ignore")
+
+    def _wait(self, conn: Any, name: str, mode: str, timeout: float) -> None:
+        try_lock = "pg_try_advisory_lock_shared" if mode == SHARED else "pg_try_advisory_lock"
+        deadline, told = time.monotonic() + max(timeout, 0.0), False
+        while True:
+            if conn.execute(f"SELECT {try_lock}(%s, %s)", pg_lock_key(name)).fetchone()[0]:
+                return
+            holders = self._holders(conn, name, exclude_self=True)
+            conflicting = [h for h in holders if h.mode == EXCLUSIVE] or (holders if mode == EXCLUSIVE else [])
+            holder = conflicting[0] if conflicting else None
+            who = holder.describe() if holder else "another tanaban command"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                since = f" since {holder.since}" if holder else ""
+                raise LockError(f"blocked by {who}{since}: wait for it to finish or stop it (lock {name} on the "
+                                f"PostgreSQL store {safe_url(self.url)}; waited {timeout:.3g} s, "
+                                "store.lock_timeout_s)")
+            if not told:
+                self.notify(f"waiting for {who} to release the {name} lock (up to {timeout:.3g} s) ...")
+                told = True
+            self.sleep(min(_POLL_S, left))
+
+    @staticmethod
+    def _holders(conn: Any, name: str, *, exclude_self: bool = False) -> list[Holder]:
+        rows = conn.execute(
+            "SELECT a.application_name, a.pid, a.backend_start, l.mode FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = %s::oid "
+            "AND l.objid = %s::oid AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            + (" AND l.pid <> pg_backend_pid()" if exclude_self else "") + " ORDER BY a.backend_start",
+            pg_lock_key(name)).fetchall()
+        found = []
+        for app_name, backend_pid, started, lock_mode in rows:
+            match = _PG_APP_NAME.match(app_name or "")
+            if match:
+                pid, host, command = int(match[1]), match[2], match[3]
+                command = f"{command} on {host}" if host and host != _host() else command
+            else:  # a session that is not a tanaban command
+                pid, command = backend_pid, f"PostgreSQL session {app_name!r}" if app_name else "a PostgreSQL session"
+            since = started.astimezone(UTC).isoformat(timespec="seconds") if started else ""
+            found.append(Holder(command, pid, since, EXCLUSIVE if lock_mode == "ExclusiveLock" else SHARED))
+        return found
+
+
+def _host() -> str:
+    """This machine's short name, as holders on other hosts are told apart."""
+    return os.uname().nodename.split(".")[0][:20]
+
+
+def _libpq_url(url: str) -> str:
+    """A libpq connection URI for a store URL (the SQLAlchemy driver suffix removed; query options such as
+    sslmode kept)."""
+    from sqlalchemy import make_url  # only for PostgreSQL stores
+
+    return make_url(engine_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def appliance_locks(cfg: ApplianceConfig) -> Locks:
-    """The appliance's locks: files under `<data_dir>/locks` (see the module docstring for PostgreSQL)."""
+    """The appliance's locks: advisory locks for a PostgreSQL store (any host may write it), else files under
+    `<data_dir>/locks`."""
+    if is_postgres(cfg.store.url):
+        return PgLocks(cfg.store.url)
     return FileLocks(cfg.data_dir / LOCKS_DIR)
 
 

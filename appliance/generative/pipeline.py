@@ -45,6 +45,10 @@ def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainR
     model, codes_version = model_from_home(home, split, cfg)
     model.fit(split, progress=progress)
     report = model.fit_report
+    from appliance.models.distributed import current
+
+    if not current().is_main:  # a DDP rank other than 0 only trains: rank 0 evaluates and saves
+        return GenTrainResult(Path(), report, {}, {})
     ks = home.config.eval.ks
     valid = evaluate(model, split, "valid", ks, batch_users=256, progress=progress)
     test = evaluate(model, split, "test", ks, batch_users=256, progress=progress)

@@ -20,6 +20,7 @@ from rich.progress import Progress
 from appliance.data.splits import Split
 from appliance.generative.tasks import Example, GenerativeError, TaskData, build_epoch, intent_examples, text_examples
 from appliance.generative.tokenizer import PAD
+from appliance.models.distributed import Step, current
 from appliance.models.metrics import rank_metrics
 from appliance.models.training import format_epoch
 
@@ -63,6 +64,13 @@ def target_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.T
     where = labels != IGNORE
     logits = lm.get_output_embeddings()(hidden[:, :-1][where])  # (n_targets, V)
     return torch.nn.functional.cross_entropy(logits.float(), labels[where])
+
+
+def _scaled_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor],
+                 scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(`scale` x the target loss to back-propagate, the target loss): the forward of the DDP-wrapped step."""
+    loss = target_loss(lm, inputs)
+    return (loss * scale if scale != 1.0 else loss), loss
 
 
 def _batches(examples: list[Example], size: int, rng: np.random.Generator, bucket: int = 50) -> list[list[Example]]:
@@ -115,8 +123,10 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     first = build_epoch(cfg, data, 1, rng, text_pool, intent_pool)
     if not first:
         raise GenerativeError(f"the tasks {cfg.tasks} produced no training examples")
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    group = current()  # under torchrun: one GPU per rank (NCCL) or CPU ranks (gloo), see appliance.models.distributed
+    device = group.device(torch.cuda.is_available())
     lm.to(device)
+    step = group.wrap(Step(lambda inputs, scale: _scaled_loss(lm, inputs, scale), lm=lm))
     steps_per_epoch = math.ceil(len(first) / cfg.batch_size)
     total = steps_per_epoch * cfg.max_epochs
     optimiser = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -139,28 +149,31 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
             losses = []
             report.epochs_run = epoch
             for batch in _batches(examples, cfg.batch_size, rng):
-                inputs = {k: v.to(device) for k, v in collate(batch, pad_id).items()}
+                local, weight = group.share(batch)  # this rank's examples [rank::world] of the global batch
+                scale = group.loss_scale(sum(len(e.target) for e in local), sum(len(e.target) for e in batch))
+                inputs = {k: v.to(device) for k, v in collate(local, pad_id).items()}
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-                    loss = target_loss(lm, inputs)
+                    scaled, loss = step(inputs, scale * weight)
                 if not torch.isfinite(loss):
                     raise GenerativeError(f"non-finite loss at epoch {epoch}: lower gen.lr (now {cfg.lr})")
                 optimiser.zero_grad(set_to_none=True)
-                loss.backward()
+                scaled.backward()
                 torch.nn.utils.clip_grad_norm_(lm.parameters(), cfg.grad_clip)
                 optimiser.step()
                 schedule.step()
                 losses.append(loss.item())
                 report.steps += 1
                 bar.advance(task)
-                if clock() >= deadline:
+                if group.stop_now(clock() >= deadline):  # rank 0's clock: all ranks stop on the same batch
                     report.stopped_by = "time_budget"
                     break
             out_of_time = report.stopped_by == "time_budget"
             if out_of_time and report.history:
                 break  # beam-search validation is the expensive part: keep the best validated weights
             # --- validation and early stopping on NDCG@10
-            metrics = validate(model, split, valid_users)
-            row = {"epoch": epoch, "loss": float(np.mean(losses)) if losses else float("nan"),
+            metrics = group.from_main(lambda: validate(model, split, valid_users))  # beam search on rank 0 only
+            loss_sum, loss_n = group.sum([sum(losses), len(losses)])  # the mean over ranks
+            row = {"epoch": epoch, "loss": loss_sum / loss_n if loss_n else float("nan"),
                    "seconds": clock() - start, **{f"valid_{k}": v for k, v in metrics.items()}}
             report.history.append(row)
             if on_epoch is not None:

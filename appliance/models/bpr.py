@@ -16,6 +16,7 @@ import torch
 
 from appliance.config import LightGCNConfig
 from appliance.errors import UserError
+from appliance.models.distributed import Step, current
 from appliance.models.lightgcn import BPRBatch, iter_batches, sample_bpr_epoch
 
 
@@ -61,6 +62,11 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    # under torchrun (appliance.models.distributed): every rank propagates the full graph, takes rows [rank::world]
+    # of each global BPR batch, and DDP averages the gradients; rank 0 validates and decides the budget
+    group = current()
+    step = group.wrap(Step(lambda batch, scale: _scaled(model.loss(batch), scale), model=model),  # type: ignore
+                      find_unused=bool(getattr(model, "icfg", None)))
     report, best_state, stale = FitReport(), copy.deepcopy(model.state_dict()), 0
     start = clock()
     deadline = start + cfg.max_seconds if cfg.max_seconds > 0 else float("inf")
@@ -70,26 +76,31 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
         steps = 0
         report.epochs_run = epoch
         for batch in iter_batches(sample_bpr_epoch(train, rng), cfg.batch_size):
-            out = model.loss(batch)
+            global_n = len(batch.users)
+            shares = [group.share(t) for t in batch]  # this rank's rows (all of them in a single process)
+            batch, weight = BPRBatch(*(rows for rows, _ in shares)), shares[0][1]
+            out, total = step(batch, group.loss_scale(len(batch.users), global_n) * weight)
             if not torch.isfinite(out.total):
                 raise TrainError(f"loss became {out.total.item()} at epoch {epoch}: lower the learning rate")
             optimiser.zero_grad(set_to_none=True)
-            out.total.backward()
+            total.backward()
             optimiser.step()
             if after_step is not None:
                 after_step()
             for name, value in out._asdict().items():
                 sums[name] = sums.get(name, 0.0) + float(value.detach())
             steps += 1
-            if clock() >= deadline:
+            if group.stop_now(clock() >= deadline):  # rank 0's clock: every rank stops on the same batch
                 report.stopped_by = "time_budget"
                 break
         report.steps += steps
+        if group.enabled:  # the progress line shows the mean over ranks
+            sums = dict(zip(sums, (v / group.world for v in group.sum(list(sums.values()))), strict=True))
         losses = {k: v / max(steps, 1) for k, v in sums.items()}
         # --- validation and early stopping (always validate before the budget ends a run that has none yet)
         out_of_time = report.stopped_by == "time_budget"
         due = epoch % cfg.eval_every == 0 or epoch == cfg.max_epochs or (out_of_time and not report.history)
-        score = float(validate()) if due else float("nan")
+        score = float(group.from_main(validate)) if due else float("nan")  # rank 0 validates, all ranks agree
         if progress is not None:
             progress(epoch, {"score": score, "seconds": clock() - start, **losses})
         if not due:
@@ -111,3 +122,8 @@ def fit_bpr(model: BPRModel, train: sp.csr_matrix, cfg: LightGCNConfig, validate
     model.load_state_dict(best_state)
     report.seconds = clock() - start
     return report
+
+
+def _scaled(out: Any, scale: float) -> tuple[Any, torch.Tensor]:
+    """(the loss parts, the total to back-propagate: `scale` times the total, see Dist.loss_scale)."""
+    return out, out.total * scale if scale != 1.0 else out.total

@@ -18,6 +18,7 @@ import numpy as np
 from appliance.config import ApplianceConfig, IRLLRecConfig, LightGCNConfig
 from appliance.data.artifacts import data_fingerprint, load_artifact, save_artifact
 from appliance.data.locks import store_writer
+from appliance.data.pilot import PilotScope, load_scoped_split, pilot_meta
 from appliance.data.splits import Split, build_norm_adj
 from appliance.errors import UserError
 from appliance.models.contract import FitInfo
@@ -243,13 +244,14 @@ def make_irllrec(cfg: ApplianceConfig) -> IRLLRecRecommender:
 @store_writer("train-cf")
 def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, seed: int | None = None,
              lr: float | None = None, time_budget_min: float | None = None,
-             progress: Progress | None = None) -> tuple[Path, dict[str, float], FitInfo]:
+             progress: Progress | None = None,
+             scope: PilotScope | None = None) -> tuple[Path, dict[str, float], FitInfo]:
     """Fit `model` on the store's split, evaluate on validation and test, save a versioned artifact.
 
     `epochs`, `seed`, `lr` and `time_budget_min` override `[lightgcn]` max_epochs, seed, lr and max_seconds.
+    `scope` restricts the data to a pilot's categories (appliance.data.pilot); the artifact records it.
     Returns (artifact directory, metrics with "valid/..." and "test/..." keys, fit info).
     """
-    from appliance.data.splits import load_split
     from appliance.models.metrics import evaluate
 
     if model not in _MODELS:
@@ -260,14 +262,18 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
         cfg = dataclasses.replace(cfg, lightgcn=dataclasses.replace(cfg.lightgcn, seed=seed))
     rec = make_lightgcn(cfg) if model == "lightgcn" else make_irllrec(cfg)
     rec.progress = progress
-    split = load_split(home.engine)
+    split = load_scoped_split(home.engine, scope)
     info = rec.fit(split)
+    from appliance.models.distributed import current
+
+    if not current().is_main:  # a DDP rank other than 0 only trains: rank 0 evaluates and saves
+        return Path(), {}, info
     metrics = {f"valid/{k}": v for k, v in evaluate(rec, split, stage="valid", ks=cfg.eval.ks).items()}
     metrics.update({f"test/{k}": v for k, v in evaluate(rec, split, stage="test", ks=cfg.eval.ks).items()})
     arrays = {**rec.arrays, "user_ids": split.user_ids, "item_ids": split.item_ids}
     meta = {**rec.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
             "seconds": info.seconds, "stopped_by": rec.stopped_by, "steps": int(info.extra.get("steps", 0)),
-            "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol}
+            "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol, **pilot_meta(scope, split)}
     return save_artifact(cfg.artifacts_dir, f"cf-{model}", arrays, meta), metrics, info
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from appliance.data.keys import load_signing_key
+from appliance.data.keys import audit_signer
 from appliance.privacy.audit.log import AuditEvent, AuditLog
 from appliance.privacy.egress import egress_status
 from appliance.privacy.policy import current_policy
@@ -29,8 +29,9 @@ AuditSink = Callable[[AuditEvent], object]  # AuditLog.append, or a stand-in in 
 
 
 def open_serve_audit(cfg: ApplianceConfig) -> AuditLog:
-    """The appliance's audit log, opened for appending (AuditWriteError / KeyMaterialError if it cannot be)."""
-    return AuditLog.open(cfg.audit_path, load_signing_key(cfg.keys_dir), cfg=cfg.audit)
+    """The appliance's audit log, opened for appending (AuditWriteError / KeyMaterialError if it cannot be); signed
+    by signing.key on the primary, by node.key on a replica (appliance.data.keys.audit_signer)."""
+    return AuditLog.open(cfg.audit_path, audit_signer(cfg.keys_dir), cfg=cfg.audit)
 
 
 def keys_path(cfg: ApplianceConfig) -> Path:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
+from appliance.abtest.serving import build_experiment
 from appliance.serve.errors import ServeError
 from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
 from appliance.serve.http import access_log, create_app
@@ -47,12 +48,21 @@ def run_server(cfg: ApplianceConfig, host: str | None = None, port: int | None =
     fingerprint = config_fingerprint(cfg, redact=True)
     with audited_service(cfg, fingerprint, service, gen_service, f"{listen.host}:{listen.port}", 1) as log:
         signal.signal(signal.SIGHUP, lambda *_: reload_on_signal(service, gen_service, log.append))
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         app = create_app(service, keys, to_pseudonym, gen_service,
                          lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds, log.append),
-                         serve_cfg=cfg.serve, audit=log.append)
+                         serve_cfg=cfg.serve, audit=log.append,
+                         experiment=build_experiment(cfg, service, to_pseudonym))  # [abtest]; None: no A/B
         node_log.info("%s", start_line(fingerprint, service, gen_service, listen, 1))
         uvicorn.run(app, host=listen.host, port=listen.port, access_log=False, log_level="warning",
                     server_header=False, **uvicorn_limits(cfg.serve), **listen.uvicorn_tls())
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (systemctl stop, a rolling restart): uvicorn drains the requests in flight, restores this handler and
+    raises the signal again; ending with status 0 here, not by the default action that kills the process at once,
+    lets `audited_service` write service.stop (outcome ok)."""
+    raise SystemExit(0)
 
 
 def reload_on_signal(service: Service, gen_service: Service, audit: AuditSink) -> None:
@@ -82,7 +92,8 @@ def serving_on_loopback(cfg: ApplianceConfig, watch_seconds: float = 0) -> Itera
     with open_serve_audit(cfg) as log:
         service, keys, to_pseudonym, gen_service = build_service(cfg)
         app = create_app(service, keys, to_pseudonym, gen_service, serve_cfg=cfg.serve, audit=log.append,
-                         lifespan=watch_bundles([service, gen_service], watch_seconds, log.append))
+                         lifespan=watch_bundles([service, gen_service], watch_seconds, log.append),
+                         experiment=build_experiment(cfg, service, to_pseudonym))
         yield from _serve_in_thread(app, cfg.serve)
 
 

@@ -25,6 +25,7 @@ import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.supervisors import Multiprocess
 
+from appliance.abtest.serving import build_experiment
 from appliance.config import ApplianceConfig, ServeConfig, config_fingerprint, load_config
 from appliance.errors import UserError
 from appliance.serve.events import AuditSink, audited_service, open_serve_audit, reload_event
@@ -39,6 +40,10 @@ FACTORY = "appliance.serve.workers:app_factory"  # what uvicorn imports in each 
 # A new worker verifies and loads its bundle before it answers: about 8 s on a busy 2-core machine, and uvicorn's
 # default of 5 s made it abort every SIGHUP restart. Also how long a silent worker lives before it is replaced.
 WORKER_HEALTHCHECK_SECONDS = 60
+# SIGTERM (systemctl stop, a rolling restart): stop accepting, close idle keep-alive connections, let requests in
+# flight finish for at most this long (the slowest answer, a live generative decode, is bounded by nginx's 30 s read
+# timeout in docs/INSTALL.md), then exit; well inside systemd's default TimeoutStopSec of 90 s.
+DRAIN_SECONDS = 30
 log = logging.getLogger("tanaban.serve")
 
 
@@ -149,7 +154,8 @@ def app_factory() -> Any:
     audit = open_serve_audit(cfg)  # one connection per worker, open for the worker's life (admin reloads)
     return create_app(service, keys, to_pseudonym, gen_service,
                       lifespan=watch_bundles([service, gen_service], cfg.serve.reload_poll_seconds, audit.append),
-                      serve_cfg=cfg.serve, audit=audit.append)
+                      serve_cfg=cfg.serve, audit=audit.append,
+                      experiment=build_experiment(cfg, service, to_pseudonym))  # [abtest]; None: no A/B
 
 
 def run_workers(cfg: ApplianceConfig, listen: Listen, workers: int) -> None:
@@ -157,7 +163,8 @@ def run_workers(cfg: ApplianceConfig, listen: Listen, workers: int) -> None:
     This supervising process writes service.start and service.stop (appliance.serve.events)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     configure_logging(cfg.serve.log_format)  # serve.log_format: text or JSON lines
-    service, _, _, gen_service = build_service(cfg)  # fail here, with the clear bundle/key error, not in every worker
+    service, _, to_pseudonym, gen_service = build_service(cfg)  # fail here, with the clear bundle/key error, not in
+    build_experiment(cfg, service, to_pseudonym)  # every worker; likewise a missing [abtest] arm source
     os.environ.update(worker_env(cfg))  # spawned workers inherit the environment
     config = TCPConfig(
         FACTORY, factory=True, workers=workers, host=listen.host, port=listen.port, access_log=False,
@@ -216,10 +223,12 @@ class TCPConfig(uvicorn.Config):
 
 def uvicorn_limits(serve: ServeConfig) -> dict[str, Any]:
     """uvicorn.Config keyword arguments that bound slow and idle clients (docs/SERVING.md, Limits): the request-head
-    timeout below, uvicorn's keep-alive timeout, and a cap on connections + tasks beyond which requests get 503.
+    timeout below, uvicorn's keep-alive timeout, a cap on connections + tasks beyond which requests get 503, and how
+    long a stopping node drains the requests in flight (DRAIN_SECONDS).
     No WebSocket protocol: the API has no WebSocket route, and an upgrade would escape the head timeout."""
     return {"http": functools.partial(BoundedH11Protocol, head_timeout=serve.head_timeout_seconds), "ws": "none",
-            "timeout_keep_alive": serve.keep_alive_seconds, "limit_concurrency": serve.max_connections}
+            "timeout_keep_alive": serve.keep_alive_seconds, "limit_concurrency": serve.max_connections,
+            "timeout_graceful_shutdown": DRAIN_SECONDS}
 
 
 class BoundedH11Protocol(H11Protocol):

@@ -1,4 +1,4 @@
-"""`tanaban init` and `tanaban config show` through the CLI runner."""
+"""`tanaban init` (also `--store` on PostgreSQL) and `tanaban config show` through the CLI runner."""
 
 from __future__ import annotations
 
@@ -57,3 +57,18 @@ def test_show_marks_env_overrides_and_prints_the_fingerprints(cli_runner: CliRun
     assert all(len(lines) == 2 for lines in fingerprints)
     assert fingerprints[0][0].startswith("# config fingerprint: sha256:")
     assert fingerprints[0][0] != fingerprints[1][0] and fingerprints[0][1][:40] != fingerprints[1][1][:40]
+
+
+def test_init_store_creates_a_postgresql_store_and_says_to_set_the_url(cli_runner: CliRunner, config_file: Path,
+                                                                      postgres_url: str) -> None:
+    from sqlalchemy import create_engine, inspect
+
+    libpq = postgres_url.replace("postgresql+psycopg://", "postgresql://")  # the spelling users type
+    result = cli_runner.invoke(app, ["--config", str(config_file), "init", "--store", libpq])
+    assert result.exit_code == 0, result.output
+    output = result.output.replace("\n", "")
+    assert f"store      {postgres_url} (schema v" in output
+    assert f'set [store] url = "{postgres_url}" in {config_file}' in output
+    assert {"items", "users", "interactions", "reviews"} <= set(inspect(create_engine(postgres_url)).get_table_names())
+    refused = cli_runner.invoke(app, ["--config", str(config_file), "init", "--store", "db.internal/tanaban"])
+    assert refused.exit_code != 0 and "store.url is not a database URL" in refused.output

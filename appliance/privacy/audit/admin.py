@@ -53,7 +53,7 @@ class AuditHome(Protocol):
     config: ApplianceConfig
 
     @property
-    def signing_key(self) -> SigningKey: ...
+    def audit_key(self) -> SigningKey: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class ExportSummary:
 
 
 def open_audit_log(home: AuditHome) -> AuditLog:
-    return AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit)
+    return AuditLog.open(home.config.audit_path, home.audit_key, cfg=home.config.audit)
 
 
 def parse_time(text: str) -> str:
@@ -205,7 +205,7 @@ def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "", progres
     existing = [str(f) for f in files if f.exists()]
     if existing:
         raise AuditRequestError(f"refusing to overwrite {', '.join(existing)}")
-    key = home.signing_key
+    key = home.audit_key
     pem = public_key_pem(key.public).decode("ascii")
     with open_audit_log(home) as log:
         log.ensure_checkpoint()  # refuses (SigningRefusedError) if the log since the last checkpoint does not verify
@@ -216,10 +216,13 @@ def export_log(home: AuditHome, fmt: str, out: Path, *, actor: str = "", progres
                               destination={"file": str(out.resolve())}, record_count=log.size() + 1))
         log.ensure_checkpoint()
         checkpoints = log.checkpoints()  # read before the entries, so every checkpoint is covered by them
-        entries: Iterable[dict[str, Any]] = log.entries()
+        # and the entries end at the latest of them: what other writers append meanwhile (other processes, other
+        # hosts on PostgreSQL) would be an unsigned tail that makes the export fail verification
+        signed = checkpoints[-1].tree_size
+        entries: Iterable[dict[str, Any]] = log.entries(upto=signed)
         prefix = None
         if ranged:
-            prefix = _plan_range(log.entries(), bounds, [c.tree_size for c in checkpoints])
+            prefix = _plan_range(log.entries(upto=signed), bounds, [c.tree_size for c in checkpoints])
             entries = (e for e in entries if prefix.tree_size < e["seq"] <= prefix.end)
             checkpoints = [c for c in checkpoints if prefix.tree_size <= c.tree_size <= prefix.end]
         if fmt == "jsonl":

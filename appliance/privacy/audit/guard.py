@@ -6,11 +6,12 @@ one). Incremental per process; a fresh process, or any surprise, re-checks from 
 
 from __future__ import annotations
 
-import sqlite3
+import contextlib
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from appliance.privacy.audit.backends import AuditBackend
 from appliance.privacy.audit.chain import GENESIS_PREV_HASH, AuditVerificationError, hash_entry
 from appliance.privacy.audit.checkpoints import Checkpoint, trusted_keys, verify_checkpoint_signature
 from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
@@ -44,7 +45,7 @@ class SigningGuard:
         self._state = _Verified()
         self._witness.rewind()
 
-    def frontier(self, conn: sqlite3.Connection) -> MerkleFrontier:
+    def frontier(self, conn: AuditBackend) -> MerkleFrontier:
         """The Merkle frontier over the whole log, once everything since the last check verifies; raises
         AuditVerificationError naming the first bad entry otherwise (the log turns it into SigningRefusedError)."""
         try:
@@ -60,7 +61,7 @@ class SigningGuard:
         """Record the checkpoint this process has just inserted (as row `checkpoint_id`)."""
         self._state.checkpoint_id, self._state.latest = checkpoint_id, checkpoint
 
-    def _still_holds(self, conn: sqlite3.Connection) -> bool:
+    def _still_holds(self, conn: AuditBackend) -> bool:
         """Whether the rows this process verified last time are still there, unchanged (cheap spot checks)."""
         state = self._state
         if state.size:
@@ -74,7 +75,7 @@ class SigningGuard:
                 return False
         return True
 
-    def _check(self, conn: sqlite3.Connection) -> None:
+    def _check(self, conn: AuditBackend) -> None:
         state = self._state
         rows = conn.execute(f"SELECT id, {_CHECKPOINT_COLUMNS} FROM checkpoints WHERE id > ? ORDER BY id",
                             (state.checkpoint_id,)).fetchall()
@@ -91,10 +92,12 @@ class SigningGuard:
             verify_checkpoint_signature(new[-1], self._keys)  # the previous checkpoint, the one the next extends
         pending = sorted([*new, *unstored], key=lambda c: c.tree_size)
         last_good = check_roots_at(pending, state.size, state.frontier.root(), signed_size)
-        for seq, body, prev_hash, entry_hash in conn.execute(
-                "SELECT seq, body, prev_hash, entry_hash FROM entries WHERE seq > ? ORDER BY seq", (state.size,)):
-            self._check_link(seq, body, prev_hash, entry_hash)
-            last_good = check_roots_at(pending, state.size, state.frontier.root, last_good)
+        links = conn.iterate("SELECT seq, body, prev_hash, entry_hash FROM entries WHERE seq > ? ORDER BY seq",
+                             (state.size,))
+        with contextlib.closing(links):  # a server-side cursor is closed here, before any rollback
+            for seq, body, prev_hash, entry_hash in links:
+                self._check_link(seq, body, prev_hash, entry_hash)
+                last_good = check_roots_at(pending, state.size, state.frontier.root, last_good)
         if pending:
             raise AuditVerificationError(f"the log ends after {state.size} entries but a checkpoint signed at "
                                          f"{pending[-1].time} covers {pending[-1].tree_size}: entries "
@@ -121,7 +124,7 @@ class SigningGuard:
         state.frontier.append(hash_leaf(data))
         state.size, state.head = seq, entry_hash
 
-    def _unstored_witnessed(self, conn: sqlite3.Connection, *, has_checkpoints: bool) -> list[Checkpoint]:
+    def _unstored_witnessed(self, conn: AuditBackend, *, has_checkpoints: bool) -> list[Checkpoint]:
         """Witnessed checkpoints (read since the last check) that audit.db lacks; a missing witness file is an
         error once the database holds checkpoints."""
         if has_checkpoints and not self._witness.exists():

@@ -1,11 +1,12 @@
-"""The append-only audit log: a SQLite file of its own (WAL, mode 0600) whose triggers reject UPDATE and DELETE,
-hash-chained entries (`appliance.privacy.audit.chain`) and Ed25519-signed RFC 6962 checkpoints (`.checkpoints`),
-each signed only after the log since the previous one verifies (`.guard`) and also appended to the witness file
-(`.witness`) once committed.
+"""The append-only audit log: a SQLite file of its own (WAL, mode 0600), or the schema `tanaban_audit` of a
+PostgreSQL database when `audit.url` is set (`.backends`), whose triggers reject UPDATE and DELETE; hash-chained
+entries (`appliance.privacy.audit.chain`) and Ed25519-signed RFC 6962 checkpoints (`.checkpoints`), each signed
+only after the log since the previous one verifies (`.guard`) and also appended to the witness file (`.witness`)
+once committed. Rows, hashes, signatures and exports are byte-for-byte the same on both engines.
 
-Appends are serialised across processes by `BEGIN IMMEDIATE` (read the head, insert, commit in one write
-transaction) with a busy timeout; `append` returns only after COMMIT, or raises AuditWriteError having written
-nothing.
+Appends are serialised across processes (and, on PostgreSQL, machines) by the backend's write transaction
+(`BEGIN IMMEDIATE`, or an advisory lock on the chain head) taken before the head is read, with a busy timeout;
+`append` returns only after COMMIT, or raises AuditWriteError having written nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import json
 import os
 import pwd
 import re
-import sqlite3
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -29,6 +29,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config import AuditConfig
 from appliance.errors import UserError
+from appliance.privacy.audit.backends import (
+    AuditBackend,
+    AuditBackendError,
+    PostgresBackend,
+    Queryable,
+    SQLiteBackend,
+    is_postgres_url,
+)
 from appliance.privacy.audit.chain import (
     ACTIONS,
     GENESIS_PREV_HASH,
@@ -51,33 +59,6 @@ from appliance.privacy.audit.witness import (
 
 BUSY_TIMEOUT_S = 10.0  # several processes append at once; wait this long for the write lock before failing
 SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS entries (
-    seq INTEGER PRIMARY KEY,   -- 1..n without gaps
-    body TEXT NOT NULL,        -- canonical JSON of the entry without its hashes (the Merkle leaf data)
-    prev_hash TEXT NOT NULL,
-    entry_hash TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS checkpoints (
-    id INTEGER PRIMARY KEY,
-    tree_size INTEGER NOT NULL,
-    root_hash TEXT NOT NULL,
-    time TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    signature TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS checkpoints_signature ON checkpoints (signature);  -- witness lines are looked up by it
-"""
-# INSERT OR REPLACE deletes without firing DELETE triggers, so inserts must also be "exactly the next number".
-_TRIGGERS = """
-CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table}
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: UPDATE of {table} is not allowed'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table}
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: DELETE from {table} is not allowed'); END;
-CREATE TRIGGER IF NOT EXISTS {table}_next_only BEFORE INSERT ON {table}
-WHEN NEW.{key} IS NOT (SELECT COALESCE(MAX({key}), 0) + 1 FROM {table})
-BEGIN SELECT RAISE(ABORT, 'audit log is append-only: {table} rows are numbered 1..n with no gaps'); END;
-"""
 _SELECT = "SELECT body, prev_hash, entry_hash, seq FROM entries"
 _COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
@@ -186,19 +167,13 @@ def _check_types(record: Mapping[str, Any]) -> None:
         raise AuditWriteError(f"event cannot be recorded: {exc}") from None
 
 
-def _create_private(path: Path) -> None:
-    """Create the file 0600 before SQLite does (it would use 0644); SQLite gives -wal/-shm the same mode."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
-    with contextlib.suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-
-
 class AuditLog:
     """One connection to the audit database, opened per process. Appends are serialised by a lock, so threads may
     share it for appending; iterate `entries()` from one thread at a time."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, signer: Signer, cfg: AuditConfig) -> None:
+    def __init__(self, conn: AuditBackend, path: Path, signer: Signer, cfg: AuditConfig) -> None:
         self._conn, self.path, self._signer, self.cfg = conn, path, signer, cfg
+        self.location = conn.location  # the file, or postgresql://host:port/db: what messages name
         self._lock = threading.Lock()
         self.witness = WitnessFile(Path(cfg.witness_path) if cfg.witness_path else default_witness_path(path))
         self._guard = SigningGuard(signer.public, self.witness)  # what this process verified; extended lazily
@@ -207,17 +182,18 @@ class AuditLog:
     @classmethod
     def open(cls, path: Path, signing_key: Signer, *, cfg: AuditConfig = AuditConfig(),
              busy_timeout_s: float = BUSY_TIMEOUT_S) -> AuditLog:
-        """Open (creating if needed) the log at `path`; raises AuditWriteError if it cannot be opened for writing."""
+        """Open (creating if needed) the log: the SQLite file at `path`, or the PostgreSQL database of `cfg.url`
+        when set (then `path` only places the default witness file); raises AuditWriteError if it cannot be opened
+        for writing."""
         path = Path(path)
+        if cfg.url and is_postgres_url(cfg.url):
+            return cls(_open_postgres(cfg.url, busy_timeout_s), path, signing_key, cfg)
+        if cfg.url:
+            raise AuditBackendError(f"audit.url must be a postgresql:// URL (got {cfg.url.split(':', 1)[0]!r}: "
+                                    "...); leave it empty to keep the log in the SQLite file audit.path")
         try:
-            _create_private(path)
-            conn = sqlite3.connect(path, timeout=busy_timeout_s, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")  # a committed egress record must survive a power cut
-            conn.executescript(_SCHEMA + _TRIGGERS.format(table="entries", key="seq")
-                               + _TRIGGERS.format(table="checkpoints", key="id")
-                               + f"PRAGMA user_version={SCHEMA_VERSION};")
-        except (OSError, sqlite3.Error) as exc:
+            conn = SQLiteBackend.open(path, busy_timeout_s=busy_timeout_s, schema_version=SCHEMA_VERSION)
+        except (OSError, *SQLiteBackend.errors) as exc:
             raise AuditWriteError(f"cannot open the audit log {path} for writing: {exc}") from None
         return cls(conn, path, signing_key, cfg)
 
@@ -259,19 +235,21 @@ class AuditLog:
         return self._insert_checkpoint(now)
 
     def _write(self, work: Callable[[datetime], Any], clock: Callable[[], datetime]) -> Any:
-        """Run `work` in one BEGIN IMMEDIATE transaction; commit, or roll back and raise AuditWriteError."""
+        """Run `work` in one write transaction holding the chain head; commit, or roll back and raise
+        AuditWriteError."""
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise AuditWriteError(f"cannot lock the audit log {self.path}: {exc}") from None
+                self._conn.begin_write()
+            except self._conn.errors as exc:
+                raise AuditWriteError(f"cannot lock the audit log {self.location}: {_one_line(exc)}") from None
             try:
                 result = work(clock())
-                self._conn.execute("COMMIT")
+                self._conn.commit()
             except BaseException as exc:
                 self._rollback()
-                if isinstance(exc, sqlite3.Error | ValueError):
-                    raise AuditWriteError(f"audit log {self.path}: append failed, nothing written ({exc})") from None
+                if isinstance(exc, (*self._conn.errors, ValueError)):
+                    raise AuditWriteError(f"audit log {self.location}: append failed, nothing written "
+                                          f"({_one_line(exc)})") from None
                 raise
             self._witness_committed()
             return result
@@ -294,8 +272,8 @@ class AuditLog:
         self._guard.reset()  # it may hold a leaf of the rolled-back entry
         self._unwitnessed = []
         if self._conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):  # gone either way; the caller gets the original error
-                self._conn.execute("ROLLBACK")
+            with contextlib.suppress(*self._conn.errors):  # gone either way; the caller gets the original error
+                self._conn.rollback()
 
     def _insert_entry(self, record: dict[str, Any], now: datetime) -> int:
         head = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
@@ -312,11 +290,12 @@ class AuditLog:
         """Verify the log since the previous checkpoint (SigningRefusedError if it does not), then sign it."""
         frontier = self._verified_frontier()
         checkpoint = sign_checkpoint(frontier.size, frontier.root(), now, self._signer)
-        cursor = self._conn.execute(
-            "INSERT INTO checkpoints (id, tree_size, root_hash, time, key_id, signature) "
-            "VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints), ?, ?, ?, ?, ?)",
-            (checkpoint.tree_size, checkpoint.root_hash, checkpoint.time, checkpoint.key_id, checkpoint.signature))
-        self._guard.signed(checkpoint, cursor.lastrowid)
+        row_id = self._conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM checkpoints").fetchone()[0]
+        self._conn.execute(
+            "INSERT INTO checkpoints (id, tree_size, root_hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?, ?)",
+            (row_id, checkpoint.tree_size, checkpoint.root_hash, checkpoint.time, checkpoint.key_id,
+             checkpoint.signature))
+        self._guard.signed(checkpoint, row_id)
         self._unwitnessed.append(checkpoint)
         return checkpoint
 
@@ -331,9 +310,12 @@ class AuditLog:
     def size(self) -> int:
         return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM entries").fetchone()[0]
 
-    def entries(self) -> Iterator[dict[str, Any]]:
-        """All entries in seq order, as exported: the entry's fields plus prev_hash and entry_hash."""
-        return self._rows(f"{_SELECT} ORDER BY seq", ())
+    def entries(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
+        """All entries in seq order (or those up to seq `upto`), as exported: the entry's fields plus prev_hash and
+        entry_hash."""
+        if upto is None:
+            return (_row_entry(*row) for row in self._conn.stream(f"{_SELECT} ORDER BY seq"))
+        return (_row_entry(*row) for row in self._conn.stream(f"{_SELECT} WHERE seq <= ? ORDER BY seq", (upto,)))
 
     def entry(self, seq: int) -> dict[str, Any] | None:
         return next(self._rows(f"{_SELECT} WHERE seq = ?", (seq,)), None)
@@ -341,13 +323,14 @@ class AuditLog:
     def query(self, *, since: str | None = None, until: str | None = None, action: str | None = None,
               destination: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """The newest `limit` entries matching every filter given, oldest first (times as entries hold them)."""
-        filters = {"json_extract(body, '$.time') >= ?": since, "json_extract(body, '$.time') < ?": until,
-                   "json_extract(body, '$.action') = ?": action,
-                   "json_extract(body, '$.destination.host') = ?": destination}
+        field = self._conn.json_text
+        filters = {f"{field('time')} >= ?": since, f"{field('time')} < ?": until, f"{field('action')} = ?": action,
+                   f"{field('destination', 'host')} = ?": destination}
         used = {sql: value for sql, value in filters.items() if value is not None}
         where = ("WHERE " + " AND ".join(used)) if used else ""
-        sql = f"SELECT * FROM ({_SELECT} {where} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
-        return list(self._rows(sql, (*used.values(), -1 if limit is None else limit)))  # LIMIT -1: no limit
+        limited = "" if limit is None else "LIMIT ?"
+        sql = f"SELECT * FROM ({_SELECT} {where} ORDER BY seq DESC {limited}) AS newest ORDER BY seq"
+        return list(self._rows(sql, (*used.values(), *(() if limit is None else (limit,)))))
 
     def _rows(self, sql: str, args: Sequence[Any]) -> Iterator[dict[str, Any]]:
         for row in self._conn.execute(sql, tuple(args)):
@@ -367,9 +350,7 @@ class AuditLog:
         reader = WitnessFile(self.witness.path)  # its own read position: the signing guard keeps the other one
         witnessed = reader.read_all() if reader.exists() else None
         keys = list(public_keys) or [self._signer.public]
-        with contextlib.closing(sqlite3.connect(self.path.resolve().as_uri() + "?mode=ro", uri=True,
-                                                isolation_level=None)) as snapshot:
-            snapshot.execute("BEGIN")
+        with self._conn.snapshot() as snapshot:
             checkpoints = _checkpoints(snapshot)
             missing = _unstored(witnessed, checkpoints, self.witness.path)
             entries = (_row_entry(*row) for row in snapshot.execute(f"{_SELECT} ORDER BY seq"))
@@ -382,7 +363,25 @@ class AuditLog:
         return report
 
 
-def _checkpoints(conn: sqlite3.Connection) -> list[Checkpoint]:
+def _open_postgres(url: str, busy_timeout_s: float) -> PostgresBackend:
+    try:
+        return PostgresBackend.open(url, busy_timeout_s=busy_timeout_s)
+    except AuditBackendError:
+        raise
+    except Exception as exc:  # psycopg.Error: the driver is imported only for PostgreSQL URLs
+        if not isinstance(exc, PostgresBackend.driver_errors()):
+            raise
+        raise AuditWriteError(f"cannot open the audit log in PostgreSQL: {_one_line(exc)} (check audit.url, that "
+                              "the server is up, and that the role may use schema tanaban_audit: docs/POSTGRES.md)"
+                              ) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """The driver's message without PostgreSQL's DETAIL/HINT/CONTEXT lines (which may quote row values)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def _checkpoints(conn: Queryable) -> list[Checkpoint]:
     rows = conn.execute("SELECT tree_size, root_hash, time, key_id, signature FROM checkpoints ORDER BY id")
     return [Checkpoint(*row) for row in rows]
 

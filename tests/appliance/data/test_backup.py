@@ -175,3 +175,13 @@ def test_backup_waits_for_the_store_lock_and_leaves_nothing_when_it_gives_up(sou
         release.set()
         thread.join()
     assert not os.path.exists(tmp_path / "b")
+
+
+
+def test_a_postgresql_home_is_refused_with_what_to_do_instead(tmp_path: Path, postgres_url: str) -> None:
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "data"), "TANABAN_STORE__URL": postgres_url})
+    init_home(cfg)
+    with pytest.raises(BackupError, match=r"copies SQLite homes only; back a PostgreSQL store up with pg_dump and "
+                                          r"the keys directory on its own \(docs/POSTGRES.md"):
+        create_backup(cfg, tmp_path / "backup", b"a long enough passphrase")
+    assert not (tmp_path / "backup").exists()

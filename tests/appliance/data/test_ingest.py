@@ -1,5 +1,7 @@
 """appliance.data.ingest: the bad-input table of docs/INGEST.md, all-or-nothing files, idempotent re-ingest, the reject
-report, and raw customer ids never reaching the store, the report or an error message."""
+report, and raw customer ids never reaching the store, the report or an error message. The tests of what is written
+(values, all-or-nothing, re-ingest, upsert, the reject report, NFC) run on SQLite and on PostgreSQL, where batches go
+in with COPY (`backend_catalog`); the row checks, which write nothing, run on SQLite alone."""
 
 from __future__ import annotations
 
@@ -53,7 +55,15 @@ def catalog(home: Home, tmp_path: Path) -> Home:
     return home
 
 
-def test_good_files_load_with_the_expected_values(catalog: Home, tmp_path: Path) -> None:
+@pytest.fixture
+def backend_catalog(backend_home: Home, tmp_path: Path) -> Home:
+    """`catalog` on SQLite, then on PostgreSQL."""
+    ingest_file(backend_home, _write(tmp_path, "catalog.jsonl", ITEMS), "items", progress=False)
+    return backend_home
+
+
+def test_good_files_load_with_the_expected_values(backend_catalog: Home, tmp_path: Path) -> None:
+    catalog = backend_catalog
     inter = ingest_file(catalog, _write(tmp_path, "i.csv", INTERACTIONS), "interactions", progress=False)
     rev = ingest_file(catalog, _write(tmp_path, "r.jsonl", REVIEWS), "reviews", progress=False)
     assert (inter.read, inter.added, inter.present, inter.rejected) == (3, 3, 0, 0)
@@ -120,6 +130,9 @@ BAD = [  # (name, kind, content, expected message after "file:")
     ("bigts.csv", "interactions", "customer_id,sku,timestamp\nc,A1," + "9" * 5000 + "\n",
      "2: timestamp: expected ISO-8601 with a UTC offset (e.g. 2024-05-01T12:00:00+00:00) or integer unix seconds "
      "(from 1970 to 9999)"),
+    ("nul.jsonl", "items", '{"sku": "X", "title": "T\\u0000"}\n',
+     "1: title: contains a NUL character (U+0000, \\u0000 in JSON); remove it from the file"),
+    ("nulcid.csv", "interactions", "customer_id,sku,timestamp\nc\x00,A1,1\n", "2: customer_id: contains a NUL"),
     ("inf.jsonl", "items", '{"sku": "X", "title": "T", "price": 1e999}\n', "1: price: a JSON number too large"),
     ("nan.jsonl", "items", '{"sku": "X", "title": "T", "price": NaN}\n',
      "1: price: NaN and Infinity are not JSON numbers; write null for a missing value"),
@@ -190,7 +203,8 @@ def test_csv_categories_and_attributes_are_parsed(home: Home, tmp_path: Path) ->
         assert conn.execute(select(Item.categories, Item.attributes)).one() == (["a", "b"], {"k": 1})
 
 
-def test_a_bad_row_after_flushed_batches_leaves_the_store_unchanged(catalog: Home, tmp_path: Path) -> None:
+def test_a_bad_row_after_flushed_batches_leaves_the_store_unchanged(backend_catalog: Home, tmp_path: Path) -> None:
+    catalog = backend_catalog
     rows = "".join(f"c{i},A1,{i}\n" for i in range(7)) + "c9,A1,not-a-time\n"
     path = _write(tmp_path, "late.csv", "customer_id,sku,timestamp\n" + rows)
     before = _counts(catalog)
@@ -199,7 +213,8 @@ def test_a_bad_row_after_flushed_batches_leaves_the_store_unchanged(catalog: Hom
     assert _counts(catalog) == before
 
 
-def test_re_ingest_adds_nothing(catalog: Home, tmp_path: Path) -> None:
+def test_re_ingest_adds_nothing(backend_catalog: Home, tmp_path: Path) -> None:
+    catalog = backend_catalog
     files = [(_write(tmp_path, "i.csv", INTERACTIONS), "interactions"),
              (_write(tmp_path, "r.jsonl", REVIEWS), "reviews")]
     for path, kind in files:
@@ -211,7 +226,8 @@ def test_re_ingest_adds_nothing(catalog: Home, tmp_path: Path) -> None:
     assert _counts(catalog) == before
 
 
-def test_items_upsert_by_sku(catalog: Home, tmp_path: Path) -> None:
+def test_items_upsert_by_sku(backend_catalog: Home, tmp_path: Path) -> None:
+    catalog = backend_catalog
     path = _write(tmp_path, "v2.jsonl", ITEMS.replace("Shampoo", "Shampoo 250 ml"))
     report = ingest_file(catalog, path, "items", progress=False)
     assert (report.added, report.updated, report.present) == (0, 1, 1)
@@ -219,7 +235,8 @@ def test_items_upsert_by_sku(catalog: Home, tmp_path: Path) -> None:
         assert conn.scalar(select(Item.title).where(Item.sku == "B2")) == "Shampoo 250 ml"
 
 
-def test_skip_invalid_writes_the_reject_report(catalog: Home, tmp_path: Path) -> None:
+def test_skip_invalid_writes_the_reject_report(backend_catalog: Home, tmp_path: Path) -> None:
+    catalog = backend_catalog
     content = (f"customer_id,sku,timestamp,rating\n{SECRET},A1,1,\n{SECRET},NOPE,2,\n{SECRET},A1,3,9\n,B2,4,\n"
                f"{SECRET},B2,5,1\n")
     path, report_path = _write(tmp_path, "mixed.csv", content), tmp_path / "rejects.jsonl"
@@ -269,7 +286,8 @@ def test_a_fifo_is_read_as_a_stream(home: Home, tmp_path: Path) -> None:
     assert (report.source, report.read, report.added) == (str(fifo), 1, 1)
 
 
-def test_skus_and_customer_ids_are_nfc_normalised(home: Home, tmp_path: Path) -> None:
+def test_skus_and_customer_ids_are_nfc_normalised(backend_home: Home, tmp_path: Path) -> None:
+    home = backend_home
     composed, decomposed = "Caf\u00e9", "Cafe\u0301"
     ingest_file(home, _write(tmp_path, "i.jsonl", json.dumps({"sku": composed, "title": "T"}) + "\n"), "items",
                 progress=False)
@@ -298,7 +316,8 @@ def test_raw_customer_ids_are_nowhere_in_the_store_files(catalog: Home, tmp_path
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(titles=st.lists(st.text(st.sampled_from(list('a ,"|\r\n\t\u00e9\u2028\U0001f600')) | st.characters(
-    blacklist_categories=("Cs",)), min_size=1, max_size=40).filter(lambda t: t.strip()), min_size=1, max_size=4))
+    blacklist_categories=("Cs",), blacklist_characters="\x00"), min_size=1, max_size=40).filter(lambda t: t.strip()),
+    min_size=1, max_size=4))
 def test_any_title_round_trips_through_csv(home: Home, tmp_path: Path, titles: list[str]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -439,3 +458,26 @@ def test_free_text_with_a_title_goes_before_the_description(home: Home, tmp_path
     ingest_file(home, path, "items")
     with home.engine.connect() as conn:
         assert conn.execute(select(Item.title, Item.description)).one() == ("Mug", "Stoneware, blue\n350 ml")
+
+
+def test_copy_batches_keep_file_order_skip_repeats_and_roll_back_as_one(backend_catalog: Home, tmp_path: Path) -> None:
+    """Across many small batches (COPY into staging on PostgreSQL): ids follow file order, rows repeated within the
+    file or already stored are skipped, and a bad row in the last batch undoes every batch before it."""
+    small = _small(backend_catalog, batch_rows=3)
+    rows = [f"u{i % 4},{'A1' if i % 3 else 'B2'},{1000 - i}" for i in range(10)]
+    rows.insert(5, rows[2])  # repeated within the file
+    content = "customer_id,sku,timestamp\n" + "\n".join(rows) + "\n"
+    report = ingest_file(small, _write(tmp_path, "e.csv", content), "interactions", progress=False)
+    assert (report.read, report.added, report.present) == (11, 10, 1)
+    with backend_catalog.engine.connect() as conn:
+        assert list(conn.scalars(select(Interaction.ts).order_by(Interaction.id))) == [1000 - i for i in range(10)]
+    again = ingest_file(small, _write(tmp_path, "e2.csv", content + "u9,A1,5\n"), "interactions", progress=False)
+    assert (again.added, again.present) == (1, 11)
+    before = _counts(backend_catalog)
+    bad = content.replace("u0,B2,1000", "u7,B2,999") + "u8,A1,2\nu8,NOPE,3\n"
+    with pytest.raises(IngestError, match=":14: sku: no item has this sku"):
+        ingest_file(small, _write(tmp_path, "e3.csv", bad), "interactions", progress=False)
+    assert _counts(backend_catalog) == before
+    reviews = "".join(json.dumps({"customer_id": f"u{i}", "sku": "A1", "timestamp": i, "text": f"t{i % 2}"}) + "\n"
+                      for i in range(5))
+    assert ingest_file(small, _write(tmp_path, "r.jsonl", reviews * 2), "reviews", progress=False).added == 5

@@ -1,4 +1,5 @@
-"""Splits (leave-one-out and given) from sequences and from the store, and the normalised adjacency."""
+"""Splits (leave-one-out and given) from sequences and from the store (on SQLite and on PostgreSQL), and the normalised
+adjacency."""
 
 from __future__ import annotations
 
@@ -89,7 +90,8 @@ def _fill_store(home: Home, rows: list[tuple[int, int, int, str | None]], n_item
                                                                   for n, r in enumerate(rows))])
 
 
-def test_load_split_orders_by_time_then_insertion(home: Home) -> None:
+def test_load_split_orders_by_time_then_insertion(backend_home: Home) -> None:
+    home = backend_home
     _fill_store(home, [(3, 2, 50, None), (3, 4, 10, None), (3, 1, 30, None), (3, 5, 30, None),  # ts tie: id order
                        (1, 1, 5, None), (1, 2, 6, None)])  # user 1: two items, all train; user 2: none
     split = load_split(home.engine)
@@ -99,7 +101,8 @@ def test_load_split_orders_by_time_then_insertion(home: Home) -> None:
     assert _rows(split.valid) == [[], [4]] and _rows(split.test) == [[], [1]]
 
 
-def test_load_split_given_and_auto(home: Home) -> None:
+def test_load_split_given_and_auto(backend_home: Home) -> None:
+    home = backend_home
     _fill_store(home, [(1, 1, 1, "train"), (1, 2, 2, "test"), (1, 3, 3, "valid"), (2, 4, 1, None)])
     split = load_split(home.engine, "auto")
     assert split.protocol == "given"

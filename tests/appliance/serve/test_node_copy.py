@@ -1,6 +1,7 @@
 """A serving node set up the way installer/install.sh --serve-only and docs/INSTALL.md ("Serving nodes") say: the
-training machine's keys copied in, `init`, an API key, a bundle copied (its directory first, then CURRENT). The node
-starts not ready and answers the trainer's customers by their raw ids once CURRENT names the copied bundle."""
+training machine's keys copied in without signing.key, `replica init`, an API key, a bundle copied (its directory
+first, then CURRENT). The node starts not ready and answers the trainer's customers by their raw ids once CURRENT
+names the copied bundle."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import time
 from pathlib import Path
 
 from appliance.config import load_config
-from appliance.data.home import Home, init_home
+from appliance.data.home import Home
+from appliance.data.keys import SIGNING_FILE
 from appliance.serve.apikeys import KEYS_FILE, create_key
+from appliance.serve.replica import init_replica
 from appliance.serve.server import loopback_json, serving_on_loopback
 from export.cf import export_cf
 
@@ -20,8 +23,8 @@ def test_node_with_copied_keys_serves_a_copied_bundle(bundle_home: tuple[Home, P
     trainer, sample = bundle_home
     export_cf(trainer, "lightgcn", version="v1")
     node = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "node")})
-    shutil.copytree(trainer.config.keys_dir, node.keys_dir)  # step 2: the trainer's keys
-    assert not init_home(node).created_keys  # step 3: init keeps them
+    shutil.copytree(trainer.config.keys_dir, node.keys_dir, ignore=shutil.ignore_patterns(SIGNING_FILE))  # step 2
+    assert init_replica(node).pseudonym_key_id == trainer.pseudonym_key.key_id  # step 3: keeps the copied keys
     token = create_key(node.data_dir / KEYS_FILE, "shop")  # step 4
     bundles = node.artifacts_dir / "bundles"
     shutil.copytree(trainer.config.artifacts_dir / "bundles" / "v1", bundles / "v1")  # step 5: the directory first

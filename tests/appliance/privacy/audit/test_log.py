@@ -173,7 +173,7 @@ def test_locked_database_beyond_the_timeout_raises(tmp_path: Path) -> None:
 
 
 class _FailingConnection:
-    """Delegates to a real connection but fails statements containing `fail_on` (a full disk, simulated)."""
+    """Delegates to the log's real backend but fails statements containing `fail_on` (a full disk, simulated)."""
 
     def __init__(self, conn: sqlite3.Connection, fail_on: str) -> None:
         self._conn, self.fail_on = conn, fail_on
@@ -182,6 +182,9 @@ class _FailingConnection:
         if self.fail_on in sql:
             raise sqlite3.OperationalError("database or disk is full")
         return self._conn.execute(sql, *args)
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
 
     def __getattr__(self, name: str) -> object:
         return getattr(self._conn, name)

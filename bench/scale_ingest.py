@@ -1,0 +1,207 @@
+"""Benchmark: ingest a synthetic catalogue and purchase history at N x the size of Amazon Beauty 2014 (issue 17)
+into SQLite and into PostgreSQL, through `ingest_file` (what `tanaban ingest items|interactions` runs).
+
+The generator (`generate`) is seeded and needs no data: items with a title, brand, categories and price; customers
+whose activity follows a power law; items drawn with Zipf-like popularity; timestamps increasing per customer. At
+--scale 10 it writes 121,010 items and about 1.99M interactions of 223,630 customers (Beauty 2014 has 12,101 items,
+22,363 users and 198,502 interactions). Each engine runs in a child process of its own, so its peak RSS
+(getrusage ru_maxrss of the ingesting process) is its own; the PostgreSQL server's memory is reported separately by
+the server, not included. Both engines run one after the other in one invocation; wall and CPU time per phase.
+PostgreSQL: --pg-url URL of an empty database, or a throwaway server started here (initdb + pg_ctl from
+/usr/lib/postgresql/<v>/bin on 127.0.0.1, default durability settings, removed afterwards).
+
+Usage: nice -n 10 .venv/bin/python bench/scale_ingest.py --scale 10 [--pg-url postgresql://...] [--engines sqlite,pg]
+       [--out var/bench/scale]  (add --no-copy to measure PostgreSQL with the plain INSERT path instead of COPY)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+BEAUTY = {"items": 12_101, "users": 22_363, "interactions": 198_502}  # amazon-beauty-2014, 5-core
+WORDS = ("serum", "lipstick", "shampoo", "cream", "mask", "oil", "gel", "polish", "brush", "balm", "tonic", "spray")
+CATEGORIES = ("Makeup", "Skin Care", "Hair Care", "Fragrance", "Tools", "Bath", "Nails")
+
+
+def generate(out: Path, scale: float, seed: int = 17) -> dict[str, int]:
+    """Write items.jsonl and interactions.csv under `out`; returns the counts."""
+    rng = np.random.default_rng(seed)
+    n_items, n_users = round(BEAUTY["items"] * scale), round(BEAUTY["users"] * scale)
+    target = round(BEAUTY["interactions"] * scale)
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "items.jsonl", "w", encoding="utf-8") as f:
+        brands = rng.integers(0, max(n_items // 40, 1), n_items)
+        for i in range(n_items):
+            words = rng.choice(WORDS, 3)
+            f.write(json.dumps({"sku": f"SKU{i:07d}", "title": f"{words[0].title()} {words[1]} {words[2]} {i}",
+                                "brand": f"Brand {brands[i]}", "categories": ["Beauty", CATEGORIES[i % 7]],
+                                "price": round(float(rng.gamma(2.0, 8.0)), 2)}) + "\n")
+    activity = rng.pareto(1.6, n_users) + 1  # a few very active customers, most with a handful
+    per_user = np.maximum(np.round(activity / activity.sum() * target), 1).astype(np.int64)
+    popularity = 1 / np.arange(1, n_items + 1) ** 0.8
+    popularity /= popularity.sum()
+    order = rng.permutation(n_items)  # popularity not tied to the sku order
+    draws = order[rng.choice(n_items, int(per_user.sum()), p=popularity)]  # one draw for all: O(total + items)
+    bounds = np.concatenate([[0], np.cumsum(per_user)])
+    written = 0
+    with open(out / "interactions.csv", "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["customer_id", "sku", "timestamp", "event"])
+        start = 1_500_000_000
+        for u in range(n_users):
+            items = np.unique(draws[bounds[u]:bounds[u + 1]])  # a customer buys an item once
+            ts = start + np.sort(rng.integers(0, 3 * 365 * 86_400, len(items)))
+            writer.writerows((f"C{u:08d}", f"SKU{i:07d}", int(t), "purchase") for i, t in zip(items, ts, strict=True))
+            written += len(items)
+    return {"items": n_items, "users": n_users, "interactions": written}
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool) -> None:
+    """Ingest both files into a fresh home on `engine_url`; print one JSON line with the figures."""
+    sys.path.insert(0, str(ROOT))
+    from appliance.config import load_config
+    from appliance.data import ingest
+    from appliance.data.home import init_home, open_home
+
+    if no_copy:  # the plain INSERT ... ON CONFLICT DO NOTHING path, as before COPY
+        ingest.copy_insert_ignore = lambda conn, table, rows: conn.execute(ingest._insert_ignore(conn, table), rows)
+    cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(home_dir), "TANABAN_STORE__URL": engine_url})
+    init_home(cfg)
+    home = open_home(cfg)
+    result: dict[str, float] = {}
+    for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        start, cpu = time.perf_counter(), _cpu_s()
+        report = ingest.ingest_file(home, data / name, kind, progress=False)
+        result[f"{kind}_rows"] = report.added
+        result[f"{kind}_wall_s"] = time.perf_counter() - start
+        result[f"{kind}_cpu_s"] = _cpu_s() - cpu
+    start = time.perf_counter()
+    again = ingest.ingest_file(home, data / "interactions.csv", "interactions", progress=False)
+    result["reingest_added"], result["reingest_wall_s"] = again.added, time.perf_counter() - start
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    home.engine.dispose()
+    print(json.dumps(result), flush=True)
+
+
+class ThrowawayPostgres:
+    """initdb + pg_ctl in a temp dir on 127.0.0.1 (as the postgres user when root), default durability."""
+
+    def __init__(self) -> None:
+        bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+        if not bins:
+            raise SystemExit("no PostgreSQL server binaries under /usr/lib/postgresql: pass --pg-url")
+        self.bindir, self.root = bins[-1].parent, Path(tempfile.mkdtemp(prefix="tanaban-bench-pg-"))
+        self.port = 0
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=300)
+
+    def __enter__(self) -> str:
+        import socket
+
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.root / "data"), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self._run("pg_ctl", "-D", str(self.root / "data"), "-l", str(self.root / "log"), "-w", "-o",
+                  f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}", "start")
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def server_rss_mib(self) -> float:
+        """Sum of the resident memory of the server's processes now (VmRSS; shared buffers counted once per
+        process that touched them, so an upper bound)."""
+        total = 0
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                text = status.read_text()
+            except OSError:
+                continue
+            if "\nName:\tpostgres" in "\n" + text and "VmRSS" in text:
+                total += int(text.split("VmRSS:")[1].split()[0])
+        return total / 1024
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "fast", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def run_child(url: str, data: Path, home: Path, no_copy: bool) -> dict[str, float]:
+    shutil.rmtree(home, ignore_errors=True)
+    args = [sys.executable, __file__, "--child", url, "--data-dir", str(data), "--home", str(home)]
+    done = subprocess.run(args + (["--no-copy"] if no_copy else []), check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def report(label: str, r: dict[str, float]) -> None:
+    rows = r["interactions_rows"]
+    print(f"{label}: items {r['items_rows']:,.0f} in {r['items_wall_s']:.1f} s; interactions {rows:,.0f} in "
+          f"{r['interactions_wall_s']:.1f} s wall ({r['interactions_cpu_s']:.1f} s CPU) = "
+          f"{rows / r['interactions_wall_s']:,.0f} rows/s; re-ingest adds {r['reingest_added']:.0f} in "
+          f"{r['reingest_wall_s']:.1f} s; peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--engines", default="sqlite,pg")
+    parser.add_argument("--pg-url", default="")
+    parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "scale")
+    parser.add_argument("--no-copy", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.data_dir, args.home, args.no_copy)
+        return
+    print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load {os.getloadavg()[0]:.1f}, python {platform.python_version()}, scale {args.scale:g}", flush=True)
+    data = args.out / f"data-x{args.scale:g}"
+    start = time.perf_counter()
+    counts = generate(data, args.scale)
+    print(f"generated {counts} in {time.perf_counter() - start:.0f} s", flush=True)
+    engines = args.engines.split(",")
+    if "sqlite" in engines:
+        home = args.out / "home-sqlite"
+        report("sqlite", run_child(f"sqlite:///{home / 'tanaban.db'}", data, home, False))
+    if "pg" in engines:
+        label = "postgresql" + (" (INSERT, no COPY)" if args.no_copy else " (COPY)")
+        if args.pg_url:
+            report(label, run_child(args.pg_url, data, args.out / "home-pg", args.no_copy))
+        else:
+            server = ThrowawayPostgres()
+            with server as url:
+                report(label, run_child(url, data, args.out / "home-pg", args.no_copy))
+                print(f"postgresql server processes: {server.server_rss_mib():.0f} MiB RSS after the run (upper "
+                      "bound)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
