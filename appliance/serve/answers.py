@@ -1,7 +1,8 @@
 """What every bundle kind answers with (a list of `Recommendation`s in an `Answer`), the sku -> item index lookup
 and the small file readers they share, so that each bundle module (service.py: CF and generative; sequential.py:
-SASRec) imports these and no bundle module imports another. Plain dataclasses and numpy: no torch
-(tests/test_imports.py).
+SASRec) imports these and no bundle module imports another; also which models a bundle answers to
+(`bundle_models`, `models_of`, `ModelView`: the API's and `tanaban recommend`'s `model` parameter). Plain dataclasses
+and numpy: no torch (tests/test_imports.py).
 """
 
 from __future__ import annotations
@@ -64,3 +65,64 @@ def verified_manifest(path: Path, public_keys: Sequence[Any], kind: str, what: s
     if found != kind:
         raise ServeError(f"bundle {path} is not a {what} bundle (kind {found})")
     return manifest
+
+
+GENERATIVE = "generative"  # the model name of the generative bundles, served beside the main bundle
+
+
+def bundle_models(manifest: Any) -> tuple[list[str], str]:
+    """(models, default) a verified bundle answers to, from its manifest's meta: `models` (the default first) and
+    `model`; bundles from before `models` existed answer to their one `model`."""
+    meta = manifest.data.get("meta", {})
+    default = str(meta.get("model") or "")
+    models = [str(m) for m in meta.get("models") or [default] if m]
+    return ([default] + [m for m in models if m != default] if default else models), default or models[0]
+
+
+def models_of(bundle: Any) -> tuple[list[str], str]:
+    """(models, default) of a loaded bundle: its own `models`/`default_model`, else read from its manifest."""
+    if hasattr(bundle, "models") and hasattr(bundle, "default_model"):
+        return list(bundle.models), str(bundle.default_model)
+    return bundle_models(bundle.manifest)
+
+
+def served_models(bundle: Any, gen_bundle: Any = None) -> tuple[list[str], str]:
+    """(models, default) the API's `model` accepts: the main bundle's, then generative when a generative bundle is
+    loaded (`gen_bundle` not None)."""
+    models, default = models_of(bundle)
+    if gen_bundle is not None and GENERATIVE not in models:
+        models.append(GENERATIVE)
+    return models, default
+
+
+def unknown_model(model: str, allowed: Sequence[str]) -> str:
+    """The message for a model the served bundles do not hold (the name itself is not echoed)."""
+    return f"unknown model: the served bundles hold {', '.join(allowed)}; ask one of these or leave model out"
+
+
+def select_model(bundle: Any, model: str | None) -> Any:
+    """`bundle` answering as `model` (None: the bundle's default); RequestError naming the allowed models when the
+    bundle does not hold it."""
+    models, default = models_of(bundle)
+    if model is None or model == default:
+        return bundle
+    if model not in models:
+        raise RequestError(unknown_model(model, models))
+    return bundle.for_model(model)
+
+
+class ModelView:
+    """A bundle answering as one of its non-default models: `for_user`/`for_history` pass `model` on; everything
+    else (version, tables, `similar`) is the bundle's own."""
+
+    def __init__(self, bundle: Any, model: str) -> None:
+        self.bundle, self.model = bundle, model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.bundle, name)
+
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        return self.bundle.for_user(pseudonym, k, exclude, explain, model=self.model)
+
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+        return self.bundle.for_history(skus, k, exclude, explain, model=self.model)

@@ -8,6 +8,10 @@ last `max_len` items, shifted by one and left-padded with 0, through the scorer.
 customer's intent distribution, or the mean over a posted history's items; appliance.models.explain); without
 them items carry no reasons and the HTTP answer's `explain_unavailable` says why (it reads `user_intents`,
 `item_intents` and `labels`, as for CF bundles). Imports onnxruntime and numpy only (tests/test_imports.py).
+
+A hybrid bundle (export/hybrid.py) also holds an item-kNN table and fitted fusion weights: it answers to the models
+`hybrid` (its default: the cached lists are fused ones; a live answer fuses SASRec's and item-kNN's top lists with
+appliance.models.fusion), `sasrec` and `item-knn` (always live). `for_model(name)` gives the bundle as that model.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from appliance.models.explain import intent_reasons
+from appliance.models.fusion import CANDIDATES, FusionFit, TopLists, fuse, recency_weighted
 from appliance.offline import apply_offline_env
 from appliance.serve.answers import (
     Answer,
+    ModelView,
     Recommendation,
+    bundle_models,
     key_id,
     optional_array,
     read_json,
@@ -35,6 +43,9 @@ from export.bundle import Manifest
 SEQUENTIAL_KIND = "sequential"  # manifest meta "kind" of a SASRec bundle
 SCORER_FILE = "seq_scorer.onnx"  # input "history" (B, max_len) int64 shifted item ids; output "scores" (B, n_items)
 META_FILE = "sequential.json"  # {"model", "max_len", "n_items"}
+FUSION_FILE = "fusion.json"  # hybrid bundles: appliance.models.fusion.FusionFit.to_json()
+KNN_FILE = "knn_similarity.npz"  # hybrid bundles: (n_items, n_items) item-kNN similarity, column j: j's neighbours
+KNN_RECENCY = "item-knn.recency"  # FusionFit.params key of item-kNN's history decay (export/hybrid.py)
 
 
 def pad_history(items: Sequence[int] | np.ndarray, max_len: int) -> np.ndarray:
@@ -71,14 +82,26 @@ class SequentialBundle:
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / SCORER_FILE), options, providers=["CPUExecutionProvider"])
+        fusion = path / FUSION_FILE
+        self.fusion = FusionFit.from_json(read_json(fusion)) if fusion.is_file() else None
+        self.knn = sp.load_npz(path / KNN_FILE).tocsr() if self.fusion is not None else None
+        self.models, self.default_model = bundle_models(manifest)
 
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Any]) -> SequentialBundle:
         apply_offline_env()
         return cls(path, verified_manifest(path, public_keys, SEQUENTIAL_KIND, "sequential"))
 
+    def for_model(self, model: str) -> Any:
+        """The bundle answering as `model` (one of `models`; the caller checked): itself for the default."""
+        return self if model == self.default_model else ModelView(self, model)
+
     # --- answers
-    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+    def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False,
+                 model: str | None = None) -> Answer:
+        """Cached top list of the default model when it still holds k items after `exclude`, else live scoring of
+        the customer's known sequence; a model other than the default is always scored live."""
+        model = model or self.default_model
         user = self.users.get(pseudonym)
         if user is None:
             raise RequestError("unknown user: no purchase history for this id in the current bundle; "
@@ -87,16 +110,18 @@ class SequentialBundle:
         excluded = sku_indices(self.sku_index, exclude, strict=False)
         cached = self.precomputed[user]
         keep = np.flatnonzero((cached >= 0) & ~np.isin(cached, excluded))[:k]
-        if len(keep) == k:
+        if len(keep) == k and model == self.default_model:
             return self._answer(cached[keep], self.precomputed_scores[user, keep], "cached", user if explain else None)
-        return self._live(seq, excluded, k, user if explain else None)
+        return self._live(seq, excluded, k, user if explain else None, model)
 
-    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
+    def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False,
+                    model: str | None = None) -> Answer:
         """Live scores for a posted history (oldest first); an unknown sku is rejected, as CFBundle does."""
         hist = sku_indices(self.sku_index, skus, strict=True)
         if len(hist) == 0:
             raise RequestError("empty history: give at least one purchased sku, or a user_id")
-        return self._live(hist, sku_indices(self.sku_index, exclude, strict=False), k, hist if explain else None)
+        return self._live(hist, sku_indices(self.sku_index, exclude, strict=False), k, hist if explain else None,
+                          model or self.default_model)
 
     def similar(self, sku: str, k: int) -> Answer:
         """Items by cosine of SASRec's (shared input/output) item embeddings."""
@@ -110,11 +135,39 @@ class SequentialBundle:
         """(B, n_items) float32 scores for (B, max_len) padded inputs (see `pad_history`)."""
         return self.session.run(["scores"], {"history": np.asarray(histories, dtype=np.int64)})[0]
 
+    def knn_scores(self, seq: np.ndarray) -> np.ndarray:
+        """(n_items,) float32 item-kNN scores of a history (oldest first): its items' similarity rows summed, each
+        weighted by the fitted recency decay (appliance.models.fusion.recency_weighted), as at export."""
+        if self.knn is None or self.fusion is None:
+            raise RequestError("this bundle has no item-kNN table: ask model sasrec")
+        row = recency_weighted([seq], self.knn.shape[0], self.fusion.params.get(KNN_RECENCY, 1.0))
+        return np.asarray((row @ self.knn).toarray(), dtype=np.float32).ravel()
+
     # --- helpers
-    def _live(self, seq: np.ndarray, excluded: np.ndarray, k: int, explain_for: Any) -> Answer:
-        scores = self.scores(pad_history(seq, self.max_len))[0]
-        top = _top(scores, np.concatenate([seq, excluded]), k)
+    def _live(self, seq: np.ndarray, excluded: np.ndarray, k: int, explain_for: Any, model: str = "sasrec") -> Answer:
+        masked = np.concatenate([seq, excluded])
+        if model == "item-knn":
+            scores = self.knn_scores(seq)
+        elif model == "hybrid" and self.fusion is not None:
+            return self._fused(seq, masked, k, explain_for, self.fusion)
+        else:
+            scores = self.scores(pad_history(seq, self.max_len))[0]
+        top = _top(scores, masked, k)
         return self._answer(top, scores[top], "live", explain_for)
+
+    def _fused(self, seq: np.ndarray, masked: np.ndarray, k: int, explain_for: Any, fit: FusionFit) -> Answer:
+        """Fusion of the components' top lists (at least CANDIDATES each, as at export), `masked` left out."""
+        scores = {"sasrec": lambda: self.scores(pad_history(seq, self.max_len))[0],
+                  "item-knn": lambda: self.knn_scores(seq)}
+        width = max(k, CANDIDATES)
+        lists = []
+        for name in fit.components:
+            part = scores[name]()
+            top = _top(part, masked, width)
+            lists.append(TopLists(top[None, :], part[top][None, :]))
+        fused = fuse(lists, fit.weights, fit.method, k)
+        keep = fused.items[0] >= 0
+        return self._answer(fused.items[0][keep], fused.scores[0][keep], "live", explain_for)
 
     def _answer(self, items: np.ndarray, scores: np.ndarray, source: str, explain_for: Any) -> Answer:
         """Rows for `items`; with `explain_for` (a user index or a history's item indices) and intent tables, each

@@ -27,6 +27,7 @@ from appliance.serve.answers import (
     key_id,
     optional_array,
     read_json,
+    select_model,
     sku_indices,
     verified_manifest,
 )
@@ -297,10 +298,11 @@ class GenBundle:
 
 
 def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path | None, k: int,
-                    explain: bool, *, input_format: str | None = None) -> list[Any]:
+                    explain: bool, *, input_format: str | None = None, model: str | None = None) -> list[Any]:
     """One appliance.serve.batch.BatchRow per customer (the --user ids, then the rows of the CSV or JSONL
     `input_file`) from the current bundle, in input order: status ok with the answer, unknown_customer or invalid with
-    the reason. A bad row never stops the batch; no customers, a bad k or an unreadable file raise RequestError."""
+    the reason. A bad row never stops the batch; no customers, a bad k or an unreadable file raise RequestError, as
+    does a `model` the bundle does not hold (None: its default; appliance.serve.answers.select_model)."""
     from appliance.data.keys import PUBLIC_FILE, load_pseudonym_key, load_public_key
     from appliance.data.rotation import chained_pseudonym, load_key_chain
     from appliance.serve.batch import INVALID, OK, UNKNOWN, BatchInput, BatchRow, read_batch_input
@@ -316,7 +318,7 @@ def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path
     chain = load_key_chain(cfg.keys_dir, load_pseudonym_key(cfg.keys_dir))  # same mapping as ingest
     service = Service(cfg.artifacts_dir / "bundles", [load_public_key(cfg.keys_dir / PUBLIC_FILE)])
     service.reload()
-    bundle = service.current()
+    bundle = select_model(service.current(), model)
     out = []
     for row in rows:
         if row.problem:

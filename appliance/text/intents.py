@@ -209,34 +209,56 @@ def clean_label(text: str, max_words: int = 6) -> str:
 
 
 class LocalLLMBackend:
-    """Labels written by an admin-provided local causal LM directory (greedy decoding, offline)."""
+    """Labels written on this machine by a local causal LM (appliance.text.local_llm): the bundled SmolLM2-135M-
+    Instruct when `model_dir` is "", else an admin-provided transformers or GGUF directory. Greedy, offline, batched.
+
+    `iter_labels` yields the raw (cleaned) answers, which the journal keeps; `label_prototypes` then checks them and
+    falls back to the keyword label where an answer fails (`check_label`).
+    """
 
     name = "local-llm"
+    checks_output = True  # a 135M model restates its input: label_prototypes checks every answer
 
-    def __init__(self, model_dir: str | Path, max_new_tokens: int = 24) -> None:
-        path = Path(model_dir).expanduser()
-        if not str(model_dir) or not path.is_dir():
-            raise IntentsError(f"local-llm backend needs a model directory: intents.llm_dir={str(model_dir)!r} "
-                               "is not a directory; set it in the config to a local transformers causal LM")
-        import torch  # lazy: only this backend needs torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+    def __init__(self, model_dir: str | Path = "", max_new_tokens: int = 24, batch_size: int = 4) -> None:
+        from appliance.text.local_llm import LocalLLM, LocalLLMError
 
-        self._torch, self.max_new_tokens = torch, max_new_tokens
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True).eval()
-        self.identity = f"local-llm:{path.resolve()}:{max_new_tokens}"
+        try:
+            self.llm = LocalLLM(model_dir, max_new_tokens=max_new_tokens, batch_size=batch_size)
+        except LocalLLMError as exc:
+            raise IntentsError(f"local-llm backend: {exc}") from None
+        self.identity = self.llm.identity
 
     def describe(self, profiles: Sequence[str]) -> list[str]:
-        return [label or f"intent {i}" for i, label in enumerate(self.iter_labels(profiles))]
+        return checked_labels(profiles, list(self.iter_labels(profiles)))[0]
 
     def iter_labels(self, profiles: Sequence[str]) -> Iterator[str]:
-        for profile in profiles:
-            batch = self.tokenizer(PROMPT.format(items=profile), return_tensors="pt")
-            with self._torch.inference_mode():
-                ids = self.model.generate(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
-                                          max_new_tokens=self.max_new_tokens, do_sample=False,
-                                          pad_token_id=self.tokenizer.pad_token_id or self.tokenizer.eos_token_id)
-            yield clean_label(self.tokenizer.decode(ids[0, batch["input_ids"].shape[1]:], skip_special_tokens=True))
+        from appliance.text.local_llm import LABEL_PREFILL, label_ask, label_phrase
+
+        for answer in self.llm.generate([label_ask(p) for p in profiles], prefill=LABEL_PREFILL):
+            yield " ".join(label_phrase(answer).split()[:12])
+
+    def rate(self) -> str:
+        return self.llm.rate()
+
+
+def checked_labels(profiles: Sequence[str], answers: Sequence[str]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Answers that pass `check_label`, others replaced by the keyword label (LocalBackend), with the reasons.
+
+    Returns labels (one per profile) and [{"intent": i, "answer": a, "reason": r}] for each replaced answer.
+    """
+    from appliance.text.local_llm import check_label, item_brand, item_title
+
+    keyword = distinctive_terms(profiles)
+    labels, fallbacks = [], []
+    for i, (profile, answer) in enumerate(zip(profiles, answers, strict=True)):
+        lines = [ln for ln in profile.splitlines() if ln.strip()]
+        reason = check_label(answer, [item_title(ln) for ln in lines], [b for ln in lines if (b := item_brand(ln))])
+        if reason is None:
+            labels.append(clean_label(answer))
+        else:
+            labels.append(keyword[i])
+            fallbacks.append({"intent": i, "answer": answer[:120], "reason": reason})
+    return labels, fallbacks
 
 
 @dataclass
@@ -278,7 +300,7 @@ def make_backend(name: str, cfg: IntentsConfig, home: Home | None = None,
     if name == "local":
         return LocalBackend(cfg.label_terms)
     if name == "local-llm":
-        return LocalLLMBackend(cfg.llm_dir, cfg.llm_max_new_tokens)
+        return LocalLLMBackend(cfg.llm_dir, cfg.llm_max_new_tokens)  # llm_dir "": the bundled SmolLM2
     if name == "external":
         if send is None and home is None:
             raise IntentsError("the external intents backend needs an opened appliance (for its egress gateway)")
@@ -304,28 +326,42 @@ def prototype_profiles(texts: Sequence[str], sims: np.ndarray, assign: np.ndarra
 
 
 def label_prototypes(backend: IntentBackend, profiles: Sequence[str], journal: Path | None = None, *,
-                     progress: bool = False) -> list[str]:
-    """One label per prototype profile; with a `journal` and a slow backend, finished labels survive a crash and
-    are not asked for again (the local backend takes seconds and is simply recomputed)."""
+                     progress: bool = False, fallbacks: list[dict[str, Any]] | None = None) -> list[str]:
+    """One label per prototype profile; with a `journal` and a slow backend, finished answers survive a crash and
+    are not asked for again (the local backend takes seconds and is simply recomputed).
+
+    Answers of a backend with `checks_output` (local-llm) pass `checked_labels`; each one replaced by its keyword
+    label is appended to `fallbacks` (when given) with the reason.
+    """
     iter_labels = getattr(backend, "iter_labels", None)
-    if journal is None or iter_labels is None:
+    if iter_labels is None:
         return backend.describe(profiles)
-    prompts = [PROMPT.format(items=p) for p in profiles]
-    keys = [prompt_key(backend.identity, prompt) for prompt in prompts]  # type: ignore[attr-defined]
-    try:
-        labels = run_journaled(keys, lambda pending: iter_labels([profiles[i] for i in pending]), journal,
-                               what=f"intent labels ({backend.name})", progress=progress)
-    except JournalError as exc:
-        raise IntentsError(str(exc)) from None
-    return [label or f"intent {i}" for i, label in enumerate(labels)]
+    if journal is None:
+        answers = list(iter_labels(profiles))
+    else:
+        prompts = [PROMPT.format(items=p) for p in profiles]
+        keys = [prompt_key(backend.identity, prompt) for prompt in prompts]  # type: ignore[attr-defined]
+        try:
+            answers = run_journaled(keys, lambda pending: iter_labels([profiles[i] for i in pending]), journal,
+                                    what=f"intent labels ({backend.name})", progress=progress,
+                                    rate=getattr(backend, "rate", None))
+        except JournalError as exc:
+            raise IntentsError(str(exc)) from None
+    if not getattr(backend, "checks_output", False):
+        return [label or f"intent {i}" for i, label in enumerate(answers)]
+    labels, replaced = checked_labels(profiles, answers)
+    if fallbacks is not None:
+        fallbacks.extend(replaced)
+    return labels
 
 
 def extract_intents(vectors: np.ndarray, texts: Sequence[str], train_sequences: Sequence[np.ndarray],
                     cfg: IntentsConfig, backend: IntentBackend, *, journal: Path | None = None,
-                    progress: bool = False) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+                    progress: bool = False, fallbacks: list[dict[str, Any]] | None = None,
+                    ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Labels (K,), prototypes (K, D), item distributions (I, K) and user distributions (U, K).
 
-    `train_sequences` index rows of `vectors`; only training items may appear in them. `journal`: see
+    `train_sequences` index rows of `vectors`; only training items may appear in them. `journal`, `fallbacks`: see
     `label_prototypes`.
     """
     if cfg.tau <= 0 or not 0 < cfg.recency <= 1:  # also checked by load_config, for configs built in code
@@ -334,7 +370,7 @@ def extract_intents(vectors: np.ndarray, texts: Sequence[str], train_sequences: 
     sims = _unit(vectors) @ prototypes.T  # (I, K)
     max_items = None if backend.name == "local" else cfg.llm_items
     labels = label_prototypes(backend, prototype_profiles(texts, sims, assign, len(prototypes), max_items), journal,
-                              progress=progress)
+                              progress=progress, fallbacks=fallbacks)
     item_dist = soft_assign(vectors, prototypes, cfg.tau)
     return labels, prototypes, item_dist, user_distributions(train_sequences, item_dist, cfg.recency)
 
@@ -363,12 +399,14 @@ def build_intents(home: Home, *, cfg: IntentsConfig | None = None, backend: Inte
     to_row = np.array([row[int(i)] for i in split.item_ids], dtype=np.int64)
     texts = {p.item_id: p.text for p in load_item_profiles(home.engine)}
     journal = Path(home.config.artifacts_dir) / KIND / JOURNAL
+    fallbacks: list[dict[str, Any]] = []
     labels, protos, item_dist, user_dist = extract_intents(
         vectors, [texts.get(int(i), "") for i in item_ids], [to_row[s] for s in split.train_sequences], cfg, backend,
-        journal=journal, progress=progress)
+        journal=journal, progress=progress, fallbacks=fallbacks)
     arrays = {"prototypes": protos, "item_ids": item_ids, "item_dist": item_dist,
               "user_ids": np.asarray(split.user_ids, dtype=np.int64), "user_dist": user_dist}
     meta = {"labels": labels, "backend": backend.name, "config": dataclasses.asdict(cfg),
+            "label_fallbacks": [{"intent": f["intent"], "reason": f["reason"]} for f in fallbacks],
             "data_fingerprint": data_fingerprint(home.engine), "embeddings_version": emb.meta["version"]}
     path = save_artifact(home.config.artifacts_dir, KIND, arrays, meta)
     journal.unlink(missing_ok=True)

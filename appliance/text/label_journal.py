@@ -69,28 +69,30 @@ def _ends_with_newline(path: Path) -> bool:
 
 
 def run_journaled(keys: Sequence[str], produce: Callable[[list[int]], Iterable[str]], path: Path, *,
-                  what: str = "answers", progress: bool = True) -> list[str]:
+                  what: str = "answers", progress: bool = True, rate: Callable[[], str] | None = None) -> list[str]:
     """Answers for all `keys`, producing only those not yet in the journal at `path`.
 
     Args:
         keys: one key per prompt (see `prompt_key`), in output order.
         produce: given the pending indices, yields their answers in that order (one backend session).
         what: noun for the progress bar.
+        rate: optional speed text shown after the bar (e.g. the local LLM's "9.8 tok/s"), refreshed per answer.
     """
     done = read_journal(path)
     pending = [i for i, key in enumerate(keys) if key not in done]
     skipped = len(keys) - len(pending)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+               TextColumn("{task.fields[rate]}"))
     with Progress(*columns, transient=True, disable=not progress) as bar:
         task = bar.add_task(f"{what} ({skipped} done in an earlier run, skipped)", total=len(keys),
-                            completed=skipped)
+                            completed=skipped, rate="")
         if pending:
             out = _Appender(path)
             try:
                 for i, answer in zip(pending, produce(pending), strict=False):
                     out.add(keys[i], answer)
                     done[keys[i]] = answer
-                    bar.advance(task)
+                    bar.update(task, advance=1, rate=rate() if rate else "")
             finally:
                 out.close()
     missing = [i for i in pending if keys[i] not in done]

@@ -100,3 +100,12 @@ def test_whole_file_problems_are_one_error_line(served, tmp_path: Path, args: li
     (tmp_path / "nocol.csv").write_text("id\nA\n")
     result = _run(config, *[a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_model_option_takes_the_bundles_models_only(served) -> None:
+    config, customers = served
+    named = _run(config, "--user", customers[0], "--k", "3", "--model", "lightgcn")
+    plain = _run(config, "--user", customers[0], "--k", "3")
+    assert named.exit_code == plain.exit_code == 0 and named.output == plain.output
+    wrong = _run(config, "--user", customers[0], "--model", "sasrec")
+    assert wrong.exit_code != 0 and "hold lightgcn" in wrong.output and "Traceback" not in wrong.output

@@ -138,7 +138,8 @@ def test_export_best_picks_the_best_validation_ndcg(trained: Home, offset: float
     sasrec_ndcg = json.loads(next((trained.config.artifacts_dir / "sasrec").glob("*/manifest.json")).read_text())[
         "metrics"]["valid/ndcg@10"]
     _fake_lightgcn(trained, sasrec_ndcg + offset)
-    meta = json.loads((export_best(trained, quantize=False, version="v1") / "manifest.json").read_text())["meta"]
+    meta = json.loads((export_best(trained, quantize=False, version="v1", hybrid=False) / "manifest.json")
+                      .read_text())["meta"]
     assert meta["kind"] == kind and meta["models"] == [chosen]
     assert meta["comparison"]["chosen"] == chosen and meta["comparison"]["metric"] == "valid/ndcg@10"
     assert meta["comparison"]["scores"] == pytest.approx({"sasrec": sasrec_ndcg, "lightgcn": sasrec_ndcg + offset})
@@ -149,7 +150,8 @@ def test_export_best_picks_the_best_validation_ndcg(trained: Home, offset: float
 
 def test_export_best_skips_models_trained_on_other_data(trained: Home) -> None:
     _fake_lightgcn(trained, 1.0, fingerprint="0" * 64)  # best score, but stale
-    meta = json.loads((export_best(trained, quantize=False, version="v1") / "manifest.json").read_text())["meta"]
+    meta = json.loads((export_best(trained, quantize=False, version="v1", hybrid=False) / "manifest.json")
+                      .read_text())["meta"]
     assert meta["comparison"]["chosen"] == "sasrec" and "lightgcn" in meta["comparison"]["skipped"]
 
 

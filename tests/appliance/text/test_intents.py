@@ -149,7 +149,7 @@ def test_local_llm_backend_plumbing(tmp_path: Path) -> None:
     assert len(labels) == 2 and all(isinstance(x, str) and x for x in labels)
     assert all(len(x.split()) <= 6 for x in labels)
     with pytest.raises(IntentsError, match="llm_dir"):
-        make_backend("local-llm", CFG)
+        make_backend("local-llm", dataclasses.replace(CFG, llm_dir=str(tmp_path / "absent")))
 
 
 def test_external_backend_goes_through_the_gateway_to_the_loopback_standin(home: Home, monkeypatch) -> None:
