@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 
 from appliance.models.evaluate import EvaluationReport, ModelResult, evaluate_models
@@ -33,6 +34,9 @@ def evaluate(
     lr: Annotated[float | None, typer.Option(help="Learning rate of models trained now.")] = None,
     time_budget_min: Annotated[float | None, typer.Option(help=(
         "Wall-clock training budget per model trained now, in minutes (checked after every batch)."))] = None,
+    category: Annotated[list[str] | None, typer.Option("--category", help=(
+        "Pilot: evaluate on this category only (repeatable; as for `tanaban train`); saved models must have been "
+        "trained with the same --category."))] = None,
 ) -> None:
     """Evaluate recommenders on the store's interactions: full ranking, history masked, Recall/NDCG@K.
 
@@ -40,12 +44,17 @@ def evaluate(
     on the store's current data; --retrain (or a missing artifact) trains them now instead.
 
     Example: tanaban evaluate --model item-knn,lightgcn --output var/eval.json
+
+    Example (pilot): tanaban evaluate --model item-knn,sasrec --category "Skin Care"
     """
+    from appliance.data.pilot import PilotScope
+
+    scope = PilotScope.parse(category)
     names = [n.strip() for value in (model or DEFAULT_MODELS) for n in value.split(",") if n.strip()]
     overrides = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min)
     report = evaluate_models(get_home(ctx).engine, get_config(ctx), names, protocol=protocol, stage=stage,
                              progress=True, retrain=retrain, overrides=overrides,
-                             notify=lambda line: console.print(line, highlight=False))
+                             notify=lambda line: console.print(line, highlight=False, markup=False), scope=scope)
     console.print(_table(report))
     for result in report.results:
         if result.source != "fitted":
@@ -59,6 +68,8 @@ def _table(report: EvaluationReport) -> Table:
     counts = report.counts
     title = (f"{report.stage} stage, {report.protocol}: {counts['evaluated_users']} of {counts['users']} users, "
              f"{counts['items']} items, {report.seconds:.1f}s")
+    if report.pilot:
+        title += ", pilot " + escape(", ".join(repr(c) for c in report.pilot["categories"]))
     table = Table(title=title, caption="R = Recall, N = NDCG; fit (load, for saved models) and rank in seconds",
                   box=box.SIMPLE_HEAD, pad_edge=False)  # fits 80 columns with 3 cut-offs
     table.add_column("model", no_wrap=True)

@@ -22,19 +22,35 @@ def gen(
     lr: Annotated[float | None, typer.Option(help="Peak AdamW learning rate (default from config [gen] lr).")] = None,
     time_budget_min: Annotated[float | None, typer.Option(help=(
         "Wall-clock training budget in minutes, checked after every batch; the best epoch so far is kept."))] = None,
+    nproc: Annotated[int, typer.Option(help=(
+        "Train on N local processes with PyTorch DDP under torchrun (one GPU per process over NCCL, else gloo on "
+        "CPU); rank 0 saves. See docs/EVALUATE.md, 'Distributed training'."))] = 1,
 ) -> None:
     """Train the generative recommender on the alignment tasks and save a versioned "gen" artifact.
 
     Needs semantic IDs (`tanaban tokenize build`); uses intents when `tanaban intents` has built them.
 
     Example: tanaban train gen --preset small --tasks seq,text --time-budget-min 30
+
+    Example (a box with 4 GPUs, one process each): tanaban train gen --preset base --nproc 4
     """
     from appliance.generative.pipeline import train_gen
 
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
     overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
-    result = train_gen(get_home(ctx), cfg)
+    if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
+        from types import SimpleNamespace
+
+        from appliance.models.distributed_run import run_job
+        from cli.common import state
+
+        get_home(ctx)  # the home must exist before any rank starts
+        out = run_job("gen", nproc, {"cfg": dataclasses.asdict(cfg)}, state(ctx).config_path)
+        result = SimpleNamespace(path=out["path"], valid=out["valid"], test=out["test"],
+                                 report=SimpleNamespace(**out["report"]))
+    else:
+        result = train_gen(get_home(ctx), cfg)
     table = Table("stage", *(f"{m}@{k}" for k in (5, 10) for m in ("Recall", "NDCG")))
     for stage, metrics in (("valid", result.valid), ("test", result.test)):
         table.add_row(stage, *(f"{metrics.get(f'{m}@{k}', float('nan')):.4f}" for k in (5, 10)

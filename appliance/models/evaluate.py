@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 
 from appliance.config import ApplianceConfig
 from appliance.data.artifacts import LATEST, Artifact, data_fingerprint, load_artifact
-from appliance.data.splits import MIN_LOO_INTERACTIONS, DataError, Split, load_split
+from appliance.data.pilot import PilotScope, PilotScopeError, check_same_scope, load_scoped_split
+from appliance.data.splits import MIN_LOO_INTERACTIONS, DataError, Split
 from appliance.errors import UserError
 from appliance.models.metrics import evaluate
 from appliance.models.registry import DEFAULT_MODELS, SAVED, SavedModel, check_model_names, create_model
@@ -28,6 +29,7 @@ from appliance.models.training import TrainingOverrides, epoch_progress
 CONFIG_SECTIONS = {"item-knn": ("eval",), "lightgcn": ("lightgcn",), "irllrec": ("lightgcn", "irllrec"),
                    "sasrec": ("sasrec",), "generative": ("gen",)}
 Notify = Callable[[str], None]
+NO_PILOT = ("generative",)  # saved models whose training takes no --category yet (semantic IDs cover the catalog)
 
 
 class StaleArtifactError(UserError, RuntimeError):
@@ -61,6 +63,7 @@ class EvaluationReport:
     counts: dict[str, int]  # users, items, train/valid/test interactions, users evaluated
     results: list[ModelResult]
     seconds: float  # whole run: split, fits and rankings
+    pilot: dict[str, Any] | None = None  # the pilot scope (appliance.data.pilot), None for the whole catalog
 
     def to_dict(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "ks": list(self.ks)}
@@ -73,20 +76,25 @@ class EvaluationReport:
 
 def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] = DEFAULT_MODELS, *,
                     protocol: str = "auto", stage: str = "test", progress: bool = False, retrain: bool = False,
-                    overrides: TrainingOverrides | None = None, notify: Notify | None = None) -> EvaluationReport:
+                    overrides: TrainingOverrides | None = None, notify: Notify | None = None,
+                    scope: PilotScope | None = None) -> EvaluationReport:
     """Split the store's interactions, get each model and rank all items for every user.
 
     A model that a `tanaban train` command saves is scored from its latest artifact when that artifact was
     trained on the store's current data (StaleArtifactError otherwise); it is trained now, and not saved, only
     with `retrain` or when no artifact exists. `overrides` (epochs, lr, time budget) apply to models trained now;
-    `notify` receives one line per model saying which it did.
+    `notify` receives one line per model saying which it did. `scope` restricts the split to a pilot's
+    categories (appliance.data.pilot); a saved model trained for another scope is refused (ScopeMismatchError).
     """
     start = time.perf_counter()
     check_model_names(names)  # unknown names fail before any work
+    if scope is not None and (unscoped := [n for n in names if n in NO_PILOT]):
+        raise PilotScopeError(f"{', '.join(unscoped)} cannot be evaluated on a pilot scope yet (its training takes "
+                              "no --category): evaluate it without --category")
     overrides = overrides or TrainingOverrides()
     overrides.check()
     cfg = overrides.apply(cfg)
-    split = load_split(engine, protocol)
+    split = load_scoped_split(engine, scope, protocol)
     heldout = split.heldout(stage)
     counts = {"users": split.n_users, "items": split.n_items, "train": int(split.train.nnz),
               "valid": int(split.valid.nnz), "test": int(split.test.nnz),
@@ -100,13 +108,13 @@ def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] =
     for name in names:
         fit_start = time.perf_counter()
         model, result = _obtain(name, cfg, split, fingerprint, retrain=retrain, overrides=overrides,
-                                progress=progress, say=say)
+                                progress=progress, say=say, scope=scope)
         eval_start = time.perf_counter()
         metrics = evaluate(model, split, stage, cfg.eval.ks, progress=progress)
         results.append(dataclasses.replace(result, metrics=metrics, fit_seconds=eval_start - fit_start,
                                            eval_seconds=time.perf_counter() - eval_start))
     return EvaluationReport(split.protocol, stage, tuple(cfg.eval.ks), fingerprint, counts, results,
-                            time.perf_counter() - start)
+                            time.perf_counter() - start, None if scope is None else scope.record(split))
 
 
 def latest_saved(artifacts_dir: Path, saved: SavedModel) -> Artifact | None:
@@ -117,8 +125,10 @@ def latest_saved(artifacts_dir: Path, saved: SavedModel) -> Artifact | None:
     return None
 
 
-def check_same_data(name: str, art: Artifact, saved: SavedModel, fingerprint: str, split: Split) -> None:
-    """Raise StaleArtifactError unless `art` was trained on the store's current data and the same split."""
+def check_same_data(name: str, art: Artifact, saved: SavedModel, fingerprint: str, split: Split,
+                    scope: PilotScope | None = None) -> None:
+    """Raise StaleArtifactError unless `art` was trained on the store's current data and the same split, and
+    ScopeMismatchError unless it was trained for the same pilot scope (`scope`; None: the whole catalog)."""
     ident = f"{art.meta['kind']}/{art.meta['version']}"
     fix = f"run `{saved.train_command}` again, or pass --retrain to evaluate a model trained now"
     if art.meta.get("data_fingerprint") != fingerprint:
@@ -128,23 +138,28 @@ def check_same_data(name: str, art: Artifact, saved: SavedModel, fingerprint: st
     if trained_on is not None and trained_on != split.protocol:
         raise StaleArtifactError(f"the saved {name} model {ident} was trained on the {trained_on} split, this "
                                  f"evaluation uses {split.protocol}: pass --protocol {trained_on}, or {fix}")
+    retrain = saved.train_command + (f" {scope.options()}" if scope is not None else "")
+    check_same_scope(f"the saved {name} model {ident}", art.meta, scope,
+                     f"run `{retrain}`, or pass --retrain to evaluate a model trained now")
     items = art.arrays.get("item_ids", art.meta.get("item_ids"))
     if items is not None and not np.array_equal(np.asarray(items, dtype=np.int64), split.item_ids):
         raise StaleArtifactError(f"the saved {name} model {ident} covers other items than the store: {fix}")
 
 
 def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, retrain: bool,
-            overrides: TrainingOverrides, progress: bool, say: Notify) -> tuple[Any, ModelResult]:
+            overrides: TrainingOverrides, progress: bool, say: Notify,
+            scope: PilotScope | None = None) -> tuple[Any, ModelResult]:
     """The model to score and its result row (metrics and timings filled in by the caller)."""
     saved = SAVED.get(name)
     art = None if saved is None or retrain else latest_saved(cfg.artifacts_dir, saved)
     if saved is not None and art is not None:
-        check_same_data(name, art, saved, fingerprint, split)
+        check_same_data(name, art, saved, fingerprint, split, scope)
         return _from_artifact(name, art, saved, split, overrides, say)
     note = ""
     if saved is not None:
+        command = saved.train_command + (f" {scope.options()}" if scope is not None else "")
         note = ("--retrain: trained now, not saved" if retrain else f"no saved {name} model ({saved.kinds[0]} "
-                f"artifact): trained now, not saved; `{saved.train_command}` saves one")
+                f"artifact): trained now, not saved; `{command}` saves one")
         say(f"{name}: {note}")
     model = create_model(name, cfg)
     info = _fit(model, name, split, cfg, progress)

@@ -28,6 +28,7 @@ of the pinned `fastapi-offline` package, so they work air-gapped (no CDN, no Swa
 
 
 import asyncio
+import copy
 import logging
 import re
 import secrets
@@ -49,6 +50,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from appliance.config import ServeConfig
 from appliance.errors import UserError
 from appliance.privacy.audit.log import AuditEvent
+from appliance.serve.answers import GENERATIVE, models_of, select_model, served_models, unknown_model
 from appliance.serve.apikeys import ApiKey, ApiKeyError, KeyVerifier
 from appliance.serve.batching import GenBatcher, batcher_lifespan
 from appliance.serve.bodies import REASONS, StrictJSONRoute, invalid_body, json_integer, unexpected_error_line
@@ -107,8 +109,11 @@ class RecommendRequest(BaseModel):
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=MAX_LIST)
     explain: StrictBool = Field(False, description="add the intents linking the customer to each item (cf model); "
                                                    "see explain_unavailable in the answer")
-    model: Literal["cf", "generative"] = Field(
-        "cf", description="cf: the CF bundle (cached top-K); generative: live constrained beam search")
+    model: str | None = Field(
+        None, min_length=1, max_length=64,
+        description="which model answers: one of those the served bundles hold (GET /v1/models; the enum here lists "
+                    "the loaded ones), e.g. hybrid, sasrec, item-knn, lightgcn, irllrec, generative. Omitted: the "
+                    "bundle's default, the export's winner on validation. Another name is a 422 listing them")
 
 
 class SearchRequest(BaseModel):
@@ -132,6 +137,10 @@ class RecommendResponse(BaseModel):
     bundle: str
     explain_unavailable: str | None = Field(None, description="set when explain was asked but this answer carries "
                                                               "no reasons: why")
+    arm: str | None = Field(None, description="A/B experiment ([abtest]): the arm whose list this is (also the "
+                                              "X-Tanaban-Arm header); `unassigned` without a user_id")
+    fallback: str | None = Field(None, description="set when the fallback arm answered instead of the assigned one: "
+                                                   "outside_pilot, arm_stopped or arm_error (also X-Tanaban-Fallback)")
 
 
 class FieldError(BaseModel):
@@ -187,19 +196,45 @@ def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return out
 
 
+class ModelsResponse(BaseModel):
+    models: list[str] = Field(description="the names `model` accepts, the default first")
+    default: str = Field(description="the model answering when `model` is omitted (the export's winner)")
+    bundle: str
+
+
+def _model_choice(model: str | None, service: Service, gen_service: Service | None) -> str:
+    """The model to answer with (appliance.serve.answers.served_models); a 422 on `model` listing them otherwise.
+    Generative with no generative bundle loaded stays a 503 (the route checks), as before models were listed."""
+    models, default = served_models(service.current(), gen_service and gen_service.bundle)
+    if model is None or model in models or (model == GENERATIVE and gen_service is not None):
+        return model or default
+    raise RequestValidationError([{"type": "unknown_model", "loc": ("body", "model"),
+                                   "msg": unknown_model(model, models)}])
+
+
 def _neither() -> RequestValidationError:
     """The 422 of a recommendation request with neither `user_id` nor `history` (the schema's anyOf)."""
     return RequestValidationError([{"type": "missing", "loc": ("body", "user_id"), "msg": "give user_id or history"}])
 
 
-def _response(answer: Answer, explain_unavailable: str | None = None) -> JSONResponse:
+def _response(answer: Answer, explain_unavailable: str | None = None, served: Any = None) -> JSONResponse:
     """The answer as JSON; built directly (the schema stays documented by `response_model`), which is much faster
-    than re-validating our own output with pydantic on every request."""
+    than re-validating our own output with pydantic on every request. `served`: an A/B answer
+    (appliance.abtest.serving.Served), whose arm goes in the body and the headers."""
     out = {"items": [{"sku": r.sku, "title": r.title, "score": r.score, "because": r.because} for r in answer.items],
            "source": answer.source, "bundle": answer.bundle}
     if explain_unavailable:
         out["explain_unavailable"] = explain_unavailable
-    return JSONResponse(out)
+    if served is None:
+        return JSONResponse(out)
+    out["arm"] = served.arm
+    if served.fallback:
+        out["fallback"] = served.fallback
+    response = JSONResponse(out)
+    response.raw_headers += [(b"x-tanaban-arm", served.arm.encode("ascii", "replace"))] + (  # raw: 8x cheaper
+        [(b"x-tanaban-experiment", served.experiment.encode("ascii", "replace"))] if served.experiment else []) + (
+        [(b"x-tanaban-fallback", served.fallback.encode())] if served.fallback else [])
+    return response
 
 
 def explain_gap(bundle: Any, model: str) -> str | None:
@@ -369,13 +404,19 @@ def _add_docs(app: FastAPI) -> None:
 
 def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str, str | None], str],
                gen_service: Service | None = None, lifespan: Any = None,
-               serve_cfg: ServeConfig | None = None, audit: AuditSink | None = None) -> FastAPI:
+               serve_cfg: ServeConfig | None = None, audit: AuditSink | None = None,
+               experiment: Any = None) -> FastAPI:
+    """`experiment`: the A/B arms of [abtest] (appliance.abtest.serving.build_experiment; None: no A/B)."""
     serve_cfg = serve_cfg or ServeConfig()
     configure_logging(serve_cfg.log_format)
     batcher = GenBatcher(serve_cfg.gen_batch_max, serve_cfg.gen_batch_wait_ms)  # live generative requests
+    if experiment is not None:  # its exposure writer is flushed on shutdown
+        lifespan = experiment.lifespan(lifespan)
     app = FastAPI(title="Tanaban recommendations", version="1", docs_url=None, redoc_url=None,
                   lifespan=batcher_lifespan(batcher, lifespan))
     metrics = ServeMetrics(service, gen_service, batcher)
+    if experiment is not None:
+        experiment.bind_metrics(metrics.registry if metrics.directory is None else None)
 
     app.router.route_class = StrictJSONRoute  # NaN, Infinity, lone surrogates, duplicate keys: 422 (bodies.py)
     app.add_middleware(_GuardAndLog, metrics=metrics, body_seconds=serve_cfg.body_timeout_seconds)
@@ -421,7 +462,8 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
               responses=_errors(400, 401, 404, 422, 503))
     async def recommendations(body: RecommendRequest) -> JSONResponse:
         b: Bundle = service.current()  # no bundle: ServeError, a 503 bundle_unavailable (no dependency: faster)
-        if body.model == "generative":
+        model = _model_choice(body.model, service, gen_service)
+        if model == GENERATIVE and GENERATIVE not in models_of(b)[0]:
             if gen_service is None or gen_service.bundle is None:
                 raise ApiError(503, "bundle_unavailable", "no generative bundle loaded: run `tanaban export gen`, "
                                                           "then reload")
@@ -432,13 +474,28 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
                     else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude))
             answer = plan if isinstance(plan, Answer) else await batcher.answer(gen, plan)
             return _response(answer, explain_gap(gen, "generative") if body.explain else None)
-        gap = explain_gap(b, "cf") if body.explain else None
+        if experiment is not None and "model" not in body.model_fields_set:  # A/B: the customer's arm answers
+            if body.history is None and body.user_id is None:
+                raise _neither()
+            served = experiment.answer(body.user_id, body.history, body.k, body.exclude, body.explain)
+            gap = None if not body.explain else explain_gap(served.bundle, "cf") if served.bundle is not None else \
+                f"arm {served.arm} serves {served.answer.source} lists, which carry no reasons"
+            return _response(served.answer, gap, served)
+        b = select_model(b, model)
+        gap = explain_gap(b, model) if body.explain else None
         if body.history is not None:
             return _response(b.for_history(body.history, body.k, body.exclude, body.explain), gap)
         if body.user_id is None:
             raise _neither()
         return _response(b.for_user(pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude,
                                     body.explain), gap)
+
+    @app.get("/v1/models", response_model=ModelsResponse, dependencies=[Depends(api_key)],
+             responses=_errors(401, 503))
+    def models() -> dict[str, Any]:
+        """The models the `model` field of /v1/recommendations accepts now (they change with the bundle)."""
+        names, default = served_models(service.current(), gen_service and gen_service.bundle)
+        return {"models": names, "default": default, "bundle": service.current().version}
 
     @app.get("/v1/items/{sku:path}/similar", response_model=RecommendResponse, dependencies=[Depends(api_key)],
              responses=_errors(401, 404, 422, 503))
@@ -496,6 +553,7 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
         return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     _document_security(app)
+    _document_models(app, service, gen_service)
     return app
 
 
@@ -515,5 +573,25 @@ def _document_security(app: FastAPI) -> None:
                 for operation in operations.values() if path.startswith("/v1/") else ():
                     operation["security"] = [{name: []} for name in schemes]
         return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_models(app: FastAPI, service: Service, gen_service: Service | None) -> None:
+    """List the served models as the enum of RecommendRequest.model in /openapi.json, read anew on each request for
+    the document (a reload can change them); the cached document itself stays model-free."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = build()
+        if service.bundle is None:
+            return schema
+        names = served_models(service.bundle, gen_service and gen_service.bundle)[0]
+        doc = copy.deepcopy(schema)
+        prop = doc["components"]["schemas"]["RecommendRequest"]["properties"]["model"]
+        for option in prop.get("anyOf", [prop]):
+            if option.get("type") == "string":
+                option["enum"] = names
+        return doc
 
     app.openapi = openapi  # type: ignore[method-assign]

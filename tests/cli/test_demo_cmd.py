@@ -33,7 +33,8 @@ def test_demo_runs_every_step_and_knn_beats_popularity(tmp_path: Path) -> None:
     out = _Collect()
     results = run_demo(tmp_path / "demo", out, size=SMALL)
     assert out.steps == ["init", "sample", "ingest", "evaluate", "recommend", "intents", "generative", "serve",
-                         "privacy"]
+                         "privacy", "abtest"]
+    assert results["abtest"]["customers"] == 300 and any(line.startswith("decision: ") for line in out.lines)
     assert results["served"]["status"] == 200 and results["served"]["items"] == 3
     assert results["egress"]["leaked"] == [] and results["egress"]["entries"] >= 2
     metrics = results["metrics"]

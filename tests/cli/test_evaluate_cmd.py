@@ -1,4 +1,5 @@
-"""`tanaban evaluate` through the CLI runner: a hand-computed popularity result, JSON report, user errors."""
+"""`tanaban evaluate` through the CLI runner: a hand-computed popularity result (on SQLite and on PostgreSQL), JSON
+report, user errors."""
 
 from __future__ import annotations
 
@@ -20,10 +21,10 @@ from cli.main import app
 SEQUENCES = {1: [1, 2, 3], 2: [1, 2, 3], 3: [1, 4, 3], 4: [2, 1, 5]}
 
 
-@pytest.fixture
-def filled(config_file: Path) -> Path:
-    """An initialised home with 5 items and the 4 sequences above; [eval] ks = [1, 2, 3]."""
-    config_file.write_text(config_file.read_text(encoding="utf-8") + "\n[eval]\nks = [1, 2, 3]\n", encoding="utf-8")
+def _fill(config_file: Path, store_url: str | None = None) -> Path:
+    store = f'\n[store]\nurl = "{store_url}"\n' if store_url else ""
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "\n[eval]\nks = [1, 2, 3]\n" + store,
+                           encoding="utf-8")
     cfg = load_config(config_file, env={})
     init_home(cfg)
     with open_home(cfg).engine.begin() as conn:
@@ -34,7 +35,20 @@ def filled(config_file: Path) -> Path:
     return config_file
 
 
-def test_popularity_by_hand_and_json_report(cli_runner: CliRunner, filled: Path, tmp_path: Path) -> None:
+@pytest.fixture
+def filled(config_file: Path) -> Path:
+    """An initialised home with 5 items and the 4 sequences above; [eval] ks = [1, 2, 3]."""
+    return _fill(config_file)
+
+
+@pytest.fixture
+def filled_any(config_file: Path, store_url: str) -> Path:
+    """`filled` with its store on SQLite, then on PostgreSQL."""
+    return _fill(config_file, store_url)
+
+
+def test_popularity_by_hand_and_json_report(cli_runner: CliRunner, filled_any: Path, tmp_path: Path) -> None:
+    filled = filled_any
     # Test stage counts (train + valid): item1 4, item2 3, item4 1, item3 0, item5 0.
     # u1, u2: history {1, 2} -> 4, 3, 5: test item 3 at rank 2. u3: history {1, 4} -> 2, 3, 5: rank 2.
     # u4: history {2, 1} -> 4, 3, 5: test item 5 at rank 3.

@@ -101,7 +101,11 @@ def test_train_sasrec_export_best_and_recommend(cli_runner: CliRunner, config_fi
     assert "3 epochs" in trained.output and "sasrec" in trained.output and "NDCG@10" in trained.output
     exported = cli_runner.invoke(app, [*base, "export", "best", "--no-encoder"])
     assert exported.exit_code == 0, exported.output
-    assert "validation NDCG@10: sasrec" in exported.output and "exporting sasrec" in exported.output
+    assert "validation NDCG@10: hybrid" in exported.output and ", sasrec " in exported.output  # sorted by name
+    assert "hybrid: " in exported.output and "(fitted on validation)" in exported.output
+    assert "exporting hybrid" in exported.output or "exporting sasrec" in exported.output
+    only = cli_runner.invoke(app, [*base, "export", "best", "--no-encoder", "--no-hybrid"])
+    assert "validation NDCG@10: sasrec" in only.output and "exporting sasrec" in only.output, only.output
     plain = cli_runner.invoke(app, [*base, "export", "sasrec", "--no-quantize"])
     assert plain.exit_code == 0 and "scorer fp32 (quantization not requested)" in plain.output, plain.output
     answered = cli_runner.invoke(app, [*base, "recommend", "--user", "cust-2", "--k", "3"])
