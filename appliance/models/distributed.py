@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import gc
 import ipaddress
 import os
 import warnings
@@ -189,6 +190,9 @@ def process_group(group: Dist | None = None, *, init_method: str | None = None) 
         yield group
     finally:
         _current = Dist()
+        # DDP wrappers left in reference cycles hold the group's gloo pairs: collect them while the group is alive,
+        # not during interpreter shutdown (where their C++ threads were seen to abort a rank, see distributed_run)
+        gc.collect()
         dist.destroy_process_group()
 
 
