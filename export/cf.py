@@ -24,7 +24,7 @@ from appliance.config import config_to_dict
 from appliance.data.artifacts import load_artifact
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
-from appliance.data.pilot import PilotScope, check_same_scope, load_scoped_split, pilot_meta
+from appliance.data.pilot import PilotScope, load_scoped_split, pilot_meta, scoped_version
 from appliance.data.splits import Split
 from appliance.data.store import Item, User
 from appliance.errors import UserError
@@ -139,9 +139,9 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
     `scope` (appliance.data.pilot) must be the pilot scope the model was trained for (ScopeMismatchError
     otherwise); the manifest's `meta.pilot` records it, and serving falls back outside it.
     """
-    art = load_artifact(home.config.artifacts_dir, f"cf-{model}")
-    check_same_scope(f"the trained {model} model cf-{model}/{art.path.name}", art.meta, scope,
-                     f"run `tanaban train cf --model {model}" + (f" {scope.options()}`" if scope else "`"))
+    trained = scoped_version(home.config.artifacts_dir, f"cf-{model}", scope,  # the model of this scope
+                             f"run `tanaban train cf --model {model}" + (f" {scope.options()}`" if scope else "`"))
+    art = load_artifact(home.config.artifacts_dir, f"cf-{model}", trained)
     scope = PilotScope.from_record(art.meta.get("pilot"))  # the same scope, spelt as at training
     split = load_scoped_split(home.engine, scope)
     _aligned(art.arrays["user_ids"], split.user_ids, "users")

@@ -27,16 +27,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from appliance.config import config_to_dict
-from appliance.data.artifacts import ArtifactError, data_fingerprint
+from appliance.data.artifacts import LATEST, MANIFEST, ArtifactError, data_fingerprint
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
 from appliance.data.pilot import (
     PilotScope,
-    check_latest_scope,
     describe_scope,
+    find_scoped_version,
     load_scoped_split,
     pilot_meta,
     same_scope,
+    scoped_version,
 )
 from appliance.data.splits import Split
 from appliance.models.contract import mask_history, top_k
@@ -180,10 +181,10 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
     """
     from appliance.models.sasrec import ARTIFACT_KIND, load_sasrec  # torch: only when exporting
 
-    check_latest_scope(home.config.artifacts_dir, ARTIFACT_KIND, scope,  # a pilot's model: --category must match
-                       "run `tanaban train sasrec" + (f" {scope.options()}`" if scope else "`"))
+    trained = scoped_version(home.config.artifacts_dir, ARTIFACT_KIND, scope,  # the model of this scope
+                             "run `tanaban train sasrec" + (f" {scope.options()}`" if scope else "`"))
     split = load_scoped_split(home.engine, scope)
-    model, art = load_sasrec(home.config.artifacts_dir, split=split)
+    model, art = load_sasrec(home.config.artifacts_dir, trained, split=split)
     scope = PilotScope.from_record(art.get("pilot"))  # checked above: the same scope, spelt as at training
     _aligned(art["user_ids"], split.user_ids, "users")
     _aligned(art["item_ids"], split.item_ids, "items")
@@ -248,9 +249,10 @@ def compare_trained(home: Home, scope: PilotScope | None = None) -> dict[str, An
     root, fingerprint = home.config.artifacts_dir, data_fingerprint(home.engine)
     scores, skipped = {}, {}
     for name, kind in CANDIDATES.items():
-        try:
-            version = (root / kind / "LATEST").read_text(encoding="utf-8").strip()
-            meta = json.loads((root / kind / version / "manifest.json").read_text(encoding="utf-8"))
+        try:  # the version trained for `scope` when there is one, else LATEST (skipped below, saying why)
+            version = find_scoped_version(root, kind, scope) or (root / kind / LATEST).read_text(
+                encoding="utf-8").strip()
+            meta = json.loads((root / kind / version / MANIFEST).read_text(encoding="utf-8"))
         except FileNotFoundError:
             continue  # never trained: not a candidate
         value = meta.get("metrics", {}).get(VALID_METRIC)
@@ -280,7 +282,8 @@ def compare_hybrid(home: Home, comparison: dict[str, Any], scope: PilotScope | N
     if SASREC not in comparison["scores"]:
         return None
     split = load_scoped_split(home.engine, scope)
-    model, _ = load_sasrec(home.config.artifacts_dir, split=split)
+    root = home.config.artifacts_dir
+    model, _ = load_sasrec(root, find_scoped_version(root, CANDIDATES[SASREC], scope), split=split)
     fit = fit_hybrid(home, split, model)
     best_single = max(comparison["scores"].values())
     comparison["scores"][KNN] = fit.scores[KNN]  # item-kNN is scored here: it has no trained artifact

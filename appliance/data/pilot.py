@@ -306,13 +306,39 @@ def _too_few_message(scope: PilotScope, evaluated: int, needed: int, paths: Iter
             f"broader one{broader}")
 
 
-def check_latest_scope(artifacts_dir: Path, kind: str, scope: PilotScope | None, retrain_fix: str) -> None:
-    """check_same_scope on the latest `kind` artifact's manifest, read before the artifact is loaded (a model loaded
-    on another scope's split would fail on its sizes first). No artifact: nothing to check (loading says so)."""
+def find_scoped_version(artifacts_dir: Path, kind: str, scope: PilotScope | None) -> str | None:
+    """The version of `kind` trained for `scope`: LATEST when it was, else the newest saved version that was (a
+    pilot's training moves LATEST, yet the whole catalog's model stays the one its commands use, and back); None
+    when no version was trained for `scope` or there is no artifact. Version names start with their UTC time."""
     kind_dir = Path(artifacts_dir) / kind
     try:
-        version = (kind_dir / LATEST).read_text(encoding="utf-8").strip()
-        meta = json.loads((kind_dir / version / MANIFEST).read_text(encoding="utf-8"))
+        latest = (kind_dir / LATEST).read_text(encoding="utf-8").strip()
+        older = sorted((p.name for p in kind_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
+                        and p.name != latest), reverse=True)
+    except OSError:
+        return None
+    for version in (latest, *older):
+        try:
+            meta = json.loads((kind_dir / version / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a damaged version: never chosen here (loading LATEST says what is wrong)
+        if same_scope(PilotScope.from_record(meta.get("pilot")), scope):
+            return version
+    return None
+
+
+def scoped_version(artifacts_dir: Path, kind: str, scope: PilotScope | None, retrain_fix: str) -> str | None:
+    """`find_scoped_version`, read before the artifact is loaded (a model loaded on another scope's split would fail
+    on its sizes first); ScopeMismatchError naming LATEST's scope when no version was trained for `scope`. No
+    artifact at all: None (loading LATEST then says so)."""
+    version = find_scoped_version(artifacts_dir, kind, scope)
+    if version is not None:
+        return version
+    kind_dir = Path(artifacts_dir) / kind
+    try:
+        latest = (kind_dir / LATEST).read_text(encoding="utf-8").strip()
+        meta = json.loads((kind_dir / latest / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return
-    check_same_scope(f"the saved model {kind}/{version}", meta, scope, retrain_fix)
+        return None
+    check_same_scope(f"the saved model {kind}/{latest}", meta, scope, retrain_fix)
+    return latest  # LATEST moved to a version for `scope` meanwhile

@@ -18,7 +18,13 @@ from sqlalchemy import Engine
 
 from appliance.config import ApplianceConfig
 from appliance.data.artifacts import LATEST, Artifact, data_fingerprint, load_artifact
-from appliance.data.pilot import PilotScope, PilotScopeError, check_same_scope, load_scoped_split
+from appliance.data.pilot import (
+    PilotScope,
+    PilotScopeError,
+    check_same_scope,
+    find_scoped_version,
+    load_scoped_split,
+)
 from appliance.data.splits import MIN_LOO_INTERACTIONS, DataError, Split
 from appliance.errors import UserError
 from appliance.models.metrics import evaluate
@@ -117,11 +123,12 @@ def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] =
                             time.perf_counter() - start, None if scope is None else scope.record(split))
 
 
-def latest_saved(artifacts_dir: Path, saved: SavedModel) -> Artifact | None:
-    """The latest artifact of the first of `saved.kinds` that has one, or None."""
+def latest_saved(artifacts_dir: Path, saved: SavedModel, scope: PilotScope | None = None) -> Artifact | None:
+    """The latest artifact trained for `scope` (else LATEST, which `check_same_data` then refuses, saying why) of the
+    first of `saved.kinds` that has one, or None."""
     for kind in saved.kinds:
-        if (Path(artifacts_dir) / kind / LATEST).is_file():
-            return load_artifact(artifacts_dir, kind)  # broken (a file changed): ArtifactError, never a silent retrain
+        if (Path(artifacts_dir) / kind / LATEST).is_file():  # broken (a file changed): ArtifactError, never a retrain
+            return load_artifact(artifacts_dir, kind, find_scoped_version(artifacts_dir, kind, scope))
     return None
 
 
@@ -151,7 +158,7 @@ def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, 
             scope: PilotScope | None = None) -> tuple[Any, ModelResult]:
     """The model to score and its result row (metrics and timings filled in by the caller)."""
     saved = SAVED.get(name)
-    art = None if saved is None or retrain else latest_saved(cfg.artifacts_dir, saved)
+    art = None if saved is None or retrain else latest_saved(cfg.artifacts_dir, saved, scope)
     if saved is not None and art is not None:
         check_same_data(name, art, saved, fingerprint, split, scope)
         return _from_artifact(name, art, saved, split, overrides, say)

@@ -139,3 +139,36 @@ def test_sasrec_pilot_and_export_best_compare_only_that_scope(cli_runner: CliRun
     assert "exporting" in exported and f"pilot bundle for 'Beauty': {expected['items']} items" in exported
     meta = json.loads((_latest_bundle(base) / "manifest.json").read_text(encoding="utf-8"))["meta"]
     assert meta["pilot"] == {"categories": ["Beauty"], **expected} and meta["model"] in ("sasrec", "hybrid")
+
+
+def test_a_pilots_training_leaves_the_whole_catalogs_model_in_use_and_back(cli_runner: CliRunner,
+                                                                            sample_home) -> None:
+    base, expected = sample_home
+    cfg = load_config(Path(base[1]), env={})
+    kind_dir = cfg.artifacts_dir / "cf-lightgcn"
+    _ok(cli_runner, [*base, "train", "cf"])
+    whole = (kind_dir / "LATEST").read_text(encoding="utf-8").strip()
+    _ok(cli_runner, [*base, "train", "cf", "--category", "Beauty"])
+    pilot = (kind_dir / "LATEST").read_text(encoding="utf-8").strip()
+    assert pilot != whole  # LATEST is the pilot's model now
+
+    def scored(args: list[str]) -> str:
+        _ok(cli_runner, args)
+        return json.loads(Path(args[-1]).read_text(encoding="utf-8"))["results"][0]["artifact"]
+
+    out = Path(base[1]).parent
+    assert scored([*base, "evaluate", "-m", "lightgcn", "-o", str(out / "w.json")]) == f"cf-lightgcn/{whole}"
+    assert scored([*base, "evaluate", "-m", "lightgcn", "--category", "beauty", "-o", str(out / "p.json")]) == \
+        f"cf-lightgcn/{pilot}"
+
+    _ok(cli_runner, [*base, "export", "cf", "--no-encoder", "--no-quantize"])  # the whole catalog's model
+    bundle = _latest_bundle(base)
+    assert "pilot" not in json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["meta"]
+    assert len(json.loads((bundle / "users.json").read_text(encoding="utf-8"))) > expected["users"]
+    _ok(cli_runner, [*base, "export", "best", "--no-encoder", "--no-quantize"])  # compares the whole catalog's
+    assert "pilot" not in json.loads((_latest_bundle(base) / "manifest.json").read_text(encoding="utf-8"))["meta"]
+    refused = _refused(cli_runner, [*base, "export", "cf", "--no-encoder", "--no-quantize", "--category", "Kitchen"])
+    assert (f"the saved model cf-lightgcn/{pilot} was trained for the pilot scope 'Beauty', this command asks for "
+            "the pilot scope 'Kitchen'") in refused  # no model of that scope: the message names LATEST's
+    exported = _ok(cli_runner, [*base, "export", "cf", "--no-encoder", "--no-quantize", "--category", "BEAUTY"])
+    assert f"pilot bundle for 'Beauty': {expected['items']} items" in exported
