@@ -19,7 +19,7 @@ from pathlib import Path
 
 TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "EMAIL_ADDRESS", "CREDIT_CARD",
          "IBAN_CODE", "IP_ADDRESS", "ORDER_NUMBER", "CUSTOMER_ID", "LOYALTY_ID", "GIFT_CARD", "ID_DOCUMENT",
-         "DATE_OF_BIRTH", "DECOY")
+         "DATE_OF_BIRTH", "LICENSE_PLATE", "DECOY")
 # ISO 13616 IBAN lengths (SWIFT IBAN registry) of the countries the sets use.
 IBAN_LENGTHS = {"AT": 20, "BE": 16, "CH": 21, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FR": 27,
                 "GB": 22, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IT": 27, "LT": 20, "LU": 20, "LV": 21, "NL": 18,

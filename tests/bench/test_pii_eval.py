@@ -54,6 +54,21 @@ def test_handwritten_set_has_the_coverage_it_promises() -> None:
     assert brands and set(brands) <= decoys
 
 
+def test_handwritten_dev_set_builds_valid_beside_its_brands(tmp_path: Path) -> None:
+    out = tmp_path / "handwritten_dev.jsonl"
+    built = _run(EVAL / "build_handwritten.py", "--src", EVAL / "dev" / "src", "--out", out)
+    assert built.returncode == 0, built.stderr
+    checked = _run(EVAL / "check.py", out)
+    assert checked.returncode == 0 and "clean" in checked.stdout, checked.stdout
+    records = _records(out)
+    brands = (tmp_path / "handwritten_dev.brands.txt").read_text(encoding="utf-8").split("\n")[:-1]
+    assert len(records) >= 320 and len({r["country"] for r in records}) >= 55
+    assert all(r["id"].startswith("hwdev-") for r in records)
+    assert {s["type"] for r in records for s in r["spans"]} == REQUIRED_TYPES | {"LICENSE_PLATE"}
+    assert brands and set(brands) <= {s["value"] for r in records for s in r["spans"] if s["type"] == "DECOY"}
+    assert not {r["text"] for r in records} & {r["text"] for r in _records(EVAL / "handwritten.jsonl")}
+
+
 def _valid_record() -> dict:
     text = "Call Ann Lee on 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00. Ann Lee paid."
     again = text.rindex("Ann Lee")
