@@ -31,6 +31,7 @@ from appliance.errors import UserError
 from appliance.models.metrics import rank_metrics
 from appliance.privacy.audit.admin import open_audit_log
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
+from export.intent_tables import write_intent_tables
 from export.quiet import quantize_int8
 
 MAX_RELATIVE_NDCG_DROP = 0.01  # the gate: int8 may lose at most 1% NDCG@10 against fp32
@@ -159,12 +160,16 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
         np.save(staging / "item_emb.npy", art.arrays["item_emb"].astype(np.float32))
         sp.save_npz(staging / "known.npz", sp.csr_matrix(known, dtype=np.float32))
         np.save(staging / "precomputed.npy", _precompute(staging / "cf_scorer.onnx", user_emb, known, PRECOMPUTE_K))
-        for name in ("user_intents", "item_intents"):
-            if name in art.arrays:
-                np.save(staging / f"{name}.npy", art.arrays[name].astype(np.float32))
+        if "item_intents" in art.arrays:  # IRLLRec: its own learned intents
+            for name in ("user_intents", "item_intents"):
+                if name in art.arrays:
+                    np.save(staging / f"{name}.npy", art.arrays[name].astype(np.float32))
+            _json(staging / "intent_labels.json", art.meta.get("labels", []))
+        elif not write_intent_tables(home, split, staging,  # any other model: the text intents, if built
+                                     np.split(known.indices, known.indptr[1:-1])):
+            _json(staging / "intent_labels.json", [])
         _json(staging / "items.json", items)
         _json(staging / "users.json", users)
-        _json(staging / "intent_labels.json", art.meta.get("labels", []))
         _json(staging / "config.json", config_to_dict(home.config))
         _json(staging / "metrics.json", {"training": art.meta.get("metrics", {}), "gate": gate.__dict__,
                                          "encoder_gate": encoder_gate, "comparison": comparison})

@@ -21,6 +21,7 @@ from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.cf import ExportError, _json, _tables
+from export.intent_tables import write_intent_tables
 
 GEN_BUNDLES = "bundles-gen"
 PRECOMPUTE_BATCH = 64  # users per beam search at export: larger batches gain little and hold more KV cache
@@ -50,10 +51,12 @@ def export_gen_bundle(home: Home, *, quantize: bool = True, version: str | None 
         np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, seqs)]).astype(np.int64))
         np.save(staging / "seq_items.npy", np.concatenate(seqs).astype(np.int64) if seqs else np.zeros(0, np.int64))
         _precompute(staging, seqs, progress)
+        intents = write_intent_tables(home, split, staging, seqs)  # explanations, as for every bundle kind
         _json(staging / "items.json", items)
         _json(staging / "users.json", users)
         sign_bundle(staging, home.signing_key, {"kind": "generative", "artifact": art.path.name,
-                                                "decoder": gate["chosen"], "gate": gate}, version=version)
+                                                "decoder": gate["chosen"], "gate": gate,
+                                                "intents": intents}, version=version)
         with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
             return publish_audited(staging, root, log.append)
     except BaseException:

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from appliance.config import config_to_dict
-from appliance.data.artifacts import LATEST, MANIFEST, ArtifactError, data_fingerprint
+from appliance.data.artifacts import LATEST, MANIFEST, data_fingerprint
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
 from appliance.data.pilot import (
@@ -48,6 +48,7 @@ from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.cf import MAX_RELATIVE_NDCG_DROP, PRECOMPUTE_K, CFGate, ExportError, _aligned, _json, _tables
 from export.hybrid import HYBRID, KNN, SASREC, fit_hybrid, write_hybrid
+from export.intent_tables import write_intent_tables
 from export.quiet import quantize_int8
 
 PARITY_TOL = 1e-3  # rtol and atol of torch vs ONNX fp32 scores (float32 reassociation stays far below it)
@@ -153,21 +154,6 @@ def _precompute(scorer: Path, inputs: np.ndarray, known: sp.csr_matrix, k: int) 
     return items, scores
 
 
-def _intent_tables(home: Home, split: Split) -> tuple[np.ndarray, list[str]] | None:
-    """Item intent distributions (n_items, K) in split order and their labels, when an intents artifact covers the
-    catalog; None otherwise (the bundle then answers explanations with a note)."""
-    from appliance.text.intents import load_intents
-
-    try:
-        intents = load_intents(home.config.artifacts_dir)
-    except ArtifactError:
-        return None
-    row = {int(i): r for r, i in enumerate(intents.item_ids)}
-    if any(int(i) not in row for i in split.item_ids):
-        return None
-    return intents.item_dist[[row[int(i)] for i in split.item_ids]].astype(np.float32), list(intents.labels)
-
-
 @store_writer("export-sasrec")
 def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = None,
                   max_drop: float = MAX_RELATIVE_NDCG_DROP, quantizer: Quantizer = quantize_int8,
@@ -209,13 +195,7 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
         np.save(staging / "seq_indptr.npy", np.cumsum([0, *map(len, sequences)]).astype(np.int64))
         np.save(staging / "seq_items.npy", np.concatenate(sequences).astype(np.int32))
         np.save(staging / "item_emb.npy", model.net.item_emb.weight[1:].detach().numpy().astype(np.float32))
-        intents = _intent_tables(home, split)
-        if intents is not None:  # a customer's intents: the mean over their known items (as for a posted history)
-            np.save(staging / "item_intents.npy", intents[0])
-            np.save(staging / "user_intents.npy", np.stack([intents[0][s].mean(axis=0) if len(s) else
-                                                            np.full(intents[0].shape[1], 1 / intents[0].shape[1])
-                                                            for s in sequences]).astype(np.float32))
-            _json(staging / "intent_labels.json", intents[1])
+        intents = write_intent_tables(home, split, staging, sequences)  # a customer's: the mean over their items
         items, users = _tables(home, split)
         _json(staging / "items.json", items)
         _json(staging / "users.json", users)
@@ -228,7 +208,7 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
             "kind": SEQUENTIAL_KIND, "model": models[0], "models": models, "artifact": Path(art["path"]).name,
             "fusion": fusion and fusion.to_json(),
             "scorer": gate.chosen, "gate": gate.__dict__, "parity": parity, "comparison": comparison,
-            "intents": intents is not None, **pilot_meta(scope, split)}, version=version)
+            "intents": intents, **pilot_meta(scope, split)}, version=version)
         with open_audit_log(home) as log:  # bundle.publish is written before CURRENT changes
             return publish_audited(staging, root, log.append)
     except BaseException:

@@ -30,3 +30,15 @@ def intent_reasons(user_intents: np.ndarray, item_intents: np.ndarray, labels: S
     return [[(labels[k], round(float(row[k]), SHARE_DECIMALS)) for j, k in enumerate(top)
              if j == 0 or row[k] >= min_share]
             for row, top in zip(joint, order.tolist(), strict=True)]
+
+
+def reasons_for(who: int | Sequence[int] | np.ndarray | None, items: np.ndarray, user_intents: np.ndarray | None,
+                item_intents: np.ndarray | None, labels: Sequence[str]) -> list[list[tuple[str, float]]]:
+    """`intent_reasons` for the items of one answer, as every bundle kind serves them: `who` is a known user's row
+    of `user_intents` (an int) or a posted history's item indices (their mean intents); no reasons (empty lists)
+    when `who` is None or the bundle has no intent tables."""
+    items = np.asarray(items, dtype=np.int64)
+    if who is None or user_intents is None or item_intents is None or not labels:
+        return [[] for _ in range(len(items))]
+    user = user_intents[who] if np.isscalar(who) else item_intents[np.asarray(who, dtype=np.int64)].mean(axis=0)
+    return intent_reasons(user, item_intents[items], labels)

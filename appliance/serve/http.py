@@ -107,8 +107,8 @@ class RecommendRequest(BaseModel):
         None, max_length=MAX_LIST, description="skus bought, oldest first; scored live (overrides user_id)")
     k: JSONInteger = Field(10, ge=1, le=MAX_K)  # `"k": true` is not k=1, "5" is not 5; 5.0 is (JSON Schema)
     exclude: list[Annotated[str, Field(max_length=1000)]] = Field(default_factory=list, max_length=MAX_LIST)
-    explain: StrictBool = Field(False, description="add the intents linking the customer to each item (cf model); "
-                                                   "see explain_unavailable in the answer")
+    explain: StrictBool = Field(False, description="add the intents linking the customer to each item (every "
+                                                   "model); see explain_unavailable in the answer")
     model: str | None = Field(
         None, min_length=1, max_length=64,
         description="which model answers: one of those the served bundles hold (GET /v1/models; the enum here lists "
@@ -238,15 +238,15 @@ def _response(answer: Answer, explain_unavailable: str | None = None, served: An
 
 
 def explain_gap(bundle: Any, model: str) -> str | None:
-    """Why answers of `bundle` carry no reasons (None: they do): reasons need the intent tables of a CF bundle."""
-    if model == "generative":
-        return "the generative model gives no reasons; ask model cf for explanations"
+    """Why answers of `bundle` carry no reasons (None: they do): every bundle kind explains from its intent tables
+    (export.intent_tables), written when `tanaban intents build` ran before the export."""
     if not hasattr(bundle, "item_intents"):  # a bundle kind without intent tables at all
         return f"bundle {getattr(bundle, 'version', '?')} is of a model that gives no reasons"
     if getattr(bundle, "user_intents", None) is None or bundle.item_intents is None or \
             not getattr(bundle, "labels", None):
+        export = "gen" if model == "generative" else "best"
         return (f"bundle {getattr(bundle, 'version', '?')} has no intent explanations: run `tanaban intents build` "
-                "before `tanaban export cf`, then reload")
+                f"before `tanaban export {export}`, then reload")
     return None
 
 
@@ -470,8 +470,9 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
             gen = gen_service.bundle
             if body.history is None and body.user_id is None:
                 raise _neither()
-            plan = (gen.plan_history(body.history, body.k, body.exclude) if body.history is not None
-                    else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude))
+            plan = (gen.plan_history(body.history, body.k, body.exclude, body.explain) if body.history is not None
+                    else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude,
+                                       body.explain))
             answer = plan if isinstance(plan, Answer) else await batcher.answer(gen, plan)
             return _response(answer, explain_gap(gen, "generative") if body.explain else None)
         if experiment is not None and "model" not in body.model_fields_set:  # A/B: the customer's arm answers

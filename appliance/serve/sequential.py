@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from appliance.models.explain import intent_reasons
+from appliance.models.explain import reasons_for
 from appliance.models.fusion import CANDIDATES, FusionFit, TopLists, fuse, recency_weighted
 from appliance.offline import apply_offline_env
 from appliance.serve.answers import (
@@ -172,11 +172,7 @@ class SequentialBundle:
     def _answer(self, items: np.ndarray, scores: np.ndarray, source: str, explain_for: Any) -> Answer:
         """Rows for `items`; with `explain_for` (a user index or a history's item indices) and intent tables, each
         row's `because` holds the intents linking them (appliance.models.explain.intent_reasons)."""
-        reasons: list[list[tuple[str, float]]] = [[] for _ in range(len(items))]
-        if explain_for is not None and self.item_intents is not None and self.user_intents is not None and self.labels:
-            who = (self.user_intents[explain_for] if np.isscalar(explain_for)
-                   else self.item_intents[np.asarray(explain_for, dtype=np.int64)].mean(axis=0))
-            reasons = intent_reasons(who, self.item_intents[np.asarray(items, dtype=np.int64)], self.labels)
+        reasons = reasons_for(explain_for, items, self.user_intents, self.item_intents, self.labels)
         rows = [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s), because)
                 for i, s, because in zip(np.asarray(items).tolist(), np.asarray(scores).tolist(), reasons, strict=True)]
         return Answer(rows, source, self.version)

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from appliance.models.explain import intent_reasons
+from appliance.models.explain import reasons_for
 from appliance.offline import apply_offline_env
 from appliance.serve.answers import (
     Answer,
@@ -155,16 +155,9 @@ class CFBundle:
         return Answer(self._rows(top, scores[top], explain_for), "live", self.version)
 
     def _rows(self, items: np.ndarray, scores: np.ndarray, explain_for: Any) -> list[Recommendation]:
-        reasons = self._because(explain_for, items) if explain_for is not None else [[] for _ in range(len(items))]
+        reasons = reasons_for(explain_for, items, self.user_intents, self.item_intents, self.labels)
         return [Recommendation(self.items[item]["sku"], self.items[item]["title"], float(score), because)
                 for item, score, because in zip(items.tolist(), np.asarray(scores).tolist(), reasons, strict=True)]
-
-    def _because(self, who: Any, items: np.ndarray) -> list[list[tuple[str, float]]]:
-        """Intent reasons per item (appliance.models.explain) for a user index or a history's item indices."""
-        if self.user_intents is None or self.item_intents is None or not self.labels:
-            return [[] for _ in range(len(items))]
-        u = self.user_intents[who] if np.isscalar(who) else self.item_intents[who].mean(axis=0)
-        return intent_reasons(u, self.item_intents[items], self.labels)
 
 
 class Service:
@@ -222,10 +215,12 @@ class Service:
 
 @dataclass(frozen=True, eq=False)  # holds arrays: compared by identity
 class GenQuery:
-    """One live generative decode: the history (item indices, oldest first), items to leave out, list length."""
+    """One live generative decode: the history (item indices, oldest first), items to leave out, list length, and
+    whom to explain the items to (a user index or history item indices, as `CFBundle._because`; None: no reasons)."""
     seq: np.ndarray
     exclude: np.ndarray
     k: int
+    explain_for: Any = None
 
 
 class GenBundle:
@@ -243,6 +238,10 @@ class GenBundle:
         self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
         self.precomputed = optional_array(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
         self.precomputed_scores = optional_array(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
+        self.item_intents = optional_array(path / "item_intents.npy")  # (n_items, K): export.intent_tables, or None
+        self.user_intents = optional_array(path / "user_intents.npy")  # (n_users, K) or None
+        labels = path / "intent_labels.json"
+        self.labels: list[str] = read_json(labels) if labels.is_file() else []
 
     @classmethod
     def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
@@ -251,13 +250,14 @@ class GenBundle:
         return cls(path, GenerativeDecoder(path, public_keys=public_keys))
 
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
-        plan = self.plan_user(pseudonym, k, exclude)
+        plan = self.plan_user(pseudonym, k, exclude, explain)
         return plan if isinstance(plan, Answer) else self.decode_many([plan])[0]
 
     def for_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
-        return self.decode_many([self.plan_history(skus, k, exclude)])[0]
+        return self.decode_many([self.plan_history(skus, k, exclude, explain)])[0]
 
-    def plan_user(self, pseudonym: str, k: int, exclude: Sequence[str] = ()) -> Answer | GenQuery:
+    def plan_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (),
+                  explain: bool = False) -> Answer | GenQuery:
         """The cached answer when the user's precomputed list still holds k items after `exclude`, else a query."""
         user = self.users.get(pseudonym)
         if user is None:
@@ -268,15 +268,17 @@ class GenBundle:
             cached = self.precomputed[user]
             keep = np.flatnonzero((cached >= 0) & ~np.isin(cached, excluded))[:k]
             if len(keep) == k:
-                return Answer(self._rows(cached[keep], self.precomputed_scores[user, keep]), "cached", self.version)
-        return GenQuery(self.seq_items[self.indptr[user]:self.indptr[user + 1]], excluded, k)
+                return Answer(self._rows(cached[keep], self.precomputed_scores[user, keep], user if explain else None),
+                              "cached", self.version)
+        return GenQuery(self.seq_items[self.indptr[user]:self.indptr[user + 1]], excluded, k, user if explain else None)
 
-    def plan_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = ()) -> GenQuery:
+    def plan_history(self, skus: Sequence[str], k: int, exclude: Sequence[str] = (),
+                     explain: bool = False) -> GenQuery:
         """An explicit history is always decoded live."""
         if not skus:
             raise RequestError("empty history: give at least one purchased sku, or a user_id")
-        return GenQuery(sku_indices(self.sku_index, skus, strict=True),
-                        sku_indices(self.sku_index, exclude, strict=False), k)
+        seq = sku_indices(self.sku_index, skus, strict=True)
+        return GenQuery(seq, sku_indices(self.sku_index, exclude, strict=False), k, seq if explain else None)
 
     def decode_many(self, queries: Sequence[GenQuery]) -> list[Answer]:
         """Live answers, one beam search per beam width: every k up to the bundle's beam shares one search (decoded
@@ -289,12 +291,14 @@ class GenBundle:
                                                           [queries[i].exclude for i in group])
             for row, i in enumerate(group):
                 k, got = queries[i].k, items[row] >= 0
-                answers[i] = Answer(self._rows(items[row][got][:k], scores[row][got][:k]), "live", self.version)
+                answers[i] = Answer(self._rows(items[row][got][:k], scores[row][got][:k], queries[i].explain_for),
+                                    "live", self.version)
         return answers  # type: ignore[return-value]
 
-    def _rows(self, items: np.ndarray, scores: np.ndarray) -> list[Recommendation]:
-        return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s))
-                for i, s in zip(items.tolist(), scores.tolist(), strict=True)]
+    def _rows(self, items: np.ndarray, scores: np.ndarray, explain_for: Any = None) -> list[Recommendation]:
+        reasons = reasons_for(explain_for, items, self.user_intents, self.item_intents, self.labels)
+        return [Recommendation(self.items[i]["sku"], self.items[i]["title"], float(s), because)
+                for i, s, because in zip(items.tolist(), scores.tolist(), reasons, strict=True)]
 
 
 def recommend_batch(cfg: ApplianceConfig, users: Sequence[str], input_file: Path | None, k: int,

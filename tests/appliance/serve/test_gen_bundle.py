@@ -198,3 +198,36 @@ def test_http_user_request_is_cached_and_needs_no_decode(gen_home: tuple[Home, P
     assert cached.status_code == 200 and cached.json()["source"] == "cached" and len(cached.json()["items"]) == 5
     assert live.status_code == 200 and live.json()["source"] == "live" and len(live.json()["items"]) == 20
     assert calls == [1]  # only the live request decoded
+
+
+def test_generative_answers_carry_intent_reasons_when_the_bundle_has_tables(gen_home: tuple[Home, Path],
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    import export.intent_tables as tables
+    from export.gen_bundle import export_gen_bundle
+
+    home, _ = gen_home
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    service, keys, _, gen_service = build_service(home.config)
+    assert gen_service.bundle.item_intents is None  # exported before any intents were built
+    body = {"user_id": next(iter(gen_service.bundle.users)), "k": 3, "model": "generative", "explain": True}
+    with TestClient(create_app(service, keys, lambda raw, key_id=None: raw, gen_service)) as client:
+        plain = client.post("/v1/recommendations", json=body, headers={"X-API-Key": token}).json()
+    assert all(not i["because"] for i in plain["items"]) and "tanaban intents build" in plain["explain_unavailable"]
+
+    n_items = len(gen_service.bundle.items)
+    rng = np.random.default_rng(0)  # made-up text intents over the bundle's items: three labels
+    item_dist = rng.dirichlet(np.ones(3), size=n_items).astype(np.float32)
+    monkeypatch.setattr(tables, "intent_tables", lambda _home, _split: (item_dist, ["x", "y", "z"]))
+    path = export_gen_bundle(home, quantize=False, progress=False)
+    explained = GenBundle.load(path, [load_public_key(home.config.keys_dir / PUBLIC_FILE)])
+    assert explained.item_intents == pytest.approx(item_dist) and explained.labels == ["x", "y", "z"]
+    user = next(iter(explained.users))
+    u = explained.users[user]
+    seq = explained.seq_items[explained.indptr[u]:explained.indptr[u + 1]]
+    assert explained.user_intents[u] == pytest.approx(item_dist[seq].mean(axis=0), abs=1e-6)
+    for answer in (explained.for_user(user, 3, explain=True), explained.for_user(user, 30, explain=True),
+                   explained.for_history(_history_skus(explained, u), 3, explain=True)):  # cached, live, history
+        assert answer.items and all(1 <= len(r.because) <= 2 and r.because[0][0] in "xyz" for r in answer.items)
+    assert all(not r.because for r in explained.for_user(user, 3).items)  # only when asked
