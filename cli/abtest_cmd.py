@@ -3,6 +3,7 @@ simulated experiment with a planted effect, and the serving side's status and re
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Annotated
@@ -136,6 +137,9 @@ def _arm_table(r: ABReport) -> Table:
         table.add_column(name, no_wrap=True, justify="left" if name == "arm" else "right")
     for s in r.summaries:
         i = s.share
+        if s.buyers is None:  # fewer customers than the report shows outcomes for (appliance.abtest.report.MIN_CELL)
+            table.add_row(s.arm, f"?/{s.customers}", "suppressed", "", "", "", "")
+            continue
         table.add_row(s.arm, f"{s.buyers}/{s.customers}", f"{i.estimate:.1%} ({i.low * 100:.1f}-{i.high * 100:.1f})",
                       f"{s.items.estimate:.3f}", f"{s.purchases.estimate:.3f}", f"{r.lists[s.arm]['coverage']:.0%}",
                       f"{r.lists[s.arm]['novelty']:.2f}")
@@ -147,6 +151,9 @@ def _diff_table(r: ABReport) -> Table:
                   title=f"against {r.control}: always-valid intervals, alpha {r.alpha}", title_justify="left")
     for c in r.comparisons:
         d = c.share_diff
+        if not math.isfinite(d.estimate):  # an arm too small to show
+            table.add_row(c.arm, "n/a", "", "", c.verdict)
+            continue
         table.add_row(c.arm, f"{d.estimate * 100:+.1f} pp ({d.low * 100:+.1f} to {d.high * 100:+.1f})",
                       f"{c.items_diff.estimate:+.3f}", f"{c.purchases_diff.estimate:+.3f}", c.verdict)
     return table

@@ -33,8 +33,11 @@ from appliance.errors import UserError
 STATE_DIR = "abtest"  # under the data directory
 STATE_FILE = "guard.json"
 _RECHECK_SECONDS = 1.0  # how often a worker looks at the state file, and judges an arm at most
-# Latency bin edges (ms) of the guard's histogram: 1-2-5 steps from 10 us to 100 s; p99 is read as the upper edge of
-# its bin, so a threshold is met with at most one step of slack (set guard_p99_ms on an edge to be exact).
+# Latency bin edges (ms) of the guard's histogram: 1-2-5 steps from 10 us to 100 s; the p99 SHOWN is the upper edge
+# of its bin. The stop itself does not use it (an arm with a true p99 of 60 ms read as 100 ms would be stopped under
+# an 80 ms limit): each window counts the answers slower than guard_p99_ms exactly, and p99 > limit is judged as
+# "more than 1% of the answers were slower than the limit".
+_SLOW_SHARE = 0.01  # p99 > limit  <=>  more than 1% of answers over the limit
 _EDGES_MS = [m * 10.0 ** e for e in range(-2, 5) for m in (1.0, 2.0, 5.0)] + [1e5]
 log = logging.getLogger("tanaban.abtest")
 
@@ -58,6 +61,7 @@ class ArmHealth:
     requests: int
     error_rate: float
     p99_ms: float
+    slow_share: float = 0.0  # share of the answers slower than the guard's p99 limit (exact, not binned)
 
 
 def state_path(data_dir: Path) -> Path:
@@ -122,12 +126,13 @@ class _Window:
     constant memory and a constant-time `add` whatever the request rate (a list of every answer in a 300 s window
     at 2,000 requests/s would hold 600,000 entries, and judging it would cost milliseconds)."""
 
-    def __init__(self, seconds: float) -> None:
-        self.size = max(1, math.ceil(seconds))
+    def __init__(self, seconds: float, slow_ms: float = math.inf) -> None:
+        self.size, self.slow_ms = max(1, math.ceil(seconds)), slow_ms
         self.stamp = [-1] * self.size  # which second each slot holds
         # Python lists, not numpy: an increment of a numpy element costs about 1 us, of a list item 50 ns
         self.counts = [[0] * (len(_EDGES_MS) + 1) for _ in range(self.size)]  # per slot: answers per latency bin
         self.failures = [0] * self.size
+        self.slow = [0] * self.size  # answers slower than slow_ms
 
     def add(self, now: float, seconds: float, failed: bool) -> None:
         second = int(now)
@@ -136,7 +141,10 @@ class _Window:
             self.stamp[slot] = second
             self.counts[slot] = [0] * (len(_EDGES_MS) + 1)
             self.failures[slot] = 0
+            self.slow[slot] = 0
         self.counts[slot][bisect.bisect_left(_EDGES_MS, seconds * 1e3)] += 1
+        if seconds * 1e3 > self.slow_ms:
+            self.slow[slot] += 1
         if failed:
             self.failures[slot] += 1
 
@@ -149,7 +157,8 @@ class _Window:
             return ArmHealth(0, 0.0, 0.0)
         rank = int(np.searchsorted(np.cumsum(hist), math.ceil(0.99 * n)))
         p99 = _EDGES_MS[rank] if rank < len(_EDGES_MS) else math.inf
-        return ArmHealth(n, int(np.array(self.failures)[live].sum()) / n, float(p99))
+        return ArmHealth(n, int(np.array(self.failures)[live].sum()) / n, float(p99),
+                         int(np.array(self.slow)[live].sum()) / n)
 
 
 class ArmGuard:
@@ -179,7 +188,7 @@ class ArmGuard:
         now = self.clock()
         window = self._windows.get(arm)
         if window is None:
-            window = self._windows[arm] = _Window(self.limits.window_seconds)
+            window = self._windows[arm] = _Window(self.limits.window_seconds, self.limits.p99_ms)
         window.add(now, seconds, failed)
         if failed or now - self._judged.get(arm, -1e18) >= _RECHECK_SECONDS:
             self._judge(arm, now)
@@ -193,8 +202,9 @@ class ArmGuard:
                 return
             if health.error_rate > self.limits.error_rate:
                 reason = f"error rate {health.error_rate:.1%} over {self.limits.error_rate:.1%} ({n} answers)"
-            elif health.p99_ms > self.limits.p99_ms:
-                reason = f"p99 {health.p99_ms:g} ms over {self.limits.p99_ms:g} ms ({n} answers)"
+            elif health.slow_share > _SLOW_SHARE:
+                reason = (f"p99 over {self.limits.p99_ms:g} ms: {health.slow_share:.1%} of {n} answers were slower "
+                          f"(about {health.p99_ms:g} ms)")
             else:
                 return
         self.trip(arm, reason)
@@ -233,5 +243,9 @@ class ArmGuard:
             log.error("%s", exc)
             return
         stopped = state["stopped"] if state.get("experiment") == self.experiment else {}
+        resumed = set(self.stopped) - set(stopped)
         self.stopped = {arm: str(info.get("reason", "stopped")) if isinstance(info, dict) else "stopped"
                         for arm, info in stopped.items()}
+        for arm in resumed:  # a fresh window: the answers that tripped the stop must not trip it again at once
+            self._windows.pop(arm, None)
+            self.health.pop(arm, None)

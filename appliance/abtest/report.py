@@ -38,6 +38,10 @@ from appliance.data.keys import PseudonymKey
 from appliance.data.store import Interaction, Item, User
 from appliance.errors import UserError
 
+MIN_CELL = 10  # arms with fewer exposed customers show no outcome: the threshold rule of statistical disclosure
+# control (Hundepool et al., "Statistical Disclosure Control", Wiley 2012, sec. 5.2); one customer's purchases
+# must not be readable from a tiny arm, nor from the first days of the timeline
+_HIDDEN = Interval(math.nan, -math.inf, math.inf)
 MAX_TIMELINE_POINTS = 120  # daily points for four months, then wider steps: the HTML plot stays readable
 _IN_CHUNK = 500  # pseudonyms per IN (...) list: well under every engine's bound-parameter limit
 RULE = ("Always-valid confidence sequences (normal mixture; Johari et al. 2022, Waudby-Smith et al. 2024): every "
@@ -75,13 +79,13 @@ class ABReport:
 def build_report(engine: Engine, *, now: int, experiment: str | None = None,
                  window_days: int = DEFAULT_WINDOW_DAYS, control: str | None = None, alpha: float = DEFAULT_ALPHA,
                  planned: int = DEFAULT_PLANNED, min_customers: int = MIN_CUSTOMERS,
-                 rekey: Callable[[str], str] | None = None) -> ABReport:
+                 rekey: Callable[[str], str] | None = None, min_cell: int = MIN_CELL) -> ABReport:
     """The report of `experiment` (the only one in the log when None) as of `now`.
 
     `rekey` maps a logged token to the customer's current store pseudonym (`chain_rekeyer`), for exposures logged
     before a `tanaban keys rotate`; without it tokens are taken as they are.
     """
-    if window_days < 1 or not 0 < alpha < 1 or planned < 1 or min_customers < 1:
+    if window_days < 1 or not 0 < alpha < 1 or planned < 1 or min_customers < 1 or min_cell < 1:
         raise ReportError("window days, planned customers and minimum customers must be >= 1 and alpha in (0, 1)")
     experiment = _resolve_experiment(engine, experiment)
     exposures = load_exposures(engine, experiment)
@@ -95,14 +99,16 @@ def build_report(engine: Engine, *, now: int, experiment: str | None = None,
     summaries, comparisons = compare_arms(values.arm, values.converted, values.items, outcomes.arms, control,
                                           purchases=values.purchases, alpha=alpha, planned=planned,
                                           min_customers=min_customers)
+    summaries, comparisons, small = _suppress(summaries, comparisons, min_cell)
     popularity, buyers, catalog = _catalog_stats(engine, first_ts)
+    lists = list_metrics(exposures, outcomes, popularity, buyers, catalog)
+    lists.update({arm: {"coverage": math.nan, "novelty": math.nan} for arm in small})
     decision, winner = _decide(comparisons, min_customers)
     return ABReport(
         experiment=experiment, control=control, arms=outcomes.arms, window_days=window_days, now=now,
         first_ts=first_ts, last_ts=exposures[-1].ts, exposures=len(exposures), switched=outcomes.switched,
         alpha=alpha, planned=planned, summaries=summaries, comparisons=comparisons,
-        lists=list_metrics(exposures, outcomes, popularity, buyers, catalog),
-        timeline=_timeline(outcomes, control, first_ts, now, alpha, planned, min_customers),
+        lists=lists, timeline=_timeline(outcomes, control, first_ts, now, alpha, planned, min_customers, min_cell),
         decision=decision, winner=winner,
         rule=RULE.format(level=f"{1 - alpha:.0%}", min_customers=min_customers))
 
@@ -179,8 +185,20 @@ def _catalog_stats(engine: Engine, before: int) -> tuple[dict[str, int], int, in
     return popularity, int(buyers), int(catalog)
 
 
+def _suppress(summaries: list[ArmSummary], comparisons: list[Comparison],
+              min_cell: int) -> tuple[list[ArmSummary], list[Comparison], set[str]]:
+    """Hide the outcomes of arms with fewer than `min_cell` customers, and every difference that involves one."""
+    small = {s.arm for s in summaries if s.customers < min_cell}
+    summaries = [dataclasses.replace(s, buyers=None, share=_HIDDEN, items=_HIDDEN, purchases=_HIDDEN)
+                 if s.arm in small else s for s in summaries]
+    comparisons = [dataclasses.replace(c, share_diff=_HIDDEN, items_diff=_HIDDEN, purchases_diff=_HIDDEN,
+                                       verdict="too few customers")
+                   if small & {c.arm, c.control} else c for c in comparisons]
+    return summaries, comparisons, small
+
+
 def _timeline(outcomes: Outcomes, control: str, first_ts: int, now: int, alpha: float, planned: int,
-              min_customers: int) -> list[tuple[int, dict[str, Interval]]]:
+              min_customers: int, min_cell: int = MIN_CELL) -> list[tuple[int, dict[str, Interval]]]:
     """The share difference's interval as of the end of each day (wider steps for long experiments), and now."""
     days = max(1, math.ceil((now - first_ts) / DAY_S))
     step = math.ceil(days / MAX_TIMELINE_POINTS)
@@ -188,9 +206,10 @@ def _timeline(outcomes: Outcomes, control: str, first_ts: int, now: int, alpha: 
     points = []
     for cut in cuts:
         values = customer_values(outcomes, cut)
-        _, comparisons = compare_arms(values.arm, values.converted, values.items, outcomes.arms, control,
-                                      alpha=alpha, planned=planned, min_customers=min_customers)
-        points.append((cut, {c.arm: c.share_diff for c in comparisons}))
+        summaries, comparisons = compare_arms(values.arm, values.converted, values.items, outcomes.arms, control,
+                                              alpha=alpha, planned=planned, min_customers=min_customers)
+        small = {s.arm for s in summaries if s.customers < min_cell}
+        points.append((cut, {c.arm: c.share_diff for c in comparisons if not small & {c.arm, c.control}}))
     return points
 
 

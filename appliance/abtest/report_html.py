@@ -66,12 +66,14 @@ def _interval_text(i: Interval, scale: float = 100.0, unit: str = "%") -> str:
 
 
 def _arm_table(report: ABReport) -> str:
+    hidden = "<td colspan='8'>suppressed: too few customers to show without exposing one</td>"
     rows = "".join(
-        f"<tr><td>{escape(s.arm)}</td><td>{s.customers}</td><td>{s.buyers}</td><td>{_pct(s.share.estimate)}</td>"
-        f"<td>{_interval_text(s.share)}</td><td>{s.items.estimate:.3f}</td>"
+        f"<tr><td>{escape(s.arm)}</td><td>{s.customers}</td>" + (hidden if s.buyers is None else
+        f"<td>{s.buyers}</td><td>{_pct(s.share.estimate)}</td>"
+        f"<td>{_interval_text(s.share)}</td><td>{_number(s.items.estimate)}</td>"
         f"<td>{_interval_text(s.items, 1.0, '')}</td><td>{_number(s.purchases.estimate)}</td>"
         f"<td>{_pct(report.lists[s.arm]['coverage'])}</td>"
-        f"<td>{report.lists[s.arm]['novelty']:.2f}</td></tr>" for s in report.summaries)
+        f"<td>{_number(report.lists[s.arm]['novelty'])}</td>") + "</tr>" for s in report.summaries)
     return ("<table><tr><th>arm</th><th>exposed</th><th>buyers</th><th>share</th><th>interval</th>"
             "<th>items / customer</th><th>interval</th><th>purchases / customer</th><th>coverage</th>"
             "<th>novelty (bits)</th></tr>"
@@ -80,8 +82,8 @@ def _arm_table(report: ABReport) -> str:
 
 def _comparison_table(report: ABReport) -> str:
     rows = "".join(
-        f"<tr><td>{escape(c.arm)}</td><td>{c.share_diff.estimate * 100:+.1f}</td>"
-        f"<td>{_interval_text(c.share_diff, 100.0, '')}</td><td>{c.items_diff.estimate:+.3f}</td>"
+        f"<tr><td>{escape(c.arm)}</td><td>{_number(c.share_diff.estimate * 100, '+')}</td>"
+        f"<td>{_interval_text(c.share_diff, 100.0, '')}</td><td>{_number(c.items_diff.estimate, '+')}</td>"
         f"<td>{_interval_text(c.items_diff, 1.0, '')}</td><td>{_number(c.purchases_diff.estimate, '+')}</td>"
         f"<td>{_interval_text(c.purchases_diff, 1.0, '')}</td><td>{escape(c.verdict)}</td></tr>"
         for c in report.comparisons)

@@ -73,7 +73,7 @@ class Interval:
 class ArmSummary:
     arm: str
     customers: int
-    buyers: int
+    buyers: int | None  # None: suppressed, the arm has fewer customers than the report's min_cell
     share: Interval  # share of exposed customers who bought a recommended item
     items: Interval  # recommended items bought per exposed customer
     purchases: Interval  # purchases of any item per exposed customer

@@ -3,8 +3,11 @@ background thread drains into the store in batches (appliance.abtest.exposures.r
 batch, SQLite in WAL mode with a busy timeout, so several serving workers can write side by side).
 
 A full queue never slows an answer: the row is dropped and counted (tanaban_abtest_exposures_total{outcome="dropped"}).
-`stop()` flushes what is queued (the app's lifespan calls it on shutdown). Retention: exposures older than
-abtest.exposure_retention_days are deleted when the writer starts and then hourly.
+A batch the store refuses (locked past its busy timeout, disk full) goes back to the head of the queue and is tried
+again after an exponential back-off (capped at MAX_BACKOFF_SECONDS), so a store locked for a minute loses nothing
+while the queue has room; a malformed row is dropped at once and counted as failed. `stop()` flushes what is queued
+(the app's lifespan calls it on shutdown), one attempt: what the store still refuses then is counted as failed.
+Retention: exposures older than abtest.exposure_retention_days are deleted when the writer starts and then hourly.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 log = logging.getLogger("tanaban.abtest")
 PRUNE_EVERY_SECONDS = 3600.0
+MAX_BACKOFF_SECONDS = 30.0  # longest wait between attempts while the store refuses writes
 
 
 class ExposureWriter:
@@ -37,7 +41,7 @@ class ExposureWriter:
         self.count = count or (lambda outcome, n: None)  # outcome: written | dropped | failed
         self.wall = wall
         self.queue: deque[Mapping[str, Any]] = deque()
-        self.dropped = self.written = self.failed = 0
+        self.dropped = self.written = self.failed = self.retries = 0
         self._wake, self._stopping = threading.Event(), False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
@@ -76,27 +80,50 @@ class ExposureWriter:
 
     def _run(self) -> None:
         self._prune_due()
+        wait = self.flush_seconds
         while True:
-            self._wake.wait(self.flush_seconds)
+            self._wake.wait(wait)
             self._wake.clear()
             stopping = self._stopping  # read before draining: rows offered before stop() are all written
-            while self.queue:
-                rows = [self.queue.popleft() for _ in range(min(self.batch, len(self.queue)))]
-                self._write(rows)
+            drained = self._drain()
+            wait = self.flush_seconds if drained else min(max(2 * wait, self.flush_seconds), MAX_BACKOFF_SECONDS)
             self._prune_due()
             if stopping:
+                if not drained:
+                    self._lose(len(self.queue), "the store still refuses them at shutdown")
+                    self.queue.clear()
                 return
 
-    def _write(self, rows: list[Mapping[str, Any]]) -> None:
+    def _drain(self) -> bool:
+        """Write the queue in batches; False when the store refused one (it is back at the head of the queue)."""
+        while self.queue:
+            rows = [self.queue.popleft() for _ in range(min(self.batch, len(self.queue)))]
+            if not self._write(rows):
+                return False
+        return True
+
+    def _write(self, rows: list[Mapping[str, Any]]) -> bool:
+        from appliance.abtest.exposures import ExposureError
+
         try:
             written = self.record(self.engine, rows)
-        except Exception as exc:  # a locked or full disk must not kill the writer; the rows are lost, and counted
-            self.failed += len(rows)
-            self.count("failed", len(rows))
-            log.error("%d exposure rows not written (%s); the writer keeps going", len(rows), type(exc).__name__)
-            return
+        except ExposureError as exc:  # a malformed row: trying again cannot help
+            self._lose(len(rows), str(exc))
+            return True
+        except Exception as exc:  # locked, disk full: must not kill the writer; the batch is tried again
+            self.queue.extendleft(reversed(rows))
+            self.retries += 1
+            log.warning("%d exposure rows not written yet (%s); trying again", len(rows), type(exc).__name__)
+            return False
         self.written += written
         self.count("written", written)
+        return True
+
+    def _lose(self, n: int, why: str) -> None:
+        if n:
+            self.failed += n
+            self.count("failed", n)
+            log.error("%d exposure rows lost: %s", n, why)
 
     def _prune_due(self) -> None:
         now = time.monotonic()

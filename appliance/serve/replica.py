@@ -45,7 +45,6 @@ from export.bundle import (
     BundleError,
     current_bundle,
     make_staging,
-    publish_bundle,
     remove_staging,
     verify_bundle,
 )
@@ -119,14 +118,39 @@ def sync_bundles(source: Path, dest: Path, keys_dir: Path, *, keep: int = KEEP_D
         raise ReplicaError(f"the source {source} is this node's own bundle root: give the primary's bundle directory "
                            "(its read-only mount, or where rsync copies it)")
     trusted = [load_public_key(Path(keys_dir) / PUBLIC_FILE)]
-    wanted = current_bundle(source)  # BundleError: the primary has published nothing yet
+    wanted = _wanted_bundle(source)
     make_dir(dest)
     with _sync_lock(dest):
-        if _current_name(dest) == wanted.name and (dest / wanted.name).is_dir():
-            verify_bundle(dest / wanted.name, trusted)  # still intact on this node
-            return SyncReport(wanted.name, False, 0, 0, _prune(dest, keep))
+        previous = _current_name(dest)
+        if previous == wanted.name and (dest / wanted.name).is_dir():
+            try:
+                verify_bundle(dest / wanted.name, trusted)  # still intact on this node
+            except BundleError:  # damaged on this node since (disk, hand edit): set aside, copied afresh below
+                progress(f"bundle {wanted.name} no longer verifies on this node; copying it again")
+                _set_aside(dest / wanted.name)
+            else:
+                return SyncReport(wanted.name, False, 0, 0, _prune(dest, keep, previous))
         copied, files, size = _fetch(wanted, dest, trusted, progress)
-        return SyncReport(copied.name, True, files, size, _prune(dest, keep))
+        return SyncReport(copied.name, True, files, size, _prune(dest, keep, previous))
+
+
+def _wanted_bundle(source: Path) -> Path:
+    """The directory `<source>/CURRENT` names, which must be a plain entry of `source`. CURRENT is not signed: a
+    name such as `..`, `/` or `a/../..` would otherwise make the node copy, and on a failed check delete, a
+    directory outside its bundle root."""
+    wanted = current_bundle(source)  # BundleError: the primary has published nothing yet
+    name = wanted.name
+    if wanted.parent != source or not name or name.startswith(".") or any(c in name for c in "/\\\x00"):
+        raise ReplicaError(f"{source / 'CURRENT'} does not name a bundle directory of {source} (it must hold one "
+                           "version name, such as 20270105T101500000000Z): check or re-export the primary's bundles")
+    return wanted
+
+
+def _set_aside(path: Path) -> None:
+    """Rename a bundle directory out of the way (atomic), then delete it: its name is free at once for a fresh copy."""
+    aside = path.with_name(f"{STAGING_PREFIX}{os.getpid()}-damaged-{path.name}")
+    os.replace(path, aside)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 def _fetch(wanted: Path, dest: Path, trusted: Sequence[Ed25519PublicKey],
@@ -136,7 +160,7 @@ def _fetch(wanted: Path, dest: Path, trusted: Sequence[Ed25519PublicKey],
         try:
             verify_bundle(dest / wanted.name, trusted)
         except BundleError:  # damaged since: copy it afresh below
-            shutil.rmtree(dest / wanted.name)
+            _set_aside(dest / wanted.name)
         else:
             _point_current(dest, wanted.name)
             return dest / wanted.name, 0, 0
@@ -154,7 +178,15 @@ def _fetch(wanted: Path, dest: Path, trusted: Sequence[Ed25519PublicKey],
         if manifest.version != wanted.name:
             raise BundleError(f"bundle directory {wanted.name} holds version {manifest.version}: the primary's bundle "
                               "root was renamed by hand; re-export it there")
-        final = publish_bundle(staging, dest)
+        _fsync_tree(staging)  # the bytes are on disk before CURRENT can name them (power loss mid-sync)
+        os.utime(staging)  # mtime = sync time on this node (copytree copied the primary's): _prune's order
+        final = dest / manifest.version
+        os.replace(staging, final)  # not export's publish_bundle: CURRENT here is written and fsynced before rename
+        _point_current(dest, final.name)
+    except OSError as exc:
+        remove_staging(staging)
+        raise ReplicaError(f"copying bundle {wanted.name} from {wanted.parent} failed ({type(exc).__name__}): the "
+                           "primary may have pruned it meanwhile; run `tanaban replica sync` again") from None
     except BaseException:
         remove_staging(staging)
         raise
@@ -162,12 +194,14 @@ def _fetch(wanted: Path, dest: Path, trusted: Sequence[Ed25519PublicKey],
     return final, len(files), size
 
 
-def _prune(dest: Path, keep: int) -> tuple[str, ...]:
-    """Remove the oldest bundle versions beyond `keep` (oldest: the earliest synced, by the directory's mtime; CURRENT
-    is always kept)."""
+def _prune(dest: Path, keep: int, previous: str | None = None) -> tuple[str, ...]:
+    """Remove the oldest bundle versions beyond `keep` (oldest: the earliest synced, by the directory's mtime, which
+    `_fetch` sets to the sync time; CURRENT is always kept, and the CURRENT before this sync, which workers may still
+    serve until their next reload, goes last whatever its mtime says)."""
     current = _current_name(dest)
     versions = [p.name for p in sorted((p for p in dest.iterdir() if p.is_dir() and not p.name.startswith(
-        STAGING_PREFIX) and (p / "manifest.json").is_file()), key=lambda p: (p.stat().st_mtime, p.name))]
+        STAGING_PREFIX) and (p / "manifest.json").is_file()),
+        key=lambda p: (p.name == previous, p.stat().st_mtime, p.name))]
     old = [v for v in versions if v != current][: max(0, len(versions) - keep)]
     for name in old:
         shutil.rmtree(dest / name, ignore_errors=True)
@@ -176,8 +210,35 @@ def _prune(dest: Path, keep: int) -> tuple[str, ...]:
 
 def _point_current(root: Path, name: str) -> None:
     tmp = root / ".CURRENT.tmp"
-    tmp.write_text(name + "\n", encoding="utf-8")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, root / "CURRENT")
+    _fsync_dir(root)
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file and directory under `root` (a staging copy), so that a rename of it survives a power loss
+    with its contents (ext4/XFS may otherwise persist the rename before the data)."""
+    for path in sorted(root.rglob("*"), reverse=True):  # files before the directories that hold them
+        if path.is_file() and not path.is_symlink():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        elif path.is_dir() and not path.is_symlink():
+            _fsync_dir(path)
+    _fsync_dir(root)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _current_name(root: Path) -> str | None:

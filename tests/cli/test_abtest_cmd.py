@@ -53,3 +53,12 @@ def test_the_rollout_guide_config_example_loads(tmp_path: Path) -> None:
     path.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n{example}', encoding="utf-8")
     ab = load_config(path, env={}).abtest
     assert [(a.name, a.source, a.weight) for a in ab.arms] == [("control", "champion", 90), ("tanaban", "bundle", 10)]
+
+
+def test_a_tiny_experiment_prints_suppressed_cells_not_numbers(cli_runner: CliRunner, initialised: Path) -> None:
+    engine = open_home(load_config(initialised, env={})).engine
+    seed_store(engine, customers=12, items=20)
+    run_simulation(engine, SimSpec(experiment="tiny"), bytes(32), seed=1)
+    result = cli_runner.invoke(app, ["--config", str(initialised), "abtest", "report"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("suppressed") == 2 and "nan" not in result.output.lower()

@@ -4,6 +4,7 @@ wording, --json types and a self-contained, escaped HTML page."""
 from __future__ import annotations
 
 import json
+import math
 from itertools import pairwise
 
 import pytest
@@ -61,7 +62,7 @@ def test_several_experiments_need_a_choice(engine: Engine) -> None:
 @pytest.mark.parametrize(("window", "buyers"), [(14, 1), (7, 0)])
 def test_the_window_decides_what_is_credited(engine: Engine, window: int, buyers: int) -> None:
     _tiny(engine)
-    report = build_report(engine, now=T0 + 30 * DAY_S, window_days=window)
+    report = build_report(engine, now=T0 + 30 * DAY_S, window_days=window, min_cell=1)  # 2 customers per arm
     assert {s.arm: s.buyers for s in report.summaries} == {"control": buyers, "treatment": 0}
     assert report.decision.startswith("Keep collecting")
 
@@ -113,8 +114,26 @@ def test_exposures_logged_before_a_key_rotation_still_join(home: Home) -> None:
     record_exposures(home.engine, [{"experiment": "exp", "token": t, "arm": ("control", "b")[i % 2], "items": ["A"],
                                     "ts": T0} for i, t in enumerate(tokens)])
     rotate_pseudonym_key(home)
-    plain = build_report(home.engine, now=T0 + 2 * DAY_S)
-    rekeyed = build_report(home.engine, now=T0 + 2 * DAY_S, rekey=chain_rekeyer(home.pseudonym_chain))
+    plain = build_report(home.engine, now=T0 + 2 * DAY_S, min_cell=1)  # two customers per arm: the join is tested
+    rekeyed = build_report(home.engine, now=T0 + 2 * DAY_S, rekey=chain_rekeyer(home.pseudonym_chain), min_cell=1)
     assert {s.arm: s.buyers for s in plain.summaries} == {"b": 0, "control": 0}  # old tokens name nobody now
     assert {s.arm: s.buyers for s in rekeyed.summaries} == {"b": 0, "control": 1}
     assert chain_rekeyer(home.pseudonym_chain)("not-a-token") == "not-a-token"
+
+
+def test_an_arm_too_small_to_hide_one_customer_shows_no_outcome(engine: Engine) -> None:
+    # two customers per arm, one of whom bought: "1 of 2 bought" would tell who did to anyone who knows the two
+    _tiny(engine)
+    report = build_report(engine, now=T0 + 30 * DAY_S)
+    assert [(s.customers, s.buyers) for s in report.summaries] == [(2, None), (2, None)]
+    assert all(math.isnan(s.share.estimate) and math.isnan(s.items.estimate) for s in report.summaries)
+    diff = report.comparisons[0]
+    assert diff.verdict == "too few customers" and math.isnan(diff.share_diff.estimate)
+    assert all(diffs == {} for _, diffs in report.timeline)  # not day by day either
+    doc = json.loads(json.dumps(report_dict(report), allow_nan=False))
+    assert [a["buyers"] for a in doc["summaries"]] == [None, None]
+    page = render_html(report)
+    assert page.count("suppressed: too few customers") == 2 and "50.0%" not in page
+    shown = build_report(engine, now=T0 + 30 * DAY_S, min_cell=2)  # the threshold is the library's to set
+    assert [s.buyers for s in shown.summaries] == [1, 0]
+

@@ -181,3 +181,88 @@ def test_replica_without_signing_key_serves_and_audits_with_its_node_key(
     checks = {c["name"]: c for c in __import__("json").loads(result.output)["checks"]}
     assert checks["keys"]["status"] == "ok" and "serving replica" in checks["keys"]["detail"], checks["keys"]
     assert checks["audit"]["status"] == "ok", checks["audit"]
+
+
+def _synced(primary: tuple[Home, Path], tmp_path: Path) -> tuple[ApplianceConfig, Path, Path]:
+    """A node that has synced the primary's v1: (node config, primary bundle root, node bundle root)."""
+    home, _ = primary
+    node = _replica(home, tmp_path / "node")
+    init_replica(node)
+    source, dest = home.config.artifacts_dir / "bundles", node.artifacts_dir / "bundles"
+    sync_bundles(source, dest, node.keys_dir)
+    return node, source, dest
+
+
+@pytest.mark.parametrize("name", ["..", "/", "../bundles", ".", ".staging-1-x", "v1/../..", "a\\b"])
+def test_a_current_naming_something_outside_the_primarys_root_is_refused(
+        primary: tuple[Home, Path], tmp_path: Path, name: str) -> None:
+    # CURRENT is not signed: `..` once made the node verify its artifacts directory, fail, and delete all of it
+    node, source, dest = _synced(primary, tmp_path)
+    (source / "CURRENT").write_text(name + "\n")
+    with pytest.raises(ReplicaError, match="does not name a bundle directory"):
+        sync_bundles(source, dest, node.keys_dir)
+    assert (dest / "CURRENT").read_text().strip() == "v1" and (dest / "v1" / "manifest.json").is_file()
+    assert node.artifacts_dir.is_dir() and (source / "v1" / "manifest.json").is_file()
+
+
+def test_a_current_bundle_damaged_on_the_node_is_copied_again(primary: tuple[Home, Path], tmp_path: Path) -> None:
+    node, source, dest = _synced(primary, tmp_path)
+    (dest / "v1" / "items.json").write_text("[]")  # bit rot or a hand edit on the node
+    lines: list[str] = []
+    report = sync_bundles(source, dest, node.keys_dir, progress=lines.append)
+    assert (report.version, report.copied) == ("v1", True) and "no longer verifies on this node" in lines[0]
+    assert (dest / "v1" / "items.json").read_bytes() == (source / "v1" / "items.json").read_bytes()
+    assert not list(dest.glob(f"{STAGING_PREFIX}*"))
+
+
+def test_after_a_rollback_the_previous_current_is_pruned_last(primary: tuple[Home, Path], tmp_path: Path) -> None:
+    home, _ = primary
+    node, source, dest = _synced(primary, tmp_path)
+    export_cf(home, "lightgcn", version="v2", progress=False)
+    sync_bundles(source, dest, node.keys_dir, keep=2)
+    (source / "CURRENT").write_text("v1\n")  # the primary rolls back
+    assert sync_bundles(source, dest, node.keys_dir, keep=2).version == "v1"
+    export_cf(home, "lightgcn", version="v3", progress=False)
+    report = sync_bundles(source, dest, node.keys_dir, keep=2)
+    # v1 was CURRENT until this sync (workers may still serve it): v2, though synced later, goes first
+    assert report.pruned == ("v2",) and (dest / "v1").is_dir()
+
+
+def test_a_copy_that_fails_half_way_leaves_nothing_and_says_to_retry(
+        primary: tuple[Home, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, _ = primary
+    node, source, dest = _synced(primary, tmp_path)
+    export_cf(home, "lightgcn", version="v2", progress=False)
+
+    def vanishing(src: Path, dst: Path, **kwargs: object) -> None:  # the primary pruned v2 during the copy
+        (Path(dst) / "manifest.json").write_text("{}")
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr("appliance.serve.replica.shutil.copytree", vanishing)
+    with pytest.raises(ReplicaError, match="run `tanaban replica sync` again"):
+        sync_bundles(source, dest, node.keys_dir)
+    assert (dest / "CURRENT").read_text().strip() == "v1" and not list(dest.glob(f"{STAGING_PREFIX}*"))
+
+
+def test_every_copied_file_is_on_disk_before_current_names_it(
+        primary: tuple[Home, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, _ = primary
+    node, source, dest = _synced(primary, tmp_path)
+    export_cf(home, "lightgcn", version="v2", progress=False)
+    synced: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd: int) -> None:
+        synced.append(os.path.basename(os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def replace(src: object, dst: object) -> None:
+        if Path(str(dst)).name == "CURRENT":
+            synced.append("<CURRENT replaced>")
+        real_replace(src, dst)
+
+    monkeypatch.setattr("appliance.serve.replica.os.fsync", fsync)
+    monkeypatch.setattr("appliance.serve.replica.os.replace", replace)
+    sync_bundles(source, dest, node.keys_dir)
+    before = synced[:synced.index("<CURRENT replaced>")]
+    assert {p.name for p in (dest / "v2").iterdir()} | {".CURRENT.tmp"} <= set(before)
