@@ -15,12 +15,14 @@ import platform
 import sqlite3
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from appliance import __version__
 
+EXIT_UNAVAILABLE = 69  # EX_UNAVAILABLE: the PostgreSQL server of the store or audit log is down or unreachable
 EXIT_INTERNAL = 70  # EX_SOFTWARE: a bug; the crash report says where
 EXIT_IO = 74  # EX_IOERR: disk full, I/O error
 EXIT_BUSY = 75  # EX_TEMPFAIL: the store stayed locked by another process (locks.LockError uses it too)
@@ -30,12 +32,17 @@ CRASH_DIR = "crash"  # under data_dir; $TMPDIR when the data directory is missin
 
 _DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 _NO_PERMISSION = {errno.EACCES, errno.EPERM, errno.EROFS}
+# SQLSTATEs of a PostgreSQL connection that is gone (PostgreSQL manual, appendix A): class 08 connection_exception,
+# 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (starting up or shutting down)
+_PG_GONE_CLASS, _PG_GONE = "08", {"57P01", "57P02", "57P03"}
 
 
-def describe_failure(exc: BaseException, data_dir: Path | None) -> tuple[str, int] | None:
-    """One line and an exit code for an anticipated failure (disk full, permission, locked database), else None.
+def describe_failure(exc: BaseException, data_dir: Path | None,
+                     servers: Sequence[str] = ()) -> tuple[str, int] | None:
+    """One line and an exit code for an anticipated failure (disk full, permission, locked database, a PostgreSQL
+    server gone), else None. `servers`: the PostgreSQL URLs the config names (store.url, audit.url).
 
-    The line names a path and the fix, never the exception's message (which may hold row values).
+    The line names a path or server and the fix, never the exception's message (which may hold row values).
     """
     where = f"under {data_dir}" if data_dir else "in the data directory"
     if isinstance(exc, OSError) and exc.errno is not None:
@@ -48,7 +55,29 @@ def describe_failure(exc: BaseException, data_dir: Path | None) -> tuple[str, in
         if exc.errno == errno.EIO:
             return f"I/O error on {target}: check the disk (dmesg) and rerun", EXIT_IO
         return None
-    return _describe_database(getattr(exc, "orig", None) or exc, where)
+    orig = getattr(exc, "orig", None) or exc
+    if _postgres_gone(orig):
+        named = " or ".join(dict.fromkeys(_server_name(url) for url in servers)) or "of the store"
+        return (f"lost the connection to the PostgreSQL server {named} (stopped, restarting or unreachable): check "
+                "that it runs and accepts connections (`pg_isready`, its log), then rerun the command; what the "
+                "command had not committed was rolled back", EXIT_UNAVAILABLE)
+    return _describe_database(orig, where)
+
+
+def _postgres_gone(exc: BaseException) -> bool:
+    """A psycopg OperationalError for a connection that failed or broke (no SQLSTATE: the socket closed or was
+    refused), as opposed to one the server answered with an error of its own. psycopg is not imported here."""
+    kind = type(exc)
+    if kind.__module__.split(".")[0] != "psycopg" or "OperationalError" not in {k.__name__ for k in kind.__mro__}:
+        return False
+    state = getattr(exc, "sqlstate", None) or ""
+    return not state or state.startswith(_PG_GONE_CLASS) or state in _PG_GONE
+
+
+def _server_name(url: str) -> str:
+    """postgresql://host:port/database: no user, password or options (safe in a message)."""
+    parts = urlsplit(url)
+    return f"postgresql://{parts.hostname or 'local socket'}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _describe_database(exc: BaseException, where: str) -> tuple[str, int] | None:

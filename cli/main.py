@@ -90,7 +90,7 @@ class _Group(TyperGroup):
                 _fail(needs_training_stack(ctx.meta.get(_COMMAND, "tanaban").removeprefix("tanaban ")),
                       EXIT_USER_ERROR)
             data_dir = _data_dir(ctx)
-            known = describe_failure(exc, data_dir)
+            known = describe_failure(exc, data_dir, _database_servers(ctx))
             if known is not None:
                 _fail(*known)
             _fail(report_internal_error(exc, ctx.meta.get(_COMMAND, "tanaban"), data_dir), EXIT_INTERNAL, prefix="")
@@ -101,6 +101,15 @@ def _fail(message: str, code: int, prefix: str = "error:") -> NoReturn:
     line = Text.assemble((prefix, "bold red"), " ", message) if prefix else Text(message)
     err_console.print(line, highlight=False, soft_wrap=True)
     raise typer.Exit(code) from None
+
+
+def _database_servers(ctx: Any) -> tuple[str, ...]:
+    """The PostgreSQL URLs of the store and the audit log (issue 17), to name the server a lost connection was to."""
+    try:
+        cfg = state(ctx).config()
+    except Exception:
+        return ()
+    return tuple(url for url in (cfg.store.url, cfg.audit.url) if url.startswith(("postgres", "postgresql")))
 
 
 def _data_dir(ctx: Any) -> Path | None:

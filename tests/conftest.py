@@ -7,7 +7,7 @@ checks it); a builder that tests call with arguments is handed out as a fixture 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,116 @@ from appliance.config import ApplianceConfig, load_config
 from appliance.data.artifacts import save_artifact
 from appliance.data.home import Home, init_home, open_home
 from appliance.data.store import Interaction, Item, User
+
+# --- Test backend switch (issue 17) ----------------------------------------------------------------------------------
+# TANABAN_TEST_BACKEND=postgresql runs the whole suite with the store and the audit log of every home a test makes
+# under its tmp_path (the common fixtures tmp_config, home, config_file and the configs tests write themselves) in a
+# fresh PostgreSQL database per home on the session's server (below; `_backend_switch`); tests marked `sqlite_only`
+# (about SQLite itself: its file, WAL, its backup) and the SQLite half of the tests parametrized over both engines
+# (`store_url`) are deselected there. Default: sqlite, the appliance's default store. Child processes (a `tanaban`
+# started by a test) resolve their config without this switch: tests that start one on a home hand it the home's
+# resolved store.url and audit.url (in its config file or environment), which is right on both backends.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _test_backend() -> str:
+    import os
+
+    backend = os.environ.get("TANABAN_TEST_BACKEND", "sqlite").strip().lower() or "sqlite"
+    if backend not in BACKENDS:
+        raise pytest.UsageError(f"TANABAN_TEST_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    return backend
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _test_backend()  # a misspelt backend stops the run before collection, not after it
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"tanaban test backend: {_test_backend()} (TANABAN_TEST_BACKEND)"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, deselect the SQLite-only tests and the SQLite half of the both-engines tests."""
+    if _test_backend() != "postgresql":
+        return
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        sqlite_case = params.get("store_url") == "sqlite"
+        (drop if sqlite_case or item.get_closest_marker("sqlite_only") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(autouse=True)
+def _backend_switch(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On the PostgreSQL test backend, every home of this test (a data directory under its tmp_path whose config
+    names no store.url) gets a fresh database of its own for the store and, unless audit.path or audit.url is set,
+    the audit log (its own schema there): `tmp_config`, `home`, `config_file` and the configs tests write themselves
+    alike, as `load_config` resolves them in this process. A directory that already holds a SQLite store when it is
+    first resolved (a copy of a module-scoped template home) stays on it. The databases are dropped after the test."""
+    if _test_backend() != "postgresql":
+        yield
+        return
+    import dataclasses
+
+    import appliance.config as config_module
+
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    root = request.getfixturevalue("tmp_path")
+    original, homes = config_module._resolve, {}  # data_dir -> its database URL, None: stays on SQLite
+
+    def resolve(cfg: ApplianceConfig, env: Mapping[str, str]) -> ApplianceConfig:
+        out = original(cfg, env)
+        data = Path(out.paths.data_dir)
+        if cfg.store.url or not data.is_relative_to(root):
+            return out
+        if data not in homes:
+            homes[data] = None if (data / "tanaban.db").exists() else server.create_database("h")
+        url = homes[data]
+        if url is None:
+            return out
+        audit = out.audit if cfg.audit.url or cfg.audit.path else dataclasses.replace(out.audit, url=url)
+        return dataclasses.replace(out, store=dataclasses.replace(out.store, url=url), audit=audit)
+
+    config_module._resolve = resolve
+    try:
+        yield
+    finally:
+        config_module._resolve = original
+        for url in filter(None, homes.values()):
+            server.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def audit_sql() -> Callable[[ApplianceConfig, str], None]:
+    """`run(cfg, sql)`: run SQL on a home's audit log past its append-only triggers, as only its owner can (what a
+    tamper test needs), on either backend: the tables are `entries` and `checkpoints` on both; on SQLite the triggers
+    are dropped, on PostgreSQL (schema tanaban_audit) disabled."""
+
+    def run(cfg: ApplianceConfig, sql: str) -> None:
+        if cfg.audit.url:
+            import psycopg
+
+            from appliance.privacy.audit.backends import libpq_url
+
+            with psycopg.connect(libpq_url(cfg.audit.url), autocommit=True) as conn:
+                conn.execute("SET search_path TO tanaban_audit")
+                for table in ("entries", "checkpoints"):
+                    conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                conn.execute(sql)
+            return
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(cfg.audit_path)) as conn, conn:
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+                conn.execute(f'DROP TRIGGER "{name}"')
+            conn.execute(sql)
+
+    return run
 
 
 @pytest.fixture
@@ -179,6 +289,18 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Drop a database made by create_database, ending its open connections first (PostgreSQL 13+)."""
+        import psycopg
+
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def halt(self) -> None:
+        """Stop the server at once, as a crash or a pulled cable looks to its clients (files kept until stop())."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
+
     def stop(self) -> None:
         import shutil
 
@@ -218,9 +340,26 @@ def postgres_server() -> Iterator[PostgresServer]:
 
 
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> str:
-    """SQLAlchemy URL (postgresql+psycopg://) of a fresh, empty database of its own for this test."""
-    return postgres_server.create_database()
+def throwaway_postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, for a test that stops it (`halt()`); skips or fails as
+    `postgres_server` does. Costs an initdb (a few seconds)."""
+    import tempfile
+
+    server = PostgresServer(postgres_server.bindir, Path(tempfile.mkdtemp(prefix="tanaban-pg-")))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """SQLAlchemy URL (postgresql+psycopg://) of a fresh, empty database of its own for this test, dropped after it
+    (with the connections a test's engines left open, so a long run never exhausts max_connections)."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import shutil
 import sqlite3
 import tarfile
@@ -35,7 +36,7 @@ from appliance.data.dirs import make_dir
 from appliance.data.home import Home, open_home
 from appliance.data.keys import PUBLIC_FILE, KeyMaterialError
 from appliance.data.locks import writing
-from appliance.data.store import schema_version
+from appliance.data.store import engine_url, is_postgres, schema_version
 from appliance.errors import UserError
 
 FORMAT = "tanaban-backup/1"
@@ -90,12 +91,26 @@ def sha256_file(path: Path) -> str:
 
 
 def sqlite_path(url: str) -> Path:
-    """The file of a SQLite store URL; BackupError for other engines (their own tools back them up)."""
+    """The file of a SQLite store URL; BackupError for other engines (their own tools back them up), which for
+    PostgreSQL gives the pg_dump command to run instead."""
+    if is_postgres(url):
+        raise BackupError("the store is on PostgreSQL: `tanaban backup` copies SQLite homes only; back a PostgreSQL "
+                          f"store up with pg_dump and the keys directory on its own: run `{pg_dump_command(url)}` "
+                          "(docs/POSTGRES.md, Backups)")
     if not url.startswith("sqlite:///") or url == "sqlite:///:memory:":
-        raise BackupError("the store is not a SQLite file: `tanaban backup` copies SQLite homes only; back a "
-                          "PostgreSQL store up with pg_dump and the keys directory on its own (docs/POSTGRES.md, "
-                          "Backups)")
+        raise BackupError("the store is not a SQLite file: `tanaban backup` copies SQLite homes only; back it up with "
+                          "its engine's own tools and the keys directory on its own")
     return Path(url.removeprefix("sqlite:///"))
+
+
+def pg_dump_command(url: str) -> str:
+    """The pg_dump command (custom format, consistent while tanaban writes) for a PostgreSQL store URL; the password,
+    if the URL has one, is left out (pg_dump reads ~/.pgpass or PGPASSWORD), options such as sslmode are kept."""
+    from sqlalchemy import URL, make_url  # the URL parser only; no connection
+
+    parsed = make_url(engine_url(url))
+    target = URL.create("postgresql", parsed.username, None, parsed.host, parsed.port, parsed.database, parsed.query)
+    return f"pg_dump -Fc -f tanaban.dump {shlex.quote(target.render_as_string(hide_password=False))}"
 
 
 def check_passphrase(passphrase: bytes) -> None:

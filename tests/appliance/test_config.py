@@ -15,6 +15,7 @@ def _write(tmp_path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.sqlite_only(reason="checks the default store URL, which the PostgreSQL test backend replaces")
 def test_defaults_derive_paths_from_data_dir(tmp_path: Path) -> None:
     cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path)})
     assert cfg.keys_dir == tmp_path / "keys"

@@ -3,10 +3,10 @@ audit chain, bundle, port) is one failing or warning check with a fix, and the r
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from appliance.config import ApplianceConfig, ConfigError, load_config
 from appliance.data.home import Home
@@ -66,24 +66,19 @@ def test_permissions(home: Home, target: str, mode: int, check: str, status: str
 
 def test_a_world_readable_key_and_an_old_schema_fail_with_their_fix(home: Home) -> None:
     (home.config.keys_dir / "pseudonym.key").chmod(0o644)
-    db = home.config.store.url.removeprefix("sqlite:///")
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    with home.engine.begin() as conn:  # either backend
+        conn.execute(text("UPDATE meta SET value = '1' WHERE key = 'schema_version'"))
     statuses, fixes = _statuses(home.config), _fixes(home.config)
     assert statuses["keys"] == FAIL and statuses["store"] == FAIL and "migrate" in fixes["store"]
-    with sqlite3.connect(db) as conn:  # the doctor did not migrate it
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
+    with home.engine.connect() as conn:  # the doctor did not migrate it
+        assert conn.scalar(text("SELECT value FROM meta WHERE key = 'schema_version'")) == "1"
 
 
-def test_a_tampered_audit_log_fails(home: Home) -> None:
+def test_a_tampered_audit_log_fails(home: Home, audit_sql) -> None:
     with open_audit_log(home) as log:
         for i in range(3):
             log.append(AuditEvent("log.verify", "ok", reason=f"entry {i}"))
-    with sqlite3.connect(home.config.audit_path) as conn:
-        triggers = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")]
-        for name in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("UPDATE entries SET body = replace(body, 'entry 1', 'entry X') WHERE seq = 2")
+    audit_sql(home.config, "UPDATE entries SET body = replace(body, 'entry 1', 'entry X') WHERE seq = 2")
     assert _statuses(home.config)["audit"] == FAIL and "audit verify" in _fixes(home.config)["audit"]
 
 

@@ -52,6 +52,7 @@ def _counts(config: Path) -> tuple[int, int]:
     return counts
 
 
+@pytest.mark.sqlite_only(reason="fills the disk under the SQLite store file; PostgreSQL's is on its server's disk")
 def test_disk_full_during_ingest_is_one_line_and_leaves_the_store_as_it_was(small_disk: Path, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[paths]\ndata_dir = "{small_disk / "data"}"\n', encoding="utf-8")

@@ -38,7 +38,7 @@ def _config(tmp_path: Path, standin: LLMStandin, *, enabled: bool = True, fast: 
 
 
 def _actions(home: Home) -> list[str]:
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         return [e["action"] for e in log.entries()]
 
 
@@ -100,7 +100,7 @@ def test_a_weakened_policy_from_the_environment_is_refused(home: Home, tmp_path:
     assert "weaker than the shipped default" in result.output and "anonymize.use_ner is false" in result.output
     assert "anonymize.score_threshold raised (0.5 -> 0.99)" in result.output and "Jane" not in result.output
     assert standin.requests == []
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         (entry,) = log.entries()
     assert (entry["action"], entry["outcome"]) == ("egress.blocked", "blocked")
     assert entry["policy_version"].startswith("pol-") and entry["policy_version"] in result.output
@@ -117,7 +117,7 @@ def test_a_weakened_policy_allowed_by_the_config_file_is_sent_and_flagged(home: 
     result = _run(config, "test", "--text", PHONE_TEXT, env=WEAKENED_ENV)
     assert result.exit_code == 0, result.output
     assert len(standin.requests) == 1 and "weakened policy (flagged in the audit log)" in result.output
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         request, outcome = log.entries()
     assert "allow_weakened_policy" in request["reason"] and request["policy_version"] in result.output
     assert request["origin"]["weakened"] == outcome["origin"]["weakened"]

@@ -15,9 +15,19 @@ import pytest
 from sqlalchemy import event
 from typer.testing import CliRunner
 
+from appliance.config import load_config
 from appliance.data import home as home_module
-from appliance.data.locks import EXCLUSIVE, STORE, FileLocks
-from cli.failures import EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, EXIT_PERMISSION, format_crash_report
+from appliance.data import ingest as ingest_module
+from appliance.data.locks import EXCLUSIVE, STORE, FileLocks, PgLocks
+from appliance.data.store import is_postgres
+from cli.failures import (
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_IO,
+    EXIT_PERMISSION,
+    EXIT_UNAVAILABLE,
+    format_crash_report,
+)
 from cli.main import app
 
 EMAIL, REVIEW = "anna.k@example.com", "Lovely lipstick, call me on 0176 5550 1234"
@@ -67,6 +77,7 @@ def test_a_bug_prints_one_line_and_a_crash_report_without_data(tanaban, reviews:
         assert secret not in result.output and secret not in text
 
 
+@pytest.mark.sqlite_only(reason="fills SQLite's max_page_count; PostgreSQL's disk_full SQLSTATE maps in the same place")
 def test_disk_full_in_the_store_is_one_line_without_row_values(tanaban, reviews: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     real_open_store = home_module.open_store
@@ -114,13 +125,16 @@ def test_ctrl_c_is_one_line(tanaban, reviews: Path, monkeypatch: pytest.MonkeyPa
     assert result.exit_code == EXIT_INTERRUPTED and result.output.strip() == "interrupted"
 
 
-def test_a_held_lock_waits_then_fails_naming_the_holder(tanaban, reviews: Path, tmp_path: Path,
+def test_a_held_lock_waits_then_fails_naming_the_holder(tanaban, reviews: Path, tmp_path: Path, config_file: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TANABAN_STORE__LOCK_TIMEOUT_S", "0.3")
     taken, release = threading.Event(), threading.Event()
+    url, command = load_config(config_file, env={}).store.url, "tanaban keys rotate"
+    locks = PgLocks(url, command=command) if is_postgres(url) else FileLocks(tmp_path / "data" / "locks",
+                                                                             command=command)
 
     def rotate() -> None:
-        with FileLocks(tmp_path / "data" / "locks", command="tanaban keys rotate").acquire(STORE, EXCLUSIVE, 5):
+        with locks.acquire(STORE, EXCLUSIVE, 5):
             taken.set()
             release.wait(10)
 
@@ -134,8 +148,35 @@ def test_a_held_lock_waits_then_fails_naming_the_holder(tanaban, reviews: Path, 
         holder.join(10)
     assert result.exit_code == 75
     waiting, error = result.output.strip().splitlines()
-    assert waiting.startswith("waiting for tanaban keys rotate (pid ")
+    assert waiting.startswith("waiting for tanaban keys rotate ") and " (pid " in waiting  # PostgreSQL: on <host>
     assert error.startswith("error: blocked by tanaban keys rotate (pid ") and "wait for it to finish" in error
+
+
+def test_a_postgresql_server_lost_mid_command_is_one_line_naming_it(throwaway_postgres, cli_runner: CliRunner,
+                                                                    reviews: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    url = throwaway_postgres.create_database()
+    config = tmp_path / "pg.toml"
+    config.write_text(f'[paths]\ndata_dir = "{tmp_path / "pg"}"\n[store]\nurl = "{url}"\n[audit]\nurl = "{url}"\n',
+                      encoding="utf-8")
+    items = tmp_path / "items.jsonl"
+    items.write_text(json.dumps({"sku": "A1", "title": "Lipstick"}) + "\n", encoding="utf-8")
+    for args in (["init"], ["ingest", "items", str(items)]):
+        assert cli_runner.invoke(app, ["--config", str(config), *args]).exit_code == 0
+    real_copy = ingest_module.copy_insert_ignore
+
+    def server_dies(*args: Any, **kwargs: Any) -> None:  # inside the file's transaction, the lock held
+        throwaway_postgres.halt()
+        real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "copy_insert_ignore", server_dies)
+    result = cli_runner.invoke(app, ["--config", str(config), "ingest", "reviews", str(reviews)])
+    assert result.exit_code == EXIT_UNAVAILABLE, result.output
+    (line,) = result.output.strip().splitlines()
+    server = f"postgresql://127.0.0.1:{throwaway_postgres.port}/{url.rsplit('/', 1)[1]}"
+    assert line.startswith(f"error: lost the connection to the PostgreSQL server {server} (stopped, restarting")
+    assert "pg_isready" in line and "rerun the command" in line
+    assert EMAIL not in line and REVIEW[:14] not in line and "postgres@" not in line
 
 
 def test_crash_report_lists_every_exception_in_the_chain_without_messages(fixed_clock: Any) -> None:

@@ -73,6 +73,7 @@ def test_init_makes_private_directories(initialised: Path) -> None:
     assert {oct(p.stat().st_mode & 0o777) for p in (cfg.data_dir, cfg.artifacts_dir, cfg.keys_dir)} == {"0o700"}
 
 
+@pytest.mark.sqlite_only(reason="`tanaban backup` copies SQLite homes; a PostgreSQL one is refused (test_backup.py)")
 def test_backup_restore_doctor_from_the_command_line(initialised: Path, tmp_path: Path) -> None:
     assert _run(initialised, "apikey", "create", "--name", "ops").exit_code == 0
     secret = tmp_path / "pass"
@@ -95,6 +96,7 @@ def test_backup_restore_doctor_from_the_command_line(initialised: Path, tmp_path
     assert again.exit_code == 2 and "--force" in again.output
 
 
+@pytest.mark.sqlite_only(reason="`tanaban backup` copies SQLite homes; a PostgreSQL one is refused (test_backup.py)")
 def test_backup_prompt_asks_twice_and_an_empty_passphrase_file_is_refused(initialised: Path, tmp_path: Path) -> None:
     mismatch = _run(initialised, "backup", str(tmp_path / "b1"), input=PASS + "something else entirely\n" + PASS + PASS)
     assert mismatch.exit_code == 0 and "do not match" in mismatch.output.lower()

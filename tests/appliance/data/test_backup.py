@@ -20,6 +20,7 @@ from appliance.data.backup import (
     STORE,
     BackupError,
     create_backup,
+    pg_dump_command,
     read_manifest,
     restore_backup,
 )
@@ -77,6 +78,7 @@ def _answers(cfg: ApplianceConfig, customers: list[str]) -> list[tuple]:
             for r in recommend_batch(cfg, [*customers, "nobody-at-all"], None, 5, False)]
 
 
+@pytest.mark.sqlite_only(reason="backs up and restores a SQLite home; a PostgreSQL one is refused (tested below)")
 def test_restore_onto_a_fresh_home_is_the_same_appliance(source, tmp_path: Path) -> None:
     cfg, sample, backup = source
     manifest, _ = read_manifest(backup)
@@ -126,6 +128,7 @@ def test_wrong_passphrase_and_altered_parts_are_refused(source, tmp_path: Path) 
     assert not (tmp_path / "b" / "data").exists() and not (tmp_path / "c" / "data").exists()  # nothing written
 
 
+@pytest.mark.sqlite_only(reason="backs up and restores a SQLite home; a PostgreSQL one is refused (tested below)")
 def test_an_existing_home_is_kept_unless_forced_and_then_moved_aside(source, tmp_path: Path) -> None:
     _, _, backup = source
     target = _config(tmp_path)
@@ -182,6 +185,13 @@ def test_a_postgresql_home_is_refused_with_what_to_do_instead(tmp_path: Path, po
     cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(tmp_path / "data"), "TANABAN_STORE__URL": postgres_url})
     init_home(cfg)
     with pytest.raises(BackupError, match=r"copies SQLite homes only; back a PostgreSQL store up with pg_dump and "
-                                          r"the keys directory on its own \(docs/POSTGRES.md"):
+                                          r"the keys directory on its own: run `pg_dump -Fc -f tanaban.dump "
+                                          r"postgresql://postgres@127\.0\.0\.1:\d+/\w+` \(docs/POSTGRES.md"):
         create_backup(cfg, tmp_path / "backup", b"a long enough passphrase")
     assert not (tmp_path / "backup").exists()
+
+
+def test_the_pg_dump_command_keeps_options_and_never_the_password() -> None:
+    command = pg_dump_command("postgresql://tanaban:s3cret@db.internal:5433/tanaban?sslmode=verify-full")
+    assert command == "pg_dump -Fc -f tanaban.dump 'postgresql://tanaban@db.internal:5433/tanaban?sslmode=verify-full'"
+    assert "s3cret" not in command

@@ -21,6 +21,9 @@ from appliance.data.store import Base, Item, StoreConfig, open_store
 from appliance.privacy.audit.admin import open_audit_log
 from cli.main import app
 
+# the source of `tanaban migrate` is a SQLite home by definition; its target is the real server in every run
+pytestmark = pytest.mark.sqlite_only(reason="moves a SQLite home into PostgreSQL; the target is PostgreSQL anyway")
+
 REVIEWS = "".join(json.dumps({"customer_id": f"cust-{i}", "sku": f"S{i}", "timestamp": 1_700_000_000 + i,
                               "rating": 1 + i % 5, "text": f"review {i} \u00e9\u00e8 \U0001f600"}) + "\n"
                   for i in range(6))

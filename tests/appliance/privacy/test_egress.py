@@ -21,7 +21,7 @@ import pytest
 
 from anonymize.engine import Anonymizer
 from anonymize.findings import Finding
-from appliance.config import AnonymizeConfig, AuditConfig, EgressConfig
+from appliance.config import AnonymizeConfig, EgressConfig
 from appliance.data.home import Home
 from appliance.demo.llm_standin import LLMStandin, canned_answer
 from appliance.privacy.anonymizer import build_anonymizer
@@ -100,21 +100,20 @@ def _cfg(standin: LLMStandin, **changes: object) -> EgressConfig:
 
 def _gateway(home: Home, cfg: EgressConfig, anonymizer: Anonymizer | FakeAnonymizer | None = None,
              env: dict[str, str] | None = None) -> EgressGateway:
-    log = AuditLog.open(home.config.audit_path, home.signing_key, cfg=AuditConfig(checkpoint_every=0))
+    log = AuditLog.open(home.config.audit_path, home.signing_key, cfg=replace(home.config.audit, checkpoint_every=0))
     return EgressGateway(cfg, log, anonymizer or FakeAnonymizer(),
                          pseudonyms=EgressPseudonyms(home.pseudonym_key, home.store_pseudonym),
                          env={"TEST_EGRESS_KEY": "sk-test-credential"} if env is None else env)
 
 
 def _entries(home: Home) -> list[dict]:
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         return list(log.entries())
 
 
-def _request_rows(audit_path: Path) -> int:
-    with sqlite3.connect(audit_path) as conn:
-        return conn.execute("SELECT COUNT(*) FROM entries WHERE json_extract(body, '$.action') = "
-                            "'egress.request'").fetchone()[0]
+def _request_rows(home: Home) -> int:
+    """egress.request entries committed so far, read over a connection of its own (either backend)."""
+    return sum(entry["action"] == "egress.request" for entry in _entries(home))
 
 
 def _chat(gateway: EgressGateway, **kwargs: object):
@@ -124,7 +123,7 @@ def _chat(gateway: EgressGateway, **kwargs: object):
 
 def test_what_arrives_is_anonymized_and_was_audited_first(home: Home, standin: LLMStandin,
                                                           real_anonymizer: Anonymizer) -> None:
-    standin.behaviour.on_request = lambda _req: _request_rows(home.config.audit_path)
+    standin.behaviour.on_request = lambda _req: _request_rows(home)
     store_token = home.store_pseudonym(RAW_ID)
     with _gateway(home, _cfg(standin, allow_weakened_policy=True), real_anonymizer) as gateway:  # use_ner=False
         result = _chat(gateway)
@@ -339,7 +338,8 @@ class Plain:
     def residual(self, text):
         return []
 
-home = open_home(load_config(None, env={"TANABAN_PATHS__DATA_DIR": sys.argv[1]}))
+home = open_home(load_config(None, env={"TANABAN_PATHS__DATA_DIR": sys.argv[1], "TANABAN_STORE__URL": sys.argv[3],
+                                       "TANABAN_AUDIT__URL": sys.argv[4]}))  # the parent's store and log
 cfg = EgressConfig(enabled=True, base_url=sys.argv[2], model="m", allowed_hosts=("127.0.0.1",), timeout_s=60.0)
 log = AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit)  # a checkpoint per entry
 EgressGateway(cfg, log, Plain(), env={}).chat([{"role": "user", "content": "hello"}], purpose="test")
@@ -348,8 +348,9 @@ EgressGateway(cfg, log, Plain(), env={}).chat([{"role": "user", "content": "hell
 
 def test_a_killed_process_leaves_the_request_record_and_a_valid_log(home: Home, standin: LLMStandin) -> None:
     standin.behaviour.delay_s = 30.0
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_SCRIPT, str(home.config.data_dir), standin.base_url],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_SCRIPT, str(home.config.data_dir), standin.base_url,
+                             home.config.store.url, home.config.audit.url], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 30
         while not standin.requests and proc.poll() is None and time.monotonic() < deadline:
@@ -362,5 +363,5 @@ def test_a_killed_process_leaves_the_request_record_and_a_valid_log(home: Home, 
     entries = _entries(home)
     assert [e["action"] for e in entries] == ["egress.request"]
     assert entries[0]["payload"] == standin.requests[0].body.decode("utf-8")
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         assert log.verify(allow_unsigned_tail=1).entries == 1  # killed before any checkpoint: the tail is unsigned

@@ -74,7 +74,7 @@ def _cfg(standin: LLMStandin, **changes: Any) -> EgressConfig:
 
 
 def _entries(home: Home) -> list[dict]:
-    with AuditLog.open(home.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(home.config.audit_path, home.signing_key, cfg=home.config.audit) as log:
         return list(log.entries())
 
 

@@ -94,6 +94,8 @@ def test_installed_unit_starts_without_a_bundle_then_serves_and_reloads(tmp_path
             "TANABAN_SERVE__PORT": str(port)}  # the staged layout, and a free port instead of 8080
     cfg = load_config(None, env=env)
     assert cfg.source == str(root / "etc/tanaban/config.toml") and cfg.serve.host == "127.0.0.1"
+    # the store and audit log this process resolved (PostgreSQL under TANABAN_TEST_BACKEND) for the unit's process too
+    env |= {k: v for k, v in (("TANABAN_STORE__URL", cfg.store.url), ("TANABAN_AUDIT__URL", cfg.audit.url)) if v}
     init_home(cfg)  # the installer's first next step
     log = tmp_path / "serve.log"
     with _exec_start(unit, env, log) as server:

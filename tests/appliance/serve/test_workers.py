@@ -43,7 +43,9 @@ TANABAN = Path(sys.executable).parent / "tanaban"
 
 def _config_file(home: Home, tmp_path: Path) -> Path:
     path = tmp_path / "serve.toml"
-    path.write_text(f'[paths]\ndata_dir = "{home.config.data_dir}"\n', encoding="utf-8")
+    audit = f'[audit]\nurl = "{home.config.audit.url}"\n' if home.config.audit.url else ""  # PostgreSQL
+    path.write_text(f'[paths]\ndata_dir = "{home.config.data_dir}"\n[store]\nurl = "{home.config.store.url}"\n{audit}',
+                    encoding="utf-8")  # the home's own store: the serving children do not run this test's conftest
     return path
 
 

@@ -169,7 +169,7 @@ def test_external_backend_goes_through_the_gateway_to_the_loopback_standin(home:
     assert len(labels) == 2 and labels[0].startswith("stand-in answer")
     assert len(received) == 2 and "Coffee mug" in received[1]
     assert "jane.doe@example.com" not in received[0]  # anonymized before it left
-    with AuditLog.open(cfg.audit_path, home.signing_key) as log:
+    with AuditLog.open(cfg.audit_path, home.signing_key, cfg=cfg.audit) as log:
         actions = [e["body"]["action"] if "body" in e else e.get("action") for e in log.entries()]
     assert actions.count("egress.request") == 2
 
@@ -251,6 +251,6 @@ def test_resumed_external_build_still_goes_through_the_gateway(home: Home, monke
     labels = load_intents(home.config.artifacts_dir).labels
     assert received == 2 and sum(x.startswith("stand-in answer") for x in labels) == 2
     assert sum(x.startswith("label ") for x in labels) == 1  # kept from the interrupted run
-    with AuditLog.open(gated.config.audit_path, home.signing_key) as log:
+    with AuditLog.open(gated.config.audit_path, home.signing_key, cfg=gated.config.audit) as log:
         actions = [e["body"]["action"] if "body" in e else e.get("action") for e in log.entries()]
     assert actions.count("egress.request") == 2

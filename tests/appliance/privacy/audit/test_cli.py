@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,10 +106,9 @@ def test_verify_the_live_log_is_logged(logged: Home, cli_runner: CliRunner, conf
     assert _actions(logged)[-1] == "log.verify"
 
 
-def test_verify_reports_the_first_bad_entry(logged: Home, cli_runner: CliRunner, config_file: Path) -> None:
-    with sqlite3.connect(logged.config.audit_path) as raw:
-        raw.execute("DROP TRIGGER entries_no_update")
-        raw.execute("UPDATE entries SET body = replace(body, 'llm.b', 'llm.c') WHERE seq = 2")
+def test_verify_reports_the_first_bad_entry(logged: Home, cli_runner: CliRunner, config_file: Path,
+                                            audit_sql) -> None:
+    audit_sql(logged.config, "UPDATE entries SET body = replace(body, 'llm.b', 'llm.c') WHERE seq = 2")
     result = _run(cli_runner, config_file, "verify")
     assert result.exit_code == 2 and "error: seq 2: entry_hash does not match" in result.output
     # the failure cannot be logged: appending would sign a checkpoint over the tampered log, which is refused

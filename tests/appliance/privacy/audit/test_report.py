@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -121,10 +120,8 @@ def test_html_report_is_one_offline_page(three_days: Home, tmp_path: Path) -> No
     assert re.search(r"<td>2026-03-02</td><td class=\"n\">0</td><td class=\"n\">1</td><td class=\"n\">1</td>", page)
 
 
-def test_a_tampered_log_gets_a_report_that_says_failed(three_days: Home, tmp_path: Path) -> None:
-    with sqlite3.connect(three_days.config.audit_path) as raw:
-        raw.execute("DROP TRIGGER entries_no_update")
-        raw.execute("UPDATE entries SET body = replace(body, 'pol-2', 'pol-9') WHERE seq = 6")
+def test_a_tampered_log_gets_a_report_that_says_failed(three_days: Home, tmp_path: Path, audit_sql) -> None:
+    audit_sql(three_days.config, "UPDATE entries SET body = replace(body, 'pol-2', 'pol-9') WHERE seq = 6")
     out = tmp_path / "r.html"
     report = report_log(three_days, "html", out, now=NOW)
     assert not report.verification.ok and report.verification.line.startswith("FAILED: seq 6")
@@ -133,10 +130,8 @@ def test_a_tampered_log_gets_a_report_that_says_failed(three_days: Home, tmp_pat
 
 
 def test_a_tampered_log_report_exits_1_from_the_cli(three_days: Home, cli_runner: CliRunner, config_file: Path,
-                                                    tmp_path: Path) -> None:
-    with sqlite3.connect(three_days.config.audit_path) as raw:
-        raw.execute("DROP TRIGGER entries_no_update")
-        raw.execute("UPDATE entries SET body = replace(body, 'pol-1', 'pol-0') WHERE seq = 1")
+                                                    tmp_path: Path, audit_sql) -> None:
+    audit_sql(three_days.config, "UPDATE entries SET body = replace(body, 'pol-1', 'pol-0') WHERE seq = 1")
     out = tmp_path / "r.csv"
     args = ["--config", str(config_file), "audit", "report", "--format", "csv", "--out", str(out)]
     result = cli_runner.invoke(app, args)
