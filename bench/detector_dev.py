@@ -1,8 +1,12 @@
-"""Score candidate builds of the learned PII detector on a DEVELOPMENT set, with an error analysis (issue 12).
+"""Score candidate builds of the learned PII detector on DEVELOPMENT sets, with an error analysis (issue 12).
 
-Only development data may be used to choose a build: `var/dev/mimesis_dev.jsonl` (bench/pii_eval/mimesis_set.py
-with `--seed 7 --n 400`, brand allow-list beside it) or a set you generate yourself with another new seed. Never
-point this at the evaluation sets (handwritten, mimesis seed 0, pii-dev): they are scored once, by bench/pii_eval.py.
+Only development data may be used to choose a build: `var/dev/mimesis_dev.jsonl` and `mimesis_dev8.jsonl`
+(bench/pii_eval/mimesis_set.py with seeds 7 and 8, brand allow-lists beside them), `var/dev/handwritten_dev.jsonl`
+(hand-written by another writer for development, allow-list beside it), `var/dev/retail_dev.src.txt` (hand-written,
+build_handwritten.py's markup) or a set you generate yourself with another new seed. Never point this at the
+evaluation sets (handwritten, mimesis seed 0, pii-dev): they are scored once, by bench/pii_eval.py, and are refused.
+`--set` takes several comma-separated paths; `--systems ours,layered` scores the anonymizer and the egress pair
+(the primary layer with the candidate detector, beside the check layer) for each model.
 
 For each model directory it runs the anonymizer as shipped (`Anonymizer(detector_path=...)`: learned detector plus
 the primary-layer rules, with the set's allow-list; with --detector-only the learned detector alone) and scores it
@@ -15,6 +19,8 @@ type with their values (development data only, so printing them is fine).
 
 Usage:
     nice -n 10 .venv/bin/python bench/detector_dev.py --models anonymize/detector/model,var/det/cand1 --analyse
+    nice -n 10 .venv/bin/python bench/detector_dev.py --set var/dev/handwritten_dev.jsonl,var/dev/retail_dev.src.txt \
+        --systems ours,layered --json var/bench/detector_dev.json
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,7 +39,7 @@ from pii_eval import TYPES, score_set, summarise
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = REPO / "var" / "dev" / "mimesis_dev.jsonl"
-FORBIDDEN = ("handwritten.jsonl", "pii_dev.jsonl", "var/bench/pii_eval/mimesis.jsonl")
+FORBIDDEN = ("handwritten.jsonl", "pii_dev.jsonl", "var/bench/pii_eval/mimesis.jsonl", "bench/pii_eval/src")
 
 
 def f_beta(p: float | None, r: float | None, beta: float = 2.0) -> float:
@@ -42,8 +49,13 @@ def f_beta(p: float | None, r: float | None, beta: float = 2.0) -> float:
 
 
 def load(path: Path) -> tuple[list[dict], list[str]]:
-    if any(path.resolve().as_posix().endswith(f) for f in FORBIDDEN):
+    resolved = path.resolve().as_posix()
+    if any(resolved.endswith(f) or f"/{f}/" in resolved for f in FORBIDDEN) or "/pii-dev/" in resolved:
         raise SystemExit(f"{path} is an evaluation set; choose builds on development data only")
+    if path.name.endswith(".src.txt"):  # hand-written markup: bench/pii_dev.py's parser
+        from pii_dev import load_dev
+
+        return load_dev(path.parent)[path.name.removesuffix(".src.txt")]
     records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     brands_path = path.with_suffix(".brands.txt")
     brands = [b.strip() for b in brands_path.read_text("utf-8").splitlines() if b.strip()] \
@@ -88,36 +100,88 @@ def analyse(records: list[dict], findings: list[list]) -> str:
     return "\n".join(lines)
 
 
+def build_engine(system: str, model: str, brands: list[str], detector_only: bool) -> Any:
+    """The anonymizer ("ours") or the egress pair ("layered") with the detector at `model` in the primary layer."""
+    from anonymize.engine import Anonymizer
+
+    primary = Anonymizer(allow_list=brands, detector_path=str(Path(model).resolve()),
+                         recognizers=[] if detector_only else None)
+    if system == "ours":
+        return primary
+    from anonymize.layers import CHECK, LAYER_BACKENDS, LayeredAnonymizer
+    from anonymize.recognizers import default_recognizers
+
+    check = Anonymizer(allow_list=brands, ner_backend=LAYER_BACKENDS[CHECK], recognizers=default_recognizers("check"))
+    return LayeredAnonymizer(primary, check)
+
+
+def score_one(engine: Any, records: list[dict]) -> tuple[dict, list]:
+    texts = [r["text"] for r in records]
+    findings = engine.analyze_many(texts)
+    masked = [r.text for r in engine.anonymize_batch(texts)]
+    s = summarise(score_set(records, [[(f.start, f.end) for f in fs] for fs in findings], masked))
+    s["f2"] = f_beta(s["char_precision"], s["all_pii_recall"])
+    return s, findings
+
+
+def speed(set_path: Path, models: list[str], rounds: int) -> dict[str, float]:
+    """texts/s of `Anonymizer.anonymize_batch` per model, best of `rounds` alternating rounds, and the ratio to the
+    first model."""
+    import time
+
+    records, brands = load(set_path)
+    texts = [r["text"] for r in records]
+    engines = {m: build_engine("ours", m, brands, False) for m in models}
+    for engine in engines.values():
+        engine.anonymize_batch(texts[:50])  # load and warm up
+    best = dict.fromkeys(models, float("inf"))
+    for _ in range(rounds):
+        for model, engine in engines.items():
+            started = time.perf_counter()
+            engine.anonymize_batch(texts)
+            best[model] = min(best[model], time.perf_counter() - started)
+    chars = sum(map(len, texts)) / len(texts)
+    rates = {m: len(texts) / best[m] for m in models}
+    for m in models:
+        print(f"speed {m}: {rates[m]:.0f} texts/s ({chars:.0f} chars/text on average), "
+              f"{rates[m] / rates[models[0]]:.2f}x {models[0]}", flush=True)
+    return rates
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", type=Path, default=DEV_SET, help="development set (pii-dev JSONL format)")
+    parser.add_argument("--set", default=str(DEV_SET),
+                        help="comma-separated development sets (pii-dev JSONL, or *.src.txt markup)")
     parser.add_argument("--models", default="anonymize/detector/model", help="comma-separated model directories")
+    parser.add_argument("--systems", default="ours", help="comma-separated: ours (anonymizer), layered (egress pair)")
     parser.add_argument("--analyse", action="store_true", help="print the error analysis for each model")
     parser.add_argument("--detector-only", action="store_true",
                         help="the learned detector alone (no rule recognizers): a score that rule changes do not move")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores as JSON here")
+    parser.add_argument("--speed", type=int, default=0, metavar="ROUNDS",
+                        help="also time `anonymize_batch` of each model on the first set (best of ROUNDS, models "
+                             "alternating within each round, so a busy machine slows all of them alike)")
     args = parser.parse_args(argv)
-    from anonymize.engine import Anonymizer
-
-    records, brands = load(args.set)
-    texts = [r["text"] for r in records]
-    totals = Counter(s["type"] for r in records for s in r["spans"] if s["type"] != "DECOY")
-    out = {}
-    for model in args.models.split(","):
-        engine = Anonymizer(allow_list=brands, detector_path=str(Path(model).resolve()),
-                            recognizers=[] if args.detector_only else None)
-        findings = engine.analyze_many(texts)
-        masked = [r.text for r in engine.anonymize_batch(texts)]
-        s = summarise(score_set(records, [[(f.start, f.end) for f in fs] for fs in findings], masked))
-        s["f2"] = f_beta(s["char_precision"], s["all_pii_recall"])
-        out[model] = s
-        per_type = " ".join(f"{t[:6]} {100 * s['recall'][t]:.1f}" for t in TYPES if totals[t])
-        print(f"{model}: F2 {s['f2']:.4f} recall {100 * s['all_pii_recall']:.1f} char-P "
-              f"{100 * s['char_precision']:.1f} span-P {100 * s['span_precision']:.1f} decoys "
-              f"{100 * (s['decoys_masked'] or 0):.1f} leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
-              flush=True)
-        if args.analyse:
-            print(analyse(records, findings), flush=True)
+    out: dict[str, dict] = {}
+    sets = [Path(p) for p in args.set.split(",") if p]
+    if args.speed:
+        out["speed"] = speed(sets[0], args.models.split(","), args.speed)
+    for set_path in sets:
+        records, brands = load(set_path)
+        totals = Counter(s["type"] for r in records for s in r["spans"] if s["type"] != "DECOY")
+        print(f"== {set_path.name}: {len(records)} texts, {sum(totals.values())} PII spans", flush=True)
+        for model in args.models.split(","):
+            for system in args.systems.split(","):
+                engine = build_engine(system, model, brands, args.detector_only)
+                s, findings = score_one(engine, records)
+                out.setdefault(set_path.name, {})[f"{model}|{system}"] = {**s, "texts": len(records)}
+                per_type = " ".join(f"{t[:6]} {100 * s['recall'][t]:.1f}/{totals[t]}" for t in TYPES if totals[t])
+                print(f"{model} [{system}]: F2 {s['f2']:.4f} recall {100 * s['all_pii_recall']:.1f} char-P "
+                      f"{100 * s['char_precision']:.1f} span-P {100 * s['span_precision']:.1f} decoys "
+                      f"{100 * (s['decoys_masked'] or 0):.1f} leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
+                      flush=True)
+                if args.analyse:
+                    print(analyse(records, findings), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1), "utf-8")

@@ -22,12 +22,12 @@ from anonymize.findings import Finding
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
 MANIFEST = "MANIFEST.json"
-VERSION_PREFIX = "pii-ner-2+"  # 2: v4 labels (retail identifiers added); 1: v1-v3
+VERSION_PREFIX = "pii-ner-3+"  # 3: v5 labels (LICENSE_PLATE added); 2: v4 (retail identifiers added); 1: v1-v3
 SCORE = 0.85  # spaCy's greedy NER gives no per-span confidence; Presidio scores spaCy entities 0.85 too
-REBUILD = ("rebuild it with `python -m anonymize.detector.train --seed 0 --out anonymize/detector/model --texts 16000 "
+REBUILD = ("rebuild it with `python -m anonymize.detector.train --seed 0 --out anonymize/detector/model --texts 18000 "
            "--epochs 6 --embed-size 8000`")
 ENTITIES = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "ORDER_NUMBER",
-            "GIFT_CARD", "LOYALTY_ID")
+            "GIFT_CARD", "LOYALTY_ID", "LICENSE_PLATE")
 _TRAILING = ".,;:!?)]}\"'’"  # punctuation a span may have swallowed at its end
 
 
@@ -93,14 +93,15 @@ def detector_manifest(path: str | Path | None = None) -> dict[str, Any]:
 
 
 def detector_version(path: str | Path | None = None) -> str:
-    """"pii-ner-2+<first 12 hex of the model's sha256>", for the policy fingerprint (reads only the manifest)."""
+    """"pii-ner-3+<first 12 hex of the model's sha256>", for the policy fingerprint (reads only the manifest)."""
     model = Path(path).resolve() if path is not None else MODEL_DIR
     return VERSION_PREFIX + str(_read_manifest(model).get("model_sha256", ""))[:12]
 
 
 @dataclass
 class LearnedRecognizer:
-    """PERSON, LOCATION, STREET_ADDRESS, POSTCODE, PHONE_NUMBER and ID_DOCUMENT spans from the learned detector."""
+    """PERSON, LOCATION, STREET_ADDRESS, POSTCODE, PHONE_NUMBER, ID_DOCUMENT, retail-id and LICENSE_PLATE spans from
+    the learned detector."""
 
     path: str | None = None  # model directory; None: the shipped model
     name: str = "learned-ner"

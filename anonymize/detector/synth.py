@@ -10,8 +10,11 @@ distractors (brands, products, SKUs, prices, sizes, dates, e-mail addresses, IBA
 left unlabelled so the model learns not to tag them; order, gift-card and customer/loyalty numbers are labelled.
 
 Labels follow the anonymizer's entity names (anonymize/policy.py): PERSON, LOCATION, STREET_ADDRESS (the part of an
-address below the locality; one span per line), POSTCODE, PHONE_NUMBER, ID_DOCUMENT, ORDER_NUMBER, GIFT_CARD and
-LOYALTY_ID. The output is spaCy `Doc`s whose entity spans align to tokens (checked with `Doc.char_span(...,
+address below the locality; one span per line), POSTCODE, PHONE_NUMBER, ID_DOCUMENT, ORDER_NUMBER, GIFT_CARD,
+LOYALTY_ID and (v5) LICENSE_PLATE. v5 merges in `synth_more` (addresses with floors/suites/landmarks, ids without
+strong cues, plates, shop-prefixed ids, surnames, unlabelled branches and hotlines) and `synth_world` (per-locale
+street and locality formats, more locales, short texts in their languages). The output is spaCy `Doc`s whose
+entity spans align to tokens (checked with `Doc.char_span(...,
 alignment_mode="expand")`: a text whose spans do not align exactly is drawn again). The approach is the
 synthetic-data recipe of Presidio's `presidio-research` data generator (templates filled with Faker values), with
 every draw from one seeded `random.Random`, so the same seed always gives the same corpus.
@@ -21,16 +24,18 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from anonymize.detector import synth_more, synth_world
 from anonymize.detector.synth_intl import BYE, HELLO, LANG_OF_LOCALE, LANGS
 from anonymize.detector.synth_intl import PRODUCTS as INTL_PRODUCTS
 from anonymize.detector.synth_intl import TEMPLATES as INTL_TEMPLATES
 
 LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "ORDER_NUMBER",
-          "GIFT_CARD", "LOYALTY_ID")
+          "GIFT_CARD", "LOYALTY_ID", "LICENSE_PLATE")  # v5: LICENSE_PLATE (synth_more)
 
 # locale -> (weight, phone country code, locality order). Order codes: "PC CITY", "CITY PC", "CITY, ST PC",
 # "CITY\nPC" (UK), "PC CITY (ST)" (Italy), "PC CITY - ST" (Brazil), "CITY - PC" (India).
@@ -54,6 +59,7 @@ LOCALES: dict[str, tuple[float, str, str]] = {
     "ka_GE": (0.2, "995", "PC CITY"), "hy_AM": (0.2, "374", "PC CITY"), "es_AR": (0.5, "54", "PC CITY"),
     "es_CO": (0.5, "57", "CITY"), "es_CL": (0.4, "56", "PC CITY"), "fr_CA": (0.5, "1", "CITY, ST PC"),
 }
+LOCALES.update(synth_world.NEW_LOCALES)  # v5: Arabic, East/West/South African locales (cities from synth_world)
 # v4: locales used only for names (their Faker addresses are English placeholders); any text may carry a name from
 # any locale (a Korean customer writing to a German shop), see _Ctx.names
 NAME_ONLY_LOCALES = ("bg_BG", "et_EE", "lt_LT", "lv_LV", "is_IS", "hi_IN", "az_AZ", "tw_GH")
@@ -196,6 +202,8 @@ def _full_name(ctx: _Ctx) -> str:
 def _street(ctx: _Ctx) -> str:
     if ctx.locale == "ja_JP":  # Faker's ja_JP street_address is an English placeholder; town + chome-ban-gou
         return ctx.call("town") + ctx.call("chome") + ctx.call("ban") + ctx.call("gou")
+    if ctx.locale in synth_world.STREETS and (ctx.locale in synth_world.NEW_LOCALES or ctx.chance(0.3)):
+        return synth_world.STREETS[ctx.locale](ctx)  # v5: the shapes people type (floors, blocks, landmarks)
     common = COMMON_STREETS.get(ctx.locale[:2])
     if common and ctx.chance(0.4):  # Faker favours rare street types ("Callejón", "Rotonda"); add the everyday ones
         kind, order = ctx.pick(common)
@@ -364,7 +372,7 @@ def _words(ctx: _Ctx) -> str:
 def _locality(ctx: _Ctx, country: bool = False) -> list[Segment]:
     """The locality line in the locale's order: postcode, city and region, each its own span."""
     order = LOCALES[ctx.locale][2]
-    city = ("LOCATION", ctx.call("city", "city_name"))
+    city = ("LOCATION", synth_world.city(ctx))
     pc = ("POSTCODE", ctx.call("postcode"))
     if order == "PC CITY":
         segs: list[Segment] = [pc, " ", city]
@@ -450,7 +458,7 @@ SLOTS: dict[str, Callable[[_Ctx], list[Segment]]] = {
     "address": lambda c: _address(c, multiline=False),
     "address_ml": lambda c: _address(c, multiline=True),
     "locality": lambda c: _locality(c),
-    "city": lambda c: [("LOCATION", _case(c.call("city", "city_name"), c, 0.15, 0.05))],
+    "city": lambda c: [("LOCATION", _case(synth_world.city(c), c, 0.15, 0.05))],
     "region": lambda c: [("LOCATION", _case(_region(c), c, 0.1, 0.05))],
     "country": lambda c: [("LOCATION", _case(c.english.country() if c.chance(0.8) else c.call("country"), c,
                                              0.12, 0.05))],
@@ -479,6 +487,8 @@ SLOTS: dict[str, Callable[[_Ctx], list[Segment]]] = {
     "n": lambda c: [str(c.rng.randint(2, 14))],
     "words": lambda c: [_words(c)],
 }
+SLOTS.update(synth_more.slots(sys.modules[__name__]))  # v5 value shapes; they reuse this module's helpers
+SLOTS.update(synth_world.slots(sys.modules[__name__]))
 
 TEMPLATES: dict[str, tuple[str, ...]] = {
     "review": (
@@ -492,7 +502,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Not happy. The {product} ({sku}) arrived damaged. Reviewed by {name}, {city}.",
         "we moved from {city} to {city} and this {product} survived the trip. thanks {brand}!",
         "Meh. The {brand} {product} looks cheaper than in the photos. {price} for this?",
-        "My daughter {first} wears the {size} {product} every day. Bought at the {city} store.",
+        "My daughter {first} wears the {size} {product} every day. Bought at the {branch}.",
         "Sturdy {product}, good value at {price}. Delivered to {region} without problems.",
         "Review from {titled}: the {product} stopped working after {n} weeks.",
         "I bought two {product}s, one for me and one for my sister {first} who lives near {city}, {country}.",
@@ -539,7 +549,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I would like to return the {colour} {product}. Refund to {name}. Pick-up address: {address}.",
         "Return label for {titled}, {address_ml}",
         "Name: {name}\nPostcode: {postcode}\nReason: damaged {product}\nContact number: {phone}",
-        "Returned item {sku} received at our {city} warehouse; customer {name} refunded {price}.",
+        "Returned item {sku} received at our {branch}; customer {name} refunded {price}.",
     ),
     "email": (
         "Hello,\n\nmy order {order} has not arrived yet. Could you check?\n\nKind regards,\n{name}\n{address_ml}\n"
@@ -583,7 +593,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
     "list": (
         "founders: {names}",
         "Team on shift today: {names}.",
-        "Attendees: {names} (all from the {city} office)",
+        "Attendees: {names} (all from the {branch})",
         "Referred friends: {names}",
         "Signed by {names} on {date}.",
         "Winners of the {brand} giveaway: {names}!",
@@ -628,7 +638,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{first} {last} wants to know if we ship to {country}.",
         "Apparently {name} never got the confirmation e-mail.",
         "{first} says hi and asks whether the {product} comes in {size}.",
-        "{name} will collect the order from the {city} shop tomorrow.",
+        "{name} will collect the order from the {branch} tomorrow.",
         "{first}'s order arrived but {first}'s {product} did not.",
         "{name} can be reached on {phone} most evenings.",
         "Our driver {first} left it with {name} next door.",
@@ -640,7 +650,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Could you email {name} about the refund?",
         "I spoke to {first} yesterday and she said it had shipped.",
         "I spoke to {name} on the phone and he promised a replacement.",
-        "Met {name} at the {city} store last week.",
+        "Met {name} at the {branch} last week.",
         "We sent {name} a replacement {product} on {date}.",
         "Can you ring {titled} back before five?",
         "Please let {first} know the {product} is ready.",
@@ -656,8 +666,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "the driver gave it to {name} at {street} instead of me",
         "Is it OK if {first} signs for it while I'm in {city}?",
         "Refund issued to {name}. Next step: call {first} on {phone}.",
-        "Thanks again to {first} in your {city} branch.",
-        "Forwarded the complaint from {name} to the {city} team.",
+        "Thanks again to {first} in your {branch}.",
+        "Forwarded the complaint from {name} to the {branch}.",
         "Our friend {name} told us about you.",
     ),
     "local": (  # the locale's own words around the values: not every capitalised foreign word is a name
@@ -701,7 +711,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Q: How did you hear about us? A: Instagram.\nQ: Would you shop again? A: Yes, if shipping were cheaper.",
         "Q: What went well? A: Quick checkout and friendly staff. Q: What went wrong? A: Nothing really.",
         "Rating: 4/5. Comments: the {product} is lovely but took ages to arrive. Recyclable packaging please!",
-        "Feedback: staff member {first} at the {city} branch was really helpful with sizes.",
+        "Feedback: staff member {first} at the {branch} was really helpful with sizes.",
         "Q: Anything we could improve? A: More colours for the {product}, and a loyalty discount.",
         "Survey response {n}: recommend us to a friend? Probably. Reason: Good value, slow delivery.",
         "How likely are you to recommend {brand}? 9. Why? Great Customer Service and easy Returns.",
@@ -716,7 +726,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Stock note: {sku} ({brand} {product}) low, reorder before the sale on {date}.",
         "Agent: What's the e-mail on the account?\nCustomer: {email}\nAgent: Thanks, a new code is on its way.",
         "Call summary: caller {name} confirmed the delivery slot. Customer number {custid}. Callback agreed.",
-        "{hello},\nthe {brand} {product} you ordered is back in stock. Questions? Call us on {phone}.\n{bye}",
+        "{hello},\nthe {brand} {product} you ordered is back in stock. Questions? Call us on {hotline}.\n{bye}",
         "{hello} {first},\nthank you for getting in touch. Your refund for order {order} is on its way.\n{bye},\n"
         "{first} ({brand} Customer Care)",
         "{hello}, I have moved house. Please use {address} from now on. {bye}, {name}",
@@ -731,7 +741,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "Ref: {order}\nCustomer ID: {custid}\nAgent: {first}",
     ),
 }
-KIND_WEIGHTS = {"review": 1.2, "chat": 1.2, "delivery": 1.0, "returns": 0.8, "email": 1.2, "crm": 1.0, "gift": 0.6,
+TEMPLATES.update(synth_more.TEMPLATES)  # v5: addresses+, ids, plates, retail ids, surnames, decoys
+KIND_WEIGHTS = {**synth_more.KIND_WEIGHTS, "review": 1.2, "chat": 1.2, "delivery": 1.0, "returns": 0.8, "email": 1.2,
+                "crm": 1.0, "gift": 0.6,
                 "list": 0.5, "form": 1.0, "prose": 1.0, "subject": 1.2, "object": 1.3, "local": 0.8, "none": 1.0,
                 "survey": 0.5, "notes": 1.0, "intl": 2.5}
 INTL_LANG_SHARE = 0.75  # share of "intl" texts in the locale's own language (when it has one); else any language
@@ -811,7 +823,12 @@ class SynthGenerator:
         r = rng.random()
         case = "lower" if r < 0.07 else "upper" if r < 0.11 else "as-is"
         ctx = _Ctx(fake, locale, rng, self.english, names, names_locale, lang)
-        template, name = self._template(lang)
+        world = synth_world.WORLD.get(locale)
+        if world and rng.random() < synth_world.WORLD_SHARE:  # v5: the locale's own address shapes and languages
+            i = rng.randrange(len(world))
+            template, name = world[i], f"world-{locale}:{i}"
+        else:
+            template, name = self._template(lang)
         text, spans = _render(template, ctx, case)
         if rng.random() < 0.25:  # a second template in the same text: longer texts, more varied context
             template2, name2 = self._template(lang)

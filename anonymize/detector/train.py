@@ -1,7 +1,7 @@
 """Train the learned PII detector from scratch on the synthetic corpus of `anonymize.detector.synth`.
 
-    python -m anonymize.detector.train --seed 0 --out anonymize/detector/model --texts 16000 --epochs 6 \
-        --embed-size 8000   (the shipped v4 build's recipe; these are also the defaults)
+    python -m anonymize.detector.train --seed 0 --out anonymize/detector/model --texts 18000 --epochs 6 \
+        --embed-size 8000   (the shipped v5 build's recipe; these are also the defaults)
 
 The model is spaCy's transition-based NER (Honnibal & Johnson 2015, "An Improved Non-monotonic Transition System
 for Dependency Parsing"; spaCy 3's `TransitionBasedParser.v2` with the BILUO entity moves) over a hashed-embedding
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="example: python -m anonymize.detector.train --seed 0 --out anonymize/detector/model")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--texts", type=int, default=16000, help="training texts (default 16000)")
+    parser.add_argument("--texts", type=int, default=18000, help="training texts (default 18000)")
     parser.add_argument("--dev-texts", type=int, default=1500, help="held-out texts (default 1500)")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--family", choices=FAMILIES, default="blank")

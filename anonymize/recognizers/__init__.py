@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from anonymize.recognizers.address import postcode_recognizer, street_recognizer
 from anonymize.recognizers.base import Pattern, Recognizer, RegexRecognizer
+from anonymize.recognizers.cjk import CjkRecognizer
 from anonymize.recognizers.contact import (
     PhoneRecognizer,
     email_recognizer,
@@ -14,12 +15,14 @@ from anonymize.recognizers.contact import (
     url_recognizer,
 )
 from anonymize.recognizers.cues import IntroNameRecognizer, cue_recognizers
+from anonymize.recognizers.cues_world import WRAPPED, world_cue_recognizers
 from anonymize.recognizers.dates import date_recognizer
 from anonymize.recognizers.financial import card_recognizer, iban_recognizer, ssn_recognizer
 from anonymize.recognizers.name_cues import NameCueRecognizer
 from anonymize.recognizers.names import NameRecognizer
 from anonymize.recognizers.ner import DEFAULT_MODEL, NerRecognizer, NlpLoadError, load_nlp
 from anonymize.recognizers.places import PlaceRecognizer
+from anonymize.recognizers.regions import TownRegionRecognizer
 from anonymize.recognizers.retail import (
     gift_card_recognizer,
     loyalty_recognizer,
@@ -37,12 +40,14 @@ LAYERS = ("primary", "check")
 
 def structured_recognizers() -> list[Recognizer]:
     """The structured and retail rules: contact data, payment data, dates, street and postcode patterns, retail ids."""
+    cues = cue_recognizers()
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
         handle_recognizer(),
         card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
-        *cue_recognizers(),
+        *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
+        TownRegionRecognizer(),
     ]
 
 

@@ -108,7 +108,7 @@ d' l' 't van't
 PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y")
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
 GENERIC = ("PERSON", "LOCATION")
-ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT")
+ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE")
 TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani")
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"

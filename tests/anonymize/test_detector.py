@@ -30,7 +30,7 @@ def _copy_model(tmp_path: Path) -> Path:
 # --- manifest ----------------------------------------------------------------------------------------------------
 def test_shipped_model_verifies_and_names_its_version() -> None:
     manifest = detector_manifest()
-    assert re.fullmatch(r"pii-ner-2\+[0-9a-f]{12}", detector_version())
+    assert re.fullmatch(r"pii-ner-3\+[0-9a-f]{12}", detector_version())
     assert detector_version().endswith(manifest["model_sha256"][:12])
     assert set(manifest["labels"]) == set(ENTITIES)  # every label the model has is passed on, and only those
     assert set(ENTITIES) <= set(ENTITY_TYPES)  # ... and each is a type the policy knows (else it would be dropped)
@@ -79,9 +79,7 @@ FINDS = [  # (text, entity type, value that findings of that type must cover com
     ("Deliver to Hauptstraße 12, 10115 Berlin before noon.", "STREET_ADDRESS", "Hauptstraße 12"),
     ("Deliver to Hauptstraße 12, 10115 Berlin before noon.", "POSTCODE", "10115"),
     ("Ship it to 5, rue des Lilas, 69003 Lyon please", "STREET_ADDRESS", "5, rue des Lilas"),
-    pytest.param("my address is ul. Długa 44, 80-827 Gdańsk", "POSTCODE", "80-827", marks=pytest.mark.xfail(
-        strict=True, reason="v4 takes a one-line address after an address cue as one STREET_ADDRESS span: the "
-        "postcode is masked, but typed STREET_ADDRESS (docs/ANONYMIZER.md, Known limits)")),
+    ("my address is ul. Długa 44, 80-827 Gdańsk", "POSTCODE", "80-827"),  # v4 typed it all STREET_ADDRESS
     ("you can reach me on 06 12 34 56 78 after six", "PHONE_NUMBER", "06 12 34 56 78"),
     ("Phone: +49 30 1234567, ask for the warehouse", "PHONE_NUMBER", "+49 30 1234567"),
     ("call me back on 0171 2345678 please", "PHONE_NUMBER", "0171 2345678"),
@@ -123,6 +121,25 @@ def test_detector_finds_in_other_languages_and_scripts(text: str, entity: str, v
     detector_only = Anonymizer(recognizers=[])  # the learned detector alone: the rules must not be what finds it
     start = text.index(value)
     assert _covered(detector_only.analyze(text), entity, start, start + len(value))
+
+
+# v5: a short text ending in lower-case words (v4 tagged "pics below", "info", "below" as PERSON); written for this
+# test after v5 was built, none of them a generator template
+TAILS_CLEAN = ["Box was open when it came, pics below", "can you fix it, info to follow",
+               "Sorry for the delay, more tomorrow", "call me back, my number is below",
+               "the lid is cracked, photos underneath", "wrong colour sent, exchange wanted",
+               "still waiting, reply soon"]
+
+
+@pytest.mark.parametrize("text", TAILS_CLEAN)
+def test_detector_leaves_lower_case_tails(text: str) -> None:
+    assert Anonymizer(recognizers=[]).analyze(text) == []
+
+
+def test_detector_with_rules_masks_the_voucher() -> None:
+    text = "voucher code QX7P-22LM-90AB-4TRE was rejected at checkout"
+    start = text.index("QX7P")
+    assert _covered(Anonymizer().analyze(text), "GIFT_CARD", start, start + 19)
 
 
 @pytest.mark.parametrize("text", CLEAN_V4)
@@ -188,13 +205,14 @@ def test_generator_labels_retail_ids_and_names_from_other_scripts() -> None:
     pytest.importorskip("faker")
     from anonymize.detector.synth import generate
 
-    items = generate(800, seed=12)
+    items = generate(1500, seed=12)
     values: dict[str, list[str]] = {}
     for item in items:
         for start, end, label in item.spans:
             values.setdefault(label, []).append(item.text[start:end])
     for label in ("ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID"):  # identifiers: letters, digits and separators only
-        assert len(values[label]) > 10 and all(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9 /-]{4,}", v) for v in values[label])
+        assert len(values[label]) > 10 and all(re.fullmatch(r"#?[A-Za-z0-9][A-Za-z0-9 ./-]{3,}", v)
+                                               for v in values[label])
         assert sum(any(c.isdigit() for c in v) for v in values[label]) > 0.8 * len(values[label])
     scripts = {"Hangul": "\uac00-\ud7a3", "CJK": "\u4e00-\u9fff", "Cyrillic": "\u0400-\u04ff",
                "Greek": "\u0370-\u03ff"}
@@ -202,6 +220,33 @@ def test_generator_labels_retail_ids_and_names_from_other_scripts() -> None:
         assert any(re.search(f"[{chars}]", v) for v in values["PERSON"]), script
     # family-first locales written without a space (Chinese names) are one token, still one PERSON span
     assert any(re.fullmatch("[\u4e00-\u9fff]{2,4}", v) for v in values["PERSON"])
+
+
+def test_generator_v5_writes_world_addresses_plates_and_unlabelled_branches() -> None:
+    pytest.importorskip("faker")
+    from anonymize.detector.synth import generate
+    from anonymize.detector.synth_more import HOTLINES, SITES
+
+    items = generate(3000, seed=13)
+    world = [item for item in items if item.template.startswith("world-")]
+    assert len({item.template.split(":")[0] for item in world}) >= 15  # the locale's own formats, many locales
+    plates = [item.text[s:e] for item in items for s, e, label in item.spans if label == "LICENSE_PLATE"]
+    assert len(plates) > 30 and all(any(c.isdigit() for c in p) for p in plates)
+    arabic = [item.text[s:e] for item in items for s, e, label in item.spans if label == "LOCATION"
+              and re.search("[\u0600-\u06ff]", item.text[s:e])]
+    assert arabic  # cities of the Arabic locales come in their own script (Faker's are placeholders)
+    sites = "|".join(re.escape(w) for w in SITES)
+    hotline_starts = tuple({h.split("{")[0] for h in HOTLINES})
+    branch_seen = 0
+    for item in items:  # a store branch or warehouse named by its town is a decoy, never labelled
+        for m in re.finditer(rf"(?:the|our|your) (\S+(?: \S+)?) (?:{sites})\b", item.text):
+            if not any(s <= m.start(1) < e for s, e, _ in item.spans) and not any(
+                    s < m.end(1) and m.start(1) < e for s, e, _ in item.spans):
+                branch_seen += 1
+        for start in hotline_starts:  # company hotlines are not a customer's phone number
+            at = item.text.find("hotline " + start)
+            assert at < 0 or not any(s <= at + 8 < e for s, e, _ in item.spans), item.text
+    assert branch_seen > 20
 
 
 def test_generator_is_deterministic() -> None:

@@ -1,0 +1,69 @@
+"""Addresses and names in Chinese, Japanese and Korean text, where words are not separated by spaces.
+
+The learned detector and spaCy see a run of CJK characters as one token ("大阪府堺市堺区宿院町東4-1-8。本人"), so they
+cannot cut an address or a name out of it. These rules follow the structure of the national address formats instead
+(Japan Post: 都/道/府/県 prefecture, 市/区/町/村 municipality, then 丁目-番-号 or "4-1-8"; China Post:
+省/自治区, 市, 区/县, then road 路/街/道 with 号, building 号楼/栋, room 室; Korea Post road-name addresses:
+특별시/광역시/도, 시/군/구, road 로/길 with a building number, 동/호) and the honorifics written after a
+person's name (Japanese 様/さん/さま/殿/氏, Chinese 先生/女士/小姐, Korean 님/씨/고객님) or the recipient labels
+before it (収件人/收件人/宛名/お名前/받는분/수령인/이름). Each rule needs its administrative suffixes or a
+number, so ordinary CJK prose is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from anonymize.findings import Finding
+
+_HAN = "\u4e00-\u9fff\u3005"  # CJK unified ideographs and 々
+_KANA = "\u3040-\u30ff"
+_DIGITS = "0-9０-９"
+# Japanese: prefecture + municipality (+ ward/town) + block numbers; or municipality + ward + numbers.
+_JP = (rf"(?:[{_HAN}]{{1,3}}(?:都|道|府|県))?[{_HAN}{_KANA}]{{1,6}}(?:市|区|郡|町|村)"
+       rf"(?:[{_HAN}{_KANA}]{{1,6}}(?:区|町|村))?[{_HAN}{_KANA}]{{0,8}}"
+       rf"[{_DIGITS}]+(?:丁目|番地?|号|[-－‐][{_DIGITS}]+)(?:[{_DIGITS}]+(?:番地?|号)|[-－‐][{_DIGITS}]+)*")
+# Chinese: (province) city (district) road + number (+ building, room).
+_CN = (rf"(?:[{_HAN}]{{2,4}}(?:省|自治区))?[{_HAN}]{{1,5}}市(?:[{_HAN}]{{1,5}}(?:区|县))?"
+       rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄)[{_DIGITS}]+号(?:\s?[{_DIGITS}]+(?:号楼|栋|幢|单元|楼|室))*")
+_CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄)[{_DIGITS}]+号(?:\s?[{_DIGITS}]+(?:号楼|栋|幢|单元|楼|室))*"
+# Korean road-name address: (province/metropolis) city/county/district (district) road + number (, 동 호).
+_KR = (r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|도)\s)?[가-힣]{1,6}(?:시|군|구)"
+       r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?")
+_KR_ROAD = r"[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?"
+ADDRESS = re.compile("|".join(f"(?:{p})" for p in (_CN, _KR, _JP, _CN_ROAD, _KR_ROAD)))
+
+_HONORIFIC = r"(?:様|さま|さん|殿|氏|先生|女士|小姐|고객님|님|씨)"
+_JA_NAME = rf"[{_HAN}]{{1,4}}(?:\s[{_HAN}{_KANA}]{{1,4}})?"
+_KO_NAME = r"[가-힣]{2,4}"
+NAME_BEFORE_HONORIFIC = re.compile(rf"(?<![{_HAN}가-힣])({_JA_NAME}|{_KO_NAME})(?=\s?{_HONORIFIC})")
+_LABEL = r"(?:收件人|収件人|联系人|姓名|宛名|お名前|氏名|受取人|받는\s?분|받는\s?사람|수령인|이름|성함)"
+NAME_AFTER_LABEL = re.compile(rf"{_LABEL}\s?[:：]?\s?({_JA_NAME}|{_KO_NAME})(?![{_HAN}가-힣])")
+_NOT_NAMES = frozenset(("お客", "客", "担当", "店長", "先生", "皆", "皆さ", "고객", "사장", "선생", "여러분", "관리자",
+                        "기사"))
+
+
+@dataclass
+class CjkRecognizer:
+    """STREET_ADDRESS for CJK address runs and PERSON for names before honorifics or after recipient labels."""
+
+    name: str = "cjk"
+    address_score: float = 0.85
+    name_score: float = 0.8
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("STREET_ADDRESS", "PERSON")
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        if not re.search(rf"[{_HAN}{_KANA}가-힣]", text):
+            return []
+        out = [Finding("STREET_ADDRESS", m.start(), m.end(), self.address_score, self.name)
+               for m in ADDRESS.finditer(text)]
+        for regex in (NAME_BEFORE_HONORIFIC, NAME_AFTER_LABEL):
+            for m in regex.finditer(text):
+                if m.group(1) not in _NOT_NAMES:
+                    out.append(Finding("PERSON", m.start(1), m.end(1), self.name_score, self.name))
+        return out

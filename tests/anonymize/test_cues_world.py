@@ -1,0 +1,135 @@
+"""Cue rules of more languages (anonymize/recognizers/cues_world.py): order and customer numbers after order words of
+more languages and after glued CJK/Arabic cues, values listed after a cued one, identity documents and birth dates
+of more countries, grouped card numbers, and the plate shapes that count only near vehicle words. The sentences are
+written for this test."""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymize.engine import Anonymizer
+from anonymize.recognizers.cues_world import (
+    ListedIdRecognizer,
+    grouped_account_recognizer,
+    world_birth_date_recognizer,
+    world_cue_recognizers,
+    world_id_recognizer,
+    world_order_cue_recognizer,
+    world_plate_recognizer,
+)
+
+FOUND = [  # (recognizer factory, text, value, entity)
+    (world_order_cue_recognizer, "Здравствуйте, заказ KX-55012874 так и не пришёл", "KX-55012874", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "Sipariş numarası: 7741209933, kargo nerede?", "7741209933", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "ご注文番号はTK-20260311-0077です。", "TK-20260311-0077", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "订单号：SH99120345 还没到", "SH99120345", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "رقم الطلب QA-77120 متأخر", "QA-77120", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "a rendelésem (BP-4410277) késik", "BP-4410277", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "nomor pesanan 2206118834 belum dikirim", "2206118834", "ORDER_NUMBER"),
+    (world_id_recognizer, "Klant met rijksregisternummer 90.02.14-211.07 belde", "90.02.14-211.07", "ID_DOCUMENT"),
+    (world_id_recognizer, "RFC GOMA791204KL2 para la factura", "GOMA791204KL2", "ID_DOCUMENT"),
+    (world_id_recognizer, "She showed her driving licence (K77Z12093) at the desk", "K77Z12093", "ID_DOCUMENT"),
+    (world_id_recognizer, "本人確認：パスポート番号 TR4481207 を確認済み", "TR4481207", "ID_DOCUMENT"),
+    (grouped_account_recognizer, "Kundenkarte Nr. KK 204 771 309 verloren", "KK 204 771 309", "LOYALTY_ID"),
+    (grouped_account_recognizer, "a customer (CX-DE-440918) complained", "CX-DE-440918", "LOYALTY_ID"),
+    (world_birth_date_recognizer, "生年月日：1979年11月3日", "1979年11月3日", "DATE_OF_BIRTH"),
+    (world_birth_date_recognizer, "Jana Dvořáková, nar. 4. 9. 1988, Brno", "4. 9. 1988", "DATE_OF_BIRTH"),
+    (world_plate_recognizer, "the van outside is KL-204-B, can you move it?", "KL-204-B", "LICENSE_PLATE"),
+    (world_plate_recognizer, "mi coche, matrícula 4821 KTV, está en el parking", "4821 KTV", "LICENSE_PLATE"),
+]
+
+
+@pytest.mark.parametrize(("factory", "text", "value", "entity"), FOUND)
+def test_world_cue_finds(factory, text: str, value: str, entity: str) -> None:
+    start = text.index(value)
+    hits = [(f.entity_type, f.start, f.end) for f in factory().analyze(text) if f.score >= 0.5]
+    assert (entity, start, start + len(value)) in hits
+
+
+NOT_FOUND = [
+    "I ran 10 km in 2024 and the order arrived on 12.03.2025.",  # years and dates are not ids
+    "The WA 12345 service bus leaves at nine.",  # a plate shape without a vehicle word scores below threshold
+    "Model 2400 KTV speaker, 2 for 99 EUR",
+    "Our store opens at 9, see you on Monday!",
+]
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_world_cues_leave_plain_text(text: str) -> None:
+    assert [f for r in world_cue_recognizers() for f in r.analyze(text) if f.score >= 0.5] == []
+
+
+def test_listed_values_after_a_cue_share_its_type_and_shape() -> None:
+    text = "Two pedidos: PT5512093 e PT5512094, and also 2025 e 2026 nothing else"
+    found = {text[f.start:f.end] for f in ListedIdRecognizer((world_order_cue_recognizer(),)).analyze(text)}
+    assert found == {"PT5512094"}  # the cued first value is the cue recognizer's; a different shape stops the list
+    text = "orders 5512093, 5512094 and 5512110 are late"
+    found = {text[f.start:f.end] for f in ListedIdRecognizer((world_order_cue_recognizer(),)).analyze(text)}
+    assert found == {"5512094", "5512110"}
+
+
+def test_the_anonymizer_runs_the_world_cues() -> None:
+    text = "Cliente: i miei ordini sono IT4410277 e IT4410299, grazie"
+    masked = Anonymizer(use_ner=False).anonymize(text).text
+    assert "IT4410277" not in masked and "IT4410299" not in masked
+
+
+CJK = [  # (text, value, entity): addresses and names in scripts without spaces, written for this test
+    ("配送先 東京都世田谷区桜丘3-12-5。本人(田中様)に確認済み", "東京都世田谷区桜丘3-12-5", "STREET_ADDRESS"),
+    ("配送先 東京都世田谷区桜丘3-12-5。本人(田中様)に確認済み", "田中", "PERSON"),
+    ("收件人：李文华 | 地址：广州市天河区体育西路88号 3号楼 502室", "广州市天河区体育西路88号 3号楼 502室",
+     "STREET_ADDRESS"),
+    ("收件人：李文华 | 地址：广州市天河区体育西路88号 3号楼 502室", "李文华", "PERSON"),
+    ("받는분: 김민서 | 주소: 부산광역시 해운대구 센텀중앙로 97, 101동 2203호",
+     "부산광역시 해운대구 센텀중앙로 97, 101동 2203호", "STREET_ADDRESS"),
+    ("박서준 고객님 재방문 예정", "박서준", "PERSON"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "entity"), CJK)
+def test_cjk_addresses_and_names(text: str, value: str, entity: str) -> None:
+    from anonymize.recognizers.cjk import CjkRecognizer
+
+    start = text.index(value)
+    assert (entity, start, start + len(value)) in [(f.entity_type, f.start, f.end) for f in
+                                                   CjkRecognizer().analyze(text)]
+
+
+@pytest.mark.parametrize("text", ["明日大阪から発送します。", "ご購入ありがとうございます！",
+                                  "お客様の注文は3月4日に届きました。", "배송 빨랐어요! 감사합니다",
+                                  "今日は晴れです。"])
+def test_cjk_prose_is_left_alone(text: str) -> None:
+    from anonymize.recognizers.cjk import CjkRecognizer
+
+    assert CjkRecognizer().analyze(text) == []
+
+
+@pytest.mark.parametrize(("text", "value"), [("the cabin near Kenora, ON. Lovely place", "Kenora, ON"),
+                                             ("1200 N Oak St Apt 4, Denver, CO 80203", "Denver, CO"),
+                                             ("UNIT 12B | SANTA FE, NM 87501-4419", "SANTA FE, NM"),
+                                             ("Gladstone QLD 4680", "Gladstone QLD")])
+def test_town_and_region_code(text: str, value: str) -> None:
+    from anonymize.recognizers.regions import TownRegionRecognizer
+
+    start = text.index(value)
+    assert [(f.start, f.end) for f in TownRegionRecognizer().analyze(text)] == [(start, start + len(value))]
+
+
+@pytest.mark.parametrize("text", ["Dear Mr Smith, IN the box", "Thanks, OK", "I LIVE IN PARIS, OK", "Hi, CA",
+                                  "Paid 40 CAD, ON time", "the store in Portland, OR is nice"])
+def test_region_codes_that_are_words_need_a_postcode(text: str) -> None:
+    from anonymize.recognizers.regions import TownRegionRecognizer
+
+    assert TownRegionRecognizer().analyze(text) == []
+
+
+def test_structured_rules_run_each_cue_pattern_once_and_keep_its_name() -> None:
+    from anonymize.recognizers import structured_recognizers
+
+    rules = structured_recognizers()
+    names = [r.name for r in rules]
+    assert "order-cue" not in names and "listed-id" in names  # the order cue runs inside the list recognizer
+    text = "Bestellung 300184772 und 300184773 fehlen"
+    found = {(text[f.start:f.end], f.recognizer) for r in rules for f in r.analyze(text, None)
+             if f.entity_type == "ORDER_NUMBER"}
+    assert ("300184772", "order-cue") in found and ("300184773", "listed-id") in found
