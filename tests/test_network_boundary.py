@@ -33,7 +33,7 @@ CLIENTS = {"socket", "ssl", "http.client", "urllib.request", "httpx", "requests"
 SERVERS = {"http.server", "socketserver", "uvicorn", "xmlrpc.server"}
 CONNECT_CALLS = {"urlopen", "create_connection", "open_connection", "create_datagram_endpoint"}
 ALLOWED = {  # file -> the network modules it imports, exactly
-    "appliance/privacy/egress.py": {"http.client", "ssl"},
+    "appliance/privacy/egress.py": {"http.client", "ssl", "socket"},  # socket: resolve-and-check of loopback http
     "appliance/demo/llm_standin.py": {"http.server"},  # the loopback stand-in for an external LLM
     "appliance/serve/server.py": {"uvicorn", "http.client"},  # serves; loopback_json calls it on 127.0.0.1
     "appliance/serve/workers.py": {"uvicorn", "socket"},  # N workers behind one listening socket (TCP_NODELAY)

@@ -14,6 +14,7 @@ import hashlib
 import http.client
 import json
 import os
+import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -34,6 +35,7 @@ from appliance.privacy.egress_checks import (
     resolve_destination,
 )
 from appliance.privacy.egress_prepare import (
+    CONTROL_CHARS,
     ROLES,
     Anonymizer,
     EgressError,
@@ -64,18 +66,24 @@ class Transport(Protocol):
 
 
 class HttpTransport:
-    """Stdlib http.client: TLS verified against the system CA store, no proxies, no redirects followed."""
+    """Stdlib http.client: TLS verified against the system CA store, no proxies (http.client reads no *_PROXY
+    variable), no redirects followed. Plain http connects only to a loopback address checked here and then used
+    as is, so a name such as `localhost` that resolves (or is rebound) elsewhere is refused, not followed."""
 
     def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout_s: float) -> TransportResponse:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
+        sent = dict(headers)
         if parts.scheme == "https":
             conn: http.client.HTTPConnection = http.client.HTTPSConnection(
                 parts.hostname, parts.port, timeout=timeout_s, context=ssl.create_default_context())
+        elif parts.scheme == "http" and parts.hostname:
+            sent["Host"] = parts.netloc.rpartition("@")[2]  # the name the server expects, not the address
+            conn = _loopback_connection(parts.hostname, parts.port or 80, timeout_s)
         else:
-            conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout_s)
+            raise EgressError(f"unsupported URL scheme {parts.scheme!r}: use https")
         try:
-            conn.request("POST", path, body=body, headers=dict(headers))
+            conn.request("POST", path, body=body, headers=sent)
             response = conn.getresponse()
             data = response.read(MAX_RESPONSE_BYTES + 1)
             return TransportResponse(response.status, data)
@@ -195,7 +203,7 @@ class EgressGateway:
         except Exception as exc:  # network errors of every kind end the same way
             self._outcome("error", f"request seq {seq}: {type(exc).__name__} after "
                           f"{self._ms(start)} ms", b"", request, dest, purpose)
-            raise EgressError(f"sending to {dest.host} failed: {type(exc).__name__}: {exc}") from None
+            raise EgressError(f"sending to {dest.host} failed: {_network_error(exc)}") from None
         ms = self._ms(start)
         text, problem = _answer(response)
         outcome = "ok" if not problem else "error"
@@ -272,8 +280,48 @@ def _host_of(url: str) -> str:
         return ""
 
 
+def _loopback_connection(host: str, port: int, timeout_s: float) -> http.client.HTTPConnection:
+    """A connection for plain http to `host`, opened to one of its checked loopback addresses (in resolver order,
+    like socket.create_connection: `localhost` is often ::1 first while a server listens on 127.0.0.1 only)."""
+    addresses = loopback_addresses(host, port)
+    for n, address in enumerate(addresses, start=1):
+        conn = http.client.HTTPConnection(address, port, timeout=timeout_s)
+        try:
+            conn.connect()
+            return conn
+        except OSError:
+            conn.close()
+            if n == len(addresses):
+                raise
+    raise AssertionError("unreachable: loopback_addresses returns at least one address")
+
+
+def loopback_addresses(host: str, port: int) -> list[str]:
+    """The addresses plain http to `host` may connect to: every address it resolves to must be loopback
+    (EgressError otherwise); they are used as checked, so no second lookup can be rebound elsewhere."""
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise EgressError(f"cannot resolve {host}: {exc.strerror or type(exc).__name__}") from None
+    addresses = [str(info[4][0]) for info in infos]
+    outside = [a for a in addresses if not is_loopback(a.split("%", 1)[0])]
+    if not addresses or outside:
+        raise EgressError(f"plain http is allowed only to loopback addresses, but {host} resolves to "
+                          f"{', '.join(outside) or 'nothing'}: fix the name's resolution or use https")
+    return list(dict.fromkeys(addresses))
+
+
+def _network_error(exc: Exception) -> str:
+    """What a send failure may say: the class, plus the message of errors raised by the socket, TLS and this module
+    (errno texts, certificate problems, our own refusals). Any other message may quote what the peer sent (e.g.
+    http.client.BadStatusLine holds its first line, which can echo the request), so only its class is kept."""
+    if isinstance(exc, OSError | EgressError):
+        return f"{type(exc).__name__}: {exc}"
+    return type(exc).__name__
+
+
 def _answer(response: TransportResponse) -> tuple[str, str]:
-    """(answer text, problem); problem is empty when the response is a 2xx chat completion."""
+    """(answer text without control characters, problem); problem is empty for a 2xx chat completion."""
     if len(response.body) > MAX_RESPONSE_BYTES:
         return "", f"response larger than {MAX_RESPONSE_BYTES} bytes"
     if not 200 <= response.status < 300:
@@ -282,7 +330,10 @@ def _answer(response: TransportResponse) -> tuple[str, str]:
         text = json.loads(response.body)["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         return "", "not an OpenAI-compatible chat completion"
-    return (text, "") if isinstance(text, str) else ("", "message content is not a string")
+    if not isinstance(text, str):
+        return "", "message content is not a string"
+    return CONTROL_CHARS.sub("", text), ""  # the peer's text reaches terminals and logs: no escape sequences, no
+    # bidi overrides (the same characters removed from what is sent)
 
 
 class GatewayHome(Protocol):

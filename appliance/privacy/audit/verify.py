@@ -152,6 +152,10 @@ def verify_export(path: Path, public_keys: Sequence[Ed25519PublicKey], *, pinned
     """
     exported = read_export(path)
     check_public_keys(exported.public_keys, public_keys)
+    if not exported.checkpoints and not exported.entries:  # entries without one fail in check_signed_coverage
+        raise AuditVerificationError("the export holds no entry and no signed checkpoint, while every export of the "
+                                     "appliance holds both (`tanaban audit export` logs itself and signs a "
+                                     "checkpoint): it is empty, truncated or not an export")
     prefix = exported.prefixes[0] if exported.prefixes else None
     return verify_log(exported.entries, [*exported.checkpoints, *pinned], public_keys, progress=progress,
                       allow_unsigned_tail=allow_unsigned_tail, prefix=prefix)
