@@ -29,6 +29,7 @@ SECRET = {"secret": True}  # field metadata: never printed by `tanaban config sh
 RQ_METHODS = ("kmeans", "rqvae")  # appliance.generative.quantize.METHODS
 MAX_RQ_LEVELS = 25  # one token letter per level, one more for the last level (appliance.generative.quantize)
 GEN_ARCHS = ("qwen2", "llama")  # appliance.generative.model.ARCHS
+GEN_LAYOUTS = ("items", "tokens")  # a history item as one position (sum of its codes) | one per code token
 GEN_PRESETS = ("tiny", "small", "base")  # appliance.generative.model.PRESETS
 GEN_TASKS = ("seq", "text", "intent", "neg")  # appliance.generative.tasks.TASKS
 
@@ -246,6 +247,7 @@ class GenConfig:
     neg_weight: float = 0.2  # yes/no negative-sampling examples per epoch, same unit
     aux_until_epoch: int = 0  # mixing schedule: auxiliary tasks stop after this epoch (0: they never stop)
     history_len: int = 20  # items in the prompt; TIGER uses 20 on the Amazon sets
+    history_layout: str = "items"  # items: 1 position per history item (sum of its code embeddings) | tokens: 1/code
     windows_per_user: int = 0  # sequential examples per user and epoch (0: every prefix, as TIGER does)
     text_tokens: int = 24  # word pieces of item/intent text in a prompt; titles rarely need more
     lr: float = 1e-3  # AdamW peak; small models trained from scratch tolerate a high rate
@@ -515,6 +517,7 @@ def check_config(cfg: ApplianceConfig) -> None:
         raise ConfigError("tokenize.balance: must be >= 1 (a code's cap in multiples of items / codes)")
     _check_choice("gen.arch", gen.arch, GEN_ARCHS)
     _check_choice("gen.preset", gen.preset, GEN_PRESETS)
+    _check_choice("gen.history_layout", gen.history_layout, GEN_LAYOUTS)
     for task in gen.tasks:
         _check_choice("gen.tasks", task, GEN_TASKS)
     if intents.tau <= 0:

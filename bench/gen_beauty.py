@@ -3,7 +3,9 @@
 Codes are text-only semantic IDs built here (MiniLM embeddings of title/brand/categories, balanced residual
 k-means from appliance.generative.quantize, plus the collision level), cached under var/bench/gen/. Trains one
 variant (sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation
-and test Recall/NDCG@5/10 with the epochs reached. Test users can be sampled to fit a CPU budget (the count is printed).
+and test Recall/NDCG@5/10 with the epochs reached and the training input positions per second (`--layout items`:
+one position per history item, `tokens`: 4 code tokens per item). Test users can be sampled to fit a CPU budget
+(the count is printed).
 Run: `nice -n 10 timeout 2700 .venv/bin/python bench/gen_beauty.py --tasks seq --minutes 28 --windows 3 --threads 1`
 (docs/bench/gen.md has the exact commands and figures).
 """
@@ -11,6 +13,7 @@ Run: `nice -n 10 timeout 2700 .venv/bin/python bench/gen_beauty.py --tasks seq -
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -86,6 +89,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--layout", default="items", choices=("items", "tokens"), help="gen.history_layout")
+    parser.add_argument("--beam", type=int, default=20, help="beam width of constrained decoding")
+    parser.add_argument("--eval-beams", default="", help="comma list of beam widths for the final evaluation "
+                        "(default: --beam)")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", type=Path, help="directory to save the trained model in (e.g. under var/)")
     parser.add_argument("--embeddings", type=Path, help="precomputed MiniLM item matrix (.npy, item-id order)")
     args = parser.parse_args()
@@ -95,27 +103,33 @@ def main() -> None:
     codes = text_codes(texts, args.embeddings)
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
-                    batch_size=args.batch, lr=args.lr)
+                    batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed)
     model = GenerativeRecommender(cfg, codes, item_texts=texts)
-    print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks}")
+    print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks} "
+          f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed}", flush=True)
     model.bind(split)
     model.build()
     report = fit_generative(model, split, on_epoch=lambda row: print(
         " ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()), flush=True))
     params = sum(p.numel() for p in model.lm.parameters())
     print(f"params {params} examples/epoch {report.examples_per_epoch} epochs {report.epochs_run} "
-          f"best epoch {report.best_epoch} train s {report.seconds:.0f}")
+          f"best epoch {report.best_epoch} steps {report.steps} train s {report.seconds:.0f} "
+          f"step s {report.step_seconds:.0f} positions/s {report.positions / max(report.step_seconds, 1e-9):.0f}",
+          flush=True)
     if args.save:
         model.save(args.save)
     rng = np.random.default_rng(0)
     users = np.arange(split.n_users)
     if 0 < args.test_users < split.n_users:
         users = np.sort(rng.choice(users, args.test_users, replace=False))
-    for stage in ("valid", "test"):
-        start = time.perf_counter()
-        metrics = validate(model, split, users, stage)
-        cells = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-        print(f"{stage} users={len(users)} {cells} eval s {time.perf_counter() - start:.0f}", flush=True)
+    for beam in [int(b) for b in args.eval_beams.split(",") if b] or [cfg.beam]:
+        model.cfg = dataclasses.replace(cfg, beam=beam)
+        for stage in ("valid", "test"):
+            start = time.perf_counter()
+            metrics = validate(model, split, users, stage)
+            cells = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+            print(f"{stage} beam={beam} users={len(users)} {cells} eval s {time.perf_counter() - start:.0f}",
+                  flush=True)
 
 
 if __name__ == "__main__":

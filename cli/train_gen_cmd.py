@@ -18,6 +18,9 @@ def gen(
     preset: Annotated[str | None, typer.Option(help="Model size: tiny | small | base (default from config).")]
     = None,
     tasks: Annotated[str | None, typer.Option(help="Comma list of alignment tasks: seq,text,intent,neg.")] = None,
+    history_layout: Annotated[str | None, typer.Option(help=(
+        "How history items enter the model: items (one position each, the sum of its code embeddings; default) | "
+        "tokens (one position per code token, 4x longer prompts)."))] = None,
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs (early stopping may end sooner).")] = None,
     lr: Annotated[float | None, typer.Option(help="Peak AdamW learning rate (default from config [gen] lr).")] = None,
     time_budget_min: Annotated[float | None, typer.Option(help=(
@@ -32,12 +35,19 @@ def gen(
 
     Example: tanaban train gen --preset small --tasks seq,text --time-budget-min 30
 
+    Example (the 4-token layout, to compare): tanaban train gen --history-layout tokens
+
     Example (a box with 4 GPUs, one process each): tanaban train gen --preset base --nproc 4
     """
+    from appliance.config import GEN_LAYOUTS
     from appliance.generative.pipeline import train_gen
 
+    if history_layout is not None and history_layout not in GEN_LAYOUTS:
+        raise typer.BadParameter(f"expected one of {', '.join(GEN_LAYOUTS)}, got {history_layout!r}",
+                                 param_hint="--history-layout")
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
-    overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None}
+    overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
+                 "history_layout": history_layout}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
         from types import SimpleNamespace

@@ -6,7 +6,10 @@ The exported graph is a wrapper around the transformers causal LM: inputs `input
 and new tokens), `position_ids` and the flattened past keys/values `past.{i}.key|value`; outputs the
 log-probabilities of the last position and `present.{i}.key|value`. The causal mask is built in the wrapper as a
 4D additive mask from plain tensor ops (the transformers mask helpers use vmap, which the TorchScript exporter
-cannot trace), with eager attention (SDPA shortcuts freeze one padding pattern into the trace).
+cannot trace), with eager attention (SDPA shortcuts freeze one padding pattern into the trace). A model with
+gen.history_layout "items" keeps the same inputs: an entry -(i + 1) of `input_ids` is item i, embedded in the graph
+as the sum of its code-token embeddings (appliance.generative.train.embed_inputs, gathers only; the item table is a
+graph constant), and generative.json says the layout so the serving decoder writes its prompts that way.
 
 Gates (written into the returned dict and the bundle's metrics.json):
 - fp32: max |log-prob diff| ONNX vs torch on sample prompts, at the prompt step and one cached step;
@@ -83,7 +86,7 @@ def export_generative(model: Any, out_dir: Path, sample_histories: Sequence[Sequ
 def _export_and_gate(model: Any, out_dir: Path, work: Path, histories: list[np.ndarray], split: Split | None,
                      users: np.ndarray, quantize: bool, opset: int) -> dict[str, Any]:
     fp32 = work / "decoder.fp32.onnx"
-    layers = _torch_export(model.lm, fp32, opset)
+    layers = _torch_export(model.lm, fp32, opset, _item_tokens(model))
     _write_support(model, out_dir, layers)
     gate: dict[str, Any] = {"fp32_max_abs": _logprob_diff(model, fp32, out_dir, histories)}
     if gate["fp32_max_abs"] > FP32_MAX_ABS:
@@ -127,7 +130,16 @@ def _gate_users(split: Split, n: int) -> np.ndarray:
     return has[np.linspace(0, len(has) - 1, n).round().astype(np.int64)]
 
 
-def _torch_export(lm: Any, path: Path, opset: int) -> int:
+def _item_tokens(model: Any) -> Any:
+    """The (n_items, L) code-token table of a history_layout "items" model, else None."""
+    if not getattr(model, "item_positions", False):
+        return None
+    from appliance.generative.train import item_token_table
+
+    return item_token_table(model.tokenizer, model.codes)
+
+
+def _torch_export(lm: Any, path: Path, opset: int, item_tokens: Any = None) -> int:
     """Export the decoder-with-past wrapper; returns the number of layers."""
     import torch
 
@@ -148,14 +160,16 @@ def _torch_export(lm: Any, path: Path, opset: int) -> int:
     axes.update({name: {0: "rows", 2: "all"} for name in present})
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # TorchScript exporter deprecation and tracer notices
-        torch.onnx.export(_wrapper(lm, n_layers, torch), args, str(path),
+        torch.onnx.export(_wrapper(lm, n_layers, torch, item_tokens), args, str(path),
                           input_names=["input_ids", "attention_mask", "position_ids", *past],
                           output_names=["logprobs", *present], dynamic_axes=axes, opset_version=opset, dynamo=False)
     return n_layers
 
 
-def _wrapper(lm: Any, n_layers: int, torch: Any) -> Any:
+def _wrapper(lm: Any, n_layers: int, torch: Any, item_tokens: Any = None) -> Any:
     from transformers.cache_utils import DynamicCache
+
+    from appliance.generative.train import embed_inputs
 
     class _DecoderWithPast(torch.nn.Module):
         def __init__(self) -> None:
@@ -170,7 +184,9 @@ def _wrapper(lm: Any, n_layers: int, torch: Any) -> Any:
             cache = DynamicCache()
             for i in range(n_layers):
                 cache.update(past[2 * i], past[2 * i + 1], i)
-            out = self.lm(input_ids=input_ids, attention_mask=mask, position_ids=position_ids,
+            tokens = ({"input_ids": input_ids} if item_tokens is None else
+                      {"inputs_embeds": embed_inputs(self.lm, input_ids, item_tokens)})
+            out = self.lm(**tokens, attention_mask=mask, position_ids=position_ids,
                           past_key_values=cache, use_cache=True, logits_to_keep=1)
             present = [t for layer in out.past_key_values.layers[:n_layers] for t in (layer.keys, layer.values)]
             return (torch.log_softmax(out.logits[:, -1, :], dim=-1), *present)
@@ -186,7 +202,8 @@ def _write_support(model: Any, out_dir: Path, layers: int) -> None:
     _write_json(out_dir / META_FILE, {
         "level_sizes": [int(s) for s in model.trie.level_sizes], "history_len": int(model.cfg.history_len),
         "beam": int(model.cfg.beam), "layers": layers, "kv_heads": int(cfg.num_key_value_heads),
-        "head_dim": int(head_dim), "model_type": cfg.model_type, "vocab_size": int(cfg.vocab_size)})
+        "head_dim": int(head_dim), "model_type": cfg.model_type, "vocab_size": int(cfg.vocab_size),
+        "history_layout": "items" if getattr(model, "item_positions", False) else "tokens"})
 
 
 def _logprob_diff(model: Any, onnx_path: Path, out_dir: Path, histories: list[np.ndarray]) -> float:
@@ -196,7 +213,8 @@ def _logprob_diff(model: Any, onnx_path: Path, out_dir: Path, histories: list[np
     from appliance.generative.tasks import seq_prompt
 
     decoder = GenerativeDecoder(out_dir, model_file=onnx_path)
-    prompts = [seq_prompt(model.tokenizer, model.codes, h, model.cfg.history_len) for h in histories]
+    items_layout = bool(getattr(model, "item_positions", False))
+    prompts = [seq_prompt(model.tokenizer, model.codes, h, model.cfg.history_len, items_layout) for h in histories]
     width, pad = max(len(p) for p in prompts), decoder.tokenizer.token_id("[PAD]")
     ids = np.array([[pad] * (width - len(p)) + p for p in prompts], np.int64)
     mask = np.array([[0] * (width - len(p)) + [1] * len(p) for p in prompts], np.int64)
@@ -211,7 +229,14 @@ def _logprob_diff(model: Any, onnx_path: Path, out_dir: Path, histories: list[np
     onnx1 = decoder.session.run(None, feed)[0]
     lm = model.lm.eval()
     with torch.inference_mode():
-        t0 = lm(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+        table = _item_tokens(model)
+        if table is None:
+            first = {"input_ids": torch.from_numpy(ids)}
+        else:
+            from appliance.generative.train import embed_inputs
+
+            first = {"inputs_embeds": embed_inputs(lm, torch.from_numpy(ids), table)}
+        t0 = lm(**first, attention_mask=torch.from_numpy(mask),
                 position_ids=torch.from_numpy(pos), use_cache=True)
         t1 = lm(input_ids=torch.from_numpy(step), attention_mask=torch.from_numpy(mask2),
                 position_ids=torch.from_numpy(pos[:, -1:] + 1), past_key_values=t0.past_key_values, use_cache=True)

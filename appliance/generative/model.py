@@ -5,6 +5,9 @@ constrained to a trie of valid codes (TIGER, Rajput et al., NeurIPS 2023; Semant
 The model is built from a size preset, or warm-started from a local pretrained directory with our special and code
 tokens added. Decoding runs step by step with the KV cache, batched over users; the per-step choice of beams is
 `appliance.generative.trie.beam_step` (numpy), which a torch-free ONNX decoder can reuse unchanged.
+With GenConfig.history_layout "items", each history item is one input position embedded as the sum of its code-token
+embeddings (TIGER; GRID handbook, Ju et al. 2025), so prompts are L times shorter; the next item is still decoded
+code token by code token through the trie.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedModel, Qwen2Co
 
 from appliance.config import GenConfig
 from appliance.data.splits import Split
-from appliance.generative.tasks import GenerativeError, seq_prompt
+from appliance.generative.tasks import LAYOUTS, GenerativeError, seq_prompt
 from appliance.generative.tokenizer import BOS, EOS, PAD, SPECIAL_TOKENS, GenTokenizer, build_tokenizer, code_token
-from appliance.generative.train import fit_generative
+from appliance.generative.train import embed_inputs, fit_generative, item_token_table
 from appliance.generative.trie import CodeTrie, beam_step, build_exclusions, finish, initial_state
 from appliance.models.contract import FitInfo
 
@@ -53,6 +56,8 @@ def build_lm(cfg: GenConfig, tok: GenTokenizer) -> PreTrainedModel:
     """A fresh causal LM sized by `cfg.preset`, or the local pretrained model with our tokens added."""
     if cfg.arch not in ARCHS:
         raise GenerativeError(f"unknown arch {cfg.arch!r}: use one of {', '.join(ARCHS)}")
+    if cfg.history_layout not in LAYOUTS:
+        raise GenerativeError(f"unknown gen.history_layout {cfg.history_layout!r}: use one of {', '.join(LAYOUTS)}")
     if cfg.pretrained_dir:
         return _warm_start(cfg, tok)
     if cfg.preset not in PRESETS:
@@ -158,12 +163,18 @@ class GenerativeRecommender:
         out_items, out_scores = [np.zeros((0, k), np.int64)], [np.zeros((0, k), np.float32)]
         for start in range(0, len(sequences), batch_users):
             batch = sequences[start:start + batch_users]
-            prompts = [seq_prompt(self.tokenizer, self.codes, s, self.cfg.history_len) for s in batch]
+            prompts = [seq_prompt(self.tokenizer, self.codes, s, self.cfg.history_len, self.item_positions)
+                       for s in batch]
             items, scores = generate(self.lm, self.tokenizer, self.trie, prompts,
                                      list(histories[start:start + batch_users]), k, max(k, self.cfg.beam))
             out_items.append(items)
             out_scores.append(scores)
         return np.concatenate(out_items), np.concatenate(out_scores)
+
+    @property
+    def item_positions(self) -> bool:
+        """True when a history item is one input position (GenConfig.history_layout "items")."""
+        return self.cfg.history_layout == "items"
 
     def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
         """(len(users), n_items) float32: beam log-probabilities for the beam's items, -inf elsewhere."""
@@ -195,6 +206,7 @@ class GenerativeRecommender:
     def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> GenerativeRecommender:
         raw = dict(meta["gen_config"])
         raw["tasks"] = tuple(raw["tasks"])
+        raw.setdefault("history_layout", "tokens")  # saved before the field existed: L code tokens per item
         model = cls(GenConfig(**raw), arrays["codes"], level_sizes=tuple(meta["level_sizes"]))
         model.tokenizer = GenTokenizer.from_str(arrays["tokenizer"].tobytes().decode(), model.trie.level_sizes)
         if meta["model_type"] not in ARCHS:
@@ -237,7 +249,8 @@ def generate(lm: PreTrainedModel, tok: GenTokenizer, trie: CodeTrie, prompts: li
     """Trie-constrained beam search for a batch of prompts; returns (B, k) item indices and scores.
 
     Step 0 runs the left-padded prompts once; every later step feeds one code token per beam and reuses the KV
-    cache, reordered by each beam's parent. Items in `histories[b]` are never produced for prompt b.
+    cache, reordered by each beam's parent. Items in `histories[b]` are never produced for prompt b. Prompt entries
+    -(i + 1) (history_layout "items") are embedded as the sum of item i's code-token embeddings.
     """
     lm.eval()
     device = next(lm.parameters()).device
@@ -252,10 +265,14 @@ def generate(lm: PreTrainedModel, tok: GenTokenizer, trie: CodeTrie, prompts: li
     exclusions = build_exclusions(trie, histories)
     offsets = tok.code_offsets
     state, past = initial_state(n), None
+    item_tokens = item_token_table(tok, trie.codes).to(device) if bool((ids < 0).any()) else None
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
         for level in range(trie.depth):
-            out = lm(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past,
-                     use_cache=True)
+            if level == 0 and item_tokens is not None:
+                inputs = {"inputs_embeds": embed_inputs(lm, ids, item_tokens)}
+            else:
+                inputs = {"input_ids": ids}
+            out = lm(**inputs, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=True)
             logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1)  # (rows, V)
             lo = int(offsets[level])
             level_lp = logprobs[:, lo: lo + trie.level_sizes[level]].cpu().numpy()

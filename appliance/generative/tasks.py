@@ -8,6 +8,10 @@ Tasks, each switchable in GenConfig.tasks, mixed per epoch by the weights in Gen
 - neg:    [BOS] <neg> history codes [SEP] candidate code [SEP] -> <yes> | <no>; the candidate is the true next item
           or an item sampled uniformly among training items the user never had (a binary discrimination variant:
           it shapes the code embeddings but does not change the beam search objective)
+With GenConfig.history_layout "items" (TIGER's and the GRID handbook's one position per item, Ju et al. 2025), a
+history item (and the candidate of neg, the code of code2item) is ONE prompt entry, written as the negative id
+-(item + 1); the model embeds it as the sum of the item's code-token embeddings (appliance.generative.train
+.embed_inputs), so prompts are L times shorter. Targets are always code tokens, decoded one level at a time.
 Only training sequences are used as inputs and targets (callers pass `split.sequences("valid")`), so no validation
 or test item reaches training for that stage. The loss is on the target tokens only (the collator masks prompts).
 """
@@ -24,6 +28,7 @@ from appliance.errors import UserError
 from appliance.generative.tokenizer import BOS, EOS, SEP, GenTokenizer
 
 TASKS = ("seq", "text", "intent", "neg")
+LAYOUTS = ("tokens", "items")  # GenConfig.history_layout: L code tokens per history item, or one position per item
 
 
 class GenerativeError(UserError, ValueError):
@@ -49,16 +54,26 @@ class TaskData:
     sequences: list[np.ndarray]  # per user row, chronological training item indices
     item_texts: list[str] | None = None  # per dense item index (title, brand, categories)
     intent_texts: dict[int, str] | None = None  # user row -> intent text (from the intent module)
+    item_positions: bool = False  # history_layout "items": an item is one prompt entry -(item + 1)
 
 
 def _special(tok: GenTokenizer, *names: str) -> list[int]:
     return [tok.token_id(n) for n in names]
 
 
-def seq_prompt(tok: GenTokenizer, codes: np.ndarray, history: np.ndarray, history_len: int) -> list[int]:
+def item_entries(tok: GenTokenizer, codes: np.ndarray, items: np.ndarray, item_positions: bool) -> list[int]:
+    """Prompt entries of `items`: L code tokens each, or (item_positions) one entry -(item + 1) each."""
+    items = np.asarray(items, np.int64)
+    if item_positions:
+        return (-items - 1).tolist()
+    return tok.encode_codes(codes[items]).ravel().tolist()
+
+
+def seq_prompt(tok: GenTokenizer, codes: np.ndarray, history: np.ndarray, history_len: int,
+               item_positions: bool = False) -> list[int]:
     """Prompt of the sequential task for `history` (item indices, oldest first); inference uses it too."""
     recent = np.asarray(history, np.int64)[-history_len:] if history_len > 0 else np.zeros(0, np.int64)
-    return [*_special(tok, BOS, "<seq>"), *tok.encode_codes(codes[recent]).ravel().tolist(), tok.token_id(SEP)]
+    return [*_special(tok, BOS, "<seq>"), *item_entries(tok, codes, recent, item_positions), tok.token_id(SEP)]
 
 
 def intent_prompt(tok: GenTokenizer, text: str, text_tokens: int) -> list[int]:
@@ -74,7 +89,7 @@ def sequential_examples(data: TaskData, history_len: int, windows_per_user: int,
         if windows_per_user and len(positions) > windows_per_user:
             positions = np.sort(rng.choice(positions, windows_per_user, replace=False))
         for t in positions:
-            prompt = seq_prompt(data.tokenizer, data.codes, seq[:t], history_len)
+            prompt = seq_prompt(data.tokenizer, data.codes, seq[:t], history_len, data.item_positions)
             target = data.tokenizer.encode_codes(data.codes[seq[t]]).tolist()
             out.append(Example(prompt, target, "seq", user))
     return out
@@ -92,7 +107,8 @@ def text_examples(data: TaskData, text_tokens: int) -> list[Example]:
             continue
         code = tok.encode_codes(data.codes[item]).tolist()
         out.append(Example([bos, tok.token_id("<item2code>"), *words, sep], code, "text"))
-        out.append(Example([bos, tok.token_id("<code2item>"), *code, sep], [*words, eos], "text"))
+        entry = [-item - 1] if data.item_positions else code
+        out.append(Example([bos, tok.token_id("<code2item>"), *entry, sep], [*words, eos], "text"))
     return out
 
 
@@ -126,9 +142,9 @@ def negative_examples(data: TaskData, n: int, history_len: int, rng: np.random.G
         candidate = int(seq[t]) if positive else _sample_unseen(seq, pool, rng)
         if candidate < 0:
             continue
-        prompt = seq_prompt(tok, data.codes, seq[:t], history_len)
+        prompt = seq_prompt(tok, data.codes, seq[:t], history_len, data.item_positions)
         prompt[1] = tok.token_id("<neg>")
-        prompt += [*tok.encode_codes(data.codes[candidate]).tolist(), sep]
+        prompt += [*item_entries(tok, data.codes, np.array([candidate]), data.item_positions), sep]
         out.append(Example(prompt, [yes if positive else no], "neg", int(user)))
     return out
 
@@ -155,6 +171,8 @@ def build_epoch(cfg: GenConfig, data: TaskData, epoch: int, rng: np.random.Gener
 
     The text and intent pools do not change between epochs: pass them in to avoid re-tokenising every epoch.
     """
+    if cfg.history_layout not in LAYOUTS:
+        raise GenerativeError(f"unknown gen.history_layout {cfg.history_layout!r}: use one of {', '.join(LAYOUTS)}")
     unknown = set(cfg.tasks) - set(TASKS)
     if unknown:
         raise GenerativeError(f"unknown generative tasks {sorted(unknown)}: choose from {', '.join(TASKS)}")

@@ -1,6 +1,8 @@
 """Plain training loop for the generative recommender (nanoGPT-style, no Trainer framework): AdamW, linear warm-up
 then cosine decay, global-norm gradient clipping, bf16 autocast on CUDA, loss on target tokens only, and early
-stopping on validation NDCG@10 of trie-constrained beam search, keeping the best weights.
+stopping on validation NDCG@10 of trie-constrained beam search, keeping the best weights. Every prefix of every
+training sequence is an example (TIGER; `windows_per_user` samples fewer). With history_layout "items" a prompt entry
+-(item + 1) is embedded as the sum of the item's code-token embeddings (`embed_inputs`; TIGER / GRID handbook).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from rich.progress import Progress
 
 from appliance.data.splits import Split
 from appliance.generative.tasks import Example, GenerativeError, TaskData, build_epoch, intent_examples, text_examples
-from appliance.generative.tokenizer import PAD
+from appliance.generative.tokenizer import PAD, GenTokenizer
 from appliance.models.distributed import Step, current
 from appliance.models.metrics import rank_metrics
 from appliance.models.training import format_epoch
@@ -39,6 +41,8 @@ class GenFitReport:
     seconds: float = 0.0
     stopped_by: str = "max_epochs"  # max_epochs | early_stopping | time_budget
     examples_per_epoch: int = 0
+    positions: int = 0  # non-padding input positions trained on
+    step_seconds: float = 0.0  # time in training steps (no validation): positions / step_seconds is the throughput
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, valid metrics, seconds
 
 
@@ -56,20 +60,40 @@ def collate(batch: list[Example], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def target_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+def item_token_table(tok: GenTokenizer, codes: np.ndarray) -> torch.Tensor:
+    """(n_items, L) code-token ids of every item: the rows `embed_inputs` sums for an item position."""
+    return torch.from_numpy(tok.encode_codes(codes))
+
+
+def embed_inputs(lm: torch.nn.Module, ids: torch.Tensor, item_tokens: torch.Tensor) -> torch.Tensor:
+    """(B, T, d) input embeddings of prompt entries: a token id >= 0 looks up its row; an item entry -(i + 1)
+    is the sum of item i's code-token rows (one position per item, as TIGER and the GRID handbook do)."""
+    table = lm.get_input_embeddings()
+    items = table(item_tokens.to(ids.device)[(-ids - 1).clamp(min=0)]).sum(-2)  # (B, T, d); gathers only, so the
+    return torch.where((ids < 0)[..., None], items, table(ids.clamp(min=0)))  # ONNX export traces it as is
+
+
+def target_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor],
+                item_tokens: torch.Tensor | None = None) -> torch.Tensor:
     """Mean next-token cross-entropy on target tokens; the vocabulary projection runs only where a target is
-    predicted (about 4 of 25-80 positions), which is most of the compute of a small model with a large vocabulary."""
+    predicted (about 4 of 25-80 positions), which is most of the compute of a small model with a large vocabulary.
+    `item_tokens` (history_layout "items"): the table that embeds item entries -(i + 1)."""
     labels = inputs["labels"][:, 1:]  # (B, T-1) token at t+1 predicted from position t
-    hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"]).last_hidden_state
+    if item_tokens is None:
+        hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
+    else:
+        embeds = embed_inputs(lm, inputs["input_ids"], item_tokens)
+        hidden = lm.base_model(inputs_embeds=embeds, attention_mask=inputs["attention_mask"])
+    hidden = hidden.last_hidden_state
     where = labels != IGNORE
     logits = lm.get_output_embeddings()(hidden[:, :-1][where])  # (n_targets, V)
     return torch.nn.functional.cross_entropy(logits.float(), labels[where])
 
 
-def _scaled_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor],
-                 scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+def _scaled_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor], scale: float,
+                 item_tokens: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(`scale` x the target loss to back-propagate, the target loss): the forward of the DDP-wrapped step."""
-    loss = target_loss(lm, inputs)
+    loss = target_loss(lm, inputs, item_tokens)
     return (loss * scale if scale != 1.0 else loss), loss
 
 
@@ -113,7 +137,8 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     """
     cfg, lm, tok = model.cfg, model.lm, model.tokenizer
     # --- setup: data from training sequences only (split.sequences("valid") is the train part)
-    data = TaskData(tok, model.codes, split.sequences("valid"), model.item_texts, model.intent_texts)
+    items_layout = cfg.history_layout == "items"
+    data = TaskData(tok, model.codes, split.sequences("valid"), model.item_texts, model.intent_texts, items_layout)
     if sum(max(0, len(s) - 1) for s in data.sequences) == 0 and "seq" in cfg.tasks:
         raise GenerativeError("no user has two training interactions: nothing to learn a next item from")
     rng = np.random.default_rng(cfg.seed)
@@ -126,7 +151,8 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     group = current()  # under torchrun: one GPU per rank (NCCL) or CPU ranks (gloo), see appliance.models.distributed
     device = group.device(torch.cuda.is_available())
     lm.to(device)
-    step = group.wrap(Step(lambda inputs, scale: _scaled_loss(lm, inputs, scale), lm=lm))
+    item_tokens = item_token_table(tok, model.codes).to(device) if items_layout else None
+    step = group.wrap(Step(lambda inputs, scale: _scaled_loss(lm, inputs, scale, item_tokens), lm=lm))
     steps_per_epoch = math.ceil(len(first) / cfg.batch_size)
     total = steps_per_epoch * cfg.max_epochs
     optimiser = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -148,10 +174,12 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
             lm.train()
             losses = []
             report.epochs_run = epoch
+            epoch_start = clock()
             for batch in _batches(examples, cfg.batch_size, rng):
                 local, weight = group.share(batch)  # this rank's examples [rank::world] of the global batch
                 scale = group.loss_scale(sum(len(e.target) for e in local), sum(len(e.target) for e in batch))
                 inputs = {k: v.to(device) for k, v in collate(local, pad_id).items()}
+                report.positions += int(inputs["attention_mask"].sum())
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                     scaled, loss = step(inputs, scale * weight)
                 if not torch.isfinite(loss):
@@ -167,6 +195,7 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
                 if group.stop_now(clock() >= deadline):  # rank 0's clock: all ranks stop on the same batch
                     report.stopped_by = "time_budget"
                     break
+            report.step_seconds += clock() - epoch_start
             out_of_time = report.stopped_by == "time_budget"
             if out_of_time and report.history:
                 break  # beam-search validation is the expensive part: keep the best validated weights

@@ -65,6 +65,7 @@ class GenerativeDecoder:
         self.tokenizer = GenTokenizer.from_str(text, sizes)
         self.trie = CodeTrie(codes, sizes)
         self.history_len = int(self.meta["history_len"])
+        self.item_positions = self.meta.get("history_layout", "tokens") == "items"  # one prompt entry per item
         self.beam = int(self.meta["beam"])
         self.kv_shape = (int(self.meta["kv_heads"]), int(self.meta["head_dim"]))
         self.past_names = [f"past.{i}.{kv}" for i in range(int(self.meta["layers"])) for kv in ("key", "value")]
@@ -99,7 +100,8 @@ class GenerativeDecoder:
         items, scores = [np.zeros((0, k), np.int64)], [np.zeros((0, k), np.float32)]
         for start in range(0, len(seqs), batch_users):
             stop = start + batch_users
-            prompts = [seq_prompt(self.tokenizer, self.trie.codes, s, self.history_len) for s in seqs[start:stop]]
+            prompts = [seq_prompt(self.tokenizer, self.trie.codes, s, self.history_len, self.item_positions)
+                       for s in seqs[start:stop]]
             got = self.decode(prompts, banned[start:stop], k, max(k, self.beam))
             items.append(got[0])
             scores.append(got[1])

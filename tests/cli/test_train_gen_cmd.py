@@ -39,12 +39,21 @@ def test_train_gen(cli_runner: CliRunner, config_file: Path, home: Home) -> None
                                       "--tasks", "seq,text,neg", "--epochs", "2"])
     assert trained.exit_code == 0, trained.output
     assert "NDCG@10" in trained.output and "saved" in trained.output
+    from appliance.data.artifacts import load_artifact
+
+    assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["history_layout"] == "items"
+    tokens = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
+                                     "--tasks", "seq", "--epochs", "1", "--history-layout", "tokens"])
+    assert tokens.exit_code == 0, tokens.output
+    assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["history_layout"] == "tokens"
 
 
 def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Home) -> None:
     _fill(home)
     bad = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--tasks", "seq,bogus"])
     assert bad.exit_code == 2 and "unknown generative tasks" in bad.output
+    layout = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--history-layout", "codes"])
+    assert layout.exit_code == 2 and "expected one of items, tokens" in " ".join(layout.output.split())
 
 
 @pytest.mark.usefixtures("one_torch_thread")
