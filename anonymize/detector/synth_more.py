@@ -8,7 +8,8 @@ driver's licences in their national shapes; vehicle plates (a new label, LICENSE
 UK DVLA, French SIV, German, Dutch sidecodes, Spanish, Italian, Polish, Nordic, US, Indian, Brazilian Mercosur);
 order, customer and loyalty numbers with shop prefixes; single surnames and lower-case names in lists, at the
 start of a line and after a role. This module holds those value shapes and templates, with the same `{slot}` names
-and `_Ctx` helpers as `synth`, which merges them into its tables.
+and `SlotContext` helpers as `synth_slots`, which merges the slots into its `SLOTS` (`synth_templates` merges the
+templates).
 
 It also writes the decoys hand-written retail text is full of, unlabelled: store branches and warehouses named by
 their town ("the Leeds store", "our Daventry warehouse"), company hotlines ("call us on 0800 ..."), and short texts
@@ -165,7 +166,7 @@ def military(ctx: Any) -> list[Any]:
 
 
 def slots(synth: Any) -> dict[str, Callable[[Any], list[Any]]]:
-    """The slot fillers of this module, given `synth` (its value helpers, which import this module)."""
+    """The slot fillers of this module, given `synth` (the `synth_slots` module, whose helpers they reuse)."""
     return {
         "street_plus": lambda c: [("STREET_ADDRESS", synth._case(street_plus(c, synth._street), c, 0.08, 0.05))],
         "address_plus": lambda c: [("STREET_ADDRESS", street_plus(c, synth._street)), c.pick((", ", "\n", " ")),

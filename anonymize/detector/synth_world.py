@@ -11,7 +11,7 @@ lines with the region abbreviations they carry ("Bornova/İZMİR", "Chascomús, 
 "Praha 10", "Chicago, IL 60647-1234"), city lists where Faker has none (well-known cities, in their own script), and
 short texts in those languages (reviews, chats, delivery notes) around the values. The formats follow the national
 postal conventions as the Universal Postal Union's address-format pages describe them; the words around them are
-written for this project. The templates use `synth`'s slots plus the `w*` slots below; a "world" text takes its
+written for this project. The templates use `synth_slots`' slots plus the `w*` slots below; a "world" text takes its
 locale's own templates (see `synth.SynthGenerator`).
 """
 
