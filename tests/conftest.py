@@ -315,7 +315,6 @@ class PostgresServer:
 def postgres_server() -> Iterator[PostgresServer]:
     """The session's PostgreSQL server (started on first use); skips, or fails in CI, without the binaries."""
     import os
-    import tempfile
 
     required = os.environ.get("CI", "").lower() == "true" or os.environ.get("TANABAN_REQUIRE_POSTGRES") == "1"
     bindir = PostgresServer.find_bindir()
@@ -331,21 +330,21 @@ def postgres_server() -> Iterator[PostgresServer]:
         if required:
             pytest.fail(f"{reason}; CI requires the PostgreSQL tests")
         pytest.skip(reason)
-    server = PostgresServer(bindir, Path(tempfile.mkdtemp(prefix="tanaban-pg-")))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    yield from _running_server(bindir)
 
 
 @pytest.fixture
 def throwaway_postgres(postgres_server: PostgresServer) -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test's own, for a test that stops it (`halt()`); skips or fails as
     `postgres_server` does. Costs an initdb (a few seconds)."""
+    yield from _running_server(postgres_server.bindir)
+
+
+def _running_server(bindir: Path) -> Iterator[PostgresServer]:
+    """A server in a fresh temporary directory, started, yielded, then stopped and removed."""
     import tempfile
 
-    server = PostgresServer(postgres_server.bindir, Path(tempfile.mkdtemp(prefix="tanaban-pg-")))
+    server = PostgresServer(bindir, Path(tempfile.mkdtemp(prefix="tanaban-pg-")))
     try:
         server.start()
         yield server

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, bindparam, func, select, update
 
 from anonymize.pseudonym import pseudonymize
+from appliance.data.dirs import fsync_dir
 from appliance.data.keys import (
     PSEUDONYM_FILE,
     PSEUDONYM_KEY_BYTES,
@@ -140,14 +141,6 @@ def _write_key(path: Path, key: PseudonymKey, **extra: str) -> None:
     os.chmod(path, 0o600)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # --- rotation ------------------------------------------------------------------------------------------------------
 
 
@@ -175,7 +168,7 @@ def rotate_pseudonym_key(home: RotationHome, *, rng: Callable[[int], bytes] = os
         archived = _archive(keys_dir, old, when)
         users = _rekey_store(home.engine, old, new)
         os.replace(keys_dir / PENDING_FILE, keys_dir / PSEUDONYM_FILE)
-        _fsync_dir(keys_dir)
+        fsync_dir(keys_dir)
         for cached in ("pseudonym_key", "pseudonym_chain"):
             vars(home).pop(cached, None)  # Home caches its keys; the next lookup must read the new chain
         log.append(AuditEvent("key.rotate", "ok", actor=actor, pseudonym_key_id=new.key_id, record_count=users,
@@ -215,7 +208,7 @@ def _archive(keys_dir: Path, old: PseudonymKey, when: str) -> Path:
             return path
     path = archive / f"{len(existing) + 1:04d}-{old.key_id}.key"
     _write_key(path, old, retired=when)
-    _fsync_dir(archive)
+    fsync_dir(archive)
     return path
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from appliance.data.dirs import fsync_dir
 from appliance.data.locks import EXCLUSIVE, LOCKS_DIR, FileLocks
 from appliance.errors import UserError
 
@@ -110,14 +111,6 @@ def _read(path: Path) -> dict[str, Entry]:
     return _parse(path, raw)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _save(path: Path, keys: dict[str, Entry]) -> None:
     """Replace `path` atomically and durably with `keys` (the caller holds the lock)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # mkstemp: mode 0600
@@ -131,7 +124,7 @@ def _save(path: Path, keys: dict[str, Entry]) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def lock_path(path: Path) -> Path:

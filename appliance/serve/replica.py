@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from appliance.data.dirs import make_dir
+from appliance.data.dirs import fsync_dir, make_dir
 from appliance.data.keys import (
     NODE_KEY_FILE,
     NODE_PUBLIC_FILE,
@@ -215,7 +215,7 @@ def _point_current(root: Path, name: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, root / "CURRENT")
-    _fsync_dir(root)
+    fsync_dir(root)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -229,16 +229,8 @@ def _fsync_tree(root: Path) -> None:
             finally:
                 os.close(fd)
         elif path.is_dir() and not path.is_symlink():
-            _fsync_dir(path)
-    _fsync_dir(root)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+            fsync_dir(path)
+    fsync_dir(root)
 
 
 def _current_name(root: Path) -> str | None:
