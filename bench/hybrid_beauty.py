@@ -49,7 +49,7 @@ def _home(directory: Path, data: Path):
     return home
 
 
-def _train(home, minutes: float) -> None:
+def _train(home, minutes: float, seed: int = 0, epochs: int | None = None) -> None:
     from appliance.models.sasrec import train_sasrec
 
     if (home.config.artifacts_dir / "sasrec" / "LATEST").exists():
@@ -60,7 +60,8 @@ def _train(home, minutes: float) -> None:
         print(f"epoch {epoch} loss {row['loss']:.4f} valid N@10 {row['ndcg@10']:.4f} elapsed {row['seconds']:.0f}s",
               flush=True)
 
-    path, metrics, info = train_sasrec(home, time_budget_min=minutes, progress=line)
+    path, metrics, info = train_sasrec(home, time_budget_min=minutes or None, seed=seed, epochs=epochs,
+                                        progress=line)
     print(f"train: {info.epochs} epochs in {info.seconds:.0f} s, best epoch {info.best_epoch}; saved {path.name}; "
           f"test R@10 {metrics['test/recall@10']:.4f} N@10 {metrics['test/ndcg@10']:.4f}", flush=True)
 
@@ -70,7 +71,13 @@ def main() -> None:
     add_data_option(parser)
     parser.add_argument("--home", type=Path, default=None,
                         help="appliance home to create or reuse, kept (default: a temporary one, removed)")
-    parser.add_argument("--minutes", type=float, default=10.0, help="SASRec training budget (validation included)")
+    parser.add_argument("--minutes", type=float, default=10.0,
+                        help="SASRec training budget (validation included); 0 = none: train until validation NDCG@10 "
+                             "stops improving (sasrec.patience), which does not depend on the machine's load")
+    parser.add_argument("--seed", type=int, default=0, help="SASRec seed (init, dropout, batch order)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="SASRec epochs at most (sasrec.max_epochs); with --minutes 0 a fixed amount of training "
+                             "whatever the machine's load")
     parser.add_argument("--train-only", action="store_true", help="stop after ingest and training")
     parser.add_argument("--serve", action="store_true", help="also export the hybrid bundle and time its answers")
     parser.add_argument("--requests", type=int, default=1000, help="latency: calls per configuration")
@@ -85,7 +92,7 @@ def main() -> None:
 
 
 def _run(args: argparse.Namespace, home) -> None:
-    _train(home, args.minutes)
+    _train(home, args.minutes, args.seed, args.epochs)
     if args.train_only:
         return
     from appliance.models.sasrec import load_sasrec

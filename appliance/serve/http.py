@@ -58,7 +58,7 @@ from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.events import AuditSink, reload_event
 from appliance.serve.metrics import CONTENT_TYPE, ServeMetrics, configure_logging
 from appliance.serve.search import MAX_QUERY_CHARS
-from appliance.serve.service import MAX_K, Answer, Bundle, Service
+from appliance.serve.service import MAX_K, Answer, Bundle, GenBundle, Service
 from export.bundle import BundleError
 
 MAX_BODY_BYTES = 64 * 1024  # a request holds at most a few hundred skus; anything larger is a mistake or abuse
@@ -237,14 +237,15 @@ def _response(answer: Answer, explain_unavailable: str | None = None, served: An
     return response
 
 
-def explain_gap(bundle: Any, model: str) -> str | None:
+def explain_gap(bundle: Any) -> str | None:
     """Why answers of `bundle` carry no reasons (None: they do): every bundle kind explains from its intent tables
-    (export.intent_tables), written when `tanaban intents build` ran before the export."""
+    (export.intent_tables), written when `tanaban intents build` ran before the export (`export gen` for a
+    generative bundle, also when it serves an A/B arm; `export best` for the others)."""
     if not hasattr(bundle, "item_intents"):  # a bundle kind without intent tables at all
         return f"bundle {getattr(bundle, 'version', '?')} is of a model that gives no reasons"
     if getattr(bundle, "user_intents", None) is None or bundle.item_intents is None or \
             not getattr(bundle, "labels", None):
-        export = "gen" if model == "generative" else "best"
+        export = "gen" if isinstance(bundle, GenBundle) else "best"
         return (f"bundle {getattr(bundle, 'version', '?')} has no intent explanations: run `tanaban intents build` "
                 f"before `tanaban export {export}`, then reload")
     return None
@@ -474,16 +475,16 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
                     else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude,
                                        body.explain))
             answer = plan if isinstance(plan, Answer) else await batcher.answer(gen, plan)
-            return _response(answer, explain_gap(gen, "generative") if body.explain else None)
+            return _response(answer, explain_gap(gen) if body.explain else None)
         if experiment is not None and "model" not in body.model_fields_set:  # A/B: the customer's arm answers
             if body.history is None and body.user_id is None:
                 raise _neither()
             served = experiment.answer(body.user_id, body.history, body.k, body.exclude, body.explain)
-            gap = None if not body.explain else explain_gap(served.bundle, "cf") if served.bundle is not None else \
+            gap = None if not body.explain else explain_gap(served.bundle) if served.bundle is not None else \
                 f"arm {served.arm} serves {served.answer.source} lists, which carry no reasons"
             return _response(served.answer, gap, served)
         b = select_model(b, model)
-        gap = explain_gap(b, model) if body.explain else None
+        gap = explain_gap(b) if body.explain else None
         if body.history is not None:
             return _response(b.for_history(body.history, body.k, body.exclude, body.explain), gap)
         if body.user_id is None:

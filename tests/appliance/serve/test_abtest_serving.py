@@ -141,8 +141,11 @@ def test_the_guard_stops_a_slow_arm_everywhere_until_resumed(served) -> None:
     home, customers = served
     client, headers = _app(home, experiment="exp1", arms=ARMS, fallback="pop", guard_min_requests=3,
                            guard_p99_ms=1e-6)  # every answer is "too slow"
-    ours = [raw for raw in customers if client.post("/v1/recommendations", json={"user_id": raw},
-                                                    headers=headers).json()["arm"] == "ours"]
+    answers = {raw: client.post("/v1/recommendations", json={"user_id": raw}, headers=headers).json()
+               for raw in customers}
+    # a customer of "ours" answered by the fallback once the guard already stopped it (a loaded machine can spend
+    # the guard's one-second pause inside this loop) is still one of ours
+    ours = [raw for raw, body in answers.items() if body["arm"] == "ours" or body.get("fallback") == "arm_stopped"]
     assert len(ours) >= 3
     time.sleep(1.1)  # the guard judges an arm at most once a second
     client.post("/v1/recommendations", json={"user_id": ours[0]}, headers=headers)
@@ -158,7 +161,9 @@ def test_the_guard_stops_a_slow_arm_everywhere_until_resumed(served) -> None:
     assert resume_arm(home.config.data_dir, "exp1", "ours")
     fresh, headers3 = _app(home, experiment="exp1", arms=ARMS, fallback="pop")
     assert "fallback" not in fresh.post("/v1/recommendations", json={"user_id": ours[2]}, headers=headers3).json()
-    assert resume_arm(home.config.data_dir, "exp1", "pop") is False  # never stopped
+    # not stopped (any more): nothing to resume. ("pop" is no witness: on a loaded machine the loop above can outlast
+    # the guard's one-second pause, and with this p99 limit the guard then stops "pop" too.)
+    assert resume_arm(home.config.data_dir, "exp1", "ours") is False
     renamed = dataclasses.replace(home.config, abtest=AbTestConfig(experiment="exp2", arms=ARMS, fallback="pop"))
     service, _, to_pseudonym, _ = build_service(renamed)
     assert not build_experiment(renamed, service, to_pseudonym).guard.is_stopped("ours")  # a new experiment

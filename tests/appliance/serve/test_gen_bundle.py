@@ -19,7 +19,7 @@ from appliance.privacy.audit.log import AuditLog
 from appliance.serve.apikeys import KEYS_FILE, create_key
 from appliance.serve.batching import GenBatcher
 from appliance.serve.decoder import GenServeError
-from appliance.serve.http import create_app
+from appliance.serve.http import create_app, explain_gap
 from appliance.serve.node import build_service
 from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Answer, GenBundle, GenQuery
 
@@ -215,6 +215,9 @@ def test_generative_answers_carry_intent_reasons_when_the_bundle_has_tables(gen_
     with TestClient(create_app(service, keys, lambda raw, key_id=None: raw, gen_service)) as client:
         plain = client.post("/v1/recommendations", json=body, headers={"X-API-Key": token}).json()
     assert all(not i["because"] for i in plain["items"]) and "tanaban intents build" in plain["explain_unavailable"]
+    # the fix names the export that writes this bundle kind, whichever route served it (an A/B arm included)
+    assert "`tanaban export gen`" in plain["explain_unavailable"]
+    assert "`tanaban export gen`" in explain_gap(gen_service.bundle)
 
     n_items = len(gen_service.bundle.items)
     rng = np.random.default_rng(0)  # made-up text intents over the bundle's items: three labels

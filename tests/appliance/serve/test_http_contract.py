@@ -165,7 +165,7 @@ def test_explain_without_explanations_says_why(bundle_home: tuple[Home, Path], s
         answer = client.post("/v1/recommendations", json=body, headers={"X-API-Key": token}).json()
         assert answer["bundle"] == "v2" and answer["items"] and all(not i["because"] for i in answer["items"])
         assert "no intent explanations" in answer["explain_unavailable"] and "tanaban intents build" in \
-            answer["explain_unavailable"]
+            answer["explain_unavailable"] and "`tanaban export best`" in answer["explain_unavailable"]
     plain = client.post("/v1/recommendations", json={"user_id": user}, headers={"X-API-Key": token}).json()
     assert "explain_unavailable" not in plain
 
