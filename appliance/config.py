@@ -21,7 +21,8 @@ from appliance.errors import UserError
 
 ENV_PREFIX = "TANABAN_"  # TANABAN_<SECTION>__<KEY>=value overrides one key, e.g. TANABAN_STORE__URL
 CONFIG_ENV = "TANABAN_CONFIG"  # path of the TOML file when --config is not given
-FILE_ONLY = ("egress.allow_weakened_policy",)  # keys the environment may not set (docs/EGRESS.md: weakened policy)
+# keys the environment may not set (docs/EGRESS.md: weakened policy, trusted CAs)
+FILE_ONLY = ("egress.allow_weakened_policy", "egress.ca_file")
 _META_FIELDS = ("source", "env_overrides")  # ApplianceConfig fields load_config sets, never read from TOML
 SYSTEM_CONFIG = Path("/etc/tanaban/config.toml")  # read when neither --config nor TANABAN_CONFIG is set
 SECRET = {"secret": True}  # field metadata: never printed by `tanaban config show`
@@ -217,10 +218,19 @@ class EgressConfig:
     # refused; 0 refuses on any residual finding (stricter, but refused 22-34% of requests on independent text:
     # docs/EGRESS.md step 6, docs/BENCHMARKS.md)
     residual_passes: int = 2
+    # the whole request (connect, TLS, send, every byte of the answer): a peer trickling bytes keeps each read under
+    # timeout_s but cannot hold a call past this; the call then fails, recorded as timed out, and is not retried
+    total_timeout_s: float = 60.0
+    # PEM file of the CAs that egress TLS trusts; empty: the system store compiled into OpenSSL, read once, with
+    # SSL_CERT_FILE / SSL_CERT_DIR ignored. Config file only (docs/EGRESS.md, "Trusted CAs")
+    ca_file: str = ""
 
     def __post_init__(self) -> None:
         import re  # only this check needs it
 
+        if not (self.timeout_s > 0 and self.total_timeout_s > 0):
+            raise ConfigError(f"egress.timeout_s and egress.total_timeout_s must be more than 0 seconds, got "
+                              f"{self.timeout_s:g} and {self.total_timeout_s:g}")
         if not 0 <= self.residual_passes <= 5:
             raise ConfigError(f"egress.residual_passes must be between 0 and 5, got {self.residual_passes}")
 

@@ -100,7 +100,14 @@ def _directories(cfg: ApplianceConfig) -> Iterator[Check]:
 
 
 def _keys(cfg: ApplianceConfig) -> Check:
-    from appliance.data.keys import PUBLIC_FILE, SIGNING_FILE, audit_signer, load_pseudonym_key, load_public_key
+    from appliance.data.keys import (
+        PUBLIC_FILE,
+        SIGNING_FILE,
+        audit_signer,
+        load_pseudonym_key,
+        load_public_key,
+        load_signing_key,
+    )
 
     try:
         pseudo, signing = load_pseudonym_key(cfg.keys_dir), audit_signer(cfg.keys_dir)
@@ -111,7 +118,9 @@ def _keys(cfg: ApplianceConfig) -> Check:
     except UserError as exc:
         return Check("keys", FAIL, str(exc), "fix the key files as the message says, or restore them with "
                                              "`tanaban restore` (a lost pseudonym key cannot be re-created)")
-    return Check("keys", OK, f"pseudonym key {pseudo.key_id}, signing key {signing.key_id}")
+    bundles = load_signing_key(cfg.keys_dir)  # after `tanaban audit key rotate` the audit log has a key of its own
+    audit = "" if bundles.key_id == signing.key_id else f", audit log signed by rotated key {signing.key_id}"
+    return Check("keys", OK, f"pseudonym key {pseudo.key_id}, signing key {bundles.key_id}{audit}")
 
 
 def _store(cfg: ApplianceConfig) -> Check:

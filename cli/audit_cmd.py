@@ -1,5 +1,6 @@
-"""`tanaban audit`: list, show, report, checkpoint, verify and export the signed egress audit log, and print the
-SQL that sets it up append-only on PostgreSQL (docs/POSTGRES.md, "Audit log")."""
+"""`tanaban audit`: list, show, report, checkpoint, verify and export the signed egress audit log, rotate, revoke and
+list its signing keys (`audit key`), and print the SQL that sets it up append-only on PostgreSQL (docs/POSTGRES.md,
+"Audit log")."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from appliance.privacy.audit.admin import (
 from appliance.privacy.audit.backends import postgres_setup_sql
 from appliance.privacy.audit.export import read_checkpoints
 from appliance.privacy.audit.report import describe_categories, describe_destination
+from appliance.privacy.audit.rotation import list_audit_keys, revoke_audit_key, rotate_audit_key
 from appliance.privacy.audit.verify import verify_export
 from cli.common import console, get_home, print_json
 
@@ -217,6 +219,79 @@ def postgres_sql(
     Example: tanaban audit postgres-sql --role tanaban_app | psql -h db.internal -U audit_owner tanaban
     """
     typer.echo(postgres_setup_sql(role), nl=False)
+
+
+key_app = typer.Typer(help="Rotate, revoke and list the keys that sign the audit log's checkpoints.\n\n"
+                           "Example: tanaban audit key list", no_args_is_help=True)
+audit_app.add_typer(key_app, name="key")
+
+
+@key_app.command("rotate")
+def key_rotate(
+    ctx: typer.Context,
+    revoke: Annotated[bool, typer.Option("--revoke", help="Also revoke the current key (compromised or suspected): "
+                                                          "it does not sign the hand-over.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Start a new audit signing key, recorded in the log (auditkey.rotate) and signed by the old key (unless
+    --revoke) and the new one; the old key's later checkpoints fail verification. Give auditors the new .pub.
+
+    Bundles stay signed by signing.key. Restart `tanaban serve` afterwards: a process holding the old key stops
+    appending (fail closed) until it does. Running it again finishes an interrupted rotation.
+
+    Example: tanaban audit key rotate --revoke --yes
+    """
+    home = get_home(ctx)
+    if not yes:
+        typer.confirm("Start a new audit signing key" + (" and revoke the current one?" if revoke else "?"),
+                      abort=True)
+    done = rotate_audit_key(home, revoke=revoke)
+    if done.finished_interrupted:
+        console.print(f"finished an interrupted rotation: key {done.new_key_id} (entry {done.seq}) now signs the "
+                      f"audit log; public key {done.public_key}", highlight=False)
+        return
+    console.print(f"rotated: audit signing key {done.old_key_id} -> {done.new_key_id} at entry {done.seq}"
+                  + (f"; {done.old_key_id} revoked" if done.revoked else "") + f"; give auditors {done.public_key} "
+                  "(verify with one --public-key per key)", highlight=False)
+
+
+@key_app.command("revoke")
+def key_revoke(
+    ctx: typer.Context,
+    key_id: Annotated[str, typer.Argument(help="The key id to revoke (`tanaban audit key list`).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Record an earlier audit signing key as revoked (auditkey.revoke): any checkpoint it signs from then on fails
+    verification, naming the key. The current key is revoked with `audit key rotate --revoke` instead.
+
+    Example: tanaban audit key revoke 3f2a9c0d1e4b5a67 --yes
+    """
+    home = get_home(ctx)
+    if not yes:
+        typer.confirm(f"Revoke audit signing key {key_id}?", abort=True)
+    seq = revoke_audit_key(home, key_id)
+    console.print(f"revoked: audit signing key {key_id} at entry {seq}", highlight=False)
+
+
+@key_app.command("list")
+def key_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List every key that signed the audit log, or that a rotation introduced, with its validity.
+
+    Example: tanaban audit key list --json
+    """
+    import dataclasses
+
+    states = list_audit_keys(get_home(ctx))
+    if as_json:
+        print_json([dataclasses.asdict(s) for s in states])
+        return
+    for state in states:
+        since = f"from entry {state.introduced}" if state.introduced else "from the start"
+        console.print(f"{state.key_id}  {since:<18} {state.checkpoints:>6} checkpoints  {state.status}",
+                      highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -84,7 +84,9 @@ def status(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", h
         "destination": st.base_url or "(not set)", "model": st.model or "(not set)",
         "allowed hosts": ", ".join(st.allowed_hosts) or "(none)",
         "destination check": st.destination_problem or "ok", "credential": st.credential_source,
-        "max payload": f"{st.max_payload_bytes} bytes", "timeout": f"{st.timeout_s:g} s",
+        "max payload": f"{st.max_payload_bytes} bytes",
+        "timeout": f"{st.timeout_s:g} s per read, {st.total_timeout_s:g} s per request",
+        "trusted CAs": st.trust_store,
         "policy": st.policy.summary() if st.policy else "(unknown)",
         "weakened policy": _weakened_row(st.policy, st.allow_weakened_policy),
     }

@@ -27,6 +27,9 @@ SIGNING_FILE = "signing.key"
 PUBLIC_FILE = "signing.pub"  # the auditors' copy; not secret
 NODE_KEY_FILE = "node.key"  # a serving replica's own Ed25519 key: signs its audit log's checkpoints, nothing else
 NODE_PUBLIC_FILE = "node.pub"  # for the auditor who verifies that node's log (`tanaban audit verify --public-key`)
+# audit signing keys started by `tanaban audit key rotate`: <n>-<key id>.key (0600) and .pub; the highest n signs
+# the audit log from its rotation entry on (appliance.privacy.audit.keyring); bundles stay signed by signing.key
+AUDIT_KEYS_DIR = "audit-keys"
 _KEY_ID_DOMAIN = b"tanaban/key-id/v1\x00"
 PSEUDONYM_KEY_BYTES = 32  # 256-bit HMAC-SHA256 key, the hash's block-size guidance (RFC 2104 section 3)
 
@@ -132,14 +135,69 @@ def load_node_key(keys_dir: Path) -> SigningKey:
 
 
 def audit_signer(keys_dir: Path) -> SigningKey:
-    """The key that signs this machine's audit log: `signing.key` on the primary, `node.key` on a replica."""
+    """The key that signs this machine's audit log: the newest rotated key in audit-keys/ if any, else `signing.key`
+    on the primary, `node.key` on a replica."""
     keys_dir = Path(keys_dir)
+    rotated = rotated_audit_keys(keys_dir)
+    if rotated:
+        return _load_ed25519(rotated[-1])
     if (keys_dir / SIGNING_FILE).exists():
         return load_signing_key(keys_dir)
     if (keys_dir / NODE_KEY_FILE).exists():
         return load_node_key(keys_dir)
     raise KeyMaterialError(f"no {SIGNING_FILE} (a primary) and no {NODE_KEY_FILE} (a replica) in {keys_dir}: run "
                            "`tanaban init` on the training machine, or `tanaban replica init` on a serving node")
+
+
+def rotated_audit_keys(keys_dir: Path) -> list[Path]:
+    """The private key files `tanaban audit key rotate` made (audit-keys/<n>-<key id>.key), oldest first."""
+    folder = Path(keys_dir) / AUDIT_KEYS_DIR
+    found = [p for p in folder.glob("*-*.key") if p.stem.split("-", 1)[0].isdigit()] if folder.is_dir() else []
+    return sorted(found, key=lambda p: int(p.stem.split("-", 1)[0]))
+
+
+def create_audit_key(keys_dir: Path, *, rng: Callable[[int], bytes] = os.urandom) -> tuple[SigningKey, Path]:
+    """A new audit signing key, written as audit-keys/<n>-<key id>.key.pending (0600, O_EXCL) with its .pub next to
+    it; the caller renames the pending file once the log records the rotation."""
+    folder = Path(keys_dir) / AUDIT_KEYS_DIR
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)
+    numbers = [int(p.name.split("-", 1)[0]) for p in folder.iterdir() if p.name.split("-", 1)[0].isdigit()]
+    private = Ed25519PrivateKey.from_private_bytes(rng(32))
+    key = SigningKey(public_key_id(private.public_key()), private)
+    stem = folder / f"{max(numbers, default=0) + 1}-{key.key_id}"
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    _write_exclusive(stem.with_suffix(".pub"), public_key_pem(key.public), 0o644)
+    pending = stem.with_suffix(".key.pending")
+    _write_exclusive(pending, pem, 0o600)
+    return key, pending
+
+
+def load_pending_audit_key(path: Path) -> SigningKey:
+    return _load_ed25519(path)
+
+
+def audit_public_keys(keys_dir: Path) -> list[Ed25519PublicKey]:
+    """Every public key that signed, or signs, this machine's audit log: signing.pub (or node.pub on a replica) and
+    the .pub of each rotated key; what the live log is verified with by default."""
+    keys_dir = Path(keys_dir)
+    node = (keys_dir / NODE_PUBLIC_FILE) if not (keys_dir / SIGNING_FILE).exists() else None
+    first = [node] if node is not None and node.exists() else [keys_dir / PUBLIC_FILE]
+    folder = keys_dir / AUDIT_KEYS_DIR  # every rotated key's .pub: retired keys' private files are deleted
+    found = [p for p in folder.glob("*-*.pub") if p.stem.split("-", 1)[0].isdigit()] if folder.is_dir() else []
+    rotated = sorted(found, key=lambda p: int(p.stem.split("-", 1)[0]))
+    return [load_public_key(p) for p in [*first, *rotated] if p.exists()]
+
+
+def _load_ed25519(path: Path) -> SigningKey:
+    try:
+        private = serialization.load_pem_private_key(_read_private(path), password=None)
+    except (ValueError, TypeError) as exc:
+        raise KeyMaterialError(f"{path} is not a PEM private key ({exc})") from None
+    if not isinstance(private, Ed25519PrivateKey):
+        raise KeyMaterialError(f"{path} is not an Ed25519 key")
+    return SigningKey(public_key_id(private.public_key()), private)
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

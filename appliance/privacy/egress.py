@@ -5,6 +5,12 @@ the OpenAI Chat Completions API shape) and fails closed: kill switch, destinatio
 (control characters, customer ids, two-layer anonymization, residual and size checks: appliance.privacy.
 egress_prepare), audit record committed BEFORE sending, outcome record after. See docs/EGRESS.md for the order of
 operations and every failure mode.
+
+The HTTP/1.1 client (RFC 9112, stdlib http.client) has two time limits: `timeout_s` per socket operation and
+`total_timeout_s` for the whole request, enforced by a watchdog that shuts the socket down (shutdown(2)) at the
+deadline, so a peer that trickles one byte a second cannot hold a call open. TLS (RFC 8446 / 5246, server
+certificates checked per RFC 6125 by the ssl module) trusts exactly one store, read once when the transport is
+built: `egress.ca_file`, or else OpenSSL's compiled-in system locations, never SSL_CERT_FILE / SSL_CERT_DIR.
 """
 
 from __future__ import annotations
@@ -16,20 +22,22 @@ import json
 import os
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, NoReturn, Protocol
 from urllib.parse import urlsplit
 
 from appliance.config import EgressConfig
 from appliance.data.keys import PseudonymKey
+from appliance.privacy import egress_checks
 from appliance.privacy.audit.log import AuditEvent, AuditLog
 from appliance.privacy.customer_ids import EgressPseudonyms, stored_users
 from appliance.privacy.egress_checks import (
     Destination,
     EgressStatus,
-    egress_status,
     is_loopback,
     load_credential,
     resolve_destination,
@@ -48,11 +56,17 @@ from appliance.privacy.egress_prepare import (
 from appliance.privacy.policy import PolicyReport, describe_anonymizer
 
 __all__ = ["ROLES", "Anonymizer", "Destination", "EgressError", "EgressGateway", "EgressPseudonyms", "EgressResult",
-           "EgressStatus", "HttpTransport", "PreparedRequest", "Transport", "TransportResponse",
+           "EgressStatus", "EgressTimeoutError", "HttpTransport", "PreparedRequest", "Transport", "TransportResponse",
            "UnavailableAnonymizer", "build_home_anonymizer", "egress_status", "is_loopback", "load_credential",
            "open_gateway", "resolve_destination", "send_test_message"]
 
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a chat answer is a few KiB; anything far larger is refused, not buffered
+# where a system keeps its CA bundle when OpenSSL's compiled-in file is missing (Debian/Ubuntu, RHEL/Fedora, Alpine)
+SYSTEM_CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
+
+
+class EgressTimeoutError(EgressError):
+    """The whole request (connect, TLS handshake, send, answer) did not finish within egress.total_timeout_s."""
 
 
 @dataclass(frozen=True)
@@ -62,33 +76,168 @@ class TransportResponse:
 
 
 class Transport(Protocol):
-    def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout_s: float) -> TransportResponse: ...
+    def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout_s: float,
+             total_timeout_s: float = EgressConfig.total_timeout_s) -> TransportResponse: ...
+
+
+def tls_context(ca_file: str = "") -> tuple[ssl.SSLContext, str]:
+    """(the client context egress verifies servers with, what it trusts in words). It trusts `ca_file` (a PEM bundle)
+    alone when given, else the system store at OpenSSL's compiled-in locations (or a distribution's usual bundle).
+    Unlike ssl.create_default_context() it never reads SSL_CERT_FILE / SSL_CERT_DIR: whoever can set a service's
+    environment must not be able to choose whom it trusts. EgressError when there is nothing usable to trust."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and host name checking; loads no CA
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if ca_file:
+        path = Path(ca_file).expanduser()
+        try:
+            context.load_verify_locations(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise EgressError(f"egress.ca_file {path} is not a readable PEM file of CA certificates "
+                              f"({type(exc).__name__}): fix the path or the file") from None
+        return context, f"egress.ca_file {path}"
+    paths = ssl.get_default_verify_paths()
+    cafile = next((f for f in (paths.openssl_cafile, *SYSTEM_CA_BUNDLES) if f and os.path.isfile(f)), None)
+    capath = paths.openssl_capath if paths.openssl_capath and os.path.isdir(paths.openssl_capath) else None
+    try:
+        context.load_verify_locations(cafile=cafile, capath=capath)
+    except (OSError, ssl.SSLError, TypeError) as exc:  # TypeError: neither exists
+        looked = ", ".join(filter(None, (paths.openssl_cafile, paths.openssl_capath, *SYSTEM_CA_BUNDLES)))
+        raise EgressError(f"no usable system CA store ({type(exc).__name__}; looked at {looked}): install the "
+                          "system CA certificates or set egress.ca_file to a PEM file of the CAs to trust") from None
+    where = " and ".join(filter(None, (cafile, capath)))
+    return context, f"system store {where} (SSL_CERT_FILE and SSL_CERT_DIR ignored)"
+
+
+def describe_trust_store(ca_file: str = "") -> str:
+    """What egress TLS trusts, in words, or the problem (for `tanaban egress status`)."""
+    try:
+        return tls_context(ca_file)[1]
+    except EgressError as exc:
+        return f"error: {exc}"
 
 
 class HttpTransport:
-    """Stdlib http.client: TLS verified against the system CA store, no proxies (http.client reads no *_PROXY
-    variable), no redirects followed. Plain http connects only to a loopback address checked here and then used
-    as is, so a name such as `localhost` that resolves (or is rebound) elsewhere is refused, not followed."""
+    """Stdlib http.client: TLS verified against one trust store fixed when the transport is built (`tls_context`),
+    no proxies (http.client reads no *_PROXY variable), no redirects followed, a total deadline per request
+    (`_Watchdog`). Plain http connects only to a loopback address checked here and then used as is, so a name such
+    as `localhost` that resolves (or is rebound) elsewhere is refused, not followed. A TLS store that cannot be
+    loaded is kept as `tls_problem` (the gateway refuses https calls with it) rather than raised here."""
 
-    def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout_s: float) -> TransportResponse:
+    def __init__(self, ca_file: str = "") -> None:
+        self.tls: ssl.SSLContext | None = None
+        self.trust_store, self.tls_problem = "", ""
+        try:
+            self.tls, self.trust_store = tls_context(ca_file)
+        except EgressError as exc:
+            self.tls_problem = str(exc)
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes, timeout_s: float,
+             total_timeout_s: float = EgressConfig.total_timeout_s) -> TransportResponse:
         parts = urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         sent = dict(headers)
-        if parts.scheme == "https":
-            conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                parts.hostname, parts.port, timeout=timeout_s, context=ssl.create_default_context())
-        elif parts.scheme == "http" and parts.hostname:
-            sent["Host"] = parts.netloc.rpartition("@")[2]  # the name the server expects, not the address
-            conn = _loopback_connection(parts.hostname, parts.port or 80, timeout_s)
-        else:
-            raise EgressError(f"unsupported URL scheme {parts.scheme!r}: use https")
+        watchdog = _Watchdog(total_timeout_s)
+        per_read = min(timeout_s, total_timeout_s)
+        conn: http.client.HTTPConnection | None = None
         try:
+            if parts.scheme == "https":
+                if self.tls is None:
+                    raise EgressError(self.tls_problem)
+                conn = _WatchedHTTPSConnection(parts.hostname, parts.port, timeout=per_read, context=self.tls,
+                                               watchdog=watchdog)
+                conn.connect()
+            elif parts.scheme == "http" and parts.hostname:
+                sent["Host"] = parts.netloc.rpartition("@")[2]  # the name the server expects, not the address
+                conn = _loopback_connection(parts.hostname, parts.port or 80, per_read)
+                watchdog.watch(conn.sock)
+            else:
+                raise EgressError(f"unsupported URL scheme {parts.scheme!r}: use https")
             conn.request("POST", path, body=body, headers=sent)
             response = conn.getresponse()
             data = response.read(MAX_RESPONSE_BYTES + 1)
-            return TransportResponse(response.status, data)
+        except Exception:
+            if watchdog.expired:  # whatever the cut socket raised, the cause is the deadline
+                raise EgressTimeoutError(_deadline_message(total_timeout_s)) from None
+            raise
         finally:
-            conn.close()
+            watchdog.stop()  # before close: the watchdog must never act on a descriptor number reused meanwhile
+            if conn is not None:
+                conn.close()
+        if watchdog.expired:  # an answer without a length ends at the cut and would look complete
+            raise EgressTimeoutError(_deadline_message(total_timeout_s))
+        return TransportResponse(response.status, data)
+
+
+def _deadline_message(total_timeout_s: float) -> str:
+    return (f"timed out: no complete answer within egress.total_timeout_s = {total_timeout_s:g} s (the request may "
+            "have been sent; it is not retried)")
+
+
+class _Watchdog:
+    """Ends a request at its total deadline, whatever it is doing: a timer thread shuts the watched socket down with
+    shutdown(2) on a duplicate of its descriptor, which wakes a blocked connect, TLS handshake, send or recv in the
+    calling thread; the caller then sees `expired` and reports a timeout. Per-read timeouts cannot do this: a peer
+    sending one byte a second never lets a single read time out."""
+
+    def __init__(self, total_s: float) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self.expired = self._stopped = False
+        self._timer = threading.Timer(total_s, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Cut `sock` at the deadline; if the deadline passed while it was connecting, cut it now."""
+        if sock is None:
+            return
+        with self._lock:
+            self._fd = sock.fileno()
+            if self.expired:
+                _shutdown(self._fd)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self.expired = True
+            if self._fd is not None:
+                _shutdown(self._fd)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            self._timer.cancel()
+
+
+def _shutdown(fd: int) -> None:
+    """shutdown(2) the socket behind `fd` without touching the Python object that owns it (another thread uses it)."""
+    try:
+        copy = os.dup(fd)
+    except OSError:
+        return
+    try:
+        duplicate = socket.socket(fileno=copy)
+    except OSError:
+        os.close(copy)
+        return
+    with duplicate, contextlib.suppress(OSError):
+        duplicate.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPSConnection.connect with the TCP socket handed to the watchdog before the TLS handshake (the TLS socket
+    wraps the same descriptor), so a peer that stalls the handshake is cut at the deadline too."""
+
+    def __init__(self, host: str | None, port: int | None, *, timeout: float, context: ssl.SSLContext,
+                 watchdog: _Watchdog) -> None:
+        super().__init__(host or "", port, timeout=timeout, context=context)
+        self._watchdog = watchdog
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)  # TCP only
+        self._watchdog.watch(self.sock)
+        self.sock = self._context.wrap_socket(self.sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -112,7 +261,8 @@ class EgressGateway:
                  transport: Transport | None = None, pseudonyms: EgressPseudonyms | None = None,
                  env: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.cfg, self.audit, self.anonymizer = cfg, audit, anonymizer
-        self.transport = transport or HttpTransport()
+        self._http = HttpTransport(cfg.ca_file) if transport is None else None  # trust store read once, here
+        self.transport: Transport = transport or self._http  # type: ignore[assignment]
         self.pseudonyms, self._env, self._clock = pseudonyms, os.environ if env is None else env, clock
         self.policy: PolicyReport = describe_anonymizer(anonymizer)  # fingerprint + settings for every entry
 
@@ -141,6 +291,8 @@ class EgressGateway:
             self._block(str(exc), None, purpose)
         if self.policy.weakened and not self.cfg.allow_weakened_policy and not dry_run:
             self._block(self._weakened_refusal(), dest, purpose)
+        if self._http is not None and self._http.tls_problem and dest.scheme == "https" and not dry_run:
+            self._block(f"no trusted CA store: {self._http.tls_problem}", dest, purpose)
         request = self._prepare(messages, customer_ids, dest, purpose)
         if dry_run:
             reason = "; ".join(filter(None, ("dry run: nothing sent", self._weakened_note())))
@@ -199,10 +351,11 @@ class EgressGateway:
         headers = {**request.headers, **({"Authorization": f"Bearer {credential}"} if credential else {})}
         start = self._clock()
         try:
-            response = self.transport.post(request.url, headers, request.body.encode("utf-8"), self.cfg.timeout_s)
-        except Exception as exc:  # network errors of every kind end the same way
-            self._outcome("error", f"request seq {seq}: {type(exc).__name__} after "
-                          f"{self._ms(start)} ms", b"", request, dest, purpose)
+            response = self.transport.post(request.url, headers, request.body.encode("utf-8"), self.cfg.timeout_s,
+                                           self.cfg.total_timeout_s)
+        except Exception as exc:  # network errors of every kind end the same way; none is retried
+            self._outcome("error", f"request seq {seq}: {self._failure(exc)} after {self._ms(start)} ms; not "
+                          "retried", b"", request, dest, purpose)
             raise EgressError(f"sending to {dest.host} failed: {_network_error(exc)}") from None
         ms = self._ms(start)
         text, problem = _answer(response)
@@ -213,6 +366,14 @@ class EgressGateway:
             raise EgressError(f"{dest.host} answered HTTP {response.status}: {problem}")
         return EgressResult(request, False, True, text, response.status, ms, (seq, result_seq),
                             self.policy.fingerprint, self.policy.weakened)
+
+    def _failure(self, exc: Exception) -> str:
+        """How a send failed, for the audit record: a timeout says which limit, anything else its class."""
+        if isinstance(exc, EgressTimeoutError):
+            return f"timed out (total deadline egress.total_timeout_s = {self.cfg.total_timeout_s:g} s)"
+        if isinstance(exc, TimeoutError):
+            return f"timed out (no data for egress.timeout_s = {self.cfg.timeout_s:g} s)"
+        return type(exc).__name__
 
     def _ms(self, start: float) -> int:
         return round((self._clock() - start) * 1000)
@@ -266,6 +427,12 @@ class EgressGateway:
         with contextlib.suppress(Exception):
             self.audit.append(event)
         raise EgressError(f"egress refused: {reason}")
+
+
+def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None,
+                  policy: PolicyReport | None = None) -> EgressStatus:
+    """`appliance.privacy.egress_checks.egress_status` plus the TLS trust store egress would use."""
+    return replace(egress_checks.egress_status(cfg, env, policy), trust_store=describe_trust_store(cfg.ca_file))
 
 
 def _canonical(value: Any) -> str:

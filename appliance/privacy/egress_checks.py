@@ -110,6 +110,8 @@ class EgressStatus:
     timeout_s: float
     policy: PolicyReport | None = None  # the anonymization policy egress would run under, when known
     allow_weakened_policy: bool = False
+    total_timeout_s: float = 0.0
+    trust_store: str = ""  # what egress TLS trusts (appliance.privacy.egress.describe_trust_store); empty: not read
 
 
 def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None,
@@ -126,4 +128,4 @@ def egress_status(cfg: EgressConfig, env: Mapping[str, str] | None = None,
     except EgressError as exc:
         source = f"error: {exc}"
     return EgressStatus(cfg.enabled, cfg.base_url, cfg.model, cfg.allowed_hosts, problem, source,
-                        cfg.max_payload_bytes, cfg.timeout_s, policy, cfg.allow_weakened_policy)
+                        cfg.max_payload_bytes, cfg.timeout_s, policy, cfg.allow_weakened_policy, cfg.total_timeout_s)

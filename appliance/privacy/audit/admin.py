@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config import ApplianceConfig
-from appliance.data.keys import SigningKey, public_key_pem
+from appliance.data.keys import SigningKey, audit_public_keys, public_key_pem
 from appliance.errors import UserError
 from appliance.privacy.audit.chain import (
     ACTIONS,
@@ -64,7 +64,9 @@ class ExportSummary:
 
 
 def open_audit_log(home: AuditHome) -> AuditLog:
-    return AuditLog.open(home.config.audit_path, home.audit_key, cfg=home.config.audit)
+    """The machine's log, signed by its current audit key and verified by default with every key that signed it."""
+    return AuditLog.open(home.config.audit_path, home.audit_key, cfg=home.config.audit,
+                         public_keys=audit_public_keys(home.config.keys_dir))
 
 
 def parse_time(text: str) -> str:

@@ -17,7 +17,7 @@ from appliance.errors import UserError
 
 ACTIONS = ("egress.request", "egress.result", "egress.blocked", "egress.dryrun", "key.rotate", "log.export",
            "log.read", "log.verify", "service.start", "service.stop", "apikey.create", "apikey.revoke",
-           "bundle.reload", "bundle.publish")
+           "bundle.reload", "bundle.publish", "auditkey.rotate", "auditkey.revoke")
 _ENTRY_HASH_DOMAIN = b"tanaban/audit-entry/v1\x00"  # an entry hash can never be mistaken for a leaf or a signature
 GENESIS_PREV_HASH = bytes(32)  # prev_hash of entry 1: 32 zero bytes
 HASH_FIELDS = ("prev_hash", "entry_hash")

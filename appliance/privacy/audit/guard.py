@@ -1,7 +1,9 @@
 """Verify before signing: the appliance signs a checkpoint only after checking the hash chain since the previous
 checkpoint, that checkpoint's signature and root, and that every witnessed checkpoint is still in audit.db, so its
 key never vouches for a history someone rewrote (the C2SP tlog-witness rule: a new tree head must extend the last
-one). Incremental per process; a fresh process, or any surprise, re-checks from the first entry.
+one). Incremental per process; a fresh process, or any surprise, re-checks from the first entry. It also refuses
+to sign with a key the log has retired or revoked (`.keyring`): a process still holding the key a rotation replaced
+stops appending instead of signing checkpoints that would fail verification.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from appliance.privacy.audit.backends import AuditBackend
 from appliance.privacy.audit.chain import GENESIS_PREV_HASH, AuditVerificationError, hash_entry
 from appliance.privacy.audit.checkpoints import Checkpoint, trusted_keys, verify_checkpoint_signature
+from appliance.privacy.audit.keyring import KeyValidity
 from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
 from appliance.privacy.audit.verify import check_roots_at
 from appliance.privacy.audit.witness import WitnessFile, missing_witness_error
@@ -30,6 +33,7 @@ class _Verified:
     frontier: MerkleFrontier = field(default_factory=MerkleFrontier)
     checkpoint_id: int = 0  # checkpoints rows 1..checkpoint_id have been compared
     latest: Checkpoint | None = None  # the checkpoint of largest tree size seen, its signature verified
+    keys: KeyValidity = field(default_factory=KeyValidity)  # rotations and revocations in entries 1..size
 
 
 class SigningGuard:
@@ -37,8 +41,15 @@ class SigningGuard:
 
     def __init__(self, public: Ed25519PublicKey, witness: WitnessFile) -> None:
         self._keys = trusted_keys([public])
+        self._key_id = next(iter(self._keys))
         self._witness = witness
         self._state = _Verified()
+
+    def use_key(self, public: Ed25519PublicKey) -> None:
+        """Sign with `public`'s key from now on (the hand-over of a rotation); the old one stays trusted."""
+        keys = trusted_keys([public])
+        self._key_id = next(iter(keys))
+        self._keys.update(keys)
 
     def reset(self) -> None:
         """Forget what was checked (after a rollback, or a surprise): the next call starts from entry 1."""
@@ -52,6 +63,7 @@ class SigningGuard:
             if not self._still_holds(conn):
                 self.reset()
             self._check(conn)
+            self._state.keys.may_sign(self._key_id, self._state.size)
         except AuditVerificationError:
             self.reset()
             raise
@@ -88,8 +100,9 @@ class SigningGuard:
         if any(c.tree_size < state.size for c in [*new, *unstored]):  # not incremental: re-check from entry 1
             self.reset()
             return self._check(conn)
-        if new:
-            verify_checkpoint_signature(new[-1], self._keys)  # the previous checkpoint, the one the next extends
+        previous = new[-1] if new else None  # the checkpoint the next one extends: its signature must verify
+        if previous is not None and previous.key_id in self._keys:
+            verify_checkpoint_signature(previous, self._keys)
         pending = sorted([*new, *unstored], key=lambda c: c.tree_size)
         last_good = check_roots_at(pending, state.size, state.frontier.root(), signed_size)
         links = conn.iterate("SELECT seq, body, prev_hash, entry_hash FROM entries WHERE seq > ? ORDER BY seq",
@@ -98,6 +111,8 @@ class SigningGuard:
             for seq, body, prev_hash, entry_hash in links:
                 self._check_link(seq, body, prev_hash, entry_hash)
                 last_good = check_roots_at(pending, state.size, state.frontier.root, last_good)
+        if previous is not None and previous.key_id not in self._keys:  # a key rotated in: the walk named it
+            verify_checkpoint_signature(previous, {**self._keys, **state.keys.public_keys})
         if pending:
             raise AuditVerificationError(f"the log ends after {state.size} entries but a checkpoint signed at "
                                          f"{pending[-1].time} covers {pending[-1].tree_size}: entries "
@@ -123,6 +138,7 @@ class SigningGuard:
             raise AuditVerificationError("entry_hash does not match the entry's content", seq)
         state.frontier.append(hash_leaf(data))
         state.size, state.head = seq, entry_hash
+        state.keys.observe(seq, data)
 
     def _unstored_witnessed(self, conn: AuditBackend, *, has_checkpoints: bool) -> list[Checkpoint]:
         """Witnessed checkpoints (read since the last check) that audit.db lacks; a missing witness file is an

@@ -171,8 +171,10 @@ class AuditLog:
     """One connection to the audit database, opened per process. Appends are serialised by a lock, so threads may
     share it for appending; iterate `entries()` from one thread at a time."""
 
-    def __init__(self, conn: AuditBackend, path: Path, signer: Signer, cfg: AuditConfig) -> None:
+    def __init__(self, conn: AuditBackend, path: Path, signer: Signer, cfg: AuditConfig,
+                 public_keys: Sequence[Ed25519PublicKey] = ()) -> None:
         self._conn, self.path, self._signer, self.cfg = conn, path, signer, cfg
+        self.public_keys = tuple(public_keys)  # what verify() trusts by default: every key that signed this log
         self.location = conn.location  # the file, or postgresql://host:port/db: what messages name
         self._lock = threading.Lock()
         self.witness = WitnessFile(Path(cfg.witness_path) if cfg.witness_path else default_witness_path(path))
@@ -181,13 +183,13 @@ class AuditLog:
 
     @classmethod
     def open(cls, path: Path, signing_key: Signer, *, cfg: AuditConfig = AuditConfig(),
-             busy_timeout_s: float = BUSY_TIMEOUT_S) -> AuditLog:
+             busy_timeout_s: float = BUSY_TIMEOUT_S, public_keys: Sequence[Ed25519PublicKey] = ()) -> AuditLog:
         """Open (creating if needed) the log: the SQLite file at `path`, or the PostgreSQL database of `cfg.url`
         when set (then `path` only places the default witness file); raises AuditWriteError if it cannot be opened
-        for writing."""
+        for writing. `public_keys`: what `verify` trusts by default besides the signing key (keys rotated out)."""
         path = Path(path)
         if cfg.url and is_postgres_url(cfg.url):
-            return cls(_open_postgres(cfg.url, busy_timeout_s), path, signing_key, cfg)
+            return cls(_open_postgres(cfg.url, busy_timeout_s), path, signing_key, cfg, public_keys)
         if cfg.url:
             raise AuditBackendError(f"audit.url must be a postgresql:// URL (got {cfg.url.split(':', 1)[0]!r}: "
                                     "...); leave it empty to keep the log in the SQLite file audit.path")
@@ -195,7 +197,7 @@ class AuditLog:
             conn = SQLiteBackend.open(path, busy_timeout_s=busy_timeout_s, schema_version=SCHEMA_VERSION)
         except (OSError, *SQLiteBackend.errors) as exc:
             raise AuditWriteError(f"cannot open the audit log {path} for writing: {exc}") from None
-        return cls(conn, path, signing_key, cfg)
+        return cls(conn, path, signing_key, cfg, public_keys)
 
     def close(self) -> None:
         self._conn.close()
@@ -214,6 +216,32 @@ class AuditLog:
     def append_at_time(self, event: AuditEvent, now: datetime) -> int:
         record = _record(event, self.cfg.store_payload)
         return self._write(lambda t: self._insert_entry(record, t), lambda: now)
+
+    def rotate_key(self, events: Sequence[AuditEvent], new: Signer, *, handover: bool) -> int:
+        """Append `events` (an auditkey.rotate entry, after an auditkey.revoke when the current key is revoked) and,
+        in the same transaction, sign the tree that ends with them by the current key (the hand-over, when
+        `handover`; a revoked key signs nothing more) and then by `new`, which signs everything after. Returns the
+        seq of the last entry; on failure nothing is written and the current key still signs."""
+        records = [_record(event, self.cfg.store_payload) for event in events]
+        old = self._signer
+
+        def work(now: datetime) -> int:
+            seq = 0
+            for record in records:
+                seq = self._insert_entry(record, now, checkpoint=False)
+            if handover:
+                self._insert_checkpoint(now)
+            self._signer = new
+            self._guard.use_key(new.public)
+            self._insert_checkpoint(now)
+            return seq
+
+        try:
+            return self._write(work, lambda: datetime.now(UTC))
+        except BaseException:
+            self._signer = old
+            self._guard.use_key(old.public)
+            raise
 
     def checkpoint(self) -> Checkpoint:
         """Sign and store a checkpoint of the whole log now."""
@@ -275,14 +303,14 @@ class AuditLog:
             with contextlib.suppress(*self._conn.errors):  # gone either way; the caller gets the original error
                 self._conn.rollback()
 
-    def _insert_entry(self, record: dict[str, Any], now: datetime) -> int:
+    def _insert_entry(self, record: dict[str, Any], now: datetime, *, checkpoint: bool = True) -> int:
         head = self._conn.execute("SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_PREV_HASH.hex())
         body = canonical_json({"seq": seq, "time": format_time(now), **record})
         entry_hash = hash_entry(bytes.fromhex(prev), body).hex()
         self._conn.execute("INSERT INTO entries (seq, body, prev_hash, entry_hash) VALUES (?, ?, ?, ?)",
                            (seq, body.decode("utf-8"), prev, entry_hash))
-        if self.cfg.checkpoint_every > 0 and seq % self.cfg.checkpoint_every == 0:
+        if checkpoint and self.cfg.checkpoint_every > 0 and seq % self.cfg.checkpoint_every == 0:
             self._insert_checkpoint(now)
         return seq
 
@@ -349,7 +377,7 @@ class AuditLog:
         neither show as an unsigned tail nor as witnessed checkpoints the snapshot lacks."""
         reader = WitnessFile(self.witness.path)  # its own read position: the signing guard keeps the other one
         witnessed = reader.read_all() if reader.exists() else None
-        keys = list(public_keys) or [self._signer.public]
+        keys = list(public_keys) or [*self.public_keys, self._signer.public]
         with self._conn.snapshot() as snapshot:
             checkpoints = _checkpoints(snapshot)
             missing = _unstored(witnessed, checkpoints, self.witness.path)

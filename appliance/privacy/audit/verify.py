@@ -21,6 +21,7 @@ from appliance.data.keys import KeyMaterialError, load_public_key, public_key_id
 from appliance.privacy.audit.chain import GENESIS_PREV_HASH, AuditVerificationError, checked_bodies
 from appliance.privacy.audit.checkpoints import Checkpoint, trusted_keys, verify_checkpoint_signature
 from appliance.privacy.audit.export import RangePrefix, read_checkpoints, read_export
+from appliance.privacy.audit.keyring import KeyValidity
 from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
 
 Progress = Callable[[int], None]  # called with the number of entries verified so far
@@ -65,7 +66,8 @@ def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Check
     """Verify the chain and every checkpoint; raise AuditVerificationError for the first problem found.
 
     Checkpoint signatures are checked first (a forged checkpoint names no entry); then entries in log order,
-    each checkpoint's root being compared when the walk reaches its tree size; then coverage
+    each checkpoint's key validity (`.keyring`: a retired or revoked key's later checkpoints fail) and root being
+    checked when the walk reaches its tree size; then coverage
     (`check_signed_coverage`): entries after the latest checkpoint fail unless at most `allow_unsigned_tail`.
     With a range export's `prefix`, the walk starts from its compact range and chain link, and the checkpoints of
     trees that end outside the range are only signature-checked (counted in `unchecked`).
@@ -78,9 +80,13 @@ def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Check
     pending = sorted(inside, key=lambda c: c.tree_size)
     frontier = MerkleFrontier.from_compact_range(start, [bytes.fromhex(h) for h in prefix.compact_range]) \
         if prefix else MerkleFrontier()
+    validity = KeyValidity()
+    check_keys_at(pending, start, validity)
     last_good = check_roots_at(pending, start, frontier.root, start)
     for body in checked_bodies(entries, start, prefix.entry_hash if prefix else GENESIS_PREV_HASH.hex()):
         frontier.append(hash_leaf(body))
+        validity.observe(frontier.size, body)
+        check_keys_at(pending, frontier.size, validity)
         last_good = check_roots_at(pending, frontier.size, frontier.root, last_good)
         if progress is not None and frontier.size % 1000 == 0:
             progress(frontier.size)
@@ -92,7 +98,7 @@ def verify_log(entries: Iterable[Mapping[str, Any]], checkpoints: Sequence[Check
     if end is not None and frontier.size != end:
         raise AuditVerificationError(f"the prefix record says the range ends at entry {end}, the export's entries "
                                      f"end at {frontier.size}", min(frontier.size, end) + 1)
-    latest = max(inside, key=lambda c: (c.tree_size, c.time), default=None)
+    latest = max(reversed(inside), key=lambda c: (c.tree_size, c.time), default=None)  # ties: the last signed
     signed = latest.tree_size if latest and latest.tree_size > start else 0
     check_signed_coverage(frontier.size, signed, allow_unsigned_tail, start=start)
     return VerifyReport(frontier.size - start, len(checkpoints), frontier.root().hex(), signed or start, latest,
@@ -115,6 +121,14 @@ def check_signed_coverage(size: int, signed_size: int, allow_unsigned_tail: int,
                                      f"checkpoint, more than the {allow_unsigned_tail} accepted: sign a checkpoint "
                                      "(tanaban audit checkpoint) or accept them explicitly (--allow-unsigned-tail "
                                      f"{tail})", signed_size + 1)
+
+
+def check_keys_at(pending: Sequence[Checkpoint], size: int, validity: KeyValidity) -> None:
+    """Check the key validity of the checkpoints of this tree size (the first of `pending`, sorted by size)."""
+    for checkpoint in pending:
+        if checkpoint.tree_size != size:
+            break
+        validity.check(checkpoint)
 
 
 def check_roots_at(pending: list[Checkpoint], size: int, root: bytes | Callable[[], bytes], last_good: int) -> int:

@@ -1,0 +1,294 @@
+"""The egress client's two hardening limits, against real loopback sockets: a total deadline per request (a peer
+that trickles one byte a second, or stalls a TLS handshake, is cut at egress.total_timeout_s, recorded as timed out
+and not retried) and an explicit TLS trust store (SSL_CERT_FILE / REQUESTS_CA_BUNDLE pointing at a throwaway CA do
+not make its server trusted; egress.ca_file naming that CA does)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
+
+from appliance.config import AuditConfig, ConfigError, EgressConfig, load_config
+from appliance.data.keys import SigningKey, public_key_id
+from appliance.privacy.audit import AuditLog
+from appliance.privacy.egress import (
+    EgressError,
+    EgressGateway,
+    EgressTimeoutError,
+    HttpTransport,
+    egress_status,
+    tls_context,
+)
+
+_PRIVATE = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
+KEY = SigningKey(public_key_id(_PRIVATE.public_key()), _PRIVATE)
+ANSWER = b'{"choices":[{"message":{"content":"fine"}}]}'
+OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
+
+
+@dataclass
+class SlowServer:
+    """A loopback HTTP server (TLS with `tls`) that reads each request, then sends `reply` `step` bytes every
+    `pause` seconds (`stall`: sends nothing, not even a TLS handshake), and closes after `give_up` seconds."""
+
+    reply: bytes = OK_REPLY
+    pause: float = 0.0
+    step: int = 1 << 20
+    stall: bool = False
+    give_up: float = 8.0
+    tls: ssl.SSLContext | None = None
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+
+    def __post_init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                raw, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._handle, args=(raw,), daemon=True).start()
+
+    def _handle(self, raw: socket.socket) -> None:
+        end = time.monotonic() + self.give_up
+        try:
+            if self.stall:
+                time.sleep(self.give_up)
+                return
+            conn = self.tls.wrap_socket(raw, server_side=True) if self.tls else raw
+            conn.settimeout(5)
+            self.requests.append(_read_request(conn))
+            for at in range(0, len(self.reply), self.step):
+                if time.monotonic() > end:
+                    return
+                conn.sendall(self.reply[at:at + self.step])
+                time.sleep(self.pause)
+        except (OSError, ssl.SSLError):
+            return  # the client cut the connection (what the deadline does) or refused the certificate
+        finally:
+            raw.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _read_request(conn: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data and (chunk := conn.recv(65536)):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(line.split(b":", 1)[1]) for line in head.split(b"\r\n")
+                   if line.lower().startswith(b"content-length:")), 0)
+    while len(body) < length and (chunk := conn.recv(65536)):
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+@pytest.fixture
+def servers() -> Iterator[list[SlowServer]]:
+    made: list[SlowServer] = []
+    yield made
+    for server in made:
+        server.close()
+
+
+@dataclass(frozen=True)
+class _Result:
+    text: str
+    findings: list = field(default_factory=list)
+
+
+class _PassThrough:
+    """An anonymizer that finds nothing: these tests are about the connection, not the text."""
+
+    policy_version = "pass-through-test"
+
+    def anonymize_many(self, texts: Sequence[str]) -> list[_Result]:
+        return [_Result(t) for t in texts]
+
+    def residual(self, text: str) -> list:
+        return []
+
+
+def _gateway(tmp_path: Path, url: str, **changes: object) -> EgressGateway:
+    host = url.split("//", 1)[1].split(":", 1)[0]
+    cfg = EgressConfig(**{"enabled": True, "base_url": url, "model": "m", "allowed_hosts": (host,), "timeout_s": 5.0,
+                          **changes})
+    log = AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0))
+    return EgressGateway(cfg, log, _PassThrough(), env={})
+
+
+def _entries(tmp_path: Path) -> list[dict]:
+    with AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0)) as log:
+        return list(log.entries())
+
+
+def _send(gateway: EgressGateway) -> str:
+    with gateway:
+        return gateway.chat([{"role": "user", "content": "hello"}], purpose="limits").text
+
+
+# --- total deadline ------------------------------------------------------------------------------------------------
+
+def test_a_peer_trickling_one_byte_a_second_is_cut_at_the_total_deadline(tmp_path: Path,
+                                                                          servers: list[SlowServer]) -> None:
+    """Every read gets a byte within a second, far inside timeout_s = 5: before the total deadline existed the call
+    ran until the peer gave up (8 s here, len(reply) s for a patient peer)."""
+    servers.append(slow := SlowServer(pause=1.0, step=1))
+    start = time.monotonic()
+    with pytest.raises(EgressError, match=r"timed out: no complete answer within egress\.total_timeout_s = 1\.5 s"):
+        _send(_gateway(tmp_path, f"http://127.0.0.1:{slow.port}/v1", total_timeout_s=1.5))
+    assert 1.4 < time.monotonic() - start < 3.5
+    assert slow.connections == 1 and len(slow.requests) == 1  # sent once, never retried
+    request, result = _entries(tmp_path)
+    assert request["action"] == "egress.request"
+    assert (result["action"], result["outcome"]) == ("egress.result", "error")
+    assert "timed out (total deadline egress.total_timeout_s = 1.5 s)" in result["reason"]
+    assert result["reason"].endswith("not retried") and result["response_size"] == 0
+
+
+def test_a_body_without_length_cut_at_the_deadline_is_not_taken_as_complete(tmp_path: Path) -> None:
+    """An answer that ends when the connection closes would end at the watchdog's cut and look whole."""
+    reply = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + ANSWER
+    slow = SlowServer(reply=reply, pause=0.05, step=2)  # about 3 s in all, each read answered at once
+    try:
+        with pytest.raises(EgressTimeoutError):
+            HttpTransport().post(f"http://127.0.0.1:{slow.port}/v1/chat/completions", {}, b"{}", 5.0, 1.2)
+    finally:
+        slow.close()
+
+
+def test_a_stalled_tls_handshake_is_cut_at_the_total_deadline(tmp_path: Path, servers: list[SlowServer]) -> None:
+    servers.append(silent := SlowServer(stall=True, give_up=6.0))
+    start = time.monotonic()
+    with pytest.raises(EgressError, match="timed out: no complete answer"):
+        _send(_gateway(tmp_path, f"https://127.0.0.1:{silent.port}/v1", timeout_s=30.0, total_timeout_s=1.0))
+    assert time.monotonic() - start < 3.0
+    assert "total deadline" in _entries(tmp_path)[-1]["reason"]
+
+
+def test_a_prompt_answer_is_unaffected_by_the_deadline(tmp_path: Path, servers: list[SlowServer]) -> None:
+    servers.append(fast := SlowServer(pause=0.01, step=16))
+    assert _send(_gateway(tmp_path, f"http://127.0.0.1:{fast.port}/v1", total_timeout_s=5.0)) == "fine"
+
+
+def test_time_limits_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="total_timeout_s must be more than 0"):
+        EgressConfig(total_timeout_s=0)
+
+
+# --- trusted CAs ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ThrowawayPKI:
+    ca_pem: Path
+    server: ssl.SSLContext
+
+
+def _name(text: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayPKI:
+    """A CA made for this test only, and a certificate from it for 127.0.0.1."""
+    folder = tmp_path_factory.mktemp("pki")
+    now = dt.datetime.now(dt.UTC)
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(_name("throwaway test CA")).issuer_name(_name("throwaway test CA"))
+          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+          .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(_name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    ca_pem, chain, key = folder / "ca.pem", folder / "server.pem", folder / "server.key"
+    ca_pem.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    chain.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.load_cert_chain(chain, key)
+    return ThrowawayPKI(ca_pem, server)
+
+
+def test_ca_variables_in_the_environment_do_not_change_whom_egress_trusts(
+        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before the change, ssl.create_default_context() read SSL_CERT_FILE when the call was made and trusted this CA."""
+    for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.setenv(name, str(pki.ca_pem))
+    monkeypatch.setenv("SSL_CERT_DIR", str(pki.ca_pem.parent))
+    servers.append(tls := SlowServer(tls=pki.server))
+    with pytest.raises(EgressError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1"))
+    assert tls.requests == []  # the handshake failed: no byte of the request was sent
+    assert _entries(tmp_path)[-1]["outcome"] == "error"
+
+
+def test_egress_ca_file_makes_that_ca_trusted(tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI) -> None:
+    servers.append(tls := SlowServer(tls=pki.server))
+    assert _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(pki.ca_pem))) == "fine"
+    assert len(tls.requests) == 1
+
+
+def test_the_trust_store_is_read_once_when_the_gateway_is_built(
+        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI) -> None:
+    """Replacing the CA file afterwards changes nothing for a running gateway ("pinned at startup")."""
+    ca_copy = tmp_path / "ca.pem"
+    ca_copy.write_bytes(pki.ca_pem.read_bytes())
+    servers.append(tls := SlowServer(tls=pki.server))
+    gateway = _gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(ca_copy))
+    ca_copy.write_text("not a certificate\n")
+    assert _send(gateway) == "fine"
+
+
+def test_an_unusable_ca_file_blocks_before_anything_is_sent(tmp_path: Path, servers: list[SlowServer],
+                                                            pki: ThrowawayPKI) -> None:
+    servers.append(tls := SlowServer(tls=pki.server))
+    with pytest.raises(EgressError, match=r"no trusted CA store: egress\.ca_file .* is not a readable PEM file"):
+        _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(tmp_path / "missing.pem")))
+    assert tls.connections == 0
+    assert [(e["action"], e["outcome"]) for e in _entries(tmp_path)] == [("egress.blocked", "blocked")]
+
+
+def test_the_system_store_ignores_the_environment(monkeypatch: pytest.MonkeyPatch, pki: ThrowawayPKI) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.ca_pem))
+    context, described = tls_context()
+    subjects = [dict(x[0] for x in c["subject"]).get("commonName") for c in context.get_ca_certs()]
+    assert "throwaway test CA" not in subjects
+    assert "SSL_CERT_FILE and SSL_CERT_DIR ignored" in described
+    status = egress_status(EgressConfig(ca_file=str(pki.ca_pem), total_timeout_s=42.0), env={})
+    assert status.trust_store == f"egress.ca_file {pki.ca_pem}" and status.total_timeout_s == 42.0
+
+
+def test_the_environment_cannot_set_the_ca_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[egress]\nenabled = false\n")
+    with pytest.raises(ConfigError, match=r"egress\.ca_file can be set only in the config file"):
+        load_config(tmp_path / "config.toml", env={"TANABAN_EGRESS__CA_FILE": "/tmp/evil.pem"})
