@@ -63,10 +63,29 @@ def load(path: Path) -> tuple[list[dict], list[str]]:
     return records, brands
 
 
-def analyse(records: list[dict], findings: list[list]) -> str:
-    """False-positive characters by type and kind, frequent false-positive words, misses by type."""
+def source(finding: Any) -> str:
+    """Who produced a kept finding: "layer:recognizer" for the egress pair (for a span only one layer found, the
+    recognizers of that layer's overlapping detections, e.g. "check:spacy-ner+name-gazetteer"), else the
+    recognizer."""
+    layer = getattr(finding, "layer", "")
+    if not layer:
+        return finding.recognizer
+    if layer == "both":
+        return f"both:{finding.recognizer}"
+    names = sorted({f.recognizer for _, f in getattr(finding, "detections", ())}) or [finding.recognizer]
+    return f"{layer}:{'+'.join(names)}"
+
+
+def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str:
+    """False-positive characters by type, kind and source (layer and recognizer), clean texts flagged and decoys
+    masked by source, frequent false-positive words, misses by type; with `examples`, that many false-positive
+    spans per source with 30 characters of context (development data only)."""
     fp_by_type: Counter = Counter()
     fp_by_kind: Counter = Counter()
+    fp_by_source: Counter = Counter()
+    clean_by_source: Counter = Counter()
+    decoy_by_source: Counter = Counter()
+    fp_examples: dict[str, list[str]] = defaultdict(list)
     fp_words: Counter = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
     for rec, fs in zip(records, findings, strict=True):
@@ -76,6 +95,7 @@ def analyse(records: list[dict], findings: list[list]) -> str:
         for s in rec["spans"]:
             target = decoy if s["type"] == "DECOY" else gold
             target[s["start"]:s["end"]] = [True] * (s["end"] - s["start"])
+        clean = not any(gold)
         mask = [False] * len(text)
         for f in fs:
             mask[f.start:f.end] = [True] * (f.end - f.start)
@@ -86,6 +106,14 @@ def analyse(records: list[dict], findings: list[list]) -> str:
             touches = any(gold[f.start:f.end])
             kind = "overrun" if touches else "decoy" if any(decoy[f.start:f.end]) else "other"
             fp_by_kind[kind] += len(bad)
+            who = source(f)
+            fp_by_source[who] += len(bad)
+            clean_by_source[who] += clean
+            decoy_by_source[who] += kind == "decoy"
+            if len(fp_examples[who]) < examples:
+                left, right = text[max(0, f.start - 30):f.start], text[f.end:f.end + 30]
+                fp_examples[who].append(f"{f.entity_type}[{kind}] {left}[[{text[f.start:f.end]}]]{right}"
+                                        .replace("\n", "/"))
             for word in re.findall(r"\w[\w'.-]*", "".join(text[i] if not gold[i] else " " for i in
                                                          range(f.start, f.end))):
                 fp_words[f"{f.entity_type}:{word}"] += 1
@@ -94,9 +122,13 @@ def analyse(records: list[dict], findings: list[list]) -> str:
                 misses[s["type"]].append(s["value"])
     lines = ["false-positive chars by finding type: " + ", ".join(f"{k} {v}" for k, v in fp_by_type.most_common()),
              "false-positive chars by kind: " + ", ".join(f"{k} {v}" for k, v in fp_by_kind.most_common()),
+             "false-positive chars by source (chars / spans on clean texts / spans on decoys): "
+             + ", ".join(f"{k} {v}/{clean_by_source[k]}/{decoy_by_source[k]}" for k, v in fp_by_source.most_common()),
              "frequent false-positive words: " + ", ".join(f"{k} x{v}" for k, v in fp_words.most_common(40))]
     for t in sorted(misses, key=lambda t: -len(misses[t])):
         lines.append(f"missed {t} ({len(misses[t])}): " + " | ".join(m.replace("\n", "/") for m in misses[t][:25]))
+    for who, shown in sorted(fp_examples.items(), key=lambda kv: -fp_by_source[kv[0]]):
+        lines += [f"false positives of {who}:", *(f"    {e}" for e in shown)]
     return "\n".join(lines)
 
 
@@ -124,27 +156,30 @@ def score_one(engine: Any, records: list[dict]) -> tuple[dict, list]:
     return s, findings
 
 
-def speed(set_path: Path, models: list[str], rounds: int) -> dict[str, float]:
-    """texts/s of `Anonymizer.anonymize_batch` per model, best of `rounds` alternating rounds, and the ratio to the
-    first model."""
+def speed(set_path: Path, models: list[str], rounds: int, systems: tuple[str, ...] = ("ours",)) -> dict[str, float]:
+    """texts/s of `anonymize_batch` per model and system ("ours": the anonymizer, "layered": the egress pair), best
+    of `rounds` alternating rounds, and the ratio to the first model of the same system. To compare two versions of
+    the code, run this in alternating processes with PYTHONPATH on each version."""
     import time
 
     records, brands = load(set_path)
     texts = [r["text"] for r in records]
-    engines = {m: build_engine("ours", m, brands, False) for m in models}
+    keys = [f"{m}|{system}" for system in systems for m in models]
+    engines = {key: build_engine(key.split("|")[1], key.split("|")[0], brands, False) for key in keys}
     for engine in engines.values():
         engine.anonymize_batch(texts[:50])  # load and warm up
-    best = dict.fromkeys(models, float("inf"))
+    best = dict.fromkeys(keys, float("inf"))
     for _ in range(rounds):
-        for model, engine in engines.items():
+        for key, engine in engines.items():
             started = time.perf_counter()
             engine.anonymize_batch(texts)
-            best[model] = min(best[model], time.perf_counter() - started)
+            best[key] = min(best[key], time.perf_counter() - started)
     chars = sum(map(len, texts)) / len(texts)
-    rates = {m: len(texts) / best[m] for m in models}
-    for m in models:
-        print(f"speed {m}: {rates[m]:.0f} texts/s ({chars:.0f} chars/text on average), "
-              f"{rates[m] / rates[models[0]]:.2f}x {models[0]}", flush=True)
+    rates = {key: len(texts) / best[key] for key in keys}
+    for key in keys:
+        first = f"{models[0]}|{key.split('|')[1]}"
+        print(f"speed {key}: {rates[key]:.0f} texts/s ({chars:.0f} chars/text on average), "
+              f"{rates[key] / rates[first]:.2f}x {first}", flush=True)
     return rates
 
 
@@ -155,18 +190,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", default="anonymize/detector/model", help="comma-separated model directories")
     parser.add_argument("--systems", default="ours", help="comma-separated: ours (anonymizer), layered (egress pair)")
     parser.add_argument("--analyse", action="store_true", help="print the error analysis for each model")
+    parser.add_argument("--examples", type=int, default=0, metavar="N",
+                        help="with --analyse: also print N false-positive spans per source, with context")
     parser.add_argument("--detector-only", action="store_true",
                         help="the learned detector alone (no rule recognizers): a score that rule changes do not move")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores as JSON here")
     parser.add_argument("--speed", type=int, default=0, metavar="ROUNDS",
-                        help="also time `anonymize_batch` of each model on the first set (best of ROUNDS, models "
-                             "alternating within each round, so a busy machine slows all of them alike)")
+                        help="also time `anonymize_batch` of each model and system on the first set (best of "
+                             "ROUNDS, models alternating within each round, so a busy machine slows all of them "
+                             "alike)")
+    parser.add_argument("--no-score", action="store_true", help="with --speed: time only, score nothing")
     args = parser.parse_args(argv)
     out: dict[str, dict] = {}
     sets = [Path(p) for p in args.set.split(",") if p]
     if args.speed:
-        out["speed"] = speed(sets[0], args.models.split(","), args.speed)
-    for set_path in sets:
+        out["speed"] = speed(sets[0], args.models.split(","), args.speed, tuple(args.systems.split(",")))
+    for set_path in [] if args.no_score else sets:
         records, brands = load(set_path)
         totals = Counter(s["type"] for r in records for s in r["spans"] if s["type"] != "DECOY")
         print(f"== {set_path.name}: {len(records)} texts, {sum(totals.values())} PII spans", flush=True)
@@ -178,10 +217,11 @@ def main(argv: list[str] | None = None) -> int:
                 per_type = " ".join(f"{t[:6]} {100 * s['recall'][t]:.1f}/{totals[t]}" for t in TYPES if totals[t])
                 print(f"{model} [{system}]: F2 {s['f2']:.4f} recall {100 * s['all_pii_recall']:.1f} char-P "
                       f"{100 * s['char_precision']:.1f} span-P {100 * s['span_precision']:.1f} decoys "
-                      f"{100 * (s['decoys_masked'] or 0):.1f} leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
+                      f"{100 * (s['decoys_masked'] or 0):.1f} clean-flagged {100 * (s['clean_flagged'] or 0):.1f} "
+                      f"leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
                       flush=True)
                 if args.analyse:
-                    print(analyse(records, findings), flush=True)
+                    print(analyse(records, findings, args.examples), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1), "utf-8")

@@ -3,9 +3,11 @@
 Phones are found and validated by libphonenumber (Google's metadata, Python port `phonenumbers`) for the regions a
 UK/EU/US retailer meets, as Presidio's `PhoneRecognizer` does; IPs are validated with the stdlib `ipaddress`.
 E-mail checking needs no public-suffix list, so nothing is ever fetched (Presidio's tldextract would try).
-Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot] com"), the usual dodge of
-review-site filters, are found when they end in a common top-level domain: bracketed forms on their own, "at"/"dot"
-written as words when the local part has a dot or digit in it or an e-mail word ("email", "contact") is near.
+Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot] com", "anna (at) mail.se",
+"anna @ mail . se", "jan punkt kowalski małpa poczta kropka pl"), the usual dodge of review-site filters, are found
+when they end in a top-level domain (any country code, or a common generic one): bracketed forms and a spaced "@" on
+their own, "at"/"dot" written as words when the local part has a dot or digit in it or an e-mail word ("email",
+"contact") is near, and a plain "x at y dot z" only with a common top-level domain and an e-mail word near.
 """
 
 from __future__ import annotations
@@ -21,12 +23,22 @@ from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "AU", "IE", "ES", "IT", "NL")  # national formats we parse
-_DOT = r"(?:\s*\.\s*|\s+dot\s+|\s*[\[({<]\s*dot\s*[\])}>]\s*)"  # ".", " dot ", "[dot]", "(dot)"
-_AT_WORD = r"\s+at\s+"
-_AT_BRACKET = r"\s*(?:[\[({<]\s*at\s*[\])}>]|@)\s*"
+# "dot" and "at" as written out in the languages of the cue lists ("punkt", "point", "punto", "ponto", "kropka",
+# "piste", "prik", "tečka", "nokta"; "arroba", "chez", "snabel-a", "klammeraffe", "małpa", "miuku")
+_DOT_WORD = r"(?:dot|punkt|point|punto|ponto|kropka|piste|prik|tečka|tecka|nokta)"
+_AT_WORDS = r"(?:at|arroba|chez|snabel-a|klammeraffe|małpa|malpa|miuku)"
+# ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
+_DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
+_AT_WORD = rf"\s+{_AT_WORDS}\s+"
+_AT_BRACKET = rf"\s*(?:[\[({{<]\s*(?:{_AT_WORDS}|@)\s*[\])}}>]|@)\s*"  # "[at]", "(at)", "(@)", " @ "
 _LABEL = r"[a-z0-9][a-z0-9_%+-]{0,62}"  # bounded (RFC 5321: 64-octet local part, 63-octet labels): linear time
-_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
+_COMMON_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
+# Every country-code top-level domain (IANA: the ISO 3166-1 alpha-2 codes, which libphonenumber's region list
+# holds, plus "uk" and "eu") and the common generic ones: "anna dot berg at mail dot se".
+_CC_TLDS = sorted({r.lower() for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2} | {"uk", "eu"})
+_TLD = r"(?:" + "|".join(["com", "org", "net", "edu", "gov", "info", "biz", "online", "shop", *_CC_TLDS]) + r")"
 _SPELLED_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}\b"
+_COMMON_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_COMMON_TLD}\b"  # the weakest shape: common TLDs only
 EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me")
 # Numbers only a business has (libphonenumber's number types): toll-free ("0800 ...", "1-800-..."), premium rate and
 # shared cost. A shop's hotline in a message is not personal data; masking it only costs precision. A national-format
@@ -77,7 +89,7 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
-        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_SPELLED_DOMAIN}", 0.3, 0.8),  # "looked at amazon dot com"
+        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_COMMON_DOMAIN}", 0.3, 0.8),  # "looked at amazon dot com"
     ], context=EMAIL_CONTEXT)
 
 

@@ -221,7 +221,11 @@ sono|mi chiamo|il mio nome è|chiamata da|grazie|ciao|saluti|mia sorella|mio fra
 o meu nome é|meu nome é|sou|aqui é|chamada de|obrigado|obrigada|olá|minha amiga|meu amigo|minha irmã|meu irmão
 ik ben|mijn naam is|ik heet|klant|bedankt|groet|groeten|mijn zus|mijn broer|mijn vriend|mijn vriendin
 samtal från|jag heter|jeg hedder|jeg heter|min syster|min bror|min vän|min søster|tack|hälsningar|hilsen
-nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat""")
+nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat
+groetjes|felicidades|felicitaciones|parabéns|auguri|grattis|gefeliciteerd|glückwunsch|congratulations
+sig\.|sig\.ra|signor|signora|señor|señora|sr\.|sra\.|srta\.|doña|herr|frau|fam\.|familie|famille|mme|mlle|mevr\.
+dhr\.|pani|paní|pán|bayan|sayın|telefonata di|chiamata di|ligação de|llamada de|passeport de|pasaporte de
+passaporto di|reisepass von|passport of""")
 # A name word: Title Case or ALL CAPS in a cased script (Latin, Greek, Cyrillic), or any word of a script without
 # letter case (CJK, kana, Hangul, Arabic, Hebrew, Thai, Devanagari).
 _CASED_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"

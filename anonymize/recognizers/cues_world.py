@@ -37,7 +37,11 @@ tilausnumero
 заказ|заказа|номер заказа|замовлення|номер замовлення|παραγγελία|παραγγελίας|αριθμός παραγγελίας|sipariş|siparişim
 sipariş no|sipariş numarası|siparişiniz|rendelés|rendelésem|rendelésszám|comanda|comandă|comanda nr\.?
 numărul comenzii|pesanan|nomor pesanan|no\. pesanan|no pesanan|đơn hàng|mã đơn|mã đơn hàng|đơn|order ko|invoice no
-fatura no|fatura|faktura nr\.?|faktúra|factuur|factuurnummer|rechnung nr\.?|rma no\.?|ticket""")
+fatura no|fatura|faktura nr\.?|faktúra|factuur|factuurnummer|rechnung nr\.?|rma no\.?|ticket
+narudžba|narudžbe|narudžbu|narudžbi|broj narudžbe|porudžbina|porudžbine|porudžbinu|naročilo|naročila|naročilu
+поръчка|поръчката|поруџбина|поруџбине|užsakymas|užsakymo|pasūtījums|pasūtījuma|tellimus|tellimuse|tellimuse nr
+talab|talabiya|talabiyya|talabiyti|talabiti|talabiyti raqam|talab raqam|raqam al-talab|raqam at-talab|raqam talabiyti
+הזמנה|מספר הזמנה""")
 WORLD_CUSTOMER_CUES = _cue(r"""kundnummer|kundnr\.?|kundenummer|kunde nr\.?|asiakasnumero|asiakasnro|číslo zákazníka
 zákaznické číslo|müşteri no|müşteri numarası|ügyfélszám|numărul de client|cod client|nomor pelanggan|id pelanggan
 mã khách hàng|номер клиента|клиентский номер|номер карты|номер клієнта|αριθμός πελάτη|member no\.?|membership no\.?

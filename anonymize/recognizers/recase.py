@@ -11,6 +11,7 @@ from typing import Any
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, NOT_AFTER_RELATION, SURNAMES
 from anonymize.recognizers.places import CITIES
+from anonymize.recognizers.refine import is_stop_word
 
 RECASED_SCORE = 0.7  # a PERSON found only after Title-Casing an ALL-CAPS or lower-case text: weaker than NER's 0.85
 
@@ -27,21 +28,24 @@ def single_case(text: str) -> bool:
 
 def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
     """PERSON spans of the case-normalised pass ("Bartholomew Abernathy Here" -> "Bartholomew Abernathy"):
-    ordinary words are trimmed from both ends, and a span must keep two words or a listed first name/surname,
-    since Title Case makes spaCy see names everywhere ("Order Came")."""
+    ordinary words are trimmed from both ends, and a span must keep a listed first name or surname, or two words
+    none of which is a stop word, label or particle of the languages of anonymize.recognizers.refine, since Title
+    Case makes spaCy see names everywhere ("Order Came", and words of other languages: "Dobrý Den",
+    "Gustó La Talla")."""
     out = []
     for ent in recased.ents:
         if ent.label_ != "PERSON":
             continue
         words = [(m.start() + ent.start_char, m.end() + ent.start_char, m.group().lower())
-                 for m in re.finditer(r"[A-Za-z][A-Za-z'’-]*", text[ent.start_char:ent.end_char])]
+                 for m in re.finditer(r"[^\W\d_][\w'’-]*", text[ent.start_char:ent.end_char])]  # "Důvod": one word
         while words and _ordinary(words[0][2]):
             words.pop(0)
         while words and _ordinary(words[-1][2]):
             words.pop()
         if not words or any(_ordinary(w) for _, _, w in words):
             continue
-        if len(words) >= 2 or words[0][2] in FIRST_NAMES or words[0][2] in SURNAMES:
+        listed = any(w in FIRST_NAMES or w in SURNAMES for _, _, w in words)
+        if listed or (len(words) >= 2 and not any(is_stop_word(w) for _, _, w in words)):
             out.append(Finding("PERSON", words[0][0], words[-1][1], RECASED_SCORE, recognizer + "-recased"))
     return out
 

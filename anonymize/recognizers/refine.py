@@ -16,6 +16,13 @@ Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision 
 - STREET_ADDRESS: split at form labels ("Konto", "Bestellung", "Tel."), then drop stop words at the edges.
 - POSTCODE / PHONE_NUMBER / ID_DOCUMENT: drop edge words (no digit; lower-case or a stop word); a value that is a
   calendar date, the tail of a product code ("SKU-BD0928") or a toll-free/premium number (libphonenumber) is dropped.
+- Every type: cut at a label's colon (the label is dropped: "お名前：高橋 健太"; for names and places also "Kund: ")
+  and at a sentence end ("。", "！", "?", "!").
+- In normally cased text (docs/BENCHMARKS.md "Precision at egress by kind"): lower-case multi-word names need a line
+  or field start, a colon or a cue word before them, lower-case places a number after them; a capitalised word
+  opening a chat turn before a comma or "!" ("Agent: Sure, ...") is an interjection unless it is a listed name; a
+  street address loses a trailing run of lower-case prose, and is dropped when it holds an IP address or is a date
+  without a birth cue.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Iterable
 
 from anonymize.findings import Finding
 from anonymize.recognizers.contact import business_number
+from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 
 
 def _words(text: str) -> frozenset[str]:
@@ -58,10 +66,24 @@ verpackung packaging emballage embalaje imballaggio ersatz replacement remplacem
 fraud fraude frode pièce identité rücksendung retoure refund erstattung remboursement reembolso rimborso reembolso
 agent agente atendente caller klient advisor berater beraterin mitarbeiter operator conseiller conseillère
 operador operatore medewerker konsultant support service
+empfänger destinataire destinatario destinatário ontvanger odbiorca mottagare modtager mottaker vastaanottaja
+příjemce príjemca alıcı получатель отримувач παραλήπτης penerima recipient
+kund asiakas zákazník zakaznik müşteri musteri клиент клієнт πελάτης pelanggan khách
+navn namn nimi jméno meno imię имя фио ім'я όνομα ονοματεπώνυμο nama tên
+owner eigentümer inhaber propriétaire propietario proprietario eigenaar właściciel ägare eier omistaja majitel
+владелец власник
+adress osoite adresa adresiniz адрес адреса διεύθυνση alamat
+telefonnummer puhelin телефон τηλέφωνο
+kollege kollegin collega collègue colega ansprechpartner referente contatto interlocutor irtibat
+attn fao z.hd. c/o
+氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 """)
 # Greetings, thanks and sign-offs, weekdays, and function words of the languages above that spaCy or the detector
-# tag as names ("Danke", "Salve", "Goedemiddag"). Words that are also common given names ("will", "rose", "may",
-# "june", "grace") are deliberately absent.
+# tag as names ("Danke", "Salve", "Goedemiddag"), wishes and thanks of more languages ("Grattis", "Auguri",
+# "Mulțumesc"), month names, and German retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
+# Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
+# "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
+# "ware") are deliberately absent.
 STOP_WORDS = LABEL_WORDS | _words("""
 hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
 good morning afternoon evening team all everyone folks guys sir madam
@@ -71,9 +93,21 @@ bonjour bonsoir salut coucou merci cordialement bien madame monsieur mademoisell
 hola buenos buenas días dias tardes noches gracias saludos atentamente estimado estimada señor señora
 ciao salve buongiorno buonasera grazie saluti cordiali distinti gentile gentili
 olá ola bom boa dia tarde obrigado obrigada cumprimentos atenciosamente prezado prezada
-goedemiddag goedemorgen goedenavond hoi beste groet groeten bedankt dank vriendelijke
+goedemiddag goedemorgen goedenavond hoi beste groet groeten groetjes bedankt dank vriendelijke
 dzień dobry cześć dziękuję pozdrawiam
-hej tack hälsningar god dag
+hej tack hälsningar god dag hilsen mvh venlig vennlig liefs alles gute
+lieferung zustellung lieferadresse rechnungsadresse gutschrift rückzahlung zahlung überweisung namen paket
+päckchen lager zentrallager kundendienst kundenservice garantie reklamation umtausch qualität größe farbe lieferzeit
+happy merry congratulations congrats christmas xmas birthday anniversary felices navidad cumpleaños
+felicidades felicitaciones enhorabuena parabéns aniversário auguri buon buona compleanno
+joyeux joyeuse anniversaire félicitations frohe frohes fröhliche weihnachten geburtstag glückwunsch
+herzlichen gefeliciteerd fijne kerst verjaardag wesołych świąt urodziny gratulacje grattis god jul tillykke
+gratulerer onnea hyvää joulua kiitos takk tusen mulțumesc multumesc mulțumim děkuji díky dekuji hvala köszönöm
+teşekkürler teşekkür ederim tebrikler habari selamat terima kasih cảm ơn chúc mừng buziaki
+ευχαριστώ χρόνια πολλά спасибо благодарю дякую поздравляю
+january february september october november december gennaio febbraio marzo aprile maggio giugno luglio
+settembre ottobre novembre dicembre enero febrero septiembre octubre noviembre diciembre januar februar märz
+oktober dezember janvier février mars juin juillet août septembre octobre décembre
 monday tuesday wednesday thursday friday saturday sunday montag dienstag mittwoch donnerstag freitag samstag
 sonntag lundi mardi mercredi jeudi vendredi samedi dimanche lunes martes miércoles jueves viernes sábado domingo
 lunedì martedì mercoledì giovedì venerdì sabato domenica maandag dinsdag woensdag donderdag vrijdag zaterdag zondag
@@ -113,6 +147,12 @@ TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"
 _PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
+_SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$))\s*")  # label colons and sentence ends (see refine)
+_NAME_SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$)|:(?=\s))\s*")  # names and places: also "Label: "
+_LISTED_NAMES = FIRST_NAMES | SURNAMES
+_FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a field before a value
+_IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
+                 r"|(?<![\w:])(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}(?![\w:])", re.IGNORECASE)
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 
 
@@ -138,16 +178,36 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
     """The NER `findings` of `text` with their edges trimmed and split as the module docstring says.
     `single_case`: the text is all upper or all lower case (letter case carries no signal then)."""
     out: list[Finding] = []
-    for f in findings:
+    for f in (piece for found in findings for piece in _split_at_separators(text, found)):
         if f.entity_type in GENERIC:
-            out += _split_name(text, f, single_case)
+            out += [piece for piece in _split_name(text, f, single_case)
+                    if single_case or not _unsupported_piece(text, piece)]
         elif f.entity_type == "STREET_ADDRESS":
-            out += _split_address(text, f)
+            out += [piece for a in _split_address(text, f) for piece in _plausible_address(text, a, single_case)]
         elif f.entity_type in ID_LIKE:
             out += _trim_id(text, f)
         else:
             out.append(f)
     return out
+
+
+def _split_at_separators(text: str, f: Finding) -> list[Finding]:
+    """`f` cut at what no name, place, address or id runs across: a label's colon ("お名前：高橋 健太",
+    "電話：092-...", and for names and places "Kund: Kalle"; a street's "No:118" keeps its colon), and a sentence
+    end ("。", "！", "？", and "!"/"?" before a space: "注文したのに...です。"). The label before a colon is dropped
+    with it: only the pieces after the first colon, and pieces between sentence ends, are kept."""
+    value = text[f.start:f.end]
+    separators = _NAME_SEPARATORS if f.entity_type in GENERIC else _SEPARATORS
+    if not separators.search(value):
+        return [f]
+    out, cursor = [], f.start
+    for m in separators.finditer(value):
+        label = ":" in m.group() or "：" in m.group()
+        if not label and m.start() > 0:
+            out.append(Finding(f.entity_type, cursor, f.start + m.start(), f.score, f.recognizer))
+        cursor = f.start + m.end()
+    out.append(Finding(f.entity_type, cursor, f.end, f.score, f.recognizer))
+    return [piece for piece in out if text[piece.start:piece.end].strip()]
 
 
 def _tokens(text: str, f: Finding) -> list[tuple[int, int, str]]:
@@ -212,6 +272,28 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
     return out
 
 
+def _unsupported_piece(text: str, f: Finding) -> bool:
+    """In normally cased text, a name or place the NER left with nothing that marks it as one:
+    - several words all in lower case: a place not followed by a number on its line ("new haven ct 06511" stays,
+      "evet doğru", "falls niemand" go), a name not at the start of a line or a field ("|", "/", "-", "("), nor after
+      a colon or a cue word such as a greeting, label or "is" ("my name is jamal okoro", "Viele Grüße, ursel pohl"
+      stay; "Muy buen producto" goes);
+    - one capitalised word opening a chat turn and followed by a comma, "!" or "." ("Agent: Sure, I have ...",
+      "Medewerker: Vervelend! Mag ik ..."): an interjection, unless it is a listed first name or surname."""
+    value = text[f.start:f.end]
+    line_start = text.rfind("\n", 0, f.start) + 1
+    before = text[line_start:f.start].rstrip()
+    if value.islower() and " " in value:
+        if f.entity_type == "LOCATION":
+            return re.match(r"[ \t,]*[^\s,]*\d", text[f.end:f.end + 16]) is None
+        previous = _core(before.split()[-1]) if before.split() else ""
+        return not (not before or before.endswith(_FIELD_ENDS) or (previous and _stop(previous)))
+    if f.entity_type != "PERSON" or " " in value or not value[:1].isupper():
+        return False
+    turn = not before or re.fullmatch(r"[^\s:]{1,24}(?: \([^)]{1,24}\))?\s*:", before) is not None
+    return turn and text[f.end:f.end + 1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
+
+
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and (text[start] in _EDGE_PUNCT or text[start] == "@"):
         start += 1
@@ -234,8 +316,8 @@ def _split_address(text: str, f: Finding) -> list[Finding]:
             pieces[-1].append((start, end, core))
     out = []
     for piece in pieces:
-        while piece and (_stop(piece[0][2]) or not piece[0][2] or piece[0][2] in PARTICLES):
-            piece.pop(0)  # "der Hauptstraße 12"; a capitalised "La" / "El" may start a street name
+        while piece and piece[0][2] != "Via" and (_stop(piece[0][2]) or not piece[0][2] or piece[0][2] in PARTICLES):
+            piece.pop(0)  # "der Hauptstraße 12"; a capitalised "La" / "El" may start a street name, "Via" (Italian)
         while piece and (_stop(piece[-1][2]) or not piece[-1][2]):
             piece.pop()
         if piece:
@@ -243,6 +325,45 @@ def _split_address(text: str, f: Finding) -> list[Finding]:
             if end > start:
                 out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
     return out
+
+
+def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding]:
+    """A street-address span less what no address holds: nothing when it holds an IP address (the IP rule's to
+    mask: "203.0.113.77 then a successful one") or is a date with no birth cue before it ("op 17-12-2023 besteld";
+    a birth date stays: "nacido el 31/10/1952"), or, in normally cased text, is one
+    lower-case word without a digit ("socio", "worries"); a trailing run of two or more lower-case words with no digit
+    or abbreviation is cut off when a digit stays before it ("Lindengracht 88-II heeft afgegeven zonder briefje",
+    "Maliesingel 27, volgens de bezorger bij de buren")."""
+    value = text[f.start:f.end]
+    if _IP.search(value) or (_DATE.fullmatch(value) and not _after_birth_cue(text, f.start)):
+        return []
+    if single_case:
+        return [f]
+    words = list(_TOKEN.finditer(value))
+    if len(words) == 1 and value.islower() and not any(ch.isdigit() for ch in value):
+        return []
+    run = 0
+    while run < len(words) and _prose_word(words[len(words) - 1 - run].group()):
+        run += 1
+    if run >= 2 and run < len(words):
+        keep = words[len(words) - 1 - run]
+        if any(ch.isdigit() for ch in value[:keep.end()]):
+            start, end = _strip_edges(text, f.start, f.start + keep.end())
+            return [Finding(f.entity_type, start, end, f.score, f.recognizer)] if end > start else []
+    return [f]
+
+
+def _after_birth_cue(text: str, start: int) -> bool:
+    """A birth cue ("nacido el", "geb.", "DOB:") in the 32 characters before `start`."""
+    from anonymize.recognizers.cues import BIRTH_CUES  # lazy: cues imports this module's helpers lazily too
+
+    return re.search(BIRTH_CUES + r"(?:\W|(?i:on|am|le|el|il|em|op))*$", text[max(0, start - 32):start]) is not None
+
+
+def _prose_word(token: str) -> bool:
+    """A lower-case word of running text: letters only, no abbreviation's full stop ("int.", "bât.")."""
+    word = token.rstrip(",;:!?")
+    return (word.isalpha() and word.islower() and not token.endswith(".")) or word in ("", "-")
 
 
 def _wordy(token: str) -> bool:

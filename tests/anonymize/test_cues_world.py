@@ -26,6 +26,12 @@ FOUND = [  # (recognizer factory, text, value, entity)
     (world_order_cue_recognizer, "رقم الطلب QA-77120 متأخر", "QA-77120", "ORDER_NUMBER"),
     (world_order_cue_recognizer, "a rendelésem (BP-4410277) késik", "BP-4410277", "ORDER_NUMBER"),
     (world_order_cue_recognizer, "nomor pesanan 2206118834 belum dikirim", "2206118834", "ORDER_NUMBER"),
+    # order words of South Slavic, Bulgarian, Baltic, Hebrew and Arabic written in Latin letters
+    (world_order_cue_recognizer, "pišem zbog narudžbe ZG-2025-4410, još nije stigla", "ZG-2025-4410", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "Поръчката SF-77120 закъснява", "SF-77120", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "Tellimus TL-550921 on hilinenud", "TL-550921", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "מספר הזמנה HZ-20931 לא הגיע", "HZ-20931", "ORDER_NUMBER"),
+    (world_order_cue_recognizer, "salam, talabiyti raqam AM-33018 ma wasalat", "AM-33018", "ORDER_NUMBER"),
     (world_id_recognizer, "Klant met rijksregisternummer 90.02.14-211.07 belde", "90.02.14-211.07", "ID_DOCUMENT"),
     (world_id_recognizer, "RFC GOMA791204KL2 para la factura", "GOMA791204KL2", "ID_DOCUMENT"),
     (world_id_recognizer, "She showed her driving licence (K77Z12093) at the desk", "K77Z12093", "ID_DOCUMENT"),

@@ -31,6 +31,15 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("write to jo [at] example [dot] co [dot] uk", "EMAIL_ADDRESS", "jo [at] example [dot] co [dot] uk"),
     ("x (at) shop (dot) com works", "EMAIL_ADDRESS", "x (at) shop (dot) com"),
     ("reach me: dave at gmail dot com", "EMAIL_ADDRESS", "dave at gmail dot com"),
+    # obfuscated shapes with a country-code domain, and "at"/"dot" in other languages: the whole address is masked
+    ("mail me: anna dot berg at mail dot se thanks", "EMAIL_ADDRESS", "anna dot berg at mail dot se"),
+    ("anna[at]mail[dot]se", "EMAIL_ADDRESS", "anna[at]mail[dot]se"),
+    ("write to anna (at) mail.se today", "EMAIL_ADDRESS", "anna (at) mail.se"),
+    ("contact: anna @ mail . se", "EMAIL_ADDRESS", "anna @ mail . se"),
+    ("anna{at}mail{.}fi please", "EMAIL_ADDRESS", "anna{at}mail{.}fi"),
+    ("e-mail: erik.lund (at) telia (punkt) se", "EMAIL_ADDRESS", "erik.lund (at) telia (punkt) se"),
+    ("jan punkt kowalski małpa poczta kropka pl", "EMAIL_ADDRESS", "jan punkt kowalski małpa poczta kropka pl"),
+    ("escribe a lucia.gomez arroba correo punto es", "EMAIL_ADDRESS", "lucia.gomez arroba correo punto es"),
     ("Thanks to Hope O. from customer service.", "PERSON", "Hope O."),
     ("Thanks to Bronwen K. for sorting it", "PERSON", "Bronwen K."),
     ("Ask for Rajesh on the help desk, really helpful.", "PERSON", "Rajesh"),
@@ -60,6 +69,9 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("I ordered 3 anyway", "STREET_ADDRESS", "anyway"),
     ("I looked at amazon dot com for it", "EMAIL_ADDRESS", "amazon"),
     ("we met at noon dot com", "EMAIL_ADDRESS", "noon"),
+    ("loved it @ home. It was great", "EMAIL_ADDRESS", "home"),  # a full stop is no spelled dot
+    ("meet me at home dot in the evening", "EMAIL_ADDRESS", "home"),  # a bare "x at y dot cc": common TLDs only
+    ("Selling at 20 dot com prices is fine", "EMAIL_ADDRESS", "20"),
     ("Take vitamin C. It helps", "PERSON", "vitamin"),
     ("ask for help on the desk", "PERSON", "help"),
     ("Thanks to Christmas sales it was cheap", "PERSON", "Christmas"),

@@ -46,3 +46,21 @@ def test_analysis_splits_false_positives_and_lists_misses() -> None:
     assert "overrun 6" in report and "decoy 4" in report and "other 9" in report
     assert "PERSON:Guten x1" in report and "PERSON:kauft x1" in report
     assert "missed LOCATION (1): Bonn" in report and "missed PERSON" not in report
+
+
+def test_analysis_attributes_false_positives_to_layer_and_recognizer() -> None:
+    """For the egress pair, each false positive is charged to the layer(s) and recognizers that produced it, with
+    the spans on clean texts and on decoys counted per source; `examples` prints them with context."""
+    from anonymize.layers import unite
+
+    clean = {"text": "Muy buen producto", "spans": []}
+    labelled = {"text": "Acme store, Anna Roth", "spans": [{"type": "DECOY", "start": 0, "end": 4, "value": "Acme"},
+                                                           {"type": "PERSON", "start": 12, "end": 21,
+                                                            "value": "Anna Roth"}]}
+    first = unite([], [Finding("PERSON", 0, 3, 0.85, "spacy-ner")])  # "Muy": the check layer alone
+    second = unite([Finding("LOCATION", 0, 4, 0.9, "learned-ner"), Finding("PERSON", 12, 21, 0.9, "learned-ner")],
+                   [Finding("LOCATION", 0, 4, 0.7, "place-gazetteer")])  # "Acme": both layers, on a decoy
+    report = analyse([clean, labelled], [first, second], examples=1)
+    assert "check:spacy-ner 3/1/0" in report  # 3 characters, 1 span on a clean text, none on a decoy
+    assert "both:learned-ner 4/0/1" in report
+    assert "false positives of check:spacy-ner:\n    PERSON[other] [[Muy]] buen producto" in report

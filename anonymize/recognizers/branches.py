@@ -1,0 +1,57 @@
+"""Store branches: a town or mall named as the location of a shop ("the Leeds Trinity branch", "at your Boulder
+store", "store #0417 El Paso East", "la tienda de Gran Vía", "Magasin de Lille Euralille") is the retailer's public
+address, not the customer's personal data, and masking it hides from the model which branch a message is about.
+
+A filter on findings rather than a recognizer: a PERSON or LOCATION span right before a store word (with at most two
+more capitalised words between: the branch's own name) or right after a store word of a language whose store words
+take the branch after them ("tienda de", "Filiale", "butiken på"), or after an English store word with its number
+("store #0417"), is dropped; a STREET_ADDRESS only in that last, numbered shape ("Store #2214 Cardiff Queen St").
+English "store/shop in X" is left alone: "I shop in Leeds" says where the customer is. This is the branch part of
+the catalog-decoy handling of issue 12 (brand names are the allow-list's, anonymize.engine._AllowList); the word
+lists are written from each language's ordinary words for a shop, not from any evaluation text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from anonymize.findings import Finding
+
+# Words for a shop or a retailer's site, in the languages of the cue lists; a place right before one is a branch.
+STORE_WORDS = (
+    "store", "stores", "shop", "branch", "outlet", "hub", "depot", "warehouse", "showroom", "superstore", "megastore",
+    "flagship", "boutique", "filiale", "laden", "markt", "niederlassung", "zweigstelle", "magasin", "succursale",
+    "agence", "tienda", "sucursal", "almacén", "negozio", "punto vendita", "loja", "filial", "winkel", "vestiging",
+    "filiaal", "butik", "butiken", "butikken", "varuhus", "sklep", "oddział", "prodejna", "pobočka", "mağaza",
+    "şube", "şubesi", "магазин", "филиал",
+)
+# Store words after which the branch's name follows, with the linking word of their language ("tienda de X").
+_STORE_BEFORE = ("filiale", "niederlassung", "zweigstelle", "magasin", "succursale", "agence", "tienda", "sucursal",
+                 "almacén", "negozio", "punto vendita", "loja", "filial", "winkel", "vestiging", "filiaal", "butik",
+                 "butiken", "butikken", "varuhus", "sklep", "oddział", "prodejna", "pobočka", "mağaza", "магазин",
+                 "филиал")
+_LINKS = r"(?:de|del|de la|di|della|du|des|da|do|en|in|im|am|på|i|w|в|на)"  # not "van": "winkel van Jan"
+_WORDS = "|".join(re.escape(w) for w in sorted(STORE_WORDS, key=len, reverse=True))
+_AFTER = re.compile(r"(?:[ \t]+[A-Z][\w'’.-]*){0,2}[ \t]+(?i:" + _WORDS + r")(?![\w-])")  # on the same line
+_BEFORE = re.compile(r"(?i:(?<![\w-])(?:" + "|".join(re.escape(w) for w in _STORE_BEFORE) + r"))"
+                     r"(?:[ \t]+#?[ \t]*\d+)?(?:[ \t]+(?i:" + _LINKS + r"))?[ \t]+$")
+_NUMBERED = re.compile(r"(?i:(?<![\w-])(?:" + _WORDS + r"))[ \t]*(?:#|no\.?|nr\.?|n°)[ \t]*(?:\d+[ \t]+)?$")
+# A span that starts with the store word itself ("Magasin de Lille Euralille", "Filiale Köln-Ehrenfeld")
+_LEADING = re.compile(r"(?i:(?:" + "|".join(re.escape(w) for w in _STORE_BEFORE) + r"))(?:[ \t]+(?i:" + _LINKS
+                      + r"))?[ \t]+[A-ZÀ-Þ]")
+BRANCH_TYPES = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
+
+
+def is_store_branch(text: str, finding: Finding) -> bool:
+    """True when `finding` (a PERSON, LOCATION or STREET_ADDRESS span of `text`) names a store branch, as the
+    module docstring says."""
+    if finding.entity_type not in BRANCH_TYPES:
+        return False
+    before = text[max(0, finding.start - 40):finding.start]
+    numbered = _NUMBERED.search(before)
+    if numbered and (numbered.group().rstrip()[-1].isdigit() or text[finding.start].isdigit()):
+        return True  # "store #0417 El Paso", and "Store #2214 Cardiff Queen St" (the store's number leads the span)
+    if finding.entity_type == "STREET_ADDRESS":
+        return False
+    return (_AFTER.match(text, finding.end) is not None or _BEFORE.search(before) is not None
+            or _LEADING.match(text, finding.start, finding.end) is not None)
