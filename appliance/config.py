@@ -263,6 +263,7 @@ class GenConfig:
     lr: float = 1e-3  # AdamW peak; small models trained from scratch tolerate a high rate
     weight_decay: float = 0.01  # AdamW default used by most LM recipes
     warmup_frac: float = 0.03  # linear warm-up share of all steps before the cosine decay
+    schedule: str = "budget"  # budget: the cosine decay ends when max_minutes does, if sooner | epochs: max_epochs only
     grad_clip: float = 1.0  # global norm clip, standard for transformer training
     dropout: float = 0.1  # attention dropout; sequences on Amazon sets are short and overfit fast
     batch_size: int = 256  # examples per step; fits 2-core CPUs and keeps steps/epoch moderate
@@ -528,6 +529,7 @@ def check_config(cfg: ApplianceConfig) -> None:
     _check_choice("gen.arch", gen.arch, GEN_ARCHS)
     _check_choice("gen.preset", gen.preset, GEN_PRESETS)
     _check_choice("gen.history_layout", gen.history_layout, GEN_LAYOUTS)
+    _check_choice("gen.schedule", gen.schedule, ("budget", "epochs"))
     for task in gen.tasks:
         _check_choice("gen.tasks", task, GEN_TASKS)
     if intents.tau <= 0:

@@ -4,7 +4,8 @@ Codes are text-only semantic IDs built here (MiniLM embeddings of title/brand/ca
 k-means from appliance.generative.quantize, plus the collision level), cached under var/bench/gen/. Trains one
 variant (sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation
 and test Recall/NDCG@5/10 with the epochs reached and the training input positions per second (`--layout items`:
-one position per history item, `tokens`: 4 code tokens per item). Test users can be sampled to fit a CPU budget
+one position per history item, `tokens`: 4 code tokens per item; `--schedule budget|epochs`: the cosine decay
+sized to the time budget as well, or to --epochs only). Test users can be sampled to fit a CPU budget
 (the count is printed).
 Run: `nice -n 10 timeout 2700 .venv/bin/python bench/gen_beauty.py --tasks seq --minutes 28 --windows 3 --threads 1`
 (docs/bench/gen.md has the exact commands and figures).
@@ -90,6 +91,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--layout", default="items", choices=("items", "tokens"), help="gen.history_layout")
+    parser.add_argument("--schedule", default=GenConfig.schedule, choices=("budget", "epochs"),
+                        help="gen.schedule: cosine decay sized to the time budget too (budget) or to --epochs only")
     parser.add_argument("--beam", type=int, default=20, help="beam width of constrained decoding")
     parser.add_argument("--eval-beams", default="", help="comma list of beam widths for the final evaluation "
                         "(default: --beam)")
@@ -103,10 +106,12 @@ def main() -> None:
     codes = text_codes(texts, args.embeddings)
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
-                    batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed)
+                    batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed,
+                    schedule=args.schedule)
     model = GenerativeRecommender(cfg, codes, item_texts=texts)
     print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks} "
-          f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed}", flush=True)
+          f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed} lr {cfg.lr} schedule {cfg.schedule}",
+          flush=True)
     model.bind(split)
     model.build()
     report = fit_generative(model, split, on_epoch=lambda row: print(
@@ -114,8 +119,8 @@ def main() -> None:
     params = sum(p.numel() for p in model.lm.parameters())
     print(f"params {params} examples/epoch {report.examples_per_epoch} epochs {report.epochs_run} "
           f"best epoch {report.best_epoch} steps {report.steps} train s {report.seconds:.0f} "
-          f"step s {report.step_seconds:.0f} positions/s {report.positions / max(report.step_seconds, 1e-9):.0f}",
-          flush=True)
+          f"step s {report.step_seconds:.0f} positions/s {report.positions / max(report.step_seconds, 1e-9):.0f} "
+          f"stopped by {report.stopped_by} final lr multiplier {report.lr_mult:.3f}", flush=True)
     if args.save:
         model.save(args.save)
     rng = np.random.default_rng(0)

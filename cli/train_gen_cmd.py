@@ -25,6 +25,9 @@ def gen(
     lr: Annotated[float | None, typer.Option(help="Peak AdamW learning rate (default from config [gen] lr).")] = None,
     time_budget_min: Annotated[float | None, typer.Option(help=(
         "Wall-clock training budget in minutes, checked after every batch; the best epoch so far is kept."))] = None,
+    schedule: Annotated[str | None, typer.Option(help=(
+        "Learning-rate decay: budget (the cosine decay ends when the time budget or the epochs run out, whichever "
+        "comes first; default) | epochs (over --epochs only)."))] = None,
     nproc: Annotated[int, typer.Option(help=(
         "Train on N local processes with PyTorch DDP under torchrun (one GPU per process over NCCL, else gloo on "
         "CPU); rank 0 saves. See docs/EVALUATE.md, 'Distributed training'."))] = 1,
@@ -37,6 +40,8 @@ def gen(
 
     Example (the 4-token layout, to compare): tanaban train gen --history-layout tokens
 
+    Example (a 20-minute run, the rate decayed over those 20 minutes): tanaban train gen --time-budget-min 20
+
     Example (a box with 4 GPUs, one process each): tanaban train gen --preset base --nproc 4
     """
     from appliance.config import GEN_LAYOUTS
@@ -45,9 +50,11 @@ def gen(
     if history_layout is not None and history_layout not in GEN_LAYOUTS:
         raise typer.BadParameter(f"expected one of {', '.join(GEN_LAYOUTS)}, got {history_layout!r}",
                                  param_hint="--history-layout")
+    if schedule is not None and schedule not in ("budget", "epochs"):
+        raise typer.BadParameter(f"expected budget or epochs, got {schedule!r}", param_hint="--schedule")
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
     overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
-                 "history_layout": history_layout}
+                 "history_layout": history_layout, "schedule": schedule}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
         from types import SimpleNamespace
@@ -67,8 +74,8 @@ def gen(
                                for m in ("recall", "ndcg")))
     console.print(table)
     r = result.report
-    console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s ({r.stopped_by}), best epoch {r.best_epoch}; "
-                  f"saved {result.path}")
+    console.print(f"{r.epochs_run} epochs in {r.seconds:.0f} s ({r.stopped_by}), best epoch {r.best_epoch}, "
+                  f"final learning rate {r.lr_mult:.2f} x peak ({r.schedule} schedule); saved {result.path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,5 +1,6 @@
 """Plain training loop for the generative recommender (nanoGPT-style, no Trainer framework): AdamW, linear warm-up
-then cosine decay, global-norm gradient clipping, bf16 autocast on CUDA, loss on target tokens only, and early
+then cosine decay (sized to the wall-clock budget when that binds first, `gen.schedule` "budget"), global-norm
+gradient clipping, bf16 autocast on CUDA, loss on target tokens only, and early
 stopping on validation NDCG@10 of trie-constrained beam search, keeping the best weights. Every prefix of every
 training sequence is an example (TIGER; `windows_per_user` samples fewer). With history_layout "items" a prompt entry
 -(item + 1) is embedded as the sum of the item's code-token embeddings (`embed_inputs`; TIGER / GRID handbook).
@@ -43,6 +44,8 @@ class GenFitReport:
     examples_per_epoch: int = 0
     positions: int = 0  # non-padding input positions trained on
     step_seconds: float = 0.0  # time in training steps (no validation): positions / step_seconds is the throughput
+    schedule: str = ""  # gen.schedule that ran: budget (decay follows the time budget too) | epochs (steps only)
+    lr_mult: float = 0.0  # multiplier of the peak rate at the last optimiser step (LR_FLOOR: the decay ended)
     history: list[dict[str, float]] = field(default_factory=list)  # per epoch: loss, valid metrics, seconds
 
 
@@ -106,12 +109,44 @@ def _batches(examples: list[Example], size: int, rng: np.random.Generator, bucke
     return [out[i] for i in rng.permutation(len(out))]
 
 
-def cosine_lr(step: int, total: int, warmup: int) -> float:
-    """Multiplier of the peak rate: linear warm-up, then cosine decay to 10% (nanoGPT get_lr)."""
+LR_FLOOR = 0.1  # the cosine decay ends at 10% of the peak rate (nanoGPT's min_lr = lr / 10)
+
+
+def cosine_lr(step: int, total: int, warmup: int, spent: float = 0.0) -> float:
+    """Multiplier of the peak rate before optimiser step `step` (0-based): linear warm-up over `warmup` steps, then
+    cosine decay to LR_FLOOR (nanoGPT get_lr). The decay's progress is the larger of the step fraction and `spent`
+    (the share of a time budget used since warm-up ended, `Budget.spent`), so it reaches the floor when either runs
+    out."""
     if step < warmup:
         return (step + 1) / warmup
-    progress = min(1.0, (step - warmup) / max(1, total - warmup))
-    return 0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress))
+    progress = min(1.0, max((step - warmup) / max(1, total - warmup), spent))
+    return LR_FLOOR + (1.0 - LR_FLOOR) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+@dataclass
+class Budget:
+    """A wall-clock training budget in seconds as the learning-rate schedule sees it (`gen.schedule` "budget").
+
+    Validation eats the same budget: `reserve` (the costliest validation so far) is kept back for validating the
+    last weights, so training stops at `seconds - reserve` and the decay is sized to end there. The decay's time
+    starts when warm-up ends (`decay_from`), so the rate is continuous; elapsed times are rank 0's under DDP.
+    """
+
+    seconds: float  # inf: no budget
+    reserve: float = 0.0
+    decay_from: float | None = None  # elapsed seconds at the end of warm-up (None: still warming up)
+
+    @property
+    def train_until(self) -> float:
+        """Elapsed seconds at which training stops (the validation of the last weights fits in the rest)."""
+        return self.seconds - self.reserve
+
+    def spent(self, elapsed: float) -> float:
+        """Share of the decay's time used at `elapsed` seconds: 0 until warm-up ends, 1 at `train_until`."""
+        if self.decay_from is None or not math.isfinite(self.seconds):
+            return 0.0
+        left = self.train_until - self.decay_from
+        return 1.0 if left <= 0 else min(1.0, max(0.0, (elapsed - self.decay_from) / left))
 
 
 def validate(model: GenerativeRecommender, split: Split, users: np.ndarray, stage: str = "valid",
@@ -133,7 +168,10 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
 
     With `progress`, a step bar on a terminal, else one line per epoch on stdout. The budget `cfg.max_minutes`
     is checked after every batch: training stops when it is spent and keeps the best validated weights (the current
-    weights are validated once if no validation has run yet).
+    weights are validated once if no validation has run yet). With `cfg.schedule` "budget" the cosine decay ends
+    when the budget does (`cosine_lr`'s `spent`, from `Budget`), training stops a validation's cost early and the
+    last, decayed weights are validated; "epochs" decays over `max_epochs` only and skips validating a cut epoch.
+    `clock` is read once per step (tests pass a fake one); under DDP only rank 0's readings count.
     """
     cfg, lm, tok = model.cfg, model.lm, model.tokenizer
     # --- setup: data from training sequences only (split.sequences("valid") is the train part)
@@ -155,20 +193,29 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     step = group.wrap(Step(lambda inputs, scale: _scaled_loss(lm, inputs, scale, item_tokens), lm=lm))
     steps_per_epoch = math.ceil(len(first) / cfg.batch_size)
     total = steps_per_epoch * cfg.max_epochs
+    warmup = max(1, int(cfg.warmup_frac * total))
     optimiser = torch.optim.AdamW(lm.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda s: cosine_lr(s, total, max(1, int(cfg.warmup_frac * total))))
     # own generator: the sample must not depend on how many draws the tasks made (same users for every variant)
     valid_users = _valid_users(split, cfg.valid_users, np.random.default_rng(cfg.seed))
-    report = GenFitReport(examples_per_epoch=len(first))
+    report = GenFitReport(examples_per_epoch=len(first), schedule=cfg.schedule)
     best_state, stale, start = copy.deepcopy(lm.state_dict()), 0, clock()
-    deadline = start + 60 * cfg.max_minutes if cfg.max_minutes > 0 else float("inf")
+
+    def elapsed() -> float:
+        """Seconds since the start on rank 0's clock: every rank stops on the same batch with the same rates."""
+        return group.from_main(lambda: clock() - start)
+
+    budget = Budget(60 * cfg.max_minutes if cfg.max_minutes > 0 else float("inf"))
+    sized = cfg.schedule == "budget"  # else the old rule: decay over max_epochs, stop at the budget unvalidated
+    spent = 0.0
     pad_id = tok.token_id(PAD)
     console = Console()
     lines = progress and not console.is_terminal  # a log file gets one line per epoch, a terminal a live bar
     with Progress(transient=True, disable=not progress or lines, console=console) as bar:
         task = bar.add_task("training gen", total=total)
         for epoch in range(1, cfg.max_epochs + 1):
+            if sized and report.history and elapsed() >= budget.train_until:
+                report.stopped_by = "time_budget"  # the last validation used up the rest: no epoch of one step
+                break
             # --- one epoch of steps, stopping mid-epoch when the budget is spent
             examples = first if epoch == 1 else build_epoch(cfg, data, epoch, rng, text_pool, intent_pool)
             lm.train()
@@ -187,23 +234,33 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
                 optimiser.zero_grad(set_to_none=True)
                 scaled.backward()
                 torch.nn.utils.clip_grad_norm_(lm.parameters(), cfg.grad_clip)
+                report.lr_mult = cosine_lr(report.steps, total, warmup, spent)
+                for group_params in optimiser.param_groups:
+                    group_params["lr"] = cfg.lr * report.lr_mult
                 optimiser.step()
-                schedule.step()
                 losses.append(loss.item())
                 report.steps += 1
                 bar.advance(task)
-                if group.stop_now(clock() >= deadline):  # rank 0's clock: all ranks stop on the same batch
+                now = elapsed()
+                if sized:
+                    if budget.decay_from is None and report.steps >= warmup:
+                        budget.decay_from = now
+                    spent = budget.spent(now)
+                if now >= (budget.train_until if sized else budget.seconds):
                     report.stopped_by = "time_budget"
                     break
             report.step_seconds += clock() - epoch_start
             out_of_time = report.stopped_by == "time_budget"
-            if out_of_time and report.history:
+            if out_of_time and report.history and not sized:
                 break  # beam-search validation is the expensive part: keep the best validated weights
-            # --- validation and early stopping on NDCG@10
+            # --- validation and early stopping on NDCG@10 (with the budget schedule also of the last, decayed weights)
+            valid_from = elapsed()
             metrics = group.from_main(lambda: validate(model, split, valid_users))  # beam search on rank 0 only
+            budget.reserve = max(budget.reserve, elapsed() - valid_from)
             loss_sum, loss_n = group.sum([sum(losses), len(losses)])  # the mean over ranks
             row = {"epoch": epoch, "loss": loss_sum / loss_n if loss_n else float("nan"),
-                   "seconds": clock() - start, **{f"valid_{k}": v for k, v in metrics.items()}}
+                   "seconds": clock() - start, "lr_mult": report.lr_mult,
+                   **{f"valid_{k}": v for k, v in metrics.items()}}
             report.history.append(row)
             if on_epoch is not None:
                 on_epoch(row)

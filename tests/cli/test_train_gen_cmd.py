@@ -54,6 +54,8 @@ def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Hom
     assert bad.exit_code == 2 and "unknown generative tasks" in bad.output
     layout = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--history-layout", "codes"])
     assert layout.exit_code == 2 and "expected one of items, tokens" in " ".join(layout.output.split())
+    schedule = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--schedule", "linear"])
+    assert schedule.exit_code == 2 and "expected budget or epochs" in " ".join(schedule.output.split())
 
 
 @pytest.mark.usefixtures("one_torch_thread")
@@ -68,4 +70,6 @@ def test_time_budget_stops_inside_the_first_epoch(cli_runner: CliRunner, config_
 
     fit = load_artifact(home.config.artifacts_dir, "gen").meta["fit"]
     assert fit["stopped_by"] == "time_budget" and fit["steps"] == 1 and fit["epochs_run"] == 1
+    assert fit["schedule"] == "budget" and fit["lr_mult"] > 0  # the schedule that ran, and the last step's rate
+    assert "(budget schedule)" in result.output
     assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["lr"] == 0.003
