@@ -15,6 +15,9 @@ Generative scenarios (`--scenarios ...,gen-cached,gen-live`): the items get rand
 customer's list once: gen-cached reads those); gen-live sends histories, decoded live (beam 20) and batched across
 requests (appliance.serve.batching), at `--gen-connections`. The last column is live queries per beam search.
   .venv/bin/python bench/serve_load.py --scenarios gen-cached,gen-live --gen-connections 1,4,16 --seconds 5
+An existing home instead (live answers to posted histories from its served bundle, per model; issue 15's goal is
+p99 < 10 ms at 8 connections on 2 cores):
+  .venv/bin/python bench/serve_load.py --home var/bench/hyb/s0 --models sasrec,hybrid --connections 1,8
 """
 
 from __future__ import annotations
@@ -141,6 +144,49 @@ def _per_search(port: int, before: tuple[int, int], workers: int) -> str:
     return f"{(after[1] - before[1]) / (after[0] - before[0]):.1f}" if workers == 1 and after[0] > before[0] else "-"
 
 
+def _existing_home(args: argparse.Namespace) -> None:
+    """Live answers to posted histories from an existing home's served bundle, per requested model."""
+    from appliance.serve.node import build_service
+
+    env = {**os.environ, "TANABAN_PATHS__DATA_DIR": str(args.home.resolve() / "data")
+           if (args.home / "data").is_dir() else str(args.home.resolve())}
+    cfg = load_config(None, env=env)
+    bundle = build_service(cfg)[0].bundle
+    if bundle is None or not hasattr(bundle, "seq_items"):
+        sys.exit(f"{args.home} serves no sequential bundle: run `tanaban export best` (or `export sasrec`) there first")
+    rng = np.random.default_rng(0)
+    users = rng.choice(len(bundle.users), size=500, replace=False)
+    histories = [[bundle.items[i]["sku"] for i in bundle.seq_items[bundle.indptr[u]:bundle.indptr[u + 1]]]
+                 for u in users]
+    token = create_key(cfg.data_dir / KEYS_FILE, "bench")
+    work = Path(tempfile.mkdtemp(prefix="tanaban-bench-serve-"))
+    print(f"bundle {bundle.version} of {args.home}: {len(bundle.items)} items, {len(bundle.users)} customers; "
+          f"histories of 500 random customers (mean {np.mean([len(h) for h in histories]):.1f} items)")
+    print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx | server CPU us/request |")
+    print("|---|---|---|---|---|---|---|")
+    try:
+        for workers in (int(x) for x in args.workers.split(",")):
+            port = _free_port()
+            server = _start_server(env, port, workers)
+            try:
+                for model in args.models.split(",") if args.models else [""]:
+                    extra = {"model": model} if model else {}
+                    script = work / "live.lua"
+                    script.write_text(LUA % (", ".join("[[" + json.dumps({"history": h, "k": 10, **extra}) + "]]"
+                                                       for h in histories), token))
+                    for c in (int(x) for x in args.connections.split(",")):
+                        cpu = _cpu_seconds(server.pid)
+                        r = _wrk(port, script, c, args.seconds)
+                        cpu_us = (_cpu_seconds(server.pid) - cpu) / (r["rps"] * args.seconds) * 1e6
+                        print(f"| live {model or 'default'}, {workers} worker(s) | {c} | {r['p50']:.2f} | "
+                              f"{r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} | {cpu_us:.0f} |", flush=True)
+            finally:
+                server.terminate()
+                server.wait(timeout=20)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=30)
@@ -150,7 +196,16 @@ def main() -> None:
     ap.add_argument("--gen-connections", default="1,4,16", help="concurrencies of the generative scenarios")
     ap.add_argument("--gen-epochs", type=int, default=2, help="training epochs of the generative model")
     ap.add_argument("--scenarios", default="cached,live", help=f"comma list of {', '.join(SCENARIOS)}")
+    ap.add_argument("--home", type=Path, default=None,
+                    help="serve this existing home's exported bundle (e.g. Beauty after `tanaban export best`) instead "
+                         "of a throwaway sample home; runs the live scenario only, with histories of its customers")
+    ap.add_argument("--models", default="",
+                    help="with --home: comma list of the request's `model` field for live answers, e.g. "
+                         "sasrec,hybrid,item-knn (default: the bundle's default model)")
     args = ap.parse_args()
+    if args.home is not None:
+        _existing_home(args)
+        return
     scenarios = args.scenarios.split(",")
     if set(scenarios) - set(SCENARIOS):
         sys.exit(f"unknown scenarios {sorted(set(scenarios) - set(SCENARIOS))}: choose from {SCENARIOS}")
