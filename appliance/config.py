@@ -312,6 +312,9 @@ class ServeConfig:
     tls_certfile: str = ""  # PEM certificate (chain) for HTTPS; empty: plain HTTP (a proxy terminates TLS)
     tls_keyfile: str = ""  # PEM private key of tls_certfile; must not be world-readable
     log_format: str = "text"  # "text" or "json" (one JSON object per line: appliance.serve.metrics.configure_logging)
+    # Map the bundles' large .npy tables read-only from private, hash-checked copies under <data_dir>/run/tables
+    # instead of reading them into memory (appliance.serve.tables): file-backed pages, not private memory per worker
+    mmap_tables: bool = False
 
 
 AB_SOURCES = ("bundle", "champion", "popularity")  # appliance.abtest.arms.SOURCES; also "bundle:<directory>"

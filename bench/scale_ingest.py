@@ -10,8 +10,15 @@ the server, not included. Both engines run one after the other in one invocation
 PostgreSQL: --pg-url URL of an empty database, or a throwaway server started here (initdb + pg_ctl from
 /usr/lib/postgresql/<v>/bin on 127.0.0.1, default durability settings, removed afterwards).
 
+While a child ingests, the parent prints a line every --every seconds: the interactions file read so far (the
+byte offset of the child's open file, from /proc/<pid>/fdinfo, turned into rows), the child's RSS and peak RSS
+(VmRSS, VmHWM), the server's memory (private RssAnon summed over its processes plus the largest shared-memory
+RssShmem, i.e. shared buffers counted once) and the load average; at the end the peaks seen.
+
 Usage: nice -n 10 .venv/bin/python bench/scale_ingest.py --scale 10 [--pg-url postgresql://...] [--engines sqlite,pg]
-       [--out var/bench/scale]  (add --no-copy to measure PostgreSQL with the plain INSERT path instead of COPY)
+       [--out var/bench/scale]  (add --no-copy to measure PostgreSQL with the plain INSERT path instead of COPY;
+       --no-reingest to skip the second, idempotent pass; --keep-data to keep the generated files; --id-cache N to
+       bound the store-id cache at N entries instead of ingest's default)
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,13 +84,16 @@ def _cpu_s() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool) -> None:
+def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool, reingest: bool = True,
+          id_cache: int = 0) -> None:
     """Ingest both files into a fresh home on `engine_url`; print one JSON line with the figures."""
     sys.path.insert(0, str(ROOT))
     from appliance.config import load_config
     from appliance.data import ingest
     from appliance.data.home import init_home, open_home
 
+    if id_cache:  # entries of the bounded store-id cache (appliance.data.ingest.ID_CACHE_ENTRIES)
+        ingest.ID_CACHE_ENTRIES = id_cache
     if no_copy:  # the plain INSERT ... ON CONFLICT DO NOTHING path, as before COPY
         ingest.copy_insert_ignore = lambda conn, table, rows: conn.execute(ingest._insert_ignore(conn, table), rows)
     cfg = load_config(None, env={"TANABAN_PATHS__DATA_DIR": str(home_dir), "TANABAN_STORE__URL": engine_url})
@@ -95,22 +106,84 @@ def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool) -> None:
         result[f"{kind}_rows"] = report.added
         result[f"{kind}_wall_s"] = time.perf_counter() - start
         result[f"{kind}_cpu_s"] = _cpu_s() - cpu
-    start = time.perf_counter()
-    again = ingest.ingest_file(home, data / "interactions.csv", "interactions", progress=False)
-    result["reingest_added"], result["reingest_wall_s"] = again.added, time.perf_counter() - start
+    if reingest:
+        start = time.perf_counter()
+        again = ingest.ingest_file(home, data / "interactions.csv", "interactions", progress=False)
+        result["reingest_added"], result["reingest_wall_s"] = again.added, time.perf_counter() - start
     result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     home.engine.dispose()
     print(json.dumps(result), flush=True)
 
 
+def _status(pid: int | str) -> dict[str, int]:
+    """The kB figures of /proc/<pid>/status (VmRSS, VmHWM, RssAnon, RssShmem...), PPid, and postgres = 1 when the
+    process is a PostgreSQL server process."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key == "Name":
+            out["postgres"] = int(value.strip() == "postgres")
+        elif key == "PPid":
+            out["PPid"] = int(value)
+        elif value.strip().endswith(" kB"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def _file_offset(pid: int, name: str) -> int | None:
+    """Where process `pid` is in its open file called `name` (/proc/<pid>/fdinfo), or None if none is open."""
+    for fd in Path(f"/proc/{pid}/fd").glob("*"):
+        try:
+            if Path(os.readlink(fd)).name == name:
+                return int((Path(f"/proc/{pid}/fdinfo") / fd.name).read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+class Monitor(threading.Thread):
+    """Every `every` seconds print rows read so far, the child's RSS and peak, the server's memory and the load."""
+
+    def __init__(self, pid: int, data: Path, every: float, server: ThrowawayPostgres | None) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every, self.server, self.stop = pid, every, server, threading.Event()
+        csv_path = data / "interactions.csv"
+        self.size = csv_path.stat().st_size
+        with open(csv_path, "rb") as f:
+            self.rows_per_byte = max(sum(1 for _ in f) - 1, 1) / self.size
+        self.peak_child_mib = self.peak_server_mib = 0.0
+
+    def run(self) -> None:
+        start = time.perf_counter()
+        while not self.stop.wait(self.every):
+            status = _status(self.pid)
+            if not status:
+                return
+            offset = _file_offset(self.pid, "interactions.csv")
+            self.peak_child_mib = max(self.peak_child_mib, status.get("VmHWM", 0) / 1024)
+            server = self.server.server_private_mib() if self.server else 0.0
+            self.peak_server_mib = max(self.peak_server_mib, server)
+            done = "-" if offset is None else f"{offset * self.rows_per_byte:,.0f} rows ({offset / self.size:.1%})"
+            print(f"  [{time.perf_counter() - start:6.0f} s] interactions read: {done}; child RSS "
+                  f"{status.get('VmRSS', 0) / 1024:.0f} MiB (peak {status.get('VmHWM', 0) / 1024:.0f}); server "
+                  f"{server:.0f} MiB; load {os.getloadavg()[0]:.1f}", flush=True)
+
+
 class ThrowawayPostgres:
     """initdb + pg_ctl in a temp dir on 127.0.0.1 (as the postgres user when root), default durability."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Path | None = None) -> None:
         bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
         if not bins:
             raise SystemExit("no PostgreSQL server binaries under /usr/lib/postgresql: pass --pg-url")
-        self.bindir, self.root = bins[-1].parent, Path(tempfile.mkdtemp(prefix="tanaban-bench-pg-"))
+        if parent is not None:
+            parent.mkdir(parents=True, exist_ok=True)
+        self.bindir = bins[-1].parent
+        self.root = Path(tempfile.mkdtemp(prefix="tanaban-bench-pg-", dir=parent)).resolve()
         self.port = 0
 
     def _run(self, *args: str) -> None:
@@ -132,18 +205,25 @@ class ThrowawayPostgres:
                   f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.root}", "start")
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def _processes(self) -> list[dict[str, int]]:
+        """/proc status of this server's postmaster and its children (not other PostgreSQL servers on the host)."""
+        try:
+            postmaster = int((self.root / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        return [s for p in Path("/proc").glob("[0-9]*")
+                if (s := _status(p.name)).get("postgres") and postmaster in (int(p.name), s.get("PPid"))]
+
     def server_rss_mib(self) -> float:
         """Sum of the resident memory of the server's processes now (VmRSS; shared buffers counted once per
         process that touched them, so an upper bound)."""
-        total = 0
-        for status in Path("/proc").glob("[0-9]*/status"):
-            try:
-                text = status.read_text()
-            except OSError:
-                continue
-            if "\nName:\tpostgres" in "\n" + text and "VmRSS" in text:
-                total += int(text.split("VmRSS:")[1].split()[0])
-        return total / 1024
+        return sum(s.get("VmRSS", 0) for s in self._processes()) / 1024
+
+    def server_private_mib(self) -> float:
+        """The server's memory counting shared buffers once: RssAnon summed, plus the largest RssShmem."""
+        status = self._processes()
+        shared = max((s.get("RssShmem", 0) for s in status), default=0)
+        return (sum(s.get("RssAnon", 0) for s in status) + shared) / 1024
 
     def __exit__(self, *_: object) -> None:
         try:
@@ -152,19 +232,35 @@ class ThrowawayPostgres:
             shutil.rmtree(self.root, ignore_errors=True)
 
 
-def run_child(url: str, data: Path, home: Path, no_copy: bool) -> dict[str, float]:
+def run_child(url: str, data: Path, home: Path, no_copy: bool, reingest: bool = True, every: float = 60.0,
+              server: ThrowawayPostgres | None = None, id_cache: int = 0) -> dict[str, float]:
     shutil.rmtree(home, ignore_errors=True)
     args = [sys.executable, __file__, "--child", url, "--data-dir", str(data), "--home", str(home)]
-    done = subprocess.run(args + (["--no-copy"] if no_copy else []), check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    args += (["--no-copy"] if no_copy else []) + ([] if reingest else ["--no-reingest"])
+    args += ["--id-cache", str(id_cache)] if id_cache else []
+    with subprocess.Popen(args, stdout=subprocess.PIPE, text=True) as proc:  # the child's stderr goes to ours
+        monitor = Monitor(proc.pid, data, every, server)
+        monitor.start()
+        out, _ = proc.communicate()
+        monitor.stop.set()
+    if proc.returncode:
+        raise SystemExit(f"the {url.split(':')[0]} child failed (exit {proc.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    if server is not None:
+        result["server_peak_mib"] = monitor.peak_server_mib
+    return result
 
 
 def report(label: str, r: dict[str, float]) -> None:
     rows = r["interactions_rows"]
     print(f"{label}: items {r['items_rows']:,.0f} in {r['items_wall_s']:.1f} s; interactions {rows:,.0f} in "
           f"{r['interactions_wall_s']:.1f} s wall ({r['interactions_cpu_s']:.1f} s CPU) = "
-          f"{rows / r['interactions_wall_s']:,.0f} rows/s; re-ingest adds {r['reingest_added']:.0f} in "
-          f"{r['reingest_wall_s']:.1f} s; peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+          f"{rows / r['interactions_wall_s']:,.0f} rows/s; "
+          + (f"re-ingest adds {r['reingest_added']:.0f} in {r['reingest_wall_s']:.1f} s; " if "reingest_added" in r
+             else "")
+          + f"peak RSS {r['peak_rss_mib']:.0f} MiB"
+          + (f"; server peak {r['server_peak_mib']:.0f} MiB (sampled)" if "server_peak_mib" in r else "")
+          + f"; load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def main() -> None:
@@ -174,12 +270,16 @@ def main() -> None:
     parser.add_argument("--pg-url", default="")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "scale")
     parser.add_argument("--no-copy", action="store_true")
+    parser.add_argument("--no-reingest", action="store_true")
+    parser.add_argument("--keep-data", action="store_true")
+    parser.add_argument("--every", type=float, default=60.0, help="seconds between progress lines")
+    parser.add_argument("--id-cache", type=int, default=0, help="store-id cache entries (default: ingest's own)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.data_dir, args.home, args.no_copy)
+        child(args.child, args.data_dir, args.home, args.no_copy, not args.no_reingest, args.id_cache)
         return
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}, python {platform.python_version()}, scale {args.scale:g}", flush=True)
@@ -187,20 +287,30 @@ def main() -> None:
     start = time.perf_counter()
     counts = generate(data, args.scale)
     print(f"generated {counts} in {time.perf_counter() - start:.0f} s", flush=True)
-    engines = args.engines.split(",")
-    if "sqlite" in engines:
-        home = args.out / "home-sqlite"
-        report("sqlite", run_child(f"sqlite:///{home / 'tanaban.db'}", data, home, False))
-    if "pg" in engines:
-        label = "postgresql" + (" (INSERT, no COPY)" if args.no_copy else " (COPY)")
-        if args.pg_url:
-            report(label, run_child(args.pg_url, data, args.out / "home-pg", args.no_copy))
-        else:
-            server = ThrowawayPostgres()
-            with server as url:
-                report(label, run_child(url, data, args.out / "home-pg", args.no_copy))
-                print(f"postgresql server processes: {server.server_rss_mib():.0f} MiB RSS after the run (upper "
-                      "bound)", flush=True)
+    engines, reingest = args.engines.split(","), not args.no_reingest
+    try:
+        if "sqlite" in engines:
+            home = args.out / "home-sqlite"
+            report("sqlite", run_child(f"sqlite:///{home / 'tanaban.db'}", data, home, False, reingest, args.every,
+                                       id_cache=args.id_cache))
+            shutil.rmtree(home, ignore_errors=True)
+        if "pg" in engines:
+            label = "postgresql" + (" (INSERT, no COPY)" if args.no_copy else " (COPY)")
+            if args.pg_url:
+                report(label, run_child(args.pg_url, data, args.out / "home-pg", args.no_copy, reingest, args.every,
+                                        id_cache=args.id_cache))
+            else:
+                server = ThrowawayPostgres(args.out)
+                with server as url:
+                    report(label, run_child(url, data, args.out / "home-pg", args.no_copy, reingest, args.every,
+                                            server, args.id_cache))
+                    print(f"postgresql server processes: {server.server_rss_mib():.0f} MiB VmRSS summed after the "
+                          f"run (upper bound), {server.server_private_mib():.0f} MiB counting shared buffers once",
+                          flush=True)
+            shutil.rmtree(args.out / "home-pg", ignore_errors=True)
+    finally:
+        if not args.keep_data:
+            shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

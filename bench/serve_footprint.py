@@ -10,9 +10,11 @@ training is needed; the encoder export needs the full install. Usage:
 Memory per million cached customers (`--cached-customers N`): a synthetic CF bundle with N customers' top-100
 lists (random lists, pseudonyms made with a throwaway key, a random scorer; signed with a throwaway key) is loaded
 by `CFBundle.load` in a fresh process, as a node loads it, and RSS (anonymous and file-backed) is read before the
-load, after it, and after answering `--touch` random customers from their cached lists. Twice: as the node loads
-today (every .npy read into memory) and with the .npy tables memory-mapped (np.load mmap_mode="r"), which is what
-the figure would be if the node mapped them:
+load, after it, and after answering `--touch` random customers from their cached lists. Three times, side by side:
+as the node loads by default (every .npy read into memory); with `serve.mmap_tables` (appliance.serve.tables: each
+table of 1 MiB or more copied into a private directory while hashed against the signed manifest, mapped read-only,
+unlinked); and mapping the bundle's own files (np.load mmap_mode="r", no copy: the floor, which would not keep the
+"broken on disk" guarantee):
 
     nice -n 10 .venv/bin/python bench/serve_footprint.py --cached-customers 1000000 --touch 10000 --items 20000 --dim 32
 """
@@ -174,13 +176,17 @@ def rss():
 bundle, public, mode, touch = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 from appliance.data.keys import load_public_key
 import appliance.serve.service as service
-if mode == "mmap":
-    plain = np.load
-    service.np.load = lambda f, *a, **k: plain(f, *a, **({"mmap_mode": "r"} | k)) if str(f).endswith(".npy") \
-        else plain(f, *a, **k)
+from appliance.serve.tables import MappedTables, TableReader
+
+class BundleFiles(TableReader):  # maps the bundle's own files: no copy, no second hash
+    def array(self, path, files):
+        return np.load(path, mmap_mode="r", allow_pickle=False)
+
+tables = {"as-is": None, "mmap_tables": MappedTables(Path(sys.argv[5])), "bundle-files": BundleFiles()}[mode]
 out = {"before": rss()}
 start = time.perf_counter()
-loaded = service.CFBundle.load(bundle, [load_public_key(public)])
+loaded = service.CFBundle.load(bundle, [load_public_key(public)], tables)
+out["left_on_disk"] = sum(1 for _ in Path(sys.argv[5]).rglob("*")) if Path(sys.argv[5]).exists() else 0
 out["load_seconds"] = time.perf_counter() - start
 out["loaded"] = rss()
 users = list(loaded.users)
@@ -202,15 +208,16 @@ def cached_memory(customers: int, top: int, items: int, dim: int, touch: int) ->
         public, _ = cached_bundle(Path(tmp) / "bundle", customers, top, items, dim)
         size = sum(f.stat().st_size for f in (Path(tmp) / "bundle").iterdir()) / 2**20
         print(f"built in {time.perf_counter() - started:.0f} s: {size:,.0f} MB on disk", flush=True)
-        for mode in ("as-is", "mmap"):
+        for mode in ("as-is", "mmap_tables", "bundle-files"):
             out = json.loads(subprocess.run([sys.executable, "-c", CHILD, str(Path(tmp) / "bundle"), str(public),
-                                             mode, str(touch)], check=True, capture_output=True, text=True).stdout)
+                                             mode, str(touch), str(Path(tmp) / "run-tables")], check=True,
+                                            capture_output=True, text=True).stdout)
             grow = {k: out[k]["VmRSS"] - out["before"]["VmRSS"] for k in ("loaded", "touched")}
             print(f"{mode}: RSS before load {out['before']['VmRSS']:.0f} MB (imports); after load +{grow['loaded']:.0f}"
                   f" MB (RSS anon {out['loaded']['RssAnon']:.0f} + file {out['loaded']['RssFile']:.0f} MB); after "
                   f"{touch:,} random customers +{grow['touched']:.0f} MB (anon {out['touched']['RssAnon']:.0f} + file "
                   f"{out['touched']['RssFile']:.0f} MB); load {out['load_seconds']:.1f} s, {touch:,} cached answers "
-                  f"{out['touch_seconds']:.2f} s", flush=True)
+                  f"{out['touch_seconds']:.2f} s; {out['left_on_disk']} private files left", flush=True)
 
 
 def main() -> None:

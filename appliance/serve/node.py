@@ -9,6 +9,7 @@ before anything is loaded), and the one start-up log line.
 
 from __future__ import annotations
 
+import functools
 import logging
 import ssl
 import stat
@@ -23,7 +24,8 @@ from appliance.data.rotation import RotationError, chained_pseudonym, load_key_c
 from appliance.errors import UserError
 from appliance.serve.apikeys import KEYS_FILE, KeyVerifier
 from appliance.serve.errors import ServeError
-from appliance.serve.service import GenBundle, Service
+from appliance.serve.service import GenBundle, Service, load_bundle
+from appliance.serve.tables import MappedTables, remove_stale_tables, tables_dir
 from export.bundle import remove_stale_staging
 
 log = logging.getLogger("tanaban.serve")
@@ -63,7 +65,11 @@ def build_service(cfg: ApplianceConfig) -> tuple[Service, KeyVerifier, Callable[
     stale = sum(remove_stale_staging(root) for root in roots)
     log.info("removed %d staging director%s of interrupted exports under %s", stale, "y" if stale == 1 else "ies",
              cfg.artifacts_dir)
-    service = Service(cfg.artifacts_dir / "bundles", trusted)
+    loader = None
+    if cfg.serve.mmap_tables:  # private, hash-checked copies, mapped (appliance.serve.tables)
+        remove_stale_tables(tables_dir(cfg.data_dir))
+        loader = functools.partial(load_bundle, tables=MappedTables(tables_dir(cfg.data_dir)))
+    service = Service(cfg.artifacts_dir / "bundles", trusted, loader=loader)
     if (service.root / "CURRENT").exists():  # a published bundle that does not verify stops the start, loudly
         service.reload()
     else:  # a fresh node: /healthz 200, /readyz 503 until the first export is picked up (watcher or SIGHUP)

@@ -32,12 +32,12 @@ from appliance.serve.answers import (
     Recommendation,
     bundle_models,
     key_id,
-    optional_array,
     read_json,
     sku_indices,
     verified_manifest,
 )
 from appliance.serve.errors import RequestError
+from appliance.serve.tables import TableReader
 from export.bundle import Manifest
 
 SEQUENTIAL_KIND = "sequential"  # manifest meta "kind" of a SASRec bundle
@@ -61,22 +61,24 @@ def pad_history(items: Sequence[int] | np.ndarray, max_len: int) -> np.ndarray:
 class SequentialBundle:
     """The tables and the ONNX scorer of one verified SASRec bundle (see the module docstring)."""
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, tables: TableReader | None = None) -> None:
         import onnxruntime as ort
 
         self.path, self.manifest, self.version = path, manifest, manifest.version
+        tables, files = tables or TableReader(), manifest.files
         self.meta: dict[str, Any] = read_json(path / META_FILE)
         self.max_len = int(self.meta["max_len"])
         self.items: list[dict[str, str]] = read_json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
         self.users: dict[str, int] = read_json(path / "users.json")
         self.pseudonym_key_id = key_id(self.users)
-        self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
-        self.precomputed = np.load(path / "precomputed.npy")  # (n_users, K) int32, -1 padded
-        self.precomputed_scores = np.load(path / "precomputed_scores.npy")  # (n_users, K) float32
-        self.item_emb = np.load(path / "item_emb.npy")  # (n_items, dim): /similar
-        self.item_intents = optional_array(path / "item_intents.npy")  # (n_items, K) or None
-        self.user_intents = optional_array(path / "user_intents.npy")  # (n_users, K) or None
+        self.indptr = tables.array(path / "seq_indptr.npy", files)
+        self.seq_items = tables.array(path / "seq_items.npy", files)
+        self.precomputed = tables.array(path / "precomputed.npy", files)  # (n_users, K) int32, -1 padded
+        self.precomputed_scores = tables.array(path / "precomputed_scores.npy", files)  # (n_users, K) float32
+        self.item_emb = tables.array(path / "item_emb.npy", files)  # (n_items, dim): /similar
+        self.item_intents = tables.optional(path / "item_intents.npy", files)  # (n_items, K) or None
+        self.user_intents = tables.optional(path / "user_intents.npy", files)  # (n_users, K) or None
         labels = path / "intent_labels.json"
         self.labels: list[str] = read_json(labels) if labels.is_file() else []
         options = ort.SessionOptions()
@@ -88,9 +90,9 @@ class SequentialBundle:
         self.models, self.default_model = bundle_models(manifest)
 
     @classmethod
-    def load(cls, path: Path, public_keys: Sequence[Any]) -> SequentialBundle:
+    def load(cls, path: Path, public_keys: Sequence[Any], tables: TableReader | None = None) -> SequentialBundle:
         apply_offline_env()
-        return cls(path, verified_manifest(path, public_keys, SEQUENTIAL_KIND, "sequential"))
+        return cls(path, verified_manifest(path, public_keys, SEQUENTIAL_KIND, "sequential"), tables)
 
     def for_model(self, model: str) -> Any:
         """The bundle answering as `model` (one of `models`; the caller checked): itself for the default."""

@@ -34,6 +34,7 @@ from appliance.serve.answers import (
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.search import TextSearch
 from appliance.serve.sequential import SEQUENTIAL_KIND, SequentialBundle
+from appliance.serve.tables import TableReader
 from export.bundle import BundleError, Manifest, current_bundle, verify_bundle
 
 if TYPE_CHECKING:
@@ -61,36 +62,38 @@ class Bundle(Protocol):
 BundleLoader = Callable[[Path, Sequence[Ed25519PublicKey]], Bundle]  # verify, then load: load_bundle, GenBundle.load
 
 
-def load_bundle(path: Path, public_keys: Sequence[Ed25519PublicKey]) -> Bundle:
+def load_bundle(path: Path, public_keys: Sequence[Ed25519PublicKey], tables: TableReader | None = None) -> Bundle:
     """The bundle `tanaban export cf|sasrec|best` published at `path`, by its manifest's kind: a SASRec bundle
-    (appliance.serve.sequential) or a CF bundle. Both loaders verify the signature before reading anything else."""
+    (appliance.serve.sequential) or a CF bundle. Both loaders verify the signature before reading anything else;
+    `tables` reads their .npy tables (appliance.serve.tables: into memory by default, or mapped)."""
     try:
         kind = read_json(Path(path) / "manifest.json").get("meta", {}).get("kind")
     except (OSError, ValueError, AttributeError):
         kind = None  # CFBundle.load's verification says what is wrong with it
     if kind == SEQUENTIAL_KIND:
-        return SequentialBundle.load(path, public_keys)
-    return CFBundle.load(path, public_keys)
+        return SequentialBundle.load(path, public_keys, tables)
+    return CFBundle.load(path, public_keys, tables)
 
 
 class CFBundle:
     """The tables and the ONNX scorer of one verified bundle."""
 
-    def __init__(self, path: Path, manifest: Manifest) -> None:
+    def __init__(self, path: Path, manifest: Manifest, tables: TableReader | None = None) -> None:
         import onnxruntime as ort
 
         self.path, self.manifest, self.version = path, manifest, manifest.version
+        tables, files = tables or TableReader(), manifest.files
         self.items: list[dict[str, str]] = read_json(path / "items.json")
         self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
         self.users: dict[str, int] = read_json(path / "users.json")
         self.pseudonym_key_id = key_id(self.users)
         self.labels: list[str] = read_json(path / "intent_labels.json")
-        self.user_emb = np.load(path / "user_emb.npy")
-        self.item_emb = np.load(path / "item_emb.npy")
+        self.user_emb = tables.array(path / "user_emb.npy", files)
+        self.item_emb = tables.array(path / "item_emb.npy", files)
         self.known = sp.load_npz(path / "known.npz").tocsr()
-        self.precomputed = np.load(path / "precomputed.npy")
-        self.user_intents = optional_array(path / "user_intents.npy")
-        self.item_intents = optional_array(path / "item_intents.npy")
+        self.precomputed = tables.array(path / "precomputed.npy", files)
+        self.user_intents = tables.optional(path / "user_intents.npy", files)
+        self.item_intents = tables.optional(path / "item_intents.npy", files)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / "cf_scorer.onnx"), options, providers=["CPUExecutionProvider"])
@@ -98,9 +101,9 @@ class CFBundle:
         self.text_search = TextSearch.load(path, len(self.items))  # None if exported with --no-encoder
 
     @classmethod
-    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> CFBundle:
+    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey], tables: TableReader | None = None) -> CFBundle:
         apply_offline_env()
-        return cls(path, verified_manifest(path, public_keys, "cf", "CF"))
+        return cls(path, verified_manifest(path, public_keys, "cf", "CF"), tables)
 
     # --- answers
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
@@ -174,8 +177,9 @@ class Service:
     def reload(self) -> str:
         """Load the bundle `<root>/CURRENT` names if it is not loaded yet, and verify the served one again either
         way (signature and every file hash); returns the serving version. A served bundle that no longer verifies
-        sets `fault` (/readyz answers 503 with it) and raises ServeError, but keeps answering: both bundle kinds
-        read every file into memory at load, so the answers still come from the copy verified then."""
+        sets `fault` (/readyz answers 503 with it) and raises ServeError, but keeps answering: every bundle kind
+        reads its files into memory at load, or (serve.mmap_tables) maps private copies hash-checked against the
+        signed manifest (appliance.serve.tables), so the answers still come from the copy verified then."""
         with self._lock:
             path = current_bundle(self.root)
             if self.bundle is None or self.bundle.path != path:

@@ -481,3 +481,39 @@ def test_copy_batches_keep_file_order_skip_repeats_and_roll_back_as_one(backend_
     reviews = "".join(json.dumps({"customer_id": f"u{i}", "sku": "A1", "timestamp": i, "text": f"t{i % 2}"}) + "\n"
                       for i in range(5))
     assert ingest_file(small, _write(tmp_path, "r.jsonl", reviews * 2), "reviews", progress=False).added == 5
+
+
+def test_a_bounded_id_cache_still_maps_every_row_to_its_customer_and_item(
+        backend_catalog: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With room for two ids per kind and batches of three rows, customers and items keep falling out of the cache
+    and come back in later batches: each row must still land on its own customer and item, with no customer
+    created twice, and a re-ingest adds nothing."""
+    from appliance.data import ingest
+
+    monkeypatch.setattr(ingest, "ID_CACHE_ENTRIES", 2)
+    catalog = _small(backend_catalog, batch_rows=3)
+    more = '{"sku": "C3", "title": "Comb"}\n{"sku": "D4", "title": "Dye"}\n'
+    ingest_file(catalog, _write(tmp_path, "more.jsonl", more), "items", progress=False)
+    skus = ("A1", "B2", "C3", "D4")
+    rows = [(f"cust{(i * 5) % 7}", skus[(i * 3) % 4], 100 + i) for i in range(40)]
+    path = _write(tmp_path, "e.csv", "customer_id,sku,timestamp\n" + "".join(f"{c},{s},{t}\n" for c, s, t in rows))
+    report = ingest_file(catalog, path, "interactions", progress=False)
+    assert (report.added, report.present) == (40, 0)
+    with catalog.engine.connect() as conn:
+        stored = conn.execute(select(User.pseudonym, Item.sku, Interaction.ts)
+                              .join(User, Interaction.user_id == User.id)
+                              .join(Item, Interaction.item_id == Item.id)).all()
+        assert conn.scalar(select(func.count()).select_from(User)) == 7
+    assert sorted(stored) == sorted((catalog.store_pseudonym(c), s, t) for c, s, t in rows)
+    assert ingest_file(catalog, path, "interactions", progress=False).added == 0
+
+
+def test_the_id_cache_keeps_the_most_recently_used_entries_up_to_its_size() -> None:
+    from appliance.data.ingest import _IdCache
+
+    cache = _IdCache(2)
+    cache.remember([("a", 1), ("b", 2)])
+    assert cache.split(["a", "x"]) == ({"a": 1}, ["x"])  # "a" is now the most recent
+    cache.remember([("c", 3)])
+    assert list(cache.ids.items()) == [("a", 1), ("c", 3)]
+    assert cache.split(["b", "c"]) == ({"c": 3}, ["b"])

@@ -76,12 +76,27 @@ def test_cli_functions_audit_create_and_revoke_without_the_secret(home: Home) ->
     assert all(secret not in str(entry) for entry in created + revoked)
 
 
-@pytest.mark.sqlite_only(reason="breaks the SQLite audit file; an unreachable PostgreSQL log: test_backends.py")
+def _audit_log_unavailable(home: Home) -> Home:
+    """`home` with an audit log that cannot be opened, on the backend the home's log is on: the SQLite file replaced
+    by a directory, or (TANABAN_TEST_BACKEND=postgresql) the log's URL pointed at a loopback port nothing listens on."""
+    if not home.config.audit.url:
+        home.config.audit_path.unlink(missing_ok=True)
+        home.config.audit_path.mkdir()  # a directory where the database should be: opening it fails
+        return home
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: nothing listens there
+    url = home.config.audit.url.rsplit("@", 1)[0] + f"@127.0.0.1:{port}/tanaban_audit_gone"
+    audit = dataclasses.replace(home.config.audit, url=url)
+    return Home(dataclasses.replace(home.config, audit=audit), home.engine)
+
+
 def test_no_key_when_the_audit_log_cannot_be_written(home: Home) -> None:
-    home.config.audit_path.unlink(missing_ok=True)
-    home.config.audit_path.mkdir()  # a directory where the database should be: opening it fails
+    broken = _audit_log_unavailable(home)
     with pytest.raises(AuditWriteError, match="audit log"):
-        create_api_key(home.config, "ops", ("read",))
+        create_api_key(broken.config, "ops", ("read",))
     assert list_keys(home.config.data_dir / KEYS_FILE) == []
 
 
@@ -122,15 +137,12 @@ def test_service_start_records_egress_on_its_destination_and_policy(exported: Ho
     assert not _entries(exported, "service.stop")[0]["policy_version"]  # the egress state is taken at start
 
 
-@pytest.mark.sqlite_only(reason="breaks the SQLite audit file; an unreachable PostgreSQL log: test_backends.py")
 def test_export_writes_bundle_publish_before_current_changes(exported: Home) -> None:
     (entry,) = _entries(exported, "bundle.publish")
     assert entry["reason"] == f"bundle v1 kind cf; int8 no (scorer fp32); signed by key {exported.signing_key.key_id}"
     assert entry["outcome"] == "ok" and entry["destination"]["file"].endswith("bundles/v1")
-    exported.config.audit_path.rename(exported.config.audit_path.with_suffix(".moved"))
-    exported.config.audit_path.mkdir()  # the audit log cannot be opened: nothing may be published
-    with pytest.raises(AuditWriteError):
-        export_cf(exported, "lightgcn", version="v2", quantize=False)
+    with pytest.raises(AuditWriteError):  # the audit log cannot be opened: nothing may be published
+        export_cf(_audit_log_unavailable(exported), "lightgcn", version="v2", quantize=False)
     bundles = exported.config.artifacts_dir / "bundles"
     assert (bundles / "CURRENT").read_text().strip() == "v1" and not (bundles / "v2").exists()
 
