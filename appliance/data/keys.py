@@ -110,14 +110,7 @@ def load_pseudonym_key(keys_dir: Path) -> PseudonymKey:
 
 
 def load_signing_key(keys_dir: Path) -> SigningKey:
-    path = Path(keys_dir) / SIGNING_FILE
-    try:
-        private = serialization.load_pem_private_key(_read_private(path), password=None)
-    except ValueError as exc:
-        raise KeyMaterialError(f"{path} is not a PEM private key ({exc})") from None
-    if not isinstance(private, Ed25519PrivateKey):
-        raise KeyMaterialError(f"{path} is not an Ed25519 key")
-    return SigningKey(public_key_id(private.public_key()), private)
+    return _load_ed25519(Path(keys_dir) / SIGNING_FILE)
 
 
 def load_node_key(keys_dir: Path) -> SigningKey:
@@ -125,13 +118,7 @@ def load_node_key(keys_dir: Path) -> SigningKey:
     path = Path(keys_dir) / NODE_KEY_FILE
     if not path.exists():
         raise KeyMaterialError(f"key file {path} is missing: run `tanaban replica init`")
-    try:
-        private = serialization.load_pem_private_key(_read_private(path), password=None)
-    except (ValueError, TypeError) as exc:
-        raise KeyMaterialError(f"{path} is not a PEM private key ({exc})") from None
-    if not isinstance(private, Ed25519PrivateKey):
-        raise KeyMaterialError(f"{path} is not an Ed25519 key")
-    return SigningKey(public_key_id(private.public_key()), private)
+    return _load_ed25519(path)
 
 
 def audit_signer(keys_dir: Path) -> SigningKey:
