@@ -23,6 +23,8 @@ from typing import Any
 
 from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
+from anonymize.recognizers.cue_words import BIRTH_CUES
+from anonymize.recognizers.cue_words import cue as _cue
 
 # After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
 _FILL = (r"(?:[\s:#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
@@ -36,12 +38,6 @@ _DATE_LIKE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]
 
 def _tokens(text: str) -> tuple[str, ...]:
     return tuple(text.split())
-
-
-def _cue(words: str) -> str:
-    """A case-insensitive alternation of cue phrases (one per line or "|"-separated), longest first."""
-    items = sorted({w.strip() for w in re.split(r"[|\n]", words) if w.strip()}, key=len, reverse=True)
-    return r"(?i:(?<![\w])(?:" + "|".join(i.replace(" ", r"\s+") for i in items) + r")(?![^\W\d_]))"
 
 
 ORDER_CUES = _cue(r"""order|orders|order-?nr\.?|ordernummer|ordine|bestellung|bestellnummer|bestell-?nr\.?|bestelling
@@ -74,10 +70,6 @@ plaque d'immatriculation|matrícula|matricula|targa|kenteken|numer rejestracyjny
 VEHICLE_CONTEXT = ("car", "vehicle", "van", "parked", "parking", "car park", "bay", "curbside", "kerbside", "drive",
                    "pickup", "pick up", "collect", "reg", "plate", "auto", "wagen", "fahrzeug", "voiture", "coche",
                    "macchina", "carro", "kenteken", "parkplatz")
-BIRTH_CUES = _cue(r"""born|born on|date of birth|d\.o\.b\.?|dob|birth date|birthdate|birthday|b-day|geb\.|geb|geboren
-geboren am|geburtsdatum|geburtstag|né le|née le|né|née|date de naissance|nacido el|nacida el|nacido|nacida
-fecha de nacimiento|f\. nac\.|nato il|nata il|nato|nata|data di nascita|nascido em|nascida em|data de nascimento
-geboren op|geboortedatum|data urodzenia|urodzony|urodzona|ur\.""")
 MONTHS = _tokens("""january february march april may june july august september october november december jan feb mar
 apr jun jul aug sep sept oct nov dec januar februar märz mai juni juli oktober dezember janvier février mars avril juin
 juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre

@@ -32,6 +32,7 @@ from collections.abc import Iterable
 
 from anonymize.findings import Finding
 from anonymize.recognizers.contact import business_number
+from anonymize.recognizers.cue_words import BIRTH_CUES
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 
 
@@ -355,8 +356,6 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
 
 def _after_birth_cue(text: str, start: int) -> bool:
     """A birth cue ("nacido el", "geb.", "DOB:") in the 32 characters before `start`."""
-    from anonymize.recognizers.cues import BIRTH_CUES  # lazy: cues imports this module's helpers lazily too
-
     return re.search(BIRTH_CUES + r"(?:\W|(?i:on|am|le|el|il|em|op))*$", text[max(0, start - 32):start]) is not None
 
 
