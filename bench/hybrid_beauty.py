@@ -4,12 +4,12 @@ item-kNN alone on Amazon Beauty 2014 (issue 15, part 4).
 Ingests amazon-beauty-2014 (under `--data DIR`, bench/_data.py) into a fresh home under var/bench/ (removed at the
 end), or into `--home DIR` (kept, so a second run reuses the store and the trained SASRec: delete it when done, it
 holds the research-only dataset), trains SASRec with `train_sasrec` under `--minutes` unless the home already
-holds a SASRec artifact, then fits the fusion weights on the validation split (export/hybrid.py `fit_hybrid`, what
-`tanaban export best` runs) and reports, with one harness (leave-one-out test split, full ranking, history masked):
-test R@10 / N@10 of SASRec, item-kNN and the hybrid with the validation-fitted weights. With `--serve` it then
-exports the hybrid bundle (`export_sasrec(..., fusion=...)`, what `tanaban export best` writes when the hybrid wins)
-and times live answers to posted histories (`SequentialBundle.for_history`, k=10) per model, side by side, at 1 and 8
-concurrent in-process callers, and cached answers (`for_user`).
+holds a SASRec artifact, then fits the fusion weights on the validation split (appliance/models/hybrid.py
+`fit_hybrid`, what `tanaban export best` runs) and reports, with one harness (leave-one-out test split, full
+ranking, history masked): test R@10 / N@10 of SASRec, item-kNN and the hybrid with the validation-fitted weights.
+With `--serve` it then exports the hybrid bundle (`export_sasrec(..., fusion=...)`, what `tanaban export best`
+writes when the hybrid wins) and times live answers to posted histories (`SequentialBundle.for_history`, k=10) per
+model, side by side, at 1 and 8 concurrent in-process callers, and cached answers (`for_user`).
 Run: `OMP_NUM_THREADS=2 nice -n 10 .venv/bin/python bench/hybrid_beauty.py --minutes 10 [--serve]`.
 """
 
@@ -95,8 +95,8 @@ def _run(args: argparse.Namespace, home) -> None:
     _train(home, args.minutes, args.seed, args.epochs)
     if args.train_only:
         return
+    from appliance.models.hybrid import fit_hybrid, report_on_test
     from appliance.models.sasrec import load_sasrec
-    from export.hybrid import fit_hybrid, report_on_test
 
     split = load_split(home.engine)
     model, _ = load_sasrec(home.config.artifacts_dir, split=split)

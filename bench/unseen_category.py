@@ -1,6 +1,9 @@
 """The data scientist's workflow on data no default was tuned on, through the CLI exactly as a user runs it:
 ingest (generic format) -> train cf (saved artifact) -> evaluate (scores the artifact, no retraining) -> evaluate
---retrain with a time budget (per-epoch lines, budget kept).
+--retrain with a time budget (per-epoch lines, budget kept). With `--served`, instead: ingest -> train sasrec (time
+budget) -> evaluate item-knn, sasrec and hybrid (the saved SASRec; the hybrid's weights fitted on validation) ->
+export best, which must pick its model on validation alone: the issue-15 check that the served model beats the
+category's item-kNN on data nothing was tuned on.
 
 Sources (both written to a temporary home, never into the repository):
 - `sample`: the repository's generated retail sample with another seed and the Beauty department removed, the
@@ -11,6 +14,7 @@ Sources (both written to a temporary home, never into the repository):
 
 Usage: nice -n 10 .venv/bin/python bench/unseen_category.py sample [--seed 11] [--epochs 100] [--budget-min 0.5]
        nice -n 10 .venv/bin/python bench/unseen_category.py book --epochs 30 --budget-min 2
+       nice -n 10 .venv/bin/python bench/unseen_category.py sample --served --sasrec-min 5 [--sasrec-seed 0]
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -90,6 +95,28 @@ def run(config: Path, *args: str) -> tuple[str, float]:
     return done.stdout, seconds
 
 
+def served(config: Path, out: Path, minutes: float, seed: int) -> None:
+    """train sasrec -> evaluate item-knn,sasrec,hybrid on test -> export best (chosen on validation alone)."""
+    run(config, "train", "sasrec", "--time-budget-min", str(minutes), "--seed", str(seed))
+    report_path = out / "served.json"
+    run(config, "evaluate", "--model", "item-knn,sasrec,hybrid", "-o", str(report_path))
+    exported, _ = run(config, "export", "best")
+    test = {r["name"]: r for r in json.loads(report_path.read_text(encoding="utf-8"))["results"]}
+    found = re.search(r"exporting\s+([\w-]+)", exported)  # export best: "validation NDCG@10: ...; exporting <name>"
+    chosen = found.group(1) if found else None
+    for name, r in test.items():
+        m = r["metrics"]
+        print(f"test {name:9s} R@10 {m['recall@10']:.4f} N@10 {m['ndcg@10']:.4f} R@20 {m['recall@20']:.4f} "
+              f"N@20 {m['ndcg@20']:.4f} epochs {r['epochs']} best {r['best_epoch']} {r['note']}", flush=True)
+    if chosen in test:
+        knn, best = test["item-knn"]["metrics"], test[chosen]["metrics"]
+        print(f"served {chosen}: test N@10 {best['ndcg@10']:.4f} vs item-kNN {knn['ndcg@10']:.4f} "
+              f"({best['ndcg@10'] / knn['ndcg@10'] - 1:+.1%}), R@10 {best['recall@10']:.4f} vs "
+              f"{knn['recall@10']:.4f} ({best['recall@10'] / knn['recall@10'] - 1:+.1%})", flush=True)
+    else:
+        print(f"served model not found in export's output (chosen: {chosen})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", choices=("sample", "book"))
@@ -100,6 +127,10 @@ def main() -> None:
     parser.add_argument("--drop", default="Beauty", help="department removed from the sample")
     parser.add_argument("--epochs", type=int, default=100, help="train cf --epochs")
     parser.add_argument("--budget-min", type=float, default=0.5, help="evaluate --retrain --time-budget-min")
+    parser.add_argument("--served", action="store_true",
+                        help="train sasrec, evaluate item-knn/sasrec/hybrid, export best (instead of the cf workflow)")
+    parser.add_argument("--sasrec-min", type=float, default=5.0, help="train sasrec --time-budget-min (--served)")
+    parser.add_argument("--sasrec-seed", type=int, default=0, help="train sasrec --seed (--served)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tanaban-unseen-") as tmp:
         out = Path(tmp)
@@ -112,6 +143,9 @@ def main() -> None:
         run(config, "init")
         run(config, "ingest", "items", str(items_csv))
         run(config, "ingest", "interactions", str(events_csv))
+        if args.served:
+            served(config, out, args.sasrec_min, args.sasrec_seed)
+            return
         run(config, "train", "cf", "--epochs", str(args.epochs))
         saved = out / "saved.json"
         run(config, "evaluate", "--model", "popularity,item-knn,lightgcn", "-o", str(saved))

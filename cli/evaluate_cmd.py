@@ -21,6 +21,7 @@ def evaluate(
     ctx: typer.Context,
     model: Annotated[list[str] | None, typer.Option("--model", "-m", help=(
         "Model to evaluate (repeatable or comma-separated): popularity, item-knn, lightgcn, irllrec, sasrec, "
+        "hybrid (SASRec + item-kNN fused with weights fitted on validation: what `export best` serves when it wins), "
         "generative, imported (your embeddings, `ingest embeddings`) or champion (your current lists, `ingest "
         "lists`). Default: both baselines."))] = None,
     protocol: Annotated[str, typer.Option(help=(
@@ -41,9 +42,12 @@ def evaluate(
     """Evaluate recommenders on the store's interactions: full ranking, history masked, Recall/NDCG@K.
 
     Trained models (lightgcn, irllrec, sasrec, generative) are scored from their saved artifact when it was trained
-    on the store's current data; --retrain (or a missing artifact) trains them now instead.
+    on the store's current data; --retrain (or a missing artifact) trains them now instead. The hybrid uses the saved
+    SASRec the same way and fits its fusion weights on the validation split.
 
     Example: tanaban evaluate --model item-knn,lightgcn --output var/eval.json
+
+    Example (the served hybrid against item-kNN): tanaban evaluate --model item-knn,sasrec,hybrid
 
     Example (pilot): tanaban evaluate --model item-knn,sasrec --category "Skin Care"
     """

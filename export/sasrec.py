@@ -42,12 +42,13 @@ from appliance.data.pilot import (
 from appliance.data.splits import Split
 from appliance.models.contract import mask_history, top_k
 from appliance.models.fusion import FusionFit, TopLists
+from appliance.models.hybrid import HYBRID, KNN, SASREC, fit_hybrid
 from appliance.models.metrics import rank_metrics
 from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.cf import MAX_RELATIVE_NDCG_DROP, PRECOMPUTE_K, CFGate, ExportError, _aligned, _json, _tables
-from export.hybrid import HYBRID, KNN, SASREC, fit_hybrid, write_hybrid
+from export.hybrid import write_hybrid
 from export.intent_tables import write_intent_tables
 from export.quiet import quantize_int8
 
@@ -162,8 +163,8 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
     """Build, gate, sign and publish a SASRec bundle under `<artifacts>/bundles`; returns its directory.
 
     `comparison` (from `export_best`) is recorded in the manifest and metrics.json; `quantizer` and `max_drop`
-    exist so tests can feed the gate a bad int8 model. With `fusion` (export.hybrid.fit_hybrid) the bundle is a
-    hybrid one (see the module docstring).
+    exist so tests can feed the gate a bad int8 model. With `fusion`
+    (appliance.models.hybrid.fit_hybrid) the bundle is a hybrid one (see the module docstring).
     """
     from appliance.models.sasrec import ARTIFACT_KIND, load_sasrec  # torch: only when exporting
 
@@ -254,9 +255,9 @@ def compare_trained(home: Home, scope: PilotScope | None = None) -> dict[str, An
 
 
 def compare_hybrid(home: Home, comparison: dict[str, Any], scope: PilotScope | None = None) -> FusionFit | None:
-    """When SASRec is a candidate: fit the fusion of SASRec and item-kNN on validation (export.hybrid.fit_hybrid),
-    add its and item-kNN's validation NDCG@10 to `comparison` (in place) and choose the hybrid if it beats every
-    single model. Returns the fit (None without SASRec)."""
+    """When SASRec is a candidate: fit the fusion of SASRec and item-kNN on validation
+    (appliance.models.hybrid.fit_hybrid), add its and item-kNN's validation NDCG@10 to `comparison` (in place) and
+    choose the hybrid if it beats every single model. Returns the fit (None without SASRec)."""
     from appliance.models.sasrec import load_sasrec  # torch: only when exporting
 
     if SASREC not in comparison["scores"]:

@@ -33,7 +33,7 @@ from appliance.models.training import TrainingOverrides, epoch_progress
 
 # config sections that shape each model when it is fitted now (saved models carry theirs in the manifest)
 CONFIG_SECTIONS = {"item-knn": ("eval",), "lightgcn": ("lightgcn",), "irllrec": ("lightgcn", "irllrec"),
-                   "sasrec": ("sasrec",), "generative": ("gen",)}
+                   "sasrec": ("sasrec",), "hybrid": ("sasrec", "eval"), "generative": ("gen",)}
 Notify = Callable[[str], None]
 NO_PILOT = ("generative",)  # saved models whose training takes no --category yet (semantic IDs cover the catalog)
 
@@ -157,6 +157,9 @@ def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, 
             overrides: TrainingOverrides, progress: bool, say: Notify,
             scope: PilotScope | None = None) -> tuple[Any, ModelResult]:
     """The model to score and its result row (metrics and timings filled in by the caller)."""
+    if name == "hybrid":
+        return _hybrid(cfg, split, fingerprint, retrain=retrain, overrides=overrides, progress=progress, say=say,
+                       scope=scope)
     saved = SAVED.get(name)
     art = None if saved is None or retrain else latest_saved(cfg.artifacts_dir, saved, scope)
     if saved is not None and art is not None:
@@ -179,6 +182,22 @@ def _obtain(name: str, cfg: ApplianceConfig, split: Split, fingerprint: str, *, 
     stopped = str(getattr(model, "stopped_by", getattr(model, "stopped", "")))
     return model, ModelResult(name, {}, 0.0, 0.0, source="trained", epochs=info.epochs, best_epoch=info.best_epoch,
                               train_seconds=info.seconds, stopped_by=stopped, config=config, note=note)
+
+
+def _hybrid(cfg: ApplianceConfig, split: Split, fingerprint: str, *, retrain: bool, overrides: TrainingOverrides,
+            progress: bool, say: Notify, scope: PilotScope | None) -> tuple[Any, ModelResult]:
+    """The hybrid of `tanaban export best` (appliance.models.hybrid): SASRec as `sasrec` would be obtained (the saved
+    artifact, else trained now), item-kNN fitted here, fusion weights fitted on validation, never on `stage`."""
+    from appliance.models.hybrid import HybridRecommender
+
+    sasrec, result = _obtain("sasrec", cfg, split, fingerprint, retrain=retrain, overrides=overrides,
+                             progress=progress, say=say, scope=scope)
+    model = HybridRecommender(cfg, sasrec, k=max(cfg.eval.ks))
+    model.fit(split)
+    say(f"hybrid: {model.describe()}")
+    config = {s: dataclasses.asdict(getattr(cfg, s)) for s in ("eval",)} | result.config
+    return model, dataclasses.replace(result, name="hybrid", config=config,
+                                      note="; ".join(filter(None, [result.note, model.describe()])))
 
 
 def _from_artifact(name: str, art: Artifact, saved: SavedModel, split: Split, overrides: TrainingOverrides,

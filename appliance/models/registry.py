@@ -54,6 +54,12 @@ def _sasrec(cfg: ApplianceConfig) -> Recommender:
     return make_sasrec(cfg)
 
 
+def _hybrid(cfg: ApplianceConfig) -> Recommender:
+    from appliance.models.hybrid import HybridRecommender  # fusion of SASRec and item-kNN, fitted on validation
+
+    return HybridRecommender(cfg, k=max(cfg.eval.ks))
+
+
 def _generative(cfg: ApplianceConfig) -> Recommender:
     from appliance.generative.pipeline import StoreGenerativeRecommender  # needs `tanaban tokenize build`; beam only
 
@@ -79,6 +85,7 @@ MODELS: dict[str, Callable[[ApplianceConfig], Recommender]] = {
     "lightgcn": _lightgcn,
     "irllrec": _irllrec,
     "sasrec": _sasrec,
+    "hybrid": _hybrid,
     "generative": _generative,
     "imported": _imported,
     "champion": _champion,

@@ -19,7 +19,9 @@ from appliance.data.home import Home  # noqa: E402
 from appliance.data.keys import PUBLIC_FILE, load_public_key  # noqa: E402
 from appliance.data.splits import load_split  # noqa: E402
 from appliance.models.baselines import item_similarity  # noqa: E402
+from appliance.models.evaluate import evaluate_models  # noqa: E402
 from appliance.models.fusion import FusionFit  # noqa: E402
+from appliance.models.hybrid import RECENCY_GRID, HybridRecommender, fit_hybrid, report_on_test  # noqa: E402
 from appliance.models.sasrec import load_sasrec, train_sasrec  # noqa: E402
 from appliance.serve.apikeys import KEYS_FILE, create_key  # noqa: E402
 from appliance.serve.errors import RequestError  # noqa: E402
@@ -28,7 +30,6 @@ from appliance.serve.node import build_service  # noqa: E402
 from appliance.serve.sequential import SequentialBundle  # noqa: E402
 from appliance.serve.service import load_bundle, recommend_batch  # noqa: E402
 from export import sasrec as sasrec_export  # noqa: E402
-from export.hybrid import RECENCY_GRID, fit_hybrid, report_on_test  # noqa: E402
 from export.sasrec import export_best, export_sasrec, full_sequences  # noqa: E402
 
 TINY = SASRecConfig(dim=8, blocks=1, heads=2, max_len=5, dropout=0.0, lr=2e-2, batch_size=4, max_epochs=6,
@@ -173,3 +174,38 @@ def test_hybrid_artifacts_are_in_the_signed_bundle(hybrid_bundle) -> None:
     _, bundle, _ = hybrid_bundle
     files = json.loads((Path(bundle.path) / "manifest.json").read_text())["files"]
     assert {"fusion.json", "knn_similarity.npz"} <= set(files)
+
+
+def test_evaluate_scores_the_hybrid_from_the_saved_sasrec(trained: Home) -> None:
+    """`tanaban evaluate --model sasrec,hybrid`: the hybrid wraps the saved SASRec (no retraining), fits its weights
+    on validation, and its test figures equal report_on_test's with the same fit, as do SASRec's own."""
+    split = load_split(trained.engine)
+    lines: list[str] = []
+    report = evaluate_models(trained.engine, trained.config, ["item-knn", "sasrec", "hybrid"], notify=lines.append)
+    rows = {r.name: r for r in report.results}
+    assert rows["hybrid"].source == "artifact" and rows["hybrid"].artifact == rows["sasrec"].artifact
+    assert "fusion, weights" in rows["hybrid"].note and set(rows["hybrid"].config) == {"sasrec", "eval"}
+    assert any(line.startswith("hybrid: ") and "validation NDCG@10" in line for line in lines)
+    model, _ = load_sasrec(trained.config.artifacts_dir, split=split)
+    expected = report_on_test(trained, split, model, fit_hybrid(trained, split, model))
+    for name in ("sasrec", "item-knn", "hybrid"):
+        for metric in ("recall@10", "ndcg@10"):
+            assert rows[name].metrics[metric] == pytest.approx(expected[name][metric], abs=1e-6), (name, metric)
+
+
+def test_hybrid_scores_keep_the_fused_order(trained: Home) -> None:
+    split = load_split(trained.engine)
+    model, _ = load_sasrec(trained.config.artifacts_dir, split=split)
+    hybrid = HybridRecommender(trained.config, model, k=4)
+    hybrid.fit(split)
+    users = np.arange(split.n_users)
+    scores = hybrid.score(users, "test")
+    assert scores.shape == (split.n_users, split.n_items)
+    assert (np.isfinite(scores).sum(axis=1) <= 4).all()
+    history = split.history("test")
+    for u in users:  # history never listed; finite scores strictly decreasing in the fused order
+        finite = np.flatnonzero(np.isfinite(scores[u]))
+        assert not set(finite) & set(history[u].indices)
+        assert len(set(scores[u, finite])) == len(finite)
+    with pytest.raises(NotImplementedError, match="export best"):
+        hybrid.save(trained.config.artifacts_dir)
