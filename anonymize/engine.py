@@ -87,11 +87,13 @@ class Anonymizer:
         """Findings above their entity's threshold, allow/deny lists applied, overlaps resolved, sorted by start."""
         return self.analyze_many([text])[0]
 
-    def analyze_many(self, texts: Sequence[str]) -> list[list[Finding]]:
-        """`analyze` for many texts, with one batched NER pass (`nlp.pipe` of the backend)."""
-        return self._detect(texts, self.policy.threshold_for)
+    def analyze_many(self, texts: Sequence[str], *, rules: RuleCache | None = None) -> list[list[Finding]]:
+        """`analyze` for many texts, with one batched NER pass (`nlp.pipe` of the backend); `rules` shares the
+        findings of the recognizers it holds with other anonymizers over the same texts."""
+        return self._detect(texts, self.policy.threshold_for, rules)
 
-    def _detect(self, texts: Sequence[str], threshold_for: Callable[[str], float]) -> list[list[Finding]]:
+    def _detect(self, texts: Sequence[str], threshold_for: Callable[[str], float],
+                rules: RuleCache | None = None) -> list[list[Finding]]:
         for text in texts:
             if not isinstance(text, str):
                 raise AnonymizerError(f"expected text as str, got {type(text).__name__}")
@@ -103,14 +105,19 @@ class Anonymizer:
                 known = isinstance(exc, NlpLoadError | DetectorModelError)
                 detail = f"{type(exc).__name__}: {exc}" if known else type(exc).__name__
                 raise AnonymizerError(f"NER failed ({detail}); nothing was anonymized") from exc
-        return [self._analyze_one(text, doc, threshold_for) for text, doc in zip(texts, docs, strict=True)]
-
-    def _analyze_one(self, text: str, doc: Any | None, threshold_for: Callable[[str], float]) -> list[Finding]:
-        raw: list[Finding] = []
         detectors = [*self.recognizers, *([self.ner] if self.ner is not None else [])]
+        return [self._analyze_one(text, doc, threshold_for, detectors, rules)
+                for text, doc in zip(texts, docs, strict=True)]
+
+    def _analyze_one(self, text: str, doc: Any | None, threshold_for: Callable[[str], float],
+                     detectors: Sequence[Any], rules: RuleCache | None) -> list[Finding]:
+        raw: list[Finding] = []
         for recognizer in detectors:
             try:
-                found = list(recognizer.analyze(text, doc))
+                if rules is not None and rules.holds(recognizer):
+                    found = rules.analyze(recognizer, text)
+                else:
+                    found = list(recognizer.analyze(text, doc))
             except Exception as exc:
                 raise AnonymizerError(f"recognizer {getattr(recognizer, 'name', recognizer)!r} failed "
                                       f"({type(exc).__name__}); nothing was anonymized") from exc
@@ -128,14 +135,15 @@ class Anonymizer:
             kept = [f for f in kept if not any(s <= f.start and f.end <= e for s, e in own)]
         return resolve_overlaps(kept)
 
-    def residual(self, text: str, threshold: float | None = None) -> list[Finding]:
+    def residual(self, text: str, threshold: float | None = None, *,
+                 rules: RuleCache | None = None) -> list[Finding]:
         """Findings left in already-anonymized text (the egress pre-send check), ignoring our own placeholders.
 
         With `threshold` None the policy's per-entity thresholds apply; otherwise one threshold for every type.
         """
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
         limit = self.policy.threshold_for if threshold is None else (lambda _entity: threshold)
-        found = self._detect([text], limit)[0]
+        found = self._detect([text], limit, rules)[0]
         return [f for f in found if not any(f.start < e and s < f.end for s, e in own)]
 
     # --- transformation --------------------------------------------------------------------------------------
@@ -168,6 +176,28 @@ class Anonymizer:
             cursor = f.end
         parts.append(text[cursor:])
         return "".join(parts)
+
+
+class RuleCache:
+    """The findings of some rule recognizers, per text, for every anonymizer that runs those same recognizer objects
+    over the same texts: the two layers of anonymize.layers share their structured rules, so each rule runs once per
+    text instead of once per layer. A shared recognizer is called without a NER doc (the structured rules never read
+    one), which keeps its findings independent of either layer's model. One cache serves one call: texts are keys.
+    """
+
+    def __init__(self, recognizers: Iterable[Any]) -> None:
+        self._shared = {id(r) for r in recognizers}
+        self._found: dict[tuple[int, str], list[Finding]] = {}
+
+    def holds(self, recognizer: Any) -> bool:
+        return id(recognizer) in self._shared
+
+    def analyze(self, recognizer: Any, text: str) -> list[Finding]:
+        key = (id(recognizer), text)
+        found = self._found.get(key)
+        if found is None:
+            found = self._found[key] = list(recognizer.analyze(text, None))
+        return found
 
 
 _NUMBERED = re.compile(r"<([A-Z][A-Z_]*?)_(\d+)>")

@@ -5,19 +5,24 @@ guidance: a second, differently built control checks the first).
 The primary layer is the learned detector plus the structured rules; the check layer is spaCy NER plus the same
 structured rules and the name gazetteer, name cues and place lists. Both run on the ORIGINAL text, their findings
 are united (`resolve_overlaps`), each kept span is tagged with the layer(s) that found it, and the text is replaced
-once. Presidio-style results throughout (`Finding`); this module imports nothing from `appliance/`.
+once. The structured rules of both layers are one set of objects, run once per text (`anonymize.engine.RuleCache`):
+they read no NER output, so sharing them leaves each layer's model independent. Presidio-style results throughout
+(`Finding`); this module imports nothing from `appliance/`.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from anonymize.engine import Anonymizer, AnonymizeResult, continued_state
+from anonymize.engine import Anonymizer, AnonymizeResult, RuleCache, continued_state
+from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding, resolve_overlaps
 from anonymize.operators import OperatorState
 from anonymize.policy import Policy
-from anonymize.recognizers import default_recognizers
+from anonymize.recognizers import Recognizer, check_recognizers, structured_recognizers
+from anonymize.split import SplitDetector
 
 PRIMARY, CHECK, BOTH = "primary", "check", "both"  # the values of LayeredFinding.layer
 LAYER_BACKENDS = {PRIMARY: "learned", CHECK: "spacy"}  # the NER each layer runs (when NER is on)
@@ -55,16 +60,22 @@ class LayeredAnonymizer:
     """The `anonymize.engine.Anonymizer` interface over two layers: detection runs both (one batched NER pass per
     layer per call), replacement runs once, with the primary layer's policy and operators.
 
-    Both layers must share one policy (the thresholds and entity types an auditor reads in the fingerprint).
+    Both layers must share one policy (the thresholds and entity types an auditor reads in the fingerprint). With
+    `split` (anonymize.split), detection of a large batch is shared with a child process holding an equal pair.
     """
 
-    def __init__(self, primary: Anonymizer, check: Anonymizer) -> None:
+    def __init__(self, primary: Anonymizer, check: Anonymizer, split: SplitDetector | None = None) -> None:
         if primary.policy != check.policy:
             raise ValueError("both layers must run under the same anonymization policy")
         self.primary, self.check = primary, check
         self.layers = {PRIMARY: primary, CHECK: check}
         self.policy: Policy = primary.policy
         self.allow_list, self.deny_list = primary.allow_list, primary.deny_list
+        # Rule recognizer objects both layers hold (default_layered gives them the same structured rules) run once
+        # per text; neither layer's NER model is consulted by them, so the layers stay independent.
+        check_rules = {id(r) for r in check.recognizers}
+        self._shared = tuple(r for r in primary.recognizers if id(r) in check_rules)
+        self.split = split
 
     # --- detection -------------------------------------------------------------------------------------------
     def analyze(self, text: str) -> list[LayeredFinding]:
@@ -72,13 +83,26 @@ class LayeredAnonymizer:
 
     def analyze_many(self, texts: Sequence[str]) -> list[list[LayeredFinding]]:
         """Both layers on the original texts, united per text."""
-        first = self.primary.analyze_many(texts)
-        second = self.check.analyze_many(texts)
+        if self.split is not None:
+            return self.split.analyze_many(self._analyze_here, texts)
+        return self._analyze_here(texts)
+
+    def _analyze_here(self, texts: Sequence[str]) -> list[list[LayeredFinding]]:
+        rules = RuleCache(self._shared)
+        first = self.primary.analyze_many(texts, rules=rules)
+        second = self.check.analyze_many(texts, rules=rules)
         return [unite(p, c) for p, c in zip(first, second, strict=True)]
 
     def residual(self, text: str, threshold: float | None = None) -> list[LayeredFinding]:
         """What either layer still finds in already-anonymized text (our own placeholders ignored)."""
-        return unite(self.primary.residual(text, threshold), self.check.residual(text, threshold))
+        rules = RuleCache(self._shared)
+        return unite(self.primary.residual(text, threshold, rules=rules),
+                     self.check.residual(text, threshold, rules=rules))
+
+    def close(self) -> None:
+        """Stop the child detection process, if `split` started one."""
+        if self.split is not None:
+            self.split.close()
 
     # --- transformation --------------------------------------------------------------------------------------
     def anonymize(self, text: str) -> AnonymizeResult:
@@ -103,15 +127,26 @@ class LayeredAnonymizer:
 
 
 def default_layered(allow_list: Iterable[str] = (), deny_list: Iterable[str] = (), policy: Policy | None = None,
-                    hash_key: bytes | None = None, *, use_ner: bool = True) -> LayeredAnonymizer:
+                    hash_key: bytes | None = None, *, use_ner: bool = True, workers: int = 1) -> LayeredAnonymizer:
     """The standard pair: primary = learned NER + structured rules; check = spaCy en_core_web_sm + structured rules
-    + name gazetteer, name cues and place lists. `use_ner=False` drops both NER models (the rules stay)."""
+    + name gazetteer, name cues and place lists. `use_ner=False` drops both NER models (the rules stay).
+    `workers=2`: batches of `anonymize.split.MIN_SPLIT` texts or more are detected half here, half in a child
+    process (same findings; worth it where two cores are free)."""
+    if workers not in (1, 2):
+        raise AnonymizeUserError(f"anonymize workers must be 1 or 2, got {workers}")
     allow, deny = tuple(allow_list), tuple(deny_list)
-    layers = [_layer(name, policy or Policy(), allow, deny, hash_key, use_ner) for name in (PRIMARY, CHECK)]
-    return LayeredAnonymizer(*layers)
+    split = None
+    if workers == 2:  # the child detects only: placeholder operators, so no keyed-hash key leaves this process
+        detect_only = replace(policy or Policy(), operator="placeholder", operators=())
+        split = SplitDetector(functools.partial(default_layered, allow, deny, detect_only, use_ner=use_ner))
+    structured = structured_recognizers()  # the same objects in both layers: each rule runs once per text
+    rules = {PRIMARY: structured, CHECK: [*structured, *check_recognizers()]}  # = default_recognizers(name)
+    layers = [_layer(name, policy or Policy(), allow, deny, hash_key, use_ner, rules[name])
+              for name in (PRIMARY, CHECK)]
+    return LayeredAnonymizer(*layers, split=split)
 
 
 def _layer(name: str, policy: Policy, allow: tuple[str, ...], deny: tuple[str, ...], hash_key: bytes | None,
-           use_ner: bool) -> Anonymizer:
+           use_ner: bool, recognizers: Sequence[Recognizer]) -> Anonymizer:
     return Anonymizer(policy, allow_list=allow, deny_list=deny, use_ner=use_ner, ner_backend=LAYER_BACKENDS[name],
-                      hash_key=hash_key, recognizers=default_recognizers(name))
+                      hash_key=hash_key, recognizers=recognizers)

@@ -179,6 +179,9 @@ class AnonymizeConfig:
     # findings; false: only allow_list (a customer named exactly like a brand is then masked too)
     catalog_allow_list: bool = True
     entities: tuple[str, ...] = ()  # entity types to look for; empty: every supported type (fewer weakens it)
+    # 2: batches of 16+ texts (`tanaban anonymize` files) are detected half in a child process, same findings, faster
+    # only where a core is free (docs/BENCHMARKS.md, issue 12 throughput); 1: no child's extra memory and start-up
+    workers: int = 1
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ from anonymize.recognizers.retail import (
 )
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
-           "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "default_recognizers", "load_nlp",
-           "structured_recognizers"]
+           "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "check_recognizers",
+           "default_recognizers", "load_nlp", "structured_recognizers"]
 
 
 LAYERS = ("primary", "check")
@@ -51,6 +51,11 @@ def structured_recognizers() -> list[Recognizer]:
     ]
 
 
+def check_recognizers() -> list[Recognizer]:
+    """The rules only the check layer runs: the name gazetteer, the name cues and introductions, the place list."""
+    return [NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(), IntroNameRecognizer()]
+
+
 def default_recognizers(layer: str = "primary") -> list[Recognizer]:
     """The rule-based recognizers of one detection layer (the engine adds the NER backend when enabled).
 
@@ -62,6 +67,5 @@ def default_recognizers(layer: str = "primary") -> list[Recognizer]:
     if layer == "primary":
         return structured_recognizers()
     if layer == "check":
-        return [*structured_recognizers(), NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(),
-                IntroNameRecognizer()]
+        return [*structured_recognizers(), *check_recognizers()]
     raise ValueError(f"unknown recognizer layer {layer!r}; expected one of {', '.join(LAYERS)}")

@@ -61,14 +61,15 @@ def catalog_allow_list(engine: Engine) -> tuple[str, ...]:
 def build_anonymizer(cfg: AnonymizeConfig, engine: Engine | None = None, *, hash_key: bytes | None = None,
                      policy: str | None = None) -> LayeredAnonymizer:
     """The configured two-layer anonymizer (anonymize.layers); with a store engine and `cfg.catalog_allow_list` on
-    (the default), the catalog allow-list is added to `cfg.allow_list`."""
+    (the default), the catalog allow-list is added to `cfg.allow_list`; `cfg.workers` = 2 detects large batches in
+    two processes (anonymize.split)."""
     catalog = catalog_allow_list(engine) if engine is not None and cfg.catalog_allow_list else ()
     allow = tuple(cfg.allow_list) + catalog
     chosen = config_policy(cfg, policy)
     if chosen.operator == "keyed_hash" and hash_key is None:
         raise PolicyError("the keyed_hash policy needs the appliance's pseudonym key: run `tanaban init` first, "
                           "or choose another policy (placeholder, redact, generalize)")
-    return default_layered(allow, cfg.deny_list, chosen, hash_key, use_ner=cfg.use_ner)
+    return default_layered(allow, cfg.deny_list, chosen, hash_key, use_ner=cfg.use_ner, workers=cfg.workers)
 
 
 def config_policy(cfg: AnonymizeConfig, operator: str | None = None) -> Policy:

@@ -128,13 +128,16 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
             raise RuntimeError(f"{len(results)} results for {len(texts)} texts")
         clean = [r.text for r in results]
         found = [f for r in results for f in r.findings]
+        residual: list[Any] | None = None  # known only once a check ran on the final texts
         for _ in range(passes):
             left_per_text = [list(anonymizer.residual(text)) for text in clean]
             if not any(left_per_text):
+                residual = []  # this check ran on the final texts: running it again would find nothing again
                 break
             clean = [_mask_residual(text, left) for text, left in zip(clean, left_per_text, strict=True)]
             found += [f for left in left_per_text for f in left]
-        residual = [f for text in clean for f in anonymizer.residual(text)]
+        if residual is None:
+            residual = [f for text in clean for f in anonymizer.residual(text)]
     except Exception as exc:  # any detector failure fails closed
         raise Refused(f"anonymizer failed: {_describe(exc)}") from None
     if residual:
