@@ -4,9 +4,13 @@ into SQLite and into PostgreSQL, through `ingest_file` (what `tanaban ingest ite
 The generator (`generate`) is seeded and needs no data: items with a title, brand, categories and price; customers
 whose activity follows a power law; items drawn with Zipf-like popularity; timestamps increasing per customer. At
 --scale 10 it writes 121,010 items and about 1.99M interactions of 223,630 customers (Beauty 2014 has 12,101 items,
-22,363 users and 198,502 interactions). Each engine runs in a child process of its own, so its peak RSS
-(getrusage ru_maxrss of the ingesting process) is its own; the PostgreSQL server's memory is reported separately by
-the server, not included. Both engines run one after the other in one invocation; wall and CPU time per phase.
+22,363 users and 198,502 interactions). Each engine runs in a child process of its own, so its peak RSS is its own;
+the PostgreSQL server's memory is reported separately, not included. Peak RSS is the child's VmHWM
+(/proc/self/status), restarted before each file through /proc/self/clear_refs so that each file has its own peak;
+not getrusage's ru_maxrss, which on Linux carries the high-water mark of the spawning process over the exec (here
+the parent's, after generating the data): that is what made the 100x run's peak look like a jump at its end
+(docs/BENCHMARKS.md, issue 17; ru_maxrss is still printed). Both engines run one after the other in one
+invocation; wall and CPU time per phase.
 PostgreSQL: --pg-url URL of an empty database, or a throwaway server started here (initdb + pg_ctl from
 /usr/lib/postgresql/<v>/bin on 127.0.0.1, default durability settings, removed afterwards).
 
@@ -18,7 +22,8 @@ RssShmem, i.e. shared buffers counted once) and the load average; at the end the
 Usage: nice -n 10 .venv/bin/python bench/scale_ingest.py --scale 10 [--pg-url postgresql://...] [--engines sqlite,pg]
        [--out var/bench/scale]  (add --no-copy to measure PostgreSQL with the plain INSERT path instead of COPY;
        --no-reingest to skip the second, idempotent pass; --keep-data to keep the generated files; --id-cache N to
-       bound the store-id cache at N entries instead of ingest's default)
+       bound the store-id cache at N entries instead of ingest's default; --kinds items to generate and ingest the
+       items file alone, which is where memory grew with the catalogue)
 """
 
 from __future__ import annotations
@@ -46,8 +51,8 @@ WORDS = ("serum", "lipstick", "shampoo", "cream", "mask", "oil", "gel", "polish"
 CATEGORIES = ("Makeup", "Skin Care", "Hair Care", "Fragrance", "Tools", "Bath", "Nails")
 
 
-def generate(out: Path, scale: float, seed: int = 17) -> dict[str, int]:
-    """Write items.jsonl and interactions.csv under `out`; returns the counts."""
+def generate(out: Path, scale: float, seed: int = 17, interactions: bool = True) -> dict[str, int]:
+    """Write items.jsonl and (unless not `interactions`) interactions.csv under `out`; returns the counts."""
     rng = np.random.default_rng(seed)
     n_items, n_users = round(BEAUTY["items"] * scale), round(BEAUTY["users"] * scale)
     target = round(BEAUTY["interactions"] * scale)
@@ -59,6 +64,8 @@ def generate(out: Path, scale: float, seed: int = 17) -> dict[str, int]:
             f.write(json.dumps({"sku": f"SKU{i:07d}", "title": f"{words[0].title()} {words[1]} {words[2]} {i}",
                                 "brand": f"Brand {brands[i]}", "categories": ["Beauty", CATEGORIES[i % 7]],
                                 "price": round(float(rng.gamma(2.0, 8.0)), 2)}) + "\n")
+    if not interactions:
+        return {"items": n_items, "users": 0, "interactions": 0}
     activity = rng.pareto(1.6, n_users) + 1  # a few very active customers, most with a handful
     per_user = np.maximum(np.round(activity / activity.sum() * target), 1).astype(np.int64)
     popularity = 1 / np.arange(1, n_items + 1) ** 0.8
@@ -79,13 +86,26 @@ def generate(out: Path, scale: float, seed: int = 17) -> dict[str, int]:
     return {"items": n_items, "users": n_users, "interactions": written}
 
 
+def own_peak_mib() -> float:
+    """This process's peak RSS since exec, or since the last `reset_peak` (VmHWM; Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak() -> None:
+    """Restart VmHWM from the current RSS (proc(5), /proc/pid/clear_refs, value 5; Linux >= 4.0)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
 
 def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool, reingest: bool = True,
-          id_cache: int = 0) -> None:
+          id_cache: int = 0, kinds: tuple[str, ...] = ("items", "interactions")) -> None:
     """Ingest both files into a fresh home on `engine_url`; print one JSON line with the figures."""
     sys.path.insert(0, str(ROOT))
     from appliance.config import load_config
@@ -100,17 +120,23 @@ def child(engine_url: str, data: Path, home_dir: Path, no_copy: bool, reingest: 
     init_home(cfg)
     home = open_home(cfg)
     result: dict[str, float] = {}
+    result["start_rss_mib"] = own_peak_mib()
     for kind, name in (("items", "items.jsonl"), ("interactions", "interactions.csv")):
+        if kind not in kinds:
+            continue
+        reset_peak()
         start, cpu = time.perf_counter(), _cpu_s()
         report = ingest.ingest_file(home, data / name, kind, progress=False)
         result[f"{kind}_rows"] = report.added
         result[f"{kind}_wall_s"] = time.perf_counter() - start
         result[f"{kind}_cpu_s"] = _cpu_s() - cpu
-    if reingest:
+        result[f"{kind}_peak_mib"] = own_peak_mib()
+    if reingest and "interactions" in kinds:
         start = time.perf_counter()
         again = ingest.ingest_file(home, data / "interactions.csv", "interactions", progress=False)
         result["reingest_added"], result["reingest_wall_s"] = again.added, time.perf_counter() - start
-    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["peak_rss_mib"] = max(v for k, v in result.items() if k.endswith("_peak_mib") or k == "start_rss_mib")
+    result["ru_maxrss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the parent's peak too
     home.engine.dispose()
     print(json.dumps(result), flush=True)
 
@@ -152,9 +178,11 @@ class Monitor(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.every, self.server, self.stop = pid, every, server, threading.Event()
         csv_path = data / "interactions.csv"
-        self.size = csv_path.stat().st_size
-        with open(csv_path, "rb") as f:
-            self.rows_per_byte = max(sum(1 for _ in f) - 1, 1) / self.size
+        self.size, self.rows_per_byte = 1, 0.0
+        if csv_path.exists():
+            self.size = csv_path.stat().st_size
+            with open(csv_path, "rb") as f:
+                self.rows_per_byte = max(sum(1 for _ in f) - 1, 1) / self.size
         self.peak_child_mib = self.peak_server_mib = 0.0
 
     def run(self) -> None:
@@ -233,9 +261,11 @@ class ThrowawayPostgres:
 
 
 def run_child(url: str, data: Path, home: Path, no_copy: bool, reingest: bool = True, every: float = 60.0,
-              server: ThrowawayPostgres | None = None, id_cache: int = 0) -> dict[str, float]:
+              server: ThrowawayPostgres | None = None, id_cache: int = 0,
+              kinds: tuple[str, ...] = ("items", "interactions")) -> dict[str, float]:
     shutil.rmtree(home, ignore_errors=True)
-    args = [sys.executable, __file__, "--child", url, "--data-dir", str(data), "--home", str(home)]
+    args = [sys.executable, __file__, "--child", url, "--data-dir", str(data), "--home", str(home),
+            "--kinds", ",".join(kinds)]
     args += (["--no-copy"] if no_copy else []) + ([] if reingest else ["--no-reingest"])
     args += ["--id-cache", str(id_cache)] if id_cache else []
     with subprocess.Popen(args, stdout=subprocess.PIPE, text=True) as proc:  # the child's stderr goes to ours
@@ -252,13 +282,17 @@ def run_child(url: str, data: Path, home: Path, no_copy: bool, reingest: bool = 
 
 
 def report(label: str, r: dict[str, float]) -> None:
-    rows = r["interactions_rows"]
-    print(f"{label}: items {r['items_rows']:,.0f} in {r['items_wall_s']:.1f} s; interactions {rows:,.0f} in "
-          f"{r['interactions_wall_s']:.1f} s wall ({r['interactions_cpu_s']:.1f} s CPU) = "
-          f"{rows / r['interactions_wall_s']:,.0f} rows/s; "
+    parts = []
+    for kind in ("items", "interactions"):
+        if f"{kind}_rows" in r:
+            rows, wall = r[f"{kind}_rows"], r[f"{kind}_wall_s"]
+            parts.append(f"{kind} {rows:,.0f} in {wall:.1f} s wall ({r[f'{kind}_cpu_s']:.1f} s CPU) = "
+                         f"{rows / wall:,.0f} rows/s, peak RSS {r[f'{kind}_peak_mib']:.0f} MiB")
+    print(f"{label}: " + "; ".join(parts) + "; "
           + (f"re-ingest adds {r['reingest_added']:.0f} in {r['reingest_wall_s']:.1f} s; " if "reingest_added" in r
              else "")
-          + f"peak RSS {r['peak_rss_mib']:.0f} MiB"
+          + f"peak RSS {r['peak_rss_mib']:.0f} MiB (at start {r['start_rss_mib']:.0f}; getrusage ru_maxrss "
+          f"{r['ru_maxrss_mib']:.0f}, which includes the parent's peak)"
           + (f"; server peak {r['server_peak_mib']:.0f} MiB (sampled)" if "server_peak_mib" in r else "")
           + f"; load {os.getloadavg()[0]:.1f}", flush=True)
 
@@ -274,36 +308,41 @@ def main() -> None:
     parser.add_argument("--keep-data", action="store_true")
     parser.add_argument("--every", type=float, default=60.0, help="seconds between progress lines")
     parser.add_argument("--id-cache", type=int, default=0, help="store-id cache entries (default: ingest's own)")
+    parser.add_argument("--kinds", default="items,interactions", help="files to ingest: items[,interactions]")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    kinds = tuple(k for k in ("items", "interactions") if k in args.kinds.split(","))
+    if "items" not in kinds:
+        parser.error("--kinds must include items (interactions name their skus)")
     if args.child:
-        child(args.child, args.data_dir, args.home, args.no_copy, not args.no_reingest, args.id_cache)
+        child(args.child, args.data_dir, args.home, args.no_copy, not args.no_reingest, args.id_cache, kinds)
         return
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"load {os.getloadavg()[0]:.1f}, python {platform.python_version()}, scale {args.scale:g}", flush=True)
     data = args.out / f"data-x{args.scale:g}"
     start = time.perf_counter()
-    counts = generate(data, args.scale)
-    print(f"generated {counts} in {time.perf_counter() - start:.0f} s", flush=True)
+    counts = generate(data, args.scale, interactions="interactions" in kinds)
+    print(f"generated {counts} in {time.perf_counter() - start:.0f} s; this process's peak RSS "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB", flush=True)
     engines, reingest = args.engines.split(","), not args.no_reingest
     try:
         if "sqlite" in engines:
             home = args.out / "home-sqlite"
             report("sqlite", run_child(f"sqlite:///{home / 'tanaban.db'}", data, home, False, reingest, args.every,
-                                       id_cache=args.id_cache))
+                                       id_cache=args.id_cache, kinds=kinds))
             shutil.rmtree(home, ignore_errors=True)
         if "pg" in engines:
             label = "postgresql" + (" (INSERT, no COPY)" if args.no_copy else " (COPY)")
             if args.pg_url:
                 report(label, run_child(args.pg_url, data, args.out / "home-pg", args.no_copy, reingest, args.every,
-                                        id_cache=args.id_cache))
+                                        id_cache=args.id_cache, kinds=kinds))
             else:
                 server = ThrowawayPostgres(args.out)
                 with server as url:
                     report(label, run_child(url, data, args.out / "home-pg", args.no_copy, reingest, args.every,
-                                            server, args.id_cache))
+                                            server, args.id_cache, kinds))
                     print(f"postgresql server processes: {server.server_rss_mib():.0f} MiB VmRSS summed after the "
                           f"run (upper bound), {server.server_private_mib():.0f} MiB counting shared buffers once",
                           flush=True)

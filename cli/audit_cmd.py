@@ -236,8 +236,9 @@ def key_rotate(
     """Start a new audit signing key, recorded in the log (auditkey.rotate) and signed by the old key (unless
     --revoke) and the new one; the old key's later checkpoints fail verification. Give auditors the new .pub.
 
-    Bundles stay signed by signing.key. Restart `tanaban serve` afterwards: a process holding the old key stops
-    appending (fail closed) until it does. Running it again finishes an interrupted rotation.
+    Bundles stay signed by signing.key. A running `tanaban serve` needs no restart: at its next checkpoint it loads
+    the new key from audit-keys/. Two rotations at once run one after the other, and the second refuses (naming the
+    new key) since the key it was to replace is gone. Running it again finishes an interrupted rotation.
 
     Example: tanaban audit key rotate --revoke --yes
     """

@@ -6,6 +6,10 @@ through `Home.store_pseudonym` as soon as a row is read and are never stored, re
 message. Reading and file-level errors live in appliance.data.readers, the field checks in appliance.data.fields;
 this module writes the rows in batches and keeps the reject report. On a PostgreSQL store interaction, review and new
 user batches go in with COPY (appliance.data.pgcopy), still inside the file's one transaction.
+
+Memory does not grow with the file: store ids come from a bounded cache (`ID_CACHE_ENTRIES`), and the check that an
+items file names each sku once is kept by the database, in a temporary table of (sku, first line) that lives inside
+the file's transaction (`_FirstLines`), not in a dict of every sku.
 """
 
 from __future__ import annotations
@@ -18,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import BigInteger, Column, Connection, MetaData, Table, Text, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from appliance.data.fields import clean_event, clean_item
 from appliance.data.home import Home
 from appliance.data.locks import store_writer
-from appliance.data.pgcopy import copy_insert_ignore
+from appliance.data.pgcopy import copy_insert_ignore, copy_rows
 from appliance.data.readers import (  # re-exported: callers import the ingest API from this module
     FORMATS,
     KINDS,
@@ -128,6 +132,38 @@ class _IdCache:
             self.ids.popitem(last=False)
 
 
+_FIRST_LINES = Table("tanaban_item_lines", MetaData(), Column("sku", Text, primary_key=True),
+                     Column("line", BigInteger))
+
+
+class _FirstLines:
+    """sku -> the line it first appeared on in this items file, kept by the database in a temporary table (one per
+    connection: SQLite's temp schema, PostgreSQL's pg_temp, dropped at commit there) so that client memory does not
+    grow with the catalogue; emptied when a file starts and dropped when it ends."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        on_commit = " ON COMMIT DROP" if conn.dialect.name == "postgresql" else ""
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_FIRST_LINES.name} "
+                             f"(sku TEXT PRIMARY KEY, line BIGINT){on_commit}")
+        conn.execute(_FIRST_LINES.delete())  # one an earlier file left on this connection (SQLite keeps it)
+
+    def lookup(self, skus: list[str]) -> dict[str, int]:
+        """The first line of each of `skus` already recorded."""
+        query = select(_FIRST_LINES.c.sku, _FIRST_LINES.c.line).where(_FIRST_LINES.c.sku.in_(skus))
+        return {sku: line for sku, line in self.conn.execute(query)}
+
+    def record(self, firsts: dict[str, int]) -> None:
+        """Remember skus seen for the first time (none of them recorded yet)."""
+        if self.conn.dialect.name == "postgresql":
+            copy_rows(self.conn, _FIRST_LINES.name, ["sku", "line"], firsts.items())
+        else:
+            self.conn.execute(insert(_FIRST_LINES), [{"sku": sku, "line": line} for sku, line in firsts.items()])
+
+    def drop(self) -> None:
+        self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_FIRST_LINES.name}")
+
+
 class _Batcher:
     """Collects clean rows and writes them `batch_rows` at a time; store ids come from a bounded cache
     (`ID_CACHE_ENTRIES`) and, for those it lacks, one query per batch."""
@@ -136,16 +172,11 @@ class _Batcher:
         self.conn, self.home, self.kind, self.reject = conn, home, kind, reject
         self.batch_rows = home.config.ingest.batch_rows
         self.rows: list[tuple[int, dict[str, Any]]] = []
-        self.first_line: dict[str, int] = {}  # sku -> line, for items repeated within one file
+        self.first_lines = _FirstLines(conn) if kind == "items" else None  # items repeated within one file
         self.item_cache, self.user_cache = _IdCache(ID_CACHE_ENTRIES), _IdCache(ID_CACHE_ENTRIES)
         self.added = self.updated = self.present = 0
 
     def add(self, line: int, row: dict[str, Any]) -> None:
-        if self.kind == "items":
-            first = self.first_line.setdefault(row["sku"], line)
-            if first != line:
-                self.reject(line, "sku", f"repeated (first at line {first}); each item appears once per file")
-                return
         self.rows.append((line, row))
         if len(self.rows) >= self.batch_rows:
             self.flush()
@@ -155,7 +186,31 @@ class _Batcher:
             self._write_items() if self.kind == "items" else self._write_events()
         self.rows = []
 
+    def close(self) -> None:
+        if self.first_lines is not None:
+            self.first_lines.drop()
+
+    def _drop_repeats(self, first_lines: _FirstLines) -> None:
+        """Reject (in line order) the batch's items whose sku came earlier in the file, in this batch or before."""
+        firsts: dict[str, int] = {}
+        for line, row in self.rows:
+            firsts.setdefault(row["sku"], line)
+        earlier = first_lines.lookup(list(firsts))
+        kept = []
+        for line, row in self.rows:
+            first = earlier.get(row["sku"], firsts[row["sku"]])
+            if first != line:
+                self.reject(line, "sku", f"repeated (first at line {first}); each item appears once per file")
+            else:
+                kept.append((line, row))
+        first_lines.record({sku: line for sku, line in firsts.items() if sku not in earlier})
+        self.rows = kept
+
     def _write_items(self) -> None:
+        if self.first_lines is not None:
+            self._drop_repeats(self.first_lines)
+        if not self.rows:
+            return
         items = Item.__table__
         batch = {row["sku"]: row for _, row in self.rows}
         existing = {r.sku: r for r in self.conn.execute(select(items).where(items.c.sku.in_(list(batch))))}
@@ -262,6 +317,7 @@ def ingest_records(conn: Connection, home: Home, kind: str, records: Iterable[tu
             continue
         batcher.add(line, row)
     batcher.flush()
+    batcher.close()
     added = _count(conn, kind) - before
     rejected = reject.count - rejected_before
     present = batcher.present if kind == "items" else read - rejected - added

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from appliance.data.keys import audit_signer
+from appliance.privacy.audit.admin import rotated_key_loader
 from appliance.privacy.audit.log import AuditEvent, AuditLog
 from appliance.privacy.egress import egress_status
 from appliance.privacy.policy import current_policy
@@ -30,8 +31,10 @@ AuditSink = Callable[[AuditEvent], object]  # AuditLog.append, or a stand-in in 
 
 def open_serve_audit(cfg: ApplianceConfig) -> AuditLog:
     """The appliance's audit log, opened for appending (AuditWriteError / KeyMaterialError if it cannot be); signed
-    by signing.key on the primary, by node.key on a replica (appliance.data.keys.audit_signer)."""
-    return AuditLog.open(cfg.audit_path, audit_signer(cfg.keys_dir), cfg=cfg.audit)
+    by signing.key on the primary, by node.key on a replica, or by the key `tanaban audit key rotate` made
+    (appliance.data.keys.audit_signer), and picking up a key rotated while it runs."""
+    return AuditLog.open(cfg.audit_path, audit_signer(cfg.keys_dir), cfg=cfg.audit,
+                         key_loader=rotated_key_loader(cfg.keys_dir))
 
 
 def keys_path(cfg: ApplianceConfig) -> Path:

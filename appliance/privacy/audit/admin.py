@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.config import ApplianceConfig
-from appliance.data.keys import SigningKey, audit_public_keys, public_key_pem
+from appliance.data.keys import AUDIT_KEYS_DIR, SigningKey, audit_public_keys, audit_signer, public_key_pem
 from appliance.errors import UserError
 from appliance.privacy.audit.chain import (
     ACTIONS,
@@ -64,9 +65,33 @@ class ExportSummary:
 
 
 def open_audit_log(home: AuditHome) -> AuditLog:
-    """The machine's log, signed by its current audit key and verified by default with every key that signed it."""
+    """The machine's log, signed by its current audit key and verified by default with every key that signed it;
+    it picks up a key rotated by another process (`rotated_key_loader`)."""
     return AuditLog.open(home.config.audit_path, home.audit_key, cfg=home.config.audit,
-                         public_keys=audit_public_keys(home.config.keys_dir))
+                         public_keys=audit_public_keys(home.config.keys_dir),
+                         key_loader=rotated_key_loader(home.config.keys_dir))
+
+
+INSTALL_WAIT_S = 2.0  # how long an appending process waits for a rotation's new key to be renamed into place
+
+
+def rotated_key_loader(keys_dir: Path, *, wait_s: float = INSTALL_WAIT_S) -> Callable[[str], SigningKey | None]:
+    """For an appending process (`serve`) whose key a rotation retired: the signer of audit key `key_id` if it is
+    this machine's installed audit key (audit-keys/<n>-<key id>.key), else None. A rotation renames the new key into
+    place just after its COMMIT, so while a `<n>-<key id>.key.pending` exists this waits up to `wait_s` for it."""
+
+    def load(key_id: str) -> SigningKey | None:
+        deadline = time.monotonic() + wait_s
+        while True:
+            signer = audit_signer(keys_dir)
+            if signer.key_id == key_id:
+                return signer
+            pending = list((Path(keys_dir) / AUDIT_KEYS_DIR).glob(f"*-{key_id}.key.pending"))
+            if not pending or time.monotonic() >= deadline:
+                return None
+            time.sleep(0.05)
+
+    return load
 
 
 def parse_time(text: str) -> str:

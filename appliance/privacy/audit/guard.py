@@ -3,7 +3,7 @@ checkpoint, that checkpoint's signature and root, and that every witnessed check
 key never vouches for a history someone rewrote (the C2SP tlog-witness rule: a new tree head must extend the last
 one). Incremental per process; a fresh process, or any surprise, re-checks from the first entry. It also refuses
 to sign with a key the log has retired or revoked (`.keyring`): a process still holding the key a rotation replaced
-stops appending instead of signing checkpoints that would fail verification.
+never signs with it; `.log` then loads the key the log names as current, or stops appending.
 """
 
 from __future__ import annotations
@@ -63,11 +63,16 @@ class SigningGuard:
             if not self._still_holds(conn):
                 self.reset()
             self._check(conn)
-            self._state.keys.may_sign(self._key_id, self._state.size)
         except AuditVerificationError:
             self.reset()
             raise
+        self._state.keys.may_sign(self._key_id, self._state.size)  # RetiredKeyError; what was checked still holds
         return self._state.frontier
+
+    @property
+    def log_key(self) -> str | None:
+        """The key the latest rotation in the entries checked so far introduced (None before any rotation)."""
+        return self._state.keys.current
 
     def signed(self, checkpoint: Checkpoint, checkpoint_id: int) -> None:
         """Record the checkpoint this process has just inserted (as row `checkpoint_id`)."""

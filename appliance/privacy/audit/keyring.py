@@ -28,6 +28,16 @@ from appliance.privacy.audit.chain import AuditVerificationError
 from appliance.privacy.audit.checkpoints import Checkpoint
 
 ROTATE, REVOKE = "auditkey.rotate", "auditkey.revoke"
+
+
+class RetiredKeyError(AuditVerificationError):
+    """A process holds an audit key the log has retired or revoked; `.current` is the key the log's latest rotation
+    introduced (None before any), which an appending process may load and sign with instead (`.log`)."""
+
+    def __init__(self, key_id: str, problem: str, current: str | None) -> None:
+        super().__init__(f"this process signs with audit key {key_id}, {problem}: restart it so that it loads the "
+                         "current key (an interrupted `tanaban audit key rotate` is finished by running it again)")
+        self.key_id, self.problem, self.current = key_id, problem, current
 _MARK = b'"action":"auditkey.'  # canonical JSON (no whitespace): a cheap filter before parsing an entry
 
 
@@ -97,12 +107,10 @@ class KeyValidity:
             self.first_signed[checkpoint.key_id] = checkpoint
 
     def may_sign(self, key_id: str, size: int) -> None:
-        """Raise AuditVerificationError unless `key_id` may sign the tree of `size` (the writer's side)."""
+        """Raise RetiredKeyError unless `key_id` may sign the tree of `size` (the writer's side)."""
         problem = self.problem(key_id, size)
         if problem:
-            raise AuditVerificationError(f"this process signs with audit key {key_id}, {problem}: restart it so that "
-                                         "it loads the current key (an interrupted `tanaban audit key rotate` is "
-                                         "finished by running it again)")
+            raise RetiredKeyError(key_id, problem, self.current)
 
 
 def _origin(entry: Mapping[str, Any], name: str, seq: int) -> str:

@@ -7,6 +7,12 @@ once committed. Rows, hashes, signatures and exports are byte-for-byte the same 
 Appends are serialised across processes (and, on PostgreSQL, machines) by the backend's write transaction
 (`BEGIN IMMEDIATE`, or an advisory lock on the chain head) taken before the head is read, with a busy timeout;
 `append` returns only after COMMIT, or raises AuditWriteError having written nothing.
+
+A process keeps appending across an audit-key rotation (`tanaban audit key rotate`, `.rotation`): when a checkpoint
+is due and the log shows that its key was retired or revoked meanwhile, it loads the key the log's latest rotation
+introduced (`key_loader`, reading audit-keys/) and signs with that one; without it, or if that key is not installed,
+it refuses to sign (and so to append) rather than sign with a retired key. Entries are not signed one by one, so
+appends between checkpoints need no key at all.
 """
 
 from __future__ import annotations
@@ -46,8 +52,9 @@ from appliance.privacy.audit.chain import (
     format_time,
     hash_entry,
 )
-from appliance.privacy.audit.checkpoints import Checkpoint, Signer, sign_checkpoint
+from appliance.privacy.audit.checkpoints import Checkpoint, Signer, sign_checkpoint, trusted_keys
 from appliance.privacy.audit.guard import SigningGuard
+from appliance.privacy.audit.keyring import RetiredKeyError
 from appliance.privacy.audit.merkle import MerkleFrontier
 from appliance.privacy.audit.verify import Progress, VerifyReport, verify_log
 from appliance.privacy.audit.witness import (
@@ -65,6 +72,13 @@ _COMMAND_WORD = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 
 class AuditWriteError(UserError, RuntimeError):
     """An append (or opening the log for appending) failed; nothing was written. Callers must fail closed."""
+
+
+KeyLoader = Callable[[str], Signer | None]  # key id -> its signer, or None when this machine does not hold it
+
+
+class KeyChangedError(AuditWriteError):
+    """A rotation found that another rotation had replaced the key it was to replace; nothing was written."""
 
 
 class SigningRefusedError(AuditVerificationError, AuditWriteError):
@@ -172,8 +186,9 @@ class AuditLog:
     share it for appending; iterate `entries()` from one thread at a time."""
 
     def __init__(self, conn: AuditBackend, path: Path, signer: Signer, cfg: AuditConfig,
-                 public_keys: Sequence[Ed25519PublicKey] = ()) -> None:
+                 public_keys: Sequence[Ed25519PublicKey] = (), key_loader: KeyLoader | None = None) -> None:
         self._conn, self.path, self._signer, self.cfg = conn, path, signer, cfg
+        self._key_loader = key_loader  # how to pick up a rotated key (None: refuse to sign after a rotation)
         self.public_keys = tuple(public_keys)  # what verify() trusts by default: every key that signed this log
         self.location = conn.location  # the file, or postgresql://host:port/db: what messages name
         self._lock = threading.Lock()
@@ -183,13 +198,15 @@ class AuditLog:
 
     @classmethod
     def open(cls, path: Path, signing_key: Signer, *, cfg: AuditConfig = AuditConfig(),
-             busy_timeout_s: float = BUSY_TIMEOUT_S, public_keys: Sequence[Ed25519PublicKey] = ()) -> AuditLog:
+             busy_timeout_s: float = BUSY_TIMEOUT_S, public_keys: Sequence[Ed25519PublicKey] = (),
+             key_loader: KeyLoader | None = None) -> AuditLog:
         """Open (creating if needed) the log: the SQLite file at `path`, or the PostgreSQL database of `cfg.url`
         when set (then `path` only places the default witness file); raises AuditWriteError if it cannot be opened
-        for writing. `public_keys`: what `verify` trusts by default besides the signing key (keys rotated out)."""
+        for writing. `public_keys`: what `verify` trusts by default besides the signing key (keys rotated out).
+        `key_loader`: where to find the key a rotation by another process introduced (`admin.rotated_key_loader`)."""
         path = Path(path)
         if cfg.url and is_postgres_url(cfg.url):
-            return cls(_open_postgres(cfg.url, busy_timeout_s), path, signing_key, cfg, public_keys)
+            return cls(_open_postgres(cfg.url, busy_timeout_s), path, signing_key, cfg, public_keys, key_loader)
         if cfg.url:
             raise AuditBackendError(f"audit.url must be a postgresql:// URL (got {cfg.url.split(':', 1)[0]!r}: "
                                     "...); leave it empty to keep the log in the SQLite file audit.path")
@@ -197,7 +214,12 @@ class AuditLog:
             conn = SQLiteBackend.open(path, busy_timeout_s=busy_timeout_s, schema_version=SCHEMA_VERSION)
         except (OSError, *SQLiteBackend.errors) as exc:
             raise AuditWriteError(f"cannot open the audit log {path} for writing: {exc}") from None
-        return cls(conn, path, signing_key, cfg, public_keys)
+        return cls(conn, path, signing_key, cfg, public_keys, key_loader)
+
+    @property
+    def key_id(self) -> str:
+        """The audit key this process signs with now."""
+        return _key_id(self._signer)
 
     def close(self) -> None:
         self._conn.close()
@@ -223,9 +245,20 @@ class AuditLog:
         `handover`; a revoked key signs nothing more) and then by `new`, which signs everything after. Returns the
         seq of the last entry; on failure nothing is written and the current key still signs."""
         records = [_record(event, self.cfg.store_payload) for event in events]
-        old = self._signer
+        old, old_id = self._signer, self.key_id
 
         def work(now: datetime) -> int:
+            try:  # read the rotations so far under the chain-head lock; never pick up another key here
+                self._guard.frontier(self._conn)
+            except RetiredKeyError:
+                pass  # named just below
+            except AuditVerificationError as exc:
+                raise SigningRefusedError(exc) from None
+            replaced_by = self._guard.log_key
+            if replaced_by not in (None, old_id):
+                raise KeyChangedError(f"another `tanaban audit key rotate` replaced audit key {old_id} by "
+                                      f"{replaced_by} while this one ran; nothing was written: run it again to "
+                                      f"rotate {replaced_by}")
             seq = 0
             for record in records:
                 seq = self._insert_entry(record, now, checkpoint=False)
@@ -330,8 +363,29 @@ class AuditLog:
     def _verified_frontier(self) -> MerkleFrontier:
         try:
             return self._guard.frontier(self._conn)
+        except RetiredKeyError as exc:
+            self._take_rotated_key(exc)
+            return self._verified_frontier()
         except AuditVerificationError as exc:
             raise SigningRefusedError(exc) from None
+
+    def _take_rotated_key(self, retired: RetiredKeyError) -> None:
+        """Sign from now on with the key the log's latest rotation introduced, if this machine holds it (a rotation
+        by another process: `tanaban audit key rotate` while `serve` runs); else SigningRefusedError."""
+        current = retired.current
+        if self._key_loader is None or current is None or current == self.key_id:
+            raise SigningRefusedError(retired) from None
+        try:
+            signer = self._key_loader(current)
+        except (OSError, UserError):  # unreadable key files: said below, as for a key that is not there
+            signer = None
+        if signer is None or _key_id(signer) != current:
+            raise SigningRefusedError(AuditVerificationError(
+                f"this process signs with audit key {retired.key_id}, {retired.problem}, and that key is not "
+                "installed in audit-keys/ on this machine (an interrupted `tanaban audit key rotate` is finished by "
+                "running it again; a restored backup needs audit-keys/ too)")) from None
+        self._signer = signer
+        self._guard.use_key(signer.public)
 
     # --- reading -------------------------------------------------------------------------------------------------
 
@@ -402,6 +456,11 @@ def _open_postgres(url: str, busy_timeout_s: float) -> PostgresBackend:
         raise AuditWriteError(f"cannot open the audit log in PostgreSQL: {_one_line(exc)} (check audit.url, that "
                               "the server is up, and that the role may use schema tanaban_audit: docs/POSTGRES.md)"
                               ) from None
+
+
+def _key_id(signer: Signer) -> str:
+    """The id of `signer`'s public key (derived, not taken from its `key_id` attribute)."""
+    return next(iter(trusted_keys([signer.public])))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -4,6 +4,12 @@ so that offline verification applies the same validity rules (`.keyring`; docs/A
 and revocation"). The model is TUF's root rotation (The Update Framework specification, root metadata): the old key
 signs the tree that introduces the new one, unless it is being revoked.
 
+Concurrency: rotations and revocations of one machine's keys run one at a time, under the exclusive `auditkey` lock
+of the appliance's locking discipline (appliance.data.locks: flock on one host, a PostgreSQL advisory lock with a
+PostgreSQL store). A second `rotate` waits for the first, then refuses if the key it was asked to replace is no
+longer current, naming the key that replaced it; and the rotation re-reads the log's key entries inside its own write
+transaction, so two rotations cannot both commit even without the lock (`AuditLog.rotate_key`).
+
 Crash safety, in order: the new key is written as audit-keys/<n>-<id>.key.pending; the rotation entries and the
 checkpoints of the hand-over commit in one transaction; only then is the pending file renamed into place (and the
 retired private key deleted). Running `rotate` again after a crash finishes a rotation the log already holds, or
@@ -28,11 +34,14 @@ from appliance.data.keys import (
     load_pending_audit_key,
     rotated_audit_keys,
 )
+from appliance.data.locks import writing
 from appliance.errors import UserError
 from appliance.privacy.audit.admin import AuditHome, open_audit_log
 from appliance.privacy.audit.chain import canonical_json, entry_body
 from appliance.privacy.audit.keyring import REVOKE, ROTATE, KeyValidity
 from appliance.privacy.audit.log import AuditEvent, AuditLog
+
+AUDIT_KEY_LOCK = "auditkey"  # the lock `rotate` and `revoke` hold (appliance.data.locks)
 
 
 class AuditKeyError(UserError, ValueError):
@@ -59,7 +68,14 @@ class KeyState:
 
 def rotate_audit_key(home: AuditHome, *, revoke: bool = False, actor: str = "") -> Rotation:
     """Start a new audit signing key; with `revoke`, record the current one as revoked in the same transaction (it
-    then signs nothing more, not even the hand-over)."""
+    then signs nothing more, not even the hand-over). Waits for a rotation or revocation already running."""
+    asked = home.audit_key.key_id  # the key this command replaces, as it stood before any wait for the lock
+    with writing(home.config, AUDIT_KEY_LOCK):
+        _forget(home)
+        return _rotate(home, revoke, actor, asked)
+
+
+def _rotate(home: AuditHome, revoke: bool, actor: str, asked: str) -> Rotation:
     keys_dir = Path(home.config.keys_dir)
     with open_audit_log(home) as log:
         finished = _finish_interrupted(log, keys_dir)
@@ -67,6 +83,10 @@ def rotate_audit_key(home: AuditHome, *, revoke: bool = False, actor: str = "") 
             _forget(home)
             return finished
         old: SigningKey = home.audit_key
+        if old.key_id != asked:
+            raise AuditKeyError(f"while this command waited, another `tanaban audit key rotate` replaced audit key "
+                                f"{asked} by {old.key_id}; nothing was done: run it again to replace {old.key_id} "
+                                "too")
         validity = log_keys(log)
         if validity.current not in (None, old.key_id):
             raise AuditKeyError(f"the audit log's current signing key is {validity.current}, but this machine's key "
@@ -76,6 +96,9 @@ def rotate_audit_key(home: AuditHome, *, revoke: bool = False, actor: str = "") 
             raise AuditKeyError(f"this machine's audit signing key {old.key_id} is {problem}: restore audit-keys/ "
                                 "from a backup before rotating")
         log.ensure_checkpoint()  # the tree so far signed and witnessed by the old key before the hand-over
+        if log.key_id != old.key_id:  # it picked up a key rotated meanwhile (by a process outside the lock)
+            raise AuditKeyError(f"audit key {old.key_id} was replaced by {log.key_id} while this command ran; nothing "
+                                f"was done: run it again to replace {log.key_id} too")
         new, pending = create_audit_key(keys_dir)
         raw = new.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
         events = [AuditEvent(REVOKE, "ok", actor=actor, origin={"key_id": old.key_id},
@@ -96,7 +119,13 @@ def rotate_audit_key(home: AuditHome, *, revoke: bool = False, actor: str = "") 
 
 def revoke_audit_key(home: AuditHome, key_id: str, *, actor: str = "") -> int:
     """Record key `key_id` (one that signed this log, not the current one) as revoked: from this entry on, a
-    checkpoint it signs fails verification. Returns the auditkey.revoke entry's seq."""
+    checkpoint it signs fails verification. Returns the auditkey.revoke entry's seq. Waits for a running rotation."""
+    with writing(home.config, AUDIT_KEY_LOCK):
+        _forget(home)
+        return _revoke(home, key_id, actor)
+
+
+def _revoke(home: AuditHome, key_id: str, actor: str) -> int:
     with open_audit_log(home) as log:
         validity, signed = log_keys(log), {c.key_id for c in log.checkpoints()}
         current = home.audit_key.key_id

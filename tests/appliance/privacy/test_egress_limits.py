@@ -11,7 +11,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +19,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
 
-from appliance.config import AuditConfig, ConfigError, EgressConfig, load_config
-from appliance.data.keys import SigningKey, public_key_id
-from appliance.privacy.audit import AuditLog
+from appliance.config import ConfigError, EgressConfig, load_config
 from appliance.privacy.egress import (
     EgressError,
     EgressGateway,
@@ -34,8 +31,6 @@ from appliance.privacy.egress import (
     tls_context,
 )
 
-_PRIVATE = Ed25519PrivateKey.from_private_bytes(b"\x07" * 32)
-KEY = SigningKey(public_key_id(_PRIVATE.public_key()), _PRIVATE)
 ANSWER = b'{"choices":[{"message":{"content":"fine"}}]}'
 OK_REPLY = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
 
@@ -111,37 +106,6 @@ def servers() -> Iterator[list[SlowServer]]:
         server.close()
 
 
-@dataclass(frozen=True)
-class _Result:
-    text: str
-    findings: list = field(default_factory=list)
-
-
-class _PassThrough:
-    """An anonymizer that finds nothing: these tests are about the connection, not the text."""
-
-    policy_version = "pass-through-test"
-
-    def anonymize_many(self, texts: Sequence[str]) -> list[_Result]:
-        return [_Result(t) for t in texts]
-
-    def residual(self, text: str) -> list:
-        return []
-
-
-def _gateway(tmp_path: Path, url: str, **changes: object) -> EgressGateway:
-    host = url.split("//", 1)[1].split(":", 1)[0]
-    cfg = EgressConfig(**{"enabled": True, "base_url": url, "model": "m", "allowed_hosts": (host,), "timeout_s": 5.0,
-                          **changes})
-    log = AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0))
-    return EgressGateway(cfg, log, _PassThrough(), env={})
-
-
-def _entries(tmp_path: Path) -> list[dict]:
-    with AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0)) as log:
-        return list(log.entries())
-
-
 def _send(gateway: EgressGateway) -> str:
     with gateway:
         return gateway.chat([{"role": "user", "content": "hello"}], purpose="limits").text
@@ -149,17 +113,18 @@ def _send(gateway: EgressGateway) -> str:
 
 # --- total deadline ------------------------------------------------------------------------------------------------
 
-def test_a_peer_trickling_one_byte_a_second_is_cut_at_the_total_deadline(tmp_path: Path,
-                                                                          servers: list[SlowServer]) -> None:
+def test_a_peer_trickling_one_byte_a_second_is_cut_at_the_total_deadline(
+        servers: list[SlowServer], loopback_gateway: Callable[..., EgressGateway],
+        egress_audit_entries: Callable[[], list[dict]]) -> None:
     """Every read gets a byte within a second, far inside timeout_s = 5: before the total deadline existed the call
     ran until the peer gave up (8 s here, len(reply) s for a patient peer)."""
     servers.append(slow := SlowServer(pause=1.0, step=1))
     start = time.monotonic()
     with pytest.raises(EgressError, match=r"timed out: no complete answer within egress\.total_timeout_s = 1\.5 s"):
-        _send(_gateway(tmp_path, f"http://127.0.0.1:{slow.port}/v1", total_timeout_s=1.5))
+        _send(loopback_gateway(f"http://127.0.0.1:{slow.port}/v1", total_timeout_s=1.5))
     assert 1.4 < time.monotonic() - start < 3.5
     assert slow.connections == 1 and len(slow.requests) == 1  # sent once, never retried
-    request, result = _entries(tmp_path)
+    request, result = egress_audit_entries()
     assert request["action"] == "egress.request"
     assert (result["action"], result["outcome"]) == ("egress.result", "error")
     assert "timed out (total deadline egress.total_timeout_s = 1.5 s)" in result["reason"]
@@ -177,18 +142,21 @@ def test_a_body_without_length_cut_at_the_deadline_is_not_taken_as_complete(tmp_
         slow.close()
 
 
-def test_a_stalled_tls_handshake_is_cut_at_the_total_deadline(tmp_path: Path, servers: list[SlowServer]) -> None:
+def test_a_stalled_tls_handshake_is_cut_at_the_total_deadline(servers: list[SlowServer],
+                                                              loopback_gateway: Callable[..., EgressGateway],
+                                                              egress_audit_entries: Callable[[], list[dict]]) -> None:
     servers.append(silent := SlowServer(stall=True, give_up=6.0))
     start = time.monotonic()
     with pytest.raises(EgressError, match="timed out: no complete answer"):
-        _send(_gateway(tmp_path, f"https://127.0.0.1:{silent.port}/v1", timeout_s=30.0, total_timeout_s=1.0))
+        _send(loopback_gateway(f"https://127.0.0.1:{silent.port}/v1", timeout_s=30.0, total_timeout_s=1.0))
     assert time.monotonic() - start < 3.0
-    assert "total deadline" in _entries(tmp_path)[-1]["reason"]
+    assert "total deadline" in egress_audit_entries()[-1]["reason"]
 
 
-def test_a_prompt_answer_is_unaffected_by_the_deadline(tmp_path: Path, servers: list[SlowServer]) -> None:
+def test_a_prompt_answer_is_unaffected_by_the_deadline(servers: list[SlowServer],
+                                                       loopback_gateway: Callable[..., EgressGateway]) -> None:
     servers.append(fast := SlowServer(pause=0.01, step=16))
-    assert _send(_gateway(tmp_path, f"http://127.0.0.1:{fast.port}/v1", total_timeout_s=5.0)) == "fine"
+    assert _send(loopback_gateway(f"http://127.0.0.1:{fast.port}/v1", total_timeout_s=5.0)) == "fine"
 
 
 def test_time_limits_must_be_positive() -> None:
@@ -240,42 +208,46 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayPKI:
 
 
 def test_ca_variables_in_the_environment_do_not_change_whom_egress_trusts(
-        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI, monkeypatch: pytest.MonkeyPatch) -> None:
+        servers: list[SlowServer], pki: ThrowawayPKI, monkeypatch: pytest.MonkeyPatch,
+        loopback_gateway: Callable[..., EgressGateway], egress_audit_entries: Callable[[], list[dict]]) -> None:
     """Before the change, ssl.create_default_context() read SSL_CERT_FILE when the call was made and trusted this CA."""
     for name in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.setenv(name, str(pki.ca_pem))
     monkeypatch.setenv("SSL_CERT_DIR", str(pki.ca_pem.parent))
     servers.append(tls := SlowServer(tls=pki.server))
     with pytest.raises(EgressError, match=r"CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
-        _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1"))
+        _send(loopback_gateway(f"https://127.0.0.1:{tls.port}/v1"))
     assert tls.requests == []  # the handshake failed: no byte of the request was sent
-    assert _entries(tmp_path)[-1]["outcome"] == "error"
+    assert egress_audit_entries()[-1]["outcome"] == "error"
 
 
-def test_egress_ca_file_makes_that_ca_trusted(tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI) -> None:
+def test_egress_ca_file_makes_that_ca_trusted(servers: list[SlowServer], pki: ThrowawayPKI,
+                                              loopback_gateway: Callable[..., EgressGateway]) -> None:
     servers.append(tls := SlowServer(tls=pki.server))
-    assert _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(pki.ca_pem))) == "fine"
+    assert _send(loopback_gateway(f"https://127.0.0.1:{tls.port}/v1", ca_file=str(pki.ca_pem))) == "fine"
     assert len(tls.requests) == 1
 
 
 def test_the_trust_store_is_read_once_when_the_gateway_is_built(
-        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI) -> None:
+        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI,
+        loopback_gateway: Callable[..., EgressGateway]) -> None:
     """Replacing the CA file afterwards changes nothing for a running gateway ("pinned at startup")."""
     ca_copy = tmp_path / "ca.pem"
     ca_copy.write_bytes(pki.ca_pem.read_bytes())
     servers.append(tls := SlowServer(tls=pki.server))
-    gateway = _gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(ca_copy))
+    gateway = loopback_gateway(f"https://127.0.0.1:{tls.port}/v1", ca_file=str(ca_copy))
     ca_copy.write_text("not a certificate\n")
     assert _send(gateway) == "fine"
 
 
-def test_an_unusable_ca_file_blocks_before_anything_is_sent(tmp_path: Path, servers: list[SlowServer],
-                                                            pki: ThrowawayPKI) -> None:
+def test_an_unusable_ca_file_blocks_before_anything_is_sent(
+        tmp_path: Path, servers: list[SlowServer], pki: ThrowawayPKI, loopback_gateway: Callable[..., EgressGateway],
+        egress_audit_entries: Callable[[], list[dict]]) -> None:
     servers.append(tls := SlowServer(tls=pki.server))
     with pytest.raises(EgressError, match=r"no trusted CA store: egress\.ca_file .* is not a readable PEM file"):
-        _send(_gateway(tmp_path, f"https://127.0.0.1:{tls.port}/v1", ca_file=str(tmp_path / "missing.pem")))
+        _send(loopback_gateway(f"https://127.0.0.1:{tls.port}/v1", ca_file=str(tmp_path / "missing.pem")))
     assert tls.connections == 0
-    assert [(e["action"], e["outcome"]) for e in _entries(tmp_path)] == [("egress.blocked", "blocked")]
+    assert [(e["action"], e["outcome"]) for e in egress_audit_entries()] == [("egress.blocked", "blocked")]
 
 
 def test_the_system_store_ignores_the_environment(monkeypatch: pytest.MonkeyPatch, pki: ThrowawayPKI) -> None:

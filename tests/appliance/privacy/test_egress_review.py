@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from appliance.config import AuditConfig, EgressConfig
+from appliance.config import AuditConfig
 from appliance.data.keys import SigningKey, public_key_id, public_key_pem
 from appliance.privacy.audit import AuditEvent, AuditLog
 from appliance.privacy.audit.chain import AuditVerificationError
@@ -73,48 +73,19 @@ def server() -> Iterator[CaptureServer]:
     srv.close()
 
 
-@dataclass(frozen=True)
-class _Result:
-    text: str
-    findings: list = field(default_factory=list)
-
-
-class _PassThrough:
-    """An anonymizer that finds nothing: the text under test holds no personal data, only a marker to look for."""
-
-    policy_version = "pass-through-test"
-
-    def anonymize_many(self, texts: Sequence[str]) -> list[_Result]:
-        return [_Result(t) for t in texts]
-
-    def residual(self, text: str) -> list:
-        return []
-
-
-def _gateway(tmp_path: Path, port: int, host: str = "127.0.0.1") -> EgressGateway:
-    cfg = EgressConfig(enabled=True, base_url=f"http://{host}:{port}/v1", model="m", allowed_hosts=(host,),
-                       timeout_s=5.0)
-    log = AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0))
-    return EgressGateway(cfg, log, _PassThrough(), env={})
-
-
-def _audit_text(tmp_path: Path) -> str:
-    with AuditLog.open(tmp_path / "audit.db", KEY, cfg=AuditConfig(checkpoint_every=0)) as log:
-        return "\n".join(str({k: v for k, v in e.items() if k != "payload"}) for e in log.entries())
-
-
-def test_a_peer_echoing_the_request_is_not_quoted_in_errors_or_the_audit_log(tmp_path: Path) -> None:
+def test_a_peer_echoing_the_request_is_not_quoted_in_errors_or_the_audit_log(
+        loopback_gateway: Callable[..., EgressGateway], egress_audit_entries: Callable[[], list[dict]]) -> None:
     """Before the fix the EgressError quoted http.client's BadStatusLine, i.e. the first line the peer sent back."""
     echo = CaptureServer(b"{body}\r\n")  # not HTTP: the request body comes straight back
     try:
-        with _gateway(tmp_path, echo.port) as gateway, pytest.raises(EgressError) as caught:
+        with loopback_gateway(f"http://127.0.0.1:{echo.port}/v1") as gateway, pytest.raises(EgressError) as caught:
             gateway.chat([{"role": "user", "content": SECRET}], purpose="review")
     finally:
         echo.close()
     assert len(echo.requests) == 1 and SECRET.encode() in echo.requests[0]  # it was sent (audited first)...
     assert "BadStatusLine" in str(caught.value)  # ...the failure is named by its class...
     assert SECRET not in str(caught.value)  # ...but what the peer sent back is not repeated
-    audit = _audit_text(tmp_path)
+    audit = "\n".join(str({k: v for k, v in e.items() if k != "payload"}) for e in egress_audit_entries())
     assert "egress.result" in audit and SECRET not in audit
 
 
@@ -197,13 +168,14 @@ def test_a_real_export_still_verifies(tmp_path: Path) -> None:
     assert (report.entries, report.checkpoints, report.signed_size) == (1, 1, 1)
 
 
-def test_control_and_bidi_characters_in_the_answer_are_removed(tmp_path: Path) -> None:
+def test_control_and_bidi_characters_in_the_answer_are_removed(
+        loopback_gateway: Callable[..., EgressGateway]) -> None:
     """Before the fix the peer's answer came back verbatim, so `tanaban egress test` printed its escape sequences
     (clear screen, cursor moves, a hidden line) and bidi overrides to the administrator's terminal."""
     body = b'{"choices":[{"message":{"content":"ok\\u001b[2J\\u001b[8mhidden\\u202e tab\\tnew\\nline"}}]}'
     answer = CaptureServer(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
     try:
-        with _gateway(tmp_path, answer.port) as gateway:
+        with loopback_gateway(f"http://127.0.0.1:{answer.port}/v1") as gateway:
             result = gateway.chat([{"role": "user", "content": "hello"}], purpose="review")
     finally:
         answer.close()

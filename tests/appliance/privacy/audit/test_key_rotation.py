@@ -6,6 +6,9 @@ the SQLite and the PostgreSQL test backends (the `home` fixture)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,7 +25,13 @@ from appliance.privacy.audit.admin import export_log, open_audit_log, verify_hom
 from appliance.privacy.audit.chain import canonical_json, entry_body
 from appliance.privacy.audit.checkpoints import Checkpoint, sign_checkpoint
 from appliance.privacy.audit.merkle import MerkleFrontier, hash_leaf
-from appliance.privacy.audit.rotation import AuditKeyError, list_audit_keys, revoke_audit_key, rotate_audit_key
+from appliance.privacy.audit.rotation import (
+    AuditKeyError,
+    Rotation,
+    list_audit_keys,
+    revoke_audit_key,
+    rotate_audit_key,
+)
 from appliance.privacy.audit.verify import verify_export, verify_log
 from cli.main import app
 
@@ -45,6 +54,11 @@ def _forge(home: Home, key: SigningKey) -> Checkpoint:
                           "VALUES (?, ?, ?, ?, ?, ?)", (row_id, forged.tree_size, forged.root_hash, forged.time,
                                                         forged.key_id, forged.signature))
     return forged
+
+
+def _checkpoints(home: Home) -> list[Checkpoint]:
+    with open_audit_log(home) as log:
+        return log.checkpoints()
 
 
 def _offline(home: Home, extra: list[Checkpoint] = ()) -> None:
@@ -125,18 +139,139 @@ def test_rotate_with_revoke_leaves_the_old_key_no_hand_over(home: Home) -> None:
         _offline(home, [_forge(home, old)])
 
 
-def test_a_process_still_holding_the_old_key_stops_appending(home: Home) -> None:
-    stale = open_audit_log(home)  # opened before the rotation, as a running `tanaban serve` would be
+@pytest.mark.parametrize("revoke", [False, True])
+def test_a_process_opened_before_a_rotation_signs_on_with_the_new_key(home: Home, revoke: bool) -> None:
+    """A running `tanaban serve` (or any process with the log open) no longer needs a restart: at its next
+    checkpoint it sees the rotation in the log and loads the new key from audit-keys/, never signing with the old."""
+    running = open_audit_log(home)  # opened before the rotation, as a running `tanaban serve` would be
+    try:
+        running.append(AuditEvent("log.read", "ok"))
+        old = running.key_id
+        done = rotate_audit_key(home, revoke=revoke)
+        seq = running.append(AuditEvent("log.read", "ok", reason="after the rotation"))
+        assert seq == done.seq + 1 and running.key_id == done.new_key_id != old
+        latest = running.checkpoints()[-1]
+        assert (latest.tree_size, latest.key_id) == (seq, done.new_key_id)
+    finally:
+        running.close()
+    assert not [c for c in _checkpoints(home) if c.key_id == old and c.tree_size > done.seq]
+    verify_home(home)
+    _offline(home)
+
+
+def test_serve_audit_log_picks_up_a_rotated_key(home: Home) -> None:
+    from appliance.serve.events import open_serve_audit
+
+    with open_serve_audit(home.config) as log:
+        log.append(AuditEvent("service.start", "ok"))
+        done = rotate_audit_key(home)
+        log.append(AuditEvent("service.stop", "ok"))
+        assert log.checkpoints()[-1].key_id == done.new_key_id
+    verify_home(home)
+
+
+def test_without_a_key_loader_a_stale_process_refuses_to_sign(home: Home) -> None:
+    """What the pick-up replaces (and what still happens if the new key cannot be loaded): fail closed."""
+    from appliance.privacy.audit.log import AuditLog
+
+    stale = AuditLog.open(home.config.audit_path, home.audit_key, cfg=home.config.audit)
     try:
         stale.append(AuditEvent("log.read", "ok"))
         done = rotate_audit_key(home)
-        size = done.seq
         with pytest.raises(AuditWriteError, match=rf"retired at entry {done.seq} .*restart it"):
             stale.append(AuditEvent("log.read", "ok"))
-        assert stale.size() == size  # nothing was written
+        assert stale.size() == done.seq  # nothing was written
     finally:
         stale.close()
     _note(home)  # a fresh process loads the new key
+    verify_home(home)
+
+
+def test_a_stale_process_refuses_when_the_rotated_key_is_not_installed(home: Home) -> None:
+    running = open_audit_log(home)
+    try:
+        running.append(AuditEvent("log.read", "ok"))
+        done = rotate_audit_key(home)
+        next((home.config.keys_dir / "audit-keys").glob(f"*-{done.new_key_id}.key")).unlink()  # e.g. a bad restore
+        with pytest.raises(AuditWriteError, match=rf"retired at entry {done.seq} .*, and that key is not installed"):
+            running.append(AuditEvent("log.read", "ok"))
+        assert running.size() == done.seq and running.key_id != done.new_key_id
+    finally:
+        running.close()
+
+
+def _rotate_in_two_threads(home: Home, *, pause: Callable[[], None]) -> list[object]:
+    """Run `rotate --revoke` twice at once, each thread with its own Home (its own cached keys, as two processes);
+    `pause` runs inside each rotation just before its new key is made."""
+    from appliance.privacy.audit import rotation
+
+    real = rotation.create_audit_key
+
+    def slow_create(keys_dir: Path):
+        pause()
+        return real(keys_dir)
+
+    outcomes: list[object] = [None, None]
+    start = threading.Barrier(2)
+
+    def run(slot: int) -> None:
+        start.wait()
+        try:
+            outcomes[slot] = rotate_audit_key(Home(home.config, home.engine), revoke=True)
+        except Exception as exc:  # the outcome under test
+            outcomes[slot] = exc
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rotation, "create_audit_key", slow_create)
+        threads = [threading.Thread(target=run, args=(slot,)) for slot in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    return outcomes
+
+
+def _rotations(home: Home) -> list[dict]:
+    with open_audit_log(home) as log:
+        return log.query(action="auditkey.rotate")
+
+
+def test_two_rotations_at_once_the_second_waits_then_refuses_naming_the_new_key(home: Home) -> None:
+    """Before the lock both could commit, two keys each revoking the same old one; now the second waits for the
+    first (the auditkey lock) and refuses, since the key it was asked to replace is gone."""
+    old = home.audit_key.key_id
+    outcomes = _rotate_in_two_threads(home, pause=lambda: time.sleep(0.5))
+    done = [o for o in outcomes if isinstance(o, Rotation)]
+    refused = [o for o in outcomes if isinstance(o, AuditKeyError)]
+    assert len(done) == 1 and len(refused) == 1, outcomes
+    assert f"replaced audit key {old} by {done[0].new_key_id}; nothing was done" in str(refused[0])
+    assert [r["origin"]["key_id"] for r in _rotations(home)] == [done[0].new_key_id]
+    keys = sorted(p.name for p in (home.config.keys_dir / "audit-keys").iterdir())
+    assert keys == [f"1-{done[0].new_key_id}.key", f"1-{done[0].new_key_id}.pub"]  # no key of the refused one
+    verify_home(home)
+    with pytest.raises(AuditKeyError, match=f"replaced audit key {old} by"):
+        rotate_audit_key(home)  # this Home still holds the old key, as a process started before the rotation
+    vars(home).pop("audit_key")  # run again (a new process): it rotates the new key
+    assert rotate_audit_key(home).old_key_id == done[0].new_key_id
+
+
+def test_two_rotations_without_the_lock_cannot_both_commit(home: Home, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth: with the lock taken away, both rotations get past their checks (the barrier holds each
+    until both have), and the log's write transaction still lets only one of them commit."""
+    import contextlib
+
+    from appliance.privacy.audit import rotation
+    from appliance.privacy.audit.log import KeyChangedError
+
+    monkeypatch.setattr(rotation, "writing", lambda *_args, **_kwargs: contextlib.nullcontext())
+    both_checked = threading.Barrier(2)
+    outcomes = _rotate_in_two_threads(home, pause=lambda: both_checked.wait(timeout=30))
+    done = [o for o in outcomes if isinstance(o, Rotation)]
+    refused = [o for o in outcomes if isinstance(o, KeyChangedError)]
+    assert len(done) == 1 and len(refused) == 1, outcomes
+    assert f"by {done[0].new_key_id} while this one ran; nothing was written" in str(refused[0])
+    assert [r["origin"]["key_id"] for r in _rotations(home)] == [done[0].new_key_id]
+    assert not list((home.config.keys_dir / "audit-keys").glob("*.pending"))
     verify_home(home)
 
 
