@@ -156,7 +156,7 @@ class HttpTransport:
             response = conn.getresponse()
             data = response.read(MAX_RESPONSE_BYTES + 1)
         except Exception:
-            if watchdog.expired:  # whatever the cut socket raised, the cause is the deadline
+            if watchdog.passed():  # whatever the cut (or timed-out) socket raised, the cause is the deadline
                 raise EgressTimeoutError(_deadline_message(total_timeout_s)) from None
             raise
         finally:
@@ -183,6 +183,7 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self.expired = self._stopped = False
+        self._deadline = time.monotonic() + total_s
         self._timer = threading.Timer(total_s, self._expire)
         self._timer.daemon = True
         self._timer.start()
@@ -203,6 +204,11 @@ class _Watchdog:
             self.expired = True
             if self._fd is not None:
                 _shutdown(self._fd)
+
+    def passed(self) -> bool:
+        """The deadline was reached: the timer cut the socket, or a per-read timeout (at most the total, and started
+        after this watchdog) fired first because the timer thread had not run yet on a busy machine."""
+        return self.expired or time.monotonic() >= self._deadline
 
     def stop(self) -> None:
         with self._lock:
