@@ -9,6 +9,11 @@ side, give several source trees: each round runs one child process per tree (PYT
 same signed bundle. `--profile` prints where the time goes (cProfile, top functions by own time) in the last tree,
 from one more child that is not counted (the profiler slows it down).
   .venv/bin/python bench/serve_asgi.py [--requests 20000] [--rounds 3] [--trees /path/a,/path/b] [--profile]
+Live answers to posted histories from an existing home's served bundle instead (e.g. Beauty after `tanaban export
+best`: SASRec or the hybrid), one row per tree and `model` (issue 15's live-scoring goal), histories of 500 random
+known customers:
+  .venv/bin/python bench/serve_asgi.py --home var/bench/lat/home --models sasrec,hybrid --requests 3000 \
+      --trees /tmp/before,/work/main
 """
 
 from __future__ import annotations
@@ -47,11 +52,34 @@ def _build(work: Path, epochs: int) -> dict[str, object]:
     export_cf(home, "lightgcn")
     with (work / "sample" / "interactions.csv").open() as fh:
         users = sorted({r["customer_id"] for r in csv.DictReader(fh)})[:500]
-    return {"data_dir": str(work / "data"), "token": create_key(cfg.data_dir / KEYS_FILE, "bench"), "users": users}
+    return {"data_dir": str(work / "data"), "token": create_key(cfg.data_dir / KEYS_FILE, "bench"),
+            "bodies": [json.dumps({"user_id": u, "k": 10}) for u in users]}
+
+
+def _existing(home: Path, model: str) -> dict[str, object]:
+    """Posted histories of 500 random known customers of `home`'s served sequential bundle, asking `model`."""
+    import numpy as np
+
+    from appliance.config import load_config
+    from appliance.serve.apikeys import KEYS_FILE, create_key
+    from appliance.serve.node import build_service
+
+    data = home.resolve() / "data" if (home / "data").is_dir() else home.resolve()
+    cfg = load_config(None, env={**os.environ, "TANABAN_PATHS__DATA_DIR": str(data)})
+    bundle = build_service(cfg)[0].bundle
+    if bundle is None or not hasattr(bundle, "seq_items"):
+        sys.exit(f"{home} serves no sequential bundle: run `tanaban export best` (or `export sasrec`) there first")
+    users = np.random.default_rng(0).choice(len(bundle.users), size=min(500, len(bundle.users)), replace=False)
+    histories = [[bundle.items[i]["sku"] for i in bundle.seq_items[bundle.indptr[u]:bundle.indptr[u + 1]]]
+                 for u in users]
+    extra = {"model": model} if model else {}
+    return {"data_dir": str(data), "token": create_key(cfg.data_dir / KEYS_FILE, "bench"),
+            "bodies": [json.dumps({"history": h, "k": 10, **extra}) for h in histories]}
 
 
 def _child(spec: dict[str, object], n: int, profile: bool) -> dict[str, float]:
-    """Run `n` cached recommendation requests through the app in this process; CPU and wall microseconds each."""
+    """Run `n` recommendation requests (the spec's bodies, in turn) through the app in this process; CPU and wall
+    microseconds each."""
     import logging
 
     from appliance.config import load_config
@@ -62,7 +90,7 @@ def _child(spec: dict[str, object], n: int, profile: bool) -> dict[str, float]:
     cfg = load_config(None, env={**os.environ, "TANABAN_PATHS__DATA_DIR": str(spec["data_dir"])})
     app = create_app(*build_service(cfg), serve_cfg=cfg.serve)
     token = str(spec["token"]).encode()
-    bodies = [json.dumps({"user_id": u, "k": 10}).encode() for u in spec["users"]]  # type: ignore[union-attr]
+    bodies = [b.encode() for b in spec["bodies"]]  # type: ignore[union-attr]
     statuses: list[int] = []
 
     async def one(body: bytes) -> None:
@@ -119,19 +147,28 @@ def main() -> None:
     ap.add_argument("--trees", default=str(Path(__file__).resolve().parents[1]),
                     help="comma list of source trees to compare (each child runs with PYTHONPATH=tree)")
     ap.add_argument("--profile", action="store_true", help="print a cProfile of the last tree (an extra run)")
+    ap.add_argument("--home", type=Path, default=None,
+                    help="live answers to posted histories from this existing home's bundle (not a sample home)")
+    ap.add_argument("--models", default="", help="with --home: comma list of the request's `model` field, e.g. "
+                                                 "sasrec,hybrid (default: the bundle's default model)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         print(json.dumps(_child(json.loads(Path(args.child).read_text()), args.requests, args.profile)))
         return
     trees = args.trees.split(",")
+    models = args.models.split(",") if args.home is not None else [""]
     with tempfile.TemporaryDirectory(prefix="tanaban-bench-asgi-") as tmp:
         work = Path(tmp)
-        spec = work / "spec.json"
-        spec.write_text(json.dumps(_build(work, args.epochs)))
-        results: dict[str, list[dict[str, float]]] = {tree: [] for tree in trees}
-        def child(tree: str, profile: bool) -> dict[str, float]:
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(spec), "--requests",
+        specs = {}
+        for model in models:
+            specs[model] = work / f"spec-{model or 'default'}.json"
+            specs[model].write_text(json.dumps(_build(work, args.epochs) if args.home is None else
+                                               _existing(args.home, model)))
+        results: dict[tuple[str, str], list[dict[str, float]]] = {(t, m): [] for t in trees for m in models}
+
+        def child(tree: str, model: str, profile: bool) -> dict[str, float]:
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(specs[model]), "--requests",
                    str(args.requests), *(["--profile"] if profile else [])]
             out = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": tree}, cwd=tmp, capture_output=True, text=True)
             if out.returncode:
@@ -141,19 +178,22 @@ def main() -> None:
             return json.loads(out.stdout.strip().splitlines()[-1])
 
         if args.profile:
-            child(trees[-1], True)
+            for model in models:
+                child(trees[-1], model, True)
         for r in range(args.rounds):
-            for tree in trees:
-                results[tree].append(child(tree, False))
-                print(f"round {r + 1} {tree}: {results[tree][-1]['cpu_us']:.0f} us CPU per request", flush=True)
-    base = statistics.median(x["cpu_us"] for x in results[trees[0]])
-    print("| tree | CPU us/request (median of rounds) | wall us/request | ratio to the first |")
-    print("|---|---|---|---|")
-    for tree in trees:
-        cpu = statistics.median(x["cpu_us"] for x in results[tree])
-        wall = statistics.median(x["wall_us"] for x in results[tree])
-        print(f"| {tree} | {cpu:.0f} | {wall:.0f} | {cpu / base:.2f} |")
-
+            for model in models:
+                for tree in trees:  # alternating: a change in the machine's load hits every tree alike
+                    results[(tree, model)].append(child(tree, model, False))
+                    print(f"round {r + 1} {tree} {model or 'default'}: {results[(tree, model)][-1]['cpu_us']:.0f} us "
+                          f"CPU per request (load average {os.getloadavg()[0]:.2f})", flush=True)
+    print("| tree | model | CPU us/request (median of rounds) | wall us/request | ratio to the first tree |")
+    print("|---|---|---|---|---|")
+    for model in models:
+        base = statistics.median(x["cpu_us"] for x in results[(trees[0], model)])
+        for tree in trees:
+            cpu = statistics.median(x["cpu_us"] for x in results[(tree, model)])
+            wall = statistics.median(x["wall_us"] for x in results[(tree, model)])
+            print(f"| {tree} | {model or 'default'} | {cpu:.0f} | {wall:.0f} | {cpu / base:.2f} |")
 
 if __name__ == "__main__":
     main()

@@ -16,8 +16,12 @@ customer's list once: gen-cached reads those); gen-live sends histories, decoded
 requests (appliance.serve.batching), at `--gen-connections`. The last column is live queries per beam search.
   .venv/bin/python bench/serve_load.py --scenarios gen-cached,gen-live --gen-connections 1,4,16 --seconds 5
 An existing home instead (live answers to posted histories from its served bundle, per model; issue 15's goal is
-p99 < 10 ms at 8 connections on 2 cores):
+p99 < 10 ms at 8 connections on 2 cores), with each worker's share of the server CPU (how evenly the connections
+landed on the workers) and the load average at the start of each row; `--trees` compares the servers of several
+source trees side by side (PYTHONPATH=tree for `tanaban serve`, alternating, `--rounds` times):
   .venv/bin/python bench/serve_load.py --home var/bench/hyb/s0 --models sasrec,hybrid --connections 1,8
+  .venv/bin/python bench/serve_load.py --home var/bench/lat/home --models sasrec,hybrid --connections 1,8 \
+      --workers 1,2 --seconds 10 --rounds 2 --trees /tmp/before,/work/main
 """
 
 from __future__ import annotations
@@ -69,18 +73,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process `pid` and of its direct children (the workers of `--workers N`), from
-    /proc (Linux): CPU per request is far less disturbed than latency by other load on a shared machine."""
-    total = 0.0
+def _cpu_by_pid(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of process `pid` and of each of its direct children (the workers of `--workers N`),
+    by pid, from /proc (Linux): CPU per request is far less disturbed than latency by other load on a shared
+    machine, and each worker's share of it shows how evenly the connections were spread over the workers."""
+    out = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent pid
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-    return total
+            out[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime+stime
+    return out
+
+
+def _cpu_seconds(pid: int) -> float:
+    return sum(_cpu_by_pid(pid).values())
+
+
+def _worker_shares(pid: int, before: dict[int, float]) -> str:
+    """Each worker's share of the CPU the workers used since `before` (`_cpu_by_pid`), highest first, e.g. 51/49."""
+    after = _cpu_by_pid(pid)
+    used = sorted((after[p] - before.get(p, 0.0) for p in after if p != pid), reverse=True)
+    total = sum(used)
+    used = [u for u in used if u > 0.005 * total]  # not multiprocessing's resource tracker, an idle child
+    return "/".join(f"{100 * u / total:.0f}" for u in used) if total > 0 and len(used) > 1 else "-"
 
 
 def _wrk(port: int, script: Path, connections: int, seconds: int) -> dict[str, float]:
@@ -162,29 +180,41 @@ def _existing_home(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="tanaban-bench-serve-"))
     print(f"bundle {bundle.version} of {args.home}: {len(bundle.items)} items, {len(bundle.users)} customers; "
           f"histories of 500 random customers (mean {np.mean([len(h) for h in histories]):.1f} items)")
-    print("| request | connections | p50 ms | p99 ms | requests/s | non-2xx | server CPU us/request |")
-    print("|---|---|---|---|---|---|---|")
+    trees = args.trees.split(",") if args.trees else [""]
+    print("| tree | request | connections | p50 ms | p99 ms | requests/s | non-2xx | server CPU us/request | worker "
+          "CPU shares % | load average |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     try:
-        for workers in (int(x) for x in args.workers.split(",")):
-            port = _free_port()
-            server = _start_server(env, port, workers)
-            try:
-                for model in args.models.split(",") if args.models else [""]:
-                    extra = {"model": model} if model else {}
-                    script = work / "live.lua"
-                    script.write_text(LUA % (", ".join("[[" + json.dumps({"history": h, "k": 10, **extra}) + "]]"
-                                                       for h in histories), token))
-                    for c in (int(x) for x in args.connections.split(",")):
-                        cpu = _cpu_seconds(server.pid)
-                        r = _wrk(port, script, c, args.seconds)
-                        cpu_us = (_cpu_seconds(server.pid) - cpu) / (r["rps"] * args.seconds) * 1e6
-                        print(f"| live {model or 'default'}, {workers} worker(s) | {c} | {r['p50']:.2f} | "
-                              f"{r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} | {cpu_us:.0f} |", flush=True)
-            finally:
-                server.terminate()
-                server.wait(timeout=20)
+        for _ in range(args.rounds):
+            for workers in (int(x) for x in args.workers.split(",")):
+                for tree in trees:  # alternating: a change in the machine's load hits every tree alike
+                    _serve_round(args, {**env, "PYTHONPATH": tree} if tree else env, tree, workers, histories,
+                                 token, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _serve_round(args: argparse.Namespace, env: dict[str, str], tree: str, workers: int, histories: list,
+                 token: str, work: Path) -> None:
+    """One server start (`tanaban serve --workers N` of `tree`'s code), then wrk per model and connection count."""
+    port = _free_port()
+    server = _start_server(env, port, workers)
+    try:
+        for model in args.models.split(",") if args.models else [""]:
+            extra = {"model": model} if model else {}
+            script = work / "live.lua"
+            script.write_text(LUA % (", ".join("[[" + json.dumps({"history": h, "k": 10, **extra}) + "]]"
+                                               for h in histories), token))
+            for c in (int(x) for x in args.connections.split(",")):
+                load, by_pid = os.getloadavg()[0], _cpu_by_pid(server.pid)
+                r = _wrk(port, script, c, args.seconds)
+                cpu_us = (_cpu_seconds(server.pid) - sum(by_pid.values())) / (r["rps"] * args.seconds) * 1e6
+                print(f"| {tree or 'installed'} | live {model or 'default'}, {workers} worker(s) | {c} | "
+                      f"{r['p50']:.2f} | {r['p99']:.2f} | {r['rps']:.0f} | {r['non2xx']} | {cpu_us:.0f} | "
+                      f"{_worker_shares(server.pid, by_pid)} | {load:.2f} |", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
 
 def main() -> None:
@@ -202,6 +232,10 @@ def main() -> None:
     ap.add_argument("--models", default="",
                     help="with --home: comma list of the request's `model` field for live answers, e.g. "
                          "sasrec,hybrid,item-knn (default: the bundle's default model)")
+    ap.add_argument("--trees", default="",
+                    help="with --home: comma list of source trees whose server to compare side by side (each started "
+                         "with PYTHONPATH=tree, alternating), e.g. a snapshot of HEAD and the working tree")
+    ap.add_argument("--rounds", type=int, default=1, help="with --home: repeat everything this many times")
     args = ap.parse_args()
     if args.home is not None:
         _existing_home(args)

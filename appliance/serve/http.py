@@ -53,7 +53,14 @@ from appliance.privacy.audit.log import AuditEvent
 from appliance.serve.answers import GENERATIVE, models_of, select_model, served_models, unknown_model
 from appliance.serve.apikeys import ApiKey, ApiKeyError, KeyVerifier
 from appliance.serve.batching import GenBatcher, batcher_lifespan
-from appliance.serve.bodies import REASONS, StrictJSONRoute, invalid_body, json_integer, unexpected_error_line
+from appliance.serve.bodies import (
+    REASONS,
+    StrictJSONRoute,
+    invalid_body,
+    json_integer,
+    loads_strict,
+    unexpected_error_line,
+)
 from appliance.serve.errors import RequestError, ServeError
 from appliance.serve.events import AuditSink, reload_event
 from appliance.serve.metrics import CONTENT_TYPE, ServeMetrics, configure_logging
@@ -270,8 +277,9 @@ class _GuardAndLog:
     """Pure ASGI middleware (no per-request task like BaseHTTPMiddleware): request id, body size and read-time
     limits, metrics, access log, and a JSON 500 for a bug, logged without its message."""
 
-    def __init__(self, app: Any, metrics: ServeMetrics, body_seconds: float) -> None:
-        self.app, self.metrics, self.body_seconds = app, metrics, body_seconds
+    def __init__(self, app: Any, metrics: ServeMetrics, body_seconds: float,
+                 fast: Callable[[dict[str, Any], bytes], Response | None] | None = None) -> None:
+        self.app, self.metrics, self.body_seconds, self.fast = app, metrics, body_seconds, fast
 
     async def _body(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any],
                     length: bytes) -> bytes | None:
@@ -331,6 +339,10 @@ class _GuardAndLog:
                 replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
 
+            fast = self.fast(scope, body) if self.fast is not None and scope["path"] == FAST_PATH else None
+            if fast is not None:  # a well-formed recommendation answered without FastAPI's routing and solving
+                await fast(scope, replay, send_status)
+                return
             await self.app(scope, replay, send_status)
         except Exception as exc:  # a bug: one log line without the exception's text, which may hold request data
             error_log.error("%s rid=%s", unexpected_error_line(scope["method"], getattr(scope.get("route"), "path",
@@ -348,6 +360,82 @@ class _GuardAndLog:
                                 key_id, request_id, extra={"method": scope["method"], "route": route, "status": status,
                                                            "duration_ms": round(elapsed * 1e3, 3), "key_id": key_id,
                                                            "request_id": request_id})
+
+
+FAST_PATH = "/v1/recommendations"
+
+
+class _FastRecommendations:
+    """`POST /v1/recommendations` answered straight from the middleware when the request is well formed: a JSON
+    body that `loads_strict` and RecommendRequest accept, a valid API key, a model of the main bundle, no A/B arm to
+    draw. It runs the route's own steps (key check, model choice, select_model, for_history / for_user, _response)
+    and sets what the route would (`route` in the scope for the metrics and access log, the key id), so the answer
+    is the route's. Anything else, and any request the answer fails for (404, 503), returns None and goes through
+    FastAPI unchanged: every error body, status and header stays the route's. FastAPI's per-request dependency
+    solving and request objects cost about as much as a live SASRec score (bench/serve_asgi.py)."""
+
+    def __init__(self, app: FastAPI, service: Service, keys: KeyVerifier,
+                 pseudonymize: Callable[[str, str | None], str], gen_service: Service | None,
+                 experiment: Any) -> None:
+        self.app, self.service, self.keys, self.pseudonymize = app, service, keys, pseudonymize
+        self.gen_service, self.experiment = gen_service, experiment
+        self._route: Any = None
+
+    def route(self) -> Any:
+        """The APIRoute of POST /v1/recommendations (what the router puts in the scope: the metrics' label)."""
+        if self._route is None:
+            self._route = next(r for r in self.app.router.routes
+                               if getattr(r, "path", None) == FAST_PATH and "POST" in getattr(r, "methods", ()))
+        return self._route
+
+    def __call__(self, scope: dict[str, Any], body: bytes) -> Response | None:
+        if scope["method"] != "POST" or scope.get("root_path"):
+            return None
+        headers: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name in (b"content-type", b"x-api-key", b"authorization"):
+                headers.setdefault(name, value)  # the first one, as request.headers.get gives
+        content_type = headers.get(b"content-type")
+        if content_type is None or content_type.split(b";", 1)[0].strip().lower() != b"application/json":
+            return None
+        try:
+            return self._answer(scope, body, headers.get(b"x-api-key"), headers.get(b"authorization"))
+        except Exception:  # whatever it is (a bug too), the route meets it again and answers as it always did
+            return None
+
+    def _answer(self, scope: dict[str, Any], body: bytes, token: bytes | None,
+                authorization: bytes | None) -> Response | None:
+        data = loads_strict(body)
+        request = RecommendRequest.model_validate(data) if isinstance(data, dict) else None
+        if request is None or (request.history is None and request.user_id is None):
+            return None
+        if self.experiment is not None and "model" not in request.model_fields_set:
+            return None  # the customer's A/B arm answers: the route draws it
+        key = self._key(token, authorization)
+        bundle = self.service.bundle
+        if key is None or bundle is None:
+            return None
+        models, default = served_models(bundle, self.gen_service and self.gen_service.bundle)
+        model = request.model or default
+        if model not in models or model == GENERATIVE:
+            return None
+        b = select_model(bundle, model)
+        gap = explain_gap(b) if request.explain else None
+        answer = b.for_history(request.history, request.k, request.exclude, request.explain) \
+            if request.history is not None else \
+            b.for_user(self.pseudonymize(request.user_id, b.pseudonym_key_id), request.k, request.exclude,
+                       request.explain)  # RequestError, ServeError: the route answers it again, with its error
+        scope["route"] = self.route()
+        scope["state"]["key_id"] = key.key_id
+        return _response(answer, gap)
+
+    def _key(self, token: bytes | None, authorization: bytes | None) -> ApiKey | None:
+        """The route's api_key dependency without its errors: the key, or None (the route then answers 401/503)."""
+        if not token and authorization:
+            scheme, _, credentials = authorization.decode("latin-1").partition(" ")
+            bearer = scheme.lower() == "bearer" and credentials.strip()
+            token = credentials.strip().encode("latin-1") if bearer else None
+        return self.keys.verify(token.decode("latin-1")) if token else None  # ApiKeyError: the route's 503
 
 
 def _authenticated(keys: KeyVerifier, token: str | None) -> ApiKey:
@@ -420,7 +508,8 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
         experiment.bind_metrics(metrics.registry if metrics.directory is None else None)
 
     app.router.route_class = StrictJSONRoute  # NaN, Infinity, lone surrogates, duplicate keys: 422 (bodies.py)
-    app.add_middleware(_GuardAndLog, metrics=metrics, body_seconds=serve_cfg.body_timeout_seconds)
+    fast = _FastRecommendations(app, service, keys, pseudonymize, gen_service, experiment)
+    app.add_middleware(_GuardAndLog, metrics=metrics, body_seconds=serve_cfg.body_timeout_seconds, fast=fast)
     _add_docs(app)
 
     @app.exception_handler(RequestValidationError)

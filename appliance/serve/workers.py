@@ -1,4 +1,8 @@
-"""Several uvicorn worker processes behind one socket, and the per-worker bundle watcher.
+"""Several uvicorn worker processes on one address, and the per-worker bundle watcher.
+
+On Linux each worker listens on a socket of its own bound with SO_REUSEPORT (socket(7)), so the kernel spreads
+connections over the workers (AuditedMultiprocess); elsewhere they share the supervisor's socket. The HTTP protocol
+is uvicorn's httptools one (h11 where httptools is missing) with a request-head timeout and size bound.
 
 uvicorn starts N > 1 workers only from an import string, so each worker process calls `app_factory()`, which loads
 exactly the config the `tanaban serve` process resolved (its file path and a sha256 fingerprint travel in the
@@ -16,14 +20,22 @@ import functools
 import logging
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import h11
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+try:  # the `serve` extra pins httptools; without it (a bare install) the pure-Python h11 parser serves
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is installed wherever the serve extra is
+    HttpToolsProtocol = None  # type: ignore[assignment,misc]
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process as UvicornProcess
 
 from appliance.abtest.serving import build_experiment
 from appliance.config import ApplianceConfig, ServeConfig, config_fingerprint, load_config
@@ -176,18 +188,93 @@ def run_workers(cfg: ApplianceConfig, listen: Listen, workers: int) -> None:
             audited_service(cfg, fingerprint, service, gen_service, f"{listen.host}:{listen.port}", workers) as audit, \
             contextlib.suppress(KeyboardInterrupt):  # what uvicorn.run does for workers > 1, with our socket
         AuditedMultiprocess(config, [config.bind_socket()], roots=(service.root, gen_service.root),
-                            audit=audit.append).run()
+                            audit=audit.append, reuse_port=REUSE_PORT).run()
 
 
 class AuditedMultiprocess(Multiprocess):
     """uvicorn's supervisor, writing bundle.reload (actor `signal`) after SIGHUP has replaced the workers one at a
     time: each new worker loads the bundles CURRENT names, so the entry names those; outcome failed when uvicorn
-    aborted the restart (a new worker not ready in time) and the previous workers keep serving."""
+    aborted the restart (a new worker not ready in time) and the previous workers keep serving.
+
+    `reuse_port` (Linux): every worker listens on a socket of its own, bound to the same address with SO_REUSEPORT,
+    and the kernel spreads new connections over them (by a hash of the client's address and port; socket(7)). On one
+    shared socket every idle worker wakes for a new connection and asyncio's accept loop takes all that are waiting:
+    8 keep-alive connections opened at once all went to one worker (99% of the CPU in bench/serve_load.py), so a
+    second worker added nothing. The socket given here (bound with SO_REUSEPORT, never listening, so it is handed
+    no connection) holds the address for the supervisor's life; each worker's listener is made when the worker is
+    started and closed here once the worker holds it, so it goes when its worker stops (SIGHUP, SIGTTOU, a crash)."""
 
     def __init__(self, config: uvicorn.Config, sockets: list[socket.socket], *, roots: Sequence[Path],
-                 audit: AuditSink) -> None:
+                 audit: AuditSink, reuse_port: bool = False) -> None:
         super().__init__(config, sockets)
         self.roots, self.audit = tuple(roots), audit
+        self.reuse_port = reuse_port and len(sockets) == 1 and sockets[0].family in (socket.AF_INET, socket.AF_INET6)
+
+    # uvicorn 0.54's Multiprocess makes every worker with `Process(self.config, self.sockets)` in these four
+    # methods; with reuse_port they are uvicorn's own, with `self._process()` instead, which gives each worker its
+    # listener (without it, uvicorn's methods run unchanged).
+    def init_processes(self) -> None:
+        if not self.reuse_port:
+            super().init_processes()
+            return
+        for _ in range(self.processes_num):
+            self.processes.append(self._process())
+
+    def restart_all(self) -> None:
+        if not self.reuse_port:
+            super().restart_all()
+            return
+        for idx, old_process in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            new_process = self._process()
+            if not new_process.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
+                new_process.kill()
+                new_process.join()
+                if not self.should_exit.is_set():
+                    log.error("new worker %s was not ready in time: keeping worker %s and aborting the restart",
+                              new_process.pid, old_process.pid)
+                return
+            old_process.terminate()
+            old_process.join()
+            self.processes[idx] = new_process
+
+    def keep_subprocess_alive(self) -> None:
+        if not self.reuse_port:
+            super().keep_subprocess_alive()
+            return
+        if self.should_exit.is_set():
+            return
+        for idx, process in enumerate(self.processes):
+            if process.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            process.kill()
+            process.join()
+            if process.exitcode == STARTUP_FAILURE:  # broken app, TLS or socket: every restart would fail alike
+                log.error("worker %s failed to start: stopping", process.pid)
+                self.should_exit.set()
+                return
+            if self.should_exit.is_set():
+                return
+            log.warning("worker %s died: starting another", process.pid)
+            self.processes[idx] = self._process()
+
+    def handle_ttin(self) -> None:
+        if not self.reuse_port:
+            super().handle_ttin()
+            return
+        self.processes_num += 1
+        self.processes.append(self._process())
+
+    def _process(self) -> UvicornProcess:
+        """A started worker on a listener of its own (reuse_port)."""
+        listener = reuse_port_socket(self.sockets[0])
+        try:
+            process = UvicornProcess(self.config, [listener])
+            process.start()  # a spawned worker inherits the descriptor at its start (multiprocessing passfds)
+        finally:
+            listener.close()  # the worker's copy is the only one: it leaves the group when the worker stops
+        return process
 
     def handle_hup(self) -> None:
         before = list(self.processes)
@@ -205,6 +292,24 @@ class AuditedMultiprocess(Multiprocess):
             log.exception("the bundle.reload audit entry could not be written")
 
 
+REUSE_PORT = sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")  # see AuditedMultiprocess
+
+
+def reuse_port_socket(reserved: socket.socket) -> socket.socket:
+    """A new TCP socket bound with SO_REUSEPORT to the address `reserved` holds (the port it was given, also when
+    the config asked for port 0), inheritable, not yet listening (asyncio's create_server listens in the worker)."""
+    sock = socket.socket(reserved.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind(reserved.getsockname())
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
 class TCPConfig(uvicorn.Config):
     """uvicorn's Config whose listening socket says it is TCP, so accepted connections get TCP_NODELAY.
 
@@ -218,6 +323,22 @@ class TCPConfig(uvicorn.Config):
         sock = super().bind_socket()
         if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto != socket.IPPROTO_TCP:
             sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        if REUSE_PORT and sock.family in (socket.AF_INET, socket.AF_INET6):
+            # Bound with SO_REUSEPORT too, so that the workers' own listeners (AuditedMultiprocess) may share its
+            # address; the option must be set before bind: rebind a fresh socket to the address uvicorn got.
+            address = sock.getsockname()
+            sock.close()
+            fresh = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            fresh.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            fresh.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            try:
+                fresh.bind(address)
+            except OSError as exc:  # taken in between: as uvicorn's own bind failure
+                fresh.close()
+                log.error("%s", exc)
+                sys.exit(STARTUP_FAILURE)
+            fresh.set_inheritable(True)
+            sock = fresh
         return sock
 
 
@@ -226,48 +347,47 @@ def uvicorn_limits(serve: ServeConfig) -> dict[str, Any]:
     timeout below, uvicorn's keep-alive timeout, a cap on connections + tasks beyond which requests get 503, and how
     long a stopping node drains the requests in flight (DRAIN_SECONDS).
     No WebSocket protocol: the API has no WebSocket route, and an upgrade would escape the head timeout."""
-    return {"http": functools.partial(BoundedH11Protocol, head_timeout=serve.head_timeout_seconds), "ws": "none",
+    protocol = BoundedH11Protocol if HttpToolsProtocol is None else BoundedHttpToolsProtocol
+    return {"http": functools.partial(protocol, head_timeout=serve.head_timeout_seconds), "ws": "none",
             "timeout_keep_alive": serve.keep_alive_seconds, "limit_concurrency": serve.max_connections,
             "timeout_graceful_shutdown": DRAIN_SECONDS}
 
 
-class BoundedH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, plus a request-head timeout: a connection whose request head is not complete
+class _HeadTimeout:
+    """A request-head timeout for uvicorn's HTTP protocols: a connection whose request head is not complete
     `head_timeout` seconds after it opened (or after its previous answer) is closed (slowloris).
 
     uvicorn 0.54 has no such bound: its keep-alive timer starts only after a response and any received byte cancels
     it, so a client that connects and sends nothing, or one header byte every few seconds, held its connection
-    forever. Reading the body is bounded in the app (serve.body_timeout_seconds, 408). Module level: the partial in
-    `uvicorn_limits` is pickled into each spawned worker.
-    """
+    forever. Reading the body is bounded in the app (serve.body_timeout_seconds, 408). Both protocols start a new
+    request/response `cycle` when a request head is complete; that is what this watches."""
 
-    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.head_timeout = head_timeout
-        self._head_timer: asyncio.TimerHandle | None = None
+    head_timeout: float
+    _head_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)  # type: ignore[arg-type]
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_head_timer()
 
     def data_received(self, data: bytes) -> None:
-        cycle = self.cycle
-        super().data_received(data)
-        if self.cycle is not cycle:  # a complete request head started a new cycle
+        cycle = self.cycle  # type: ignore[attr-defined]
+        super().data_received(data)  # type: ignore[misc]
+        if self.cycle is not cycle:  # type: ignore[attr-defined]  # a complete request head started a new cycle
             self._cancel_head_timer()
 
     def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing() and (self.cycle is None or self.cycle.response_complete):
+        super().on_response_complete()  # type: ignore[misc]
+        cycle = self.cycle  # type: ignore[attr-defined]
+        if not self.transport.is_closing() and (cycle is None or cycle.response_complete):  # type: ignore[attr-defined]
             self._arm_head_timer()  # waiting for the next request head (a pipelined one already started a cycle)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_head_timer()
-        super().connection_lost(exc)
+        super().connection_lost(exc)  # type: ignore[misc]
 
     def _arm_head_timer(self) -> None:
         self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)
+        self._head_timer = self.loop.call_later(self.head_timeout, self._head_timed_out)  # type: ignore[attr-defined]
 
     def _cancel_head_timer(self) -> None:
         if self._head_timer is not None:
@@ -276,7 +396,49 @@ class BoundedH11Protocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if not self.transport.is_closing():
-            with contextlib.suppress(h11.LocalProtocolError):
-                self.conn.send(h11.ConnectionClosed())
-            self.transport.close()
+        if not self.transport.is_closing():  # type: ignore[attr-defined]
+            self._close_timed_out()
+
+    def _close_timed_out(self) -> None:
+        self.transport.close()  # type: ignore[attr-defined]
+
+
+class BoundedH11Protocol(_HeadTimeout, H11Protocol):
+    """uvicorn's h11 protocol (pure Python) with the request-head timeout (_HeadTimeout); used when httptools is not
+    installed. Module level: the partial in `uvicorn_limits` is pickled into each spawned worker."""
+
+    def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.head_timeout = head_timeout
+
+    def _close_timed_out(self) -> None:
+        with contextlib.suppress(h11.LocalProtocolError):
+            self.conn.send(h11.ConnectionClosed())
+        self.transport.close()
+
+
+MAX_HEAD_BYTES = 16 * 1024  # a request head larger than this gets 400 (h11's own limit, kept with httptools)
+
+
+if HttpToolsProtocol is not None:
+    class BoundedHttpToolsProtocol(_HeadTimeout, HttpToolsProtocol):
+        """uvicorn's httptools protocol (the C parser of llhttp) with the request-head timeout (_HeadTimeout) and
+        h11's 16 KiB bound on a request head (uvicorn's httptools protocol has none: headers would pile up in memory
+        until the head timeout): the server's default. On Beauty's live answers it cost about 0.84x the server CPU
+        per request of the h11 one (docs/BENCHMARKS.md, "Live scoring latency")."""
+
+        def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.head_timeout = head_timeout
+            self._head_bytes = 0  # received since the head timer was armed, while no head is complete
+
+        def data_received(self, data: bytes) -> None:
+            waiting = self._head_timer is not None  # armed: no request head complete since the last answer
+            super().data_received(data)
+            if not waiting or self._head_timer is None or self.transport.is_closing():
+                self._head_bytes = 0  # a head completed (or the connection is going): count afresh next time
+                return
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._cancel_head_timer()
+                self.send_400_response("Request head too large.")

@@ -3,6 +3,7 @@ HEAD on health routes, stale staging directories, and slow clients on a real soc
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -177,3 +178,31 @@ def test_slow_clients_are_disconnected(bundle_home) -> None:
         assert _closed_within(partial_body, 5) is not None
         for sock in (idle, partial_head, partial_body):
             sock.close()
+
+
+def test_a_request_head_over_16_kib_gets_400_and_a_normal_one_still_answers(bundle_home) -> None:
+    """h11 refused request heads over 16 KiB; the httptools protocol the server now uses has no such bound of its
+    own (appliance.serve.workers.BoundedHttpToolsProtocol adds it): a huge head, in one piece or trickled in
+    chunks, gets 400 and the connection closes, while a request with a 15 KiB header is answered."""
+    import dataclasses
+
+    from appliance.serve.server import serving_on_loopback
+
+    home, _ = bundle_home
+    export_cf(home, "lightgcn")
+    serve = dataclasses.replace(home.config.serve, reload_poll_seconds=0)
+    with serving_on_loopback(dataclasses.replace(home.config, serve=serve)) as port:
+        for chunks in (1, 40):
+            big = socket.create_connection(("127.0.0.1", port), timeout=5)
+            head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (20 * 1024)
+            step = -(-len(head) // chunks)
+            with contextlib.suppress(OSError):  # the server may close while the rest is still being sent
+                for i in range(0, len(head), step):
+                    big.sendall(head[i:i + step])
+            assert big.recv(4096).startswith(b"HTTP/1.1 400")
+            assert _closed_within(big, 5) is not None
+            big.close()
+        fine = socket.create_connection(("127.0.0.1", port), timeout=5)
+        fine.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (15 * 1024) + b"\r\n\r\n")
+        assert fine.recv(4096).startswith(b"HTTP/1.1 200")
+        fine.close()

@@ -265,3 +265,39 @@ def test_worker_listening_socket_gives_accepted_connections_tcp_nodelay() -> Non
     ours = TCPConfig("x:y", host="127.0.0.1", port=0)
     assert asyncio.run(nodelay_of_accepted(plain)) == 0  # the bug this works around (fails once uvicorn fixes it)
     assert asyncio.run(nodelay_of_accepted(ours)) != 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT spreading is Linux's")
+def test_workers_own_listeners_share_the_address_and_the_connections() -> None:
+    """`--workers N` on Linux: the supervisor's socket holds the address without listening (it is handed no
+    connection) and each worker's listener (reuse_port_socket) binds the same address; the kernel spreads
+    connections opened at once over the listeners, where one shared socket gave them all to one worker."""
+    import socket
+
+    from appliance.serve.workers import REUSE_PORT, TCPConfig, reuse_port_socket
+
+    assert REUSE_PORT
+    reserved = TCPConfig("x:y", host="127.0.0.1", port=0).bind_socket()
+    address = reserved.getsockname()
+    assert reserved.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
+    listeners = [reuse_port_socket(reserved) for _ in range(2)]
+    try:
+        for listener in listeners:
+            assert listener.getsockname() == address and listener.proto == socket.IPPROTO_TCP
+            listener.listen(64)
+            listener.setblocking(False)
+        clients = [socket.create_connection(address, timeout=5) for _ in range(32)]
+        accepted = [0, 0]
+        deadline = time.monotonic() + 5
+        while sum(accepted) < len(clients) and time.monotonic() < deadline:
+            for i, listener in enumerate(listeners):
+                with contextlib.suppress(BlockingIOError):
+                    listener.accept()[0].close()
+                    accepted[i] += 1
+        assert sum(accepted) == len(clients) and min(accepted) > 0, accepted  # all 32 on one: p = 2**-31
+        for client in clients:
+            client.close()
+    finally:
+        for listener in listeners:
+            listener.close()
+        reserved.close()
