@@ -141,10 +141,17 @@ class Anonymizer:
 
         With `threshold` None the policy's per-entity thresholds apply; otherwise one threshold for every type.
         """
-        own = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+        return self.residual_many([text], threshold, rules=rules)[0]
+
+    def residual_many(self, texts: Sequence[str], threshold: float | None = None, *,
+                      rules: RuleCache | None = None) -> list[list[Finding]]:
+        """`residual` of each text, with one batched NER pass for all of them (the findings of per-text calls)."""
         limit = self.policy.threshold_for if threshold is None else (lambda _entity: threshold)
-        found = self._detect([text], limit, rules)[0]
-        return [f for f in found if not any(f.start < e and s < f.end for s, e in own)]
+        out = []
+        for text, found in zip(texts, self._detect(texts, limit, rules), strict=True):
+            own = [m.span() for m in PLACEHOLDER_RE.finditer(text)]
+            out.append([f for f in found if not any(f.start < e and s < f.end for s, e in own)])
+        return out
 
     # --- transformation --------------------------------------------------------------------------------------
     def anonymize(self, text: str) -> AnonymizeResult:

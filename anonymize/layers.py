@@ -95,9 +95,15 @@ class LayeredAnonymizer:
 
     def residual(self, text: str, threshold: float | None = None) -> list[LayeredFinding]:
         """What either layer still finds in already-anonymized text (our own placeholders ignored)."""
+        return self.residual_many([text], threshold)[0]
+
+    def residual_many(self, texts: Sequence[str], threshold: float | None = None) -> list[list[LayeredFinding]]:
+        """`residual` of each text, with one batched NER pass per layer for all of them (the egress step's check of
+        a request's messages); the findings, and their order, are those of per-text calls."""
         rules = RuleCache(self._shared)
-        return unite(self.primary.residual(text, threshold, rules=rules),
-                     self.check.residual(text, threshold, rules=rules))
+        first = self.primary.residual_many(texts, threshold, rules=rules)
+        second = self.check.residual_many(texts, threshold, rules=rules)
+        return [unite(p, c) for p, c in zip(first, second, strict=True)]
 
     def close(self) -> None:
         """Stop the child detection process, if `split` started one."""

@@ -3,14 +3,15 @@
 (presidio-analyzer's BatchAnalyzerEngine and presidio-anonymizer's default replace), and, with --before, the same
 systems of another code tree (a snapshot of HEAD) side by side in one run; with --check, a byte-for-byte comparison
 of the pair's output (masked text, findings with their layers and detections, the residual check of the masked
-text, and the gateway's anonymization step on the text as a one-message request) between the two trees on whole
-development sets.
+text, and the gateway's anonymization step on the text as a one-message request and on consecutive texts as requests
+of --messages messages) between the two trees on whole development sets.
 
 Each code tree runs in its own worker process (this script with --worker and PYTHONPATH set to the tree), which
 loads its systems once; the parent alternates rounds (tree A system 1, tree B system 1, tree A system 2, ...) so that
 changes in the machine's load hit every system alike, and prints the load average with each round. Texts/s of a
 system = texts / seconds of masking all speed texts, `anonymize_batch` in batches of --batch (detection included;
-"egress": one request per text, residual check included); texts per CPU second (the worker's process time, plus
+"egress": one request per text, residual check included; "egress_multi": requests of --messages texts); texts per
+CPU second (the worker's process time, plus
 pair2's child's from /proc) are printed too, since waiting for a core on a loaded machine blurs the wall clock.
 The speed texts are the texts of the sets whose length is within [0.75, 1.3] x --chars (~200 characters by
 default). Both trees load the same learned detector model (--detector, default: this tree's shipped model), so a
@@ -20,6 +21,7 @@ pass an --after tree whose anonymize/detector is the --before tree's (symbolic l
 Usage: git archive HEAD anonymize appliance | tar -x -C /tmp/tsnap   # the "before" tree
        OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/egress_speed.py --before /tmp/tsnap --check var/egress_speed
        [--set var/dev/handwritten_dev.jsonl --set var/dev/mimesis_dev.jsonl] [--rounds 5] [--batch 64] [--chars 200]
+       [--messages 8] [--systems egress,egress_multi]
 """
 
 from __future__ import annotations
@@ -39,13 +41,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SETS = ("var/dev/handwritten_dev.jsonl", "var/dev/mimesis_dev.jsonl")
 # pair2: the pair with workers=2 (anonymize.split); egress: what the gateway runs on each text as a request of one
-# message (appliance.privacy.egress_prepare: the pair, then its residual check, default residual passes)
-SYSTEMS = ("presidio", "anonymize", "pair", "pair2", "egress")
+# message (appliance.privacy.egress_prepare: the pair, then its residual check, default residual passes);
+# egress_multi: the same step on requests of --messages consecutive texts
+SYSTEMS = ("presidio", "anonymize", "pair", "pair2", "egress", "egress_multi")
 NOW_ONLY = ("presidio", "pair2")  # presidio's code is no tree's; the --before tree may predate workers
 
 
 # --- worker: one code tree, its systems loaded once ------------------------------------------------------------
-def _build(system: str, allow: list[str], batch: int) -> Callable[[Sequence[str]], object]:
+def _build(system: str, allow: list[str], batch: int, messages: int = 1) -> Callable[[Sequence[str]], object]:
     if system == "presidio":
         from presidio_analyzer import AnalyzerEngine, BatchAnalyzerEngine
         from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -61,16 +64,17 @@ def _build(system: str, allow: list[str], batch: int) -> Callable[[Sequence[str]
             found = analyzer.analyze_iterator(list(texts), language="en", batch_size=batch, allow_list=allow or None)
             return [replace.anonymize(text=t, analyzer_results=r).text for t, r in zip(texts, found, strict=True)]
         return presidio
-    if system == "egress":
+    if system in ("egress", "egress_multi"):
         from anonymize.layers import default_layered
         from appliance.privacy.egress_prepare import RESIDUAL_PASSES, Refused, _anonymized
 
         pair = default_layered(allow_list=allow)
+        size = messages if system == "egress_multi" else 1
 
         def egress(texts: Sequence[str]) -> None:
-            for text in texts:
+            for i in range(0, len(texts), size):
                 with contextlib.suppress(Refused):  # residual personal data: refused, which is work done too
-                    _anonymized(pair, [text], RESIDUAL_PASSES)
+                    _anonymized(pair, list(texts[i:i + size]), RESIDUAL_PASSES)
         return egress
     if system == "anonymize":
         from anonymize.engine import Anonymizer
@@ -97,8 +101,9 @@ def _cpu_seconds(system: str) -> float:
     return total
 
 
-def _dump(allow: list[str], records: list[dict], batch: int, out: Path, workers: int) -> None:
-    """The pair's output on `records`: masked text, findings (layer, detections) and the residual check of it."""
+def _dump(allow: list[str], records: list[dict], batch: int, out: Path, workers: int, messages: int = 1) -> None:
+    """The pair's output on `records`: masked text, findings (layer, detections) and the residual check of it; then
+    the gateway step on consecutive records as requests of `messages` messages (one line per request)."""
     from anonymize.layers import default_layered
 
     pair = default_layered(allow_list=allow, **({"workers": workers} if workers > 1 else {}))
@@ -110,15 +115,19 @@ def _dump(allow: list[str], records: list[dict], batch: int, out: Path, workers:
                     "residual": [f.explain() for f in pair.residual(result.text)],
                     "egress": _egress_outcome(pair, record["text"])}
             fh.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
+        if messages > 1:
+            for i in range(0, len(texts), messages):
+                line = {"id": f"request {i // messages}", "egress": _egress_outcome(pair, texts[i:i + messages])}
+                fh.write(json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n")
 
 
-def _egress_outcome(pair: Any, text: str) -> dict:
-    """What the gateway's anonymization step makes of `text` as a one-message request: the texts and findings it
-    would send, or why it refuses."""
+def _egress_outcome(pair: Any, text: str | list[str]) -> dict:
+    """What the gateway's anonymization step makes of `text` as a one-message request (or of a list of texts as the
+    messages of one request): the texts and findings it would send, or why it refuses."""
     from appliance.privacy.egress_prepare import RESIDUAL_PASSES, Refused, _anonymized
 
     try:
-        clean, found = _anonymized(pair, [text], RESIDUAL_PASSES)
+        clean, found = _anonymized(pair, [text] if isinstance(text, str) else list(text), RESIDUAL_PASSES)
     except Refused as refused:
         return {"refused": str(refused)}
     return {"texts": clean, "findings": [f.to_dict() for f in found]}
@@ -131,7 +140,7 @@ def worker(spec_path: Path) -> None:
         import anonymize.detector.runtime as runtime
         runtime.MODEL_DIR = Path(spec["detector"])
     import anonymize
-    runners = {name: _build(name, spec["allow"], spec["batch"]) for name in spec["systems"]}
+    runners = {name: _build(name, spec["allow"], spec["batch"], spec.get("messages", 1)) for name in spec["systems"]}
     for run in runners.values():
         run(spec["texts"][:spec["batch"]])  # warm-up: models loaded (pair2's child too), caches filled
     print(json.dumps({"ready": str(Path(anonymize.__file__).parent)}), flush=True)
@@ -144,7 +153,7 @@ def worker(spec_path: Path) -> None:
                   flush=True)
         elif cmd == "dump":
             sets = spec["check_sets"][args[0]]
-            _dump(sets["allow"], sets["records"], spec["batch"], Path(args[1]), int(args[2]))
+            _dump(sets["allow"], sets["records"], spec["batch"], Path(args[1]), int(args[2]), spec.get("messages", 1))
             print(json.dumps({"done": args[1]}), flush=True)
         else:
             return
@@ -203,6 +212,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--batch", type=int, default=64, help="texts per anonymize_batch call")
     parser.add_argument("--chars", type=int, default=200, help="typical length of the speed texts")
+    parser.add_argument("--messages", type=int, default=8, help="messages per request of egress_multi (and of the "
+                        "multi-message requests --check compares)")
     parser.add_argument("--detector", type=Path, default=REPO / "anonymize" / "detector" / "model",
                         help="the learned detector model both trees load")
     parser.add_argument("--check", type=Path, help="folder for the pair's outputs of both trees, compared byte by "
@@ -211,6 +222,8 @@ def main() -> None:
     if args.worker:
         worker(args.worker)
         return
+    if args.messages < 1:
+        parser.error("--messages must be 1 or more")
     sets = [REPO / s for s in DEFAULT_SETS] if not args.set else args.set
     loaded = {p.stem: _read(p) for p in sets}
     texts = [r["text"] for records, _ in loaded.values() for r in records
@@ -219,7 +232,7 @@ def main() -> None:
     systems = args.systems.split(",")
     check_sets = {name: {"records": records, "allow": terms} for name, (records, terms) in loaded.items()}
     spec = {"texts": texts, "allow": allow, "batch": args.batch, "detector": str(args.detector.resolve()),
-            "check_sets": check_sets}
+            "check_sets": check_sets, "messages": args.messages}
     scratch = Path(args.check or REPO / "var" / "egress_speed")
     scratch.mkdir(parents=True, exist_ok=True)
     trees: dict[str, Worker] = {}
@@ -228,7 +241,8 @@ def main() -> None:
                                  scratch / "spec.before.json")
     trees["now"] = Worker(args.after, {**spec, "systems": systems}, scratch / "spec.now.json")
     print(f"{len(texts)} speed texts, mean {statistics.mean(map(len, texts)):.0f} characters; batch {args.batch}; "
-          f"detector {args.detector}; " + "; ".join(f"{k}: {w.code}" for k, w in trees.items()), flush=True)
+          f"detector {args.detector}; egress_multi: {args.messages} messages per request; "
+          + "; ".join(f"{k}: {w.code}" for k, w in trees.items()), flush=True)
     if args.check and args.before:
         for name in check_sets:
             outs = {k: scratch / f"{name}.{k}.jsonl" for k in (*trees, "now2")}

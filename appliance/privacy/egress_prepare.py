@@ -48,6 +48,7 @@ class Anonymizer(Protocol):
     def anonymize_many(self, texts: Sequence[str]) -> list[Any]: ...  # [AnonymizeResult(text, findings)]
 
     def residual(self, text: str) -> list[Any]: ...  # findings still present above threshold
+    # optional: residual_many(texts) -> [findings per text], the same checks batched (anonymize.layers has it)
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
     What the check still finds (often the rest of a name or address a layer cut short, seen once its first part is
     a placeholder) is masked as an unnumbered typed placeholder (`<PERSON>`: it claims no identity with the numbered
     ones) and the check runs again, at most `passes` times (egress.residual_passes; 0: refuse on any finding);
-    anything left after that refuses the request.
+    anything left after that refuses the request. Each check is one batched call over the request's texts, and
+    runs again only on the texts it just changed (the others were found clean as they still read).
     """
     try:
         results = list(anonymizer.anonymize_many(texts))
@@ -129,15 +131,19 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
         clean = [r.text for r in results]
         found = [f for r in results for f in r.findings]
         residual: list[Any] | None = None  # known only once a check ran on the final texts
+        pending = list(range(len(clean)))  # the texts not yet found clean as they now read
         for _ in range(passes):
-            left_per_text = [list(anonymizer.residual(text)) for text in clean]
-            if not any(left_per_text):
+            hits = [(i, left) for i, left in zip(pending, _residual_many(anonymizer, [clean[i] for i in pending]),
+                                                 strict=True) if left]
+            if not hits:
                 residual = []  # this check ran on the final texts: running it again would find nothing again
                 break
-            clean = [_mask_residual(text, left) for text, left in zip(clean, left_per_text, strict=True)]
-            found += [f for left in left_per_text for f in left]
+            for i, left in hits:
+                clean[i] = _mask_residual(clean[i], left)
+            found += [f for _, left in hits for f in left]
+            pending = [i for i, _ in hits]  # a text found clean is checked again only if it changes, and it won't
         if residual is None:
-            residual = [f for text in clean for f in anonymizer.residual(text)]
+            residual = [f for left in _residual_many(anonymizer, [clean[i] for i in pending]) for f in left]
     except Exception as exc:  # any detector failure fails closed
         raise Refused(f"anonymizer failed: {_describe(exc)}") from None
     if residual:
@@ -145,6 +151,18 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
         raise Refused(f"residual personal data after anonymization: {sorted(left)}", categories=left,
                       caught_by=layer_counts(residual))
     return clean, found
+
+
+def _residual_many(anonymizer: Anonymizer, texts: list[str]) -> list[list[Any]]:
+    """The residual check of every text: one batched call (`residual_many`: one NER pass per layer for the whole
+    request, the findings of per-text calls) where the anonymizer has it, else `residual` per text."""
+    many = getattr(anonymizer, "residual_many", None)
+    if many is None:
+        return [list(anonymizer.residual(text)) for text in texts]
+    left = [list(found) for found in many(texts)]
+    if len(left) != len(texts):
+        raise RuntimeError(f"{len(left)} residual checks for {len(texts)} texts")
+    return left
 
 
 def _mask_residual(text: str, findings: Sequence[Any]) -> str:
