@@ -132,6 +132,7 @@ class LearnedRecognizer:
                 if text[end - 1] == "." and end - start <= 3:
                     break  # an initial "J."
                 end -= 1
-            if end > start:
-                out.append(Finding(ent.label_, start, end, SCORE, self.name))
+            if not any(ch.isalnum() for ch in text[start:end]):
+                continue  # punctuation or an emoji alone ("🥰", "؟") is never PII
+            out.append(Finding(ent.label_, start, end, SCORE, self.name))
         return out

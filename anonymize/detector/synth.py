@@ -20,6 +20,11 @@ alignment_mode="expand")`: a text whose spans do not align exactly is drawn agai
 synthetic-data recipe of Presidio's `presidio-research` data generator (templates filled with Faker values), with
 every draw from one seeded `random.Random`, so the same seed always gives the same corpus.
 
+v6 (`synth_decoys`, `--recipe v6` of train.py, not the shipped model's corpus): decoy-rich unlabelled context (chat
+phrases of 21 languages, brands shaped like words, inventions, surnames and towns, dates, birth dates, SKUs and
+tracking numbers) and the name shapes that leaked (@handles, lower-case names, surname lists, "Name | Job title"
+signatures); the default recipe "v5" draws exactly the corpus the shipped model was trained on.
+
 Layout: `synth_tables` (locale table, word lists), `synth_slots` (value makers, `{slot}` fillers), `synth_templates`
 (templates and kind weights); this module draws locale, language and template per text, renders it and checks that
 its spans align. The split kept every random draw in its order: the corpus of a seed is byte-identical to before.
@@ -33,14 +38,14 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from anonymize.detector import synth_world
+from anonymize.detector import synth_decoys, synth_world
 from anonymize.detector.synth_intl import LANG_OF_LOCALE, LANGS
 from anonymize.detector.synth_intl import TEMPLATES as INTL_TEMPLATES
 from anonymize.detector.synth_slots import SLOTS, Segment, SlotContext
 from anonymize.detector.synth_tables import FOREIGN_NAME_SHARE, LOCALES, NAME_ONLY_LOCALES
 from anonymize.detector.synth_templates import KIND_WEIGHTS, TEMPLATES
 
-__all__ = ["LABELS", "LOCALES", "SynthGenerator", "SynthText", "aligned", "generate", "to_docs"]
+__all__ = ["LABELS", "LOCALES", "RECIPES", "SynthGenerator", "SynthText", "aligned", "generate", "to_docs"]
 
 LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "ORDER_NUMBER",
           "GIFT_CARD", "LOYALTY_ID", "LICENSE_PLATE")  # v5: LICENSE_PLATE (synth_more)
@@ -56,6 +61,7 @@ class SynthText:
     template: str
 
 
+RECIPES = ("v5", "v6")  # v5: the shipped model's corpus (the default); v6 adds the kinds of `synth_decoys`
 INTL_LANG_SHARE = 0.75  # share of "intl" texts in the locale's own language (when it has one); else any language
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
@@ -84,9 +90,11 @@ def _render(template: str, ctx: SlotContext, case: str) -> tuple[str, list[tuple
 class SynthGenerator:
     """Seeded generator of `SynthText`s; the same seed gives the same texts in the same order."""
 
-    def __init__(self, seed: int, tokenizer: Any | None = None) -> None:
+    def __init__(self, seed: int, tokenizer: Any | None = None, recipe: str = "v5") -> None:
         from faker import Faker  # optional extra [pii-train]; imported only to build a corpus
 
+        if recipe not in RECIPES:
+            raise ValueError(f"unknown corpus recipe {recipe!r}; expected one of {RECIPES}")
         self.rng = random.Random(seed)
         self.locales = list(LOCALES)
         self.weights = [LOCALES[loc][0] for loc in self.locales]
@@ -94,8 +102,10 @@ class SynthGenerator:
         self.name_locales = self.locales + list(NAME_ONLY_LOCALES)
         self.name_fakers = {**self.fakers, **{loc: Faker(loc) for loc in NAME_ONLY_LOCALES}}
         self.english = Faker("en_US")
-        self.kinds = [*TEMPLATES, "intl"]
-        self.kind_weights = [KIND_WEIGHTS[k] for k in self.kinds]
+        extra = synth_decoys.TEMPLATES if recipe == "v6" else {}
+        self.templates = {**TEMPLATES, **extra}
+        self.kinds = [*self.templates, "intl"]
+        self.kind_weights = [{**KIND_WEIGHTS, **synth_decoys.KIND_WEIGHTS}[k] for k in self.kinds]
         self.tokenizer = tokenizer
         self.redrawn = 0  # texts drawn again because a span did not align to tokens
 
@@ -113,8 +123,8 @@ class SynthGenerator:
             templates = INTL_TEMPLATES[lang if lang in INTL_TEMPLATES else self.rng.choice(LANGS)]
             template = self.rng.choice(templates)
             return template, f"intl-{lang}:{templates.index(template)}"
-        template = self.rng.choice(TEMPLATES[kind])
-        return template, f"{kind}:{TEMPLATES[kind].index(template)}"
+        template = self.rng.choice(self.templates[kind])
+        return template, f"{kind}:{self.templates[kind].index(template)}"
 
     def _draw(self) -> SynthText:
         rng = self.rng
@@ -181,6 +191,6 @@ def to_docs(items: Sequence[SynthText], nlp: Any) -> list[Any]:
     return docs
 
 
-def generate(n: int, seed: int, nlp: Any | None = None) -> list[SynthText]:
+def generate(n: int, seed: int, nlp: Any | None = None, recipe: str = "v5") -> list[SynthText]:
     """`n` texts from seed `seed`; with `nlp`, texts whose spans do not align to its tokenizer are redrawn."""
-    return SynthGenerator(seed, nlp.tokenizer if nlp is not None else None).take(n)
+    return SynthGenerator(seed, nlp.tokenizer if nlp is not None else None, recipe).take(n)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from anonymize.detector import synth_more, synth_world
+from anonymize.detector import synth_decoys, synth_more, synth_world
 from anonymize.detector.synth_intl import BYE, HELLO
 from anonymize.detector.synth_intl import PRODUCTS as INTL_PRODUCTS
 from anonymize.detector.synth_tables import (
@@ -42,6 +42,7 @@ class SlotContext:
         self.fake, self.locale, self.rng, self.english = fake, locale, rng, english
         self.names, self.names_locale = names or fake, names_locale or locale
         self.lang = lang
+        self.chat_lang: str | None = None  # v6 (synth_decoys): the language of a text's chat phrases, once drawn
 
     def name_call(self, method: str) -> str:
         """`method` ("first_name", "last_name") of the names Faker, one line, never empty."""
@@ -397,3 +398,4 @@ SLOTS: dict[str, Callable[[SlotContext], list[Segment]]] = {
 }
 SLOTS.update(synth_more.slots(sys.modules[__name__]))  # v5 value shapes; they reuse this module's helpers
 SLOTS.update(synth_world.slots(sys.modules[__name__]))
+SLOTS.update(synth_decoys.slots(sys.modules[__name__]))  # v6: decoy context, handles, signatures, name lists

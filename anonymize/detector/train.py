@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from anonymize.detector.synth import LABELS, generate, to_docs
+from anonymize.detector.synth import LABELS, RECIPES, generate, to_docs
 
 HASH_SEED = "0"  # PYTHONHASHSEED the build runs under (see _with_fixed_hash_seed)
 
@@ -163,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--width", type=int, default=96, help="CNN width (default 96)")
     parser.add_argument("--depth", type=int, default=4, help="CNN layers (default 4)")
     parser.add_argument("--embed-size", type=int, default=8000, help="hashed embedding rows per feature (default 8000)")
+    parser.add_argument("--recipe", choices=RECIPES, default="v5",
+                        help="corpus: v5 (the shipped model's, default) or v6 (adds synth_decoys' kinds)")
     args = parser.parse_args(argv)
     for var in BLAS_THREAD_VARS:  # single-threaded BLAS (reproducible sums; the machine is shared), set before
         os.environ.setdefault(var, "1")  # spaCy imports numpy when this runs as a script
@@ -173,8 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     nlp = build_pipeline(args.family, width=args.width, depth=args.depth, embed_size=args.embed_size)
     tokenizer_nlp = spacy.blank("en")
     print(f"generating {args.texts} training + {args.dev_texts} held-out texts (seed {args.seed})", flush=True)
-    train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp), nlp)
-    dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp), nlp)
+    train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp, args.recipe), nlp)
+    dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp, args.recipe), nlp)
 
     def progress(epoch: int, loss: float, seconds: float) -> None:
         dev = evaluate(nlp, dev_docs[:300])
@@ -189,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for label, s in scores["per_type"].items():
         print(f"  {label:15s} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
     info = {"seed": args.seed, "python_hash_seed": os.environ.get("PYTHONHASHSEED", ""), "family": args.family,
+            **({"recipe": args.recipe} if args.recipe != "v5" else {}),
             "epochs": args.epochs, "width": args.width, "depth": args.depth, "embed_size": args.embed_size,
             "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),

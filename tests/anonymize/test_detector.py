@@ -136,6 +136,24 @@ def test_detector_leaves_lower_case_tails(text: str) -> None:
     assert Anonymizer(recognizers=[]).analyze(text) == []
 
 
+def test_spans_without_a_letter_or_digit_are_dropped() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    from anonymize.detector.runtime import LearnedRecognizer
+
+    text = "Order cancelled 🥰 ref ٤٥٦٧٨ call Anna on 0711 904 338 ؟"
+    doc = spacy.blank("en")(text)
+    spans = [("cancelled", "ORDER_NUMBER"), ("🥰", "POSTCODE"), ("٤٥٦٧٨", "ORDER_NUMBER"), ("Anna", "PERSON"),
+             ("0711 904 338", "PHONE_NUMBER"), ("؟", "LICENSE_PLATE")]
+    doc.ents = [Span(doc, c.start, c.end, label) for value, label in spans
+                if (c := doc.char_span(text.index(value), text.index(value) + len(value))) is not None]
+    assert len(doc.ents) == len(spans)
+    found = [(text[f.start:f.end], f.entity_type) for f in LearnedRecognizer().analyze(text, doc)]
+    assert found == [("cancelled", "ORDER_NUMBER"), ("٤٥٦٧٨", "ORDER_NUMBER"), ("Anna", "PERSON"),
+                     ("0711 904 338", "PHONE_NUMBER")]  # a masked word is still masked: only symbol-only spans go
+
+
 def test_detector_with_rules_masks_the_voucher() -> None:
     text = "voucher code QX7P-22LM-90AB-4TRE was rejected at checkout"
     start = text.index("QX7P")
@@ -247,6 +265,60 @@ def test_generator_v5_writes_world_addresses_plates_and_unlabelled_branches() ->
             at = item.text.find("hotline " + start)
             assert at < 0 or not any(s <= at + 8 < e for s, e, _ in item.spans), item.text
     assert branch_seen > 20
+
+
+def test_generator_v6_writes_unlabelled_chat_dates_and_brands_and_labels_handles_and_signatures() -> None:
+    pytest.importorskip("faker")
+    from anonymize.detector.synth import generate
+    from anonymize.detector.synth_decoys import DOB_CUES, JOB_TITLES, PHRASES, SKU_CUES, TRACK_CUES
+
+    items = generate(3000, seed=14, recipe="v6")  # v6 kinds are opt-in: the default is the shipped model's corpus
+    kinds = {item.template.split(":")[0] for item in items}
+    assert {"scripts", "chatturns", "brands", "dates", "people3"} <= kinds
+    assert not {"scripts", "brands"} & {item.template.split(":")[0] for item in generate(600, seed=14)}
+
+    def labelled(item: Any, start: int, end: int) -> bool:
+        return any(s < end and start < e for s, e, _ in item.spans)
+
+    phrases = {p for _, _, ps in PHRASES.values() for p in ps}
+    scripts = [item for item in items if item.template.startswith(("scripts:", "chatturns:"))]
+    seen_scripts = set()
+    for item in scripts:  # chat phrases in any script are context, never part of a span
+        for phrase in phrases:
+            at = item.text.find(phrase)
+            if at >= 0:
+                assert not labelled(item, at, at + len(phrase)), (phrase, item.text)
+                seen_scripts.update(ch for ch in phrase if "\u3040" <= ch <= "\u30ff" or "\uac00" <= ch <= "\ud7a3"
+                                    or "\u0e00" <= ch <= "\u0e7f" or "\u05d0" <= ch <= "\u05ea")
+    assert len(scripts) > 40 and len(seen_scripts) > 20  # kana, Hangul, Thai and Hebrew all drawn
+    assert all(item.spans for item in scripts if item.template.startswith("scripts:"))  # other scripts: with values
+    cues = tuple(sorted({*DOB_CUES, *SKU_CUES, *TRACK_CUES}, key=len, reverse=True))
+    dated = 0
+    for item in items:  # a birth date, SKU or tracking number after its cue is never labelled
+        if not item.template.startswith("dates:"):
+            continue
+        for cue in cues:
+            at = item.text.find(cue)
+            if at >= 0:
+                after = re.match(r"[^,)\n]*?(?=[,)\n]|\. | -|\.?$)", item.text[at + len(cue):])  # to , ) . - EOL
+                assert after and not labelled(item, at, at + len(cue) + after.end()), (cue, item.text)
+                dated += 1
+    assert dated > 40
+    handles = [item.text[s:e] for item in items for s, e, label in item.spans
+               if label == "PERSON" and item.text[s:s + 1] == "@" and "people3:" in item.template]
+    assert len(handles) > 10 and all(re.fullmatch(r"@\S+", h) for h in handles)  # one spaCy token, "@" in it
+    titled = 0
+    for item in items:  # "Name | Store Manager": the name is labelled, the job title is not
+        for m in re.finditer(r"(.+) \| (" + "|".join(map(re.escape, JOB_TITLES)) + ")", item.text):
+            assert any(e == m.end(1) and label == "PERSON" for _, e, label in item.spans), item.text
+            assert not labelled(item, m.start(2), m.end(2))
+            titled += 1
+    assert titled > 10
+    lower = [item.text[s:e] for item in items for s, e, label in item.spans if label == "PERSON"
+             and item.template.startswith("people3:") and item.text[s:e].islower()]
+    assert len(lower) > 30
+    brands = [item for item in items if item.template.startswith("brands:")]
+    assert len(brands) > 40 and sum(not item.spans for item in brands) > 0.6 * len(brands)
 
 
 def test_generator_is_deterministic() -> None:
