@@ -110,7 +110,7 @@ class SASRecConfig:
     max_seconds: float = 0.0  # wall-clock training budget (0 = none); checked after every batch, then one validation
     seed: int = 0  # init, dropout and batch order
     intents: bool = False  # IRLLRec's intent alignment on the sequence representation (`train sasrec --intents`);
-    # off by default until it is shown to help (docs/BENCHMARKS.md); needs `tanaban intents build`
+    # off by default: no measurable effect on Beauty, 3 seeds (docs/BENCHMARKS.md); needs `tanaban intents build`
     intent_weight: float = 0.02  # weight of that InfoNCE term: IRLLRec's reference intent-alignment weight
 
 
