@@ -15,6 +15,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -67,11 +68,16 @@ class SplitDetector:
     def __init__(self, factory: Callable[[], Any]) -> None:
         self.factory = factory
         self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # one request in flight on the child's pipes: replies cannot cross threads
 
     def analyze_many(self, here: Callable[[Sequence[str]], list[Any]], texts: Sequence[str]) -> list[Any]:
         """`here(texts)`, computed as `here(first half) + child(second half)` for batches of `MIN_SPLIT` or more."""
         if len(texts) < MIN_SPLIT:
             return here(texts)
+        with self._lock:
+            return self._split(here, texts)
+
+    def _split(self, here: Callable[[Sequence[str]], list[Any]], texts: Sequence[str]) -> list[Any]:
         half = (len(texts) + 1) // 2  # the caller takes the odd text: it starts at once, the child after a pickle
         proc = self._child()
         try:

@@ -158,3 +158,35 @@ def test_an_error_here_leaves_the_child_in_step() -> None:
         assert split.analyze_many(here.analyze_many, others) == here.analyze_many(others)  # its reply, not stale
     finally:
         split.close()
+
+
+def test_threads_sharing_a_split_detector_get_their_own_findings() -> None:
+    """Two threads on one pair: each call's child reply is its own (without the lock, replies could cross and a
+    text would be masked with another text's spans)."""
+    import threading
+    import time
+
+    split = SplitDetector(functools.partial(default_layered, use_ner=False))
+    here = default_layered(use_ner=False)
+    batches = [["so " * n + f"mail {n}{i}@example.com or call 0207 946 09{i:02d}" for i in range(MIN_SPLIT)]
+               for n in range(4)]  # the spans sit at other offsets in each batch
+    results: dict[int, list] = {}
+
+    def run(n: int) -> None:
+        def slow_here(texts: list[str]) -> list:  # a later thread finishes its half first: the race, if any
+            time.sleep(0.03 * (4 - n))
+            return here.analyze_many(texts)
+
+        for _ in range(3):
+            results[n] = split.analyze_many(slow_here, batches[n])
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for n, texts in enumerate(batches):
+            assert results[n] == here.analyze_many(texts)
+    finally:
+        split.close()
