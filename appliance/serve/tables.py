@@ -26,6 +26,7 @@ import numpy as np
 
 from appliance.data.dirs import make_dir
 from appliance.data.hashing import CHUNK_BYTES
+from appliance.data.locks import pid_alive
 from appliance.serve.errors import ServeError
 
 MIN_MAPPED_BYTES = 1 << 20  # below 1 MiB a table is read into memory: a map saves nothing worth a copy there
@@ -91,17 +92,7 @@ def remove_stale_tables(directory: Path) -> int:
     removed = 0
     for entry in Path(directory).glob("*-*") if Path(directory).is_dir() else ():
         pid = entry.name.split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(entry, ignore_errors=True)
             removed += 1
     return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process: alive
-        return True
-    return True
