@@ -268,6 +268,13 @@ def test_two_rotations_without_the_lock_cannot_both_commit(home: Home, monkeypat
     outcomes = _rotate_in_two_threads(home, pause=lambda: both_checked.wait(timeout=30))
     done = [o for o in outcomes if isinstance(o, Rotation)]
     refused = [o for o in outcomes if isinstance(o, KeyChangedError)]
+    if home.engine.dialect.name != "sqlite" and not done:
+        # PostgreSQL: one thread can also be refused earlier, at the witness-file check of its checkpoint (the other
+        # thread's write moved the witness on), and the other then finds the barrier broken: neither commits. The
+        # guarantee under test holds; the exact-outcome checks below are SQLite's (CI saw this once in three runs).
+        # (Whether the witness file and pending key are left consistent then is not settled: see the issue note.)
+        assert _rotations(home) == [], outcomes
+        return
     assert len(done) == 1 and len(refused) == 1, outcomes
     assert f"by {done[0].new_key_id} while this one ran; nothing was written" in str(refused[0])
     assert [r["origin"]["key_id"] for r in _rotations(home)] == [done[0].new_key_id]
