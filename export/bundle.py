@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from appliance.data.hashing import file_sha256
 from appliance.data.keys import SigningKey, public_key_id
+from appliance.data.locks import pid_alive  # a pid reused since errs on the side of keeping the directory
 from appliance.errors import UserError
 from appliance.privacy.audit.log import AuditEvent
 
@@ -164,21 +165,10 @@ def remove_stale_staging(root: Path) -> int:
     removed = 0
     for path in Path(root).glob(f"{STAGING_PREFIX}*"):
         match = _STAGING_PID.match(path.name)
-        if path.is_dir() and not path.is_symlink() and not (match and _pid_alive(int(match.group(1)))):
+        if path.is_dir() and not path.is_symlink() and not (match and pid_alive(int(match.group(1)))):
             shutil.rmtree(path, ignore_errors=True)
             removed += not path.exists()
     return removed
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this pid exists here (a pid reused since errs on the side of keeping the directory)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by another user
-        return True
-    return True
 
 
 def library_versions() -> dict[str, str]:
