@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appliance.data.splits import split_from_sequences
+from appliance.models import contract
 from appliance.models.contract import FitInfo, top_k
 from appliance.models.metrics import evaluate, rank_metrics
 
@@ -64,15 +66,33 @@ def test_top_k_tie_breaking(scores: list[float], expected: list[int]) -> None:
     assert top_k(np.array([scores], dtype=np.float32), 4)[0].tolist() == expected
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(1, 15))
-def test_top_k_equals_a_full_stable_sort(seed: int, k: int) -> None:
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 15), st.sampled_from(["blocks", "argpartition"]),
+       st.sampled_from([np.float32, np.float64]))
+def test_top_k_equals_a_full_stable_sort(seed: int, k: int, path: str, dtype: type) -> None:
+    """Both selection paths (block maxima for large catalogs, here with blocks of 3 items so that small rows take
+    it; argpartition otherwise) give the stable full sort's answer, wide ties and -inf included."""
     rng = np.random.default_rng(seed)
-    scores = rng.integers(0, 4, size=(5, 13)).astype(np.float32)  # few distinct values: many ties
+    scores = rng.integers(0, 4, size=(5, 200)).astype(dtype)  # few distinct values: many ties
     scores[rng.random(scores.shape) < 0.2] = -np.inf
     full = np.argsort(-scores, axis=1, kind="stable")[:, :k]  # stable: equal scores keep index order
     expected = np.where(np.take_along_axis(scores, full, axis=1) == -np.inf, -1, full)
-    np.testing.assert_array_equal(top_k(scores, k), expected)
+    block, limit = (3, 10**9) if path == "blocks" else (10**9, 0)
+    with mock.patch.multiple(contract, TOP_K_BLOCK=block, TOP_K_MAX_CANDIDATES=limit):
+        np.testing.assert_array_equal(top_k(scores, k), expected)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_top_k_on_a_large_catalog_equals_a_full_stable_sort(ties: bool) -> None:
+    """At the real block size (the path a 121k-item catalog takes); with wide ties it falls back to argpartition."""
+    rng = np.random.default_rng(5)
+    scores = rng.standard_normal((64, 20_000)).astype(np.float32)
+    scores[rng.random(scores.shape) < 0.05] = -np.inf  # masked history
+    if ties:
+        scores = np.minimum(np.round(scores), 0)  # thousands of items tie at 0, the 20th score of every row
+    assert (contract._top_k_blocks(scores, 20) is None) == ties
+    full = np.argsort(-scores, axis=1, kind="stable")[:, :20]
+    np.testing.assert_array_equal(top_k(scores, 20), full)
 
 
 def test_top_k_rejects_nan() -> None:
