@@ -43,11 +43,19 @@ from appliance.data.splits import Split
 from appliance.models.contract import mask_history, top_k
 from appliance.models.fusion import FusionFit, TopLists
 from appliance.models.hybrid import HYBRID, KNN, SASREC, fit_hybrid
-from appliance.models.metrics import rank_metrics
 from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
-from export.cf import MAX_RELATIVE_NDCG_DROP, PRECOMPUTE_K, CFGate, ExportError, _aligned, _json, _tables
+from export.cf import (
+    MAX_RELATIVE_NDCG_DROP,
+    PRECOMPUTE_K,
+    CFGate,
+    ExportError,
+    _aligned,
+    _json,
+    _tables,
+    valid_ndcg10,
+)
 from export.hybrid import write_hybrid
 from export.intent_tables import write_intent_tables
 from export.quiet import quantize_int8
@@ -123,13 +131,8 @@ def _write_scorer(model: Any, split: Split, out: Path, quantize: bool, max_drop:
     users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
     parity = _parity(model, fp32, users)
 
-    def ndcg(path: Path, batch: int = 2048) -> float:  # batched: a (users, items) float32 matrix can be GBs
-        total = 0.0
-        for start in range(0, len(users), batch):
-            part = users[start:start + batch]
-            scores = onnx_seq_scores(path, model.inputs["valid"][part])
-            total += rank_metrics(scores, split.history("valid")[part], split.valid[part], (10,))["ndcg@10"] * len(part)
-        return total / max(len(users), 1)
+    def ndcg(path: Path) -> float:
+        return valid_ndcg10(lambda part: onnx_seq_scores(path, model.inputs["valid"][part]), split, users)
 
     base = ndcg(fp32)
     gate = CFGate(base, None, None, "fp32", "quantization not requested")
