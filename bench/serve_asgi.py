@@ -14,6 +14,10 @@ best`: SASRec or the hybrid), one row per tree and `model` (issue 15's live-scor
 known customers:
   .venv/bin/python bench/serve_asgi.py --home var/bench/lat/home --models sasrec,hybrid --requests 3000 \
       --trees /tmp/before,/work/main
+`--callgrind` runs each child under valgrind's callgrind with instrumentation on only around the timed requests
+(`callgrind_control -i on/off`) and adds their instructions per request: a count that other load on the machine
+does not change (CPU time on the shared 2 cores varies by about 5% between two runs of the same tree), for changes
+too small to see in CPU time. About 50x slower: use --requests 1500 (cached) or 600 (live).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import asyncio
 import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -120,6 +125,10 @@ def _child(spec: dict[str, object], n: int, profile: bool) -> dict[str, float]:
 
     asyncio.run(run(500))  # warm-up: caches, first-call paths
     statuses.clear()
+    callgrind = ["callgrind_control", "-i", "on", str(os.getpid())] if os.environ.get("TANABAN_BENCH_CALLGRIND") \
+        else None
+    if callgrind is not None:  # instructions of the timed requests only (valgrind --instr-atstart=no)
+        subprocess.run(callgrind, check=True, capture_output=True)
     profiler = None
     if profile:
         import cProfile
@@ -129,6 +138,8 @@ def _child(spec: dict[str, object], n: int, profile: bool) -> dict[str, float]:
     cpu, wall = time.process_time(), time.perf_counter()
     asyncio.run(run(n))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    if callgrind is not None:
+        subprocess.run([*callgrind[:2], "off", callgrind[3]], check=True, capture_output=True)
     if profiler is not None:
         import pstats
 
@@ -151,6 +162,8 @@ def main() -> None:
                     help="live answers to posted histories from this existing home's bundle (not a sample home)")
     ap.add_argument("--models", default="", help="with --home: comma list of the request's `model` field, e.g. "
                                                  "sasrec,hybrid (default: the bundle's default model)")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="also count instructions per request under valgrind's callgrind (deterministic; slow)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -170,12 +183,20 @@ def main() -> None:
         def child(tree: str, model: str, profile: bool) -> dict[str, float]:
             cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(specs[model]), "--requests",
                    str(args.requests), *(["--profile"] if profile else [])]
-            out = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": tree}, cwd=tmp, capture_output=True, text=True)
+            env = {**os.environ, "PYTHONPATH": tree}
+            if args.callgrind and not profile:
+                cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={tmp}/cg.%p", *cmd]
+                env["TANABAN_BENCH_CALLGRIND"] = "1"
+            out = subprocess.run(cmd, env=env, cwd=tmp, capture_output=True, text=True)
             if out.returncode:
                 sys.exit(f"{tree}: {out.stderr[-2000:]}")
             if profile:
                 print("\n".join(line for line in out.stderr.splitlines() if line.strip()), file=sys.stderr)
-            return json.loads(out.stdout.strip().splitlines()[-1])
+            result = json.loads(out.stdout.strip().splitlines()[-1])
+            refs = re.search(r"I\s+refs:\s+([\d,]+)", out.stderr) if args.callgrind and not profile else None
+            if refs is not None:  # valgrind's summary: the instructions collected while instrumentation was on
+                result["instructions"] = int(refs.group(1).replace(",", "")) / args.requests
+            return result
 
         if args.profile:
             for model in models:
@@ -184,16 +205,23 @@ def main() -> None:
             for model in models:
                 for tree in trees:  # alternating: a change in the machine's load hits every tree alike
                     results[(tree, model)].append(child(tree, model, False))
-                    print(f"round {r + 1} {tree} {model or 'default'}: {results[(tree, model)][-1]['cpu_us']:.0f} us "
-                          f"CPU per request (load average {os.getloadavg()[0]:.2f})", flush=True)
-    print("| tree | model | CPU us/request (median of rounds) | wall us/request | ratio to the first tree |")
-    print("|---|---|---|---|---|")
+                    last = results[(tree, model)][-1]
+                    counted = f", {last['instructions']:,.0f} instructions" if "instructions" in last else ""
+                    print(f"round {r + 1} {tree} {model or 'default'}: {last['cpu_us']:.0f} us CPU per request"
+                          f"{counted} (load average {os.getloadavg()[0]:.2f})", flush=True)
+    counted = args.callgrind and args.rounds > 0
+    print("| tree | model | CPU us/request (median of rounds) | wall us/request | ratio to the first tree |"
+          + (" instructions/request (median) | ratio |" if counted else ""))
+    print("|---|---|---|---|---|" + ("---|---|" if counted else ""))
     for model in models:
         base = statistics.median(x["cpu_us"] for x in results[(trees[0], model)])
+        base_ins = statistics.median(x["instructions"] for x in results[(trees[0], model)]) if counted else 0
         for tree in trees:
             cpu = statistics.median(x["cpu_us"] for x in results[(tree, model)])
             wall = statistics.median(x["wall_us"] for x in results[(tree, model)])
-            print(f"| {tree} | {model or 'default'} | {cpu:.0f} | {wall:.0f} | {cpu / base:.2f} |")
+            ins = statistics.median(x["instructions"] for x in results[(tree, model)]) if counted else 0
+            print(f"| {tree} | {model or 'default'} | {cpu:.0f} | {wall:.0f} | {cpu / base:.2f} |"
+                  + (f" {ins:,.0f} | {ins / base_ins:.4f} |" if counted else ""))
 
 if __name__ == "__main__":
     main()

@@ -8,14 +8,17 @@ and numpy: no torch (tests/test_imports.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from appliance.serve.errors import RequestError, ServeError
+
+if TYPE_CHECKING:
+    from appliance.serve.tables import TableReader
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,21 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def optional_array(path: Path) -> np.ndarray | None:
-    return np.load(path) if path.is_file() else None
+def read_catalog(path: Path) -> tuple[list[dict[str, str]], dict[str, int], dict[str, int], str | None]:
+    """What every bundle kind reads of its catalog and customers: (items: sku, title..., the sku -> item index
+    lookup, users: pseudonym -> row, the pseudonym key the users are under)."""
+    items: list[dict[str, str]] = read_json(path / "items.json")
+    users: dict[str, int] = read_json(path / "users.json")
+    return items, {row["sku"]: i for i, row in enumerate(items)}, users, key_id(users)
+
+
+def read_intents(path: Path, tables: TableReader,
+                 files: Mapping[str, str]) -> tuple[np.ndarray | None, np.ndarray | None, list[str]]:
+    """A bundle's intent tables (export.intent_tables) through `tables` (appliance.serve.tables): (item_intents
+    (n_items, K), user_intents (n_users, K), labels); None, None, [] where the export wrote none."""
+    labels = path / "intent_labels.json"
+    return (tables.optional(path / "item_intents.npy", files), tables.optional(path / "user_intents.npy", files),
+            read_json(labels) if labels.is_file() else [])
 
 
 def verified_manifest(path: Path, public_keys: Sequence[Any], kind: str, what: str) -> Any:

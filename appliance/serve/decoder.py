@@ -48,10 +48,12 @@ class GenerativeDecoder:
         import onnxruntime as ort
 
         bundle_dir = Path(bundle_dir)
+        self.manifest: Any = None  # the verified manifest (export.bundle.Manifest) when public_keys are given
         if public_keys is not None:
             from export.bundle import verify_bundle
 
-            kind = verify_bundle(bundle_dir, public_keys).data.get("meta", {}).get("kind")
+            self.manifest = verify_bundle(bundle_dir, public_keys)
+            kind = self.manifest.data.get("meta", {}).get("kind")
             if kind != "generative":
                 raise GenServeError(f"bundle {bundle_dir} is not a generative bundle (kind {kind})")
         try:

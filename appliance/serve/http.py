@@ -29,6 +29,7 @@ of the pinned `fastapi-offline` package, so they work air-gapped (no CDN, no Swa
 
 import asyncio
 import copy
+import functools
 import logging
 import re
 import secrets
@@ -193,6 +194,24 @@ def error_response(scope: dict[str, Any], status: int, code: str, message: str,
     return JSONResponse({"error": error}, status, headers)
 
 
+def error_for(scope: dict[str, Any], exc: Exception) -> JSONResponse | None:
+    """The error answer to `exc` (the app's exception handlers and the fast path both answer with it): 422 for a
+    validation error (never echoing the input), an HTTP error's own status and code, 404 for a RequestError, 503 for
+    a ServeError; None for anything else (a bug: the middleware answers 500)."""
+    if isinstance(exc, RequestValidationError):
+        code, message, fields = invalid_body(exc.errors())  # FastAPI's default echoes the input
+        return error_response(scope, 422, code, message, fields=fields)
+    if isinstance(exc, StarletteHTTPException):
+        code = getattr(exc, "code", None) or _STATUS_CODE.get(exc.status_code, "bad_request")
+        message = exc.detail if code != "route_not_found" else "no such route: the routes are in /openapi.json"
+        return error_response(scope, exc.status_code, code, str(message), exc.headers)
+    if isinstance(exc, RequestError):
+        return error_response(scope, 404, "not_found", str(exc))
+    if isinstance(exc, ServeError):
+        return error_response(scope, 503, "bundle_unavailable", str(exc))
+    return None
+
+
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses=` entries for the error statuses a route can answer (docs/SERVING.md); 408 and 413 on every
     route, each description listing its codes."""
@@ -278,7 +297,7 @@ class _GuardAndLog:
     limits, metrics, access log, and a JSON 500 for a bug, logged without its message."""
 
     def __init__(self, app: Any, metrics: ServeMetrics, body_seconds: float,
-                 fast: Callable[[dict[str, Any], bytes], Response | None] | None = None) -> None:
+                 fast: Callable[[dict[str, Any], bytes], Callable[..., Any] | None] | None = None) -> None:
         self.app, self.metrics, self.body_seconds, self.fast = app, metrics, body_seconds, fast
 
     async def _body(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any],
@@ -365,20 +384,68 @@ class _GuardAndLog:
 FAST_PATH = "/v1/recommendations"
 
 
-class _FastRecommendations:
-    """`POST /v1/recommendations` answered straight from the middleware when the request is well formed: a JSON
-    body that `loads_strict` and RecommendRequest accept, a valid API key, a model of the main bundle, no A/B arm to
-    draw. It runs the route's own steps (key check, model choice, select_model, for_history / for_user, _response)
-    and sets what the route would (`route` in the scope for the metrics and access log, the key id), so the answer
-    is the route's. Anything else, and any request the answer fails for (404, 503), returns None and goes through
-    FastAPI unchanged: every error body, status and header stays the route's. FastAPI's per-request dependency
-    solving and request objects cost about as much as a live SASRec score (bench/serve_asgi.py)."""
+class _Recommender:
+    """`POST /v1/recommendations` from a parsed request onwards: the one implementation of the route's steps (the
+    bundle, the model choice, the generative bundle and its micro-batcher, the customer's A/B arm, pseudonymisation,
+    `for_user` / `for_history`, the explain gap and the response shape). The FastAPI route and the middleware's fast
+    path (_FastRecommendations) both call it and differ only in how they parse the request and send the answer.
+    Errors are raised (ServeError 503, RequestError 404, ApiError, RequestValidationError 422) and answered by
+    `error_for`, the app's exception handlers and the fast path alike."""
 
-    def __init__(self, app: FastAPI, service: Service, keys: KeyVerifier,
-                 pseudonymize: Callable[[str, str | None], str], gen_service: Service | None,
-                 experiment: Any) -> None:
-        self.app, self.service, self.keys, self.pseudonymize = app, service, keys, pseudonymize
-        self.gen_service, self.experiment = gen_service, experiment
+    def __init__(self, service: Service, gen_service: Service | None, pseudonymize: Callable[[str, str | None], str],
+                 experiment: Any, batcher: GenBatcher) -> None:
+        self.service, self.gen_service, self.pseudonymize = service, gen_service, pseudonymize
+        self.experiment, self.batcher = experiment, batcher
+
+    async def __call__(self, body: RecommendRequest) -> JSONResponse:
+        b: Bundle = self.service.current()  # no bundle: ServeError, a 503 bundle_unavailable
+        model = _model_choice(body.model, self.service, self.gen_service)
+        if model == GENERATIVE and GENERATIVE not in models_of(b)[0]:
+            return await self._generative(body)
+        if self.experiment is not None and "model" not in body.model_fields_set:  # A/B: the customer's arm answers
+            if body.history is None and body.user_id is None:
+                raise _neither()
+            served = self.experiment.answer(body.user_id, body.history, body.k, body.exclude, body.explain)
+            gap = None if not body.explain else explain_gap(served.bundle) if served.bundle is not None else \
+                f"arm {served.arm} serves {served.answer.source} lists, which carry no reasons"
+            return _response(served.answer, gap, served)
+        b = select_model(b, model)
+        gap = explain_gap(b) if body.explain else None
+        if body.history is not None:
+            return _response(b.for_history(body.history, body.k, body.exclude, body.explain), gap)
+        if body.user_id is None:
+            raise _neither()
+        return _response(b.for_user(self.pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude,
+                                    body.explain), gap)
+
+    async def _generative(self, body: RecommendRequest) -> JSONResponse:
+        """model generative from the generative bundle (`tanaban export gen`): its cached list, else a live decode
+        batched with other requests' (appliance.serve.batching)."""
+        if self.gen_service is None or self.gen_service.bundle is None:
+            raise ApiError(503, "bundle_unavailable", "no generative bundle loaded: run `tanaban export gen`, then "
+                                                      "reload")
+        gen = self.gen_service.bundle
+        if body.history is None and body.user_id is None:
+            raise _neither()
+        plan = (gen.plan_history(body.history, body.k, body.exclude, body.explain) if body.history is not None
+                else gen.plan_user(self.pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude,
+                                   body.explain))
+        answer = plan if isinstance(plan, Answer) else await self.batcher.answer(gen, plan)
+        return _response(answer, explain_gap(gen) if body.explain else None)
+
+
+class _FastRecommendations:
+    """`POST /v1/recommendations` answered straight from the middleware when its body parses: a JSON body that
+    `loads_strict` and RecommendRequest accept. What differs from the route is only the parsing (raw ASGI headers
+    and body instead of FastAPI's request objects and dependency solving, which cost about as much as a live SASRec
+    score: bench/serve_asgi.py); the key check (`_authenticated`), the answer (`_Recommender`) and the error bodies
+    (`error_for`) are the route's own functions, and it sets what the router would (`route` in the scope for the
+    metrics and access log, the key id), so status, body, headers and metrics are the route's. A body that does not
+    parse (or any surprise while parsing it) returns None and goes through FastAPI unchanged, which answers its
+    422 with FastAPI's field locations."""
+
+    def __init__(self, app: FastAPI, keys: KeyVerifier, recommend: _Recommender) -> None:
+        self.app, self.keys, self.recommend = app, keys, recommend
         self._route: Any = None
 
     def route(self) -> Any:
@@ -388,7 +455,8 @@ class _FastRecommendations:
                                if getattr(r, "path", None) == FAST_PATH and "POST" in getattr(r, "methods", ()))
         return self._route
 
-    def __call__(self, scope: dict[str, Any], body: bytes) -> Response | None:
+    def __call__(self, scope: dict[str, Any], body: bytes) -> Callable[..., Any] | None:
+        """An ASGI app answering this request, or None: the route answers it."""
         if scope["method"] != "POST" or scope.get("root_path"):
             return None
         headers: dict[bytes, bytes] = {}
@@ -399,43 +467,36 @@ class _FastRecommendations:
         if content_type is None or content_type.split(b";", 1)[0].strip().lower() != b"application/json":
             return None
         try:
-            return self._answer(scope, body, headers.get(b"x-api-key"), headers.get(b"authorization"))
-        except Exception:  # whatever it is (a bug too), the route meets it again and answers as it always did
+            data = loads_strict(body)
+            request = RecommendRequest.model_validate(data) if isinstance(data, dict) else None
+        except Exception:  # whatever it is, the route meets it again and answers as it always did
             return None
+        if request is None:
+            return None
+        key, authorization = headers.get(b"x-api-key"), headers.get(b"authorization")
+        token = _token(key.decode("latin-1") if key else None,
+                       authorization.decode("latin-1") if authorization else None)  # as Starlette decodes headers
+        return functools.partial(self._answer, request, token)
 
-    def _answer(self, scope: dict[str, Any], body: bytes, token: bytes | None,
-                authorization: bytes | None) -> Response | None:
-        data = loads_strict(body)
-        request = RecommendRequest.model_validate(data) if isinstance(data, dict) else None
-        if request is None or (request.history is None and request.user_id is None):
-            return None
-        if self.experiment is not None and "model" not in request.model_fields_set:
-            return None  # the customer's A/B arm answers: the route draws it
-        key = self._key(token, authorization)
-        bundle = self.service.bundle
-        if key is None or bundle is None:
-            return None
-        models, default = served_models(bundle, self.gen_service and self.gen_service.bundle)
-        model = request.model or default
-        if model not in models or model == GENERATIVE:
-            return None
-        b = select_model(bundle, model)
-        gap = explain_gap(b) if request.explain else None
-        answer = b.for_history(request.history, request.k, request.exclude, request.explain) \
-            if request.history is not None else \
-            b.for_user(self.pseudonymize(request.user_id, b.pseudonym_key_id), request.k, request.exclude,
-                       request.explain)  # RequestError, ServeError: the route answers it again, with its error
+    async def _answer(self, request: RecommendRequest, token: str | None, scope: dict[str, Any],
+                      receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         scope["route"] = self.route()
-        scope["state"]["key_id"] = key.key_id
-        return _response(answer, gap)
+        try:
+            scope["state"]["key_id"] = _authenticated(self.keys, token).key_id  # the route's api_key dependency
+            response = await self.recommend(request)
+        except Exception as exc:
+            response = error_for(scope, exc)
+            if response is None:  # a bug: _GuardAndLog logs it and answers 500, as for the route
+                raise
+        await response(scope, receive, send)
 
-    def _key(self, token: bytes | None, authorization: bytes | None) -> ApiKey | None:
-        """The route's api_key dependency without its errors: the key, or None (the route then answers 401/503)."""
-        if not token and authorization:
-            scheme, _, credentials = authorization.decode("latin-1").partition(" ")
-            bearer = scheme.lower() == "bearer" and credentials.strip()
-            token = credentials.strip().encode("latin-1") if bearer else None
-        return self.keys.verify(token.decode("latin-1")) if token else None  # ApiKeyError: the route's 503
+
+def _token(x_api_key: str | None, authorization: str | None) -> str | None:
+    """The API key a request presents: X-API-Key, else an `Authorization: Bearer` token (None: neither)."""
+    if x_api_key:
+        return x_api_key
+    scheme, _, credentials = (authorization or "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
 
 
 def _authenticated(keys: KeyVerifier, token: str | None) -> ApiKey:
@@ -508,37 +569,24 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
         experiment.bind_metrics(metrics.registry if metrics.directory is None else None)
 
     app.router.route_class = StrictJSONRoute  # NaN, Infinity, lone surrogates, duplicate keys: 422 (bodies.py)
-    fast = _FastRecommendations(app, service, keys, pseudonymize, gen_service, experiment)
+    recommend = _Recommender(service, gen_service, pseudonymize, experiment, batcher)
+    fast = _FastRecommendations(app, keys, recommend)
     app.add_middleware(_GuardAndLog, metrics=metrics, body_seconds=serve_cfg.body_timeout_seconds, fast=fast)
     _add_docs(app)
 
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        code, message, fields = invalid_body(exc.errors())  # FastAPI's default echoes the input
-        return error_response(request.scope, 422, code, message, fields=fields)
+    async def _error(request: Request, exc: Exception) -> JSONResponse:
+        response = error_for(request.scope, exc)
+        if response is None:  # not registered for anything else
+            raise exc
+        return response
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = getattr(exc, "code", None) or _STATUS_CODE.get(exc.status_code, "bad_request")
-        message = exc.detail if code != "route_not_found" else "no such route: the routes are in /openapi.json"
-        return error_response(request.scope, exc.status_code, code, str(message), exc.headers)
-
-    @app.exception_handler(RequestError)
-    async def _not_found(request: Request, exc: RequestError) -> JSONResponse:
-        return error_response(request.scope, 404, "not_found", str(exc))
-
-    @app.exception_handler(ServeError)
-    async def _unavailable(request: Request, exc: ServeError) -> JSONResponse:
-        return error_response(request.scope, 503, "bundle_unavailable", str(exc))
+    for handled in (RequestValidationError, StarletteHTTPException, RequestError, ServeError):
+        app.add_exception_handler(handled, _error)
 
     async def api_key(request: Request) -> ApiKey:
         """X-API-Key, else `Authorization: Bearer` (read here: as FastAPI sub-dependencies the two schemes cost
         more per request than the rest of the auth; the OpenAPI document declares them, see _document_security)."""
-        token = request.headers.get("x-api-key")
-        if not token:
-            scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-            token = credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
-        key = _authenticated(keys, token)
+        key = _authenticated(keys, _token(request.headers.get("x-api-key"), request.headers.get("authorization")))
         request.state.key_id = key.key_id
         return key
 
@@ -551,35 +599,7 @@ def create_app(service: Service, keys: KeyVerifier, pseudonymize: Callable[[str,
     @app.post("/v1/recommendations", response_model=RecommendResponse, dependencies=[Depends(api_key)],
               responses=_errors(400, 401, 404, 422, 503))
     async def recommendations(body: RecommendRequest) -> JSONResponse:
-        b: Bundle = service.current()  # no bundle: ServeError, a 503 bundle_unavailable (no dependency: faster)
-        model = _model_choice(body.model, service, gen_service)
-        if model == GENERATIVE and GENERATIVE not in models_of(b)[0]:
-            if gen_service is None or gen_service.bundle is None:
-                raise ApiError(503, "bundle_unavailable", "no generative bundle loaded: run `tanaban export gen`, "
-                                                          "then reload")
-            gen = gen_service.bundle
-            if body.history is None and body.user_id is None:
-                raise _neither()
-            plan = (gen.plan_history(body.history, body.k, body.exclude, body.explain) if body.history is not None
-                    else gen.plan_user(pseudonymize(body.user_id, gen.pseudonym_key_id), body.k, body.exclude,
-                                       body.explain))
-            answer = plan if isinstance(plan, Answer) else await batcher.answer(gen, plan)
-            return _response(answer, explain_gap(gen) if body.explain else None)
-        if experiment is not None and "model" not in body.model_fields_set:  # A/B: the customer's arm answers
-            if body.history is None and body.user_id is None:
-                raise _neither()
-            served = experiment.answer(body.user_id, body.history, body.k, body.exclude, body.explain)
-            gap = None if not body.explain else explain_gap(served.bundle) if served.bundle is not None else \
-                f"arm {served.arm} serves {served.answer.source} lists, which carry no reasons"
-            return _response(served.answer, gap, served)
-        b = select_model(b, model)
-        gap = explain_gap(b) if body.explain else None
-        if body.history is not None:
-            return _response(b.for_history(body.history, body.k, body.exclude, body.explain), gap)
-        if body.user_id is None:
-            raise _neither()
-        return _response(b.for_user(pseudonymize(body.user_id, b.pseudonym_key_id), body.k, body.exclude,
-                                    body.explain), gap)
+        return await recommend(body)  # well-formed requests mostly arrive by the fast path: the same function
 
     @app.get("/v1/models", response_model=ModelsResponse, dependencies=[Depends(api_key)],
              responses=_errors(401, 503))

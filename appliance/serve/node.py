@@ -65,17 +65,19 @@ def build_service(cfg: ApplianceConfig) -> tuple[Service, KeyVerifier, Callable[
     stale = sum(remove_stale_staging(root) for root in roots)
     log.info("removed %d staging director%s of interrupted exports under %s", stale, "y" if stale == 1 else "ies",
              cfg.artifacts_dir)
-    loader = None
-    if cfg.serve.mmap_tables:  # private, hash-checked copies, mapped (appliance.serve.tables)
+    loader, gen_loader = None, GenBundle.load
+    if cfg.serve.mmap_tables:  # private, hash-checked copies, mapped (appliance.serve.tables), for both bundle kinds
         remove_stale_tables(tables_dir(cfg.data_dir))
-        loader = functools.partial(load_bundle, tables=MappedTables(tables_dir(cfg.data_dir)))
+        mapped = MappedTables(tables_dir(cfg.data_dir))
+        loader = functools.partial(load_bundle, tables=mapped)
+        gen_loader = functools.partial(GenBundle.load, tables=mapped)
     service = Service(cfg.artifacts_dir / "bundles", trusted, loader=loader)
     if (service.root / "CURRENT").exists():  # a published bundle that does not verify stops the start, loudly
         service.reload()
     else:  # a fresh node: /healthz 200, /readyz 503 until the first export is picked up (watcher or SIGHUP)
         log.warning("no bundle published in %s yet: serving /readyz 503 until `tanaban export cf` publishes one",
                     service.root)
-    gen_service = Service(cfg.artifacts_dir / "bundles-gen", trusted, loader=GenBundle.load)
+    gen_service = Service(cfg.artifacts_dir / "bundles-gen", trusted, loader=gen_loader)
     if (gen_service.root / "CURRENT").exists():  # the generative bundle is optional
         gen_service.reload()
 

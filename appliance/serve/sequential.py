@@ -33,7 +33,8 @@ from appliance.serve.answers import (
     ModelView,
     Recommendation,
     bundle_models,
-    key_id,
+    read_catalog,
+    read_intents,
     read_json,
     sku_indices,
     verified_manifest,
@@ -85,19 +86,13 @@ class SequentialBundle:
         tables, files = tables or TableReader(), manifest.files
         self.meta: dict[str, Any] = read_json(path / META_FILE)
         self.max_len = int(self.meta["max_len"])
-        self.items: list[dict[str, str]] = read_json(path / "items.json")
-        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = read_json(path / "users.json")
-        self.pseudonym_key_id = key_id(self.users)
+        self.items, self.sku_index, self.users, self.pseudonym_key_id = read_catalog(path)
         self.indptr = tables.array(path / "seq_indptr.npy", files)
         self.seq_items = tables.array(path / "seq_items.npy", files)
         self.precomputed = tables.array(path / "precomputed.npy", files)  # (n_users, K) int32, -1 padded
         self.precomputed_scores = tables.array(path / "precomputed_scores.npy", files)  # (n_users, K) float32
         self.item_emb = tables.array(path / "item_emb.npy", files)  # (n_items, dim): /similar
-        self.item_intents = tables.optional(path / "item_intents.npy", files)  # (n_items, K) or None
-        self.user_intents = tables.optional(path / "user_intents.npy", files)  # (n_users, K) or None
-        labels = path / "intent_labels.json"
-        self.labels: list[str] = read_json(labels) if labels.is_file() else []
+        self.item_intents, self.user_intents, self.labels = read_intents(path, tables, files)
         self.session = _scorer_session(path / SCORER_FILE)  # any batch size
         self._batch_dim = self.session.get_inputs()[0].shape[0]  # "batch" (symbolic) in export_scorer's graphs
         self._live_session = _scorer_session(path / SCORER_FILE, one_row=self._batch_dim) \

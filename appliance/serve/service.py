@@ -24,8 +24,8 @@ from appliance.offline import apply_offline_env
 from appliance.serve.answers import (
     Answer,
     Recommendation,
-    key_id,
-    optional_array,
+    read_catalog,
+    read_intents,
     read_json,
     select_model,
     sku_indices,
@@ -83,17 +83,12 @@ class CFBundle:
 
         self.path, self.manifest, self.version = path, manifest, manifest.version
         tables, files = tables or TableReader(), manifest.files
-        self.items: list[dict[str, str]] = read_json(path / "items.json")
-        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = read_json(path / "users.json")
-        self.pseudonym_key_id = key_id(self.users)
-        self.labels: list[str] = read_json(path / "intent_labels.json")
+        self.items, self.sku_index, self.users, self.pseudonym_key_id = read_catalog(path)
         self.user_emb = tables.array(path / "user_emb.npy", files)
         self.item_emb = tables.array(path / "item_emb.npy", files)
         self.known = sp.load_npz(path / "known.npz").tocsr()
         self.precomputed = tables.array(path / "precomputed.npy", files)
-        self.user_intents = tables.optional(path / "user_intents.npy", files)
-        self.item_intents = tables.optional(path / "item_intents.npy", files)
+        self.item_intents, self.user_intents, self.labels = read_intents(path, tables, files)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1  # one request per thread; the server's worker pool gives parallelism
         self.session = ort.InferenceSession(str(path / "cf_scorer.onnx"), options, providers=["CPUExecutionProvider"])
@@ -232,26 +227,26 @@ class GenBundle:
     paper's pre-caching) when they suffice, else a live constrained beam search over the ONNX decoder
     (appliance.serve.decoder). `plan_*` say which; `decode_many` runs the live ones, several requests in one search."""
 
-    def __init__(self, path: Path, decoder: Any) -> None:
+    def __init__(self, path: Path, decoder: Any, tables: TableReader | None = None) -> None:
+        """`tables` reads the .npy tables (appliance.serve.tables: into memory by default, or mapped from copies
+        hash-checked against the manifest the decoder verified; a decoder made without keys has none to check)."""
         self.path, self.decoder = path, decoder
-        self.version = read_json(path / "manifest.json")["version"]
-        self.items: list[dict[str, str]] = read_json(path / "items.json")
-        self.sku_index = {row["sku"]: i for i, row in enumerate(self.items)}
-        self.users: dict[str, int] = read_json(path / "users.json")
-        self.pseudonym_key_id = key_id(self.users)
-        self.indptr, self.seq_items = np.load(path / "seq_indptr.npy"), np.load(path / "seq_items.npy")
-        self.precomputed = optional_array(path / GEN_PRECOMPUTED)  # (n_users, beam) int32, -1 padded; absent: all live
-        self.precomputed_scores = optional_array(path / GEN_PRECOMPUTED_SCORES)  # (n_users, beam) float32 log-probs
-        self.item_intents = optional_array(path / "item_intents.npy")  # (n_items, K): export.intent_tables, or None
-        self.user_intents = optional_array(path / "user_intents.npy")  # (n_users, K) or None
-        labels = path / "intent_labels.json"
-        self.labels: list[str] = read_json(labels) if labels.is_file() else []
+        manifest = getattr(decoder, "manifest", None)
+        tables, files = tables or TableReader(), manifest.files if manifest is not None else {}
+        self.version = manifest.version if manifest is not None else read_json(path / "manifest.json")["version"]
+        self.items, self.sku_index, self.users, self.pseudonym_key_id = read_catalog(path)
+        self.indptr = tables.array(path / "seq_indptr.npy", files)
+        self.seq_items = tables.array(path / "seq_items.npy", files)
+        # (n_users, beam) int32, -1 padded, and the beams' float32 log-probs; absent: every answer is decoded live
+        self.precomputed = tables.optional(path / GEN_PRECOMPUTED, files)
+        self.precomputed_scores = tables.optional(path / GEN_PRECOMPUTED_SCORES, files)
+        self.item_intents, self.user_intents, self.labels = read_intents(path, tables, files)
 
     @classmethod
-    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey]) -> GenBundle:
+    def load(cls, path: Path, public_keys: Sequence[Ed25519PublicKey], tables: TableReader | None = None) -> GenBundle:
         from appliance.serve.decoder import GenerativeDecoder
 
-        return cls(path, GenerativeDecoder(path, public_keys=public_keys))
+        return cls(path, GenerativeDecoder(path, public_keys=public_keys), tables)
 
     def for_user(self, pseudonym: str, k: int, exclude: Sequence[str] = (), explain: bool = False) -> Answer:
         plan = self.plan_user(pseudonym, k, exclude, explain)

@@ -1,12 +1,15 @@
 """The serving tests' data, built without training (serving needs no torch): `serve_sample` writes and ingests the
 retail sample and fabricates a CF artifact and semantic IDs for it; `bundle_home` is a home holding all of that
-but the codes."""
+but the codes. `fast_path_parity` sends the same recommendation requests through the HTTP middleware's fast path
+and through FastAPI's route."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -84,3 +87,76 @@ def bundle_home(home: Home, tmp_path: Path, serve_sample: ServeSample) -> tuple[
     sample = serve_sample.ingest(home, tmp_path / "sample")
     serve_sample.fake_cf(home)
     return home, sample
+
+
+Case = tuple[dict[str, Any] | bytes, dict[str, str]]  # a request body (JSON, or raw bytes sent as JSON) and headers
+
+
+class FastPathParity:
+    """`POST /v1/recommendations` cases sent to two apps made alike: one with the middleware's fast path
+    (appliance.serve.http._FastRecommendations) and one with it switched off, where every request takes FastAPI's
+    route. The tests compare what comes back, and which cases the fast path answered itself."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.monkeypatch = monkeypatch
+
+    def run(self, make_app: Callable[[], Any], cases: Sequence[Case]) -> tuple[Any, Any, list[bool]]:
+        """(fast, route, answered): fast and route are ([(status, body, sorted headers)] per case, the app's
+        deterministic tanaban_* metric lines after them, the access log's (method, route, status, key id, request
+        id) per POST); answered[i] says whether the fast path took case i."""
+        from appliance.serve import http
+
+        answered: list[bool] = []
+        original = http._FastRecommendations.__call__
+
+        def counted(fast: Any, scope: dict[str, Any], body: bytes) -> Any:
+            answer = original(fast, scope, body)
+            answered.append(answer is not None)
+            return answer
+
+        self.monkeypatch.setattr(http._FastRecommendations, "__call__", counted)
+        fast = self._post_all(make_app(), cases)
+        self.monkeypatch.setattr(http._FastRecommendations, "__call__", lambda fast, scope, body: None)
+        route = self._post_all(make_app(), cases)
+        self.monkeypatch.setattr(http._FastRecommendations, "__call__", original)
+        return fast, route, answered
+
+    @staticmethod
+    def _post_all(app: Any, cases: Sequence[Case]) -> tuple[list[tuple[int, bytes, list]], list[str], list[tuple]]:
+        from fastapi.testclient import TestClient
+
+        out = []
+        access = logging.getLogger("tanaban.access")
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler(logging.INFO)
+        handler.emit = records.append  # type: ignore[method-assign]
+        level, disabled = access.level, access.disabled
+        access.setLevel(logging.INFO)  # setLevel, not the attribute: isEnabledFor's cache is cleared
+        access.disabled = False
+        access.addHandler(handler)
+        try:
+            with TestClient(app) as client:  # runs the lifespan: the A/B exposure writer and the batcher start, stop
+                for body, headers in cases:
+                    if isinstance(body, bytes):
+                        response = client.post("/v1/recommendations", content=body,
+                                               headers={**headers, "Content-Type": "application/json"})
+                    else:
+                        response = client.post("/v1/recommendations", json=body, headers=headers)
+                    out.append((response.status_code, response.content, sorted(response.headers.items())))
+                metrics = client.get("/metrics").text
+        finally:
+            access.removeHandler(handler)
+            access.setLevel(level)
+            access.disabled = disabled
+        # every counter and gauge of the app; of the latency histogram only the counts (the rest is timing)
+        series = [line for line in metrics.splitlines() if line.startswith("tanaban_")
+                  and not line.startswith(("tanaban_request_duration_seconds_bucket",
+                                           "tanaban_request_duration_seconds_sum"))]
+        logged = [(r.method, r.route, r.status, r.key_id, r.request_id)  # type: ignore[attr-defined]
+                  for r in records if r.method == "POST"]  # type: ignore[attr-defined]
+        return out, series, logged
+
+
+@pytest.fixture
+def fast_path_parity(monkeypatch: pytest.MonkeyPatch) -> FastPathParity:
+    return FastPathParity(monkeypatch)

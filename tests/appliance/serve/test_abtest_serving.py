@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -211,3 +212,39 @@ def test_sources_that_do_not_exist_are_refused_with_the_fix(served) -> None:
         service, _, to_pseudonym, _ = build_service(cfg)
         with pytest.raises(ArmSourceError, match=fragment):
             build_experiment(cfg, service, to_pseudonym)
+
+
+def test_fast_path_answers_ab_requests_as_the_route_does(served, fast_path_parity) -> None:
+    """Under an A/B experiment the middleware's fast path answers as FastAPI's route: the same arm, list, headers,
+    errors, A/B counters and access log, and the same exposures written (each run's, in order)."""
+    home, customers = served
+    cfg = dataclasses.replace(home.config, abtest=AbTestConfig(experiment="exp1", arms=ARMS, fallback="pop",
+                                                               exposure_flush_seconds=0.05))
+    token = create_key(cfg.data_dir / KEYS_FILE, "parity", ("read",))
+
+    def make_app():
+        service, keys, to_pseudonym, gen = build_service(cfg)
+        return create_app(service, keys, to_pseudonym, gen, experiment=build_experiment(cfg, service, to_pseudonym))
+
+    ok = {"X-API-Key": token, "X-Request-ID": "fixed-id"}
+    cases = [({"user_id": raw, "k": 4}, ok) for raw in customers[:8]] + [
+        ({"user_id": customers[0], "k": 4}, ok),  # a repeat: not logged again
+        ({"user_id": customers[1], "k": 3, "explain": True, "exclude": ["no-such-sku"]}, ok),
+        ({"history": ["no-such-sku"]}, ok),  # unassigned: 404 as without an experiment
+        ({"user_id": "nobody-at-all"}, ok),  # assigned an arm by its pseudonym; unknown to the bundle arm: 404
+        ({"user_id": customers[2], "model": "lightgcn"}, ok),  # a model chosen: no A/B
+        ({"k": 3}, ok),  # 422
+    ]
+    fast, route, answered = fast_path_parity.run(make_app, cases)
+    assert answered == [True] * len(cases)
+    bodies = [json.loads(body) for _, body, _ in fast[0][:8]]
+    assert {body["arm"] for body in bodies} == {"ours", "pop"}
+    for (case, _), got, expected in zip(cases, fast[0], route[0], strict=True):
+        assert got == expected, case
+    def counters(lines: list[str]) -> list[str]:  # exposures written so far: up to the writer thread's timing
+        return [line for line in lines if not line.startswith("tanaban_abtest_exposures")]
+
+    assert counters(fast[1]) == counters(route[1]) and fast[2] == route[2]
+    assert any(line.startswith("tanaban_abtest_answers_total") for line in fast[1])
+    rows = [(r.token, r.arm, r.items, r.bundle_id) for r in load_exposures(home.engine, "exp1")]
+    assert len(rows) % 2 == 0 and rows[:len(rows) // 2] == rows[len(rows) // 2:] and len(rows) >= 8

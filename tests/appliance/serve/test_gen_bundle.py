@@ -1,11 +1,13 @@
 """Generative serving: cached top lists decoded at export equal live answers, and the cross-request micro-batcher
-answers N concurrent requests exactly as N single requests with fewer beam searches (appliance.serve.batching)."""
+answers N concurrent requests exactly as N single requests with fewer beam searches (appliance.serve.batching);
+the HTTP fast path answers generative requests as the route does; serve.mmap_tables maps generative tables too."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import json
+import shutil
 from pathlib import Path
 
 import httpx
@@ -18,10 +20,12 @@ from appliance.data.keys import PUBLIC_FILE, load_public_key
 from appliance.privacy.audit.log import AuditLog
 from appliance.serve.apikeys import KEYS_FILE, create_key
 from appliance.serve.batching import GenBatcher
-from appliance.serve.decoder import GenServeError
+from appliance.serve.decoder import GenerativeDecoder, GenServeError
+from appliance.serve.errors import ServeError
 from appliance.serve.http import create_app, explain_gap
 from appliance.serve.node import build_service
 from appliance.serve.service import GEN_PRECOMPUTED, GEN_PRECOMPUTED_SCORES, Answer, GenBundle, GenQuery
+from appliance.serve.tables import MappedTables
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +238,105 @@ def test_generative_answers_carry_intent_reasons_when_the_bundle_has_tables(gen_
                    explained.for_history(_history_skus(explained, u), 3, explain=True)):  # cached, live, history
         assert answer.items and all(1 <= len(r.because) <= 2 and r.because[0][0] in "xyz" for r in answer.items)
     assert all(not r.because for r in explained.for_user(user, 3).items)  # only when asked
+
+
+def test_fast_path_answers_generative_requests_as_the_route_does(gen_home: tuple[Home, Path], serve_sample,
+                                                                 fast_path_parity) -> None:
+    """With a generative bundle loaded, `model: generative` requests (cached lists, live decodes through the
+    micro-batcher, their errors) and main-bundle requests get the same status, body, headers, metrics (beam searches
+    counted alike) and access log through the middleware's fast path as through FastAPI's route."""
+    home, _ = gen_home
+    token = create_key(home.config.data_dir / KEYS_FILE, "parity")
+    customers = serve_sample.customers(home.config.data_dir.parent / "sample")
+    gen = build_service(home.config)[3].bundle
+    history = _history_skus(gen, 0)
+    ok = {"X-API-Key": token, "X-Request-ID": "fixed-id"}
+    cases = [
+        ({"user_id": customers[0], "k": 5, "model": "generative"}, ok),  # cached
+        ({"user_id": customers[1], "k": 20, "model": "generative", "explain": True}, ok),  # k > beam: live
+        ({"history": history, "k": 3, "model": "generative"}, ok),  # live
+        ({"history": history, "k": 4, "model": "generative", "exclude": [gen.items[0]["sku"]]}, ok),
+        ({"user_id": customers[2], "k": 3}, ok),  # the main bundle's default model
+        ({"history": history, "k": 3, "model": "lightgcn", "explain": True}, ok),
+        ({"history": ["no-such-sku"], "model": "generative"}, ok),  # 404
+        ({"history": [], "model": "generative"}, ok),  # 404
+        ({"user_id": "nobody-at-all", "model": "generative"}, ok),  # 404
+        ({"k": 3, "model": "generative"}, ok),  # 422 neither user_id nor history
+        ({"user_id": customers[0], "model": "generative"}, {"X-Request-ID": "fixed-id"}),  # 401
+    ]
+    fast, route, answered = fast_path_parity.run(
+        lambda: create_app(*build_service(home.config), serve_cfg=ServeConfig(gen_batch_wait_ms=0)), cases)
+    assert answered == [True] * len(cases)
+    assert [status for status, _, _ in fast[0]] == [200] * 6 + [404, 404, 404, 422, 401]
+    assert [json.loads(body)["source"] for _, body, _ in fast[0][:4]] == ["cached", "live", "live", "live"]
+    for (case, _), got, expected in zip(cases, fast[0], route[0], strict=True):
+        assert got == expected, case
+    assert fast[1:] == route[1:] and "tanaban_gen_batched_queries_total 3.0" in fast[1]
+
+
+def _gen_answers(bundle: GenBundle) -> list[Answer]:
+    users = list(bundle.users)[:10]
+    return ([bundle.for_user(u, 5, explain=True) for u in users] + [bundle.for_user(users[0], 20)]
+            + [bundle.for_history(_history_skus(bundle, 1), 4, exclude=[bundle.items[0]["sku"]])])
+
+
+def test_mapped_generative_tables_answer_exactly_as_tables_in_memory(gen_home: tuple[Home, Path],
+                                                                     tmp_path: Path) -> None:
+    """serve.mmap_tables for generative bundles (appliance.serve.tables, as for CF and SASRec): the tables are
+    private, hash-checked copies, mapped read-only, that answer as tables in memory; overwriting the bundle's files in
+    place after load changes no answer; the hashes checked are those of the manifest the decoder verified."""
+    home, path = gen_home
+    keys = [load_public_key(home.config.keys_dir / PUBLIC_FILE)]
+    bundle_dir = shutil.copytree(path, tmp_path / path.name)  # damaged below: the module's bundle stays intact
+    private = tmp_path / "tables"
+    plain = GenBundle.load(bundle_dir, keys)
+    mapped = GenBundle.load(bundle_dir, keys, MappedTables(private, min_bytes=0))
+    for name in ("indptr", "seq_items", "precomputed", "precomputed_scores"):
+        table = getattr(mapped, name)
+        assert isinstance(table, np.memmap) and not table.flags.writeable
+        assert not isinstance(getattr(plain, name), np.memmap)
+        np.testing.assert_array_equal(table, getattr(plain, name))
+    assert list(private.iterdir()) == []  # copied, checked, mapped, unlinked
+    before = _gen_answers(plain)
+    assert _gen_answers(mapped) == before and {a.source for a in before} == {"cached", "live"}
+
+    for name, value in ((GEN_PRECOMPUTED, -1), (GEN_PRECOMPUTED_SCORES, 0), ("seq_items.npy", 0)):
+        table = np.load(bundle_dir / name, mmap_mode="r+")  # the file itself, same inode: as `cp` over it would
+        table[...] = value
+        table.flush()
+        del table
+    assert not np.array_equal(np.load(bundle_dir / GEN_PRECOMPUTED), plain.precomputed)
+    assert _gen_answers(mapped) == before
+
+    with pytest.raises(ServeError, match=r"seq_items\.npy changed on disk after it was verified"):
+        GenBundle(bundle_dir, GenerativeDecoder(path, public_keys=keys), MappedTables(private, min_bytes=0))
+    with pytest.raises(ServeError, match="not in its signed manifest"):  # a decoder made without keys: no hashes
+        GenBundle(path, GenerativeDecoder(path), MappedTables(private, min_bytes=0))
+    assert list(private.iterdir()) == []
+
+
+def test_a_node_with_mmap_tables_maps_the_generative_bundle_too(gen_home: tuple[Home, Path], serve_sample,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi.testclient import TestClient
+
+    import appliance.serve.node as node
+
+    home, _ = gen_home
+    token = create_key(home.config.data_dir / KEYS_FILE, "mapped")
+    mapped_cfg = dataclasses.replace(home.config, serve=dataclasses.replace(home.config.serve, mmap_tables=True))
+    # the sample's tables are small: map them all, as a node with a million customers would map its large ones
+    monkeypatch.setattr(node, "MappedTables", lambda directory: MappedTables(directory, min_bytes=0))
+    plain_parts, mapped_parts = build_service(home.config), build_service(mapped_cfg)
+    assert isinstance(mapped_parts[3].current().precomputed, np.memmap)
+    assert isinstance(mapped_parts[0].current().precomputed, np.memmap)
+    assert not isinstance(plain_parts[3].current().precomputed, np.memmap)
+    gen = plain_parts[3].current()
+    customers = serve_sample.customers(home.config.data_dir.parent / "sample")
+    bodies = [{"user_id": user, "k": 5, "model": "generative", "explain": True} for user in customers[:5]]
+    bodies += [{"history": _history_skus(gen, 2), "k": 3, "model": "generative"}]
+    answers = []
+    for parts in (plain_parts, mapped_parts):
+        with TestClient(create_app(*parts)) as client:
+            answers.append([client.post("/v1/recommendations", json=b, headers={"X-API-Key": token}) for b in bodies])
+    assert [r.status_code for r in answers[0]] == [200] * len(bodies)
+    assert [r.json() for r in answers[0]] == [r.json() for r in answers[1]]

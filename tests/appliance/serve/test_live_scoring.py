@@ -6,6 +6,8 @@ bundle end to end."""
 
 from __future__ import annotations
 
+import json
+import logging
 from types import SimpleNamespace
 
 import numpy as np
@@ -135,13 +137,12 @@ def test_top_is_the_exact_top_k_with_ties_to_the_lower_index(ties: bool) -> None
                                           err_msg=f"trial {trial} n {n} k {k}")
 
 
-def test_fast_path_answers_as_the_route_does(bundle_home, serve_sample, monkeypatch) -> None:
+def test_fast_path_answers_as_the_route_does(bundle_home, serve_sample, fast_path_parity) -> None:
     """POST /v1/recommendations through the middleware's fast path (appliance.serve.http._FastRecommendations) and
-    through FastAPI's route give the same status, body and headers, for good requests and for every kind of bad one
-    (which the fast path hands to the route); the fast path really answers the good ones, and they are counted in
-    the metrics and logged under the route's template."""
-    from fastapi.testclient import TestClient
-
+    through FastAPI's route give the same status, body and headers, for good requests and for every kind of bad one;
+    the fast path really answers every request whose body parses (errors after parsing through the route's own
+    error mapping, `error_for`) and hands the rest to the route; all are counted alike in the metrics and logged
+    under the route's template."""
     from appliance.serve import http
     from appliance.serve.apikeys import KEYS_FILE, create_key
     from appliance.serve.node import build_service
@@ -152,7 +153,8 @@ def test_fast_path_answers_as_the_route_does(bundle_home, serve_sample, monkeypa
     token = create_key(home.config.data_dir / KEYS_FILE, "tests")
     customers = serve_sample.customers(sample)
     skus = [line.split('"sku": "')[1].split('"')[0] for line in (sample / "items.jsonl").read_text().splitlines()]
-    ok = {"X-API-Key": token, "X-Request-ID": "fixed-id"}
+    rid = {"X-Request-ID": "fixed-id"}
+    ok = {"X-API-Key": token, **rid}
     cases = [  # (body: dict or raw bytes, headers)
         ({"user_id": customers[0], "k": 4}, ok),
         ({"user_id": customers[1], "k": 3, "exclude": skus[:2], "explain": True}, ok),
@@ -174,32 +176,57 @@ def test_fast_path_answers_as_the_route_does(bundle_home, serve_sample, monkeypa
         (b'{"user_id": NaN}', ok),  # 422 non-finite
         (b'["not", "an", "object"]', ok),  # 422
         (b"", ok),  # 422 missing body
+        ({"history": skus[:3], "k": 3}, {"X-API-Key": "", "Authorization": f"bearer  {token} ", **rid}),  # any case
+        ({"user_id": customers[2], "k": 2}, {"X-API-Key": token, "Authorization": "Bearer tnb_no", **rid}),  # key first
     ]
 
-    def run() -> list[tuple[int, bytes, list]]:
-        client = TestClient(http.create_app(*build_service(home.config)))
-        out = []
-        for body, headers in cases:
-            if isinstance(body, bytes):
-                response = client.post("/v1/recommendations", content=body,
-                                       headers={**headers, "Content-Type": "application/json"})
-            else:
-                response = client.post("/v1/recommendations", json=body, headers=headers)
-            out.append((response.status_code, response.content, sorted(response.headers.items())))
-        metrics = client.get("/metrics").text
-        return out, [line for line in metrics.splitlines() if line.startswith("tanaban_requests_total{")]
-
-    answered = []
-    original = http._FastRecommendations.__call__
-    monkeypatch.setattr(http._FastRecommendations, "__call__",
-                        lambda self, scope, body: answered.append(r := original(self, scope, body)) or r)
-    fast, fast_metrics = run()
-    monkeypatch.setattr(http._FastRecommendations, "__call__", lambda self, scope, body: None)
-    slow, slow_metrics = run()
-    assert [a is not None for a in answered] == [True] * 5 + [False] * (len(cases) - 5)
-    assert [status for status, _, _ in fast] == [200] * 5 + [401, 401, 404, 404, 404, 422, 422, 422, 422, 422, 503,
-                                                             422, 422, 422, 422]
-    for (case, _), got, expected in zip(cases, fast, slow, strict=True):
+    fast, slow, answered = fast_path_parity.run(lambda: http.create_app(*build_service(home.config)), cases)
+    parses = [True] * 11 + [False] * 3 + [True] * 2 + [False] * 4 + [True] * 2  # the body is a RecommendRequest
+    assert answered == parses
+    assert [status for status, _, _ in fast[0]] == [200] * 5 + [401, 401, 404, 404, 404, 422, 422, 422, 422, 422,
+                                                                503, 422, 422, 422, 422, 200, 200]
+    for (case, _), got, expected in zip(cases, fast[0], slow[0], strict=True):
         assert got == expected, case
-    assert fast_metrics == slow_metrics and any('route="/v1/recommendations",status="200"} 5.0' in line
-                                                for line in fast_metrics)
+    assert fast[1] == slow[1] and 'tanaban_requests_total{route="/v1/recommendations",status="200"} 7.0' in fast[1]
+    assert fast[2] == slow[2] and len(fast[2]) == len(cases)  # the access log
+    key_id = token.split("_")[1]
+    assert [line[1:4] for line in fast[2][:6]] == [("/v1/recommendations", 200, key_id)] * 5 + [
+        ("/v1/recommendations", 401, "-")]
+    assert 'tanaban_requests_total{route="/v1/recommendations",status="422"} 9.0' in fast[1]
+
+
+def test_fast_path_meets_a_bug_as_the_route_does(bundle_home, serve_sample, fast_path_parity, caplog) -> None:
+    """A bug while answering (here: the bundle raising an unexpected error for one sku) is the same 500, logged
+    the same way without its message, whether the fast path or the route met it; the next request is answered."""
+    from appliance.serve import http
+    from appliance.serve.apikeys import KEYS_FILE, create_key
+    from appliance.serve.node import build_service
+    from export.cf import export_cf
+
+    home, sample = bundle_home
+    export_cf(home, "lightgcn", version="v1")
+    token = create_key(home.config.data_dir / KEYS_FILE, "tests")
+    skus = [line.split('"sku": "')[1].split('"')[0] for line in (sample / "items.jsonl").read_text().splitlines()]
+
+    def make_app():
+        parts = build_service(home.config)
+        bundle = parts[0].current()
+        scored = bundle.for_history
+
+        def for_history(history, *args, **kwargs):
+            if history[0] == skus[0]:
+                raise ZeroDivisionError(f"secret {history[0]}")  # a message that must never reach a log or a body
+            return scored(history, *args, **kwargs)
+
+        bundle.for_history = for_history
+        return http.create_app(*parts)
+
+    ok = {"X-API-Key": token, "X-Request-ID": "fixed-id"}
+    cases = [({"history": skus[:2], "k": 3}, ok), ({"history": skus[1:3], "k": 3}, ok)]
+    with caplog.at_level(logging.ERROR, logger="tanaban.serve"):
+        fast, route, answered = fast_path_parity.run(make_app, cases)
+    assert answered == [True, True] and [status for status, _, _ in fast[0]] == [500, 200]
+    assert fast == route and json.loads(fast[0][0][1])["error"]["code"] == "internal_error"
+    bugs = [r.getMessage() for r in caplog.records if "unexpected ZeroDivisionError" in r.getMessage()]
+    assert len(bugs) == 2 and bugs[0] == bugs[1] and "/v1/recommendations" in bugs[0]
+    assert not any(skus[0] in r.getMessage() for r in caplog.records)
