@@ -21,6 +21,7 @@ from anonymize.operators.base import normalise
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
+from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import is_stop_word, refine
 
@@ -62,6 +63,11 @@ class Anonymizer:
             (anonymize.recognizers.refine); off only to measure what the refinement does.
     """
 
+    # `residual` with the policy's thresholds (threshold None, as the egress step runs it) is `analyze`'s own
+    # detection (`_detect`) less the spans on placeholders: a text `analyze` finds nothing in, it finds nothing in
+    # either, and the egress step skips that check.
+    residual_within_analyze = True
+
     def __init__(self, policy: Policy = _DEFAULT, *, allow_list: Iterable[str] = (), deny_list: Iterable[str] = (),
                  use_ner: bool = True, ner_backend: str = "learned", hash_key: bytes | None = None,
                  nlp_model: str = DEFAULT_MODEL, detector_path: str | None = None,
@@ -100,7 +106,8 @@ class Anonymizer:
         docs: list[Any] = [None] * len(texts)
         if self.ner is not None:
             try:
-                docs = self.ner.docs(list(texts))
+                with one_blas_thread():  # reentrant: the spaCy backend's docs() holds it too
+                    docs = self.ner.docs(list(texts))
             except Exception as exc:  # a load error says what to install; other messages might quote the text
                 known = isinstance(exc, NlpLoadError | DetectorModelError)
                 detail = f"{type(exc).__name__}: {exc}" if known else type(exc).__name__

@@ -64,6 +64,11 @@ class LayeredAnonymizer:
     `split` (anonymize.split), detection of a large batch is shared with a child process holding an equal pair.
     """
 
+    # Each layer's residual check (policy thresholds) is a subset of its `analyze` (Anonymizer.residual_within_analyze)
+    # and a child of `split` finds what this process would: a text `analyze` finds nothing in, `residual` finds
+    # nothing in either.
+    residual_within_analyze = True
+
     def __init__(self, primary: Anonymizer, check: Anonymizer, split: SplitDetector | None = None) -> None:
         if primary.policy != check.policy:
             raise ValueError("both layers must run under the same anonymization policy")

@@ -79,7 +79,9 @@ def _load(path: str) -> tuple[Any, dict[str, Any]]:
     except Exception as exc:  # a version mismatch or a broken config: say so without a traceback of spaCy internals
         raise DetectorModelError(f"the PII detector model at {model} failed to load ({type(exc).__name__}); "
                                  f"{REBUILD}") from exc
-    return nlp, manifest
+    from anonymize.recognizers.ner import numpy_blas  # lazy: anonymize.recognizers imports this module
+
+    return numpy_blas(nlp), manifest  # every load multiplies alike: numpy's BLAS, not thinc's BLIS (see there)
 
 
 def load_detector(path: str | Path | None = None) -> Any:

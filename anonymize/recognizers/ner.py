@@ -2,15 +2,21 @@
 offline NLP configuration (the default configuration would try to download a model).
 
 The pipeline is loaded once per process and per model (loading costs seconds); only the tokenizer, tok2vec and NER
-components run, since the parser, tagger and lemmatizer add time but no entities.
+components run, since the parser, tagger and lemmatizer add time but no entities. Its models multiply matrices with
+numpy's BLAS rather than thinc's bundled BLIS (`numpy_blas`: thinc's own `NumpyOps(use_blis=False)`), which on CPUs
+BLIS does not recognise falls back to its generic reference kernel, a third of OpenBLAS's speed; while a NER pass
+runs, OpenBLAS is held to one thread (`one_blas_thread`, as BLIS ran): its worker threads would spin on these small
+products and, with `anonymize.workers = 2` or a loaded machine, double the CPU time per text.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -56,7 +62,64 @@ def load_nlp(model: str = DEFAULT_MODEL) -> Any:
     if not spacy.util.is_package(model):  # Presidio would try to download it; we refuse instead
         raise NlpLoadError(_missing(model))
     engine = NlpEngineProvider(nlp_configuration=nlp_configuration(model)).create_engine()
-    return engine.nlp["en"]
+    return numpy_blas(engine.nlp["en"])
+
+
+@functools.cache
+def _numpy_ops() -> Any:
+    from thinc.api import NumpyOps
+
+    return NumpyOps(use_blis=False)
+
+
+_BLAS_LOCK = threading.Lock()
+_blas_users = 0  # NER passes running now, in any thread of this process
+_blas_limiter: Any = None  # restores OpenBLAS's own thread count when the last pass ends
+
+
+@functools.cache
+def _blas_pools() -> Any:
+    from threadpoolctl import ThreadpoolController  # after numpy's import (spaCy's), so its BLAS is seen
+
+    return ThreadpoolController().select(user_api="blas")
+
+
+@contextlib.contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Hold the BLAS libraries loaded in this process to one thread while a NER pass runs (threadpoolctl). The
+    thread count is process-wide, so the first of overlapping passes (threads of one server) sets it and the last
+    restores it; other numpy code keeps its own setting outside NER passes."""
+    global _blas_users, _blas_limiter
+    with _BLAS_LOCK:
+        if _blas_users == 0:
+            _blas_limiter = _blas_pools().limit(limits=1)
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _BLAS_LOCK:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
+
+
+def numpy_blas(nlp: Any) -> Any:
+    """`nlp`, its models' matrix products (thinc's `Ops.gemm`) now done by numpy's BLAS instead of thinc's bundled
+    BLIS: thinc's `NumpyOps(use_blis=False)`, the same arithmetic as far as IEEE float32 goes but summed in another
+    order (so a score can differ in its last bits; the egress development sets' output is byte-identical, see
+    docs/BENCHMARKS.md). BLIS picks its kernel from the CPU id and falls back to a generic reference kernel on CPUs
+    it does not know (AMD Zen 4 here: three times slower than OpenBLAS); numpy's OpenBLAS dispatches on CPU
+    features. Inference only (the pipeline is not trained after this); GPU ops are left alone. Idempotent."""
+    from thinc.api import NumpyOps
+
+    ops = _numpy_ops()
+    for _, pipe in getattr(nlp, "pipeline", ()):
+        model = getattr(pipe, "model", None)
+        for node in model.walk() if hasattr(model, "walk") else ():
+            if isinstance(node.ops, NumpyOps) and node.ops.use_blis:
+                node.ops = ops
+    return nlp
 
 
 @functools.cache
@@ -93,9 +156,10 @@ class NerRecognizer:
         """spaCy docs of the texts, plus docs of the Title-Cased text for texts in one letter case."""
         nlp = load_nlp(self.model)
         disable = list(_disabled_pipes(self.model))
-        docs = list(nlp.pipe(texts, disable=disable))
         recase = [i for i, t in enumerate(texts) if single_case(t)]
-        recased = dict(zip(recase, nlp.pipe([texts[i].title() for i in recase], disable=disable), strict=True))
+        with one_blas_thread():
+            docs = list(nlp.pipe(texts, disable=disable))
+            recased = dict(zip(recase, nlp.pipe([texts[i].title() for i in recase], disable=disable), strict=True))
         return [NerDocs(doc, recased.get(i)) for i, doc in enumerate(docs)]
 
     def analyze(self, text: str, doc: Any | None) -> list[Finding]:

@@ -131,7 +131,11 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
         clean = [r.text for r in results]
         found = [f for r in results for f in r.findings]
         residual: list[Any] | None = None  # known only once a check ran on the final texts
-        pending = list(range(len(clean)))  # the texts not yet found clean as they now read
+        # The texts not yet found clean as they now read. A text the anonymization found nothing in is sent as it was
+        # written, and where the residual check runs the anonymization's own detection and keeps a subset of its
+        # findings (`residual_within_analyze`: anonymize.engine, anonymize.layers), checking it finds nothing again.
+        within = getattr(anonymizer, "residual_within_analyze", False) is True
+        pending = [i for i, r in enumerate(results) if r.findings or not within]
         for _ in range(passes):
             hits = [(i, left) for i, left in zip(pending, _residual_many(anonymizer, [clean[i] for i in pending]),
                                                  strict=True) if left]
@@ -156,6 +160,8 @@ def _anonymized(anonymizer: Anonymizer, texts: list[str], passes: int) -> tuple[
 def _residual_many(anonymizer: Anonymizer, texts: list[str]) -> list[list[Any]]:
     """The residual check of every text: one batched call (`residual_many`: one NER pass per layer for the whole
     request, the findings of per-text calls) where the anonymizer has it, else `residual` per text."""
+    if not texts:
+        return []
     many = getattr(anonymizer, "residual_many", None)
     if many is None:
         return [list(anonymizer.residual(text)) for text in texts]
