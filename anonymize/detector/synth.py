@@ -24,6 +24,10 @@ v6 (`synth_decoys`, `--recipe v6` of train.py, not the shipped model's corpus): 
 phrases of 21 languages, brands shaped like words, inventions, surnames and towns, dates, birth dates, SKUs and
 tracking numbers) and the name shapes that leaked (@handles, lower-case names, surname lists, "Name | Job title"
 signatures); the default recipe "v5" draws exactly the corpus the shipped model was trained on.
+v7 (`synth_v7`, `--recipe v7`): v6's `scripts`, `chatturns` and `people3` kinds without its `brands` and `dates`;
+dates only as sentences of their own, brands only from invented syllables and ordinary words, more labelled street
+lines of the kinds v6 lost (non-Latin scripts, Latin ones with "bis" / "bus 3" / "12/4"), more @handles, and the
+v5 Korean review template reworded.
 
 Layout: `synth_tables` (locale table, word lists), `synth_slots` (value makers, `{slot}` fillers), `synth_templates`
 (templates and kind weights); this module draws locale, language and template per text, renders it and checks that
@@ -38,7 +42,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from anonymize.detector import synth_decoys, synth_world
+from anonymize.detector import synth_decoys, synth_v7, synth_world
 from anonymize.detector.synth_intl import LANG_OF_LOCALE, LANGS
 from anonymize.detector.synth_intl import TEMPLATES as INTL_TEMPLATES
 from anonymize.detector.synth_slots import SLOTS, Segment, SlotContext
@@ -61,7 +65,8 @@ class SynthText:
     template: str
 
 
-RECIPES = ("v5", "v6")  # v5: the shipped model's corpus (the default); v6 adds the kinds of `synth_decoys`
+RECIPES = ("v5", "v6", "v7")  # v5: the shipped model's corpus (the default); v6 adds the kinds of `synth_decoys`;
+# v7: v6's scripts/chatturns/people3 plus `synth_v7` (dates as their own sentences, word brands, more streets)
 INTL_LANG_SHARE = 0.75  # share of "intl" texts in the locale's own language (when it has one); else any language
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
@@ -102,10 +107,16 @@ class SynthGenerator:
         self.name_locales = self.locales + list(NAME_ONLY_LOCALES)
         self.name_fakers = {**self.fakers, **{loc: Faker(loc) for loc in NAME_ONLY_LOCALES}}
         self.english = Faker("en_US")
-        extra = synth_decoys.TEMPLATES if recipe == "v6" else {}
+        extra: dict[str, tuple[str, ...]] = {}
+        if recipe == "v6":
+            extra = synth_decoys.TEMPLATES
+        elif recipe == "v7":
+            extra = {**{k: synth_decoys.TEMPLATES[k] for k in synth_v7.V6_KINDS_KEPT}, **synth_v7.TEMPLATES}
         self.templates = {**TEMPLATES, **extra}
         self.kinds = [*self.templates, "intl"]
-        self.kind_weights = [{**KIND_WEIGHTS, **synth_decoys.KIND_WEIGHTS}[k] for k in self.kinds]
+        self.kind_weights = [{**KIND_WEIGHTS, **synth_decoys.KIND_WEIGHTS, **synth_v7.KIND_WEIGHTS}[k]
+                             for k in self.kinds]
+        self.world = synth_v7.WORLD_V7 if recipe == "v7" else synth_world.WORLD
         self.tokenizer = tokenizer
         self.redrawn = 0  # texts drawn again because a span did not align to tokens
 
@@ -143,7 +154,7 @@ class SynthGenerator:
         r = rng.random()
         case = "lower" if r < 0.07 else "upper" if r < 0.11 else "as-is"
         ctx = SlotContext(fake, locale, rng, self.english, names, names_locale, lang)
-        world = synth_world.WORLD.get(locale)
+        world = self.world.get(locale)
         if world and rng.random() < synth_world.WORLD_SHARE:  # v5: the locale's own address shapes and languages
             i = rng.randrange(len(world))
             template, name = world[i], f"world-{locale}:{i}"

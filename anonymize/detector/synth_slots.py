@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from anonymize.detector import synth_decoys, synth_more, synth_world
+from anonymize.detector import synth_decoys, synth_more, synth_v7, synth_world
 from anonymize.detector.synth_intl import BYE, HELLO
 from anonymize.detector.synth_intl import PRODUCTS as INTL_PRODUCTS
 from anonymize.detector.synth_tables import (
@@ -399,3 +399,4 @@ SLOTS: dict[str, Callable[[SlotContext], list[Segment]]] = {
 SLOTS.update(synth_more.slots(sys.modules[__name__]))  # v5 value shapes; they reuse this module's helpers
 SLOTS.update(synth_world.slots(sys.modules[__name__]))
 SLOTS.update(synth_decoys.slots(sys.modules[__name__]))  # v6: decoy context, handles, signatures, name lists
+SLOTS.update(synth_v7.slots(sys.modules[__name__]))  # v7: streets of the kinds v6 lost, word brands, date sentences

@@ -164,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=4, help="CNN layers (default 4)")
     parser.add_argument("--embed-size", type=int, default=8000, help="hashed embedding rows per feature (default 8000)")
     parser.add_argument("--recipe", choices=RECIPES, default="v5",
-                        help="corpus: v5 (the shipped model's, default) or v6 (adds synth_decoys' kinds)")
+                        help="corpus: v5 (the shipped model's, default), v6 (adds synth_decoys' kinds) or v7 "
+                             "(synth_v7: v6 without its brands/dates kinds, dates as own sentences, more streets)")
     args = parser.parse_args(argv)
     for var in BLAS_THREAD_VARS:  # single-threaded BLAS (reproducible sums; the machine is shared), set before
         os.environ.setdefault(var, "1")  # spaCy imports numpy when this runs as a script
