@@ -70,8 +70,10 @@ def evaluate(
 
 def _table(report: EvaluationReport) -> Table:
     counts = report.counts
-    title = (f"{report.stage} stage, {report.protocol}: {counts['evaluated_users']} of {counts['users']} users, "
-             f"{counts['items']} items, {report.seconds:.1f}s")
+    sample = (f" (a sample, eval.max_customers, of the {counts['evaluation_sample_of']} with a held-out item)"
+              if "evaluation_sample_of" in counts else "")
+    title = (f"{report.stage} stage, {report.protocol}: {counts['evaluated_users']} of {counts['users']} users"
+             f"{sample}, {counts['items']} items, {report.seconds:.1f}s")
     if report.pilot:
         title += ", pilot " + escape(", ".join(repr(c) for c in report.pilot["categories"]))
     table = Table(title=title, caption="R = Recall, N = NDCG; fit (load, for saved models) and rank in seconds",

@@ -29,7 +29,7 @@ from appliance.data.pilot import PilotScope, load_scoped_split, pilot_meta, scop
 from appliance.data.splits import Split
 from appliance.data.store import Item, User
 from appliance.errors import UserError
-from appliance.models.metrics import rank_metrics
+from appliance.models.metrics import rank_metrics, rows_per_batch
 from appliance.privacy.audit.admin import open_audit_log
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
 from export.intent_tables import write_intent_tables
@@ -68,12 +68,22 @@ def scorer_graph(item_emb: np.ndarray) -> Any:
     return model
 
 
-def onnx_scores(model_path: Path, user_vecs: np.ndarray, batch: int = 1024) -> np.ndarray:
+def onnx_scorer(model_path: Path, batch: int = 1024) -> Callable[[np.ndarray], np.ndarray]:
+    """`scores(user_vecs) -> (n, items)` through one ONNX Runtime session of the scorer at `model_path`, `batch`
+    rows per run (a session holds the item table: opened once per gate or export, not once per batch)."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
-    return np.concatenate([session.run(["scores"], {"user_vec": user_vecs[i:i + batch]})[0]
-                           for i in range(0, len(user_vecs), batch)])
+
+    def scores(user_vecs: np.ndarray) -> np.ndarray:
+        return np.concatenate([session.run(["scores"], {"user_vec": user_vecs[i:i + batch]})[0]
+                               for i in range(0, len(user_vecs), batch)])
+
+    return scores
+
+
+def onnx_scores(model_path: Path, user_vecs: np.ndarray, batch: int = 1024) -> np.ndarray:
+    return onnx_scorer(model_path, batch)(user_vecs)
 
 
 def valid_ndcg10(score: Callable[[np.ndarray], np.ndarray], split: Split, users: np.ndarray,
@@ -81,9 +91,9 @@ def valid_ndcg10(score: Callable[[np.ndarray], np.ndarray], split: Split, users:
     """Validation NDCG@10 over `users` of `score(users) -> (len(users), items)` scores, a batch at a time (the int8
     gates of the CF and SASRec exports): the whole score matrix is users x items x 4 bytes (108 GB at 10x Beauty's
     224k customers and 121k items)."""
-    total = 0.0
-    for start in range(0, len(users), batch):
-        part = users[start:start + batch]
+    total, step = 0.0, rows_per_batch(split.n_items, batch)
+    for start in range(0, len(users), step):
+        part = users[start:start + step]
         metrics = rank_metrics(score(part), split.history("valid")[part], split.valid[part], (10,))
         total += metrics["ndcg@10"] * len(part)
     return total / max(len(users), 1)
@@ -91,7 +101,8 @@ def valid_ndcg10(score: Callable[[np.ndarray], np.ndarray], split: Split, users:
 
 def _ndcg10(model_path: Path, user_emb: np.ndarray, split: Split, users: np.ndarray, batch: int = 2048) -> float:
     """Validation NDCG@10 of the CF scorer at `model_path` over `users` (`valid_ndcg10`)."""
-    return valid_ndcg10(lambda part: onnx_scores(model_path, user_emb[part]), split, users, batch)
+    scores = onnx_scorer(model_path)
+    return valid_ndcg10(lambda part: scores(user_emb[part]), split, users, batch)
 
 
 def _write_scorer(item_emb: np.ndarray, user_emb: np.ndarray, split: Split, out: Path, quantize: bool) -> CFGate:
@@ -99,7 +110,7 @@ def _write_scorer(item_emb: np.ndarray, user_emb: np.ndarray, split: Split, out:
 
     fp32, int8 = out / "cf_scorer.fp32.onnx", out / "cf_scorer.int8.onnx"
     onnx.save(scorer_graph(item_emb), str(fp32))
-    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    users = split.eval_users("valid")
     base = _ndcg10(fp32, user_emb, split, users)
     gate = CFGate(base, None, None, "fp32", "quantization not requested")
     if quantize:
@@ -135,9 +146,10 @@ def _precompute(model: Path, user_emb: np.ndarray, known: sp.csr_matrix, k: int)
     from appliance.models.contract import mask_history, top_k
 
     out = np.zeros((len(user_emb), min(k, known.shape[1])), dtype=np.int32)
-    for start in range(0, len(user_emb), 1024):
-        users = np.arange(start, min(start + 1024, len(user_emb)))
-        out[users] = top_k(mask_history(onnx_scores(model, user_emb[users]), known, users), out.shape[1])
+    scores, step = onnx_scorer(model), rows_per_batch(known.shape[1], 1024)
+    for start in range(0, len(user_emb), step):
+        users = np.arange(start, min(start + step, len(user_emb)))
+        out[users] = top_k(mask_history(scores(user_emb[users]), known, users), out.shape[1])
     return out
 
 
@@ -159,7 +171,7 @@ def export_cf(home: Home, model: str = "lightgcn", *, quantize: bool = True, ver
                              f"run `tanaban train cf --model {model}" + (f" {scope.options()}`" if scope else "`"))
     art = load_artifact(home.config.artifacts_dir, f"cf-{model}", trained)
     scope = PilotScope.from_record(art.meta.get("pilot"))  # the same scope, spelt as at training
-    split = load_scoped_split(home.engine, scope)
+    split = load_scoped_split(home.engine, scope, evaluation=home.config.eval)
     _aligned(art.arrays["user_ids"], split.user_ids, "users")
     _aligned(art.arrays["item_ids"], split.item_ids, "items")
     root = home.config.artifacts_dir / "bundles"

@@ -123,8 +123,8 @@ def _topk_parity(model: Any, decoder: GenerativeDecoder, histories: list[np.ndar
 
 def _gate_users(split: Split, n: int) -> np.ndarray:
     """Up to `n` users with a validation item and a training history, spread evenly over the user range."""
-    has = np.flatnonzero((np.diff(split.valid.indptr) > 0) & (np.array([len(s) for s in split.sequences("valid")])
-                                                              > 0))
+    rows, sequences = split.eval_users("valid"), split.sequences("valid")
+    has = rows[np.array([len(sequences[u]) > 0 for u in rows], dtype=bool)]
     if len(has) <= n:
         return has
     return has[np.linspace(0, len(has) - 1, n).round().astype(np.int64)]

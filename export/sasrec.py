@@ -43,6 +43,7 @@ from appliance.data.splits import Split
 from appliance.models.contract import mask_history, top_k
 from appliance.models.fusion import FusionFit, TopLists
 from appliance.models.hybrid import HYBRID, KNN, SASREC, fit_hybrid
+from appliance.models.metrics import rows_per_batch
 from appliance.privacy.audit.admin import open_audit_log
 from appliance.serve.sequential import META_FILE, SCORER_FILE, SEQUENTIAL_KIND
 from export.bundle import make_staging, publish_audited, remove_staging, sign_bundle
@@ -89,13 +90,23 @@ def export_scorer(net: Any, path: Path) -> None:
                           dynamo=False)  # the TorchScript exporter, as export/encoder.py
 
 
-def onnx_seq_scores(model_path: Path, inputs: np.ndarray, batch: int = 512) -> np.ndarray:
-    """(n, n_items) scores of padded inputs (n, max_len) through an ONNX scorer."""
+def onnx_seq_scorer(model_path: Path, batch: int = 512) -> Callable[[np.ndarray], np.ndarray]:
+    """`scores(inputs) -> (n, n_items)` of padded inputs (n, max_len) through one ONNX Runtime session of the
+    scorer at `model_path` (opened once per gate or export, not once per batch), `batch` rows per run."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
-    return np.concatenate([session.run(["scores"], {"history": inputs[i:i + batch].astype(np.int64)})[0]
-                           for i in range(0, len(inputs), batch)])
+
+    def scores(inputs: np.ndarray) -> np.ndarray:
+        return np.concatenate([session.run(["scores"], {"history": inputs[i:i + batch].astype(np.int64)})[0]
+                               for i in range(0, len(inputs), batch)])
+
+    return scores
+
+
+def onnx_seq_scores(model_path: Path, inputs: np.ndarray, batch: int = 512) -> np.ndarray:
+    """(n, n_items) scores of padded inputs (n, max_len) through an ONNX scorer."""
+    return onnx_seq_scorer(model_path, batch)(inputs)
 
 
 def gate_int8(ndcg_fp32: float, ndcg_int8: float, max_drop: float = MAX_RELATIVE_NDCG_DROP) -> CFGate:
@@ -128,11 +139,12 @@ def _write_scorer(model: Any, split: Split, out: Path, quantize: bool, max_drop:
                   quantizer: Quantizer) -> tuple[CFGate, dict[str, float]]:
     fp32, int8 = out / "seq_scorer.fp32.onnx", out / "seq_scorer.int8.onnx"
     export_scorer(model.net, fp32)
-    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    users = split.eval_users("valid")
     parity = _parity(model, fp32, users)
 
     def ndcg(path: Path) -> float:
-        return valid_ndcg10(lambda part: onnx_seq_scores(path, model.inputs["valid"][part]), split, users)
+        scores = onnx_seq_scorer(path)
+        return valid_ndcg10(lambda part: scores(model.inputs["valid"][part]), split, users)
 
     base = ndcg(fp32)
     gate = CFGate(base, None, None, "fp32", "quantization not requested")
@@ -149,9 +161,10 @@ def _precompute(scorer: Path, inputs: np.ndarray, known: sp.csr_matrix, k: int) 
     """(n_users, k) int32 top items (-1 padded) and their float32 scores, known items masked."""
     n, width = len(inputs), min(k, known.shape[1])
     items, scores = np.full((n, width), -1, dtype=np.int32), np.zeros((n, width), dtype=np.float32)
-    for start in range(0, n, 512):
-        users = np.arange(start, min(start + 512, n))
-        masked = mask_history(onnx_seq_scores(scorer, inputs[users]), known, users)
+    score, step = onnx_seq_scorer(scorer), rows_per_batch(known.shape[1], 512)
+    for start in range(0, n, step):
+        users = np.arange(start, min(start + step, n))
+        masked = mask_history(score(inputs[users]), known, users)
         top = top_k(masked, width)
         items[users] = top
         scores[users] = np.where(top >= 0, np.take_along_axis(masked, np.maximum(top, 0), axis=1), 0.0)
@@ -173,7 +186,7 @@ def export_sasrec(home: Home, *, quantize: bool = True, version: str | None = No
 
     trained = scoped_version(home.config.artifacts_dir, ARTIFACT_KIND, scope,  # the model of this scope
                              "run `tanaban train sasrec" + (f" {scope.options()}`" if scope else "`"))
-    split = load_scoped_split(home.engine, scope)
+    split = load_scoped_split(home.engine, scope, evaluation=home.config.eval)
     model, art = load_sasrec(home.config.artifacts_dir, trained, split=split)
     scope = PilotScope.from_record(art.get("pilot"))  # checked above: the same scope, spelt as at training
     _aligned(art["user_ids"], split.user_ids, "users")
@@ -265,7 +278,7 @@ def compare_hybrid(home: Home, comparison: dict[str, Any], scope: PilotScope | N
 
     if SASREC not in comparison["scores"]:
         return None
-    split = load_scoped_split(home.engine, scope)
+    split = load_scoped_split(home.engine, scope, evaluation=home.config.eval)
     root = home.config.artifacts_dir
     model, _ = load_sasrec(root, find_scoped_version(root, CANDIDATES[SASREC], scope), split=split)
     fit = fit_hybrid(home, split, model)

@@ -33,15 +33,18 @@ import shlex
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import Engine, select
 
 from appliance.data.artifacts import LATEST, MANIFEST
-from appliance.data.splits import MIN_LOO_INTERACTIONS, Split, load_split, split_from_arrays
+from appliance.data.splits import MIN_LOO_INTERACTIONS, Split, load_split, sample_evaluation, split_from_arrays
 from appliance.data.store import Item
 from appliance.errors import UserError
+
+if TYPE_CHECKING:
+    from appliance.config import EvalConfig
 
 MIN_ITEMS_PER_USER = 1  # in-scope items a customer needs to be in the pilot (trained on, served by the bundle)
 MIN_PILOT_USERS = 20  # customers with a held-out validation and test item a scope must leave
@@ -175,15 +178,17 @@ def check_same_scope(what: str, meta: Mapping[str, Any], scope: PilotScope | Non
 # --- the scoped split ------------------------------------------------------------------------------------------------
 
 def load_scoped_split(engine: Engine, scope: PilotScope | None, protocol: str = "auto", *,
-                      min_users: int = MIN_PILOT_USERS) -> Split:
-    """The store's split (load_split), restricted to `scope` when one is given (see the module docstring).
+                      min_users: int = MIN_PILOT_USERS, evaluation: EvalConfig | None = None) -> Split:
+    """The store's split (load_split), restricted to `scope` when one is given (see the module docstring); with
+    `evaluation` (the `[eval]` settings), its evaluation limited to `evaluation.max_customers` customers drawn with
+    `evaluation.seed` (appliance.data.splits.sample_evaluation).
 
     Raises PilotScopeError when a category matches no item (naming the closest existing ones) or when fewer than
     `min_users` customers keep a held-out validation and test item.
     """
     split = load_split(engine, protocol)
     if scope is None:
-        return split
+        return _sampled(split, evaluation)
     paths_by_id, display = _item_paths(engine)
     for category, path in zip(scope.categories, scope.paths, strict=True):
         if not any(_contains(levels, path) for levels in paths_by_id.values()):
@@ -194,7 +199,11 @@ def load_scoped_split(engine: Engine, scope: PilotScope | None, protocol: str = 
     evaluated = min(int((np.diff(scoped.valid.indptr) > 0).sum()), int((np.diff(scoped.test.indptr) > 0).sum()))
     if evaluated < min_users:
         raise PilotScopeError(_too_few_message(scope, evaluated, min_users, paths_by_id.values(), display))
-    return scoped
+    return _sampled(scoped, evaluation)
+
+
+def _sampled(split: Split, evaluation: EvalConfig | None) -> Split:
+    return split if evaluation is None else sample_evaluation(split, evaluation.max_customers, evaluation.seed)
 
 
 def _item_paths(engine: Engine) -> tuple[dict[int, tuple[str, ...]], dict[str, str]]:

@@ -8,6 +8,7 @@ normalised adjacency is the symmetric D^-1/2 A D^-1/2 of LightGCN (He et al., SI
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +41,9 @@ class Split:
     train_sequences: list[np.ndarray]  # per user, chronological training item indices (ties: insertion order)
     protocol: str  # "leave-one-out" | "given"
     valid_sequences: list[np.ndarray] | None = None  # per user, chronological validation items (given splits)
+    # Sorted rows that full-ranking evaluation scores (`sample_evaluation`); None: every row. Training, histories and
+    # input sequences never look at it: a customer outside the sample is trained on and served like any other.
+    evaluated: np.ndarray | None = None
 
     @property
     def n_users(self) -> int:
@@ -63,6 +67,16 @@ class Split:
         _check_stage(stage)
         return self.valid if stage == "valid" else self.test
 
+    def eval_users(self, stage: str) -> np.ndarray:
+        """The sorted rows evaluation scores at `stage`: those with held-out items, within `evaluated` when set."""
+        rows = np.flatnonzero(np.diff(self.heldout(stage).indptr) > 0)
+        return rows if self.evaluated is None else np.intersect1d(rows, self.evaluated, assume_unique=True)
+
+    def evaluation_record(self) -> dict[str, int | bool]:
+        """How many customers evaluation scores at each stage, and whether they are a sample (for manifests)."""
+        return {"valid_customers": len(self.eval_users("valid")), "test_customers": len(self.eval_users("test")),
+                "sampled": self.evaluated is not None}
+
     def sequences(self, stage: str) -> list[np.ndarray]:
         """Chronological input sequences: "valid" -> train; "test" -> train followed by the validation items."""
         _check_stage(stage)
@@ -72,6 +86,23 @@ class Split:
         if valid is None:
             valid = np.split(self.valid.indices, self.valid.indptr[1:-1])
         return [np.concatenate([t, v]).astype(np.int64) for t, v in zip(self.train_sequences, valid, strict=True)]
+
+
+def sample_evaluation(split: Split, max_customers: int, seed: int = 0) -> Split:
+    """`split` with evaluation limited to `max_customers` customers (0: every one), drawn uniformly without
+    replacement with `seed` among those holding a validation or a test item, the same rows for both stages.
+
+    The draw depends only on the split and the seed, so every evaluation of the same data (training's validation,
+    `tanaban evaluate`, the export gates, a rerun) scores the same customers. A store with no more such customers than
+    `max_customers` is returned unchanged: every customer is scored.
+    """
+    if max_customers < 0:
+        raise ValueError(f"max_customers must be 0 or more, got {max_customers}")
+    candidates = np.flatnonzero((np.diff(split.valid.indptr) > 0) | (np.diff(split.test.indptr) > 0))
+    if max_customers == 0 or len(candidates) <= max_customers:
+        return split
+    rows = np.random.default_rng(seed).choice(candidates, max_customers, replace=False)
+    return dataclasses.replace(split, evaluated=np.sort(rows).astype(np.int64))
 
 
 def _check_stage(stage: str) -> None:

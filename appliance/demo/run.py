@@ -21,7 +21,7 @@ from sqlalchemy import select
 from appliance.config import ApplianceConfig, load_config
 from appliance.data.home import Home, init_home, open_home
 from appliance.data.ingest import ingest_file
-from appliance.data.splits import Split, load_split
+from appliance.data.splits import Split, load_split, sample_evaluation
 from appliance.data.store import Item, User
 from appliance.demo.sample import generate_sample
 from appliance.errors import UserError
@@ -111,7 +111,7 @@ def _step_ingest(home: Home, sample_dir: Path, out: DemoOutput) -> None:
 
 def _step_evaluate(home: Home, cfg: ApplianceConfig, out: DemoOutput) -> tuple[Split, dict, dict]:
     out.step("evaluate: leave-one-out, full ranking over all items, history masked")
-    split = load_split(home.engine, "auto")
+    split = sample_evaluation(load_split(home.engine, "auto"), cfg.eval.max_customers, cfg.eval.seed)
     metrics, models, rows = {}, {}, []
     for name in DEMO_MODELS:
         start = time.perf_counter()

@@ -16,7 +16,7 @@ from appliance.config import GenConfig
 from appliance.data.artifacts import ArtifactError, data_fingerprint, load_artifact, save_artifact
 from appliance.data.home import Home, open_home
 from appliance.data.locks import store_writer
-from appliance.data.splits import Split, load_split
+from appliance.data.splits import Split, load_split, sample_evaluation
 from appliance.data.store import Item
 from appliance.generative.model import GenerativeRecommender
 from appliance.generative.tasks import GenerativeError
@@ -41,7 +41,7 @@ class GenTrainResult:
 @store_writer("train-gen")
 def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainResult:
     """Load the split, codes, item texts and (if built) intents; train; evaluate; save the "gen" artifact."""
-    split = load_split(home.engine)
+    split = sample_evaluation(load_split(home.engine), home.config.eval.max_customers, home.config.eval.seed)
     model, codes_version = model_from_home(home, split, cfg)
     model.fit(split, progress=progress)
     report = model.fit_report
@@ -54,7 +54,8 @@ def train_gen(home: Home, cfg: GenConfig, *, progress: bool = True) -> GenTrainR
     test = evaluate(model, split, "test", ks, batch_users=256, progress=progress)
     arrays, meta = model.to_state()
     meta.update(semantic_ids_version=codes_version, data_fingerprint=data_fingerprint(home.engine),
-                item_ids=[int(i) for i in split.item_ids], valid=valid, test=test)
+                item_ids=[int(i) for i in split.item_ids], valid=valid, test=test,
+                evaluation=split.evaluation_record())
     return GenTrainResult(save_artifact(home.config.artifacts_dir, KIND, arrays, meta), report, valid, test)
 
 

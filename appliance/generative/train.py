@@ -157,7 +157,7 @@ def validate(model: GenerativeRecommender, split: Split, users: np.ndarray, stag
 
 
 def _valid_users(split: Split, n: int, rng: np.random.Generator) -> np.ndarray:
-    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    users = split.eval_users("valid")
     return np.sort(rng.choice(users, n, replace=False)) if 0 < n < len(users) else users
 
 

@@ -100,11 +100,13 @@ def evaluate_models(engine: Engine, cfg: ApplianceConfig, names: Sequence[str] =
     overrides = overrides or TrainingOverrides()
     overrides.check()
     cfg = overrides.apply(cfg)
-    split = load_scoped_split(engine, scope, protocol)
+    split = load_scoped_split(engine, scope, protocol, evaluation=cfg.eval)
     heldout = split.heldout(stage)
     counts = {"users": split.n_users, "items": split.n_items, "train": int(split.train.nnz),
               "valid": int(split.valid.nnz), "test": int(split.test.nnz),
-              "evaluated_users": int((np.diff(heldout.indptr) > 0).sum())}
+              "evaluated_users": len(split.eval_users(stage))}
+    if split.evaluated is not None:  # eval.max_customers drew a sample: say of how many
+        counts["evaluation_sample_of"] = int((np.diff(heldout.indptr) > 0).sum())
     if counts["evaluated_users"] == 0:
         raise DataError(f"no user has a held-out {stage} item: leave-one-out needs users with at least "
                         f"{MIN_LOO_INTERACTIONS} distinct items")

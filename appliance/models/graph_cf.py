@@ -38,13 +38,15 @@ class CFError(UserError, RuntimeError):
 
 def validation_recall(user_emb: np.ndarray, item_emb: np.ndarray, split: Split, k: int = VALID_K,
                       batch_users: int = 2048) -> float:
-    """Recall@k on validation users (history = train masked), full ranking; embeddings (U, d) and (I, d)."""
-    from appliance.models.metrics import rank_metrics
+    """Recall@k on validation users (history = train masked; the split's evaluation sample when it has one), full
+    ranking; embeddings (U, d) and (I, d)."""
+    from appliance.models.metrics import rank_metrics, rows_per_batch
 
-    users = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    users = split.eval_users("valid")
     history, heldout, total = split.history("valid"), split.heldout("valid"), 0.0
-    for start in range(0, len(users), batch_users):
-        batch = users[start:start + batch_users]
+    step = rows_per_batch(split.n_items, batch_users)
+    for start in range(0, len(users), step):
+        batch = users[start:start + step]
         scores = user_emb[batch] @ item_emb.T  # (B, I)
         total += rank_metrics(scores, history[batch], heldout[batch], (k,))[f"recall@{k}"] * len(batch)
     return total / max(len(users), 1)
@@ -262,7 +264,7 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
         cfg = dataclasses.replace(cfg, lightgcn=dataclasses.replace(cfg.lightgcn, seed=seed))
     rec = make_lightgcn(cfg) if model == "lightgcn" else make_irllrec(cfg)
     rec.progress = progress
-    split = load_scoped_split(home.engine, scope)
+    split = load_scoped_split(home.engine, scope, evaluation=cfg.eval)
     info = rec.fit(split)
     from appliance.models.distributed import current
 
@@ -271,9 +273,10 @@ def train_cf(home: Any, model: str = "lightgcn", *, epochs: int | None = None, s
     metrics = {f"valid/{k}": v for k, v in evaluate(rec, split, stage="valid", ks=cfg.eval.ks).items()}
     metrics.update({f"test/{k}": v for k, v in evaluate(rec, split, stage="test", ks=cfg.eval.ks).items()})
     arrays = {**rec.arrays, "user_ids": split.user_ids, "item_ids": split.item_ids}
-    meta = {**rec.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
-            "seconds": info.seconds, "stopped_by": rec.stopped_by, "steps": int(info.extra.get("steps", 0)),
-            "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol, **pilot_meta(scope, split)}
+    meta = {**rec.config_dict(), "metrics": metrics, "evaluation": split.evaluation_record(),
+            "best_epoch": info.best_epoch, "epochs": info.epochs, "seconds": info.seconds, "stopped_by": rec.stopped_by,
+            "steps": int(info.extra.get("steps", 0)), "data_fingerprint": data_fingerprint(home.engine),
+            "protocol": split.protocol, **pilot_meta(scope, split)}
     return save_artifact(cfg.artifacts_dir, f"cf-{model}", arrays, meta), metrics, info
 
 

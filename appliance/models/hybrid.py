@@ -62,7 +62,7 @@ def knn_lists(split: Split, knn: ItemKNNRecommender, stage: str, users: np.ndarr
 
 
 def _stage_users(split: Split, stage: str) -> np.ndarray:
-    return np.flatnonzero(np.diff(split.heldout(stage).indptr) > 0)
+    return split.eval_users(stage)
 
 
 def fit_knn(home_or_cfg: Any, split: Split) -> ItemKNNRecommender:

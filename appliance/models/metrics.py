@@ -26,6 +26,12 @@ if TYPE_CHECKING:
 _MAX_BATCH_CELLS = 1 << 25  # scores per batch (128 MB float32): caps batch_users on very large catalogs
 
 
+def rows_per_batch(n_items: int, wanted: int) -> int:
+    """Customers to score at once: `wanted`, fewer when (customers x items) float32 scores would pass
+    _MAX_BATCH_CELLS (at 1.2M items, 2,048 customers would hold 10 GB of scores, and masking copies them)."""
+    return max(1, min(wanted, _MAX_BATCH_CELLS // max(n_items, 1)))
+
+
 def rank_metrics(scores: np.ndarray, history: sp.csr_matrix, heldout: sp.csr_matrix,
                  ks: Sequence[int] = (5, 10, 20)) -> dict[str, float]:
     """Mean Recall@K and NDCG@K over the rows with held-out items.
@@ -81,12 +87,12 @@ def evaluate(model: Recommender, split: Split, stage: str = "test", ks: Sequence
     _MAX_BATCH_CELLS scores.
     """
     heldout, history = split.heldout(stage), split.history(stage)
-    users = np.flatnonzero(np.diff(heldout.indptr) > 0)
+    users = split.eval_users(stage)  # every customer with held-out items, or the split's evaluation sample
     totals = {f"{m}@{k}": 0.0 for k in ks for m in ("recall", "ndcg")}
     count = 0
     with Progress(transient=True, disable=not progress) as bar:
         task = bar.add_task(f"ranking {model.name}", total=len(users))
-        step = max(1, min(batch_users, _MAX_BATCH_CELLS // max(split.n_items, 1)))
+        step = rows_per_batch(split.n_items, batch_users)
         for start in range(0, len(users), step):
             batch = users[start:start + step]
             scores = model.score(batch, stage)

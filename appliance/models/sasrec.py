@@ -360,7 +360,7 @@ def train_sasrec(home: Any, *, epochs: int | None = None, seed: int | None = Non
     overrides = {k: v for k, v in (("max_epochs", epochs), ("seed", seed), ("lr", lr), ("max_seconds", budget))
                  if v is not None}
     scfg = dataclasses.replace(cfg or home.config.sasrec, **overrides)
-    split = load_scoped_split(home.engine, scope)
+    split = load_scoped_split(home.engine, scope, evaluation=home.config.eval)
     model = SASRecRecommender(scfg, progress=progress,
                               item_text_intents=item_text_intents(home, split) if scfg.intents else None)
     info = model.fit(split)
@@ -369,9 +369,9 @@ def train_sasrec(home: Any, *, epochs: int | None = None, seed: int | None = Non
     ks = tuple(sorted({*home.config.eval.ks, 10}))  # N@10 always: `tanaban export best` compares models on it
     metrics = {f"{stage}/{k}": v for stage in STAGES for k, v in evaluate(model, split, stage, ks=ks).items()}
     arrays = {**model.artifact_arrays(), "user_ids": split.user_ids, "item_ids": split.item_ids}
-    meta = {**model.config_dict(), "metrics": metrics, "best_epoch": info.best_epoch, "epochs": info.epochs,
-            "stopped": model.stopped, "seconds": info.seconds, "data_fingerprint": data_fingerprint(home.engine),
-            "protocol": split.protocol, **pilot_meta(scope, split)}
+    meta = {**model.config_dict(), "metrics": metrics, "evaluation": split.evaluation_record(),
+            "best_epoch": info.best_epoch, "epochs": info.epochs, "stopped": model.stopped, "seconds": info.seconds,
+            "data_fingerprint": data_fingerprint(home.engine), "protocol": split.protocol, **pilot_meta(scope, split)}
     return save_artifact(home.config.artifacts_dir, ARTIFACT_KIND, arrays, meta), metrics, info
 
 

@@ -170,3 +170,25 @@ def test_retrain_prints_one_line_per_epoch_when_piped(cli_runner: CliRunner, fil
 def test_bad_training_flag_is_one_line(cli_runner: CliRunner, filled: Path) -> None:
     result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "lightgcn", "--lr", "-1"])
     assert result.exit_code == 2 and "--lr must be a positive number" in result.output
+
+
+def test_a_store_over_eval_max_customers_is_scored_on_a_seeded_sample(cli_runner: CliRunner, filled: Path,
+                                                                      tmp_path: Path) -> None:
+    from appliance.data.splits import load_split, sample_evaluation
+
+    filled.write_text(filled.read_text(encoding="utf-8").replace("[eval]\n", "[eval]\nmax_customers = 2\n"),
+                      encoding="utf-8")
+    out = tmp_path / "eval.json"
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "popularity", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())  # the table title may wrap
+    assert "2 of 4 users (a sample, eval.max_customers, of the 4 with a held-out item)" in shown
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["counts"]["evaluated_users"] == 2 and report["counts"]["evaluation_sample_of"] == 4
+    # test rank of each user's held-out item under popularity (see the test above): users 1-3 rank 2, user 4 rank 3
+    rank = {0: 2, 1: 2, 2: 2, 3: 3}
+    rows = sample_evaluation(load_split(open_home(load_config(filled, env={})).engine), 2, seed=0).evaluated
+    assert rows is not None and len(rows) == 2
+    (pop,) = report["results"]
+    assert pop["metrics"]["recall@2"] == pytest.approx(np.mean([rank[int(r)] <= 2 for r in rows]))
+    assert pop["metrics"]["ndcg@3"] == pytest.approx(np.mean([1 / np.log2(rank[int(r)] + 1) for r in rows]))

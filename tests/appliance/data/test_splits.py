@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 from sqlalchemy import insert
 
 from appliance.data.home import Home
-from appliance.data.splits import DataError, build_norm_adj, load_split, split_from_arrays, split_from_sequences
+from appliance.data.splits import (
+    DataError,
+    build_norm_adj,
+    load_split,
+    sample_evaluation,
+    split_from_arrays,
+    split_from_sequences,
+)
 from appliance.data.store import Interaction, Item, User
 
 N_ITEMS = 11  # odd sizes so transposed dimensions fail loudly
@@ -129,3 +136,66 @@ def test_norm_adj_by_hand() -> None:
     assert adj.dtype == np.float32 and sp.issparse(adj)
     np.testing.assert_allclose(adj.toarray(), expected, rtol=1e-6)
     assert build_norm_adj(sp.csr_matrix((2, 3))).nnz == 0
+
+
+def _many_users(n_users: int = 40) -> list[np.ndarray]:
+    rng = np.random.default_rng(3)  # users 0, 5, 10, ... have two items only: no held-out item, never sampled
+    return [rng.choice(N_ITEMS, 2 if u % 5 == 0 else 4, replace=False) for u in range(n_users)]
+
+
+def test_sample_evaluation_draws_a_fixed_sample_of_customers_with_held_out_items() -> None:
+    split = split_from_sequences(_many_users(), N_ITEMS)
+    with_heldout = np.flatnonzero(np.diff(split.valid.indptr) > 0)
+    assert len(with_heldout) == 32 and split.evaluated is None
+    sampled = sample_evaluation(split, 10, seed=0)
+    rows = sampled.evaluated
+    assert rows is not None and len(rows) == 10 and np.all(np.diff(rows) > 0)  # sorted, distinct
+    assert set(rows.tolist()) <= set(with_heldout.tolist())
+    assert sampled.eval_users("valid").tolist() == rows.tolist() == sampled.eval_users("test").tolist()
+    assert sample_evaluation(split, 10, seed=0).evaluated.tolist() == rows.tolist()  # reproducible
+    assert any(sample_evaluation(split, 10, seed=s).evaluated.tolist() != rows.tolist() for s in (1, 2, 3))
+    # training, histories and input sequences are the split's own: customers outside the sample still train and serve
+    assert sampled.train is split.train and sampled.valid is split.valid and sampled.test is split.test
+    assert sampled.sequences("test")[0].tolist() == split.sequences("test")[0].tolist()
+    assert (sampled.history("test") != split.history("test")).nnz == 0
+    assert sampled.evaluation_record() == {"valid_customers": 10, "test_customers": 10, "sampled": True}
+    assert split.eval_users("test").tolist() == with_heldout.tolist()
+    assert split.evaluation_record() == {"valid_customers": 32, "test_customers": 32, "sampled": False}
+
+
+def test_sample_evaluation_leaves_small_stores_whole_and_refuses_a_negative_size() -> None:
+    split = split_from_sequences(_many_users(), N_ITEMS)
+    assert sample_evaluation(split, 0) is split  # 0: every customer
+    assert sample_evaluation(split, 32) is split  # no more candidates than the sample size
+    assert sample_evaluation(split, 31).evaluated is not None
+    with pytest.raises(ValueError, match="max_customers"):
+        sample_evaluation(split, -1)
+
+
+def test_eval_config_refuses_a_negative_sample_size() -> None:
+    from appliance.config import ConfigError, EvalConfig
+
+    assert EvalConfig().max_customers == 100_000
+    with pytest.raises(ConfigError, match=r"eval\.max_customers"):
+        EvalConfig(max_customers=-5)
+
+
+def test_evaluation_on_a_sample_is_the_mean_over_the_sampled_customers_only() -> None:
+    from appliance.models.metrics import evaluate, rank_metrics
+
+    split = split_from_sequences(_many_users(), N_ITEMS)
+    sampled = sample_evaluation(split, 12, seed=4)
+    scores = np.random.default_rng(5).standard_normal((split.n_users, N_ITEMS)).astype(np.float32)
+
+    class Fixed:  # a model whose scores are a fixed table
+        name = "fixed"
+
+        def score(self, users: np.ndarray, stage: str = "test") -> np.ndarray:
+            return scores[users]
+
+    rows = sampled.evaluated
+    for stage in ("valid", "test"):
+        expected = rank_metrics(scores[rows], split.history(stage)[rows], split.heldout(stage)[rows], (1, 3, 5))
+        assert evaluate(Fixed(), sampled, stage, (1, 3, 5), batch_users=5) == pytest.approx(expected)
+        whole = rank_metrics(scores, split.history(stage), split.heldout(stage), (1, 3, 5))
+        assert evaluate(Fixed(), split, stage, (1, 3, 5), batch_users=5) == pytest.approx(whole)

@@ -140,6 +140,25 @@ def test_registry_and_train_cf_on_a_tiny_home(home: Home, tiny_themes) -> None:
     assert sp.issparse(build_norm_adj(sp.csr_matrix((2, 3))))
 
 
+
+def test_train_cf_evaluates_a_seeded_sample_when_the_store_has_more_customers(home: Home, tiny_themes) -> None:
+    from appliance.config import EvalConfig
+    from appliance.data.artifacts import load_artifact
+    from appliance.data.splits import load_split, sample_evaluation
+    from appliance.models.metrics import evaluate
+
+    tiny_themes.fill_home(home)
+    cfg = dataclasses.replace(home.config, lightgcn=CFG, eval=EvalConfig(ks=(5, 10, 20), max_customers=3, seed=1))
+    _, metrics, _ = train_cf(Home(cfg, home.engine), "lightgcn", epochs=2, seed=0)
+    meta = load_artifact(cfg.artifacts_dir, "cf-lightgcn").meta
+    assert meta["evaluation"] == {"valid_customers": 3, "test_customers": 3, "sampled": True}
+    sampled = sample_evaluation(load_split(home.engine), 3, seed=1)
+    model = load_cf(cfg.artifacts_dir, "lightgcn")
+    expected = evaluate(model, sampled, "test", (5, 10, 20))
+    assert {k: metrics[f"test/{k}"] for k in expected} == pytest.approx(expected)
+    everyone = evaluate(model, load_split(home.engine), "test", (5, 10, 20))
+    assert len(load_split(home.engine).eval_users("test")) == 7 and everyone != expected
+
 def test_side_rows_caps_the_contrastive_batch() -> None:
     split = _split()
     capped = _irllrec(split, side_rows=2).build_network(split)
