@@ -17,7 +17,6 @@ from anonymize.detector.runtime import DetectorModelError, LearnedRecognizer
 from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding, resolve_overlaps
 from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator, OperatorState, Placeholder, Redact
-from anonymize.operators.base import normalise
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
@@ -245,43 +244,45 @@ class _AllowList:
     only overlaps an occurrence loses the term's characters, and what is left stays a finding only when it still
     holds a word that is not a stop word or particle ("La Audric Rose" -> nothing; "Brünhild Rose Kaffeemaschine"
     -> "Kaffeemaschine"). Indexed by word, so a catalog of thousands of brands costs a dictionary lookup per
-    finding, not a giant regex."""
+    finding, not a giant regex.
+
+    Mentions are matched as a catalog writes and a customer types them: case-insensitively (offsets kept when a
+    letter folds to two, as "ß" -> "ss" does, so one such letter anywhere does not switch the list off), with a
+    possessive "'s" ("Tiffany's"), with spaces or hyphens between a term's words ("Mademoiselle-Rose",
+    "Jean Paul Gaultier" for "Jean-Paul Gaultier"), and where a Latin-script term meets kana, ideographs or Hangul
+    without a space ("Kyotoシリーズ"). A hyphenated compound is one word: "Rose" is no occurrence in "Rose-Marie",
+    so a name that merely contains a term keeps it masked."""
 
     def __init__(self, terms: Sequence[str]) -> None:
-        self.terms = {normalise(t) for t in terms}
+        self.spellings: dict[str, set[str]] = {}  # canonical words -> the folded spellings the regexes match
+        for term in terms:
+            key = " ".join(_words(term))
+            if key:
+                self.spellings.setdefault(key, set()).add(" ".join(_fold(term).split()))
+        self.terms = set(self.spellings)
         self.words = {t for t in self.terms if " " not in t}
         self.by_word: dict[str, list[str]] = {}
         for term in self.terms - self.words:
             for word in set(term.split()):
                 self.by_word.setdefault(word, []).append(term)
 
-    def covers(self, text: str, finding: Finding) -> bool:
-        value = normalise(text[finding.start:finding.end])
-        if not value or value in self.terms or all(w in self.words for w in value.split()):
-            return bool(value)
-        folded = text.casefold()  # same length as text for the scripts a catalog uses; checked below
-        if len(folded) != len(text):
-            return False
-        for term in {t for w in value.split() for t in self.by_word.get(w, ())}:
-            for m in re.finditer(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)", folded):
-                if m.start() <= finding.start and finding.end <= m.end():
-                    return True
-        return False
-
+    def _occurrences(self, folded: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+        return [m.span() for term in terms for spelling in self.spellings[term]
+                for m in _term_regex(spelling).finditer(folded)]
 
     def subtract(self, text: str, finding: Finding) -> list[Finding]:
         """`finding` minus the characters of allow-listed terms in `text` (see the class docstring)."""
-        if not self.terms:
-            return [finding]
-        if self.covers(text, finding):
-            return []
-        folded = text.casefold()
-        if len(folded) != len(text):
-            return [finding]
-        words = normalise(text[finding.start:finding.end]).split()
+        value = text[finding.start:finding.end]
+        words = _words(value) if self.terms else []
         terms = {t for w in words for t in self.by_word.get(w, ())} | {w for w in words if w in self.terms}
-        cuts = sorted(m.span() for term in terms for m in _term_regex(term).finditer(folded)
-                      if m.start() < finding.end and finding.start < m.end())
+        if not terms:  # no word of any term in it (nor, so, a whole term)
+            return [finding]
+        if " ".join(words) in self.terms or all(w in self.words for w in _words(value, compounds=True)):
+            return []
+        occurrences = self._occurrences(_fold(text), terms)
+        if any(start <= finding.start and finding.end <= end for start, end in occurrences):
+            return []  # inside a longer term ("Charlotte" in "Charlotte Tilbury")
+        cuts = sorted((start, end) for start, end in occurrences if start < finding.end and finding.start < end)
         if not cuts:
             return [finding]
         pieces, cursor = [], finding.start
@@ -299,9 +300,47 @@ class _AllowList:
         return out
 
 
+# Kana, CJK ideographs and Hangul: scripts written without spaces, so a Latin-script term may touch them.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_HYPHENS = "\u2010\u2011-"  # the hyphens that join two words into one compound (last: literal in a [...] class)
+_SEPARATOR = f"[\\s{_HYPHENS}]+"  # between a term's words
+_SCRIPT_CHANGE = re.compile(f"(?<=[^\\W{_CJK}])(?=[{_CJK}])|(?<=[{_CJK}])(?=[^\\W{_CJK}])")
+_EDGE = " \t\n\"'“”‘’«»()[]{}<>.,;:!?*/" + _HYPHENS
+
+
+def _fold(text: str) -> str:
+    """`text` case-folded, of the same length (offsets stay valid): a letter whose fold is longer ("ß" -> "ss")
+    is lower-cased instead, or kept."""
+    folded = text.casefold()
+    if len(folded) == len(text):
+        return folded
+    return "".join(f if len(f := c.casefold()) == 1 else c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def _words(value: str, compounds: bool = False) -> list[str]:
+    """The words of a term or finding as the allow-list compares them: folded, split at spaces, hyphens and where
+    Latin-script letters meet CJK ones, with surrounding punctuation and a possessive "'s" stripped
+    ("Mademoiselle-Rose's" -> ["mademoiselle", "rose"], "Kyotoシリーズ" -> ["kyoto", "シリーズ"]); with `compounds`
+    a hyphenated compound stays one word ("Rose-Marie" is no pair of one-word terms "Rose" and "Marie")."""
+    out = []
+    for word in re.split(r"\s+" if compounds else _SEPARATOR, _SCRIPT_CHANGE.sub(" ", _fold(value))):
+        word = word.strip(_EDGE)
+        if len(word) > 2 and word[-2] in "'’" and word[-1] == "s":
+            word = word[:-2].strip(_EDGE)
+        if word:
+            out.append(word)
+    return out
+
+
 @functools.lru_cache(maxsize=4096)
-def _term_regex(term: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + r"\s+".join(map(re.escape, term.split())) + r"(?!\w)")
+def _term_regex(spelling: str) -> re.Pattern[str]:
+    """Occurrences of one folded spelling of a term: its words joined by any run of spaces or hyphens, an optional
+    possessive "'s", not inside a longer word or hyphenated compound; a Latin-script edge may touch CJK text."""
+    body = _SEPARATOR.join(map(re.escape, re.split(_SEPARATOR, spelling)))
+    before = f"(?<![{_CJK}])" if _CJK_RE.match(spelling[0]) else f"(?<![^\\W{_CJK}])(?<!\\w[{_HYPHENS}])"
+    after = f"(?![{_CJK}])" if _CJK_RE.match(spelling[-1]) else f"(?![^\\W{_CJK}])(?![{_HYPHENS}]\\w)"
+    return re.compile(before + body + "(?:['’]s)?" + after)
 
 
 def _terms_regex(terms: Sequence[str]) -> re.Pattern[str] | None:

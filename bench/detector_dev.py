@@ -15,7 +15,8 @@ characters inside labelled PII / all masked characters), then F2 = 5PR / (4P + R
 precision (recall weighted, the issue's priority).
 With --analyse it prints the false-positive characters by finding type and by kind (boundary overrun next to a
 labelled span, whole spans on decoys, on other text), the most frequent false-positive words, and the misses by
-type with their values (development data only, so printing them is fine).
+type with their values (development data only, so printing them is fine), and every catalog-brand decoy (a DECOY
+whose value is, or holds, a term of the set's allow-list) still masked, with the source of the span over it.
 
 Usage:
     nice -n 10 .venv/bin/python bench/detector_dev.py --models anonymize/detector/model,var/det/cand1 --analyse
@@ -35,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pii_eval import TYPES, score_set, summarise
+from pii_eval import TYPES, catalog_matcher, score_set, summarise
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SET = REPO / "var" / "dev" / "mimesis_dev.jsonl"
@@ -76,10 +77,11 @@ def source(finding: Any) -> str:
     return f"{layer}:{'+'.join(names)}"
 
 
-def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str:
+def analyse(records: list[dict], findings: list[list], examples: int = 0, brands: list[str] | None = None) -> str:
     """False-positive characters by type, kind and source (layer and recognizer), clean texts flagged and decoys
     masked by source, frequent false-positive words, misses by type; with `examples`, that many false-positive
-    spans per source with 30 characters of context (development data only)."""
+    spans per source with 30 characters of context; with `brands` (the set's allow-list), each catalog-brand decoy
+    still masked, with the type, text and source of the spans over it (development data only)."""
     fp_by_type: Counter = Counter()
     fp_by_kind: Counter = Counter()
     fp_by_source: Counter = Counter()
@@ -88,6 +90,8 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str
     fp_examples: dict[str, list[str]] = defaultdict(list)
     fp_words: Counter = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
+    is_catalog = catalog_matcher(brands or [])
+    catalog: list[str] = []
     for rec, fs in zip(records, findings, strict=True):
         text = rec["text"]
         gold = [False] * len(text)
@@ -110,7 +114,7 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str
             fp_by_source[who] += len(bad)
             clean_by_source[who] += clean
             decoy_by_source[who] += kind == "decoy"
-            if len(fp_examples[who]) < examples:
+            if examples and len(fp_examples[who]) < examples:
                 left, right = text[max(0, f.start - 30):f.start], text[f.end:f.end + 30]
                 fp_examples[who].append(f"{f.entity_type}[{kind}] {left}[[{text[f.start:f.end]}]]{right}"
                                         .replace("\n", "/"))
@@ -118,6 +122,11 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str
                                                          range(f.start, f.end))):
                 fp_words[f"{f.entity_type}:{word}"] += 1
         for s in rec["spans"]:
+            if s["type"] == "DECOY" and is_catalog is not None and is_catalog(s["value"]):
+                over = [f for f in fs if f.start < s["end"] and s["start"] < f.end]
+                if over:
+                    catalog.append(f"{rec.get('id', '?')} {s['value']!r}: " + "; ".join(
+                        f"{f.entity_type} {text[f.start:f.end]!r} by {source(f)}" for f in over).replace("\n", "/"))
             if s["type"] != "DECOY" and 5 * sum(mask[s["start"]:s["end"]]) < 4 * (s["end"] - s["start"]):
                 misses[s["type"]].append(s["value"])
     lines = ["false-positive chars by finding type: " + ", ".join(f"{k} {v}" for k, v in fp_by_type.most_common()),
@@ -127,9 +136,16 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0) -> str
              "frequent false-positive words: " + ", ".join(f"{k} x{v}" for k, v in fp_words.most_common(40))]
     for t in sorted(misses, key=lambda t: -len(misses[t])):
         lines.append(f"missed {t} ({len(misses[t])}): " + " | ".join(m.replace("\n", "/") for m in misses[t][:25]))
+    if is_catalog is not None:
+        lines += [f"catalog-brand decoys masked ({len(catalog)}):", *(f"    {c}" for c in catalog)]
     for who, shown in sorted(fp_examples.items(), key=lambda kv: -fp_by_source[kv[0]]):
         lines += [f"false positives of {who}:", *(f"    {e}" for e in shown)]
     return "\n".join(lines)
+
+
+def _pct(rate: float | None, brands: list[str]) -> str:
+    """A rate for the one-line summary: "-" for the catalog figure of a set without an allow-list."""
+    return "-" if not brands else "n/a" if rate is None else f"{100 * rate:.1f}"
 
 
 def build_engine(system: str, model: str, brands: list[str], detector_only: bool) -> Any:
@@ -147,11 +163,12 @@ def build_engine(system: str, model: str, brands: list[str], detector_only: bool
     return LayeredAnonymizer(primary, check)
 
 
-def score_one(engine: Any, records: list[dict]) -> tuple[dict, list]:
+def score_one(engine: Any, records: list[dict], brands: list[str] | None = None) -> tuple[dict, list]:
+    """bench/pii_eval.py's scores of `engine` on `records` (catalog-brand decoys from `brands`), F2 and findings."""
     texts = [r["text"] for r in records]
     findings = engine.analyze_many(texts)
     masked = [r.text for r in engine.anonymize_batch(texts)]
-    s = summarise(score_set(records, [[(f.start, f.end) for f in fs] for fs in findings], masked))
+    s = summarise(score_set(records, [[(f.start, f.end) for f in fs] for fs in findings], masked, brands or ()))
     s["f2"] = f_beta(s["char_precision"], s["all_pii_recall"])
     return s, findings
 
@@ -212,16 +229,18 @@ def main(argv: list[str] | None = None) -> int:
         for model in args.models.split(","):
             for system in args.systems.split(","):
                 engine = build_engine(system, model, brands, args.detector_only)
-                s, findings = score_one(engine, records)
+                s, findings = score_one(engine, records, brands)
                 out.setdefault(set_path.name, {})[f"{model}|{system}"] = {**s, "texts": len(records)}
                 per_type = " ".join(f"{t[:6]} {100 * s['recall'][t]:.1f}/{totals[t]}" for t in TYPES if totals[t])
                 print(f"{model} [{system}]: F2 {s['f2']:.4f} recall {100 * s['all_pii_recall']:.1f} char-P "
                       f"{100 * s['char_precision']:.1f} span-P {100 * s['span_precision']:.1f} decoys "
-                      f"{100 * (s['decoys_masked'] or 0):.1f} clean-flagged {100 * (s['clean_flagged'] or 0):.1f} "
+                      f"{100 * (s['decoys_masked'] or 0):.1f} "
+                      f"catalog-brand-decoys {_pct(s['catalog_decoys_masked'], brands)} "
+                      f"clean-flagged {100 * (s['clean_flagged'] or 0):.1f} "
                       f"leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
                       flush=True)
                 if args.analyse:
-                    print(analyse(records, findings, args.examples), flush=True)
+                    print(analyse(records, findings, args.examples, brands), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1), "utf-8")

@@ -17,6 +17,9 @@ How it scores (per set and system; predicted spans are the detector's findings, 
 - char precision: predicted characters (the union of the predicted spans) inside a labelled non-DECOY span / all
   predicted characters. span precision: predicted spans overlapping a labelled non-DECOY span / predicted spans.
 - decoys masked: DECOY spans overlapped by any predicted span / DECOY spans.
+- catalog-brand decoys masked: the same, over the DECOY spans whose value is a term of the set's allow-list or holds
+  one as whole words (case-insensitive, ignoring a possessive 's and surrounding punctuation: "Ella Rose's",
+  "(Ella Rose serum)"); "-" for a set without an allow-list (pii-dev).
 - clean texts flagged: texts without a labelled PII span that got at least one finding / such texts.
 - leaks: labelled non-DECOY values of >= 4 characters still present verbatim in the masked text (not glued to a
   letter or digit on either side, as pii-dev's score.py) / such values.
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -78,17 +82,44 @@ def appears_verbatim(value: str, text: str) -> bool:
     return False
 
 
+_EDGE_PUNCT = " \t\n\"'“”‘’«»()[]{}<>.,;:!?*-–—/"
+
+
+def _catalog_form(value: str) -> str:
+    """A catalog mention as the allow-list spells it: case-folded, whitespace collapsed, surrounding punctuation and
+    a possessive 's stripped ("(Ella Rose's)" -> "ella rose")."""
+    value = " ".join(value.split()).casefold().strip(_EDGE_PUNCT)
+    value = re.sub(r"['’]s$", "", value) if re.search(r"\w['’]s$", value) else value
+    return value.strip(_EDGE_PUNCT)
+
+
+def catalog_matcher(allow_list: Sequence[str]) -> Callable[[str], bool] | None:
+    """A test "is this DECOY value a catalog brand": the value is an allow-list term, or holds one as whole words
+    (both in `_catalog_form`). None for an empty allow-list (the figure is then "-")."""
+    terms = {t for t in map(_catalog_form, allow_list) if t}
+    if not terms:
+        return None
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, t.split()))
+                                                  for t in sorted(terms, key=len, reverse=True)) + r")(?!\w)")
+    return lambda value: _catalog_form(value) in terms or pattern.search(_catalog_form(value)) is not None
+
+
 def score_set(records: Sequence[dict], predictions: Sequence[Sequence[tuple[int, int]]],
-              masked: Sequence[str] | None) -> dict:
+              masked: Sequence[str] | None, allow_list: Sequence[str] = ()) -> dict:
     """Counts of one system on one set: per-type caught/total, precision, decoys, clean texts, leaks.
 
     Args:
         records: gold records {"text", "spans": [{"type", "start", "end", "value"}]}.
         predictions: per record, predicted (start, end) spans with offsets into the record's text.
         masked: per record, the masked text (None: leaks are not scored).
+        allow_list: the set's catalog allow-list; when given, the catalog-brand decoys are counted too
+            ("catalog_decoys", "catalog_decoys_masked").
     """
     total, hit = Counter(), Counter()
     c = Counter()
+    is_catalog = catalog_matcher(allow_list)
+    if is_catalog is not None:
+        c["catalog_decoys"] = c["catalog_decoys_masked"] = 0  # present (possibly 0): the set has an allow-list
     for n, (rec, preds) in enumerate(zip(records, predictions, strict=True)):
         text, spans = rec["text"], rec["spans"]
         mask = [False] * len(text)
@@ -104,6 +135,9 @@ def score_set(records: Sequence[dict], predictions: Sequence[Sequence[tuple[int,
             if s["type"] == "DECOY":
                 c["decoys"] += 1
                 c["decoys_masked"] += any(mask[s["start"]:s["end"]])
+                if is_catalog is not None and is_catalog(s["value"]):
+                    c["catalog_decoys"] += 1
+                    c["catalog_decoys_masked"] += any(mask[s["start"]:s["end"]])
         c["pred_chars"] += sum(mask)
         c["pred_chars_in_pii"] += sum(m and g for m, g in zip(mask, gold_mask, strict=True))
         c["pred_spans"] += len(preds)
@@ -131,6 +165,9 @@ def summarise(counts: dict) -> dict:
         "char_precision": share(counts.get("pred_chars_in_pii", 0), counts.get("pred_chars", 0)),
         "span_precision": share(counts.get("pred_spans_on_pii", 0), counts.get("pred_spans", 0)),
         "decoys_masked": share(counts.get("decoys_masked", 0), counts.get("decoys", 0)),
+        # None both without an allow-list ("-" in the tables) and with one but no catalog-brand decoy in the set
+        "catalog_decoys_masked": share(counts.get("catalog_decoys_masked", 0), counts.get("catalog_decoys", 0)),
+        "catalog_decoys": counts.get("catalog_decoys"),
         "clean_flagged": share(counts.get("clean_flagged", 0), counts.get("clean", 0)),
         "leaks": counts.get("leaks", 0), "leak_share": share(counts.get("leaks", 0), counts.get("leak_candidates", 0)),
     }
@@ -224,8 +261,8 @@ def load_set(name: str, data: Path) -> tuple[list[dict], list[str]] | None:
     return _read_jsonl(path), []
 
 
-def run_system(system: System, records: list[dict]) -> dict:
-    """Scores and throughput of one system on one set."""
+def run_system(system: System, records: list[dict], allow_list: Sequence[str] = ()) -> dict:
+    """Scores and throughput of one system on one set (`allow_list`: the set's, for the catalog-brand decoys)."""
     texts = [r["text"] for r in records]
     t0 = time.perf_counter()
     predictions = system.detect(texts)
@@ -236,7 +273,7 @@ def run_system(system: System, records: list[dict]) -> dict:
         t0 = time.perf_counter()
         system.mask(texts)
         best = min(best, time.perf_counter() - t0)
-    result = summarise(score_set(records, predictions, masked))
+    result = summarise(score_set(records, predictions, masked, allow_list))
     result["texts_per_s"] = len(texts) / best
     return result
 
@@ -265,6 +302,11 @@ def markdown(set_name: str, records: list[dict], results: dict[str, dict], allow
             ("clean texts flagged", "clean_flagged"), ("leak share (values >= 4 chars)", "leak_share")]
     for label, key in rows:
         lines.append(f"| {label} | | " + " | ".join(_pct(results[s][key]) for s in systems) + " |")
+        if key == "decoys_masked":  # beside it, the catalog brands among them ("-": the set has no allow-list)
+            n = next((results[s].get("catalog_decoys") for s in systems), None)
+            lines.append(f"| catalog-brand decoys masked |{'' if n is None else f' {n}'} | " + " | ".join(
+                "-" if results[s].get("catalog_decoys") is None else _pct(results[s]["catalog_decoys_masked"])
+                for s in systems) + " |")
     lines.append("| leaks (count) | | " + " | ".join(str(results[s]["leaks"]) for s in systems) + " |")
     lines.append("| texts/s (best of 3, warm) | | " + " | ".join(f"{results[s]['texts_per_s']:.0f}"
                                                                for s in systems) + " |")
@@ -309,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
                 if system is None:
                     left_out[name] = "does not import"
                 else:
-                    results[name] = run_system(system, records)
+                    results[name] = run_system(system, records, brands)
             except Exception as e:  # a system that fails (fails closed, model not built) must not stop the others
                 print(f"  {name}: failed, left out of the table ({type(e).__name__}: {e})", file=sys.stderr)
                 left_out[name] = f"failed: {type(e).__name__}: {e}"

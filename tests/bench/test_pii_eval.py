@@ -195,3 +195,53 @@ def test_the_table_names_the_systems_it_left_out() -> None:
     assert "| PERSON recall | 1 | 100.0% |" in table
     assert "| leaks (count) | | 1 |" in table and "| speed vs presidio | | 1.00x |" in table
     assert "Not in the table: ours (failed: AnonymizerError: no model)." in table
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Ella Rose", True), ("ELLA ROSE's", True), ("(Ella Rose)", True), ("Ella Rose’s serum", True),
+    ("the Nordvik kettle", True), ("Ella Roses", False), ("Rose", False), ("Nordvikhus", False),
+    ("Leeds Trinity branch", False), ("0800 123 456", False),
+])
+def test_catalog_brand_decoys_are_allow_list_terms_or_hold_one_as_whole_words(value: str, expected: bool) -> None:
+    from bench.pii_eval import catalog_matcher
+
+    is_catalog = catalog_matcher(["Ella Rose", " Nordvik ", ""])
+    assert is_catalog is not None and is_catalog(value) is expected
+    assert catalog_matcher(["", "  "]) is None
+
+
+def test_catalog_brand_decoys_are_scored_beside_all_decoys() -> None:
+    """Of three decoys (a brand, a brand's possessive, a store hotline) the brand and the hotline are masked: all
+    decoys 2/3 as before, catalog-brand decoys 1/2; without an allow-list the catalog figure is absent ("-")."""
+    text = "Ella Rose and Nordvik's kettle; store line 0800 123 456; Ann Lee"
+    spans = [_span(text, "DECOY", "Ella Rose"), _span(text, "DECOY", "Nordvik's"),
+             _span(text, "DECOY", "0800 123 456"), _span(text, "PERSON", "Ann Lee")]
+    records = [{"text": text, "spans": spans}]
+    predictions = [[(0, 4), (spans[2]["start"], spans[2]["end"]), (spans[3]["start"], spans[3]["end"])]]
+    counts = score_set(records, predictions, None, ["ella rose", "NORDVIK"])
+    assert (counts["catalog_decoys"], counts["catalog_decoys_masked"]) == (2, 1)
+    rates = summarise(counts)
+    assert rates["decoys_masked"] == 2 / 3 and rates["catalog_decoys_masked"] == 0.5
+    plain = summarise(score_set(records, predictions, None))
+    assert plain["decoys_masked"] == 2 / 3 and plain["catalog_decoys_masked"] is None
+    assert plain["catalog_decoys"] is None
+    table = markdown("tiny", records, {"ours": {**rates, "texts_per_s": 1.0}}, 2)
+    assert "| decoys masked | | 66.7% |\n| catalog-brand decoys masked | 2 | 50.0% |" in table
+    table = markdown("tiny", records, {"ours": {**plain, "texts_per_s": 1.0}}, 0)
+    assert "| catalog-brand decoys masked | | - |" in table
+
+
+def test_the_development_analysis_lists_each_catalog_brand_decoy_still_masked() -> None:
+    """bench/detector_dev.py --analyse: every catalog-brand decoy a span still overlaps, with that span's type, text
+    and source; decoys outside the allow-list (a hotline) and unmasked brands are not listed."""
+    from anonymize.findings import Finding
+    from bench.detector_dev import analyse
+
+    text = "Kyotoシリーズ good, Tiffany too; call 0800 123 456"
+    spans = [_span(text, "DECOY", "Kyoto"), _span(text, "DECOY", "Tiffany"), _span(text, "DECOY", "0800 123 456")]
+    hotline = spans[2]
+    findings = [Finding("PERSON", 0, 9, 0.85, "spacy-ner"),
+                Finding("PHONE_NUMBER", hotline["start"], hotline["end"], 0.9, "phone")]
+    report = analyse([{"id": "d-1", "text": text, "spans": spans}], [findings], brands=["Kyoto", "Tiffany"])
+    assert "catalog-brand decoys masked (1):\n    d-1 'Kyoto': PERSON 'Kyotoシリーズ' by spacy-ner" in report
+    assert "catalog-brand decoys masked" not in analyse([{"text": text, "spans": spans}], [findings])
