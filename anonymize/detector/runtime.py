@@ -117,8 +117,12 @@ class LearnedRecognizer:
         return detector_version(self.path)
 
     def docs(self, texts: Sequence[str]) -> list[Any]:
-        """spaCy docs of all texts from one batched `nlp.pipe`."""
-        return list(load_detector(self.path).pipe(texts, batch_size=64))
+        """spaCy docs of all texts from one batched `nlp.pipe`, numpy's BLAS held to one thread (reentrant: the
+        engine holds it around both layers' passes; this covers a caller of `analyze(text, None)`)."""
+        from anonymize.recognizers.ner import one_blas_thread  # lazy: anonymize.recognizers imports this module
+
+        with one_blas_thread():
+            return list(load_detector(self.path).pipe(texts, batch_size=64))
 
     def analyze(self, text: str, doc: Any | None) -> list[Finding]:
         if doc is None:

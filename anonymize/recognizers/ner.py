@@ -15,6 +15,7 @@ import contextlib
 import functools
 import importlib.util
 import re
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -75,24 +76,37 @@ def _numpy_ops() -> Any:
 _BLAS_LOCK = threading.Lock()
 _blas_users = 0  # NER passes running now, in any thread of this process
 _blas_limiter: Any = None  # restores OpenBLAS's own thread count when the last pass ends
+_blas_scan: tuple[int, Any] = (-1, None)  # (len(sys.modules) when scanned, the BLAS pools then loaded)
 
 
-@functools.cache
-def _blas_pools() -> Any:
-    from threadpoolctl import ThreadpoolController  # after numpy's import (spaCy's), so its BLAS is seen
+def _blas_pools() -> tuple[Any, bool]:
+    """The BLAS libraries loaded in this process, and whether that list was scanned anew. A scan costs about 0.6 ms,
+    so it is kept until a module is imported: BLAS libraries arrive with imports (numpy's and scipy's own OpenBLAS
+    builds), and the first NER pass may be the one that imports numpy and spaCy. Called under _BLAS_LOCK."""
+    global _blas_scan
+    if _blas_scan[0] == len(sys.modules):
+        return _blas_scan[1], False
+    from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController().select(user_api="blas")
+    _blas_scan = (len(sys.modules), ThreadpoolController().select(user_api="blas"))
+    return _blas_scan[1], True
 
 
 @contextlib.contextmanager
 def one_blas_thread() -> Iterator[None]:
     """Hold the BLAS libraries loaded in this process to one thread while a NER pass runs (threadpoolctl). The
     thread count is process-wide, so the first of overlapping passes (threads of one server) sets it and the last
-    restores it; other numpy code keeps its own setting outside NER passes."""
+    restores it; other numpy code keeps its own setting outside NER passes. A library loaded while a pass holds the
+    limit (the first pass loads the models, and with them numpy) is limited when the next (nested) pass starts:
+    `LearnedRecognizer.docs` and `NerRecognizer.docs` hold it inside the engine's hold."""
     global _blas_users, _blas_limiter
     with _BLAS_LOCK:
-        if _blas_users == 0:
-            _blas_limiter = _blas_pools().limit(limits=1)
+        pools, rescanned = _blas_pools()
+        if _blas_limiter is None:
+            _blas_limiter = pools.limit(limits=1)
+        elif rescanned:  # restore first, so the new limiter records the libraries' own thread counts
+            _blas_limiter.restore_original_limits()
+            _blas_limiter = pools.limit(limits=1)
         _blas_users += 1
     try:
         yield

@@ -106,3 +106,56 @@ def test_ner_passes_hold_blas_to_one_thread(pair: object, monkeypatch: pytest.Mo
             assert _blas_threads() == {1}
         assert _blas_threads() == {2}
     assert len(seen) == 2 and all(threads == {1} for threads in seen)
+
+
+def test_the_learned_detector_alone_holds_blas_to_one_thread(pair: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`LearnedRecognizer.analyze(text, None)` (no engine around it) runs its pass under one BLAS thread too."""
+    from threadpoolctl import threadpool_limits
+
+    from anonymize.detector import runtime
+
+    nlp, seen = load_detector(), []
+
+    class Recording:  # the detector's pipeline, noting the BLAS thread count when a pass starts
+        def pipe(self, texts: list[str], batch_size: int) -> object:
+            seen.append(_blas_threads())
+            return nlp.pipe(texts, batch_size=batch_size)
+
+    monkeypatch.setattr(runtime, "load_detector", lambda path=None: Recording())
+    with threadpool_limits(limits=2, user_api="blas"):
+        if _blas_threads() != {2}:
+            pytest.skip("this numpy's BLAS does not take a thread count")
+        findings = runtime.LearnedRecognizer().analyze(TEXTS[0], None)
+        assert _blas_threads() == {2}
+    assert seen == [{1}] and any(f.entity_type == "PERSON" for f in findings)
+
+
+def test_a_blas_library_loaded_during_the_first_pass_is_held_too() -> None:
+    """In a fresh process the first pass may be what imports numpy (loading the models): its BLAS was not there
+    when the engine's hold began, and the detector's own (nested) hold limits it; everything is restored after."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import sys
+from anonymize.recognizers import ner
+assert "numpy" not in sys.modules, "this check needs a process without numpy"
+def threads():
+    from threadpoolctl import threadpool_info
+    return sorted({p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"})
+with ner.one_blas_thread():  # the engine's hold, before any model is loaded
+    import numpy, scipy.sparse  # what loading the models imports
+    from threadpoolctl import threadpool_limits
+    before = threads()
+    with ner.one_blas_thread():  # the recognizer's own hold inside it
+        inside = threads()
+after = threads()
+print(before, inside, after)
+assert inside == [1], inside
+assert after == before and after != [1], (before, after)
+"""
+    env = {"OPENBLAS_NUM_THREADS": "2", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
