@@ -38,6 +38,9 @@ def evaluate(
     category: Annotated[list[str] | None, typer.Option("--category", help=(
         "Pilot: evaluate on this category only (repeatable; as for `tanaban train`); saved models must have been "
         "trained with the same --category."))] = None,
+    max_customers: Annotated[int | None, typer.Option(min=0, help=(
+        "Score at most this many customers, a sample drawn with eval.seed (0: every customer). Default: "
+        "eval.max_customers (100,000)."))] = None,
 ) -> None:
     """Evaluate recommenders on the store's interactions: full ranking, history masked, Recall/NDCG@K.
 
@@ -50,13 +53,20 @@ def evaluate(
     Example (the served hybrid against item-kNN): tanaban evaluate --model item-knn,sasrec,hybrid
 
     Example (pilot): tanaban evaluate --model item-knn,sasrec --category "Skin Care"
+
+    Example (a large store, every customer scored): tanaban evaluate --model lightgcn --max-customers 0
     """
+    import dataclasses
+
     from appliance.data.pilot import PilotScope
 
     scope = PilotScope.parse(category)
     names = [n.strip() for value in (model or DEFAULT_MODELS) for n in value.split(",") if n.strip()]
     overrides = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min)
-    report = evaluate_models(get_home(ctx).engine, get_config(ctx), names, protocol=protocol, stage=stage,
+    cfg = get_config(ctx)
+    if max_customers is not None:
+        cfg = dataclasses.replace(cfg, eval=dataclasses.replace(cfg.eval, max_customers=max_customers))
+    report = evaluate_models(get_home(ctx).engine, cfg, names, protocol=protocol, stage=stage,
                              progress=True, retrain=retrain, overrides=overrides,
                              notify=lambda line: console.print(line, highlight=False, markup=False), scope=scope)
     console.print(_table(report))

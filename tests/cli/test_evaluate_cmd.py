@@ -192,3 +192,16 @@ def test_a_store_over_eval_max_customers_is_scored_on_a_seeded_sample(cli_runner
     (pop,) = report["results"]
     assert pop["metrics"]["recall@2"] == pytest.approx(np.mean([rank[int(r)] <= 2 for r in rows]))
     assert pop["metrics"]["ndcg@3"] == pytest.approx(np.mean([1 / np.log2(rank[int(r)] + 1) for r in rows]))
+
+
+
+def test_max_customers_flag_overrides_the_config(cli_runner: CliRunner, filled: Path, tmp_path: Path) -> None:
+    out = tmp_path / "eval.json"
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "popularity", "--max-customers",
+                                     "3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(out.read_text(encoding="utf-8"))["counts"]
+    assert counts["evaluated_users"] == 3 and counts["evaluation_sample_of"] == 4
+    result = cli_runner.invoke(app, ["--config", str(filled), "evaluate", "--model", "popularity", "--max-customers",
+                                     "-1"])
+    assert result.exit_code == 2 and "--max-customers" in " ".join(result.output.split())  # the message may wrap
