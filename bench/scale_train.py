@@ -17,6 +17,8 @@ runs. Then, each phase in a child process of its own (so each peak RSS is its ow
   a separate, measured-elsewhere job) and `export_sasrec`: ONNX export, the int8 gate on validation, precomputed
   top-K lists for every customer, signing. Wall and CPU seconds, peak RSS and the bundle's size per file kind.
 
+Every evaluation scores the configured sample of customers (`eval.max_customers`, default 100,000, seeded; the
+report gives `evaluated_customers` of `customers`), as `tanaban train` does on a store that size.
 Wall and CPU (user + system) seconds per phase; the machine and its load average are printed. The figures are
 for one process with one intra-op thread (OMP_NUM_THREADS=1 unless set): a 2-core machine shared with other work.
 
@@ -128,7 +130,7 @@ def phase_lightgcn(out: Path, args: argparse.Namespace) -> dict[str, float]:
     start = time.perf_counter()
     path, metrics, info = graph_cf.train_cf(home, "lightgcn", epochs=1, time_budget_min=args.lightgcn_budget_min)
     total = time.perf_counter() - start
-    split = graph_cf.load_scoped_split(home.engine, None)
+    split = graph_cf.load_scoped_split(home.engine, None, evaluation=home.config.eval)
     train_nnz = split.train.nnz
     per_epoch = math.ceil(train_nnz / cfg.batch_size)
     epoch_s = info.seconds - validation.seconds
@@ -138,7 +140,8 @@ def phase_lightgcn(out: Path, args: argparse.Namespace) -> dict[str, float]:
               "epoch_s_full": epoch_s * per_epoch / max(steps["n"], 1),
               "final_eval_s": total - info.seconds, "total_s": total, "artifact_mib": _size_mib(path),
               "valid_recall20": metrics.get("valid/recall@20", float("nan")),
-              "test_ndcg10": metrics.get("test/ndcg@10", float("nan"))}
+              "test_ndcg10": metrics.get("test/ndcg@10", float("nan")),
+              "evaluated_customers": float(len(split.eval_users("test"))), "customers": float(split.n_users)}
     return result
 
 
@@ -155,7 +158,7 @@ def phase_sasrec(out: Path, args: argparse.Namespace) -> dict[str, float]:
     start = time.perf_counter()
     path, metrics, info = sasrec.train_sasrec(home, epochs=1, time_budget_min=args.sasrec_budget_min)
     total = time.perf_counter() - start
-    split = load_scoped_split(home.engine, None)
+    split = load_scoped_split(home.engine, None, evaluation=home.config.eval)
     train = sasrec.padded_inputs(split.train_sequences, cfg.max_len + 1)
     sequences = int(((train > 0).sum(axis=1) >= 2).sum())
     per_epoch = math.ceil(sequences / cfg.batch_size)
@@ -167,7 +170,8 @@ def phase_sasrec(out: Path, args: argparse.Namespace) -> dict[str, float]:
             "epoch_s_full": steps_s * per_epoch / max(batches.calls, 1), "final_eval_s": total - info.seconds,
             "total_s": total, "artifact_mib": _size_mib(path),
             "valid_ndcg10": metrics.get("valid/ndcg@10", float("nan")),
-            "test_ndcg10": metrics.get("test/ndcg@10", float("nan"))}
+            "test_ndcg10": metrics.get("test/ndcg@10", float("nan")),
+            "evaluated_customers": float(len(split.eval_users("test"))), "customers": float(split.n_users)}
 
 
 def phase_export(out: Path, args: argparse.Namespace, which: str) -> dict[str, object]:
