@@ -28,6 +28,9 @@ v7 (`synth_v7`, `--recipe v7`): v6's `scripts`, `chatturns` and `people3` kinds 
 dates only as sentences of their own, brands only from invented syllables and ordinary words, more labelled street
 lines of the kinds v6 lost (non-Latin scripts, Latin ones with "bis" / "bus 3" / "12/4"), more @handles, and the
 v5 Korean review template reworded.
+Extra kinds (`kinds=`, `--kinds` of train.py): any kind of `synth_decoys.TEMPLATES` / `synth_v7.TEMPLATES` added one
+by one on top of a recipe (e.g. v5 plus `people3` alone), with its own KIND_WEIGHTS entry, to measure what each
+kind does; no extra kinds (the default) leaves the recipe's corpus exactly as it was.
 
 Layout: `synth_tables` (locale table, word lists), `synth_slots` (value makers, `{slot}` fillers), `synth_templates`
 (templates and kind weights); this module draws locale, language and template per text, renders it and checks that
@@ -49,7 +52,8 @@ from anonymize.detector.synth_slots import SLOTS, Segment, SlotContext
 from anonymize.detector.synth_tables import FOREIGN_NAME_SHARE, LOCALES, NAME_ONLY_LOCALES
 from anonymize.detector.synth_templates import KIND_WEIGHTS, TEMPLATES
 
-__all__ = ["LABELS", "LOCALES", "RECIPES", "SynthGenerator", "SynthText", "aligned", "generate", "to_docs"]
+__all__ = ["EXTRA_KINDS", "LABELS", "LOCALES", "RECIPES", "SynthGenerator", "SynthText", "aligned", "generate",
+           "recipe_templates", "to_docs"]
 
 LABELS = ("PERSON", "LOCATION", "STREET_ADDRESS", "POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "ORDER_NUMBER",
           "GIFT_CARD", "LOYALTY_ID", "LICENSE_PLATE")  # v5: LICENSE_PLATE (synth_more)
@@ -67,6 +71,7 @@ class SynthText:
 
 RECIPES = ("v5", "v6", "v7")  # v5: the shipped model's corpus (the default); v6 adds the kinds of `synth_decoys`;
 # v7: v6's scripts/chatturns/people3 plus `synth_v7` (dates as their own sentences, word brands, more streets)
+EXTRA_KINDS = (*synth_decoys.TEMPLATES, *synth_v7.TEMPLATES)  # kinds `kinds=` may add, in this (canonical) order
 INTL_LANG_SHARE = 0.75  # share of "intl" texts in the locale's own language (when it has one); else any language
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
@@ -95,11 +100,11 @@ def _render(template: str, ctx: SlotContext, case: str) -> tuple[str, list[tuple
 class SynthGenerator:
     """Seeded generator of `SynthText`s; the same seed gives the same texts in the same order."""
 
-    def __init__(self, seed: int, tokenizer: Any | None = None, recipe: str = "v5") -> None:
+    def __init__(self, seed: int, tokenizer: Any | None = None, recipe: str = "v5",
+                 kinds: Sequence[str] = ()) -> None:
         from faker import Faker  # optional extra [pii-train]; imported only to build a corpus
 
-        if recipe not in RECIPES:
-            raise ValueError(f"unknown corpus recipe {recipe!r}; expected one of {RECIPES}")
+        self.templates = recipe_templates(recipe, kinds)
         self.rng = random.Random(seed)
         self.locales = list(LOCALES)
         self.weights = [LOCALES[loc][0] for loc in self.locales]
@@ -107,12 +112,6 @@ class SynthGenerator:
         self.name_locales = self.locales + list(NAME_ONLY_LOCALES)
         self.name_fakers = {**self.fakers, **{loc: Faker(loc) for loc in NAME_ONLY_LOCALES}}
         self.english = Faker("en_US")
-        extra: dict[str, tuple[str, ...]] = {}
-        if recipe == "v6":
-            extra = synth_decoys.TEMPLATES
-        elif recipe == "v7":
-            extra = {**{k: synth_decoys.TEMPLATES[k] for k in synth_v7.V6_KINDS_KEPT}, **synth_v7.TEMPLATES}
-        self.templates = {**TEMPLATES, **extra}
         self.kinds = [*self.templates, "intl"]
         self.kind_weights = [{**KIND_WEIGHTS, **synth_decoys.KIND_WEIGHTS, **synth_v7.KIND_WEIGHTS}[k]
                              for k in self.kinds]
@@ -179,6 +178,34 @@ class SynthGenerator:
         return [self.one() for _ in range(n)]
 
 
+def recipe_templates(recipe: str, kinds: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:
+    """Templates by kind of corpus `recipe` plus the extra `kinds` (appended in `EXTRA_KINDS` order, so "a,b" and
+    "b,a" draw the same corpus); an unknown recipe and unknown, repeated or already-included kinds are errors."""
+    if recipe not in RECIPES:
+        raise ValueError(f"unknown corpus recipe {recipe!r}; expected one of {RECIPES}")
+    extra: dict[str, tuple[str, ...]] = {}
+    if recipe == "v6":
+        extra = synth_decoys.TEMPLATES
+    elif recipe == "v7":
+        extra = {**{k: synth_decoys.TEMPLATES[k] for k in synth_v7.V6_KINDS_KEPT}, **synth_v7.TEMPLATES}
+    return {**TEMPLATES, **extra, **_extra_kinds(kinds, already=(*TEMPLATES, *extra), recipe=recipe)}
+
+
+def _extra_kinds(kinds: Sequence[str], *, already: Sequence[str], recipe: str) -> dict[str, tuple[str, ...]]:
+    """The templates of the extra `kinds`, in `EXTRA_KINDS` order; errors rather than silently ignored kinds."""
+    unknown = [k for k in kinds if k not in EXTRA_KINDS]
+    if unknown:
+        raise ValueError(f"unknown extra kind(s) {unknown}; expected some of {EXTRA_KINDS}")
+    repeated = sorted({k for k in kinds if list(kinds).count(k) > 1})
+    if repeated:
+        raise ValueError(f"extra kind(s) {repeated} given more than once")
+    included = [k for k in kinds if k in already]
+    if included:
+        raise ValueError(f"recipe {recipe} already has kind(s) {included}")
+    pool = {**synth_decoys.TEMPLATES, **synth_v7.TEMPLATES}
+    return {k: pool[k] for k in EXTRA_KINDS if k in kinds}
+
+
 def aligned(doc: Any, spans: Sequence[tuple[int, int, str]]) -> bool:
     """Every span maps to whole tokens exactly (expanding it to token boundaries changes nothing)."""
     for start, end, label in spans:
@@ -202,6 +229,8 @@ def to_docs(items: Sequence[SynthText], nlp: Any) -> list[Any]:
     return docs
 
 
-def generate(n: int, seed: int, nlp: Any | None = None, recipe: str = "v5") -> list[SynthText]:
-    """`n` texts from seed `seed`; with `nlp`, texts whose spans do not align to its tokenizer are redrawn."""
-    return SynthGenerator(seed, nlp.tokenizer if nlp is not None else None, recipe).take(n)
+def generate(n: int, seed: int, nlp: Any | None = None, recipe: str = "v5",
+             kinds: Sequence[str] = ()) -> list[SynthText]:
+    """`n` texts from seed `seed`; with `nlp`, texts whose spans do not align to its tokenizer are redrawn.
+    `kinds`: extra kinds (of `EXTRA_KINDS`) on top of the recipe's."""
+    return SynthGenerator(seed, nlp.tokenizer if nlp is not None else None, recipe, kinds).take(n)

@@ -14,6 +14,9 @@ Training is deterministic: one seed fixes the corpus, the shuffling, dropout and
 single-threaded. The held-out split is drawn from a different seed of the same generator. The output directory gets
 the spaCy pipeline plus MANIFEST.json (sha256 of every file, seed, command, library versions, corpus size, training
 seconds, held-out scores), which `anonymize.detector.runtime.load_detector` verifies before loading.
+
+`--recipe` picks the corpus (v5, the shipped model's, by default); `--kinds a,b` adds single kinds of the later
+recipes' template modules on top of it (e.g. `--recipe v5 --kinds people3`) to measure each kind on its own.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from anonymize.detector.synth import LABELS, RECIPES, generate, to_docs
+from anonymize.detector.synth import EXTRA_KINDS, LABELS, RECIPES, generate, recipe_templates, to_docs
 
 HASH_SEED = "0"  # PYTHONHASHSEED the build runs under (see _with_fixed_hash_seed)
 
@@ -143,6 +146,14 @@ def write_model(nlp: Any, out: Path, info: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
+def _kinds_arg(value: str) -> tuple[str, ...]:
+    """`--kinds a,b`: the extra kind names (checked with the recipe by `synth.recipe_templates` in `main`)."""
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    if not kinds:
+        raise argparse.ArgumentTypeError(f"no kind named in {value!r}; expected some of {', '.join(EXTRA_KINDS)}")
+    return kinds
+
+
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -166,7 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--recipe", choices=RECIPES, default="v5",
                         help="corpus: v5 (the shipped model's, default), v6 (adds synth_decoys' kinds) or v7 "
                              "(synth_v7: v6 without its brands/dates kinds, dates as own sentences, more streets)")
+    parser.add_argument("--kinds", type=_kinds_arg, default=(),
+                        help="comma-separated extra kinds on top of the recipe's corpus, each with its weight "
+                             f"(e.g. --recipe v5 --kinds people3); any of {', '.join(EXTRA_KINDS)}")
     args = parser.parse_args(argv)
+    try:
+        recipe_templates(args.recipe, args.kinds)
+    except ValueError as exc:  # e.g. --recipe v7 --kinds people3: v7 has that kind already
+        parser.error(str(exc))
     for var in BLAS_THREAD_VARS:  # single-threaded BLAS (reproducible sums; the machine is shared), set before
         os.environ.setdefault(var, "1")  # spaCy imports numpy when this runs as a script
 
@@ -176,8 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     nlp = build_pipeline(args.family, width=args.width, depth=args.depth, embed_size=args.embed_size)
     tokenizer_nlp = spacy.blank("en")
     print(f"generating {args.texts} training + {args.dev_texts} held-out texts (seed {args.seed})", flush=True)
-    train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp, args.recipe), nlp)
-    dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp, args.recipe), nlp)
+    train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp, args.recipe, args.kinds), nlp)
+    dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp, args.recipe,
+                                args.kinds), nlp)
 
     def progress(epoch: int, loss: float, seconds: float) -> None:
         dev = evaluate(nlp, dev_docs[:300])
@@ -193,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {label:15s} P {s['p']:.3f} R {s['r']:.3f} F {s['f']:.3f}")
     info = {"seed": args.seed, "python_hash_seed": os.environ.get("PYTHONHASHSEED", ""), "family": args.family,
             **({"recipe": args.recipe} if args.recipe != "v5" else {}),
+            **({"kinds": [k for k in EXTRA_KINDS if k in args.kinds]} if args.kinds else {}),
             "epochs": args.epochs, "width": args.width, "depth": args.depth, "embed_size": args.embed_size,
             "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),
