@@ -124,7 +124,8 @@ class LightGCNRecommender:
             raise CFError(f"{self.name} is not trained: call fit() or load a saved model")
         users = np.asarray(users, dtype=np.int64)
         suffix = "_test" if stage == "test" and "user_emb_test" in self.arrays else ""
-        return (self.arrays["user_emb" + suffix][users] @ self.arrays["item_emb" + suffix].T).astype(np.float32)
+        scores = self.arrays["user_emb" + suffix][users] @ self.arrays["item_emb" + suffix].T
+        return scores.astype(np.float32, copy=False)  # float32 embeddings: no second copy of a (users, items) matrix
 
     def explain(self, user: int, items: np.ndarray, n: int = 2) -> list[list[tuple[str, float]]]:
         """Per item, up to `n` intents that link dense user `user` to it: (label, share of user x item weight),
