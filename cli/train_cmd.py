@@ -129,12 +129,18 @@ def _on_ranks(ctx: typer.Context, kind: str, nproc: int, params: dict) -> tuple[
 
 
 def _say_scope(path: Path) -> None:
-    """`pilot scope 'Beauty': 49 items, 84 customers` when the saved artifact is a pilot's."""
-    pilot = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("pilot")
+    """`pilot scope 'Beauty': 49 items, 84 customers` when the saved artifact is a pilot's, and how many customers
+    the metrics above were computed on when they were a sample (eval.max_customers)."""
+    manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    pilot = manifest.get("pilot")
     if pilot:
         shown = ", ".join(repr(c) for c in pilot["categories"])
         console.print(f"pilot scope {shown}: {pilot['items']} items, {pilot['users']} customers (the model knows only "
                       "these; serving falls back for the rest)", highlight=False, markup=False)
+    evaluation = manifest.get("evaluation") or {}
+    if evaluation.get("sampled"):
+        console.print(f"metrics on a seeded sample of {evaluation['test_customers']} customers (eval.max_customers; "
+                      "`tanaban evaluate --max-customers 0` scores every customer)", highlight=False, markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -56,6 +56,20 @@ def test_intents_build_show_and_train_cf(cli_runner: CliRunner, config_file: Pat
     assert "cf-irllrec" in trained.output
 
 
+
+def test_train_cf_says_when_its_metrics_come_from_a_customer_sample(cli_runner: CliRunner, config_file: Path,
+                                                                    tiny_themes) -> None:
+    base = _tiny_home(cli_runner, config_file, tiny_themes)
+    whole = cli_runner.invoke(app, [*base, "train", "cf", "--model", "lightgcn", "--epochs", "2"])
+    assert whole.exit_code == 0, whole.output
+    assert "seeded sample" not in whole.output  # 7 customers: under eval.max_customers, all scored
+    config_file.write_text(config_file.read_text(encoding="utf-8") + "\n[eval]\nmax_customers = 3\n",
+                           encoding="utf-8")
+    # another seed: the same weights saved in the same second would be the same artifact version, kept as it was
+    sampled = cli_runner.invoke(app, [*base, "train", "cf", "--model", "lightgcn", "--epochs", "2", "--seed", "5"])
+    assert sampled.exit_code == 0, sampled.output
+    assert "metrics on a seeded sample of 3 customers (eval.max_customers;" in " ".join(sampled.output.split())
+
 def test_user_errors_are_one_line(cli_runner: CliRunner, config_file: Path, tiny_themes) -> None:
     base = _tiny_home(cli_runner, config_file, tiny_themes)
     no_intents = cli_runner.invoke(app, [*base, "train", "cf", "--model", "irllrec"])
