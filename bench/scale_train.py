@@ -13,6 +13,9 @@ runs. Then, each phase in a child process of its own (so each peak RSS is its ow
   per-batch cost does not drift) and the report says so. Validation and the final evaluation are timed apart.
 - ``topk``: the ranking step of every full-ranking evaluation and export, argpartition vs block maxima
   (appliance.models.contract.top_k), side by side on one batch of the scale's shape.
+- ``valbatch``: LightGCN's validation pass (`graph_cf.validation_recall`) on 8,192 customers x the scale's catalog,
+  dim 32: rows per batch from the score-cell cap (`metrics.rows_per_batch`, 277 at 121k items) vs 2,048 rows (the
+  batch before the cap), alternating, 3 rounds each, process CPU seconds; the results are compared.
 - ``export-cf`` / ``export-sasrec``: `export_cf` (without the text encoder: `tanaban embed` over 121k item texts is
   a separate, measured-elsewhere job) and `export_sasrec`: ONNX export, the int8 gate on validation, precomputed
   top-K lists for every customer, signing. Wall and CPU seconds, peak RSS and the bundle's size per file kind.
@@ -44,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-PHASES = ("ingest", "lightgcn", "export-cf", "sasrec", "export-sasrec", "topk")
+PHASES = ("ingest", "lightgcn", "export-cf", "sasrec", "export-sasrec", "topk", "valbatch")
 
 
 def _peak_mib() -> float:
@@ -219,6 +222,33 @@ def phase_topk(out: Path, args: argparse.Namespace) -> dict[str, float]:
             "identical": float(np.array_equal(answers["argpartition"], answers["blocks"]))}
 
 
+def phase_valbatch(out: Path, args: argparse.Namespace) -> dict[str, float]:
+    from unittest import mock
+
+    import numpy as np
+
+    from appliance.data.splits import split_from_sequences
+    from appliance.models import metrics
+    from appliance.models.graph_cf import validation_recall
+
+    rng = np.random.default_rng(0)
+    n_users, n_items = 8192, round(12_101 * args.scale)
+    split = split_from_sequences([rng.choice(n_items, 6, replace=False) for _ in range(n_users)], n_items)
+    users, items = (rng.standard_normal((n, 32), dtype=np.float32) for n in (n_users, n_items))
+    times: dict[str, list[float]] = {"capped": [], "rows2048": []}
+    results = {}
+    for _ in range(3):
+        for name, cells in (("capped", metrics._MAX_BATCH_CELLS), ("rows2048", 10**15)):
+            with mock.patch.object(metrics, "_MAX_BATCH_CELLS", cells):
+                start = time.process_time()
+                results[name] = validation_recall(users, items, split)
+                times[name].append(time.process_time() - start)
+    return {"items": float(n_items), "rows_capped": float(metrics.rows_per_batch(n_items, 2048)),
+            "capped_cpu_s": float(np.median(times["capped"])), "rows2048_cpu_s": float(np.median(times["rows2048"])),
+            "ratio": float(np.median(times["rows2048"]) / np.median(times["capped"])),
+            "identical": float(results["capped"] == results["rows2048"])}
+
+
 def child(phase: str, out: Path, args: argparse.Namespace) -> None:
     start, cpu = time.perf_counter(), _cpu_s()
     if phase == "ingest":
@@ -229,6 +259,8 @@ def child(phase: str, out: Path, args: argparse.Namespace) -> None:
         result = phase_sasrec(out, args)
     elif phase == "topk":
         result = phase_topk(out, args)
+    elif phase == "valbatch":
+        result = phase_valbatch(out, args)
     else:
         result = phase_export(out, args, phase.removeprefix("export-"))
     result.update(wall_s=time.perf_counter() - start, cpu_s=_cpu_s() - cpu, peak_rss_mib=_peak_mib())
