@@ -64,13 +64,15 @@ def save_artifact(root: Path, kind: str, arrays: dict[str, np.ndarray], meta: di
         for name, array in arrays.items():
             np.save(staging / f"{name}.npy", array, allow_pickle=False)
             files[f"{name}.npy"] = file_sha256(staging / f"{name}.npy")
-        version = now.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(
-            "".join(sorted(files.values())).encode()).hexdigest()[:8]
+        # The version names the second and the content: the arrays' hashes AND the metadata (metrics, evaluation,
+        # config), so two runs saved in one second with equal weights but different metadata stay two versions.
+        content = "".join(sorted(files.values())) + json.dumps(meta, sort_keys=True, default=str)
+        version = now.strftime("%Y%m%dT%H%M%S") + "-" + hashlib.sha256(content.encode()).hexdigest()[:8]
         manifest = {"kind": kind, "version": version, "created": now.isoformat(timespec="seconds"),
                     "tanaban": __version__, "files": files, **meta}
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         final = kind_dir / version
-        if final.exists():  # identical content saved in the same second: keep the existing one
+        if final.exists():  # identical arrays and metadata saved in the same second: keep the existing one
             shutil.rmtree(staging)
         else:
             os.rename(staging, final)

@@ -25,6 +25,16 @@ def test_round_trip_and_latest(tmp_path: Path) -> None:
     np.testing.assert_array_equal(load_artifact(tmp_path, "emb", first.name).arrays["v"], a["v"])
 
 
+def test_same_second_same_arrays_keeps_one_version_per_metadata(tmp_path: Path) -> None:
+    a = {"v": np.arange(4, dtype=np.float32)}
+    first = save_artifact(tmp_path, "emb", a, {"metrics": {"ndcg": 0.1}}, now=T0)
+    again = save_artifact(tmp_path, "emb", a, {"metrics": {"ndcg": 0.1}}, now=T0)
+    other = save_artifact(tmp_path, "emb", a, {"metrics": {"ndcg": 0.2}}, now=T0)
+    assert again == first  # identical content in one second: one version, kept as it was
+    assert other != first and load_artifact(tmp_path, "emb").meta["metrics"] == {"ndcg": 0.2}
+    assert load_artifact(tmp_path, "emb", first.name).meta["metrics"] == {"ndcg": 0.1}
+
+
 def test_tampered_file_is_refused(tmp_path: Path) -> None:
     path = save_artifact(tmp_path, "emb", {"v": np.zeros(4)}, {}, now=T0)
     data = bytearray((path / "v.npy").read_bytes())
