@@ -29,6 +29,7 @@ from anonymize.recognizers.retail import (
     order_recognizer,
     secret_recognizer,
 )
+from anonymize.recognizers.streets_world import world_street_recognizer
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
            "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "check_recognizers",
@@ -47,7 +48,7 @@ def structured_recognizers() -> list[Recognizer]:
         card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
-        TownRegionRecognizer(),
+        TownRegionRecognizer(), world_street_recognizer(),
     ]
 
 

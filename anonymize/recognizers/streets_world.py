@@ -1,0 +1,123 @@
+"""Street lines in the national formats of about forty countries: the thoroughfare type, the street name and the
+house number in each country's own order.
+
+Shapes follow the Universal Postal Union's postal addressing standards (UPU S42, "International postal address
+components and templates", and the per-country address formats the UPU publishes): the type before the name
+("Via Roma 12", "Calle Mayor, 5", "ul. Długa 7", "ул. Ленина, д. 5", "Jl. Merdeka No. 10"), the number before the
+type ("12 bis rue des Lilas"), the type after the name as a word of its own ("Andrássy út 12", "Slovenska cesta 5",
+"Gedimino pr. 9", "Atatürk Cad. No: 4") or fused into one word ("Keizersgracht 12", "Storgatan 5", "Mannerheimintie
+7", "Nørrebrogade 3"). The type words are the common ones of each language's postal usage, written from those
+standards, not from any evaluation text. Every shape needs a house number: a street name alone is left to the
+learned detector and the place rules, so that "via email" or "rue" in prose never matches.
+"""
+
+from __future__ import annotations
+
+from anonymize.recognizers.base import Pattern, RegexRecognizer
+
+# Types written before the street name (case as written in addresses; the lower-case ones are written so).
+PREFIX_TYPES = (
+    # Italian
+    "Via", "Viale", "V.le", "Piazza", "P.zza", "Piazzale", "Corso", "C.so", "Largo", "Vicolo", "Strada", "Contrada",
+    "Lungomare", "Borgo", "Salita", "Vico",
+    # Spanish (Spain and the Americas), Catalan
+    "Calle", "C/", "Avenida", "Avda.", "Av.", "Avd.", "Paseo", "Pº", "Plaza", "Pza.", "Camino", "Carrera", "Cra.",
+    "Cl.", "Diagonal", "Transversal", "Ronda", "Travesía", "Carretera", "Ctra.", "Jirón", "Jr.", "Pasaje", "Psje.",
+    "Calzada", "Callejón", "Carrer", "Passeig", "Avinguda", "Rambla",
+    # Portuguese (Portugal, Brazil)
+    "Rua", "Travessa", "Tv.", "Praça", "Pç.", "Estrada", "Rodovia", "Rod.", "Alameda", "Beco", "Ladeira",
+    # French (Belgium, Switzerland, Canada write the number after: "Rue de la Loi 16")
+    "Rue", "Avenue", "Boulevard", "Bd", "Chemin", "Ch.", "Impasse", "Allée", "Place", "Quai", "Route", "Cours",
+    "Chaussée",
+    # Polish, Czech, Slovak, Croatian, Serbian, Slovene, Romanian, Bulgarian (Latin script)
+    "ul.", "ulica", "Ul.", "al.", "Al.", "aleja", "Aleja", "os.", "Os.", "pl.", "plac", "Plac", "Rynek", "nám.",
+    "náměstí", "nábřeží", "tř.", "třída", "Str.", "Strada", "Bd.", "Bulevardul", "Calea", "Aleea", "Șos.",
+    "Șoseaua", "Piața", "Splaiul", "Bul.", "bul.", "Bulevar", "Trg", "Ulica",
+    # Cyrillic: Russian, Ukrainian, Bulgarian, Serbian
+    "ул.", "улица", "Ул.", "пр.", "пр-т", "просп.", "проспект", "пер.", "переулок", "бул.", "бульвар", "ш.",
+    "шоссе", "наб.", "набережная", "пл.", "площадь", "вул.", "вулиця", "Вул.", "пров.", "провулок", "площа",
+    "булевард", "бр.",
+    # Greek
+    "Οδός", "οδός", "Λεωφ.", "Λεωφόρος", "Πλ.", "Πλατεία",
+    # Indonesian, Malay, Filipino, Vietnamese
+    "Jl.", "Jln.", "Jalan", "Gang", "Gg.", "Lorong", "Lrg.", "Persiaran", "Lebuh", "Lebuhraya", "Taman",
+    "Đường", "đường", "Phố", "phố", "ngõ", "Ngõ", "hẻm", "Hẻm",
+    # Hebrew and Arabic streets written in Latin letters
+    "Rehov", "Rechov", "Derech", "Sderot", "Shari", "Sharia", "Shareh", "Sharia'",
+)
+# Types written after the street name as a word of their own.
+SUFFIX_TYPES = (
+    # Hungarian
+    "utca", "u.", "út", "útja", "tér", "köz", "körút", "krt.", "fasor", "sétány", "lejtő", "lépcső",
+    # Slovene, Croatian, Serbian (Latin)
+    "cesta", "ulica", "ul.", "trg", "nabrežje", "obala",
+    # Lithuanian, Latvian, Estonian
+    "g.", "gatvė", "pr.", "prospektas", "alėja", "iela", "bulvāris", "gatve", "prospekts", "tn",
+    "tänav", "mnt", "maantee", "pst", "puiestee", "põik",
+    # Turkish
+    "Sok.", "Sokak", "Sokağı", "Sk.", "Cad.", "Caddesi", "Cd.", "Bulvarı", "Blv.", "Bulv.",
+    # Dutch, German, Scandinavian written apart ("Van Baerlestraat" is fused; "Oude Gracht" is apart)
+    "Straße", "Strasse", "Gasse", "Weg", "Allee", "Platz", "Gracht", "Kade", "Laan", "Straat", "Plein",
+    "Gade", "Vej", "Allé", "Gata", "Gate", "Vägen", "Gatan", "gate", "gata", "vei", "veien", "vej", "gade", "gatan",
+    "vägen",
+)
+# Types fused into the street name ("Keizersgracht", "Storgatan", "Mannerheimintie"), by language.
+FUSED_TYPES = (
+    "straat", "laan", "weg", "plein", "gracht", "kade", "singel", "dijk", "steeg", "hof", "dreef", "markt",  # Dutch
+    "gatan", "vägen", "gränd", "torget", "stigen", "backen", "allén", "gata",  # Swedish
+    "gade", "vej", "stræde", "allé", "torv", "plads", "boulevard",  # Danish
+    "gata", "veien", "vegen", "plassen", "bakken", "stien",  # Norwegian
+    "katu", "tie", "kuja", "polku", "tori", "väylä", "rinne", "kaari", "raitti",  # Finnish
+    "gata", "stræti", "vegur", "braut", "stígur", "tröð",  # Icelandic
+    "strasse", "straße", "gasse", "allee", "platz", "weg", "ring", "damm", "ufer", "steig", "stieg", "chaussee",
+    "str.",  # German (also hyphenated: "Fred-Raymond-Gasse")
+)
+# Particles and connecting words inside street names ("Rua das Flores", "Via dei Mille", "Calle de la Paz").
+_PARTICLES = ("de", "da", "do", "dos", "das", "del", "de la", "de las", "de los", "della", "delle", "dei", "degli",
+              "di", "du", "des", "la", "le", "les", "van", "der", "den", "al", "el", "e", "y", "i", "von", "am")
+
+_SP = "[ \t\u00a0]"  # a space inside one line: an address line never runs across a line break
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁІЇЄҐΑ-ΩΆ-Ώ]"  # an upper-case letter (Latin, Cyrillic, Greek)
+_NAME_WORD = rf"(?:{_CAP}[\w'’.-]*|" + "|".join(
+    sorted((p.replace(" ", _SP) for p in _PARTICLES), key=len, reverse=True)) + ")"
+# A name may open with a number or an ordinal when words follow ("Calle 5 de Mayo", "4. Cadde"), never end with one:
+# the number after the name is the house number.
+_NAME = rf"(?:\d{{1,3}}(?:\.|º|ª|st|nd|rd|th)?{_SP})?{_NAME_WORD}(?:{_SP}{_NAME_WORD}){{0,4}}"
+_BEFORE_TYPE = r"[\w'’.-]+"  # one more word of a name before a type written after it ("Kossuth Lajos utca")
+_NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.){_SP}?)?"  # a house-number cue
+# A house number has at most four digits: five after a comma are a postcode ("Via Roma, 00184").
+_NUMBER = rf"{_NO}\d{{1,4}}[A-Za-z]?(?:{_SP}?[-/]{_SP}?\d{{1,4}}[A-Za-z]?)?(?![\w])"
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(sorted((_escape(w) for w in set(words)), key=len, reverse=True)) + ")"
+
+
+def _escape(word: str) -> str:
+    return "".join("\\" + ch if ch in ".-/'" else ch for ch in word)
+
+
+_PREFIX = _alternatives(PREFIX_TYPES)
+_SUFFIX = _alternatives(SUFFIX_TYPES)
+_FUSED = _alternatives(FUSED_TYPES)
+_FRENCH_AFTER_NUMBER = _alternatives(("rue", "avenue", "av.", "boulevard", "bd", "chemin", "impasse", "allée",
+                                      "place", "quai", "route", "cours", "square", "passage", "chaussée", "Rue",
+                                      "Avenue", "Boulevard", "Chemin", "Impasse", "Allée", "Place", "Quai", "Route"))
+
+
+def world_street_recognizer() -> RegexRecognizer:
+    """STREET_ADDRESS lines in national formats, each with a house number (see the module docstring)."""
+    end = r"(?![\w])"
+    return RegexRecognizer("street-world", "STREET_ADDRESS", [
+        # type, name, number: "Via dei Mille 14", "Calle Mayor, 5", "ul. Długa 7/3", "Jl. Merdeka No. 10"
+        Pattern(rf"(?<![\w]){_PREFIX}{_SP}{_NAME},?{_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        # number, type, name (French): "12 bis rue des Lilas", "3, impasse des Genêts"
+        Pattern(rf"(?<![\w\d])\d{{1,4}}(?:{_SP}?(?:bis|ter|[A-Da-d]))?,?{_SP}{_FRENCH_AFTER_NUMBER}{_SP}{_NAME}"
+                rf"{end}", 0.8, 0.9, flags=0),
+        # name, type word, number: "Andrássy út 12", "Gedimino pr. 9-4", "Atatürk Cad. No: 4"
+        Pattern(rf"(?<![\w]){_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        # fused name+type, number: "Keizersgracht 12", "Storgatan 5 B", "Fred-Raymond-Gasse 13"
+        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)*{_CAP}[\w'’]{{2,}}(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        # hyphenated names ending in the type: "Fred-Raymond-Gasse 13", "Jean-Jaurès-Straße 2"
+        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)+(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+    ])

@@ -1,0 +1,62 @@
+"""Street lines in national formats (anonymize/recognizers/streets_world.py): the type before the name, the number
+before the type, the type after the name as its own word or fused into it; a house number is always needed, an
+address line never runs over a line break, and five digits after a comma are a postcode, not a house number. The
+addresses are made up for this test."""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymize.engine import Anonymizer
+from anonymize.recognizers import structured_recognizers
+from anonymize.recognizers.streets_world import world_street_recognizer
+
+FOUND = [  # (text, the street line)
+    ("Spedire a Via dei Tigli 14, scala B, Torino", "Via dei Tigli 14"),
+    ("Envío a Calle Almendro, 5, 3º izq.", "Calle Almendro, 5"),
+    ("dirección: Calle 3 de Abril #212, Oaxaca", "Calle 3 de Abril #212"),
+    ("Entregar na Rua das Camélias 27, Porto", "Rua das Camélias 27"),
+    ("Adres: ul. Jaworowa 7/3, 30-001 Kraków", "ul. Jaworowa 7/3"),
+    ("Доставка: ул. Садовая, д. 15, кв. 4", "ул. Садовая, д. 15"),
+    ("вул. Лісова 22, Київ", "вул. Лісова 22"),
+    ("kirim ke Jl. Kenanga No. 10, Bandung", "Jl. Kenanga No. 10"),
+    ("Livrer au 12 bis rue des Capucines, Lyon", "12 bis rue des Capucines"),
+    ("Szállítás: Kossuth Lajos utca 5, Pécs", "Kossuth Lajos utca 5"),
+    ("Naslov: Tržaška cesta 56, Ljubljana", "Tržaška cesta 56"),
+    ("Pristatyti: Žalgirio g. 9-4, Kaunas", "Žalgirio g. 9-4"),
+    ("Aadress: Pärnu mnt 7-12, Tallinn", "Pärnu mnt 7-12"),
+    ("Teslimat: Lale Sok. No: 7/3, İzmir", "Lale Sok. No: 7/3"),
+    ("Bezorgen op Prinsengracht 112 graag", "Prinsengracht 112"),
+    ("Skicka till Storgatan 5, Umeå", "Storgatan 5"),
+    ("Toimitus: Hämeenkatu 7, Tampere", "Hämeenkatu 7"),
+    ("Leveres til Karl Johans gate 22, Oslo", "Karl Johans gate 22"),
+    ("Lieferung an Fred-Raymond-Gasse 13, Wien", "Fred-Raymond-Gasse 13"),
+]
+
+NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
+    "I sent it via email 3 days ago",
+    "Please put 3 items in the bag",
+    "Place 2 orders and save",
+    "the Rue is a lovely street",
+    "Via Garibaldi is closed for repairs",
+    "Colgate 2 tubes for the price of one",
+    "Spedire a Via Verdi, 00184 Roma",  # a postcode after the comma, not a house number
+    "Ewa Nowak\nul.\n7",  # never across line breaks
+]
+
+
+@pytest.mark.parametrize(("text", "value"), FOUND)
+def test_a_street_line_of_each_format_is_found(text: str, value: str) -> None:
+    found = [text[f.start:f.end] for f in world_street_recognizer().analyze(text)]
+    assert found == [value]
+
+
+@pytest.mark.parametrize("text", NOT_FOUND)
+def test_prose_and_numbers_that_are_not_house_numbers_are_not_streets(text: str) -> None:
+    assert world_street_recognizer().analyze(text) == []
+
+
+def test_the_structured_rules_of_both_layers_hold_it_and_the_engine_masks_the_line() -> None:
+    assert "street-world" in {r.name for r in structured_recognizers()}
+    result = Anonymizer(use_ner=False).anonymize("Bitte an Keizersgracht 12 liefern, danke")
+    assert "Keizersgracht" not in result.text and "<STREET_ADDRESS_1>" in result.text
