@@ -2,7 +2,10 @@
 
 On Linux each worker listens on a socket of its own bound with SO_REUSEPORT (socket(7)), so the kernel spreads
 connections over the workers (AuditedMultiprocess); elsewhere they share the supervisor's socket. The HTTP protocol
-is uvicorn's httptools one (h11 where httptools is missing) with a request-head timeout and size bound.
+is uvicorn's httptools one (h11 where httptools is missing) with a request-head timeout and size bound, and a
+lingering close after a 400 (RFC 9112 section 9.6, "Tear-down"; Apache httpd's lingering_close): the server
+half-closes and reads and discards what the client still sends, for a bounded time and number of bytes, so that
+the kernel does not answer unread bytes with a reset that can erase the 400 before the client reads it.
 
 uvicorn starts N > 1 workers only from an import string, so each worker process calls `app_factory()`, which loads
 exactly the config the `tanaban serve` process resolved (its file path and a sha256 fingerprint travel in the
@@ -403,9 +406,88 @@ class _HeadTimeout:
         self.transport.close()  # type: ignore[attr-defined]
 
 
-class BoundedH11Protocol(_HeadTimeout, H11Protocol):
-    """uvicorn's h11 protocol (pure Python) with the request-head timeout (_HeadTimeout); used when httptools is not
-    installed. Module level: the partial in `uvicorn_limits` is pickled into each spawned worker."""
+# After a 400 the connection lingers at most this long and discards at most this many bytes: a lingering close
+# must not become a way for a client to hold a connection (Apache httpd waits 2 s, MAX_SECS_TO_LINGER).
+LINGER_SECONDS = 2.0
+LINGER_MAX_BYTES = 1024 * 1024
+
+
+class _LingeringClose(_HeadTimeout):
+    """A lingering close after uvicorn's 400 (RFC 9112 section 9.6, "Tear-down").
+
+    uvicorn's `send_400_response` writes the 400 (with `connection: close`) and closes the socket at once. A 400 for
+    a malformed or oversized head usually comes while the client is still sending: closing a socket with unread
+    bytes makes Linux send a reset instead of a FIN, and bytes that arrive after the close are answered with a reset
+    too. The client then read ECONNRESET instead of the end of the answer (every time for a 128 KiB head sent in one
+    piece; tests/appliance/serve/test_robustness.py), and a reset may erase the unread 400 in the client's buffers
+    (RFC 9112 9.6). Here uvicorn's own 400 is written unchanged; only its final close becomes: half-close (FIN after
+    the 400), then read and discard whatever arrives, and close when the client closes, after LINGER_SECONDS, or
+    once more than LINGER_MAX_BYTES were discarded. Over TLS (no half-close) the close stays asyncio's, which is a
+    lingering close of its own: it sends close_notify and reads on until the client's close_notify or
+    ssl_shutdown_timeout (a 128 KiB head got its 400 and a clean end of stream on 20 connections of 20), and
+    lingering here would only delay that end by LINGER_SECONDS."""
+
+    _linger_timer: asyncio.TimerHandle | None = None
+    _lingered_bytes: int | None = None  # None: not lingering
+
+    def send_400_response(self, msg: str) -> None:
+        transport = self.transport  # type: ignore[attr-defined]
+        self.transport = _CloseLingers(transport, self._linger)
+        try:
+            super().send_400_response(msg)  # type: ignore[misc]
+        finally:
+            self.transport = transport
+
+    def _linger(self, transport: asyncio.Transport) -> None:
+        self._cancel_head_timer()  # the lingering has bounds of its own
+        if transport.is_closing():
+            return
+        cycle = self.cycle  # type: ignore[attr-defined]
+        if not transport.can_write_eof() or (cycle is not None and not cycle.response_complete):
+            # TLS: asyncio's close already lingers (see above). An answer still being written (a malformed request
+            # pipelined behind a valid one): it would write after the FIN; uvicorn's close cuts it off instead.
+            transport.close()
+            return
+        transport.write_eof()  # the FIN follows the 400 once the write buffer is flushed
+        self._lingered_bytes = 0
+        self._linger_timer = self.loop.call_later(LINGER_SECONDS, transport.close)  # type: ignore[attr-defined]
+        self.flow.resume_reading()  # type: ignore[attr-defined]  # reading stays on until the client is done
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingered_bytes is None:
+            super().data_received(data)
+            return
+        self._lingered_bytes += len(data)  # discarded
+        if self._lingered_bytes > LINGER_MAX_BYTES:
+            self.transport.close()  # type: ignore[attr-defined]
+
+    # eof_received: uvicorn's returns None, so asyncio closes the transport when the client closes its side.
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        super().connection_lost(exc)
+
+
+class _CloseLingers:
+    """The transport as uvicorn's `send_400_response` sees it: everything passes through, except that `close()`
+    starts the lingering close (_LingeringClose) instead."""
+
+    def __init__(self, transport: asyncio.Transport, linger: Callable[[asyncio.Transport], None]) -> None:
+        self._transport, self._linger_on = transport, linger
+
+    def close(self) -> None:
+        self._linger_on(self._transport)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class BoundedH11Protocol(_LingeringClose, H11Protocol):
+    """uvicorn's h11 protocol (pure Python) with the request-head timeout (_HeadTimeout) and a lingering close after
+    its 400s (_LingeringClose; h11 itself refuses a head over 16 KiB); used when httptools is not installed. Module
+    level: the partial in `uvicorn_limits` is pickled into each spawned worker."""
 
     def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -421,11 +503,12 @@ MAX_HEAD_BYTES = 16 * 1024  # a request head larger than this gets 400 (h11's ow
 
 
 if HttpToolsProtocol is not None:
-    class BoundedHttpToolsProtocol(_HeadTimeout, HttpToolsProtocol):
-        """uvicorn's httptools protocol (the C parser of llhttp) with the request-head timeout (_HeadTimeout) and
+    class BoundedHttpToolsProtocol(_LingeringClose, HttpToolsProtocol):
+        """uvicorn's httptools protocol (the C parser of llhttp) with the request-head timeout (_HeadTimeout),
         h11's 16 KiB bound on a request head (uvicorn's httptools protocol has none: headers would pile up in memory
-        until the head timeout): the server's default. On Beauty's live answers it cost about 0.84x the server CPU
-        per request of the h11 one (docs/BENCHMARKS.md, "Live scoring latency")."""
+        until the head timeout) and a lingering close after a 400 (_LingeringClose): the server's default. On
+        Beauty's live answers it cost about 0.84x the server CPU per request of the h11 one (docs/BENCHMARKS.md,
+        "Live scoring latency")."""
 
         def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Malformed values (strict I-JSON bodies), no request data in logs, re-verification on reload, any-sku paths,
-HEAD on health routes, stale staging directories, and slow clients on a real socket (issue 14, serving part)."""
+HEAD on health routes, stale staging directories, slow clients on a real socket (issue 14, serving part), and the
+lingering close after a 400 (RFC 9112 section 9.6; appliance.serve.workers._LingeringClose)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -206,3 +208,106 @@ def test_a_request_head_over_16_kib_gets_400_and_a_normal_one_still_answers(bund
         fine.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (15 * 1024) + b"\r\n\r\n")
         assert fine.recv(4096).startswith(b"HTTP/1.1 200")
         fine.close()
+
+
+async def _ok_app(scope: dict, receive: object, send: object) -> None:
+    """A bare ASGI app answering 200 "ok": these tests are about the HTTP protocol, not the service."""
+    if scope["type"] == "http":
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+@contextlib.contextmanager
+def _protocol_on_loopback(protocol: str, app: object = _ok_app) -> Iterator[int]:
+    """uvicorn with `protocol` (BoundedHttpToolsProtocol or BoundedH11Protocol) on 127.0.0.1; yields the port."""
+    import functools
+    import threading
+
+    import uvicorn
+
+    from appliance.serve import workers
+
+    cls = getattr(workers, protocol)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", access_log=False,
+                                           ws="none", http=functools.partial(cls, head_timeout=5)))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _read_to_eof(sock: socket.socket) -> bytes:
+    """Everything the server sends until it closes; ConnectionResetError if it ends with a reset instead."""
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    return reply
+
+
+@pytest.mark.parametrize("protocol", ["BoundedHttpToolsProtocol", "BoundedH11Protocol"])
+@pytest.mark.parametrize("start", [b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: ", b"GET / HTTP/1.1\r\nBad header\r\n"],
+                         ids=["oversized", "malformed"])
+def test_a_400_for_a_large_head_in_one_piece_arrives_with_a_clean_close(protocol: str, start: bytes) -> None:
+    """A 128 KiB head sent in one piece: the server answers 400 after 16 KiB (or at the malformed header line),
+    while most of the head is still unread in its socket. Closing then made the kernel send a reset (RFC 9112
+    section 9.6), which can erase the 400 before the client reads it, and did end every such connection with
+    ECONNRESET; with the lingering close the client reads the whole 400 and then a clean end of stream, every time."""
+    head = start + b"a" * (128 * 1024)
+    with _protocol_on_loopback(protocol) as port:
+        for _ in range(50):
+            with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                sock.sendall(head)
+                reply = _read_to_eof(sock)
+            assert reply.startswith(b"HTTP/1.1 400") and b"\r\nconnection: close\r\n" in reply.lower()
+            assert reply.endswith((b"Request head too large.", b"Invalid HTTP request received."))
+
+
+@pytest.mark.parametrize(("seconds", "max_bytes", "within"), [(0.5, 1 << 30, (0.4, 3)), (30, 256 * 1024, (0, 3))])
+def test_the_lingering_close_is_bounded_in_time_and_bytes(monkeypatch, seconds: float, max_bytes: int,
+                                                          within: tuple[float, float]) -> None:
+    """A client that keeps sending after its 400 (and never closes) is cut off after LINGER_SECONDS, or sooner once
+    more than LINGER_MAX_BYTES were discarded: lingering must not become a way to hold a connection."""
+    from appliance.serve import workers
+
+    monkeypatch.setattr(workers, "LINGER_SECONDS", seconds)
+    monkeypatch.setattr(workers, "LINGER_MAX_BYTES", max_bytes)
+    with _protocol_on_loopback("BoundedHttpToolsProtocol") as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (20 * 1024))
+        assert _read_to_eof(sock).startswith(b"HTTP/1.1 400")  # the server's half-close ends the answer
+        start = time.monotonic()
+        with pytest.raises(OSError):  # a reset (or a broken pipe) once the server has closed its socket
+            while time.monotonic() - start < 5:
+                sock.sendall(b"x" * 4096)
+                time.sleep(0.01)
+        assert within[0] < time.monotonic() - start < within[1]
+
+
+def test_a_400_pipelined_behind_an_answer_in_progress_closes_without_lingering() -> None:
+    """A 400 for a request pipelined behind one still being answered does not linger (the answer would be written
+    after the FIN and fail: "Cannot call write() after write_eof()"); the connection closes as in uvicorn."""
+    import asyncio
+
+    failures: list[BaseException] = []
+
+    async def slow_app(scope: dict, receive: object, send: object) -> None:
+        await asyncio.sleep(0.2)  # still answering when the malformed request behind it is parsed
+        try:
+            await _ok_app(scope, receive, send)
+        except Exception as exc:
+            failures.append(exc)
+            raise
+
+    with _protocol_on_loopback("BoundedHttpToolsProtocol", slow_app) as port, \
+            socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nBad header\r\n\r\n")
+        assert _read_to_eof(sock).startswith(b"HTTP/1.1 400")
+        time.sleep(0.4)  # the slow answer has been attempted
+    assert failures == []
