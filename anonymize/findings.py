@@ -1,4 +1,5 @@
-"""The one plain type detectors and operators meet through, and deterministic overlap resolution.
+"""The one plain type detectors and operators meet through, and deterministic overlap resolution (overlapping
+findings merge into one span typed by the longest).
 
 Entity names follow Presidio's (`PERSON`, `EMAIL_ADDRESS`, ...; presidio-analyzer `RecognizerResult`) plus the retail
 ones this appliance adds. Offsets are Python string indices into the original text, end exclusive.
@@ -43,10 +44,37 @@ def _priority(finding: Finding) -> tuple:
     return (-finding.length, generic, -finding.score, finding.entity_type, finding.start, finding.recognizer)
 
 
+FREE_TEXT_TYPES = ("LOCATION", "PERSON", "STREET_ADDRESS")  # types whose edges detectors disagree on
+
+
+def _mergeable(finding: Finding, kept: Finding) -> bool:
+    """Whether `finding` may widen the group `kept` leads: both free-text types (names, places, street lines: where
+    one detector's span runs past another's) or the same type; a structured value's edges are exact."""
+    return finding.entity_type == kept.entity_type or (finding.entity_type in FREE_TEXT_TYPES
+                                                        and kept.entity_type in FREE_TEXT_TYPES)
+
+
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
-    """Non-overlapping findings, sorted by start: greedily keep the longest (then highest-scoring) span."""
-    kept: list[Finding] = []
+    """Non-overlapping findings, sorted by start. The longest (then most specific, then most confident) finding of
+    each group of overlapping ones gives the group its type, score and recognizer, and the group's span is the
+    UNION of its free-text members (`_mergeable`): a shorter name, place or street line that runs past the kept one
+    is merged into it, not dropped, so no character two detectors disagree on is left readable ("gyvenu Gedimino pr"
+    from one detector and "Gedimino pr. 14-7" from another mask "gyvenu Gedimino pr. 14-7"; keeping only the longer
+    left ". 14-7" in the text). Other overlapping findings are dropped, as before: the longest wins."""
+    kept: list[list] = []  # [the group's finding, start, end]
     for finding in sorted(findings, key=_priority):
-        if not any(finding.overlaps(k) for k in kept):
-            kept.append(finding)
-    return sorted(kept, key=lambda f: (f.start, f.end))
+        hit = [k for k in kept if finding.start < k[2] and k[1] < finding.end]
+        if not hit:
+            kept.append([finding, finding.start, finding.end])
+            continue
+        if not all(_mergeable(finding, k[0]) for k in hit):
+            continue  # a shape rule's reading that crosses another value's exact edge ("1111 ON" in a card number)
+        # kept in priority order, so hit[0] outranks the others; a finding bridging two groups joins them
+        group = hit[0]
+        group[1] = min(finding.start, *(k[1] for k in hit))
+        group[2] = max(finding.end, *(k[2] for k in hit))
+        for other in hit[1:]:
+            kept.remove(other)
+    out = [f if (f.start, f.end) == (start, end) else Finding(f.entity_type, start, end, f.score, f.recognizer)
+           for f, start, end in kept]
+    return sorted(out, key=lambda f: (f.start, f.end))

@@ -43,8 +43,9 @@ class LayeredFinding(Finding):
 
 
 def unite(primary: Sequence[Finding], check: Sequence[Finding]) -> list[LayeredFinding]:
-    """The non-overlapping union of both layers' findings (the longest span wins, as in `resolve_overlaps`), each
-    tagged with the layer(s) whose findings overlap it. Sorted by start."""
+    """The non-overlapping union of both layers' findings (as `resolve_overlaps` resolves them: the longest wins,
+    overlapping names, places and street lines merge), each tagged with the layer(s) whose findings overlap it.
+    Sorted by start."""
     tagged = [(PRIMARY, f) for f in primary] + [(CHECK, f) for f in check]
     out = []
     for kept in resolve_overlaps(f for _, f in tagged):
