@@ -235,12 +235,15 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
     previous_end = f.start
     for start, end, token in _tokens(text, f):
         word = _core(token.lstrip("@"))
-        kind = _name_word(word, f.entity_type)
+        elided = token[:1] in "'’" and token.lower().replace("’", "'") in PARTICLES  # "'t" of "van 't Hof"
+        kind = "particle" if elided else _name_word(word, f.entity_type)
         newline = "\n" in text[previous_end:start]
         previous_end = end
         closing = token.rstrip("\"'”’)]»")
         ends = closing[-1:] in ",;:|!?" or (closing.endswith(".") and len(word) > 2)  # "Marchand, née"
         tokens.append((start, end, kind, newline, ends))
+    if f.entity_type == "PERSON":
+        tokens = _capitalised_stop_words_inside(text, tokens)
     # In normally cased text a lower-case word ends a name, unless the whole span is in lower case ("taylor foley":
     # two words at least, one lower-case word is too often an ordinary one).
     lower_ok = single_case or (not any(k == "name" for _, _, k, _, _ in tokens)
@@ -270,6 +273,24 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
         start, end = _strip_edges(text, piece[0][0], piece[-1][1])
         if end > start:
             out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
+    return out
+
+
+def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, bool, bool]]
+                                   ) -> list[tuple[int, int, str, bool, bool]]:
+    """A capitalised stop word between two name words of one line stays in the name: "Ayşe Nur Demirtaş", "Mehmet
+    Can Öztürk", "Luca Da Silva" (German "nur", English "can" are stop words, but a capitalised one inside a name is
+    a given name or a particle). Form labels still split ("Anna Tel Brandt" is no name), and so does a stop word
+    after a word that ends with punctuation."""
+    out = list(tokens)
+    for i in range(1, len(tokens) - 1):
+        start, end, kind, newline, ends = tokens[i]
+        word = _core(text[start:end])
+        before, after = out[i - 1], tokens[i + 1]
+        if (kind == "" and word[:1].isupper() and word[1:].islower() and word.lower() not in LABEL_WORDS
+                and word.lower().rstrip(".") not in TITLE_WORDS and before[2] == "name" and not before[4]
+                and after[2] == "name" and not newline and not after[3]):
+            out[i] = (start, end, "name", newline, ends)
     return out
 
 

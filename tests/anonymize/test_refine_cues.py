@@ -38,6 +38,13 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("the account of van der Berg is closed", "van der Berg", "PERSON", ["van der Berg"]),
     ("Livraison chez M. Laurent Petit, 18 rue", "M. Laurent Petit", "PERSON", ["Laurent Petit"]),
     ("@Zsolt so sorry about that", "@Zsolt", "PERSON", ["Zsolt"]),
+    # a capitalised stop word between two name words is a given name ("nur", "can" are stop words)
+    ("Alıcı: Elif Nur Kaya, Ankara", "Elif Nur Kaya", "PERSON", ["Elif Nur Kaya"]),
+    ("Klient Mehmet Can Aydın dzwonił", "Mehmet Can Aydın", "PERSON", ["Mehmet Can Aydın"]),
+    ("Viele Grüße Anna Schmidt", "Viele Grüße Anna Schmidt", "PERSON", ["Anna Schmidt"]),
+    ("Lieferung an Anna Tel Brandt", "Anna Tel Brandt", "PERSON", ["Anna", "Brandt"]),
+    ("Contact J. van 't Hoog please", "J. van 't Hoog", "PERSON", ["J. van 't Hoog"]),
+    ("24260 Le Bugue, Dordogne", "Le Bugue", "LOCATION", ["Le Bugue"]),
     ("sent to Hrádek nad Nisou 250 58", "Hrádek nad Nisou", "LOCATION", ["Hrádek nad Nisou"]),
     ("arrived in La Orotava yesterday", "La Orotava", "LOCATION", ["La Orotava"]),
     ("Goedemiddag, bestelling 96-03082-46 is", "bestelling 96-03082-46", "STREET_ADDRESS", ["96-03082-46"]),
