@@ -22,7 +22,7 @@ from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Re
 from anonymize.recognizers.branches import is_store_branch
 from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.recase import single_case
-from anonymize.recognizers.refine import is_stop_word, refine
+from anonymize.recognizers.refine import bridge_names, is_stop_word, refine
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
 # data; masking it would only hide from the model which customer a message is about.
@@ -129,7 +129,7 @@ class Anonymizer:
                                       f"({type(exc).__name__}); nothing was anonymized") from exc
             found = _checked(found, len(text), recognizer)
             if recognizer is self.ner and self.refine_ner:  # statistical spans: trim edges, split at stop words
-                found = refine(text, found, single_case(text))
+                found = bridge_names(text, refine(text, found, single_case(text)))
             raw.extend(found)
         kept = [piece for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)
                 for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]

@@ -51,7 +51,8 @@ US_STATES = (  # USPS two-letter codes
 
 def street_recognizer() -> RegexRecognizer:
     return RegexRecognizer("street-address", "STREET_ADDRESS", [
-        Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} {_SUFFIX}(?![\w])", 0.85, 0.95),
+        # "12 Baker Street", "Flat 3 12 Baker Street", "No. 7 Ogui Road" (the "No." of West African and Indian use)
+        Pattern(rf"\b{_UNIT}(?:No\.? ?)?\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} {_SUFFIX}(?![\w])", 0.85, 0.95),
         Pattern(r"\b(?:p\.?\s?o\.?\s?box|postbox)\s*\d{1,6}\b", 0.85),
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? ({_DE_STREET})(?![\w])", 0.85, 0.95, flags=0),  # "84 Lindenweg"
         Pattern(rf"\b({_DE_STREET})\s\d{{1,4}}[a-z]?\b", 0.85, 0.95, flags=0),  # "Lindenstrasse 5"

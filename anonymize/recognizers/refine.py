@@ -27,6 +27,7 @@ Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 
@@ -135,9 +136,10 @@ up wie was wo wann warum como qué quand pourquoi perché quando waarom
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
                    "great little old bad")
-# Name particles: lower-case words that belong inside a name ("Ruud de Vries", "Ludwig van Beethoven").
+# Name particles: lower-case words that belong inside a name ("Ruud de Vries", "Ludwig van Beethoven", Catalan
+# "Casanova i Puig").
 PARTICLES = _words("""
-van von vom der den de del della dei degli di da das dos do du des la le lo ten ter zu zum y e bin ibn al el af av
+van von vom der den de del della dei degli di da das dos do du des la le lo ten ter zu zum y e i bin ibn al el af av
 d' l' 't van't
 """)
 PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y")
@@ -291,6 +293,26 @@ def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, 
                 and word.lower().rstrip(".") not in TITLE_WORDS and before[2] == "name" and not before[4]
                 and after[2] == "name" and not newline and not after[3]):
             out[i] = (start, end, "name", newline, ends)
+    return out
+
+
+_BRIDGE = re.compile(r"[ \u00a0]([^\W\d_][^\W\d_'’-]{0,13})[ \u00a0]")  # one word between two names, one line
+
+
+def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
+    """`findings` plus one `PERSON` over each pair of `PERSON` findings that only a single capitalised word
+    separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out); overlap resolution then merges
+    them. A form label or title between them is no bridge ("Anna Tel Brandt")."""
+    names = sorted((f for f in findings if f.entity_type == "PERSON"), key=lambda f: f.start)
+    out = list(findings)
+    for a, b in itertools.pairwise(names):
+        gap = _BRIDGE.fullmatch(text, a.end, b.start)
+        if gap is None:
+            continue
+        word = gap.group(1)
+        if word[:1].isupper() and word[1:].islower() and word.lower() not in LABEL_WORDS and word.lower() not in \
+                TITLE_WORDS:
+            out.append(Finding("PERSON", a.start, b.end, min(a.score, b.score), a.recognizer))
     return out
 
 

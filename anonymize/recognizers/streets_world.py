@@ -23,7 +23,7 @@ PREFIX_TYPES = (
     # Spanish (Spain and the Americas), Catalan
     "Calle", "C/", "Avenida", "Avda.", "Av.", "Avd.", "Paseo", "Pº", "Plaza", "Pza.", "Camino", "Carrera", "Cra.",
     "Cl.", "Diagonal", "Transversal", "Ronda", "Travesía", "Carretera", "Ctra.", "Jirón", "Jr.", "Pasaje", "Psje.",
-    "Calzada", "Callejón", "Carrer", "Passeig", "Avinguda", "Rambla",
+    "Calzada", "Callejón", "Carrer", "Passeig", "Avinguda", "Rambla", "Avenija",
     # Portuguese (Portugal, Brazil)
     "Rua", "Travessa", "Tv.", "Praça", "Pç.", "Estrada", "Rodovia", "Rod.", "Alameda", "Beco", "Ladeira",
     # French (Belgium, Switzerland, Canada write the number after: "Rue de la Loi 16")
@@ -97,6 +97,18 @@ def _escape(word: str) -> str:
     return "".join("\\" + ch if ch in ".-/'" else ch for ch in word)
 
 
+# Sub-building parts after the house number (UPU S42's "sub-building" elements): ", 3º izq.", ", ap 702", ", dpto 301",
+# ", кв. 84", " D:5", ", Bldg 4", ", esc. B", ", 2nd floor": a designator word, then a number or one letter.
+UNIT_WORDS = ("ap", "apt", "apto", "apartamento", "apartment", "app", "appartement", "dpto", "depto", "departamento",
+              "piso", "pta", "puerta", "int", "interior", "sc", "scala", "esc", "escalera", "bl", "bloco", "bloque",
+              "blok", "lok", "lokal", "m", "kv", "кв", "ет", "эт", "оф", "офис", "daire", "kat", "d", "dto", "esq",
+              "andar", "sala", "casa", "et", "étage", "bât", "bat", "whg", "wohnung", "fl", "flat", "unit", "suite",
+              "ste", "bldg", "building", "floor", "stiege", "top", "stock", "bus", "boîte", "bte")
+_UNIT_WORD = _alternatives(UNIT_WORDS)
+_UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-z](?![\w]))|\d{{1,2}}\.?[ºª°]\.?"
+          rf"(?:{_SP}(?i:izq|izda|dcha|dch|der|dto|esq|centro|andar|frente)\.?)?|\d{{1,2}}(?:st|nd|rd|th){_SP}"
+          rf"(?i:floor|fl)\.?)(?![\w])){{0,2}}")
+_MAHALLE = rf"(?:{_CAP}[\w'’.-]*{_SP}(?:Mah\.|Mahallesi|Mh\.),?{_SP})?"  # Turkish: the quarter before the street
 _PREFIX = _alternatives(PREFIX_TYPES)
 _SUFFIX = _alternatives(SUFFIX_TYPES)
 _FUSED = _alternatives(FUSED_TYPES)
@@ -110,14 +122,16 @@ def world_street_recognizer() -> RegexRecognizer:
     end = r"(?![\w])"
     return RegexRecognizer("street-world", "STREET_ADDRESS", [
         # type, name, number: "Via dei Mille 14", "Calle Mayor, 5", "ul. Długa 7/3", "Jl. Merdeka No. 10"
-        Pattern(rf"(?<![\w]){_PREFIX}{_SP}{_NAME},?{_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w]){_PREFIX}{_SP}{_NAME},?{_SP}{_NUMBER}{_UNITS}", 0.8, 0.9, flags=0),
         # number, type, name (French): "12 bis rue des Lilas", "3, impasse des Genêts"
         Pattern(rf"(?<![\w\d])\d{{1,4}}(?:{_SP}?(?:bis|ter|[A-Da-d]))?,?{_SP}{_FRENCH_AFTER_NUMBER}{_SP}{_NAME}"
                 rf"{end}", 0.8, 0.9, flags=0),
         # name, type word, number: "Andrássy út 12", "Gedimino pr. 9-4", "Atatürk Cad. No: 4"
-        Pattern(rf"(?<![\w]){_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w]){_MAHALLE}{_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}{_UNITS}",
+                0.8, 0.9, flags=0),
         # fused name+type, number: "Keizersgracht 12", "Storgatan 5 B", "Fred-Raymond-Gasse 13"
-        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)*{_CAP}[\w'’]{{2,}}(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)*{_CAP}[\w'’]{{2,}}(?i:{_FUSED}){_SP}{_NUMBER}{_UNITS}", 0.8, 0.9,
+                flags=0),
         # hyphenated names ending in the type: "Fred-Raymond-Gasse 13", "Jean-Jaurès-Straße 2"
         Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)+(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
     ])

@@ -19,7 +19,7 @@ from anonymize.recognizers.cues import (
     dni_ok,
     license_plate_recognizer,
 )
-from anonymize.recognizers.refine import refine
+from anonymize.recognizers.refine import bridge_names, refine
 
 
 def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
@@ -45,6 +45,7 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Lieferung an Anna Tel Brandt", "Anna Tel Brandt", "PERSON", ["Anna", "Brandt"]),
     ("Contact J. van 't Hoog please", "J. van 't Hoog", "PERSON", ["J. van 't Hoog"]),
     ("24260 Le Bugue, Dordogne", "Le Bugue", "LOCATION", ["Le Bugue"]),
+    ("Remitent: Alba Serra i Vidal, Girona", "Alba Serra i Vidal", "PERSON", ["Alba Serra i Vidal"]),
     ("sent to Hrádek nad Nisou 250 58", "Hrádek nad Nisou", "LOCATION", ["Hrádek nad Nisou"]),
     ("arrived in La Orotava yesterday", "La Orotava", "LOCATION", ["La Orotava"]),
     ("Goedemiddag, bestelling 96-03082-46 is", "bestelling 96-03082-46", "STREET_ADDRESS", ["96-03082-46"]),
@@ -211,3 +212,16 @@ def test_egress_tokens_and_placeholders_are_never_masked_again() -> None:
     once = Anonymizer(use_ner=False).anonymize(text).text
     assert once == f"Customer {token} asked about order <ORDER_NUMBER_1>"
     assert Anonymizer(use_ner=False).anonymize(once).text == once
+
+
+@pytest.mark.parametrize(("text", "first", "second", "bridged"), [
+    ("Klient Mehmet Can Aydın dzwonił", "Mehmet", "Aydın", "Mehmet Can Aydın"),  # the NER left the middle out
+    ("Lieferung an Anna Tel Brandt", "Anna", "Brandt", None),  # a form label is no bridge
+    ("Anna und Brandt", "Anna", "Brandt", None),  # a lower-case word is no middle name
+    ("Anna, Peter Brandt", "Anna", "Brandt", None),  # punctuation: not one name
+])
+def test_one_capitalised_word_between_two_names_bridges_them(text: str, first: str, second: str,
+                                                             bridged: str | None) -> None:
+    found = [Finding("PERSON", text.index(w), text.index(w) + len(w), 0.85, "ner") for w in (first, second)]
+    extra = [f for f in bridge_names(text, found) if f not in found]
+    assert [text[f.start:f.end] for f in extra] == ([bridged] if bridged else [])

@@ -9,15 +9,16 @@ import pytest
 
 from anonymize.engine import Anonymizer
 from anonymize.recognizers import structured_recognizers
+from anonymize.recognizers.address import street_recognizer
 from anonymize.recognizers.streets_world import world_street_recognizer
 
 FOUND = [  # (text, the street line)
-    ("Spedire a Via dei Tigli 14, scala B, Torino", "Via dei Tigli 14"),
-    ("Envío a Calle Almendro, 5, 3º izq.", "Calle Almendro, 5"),
+    ("Spedire a Via dei Tigli 14, scala B, Torino", "Via dei Tigli 14, scala B"),
+    ("Envío a Calle Almendro, 5, 3º izq.", "Calle Almendro, 5, 3º izq."),
     ("dirección: Calle 3 de Abril #212, Oaxaca", "Calle 3 de Abril #212"),
     ("Entregar na Rua das Camélias 27, Porto", "Rua das Camélias 27"),
     ("Adres: ul. Jaworowa 7/3, 30-001 Kraków", "ul. Jaworowa 7/3"),
-    ("Доставка: ул. Садовая, д. 15, кв. 4", "ул. Садовая, д. 15"),
+    ("Доставка: ул. Садовая, д. 15, кв. 4", "ул. Садовая, д. 15, кв. 4"),
     ("вул. Лісова 22, Київ", "вул. Лісова 22"),
     ("kirim ke Jl. Kenanga No. 10, Bandung", "Jl. Kenanga No. 10"),
     ("Livrer au 12 bis rue des Capucines, Lyon", "12 bis rue des Capucines"),
@@ -31,6 +32,13 @@ FOUND = [  # (text, the street line)
     ("Toimitus: Hämeenkatu 7, Tampere", "Hämeenkatu 7"),
     ("Leveres til Karl Johans gate 22, Oslo", "Karl Johans gate 22"),
     ("Lieferung an Fred-Raymond-Gasse 13, Wien", "Fred-Raymond-Gasse 13"),
+    # sub-building parts after the number: floor and door, flat, staircase, Turkish daire; the quarter before a street
+    ("Envío a C/ Almendro, 23, 3º izq. Madrid", "C/ Almendro, 23, 3º izq."),
+    ("Entregar na Rua Padre Anchieta, 415, ap 702, Curitiba", "Rua Padre Anchieta, 415, ap 702"),
+    ("Доставка: ул. Витоша 22, ет. 3, София", "ул. Витоша 22, ет. 3"),
+    ("Adres: ul. Polna 7 m. 3, Warszawa", "ul. Polna 7 m. 3"),
+    ("Calle Real 5, esc. B, 2º dcha", "Calle Real 5, esc. B, 2º dcha"),
+    ("Teslimat: Cumhuriyet Mah. Lale Sok. No: 7/3 D:5, Bornova", "Cumhuriyet Mah. Lale Sok. No: 7/3 D:5"),
 ]
 
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
@@ -42,6 +50,11 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "Colgate 2 tubes for the price of one",
     "Spedire a Via Verdi, 00184 Roma",  # a postcode after the comma, not a house number
     "Ewa Nowak\nul.\n7",  # never across line breaks
+]
+
+UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after it, as a word of its own
+    ("Spedire a Via Roma 12, et voilà", "Via Roma 12"),
+    ("Envío a Calle Real 5 Madrid", "Calle Real 5"),  # "M" + "adrid" is no unit "m"
 ]
 
 
@@ -60,3 +73,13 @@ def test_the_structured_rules_of_both_layers_hold_it_and_the_engine_masks_the_li
     assert "street-world" in {r.name for r in structured_recognizers()}
     result = Anonymizer(use_ner=False).anonymize("Bitte an Keizersgracht 12 liefern, danke")
     assert "Keizersgracht" not in result.text and "<STREET_ADDRESS_1>" in result.text
+
+
+@pytest.mark.parametrize(("text", "value"), UNIT_NOT_TAKEN)
+def test_words_after_the_number_that_are_no_unit_stay_out(text: str, value: str) -> None:
+    assert [text[f.start:f.end] for f in world_street_recognizer().analyze(text)] == [value]
+
+
+def test_no_before_the_house_number_of_an_english_street() -> None:
+    text = "please deliver to No. 7 Okpara Road, Enugu"
+    assert any(text[f.start:f.end] == "No. 7 Okpara Road" for f in street_recognizer().analyze(text))
