@@ -30,6 +30,7 @@ from anonymize.recognizers.retail import (
     secret_recognizer,
 )
 from anonymize.recognizers.streets_world import world_street_recognizer
+from anonymize.recognizers.world_names import WorldNameRecognizer
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
            "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "check_recognizers",
@@ -53,8 +54,9 @@ def structured_recognizers() -> list[Recognizer]:
 
 
 def check_recognizers() -> list[Recognizer]:
-    """The rules only the check layer runs: the name gazetteer, the name cues and introductions, the place list."""
-    return [NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(), IntroNameRecognizer()]
+    """The rules only the check layer runs: the name gazetteers (English, and world given names), the name cues and
+    introductions, the place list."""
+    return [NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(), IntroNameRecognizer(), WorldNameRecognizer()]
 
 
 def default_recognizers(layer: str = "primary") -> list[Recognizer]:
