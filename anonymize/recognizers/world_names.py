@@ -34,7 +34,7 @@ _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:/\n]\s*|[\"“(¡¿]\s*)$")  # a lone name here may be an ordinary word
 
 
-def _title(word: str) -> bool:
+def title_case(word: str) -> bool:
     """A word in Title Case of a cased script ("Maja", "Игорь"; not "MAJA", "maja", "수진")."""
     return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
@@ -47,7 +47,7 @@ def first_names() -> frozenset[str]:
 
 
 @functools.cache
-def _stop_words() -> frozenset[str]:
+def stop_words() -> frozenset[str]:
     """The stop words spaCy ships for each of its languages, lower case."""
     import spacy.lang
 
@@ -74,15 +74,15 @@ class WorldNameRecognizer:
         return ("PERSON",)
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
-        names, stop = first_names(), _stop_words()
+        names, stop = first_names(), stop_words()
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         out, i = [], 0
         while i < len(tokens):
             start, end, word = tokens[i]
-            if _title(word) and word.lower() in names:
+            if title_case(word) and word.lower() in names:
                 j = i
                 while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "
-                       and _title(tokens[j + 1][2]) and tokens[j + 1][2].lower() not in stop):
+                       and title_case(tokens[j + 1][2]) and tokens[j + 1][2].lower() not in stop):
                     j += 1
                 if j > i:
                     out.append(Finding("PERSON", start, tokens[j][1], self.score, self.name))
@@ -94,26 +94,31 @@ class WorldNameRecognizer:
         return out
 
 
-def build_names() -> list[str]:
-    """The list as `--build` writes it: Faker's given names of every locale plus FIRST_NAMES, lower case, sorted,
-    without stop words, COMMON_WORDS and one-letter names."""
+def faker_names(attrs: tuple[str, ...] = ("first_names", "first_names_male", "first_names_female")) -> set[str]:
+    """The values of `attrs` in Faker's person providers of every locale, lower case (given names by default)."""
     import warnings
 
     import faker.config
     from faker import Faker
 
-    names: set[str] = set(FIRST_NAMES)
+    names: set[str] = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # deprecated locales say so
         for locale in faker.config.AVAILABLE_LOCALES:
             for provider in Faker(locale).factories[0].providers:
                 if "person" not in type(provider).__module__:
                     continue
-                for attr in ("first_names", "first_names_male", "first_names_female"):
+                for attr in attrs:
                     values = getattr(provider, attr, None) or ()
                     names.update(v.strip().lower() for v in (values.keys() if isinstance(values, dict) else values))
-    bad = _stop_words() | set(COMMON_WORDS)
-    return sorted(n for n in names if len(n) > 1 and n not in bad and "\n" not in n)
+    return names
+
+
+def build_names() -> list[str]:
+    """The list as `--build` writes it: Faker's given names of every locale plus FIRST_NAMES, lower case, sorted,
+    without stop words, COMMON_WORDS and one-letter names."""
+    bad = stop_words() | set(COMMON_WORDS)
+    return sorted(n for n in faker_names() | set(FIRST_NAMES) if len(n) > 1 and n not in bad and "\n" not in n)
 
 
 def write_names(path: Path = NAMES_FILE) -> int:
