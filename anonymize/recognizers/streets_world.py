@@ -78,7 +78,9 @@ _PARTICLES = ("de", "da", "do", "dos", "das", "del", "de la", "de las", "de los"
 
 _SP = "[ \t\u00a0]"  # a space inside one line: an address line never runs across a line break
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁІЇЄҐΑ-ΩΆ-Ώ]"  # an upper-case letter (Latin, Cyrillic, Greek)
-_NAME_WORD = rf"(?:{_CAP}[\w'’.-]*|" + "|".join(
+# An elided article or preposition before a capitalised word is part of it ("dell'Industria", "de l'Église").
+_ELIDED = r"(?:d|l|dell|dall|nell|sull|all|degl)['’]"
+_NAME_WORD = rf"(?:(?:{_ELIDED})?{_CAP}[\w'’.-]*|" + "|".join(
     sorted((p.replace(" ", _SP) for p in _PARTICLES), key=len, reverse=True)) + ")"
 # A name may open with a number or an ordinal when words follow ("Calle 5 de Mayo", "4. Cadde"), never end with one:
 # the number after the name is the house number.
@@ -86,7 +88,7 @@ _NAME = rf"(?:\d{{1,3}}(?:\.|º|ª|st|nd|rd|th)?{_SP})?{_NAME_WORD}(?:{_SP}{_NAM
 _BEFORE_TYPE = r"[\w'’.-]+"  # one more word of a name before a type written after it ("Kossuth Lajos utca")
 _NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.){_SP}?)?"  # a house-number cue
 # A house number has at most four digits: five after a comma are a postcode ("Via Roma, 00184").
-_NUMBER = rf"{_NO}\d{{1,4}}[A-Za-z]?(?:{_SP}?[-/]{_SP}?\d{{1,4}}[A-Za-z]?)?(?![\w])"
+_NUMBER = rf"{_NO}\d{{1,4}}[A-Za-z]?(?:{_SP}?[-/]{_SP}?(?:\d{{1,4}}[A-Za-z]?|[A-Za-z]))?(?![\w])"  # 7/3, 9/B
 
 
 def _alternatives(words: tuple[str, ...]) -> str:

@@ -14,6 +14,8 @@ from anonymize.recognizers.streets_world import world_street_recognizer
 
 FOUND = [  # (text, the street line)
     ("Spedire a Via dei Tigli 14, scala B, Torino", "Via dei Tigli 14, scala B"),
+    ("Spedire a Via dell'Artigianato 9/B, Verona", "Via dell'Artigianato 9/B"),  # an elided article, a letter unit
+    ("Adresse : Rue d'Orléans 12, Namur", "Rue d'Orléans 12"),
     ("Envío a Calle Almendro, 5, 3º izq.", "Calle Almendro, 5, 3º izq."),
     ("dirección: Calle 3 de Abril #212, Oaxaca", "Calle 3 de Abril #212"),
     ("Entregar na Rua das Camélias 27, Porto", "Rua das Camélias 27"),
