@@ -299,10 +299,14 @@ def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, 
 _BRIDGE = re.compile(r"[ \u00a0]([^\W\d_][^\W\d_'’-]{0,13})[ \u00a0]")  # one word between two names, one line
 
 
+_SLASH_PLACE = re.compile(r"/([^\W\d_][^\W\d_'’-]{1,24})(?![\w/])")  # "/İstanbul" right after a place
+
+
 def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     """`findings` plus one `PERSON` over each pair of `PERSON` findings that only a single capitalised word
-    separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out); overlap resolution then merges
-    them. A form label or title between them is no bridge ("Anna Tel Brandt")."""
+    separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out), and one `LOCATION` over a place
+    and the capitalised place written right after it with a slash ("Kadıköy/İstanbul"); overlap resolution then
+    merges them. A form label or title between two names is no bridge ("Anna Tel Brandt")."""
     names = sorted((f for f in findings if f.entity_type == "PERSON"), key=lambda f: f.start)
     out = list(findings)
     for a, b in itertools.pairwise(names):
@@ -313,6 +317,10 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
         if word[:1].isupper() and word[1:].islower() and word.lower() not in LABEL_WORDS and word.lower() not in \
                 TITLE_WORDS:
             out.append(Finding("PERSON", a.start, b.end, min(a.score, b.score), a.recognizer))
+    for f in findings:  # "Kadıköy/İstanbul", "Bornova/İZMİR": district/province, as Turkish and other forms write it
+        nxt = _SLASH_PLACE.match(text, f.end) if f.entity_type == "LOCATION" else None
+        if nxt is not None and nxt.group(1)[:1].isupper() and not _stop(nxt.group(1)):
+            out.append(Finding("LOCATION", f.start, nxt.end(), f.score, f.recognizer))
     return out
 
 

@@ -225,3 +225,14 @@ def test_one_capitalised_word_between_two_names_bridges_them(text: str, first: s
     found = [Finding("PERSON", text.index(w), text.index(w) + len(w), 0.85, "ner") for w in (first, second)]
     extra = [f for f in bridge_names(text, found) if f not in found]
     assert [text[f.start:f.end] for f in extra] == ([bridged] if bridged else [])
+
+
+@pytest.mark.parametrize(("text", "place", "bridged"), [
+    ("Teslimat: Moda Cad. 12, Kadıköy/İstanbul", "Kadıköy", "Kadıköy/İstanbul"),  # district/province
+    ("Alıcı: Bornova/İZMİR", "Bornova", "Bornova/İZMİR"),
+    ("shipped from Paris/orders desk", "Paris", None),  # a lower-case word after the slash is no place
+])
+def test_a_place_written_after_a_place_with_a_slash_joins_it(text: str, place: str, bridged: str | None) -> None:
+    found = [Finding("LOCATION", text.index(place), text.index(place) + len(place), 0.85, "ner")]
+    extra = [f for f in bridge_names(text, found) if f not in found]
+    assert [text[f.start:f.end] for f in extra] == ([bridged] if bridged else [])
