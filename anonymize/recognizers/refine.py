@@ -225,8 +225,8 @@ def _name_word(word: str, entity: str) -> str:
     low = word.lower()
     if low in PARTICLES:
         return "particle" if word[0].islower() else "name"  # "La Orotava", "Van": a capitalised particle leads
-    if entity == "LOCATION" and low in PLACE_CONNECTORS and word[0].islower():
-        return "connector"
+    if entity == "LOCATION" and low in PLACE_CONNECTORS:
+        return "connector" if word[0].islower() else "name"  # "Los Realejos", "Im Tal": a capitalised article leads
     if _stop(word):
         return ""
     return "lower" if word[0].islower() else "name"
@@ -270,8 +270,8 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
                          and _core(text[piece[0][0]:piece[0][1]]).lower() not in LEADING_PARTICLES)):
             piece.pop(0)
         names = [_core(text[a:b]).lower() for a, b, kind in piece if kind == "name"]
-        if not names or all(n in SOLO_STOP or n in PARTICLES for n in names):
-            continue  # nothing but "New", "El", "De"
+        if not names or all(n in SOLO_STOP or n in PARTICLES or n in PLACE_CONNECTORS for n in names):
+            continue  # nothing but "New", "El", "De", "Los"
         start, end = _strip_edges(text, piece[0][0], piece[-1][1])
         if end > start:
             out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
@@ -358,6 +358,14 @@ def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _leading_article(piece: list[tuple[int, int, str]]) -> bool:
+    """A capitalised article or preposition opening a street name before a capitalised word: "Las Trojes 405",
+    "Im Schaber 95", "Am Markt 3" (a lower-case one, "der Hauptstraße 12", is cut)."""
+    word = piece[0][2]
+    return (len(piece) > 1 and word[:1].isupper() and word.lower() in PLACE_CONNECTORS | PARTICLES
+            and piece[1][2][:1].isupper())
+
+
 def _split_address(text: str, f: Finding) -> list[Finding]:
     pieces: list[list[tuple[int, int, str]]] = [[]]
     for start, end, token in _tokens(text, f):
@@ -368,7 +376,8 @@ def _split_address(text: str, f: Finding) -> list[Finding]:
             pieces[-1].append((start, end, core))
     out = []
     for piece in pieces:
-        while piece and piece[0][2] != "Via" and (_stop(piece[0][2]) or not piece[0][2] or piece[0][2] in PARTICLES):
+        while piece and piece[0][2] != "Via" and not _leading_article(piece) and (
+                _stop(piece[0][2]) or not piece[0][2] or piece[0][2] in PARTICLES):
             piece.pop(0)  # "der Hauptstraße 12"; a capitalised "La" / "El" may start a street name, "Via" (Italian)
         while piece and (_stop(piece[-1][2]) or not piece[-1][2]):
             piece.pop()

@@ -46,6 +46,12 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Contact J. van 't Hoog please", "J. van 't Hoog", "PERSON", ["J. van 't Hoog"]),
     ("24260 Le Bugue, Dordogne", "Le Bugue", "LOCATION", ["Le Bugue"]),
     ("Remitent: Alba Serra i Vidal, Girona", "Alba Serra i Vidal", "PERSON", ["Alba Serra i Vidal"]),
+    # a capitalised article opens a place or a street name; a lower-case one, or one alone, does not
+    ("Envío a Los Llanos de Aridane, La Palma", "Los Llanos de Aridane", "LOCATION", ["Los Llanos de Aridane"]),
+    ("Wir wohnen Im Winkel 5, Ulm", "Im Winkel 5", "STREET_ADDRESS", ["Im Winkel 5"]),
+    ("Calle Las Moreras 40", "Las Moreras 40", "STREET_ADDRESS", ["Las Moreras 40"]),
+    ("bitte an der Hauptstraße 12 abgeben", "der Hauptstraße 12", "STREET_ADDRESS", ["Hauptstraße 12"]),
+    ("We went to Los then home", "Los", "LOCATION", []),
     ("sent to Hrádek nad Nisou 250 58", "Hrádek nad Nisou", "LOCATION", ["Hrádek nad Nisou"]),
     ("arrived in La Orotava yesterday", "La Orotava", "LOCATION", ["La Orotava"]),
     ("Goedemiddag, bestelling 96-03082-46 is", "bestelling 96-03082-46", "STREET_ADDRESS", ["96-03082-46"]),
