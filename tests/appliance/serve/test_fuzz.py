@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+import schemathesis.specs.openapi.schemas  # imported here, at collection: see the note below
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
@@ -29,6 +30,10 @@ from appliance.serve.http import create_app
 from appliance.serve.node import build_service
 from export.cf import export_cf
 
+# schemathesis is a pytest plugin, so pytest rewrites its modules when they are first imported; `from_asgi` imports
+# the OpenAPI ones lazily, and that first parse of its large `definitions.py` inside a fixture's deep stack once failed
+# in CI with CPython 3.11's "SystemError: AST constructor recursion depth mismatch" (pytest-dev/pytest#10874). They are
+# imported above, at collection, where the stack is shallow and no test's server thread runs.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))  # per operation; small so the default suite stays fast
 
 
