@@ -1,5 +1,5 @@
 """Given names of many countries for the check layer: a first name in Title Case with the capitalised words after it,
-or a lone first name inside a sentence ("danke an Maja", "Wendell picked it up").
+or a lone first name inside a sentence ("danke an Maja", "left it with Bronwen").
 
 The list (`world_first_names.txt` beside this module) is the union of the given names in Faker's person providers of
 every locale (Faker 40.63.0, MIT licence) and this package's own first-name list, lower case, without the stop words
@@ -27,6 +27,7 @@ from typing import Any
 
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES
+from anonymize.recognizers.refine import is_stop_word
 
 NAMES_FILE = Path(__file__).resolve().parent / "world_first_names.txt"
 BUILD = "python -m anonymize.recognizers.world_names --build"
@@ -48,7 +49,8 @@ def first_names() -> frozenset[str]:
 
 @functools.cache
 def stop_words() -> frozenset[str]:
-    """The stop words spaCy ships for each of its languages, lower case."""
+    """The stop words spaCy ships for each of its languages, lower case: for `--build` and the benches only (it imports
+    76 language packages, about 4 s); at run time the words after a name are checked against refine's stop list."""
     import spacy.lang
 
     out: set[str] = set()
@@ -74,7 +76,7 @@ class WorldNameRecognizer:
         return ("PERSON",)
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
-        names, stop = first_names(), stop_words()
+        names = first_names()
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         out, i = [], 0
         while i < len(tokens):
@@ -82,7 +84,7 @@ class WorldNameRecognizer:
             if title_case(word) and word.lower() in names:
                 j = i
                 while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "
-                       and title_case(tokens[j + 1][2]) and tokens[j + 1][2].lower() not in stop):
+                       and title_case(tokens[j + 1][2]) and not is_stop_word(tokens[j + 1][2])):
                     j += 1
                 if j > i:
                     out.append(Finding("PERSON", start, tokens[j][1], self.score, self.name))
