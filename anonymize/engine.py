@@ -20,6 +20,7 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
+from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import bridge_names, is_stop_word, refine
@@ -134,6 +135,7 @@ class Anonymizer:
         kept = [piece for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)
                 for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
         kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
+        kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
         own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []

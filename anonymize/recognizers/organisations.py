@@ -1,0 +1,109 @@
+"""Organisations: a name or place span that is part of a company's registered name ("Coastal Cafés Pty Ltd",
+"Metzgerei Amstutz AG", "Mercadinho Bom Preço LTDA", "株式会社山田製作所") names a legal person, not a natural one.
+
+A filter on findings, like `anonymize.recognizers.branches`: a PERSON or LOCATION span is dropped when a legal-form
+designation ends it or follows it on the same line after at most three more words of the name ("Marchal SARL",
+"Yıldız Gıda Ltd. Şti.", "Bom Preço LTDA"), or when a legal form written before the name (Japanese 株式会社, Korean
+주식회사, Russian ООО) opens it or comes right before it. The designations are the abbreviations of the ISO 20275
+Entity Legal Forms code list (GLEIF's ELF list) for the jurisdictions of the cue lists, plus the written-out English
+ones; two-letter forms that are also region codes a place may carry ("SA" South Australia, "CO" Colorado, "NV"
+Nevada, "AB" Alberta, "SE" Sergipe, "ME" Maine) are left out, so "Adelaide SA" stays a place. Upper-case forms match
+in their own case only ("AG", "KG"), so a word such as "ag" or "bv" in prose is no designation.
+
+Why: the learned detector and spaCy's English model take company names for people or places (a sole trader's firm
+named after its owner is the exception the text itself marks as a firm); masking them cost precision at egress and
+hid from the model which supplier or business customer a message is about. Measured on the development sets only
+(docs/BENCHMARKS.md "Organisations at egress").
+"""
+
+from __future__ import annotations
+
+import re
+
+from anonymize.findings import Finding
+
+ORGANISATION_TYPES = ("PERSON", "LOCATION")
+
+# Designations written after the name. Compared in lower case, but a word must be written as a designation is:
+# capitalised or upper case ("Ltd", "LTDA", "Limited"), or with its dots or slash ("e.K.", "s.r.o.", "a/s");
+# "limited edition" in prose is no company.
+_SUFFIXES = frozenset((
+    # English-speaking jurisdictions (UK, IE, US, CA, AU, NZ, IN, ZA, SG, MY, PH, NG, KE)
+    "ltd", "limited", "plc", "llc", "l.l.c.", "llp", "pllc", "inc", "incorporated", "corp", "corporation", "pty",
+    "pvt", "pte", "bhd", "sdn", "tbk",
+    # German-speaking
+    "gmbh", "mbh", "ggmbh", "e.k.", "e.v.", "kgaa",
+    # French, Spanish, Italian, Portuguese, Romanian
+    "sarl", "s.a.r.l.", "s.a.s.", "sasu", "eurl", "s.a.", "s.l.", "s.l.u.", "s.p.a.", "s.r.l.", "s.r.l.s.",
+    "s.n.c.", "ltda", "eireli", "s/a",
+    # Dutch, Belgian, Nordic
+    "b.v.", "n.v.", "bvba", "v.o.f.", "a/s", "oyj", "ehf", "hf.",
+    # Central and Eastern Europe, Turkey, Greece
+    "sp.", "s.r.o.", "a.s.", "v.o.s.", "kft", "zrt", "nyrt", "d.o.o.", "şti", "a.ş.", "α.ε.", "ε.π.ε.", "ι.κ.ε.",
+))
+# Designations that are ordinary words or names in other spellings: matched exactly as written here.
+_EXACT = frozenset(("AG", "KG", "OHG", "UG", "GbR", "BV", "Oy", "OY", "AS", "ASA", "ApS", "SAS", "SNC",
+                    "SCI", "SpA", "SPA", "Srl", "SRL", "Lda", "LDA", "EPP", "CIC", "DAC", "SRO", "ΑΕ", "ΕΠΕ", "ΙΚΕ"))
+# Written before the name (and sometimes after it: "サンプル商事株式会社").
+_PREFIXES = ("株式会社", "有限会社", "合同会社", "合資会社", "合名会社", "㈱", "(株)", "（株）", "㈲", "(有)", "（有）",
+             "주식회사", "(주)", "（주）", "유한회사")
+_PREFIX_WORDS = frozenset(("ооо", "оао", "зао", "пао", "тов", "ао"))  # Russian/Ukrainian, a word of its own
+_CJK_SUFFIXES = ("有限公司", "株式会社", "有限会社", "合同会社", "公司")
+_JOINERS = frozenset(("&", "+", "and", "und", "et", "y", "e", "en", "og", "och", "i", "a", "co", "co.", "&co."))
+_WORD = re.compile(r"\S+")
+_CLOSES = ",;:|/()[]{}<>!?\"“”«»"
+
+
+def _shouting(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return sum(ch.isupper() for ch in letters) > 0.8 * len(letters)
+
+
+def _designation(word: str, text: str) -> bool:
+    """`word` is a legal-form designation; in upper-case `text` only one that is no word in any case ("LTD",
+    "GMBH", but not "AS", "AG", "OY")."""
+    bare = word.strip(",;:()[]{}\"'“”«»")
+    if not bare:
+        return False
+    if (bare in _EXACT or bare.rstrip(".") in _EXACT) and not _shouting(text):
+        return True
+    written = bare[0].isupper() or "." in bare or "/" in bare
+    low = bare.lower()
+    return written and (low in _SUFFIXES or low.rstrip(".") in _SUFFIXES)
+
+
+def _prefix_before(text: str, start: int) -> bool:
+    before = text[max(0, start - 12):start].rstrip(" \u3000「«\"“")
+    if before.endswith(_PREFIXES):
+        return True
+    words = before.split()
+    return bool(words) and words[-1].lower() in _PREFIX_WORDS and len(before) < len(text[max(0, start - 12):start])
+
+
+def is_organisation(text: str, finding: Finding) -> bool:
+    """True when `finding` (a PERSON or LOCATION span of `text`) is part of a company's name, as the module
+    docstring says."""
+    if finding.entity_type not in ORGANISATION_TYPES:
+        return False
+    value = text[finding.start:finding.end]
+    if any(s in value for s in _CJK_SUFFIXES) or value.startswith(_PREFIXES) or _prefix_before(text, finding.start):
+        return True
+    first = value.split()[0] if value.split() else ""
+    if first.lower() in _PREFIX_WORDS and first != value:
+        return True  # "ООО Ромашка"
+    words = value.split()
+    if any(_designation(w, text) for w in words[1:]):
+        return True  # "Boulangerie Marchal SARL": the designation is inside the span (never its only word)
+    line_end = text.find("\n", finding.end)
+    after = text[finding.end:line_end if line_end >= 0 else len(text)][:60]
+    if after[:1] and after[:1] not in " \t\u00a0":
+        return False  # "Smith's", "Anna/GmbH": the name does not go on
+    for i, m in enumerate(_WORD.finditer(after)):
+        word = m.group()
+        if _designation(word, text):
+            return True
+        if i >= 3 or word[-1] in _CLOSES or word[0] in _CLOSES or (word[-1] == "." and len(word) > 3):
+            return False
+        if not (word[:1].isupper() or word.lower() in _JOINERS or word[0] in "&+"):
+            return False
+    return False
