@@ -20,8 +20,8 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
-from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.ner import one_blas_thread
+from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import bridge_names, is_stop_word, refine
 

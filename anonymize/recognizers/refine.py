@@ -142,7 +142,7 @@ PARTICLES = _words("""
 van von vom der den de del della dei degli di da das dos do du des la le lo ten ter zu zum y e i bin ibn al el af av
 d' l' 't van't
 """)
-PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y")
+PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y a o")
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
 GENERIC = ("PERSON", "LOCATION")
 ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE")
@@ -243,6 +243,8 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
         previous_end = end
         closing = token.rstrip("\"'”’)]»")
         ends = closing[-1:] in ",;:|!?" or (closing.endswith(".") and len(word) > 2)  # "Marchand, née"
+        if f.entity_type == "LOCATION" and _place_abbreviation(text, start, word):
+            kind, ends = "name", False  # "As" of "Bs. As." (Buenos Aires) is no English "as", "Sta." no sentence end
         tokens.append((start, end, kind, newline, ends))
     if f.entity_type == "PERSON":
         tokens = _capitalised_stop_words_inside(text, tokens)
@@ -273,9 +275,21 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
         if not names or all(n in SOLO_STOP or n in PARTICLES or n in PLACE_CONNECTORS for n in names):
             continue  # nothing but "New", "El", "De", "Los"
         start, end = _strip_edges(text, piece[0][0], piece[-1][1])
+        if f.entity_type == "LOCATION" and end > start and _place_abbreviation(text, piece[-1][0], text[
+                piece[-1][0]:end].lstrip(_EDGE_PUNCT)):
+            end += 1  # the abbreviation's full stop is part of it: "Oax.", "Bs. As.", "Cba."
         if end > start:
             out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
     return out
+
+
+def _place_abbreviation(text: str, start: int, word: str) -> bool:
+    """`word` (at `start`) is a capitalised word of two or three letters written with a full stop right after it:
+    the abbreviation of a region or province ("Oax.", "Jal.", "Bs. As.", "Cba.", "Co. Cork"), whose full stop belongs
+    to the name (without it, three of the four characters of "Oax." are masked)."""
+    end = text.find(word, start) + len(word) if word else -1
+    return (2 <= len(word) <= 3 and word.isalpha() and word[0].isupper() and word[1:].islower() and end > 0
+            and text[end:end + 1] == ".")
 
 
 def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, bool, bool]]

@@ -71,6 +71,18 @@ def test_lower_case_words_in_single_case_text_are_left_to_the_recased_pass() -> 
     # wishes and thanks of more languages
     ("Grattis på födelsedagen!", "Grattis", "PERSON", []),
     ("Mulțumesc!", "Mulțumesc", "LOCATION", []),
+    # abbreviated regions keep their full stop (and "As" of "Bs. As." is no English "as"); a short place ending a
+    # sentence keeps it too (one character masked for nothing), a longer one does not
+    ("Calle 5 #214, Centro, Oax.", "Oax", "LOCATION", ["Oax."]),
+    ("Av. Corrientes 1234, Bs. As.", "Bs. As", "LOCATION", ["Bs. As."]),
+    ("Rosario, Sta. Fe", "Sta. Fe", "LOCATION", ["Sta. Fe"]),
+    ("I flew to Rio. It was great", "Rio", "LOCATION", ["Rio."]),
+    ("Greetings from Lyon.", "Lyon", "LOCATION", ["Lyon"]),
+    ("Thanks, Bo. See you", "Bo", "PERSON", ["Bo"]),  # places only
+    # a capitalised Galician/Portuguese article opens a place; a lower-case one does not
+    ("Vivo en A Coruña desde 2019.", "A Coruña desde", "LOCATION", ["A Coruña"]),
+    ("Sou de O Porriño", "O Porriño", "LOCATION", ["O Porriño"]),
+    ("Vou a Lisboa amanhã", "a Lisboa", "LOCATION", ["Lisboa"]),
 ])
 def test_refinement_kinds(text: str, span: str, entity: str, expected: list[str]) -> None:
     assert _refined(text, span, entity, single_case=text == text.lower()) == expected
