@@ -422,10 +422,13 @@ class _LingeringClose(_HeadTimeout):
     piece; tests/appliance/serve/test_robustness.py), and a reset may erase the unread 400 in the client's buffers
     (RFC 9112 9.6). Here uvicorn's own 400 is written unchanged; only its final close becomes: half-close (FIN after
     the 400), then read and discard whatever arrives, and close when the client closes, after LINGER_SECONDS, or
-    once more than LINGER_MAX_BYTES were discarded. Over TLS (no half-close) the close stays asyncio's, which is a
-    lingering close of its own: it sends close_notify and reads on until the client's close_notify or
-    ssl_shutdown_timeout (a 128 KiB head got its 400 and a clean end of stream on 20 connections of 20), and
-    lingering here would only delay that end by LINGER_SECONDS."""
+    once more than LINGER_MAX_BYTES were discarded. Over TLS (no half-close) the close stays asyncio's: it sends
+    close_notify after the 400 and waits for the client's. A client still sending at that point makes OpenSSL report
+    application data after close_notify, and asyncio aborts the connection: the 400 and close_notify were written
+    before, and a Linux client reads both (tests/appliance/serve/test_robustness.py, 30 connections per protocol),
+    but about one client in twenty has a send of the rest of its head fail (SSLEOFError), as over plain HTTP before
+    the lingering close. A client that neither answers close_notify nor closes held the connection for asyncio's
+    ssl_shutdown_timeout (30 s; uvicorn does not set it): it is aborted after LINGER_SECONDS instead."""
 
     _linger_timer: asyncio.TimerHandle | None = None
     _lingered_bytes: int | None = None  # None: not lingering
@@ -444,9 +447,12 @@ class _LingeringClose(_HeadTimeout):
             return
         cycle = self.cycle  # type: ignore[attr-defined]
         if not transport.can_write_eof() or (cycle is not None and not cycle.response_complete):
-            # TLS: asyncio's close already lingers (see above). An answer still being written (a malformed request
-            # pipelined behind a valid one): it would write after the FIN; uvicorn's close cuts it off instead.
+            # TLS: asyncio's close sends close_notify after the 400 (see above). An answer still being written (a
+            # malformed request pipelined behind a valid one): it would write after the FIN; uvicorn's close cuts it
+            # off instead.
             transport.close()
+            if not transport.can_write_eof():  # asyncio would wait up to 30 s for the client's close_notify
+                self._linger_timer = self.loop.call_later(LINGER_SECONDS, transport.abort)  # type: ignore[attr-defined]
             return
         transport.write_eof()  # the FIN follows the 400 once the write buffer is flushed
         self._lingered_bytes = 0
@@ -492,6 +498,23 @@ class BoundedH11Protocol(_LingeringClose, H11Protocol):
     def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.head_timeout = head_timeout
+        self._head_too_large = False
+        parse = self.conn.next_event
+
+        def next_event() -> Any:
+            # h11's 16 KiB limit bounds only a head still incomplete in its buffer; one that arrives complete in a
+            # single read (up to asyncio's 256 KiB) passed: bound its request-target and headers here as well.
+            event = parse()
+            if isinstance(event, h11.Request) and len(event.target) + sum(
+                    len(name) + len(value) + 4 for name, value in event.headers) > MAX_HEAD_BYTES:
+                self._head_too_large = True
+                raise h11.RemoteProtocolError("request head too large", error_status_hint=400)
+            return event
+
+        self.conn.next_event = next_event  # type: ignore[method-assign]
+
+    def send_400_response(self, msg: str) -> None:
+        super().send_400_response("Request head too large." if self._head_too_large else msg)
 
     def _close_timed_out(self) -> None:
         with contextlib.suppress(h11.LocalProtocolError):
@@ -500,6 +523,10 @@ class BoundedH11Protocol(_LingeringClose, H11Protocol):
 
 
 MAX_HEAD_BYTES = 16 * 1024  # a request head larger than this gets 400 (h11's own limit, kept with httptools)
+
+
+class _HeadTooLargeError(Exception):
+    """Raised from an httptools callback once a head passes MAX_HEAD_BYTES (httptools turns it into its error)."""
 
 
 if HttpToolsProtocol is not None:
@@ -514,6 +541,32 @@ if HttpToolsProtocol is not None:
             super().__init__(*args, **kwargs)
             self.head_timeout = head_timeout
             self._head_bytes = 0  # received since the head timer was armed, while no head is complete
+            self._parsed_head = 0  # request-target and header bytes of the head being parsed
+            self._head_too_large = False
+
+        # The bound holds for a head that arrives complete in one read as well (up to asyncio's 256 KiB reads):
+        # the parser's own callbacks count the request-target and each header, and an exception in a callback
+        # makes httptools stop with an error, which uvicorn answers with a 400.
+        def on_message_begin(self) -> None:
+            self._parsed_head = 0
+            super().on_message_begin()
+
+        def on_url(self, url: bytes) -> None:
+            self._count_head(len(url))
+            super().on_url(url)
+
+        def on_header(self, name: bytes, value: bytes) -> None:
+            self._count_head(len(name) + len(value) + 4)  # ": " and CRLF
+            super().on_header(name, value)
+
+        def _count_head(self, size: int) -> None:
+            self._parsed_head += size
+            if self._parsed_head > MAX_HEAD_BYTES:
+                self._head_too_large = True
+                raise _HeadTooLargeError
+
+        def send_400_response(self, msg: str) -> None:
+            super().send_400_response("Request head too large." if self._head_too_large else msg)
 
         def data_received(self, data: bytes) -> None:
             waiting = self._head_timer is not None  # armed: no request head complete since the last answer
