@@ -17,6 +17,9 @@ seconds, held-out scores), which `anonymize.detector.runtime.load_detector` veri
 
 `--recipe` picks the corpus (v5, the shipped model's, by default); `--kinds a,b` adds single kinds of the later
 recipes' template modules on top of it (e.g. `--recipe v5 --kinds people3`) to measure each kind on its own.
+`--labelled PATH:REPEAT` mixes labelled real text (bench/pii_eval records; development data only) into the corpus;
+measured with two-fold cross-validation on handwritten_dev it traded recall for precision and is not in the shipped
+recipe (docs/BENCHMARKS.md, "Precision levers, second round").
 """
 
 from __future__ import annotations
@@ -74,6 +77,58 @@ def build_pipeline(family: str = "blank", *, width: int = 96, depth: int = 4, em
     return nlp
 
 
+# Labelled real text (`--labelled`): its types as the detector's labels; the other types (e-mails, cards, IBANs, IPs,
+# birth dates, decoys: the rule layer's) are "outside", as in the synthetic corpus.
+LABELLED_TYPES = {**{label: label for label in LABELS}, "CUSTOMER_ID": "LOYALTY_ID"}
+# Decoys (the shop's own hotline, address, branch, references) are left MISSING: whether a street line is the shop's
+# or the customer's depends on who wrote it, which a few hundred texts cannot teach without also teaching the model
+# to skip customers' addresses.
+UNTAUGHT_TYPES = frozenset({"DECOY"})
+
+
+def labelled_docs(records: Sequence[dict[str, Any]], nlp: Any) -> list[Any]:
+    """Reference docs from labelled texts ({"text", "spans": [{"type", "start", "end"}]}, bench/pii_eval's records):
+    a span on whole tokens is an entity; the tokens of one that is not (a value glued to other letters by the
+    English tokenizer) are left MISSING, so training neither rewards nor punishes any label there; every other token
+    is outside."""
+    docs = []
+    for record in records:
+        doc = nlp.make_doc(record["text"])
+        ents, missing = [], []
+        for span in record["spans"]:
+            label = LABELLED_TYPES.get(span["type"])
+            if label is None and span["type"] in UNTAUGHT_TYPES:
+                wide = doc.char_span(span["start"], span["end"], alignment_mode="expand")
+                missing += [wide] if wide is not None else []
+                continue
+            if label is None:
+                continue
+            ent = doc.char_span(span["start"], span["end"], label=label)
+            if ent is not None:
+                ents.append(ent)
+            else:
+                wide = doc.char_span(span["start"], span["end"], alignment_mode="expand")
+                missing += [wide] if wide is not None else []
+        from spacy.util import filter_spans
+
+        ents = [e for e in filter_spans(ents) if not any(e.start < m.end and m.start < e.end for m in missing)]
+        doc.set_ents(ents, missing=filter_spans(missing), default="outside")
+        docs.append(doc)
+    return docs
+
+
+def _labelled_arg(value: str) -> tuple[Path, int]:
+    """`--labelled PATH[:REPEAT]`: a JSONL file of labelled texts and how many times each is shown per epoch."""
+    path, _, repeat = value.partition(":")
+    try:
+        times = int(repeat) if repeat else 1
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected PATH or PATH:REPEAT with a whole number") from None
+    if times < 1 or not Path(path).is_file():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected an existing JSONL file and a repeat of at least 1")
+    return Path(path), times
+
+
 def train_pipeline(nlp: Any, train_docs: Sequence[Any], *, epochs: int, seed: int, family: str = "blank",
                    dropout: float = 0.15, on_epoch: Callable[[int, float, float], None] | None = None) -> Any:
     """Train `nlp`'s NER in place on reference docs (seeded shuffles, compounding batch size 8 -> 32)."""
@@ -83,7 +138,7 @@ def train_pipeline(nlp: Any, train_docs: Sequence[Any], *, epochs: int, seed: in
 
     spacy.util.fix_random_seed(seed)
     rng = random.Random(seed)
-    examples = [Example(nlp.make_doc(doc.text), doc) for doc in train_docs]
+    examples = [Example(nlp.make_doc(doc.text), doc) for doc in train_docs]  # (a doc may be there several times)
     frozen = ["tok2vec"] if family == "sourced" else []
     if family.startswith("sourced"):  # initialise only the new NER: nlp.initialize would reset the sourced tok2vec
         nlp.get_pipe("ner").initialize(lambda: examples[:500], nlp=nlp)
@@ -180,6 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kinds", type=_kinds_arg, default=(),
                         help="comma-separated extra kinds on top of the recipe's corpus, each with its weight "
                              f"(e.g. --recipe v5 --kinds people3); any of {', '.join(EXTRA_KINDS)}")
+    parser.add_argument("--labelled", type=_labelled_arg, action="append", default=[],
+                        help="PATH[:REPEAT]: labelled real texts (JSONL of bench/pii_eval records) mixed into the "
+                             "synthetic corpus, each shown REPEAT times per epoch; development data only, never an "
+                             "evaluation set (e.g. var/dev/handwritten_dev.jsonl:10, built by "
+                             "bench/pii_eval/build_handwritten.py)")
     args = parser.parse_args(argv)
     try:
         recipe_templates(args.recipe, args.kinds)
@@ -197,6 +257,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     train_docs = to_docs(generate(args.texts, args.seed, tokenizer_nlp, args.recipe, args.kinds), nlp)
     dev_docs = to_docs(generate(args.dev_texts, args.seed + DEV_SEED_OFFSET, tokenizer_nlp, args.recipe,
                                 args.kinds), nlp)
+    labelled = []
+    for path, times in args.labelled:
+        records = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        docs = labelled_docs(records, nlp)
+        labelled.append({"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                         "texts": len(docs), "repeat": times})
+        train_docs += docs * times
+        print(f"labelled: {len(docs)} texts of {path} x {times}", flush=True)
 
     def progress(epoch: int, loss: float, seconds: float) -> None:
         dev = evaluate(nlp, dev_docs[:300])
@@ -213,6 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = {"seed": args.seed, "python_hash_seed": os.environ.get("PYTHONHASHSEED", ""), "family": args.family,
             **({"recipe": args.recipe} if args.recipe != "v5" else {}),
             **({"kinds": [k for k in EXTRA_KINDS if k in args.kinds]} if args.kinds else {}),
+            **({"labelled": labelled} if labelled else {}),
             "epochs": args.epochs, "width": args.width, "depth": args.depth, "embed_size": args.embed_size,
             "command": "python -m anonymize.detector.train " + " ".join(sys.argv[1:] if argv is None else argv),
             "versions": _versions(), "corpus": {"train_texts": len(train_docs), "held_out_texts": len(dev_docs),

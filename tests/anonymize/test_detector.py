@@ -349,3 +349,23 @@ def test_training_is_deterministic_across_processes(tmp_path: Path) -> None:
     assert first["files"] == second["files"] and first["model_sha256"] == second["model_sha256"]
     assert first["python_hash_seed"] == second["python_hash_seed"] == "0"
     assert load_detector(tmp_path / "a").pipe_names == ["ner"]
+
+
+def test_labelled_texts_become_training_docs_with_unknown_tokens_where_a_span_does_not_align() -> None:
+    """`--labelled`: the detector's types are entities (a customer number as LOYALTY_ID), the rule layer's types are
+    outside, and a value glued to other letters and a decoy leave their tokens missing, not "outside"."""
+    import spacy
+
+    from anonymize.detector.train import labelled_docs
+
+    text = "Hi, Dana Whitfield here, acct 88120, mail dana@example.org, call meKarl Olsen, not 0800 123 4567"
+    spans = [("PERSON", "Dana Whitfield"), ("CUSTOMER_ID", "88120"), ("EMAIL_ADDRESS", "dana@example.org"),
+             ("PERSON", "Karl Olsen"), ("DECOY", "0800 123 4567")]
+    record = {"text": text, "spans": [{"type": t, "start": text.index(v), "end": text.index(v) + len(v)}
+                                      for t, v in spans]}
+    doc = labelled_docs([record], spacy.blank("en"))[0]
+    assert [(e.label_, e.text) for e in doc.ents] == [("PERSON", "Dana Whitfield"), ("LOYALTY_ID", "88120")]
+    tags = {t.text: t.ent_iob_ for t in doc}
+    assert tags["dana@example.org"] == "O" and tags["Hi"] == "O"
+    assert tags["meKarl"] == "" and tags["Olsen"] == ""  # missing: neither a name nor outside
+    assert tags["0800"] == tags["4567"] == ""  # a decoy (the shop's hotline) is not taught either way
