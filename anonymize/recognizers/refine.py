@@ -313,6 +313,10 @@ def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, 
 _BRIDGE = re.compile(r"[ \u00a0]([^\W\d_][^\W\d_'’-]{0,13})[ \u00a0]")  # one word between two names, one line
 
 
+# What joins the parts of a hyphenated place name: a hyphen, or a connector between hyphens ("Marche-en-Famenne",
+# "Stratford-upon-Avon", "Saint-Jean-de-Luz", "Frankfurt-am-Main" when the NER split it).
+_HYPHENATED_PLACE = re.compile(r"[-‐](?:(?:en|sur|sous|lès|lez|le|la|les|de|du|des|aux|au|am|an|im|ob|upon|on|in|"
+                               r"under|by|the|op|aan|bij|del|di|da|do|dos|das)[-‐])?")
 _SLASH_PLACE = re.compile(r"/([^\W\d_][^\W\d_'’-]{1,24})(?![\w/])")  # "/İstanbul" right after a place
 
 
@@ -335,6 +339,10 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
         nxt = _SLASH_PLACE.match(text, f.end) if f.entity_type == "LOCATION" else None
         if nxt is not None and nxt.group(1)[:1].isupper() and not _stop(nxt.group(1)):
             out.append(Finding("LOCATION", f.start, nxt.end(), f.score, f.recognizer))
+    places = sorted((f for f in findings if f.entity_type == "LOCATION"), key=lambda f: f.start)
+    for a, b in itertools.pairwise(places):  # "Marche" + "-en-" + "Famenne": one hyphenated town name
+        if _HYPHENATED_PLACE.fullmatch(text, a.end, b.start):
+            out.append(Finding("LOCATION", a.start, b.end, min(a.score, b.score), a.recognizer))
     return out
 
 

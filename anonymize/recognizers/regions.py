@@ -63,3 +63,39 @@ class TownRegionRecognizer:
                 if len(words) >= 2:
                     out.setdefault((start, end), Finding("LOCATION", start, end, self.score, self.name))
         return list(out.values())
+
+
+# The locality line of the countries that write the postcode before the town (UPU S42 templates: "1706 ME
+# Ravenstein", "1200-095 Lisboa", "00-950 Warszawa", "114 55 Stockholm", "D-10115 Berlin"): the town after a postcode
+# of one of these shapes, where an address writes it: at the start of a line or after a comma. A bare four- or
+# five-digit number is left out: "..., 2024 Black Friday" is a year, not a Belgian postcode.
+_LOCALITY_POSTCODE = (r"(?:[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"  # Netherlands (PostNL)
+                      r"|\d{4}-\d{3}"  # Portugal
+                      r"|\d{2}-\d{3}"  # Poland
+                      r"|\d{3} \d{2}"  # Sweden, Czechia, Slovakia, Greece
+                      r"|(?:A|B|CH|D|DE|DK|E|F|FI|FL|I|L|LT|LV|N|NL|NO|P|PL|S|SE|SI|SK|HR|CZ|EE|HU|RO)-\d{4,5})")
+_TOWN_PART = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][a-z]{0,2}\.|[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][\w'’]*(?:-[\w'’]+)*)"  # "St." or a word
+_LOCALITY_TOWN = (rf"{_TOWN_PART}(?:[ \t](?:(?:an der|am|an|im|ob|bei|nad|pod|sur|sous|en|de|del|la|le|aan de|"
+                  rf"aan den|aan|op)[ \t])?{_TOWN_PART}){{0,2}}")
+_LOCALITY = re.compile(rf"(?:^|(?<=\n)|(?<=, )|(?<=,)|(?<=: ))[ \t]*{_LOCALITY_POSTCODE}[ \t]+({_LOCALITY_TOWN})"
+                       rf"(?=[ \t]*(?:$|[\n,;.()/]|[ \t]+[a-zа-я(]|[ \t]+\d))", re.MULTILINE)
+
+
+@dataclass
+class LocalityLineRecognizer:
+    """LOCATION for the town of a postcode-first locality line ("..., 1706 ME Ravenstein", "\\n00-950 Warszawa")."""
+
+    name: str = "locality-line"
+    score: float = 0.8
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("LOCATION",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        out = []
+        for m in _LOCALITY.finditer(text):
+            start, end = m.span(1)
+            if text[start:end].split()[0].rstrip(".").title() not in _NOT_TOWNS:
+                out.append(Finding("LOCATION", start, end, self.score, self.name))
+        return out

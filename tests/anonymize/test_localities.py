@@ -1,0 +1,41 @@
+"""Towns of postcode-first locality lines and hyphenated place names (anonymize.recognizers.regions, refine); the
+addresses are made up in each country's format (UPU S42)."""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymize.findings import Finding
+from anonymize.recognizers.refine import bridge_names
+from anonymize.recognizers.regions import LocalityLineRecognizer
+
+
+@pytest.mark.parametrize(("text", "towns"), [
+    ("Adres: Kanaalweg 516, 1706 ME Ravenstein. Tel. 06 1234", ["Ravenstein"]),  # Netherlands, a sentence's stop
+    ("Travessa do Carmo 7, 1200-095 Lisboa.", ["Lisboa"]),  # Portugal
+    ("ul. Długa 5\n00-950 Warszawa", ["Warszawa"]),  # Poland, its own line
+    ("Storgatan 8\n114 55 Stockholm", ["Stockholm"]),  # Sweden
+    ("Bahnhofstr. 1, CH-9000 St. Gallen", ["St. Gallen"]),  # a country prefix; an abbreviation's stop stays
+    ("Am Markt 1, D-60311 Frankfurt am Main", ["Frankfurt am Main"]),  # a lower-case connector inside
+    ("Dorpsstraat 1, 1234 AB Den Haag", ["Den Haag"]),
+    ("Lieferung: 3581 KP Utrecht (Zuid)", ["Utrecht"]),  # after a label's colon
+    ("Kungsgatan 1, 111 22 Stockholm och sen", ["Stockholm"]),  # prose after the town
+    # not a locality line
+    ("Sale ends, 2024 Black Friday deals", []),  # a bare four-digit number is a year as often as a postcode
+    ("Ship to 12-345 Kraków please", []),  # not where an address writes its postcode
+    ("Order 1234 AB Thanks", []),
+])
+def test_locality_lines(text: str, towns: list[str]) -> None:
+    assert [text[f.start:f.end] for f in LocalityLineRecognizer().analyze(text)] == towns
+
+
+@pytest.mark.parametrize(("text", "parts", "joined"), [
+    ("7398 Marche-en-Famenne.", ["Marche", "Famenne"], "Marche-en-Famenne"),
+    ("We live in Stratford-upon-Avon now", ["Stratford", "Avon"], "Stratford-upon-Avon"),
+    ("Sent to Bad-Homburg today", ["Bad", "Homburg"], "Bad-Homburg"),
+    ("from Lyon - Paris", ["Lyon", "Paris"], None),  # two places, a dash between them
+])
+def test_hyphenated_place_parts_are_joined(text: str, parts: list[str], joined: str | None) -> None:
+    found = [Finding("LOCATION", text.index(p), text.index(p) + len(p), 0.85, "ner") for p in parts]
+    bridged = {text[f.start:f.end] for f in bridge_names(text, found)} - set(parts)
+    assert bridged == ({joined} if joined else set())
