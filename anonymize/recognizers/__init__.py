@@ -22,7 +22,7 @@ from anonymize.recognizers.name_cues import NameCueRecognizer
 from anonymize.recognizers.names import NameRecognizer
 from anonymize.recognizers.ner import DEFAULT_MODEL, NerRecognizer, NlpLoadError, load_nlp
 from anonymize.recognizers.places import PlaceRecognizer
-from anonymize.recognizers.regions import LocalityLineRecognizer, TownRegionRecognizer
+from anonymize.recognizers.regions import LocalityLineRecognizer, SubdivisionRecognizer, TownRegionRecognizer
 from anonymize.recognizers.retail import (
     gift_card_recognizer,
     loyalty_recognizer,
@@ -49,7 +49,7 @@ def structured_recognizers() -> list[Recognizer]:
         card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
-        TownRegionRecognizer(), LocalityLineRecognizer(), world_street_recognizer(),
+        TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),
     ]
 
 

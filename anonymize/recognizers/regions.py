@@ -99,3 +99,49 @@ class LocalityLineRecognizer:
             if text[start:end].split()[0].rstrip(".").title() not in _NOT_TOWNS:
                 out.append(Finding("LOCATION", start, end, self.score, self.name))
         return out
+
+
+# Administrative divisions named with their category word (ISO 3166-2's subdivision categories, as each language
+# writes them): after the name ("Tartu maakond", "Черкаська область", "Ústecký kraj", "Stockholms län", "Bács-Kiskun
+# megye", "Antalya ili") or before it ("województwo mazowieckie", "Landkreis Harburg", "provincia di Cuneo", "County
+# Kerry"). The category word is part of the place's name, so the span takes both.
+_CAP = r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁЇІЄҐΑ-Ω](?:[^\W\d_]|['’])*(?:-[^\W\d_]+)*"  # letters only: "Clare", not "V95"
+_AFTER_NAME = ("maakond", "maakonna", "novads", "apskritis", "apskr.", "kraj", "megye", "županija", "oblast",
+               "область", "обл.", "край", "район", "raion", "län", "fylke", "ilçesi", "voivodeship", "prefecture",
+               "governorate", "oblysy", "okrug", "округ")  # not "ili", "vald", "rayon": words of other languages
+_BEFORE_NAME = ("województwo", "woj.", "powiat", "gmina", "okres", "Landkreis", "Kreis", "Bezirk", "Kanton",
+                "canton", "provincia di", "provincia de", "provincia del", "província de", "province of",
+                "departamento de", "departamento del", "département de", "département du", "comune di",
+                "comunidad de", "estado de", "County", "Co.", "oblast", "județul", "judetul")
+_SUBDIVISION = re.compile(
+    rf"(?<![\w-])(?:({_CAP}(?:[ \t]{_CAP})?)[ \t]+(?:{'|'.join(re.escape(w) for w in _AFTER_NAME)})"
+    rf"|(?:{'|'.join(re.escape(w) for w in _BEFORE_NAME)})[ \t]+{_CAP}(?:[ \t]{_CAP})?)(?![\w-])",
+    re.IGNORECASE)
+
+
+@dataclass
+class SubdivisionRecognizer:
+    """LOCATION for an administrative division named with its category word ("Tartu maakond", "Landkreis Harburg")."""
+
+    name: str = "subdivision"
+    score: float = 0.8
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("LOCATION",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        out = []
+        for m in _SUBDIVISION.finditer(text):
+            words = m.group().split()
+            names = [w for w in words if w.lower().rstrip(".") not in _CATEGORY_WORDS]
+            if names and all(w[:1].isupper() or w[:1].isdigit() or w.lower() in _LOWER_NAMES for w in names) \
+                    and names[0].rstrip(".").title() not in _NOT_TOWNS:
+                out.append(Finding("LOCATION", m.start(), m.end(), self.score, self.name))
+        return out
+
+
+_CATEGORY_WORDS = frozenset(w.lower().rstrip(".") for phrase in (*_AFTER_NAME, *_BEFORE_NAME) for w in phrase.split())
+_LOWER_NAMES = frozenset(("mazowieckie", "małopolskie", "śląskie", "wielkopolskie", "pomorskie", "łódzkie",
+                          "dolnośląskie", "lubelskie", "podkarpackie", "kujawsko-pomorskie", "zachodniopomorskie",
+                          "warmińsko-mazurskie", "świętokrzyskie", "podlaskie", "lubuskie", "opolskie"))

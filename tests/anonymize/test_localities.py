@@ -1,5 +1,5 @@
-"""Towns of postcode-first locality lines and hyphenated place names (anonymize.recognizers.regions, refine); the
-addresses are made up in each country's format (UPU S42)."""
+"""Towns of postcode-first locality lines, administrative divisions named with their category word, hyphenated place
+names (anonymize.recognizers.regions, refine); the addresses are made up in each country's format (UPU S42)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from anonymize.findings import Finding
 from anonymize.recognizers.refine import bridge_names
-from anonymize.recognizers.regions import LocalityLineRecognizer
+from anonymize.recognizers.regions import LocalityLineRecognizer, SubdivisionRecognizer
 
 
 @pytest.mark.parametrize(("text", "towns"), [
@@ -39,3 +39,20 @@ def test_hyphenated_place_parts_are_joined(text: str, parts: list[str], joined: 
     found = [Finding("LOCATION", text.index(p), text.index(p) + len(p), 0.85, "ner") for p in parts]
     bridged = {text[f.start:f.end] for f in bridge_names(text, found)} - set(parts)
     assert bridged == ({joined} if joined else set())
+
+
+@pytest.mark.parametrize(("text", "places"), [
+    ("Mustvee, Tartu maakond 18606", ["Tartu maakond"]),  # Estonian county, the category word after the name
+    ("Олешки, Черкаська область 248433", ["Черкаська область"]),
+    ("Ústí nad Labem, Ústecký kraj", ["Ústecký kraj"]),
+    ("Buchholz, Landkreis Harburg", ["Landkreis Harburg"]),  # the category word before the name
+    ("Warszawa, województwo mazowieckie", ["województwo mazowieckie"]),  # Polish voivodeships are adjectives
+    ("Ennis, Co. Clare V95 X2Y3", ["Co. Clare"]),  # the Eircode is no part of the county
+    ("Osaka Prefecture 530-0001", ["Osaka Prefecture"]),
+    # no division
+    ("Le rayon frais est fermé", []),  # "rayon" is a shop's aisle, not a Russian district
+    ("the county fair was fun", []),  # a category word without a capitalised name
+    ("Nimenunua ili nipate zawadi", []),  # Swahili "ili" (so that), not the Turkish province word
+])
+def test_subdivisions(text: str, places: list[str]) -> None:
+    assert [text[f.start:f.end] for f in SubdivisionRecognizer().analyze(text)] == places
