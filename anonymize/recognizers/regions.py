@@ -1,4 +1,7 @@
-"""A town followed by its state or province code: "Chicago, IL", "Brampton ON", "Mona Vale NSW", "QUÉBEC QC".
+"""Places an address writes by its format: a town followed by its state or province code ("Chicago, IL", "Brampton
+ON", "Mona Vale NSW", "QUÉBEC QC"), the town of a postcode-first locality line ("1706 ME Ravenstein", UPU S42
+templates; `LocalityLineRecognizer`) and an administrative division named with its ISO 3166-2 category word ("Tartu
+maakond", "Landkreis Harburg"; `SubdivisionRecognizer`).
 
 The locality line of a North American or Australian address ends in a two- or three-letter subdivision code (USPS
 Publication 28 state abbreviations, Canada Post province and territory symbols, Australia Post state
