@@ -28,6 +28,8 @@ INTERNAL = {
     "RowError",
     # a value outside canonical JSON: audit chain, log and export re-raise it as AuditVerificationError/AuditWriteError
     "CanonicalJSONError",
+    # raised inside an httptools parser callback to stop a request head over 16 KiB: the server answers it with a 400
+    "_HeadTooLargeError",
 }
 
 
