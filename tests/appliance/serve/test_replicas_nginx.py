@@ -5,8 +5,6 @@ bundle is synced to both; not one request may fail. Skipped where nginx is not i
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import os
 import re
 import shutil
@@ -23,10 +21,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from appliance.config import load_config
 from appliance.data.home import Home
@@ -52,23 +46,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
-
-def _certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed P-256 certificate for 127.0.0.1 and its key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tanaban replicas test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "proxy.crt", directory / "proxy.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return cert_path, key_path
 
 
 def _nginx_conf(tmp: Path, nodes: list[int], port: int, cert: Path, key: Path) -> Path:
@@ -206,13 +183,13 @@ class Load:
 
 
 @pytest.mark.slow  # about 30 s on the shared 2-core machine: three `tanaban serve` starts
-def test_two_replicas_behind_nginx_lose_no_request_across_a_restart_and_a_new_bundle(
+def test_two_replicas_behind_nginx_lose_no_request_across_a_restart_and_a_new_bundle(self_signed,
         bundle_home: tuple[Home, Path], tmp_path: Path, serve_sample) -> None:
     _need_nginx()
     primary, sample = bundle_home
     export_cf(primary, "lightgcn", version="v1", progress=False)
     (a, b), token = _setup_nodes(primary, tmp_path, 2)
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed(tmp_path)
     proxy_port = _free_port()
     (tmp_path / "proxy").mkdir()
     try:

@@ -5,8 +5,6 @@ lingering close after a 400 (RFC 9112 section 9.6; appliance.serve.workers._Ling
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import json
 import logging
 import os
@@ -20,10 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 
 from appliance.config import ServeConfig
@@ -323,26 +317,9 @@ def test_a_400_pipelined_behind_an_answer_in_progress_closes_without_lingering()
     assert failures == []
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    """A P-256 certificate for 127.0.0.1 (IP SAN) signed by its own key; returns (cert, key) paths, key 0600."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tanaban test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / "server.crt", directory / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
 
 @pytest.mark.parametrize("protocol", ["BoundedHttpToolsProtocol", "BoundedH11Protocol"])
-def test_a_400_over_tls_ends_with_close_notify_at_once_and_the_server_answers_after(
+def test_a_400_over_tls_ends_with_close_notify_at_once_and_the_server_answers_after(self_signed,
         monkeypatch, tmp_path: Path, protocol: str) -> None:
     """Over TLS there is no half-close, so a 400 keeps asyncio's close (close_notify; _LingeringClose): on 10
     connections each, a 128 KiB head (oversized, or malformed at its second line) and a short garbage request line
@@ -354,7 +331,7 @@ def test_a_400_over_tls_ends_with_close_notify_at_once_and_the_server_answers_af
     from appliance.serve import workers
 
     monkeypatch.setattr(workers, "LINGER_SECONDS", 30.0)  # a lingering close would hold each connection 30 s
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     listen = resolve_listen(ServeConfig(tls_certfile=str(cert), tls_keyfile=str(key)))  # `tanaban serve`'s checks
     trusted = ssl.create_default_context(cafile=str(cert))
     heads = {"oversized": b"GET / HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * (128 * 1024),
@@ -403,7 +380,7 @@ def test_a_complete_head_in_one_read_is_bounded_too(protocol: str, filler: int, 
                 assert reply.endswith(b"Request head too large.")
 
 
-def test_a_tls_client_that_never_closes_after_its_400_is_cut_off_after_the_linger_time(monkeypatch,
+def test_a_tls_client_that_never_closes_after_its_400_is_cut_off_after_the_linger_time(self_signed, monkeypatch,
                                                                                        tmp_path: Path) -> None:
     """Over TLS asyncio waits for the client's close_notify after the server's (up to its ssl_shutdown_timeout, 30 s,
     which uvicorn does not set): a client that reads its 400 and then neither answers nor closes held the
@@ -411,7 +388,7 @@ def test_a_tls_client_that_never_closes_after_its_400_is_cut_off_after_the_linge
     from appliance.serve import workers
 
     monkeypatch.setattr(workers, "LINGER_SECONDS", 1.0)
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     listen = resolve_listen(ServeConfig(tls_certfile=str(cert), tls_keyfile=str(key)))
     trusted = ssl.create_default_context(cafile=str(cert))
     with _protocol_on_loopback("BoundedHttpToolsProtocol", **listen.uvicorn_tls()) as port:

@@ -5,8 +5,6 @@ reverse-proxy config of docs/INSTALL.md in front of the service (skipped where n
 from __future__ import annotations
 
 import contextlib
-import datetime
-import ipaddress
 import logging
 import os
 import re
@@ -22,10 +20,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from typer.testing import CliRunner
 
 from appliance.config import ServeConfig, load_config
@@ -38,24 +32,6 @@ TANABAN = Path(sys.executable).parent / "tanaban"
 INSTALL_DOC = Path(__file__).resolve().parents[3] / "docs" / "INSTALL.md"
 
 
-def _self_signed(directory: Path, name: str = "server") -> tuple[Path, Path]:
-    """A P-256 certificate for 127.0.0.1 (IP SAN) signed by its own key; returns (cert, key) paths, key 0600."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tanaban test")])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
 
 def test_flags_override_the_config_and_plain_http_needs_no_files() -> None:
     serve = ServeConfig(host="0.0.0.0", port=9000)
@@ -64,8 +40,8 @@ def test_flags_override_the_config_and_plain_http_needs_no_files() -> None:
     assert (listen.host, listen.port, listen.url, listen.uvicorn_tls()) == ("::1", 9100, "http://[::1]:9100", {})
 
 
-def test_tls_pair_gives_uvicorn_its_ssl_files(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+def test_tls_pair_gives_uvicorn_its_ssl_files(self_signed, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
     listen = resolve_listen(ServeConfig(tls_certfile=str(cert), tls_keyfile=str(key)), port=8443)
     assert listen.url == "https://127.0.0.1:8443"
     assert listen.uvicorn_tls() == {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
@@ -80,9 +56,9 @@ def test_tls_pair_gives_uvicorn_its_ssl_files(tmp_path: Path) -> None:
     ("not_pem", "are not a PEM certificate and its key"),
     ("port_zero", "serve.port 0 is not a TCP port"),
 ])
-def test_bad_listen_settings_fail_with_one_line(tmp_path: Path, case: str, message: str) -> None:
-    cert, key = _self_signed(tmp_path)
-    _, other_key = _self_signed(tmp_path, "other")
+def test_bad_listen_settings_fail_with_one_line(self_signed, tmp_path: Path, case: str, message: str) -> None:
+    cert, key = self_signed(tmp_path)
+    _, other_key = self_signed(tmp_path, "other")
     settings = {
         "only_cert": {"tls_certfile": str(cert)},
         "missing_key": {"tls_certfile": str(cert), "tls_keyfile": str(tmp_path / "absent.key")},
@@ -100,8 +76,9 @@ def test_bad_listen_settings_fail_with_one_line(tmp_path: Path, case: str, messa
     assert message.format(tmp=tmp_path) in str(info.value) and "\n" not in str(info.value)
 
 
-def test_serve_refuses_a_world_readable_key_before_loading_anything(tmp_path: Path, cli_runner: CliRunner) -> None:
-    cert, key = _self_signed(tmp_path)
+def test_serve_refuses_a_world_readable_key_before_loading_anything(self_signed, tmp_path: Path,
+                                                                    cli_runner: CliRunner) -> None:
+    cert, key = self_signed(tmp_path)
     key.chmod(0o604)
     config = tmp_path / "c.toml"
     config.write_text(f'[paths]\ndata_dir = "{tmp_path / "data"}"\n[serve]\ntls_certfile = "{cert}"\n'
@@ -112,9 +89,9 @@ def test_serve_refuses_a_world_readable_key_before_loading_anything(tmp_path: Pa
                                     "(group tanaban) or 0600 it"
 
 
-def test_serves_https_that_verifies_against_its_certificate(tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
-    other_cert, _ = _self_signed(tmp_path, "other")
+def test_serves_https_that_verifies_against_its_certificate(self_signed, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    other_cert, _ = self_signed(tmp_path, "other")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -199,9 +176,9 @@ def _nginx(conf: Path, port: int) -> Iterator[None]:
 
 @pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (apt-get install nginx-light): "
                                                           "the reverse-proxy config in docs/INSTALL.md is not run")
-def test_nginx_config_of_the_docs_proxies_with_tls_request_ids_and_allow_list(
+def test_nginx_config_of_the_docs_proxies_with_tls_request_ids_and_allow_list(self_signed,
         home: Home, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     trusted = ssl.create_default_context(cafile=str(cert))
     with caplog.at_level(logging.INFO, logger="tanaban.access"), serving_on_loopback(home.config) as upstream:
         allowed_dir, denied_dir = tmp_path / "allowed", tmp_path / "denied"
