@@ -43,16 +43,20 @@ _NOT_TOWNS = frozenset(("I", "Hi", "Hello", "Dear", "Thanks", "Order", "Ref", "T
                         "Ms", "Dr", "Customer", "Agent", "Note", "Re", "To", "From", "Attn", "Ship", "Deliver"))
 
 
-@dataclass
-class TownRegionRecognizer:
-    """LOCATION for "Town, ST" pairs with a known state, province or territory code."""
-
-    name: str = "town-region"
-    score: float = 0.8
+class _PlaceRule:
+    """What the three rules share: they find `LOCATION` only."""
 
     @property
     def entities(self) -> tuple[str, ...]:
         return ("LOCATION",)
+
+
+@dataclass
+class TownRegionRecognizer(_PlaceRule):
+    """LOCATION for "Town, ST" pairs with a known state, province or territory code."""
+
+    name: str = "town-region"
+    score: float = 0.8
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         out: dict[tuple[int, int], Finding] = {}
@@ -85,15 +89,11 @@ _LOCALITY = re.compile(rf"(?:^|(?<=\n)|(?<=, )|(?<=,)|(?<=: ))[ \t]*{_LOCALITY_P
 
 
 @dataclass
-class LocalityLineRecognizer:
+class LocalityLineRecognizer(_PlaceRule):
     """LOCATION for the town of a postcode-first locality line ("..., 1706 ME Ravenstein", "\\n00-950 Warszawa")."""
 
     name: str = "locality-line"
     score: float = 0.8
-
-    @property
-    def entities(self) -> tuple[str, ...]:
-        return ("LOCATION",)
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         out = []
@@ -123,15 +123,11 @@ _SUBDIVISION = re.compile(
 
 
 @dataclass
-class SubdivisionRecognizer:
+class SubdivisionRecognizer(_PlaceRule):
     """LOCATION for an administrative division named with its category word ("Tartu maakond", "Landkreis Harburg")."""
 
     name: str = "subdivision"
     score: float = 0.8
-
-    @property
-    def entities(self) -> tuple[str, ...]:
-        return ("LOCATION",)
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         out = []
