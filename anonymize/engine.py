@@ -22,9 +22,9 @@ from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Re
 from anonymize.recognizers.branches import is_store_branch
 from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.organisations import is_organisation
-from anonymize.recognizers.payment_brands import is_payment_brand
 from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import bridge_names, is_stop_word, refine
+from anonymize.recognizers.retail_brands import is_retail_brand
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
 # data; masking it would only hide from the model which customer a message is about.
@@ -137,7 +137,7 @@ class Anonymizer:
                 for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
         kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
         kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
-        kept = [f for f in kept if not is_payment_brand(text, f)]  # "paid with Klarna": a payment method
+        kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
         own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []

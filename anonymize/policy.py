@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 POLICY_VERSION = "2026-12-4"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
-# 2026-12-4: national street lines, world given names, merged overlaps, company names, payment methods, locality
+# 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 
 

@@ -1,11 +1,12 @@
-"""Payment methods are brands, not people or places (anonymize.recognizers.payment_brands); made-up sentences."""
+"""Payment methods, carriers and marketplaces are brands, not people or places (anonymize.recognizers.retail_brands);
+made-up sentences."""
 
 from __future__ import annotations
 
 import pytest
 
 from anonymize.findings import Finding
-from anonymize.recognizers.payment_brands import is_payment_brand
+from anonymize.recognizers.retail_brands import is_retail_brand
 
 
 @pytest.mark.parametrize(("text", "value", "entity", "brand"), [
@@ -21,17 +22,26 @@ from anonymize.recognizers.payment_brands import is_payment_brand
     ("Ask Diana at the Visa desk", "Diana", "PERSON", False),
     ("Visa Street 12", "Visa Street 12", "STREET_ADDRESS", False),  # a street named after it is still a street
     ("Card: Klarna", "Klarna", "ORDER_NUMBER", False),  # names, places and streets only
+    # carriers and marketplaces
+    ("DHL says delivered", "DHL", "PERSON", True),
+    ("Poczta Polska awizo", "Poczta Polska", "PERSON", True),  # a multi-word carrier through its words
+    ("Mercado Libre me cobró", "Mercado Libre", "LOCATION", True),
+    ("Lidl Plus app", "Lidl Plus", "PERSON", True),
+    ("Cheaper on Temu", "Temu", "PERSON", True),
+    ("Mieszkam w Polska", "Polska", "LOCATION", False),  # a generic word alone is no brand
+    ("Otto Weber called", "Otto Weber", "PERSON", False),  # "Otto" is a given name first
+    ("Amazon Kowalski", "Amazon Kowalski", "PERSON", False),  # with a word no brand list holds
 ])
-def test_payment_brands(text: str, value: str, entity: str, brand: bool) -> None:
+def test_retail_brands(text: str, value: str, entity: str, brand: bool) -> None:
     start = text.index(value)
-    assert is_payment_brand(text, Finding(entity, start, start + len(value), 0.85, "t")) is brand
+    assert is_retail_brand(text, Finding(entity, start, start + len(value), 0.85, "t")) is brand
 
 
-def test_payment_methods_are_not_masked_at_egress() -> None:
+def test_retail_brands_are_not_masked_at_egress() -> None:
     """Through the egress pair: the learned detector and spaCy took these for people before the filter (the battery
     that showed it: 'Klarna', 'Giropay', 'Venmo', 'Amex' as PERSON); the customer's name is still masked."""
     from anonymize.layers import default_layered
 
-    text = "Hi, Dana Whitfield here: I paid with Klarna, then by Amex, and Giropay failed too."
+    text = "Hi, Dana Whitfield here: I paid with Klarna, then by Amex, and Giropay failed too. DHL says delivered."
     found = [(f.entity_type, text[f.start:f.end]) for f in default_layered().analyze(text)]
     assert found == [("PERSON", "Dana Whitfield")]
