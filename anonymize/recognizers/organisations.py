@@ -50,6 +50,11 @@ _PREFIXES = ("株式会社", "有限会社", "合同会社", "合資会社", "�
 _PREFIX_WORDS = frozenset(("ооо", "оао", "зао", "пао", "тов", "ао"))  # Russian/Ukrainian, a word of its own
 _CJK_SUFFIXES = ("有限公司", "株式会社", "有限会社", "合同会社", "公司")
 _JOINERS = frozenset(("&", "+", "and", "und", "et", "y", "e", "en", "og", "och", "i", "a", "co", "co.", "&co."))
+# Roles between a person's name and a firm's: the name is the person's ("Anna Berg CEO Berg GmbH").
+_ROLES = frozenset(("ceo", "cfo", "coo", "cto", "md", "gf", "vp", "director", "manager", "owner", "founder",
+                    "partner", "inhaber", "inhaberin", "geschäftsführer", "geschäftsführerin", "gérant", "gérante",
+                    "directeur", "directrice", "directora", "direttore", "diretor", "diretora", "eigenaar",
+                    "prezes", "właściciel", "jednatel"))
 _WORD = re.compile(r"\S+")
 _CLOSES = ",;:|/()[]{}<>!?\"“”«»"
 
@@ -104,6 +109,6 @@ def is_organisation(text: str, finding: Finding) -> bool:
             return True
         if i >= 3 or word[-1] in _CLOSES or word[0] in _CLOSES or (word[-1] == "." and len(word) > 3):
             return False
-        if not (word[:1].isupper() or word.lower() in _JOINERS or word[0] in "&+"):
-            return False
+        if not (word[:1].isupper() or word.lower() in _JOINERS or word[0] in "&+") or word.lower() in _ROLES:
+            return False  # "Anna Berg CEO Berg GmbH": a person, then her role and her firm
     return False

@@ -37,6 +37,7 @@ def _finding(text: str, value: str, entity: str = "PERSON") -> Finding:
     ("MY NAME IS JOHN SMITH AS YOU KNOW", "JOHN SMITH", "PERSON", False),  # "AS" in shouting is English
     ("Anna Berg\nBerg Consulting GmbH", "Anna Berg", "PERSON", False),  # a signature: the firm is the next line
     ("Ask Tom Vogt about the GmbH paperwork", "Tom Vogt", "PERSON", False),  # the designation is too far
+    ("Anna Berg CEO Berg Consulting GmbH", "Anna Berg", "PERSON", False),  # her role stands between
     ("Ltd was all the label said", "Ltd", "PERSON", False),  # a designation alone is no firm's name
     ("Harbour Lane Bakery Ltd", "Harbour Lane Bakery Ltd", "ORDER_NUMBER", False),  # names and places only
 ])
