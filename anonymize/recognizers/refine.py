@@ -243,7 +243,7 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
         previous_end = end
         closing = token.rstrip("\"'”’)]»")
         ends = closing[-1:] in ",;:|!?" or (closing.endswith(".") and len(word) > 2)  # "Marchand, née"
-        if f.entity_type == "LOCATION" and _place_abbreviation(text, start, word):
+        if f.entity_type == "LOCATION" and _place_abbreviation(text, end, word):
             kind, ends = "name", False  # "As" of "Bs. As." (Buenos Aires) is no English "as", "Sta." no sentence end
         tokens.append((start, end, kind, newline, ends))
     if f.entity_type == "PERSON":
@@ -272,24 +272,23 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
                          and _core(text[piece[0][0]:piece[0][1]]).lower() not in LEADING_PARTICLES)):
             piece.pop(0)
         names = [_core(text[a:b]).lower() for a, b, kind in piece if kind == "name"]
-        if not names or all(n in SOLO_STOP or n in PARTICLES or n in PLACE_CONNECTORS for n in names):
+        if not names or all(n in SOLO_STOP or n in PLACE_CONNECTORS for n in names):  # (connectors hold particles)
             continue  # nothing but "New", "El", "De", "Los"
         start, end = _strip_edges(text, piece[0][0], piece[-1][1])
-        if f.entity_type == "LOCATION" and end > start and _place_abbreviation(text, piece[-1][0], text[
-                piece[-1][0]:end].lstrip(_EDGE_PUNCT)):
+        if f.entity_type == "LOCATION" and end > start and text[end:end + 1] == "." and _place_abbreviation(
+                text, end, _core(text[piece[-1][0]:end])):
             end += 1  # the abbreviation's full stop is part of it: "Oax.", "Bs. As.", "Cba."
         if end > start:
             out.append(Finding(f.entity_type, start, end, f.score, f.recognizer))
     return out
 
 
-def _place_abbreviation(text: str, start: int, word: str) -> bool:
-    """`word` (at `start`) is a capitalised word of two or three letters written with a full stop right after it:
-    the abbreviation of a region or province ("Oax.", "Jal.", "Bs. As.", "Cba.", "Co. Cork"), whose full stop belongs
-    to the name (without it, three of the four characters of "Oax." are masked)."""
-    end = text.find(word, start) + len(word) if word else -1
-    return (2 <= len(word) <= 3 and word.isalpha() and word[0].isupper() and word[1:].islower() and end > 0
-            and text[end:end + 1] == ".")
+def _place_abbreviation(text: str, end: int, word: str) -> bool:
+    """`word` is a capitalised word of two or three letters whose token ends at `end` with a full stop, or that a
+    full stop follows there: the abbreviation of a region or province ("Oax.", "Jal.", "Bs. As.", "Cba.", "Co.
+    Cork"), whose full stop belongs to the name (without it, three of the four characters of "Oax." are masked)."""
+    return (2 <= len(word) <= 3 and word.isalpha() and word[0].isupper() and word[1:].islower()
+            and "." in text[end - 1:end + 1])
 
 
 def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, bool, bool]]
@@ -384,8 +383,7 @@ def _leading_article(piece: list[tuple[int, int, str]]) -> bool:
     """A capitalised article or preposition opening a street name before a capitalised word: "Las Trojes 405",
     "Im Schaber 95", "Am Markt 3" (a lower-case one, "der Hauptstraße 12", is cut)."""
     word = piece[0][2]
-    return (len(piece) > 1 and word[:1].isupper() and word.lower() in PLACE_CONNECTORS | PARTICLES
-            and piece[1][2][:1].isupper())
+    return len(piece) > 1 and word[:1].isupper() and word.lower() in PLACE_CONNECTORS and piece[1][2][:1].isupper()
 
 
 def _split_address(text: str, f: Finding) -> list[Finding]:

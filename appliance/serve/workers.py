@@ -432,12 +432,13 @@ class _LingeringClose(_HeadTimeout):
 
     _linger_timer: asyncio.TimerHandle | None = None
     _lingered_bytes: int | None = None  # None: not lingering
+    _head_too_large = False  # set by a protocol's own head bound: the 400 says so
 
     def send_400_response(self, msg: str) -> None:
         transport = self.transport  # type: ignore[attr-defined]
         self.transport = _CloseLingers(transport, self._linger)
         try:
-            super().send_400_response(msg)  # type: ignore[misc]
+            super().send_400_response("Request head too large." if self._head_too_large else msg)  # type: ignore[misc]
         finally:
             self.transport = transport
 
@@ -498,7 +499,6 @@ class BoundedH11Protocol(_LingeringClose, H11Protocol):
     def __init__(self, *args: Any, head_timeout: float, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.head_timeout = head_timeout
-        self._head_too_large = False
         parse = self.conn.next_event
 
         def next_event() -> Any:
@@ -512,9 +512,6 @@ class BoundedH11Protocol(_LingeringClose, H11Protocol):
             return event
 
         self.conn.next_event = next_event  # type: ignore[method-assign]
-
-    def send_400_response(self, msg: str) -> None:
-        super().send_400_response("Request head too large." if self._head_too_large else msg)
 
     def _close_timed_out(self) -> None:
         with contextlib.suppress(h11.LocalProtocolError):
@@ -542,7 +539,6 @@ if HttpToolsProtocol is not None:
             self.head_timeout = head_timeout
             self._head_bytes = 0  # received since the head timer was armed, while no head is complete
             self._parsed_head = 0  # request-target and header bytes of the head being parsed
-            self._head_too_large = False
 
         # The bound holds for a head that arrives complete in one read as well (up to asyncio's 256 KiB reads):
         # the parser's own callbacks count the request-target and each header, and an exception in a callback
@@ -564,9 +560,6 @@ if HttpToolsProtocol is not None:
             if self._parsed_head > MAX_HEAD_BYTES:
                 self._head_too_large = True
                 raise _HeadTooLargeError
-
-        def send_400_response(self, msg: str) -> None:
-            super().send_400_response("Request head too large." if self._head_too_large else msg)
 
         def data_received(self, data: bytes) -> None:
             waiting = self._head_timer is not None  # armed: no request head complete since the last answer
