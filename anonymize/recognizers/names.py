@@ -22,14 +22,18 @@ from anonymize.recognizers.name_lists import (
     SURNAMES,
     TITLES,
 )
+from anonymize.recognizers.refine import OTHER_LANGUAGE_WORDS, is_stop_word
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*")
 _RELATION_BEFORE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in RELATION_WORDS) + r")[\s,:;.!'\"-]{1,3}$")
 _RELATION_AFTER = re.compile(r"^,?\s+(?:my|our|the|a)\s+(?:" + "|".join(RELATION_WORDS[:36]) + r")\b")
 _KINSHIP_BEFORE = re.compile(r"(?:\b(?:my|our|his|her|their)\s+(?:" + "|".join(RELATION_WORDS[:36]) + r")|"
                              r"^(?:hi|hello|dear)|\b(?:thanks|thank you|cheers|regards)),?\s$")
-_TITLE_BEFORE = re.compile(r"\b(?:" + "|".join(TITLES) + r")\.?\s$")
+_TITLE_BEFORE = re.compile(r"(?<![\w.@/-])(?:" + "|".join(TITLES) + r")\.?[ \t]$")  # "Dr Ng", not "….mx\nAgente"
 _AFTER_DIGIT = re.compile(r"^\s*\d")
+# Stop words that a name follows in English ("with dan", "hi ben", "ok sam"): no sign of another language.
+_ENGLISH_BEFORE = COMMON_WORDS | frozenset(w for w in RELATION_WORDS if " " not in w) | frozenset(
+    ("via", "up", "ok", "okay", "please", "pls", "sorry", "yes", "no", "all", "everyone", "team"))
 
 
 @dataclass
@@ -50,7 +54,9 @@ class NameRecognizer:
         out = []
         for i, (start, _end, word) in enumerate(tokens):
             lower = word.lower()
-            after_title = _TITLE_BEFORE.search(text[max(0, start - 6): start].lower()) is not None
+            after_title = _TITLE_BEFORE.search(text[max(0, start - 7): start].lower()) is not None
+            if after_title and word.islower() and (lower in COMMON_WORDS or is_stop_word(word)):
+                after_title = False  # "Sir please don't", "the lady from flat 2": a title used as a noun
             if lower in COMMON_WORDS and not after_title and not self._known_surname_follows(tokens, i, text):
                 continue  # "will do" is not a name, "will smith" is
             if after_title:
@@ -68,16 +74,23 @@ class NameRecognizer:
         greeting or a thank-you, that does not look like a verb or adverb (no -ed/-ing/-ly/-s ending, not listed)."""
         if len(lower) < 3 or lower in NOT_AFTER_RELATION or lower.endswith(("ed", "ing", "ly", "s", "'")):
             return False
+        if is_stop_word(lower):
+            return False  # "Dear Sir/Madam", "Hello team"
         window = ("\x00" if start > 24 else "") + text[max(0, start - 24): start].lower()  # ^ = start of text only
         return _KINSHIP_BEFORE.search(window) is not None
 
     def _first_name(self, tokens: list[tuple[int, int, str]], i: int, text: str) -> Finding | None:
+        """A listed first name; an ambiguous one, or one written in lower case right after a function word of
+        another language ("Dobar dan", "ik ben verhuisd", "ja sam"), only with a relation word or a surname beside
+        it."""
         start, end, word = tokens[i]
         has_surname = self._surname_follows(tokens, i, text)
         context = (_RELATION_BEFORE.search(text[max(0, start - 24): start].lower()) is not None
                    or _RELATION_AFTER.match(text[end: end + 30].lower()) is not None)
         ordinary = _AFTER_DIGIT.match(text[end:]) is not None or not (context or has_surname)
-        if word.lower() in AMBIGUOUS and ordinary:
+        foreign = word.islower() and i > 0 and _foreign_function_word(tokens[i - 1][2]) and \
+            text[tokens[i - 1][1]:start] == " "
+        if (word.lower() in AMBIGUOUS or foreign) and ordinary:
             return None  # "may 2024", "will do": ordinary words
         score = self.context_score if (context or has_surname) else self.score
         return self._span(tokens, i, text, score, any_next=False)
@@ -104,6 +117,12 @@ class NameRecognizer:
         if follows:
             end = tokens[i + 1][1]
         return Finding("PERSON", start, end, score, self.name)
+
+
+def _foreign_function_word(word: str) -> bool:
+    """A greeting or function word of another language than English ("dobar", "ik", "ja"): English given names that
+    are also words elsewhere (Croatian "dan" = day, Dutch "ben" = am, Serbian "sam" = am) follow them as words."""
+    return word.lower() in OTHER_LANGUAGE_WORDS and word.lower() not in _ENGLISH_BEFORE
 
 
 def _without_possessive(start: int, end: int, word: str) -> tuple[int, int, str]:

@@ -80,15 +80,9 @@ kollege kollegin collega collègue colega ansprechpartner referente contatto int
 attn fao z.hd. c/o
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 """)
-# Greetings, thanks and sign-offs, weekdays, and function words of the languages above that spaCy or the detector
-# tag as names ("Danke", "Salve", "Goedemiddag"), wishes and thanks of more languages ("Grattis", "Auguri",
-# "Mulțumesc"), month names, and German retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
-# Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
-# "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
-# "ware") are deliberately absent.
-STOP_WORDS = LABEL_WORDS | _words("""
-hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
-good morning afternoon evening team all everyone folks guys sir madam
+# Greetings and function words (pronouns, articles, prepositions) of languages other than English: part of
+# STOP_WORDS, and on their own a sign that the next lower-case word is a word of that language (names.py).
+OTHER_LANGUAGE_WORDS = _words("""
 hallo guten tag morgen abend liebe lieber sehr geehrte geehrter danke vielen dank viele grüße gruß grüsse gruss
 freundliche freundlichen mfg lg bitte
 bonjour bonsoir salut coucou merci cordialement bien madame monsieur mademoiselle bonne journée
@@ -97,7 +91,34 @@ ciao salve buongiorno buonasera grazie saluti cordiali distinti gentile gentili
 olá ola bom boa dia tarde obrigado obrigada cumprimentos atenciosamente prezado prezada
 goedemiddag goedemorgen goedenavond hoi beste groet groeten groetjes bedankt dank vriendelijke
 dzień dobry cześć dziękuję pozdrawiam
+grüezi gruezi grüessech servus moin moien tere terve moi hei heippa hejsan tjena hallå
+halló halo ahoj szia sziasztok zdravo dobar dobry dobrý dobrá dobré merhaba namaste namaskar jambo
+sawubona aloha labas sveiki
 hej tack hälsningar god dag hilsen mvh venlig vennlig liefs alles gute
+ich du er sie es wir ihr mein meine meinen meiner dein ihre ihren unser und oder aber mit von vom zum zur
+seit nach bei aus für auf an am im in ist sind war habe hat haben wurde noch nicht kein keine schon auch nur
+je tu il elle nous vous ils elles mon ma mes ton ta votre vos notre nos et ou mais avec pour sur dans chez
+est sont était ai a suis sommes un une des du au aux ce cette ces qui que
+yo tú él ella nosotros ellos mi mis tu tus sus nuestro y o pero con para por sobre en es fue soy
+estoy un una unos unas el los las al lo que
+io lui lei noi voi loro mio mia miei mie tuo tua suo sua nostro e o con per nel nella è sono era ho
+un una uno il lo gli le che
+eu ele ela nós eles meu minha meus minhas seu sua nosso e ou mas com para por em no na é são foi tenho tem um uma
+os as que
+ik jij hij zij wij jullie mijn jouw zijn haar ons onze en of maar met voor op in bij uit is zijn was heb heeft een
+het dat die
+ja ty on ona my wy mój moja i lub ale z dla na w jest są był mam
+""")
+# Stop words: labels, the words above, English greetings, thanks and sign-offs, weekdays and function words that
+# spaCy or the detector tag as names ("Danke", "Salve", "Goedemiddag"; hellos that open a chat turn: "Kunde:
+# Grüezi,", "Client: Moien,", "Customer: Howzit,"), wishes and thanks of more languages ("Grattis", "Auguri",
+# "Mulțumesc"), month names, and German retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
+# Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
+# "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
+# "ware", "dobra") are deliberately absent.
+STOP_WORDS = LABEL_WORDS | OTHER_LANGUAGE_WORDS | _words("""
+hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
+good morning afternoon evening team all everyone folks guys sir madam howzit howdy heya g'day gday
 lieferung zustellung lieferadresse rechnungsadresse gutschrift rückzahlung zahlung überweisung namen paket
 päckchen lager zentrallager kundendienst kundenservice garantie reklamation umtausch qualität größe farbe lieferzeit
 happy merry congratulations congrats christmas xmas birthday anniversary felices navidad cumpleaños
@@ -118,19 +139,6 @@ ontem vandaag morgen gisteren
 the a an and or but of to in on at for with from by via my your our his her their its this that these those is
 are was were be been it i me we you she they them us what who how why when where which could would should can
 shall must did does not no yes ok okay
-ich du er sie es wir ihr mein meine meinen meiner dein ihre ihren unser und oder aber mit von vom zum zur
-nach bei aus für auf an am im in ist sind war habe hat haben wurde noch nicht kein keine schon auch nur
-je tu il elle nous vous ils elles mon ma mes ton ta votre vos notre nos et ou mais avec pour sur dans chez
-est sont était ai a suis sommes un une des du au aux ce cette ces qui que
-yo tú él ella nosotros ellos mi mis tu tus sus nuestro y o pero con para por sobre en es fue soy
-estoy un una unos unas el los las al lo que
-io lui lei noi voi loro mio mia miei mie tuo tua suo sua nostro e o con per nel nella è sono era ho
-un una uno il lo gli le che
-eu ele ela nós eles meu minha meus minhas seu sua nosso e ou mas com para por em no na é são foi tenho tem um uma
-os as que
-ik jij hij zij wij jullie mijn jouw zijn haar ons onze en of maar met voor op in bij uit is zijn was heb heeft een
-het dat die
-ja ty on ona my wy mój moja i lub ale z dla na w jest są był mam
 up wie was wo wann warum como qué quand pourquoi perché quando waarom
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
@@ -465,4 +473,28 @@ def _trim_id(text: str, f: Finding) -> list[Finding]:
         return []  # a date, or the tail of a product code ("SKU-BD0928")
     if f.entity_type == "PHONE_NUMBER" and business_number(text[start:end]):
         return []  # a company's toll-free hotline
+    if f.entity_type == "POSTCODE" and _year_in_prose(text, start, end):
+        return []
     return [Finding(f.entity_type, start, end, f.score, f.recognizer)]
+
+
+# Words before a year in prose ("customer since 2018", "desde 2019", "seit 2015 Kunde", "depuis 2020").
+_YEAR_CUES = _words("""
+since until till from before after by in year circa desde hasta en año ano seit bis ab im vor nach jahr jahren
+depuis jusqu'en dès année dal fino nel dall'anno anno sinds vanaf tot sedan från sen siden fra fram od do w roku
+с до от в году
+""")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\W{0,2}$")
+_WORD_AFTER = re.compile(r"[ \u00a0]+([^\W\d_][\w'’-]*)")
+
+
+def _year_in_prose(text: str, start: int, end: int) -> bool:
+    """A four-digit year after a time word, with no town after it, is no postcode: the learned detector reads the
+    year of "a customer since 2018" as a four-digit postcode (AT, BE, CH, DK, ...), whose town would follow it
+    ("2000 Antwerpen") and no time word would precede it."""
+    before = _WORD_BEFORE.search(text[max(0, start - 16):start])
+    after = _WORD_AFTER.match(text, end)
+    town = after is not None and after.group(1)[0].isupper() and not _stop(after.group(1))  # "seit 2015 Kunde"
+    return (_YEAR.fullmatch(text[start:end]) is not None and before is not None
+            and before.group(1).lower() in _YEAR_CUES and not town)

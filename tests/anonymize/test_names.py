@@ -23,6 +23,9 @@ FOUND = [  # (text, the name span that must be a PERSON finding)
     ("for my wife, thandiwe, who", "thandiwe"),
     ("thanks keanu at the store", "keanu"),
     ("it was dave's idea", "dave"),
+    ("Great gift, my son tyler loved it", "tyler"),
+    ("Ella Rose gloss: my sister ella loves it, sam too", "sam"),  # lower case in English prose
+    ("Dear Dr Ng, thanks for the call", "Ng"),
 ]
 NOT_FOUND = [  # (text, a word that must not become a PERSON)
     ("will do, thanks", "will"),
@@ -36,6 +39,20 @@ NOT_FOUND = [  # (text, a word that must not become a PERSON)
     ("my mum never uses anything else", "never"),
     ("I love lipstick", "lipstick"),
     ("thanks again for the help", "again"),
+    # a listed first name in lower case right after a function word of another language, with nothing beside it
+    # that makes it a name, is a word of that language: Croatian "day", Dutch and Serbian "am"
+    ("Operater: Dobar dan, izvolite. Kupac: Dobar dan, zovem zbog narudžbe.", "dan"),
+    ("Beste, ik ben verhuisd naar Utrecht.", "ben"),
+    ("Dobar dan, ja sam Nemanja Stojanović", "sam"),
+    # a title used as a noun, a title on the line before, hellos that open a chat turn
+    ("Sir please don't give negative feedback", "please"),
+    ("Shift handover: the lady from flat 2 called again", "from"),
+    ("Dear Sir/Madam, I am writing to complain", "Sir"),
+    ("Reply to lupita@mail-ejemplo.mx\nAgente: Listo, veo el pedido", "Agente"),
+    ("Kunde: Grüezi, ich hab die Rechnung doppelt bekommen", "Grüezi"),
+    ("Klient: Tere, minu tellimus on hilinenud.", "Tere"),
+    ("Client: Moien, meng Bestellung ass net komm.", "Moien"),
+    ("Customer: Howzit, my order says delivered", "Howzit"),
 ]
 
 

@@ -206,6 +206,18 @@ def test_no_name_after_an_introduction_of_ordinary_words(text: str) -> None:
     assert IntroNameRecognizer().analyze(text) == []
 
 
+@pytest.mark.parametrize(("text", "value", "kept"), [
+    ("I have been a customer since 2018.", "2018", False),
+    ("Cliente desde 2017, muy contenta.", "2017", False),
+    ("Seit 2015 Kunde, sehr zufrieden.", "2015", False),  # a capitalised noun after it is no town
+    ("Adresse: Meir 12, 2000 Antwerpen", "2000", True),
+    ("moved from 2019 Antwerp last year", "2019", True),  # a town follows: a postcode
+    ("since 4051 Basel is closer", "4051", True),  # no year
+])
+def test_a_year_after_a_time_word_is_no_postcode(text: str, value: str, kept: bool) -> None:
+    assert _refined(text, value, "POSTCODE") == ([value] if kept else [])
+
+
 def test_birth_cue_words_are_cut_off_an_address_span() -> None:
     assert _refined("Alta: nacido el 31/10/1952, DNI", "nacido el 31/10/1952", "STREET_ADDRESS") == ["31/10/1952"]
 
