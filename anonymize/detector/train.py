@@ -31,6 +31,7 @@ import os
 import random
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -189,15 +190,30 @@ def files_digest(files: dict[str, str]) -> str:
 
 
 def write_model(nlp: Any, out: Path, info: dict[str, Any]) -> dict[str, Any]:
-    """Save the pipeline to `out` (replacing an earlier model there) and write its MANIFEST.json."""
-    if out.exists():
-        if any(out.iterdir()) and not (out / MANIFEST).is_file() and not (out / "config.cfg").is_file():
-            raise SystemExit(f"{out} exists and is not a detector model directory; choose another --out")
-        shutil.rmtree(out)
-    nlp.to_disk(out)
-    files = file_hashes(out)
-    manifest = {"format": "tanaban-pii-detector/1", "model_sha256": files_digest(files), "files": files, **info}
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    """Save the pipeline to `out` (replacing an earlier model there) and write its MANIFEST.json.
+
+    The model is written whole into a sibling temporary directory and renamed into place, so `out` never holds a
+    half-written model (a failed or interrupted build leaves the earlier one), and two builds into one `out` at
+    once leave one of the two models whole instead of a mix of their files."""
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).is_file() and not (out / "config.cfg").is_file():
+        raise SystemExit(f"{out} exists and is not a detector model directory; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        nlp.to_disk(staging)
+        files = file_hashes(staging)
+        manifest = {"format": "tanaban-pii-detector/1", "model_sha256": files_digest(files), "files": files, **info}
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        staging.chmod(0o755)  # mkdtemp's 0700 would hide the shipped model from other users
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+            out.rename(old / out.name)
+        staging.rename(out)
+        if old is not None:
+            shutil.rmtree(old)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return manifest
 
 

@@ -63,6 +63,29 @@ def test_incomplete_or_extended_model_is_refused(tmp_path: Path, change: str) ->
         load_detector(model)
 
 
+def test_a_rebuild_replaces_the_model_whole_or_not_at_all(tmp_path: Path) -> None:
+    import spacy
+
+    from anonymize.detector.train import write_model
+
+    out = tmp_path / "model"
+    first = write_model(spacy.blank("en"), out, {"seed": 1})
+    assert load_detector(out) is not None and json.loads((out / "MANIFEST.json").read_text("utf-8"))["seed"] == 1
+
+    class Broken:  # a build that fails while writing its files
+        def to_disk(self, path: Path) -> None:
+            (Path(path) / "config.cfg").write_text("half", encoding="utf-8")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_model(Broken(), out, {"seed": 2})
+    assert json.loads((out / "MANIFEST.json").read_text("utf-8"))["model_sha256"] == first["model_sha256"]
+    load_detector(out)  # the earlier model, still whole and verified
+    second = write_model(spacy.blank("en"), out, {"seed": 3})
+    assert json.loads((out / "MANIFEST.json").read_text("utf-8"))["seed"] == 3 and second["files"] == first["files"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or old copies left behind
+
+
 def test_manifest_lists_every_file_with_its_hash() -> None:
     manifest = json.loads((MODEL_DIR / "MANIFEST.json").read_text("utf-8"))
     files = {p.relative_to(MODEL_DIR).as_posix() for p in MODEL_DIR.rglob("*") if p.is_file()}
