@@ -86,6 +86,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0, help="training wall-clock budget")
     parser.add_argument("--windows", type=int, default=0, help="sequential examples per user and epoch (0: all)")
     parser.add_argument("--valid-users", type=int, default=1000)
+    parser.add_argument("--patience", type=int, default=3, help="validations without NDCG@10 gain before stopping")
     parser.add_argument("--test-users", type=int, default=0, help="sampled test users (0: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=256)
@@ -107,7 +108,7 @@ def main() -> None:
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
                     batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed,
-                    schedule=args.schedule)
+                    schedule=args.schedule, patience=args.patience)
     model = GenerativeRecommender(cfg, codes, item_texts=texts)
     print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks} "
           f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed} lr {cfg.lr} schedule {cfg.schedule}",

@@ -28,6 +28,9 @@ def gen(
     schedule: Annotated[str | None, typer.Option(help=(
         "Learning-rate decay: budget (the cosine decay ends when the time budget or the epochs run out, whichever "
         "comes first; default) | epochs (over --epochs only)."))] = None,
+    patience: Annotated[int | None, typer.Option(help=(
+        "Validations without an NDCG@10 gain before training stops (default from config [gen] patience). With a "
+        "time budget, a large value lets the decay finish: the best epoch is kept either way."))] = None,
     nproc: Annotated[int, typer.Option(help=(
         "Train on N local processes with PyTorch DDP under torchrun (one GPU per process over NCCL, else gloo on "
         "CPU); rank 0 saves. See docs/EVALUATE.md, 'Distributed training'."))] = 1,
@@ -42,6 +45,9 @@ def gen(
 
     Example (a 20-minute run, the rate decayed over those 20 minutes): tanaban train gen --time-budget-min 20
 
+    Example (the 50-minute Beauty recipe of docs/BENCHMARKS.md): tanaban train gen --time-budget-min 50 --epochs 100
+    --lr 0.002 --patience 100
+
     Example (a box with 4 GPUs, one process each): tanaban train gen --preset base --nproc 4
     """
     from appliance.config import GEN_LAYOUTS
@@ -52,9 +58,11 @@ def gen(
                                  param_hint="--history-layout")
     if schedule is not None and schedule not in ("budget", "epochs"):
         raise typer.BadParameter(f"expected budget or epochs, got {schedule!r}", param_hint="--schedule")
+    if patience is not None and patience < 1:
+        raise typer.BadParameter(f"must be at least 1, got {patience}", param_hint="--patience")
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
     overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
-                 "history_layout": history_layout, "schedule": schedule}
+                 "history_layout": history_layout, "schedule": schedule, "patience": patience}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
         from types import SimpleNamespace

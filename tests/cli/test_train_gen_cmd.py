@@ -42,6 +42,10 @@ def test_train_gen(cli_runner: CliRunner, config_file: Path, home: Home) -> None
     from appliance.data.artifacts import load_artifact
 
     assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["history_layout"] == "items"
+    patient = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
+                                      "--tasks", "seq", "--epochs", "1", "--patience", "40"])
+    assert patient.exit_code == 0, patient.output
+    assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["patience"] == 40
     tokens = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
                                      "--tasks", "seq", "--epochs", "1", "--history-layout", "tokens"])
     assert tokens.exit_code == 0, tokens.output
@@ -56,6 +60,8 @@ def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Hom
     assert layout.exit_code == 2 and "expected one of items, tokens" in " ".join(layout.output.split())
     schedule = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--schedule", "linear"])
     assert schedule.exit_code == 2 and "expected budget or epochs" in " ".join(schedule.output.split())
+    patience = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--patience", "0"])
+    assert patience.exit_code == 2 and "must be at least 1, got 0" in " ".join(patience.output.split())
 
 
 @pytest.mark.usefixtures("one_torch_thread")
