@@ -20,8 +20,8 @@ OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 POLICY_VERSION = "2026-12-5"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
-# 2026-12-5: lower-case first names in capitalised text need context, titles used as nouns and chat-turn hellos are
-# no names, a year after a time word is no postcode
+# 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
+# and chat-turn hellos are no names, a year after a time word is no postcode
 
 
 class PolicyError(AnonymizeUserError, ValueError):
