@@ -209,9 +209,15 @@ def write_model(nlp: Any, out: Path, info: dict[str, Any]) -> dict[str, Any]:
         if out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
             out.rename(old / out.name)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old)
+        try:
+            staging.rename(out)
+        except OSError:
+            if old is not None:
+                (old / out.name).rename(out)  # the earlier model back in place
+            raise
+        finally:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest

@@ -63,7 +63,7 @@ def test_incomplete_or_extended_model_is_refused(tmp_path: Path, change: str) ->
         load_detector(model)
 
 
-def test_a_rebuild_replaces_the_model_whole_or_not_at_all(tmp_path: Path) -> None:
+def test_a_rebuild_replaces_the_model_whole_or_not_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import spacy
 
     from anonymize.detector.train import write_model
@@ -84,6 +84,21 @@ def test_a_rebuild_replaces_the_model_whole_or_not_at_all(tmp_path: Path) -> Non
     second = write_model(spacy.blank("en"), out, {"seed": 3})
     assert json.loads((out / "MANIFEST.json").read_text("utf-8"))["seed"] == 3 and second["files"] == first["files"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging or old copies left behind
+
+    rename = Path.rename
+
+    def failing_rename(self: Path, target: Path) -> Path:  # the new model cannot be moved into place
+        if Path(target) == out and ".old." not in str(self):
+            raise OSError("rename failed")
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", failing_rename)
+    with pytest.raises(OSError, match="rename failed"):
+        write_model(spacy.blank("en"), out, {"seed": 4})
+    monkeypatch.undo()
+    assert json.loads((out / "MANIFEST.json").read_text("utf-8"))["seed"] == 3  # the earlier model, back in place
+    load_detector(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 
 def test_manifest_lists_every_file_with_its_hash() -> None:
