@@ -213,11 +213,11 @@ def write_model(nlp: Any, out: Path, info: dict[str, Any]) -> dict[str, Any]:
             staging.rename(out)
         except OSError:
             if old is not None:
-                (old / out.name).rename(out)  # the earlier model back in place
+                (old / out.name).rename(out)  # the earlier model back in place (if that fails, it stays in `old`)
+                old.rmdir()
             raise
-        finally:
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+        if old is not None:
+            shutil.rmtree(old)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest

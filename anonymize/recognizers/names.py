@@ -31,9 +31,10 @@ _KINSHIP_BEFORE = re.compile(r"(?:\b(?:my|our|his|her|their)\s+(?:" + "|".join(R
                              r"^(?:hi|hello|dear)|\b(?:thanks|thank you|cheers|regards)),?\s$")
 _TITLE_BEFORE = re.compile(r"(?<![\w.@/-])(?:" + "|".join(TITLES) + r")\.?[ \t]$")  # "Dr Ng", not "….mx\nAgente"
 _AFTER_DIGIT = re.compile(r"^\s*\d")
-# Stop words that a name follows in English ("with dan", "hi ben", "ok sam"): no sign of another language.
+# Words that a name follows in English ("with dan", "met ben", "as per sam's mail"): no sign of another language.
 _ENGLISH_BEFORE = COMMON_WORDS | frozenset(w for w in RELATION_WORDS if " " not in w) | frozenset(
-    ("via", "up", "ok", "okay", "please", "pls", "sorry", "yes", "no", "all", "everyone", "team"))
+    ("via", "up", "ok", "okay", "please", "pls", "sorry", "yes", "no", "all", "everyone", "team", "met", "per",
+     "die", "hat", "um", "er", "ma", "ta", "god", "ho", "em", "con", "dat", "ten", "tag"))
 
 
 @dataclass
@@ -120,8 +121,8 @@ class NameRecognizer:
 
 
 def _foreign_function_word(word: str) -> bool:
-    """A greeting or function word of another language than English ("dobar", "ik", "ja"): English given names that
-    are also words elsewhere (Croatian "dan" = day, Dutch "ben" = am, Serbian "sam" = am) follow them as words."""
+    """A function word of another language than English ("dobar", "ik", "ja"): English given names that are also
+    words elsewhere (Croatian "dan" = day, Dutch "ben" = am, Serbian "sam" = am) follow them as words."""
     return word.lower() in OTHER_LANGUAGE_WORDS and word.lower() not in _ENGLISH_BEFORE
 
 

@@ -80,21 +80,11 @@ kollege kollegin collega collègue colega ansprechpartner referente contatto int
 attn fao z.hd. c/o
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 """)
-# Greetings and function words (pronouns, articles, prepositions) of languages other than English: part of
-# STOP_WORDS, and on their own a sign that the next lower-case word is a word of that language (names.py).
+# Function words (pronouns, articles, prepositions, "good" of "Dobar dan") of languages other than English: part of
+# STOP_WORDS, and a sign that the lower-case word right after them is a word of that language, not a name (names.py;
+# greetings and thanks are left out: "hallo ben", "merci dan" address a person).
 OTHER_LANGUAGE_WORDS = _words("""
-hallo guten tag morgen abend liebe lieber sehr geehrte geehrter danke vielen dank viele grüße gruß grüsse gruss
-freundliche freundlichen mfg lg bitte
-bonjour bonsoir salut coucou merci cordialement bien madame monsieur mademoiselle bonne journée
-hola buenos buenas días dias tardes noches gracias saludos atentamente estimado estimada señor señora
-ciao salve buongiorno buonasera grazie saluti cordiali distinti gentile gentili
-olá ola bom boa dia tarde obrigado obrigada cumprimentos atenciosamente prezado prezada
-goedemiddag goedemorgen goedenavond hoi beste groet groeten groetjes bedankt dank vriendelijke
-dzień dobry cześć dziękuję pozdrawiam
-grüezi gruezi grüessech servus moin moien tere terve moi hei heippa hejsan tjena hallå
-halló halo ahoj szia sziasztok zdravo dobar dobry dobrý dobrá dobré merhaba namaste namaskar jambo
-sawubona aloha labas sveiki
-hej tack hälsningar god dag hilsen mvh venlig vennlig liefs alles gute
+dobar dobry dobrý dobrá dobré
 ich du er sie es wir ihr mein meine meinen meiner dein ihre ihren unser und oder aber mit von vom zum zur
 seit nach bei aus für auf an am im in ist sind war habe hat haben wurde noch nicht kein keine schon auch nur
 je tu il elle nous vous ils elles mon ma mes ton ta votre vos notre nos et ou mais avec pour sur dans chez
@@ -119,6 +109,18 @@ ja ty on ona my wy mój moja i lub ale z dla na w jest są był mam
 STOP_WORDS = LABEL_WORDS | OTHER_LANGUAGE_WORDS | _words("""
 hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
 good morning afternoon evening team all everyone folks guys sir madam howzit howdy heya g'day gday
+hallo guten tag morgen abend liebe lieber sehr geehrte geehrter danke vielen dank viele grüße gruß grüsse gruss
+freundliche freundlichen mfg lg bitte
+bonjour bonsoir salut coucou merci cordialement bien madame monsieur mademoiselle bonne journée
+hola buenos buenas días dias tardes noches gracias saludos atentamente estimado estimada señor señora
+ciao salve buongiorno buonasera grazie saluti cordiali distinti gentile gentili
+olá ola bom boa dia tarde obrigado obrigada cumprimentos atenciosamente prezado prezada
+goedemiddag goedemorgen goedenavond hoi beste groet groeten groetjes bedankt dank vriendelijke
+dzień dobry cześć dziękuję pozdrawiam
+grüezi gruezi grüessech servus moin moien tere terve moi hei heippa hejsan tjena hallå
+halló halo ahoj szia sziasztok zdravo merhaba namaste namaskar jambo
+sawubona aloha labas sveiki
+hej tack hälsningar god dag hilsen mvh venlig vennlig liefs alles gute
 lieferung zustellung lieferadresse rechnungsadresse gutschrift rückzahlung zahlung überweisung namen paket
 päckchen lager zentrallager kundendienst kundenservice garantie reklamation umtausch qualität größe farbe lieferzeit
 happy merry congratulations congrats christmas xmas birthday anniversary felices navidad cumpleaños

@@ -25,6 +25,9 @@ FOUND = [  # (text, the name span that must be a PERSON finding)
     ("it was dave's idea", "dave"),
     ("Great gift, my son tyler loved it", "tyler"),
     ("Ella Rose gloss: my sister ella loves it, sam too", "sam"),  # lower case in English prose
+    ("I met ben at the Leeds store", "ben"),  # "met" is Dutch "with" too, and English
+    ("Refund as per dan's email", "dan"),
+    ("hallo ben, wie gehts?", "ben"),  # a greeting of another language addresses a person
     ("Dear Dr Ng, thanks for the call", "Ng"),
 ]
 NOT_FOUND = [  # (text, a word that must not become a PERSON)
