@@ -17,11 +17,14 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-5"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-6"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
 # and chat-turn hellos are no names, a year after a time word is no postcode
+# 2026-12-6: names and places in scripts without letter case that are shaped like phrases (a Korean or Japanese
+# predicate ending, a Thai sentence, a long kanji/kana run) are dropped; CJK and Arabic commas split names; Arabic,
+# Hebrew and Russian greetings and retail words, and CJK/Korean role labels ("担当", "상담원") are stop words
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -23,6 +23,10 @@ Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision 
   opening a chat turn before a comma or "!" ("Agent: Sure, ...") is an interjection unless it is a listed name; a
   street address loses a trailing run of lower-case prose, and is dropped when it holds an IP address or is a date
   without a birth cue.
+- In scripts without letter case (Hangul, kana and kanji, Thai), where no capital marks a name: a name or place
+  ending in a Korean or Japanese predicate ("-니다", "-요", "-ます", "-です") is a sentence and goes; so does a name of
+  three Korean words or more, one Hangul syllable alone, a run of eight kanji/kana, four Thai words or a Thai polite
+  particle. CJK and Arabic commas and question marks ("、", "，", "،", "؟") split names and places like "," does.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ telefonnummer puhelin телефон τηλέφωνο
 kollege kollegin collega collègue colega ansprechpartner referente contatto interlocutor irtibat
 attn fao z.hd. c/o
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
+担当 担当者 お客様 고객 상담원 담당 담당자 客服 顾客
 """)
 # Function words (pronouns, articles, prepositions, "good" of "Dobar dan") of languages other than English: part of
 # STOP_WORDS, and a sign that the lower-case word right after them is a word of that language, not a name (names.py;
@@ -130,6 +135,10 @@ herzlichen gefeliciteerd fijne kerst verjaardag wesołych świąt urodziny gratu
 gratulerer onnea hyvää joulua kiitos takk tusen mulțumesc multumesc mulțumim děkuji díky dekuji hvala köszönöm
 teşekkürler teşekkür ederim tebrikler habari selamat terima kasih cảm ơn chúc mừng buziaki
 ευχαριστώ χρόνια πολλά спасибо благодарю дякую поздравляю
+здравствуйте привет добрый добрая доброе добрий вітаю день вечер утро
+السلام عليكم وعليكم مرحبا أهلا شكرا شكراً رقم رقمي منتج المنتج طلب الطلب طلبي العنوان عنوان الهوية رائع ممتاز ممتازة
+أنا انا ما هو هي في من إلى على هذا هذه
+שלום תודה מוצר המוצר מעולה ממליצה ממליץ הזמנה ההזמנה משלוח המשלוח כתובת אני של את עם על זה
 january february september october november december gennaio febbraio marzo aprile maggio giugno luglio
 settembre ottobre novembre dicembre enero febrero septiembre octubre noviembre diciembre januar februar märz
 oktober dezember janvier février mars juin juillet août septembre octobre décembre
@@ -161,7 +170,8 @@ _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"
 _PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
 _SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$))\s*")  # label colons and sentence ends (see refine)
-_NAME_SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$)|:(?=\s))\s*")  # names and places: also "Label: "
+# names and places: also "Label: ", and the commas and question marks of CJK and Arabic script, which no name holds
+_NAME_SEPARATORS = re.compile(r"\s*(?:[：。！？、，،؛؟]|[!?](?=\s|$)|:(?=\s))\s*")
 _LISTED_NAMES = FIRST_NAMES | SURNAMES
 _FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a field before a value
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
@@ -194,7 +204,7 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
     for f in (piece for found in findings for piece in _split_at_separators(text, found)):
         if f.entity_type in GENERIC:
             out += [piece for piece in _split_name(text, f, single_case)
-                    if single_case or not _unsupported_piece(text, piece)]
+                    if (single_case or not _unsupported_piece(text, piece)) and not _caseless_phrase(text, piece)]
         elif f.entity_type == "STREET_ADDRESS":
             out += [piece for a in _split_address(text, f) for piece in _plausible_address(text, a, single_case)]
         elif f.entity_type in ID_LIKE:
@@ -375,6 +385,39 @@ def _unsupported_piece(text: str, f: Finding) -> bool:
         return False
     turn = not before or re.fullmatch(r"[^\s:]{1,24}(?: \([^)]{1,24}\))?\s*:", before) is not None
     return turn and text[f.end:f.end + 1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
+
+
+# Scripts without letter case (Hangul, kana and kanji, Thai): no capital marks a name, so the NER also tags
+# phrases there. A Korean or Japanese predicate ending (polite "-요", formal "-니다", "-ます", "-です", "-ません") ends
+# a sentence, never a name or a place.
+_PREDICATE_END = re.compile(r"(?:니다|니까|세요|어요|아요|해요|예요|에요|이요|네요|군요|나요|까요|"
+                            r"ます|ました|ません|です|でした|ください|ございます)$")
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]+")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{8,}")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_THAI_POLITE = re.compile(r"(?:ค่ะ|คะ|ครับ)(?=\s|$)")
+_HONORIFICS = frozenset(["님", "씨", "고객님", "선생님", "드림", "様", "さん", "氏", "先生"])
+
+
+def _caseless_phrase(text: str, f: Finding) -> bool:
+    """A name or place in a script without letter case that is shaped like a phrase: it ends in a Korean or
+    Japanese predicate ("안녕하세요", "입니다", "発送します"); or, for a name, it has three Korean words or more
+    (a Korean name has one or two: "박지훈", "남궁 민수"), is one Hangul syllable alone, holds a run of eight
+    kanji or kana without a space (Japanese and Chinese names have two to six: "ポイントカード会員登録" is
+    none), or has four Thai words or more or a Thai polite particle ("ค่ะ", "ครับ": a sentence; a Thai name is
+    a given name and a surname)."""
+    value = text[f.start:f.end].strip()
+    if _PREDICATE_END.search(value.rstrip(_EDGE_PUNCT + "~…")):
+        return True
+    if f.entity_type != "PERSON":
+        return False
+    words = [w for w in (token.strip(_EDGE_PUNCT) for token in value.split()) if w and w not in _HONORIFICS]
+    hangul = [w for w in words if _HANGUL_WORD.fullmatch(w)]
+    if len(hangul) >= 3 or (len(words) == 1 and len(hangul) == 1 and len(hangul[0]) == 1):
+        return True
+    if _CJK_RUN.search(value):
+        return True
+    return sum(1 for w in words if _THAI.search(w)) >= 4 or _THAI_POLITE.search(value) is not None
 
 
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:

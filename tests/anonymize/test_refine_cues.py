@@ -68,6 +68,33 @@ def test_refine_trims_and_splits_ner_spans(text: str, span: str, entity: str, ex
     assert _refined(text, span, entity) == expected
 
 
+@pytest.mark.parametrize(("text", "span", "entity", "expected"), [
+    # scripts without letter case: a predicate ending, a Thai sentence, a long kanji/kana run are no name or place
+    ("감사합니다. 내일 다시 연락드릴게요", "감사합니다", "PERSON", []),
+    ("주소는 여기예요/상담원: 확인했습니다", "확인했습니다", "LOCATION", []),
+    ("고객 정보 변경 요청 접수", "고객 정보 변경 요청", "PERSON", []),
+    ("네, 새 번호로 할게요", "새", "PERSON", []),
+    ("สินค้าดีมากครับ ส่งเร็ว ห่อมาดี จะสั่งอีก", "สินค้าดีมากครับ ส่งเร็ว ห่อมาดี จะสั่งอีก", "PERSON", []),
+    ("返品受付完了のお知らせメール", "返品受付完了のお知らせ", "PERSON", []),
+    ("本日中に発送いたします", "本日中に発送いたします", "PERSON", []),
+    ("担当 木村: 承知しました", "担当 木村", "PERSON", ["木村"]),
+    ("شكرا، المنتج ممتاز", "شكرا، المنتج ممتاز", "PERSON", []),
+    ("أنا خالد المنصوري من الدوحة", "أنا خالد المنصوري", "PERSON", ["خالد المنصوري"]),
+    ("תודה רבה, מוצר מעולה", "מוצר מעולה", "PERSON", []),
+    # ... and names in those scripts stay
+    ("받는분: 최유진, 010-1234-5678", "최유진", "PERSON", ["최유진"]),
+    ("Caller 남궁 민수 (DOB 1990-01-02)", "남궁 민수", "PERSON", ["남궁 민수"]),
+    ("お名前：長谷川 千代子 様", "長谷川 千代子", "PERSON", ["長谷川 千代子"]),
+    ("ますみさんへ、誕生日おめでとう", "ますみ", "PERSON", ["ますみ"]),
+    ("ผู้รับ นายวิชัย รักดี 55/3 หมู่ 2", "นายวิชัย รักดี", "PERSON", ["นายวิชัย รักดี"]),
+    ("المستلم: ليلى الشمري، جدة", "ليلى الشمري", "PERSON", ["ليلى الشمري"]),
+    ("נשלח אל דנה לוי בחיפה", "דנה לוי", "PERSON", ["דנה לוי"]),
+])
+def test_refine_drops_phrases_in_scripts_without_case(text: str, span: str, entity: str,
+                                                      expected: list[str]) -> None:
+    assert _refined(text, span, entity) == expected
+
+
 def test_refine_keeps_lower_case_words_in_single_case_text() -> None:
     text = "hi my name is rosa delgado and my parcel is missing"
     start = text.index("rosa")
