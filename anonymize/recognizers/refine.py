@@ -420,6 +420,16 @@ def _caseless_phrase(text: str, f: Finding) -> bool:
     return sum(1 for w in words if _THAI.search(w)) >= 4 or _THAI_POLITE.search(value) is not None
 
 
+# A word that spells out a letter on the phone: "w as in william", "W wie Wilhelm", "B comme Bernard".
+_SPELLED_LETTER = re.compile(r"(?i)(?<![^\W\d_])[^\W\d_]\s+(?:as in|like in|wie|comme|como|come|zoals|jak)\s+$")
+
+
+def is_spelling_word(text: str, f: Finding) -> bool:
+    """A `PERSON` that spells out the single letter before it ("order w441902, w as in william"): a word of a
+    spelling alphabet, no person; masking it also hides which letter was meant."""
+    return f.entity_type == "PERSON" and _SPELLED_LETTER.search(text, max(0, f.start - 16), f.start) is not None
+
+
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and (text[start] in _EDGE_PUNCT or text[start] == "@"):
         start += 1

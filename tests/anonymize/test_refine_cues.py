@@ -19,7 +19,7 @@ from anonymize.recognizers.cues import (
     dni_ok,
     license_plate_recognizer,
 )
-from anonymize.recognizers.refine import bridge_names, refine
+from anonymize.recognizers.refine import bridge_names, is_spelling_word, refine
 
 
 def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
@@ -93,6 +93,19 @@ def test_refine_trims_and_splits_ner_spans(text: str, span: str, entity: str, ex
 def test_refine_drops_phrases_in_scripts_without_case(text: str, span: str, entity: str,
                                                       expected: list[str]) -> None:
     assert _refined(text, span, entity) == expected
+
+
+@pytest.mark.parametrize(("text", "word", "spelled"), [
+    ("my order is k2290-77, k as in kilo, no sorry k as in kevin", "kevin", True),
+    ("Kundennummer: D wie Dora, R wie Richard", "Richard", True),
+    ("Mon code: B comme Bernard", "Bernard", True),
+    ("the parcel went as in Kevin's last message", "Kevin", False),
+    ("named as in Richard's will", "Richard", False),
+    ("Hi Kevin, thanks", "Kevin", False),
+])
+def test_a_word_spelling_out_a_letter_is_no_person(text: str, word: str, spelled: bool) -> None:
+    start = text.index(word)
+    assert is_spelling_word(text, Finding("PERSON", start, start + len(word), 0.85, "test")) is spelled
 
 
 def test_refine_keeps_lower_case_words_in_single_case_text() -> None:
