@@ -24,7 +24,9 @@ POLICY_VERSION = "2026-12-6"  # recorded in audit entries; bump when a default b
 # and chat-turn hellos are no names, a year after a time word is no postcode
 # 2026-12-6: names and places in scripts without letter case that are shaped like phrases (a Korean or Japanese
 # predicate ending, a Thai sentence, a long kanji/kana run) are dropped; CJK and Arabic commas split names; Arabic,
-# Hebrew and Russian greetings and retail words, and CJK/Korean role labels ("担当", "상담원") are stop words
+# Hebrew and Russian greetings and retail words, and CJK/Korean role labels ("担当", "상담원") are stop words; a word
+# spelling out a letter ("w as in william") is no person; weekday abbreviations, German letter salutations and
+# signature departments ("Damen und Herren", "Einkauf", "Manager"), Scandinavian function words are stop words
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -71,6 +71,7 @@ registration inscription registro versand shipping livraison entrega envío cons
 verpackung packaging emballage embalaje imballaggio ersatz replacement remplacement reemplazo sostituzione betrug
 fraud fraude frode pièce identité rücksendung retoure refund erstattung remboursement reembolso rimborso reembolso
 agent agente atendente caller klient advisor berater beraterin mitarbeiter operator conseiller conseillère
+cs seller staff admin
 operador operatore medewerker konsultant support service
 empfänger destinataire destinatario destinatário ontvanger odbiorca mottagare modtager mottaker vastaanottaja
 příjemce príjemca alıcı получатель отримувач παραλήπτης penerima recipient
@@ -103,11 +104,14 @@ os as que
 ik jij hij zij wij jullie mijn jouw zijn haar ons onze en of maar met voor op in bij uit is zijn was heb heeft een
 het dat die
 ja ty on ona my wy mój moja i lub ale z dla na w jest są był mam
+jeg jag ikke inte och eller også också är
 """)
 # Stop words: labels, the words above, English greetings, thanks and sign-offs, weekdays and function words that
 # spaCy or the detector tag as names ("Danke", "Salve", "Goedemiddag"; hellos that open a chat turn: "Kunde:
 # Grüezi,", "Client: Moien,", "Customer: Howzit,"), wishes and thanks of more languages ("Grattis", "Auguri",
-# "Mulțumesc"), month names, and German retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
+# "Mulțumesc"), month names and weekday abbreviations, German letter salutations and signature departments ("Damen
+# und Herren", "Einkauf", "Manager"), and German retail nouns, which German writes capitalised ("Lieferung",
+# "Gutschrift").
 # Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
 # "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
 # "ware", "dobra") are deliberately absent.
@@ -151,6 +155,9 @@ the a an and or but of to in on at for with from by via my your our his her thei
 are was were be been it i me we you she they them us what who how why when where which could would should can
 shall must did does not no yes ok okay
 up wie was wo wann warum como qué quand pourquoi perché quando waarom
+mon tue tues wed weds thu thur thurs fri sat mo-fr mo-sa
+grüßen grüssen damen herren hochachtungsvoll interne intern internal info
+einkauf verkauf vertrieb buchhaltung logistik purchasing procurement accounting manager
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
