@@ -183,6 +183,7 @@ _LISTED_NAMES = FIRST_NAMES | SURNAMES
 _FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a field before a value
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
                  r"|(?<![\w:])(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}(?![\w:])", re.IGNORECASE)
+_BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 
 
@@ -484,9 +485,13 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
     a birth date stays: "nacido el 31/10/1952"), or, in normally cased text, is one
     lower-case word without a digit ("socio", "worries"); a trailing run of two or more lower-case words with no digit
     or abbreviation is cut off when a digit stays before it ("Lindengracht 88-II heeft afgegeven zonder briefje",
-    "Maliesingel 27, volgens de bezorger bij de buren")."""
+    "Maliesingel 27, volgens de bezorger bij de buren"). A bare number of one to three digits, or a day and month
+    ("11/30"), is no address on its own ("3 weeks ago", "at no. 3"; a house number inside an address is part of
+    the address span)."""
     value = text[f.start:f.end]
     if _IP.search(value) or (_DATE.fullmatch(value) and not _after_birth_cue(text, f.start)):
+        return []
+    if _BARE_NUMBER.fullmatch(value):
         return []
     if single_case:
         return [f]

@@ -63,6 +63,10 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Stock note: SKU-BD0928 is low", "BD0928", "ID_DOCUMENT", []),
     ("Questions? Call 0800 001 8263.", "0800 001 8263", "PHONE_NUMBER", []),
     ("Call me on 07700 900461 please", "07700 900461", "PHONE_NUMBER", ["07700 900461"]),
+    # a bare number of up to three digits, or a day and month, is no street address on its own
+    ("the neighbour at no. 3 took it", "3", "STREET_ADDRESS", []),
+    ("sale ends Sunday 11/30!", "11/30", "STREET_ADDRESS", []),
+    ("Deliver to Calle Mayor 29, Madrid", "Calle Mayor 29", "STREET_ADDRESS", ["Calle Mayor 29"]),
 ])
 def test_refine_trims_and_splits_ner_spans(text: str, span: str, entity: str, expected: list[str]) -> None:
     assert _refined(text, span, entity) == expected
