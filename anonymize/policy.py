@@ -26,7 +26,9 @@ POLICY_VERSION = "2026-12-6"  # recorded in audit entries; bump when a default b
 # predicate ending, a Thai sentence, a long kanji/kana run) are dropped; CJK and Arabic commas split names; Arabic,
 # Hebrew and Russian greetings and retail words, and CJK/Korean role labels ("担当", "상담원") are stop words; a word
 # spelling out a letter ("w as in william") is no person; weekday abbreviations, German letter salutations and
-# signature departments ("Damen und Herren", "Einkauf", "Manager"), Scandinavian function words are stop words
+# signature departments ("Damen und Herren", "Einkauf", "Manager"), Scandinavian function words and German/Dutch
+# nouns by their endings ("Rückmeldung", "Retourformulier") are stop words; a bare number of up to three digits is no
+# street address
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -183,6 +183,10 @@ _LISTED_NAMES = FIRST_NAMES | SURNAMES
 _FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a field before a value
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
                  r"|(?<![\w:])(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}(?![\w:])", re.IGNORECASE)
+# German and Dutch nouns by their endings, written capitalised and often compounded ("Rückmeldung", "Garantieantrag",
+# "Retourformulier", "Seriennummer"): nine letters or more, so surnames such as "Hartung" or "Jung" stay names.
+_GERMANIC_NOUN = re.compile(r"(?=[^\W\d_]{9,}$)[^\W\d_]{4,}"
+                            r"(?:ungen|ung|heit|keit|schaft|formular|formulier|antrag|protokoll|nummer)")
 _BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 
@@ -197,7 +201,8 @@ def _core(token: str) -> str:
 
 def _stop(word: str) -> bool:
     low = word.lower().rstrip(".")
-    return low in STOP_WORDS or word.lower() in STOP_WORDS or low in TITLE_WORDS
+    return (low in STOP_WORDS or word.lower() in STOP_WORDS or low in TITLE_WORDS
+            or _GERMANIC_NOUN.fullmatch(low) is not None)
 
 
 def is_stop_word(word: str) -> bool:

@@ -63,6 +63,10 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Stock note: SKU-BD0928 is low", "BD0928", "ID_DOCUMENT", []),
     ("Questions? Call 0800 001 8263.", "0800 001 8263", "PHONE_NUMBER", []),
     ("Call me on 07700 900461 please", "07700 900461", "PHONE_NUMBER", ["07700 900461"]),
+    # German and Dutch nouns by their endings, nine letters or more; shorter surnames with those endings stay
+    ("Garantieantrag – Staubsauger", "Garantieantrag", "PERSON", []),
+    ("Bitte um Rückmeldung.", "Rückmeldung", "LOCATION", []),
+    ("Grüße von Anna Hartung", "Anna Hartung", "PERSON", ["Anna Hartung"]),
     # a bare number of up to three digits, or a day and month, is no street address on its own
     ("the neighbour at no. 3 took it", "3", "STREET_ADDRESS", []),
     ("sale ends Sunday 11/30!", "11/30", "STREET_ADDRESS", []),
