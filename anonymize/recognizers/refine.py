@@ -83,6 +83,10 @@ adress osoite adresa adresiniz адрес адреса διεύθυνση alamat
 telefonnummer puhelin телефон τηλέφωνο
 kollege kollegin collega collègue colega ansprechpartner referente contatto interlocutor irtibat
 attn fao z.hd. c/o
+gstin siret siren ust-idnr ust-id vat btw btw-nr nip regon krs cpf cnpj rfc curp nit cuit ruc kvk abn acn po#
+bestell-nr auftrags-nr rechnungs-nr kunden-nr
+aadress adresas adrese vardas pavardė vārds uzvārds telefons tālrunis piegāde gyvenu uz
+prawo jazdy rijbewijs patente carnet postal postcode zip zipcode plz cep cap código codigo индекс
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 担当 担当者 お客様 고객 상담원 담당 담당자 客服 顾客
 """)

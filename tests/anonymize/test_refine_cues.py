@@ -67,6 +67,10 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Garantieantrag – Staubsauger", "Garantieantrag", "PERSON", []),
     ("Bitte um Rückmeldung.", "Rückmeldung", "LOCATION", []),
     ("Grüße von Anna Hartung", "Anna Hartung", "PERSON", ["Anna Hartung"]),
+    # form labels of more countries and tax-id labels split street spans and names
+    ("SIRET 552 100 554 00018/Contact", "SIRET 552 100 554 00018", "STREET_ADDRESS", ["552 100 554 00018"]),
+    ("Tellimus, Aadress Pikk 12-4, Tartu", "Aadress Pikk 12-4", "STREET_ADDRESS", ["Pikk 12-4"]),
+    ("nacida el 3/2/1990, CURP GOMA900302", "CURP", "PERSON", []),
     # a bare number of up to three digits, or a day and month, is no street address on its own
     ("the neighbour at no. 3 took it", "3", "STREET_ADDRESS", []),
     ("sale ends Sunday 11/30!", "11/30", "STREET_ADDRESS", []),
