@@ -28,7 +28,9 @@ POLICY_VERSION = "2026-12-6"  # recorded in audit entries; bump when a default b
 # spelling out a letter ("w as in william") is no person; weekday abbreviations, German letter salutations and
 # signature departments ("Damen und Herren", "Einkauf", "Manager"), Scandinavian function words and German/Dutch
 # nouns by their endings ("Rückmeldung", "Retourformulier") are stop words; a bare number of up to three digits is no
-# street address; tax-id, Baltic address/name, driving-licence and postcode labels are form labels
+# street address; tax-id, Baltic address/name, driving-licence and postcode labels are form labels; Malay,
+# Indonesian, Portuguese, Turkish and Italian courtesy titles and kinship words are cut off names; Turkish words
+# with a dotted capital İ match their stop words
 
 
 class PolicyError(AnonymizeUserError, ValueError):

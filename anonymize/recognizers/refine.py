@@ -161,6 +161,8 @@ shall must did does not no yes ok okay
 up wie was wo wann warum como qué quand pourquoi perché quando waarom
 mon tue tues wed weds thu thur thurs fri sat mo-fr mo-sa
 grüßen grüssen damen herren hochachtungsvoll interne intern internal info
+auntie aunty aunt uncle grandma grandad granddad grandpa granny omi oma opa mama mami abuela abuelo avó avô vovó
+nonna nonno tante onkel oncle tía tío deine deinen deiner eure euer familie famille familia nafn sími vh iade talebi
 einkauf verkauf vertrieb buchhaltung logistik purchasing procurement accounting manager
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
@@ -176,7 +178,8 @@ PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous 
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
 GENERIC = ("PERSON", "LOCATION")
 ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE")
-TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani")
+TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani "
+                     "dona ibu bapak puan encik cik sayın spett.le spettabile gent.mo gent.ma egr. egregio")
 _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"
 _PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
@@ -204,6 +207,7 @@ def _core(token: str) -> str:
 
 
 def _stop(word: str) -> bool:
+    word = word.replace("İ", "I")  # Turkish dotted capital: "İade".lower() is "i̇ade" with a combining dot
     low = word.lower().rstrip(".")
     return (low in STOP_WORDS or word.lower() in STOP_WORDS or low in TITLE_WORDS
             or _GERMANIC_NOUN.fullmatch(low) is not None)

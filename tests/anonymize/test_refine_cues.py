@@ -67,6 +67,11 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("Garantieantrag – Staubsauger", "Garantieantrag", "PERSON", []),
     ("Bitte um Rückmeldung.", "Rückmeldung", "LOCATION", []),
     ("Grüße von Anna Hartung", "Anna Hartung", "PERSON", ["Anna Hartung"]),
+    # titles, kinship words and labels before a name are cut off it; Turkish dotted capitals match their stop words
+    ("Thank you Puan Nurul Aisyah.", "Puan Nurul Aisyah", "PERSON", ["Nurul Aisyah"]),
+    ("Alles Gute, liebe Omi Gertrud!", "Omi Gertrud", "PERSON", ["Gertrud"]),
+    ("İrtibat Serkan Yıldız, 0232 441 18 90", "İrtibat Serkan Yıldız", "PERSON", ["Serkan Yıldız"]),
+    ("İade talebi: sipariş TR-99012873", "İade", "PERSON", []),
     # form labels of more countries and tax-id labels split street spans and names
     ("SIRET 552 100 554 00018/Contact", "SIRET 552 100 554 00018", "STREET_ADDRESS", ["552 100 554 00018"]),
     ("Tellimus, Aadress Pikk 12-4, Tartu", "Aadress Pikk 12-4", "STREET_ADDRESS", ["Pikk 12-4"]),
