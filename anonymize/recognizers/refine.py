@@ -86,7 +86,7 @@ attn fao z.hd. c/o
 gstin siret siren ust-idnr ust-id vat btw btw-nr nip regon krs cpf cnpj rfc curp nit cuit ruc kvk abn acn po#
 bestell-nr auftrags-nr rechnungs-nr kunden-nr
 aadress adresas adrese vardas pavardė vārds uzvārds telefons tālrunis piegāde gyvenu uz
-prawo jazdy rijbewijs patente carnet postal postcode zip zipcode plz cep cap código codigo индекс
+prawo jazdy rijbewijs patente carnet postal postcode zip zipcode plz cep código codigo индекс
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 担当 担当者 お客様 고객 상담원 담당 담당자 客服 顾客
 """)
@@ -159,9 +159,9 @@ the a an and or but of to in on at for with from by via my your our his her thei
 are was were be been it i me we you she they them us what who how why when where which could would should can
 shall must did does not no yes ok okay
 up wie was wo wann warum como qué quand pourquoi perché quando waarom
-mon tue tues wed weds thu thur thurs fri sat mo-fr mo-sa
+mon tues wed weds thur thurs fri sat mo-fr mo-sa
 grüßen grüssen damen herren hochachtungsvoll interne intern internal info
-auntie aunty aunt uncle grandma grandad granddad grandpa granny omi oma opa mama mami abuela abuelo avó avô vovó
+auntie aunty aunt uncle grandma grandad granddad grandpa granny omi oma opa mama abuela abuelo avó avô vovó
 nonna nonno tante onkel oncle tía tío deine deinen deiner eure euer familie famille familia nafn sími vh iade talebi
 einkauf verkauf vertrieb buchhaltung logistik purchasing procurement accounting manager
 """)
@@ -224,8 +224,9 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
     out: list[Finding] = []
     for f in (piece for found in findings for piece in _split_at_separators(text, found)):
         if f.entity_type in GENERIC:
-            out += [piece for piece in _split_name(text, f, single_case)
-                    if (single_case or not _unsupported_piece(text, piece)) and not _caseless_phrase(text, piece)]
+            out += [kept for piece in _split_name(text, f, single_case)
+                    if single_case or not _unsupported_piece(text, piece)
+                    for kept in _caseless_piece(text, piece)]
         elif f.entity_type == "STREET_ADDRESS":
             out += [piece for a in _split_address(text, f) for piece in _plausible_address(text, a, single_case)]
         elif f.entity_type in ID_LIKE:
@@ -418,27 +419,38 @@ _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{8,}")
 _THAI = re.compile(r"[\u0e00-\u0e7f]")
 _THAI_POLITE = re.compile(r"(?:ค่ะ|คะ|ครับ)(?=\s|$)")
 _HONORIFICS = frozenset(["님", "씨", "고객님", "선생님", "드림", "様", "さん", "氏", "先生"])
+# "it is ..." written onto a noun: "부산입니다", "서울이에요", "東京です"; the noun before it stays a name or place
+_COPULA = re.compile(r"(?:입니다|이에요|예요|이요|です|でした)$")
+_NOT_HIRAGANA_ONLY = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
 
 
-def _caseless_phrase(text: str, f: Finding) -> bool:
-    """A name or place in a script without letter case that is shaped like a phrase: it ends in a Korean or
-    Japanese predicate ("안녕하세요", "입니다", "発送します"); or, for a name, it has three Korean words or more
-    (a Korean name has one or two: "박지훈", "남궁 민수"), is one Hangul syllable alone, holds a run of eight
-    kanji or kana without a space (Japanese and Chinese names have two to six: "ポイントカード会員登録" is
-    none), or has four Thai words or more or a Thai polite particle ("ค่ะ", "ครับ": a sentence; a Thai name is
-    a given name and a surname)."""
-    value = text[f.start:f.end].strip()
-    if _PREDICATE_END.search(value.rstrip(_EDGE_PUNCT + "~…")):
-        return True
+def _caseless_piece(text: str, f: Finding) -> list[Finding]:
+    """`f`, or nothing when it is a name or place in a script without letter case shaped like a phrase: it ends in a
+    Korean or Japanese predicate ("안녕하세요", "입니다", "発送します"; a copula written onto one word is cut off
+    instead: "부산입니다" keeps "부산", "東京です" keeps "東京", "そうです" goes); or, for a name, it has three Korean
+    words or more (a Korean name has one or two: "박지훈", "남궁 민수"), is one Hangul syllable alone, holds a
+    run of eight kanji or kana without a space (Japanese and Chinese names have two to six: "ポイントカード会員登録"
+    is none), or has four Thai words or more or a Thai polite particle ("ค่ะ", "ครับ": a sentence; a Thai name
+    is a given name and a surname)."""
+    value = text[f.start:f.end].rstrip()
+    core = value.rstrip(_EDGE_PUNCT + "~…")
+    if _PREDICATE_END.search(core):
+        copula = _COPULA.search(core)
+        noun = core[:copula.start()] if copula else ""
+        if noun and " " not in noun.strip() and len(noun.strip()) >= 2 and _NOT_HIRAGANA_ONLY.search(noun):
+            return [Finding(f.entity_type, f.start, f.start + len(noun.rstrip()), f.score, f.recognizer)]
+        return []
     if f.entity_type != "PERSON":
-        return False
+        return [f]
     words = [w for w in (token.strip(_EDGE_PUNCT) for token in value.split()) if w and w not in _HONORIFICS]
     hangul = [w for w in words if _HANGUL_WORD.fullmatch(w)]
     if len(hangul) >= 3 or (len(words) == 1 and len(hangul) == 1 and len(hangul[0]) == 1):
-        return True
+        return []
     if _CJK_RUN.search(value):
-        return True
-    return sum(1 for w in words if _THAI.search(w)) >= 4 or _THAI_POLITE.search(value) is not None
+        return []
+    if sum(1 for w in words if _THAI.search(w)) >= 4 or _THAI_POLITE.search(value) is not None:
+        return []
+    return [f]
 
 
 # A word that spells out a letter on the phone: "w as in william", "W wie Wilhelm", "B comme Bernard".
