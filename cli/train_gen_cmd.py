@@ -17,7 +17,9 @@ def gen(
     ctx: typer.Context,
     preset: Annotated[str | None, typer.Option(help="Model size: tiny | small | base (default from config).")]
     = None,
-    tasks: Annotated[str | None, typer.Option(help="Comma list of alignment tasks: seq,text,intent,neg.")] = None,
+    tasks: Annotated[str | None, typer.Option(help=(
+        "Comma list of alignment tasks: seq,text,intent,neg (default from config [gen] tasks: seq; the others did "
+        "not help at equal compute on Beauty, docs/BENCHMARKS.md)."))] = None,
     history_layout: Annotated[str | None, typer.Option(help=(
         "How history items enter the model: items (one position each, the sum of its code embeddings; default) | "
         "tokens (one position per code token, 4x longer prompts)."))] = None,
