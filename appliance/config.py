@@ -263,9 +263,9 @@ class GenConfig:
     arch: str = "qwen2"  # qwen2 | llama: both are plain transformers causal LMs that export to ONNX with KV cache
     pretrained_dir: str = ""  # local checkpoint to warm-start from (code tokens are added); empty: build from preset
     text_vocab: int = 2000  # word pieces learned from the catalog; small keeps the embedding table cheap on CPU
-    # alignment tasks (Semantic Convergence a-d): seq alone by default, as the issue's rule asks, because text/neg did
-    # not help at equal compute on Beauty (steps-matched control; equal 50-minute budgets: docs/BENCHMARKS.md, "The
-    # alignment tasks at equal compute"); `--tasks seq,text,intent,neg` or `[gen] tasks` turns them on
+    # alignment tasks (Semantic Convergence a-d): a task is on by default only where it helps at equal compute, and
+    # text/neg did not on Beauty (a tie at equal steps; 15-20% lower at equal 50-minute budgets: docs/BENCHMARKS.md,
+    # "The alignment tasks at equal compute"), so seq alone; `--tasks seq,text,intent,neg` or `[gen] tasks` adds them
     tasks: tuple[str, ...] = ("seq",)
     text_weight: float = 0.5  # text tasks per epoch, as a fraction of the sequential examples
     intent_weight: float = 0.3  # intent -> code examples per epoch, same unit; used only when intent texts exist
