@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anonymize.detector import synth_decoys, synth_v7, synth_world
+from anonymize.detector.synth_clock import reference_day
 from anonymize.detector.synth_intl import LANG_OF_LOCALE, LANGS
 from anonymize.detector.synth_intl import TEMPLATES as INTL_TEMPLATES
 from anonymize.detector.synth_slots import SLOTS, Segment, SlotContext
@@ -119,7 +120,7 @@ class SynthGenerator:
         self.tokenizer = tokenizer
         self.redrawn = 0  # texts drawn again because a span did not align to tokens
 
-    def one(self) -> SynthText:
+    def _aligned_draw(self) -> SynthText:
         while True:
             item = self._draw()
             if self.tokenizer is None or aligned(self.tokenizer(item.text), item.spans):
@@ -170,12 +171,18 @@ class SynthGenerator:
             name += f"+{name2}"
         return SynthText(text, tuple(spans), locale, name)
 
+    def one(self) -> SynthText:
+        """One text, drawn with Faker's clock at `synth_clock.REFERENCE_DAY` (the same corpus on any day)."""
+        with reference_day():
+            return self._aligned_draw()
+
     def __iter__(self) -> Iterator[SynthText]:
         while True:
             yield self.one()
 
     def take(self, n: int) -> list[SynthText]:
-        return [self.one() for _ in range(n)]
+        with reference_day():
+            return [self._aligned_draw() for _ in range(n)]
 
 
 def recipe_templates(recipe: str, kinds: Sequence[str] = ()) -> dict[str, tuple[str, ...]]:

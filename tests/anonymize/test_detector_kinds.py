@@ -117,3 +117,22 @@ def test_manifest_records_the_extra_kinds(tmp_path: Path) -> None:
     manifest = json.loads((tmp_path / "m" / "MANIFEST.json").read_text("utf-8"))
     assert manifest["kinds"] == ["people3"] and "recipe" not in manifest
     assert manifest["command"].endswith("--kinds people3")
+
+
+def test_faker_sees_the_reference_day_while_a_corpus_is_drawn() -> None:
+    """The corpus is the same on any day: Faker's clock is pinned while texts are drawn, and put back after."""
+    import datetime as dt
+
+    import faker
+    import faker.providers.date_time as date_time_module
+
+    from anonymize.detector.synth_clock import REFERENCE_DAY, reference_day
+
+    fake = faker.Faker("en_US")
+    fake.seed_instance(0)
+    with reference_day():
+        inside = fake.date_between(start_date="today", end_date="today")
+        assert isinstance(dt.datetime(2020, 1, 1), date_time_module.datetime)  # real dates still pass checks
+    assert inside == REFERENCE_DAY
+    assert date_time_module.datetime is dt.datetime  # put back
+    assert abs((fake.date_between(start_date="-1d", end_date="today") - dt.date.today()).days) <= 1
