@@ -15,11 +15,15 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import sys
+import threading
 import types
 from collections.abc import Iterator
 
 REFERENCE_DAY = _dt.date(2026, 12, 5)  # the day the corpus digests in tests/anonymize/test_detector_kinds.py were taken
 _NOON = _dt.time(12, 0)
+# The swap changes module globals for the whole process: two threads drawing corpora at once take turns (reentrant,
+# so a draw inside a draw in one thread is fine) instead of one putting the real clock back under the other.
+_LOCK = threading.RLock()
 
 
 class _Instancecheck(type):
@@ -61,7 +65,13 @@ def _frozen_module() -> types.ModuleType:
 
 @contextlib.contextmanager
 def reference_day() -> Iterator[None]:
-    """Faker's modules see `REFERENCE_DAY` (at noon) as now while the block runs."""
+    """Faker's modules see `REFERENCE_DAY` (at noon) as now while the block runs (one thread at a time)."""
+    with _LOCK, _swapped():
+        yield
+
+
+@contextlib.contextmanager
+def _swapped() -> Iterator[None]:
     frozen = _frozen_module()
     swaps = {_dt.datetime: FrozenDatetime, _dt.date: FrozenDate}
     undo: list[tuple[types.ModuleType, str, object]] = []
