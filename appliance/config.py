@@ -281,6 +281,7 @@ class GenConfig:
     schedule: str = "budget"  # budget: the cosine decay ends when max_minutes does, if sooner | epochs: max_epochs only
     grad_clip: float = 1.0  # global norm clip, standard for transformer training
     dropout: float = 0.1  # attention dropout; sequences on Amazon sets are short and overfit fast
+    hidden_dropout: float = 0.0  # dropout on input embeddings and sublayer outputs while training (BERT/SASRec)
     batch_size: int = 256  # examples per step; fits 2-core CPUs and keeps steps/epoch moderate
     max_epochs: int = 30  # upper bound; early stopping on validation NDCG@10 usually ends sooner
     patience: int = 3  # validations without improvement before stopping
@@ -550,6 +551,9 @@ def check_config(cfg: ApplianceConfig) -> None:
     _check_choice("gen.schedule", gen.schedule, ("budget", "epochs"))
     for task in gen.tasks:
         _check_choice("gen.tasks", task, GEN_TASKS)
+    for key in ("dropout", "hidden_dropout"):
+        if not 0 <= getattr(gen, key) < 1:
+            raise ConfigError(f"gen.{key}: must be in [0, 1) (a dropout probability)")
     if intents.tau <= 0:
         raise ConfigError("intents.tau: must be > 0 (a softmax temperature)")
     if not 0 < intents.recency <= 1:

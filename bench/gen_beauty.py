@@ -91,6 +91,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--hidden-dropout", type=float, default=GenConfig.hidden_dropout,
+                        help="gen.hidden_dropout: dropout on input embeddings and sublayer outputs while training")
     parser.add_argument("--layout", default="items", choices=("items", "tokens"), help="gen.history_layout")
     parser.add_argument("--schedule", default=GenConfig.schedule, choices=("budget", "epochs"),
                         help="gen.schedule: cosine decay sized to the time budget too (budget) or to --epochs only")
@@ -108,10 +110,11 @@ def main() -> None:
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
                     batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed,
-                    schedule=args.schedule, patience=args.patience)
+                    schedule=args.schedule, patience=args.patience, hidden_dropout=args.hidden_dropout)
     model = GenerativeRecommender(cfg, codes, item_texts=texts)
     print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks} "
-          f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed} lr {cfg.lr} schedule {cfg.schedule}",
+          f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed} lr {cfg.lr} schedule {cfg.schedule} "
+          f"hidden_dropout {cfg.hidden_dropout}",
           flush=True)
     model.bind(split)
     model.build()

@@ -8,10 +8,11 @@ training sequence is an example (TIGER; `windows_per_user` samples fewer). With 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -82,15 +83,44 @@ def target_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor],
     predicted (about 4 of 25-80 positions), which is most of the compute of a small model with a large vocabulary.
     `item_tokens` (history_layout "items"): the table that embeds item entries -(i + 1)."""
     labels = inputs["labels"][:, 1:]  # (B, T-1) token at t+1 predicted from position t
-    if item_tokens is None:
-        hidden = lm.base_model(input_ids=inputs["input_ids"], attention_mask=inputs["attention_mask"])
-    else:
-        embeds = embed_inputs(lm, inputs["input_ids"], item_tokens)
-        hidden = lm.base_model(inputs_embeds=embeds, attention_mask=inputs["attention_mask"])
-    hidden = hidden.last_hidden_state
+    ids = inputs["input_ids"]  # embedded here in both layouts, so `hidden_dropout` sees the input embeddings
+    embeds = lm.get_input_embeddings()(ids) if item_tokens is None else embed_inputs(lm, ids, item_tokens)
+    hidden = lm.base_model(inputs_embeds=embeds, attention_mask=inputs["attention_mask"]).last_hidden_state
     where = labels != IGNORE
     logits = lm.get_output_embeddings()(hidden[:, :-1][where])  # (n_targets, V)
     return torch.nn.functional.cross_entropy(logits.float(), labels[where])
+
+
+@contextlib.contextmanager
+def hidden_dropout(lm: torch.nn.Module, p: float) -> Iterator[None]:
+    """Dropout on the input embeddings and on each attention and MLP output before its residual add, while training
+    (BERT's hidden_dropout_prob, GPT-2's embd_pdrop/resid_pdrop; SASRec drops the same places). Qwen2 and Llama
+    configs carry only attention-weight dropout. Forward hooks, removed on exit: saved and exported models hold none,
+    and `lm.eval()` turns them off for validation."""
+    if p <= 0:
+        yield
+        return
+    drop = torch.nn.functional.dropout
+
+    def on_inputs(module: torch.nn.Module, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+        if kwargs.get("inputs_embeds") is not None:
+            kwargs["inputs_embeds"] = drop(kwargs["inputs_embeds"], p, module.training)
+        return args, kwargs
+
+    def on_attention(module: torch.nn.Module, args: tuple, out: tuple) -> tuple:
+        return (drop(out[0], p, module.training), *out[1:])
+
+    def on_mlp(module: torch.nn.Module, args: tuple, out: torch.Tensor) -> torch.Tensor:
+        return drop(out, p, module.training)
+
+    handles = [lm.base_model.register_forward_pre_hook(on_inputs, with_kwargs=True)]
+    for layer in lm.base_model.layers:
+        handles += [layer.self_attn.register_forward_hook(on_attention), layer.mlp.register_forward_hook(on_mlp)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _scaled_loss(lm: torch.nn.Module, inputs: dict[str, torch.Tensor], scale: float,
@@ -210,7 +240,8 @@ def fit_generative(model: GenerativeRecommender, split: Split, *, progress: bool
     pad_id = tok.token_id(PAD)
     console = Console()
     lines = progress and not console.is_terminal  # a log file gets one line per epoch, a terminal a live bar
-    with Progress(transient=True, disable=not progress or lines, console=console) as bar:
+    with (hidden_dropout(lm, cfg.hidden_dropout),
+          Progress(transient=True, disable=not progress or lines, console=console) as bar):
         task = bar.add_task("training gen", total=total)
         for epoch in range(1, cfg.max_epochs + 1):
             if sized and report.history and elapsed() >= budget.train_until:
