@@ -33,6 +33,9 @@ def gen(
     patience: Annotated[int | None, typer.Option(help=(
         "Validations without an NDCG@10 gain before training stops (default from config [gen] patience). With a "
         "time budget, a large value lets the decay finish: the best epoch is kept either way."))] = None,
+    hidden_dropout: Annotated[float | None, typer.Option(help=(
+        "Dropout on input embeddings and attention/MLP outputs while training, in [0, 1) (default from config "
+        "[gen] hidden_dropout)."))] = None,
     nproc: Annotated[int, typer.Option(help=(
         "Train on N local processes with PyTorch DDP under torchrun (one GPU per process over NCCL, else gloo on "
         "CPU); rank 0 saves. See docs/EVALUATE.md, 'Distributed training'."))] = 1,
@@ -62,9 +65,12 @@ def gen(
         raise typer.BadParameter(f"expected budget or epochs, got {schedule!r}", param_hint="--schedule")
     if patience is not None and patience < 1:
         raise typer.BadParameter(f"must be at least 1, got {patience}", param_hint="--patience")
+    if hidden_dropout is not None and not 0 <= hidden_dropout < 1:
+        raise typer.BadParameter(f"must be in [0, 1), got {hidden_dropout}", param_hint="--hidden-dropout")
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
     overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
-                 "history_layout": history_layout, "schedule": schedule, "patience": patience}
+                 "history_layout": history_layout, "schedule": schedule, "patience": patience,
+                 "hidden_dropout": hidden_dropout}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
         from types import SimpleNamespace

@@ -43,9 +43,10 @@ def test_train_gen(cli_runner: CliRunner, config_file: Path, home: Home) -> None
 
     assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["history_layout"] == "items"
     patient = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
-                                      "--tasks", "seq", "--epochs", "1", "--patience", "40"])
+                                      "--tasks", "seq", "--epochs", "1", "--patience", "40", "--hidden-dropout", "0.3"])
     assert patient.exit_code == 0, patient.output
-    assert load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]["patience"] == 40
+    saved = load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]
+    assert saved["patience"] == 40 and saved["hidden_dropout"] == 0.3
     tokens = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
                                      "--tasks", "seq", "--epochs", "1", "--history-layout", "tokens"])
     assert tokens.exit_code == 0, tokens.output
@@ -62,6 +63,8 @@ def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Hom
     assert schedule.exit_code == 2 and "expected budget or epochs" in " ".join(schedule.output.split())
     patience = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--patience", "0"])
     assert patience.exit_code == 2 and "must be at least 1, got 0" in " ".join(patience.output.split())
+    dropout = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--hidden-dropout", "1"])
+    assert dropout.exit_code == 2 and "must be in [0, 1), got 1.0" in " ".join(dropout.output.split())
 
 
 @pytest.mark.usefixtures("one_torch_thread")
