@@ -31,7 +31,7 @@ RQ_METHODS = ("kmeans", "rqvae")  # appliance.generative.quantize.METHODS
 MAX_RQ_LEVELS = 25  # one token letter per level, one more for the last level (appliance.generative.quantize)
 GEN_ARCHS = ("qwen2", "llama")  # appliance.generative.model.ARCHS
 GEN_LAYOUTS = ("items", "tokens")  # a history item as one position (sum of its codes) | one per code token
-GEN_PRESETS = ("tiny", "small", "base")  # appliance.generative.model.PRESETS
+GEN_PRESETS = ("tiny", "small", "medium", "base")  # appliance.generative.model.PRESETS
 GEN_TASKS = ("seq", "text", "intent", "neg")  # appliance.generative.tasks.TASKS
 
 
@@ -259,7 +259,7 @@ class EgressConfig:
 
 @dataclass(frozen=True)
 class GenConfig:
-    preset: str = "small"  # size dial: tiny (tests) | small (2 CPU cores) | base (TIGER-sized, GPU); generative.py
+    preset: str = "small"  # size dial: tiny (tests) | small (2 CPU cores) | medium (2x wide) | base (TIGER-sized)
     arch: str = "qwen2"  # qwen2 | llama: both are plain transformers causal LMs that export to ONNX with KV cache
     pretrained_dir: str = ""  # local checkpoint to warm-start from (code tokens are added); empty: build from preset
     text_vocab: int = 2000  # word pieces learned from the catalog; small keeps the embedding table cheap on CPU

@@ -15,7 +15,7 @@ from cli.common import console, get_config, get_home
 
 def gen(
     ctx: typer.Context,
-    preset: Annotated[str | None, typer.Option(help="Model size: tiny | small | base (default from config).")]
+    preset: Annotated[str | None, typer.Option(help="Model size: tiny | small | medium | base (default from config).")]
     = None,
     tasks: Annotated[str | None, typer.Option(help=(
         "Comma list of alignment tasks: seq,text,intent,neg (default from config [gen] tasks: seq; the others did "
