@@ -281,7 +281,10 @@ class GenConfig:
     schedule: str = "budget"  # budget: the cosine decay ends when max_minutes does, if sooner | epochs: max_epochs only
     grad_clip: float = 1.0  # global norm clip, standard for transformer training
     dropout: float = 0.1  # attention dropout; sequences on Amazon sets are short and overfit fast
-    hidden_dropout: float = 0.0  # dropout on input embeddings and sublayer outputs while training (BERT/SASRec)
+    # dropout on input embeddings and attention/MLP outputs while training (BERT/SASRec); 0 because on Beauty it
+    # slowed `small` and, at 0.2, stopped `medium`'s overfitting without a test gain (docs/BENCHMARKS.md, "Width and
+    # dropout"); worth trying with a larger preset and a long budget
+    hidden_dropout: float = 0.0
     batch_size: int = 256  # examples per step; fits 2-core CPUs and keeps steps/epoch moderate
     max_epochs: int = 30  # upper bound; early stopping on validation NDCG@10 usually ends sooner
     patience: int = 3  # validations without improvement before stopping
