@@ -113,8 +113,12 @@ def hidden_dropout(lm: torch.nn.Module, p: float) -> Iterator[None]:
     def on_mlp(module: torch.nn.Module, args: tuple, out: torch.Tensor) -> torch.Tensor:
         return drop(out, p, module.training)
 
+    layers = getattr(lm.base_model, "layers", None)
+    if layers is None:
+        raise GenerativeError(f"gen.hidden_dropout needs a Llama- or Qwen2-style model (decoder layers at "
+                              f"model.layers), not {type(lm).__name__}: set it to 0 for this pretrained model")
     handles = [lm.base_model.register_forward_pre_hook(on_inputs, with_kwargs=True)]
-    for layer in lm.base_model.layers:
+    for layer in layers:
         handles += [layer.self_attn.register_forward_hook(on_attention), layer.mlp.register_forward_hook(on_mlp)]
     try:
         yield

@@ -9,11 +9,12 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from transformers import Qwen2Config, Qwen2ForCausalLM
+from transformers import GPT2Config, GPT2LMHeadModel, Qwen2Config, Qwen2ForCausalLM
 
 from appliance.config import ApplianceConfig, ConfigError, GenConfig, check_config
 from appliance.data.splits import split_from_sequences
 from appliance.generative.model import GenerativeRecommender
+from appliance.generative.tasks import GenerativeError
 from appliance.generative.train import fit_generative, hidden_dropout
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
@@ -91,3 +92,10 @@ def test_a_dropout_outside_zero_to_one_is_refused(key: str, value: float) -> Non
     cfg = ApplianceConfig(gen=dataclasses.replace(GenConfig(), **{key: value}))
     with pytest.raises(ConfigError, match=f"gen.{key}"):
         check_config(cfg)
+
+
+def test_a_model_without_decoder_layers_at_model_layers_is_refused_by_name() -> None:
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=20, n_embd=8, n_layer=1, n_head=2, n_positions=16))
+    with pytest.raises(GenerativeError, match="GPT2LMHeadModel: set it to 0"), hidden_dropout(gpt2, 0.1):
+        pass
+    assert _hooks(gpt2) == 0
