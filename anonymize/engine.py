@@ -23,7 +23,7 @@ from anonymize.recognizers.branches import is_store_branch
 from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
-from anonymize.recognizers.refine import bridge_names, is_spelling_word, is_stop_word, refine
+from anonymize.recognizers.refine import bridge_names, is_compound_word, is_spelling_word, is_stop_word, refine
 from anonymize.recognizers.retail_brands import is_retail_brand
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
@@ -139,6 +139,7 @@ class Anonymizer:
         kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
+        kept = [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
         own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []

@@ -71,6 +71,7 @@ def postcode_recognizer() -> RegexRecognizer:
         Pattern(r"\b(?:GIR ?0AA|[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})\b", 0.85, 0.95),  # UK with its space
         Pattern(r"\b[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}\b", 0.45, 0.85),  # UK without the space
         Pattern(r"(?<![\d-])\d{5}-\d{4}(?![\d-])", 0.7, 0.95),  # ZIP+4
+        Pattern(r"(?<![\d-])\d{5}-\d{3}(?![\d-])", 0.6, 0.95),  # Brazil's CEP "98314-039" (Correios: 5 + 3 digits)
         Pattern(rf"\b(?:{US_STATES}),? (\d{{5}})(?![\d-])", 0.8, 0.9, group=1, flags=0),  # "CA 94105"
         # "..., Hamburg 07669", "..., Portland 97201-1234": above a phone reading of the same digits (0.75)
         Pattern(rf",\s+{_TOWN} (\d{{5}}(?:-\d{{4}})?)(?![\d-])", 0.8, 0.9, group=1, flags=0),

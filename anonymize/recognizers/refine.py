@@ -359,13 +359,17 @@ _BRIDGE = re.compile(r"[ \u00a0]([^\W\d_][^\W\d_'’-]{0,13})[ \u00a0]")  # one 
 _HYPHENATED_PLACE = re.compile(r"[-‐](?:(?:en|sur|sous|lès|lez|le|la|les|de|du|des|aux|au|am|an|im|ob|upon|on|in|"
                                r"under|by|the|op|aan|bij|del|di|da|do|dos|das)[-‐])?")
 _SLASH_PLACE = re.compile(r"/([^\W\d_][^\W\d_'’-]{1,24})(?![\w/])")  # "/İstanbul" right after a place
+# The rest of a hyphenated place the NER cut at its connector: "Aix" + "-en-Provence", "Stratford" + "-upon-Avon"
+_PLACE_TAIL = re.compile(r"[-‐](?:en|sur|sous|lès|lez|aux|upon|on|am|an|im|ob|op|aan|bij)[-‐]"
+                         r"(?:(?:le|la|les|de|du|des|the|der|den)[-‐])?[A-ZÀ-ÖØ-Þ][^\W\d_'’]*(?:[-‐][^\W\d_'’]+)*")
 
 
 def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     """`findings` plus one `PERSON` over each pair of `PERSON` findings that only a single capitalised word
     separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out), and one `LOCATION` over a place
     and the capitalised place written right after it with a slash ("Kadıköy/İstanbul"); overlap resolution then
-    merges them. A form label or title between two names is no bridge ("Anna Tel Brandt")."""
+    merges them; also one `LOCATION` over a place and the rest of a hyphenated town name cut at its connector
+("Aix" + "-en-Provence"). A form label or title between two names is no bridge ("Anna Tel Brandt")."""
     names = sorted((f for f in findings if f.entity_type == "PERSON"), key=lambda f: f.start)
     out = list(findings)
     for a, b in itertools.pairwise(names):
@@ -380,6 +384,10 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
         nxt = _SLASH_PLACE.match(text, f.end) if f.entity_type == "LOCATION" else None
         if nxt is not None and nxt.group(1)[:1].isupper() and not _stop(nxt.group(1)):
             out.append(Finding("LOCATION", f.start, nxt.end(), f.score, f.recognizer))
+    for f in findings:  # "Aix-en-Provence" where the NER found "Aix" alone
+        tail = _PLACE_TAIL.match(text, f.end) if f.entity_type == "LOCATION" else None
+        if tail is not None:
+            out.append(Finding("LOCATION", f.start, tail.end(), f.score, f.recognizer))
     places = sorted((f for f in findings if f.entity_type == "LOCATION"), key=lambda f: f.start)
     for a, b in itertools.pairwise(places):  # "Marche" + "-en-" + "Famenne": one hyphenated town name
         if _HYPHENATED_PLACE.fullmatch(text, a.end, b.start):
@@ -461,6 +469,26 @@ def is_spelling_word(text: str, f: Finding) -> bool:
     """A `PERSON` that spells out the single letter before it ("order w441902, w as in william"): a word of a
     spelling alphabet, no person; masking it also hides which letter was meant."""
     return f.entity_type == "PERSON" and _SPELLED_LETTER.search(text, max(0, f.start - 16), f.start) is not None
+
+
+# Hyphenated words of retail English that a cased NER reads as a name or place ("LOYALTY SIGN-UP", "Drive-off at pump
+# 4", "CHECK-IN"): the whole hyphenated token, lower-cased, is one of these.
+COMPOUND_WORDS = _words("""
+sign-up sign-in sign-out log-in log-out check-in check-out drop-off pick-up drive-off drive-thru drive-through
+follow-up add-on top-up trade-in try-on walk-in roll-out set-up mix-up call-back cash-back kick-off carry-on
+stand-by print-out pre-order re-order t-shirt e-mail e-mails x-ray co-op opt-in opt-out click-and-collect
+""")
+_HYPHEN_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+
+
+def is_compound_word(text: str, f: Finding) -> bool:
+    """A `PERSON` or `LOCATION` inside a hyphenated retail word of COMPOUND_WORDS ("SIGN" of "SIGN-UP")."""
+    if f.entity_type not in ("PERSON", "LOCATION") or "-" not in text[max(0, f.start - 12):f.end + 12]:
+        return False
+    for m in _HYPHEN_TOKEN.finditer(text, max(0, f.start - 24), min(len(text), f.end + 24)):
+        if m.start() <= f.start and f.end <= m.end() and m.group().lower() in COMPOUND_WORDS:
+            return True
+    return False
 
 
 def _strip_edges(text: str, start: int, end: int) -> tuple[int, int]:

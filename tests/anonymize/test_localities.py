@@ -34,6 +34,10 @@ def test_locality_lines(text: str, towns: list[str]) -> None:
     ("We live in Stratford-upon-Avon now", ["Stratford", "Avon"], "Stratford-upon-Avon"),
     ("Sent to Bad-Homburg today", ["Bad", "Homburg"], "Bad-Homburg"),
     ("from Lyon - Paris", ["Lyon", "Paris"], None),  # two places, a dash between them
+    ("Thanks from Aix-en-Provence!", ["Aix"], "Aix-en-Provence"),  # the NER cut it at its connector
+    ("to Châlons-en-Champagne, 51000", ["Châlons"], "Châlons-en-Champagne"),
+    ("in Stratford-upon-Avon.", ["Stratford"], "Stratford-upon-Avon"),
+    ("in Paris-en-ligne promo", ["Paris"], None),  # a lower-case word after the connector: no town
 ])
 def test_hyphenated_place_parts_are_joined(text: str, parts: list[str], joined: str | None) -> None:
     found = [Finding("LOCATION", text.index(p), text.index(p) + len(p), 0.85, "ner") for p in parts]

@@ -19,7 +19,7 @@ from anonymize.recognizers.cues import (
     dni_ok,
     license_plate_recognizer,
 )
-from anonymize.recognizers.refine import bridge_names, is_spelling_word, refine
+from anonymize.recognizers.refine import bridge_names, is_compound_word, is_spelling_word, refine
 
 
 def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
@@ -128,6 +128,30 @@ def test_a_word_spelling_out_a_letter_is_no_person(text: str, word: str, spelled
     assert is_spelling_word(text, Finding("PERSON", start, start + len(word), 0.85, "test")) is spelled
 
 
+@pytest.mark.parametrize(("text", "word", "entity", "compound"), [
+    ("LOYALTY SIGN-UP\nName: Sara Hunter", "SIGN", "PERSON", True),  # part of "SIGN-UP"
+    ("Drive-off at pump 4", "Drive-off", "PERSON", True),  # the whole hyphenated word
+    ("CHECK-IN desk", "CHECK-IN", "LOCATION", True),
+    ("Thanks, Jean-Pierre", "Jean-Pierre", "PERSON", False),  # a hyphenated name
+    ("Sign-up was easy, said Sign", "Sign", "PERSON", False),  # the same word outside the compound
+    ("LOYALTY SIGN-UP", "SIGN", "ORDER_NUMBER", False),  # only names and places
+])
+def test_a_hyphenated_retail_word_is_no_name_or_place(text: str, word: str, entity: str, compound: bool) -> None:
+    start = text.rindex(word)
+    assert is_compound_word(text, Finding(entity, start, start + len(word), 0.85, "test")) is compound
+
+
+def test_the_anonymizer_leaves_a_sign_up_form_title() -> None:
+    class Fake:
+        name, entities = "fake-ner", ("PERSON",)
+
+        def analyze(self, text: str, doc: object) -> list[Finding]:
+            return [Finding("PERSON", text.index(w), text.index(w) + len(w), 0.85, self.name) for w in ("SIGN", "Sara")]
+
+    text = "LOYALTY SIGN-UP\nName: Sara"
+    assert [text[f.start:f.end] for f in Anonymizer(use_ner=False, recognizers=[Fake()]).analyze(text)] == ["Sara"]
+
+
 def test_refine_keeps_lower_case_words_in_single_case_text() -> None:
     text = "hi my name is rosa delgado and my parcel is missing"
     start = text.index("rosa")
@@ -225,6 +249,7 @@ def test_allow_list_subtracts_catalog_terms_from_longer_findings() -> None:
     ("@Zsolt so sorry about the delay!", "Zsolt", "PERSON"),
     ("Adres: Apolloweg 129, 1105 MW Tuindorp", "1105 MW", "POSTCODE"),
     ("1357 Ole Piis Vej, Føllenslev DK-3626.", "DK-3626", "POSTCODE"),
+    ("Entregar na Rua das Flores 12, Beberibe, 98314-039. Obrigado", "98314-039", "POSTCODE"),  # a CEP, no cue
 ])
 def test_handles_and_european_postcodes(text: str, value: str, entity: str) -> None:
     found = {(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)}
@@ -233,6 +258,7 @@ def test_handles_and_european_postcodes(text: str, value: str, entity: str) -> N
 
 @pytest.mark.parametrize("text", [
     "write to jo@example.com today", "see @example.com for details", "dimensions 1200 SS steel", "size AB-1234 fits",
+    "ref 198314-039 and 98314-0391",  # CEP-shaped digits inside longer numbers
 ])
 def test_no_handle_or_postcode_in(text: str) -> None:
     found = {f.entity_type for f in Anonymizer(use_ner=False).analyze(text)}
