@@ -1,7 +1,10 @@
 """Benchmark: the generative recommender on Amazon Beauty 2014 (leave-one-out, full ranking, history masked).
 
-Codes are text-only semantic IDs built here (MiniLM embeddings of title/brand/categories, balanced residual
-k-means from appliance.generative.quantize, plus the collision level), cached under var/bench/gen/. Trains one
+Codes are semantic IDs built here, cached under var/bench/gen/: `--codes text` (MiniLM embeddings of
+title/brand/categories, balanced residual k-means from appliance.generative.quantize, plus the collision level) or
+`--codes fused` (what `tanaban tokenize build` does when a CF model is trained: the L2-normalised text vector
+beside LightGCN's item vector, trained here on the leave-one-out training part only, so validation and test
+purchases leak nothing into the codes; the same RQConfig). Trains one
 variant (sequential task only, or all tasks) with the given preset and wall-clock budget, then prints validation
 and test Recall/NDCG@5/10 with the epochs reached and the training input positions per second (`--layout items`:
 one position per history item, `tokens`: 4 code tokens per item; `--schedule budget|epochs`: the cosine decay
@@ -77,6 +80,53 @@ def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
     return codes
 
 
+def text_vectors(texts: list[str], embeddings: Path | None) -> np.ndarray:
+    """(n_items, 384) MiniLM item vectors: `embeddings` if given, else encoded once and cached."""
+    if embeddings is not None:
+        vectors = np.load(embeddings)
+    else:
+        path = CACHE / "text_vectors.npy"
+        if path.exists():
+            vectors = np.load(path)
+        else:
+            from appliance.text.encoder import TextEncoder
+
+            vectors = TextEncoder().encode(texts)
+            CACHE.mkdir(parents=True, exist_ok=True)
+            np.save(path, vectors)
+    if vectors.shape[0] != len(texts):
+        raise SystemExit(f"item vectors: {vectors.shape[0]} rows, expected {len(texts)} items")
+    return vectors
+
+
+def fused_codes(split, texts: list[str], embeddings: Path | None, *, epochs: int, lr: float,
+                seed: int) -> np.ndarray:
+    """(n_items, 4) codes over [text, LightGCN] as `tanaban tokenize build` fuses them (RQConfig's cf_weight and
+    pca_dim), LightGCN trained `epochs` epochs on `split.train` only (best validation Recall@20 kept); cached."""
+    path = CACHE / f"fused_codes_e{epochs}_lr{lr:g}_s{seed}.npy"
+    if path.exists():
+        return np.load(path)
+    from appliance.config import LightGCNConfig
+    from appliance.generative.quantize import fuse_embeddings
+    from appliance.generative.semantic_ids import assign_semantic_ids
+    from appliance.models.graph_cf import LightGCNRecommender
+
+    start = time.perf_counter()
+    text = text_vectors(texts, embeddings)
+    cfg = dataclasses.replace(LightGCNConfig(), lr=lr, max_epochs=epochs, eval_every=5, patience=10**6, seed=seed)
+    cf = LightGCNRecommender(cfg, progress=lambda epoch, row: None if row["score"] != row["score"] else print(
+        f"  lightgcn epoch {epoch} valid R@20 {row['score']:.4f} ({row['seconds']:.0f} s)", flush=True))
+    info = cf.fit(split)
+    rq = RQConfig()
+    codes = assign_semantic_ids(fuse_embeddings(text, cf.arrays["item_emb"], cf_weight=rq.cf_weight,
+                                                pca_dim=rq.pca_dim), rq).codes
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, codes)
+    print(f"built fused codes {codes.shape} in {time.perf_counter() - start:.0f} s (LightGCN {info.epochs} epochs, "
+          f"best {info.best_epoch}, valid R@20 {info.best_score:.4f})", flush=True)
+    return codes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_option(parser)
@@ -102,11 +152,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", type=Path, help="directory to save the trained model in (e.g. under var/)")
     parser.add_argument("--embeddings", type=Path, help="precomputed MiniLM item matrix (.npy, item-id order)")
+    parser.add_argument("--codes", default="text", choices=("text", "fused"),
+                        help="semantic IDs from the item texts alone, or fused with LightGCN item vectors")
+    parser.add_argument("--cf-epochs", type=int, default=40, help="LightGCN epochs for --codes fused")
+    parser.add_argument("--cf-lr", type=float, default=1e-2, help="LightGCN learning rate for --codes fused "
+                        "(the measured Beauty setting of bench/cf_beauty.py)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     sequences, texts = read_data(args.data)
     split = split_from_sequences(sequences, len(texts))
-    codes = text_codes(texts, args.embeddings)
+    start = time.perf_counter()
+    codes = text_codes(texts, args.embeddings) if args.codes == "text" else \
+        fused_codes(split, texts, args.embeddings, epochs=args.cf_epochs, lr=args.cf_lr, seed=args.seed)
+    print(f"codes {args.codes} ready in {time.perf_counter() - start:.0f} s", flush=True)
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
                     batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed,
