@@ -16,6 +16,7 @@ Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision 
 - STREET_ADDRESS: split at form labels ("Konto", "Bestellung", "Tel."), then drop stop words at the edges.
 - POSTCODE / PHONE_NUMBER / ID_DOCUMENT: drop edge words (no digit; lower-case or a stop word); a value that is a
   calendar date, the tail of a product code ("SKU-BD0928") or a toll-free/premium number (libphonenumber) is dropped.
+- PERSON / LOCATION inside a hyphenated retail word ("LOYALTY SIGN-UP", "Drive-off") are dropped (`is_compound_word`).
 - Every type: cut at a label's colon (the label is dropped: "お名前：高橋 健太"; for names and places also "Kund: ")
   and at a sentence end ("。", "！", "?", "!").
 - In normally cased text (docs/BENCHMARKS.md "Precision at egress by kind"): lower-case multi-word names need a line
@@ -369,7 +370,7 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out), and one `LOCATION` over a place
     and the capitalised place written right after it with a slash ("Kadıköy/İstanbul"); overlap resolution then
     merges them; also one `LOCATION` over a place and the rest of a hyphenated town name cut at its connector
-("Aix" + "-en-Provence"). A form label or title between two names is no bridge ("Anna Tel Brandt")."""
+    ("Aix" + "-en-Provence"). A form label or title between two names is no bridge ("Anna Tel Brandt")."""
     names = sorted((f for f in findings if f.entity_type == "PERSON"), key=lambda f: f.start)
     out = list(findings)
     for a, b in itertools.pairwise(names):
