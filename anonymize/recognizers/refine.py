@@ -85,6 +85,8 @@ telefonnummer puhelin телефон τηλέφωνο
 kollege kollegin collega collègue colega ansprechpartner referente contatto interlocutor irtibat
 attn fao z.hd. c/o
 gstin siret siren ust-idnr ust-id vat btw btw-nr nip regon krs cpf cnpj rfc curp nit cuit ruc kvk abn acn po#
+jmbg emšo emso oib egn cnp pesel amka αμκα αφμ kennitala henkilötunnus hetu isikukood bsn cnh cuil dui umid sss
+philhealth nric mykad ktp npwp cnic aadhaar hkid tfn ird ssn itin nino ppsn ahv svnr tckn iqama bvn rrn
 bestell-nr auftrags-nr rechnungs-nr kunden-nr
 aadress adresas adrese vardas pavardė vārds uzvārds telefons tālrunis piegāde gyvenu uz
 prawo jazdy rijbewijs patente carnet postal postcode zip zipcode plz cep código codigo индекс

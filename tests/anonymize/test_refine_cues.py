@@ -76,6 +76,9 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("SIRET 552 100 554 00018/Contact", "SIRET 552 100 554 00018", "STREET_ADDRESS", ["552 100 554 00018"]),
     ("Tellimus, Aadress Pikk 12-4, Tartu", "Aadress Pikk 12-4", "STREET_ADDRESS", ["Pikk 12-4"]),
     ("nacida el 3/2/1990, CURP GOMA900302", "CURP", "PERSON", []),
+    ("Novi Sad. JMBG 0107988800043.", "JMBG", "PERSON", []),  # national id names of more countries
+    ("Kennitala 120385-2219. Nafn", "Kennitala", "PERSON", []),
+    ("Γιώργος Παπαδάκης, ΑΦΜ 128 441 903", "Γιώργος Παπαδάκης, ΑΦΜ", "PERSON", ["Γιώργος Παπαδάκης"]),
     # a bare number of up to three digits, or a day and month, is no street address on its own
     ("the neighbour at no. 3 took it", "3", "STREET_ADDRESS", []),
     ("sale ends Sunday 11/30!", "11/30", "STREET_ADDRESS", []),
