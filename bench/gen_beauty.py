@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import time
 from pathlib import Path
 
@@ -54,34 +55,18 @@ def read_data(data: Path) -> tuple[list[np.ndarray], list[str]]:
     return sequences, texts
 
 
-def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
-    """(n_items, 4) text-only semantic IDs, cached (MiniLM + balanced residual k-means + collision level).
-
-    `embeddings`: an existing (n_items, d) MiniLM matrix in item-id order, to skip encoding on a busy machine.
-    """
-    CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / "text_codes.npy"
-    if path.exists():
-        return np.load(path)
-    from appliance.generative.semantic_ids import assign_semantic_ids
-
-    start = time.perf_counter()
-    if embeddings is not None:
-        vectors = np.load(embeddings)
-    else:
-        from appliance.text.encoder import TextEncoder
-
-        vectors = TextEncoder().encode(texts)
-    if vectors.shape[0] != len(texts):
-        raise SystemExit(f"{embeddings}: {vectors.shape[0]} rows, expected {len(texts)} items")
-    codes = assign_semantic_ids(vectors, RQConfig()).codes
-    np.save(path, codes)
-    print(f"built text-only codes {codes.shape} in {time.perf_counter() - start:.0f} s")
-    return codes
+def _save(path: Path, array: np.ndarray) -> None:
+    """np.save through a temporary file and a rename: a concurrent run never loads half a cache file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.save(fh, array)
+    os.replace(tmp, path)
 
 
 def text_vectors(texts: list[str], embeddings: Path | None) -> np.ndarray:
-    """(n_items, 384) MiniLM item vectors: `embeddings` if given, else encoded once and cached."""
+    """(n_items, 384) MiniLM item vectors: `embeddings` (an existing matrix in item-id order, to skip encoding on a
+    busy machine) if given, else encoded once and cached."""
     if embeddings is not None:
         vectors = np.load(embeddings)
     else:
@@ -92,11 +77,24 @@ def text_vectors(texts: list[str], embeddings: Path | None) -> np.ndarray:
             from appliance.text.encoder import TextEncoder
 
             vectors = TextEncoder().encode(texts)
-            CACHE.mkdir(parents=True, exist_ok=True)
-            np.save(path, vectors)
+            _save(path, vectors)
     if vectors.shape[0] != len(texts):
         raise SystemExit(f"item vectors: {vectors.shape[0]} rows, expected {len(texts)} items")
     return vectors
+
+
+def text_codes(texts: list[str], embeddings: Path | None) -> np.ndarray:
+    """(n_items, 4) text-only semantic IDs, cached (MiniLM + balanced residual k-means + collision level)."""
+    path = CACHE / "text_codes.npy"
+    if path.exists():
+        return np.load(path)
+    from appliance.generative.semantic_ids import assign_semantic_ids
+
+    start = time.perf_counter()
+    codes = assign_semantic_ids(text_vectors(texts, embeddings), RQConfig()).codes
+    _save(path, codes)
+    print(f"built text-only codes {codes.shape} in {time.perf_counter() - start:.0f} s")
+    return codes
 
 
 def fused_codes(split, texts: list[str], embeddings: Path | None, *, epochs: int, lr: float,
@@ -120,8 +118,7 @@ def fused_codes(split, texts: list[str], embeddings: Path | None, *, epochs: int
     rq = RQConfig()
     codes = assign_semantic_ids(fuse_embeddings(text, cf.arrays["item_emb"], cf_weight=rq.cf_weight,
                                                 pca_dim=rq.pca_dim), rq).codes
-    CACHE.mkdir(parents=True, exist_ok=True)
-    np.save(path, codes)
+    _save(path, codes)
     print(f"built fused codes {codes.shape} in {time.perf_counter() - start:.0f} s (LightGCN {info.epochs} epochs, "
           f"best {info.best_epoch}, valid R@20 {info.best_score:.4f})", flush=True)
     return codes

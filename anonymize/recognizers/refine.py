@@ -482,13 +482,16 @@ follow-up add-on top-up trade-in try-on walk-in roll-out set-up mix-up call-back
 stand-by print-out pre-order re-order t-shirt e-mail e-mails x-ray co-op opt-in opt-out click-and-collect
 """)
 _HYPHEN_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)+")
+_LONGEST_COMPOUND = max(map(len, COMPOUND_WORDS))
 
 
 def is_compound_word(text: str, f: Finding) -> bool:
     """A `PERSON` or `LOCATION` inside a hyphenated retail word of COMPOUND_WORDS ("SIGN" of "SIGN-UP")."""
-    if f.entity_type not in ("PERSON", "LOCATION") or "-" not in text[max(0, f.start - 12):f.end + 12]:
+    # a hyphen of the word holding the span lies inside the span or right next to it
+    if f.entity_type not in ("PERSON", "LOCATION") or "-" not in text[max(0, f.start - 1):f.end + 1]:
         return False
-    for m in _HYPHEN_TOKEN.finditer(text, max(0, f.start - 24), min(len(text), f.end + 24)):
+    window = (max(0, f.start - _LONGEST_COMPOUND), min(len(text), f.end + _LONGEST_COMPOUND))
+    for m in _HYPHEN_TOKEN.finditer(text, *window):
         if m.start() <= f.start and f.end <= m.end() and m.group().lower() in COMPOUND_WORDS:
             return True
     return False
