@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-6c"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-6d"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -34,6 +34,10 @@ POLICY_VERSION = "2026-12-6c"  # recorded in audit entries; bump when a default 
 # 2026-12-6b: Brazilian CEPs without a cue ("Beberibe, 98314-039"); a name or place inside a hyphenated retail
 # word ("SIGN-UP", "Drive-off") is dropped; a place cut at its connector is joined ("Aix" + "-en-Provence")
 # 2026-12-6c: national id names of more countries (JMBG, Kennitala, ΑΦΜ, UMID, CNH, NRIC...) are form labels
+# 2026-12-6d: large cities in their own script (native_places: Han, kana, Hangul, Hebrew, Arabic, Cyrillic, Greek,
+# Thai, Devanagari); traditional-character addresses with road sections ("復興南路一段390號5樓"); given-name and
+# family-name field labels, invoice/order words and birth labels of more languages; signature roles and departments,
+# replies of agreement and German product compounds are no names; the English name list reads non-ASCII words whole
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -20,6 +20,7 @@ from anonymize.recognizers.dates import date_recognizer
 from anonymize.recognizers.financial import card_recognizer, iban_recognizer, ssn_recognizer
 from anonymize.recognizers.name_cues import NameCueRecognizer
 from anonymize.recognizers.names import NameRecognizer
+from anonymize.recognizers.native_places import NativePlaceRecognizer
 from anonymize.recognizers.ner import DEFAULT_MODEL, NerRecognizer, NlpLoadError, load_nlp
 from anonymize.recognizers.places import PlaceRecognizer
 from anonymize.recognizers.regions import LocalityLineRecognizer, SubdivisionRecognizer, TownRegionRecognizer
@@ -41,7 +42,8 @@ LAYERS = ("primary", "check")
 
 
 def structured_recognizers() -> list[Recognizer]:
-    """The structured and retail rules: contact data, payment data, dates, street and postcode patterns, retail ids."""
+    """The structured and retail rules: contact data, payment data, dates, street and postcode patterns, retail ids,
+    and cities written in a non-Latin script (which the learned detector, trained on Latin script, misses)."""
     cues = cue_recognizers()
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
@@ -50,6 +52,7 @@ def structured_recognizers() -> list[Recognizer]:
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
         TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),
+        NativePlaceRecognizer(),
     ]
 
 

@@ -3,7 +3,8 @@
 The learned detector and spaCy see a run of CJK characters as one token ("大阪府堺市堺区宿院町東4-1-8。本人"), so they
 cannot cut an address or a name out of it. These rules follow the structure of the national address formats instead
 (Japan Post: 都/道/府/県 prefecture, 市/区/町/村 municipality, then 丁目-番-号 or "4-1-8"; China Post:
-省/自治区, 市, 区/县, then road 路/街/道 with 号, building 号楼/栋, room 室; Korea Post road-name addresses:
+省/自治区, 市, 区/县, then road 路/街/道 with 号, building 号楼/栋, room 室, and the same in traditional characters
+with Taiwan's road sections, 段; Korea Post road-name addresses:
 특별시/광역시/도, 시/군/구, road 로/길 with a building number, 동/호) and the honorifics written after a
 person's name (Japanese 様/さん/さま/殿/氏, Chinese 先生/女士/小姐, Korean 님/씨/고객님) or the recipient labels
 before it (収件人/收件人/宛名/お名前/받는분/수령인/이름). Each rule needs its administrative suffixes or a
@@ -26,13 +27,21 @@ _JP = (rf"(?:[{_HAN}]{{1,3}}(?:都|道|府|県))?[{_HAN}{_KANA}]{{1,6}}(?:市|�
        rf"(?:[{_HAN}{_KANA}]{{1,6}}(?:区|町|村))?[{_HAN}{_KANA}]{{0,8}}"
        rf"[{_DIGITS}]+(?:丁目|番地?|号|[-－‐][{_DIGITS}]+)(?:[{_DIGITS}]+(?:番地?|号)|[-－‐][{_DIGITS}]+)*")
 # Chinese: (province) city (district) road + number (+ building, room).
-_CN = (rf"(?:[{_HAN}]{{2,4}}(?:省|自治区))?[{_HAN}]{{1,5}}市(?:[{_HAN}]{{1,5}}(?:区|县))?"
-       rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄)[{_DIGITS}]+号(?:\s?[{_DIGITS}]+(?:号楼|栋|幢|单元|楼|室))*")
-_CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄)[{_DIGITS}]+号(?:\s?[{_DIGITS}]+(?:号楼|栋|幢|单元|楼|室))*"
+# Traditional characters (Taiwan, Hong Kong, Macau) beside simplified ones: 區/縣 district, 號 number, 樓 floor, 棟
+# building; Taiwan's roads have sections ("復興南路一段390號5樓") and sub-numbers ("之2").
+_NUMBER_SIGN = "(?:号|號)"
+_UNIT = rf"(?:\s?[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元|楼|樓|室|F|f)|之[{_DIGITS}]+)*"
+_SECTION = rf"(?:[一二三四五六七八九十{_DIGITS}]段)?(?:[{_DIGITS}]+(?:巷|弄))*"
+_CN = (rf"(?:[{_HAN}]{{2,4}}(?:省|自治区|自治區))?[{_HAN}]{{1,5}}市(?:[{_HAN}]{{1,5}}(?:区|县|區|縣))?"
+       rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}")
+_CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}"
 # Korean road-name address: (province/metropolis) city/county/district (district) road + number (, 동 호).
 _KR = (r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|도)\s)?[가-힣]{1,6}(?:시|군|구)"
        r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?")
 _KR_ROAD = r"[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?"
+# Labels and verbs a Chinese address run may start with, which the 1-5 characters before 市 would take in.
+_LEAD = re.compile(r"(?:收货地址|收貨地址|送货地址|送貨地址|地址|住址|寄到|送到|发到|發到|寄往|送往"
+                   r"|住在|位于|位於|我在|在|是|为|為)+")
 ADDRESS = re.compile("|".join(f"(?:{p})" for p in (_CN, _KR, _JP, _CN_ROAD, _KR_ROAD)))
 
 _HONORIFIC = r"(?:様|さま|さん|殿|氏|先生|女士|小姐|고객님|님|씨)"
@@ -60,8 +69,11 @@ class CjkRecognizer:
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         if not re.search(rf"[{_HAN}{_KANA}가-힣]", text):
             return []
-        out = [Finding("STREET_ADDRESS", m.start(), m.end(), self.address_score, self.name)
-               for m in ADDRESS.finditer(text)]
+        out = []
+        for m in ADDRESS.finditer(text):
+            lead = _LEAD.match(m.group())  # "地址是台北市...": the label and verb the Han run before 市 took in
+            start = m.start() + (lead.end() if lead else 0)
+            out.append(Finding("STREET_ADDRESS", start, m.end(), self.address_score, self.name))
         for regex in (NAME_BEFORE_HONORIFIC, NAME_AFTER_LABEL):
             for m in regex.finditer(text):
                 if m.group(1) not in _NOT_NAMES:

@@ -24,7 +24,9 @@ from anonymize.recognizers.name_lists import (
 )
 from anonymize.recognizers.refine import OTHER_LANGUAGE_WORDS, is_stop_word
 
-_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:-[A-Za-z]+)*")
+# Words of any script's letters: an ASCII-only token cut "Bettwäsche" after "Bettw", which then followed a name as
+# its surname ("Roan Rose Bettw"), and "Dvořák" after "Dvo".
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_]|['’])*(?:-[^\W\d_]+)*")
 _RELATION_BEFORE = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in RELATION_WORDS) + r")[\s,:;.!'\"-]{1,3}$")
 _RELATION_AFTER = re.compile(r"^,?\s+(?:my|our|the|a)\s+(?:" + "|".join(RELATION_WORDS[:36]) + r")\b")
 _KINSHIP_BEFORE = re.compile(r"(?:\b(?:my|our|his|her|their)\s+(?:" + "|".join(RELATION_WORDS[:36]) + r")|"
@@ -108,7 +110,7 @@ class NameRecognizer:
         word, nxt = tokens[i][2], tokens[i + 1][2]
         # "Sarah Okonkwo": a capitalised unknown word after a capitalised first name, outside ALL-CAPS text
         return (word[0].isupper() and not word.isupper() and nxt[0].isupper() and not nxt.isupper()
-                and nxt.lower() not in COMMON_WORDS and nxt.lower() not in FIRST_NAMES)
+                and nxt.lower() not in COMMON_WORDS and nxt.lower() not in FIRST_NAMES and not is_stop_word(nxt))
 
     def _span(self, tokens: list[tuple[int, int, str]], i: int, text: str, score: float, any_next: bool) -> Finding:
         start, end, _ = tokens[i]

@@ -46,7 +46,8 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# Form labels, identifier words and contact words: never a name, and an address span stops at them.
+# Form labels (the given-name and family-name fields of many languages among them), identifier words, contact words
+# and birth-date labels: never a name, and an address span stops at them.
 LABEL_WORDS = _words("""
 name names naam nom nombre nome nazwisko imię vorname nachname surname firstname lastname fullname
 email e-mail mail correo courriel tel tel. telefon telefone telephone téléphone teléfono telefono phone mobile
@@ -92,6 +93,14 @@ aadress adresas adrese vardas pavardė vārds uzvārds telefons tālrunis piegā
 prawo jazdy rijbewijs patente carnet postal postcode zip zipcode plz cep código codigo индекс
 氏名 お名前 名前 住所 ご住所 電話 電話番号 收件人 地址 电话 邮编 姓名 이름 주소 전화 연락처 받는분 받는사람
 担当 担当者 お客様 고객 상담원 담당 담당자 客服 顾客
+prénom prenom apellido apellidos cognome sobrenome apelido voornaam achternaam förnamn efternamn fornavn etternavn
+efternavn etunimi sukunimi příjmení priezvisko vezetéknév keresztnév utónév prenume nume ime prezime priimek
+soyadı soyadi soyad adı фамилия отчество прізвище επώνυμο rufname
+faktura faktúra factuur számla lasku fakturanummer rechnungsnr rechnungsnummer bestellnr bestilling beställning
+tilaus sipariş siparis kart klienta obsługi contas cuentas заказ замовлення παραγγελία pesanan narudžba
+narudžbina comanda rendelés orden
+seriennr serial
+ur nar bday b-day doğum tarihi születési syntymäaika fødselsdato födelsedatum рождения 生年月日 생일 생년월일
 """)
 # Function words (pronouns, articles, prepositions, "good" of "Dobar dan") of languages other than English: part of
 # STOP_WORDS, and a sign that the lower-case word right after them is a word of that language, not a name (names.py;
@@ -117,11 +126,12 @@ jeg jag ikke inte och eller også också är
 # spaCy or the detector tag as names ("Danke", "Salve", "Goedemiddag"; hellos that open a chat turn: "Kunde:
 # Grüezi,", "Client: Moien,", "Customer: Howzit,"), wishes and thanks of more languages ("Grattis", "Auguri",
 # "Mulțumesc"), month names and weekday abbreviations, German letter salutations and signature departments ("Damen
-# und Herren", "Einkauf", "Manager"), and German retail nouns, which German writes capitalised ("Lieferung",
-# "Gutschrift").
+# und Herren", "Einkauf", "Manager"), job titles and departments of signatures in more languages ("Gerente",
+# "Responsable", "Projectmanager", "Sales"), replies of agreement ("Perfecto", "Akkoord", "Oczywiście"), and German
+# retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
 # Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
 # "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
-# "ware", "dobra") are deliberately absent.
+# "ware", "dobra", "bravo") are deliberately absent.
 STOP_WORDS = LABEL_WORDS | OTHER_LANGUAGE_WORDS | _words("""
 hi hello hey dear hiya thanks thank thx cheers regards best kind kindly sincerely yours please pls sorry
 good morning afternoon evening team all everyone folks guys sir madam howzit howdy heya g'day gday
@@ -167,6 +177,13 @@ grüßen grüssen damen herren hochachtungsvoll interne intern internal info
 auntie aunty aunt uncle grandma grandad granddad grandpa granny omi oma opa mama abuela abuelo avó avô vovó
 nonna nonno tante onkel oncle tía tío deine deinen deiner eure euer familie famille familia nafn sími vh iade talebi
 einkauf verkauf vertrieb buchhaltung logistik purchasing procurement accounting manager
+sales marketing accounts finance finanzen logistics logistique logística logistica responsable gerente directeur
+directrice director directora diretor diretora projectmanager projektmanager projektleiter projektleiterin
+geschäftsführer geschäftsführerin teamleiter teamleiterin abteilungsleiter ceo cfo coo cto assistant assistente
+asistente assistent assistentin secretary sekretariat secrétaire department departamento abteilung afdeling dział
+oddělení osasto avdelning compras ventas vendas achats inkoop verkoop acquisti vendite
+perfecto perfeito perfetto parfait akkoord oczywiście claro certo genau natürlich naturalmente listo pronto
+entendido d'accord c'est rechazado aprobado approved declined cancelled canceled
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
@@ -194,9 +211,13 @@ _FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a 
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
                  r"|(?<![\w:])(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}(?![\w:])", re.IGNORECASE)
 # German and Dutch nouns by their endings, written capitalised and often compounded ("Rückmeldung", "Garantieantrag",
-# "Retourformulier", "Seriennummer"): nine letters or more, so surnames such as "Hartung" or "Jung" stay names.
+# "Retourformulier", "Seriennummer"), and German product compounds by their head noun ("Kaffeemaschine",
+# "Handcreme", "Laufschuhe", "Packstationen"): nine letters or more, so surnames such as "Hartung" or "Jung" stay
+# names.
 _GERMANIC_NOUN = re.compile(r"(?=[^\W\d_]{9,}$)[^\W\d_]{4,}"
-                            r"(?:ungen|ung|heit|keit|schaft|formular|formulier|antrag|protokoll|nummer)")
+                            r"(?:ungen|ung|heit|keit|schaft|formular|formulier|antrag|protokoll|nummer"
+                            r"|maschine|maschinen|creme|cremes|schuhe|sauger|station|stationen|probleme|wäsche|jacke"
+                            r"|tasche|taschen|lampe|flasche|geräte|gerät|artikel|produkte|produkt)")
 _BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 

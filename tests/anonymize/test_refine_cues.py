@@ -244,7 +244,8 @@ def test_allow_list_subtracts_catalog_terms_from_longer_findings() -> None:
         return [text[f.start:f.end] for f in engine.analyze(text)]
 
     assert masked("La Audric Rose is lovely", ("Audric Rose",)) == []
-    assert masked("Brünhild Rose Kaffeemaschine is lovely", ("brünhild rose",)) == ["Kaffeemaschine"]
+    assert masked("Brünhild Rose Marlowe is lovely", ("brünhild rose",)) == ["Marlowe"]
+    assert masked("Brünhild Rose Kaffeemaschine is lovely", ("brünhild rose",)) == []  # a German product noun
     assert masked("Megan Hollis is lovely", ("Audric Rose",)) == ["Megan Hollis"]
 
 
