@@ -197,7 +197,7 @@ d' l' 't van't
 PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y a o")
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
 GENERIC = ("PERSON", "LOCATION")
-ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE")
+ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID")
 TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani "
                      "dona ibu bapak puan encik cik sayın spett.le spettabile gent.mo gent.ma egr. egregio")
 _TOKEN = re.compile(r"\S+")
@@ -607,12 +607,23 @@ def _wordy(token: str) -> bool:
     return not any(ch.isdigit() for ch in token) and (not core or _stop(core) or any(ch.islower() for ch in core))
 
 
+# The words before a phone extension, which the learned detector may type as another id ("3866-1267 ext. 150").
+EXTENSION_WORDS = _words("ext extn extension x poste durchwahl dw wew dahili int interno ramal toestel doorkies 内線")
+
+
 def _trim_id(text: str, f: Finding) -> list[Finding]:
+    """An identifier span less the words around it, cut at the first word of running text after its value
+    ("GC-VPJW-8477-OYDR shows no balance/Agent: ...", "SP-IN-77120934. Registered mobile +91 ..."; not a phone
+    number or an extension word: "+36 1 204 385 ext. 759"), and dropped when what is left is a date, the tail of a
+    product code, a business hotline or a year."""
     tokens = _tokens(text, f)
     while tokens and _wordy(tokens[0][2]):
         tokens.pop(0)
-    while tokens and _wordy(tokens[-1][2]):
-        tokens.pop()
+    if f.entity_type != "PHONE_NUMBER":  # a phone number's extension word belongs to it ("ext. 759", "poste 121")
+        tokens = tokens[:next((i for i, token in enumerate(tokens) if i and _wordy(token[2])
+                               and _core(token[2]).lower().rstrip(".") not in EXTENSION_WORDS), len(tokens))]
+        if len(tokens) > 1 and tokens[-1][2].startswith("(") and ")" not in tokens[-1][2].rstrip(",;.)"):
+            tokens.pop()  # "F255-921-83-442-0 (FL), exp 2027": the bracket of a cut-off remark goes with it
     if not tokens:
         return []
     start, end = _strip_edges(text, tokens[0][0], tokens[-1][1])

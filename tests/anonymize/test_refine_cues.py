@@ -344,3 +344,15 @@ def test_a_place_written_after_a_place_with_a_slash_joins_it(text: str, place: s
     found = [Finding("LOCATION", text.index(place), text.index(place) + len(place), 0.85, "ner")]
     extra = [f for f in bridge_names(text, found) if f not in found]
     assert [text[f.start:f.end] for f in extra] == ([bridged] if bridged else [])
+
+
+@pytest.mark.parametrize(("entity", "text", "expected"), [
+    ("GIFT_CARD", "GC-VPJW-8477-OYDR shows no balance/Agent: Sorry about that", "GC-VPJW-8477-OYDR"),
+    ("LOYALTY_ID", "SP-IN-77120934. Registered mobile +91 70451 88230", "SP-IN-77120934"),
+    ("ID_DOCUMENT", "F255-921-83-442-0 (FL), exp 2027", "F255-921-83-442-0"),
+    ("POSTCODE", "3866-1267 ext. 150", "3866-1267 ext. 150"),  # an extension stays with its number
+    ("PHONE_NUMBER", "+36 1 204 385 ext. 759", "+36 1 204 385 ext. 759"),
+    ("POSTCODE", "1431 GB", "1431 GB"),  # upper-case letters of a Dutch postcode are no running text
+])
+def test_an_identifier_stops_at_the_first_word_of_running_text(entity: str, text: str, expected: str) -> None:
+    assert [text[f.start:f.end] for f in refine(text, [Finding(entity, 0, len(text), 0.85, "ner")])] == [expected]
