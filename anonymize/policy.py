@@ -39,7 +39,8 @@ POLICY_VERSION = "2026-12-6d"  # recorded in audit entries; bump when a default 
 # family-name field labels, invoice/order words and birth labels of more languages; signature roles and departments,
 # replies of agreement and German product compounds are no names; the English name list reads non-ASCII words whole
 # (2026-12-6d also) an order, gift-card, loyalty or other id span the learned detector found stops at the first word
-# of running text after its value ("GC-VPJW-8477-OYDR shows no balance"); phone extensions stay
+# of running text after its value ("GC-VPJW-8477-OYDR shows no balance"); phone extensions stay; "von"/"de" after a
+# call or message noun is no particle ("Anruf von Garin Kraus", "Appel de ..."), a leading "/" no part of a name
 
 
 class PolicyError(AnonymizeUserError, ValueError):

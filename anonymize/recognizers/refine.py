@@ -57,6 +57,7 @@ dob geb geb. geburtsdatum geboren birth birthday naissance nacimiento nascita na
 born né née né(e) nacido nacida nato nata nascido nascida urodzony urodzona
 date datum fecha data
 order orders ordernummer bestellung bestellnummer bestelling bestelnummer commande pedido ordine encomenda
+appel ligação ligacao chamada samtal oproep telefonata puhelu hovor звонок
 zamówienie zamowienie objednávka invoice rechnung facture factura fattura fatura receipt quittung ref ref.
 reference referenz référence referencia riferimento tracking sendung colis paquete pacco parcel
 account konto compte cuenta conto rekening konta customer kunde kundin kunden kundennummer kundennr kd kd.-nr
@@ -147,6 +148,7 @@ grüezi gruezi grüessech servus moin moien tere terve moi hei heippa hejsan tje
 halló halo ahoj szia sziasztok zdravo merhaba namaste namaskar jambo
 sawubona aloha labas sveiki
 hej tack hälsningar god dag hilsen mvh venlig vennlig liefs alles gute
+tag tage tagen woche wochen monat monaten stunde stunden minuten
 lieferung zustellung lieferadresse rechnungsadresse gutschrift rückzahlung zahlung überweisung namen paket
 päckchen lager zentrallager kundendienst kundenservice garantie reklamation umtausch qualität größe farbe lieferzeit
 happy merry congratulations congrats christmas xmas birthday anniversary felices navidad cumpleaños
@@ -196,12 +198,15 @@ d' l' 't van't
 """)
 PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y a o")
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
+# Calls, messages and parcels "from" someone: after them "von"/"van" is the preposition, not a name's particle.
+_FROM_NOUN_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:anruf|rückruf|nachricht|mail|e-mail|email|brief|paket|päckchen|"
+                               r"grüße|grüsse|gruß|anfrage|bericht|oproep|pakket|cadeau|geschenk)\s+$")
 GENERIC = ("PERSON", "LOCATION")
 ID_LIKE = ("POSTCODE", "PHONE_NUMBER", "ID_DOCUMENT", "LICENSE_PLATE", "ORDER_NUMBER", "GIFT_CARD", "LOYALTY_ID")
 TITLE_WORDS = _words("mr mrs ms miss mx dr prof herr frau m mme mlle sr sra srta sig sig.ra dhr mevr pan pani "
                      "dona ibu bapak puan encik cik sayın spett.le spettabile gent.mo gent.ma egr. egregio")
 _TOKEN = re.compile(r"\S+")
-_EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡"
+_EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡/"
 _PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
 _SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$))\s*")  # label colons and sentence ends (see refine)
 # names and places: also "Label: ", and the commas and question marks of CJK and Arabic script, which no name holds
@@ -334,9 +339,10 @@ def _split_name(text: str, f: Finding, single_case: bool) -> list[Finding]:
     for piece in pieces:
         while piece and piece[-1][2] in ("particle", "connector"):
             piece.pop()
-        while piece and (piece[0][2] == "connector" or (piece[0][2] == "particle"
-                         and _core(text[piece[0][0]:piece[0][1]]).lower() not in LEADING_PARTICLES)):
-            piece.pop(0)
+        while piece and (piece[0][2] == "connector" or (piece[0][2] == "particle" and (
+                _core(text[piece[0][0]:piece[0][1]]).lower() not in LEADING_PARTICLES
+                or _FROM_NOUN_BEFORE.search(text[max(0, piece[0][0] - 24):piece[0][0]])))):
+            piece.pop(0)  # "de" of "Appel de", "von" of "Anruf von Garin Kraus" (from), not of "van der Berg"
         names = [_core(text[a:b]).lower() for a, b, kind in piece if kind == "name"]
         if not names or all(n in SOLO_STOP or n in PLACE_CONNECTORS for n in names):  # (connectors hold particles)
             continue  # nothing but "New", "El", "De", "Los"

@@ -356,3 +356,17 @@ def test_a_place_written_after_a_place_with_a_slash_joins_it(text: str, place: s
 ])
 def test_an_identifier_stops_at_the_first_word_of_running_text(entity: str, text: str, expected: str) -> None:
     assert [text[f.start:f.end] for f in refine(text, [Finding(entity, 0, len(text), 0.85, "ner")])] == [expected]
+
+
+@pytest.mark.parametrize(("text", "span", "expected"), [
+    ("Anruf von Garin Kraus", "von Garin Kraus", "Garin Kraus"),  # "von" is "from" after a call
+    ("Appel de Suzanne Raoul", "Appel de Suzanne Raoul", "Suzanne Raoul"),
+    ("Ligação de Filipa Morais", "Ligação de Filipa Morais", "Filipa Morais"),
+    ("Herr Ludwig van Beethoven", "Ludwig van Beethoven", "Ludwig van Beethoven"),
+    ("Herr van Dijk", "van Dijk", "van Dijk"),  # after a title the particle stays
+    ("Tel 0251 778. /Hedevi Hylander", "/Hedevi Hylander", "Hedevi Hylander"),  # a signature's slash
+])
+def test_calls_from_someone_and_slashes_are_not_part_of_the_name(text: str, span: str, expected: str) -> None:
+    start = text.index(span)
+    found = refine(text, [Finding("PERSON", start, start + len(span), 0.85, "ner")])
+    assert [text[f.start:f.end] for f in found] == [expected]
