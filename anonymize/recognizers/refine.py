@@ -57,7 +57,7 @@ dob geb geb. geburtsdatum geboren birth birthday naissance nacimiento nascita na
 born né née né(e) nacido nacida nato nata nascido nascida urodzony urodzona
 date datum fecha data
 order orders ordernummer bestellung bestellnummer bestelling bestelnummer commande pedido ordine encomenda
-appel ligação ligacao chamada samtal oproep telefonata puhelu hovor звонок
+ligação ligacao chamada samtal oproep telefonata puhelu hovor звонок
 zamówienie zamowienie objednávka invoice rechnung facture factura fattura fatura receipt quittung ref ref.
 reference referenz référence referencia riferimento tracking sendung colis paquete pacco parcel
 account konto compte cuenta conto rekening konta customer kunde kundin kunden kundennummer kundennr kd kd.-nr
@@ -99,9 +99,9 @@ efternavn etunimi sukunimi příjmení priezvisko vezetéknév keresztnév utón
 soyadı soyadi soyad adı фамилия отчество прізвище επώνυμο rufname
 faktura faktúra factuur számla lasku fakturanummer rechnungsnr rechnungsnummer bestellnr bestilling beställning
 tilaus sipariş siparis kart klienta obsługi contas cuentas заказ замовлення παραγγελία pesanan narudžba
-narudžbina comanda rendelés orden
+narudžbina comanda rendelés
 seriennr serial
-ur nar bday b-day doğum tarihi születési syntymäaika fødselsdato födelsedatum рождения 生年月日 생일 생년월일
+bday b-day doğum születési syntymäaika fødselsdato födelsedatum рождения 生年月日 생일 생년월일
 """)
 # Function words (pronouns, articles, prepositions, "good" of "Dobar dan") of languages other than English: part of
 # STOP_WORDS, and a sign that the lower-case word right after them is a word of that language, not a name (names.py;
@@ -128,7 +128,8 @@ jeg jag ikke inte och eller også också är
 # Grüezi,", "Client: Moien,", "Customer: Howzit,"), wishes and thanks of more languages ("Grattis", "Auguri",
 # "Mulțumesc"), month names and weekday abbreviations, German letter salutations and signature departments ("Damen
 # und Herren", "Einkauf", "Manager"), job titles and departments of signatures in more languages ("Gerente",
-# "Responsable", "Projectmanager", "Sales"), replies of agreement ("Perfecto", "Akkoord", "Oczywiście"), and German
+# "Responsable", "Projectmanager", "Sales"), replies of agreement ("Perfecto", "Akkoord", "Oczywiście"), "call me"
+# and "write to me" verbs before a number ("Chiamarlo al 333 ...", "Escríbeme al 622 ..."), and German
 # retail nouns, which German writes capitalised ("Lieferung", "Gutschrift").
 # Words that are also common given names ("will", "rose", "may", "june", "grace", "julio", "abril", "mai", "natale",
 # "noël", "juli") and words that are also surnames or places ("asante", "feliz", "natal", "salam", "sana", "march",
@@ -186,6 +187,8 @@ asistente assistent assistentin secretary sekretariat secrétaire department dep
 oddělení osasto avdelning compras ventas vendas achats inkoop verkoop acquisti vendite
 perfecto perfeito perfetto parfait akkoord oczywiście claro certo genau natürlich naturalmente listo pronto
 entendido d'accord c'est rechazado aprobado approved declined cancelled canceled
+chiamami chiamarlo chiamarla chiamatemi scrivimi scrivetemi llámame llamame llámeme escríbeme escribeme escríbame
+ligue liga-me ruf rufen appelez appelle-moi belt bellen zadzwoń napisz
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
@@ -217,11 +220,11 @@ _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
                  r"|(?<![\w:])(?:[0-9a-f]{1,4}:){3,7}[0-9a-f]{1,4}(?![\w:])", re.IGNORECASE)
 # German and Dutch nouns by their endings, written capitalised and often compounded ("Rückmeldung", "Garantieantrag",
 # "Retourformulier", "Seriennummer"), and German product compounds by their head noun ("Kaffeemaschine",
-# "Handcreme", "Laufschuhe", "Packstationen"): nine letters or more, so surnames such as "Hartung" or "Jung" stay
-# names.
+# "Handcreme", "Laufschuhe"): nine letters or more, so surnames such as "Hartung" or "Jung" stay names. Not
+# "-station": "Packstation 105" is a German delivery address.
 _GERMANIC_NOUN = re.compile(r"(?=[^\W\d_]{9,}$)[^\W\d_]{4,}"
                             r"(?:ungen|ung|heit|keit|schaft|formular|formulier|antrag|protokoll|nummer"
-                            r"|maschine|maschinen|creme|cremes|schuhe|sauger|station|stationen|probleme|wäsche|jacke"
+                            r"|maschine|maschinen|creme|cremes|schuhe|sauger|probleme|wäsche|jacke"
                             r"|tasche|taschen|lampe|flasche|geräte|gerät|artikel|produkte|produkt)")
 _BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
