@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-6d"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-6e"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -41,6 +41,8 @@ POLICY_VERSION = "2026-12-6d"  # recorded in audit entries; bump when a default 
 # (2026-12-6d also) an order, gift-card, loyalty or other id span the learned detector found stops at the first word
 # of running text after its value ("GC-VPJW-8477-OYDR shows no balance"); phone extensions stay; "von"/"de" after a
 # call or message noun is no particle ("Anruf von Garin Kraus", "Appel de ..."), a leading "/" no part of a name
+# 2026-12-6e: "Packstation 105" is an address again (no -station nouns among the German product compounds); "call
+# me" verbs are stop words ("Chiamarlo al 333 ..."); "tarihi", "nar", "ur", "orden", "appel" are no labels
 
 
 class PolicyError(AnonymizeUserError, ValueError):
