@@ -633,6 +633,8 @@ def _trim_id(text: str, f: Finding) -> list[Finding]:
                                and _core(token[2]).lower().rstrip(".") not in EXTENSION_WORDS), len(tokens))]
         if len(tokens) > 1 and tokens[-1][2].startswith("(") and ")" not in tokens[-1][2].rstrip(",;.)"):
             tokens.pop()  # "F255-921-83-442-0 (FL), exp 2027": the bracket of a cut-off remark goes with it
+    while tokens and _wordy(tokens[-1][2]):
+        tokens.pop()
     if not tokens:
         return []
     start, end = _strip_edges(text, tokens[0][0], tokens[-1][1])

@@ -352,6 +352,8 @@ def test_a_place_written_after_a_place_with_a_slash_joins_it(text: str, place: s
     ("ID_DOCUMENT", "F255-921-83-442-0 (FL), exp 2027", "F255-921-83-442-0"),
     ("POSTCODE", "3866-1267 ext. 150", "3866-1267 ext. 150"),  # an extension stays with its number
     ("PHONE_NUMBER", "+36 1 204 385 ext. 759", "+36 1 204 385 ext. 759"),
+    ("PHONE_NUMBER", "07700 900461 thanks", "07700 900461"),  # words after a phone number still go
+    ("POSTCODE", "3866-1267 ext.", "3866-1267"),
     ("POSTCODE", "1431 GB", "1431 GB"),  # upper-case letters of a Dutch postcode are no running text
 ])
 def test_an_identifier_stops_at_the_first_word_of_running_text(entity: str, text: str, expected: str) -> None:
