@@ -23,7 +23,15 @@ from anonymize.recognizers.branches import is_store_branch
 from anonymize.recognizers.ner import one_blas_thread
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
-from anonymize.recognizers.refine import bridge_names, is_compound_word, is_spelling_word, is_stop_word, refine
+from anonymize.recognizers.refine import (
+    bridge_names,
+    is_compound_word,
+    is_spelling_word,
+    is_stop_word,
+    propagate_names,
+    refine,
+    with_extension,
+)
 from anonymize.recognizers.retail_brands import is_retail_brand
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
@@ -133,19 +141,25 @@ class Anonymizer:
             if recognizer is self.ner and self.refine_ner:  # statistical spans: trim edges, split at stop words
                 found = bridge_names(text, refine(text, found, single_case(text)))
             raw.extend(found)
-        kept = [piece for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)
-                for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
-        kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
-        kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
-        kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
-        kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
-        kept = [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
+        kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
+        kept = [with_extension(text, f) for f in self._not_excluded(text, kept)]
+        kept += self._not_excluded(text, propagate_names(text, kept))  # "Reyes" again, or in a list of found names
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
         own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []
         if own:  # our own placeholders and egress tokens are never masked (anonymizing twice equals once)
             kept = [f for f in kept if not any(s <= f.start and f.end <= e for s, e in own)]
         return resolve_overlaps(kept)
+
+    def _not_excluded(self, text: str, findings: list[Finding]) -> list[Finding]:
+        """`findings` less what the allow-list and the retail exclusions say is no personal data."""
+        kept = [piece for f in findings
+                for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
+        kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
+        kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
+        kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
+        kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
+        return [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
 
     def residual(self, text: str, threshold: float | None = None, *,
                  rules: RuleCache | None = None) -> list[Finding]:

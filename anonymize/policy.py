@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-6e"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-6f"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -43,6 +43,10 @@ POLICY_VERSION = "2026-12-6e"  # recorded in audit entries; bump when a default 
 # call or message noun is no particle ("Anruf von Garin Kraus", "Appel de ..."), a leading "/" no part of a name
 # 2026-12-6e: "Packstation 105" is an address again (no -station nouns among the German product compounds); "call
 # me" verbs are stop words ("Chiamarlo al 333 ..."); "tarihi", "nar", "ur", "orden", "appel" are no labels
+# 2026-12-6f: a name found once is found again in the same text, and in a list beside found names ("Reyes, Kowalski,
+# Nguyen"); a particle joins a surname ("Casanova i Puig", "Rhys ap Gruffydd"); kinship words of more languages, "("
+# before a name ("муж (Игорь)"), lower-case gazetteer names after a self-introduction ("this is keisha"); "(" splits
+# a name or place span; a personal title before "Dr." is no street ("Frau Dr. Weber")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

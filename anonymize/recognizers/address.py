@@ -26,7 +26,9 @@ _STOP = ("the", "on", "of", "in", "at", "to", "my", "our", "their", "his", "her"
 _WORD = r"(?:(?!(?:" + "|".join(_STOP) + r")\b)[A-Za-z][A-Za-z'’-]*)"
 _NAME = rf"{_WORD}(?: {_WORD}){{0,2}}"
 # Title Case forms, matched case-sensitively: "Kingsley Close", not "Best trail map"
-_TITLE_STOP = "|".join(w.capitalize() for w in _STOP)
+# (and personal titles: "Frau Dr. Weber" is a doctor, not a Drive)
+_TITLE_STOP = "|".join([w.capitalize() for w in _STOP] + ["Frau", "Herr", "Mr", "Mrs", "Ms", "Miss", "Mx", "Prof",
+                                                          "Sir", "Dame", "Madame", "Monsieur", "Mme", "Dear"])
 _TITLE_WORD = r"(?:(?!(?:" + _TITLE_STOP + r")\b)[A-Z][A-Za-z'’-]*)"
 _TITLE_NAME = rf"{_TITLE_WORD}(?: {_TITLE_WORD}){{0,2}}"
 _TITLE_SUFFIX = r"(?:" + "|".join(s.capitalize() + (r"\.?" if s in _ABBREVIATIONS else "") for s in SUFFIXES) + r")"

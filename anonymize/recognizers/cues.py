@@ -217,25 +217,44 @@ nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat
 groetjes|felicidades|felicitaciones|parabéns|auguri|grattis|gefeliciteerd|glückwunsch|congratulations
 sig\.|sig\.ra|signor|signora|señor|señora|sr\.|sra\.|srta\.|doña|herr|frau|fam\.|familie|famille|mme|mlle|mevr\.
 dhr\.|pani|paní|pán|bayan|sayın|telefonata di|chiamata di|ligação de|llamada de|passeport de|pasaporte de
-passaporto di|reisepass von|passport of""")
+passaporto di|reisepass von|passport of
+муж|жена|сын|дочь|дочка|мама|папа|брат|сестра|подруга|бабушка|дедушка|чоловік|дружина|донька|мати|батько
+mąż|żona|córka|córeczka|syn|synek|mama|tata|siostra|brat|manžel|manželka|dcera|maminka|táta|sestra|bratr
+marito|moglie|figlio|figlia|mamma|papà|marido|esposo|esposa|hijo|hija|mamá|papá|filho|filha|mãe|pai|mari|fils
+fille|maman|papa|sohn|tochter|mama|papa|oma|opa|echtgenoot|echtgenote|zoon|dochter|make|maka|hustru|dotter|søn|datter
+eşim|kızım|oğlum|annem|babam|kardeşim|엄마|아빠|남편|아내|언니|오빠|누나|동생|아들|딸|夫|妻|息子|娘|主人""")
+# Self-introductions after which a LOWER-CASE word from the given-name gazetteer is a name ("this is keisha how can i
+# help", "ich bin mehmet"): chat and phone transcripts are often written in lower case.
+SELF_INTRO_CUES = _cue(r"""my name is|name is|name's|i am|i'm|this is|ich heiße|ich heisse|ich bin|hier ist
+mein name ist|je suis|je m'appelle|mon nom est|me llamo|mi nombre es|soy|habla|mi chiamo|sono|il mio nome è|sou
+meu nome é|o meu nome é|aqui é|aqui fala|ik ben|ik heet|mijn naam is|jag heter|jeg hedder|jeg heter|nazywam się
+jestem""")
+# Given names that are also everyday English nouns of a shop's texts (colours, stones, seasons, virtues): after "this
+# is" they name a product as often as a person, so the lower-case path skips them.
+_LOWER_NAME_HOMOGRAPHS = frozenset(re.split(r"\s+", """amber angel autumn crystal dawn destiny faith grace harmony hazel
+honey hope ivy jade jasmine lily pearl rose ruby sage summer violet willow""".strip()))
+_LOWER_NAME = re.compile(r"[\s,:;-]*([^\W\d_A-ZÀ-ÖØ-Þ]+)(?:\s+([^\W\d_A-ZÀ-ÖØ-Þ]+))?")
 # A name word: Title Case or ALL CAPS in a cased script (Latin, Greek, Cyrillic), or any word of a script without
 # letter case (CJK, kana, Hangul, Arabic, Hebrew, Thai, Devanagari).
 _CASED_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
-_INTRO_NAME = re.compile(r"(?:[\s,:;]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASED_NAME + r"){0,2})")
+_INTRO_NAME = re.compile(r"(?:[\s,:;(]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASED_NAME + r"){0,2})")  # "муж (Игорь)"
 
 
 @dataclass
 class IntroNameRecognizer:
     """PERSON after a self-introduction, a greeting, a sign-off, a chat role or a kinship word, in the languages
     of the cue lists ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる",
-    "minha amiga Josete"): one to three words that are Title Case, ALL CAPS or of a script without case, none of
-    them a stop word (anonymize.recognizers.refine)."""
+    "minha amiga Josete", "муж (Игорь)"): one to three words that are Title Case, ALL CAPS or of a script without
+    case, none of them a stop word (anonymize.recognizers.refine). After a self-introduction a lower-case word is a
+    name too when the given-name gazetteer holds it ("this is keisha"), with the next word when it is a listed
+    surname."""
 
     name: str = "intro-name"
     score: float = 0.75
 
     def __post_init__(self) -> None:
         self._cue = re.compile(INTRO_CUES)
+        self._self = re.compile(SELF_INTRO_CUES)
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -255,10 +274,30 @@ class IntroNameRecognizer:
             for w in re.finditer(r"\S+", m.group(1)):
                 word = w.group()
                 cased = word.upper() != word.lower()
-                if is_stop_word(word) or (word.isupper() and len(word) < 2) or (cased and not cased_ok):
+                if is_stop_word(word) or (word.isupper() and len(word) < 2) or (cased and not cased_ok) or (
+                        cased and not word[0].isupper()):  # "муж доволен": a lower-case Cyrillic word is no name
                     break
                 words.append(w)
             if words:
                 start, end = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
                 out.append(Finding("PERSON", start, end, self.score, self.name))
+        return out + self._lower_case_names(text)
+
+    def _lower_case_names(self, text: str) -> list[Finding]:
+        """A lower-case given name from the gazetteer right after a self-introduction, with a listed surname after
+        it ("this is keisha", "i'm maria lopez"); not a stop word, not a name that is also a shop's noun."""
+        from anonymize.recognizers.name_lists import SURNAMES
+        from anonymize.recognizers.refine import is_stop_word
+        from anonymize.recognizers.world_names import first_names
+
+        out = []
+        for cue in self._self.finditer(text):
+            m = _LOWER_NAME.match(text, cue.end())
+            if m is None or m.start(1) == cue.end() or "\n" in text[cue.end():m.start(1)]:
+                continue
+            first = m.group(1)
+            if first not in first_names() or first in _LOWER_NAME_HOMOGRAPHS or is_stop_word(first):
+                continue
+            end = m.end(2) if m.group(2) and m.group(2) in SURNAMES and not is_stop_word(m.group(2)) else m.end(1)
+            out.append(Finding("PERSON", m.start(1), end, self.score, self.name))
         return out

@@ -40,6 +40,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
+from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES
 
 
 def _words(text: str) -> frozenset[str]:
@@ -197,7 +198,7 @@ SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount la
 # "Casanova i Puig").
 PARTICLES = _words("""
 van von vom der den de del della dei degli di da das dos do du des la le lo ten ter zu zum y e i bin ibn al el af av
-d' l' 't van't
+d' l' 't van't ap ab ferch verch binti bint
 """)
 PLACE_CONNECTORS = PARTICLES | _words("nad pod am an im bei ob upon on sur sous lès les en los las i y a o")
 LEADING_PARTICLES = _words("van von vom ten ter zu van't")  # a name may start with these ("van der Berg")
@@ -212,8 +213,9 @@ _TOKEN = re.compile(r"\S+")
 _EDGE_PUNCT = "\"'“”‘’«»()[]{}<>|*•·:;,.!?¿¡/"
 _PRODUCT_CODE = re.compile(r"(?i)\b(?:sku|art|ean|upc|gtin|mpn|item|model|ref)[-#: .]*$")
 _SEPARATORS = re.compile(r"\s*(?:[：。！？]|[!?](?=\s|$))\s*")  # label colons and sentence ends (see refine)
-# names and places: also "Label: ", and the commas and question marks of CJK and Arabic script, which no name holds
-_NAME_SEPARATORS = re.compile(r"\s*(?:[：。！？、，،؛؟]|[!?](?=\s|$)|:(?=\s))\s*")
+# names and places: also "Label: ", the commas and question marks of CJK and Arabic script, and brackets
+# ("엄마(김순자)"), which no name holds
+_NAME_SEPARATORS = re.compile(r"\s*(?:[：。！？、，،؛؟()（）]|[!?](?=\s|$)|:(?=\s))\s*")
 _LISTED_NAMES = FIRST_NAMES | SURNAMES
 _FIELD_ENDS = (":", "：", "|", "/", "(", "-", "–")  # what ends a label or a field before a value
 _IP = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)"
@@ -227,6 +229,17 @@ _GERMANIC_NOUN = re.compile(r"(?=[^\W\d_]{9,}$)[^\W\d_]{4,}"
                             r"|maschine|maschinen|creme|cremes|schuhe|sauger|probleme|wäsche|jacke"
                             r"|tasche|taschen|lampe|flasche|geräte|gerät|artikel|produkte|produkt)")
 _BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
+# Words that mark an address line: the thoroughfare types of streets_world and address.py (USPS / Royal Mail), plus
+# the building, unit and locality words of addresses written without a street type ("house 17", "gali no. 6",
+# "kv. 84", "lote 3", "rt 02/rw 05")
+_ADDRESS_WORDS = frozenset(w.lower() for w in (*PREFIX_TYPES, *SUFFIX_TYPES)) | _words("""
+street st st. road rd rd. avenue ave ave. lane ln ln. drive dr dr. close way court ct ct. boulevard blvd blvd. place
+pl. terrace crescent cres cres. gardens grove square sq sq. mews row parade walk highway hwy parkway pkwy circle trail
+house flat apt apt. apartment unit suite floor fl. building bldg bldg. block blk blk. room box pobox nr nr. nº n° no.
+sector colony nagar marg gali chowk mohalla village km lote quadra manzana mz casa piso bloco andar dpto dpto. depto
+kv kv. d. bl. sc. ap. et. etaj rt rw desa kelurahan kecamatan dusun barangay purok sitio soi moo thon xã phường quận
+huyện ấp ngõ ngách bis ter quater huisnummer hausnummer numéro número numero
+""")
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 
 
@@ -384,6 +397,10 @@ def _capitalised_stop_words_inside(text: str, tokens: list[tuple[int, int, str, 
     return out
 
 
+# A surname joined by the particle of compound surnames and patronymics: Catalan "i", Spanish "y", Portuguese "e",
+# Welsh "ap"/"ab"/"ferch", Arabic and Malay "bin"/"binti" ("Alba Casanova i Puig", "Rhys ap Gruffydd").
+_NAME_JOIN = re.compile(r"[ \u00a0](?:i|y|e|ap|ab|ferch|verch|bin|ibn|binti|bint)[ \u00a0]"
+                        r"([A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_'’-]+(?:[-'’][^\W\d_]+)*)")
 _BRIDGE = re.compile(r"[ \u00a0]([^\W\d_][^\W\d_'’-]{0,13})[ \u00a0]")  # one word between two names, one line
 
 
@@ -402,7 +419,8 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     separates ("Mehmet" + "Can" + "Öztürk", where the NER left the middle name out), and one `LOCATION` over a place
     and the capitalised place written right after it with a slash ("Kadıköy/İstanbul"); overlap resolution then
     merges them; also one `LOCATION` over a place and the rest of a hyphenated town name cut at its connector
-    ("Aix" + "-en-Provence"). A form label or title between two names is no bridge ("Anna Tel Brandt")."""
+    ("Aix" + "-en-Provence"); and one `PERSON` over a name and the surname its particle joins ("Alba Casanova" +
+    "i Puig", "Rhys" + "ap Gruffydd"). A form label or title between two names is no bridge ("Anna Tel Brandt")."""
     names = sorted((f for f in findings if f.entity_type == "PERSON"), key=lambda f: f.start)
     out = list(findings)
     for a, b in itertools.pairwise(names):
@@ -413,6 +431,10 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
         if word[:1].isupper() and word[1:].islower() and word.lower() not in LABEL_WORDS and word.lower() not in \
                 TITLE_WORDS:
             out.append(Finding("PERSON", a.start, b.end, min(a.score, b.score), a.recognizer))
+    for f in names:  # "Casanova" + " i Puig", "Rhys" + " ap Gruffydd"
+        join = _NAME_JOIN.match(text, f.end)
+        if join is not None and not _stop(join.group(1)) and join.group(1).lower() not in LABEL_WORDS:
+            out.append(Finding("PERSON", f.start, join.end(), f.score, f.recognizer))
     for f in findings:  # "Kadıköy/İstanbul", "Bornova/İZMİR": district/province, as Turkish and other forms write it
         nxt = _SLASH_PLACE.match(text, f.end) if f.entity_type == "LOCATION" else None
         if nxt is not None and nxt.group(1)[:1].isupper() and not _stop(nxt.group(1)):
@@ -576,7 +598,8 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
     or abbreviation is cut off when a digit stays before it ("Lindengracht 88-II heeft afgegeven zonder briefje",
     "Maliesingel 27, volgens de bezorger bij de buren"). A bare number of one to three digits, or a day and month
     ("11/30"), is no address on its own ("3 weeks ago", "at no. 3"; a house number inside an address is part of
-    the address span)."""
+    the address span). In normally cased text, a span all in lower case with no address word (a street type, a
+    building or unit word: `_ADDRESS_WORDS`) is prose ("handled 20 snags", "pump 4")."""
     value = text[f.start:f.end]
     if _IP.search(value) or (_DATE.fullmatch(value) and not _after_birth_cue(text, f.start)):
         return []
@@ -587,6 +610,8 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
     words = list(_TOKEN.finditer(value))
     if len(words) == 1 and value.islower() and not any(ch.isdigit() for ch in value):
         return []
+    if value == value.lower() and value != value.upper() and not any(_address_word(w.group()) for w in words):
+        return []  # lower-case prose with no address word: "handled 20 snags", "pump 4", "po týdnu zasekl"
     run = 0
     while run < len(words) and _prose_word(words[len(words) - 1 - run].group()):
         run += 1
@@ -596,6 +621,13 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
             start, end = _strip_edges(text, f.start, f.start + keep.end())
             return [Finding(f.entity_type, start, end, f.score, f.recognizer)] if end > start else []
     return [f]
+
+
+def _address_word(token: str) -> bool:
+    """An address word (`_ADDRESS_WORDS`), or a street name with its type fused on ("nørrebrogade", "storgatan")."""
+    word = token.strip(_EDGE_PUNCT.replace(".", "") + "-").lower()  # an abbreviation keeps its full stop: "ul."
+    return word in _ADDRESS_WORDS or word.rstrip(".") in _ADDRESS_WORDS or any(
+        word.rstrip(".").endswith(t) and len(word) >= len(t) + 3 for t in FUSED_TYPES if not t.endswith("."))
 
 
 def _after_birth_cue(text: str, start: int) -> bool:
@@ -618,6 +650,18 @@ def _wordy(token: str) -> bool:
 
 # The words before a phone extension, which the learned detector may type as another id ("3866-1267 ext. 150").
 EXTENSION_WORDS = _words("ext extn extension x poste durchwahl dw wew dahili int interno ramal toestel doorkies 内線")
+_EXTENSION_AFTER = re.compile(r"(?i)[ \t]*[,;]?[ \t]*(?:" + "|".join(sorted(map(re.escape, EXTENSION_WORDS), key=len,
+                                                                          reverse=True))
+                              + r")\.?[ \t]*[:#]?[ \t]*\d{1,6}(?!\d)")
+
+
+def with_extension(text: str, f: Finding) -> Finding:
+    """A phone number with the extension written after it ("3221-4480 ramal 12", "0145 22 87 10 poste 214",
+    "(614) 555-0142 x318"): an extension dials one person."""
+    if f.entity_type != "PHONE_NUMBER":
+        return f
+    m = _EXTENSION_AFTER.match(text, f.end)
+    return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
 
 
 def _trim_id(text: str, f: Finding) -> list[Finding]:
@@ -667,3 +711,87 @@ def _year_in_prose(text: str, start: int, end: int) -> bool:
     town = after is not None and after.group(1)[0].isupper() and not _stop(after.group(1))  # "seit 2015 Kunde"
     return (_YEAR.fullmatch(text[start:end]) is not None and before is not None
             and before.group(1).lower() in _YEAR_CUES and not town)
+
+
+# --- names the detectors found once, elsewhere in the same text ------------------------------------------------
+_TITLE_CASE_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁІЇЄҐΑ-Ω][^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁΑ-Ω]*(?:['’-][^\W\d_]+)*")
+_LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|und|et|y|e|i|og|och|en|ve|и|та)[ \t]+)?|[ \t]+(?:and|&|und|et|y|e|i|og"
+                       r"|och|en|ve|и|та)[ \t]+")
+_ITEM_END = re.compile(r"(?:[ \t]*[,.;:!?)\n]|[ \t]+(?:and|&|und|et|y|e|i|og|och|en|ve|и|та)[ \t]|[ \t]*$)")
+
+
+def _name_word_ok(word: str) -> bool:
+    return len(word) >= 3 and not is_stop_word(word) and word.lower() not in TITLE_WORDS
+
+
+def propagate_names(text: str, findings: list[Finding]) -> list[Finding]:
+    """`PERSON` findings for names the detectors found once and missed elsewhere in the same text (names recur: the
+    coreference-by-string step of clinical de-identification systems, e.g. Philter and NLM-Scrubber):
+    - a Title Case word of a found name, written again as a whole word ("Team: Reyes, Kowalski ... Reyes opens");
+    - a single Title Case word in a list of names, next to a found name that has another found name on its other
+      side, or between two found names ("Reyes, Kowalski, Nguyen": "Reyes" when the other two were found).
+    Only what no finding covers is added; stop words, labels and titles never are. Returns the new findings."""
+    people = [f for f in findings if f.entity_type == "PERSON"]
+    if not people:
+        return []
+    taken = [(f.start, f.end) for f in findings]
+
+    def free(start: int, end: int) -> bool:
+        return not any(s < end and start < e for s, e in taken)
+
+    added: list[Finding] = []
+    spans = sorted((f.start, f.end) for f in people)
+    for _ in range(8):  # a chain of list items grows one word per side and round
+        grown = False
+        for start, end in list(spans):
+            for side in (-1, 1):
+                cand = _list_neighbour(text, start, end, side)
+                if cand is None or not free(*cand):
+                    continue
+                other = _list_neighbour(text, start, end, -side, spans)  # a name on the found name's other side
+                beyond = _list_neighbour(text, *cand, side, spans)  # or on the candidate's other side
+                if other is not None or beyond is not None:
+                    added.append(Finding("PERSON", cand[0], cand[1], 0.6, "name-list"))
+                    taken.append(cand)
+                    spans.append(cand)
+                    grown = True
+        if not grown:
+            break
+    words = {m.group() for f in [*people, *added] for m in _TITLE_CASE_WORD.finditer(text, f.start, f.end)
+             if _name_word_ok(m.group())}
+    for word in sorted(words):
+        for m in re.finditer(r"(?<![\w'’-])" + re.escape(word) + r"(?![\w'’-])", text):
+            if free(*m.span()):
+                added.append(Finding("PERSON", m.start(), m.end(), 0.6, "name-repeat"))
+                taken.append(m.span())
+    return added
+
+
+def _list_neighbour(text: str, start: int, end: int, side: int,
+                    spans: list[tuple[int, int]] | None = None) -> tuple[int, int] | None:
+    """The list item next to `text[start:end]` on `side` (-1 left, 1 right) across a list separator: with `spans`,
+    one of those spans; without, a single Title Case word that ends its item (no stop word, label or title)."""
+    if side > 0:
+        sep = _LIST_SEP.match(text, end)
+        if sep is None:
+            return None
+        if spans is not None:
+            return next((s for s in spans if s[0] == sep.end()), None)
+        m = _TITLE_CASE_WORD.match(text, sep.end())
+        if m is None or not _name_word_ok(m.group()) or _ITEM_END.match(text, m.end()) is None:
+            return None
+        return m.span()
+    head = text[max(0, start - 40):start]
+    if spans is not None:
+        for s in spans:
+            if s[1] <= start and _LIST_SEP.fullmatch(text, s[1], start):
+                return s
+        return None
+    m = re.search(r"(?<![\w'’-])(" + _TITLE_CASE_WORD.pattern + r")(" + _LIST_SEP.pattern + r")$", head)
+    if m is None or not _name_word_ok(m.group(1)):
+        return None
+    s = start - len(head) + m.start(1)
+    before = text[:s].rstrip(" \t")
+    if before and before[-1] not in ":,(\n-–":  # the list's first item starts a line, a field or a clause
+        return None
+    return s, s + len(m.group(1))

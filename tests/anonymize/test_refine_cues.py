@@ -286,12 +286,18 @@ def test_an_iban_by_its_cue_even_with_a_bad_check_digit() -> None:
     ("Kind regards, 北岡 さとる", "北岡 さとる"),
     ("Comprei pra minha amiga Josete também.", "Josete"),
     ("Groet, JUNE AERTS", "JUNE AERTS"),
+    ("Качество отличное, муж (Игорь) доволен.", "Игорь"),  # a kinship word of another language, in parentheses
+    ("AGENT: thank you for calling this is keisha how can i help", "keisha"),  # lower case, gazetteer name
+    ("hola soy maria lopez, mi pedido no llegó", "maria lopez"),  # with a listed surname
 ])
 def test_names_after_multilingual_introductions(text: str, value: str) -> None:
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == [value]
 
 
-@pytest.mark.parametrize("text", ["Hi Team, thanks for the help", "Customer Service was great", "Thanks, I love it"])
+@pytest.mark.parametrize("text", ["Hi Team, thanks for the help", "Customer Service was great", "Thanks, I love it",
+                                  "Качество отличное, муж доволен.",  # a lower-case Cyrillic word is no name
+                                  "this is rose gold and i'm sure it fits",  # a colour, and no gazetteer name
+                                  "ich bin sehr zufrieden"])
 def test_no_name_after_an_introduction_of_ordinary_words(text: str) -> None:
     assert IntroNameRecognizer().analyze(text) == []
 
@@ -335,6 +341,19 @@ def test_one_capitalised_word_between_two_names_bridges_them(text: str, first: s
     assert [text[f.start:f.end] for f in extra] == ([bridged] if bridged else [])
 
 
+@pytest.mark.parametrize(("text", "name", "joined"), [
+    ("Nombre: Alba Casanova i Puig. DNI: 47823156Q", "Alba Casanova", "Alba Casanova i Puig"),  # Catalan
+    ("Kind regards, Rhys ap Gruffydd", "Rhys", "Rhys ap Gruffydd"),  # Welsh patronymic
+    ("Contacto: Ahmad bin Ismail", "Ahmad", "Ahmad bin Ismail"),
+    ("Pedro y Nombre: Ana", "Pedro", None),  # a form label is no surname
+    ("Maria e la sorella", "Maria", None),  # a lower-case word is no surname
+])
+def test_a_surname_joined_by_a_particle_extends_the_name(text: str, name: str, joined: str | None) -> None:
+    found = [Finding("PERSON", text.index(name), text.index(name) + len(name), 0.85, "ner")]
+    extra = [f for f in bridge_names(text, found) if f not in found]
+    assert [text[f.start:f.end] for f in extra] == ([joined] if joined else [])
+
+
 @pytest.mark.parametrize(("text", "place", "bridged"), [
     ("Teslimat: Moda Cad. 12, Kadıköy/İstanbul", "Kadıköy", "Kadıköy/İstanbul"),  # district/province
     ("Alıcı: Bornova/İZMİR", "Bornova", "Bornova/İZMİR"),
@@ -372,3 +391,75 @@ def test_calls_from_someone_and_slashes_are_not_part_of_the_name(text: str, span
     start = text.index(span)
     found = refine(text, [Finding("PERSON", start, start + len(span), 0.85, "ner")])
     assert [text[f.start:f.end] for f in found] == [expected]
+
+
+def _propagated(text: str, names: list[str]) -> list[str]:
+    from anonymize.recognizers.refine import propagate_names
+
+    found = [Finding("PERSON", text.index(n), text.index(n) + len(n), 0.85, "ner") for n in names]
+    return [text[f.start:f.end] for f in sorted(propagate_names(text, found), key=lambda f: f.start)]
+
+
+@pytest.mark.parametrize(("text", "names", "added"), [
+    # a list of found names with one left out, and the same name again later
+    ("Team for saturday: Reyes, Kowalski, Nguyen, Abebe. Reyes opens.", ["Kowalski", "Nguyen", "Abebe"],
+     ["Reyes", "Reyes"]),
+    ("founders: Ivanova, Petrov and Whitfield", ["Petrov", "Whitfield"], ["Ivanova"]),
+    ("Contact: Dana Whitfield. Whitfield will call back.", ["Dana Whitfield"], ["Whitfield"]),
+    ("Danke, Anna und Peter Brandt", ["Brandt"], []),  # "Peter Brandt" is one item, "Anna" has no second name
+    ("Thanks Anna, Perfect fit", ["Anna"], []),  # one found name is no list
+    ("Paid: Nguyen, Visa, Mastercard", ["Nguyen"], []),  # the neighbour needs a found name on its other side
+    ("Anna, Tel, Brandt", ["Anna", "Brandt"], []),  # a form label is never a name
+    ("Dear Mr Smith, Mr Smith's order", ["Smith"], []),  # no new span where one is found, none over "Mr"
+])
+def test_names_found_once_are_found_again_and_in_their_lists(text: str, names: list[str], added: list[str]) -> None:
+    assert _propagated(text, names) == added
+
+
+def test_a_repeated_name_inside_a_firm_name_stays_unmasked() -> None:
+    text = "Supplier: Grace Whitfield Interiors Ltd. Contact: Dana Whitfield, 0161 496 0000. Whitfield confirmed."
+    rules = Anonymizer(use_ner=False, ner_backend="spacy")  # the check layer's rules: the given-names rule finds both
+    found = [(f.start, text[f.start:f.end]) for f in rules.analyze(text) if f.entity_type == "PERSON"]
+    assert found == [(text.index("Dana"), "Dana Whitfield"), (text.rindex("Whitfield"), "Whitfield")]
+
+
+def test_a_name_split_from_a_kinship_word_at_a_parenthesis() -> None:
+    text = "엄마(김순자) 선물로 샀는데"
+    assert _refined(text, "엄마(김순자") == ["엄마", "김순자"]
+
+
+def test_a_title_before_dr_is_no_drive() -> None:
+    text = "Lieferung an Frau Dr. Anna Weber, Baker Dr. 4"
+    found = Anonymizer(use_ner=False).analyze(text)
+    assert [text[f.start:f.end] for f in found if f.entity_type == "STREET_ADDRESS"] == ["Baker Dr."]
+
+
+@pytest.mark.parametrize(("text", "span", "kept"), [
+    ("The grill handled 20 snags without trouble.", "handled 20 snags", []),  # prose with a number
+    ("Kabelka je krásná, ale zip se po týdnu zasekl.", "po týdnu zasekl", []),
+    ("Drive-off at pump 4, silver Astra.", "pump 4", []),
+    ("Ship to house 17, street 9, F-7/2, Islamabad.", "house 17, street 9", ["house 17, street 9"]),
+    ("Also send one to nørrebrogade 3 please.", "nørrebrogade 3", ["nørrebrogade 3"]),  # a fused street type
+    ("Adres: ul. długa 7, Kraków", "ul. długa 7", ["ul. długa 7"]),
+])
+def test_a_lower_case_street_span_needs_an_address_word(text: str, span: str, kept: list[str]) -> None:
+    assert _refined(text, span, "STREET_ADDRESS") == kept
+
+
+@pytest.mark.parametrize(("text", "phone", "expected"), [
+    ("Gerente de Contas | +55 (31) 3221-4480 ramal 12", "+55 (31) 3221-4480", "+55 (31) 3221-4480 ramal 12"),
+    ("call (614) 555-0142 x318 today", "(614) 555-0142", "(614) 555-0142 x318"),
+    ("Tel. +49 30 1234567 int. 33.", "+49 30 1234567", "+49 30 1234567 int. 33"),
+    ("call 0161 496 0000 in 2 days", "0161 496 0000", "0161 496 0000"),  # no extension word
+])
+def test_a_phone_number_keeps_its_extension(text: str, phone: str, expected: str) -> None:
+    from anonymize.recognizers.refine import with_extension
+
+    start = text.index(phone)
+    f = with_extension(text, Finding("PHONE_NUMBER", start, start + len(phone), 0.8, "phone"))
+    assert text[f.start:f.end] == expected
+
+
+def test_a_house_number_suffix_is_an_address_word() -> None:
+    text = "Klant: 3581 KP, huisnummer 27 bis"
+    assert _refined(text, "27 bis", "STREET_ADDRESS") == ["27 bis"]
