@@ -134,7 +134,8 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=0, help="sequential examples per user and epoch (0: all)")
     parser.add_argument("--valid-users", type=int, default=1000)
     parser.add_argument("--patience", type=int, default=3, help="validations without NDCG@10 gain before stopping")
-    parser.add_argument("--test-users", type=int, default=0, help="sampled test users (0: all)")
+    parser.add_argument("--test-users", default="0", help="comma list of final-evaluation user counts, each a "
+                        "sample (seeded, the same users every run) or 0 for all users; e.g. 3000,0")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
@@ -182,18 +183,18 @@ def main() -> None:
           f"stopped by {report.stopped_by} final lr multiplier {report.lr_mult:.3f}", flush=True)
     if args.save:
         model.save(args.save)
-    rng = np.random.default_rng(0)
-    users = np.arange(split.n_users)
-    if 0 < args.test_users < split.n_users:
-        users = np.sort(rng.choice(users, args.test_users, replace=False))
-    for beam in [int(b) for b in args.eval_beams.split(",") if b] or [cfg.beam]:
-        model.cfg = dataclasses.replace(cfg, beam=beam)
-        for stage in ("valid", "test"):
-            start = time.perf_counter()
-            metrics = validate(model, split, users, stage)
-            cells = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
-            print(f"{stage} beam={beam} users={len(users)} {cells} eval s {time.perf_counter() - start:.0f}",
-                  flush=True)
+    for count in [int(c) for c in args.test_users.split(",") if c]:
+        users = np.arange(split.n_users)
+        if 0 < count < split.n_users:
+            users = np.sort(np.random.default_rng(0).choice(users, count, replace=False))
+        for beam in [int(b) for b in args.eval_beams.split(",") if b] or [cfg.beam]:
+            model.cfg = dataclasses.replace(cfg, beam=beam)
+            for stage in ("valid", "test"):
+                start = time.perf_counter()
+                metrics = validate(model, split, users, stage)
+                cells = " ".join(f"{k}={v:.4f}" for k, v in metrics.items())
+                print(f"{stage} beam={beam} users={len(users)} {cells} eval s {time.perf_counter() - start:.0f}",
+                      flush=True)
 
 
 if __name__ == "__main__":
