@@ -47,11 +47,20 @@ def _priority(finding: Finding) -> tuple:
 FREE_TEXT_TYPES = ("LOCATION", "PERSON", "STREET_ADDRESS")  # types whose edges detectors disagree on
 
 
+STATISTICAL = ("learned-ner", "spacy-ner")  # recognizer names of the NER models: their edges are predictions
+
+
 def _mergeable(finding: Finding, kept: Finding) -> bool:
     """Whether `finding` may widen the group `kept` leads: both free-text types (names, places, street lines: where
-    one detector's span runs past another's) or the same type; a structured value's edges are exact."""
-    return finding.entity_type == kept.entity_type or (finding.entity_type in FREE_TEXT_TYPES
-                                                        and kept.entity_type in FREE_TEXT_TYPES)
+    one detector's span runs past another's) or the same type; a structured value's edges are exact, unless a NER
+    model predicted them: a free-text span overlapping a NER's id-typed span joins it (the learned detector typing
+    "大阪府大阪市北区芝田2丁目8-11" a POSTCODE beside the place rule's "大阪府大阪市北区芝田2丁目": dropping the
+    shorter left "大阪府大阪市北区芝田" readable)."""
+    if finding.entity_type == kept.entity_type:
+        return True
+    free = (finding.entity_type in FREE_TEXT_TYPES, kept.entity_type in FREE_TEXT_TYPES)
+    return all(free) or (any(free) and (finding.recognizer.startswith(STATISTICAL)
+                                        or kept.recognizer.startswith(STATISTICAL)))
 
 
 def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
@@ -60,7 +69,8 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     UNION of its free-text members (`_mergeable`): a shorter name, place or street line that runs past the kept one
     is merged into it, not dropped, so no character two detectors disagree on is left readable ("gyvenu Gedimino pr"
     from one detector and "Gedimino pr. 14-7" from another mask "gyvenu Gedimino pr. 14-7"; keeping only the longer
-    left ". 14-7" in the text). Other overlapping findings are dropped, as before: the longest wins."""
+    left ". 14-7" in the text); a free-text span and a NER model's id span merge too (`_mergeable`). Other
+    overlapping findings are dropped, as before: the longest wins."""
     kept: list[list] = []  # [the group's finding, start, end]
     for finding in sorted(findings, key=_priority):
         hit = [k for k in kept if finding.start < k[2] and k[1] < finding.end]

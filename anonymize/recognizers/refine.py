@@ -682,13 +682,37 @@ def _trim_id(text: str, f: Finding) -> list[Finding]:
     if not tokens:
         return []
     start, end = _strip_edges(text, tokens[0][0], tokens[-1][1])
-    if end <= start or _DATE.fullmatch(text[start:end]) or _PRODUCT_CODE.search(text[max(0, start - 8):start]):
+    start, end = _strip_caseless_words(text, start, end)
+    if end <= start or not any(ch.isdigit() for ch in text[start:end]):
+        return []  # an identifier has a digit: "注文したのにまだ届きません" or "はい、そうです" is a sentence
+    if _DATE.fullmatch(text[start:end]) or _PRODUCT_CODE.search(text[max(0, start - 8):start]):
         return []  # a date, or the tail of a product code ("SKU-BD0928")
     if f.entity_type == "PHONE_NUMBER" and business_number(text[start:end]):
         return []  # a company's toll-free hotline
     if f.entity_type == "POSTCODE" and _year_in_prose(text, start, end):
         return []
     return [Finding(f.entity_type, start, end, f.score, f.recognizer)]
+
+
+_HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
+_KANA_HANGUL = r"\u3040-\u30ff\uac00-\ud7a3\u3000-\u3002\uff01-\uff0f\uff1a-\uff20"  # and CJK punctuation
+# a label and its particle before ("注文番号は"), a copula or a sentence after ("です", "이요", "でお間違いないですか");
+# kanji alone stay: "大阪府大阪市北区" before a number, "号室" after it are the address the detector mistyped
+_CJK_EDGE_START = re.compile(f"[{_HAN}]*[{_KANA_HANGUL}]+")
+_CJK_EDGE_END = re.compile(f"[{_KANA_HANGUL}][{_HAN}{_KANA_HANGUL}]*$")
+
+
+def _strip_caseless_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """`text[start:end]` less the Japanese and Korean words written onto its edges without a space: "注文番号は
+    JP-20240918-0442です" keeps "JP-20240918-0442", "010-4812-7730이요" keeps "010-4812-7730" (a label ending in a
+    particle before, a copula or predicate after: Japanese and Korean write them onto the word before)."""
+    head = _CJK_EDGE_START.match(text, start, end)
+    if head is not None and head.end() < end:
+        start = head.end()
+    tail = _CJK_EDGE_END.search(text, start, end)
+    if tail is not None and tail.start() > start:
+        end = tail.start()
+    return start, end
 
 
 # Words before a year in prose ("customer since 2018", "desde 2019", "seit 2015 Kunde", "depuis 2020").

@@ -53,6 +53,16 @@ def test_structured_values_keep_their_exact_edges() -> None:
     assert resolve_overlaps([phone, street]) == [street]
 
 
+def test_a_place_overlapping_a_ner_models_id_span_joins_it() -> None:
+    # "大阪府大阪市北区芝田2丁目8-11": the learned detector typed the address a POSTCODE from "芝田" on, the place rule
+    # found "大阪府大阪市北区芝田2丁目": a NER's edges are a prediction, so the place's head stays masked
+    learned = Finding("POSTCODE", 8, 22, 0.8, "learned-ner")
+    place = Finding("LOCATION", 0, 13, 0.75, "cjk")
+    assert resolve_overlaps([place, learned]) == [Finding("POSTCODE", 0, 22, 0.8, "learned-ner")]
+    rule = Finding("POSTCODE", 8, 22, 0.8, "postcode")  # a rule's exact edges stay exact
+    assert resolve_overlaps([place, rule]) == [rule]
+
+
 def test_disjoint_findings_all_kept_sorted() -> None:
     a, b = Finding("PERSON", 20, 24, 0.6, "x"), Finding("EMAIL_ADDRESS", 0, 10, 0.9, "y")
     assert resolve_overlaps([a, b]) == [b, a]

@@ -53,7 +53,8 @@ def test_lower_case_words_in_single_case_text_are_left_to_the_recased_pass() -> 
     ("電話：092-771-0452", "電話：092-771-0452", "PHONE_NUMBER", ["092-771-0452"]),
     ("Kund: Kalle Andersson?", "Kund: Kalle Andersson", "PERSON", ["Kalle Andersson"]),
     ("Vastaanottaja Aino Kärkkäinen, Hämeenkatu 1", "Vastaanottaja Aino Kärkkäinen", "PERSON", ["Aino Kärkkäinen"]),
-    ("注文しました。届きません。", "注文しました。届きません", "ORDER_NUMBER", ["注文しました", "届きません"]),
+    ("JP-1234。AB-5678。", "JP-1234。AB-5678", "ORDER_NUMBER", ["JP-1234", "AB-5678"]),  # split at a sentence end
+    ("注文しました。届きません。", "注文しました。届きません", "ORDER_NUMBER", []),  # no digit: sentences, no id
     ("Adres: Gül Sok. No:7, Kadıköy", "Gül Sok. No:7", "STREET_ADDRESS", ["Gül Sok. No:7"]),  # a street keeps it
     # lower-case spans in normally cased text
     ("Muy buen producto, lo recomiendo.", "buen producto", "PERSON", []),

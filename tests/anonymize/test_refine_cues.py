@@ -463,3 +463,14 @@ def test_a_phone_number_keeps_its_extension(text: str, phone: str, expected: str
 def test_a_house_number_suffix_is_an_address_word() -> None:
     text = "Klant: 3581 KP, huisnummer 27 bis"
     assert _refined(text, "27 bis", "STREET_ADDRESS") == ["27 bis"]
+
+
+@pytest.mark.parametrize(("text", "span", "entity", "kept"), [
+    ("お客様: 注文したのにまだ届きません。", "注文したのにまだ届きません", "ORDER_NUMBER", []),  # no digit: a sentence
+    ("注文番号はJP-20240918-0442です。", "注文番号はJP-20240918-0442です", "ORDER_NUMBER", ["JP-20240918-0442"]),
+    ("받는 사람은 박지훈, 010-4812-7730이요", "010-4812-7730이요", "PHONE_NUMBER", ["010-4812-7730"]),
+    ("電話 090-3318-4476", "090-3318-4476", "PHONE_NUMBER", ["090-3318-4476"]),
+])
+def test_an_identifier_has_a_digit_and_no_kana_or_hangul_on_its_edges(text: str, span: str, entity: str,
+                                                                      kept: list[str]) -> None:
+    assert _refined(text, span, entity) == kept
