@@ -30,7 +30,7 @@ from anonymize.recognizers.refine import (
     is_stop_word,
     propagate_names,
     refine,
-    with_extension,
+    with_attached_number,
 )
 from anonymize.recognizers.retail_brands import is_retail_brand
 
@@ -142,7 +142,7 @@ class Anonymizer:
                 found = bridge_names(text, refine(text, found, single_case(text)))
             raw.extend(found)
         kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
-        kept = [with_extension(text, f) for f in self._not_excluded(text, kept)]
+        kept = [with_attached_number(text, f) for f in self._not_excluded(text, kept)]
         kept += self._not_excluded(text, propagate_names(text, kept))  # "Reyes" again, or in a list of found names
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []

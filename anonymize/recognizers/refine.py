@@ -655,12 +655,16 @@ _EXTENSION_AFTER = re.compile(r"(?i)[ \t]*[,;]?[ \t]*(?:" + "|".join(sorted(map(
                               + r")\.?[ \t]*[:#]?[ \t]*\d{1,6}(?!\d)")
 
 
-def with_extension(text: str, f: Finding) -> Finding:
+# A city's district number ending an address line: "100 00 Praha 10", "1030 Wien 3", "75015 Paris 15e"
+_DISTRICT_AFTER = re.compile(r"[ \t]\d{1,2}(?:e|er|ème|\.)?(?=[ \t]*(?:$|\n|,|;))", re.MULTILINE)
+
+
+def with_attached_number(text: str, f: Finding) -> Finding:
     """A phone number with the extension written after it ("3221-4480 ramal 12", "0145 22 87 10 poste 214",
-    "(614) 555-0142 x318"): an extension dials one person."""
-    if f.entity_type != "PHONE_NUMBER":
-        return f
-    m = _EXTENSION_AFTER.match(text, f.end)
+    "(614) 555-0142 x318"): an extension dials one person; a place with the district number that ends its address
+    line ("Praha 10", "Paris 15e")."""
+    after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER}.get(f.entity_type)
+    m = after.match(text, f.end) if after is not None else None
     return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
 
 

@@ -453,10 +453,23 @@ def test_a_lower_case_street_span_needs_an_address_word(text: str, span: str, ke
     ("call 0161 496 0000 in 2 days", "0161 496 0000", "0161 496 0000"),  # no extension word
 ])
 def test_a_phone_number_keeps_its_extension(text: str, phone: str, expected: str) -> None:
-    from anonymize.recognizers.refine import with_extension
+    from anonymize.recognizers.refine import with_attached_number
 
     start = text.index(phone)
-    f = with_extension(text, Finding("PHONE_NUMBER", start, start + len(phone), 0.8, "phone"))
+    f = with_attached_number(text, Finding("PHONE_NUMBER", start, start + len(phone), 0.8, "phone"))
+    assert text[f.start:f.end] == expected
+
+
+@pytest.mark.parametrize(("text", "place", "expected"), [
+    ("Vinohradská 1511/230\n100 00 Praha 10\nCZ", "Praha", "Praha 10"),
+    ("75015 Paris 15e, France", "Paris", "Paris 15e"),
+    ("I was in Madrid 3 days ago", "Madrid", "Madrid"),  # a number in running text is no district
+])
+def test_a_place_keeps_the_district_number_ending_its_line(text: str, place: str, expected: str) -> None:
+    from anonymize.recognizers.refine import with_attached_number
+
+    start = text.index(place)
+    f = with_attached_number(text, Finding("LOCATION", start, start + len(place), 0.8, "ner"))
     assert text[f.start:f.end] == expected
 
 
