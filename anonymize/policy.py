@@ -48,7 +48,8 @@ POLICY_VERSION = "2026-12-6g"  # recorded in audit entries; bump when a default 
 # before a name ("муж (Игорь)"), lower-case gazetteer names after a self-introduction ("this is keisha"); "(" splits
 # a name or place span; a personal title before "Dr." is no street ("Frau Dr. Weber")
 # 2026-12-6g: an id span of a NER model needs a digit and loses a Japanese/Korean label, particle or predicate on its
-# edges ("注文番号はJP-...です"); a free-text span overlapping a NER model's id span merges with it
+# edges ("注文番号はJP-...です"); a free-text span overlapping a NER model's id span merges with it; a place keeps the
+# district number ending its address line ("Praha 10")
 
 
 class PolicyError(AnonymizeUserError, ValueError):
