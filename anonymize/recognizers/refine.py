@@ -239,6 +239,8 @@ house flat apt apt. apartment unit suite floor fl. building bldg bldg. block blk
 sector colony nagar marg gali chowk mohalla village km lote quadra manzana mz casa piso bloco andar dpto dpto. depto
 kv kv. d. bl. sc. ap. et. etaj rt rw desa kelurahan kecamatan dusun barangay purok sitio soi moo thon xã phường quận
 huyện ấp ngõ ngách bis ter quater huisnummer hausnummer numéro número numero
+apto apto. appt appt. app. bât bât. étage escalier esc. interno int. scala piano wohnung whg whg. stock og eg hinterhaus
+vorderhaus lgh lägenhet leil leilighet mieszkanie lok lok. lokal kat daire blok mahalle mah mah. cad cad. sk sk.
 """)
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 

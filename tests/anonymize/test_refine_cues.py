@@ -441,6 +441,7 @@ def test_a_title_before_dr_is_no_drive() -> None:
     ("Ship to house 17, street 9, F-7/2, Islamabad.", "house 17, street 9", ["house 17, street 9"]),
     ("Also send one to nørrebrogade 3 please.", "nørrebrogade 3", ["nørrebrogade 3"]),  # a fused street type
     ("Adres: ul. długa 7, Kraków", "ul. długa 7", ["ul. długa 7"]),
+    ("Estoy en Pocitos, apto 502.", "apto 502", ["apto 502"]),  # a unit word of another language
 ])
 def test_a_lower_case_street_span_needs_an_address_word(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span, "STREET_ADDRESS") == kept
