@@ -747,6 +747,7 @@ def _year_in_prose(text: str, start: int, end: int) -> bool:
 _TITLE_CASE_WORD = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁІЇЄҐΑ-Ω][^\W\d_A-ZÀ-ÖØ-ÞА-ЯЁΑ-Ω]*(?:['’-][^\W\d_]+)*")
 _LIST_SEP = re.compile(r"[ \t]*,[ \t]*(?:(?:and|und|et|y|e|i|og|och|en|ve|и|та)[ \t]+)?|[ \t]+(?:and|&|und|et|y|e|i|og"
                        r"|och|en|ve|и|та)[ \t]+")
+_LIST_ITEM_BEFORE = re.compile(r"(?<![\w'’-])(" + _TITLE_CASE_WORD.pattern + r")(" + _LIST_SEP.pattern + r")$")
 _ITEM_END = re.compile(r"(?:[ \t]*[,.;:!?)\n]|[ \t]+(?:and|&|und|et|y|e|i|og|och|en|ve|и|та)[ \t]|[ \t]*$)")
 
 
@@ -789,12 +790,19 @@ def propagate_names(text: str, findings: list[Finding]) -> list[Finding]:
             break
     words = {m.group() for f in [*people, *added] for m in _TITLE_CASE_WORD.finditer(text, f.start, f.end)
              if _name_word_ok(m.group())}
-    for word in sorted(words):
-        for m in re.finditer(r"(?<![\w'’-])" + re.escape(word) + r"(?![\w'’-])", text):
-            if free(*m.span()):
-                added.append(Finding("PERSON", m.start(), m.end(), 0.6, "name-repeat"))
-                taken.append(m.span())
+    for word in sorted(words):  # str.find, not a regex per name: each would be compiled anew (the re cache is small)
+        at = text.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if not _word_char(text, at - 1) and not _word_char(text, end) and free(at, end):
+                added.append(Finding("PERSON", at, end, 0.6, "name-repeat"))
+                taken.append((at, end))
+            at = text.find(word, end)
     return added
+
+
+def _word_char(text: str, i: int) -> bool:
+    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "_'’-")
 
 
 def _list_neighbour(text: str, start: int, end: int, side: int,
@@ -817,7 +825,7 @@ def _list_neighbour(text: str, start: int, end: int, side: int,
             if s[1] <= start and _LIST_SEP.fullmatch(text, s[1], start):
                 return s
         return None
-    m = re.search(r"(?<![\w'’-])(" + _TITLE_CASE_WORD.pattern + r")(" + _LIST_SEP.pattern + r")$", head)
+    m = _LIST_ITEM_BEFORE.search(head)
     if m is None or not _name_word_ok(m.group(1)):
         return None
     s = start - len(head) + m.start(1)
