@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable
 
 from anonymize.findings import Finding
+from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
@@ -232,15 +233,14 @@ _BARE_NUMBER = re.compile(r"\d{1,3}|\d{1,2}[/.]\d{1,2}")
 # Words that mark an address line: the thoroughfare types of streets_world and address.py (USPS / Royal Mail), plus
 # the building, unit and locality words of addresses written without a street type ("house 17", "gali no. 6",
 # "kv. 84", "lote 3", "rt 02/rw 05")
-_ADDRESS_WORDS = frozenset(w.lower() for w in (*PREFIX_TYPES, *SUFFIX_TYPES)) | _words("""
-street st st. road rd rd. avenue ave ave. lane ln ln. drive dr dr. close way court ct ct. boulevard blvd blvd. place
-pl. terrace crescent cres cres. gardens grove square sq sq. mews row parade walk highway hwy parkway pkwy circle trail
-house flat apt apt. apartment unit suite floor fl. building bldg bldg. block blk blk. room box pobox nr nr. nº n° no.
-sector colony nagar marg gali chowk mohalla village km lote quadra manzana mz casa piso bloco andar dpto dpto. depto
-kv kv. d. bl. sc. ap. et. etaj rt rw desa kelurahan kecamatan dusun barangay purok sitio soi moo thon xã phường quận
+# (a word listed without its full stop matches with one too: "apt" and "apt."; "no.", "et.", "d." only with it)
+_ADDRESS_WORDS = frozenset(w.lower() for w in (*PREFIX_TYPES, *SUFFIX_TYPES, *STREET_SUFFIXES)) | _words("""
+house flat apt apartment unit suite floor fl. building bldg block blk room box pobox nr nº n° no.
+sector colony nagar marg gali chowk mohalla village km lote quadra manzana mz casa piso bloco andar dpto depto
+kv d. bl. sc. ap. et. etaj rt rw desa kelurahan kecamatan dusun barangay purok sitio soi moo thon xã phường quận
 huyện ấp ngõ ngách bis ter quater huisnummer hausnummer numéro número numero
-apto apto. appt appt. app. bât bât. étage escalier esc. interno int. scala piano wohnung whg whg. stock og eg hinterhaus
-vorderhaus lgh lägenhet leil leilighet mieszkanie lok lok. lokal kat daire blok mahalle mah mah. cad cad. sk sk.
+apto appt app. bât étage escalier esc. interno int. scala piano wohnung whg stock og eg hinterhaus
+vorderhaus lgh lägenhet leil leilighet mieszkanie lok lokal kat daire blok mahalle mah cad sk
 """)
 _DATE = re.compile(r"(?:\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})|\d{4}[-/.]\d{1,2}[-/.]\d{1,2})")
 
