@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-6g"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -50,6 +50,8 @@ POLICY_VERSION = "2026-12-6g"  # recorded in audit entries; bump when a default 
 # 2026-12-6g: an id span of a NER model needs a digit and loses a Japanese/Korean label, particle or predicate on its
 # edges ("注文番号はJP-...です"); a free-text span overlapping a NER model's id span merges with it; a place keeps the
 # district number ending its address line ("Praha 10")
+# 2026-12-6h: in a lower-case text the check layer's spaCy PERSON needs a listed given name or surname ("gerne
+# wieder" is no name; "ravi okonkwo" is); an emoji after a sentence's end leaves the next word at a sentence start
 
 
 class PolicyError(AnonymizeUserError, ValueError):

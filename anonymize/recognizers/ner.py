@@ -17,6 +17,7 @@ import importlib.util
 import re
 import sys
 import threading
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -25,7 +26,7 @@ from anonymize.errors import AnonymizeUserError
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
-from anonymize.recognizers.recase import recased_persons, single_case
+from anonymize.recognizers.recase import listed_name, lower_case, recased_persons, single_case
 from anonymize.recognizers.refine import refine
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
 
@@ -192,6 +193,8 @@ class NerRecognizer:
                if _capitalised_words(text[f.start:f.end]) >= 2
                or not _unsupported_word(text, piece.start, piece.end, docs.recased)]
         if docs.recased is not None:
+            if lower_case(text):  # a lower-case text: spaCy's lower-case PERSON needs a listed name (recase.py)
+                out = [f for f in out if f.entity_type != "PERSON" or listed_name(text[f.start:f.end])]
             out += recased_persons(text, docs.recased, self.name)
         return out
 
@@ -220,6 +223,16 @@ def _not_a_name(value: str, recased: Any | None) -> bool:
     return recased is None and value.isalpha() and value.islower()
 
 
+def _strip_symbols(before: str) -> str:
+    """`before` without the spaces, opening quotes and brackets, and symbols (emoji, U+FE0F) at its end: "Sem!! 🎓
+    Trots op je" starts a sentence at "Trots"."""
+    end = len(before)
+    while end and (before[end - 1] in " \t\"'(¡¿«„“*\u200d\ufe0f"
+                   or unicodedata.category(before[end - 1]).startswith("S")):
+        end -= 1
+    return before[:end]
+
+
 def _capitalised_words(value: str) -> int:
     return sum(w[:1].isupper() for w in value.split())
 
@@ -245,7 +258,7 @@ def _unsupported_word(text: str, start: int, end: int, recased: Any | None) -> b
     line_end = text.find("\n", end)
     if not text[end:len(text) if line_end < 0 else line_end].strip(" \t"):
         return False  # the last word of its line, with no full stop: a signature ("... Thanks. Bia")
-    before = text[line_start:start].rstrip(" \t\"'(¡¿«„“*")
+    before = _strip_symbols(text[line_start:start])
     if before and before[-1] not in ".!?。！？":
         return False
     last = before[:-1].split()[-1:] or [""]

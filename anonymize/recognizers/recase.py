@@ -12,6 +12,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, NOT_AFTER_RELATION, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.refine import is_stop_word
+from anonymize.recognizers.world_names import first_names
 
 RECASED_SCORE = 0.7  # a PERSON found only after Title-Casing an ALL-CAPS or lower-case text: weaker than NER's 0.85
 
@@ -26,12 +27,27 @@ def single_case(text: str) -> bool:
     return max(upper, lower) >= 0.9 * len(words)
 
 
+def lower_case(text: str) -> bool:
+    """A `single_case` text written in lower case rather than in capitals."""
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    return sum(w.islower() for w in words) > sum(w.isupper() for w in words)
+
+
+def listed_name(value: str) -> bool:
+    """Some word of `value` is a listed given name (English or world lists) or surname, in any letter case."""
+    return any(w in FIRST_NAMES or w in SURNAMES or w in first_names()
+               for w in re.findall(r"[^\W\d_][\w'’-]*", value.lower()))
+
+
 def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
     """PERSON spans of the case-normalised pass ("Bartholomew Abernathy Here" -> "Bartholomew Abernathy"):
-    ordinary words are trimmed from both ends, and a span must keep a listed first name or surname, or two words
-    none of which is a stop word, label or particle of the languages of anonymize.recognizers.refine, since Title
-    Case makes spaCy see names everywhere ("Order Came", and words of other languages: "Dobrý Den",
-    "Gustó La Talla")."""
+    ordinary words are trimmed from both ends, and a span must keep a listed first name or surname, or, in an ALL
+    CAPS text (a shipping label, a form), two words none of which is a stop word, label or particle of the
+    languages of anonymize.recognizers.refine, since Title Case makes spaCy see names everywhere ("Order Came", and
+    words of other languages: "Dobrý Den", "Gustó La Talla"). A lower-case text is casual prose (a chat, a review)
+    where two unlisted words are mostly ordinary words of a language the stop lists miss ("gerne wieder", "dan
+    sehat"); its names are the gazetteers' and the cue rules' to find."""
+    two_words_ok = not lower_case(text)
     out = []
     for ent in recased.ents:
         if ent.label_ != "PERSON":
@@ -45,7 +61,7 @@ def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
         if not words or any(_ordinary(w) for _, _, w in words):
             continue
         listed = any(w in FIRST_NAMES or w in SURNAMES for _, _, w in words)
-        if listed or (len(words) >= 2 and not any(is_stop_word(w) for _, _, w in words)):
+        if listed or (two_words_ok and len(words) >= 2 and not any(is_stop_word(w) for _, _, w in words)):
             out.append(Finding("PERSON", words[0][0], words[-1][1], RECASED_SCORE, recognizer + "-recased"))
     return out
 

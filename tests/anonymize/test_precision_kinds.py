@@ -36,6 +36,8 @@ def _span(text: str, value: str) -> tuple[int, int]:
     ("Vivo en Jr. Huiracocha 1240", "Huiracocha", False),  # after an abbreviation, no sentence start
     ("Lista: Dupuis, Haddad. Haddad fait la caisse.", "Haddad", False),  # capitalised mid-sentence elsewhere
     ("I asked for Dagny at the desk.", "Dagny", False),  # inside a sentence
+    ("Paket ist da! 🎉 Wunderbar verpackt.", "Wunderbar", True),  # an emoji after the sentence's end
+    ("Alles bestens 🎉 Wunderbar verpackt.", "Wunderbar", False),  # no sentence end before the emoji
     ("Die Lieferung kam pünktlich, sin llamar antes.", "sin llamar", True),  # lower-case words in cased text
     ("Die Lieferung kam pünktlich, Anna Berg rief an.", "Anna Berg", False),  # a two-word name
 ])
