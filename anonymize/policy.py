@@ -51,7 +51,9 @@ POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default 
 # edges ("注文番号はJP-...です"); a free-text span overlapping a NER model's id span merges with it; a place keeps the
 # district number ending its address line ("Praha 10")
 # 2026-12-6h: in a lower-case text the check layer's spaCy PERSON needs a listed given name or surname ("gerne
-# wieder" is no name; "ravi okonkwo" is); an emoji after a sentence's end leaves the next word at a sentence start
+# wieder" is no name; "ravi okonkwo" is); an emoji after a sentence's end leaves the next word at a sentence start;
+# a business's head noun ("... Dental Group", "Distribuidora ...") marks a firm's name, a legal form may lose its final
+# dot to the sentence ("Gómez S.L."), and a street span without a number may be a firm's name
 
 
 class PolicyError(AnonymizeUserError, ValueError):

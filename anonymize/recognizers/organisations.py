@@ -8,7 +8,10 @@ designation ends it or follows it on the same line after at most three more word
 Entity Legal Forms code list (GLEIF's ELF list) for the jurisdictions of the cue lists, plus the written-out English
 ones; two-letter forms that are also region codes a place may carry ("SA" South Australia, "CO" Colorado, "NV"
 Nevada, "AB" Alberta, "SE" Sergipe, "ME" Maine) are left out, so "Adelaide SA" stays a place. Upper-case forms match
-in their own case only ("AG", "KG"), so a word such as "ag" or "bv" in prose is no designation.
+in their own case only ("AG", "KG"), so a word such as "ag" or "bv" in prose is no designation. A span of two or more
+words that a business's head noun ends or, in the Romance languages, opens ("Riverbend Dental Group", "Shree Balaji
+Traders", "Distribuidora Alvarez") is a firm's name too, and so is a street span without a number that one of these
+rules marks (the learned detector types "Karoo Farm Stall (Pty) Ltd" as a street).
 
 Why: the learned detector and spaCy's English model take company names for people or places (a sole trader's firm
 named after its owner is the exception the text itself marks as a firm); masking them cost precision at egress and
@@ -55,6 +58,17 @@ _ROLES = frozenset(("ceo", "cfo", "coo", "cto", "md", "gf", "vp", "director", "m
                     "partner", "inhaber", "inhaberin", "geschäftsführer", "geschäftsführerin", "gérant", "gérante",
                     "directeur", "directrice", "directora", "direttore", "diretor", "diretora", "eigenaar",
                     "prezes", "właściciel", "jednatel"))
+# Head nouns of a business's name when it carries no legal form: ending it in English and German ("Midwest
+# Hospitality Group", "Shree Balaji Traders", "Müller Handel"), opening it in the Romance languages ("Distribuidora
+# Alvarez", "Grupo Lozano"). No given name or surname is one of them.
+_HEADS = frozenset((
+    "group", "holdings", "traders", "trading", "enterprises", "industries", "supplies", "services", "solutions",
+    "associates", "consulting", "consultants", "logistics", "systems", "technologies", "partners", "distributors",
+    "wholesale", "wholesalers", "imports", "exports", "ventures", "foods", "motors", "electronics", "laboratories",
+    "pharmaceuticals", "gruppe", "handel", "handelsgesellschaft",
+))
+_LEADING_HEADS = frozenset(("grupo", "gruppo", "groupe", "distribuidora", "distribuidor", "comercial",
+                            "comercializadora", "importadora", "exportadora", "industrias", "indústrias"))
 _WORD = re.compile(r"\S+")
 _CLOSES = ",;:|/()[]{}<>!?\"“”«»"
 
@@ -74,7 +88,14 @@ def _designation(word: str, text: str) -> bool:
         return True
     written = bare[0].isupper() or "." in bare or "/" in bare
     low = bare.lower()
-    return written and (low in _SUFFIXES or low.rstrip(".") in _SUFFIXES)
+    dotted = "." in low and low + "." in _SUFFIXES  # "S.L" whose full stop ends the sentence after the span
+    return written and (low in _SUFFIXES or low.rstrip(".") in _SUFFIXES or dotted)
+
+
+def _head(word: str, heads: frozenset[str]) -> bool:
+    """`word` is a capitalised head noun of a business's name ("Group" of "Riverbend Dental Group")."""
+    bare = word.strip(",;:()[]{}\"'“”«».")
+    return bare[:1].isupper() and bare.lower() in heads
 
 
 def _prefix_before(text: str, start: int) -> bool:
@@ -88,9 +109,10 @@ def _prefix_before(text: str, start: int) -> bool:
 def is_organisation(text: str, finding: Finding) -> bool:
     """True when `finding` (a PERSON or LOCATION span of `text`) is part of a company's name, as the module
     docstring says."""
-    if finding.entity_type not in ORGANISATION_TYPES:
-        return False
     value = text[finding.start:finding.end]
+    if finding.entity_type not in ORGANISATION_TYPES and not (
+            finding.entity_type == "STREET_ADDRESS" and not any(ch.isdigit() for ch in value)):
+        return False  # a street line without a number may be a firm's name ("Karoo Farm Stall (Pty) Ltd")
     if any(s in value for s in _CJK_SUFFIXES) or value.startswith(_PREFIXES) or _prefix_before(text, finding.start):
         return True
     first = value.split()[0] if value.split() else ""
@@ -99,6 +121,8 @@ def is_organisation(text: str, finding: Finding) -> bool:
     words = value.split()
     if any(_designation(w, text) for w in words[1:]):
         return True  # "Boulangerie Marchal SARL": the designation is inside the span (never its only word)
+    if len(words) >= 2 and (_head(words[-1], _HEADS) or _head(words[0], _LEADING_HEADS)):
+        return True  # "Riverbend Dental Group", "Distribuidora Alvarez": a business's head noun
     line_end = text.find("\n", finding.end)
     after = text[finding.end:line_end if line_end >= 0 else len(text)][:60]
     if after[:1] and after[:1] not in " \t\u00a0":

@@ -27,6 +27,11 @@ def _finding(text: str, value: str, entity: str = "PERSON") -> Finding:
     ("宛先: 株式会社 青葉商店", "青葉商店", "PERSON", True),  # a prefix form right before it
     ("Поставщик: ООО Ромашка, ИНН 7701", "Ромашка", "PERSON", True),
     ("Harbour Lane Bakery Ltd", "Harbour", "LOCATION", True),  # places too: "Lisboa Imports Lda"
+    ("Pedido de Ferretería Gómez S.L., CIF B12", "Ferretería Gómez S.L", "LOCATION", True),  # its dot ends the sentence
+    ("PO from Lakeside Dental Group, Attn: Dr. Ruiz", "Lakeside Dental Group", "PERSON", True),  # a head noun ends it
+    ("Order from Shree Ganesh Traders, GSTIN 29AA", "Shree Ganesh Traders", "LOCATION", True),
+    ("Proveedor: Distribuidora Alvarez, RFC AAA", "Distribuidora Alvarez", "PERSON", True),  # a Romance head opens it
+    ("Deliver to Oak Hill Farm Stall (Pty) Ltd, VAT 4", "Oak Hill Farm Stall (Pty) Ltd", "STREET_ADDRESS", True),
     # not companies
     ("Call Dana Whitfield, Whitfield Ltd handles the rest", "Dana Whitfield", "PERSON", False),  # a comma ends her
     ("Send it to Adelaide SA 5000", "Adelaide", "LOCATION", False),  # a state code, not "S.A."
@@ -40,6 +45,9 @@ def _finding(text: str, value: str, entity: str = "PERSON") -> Finding:
     ("Anna Berg CEO Berg Consulting GmbH", "Anna Berg", "PERSON", False),  # her role stands between
     ("Ltd was all the label said", "Ltd", "PERSON", False),  # a designation alone is no firm's name
     ("Harbour Lane Bakery Ltd", "Harbour Lane Bakery Ltd", "ORDER_NUMBER", False),  # names and places only
+    ("Unit 4, Harbour Lane Ltd", "Unit 4, Harbour Lane", "STREET_ADDRESS", False),  # a numbered street line
+    ("Sent by Maria Lopez, group leader", "Maria Lopez", "PERSON", False),  # no head noun inside the name
+    ("Ask for Group at the desk", "Group", "PERSON", False),  # a head noun alone is no firm's name
 ])
 def test_organisations(text: str, value: str, entity: str, organisation: bool) -> None:
     assert is_organisation(text, _finding(text, value, entity)) is organisation
