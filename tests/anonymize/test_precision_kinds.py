@@ -10,7 +10,7 @@ import pytest
 from anonymize.engine import Anonymizer
 from anonymize.findings import Finding
 from anonymize.recognizers.branches import is_store_branch
-from anonymize.recognizers.ner import _unsupported_word
+from anonymize.recognizers.ner import _unsupported_word, prose_word
 from anonymize.recognizers.refine import refine
 
 
@@ -43,6 +43,27 @@ def _span(text: str, value: str) -> tuple[int, int]:
 ])
 def test_one_word_spacy_names_need_support_at_a_sentence_start(text: str, value: str, dropped: bool) -> None:
     assert _unsupported_word(text, *_span(text, value), None) is dropped
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "single", "prose"), [
+    ("Arrived fast. Solidna, ciepła kurtka.", "Solidna", "LOCATION", False, True),  # after a sentence's end
+    ("Great kettle. Polecam!", "Polecam", "PERSON", False, True),
+    ("Доставка быстрая, всё целое.", "Доставка", "PERSON", False, True),  # a line's first word, lower case after it
+    ("Nice mug, the handle is sturdy.", "sturdy", "PERSON", False, True),  # a lower-case word in cased text
+    # kept
+    ("Arrived fast. Okoro signed for it.", "Okoro", "PERSON", False, True),  # unlisted: the price of the rule
+    ("Arrived fast. Marta signed for it.", "Marta", "PERSON", False, False),  # a listed given name
+    ("Send to:\nLekki, Lagos State", "Lekki", "LOCATION", False, False),  # a line's first word before a comma
+    ("Thanks for the quick reply.\nBia", "Bia", "PERSON", False, False),  # the last word of its line
+    ("All good. Tahlia and I loved it, Tahlia says hi.", "Tahlia", "PERSON", False, False),  # capitalised mid-sentence
+    ("leave it at no 27. Hank (406) 555-0117", "Hank", "PERSON", True, False),  # a capital in a lower-case text
+    ("my son tyler loved it", "tyler", "PERSON", True, False),  # lower case in a lower-case text: the gazetteer's
+    ("Zamówienie dotarło. 佐藤 odebrał.", "佐藤", "PERSON", False, False),  # a caseless script
+    ("Arrived fast. Polecam sklep", "Polecam sklep", "PERSON", False, False),  # two words: not this rule's
+    ("Arrived fast. Solidna kurtka.", "Solidna", "ORDER_NUMBER", False, False),  # names and places only
+])
+def test_one_word_ner_names_that_read_as_prose(text: str, value: str, entity: str, single: bool, prose: bool) -> None:
+    assert prose_word(text, Finding(entity, *_span(text, value), 0.85, "learned-ner"), single) is prose
 
 
 def test_lower_case_words_in_single_case_text_are_left_to_the_recased_pass() -> None:
