@@ -69,6 +69,23 @@ def test_handwritten_dev_set_builds_valid_beside_its_brands(tmp_path: Path) -> N
     assert not {r["text"] for r in records} & {r["text"] for r in _records(EVAL / "handwritten.jsonl")}
 
 
+def test_second_handwritten_dev_set_builds_valid_and_shares_no_text(tmp_path: Path) -> None:
+    """bench/pii_eval/dev2: a second writer's development set, 25% texts without personal data."""
+    out = tmp_path / "handwritten_dev2.jsonl"
+    built = _run(EVAL / "build_handwritten.py", "--src", EVAL / "dev2" / "src", "--out", out, "--prefix", "hwdev2")
+    assert built.returncode == 0, built.stderr
+    checked = _run(EVAL / "check.py", out)
+    assert checked.returncode == 0 and "clean" in checked.stdout, checked.stdout
+    records = _records(out)
+    assert len(records) >= 360 and len({r["country"] for r in records}) >= 55
+    assert all(r["id"].startswith("hwdev2-") for r in records)
+    assert 0.20 <= sum(not any(s["type"] != "DECOY" for s in r["spans"]) for r in records) / len(records) <= 0.30
+    first = _run(EVAL / "build_handwritten.py", "--src", EVAL / "dev" / "src", "--out", tmp_path / "dev.jsonl")
+    assert first.returncode == 0, first.stderr
+    others = {r["text"] for path in (EVAL / "handwritten.jsonl", tmp_path / "dev.jsonl") for r in _records(path)}
+    assert not {r["text"] for r in records} & others
+
+
 def _valid_record() -> dict:
     text = "Call Ann Lee on 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00. Ann Lee paid."
     again = text.rindex("Ann Lee")
