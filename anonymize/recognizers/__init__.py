@@ -30,6 +30,7 @@ from anonymize.recognizers.retail import (
     order_recognizer,
     secret_recognizer,
 )
+from anonymize.recognizers.spoken import spoken_digits_recognizer
 from anonymize.recognizers.streets_world import world_street_recognizer
 from anonymize.recognizers.world_names import WorldNameRecognizer
 
@@ -52,7 +53,7 @@ def structured_recognizers() -> list[Recognizer]:
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
         TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),
-        NativePlaceRecognizer(),
+        NativePlaceRecognizer(), spoken_digits_recognizer(),
     ]
 
 

@@ -1,7 +1,9 @@
 """E-mail addresses, URLs, IP addresses and phone numbers.
 
 Phones are found and validated by libphonenumber (Google's metadata, Python port `phonenumbers`) for the regions a
-UK/EU/US retailer meets, as Presidio's `PhoneRecognizer` does; IPs are validated with the stdlib `ipaddress`.
+UK/EU/US retailer meets, as Presidio's `PhoneRecognizer` does, and in a text written in another script also for the
+regions that write it (Han, kana, Hangul, Cyrillic, Greek, Arabic, Hebrew, Thai, Georgian: `SCRIPT_REGIONS`); IPs
+are validated with the stdlib `ipaddress`.
 E-mail checking needs no public-suffix list, so nothing is ever fetched (Presidio's tldextract would try).
 Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot] com", "anna (at) mail.se",
 "anna @ mail . se", "jan punkt kowalski małpa poczta kropka pl"), the usual dodge of review-site filters, are found
@@ -29,6 +31,19 @@ from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 
 PHONE_REGIONS = ("US", "GB", "DE", "FR", "IN", "AU", "IE", "ES", "IT", "NL")  # national formats we parse
+# A text in one of these scripts is read in the national formats of the regions that write it as well: "电话138 1762
+# 4490" is a Chinese mobile, "연락처 010-2291-8873" a Korean one. Only texts holding the script pay for the regions.
+SCRIPT_REGIONS = (
+    (re.compile(r"[\u4e00-\u9fff]"), ("CN", "HK", "TW", "JP")),  # Han
+    (re.compile(r"[\u3040-\u30ff]"), ("JP",)),  # kana
+    (re.compile(r"[\uac00-\ud7af\u1100-\u11ff]"), ("KR",)),  # Hangul
+    (re.compile(r"[\u0400-\u04ff]"), ("RU", "UA", "BG", "RS")),  # Cyrillic
+    (re.compile(r"[\u0370-\u03ff]"), ("GR", "CY")),  # Greek
+    (re.compile(r"[\u0600-\u06ff]"), ("SA", "AE", "EG", "MA")),  # Arabic
+    (re.compile(r"[\u0590-\u05ff]"), ("IL",)),  # Hebrew
+    (re.compile(r"[\u0e00-\u0e7f]"), ("TH",)),  # Thai
+    (re.compile(r"[\u10a0-\u10ff]"), ("GE",)),  # Georgian
+)
 # "dot" and "at" as written out in the languages of the cue lists ("punkt", "point", "punto", "ponto", "kropka",
 # "piste", "prik", "tečka", "nokta"; "arroba", "chez", "snabel-a", "klammeraffe", "małpa", "miuku")
 _DOT_WORD = r"(?:dot|punkt|point|punto|ponto|kropka|piste|prik|tečka|tecka|nokta)"
@@ -172,6 +187,15 @@ class _ValidMatcher(phonenumbers.PhoneNumberMatcher):
         return super()._parse_and_verify(candidate, offset)
 
 
+def script_regions(text: str, regions: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The regions of SCRIPT_REGIONS whose script `text` holds, less `regions`, in order and each once."""
+    out: list[str] = []
+    for script, names in SCRIPT_REGIONS:
+        if script.search(text):
+            out += [r for r in names if r not in regions and r not in out]
+    return tuple(out)
+
+
 @dataclass
 class PhoneRecognizer:
     """libphonenumber's matcher per region; a number parsed in several regions is reported once."""
@@ -189,7 +213,7 @@ class PhoneRecognizer:
         if sum(ch.isdigit() for ch in text) < 7:  # fast path: no phone number has fewer digits
             return []
         votes: dict[tuple[int, int], list[bool]] = {}  # span -> one "business number?" vote per region it is valid in
-        for region in self.regions:
+        for region in self.regions + script_regions(text, self.regions):
             for match in _ValidMatcher(text, region, leniency=phonenumbers.Leniency.VALID):
                 votes.setdefault((match.start, match.end), []).append(
                     phonenumbers.number_type(match.number) in BUSINESS_TYPES)

@@ -10,10 +10,18 @@ import phonenumbers
 import pytest
 
 from anonymize.recognizers import contact
-from anonymize.recognizers.contact import PHONE_REGIONS, PhoneRecognizer, _ValidMatcher, shortest_valid
+from anonymize.recognizers.contact import (
+    PHONE_REGIONS,
+    SCRIPT_REGIONS,
+    PhoneRecognizer,
+    _ValidMatcher,
+    shortest_valid,
+)
 
 SEPARATORS = ["", " ", "-", ".", "/", " - ", "x", "X", "(", ")", "~", "\u00a0", "\u2010"]
 LEADS = ["", "+", "\uff0b", "(", "+(", "00", "011", "0011", "0", "(0)", "tel: "]
+# every region the recognizer may parse in: the default ones and those a text's script adds
+ALL_REGIONS = tuple(dict.fromkeys([*PHONE_REGIONS, *(r for _, regions in SCRIPT_REGIONS for r in regions)]))
 
 
 def _short_candidate(rng: random.Random, alnum: int) -> str:
@@ -32,7 +40,7 @@ def _short_candidate(rng: random.Random, alnum: int) -> str:
     return "".join(parts)
 
 
-@pytest.mark.parametrize("region", PHONE_REGIONS)
+@pytest.mark.parametrize("region", ALL_REGIONS)
 def test_no_valid_number_is_shorter_than_the_bound(region: str) -> None:
     rng = random.Random(f"bound-{region}")
     tried = 0
@@ -55,7 +63,7 @@ def test_no_valid_number_is_shorter_than_the_bound(region: str) -> None:
     assert tried > 200
 
 
-@pytest.mark.parametrize("region", PHONE_REGIONS)
+@pytest.mark.parametrize("region", ALL_REGIONS)
 def test_the_bound_admits_every_example_number(region: str) -> None:
     """libphonenumber's own example numbers of every type, written nationally and internationally, reach the bound
     (the bound is a floor, and a floor above a real number would drop it)."""
