@@ -56,7 +56,9 @@ POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default 
 # dot to the sentence ("Gómez S.L."), and a street span without a number may be a firm's name; a NER model's one-word
 # name or place with no list behind it is dropped when it reads as prose: lower case in a cased text, or a capitalised
 # sentence opener ("... odpina. Polecam!", "Доставка быстрая"); phones are also read in the national formats of the
-# regions that write a text's script ("电话138 1762 4490"); six or more digit words in a row are a spoken number
+# regions that write a text's script ("电话138 1762 4490"); six or more digit words in a row are a spoken number; a
+# place keeps its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo - SP"); German preposition
+# streets ("Am Hafen 5") on their own address line
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -9,6 +9,8 @@ counts after "on"/"at"/"in" or with address context, and a bare five-digit code 
 
 from __future__ import annotations
 
+import re
+
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 
 SUFFIXES = (  # USPS Pub. 28 / Royal Mail thoroughfare types a shopper writes
@@ -35,6 +37,15 @@ _TITLE_SUFFIX = r"(?:" + "|".join(s.capitalize() + (r"\.?" if s in _ABBREVIATION
 _WAY_STREET = r"[A-Z][a-z]{3,}way"  # one-word English streets: "Queensway", "Kingsway", "Ridgeway"
 # German one-word streets: "Lindenstrasse", "Am Lindenweg" (a capitalised stem of 3+ letters before the suffix)
 _DE_STREET = r"[A-ZÄÖÜ][a-zäöüß]{2,}(?:strasse|straße|str\.|gasse|allee|platz|weg|damm|ufer|chaussee)"
+# German streets named with a preposition, no street type ("Am Anger 3a", "An der Alster 12", "Im Winkel 4"): the
+# whole line, or before a comma and the postcode; the name is no weekday, month or time word ("Am Montag 3")
+_DE_PREPOSITION = (r"(?:Am|An der|An den|Auf der|Auf dem|Auf den|Im|In der|In den|Zum|Zur|Unter den|Hinter der|"
+                   r"Hinter dem|Vor dem|Beim)")
+_DE_NOT_STREET = ("Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|Wochenende|Januar|Februar|März|"
+                  "April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Jahr|Ende|Anfang|Tag|Morgen|Abend")
+_DE_PREPOSITION_STREET = (rf"(?<![\w])(?:^|(?<=\n)|(?<=: )|(?<=, )){_DE_PREPOSITION} (?!(?:{_DE_NOT_STREET})\b)"
+                          r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜa-zäöüß]+)?(?: [A-ZÄÖÜ][a-zäöüß]+)? \d{1,4}[a-z]?"
+                          r"(?=[ \t]*(?:$|\n|,[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}\b))")
 _PLACE_CUE = r"\b(?:[Oo]n|[Aa]t|[Ii]n|[Oo]ff|[Aa]long|[Nn]ear|[Vv]ia)\s+"  # "on Kingsley Close", "at Elm Grove"
 _UNIT = r"(?:(?i:flat|apt|apartment|unit|suite)\s*\d+[A-Za-z]?,?\s+)?"
 ADDRESS_CONTEXT = ("live", "lives", "living", "moved", "address", "deliver", "delivered", "delivery", "ship",
@@ -58,6 +69,7 @@ def street_recognizer() -> RegexRecognizer:
         Pattern(r"\b(?:p\.?\s?o\.?\s?box|postbox)\s*\d{1,6}\b", 0.85),
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? ({_DE_STREET})(?![\w])", 0.85, 0.95, flags=0),  # "84 Lindenweg"
         Pattern(rf"\b({_DE_STREET})\s\d{{1,4}}[a-z]?\b", 0.85, 0.95, flags=0),  # "Lindenstrasse 5"
+        Pattern(_DE_PREPOSITION_STREET, 0.85, 0.95, flags=re.MULTILINE),  # "Am Anger 3a"
         Pattern(rf"{_PLACE_CUE}({_TITLE_NAME} (?i:{_SUFFIX}))(?![\w])", 0.8, 0.9, group=1, flags=0),  # "on Elm Grove"
         Pattern(rf"{_PLACE_CUE}({_DE_STREET})(?![\w])", 0.8, 0.9, group=1, flags=0),  # "on Lindenstrasse"
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? {_WAY_STREET}(?![\w])", 0.6, 0.9, flags=0),  # "12 Queensway"

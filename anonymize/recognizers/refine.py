@@ -657,14 +657,25 @@ _EXTENSION_AFTER = re.compile(r"(?i)[ \t]*[,;]?[ \t]*(?:" + "|".join(sorted(map(
                               + r")\.?[ \t]*[:#]?[ \t]*\d{1,6}(?!\d)")
 
 
-# A city's district number ending an address line: "100 00 Praha 10", "1030 Wien 3", "75015 Paris 15e"
-_DISTRICT_AFTER = re.compile(r"[ \t]\d{1,2}(?:e|er|ème|\.)?(?=[ \t]*(?:$|\n|,|;))", re.MULTILINE)
+# A city's district number ending an address line: "100 00 Praha 10", "1030 Wien 3", "75015 Paris 15e"; or its
+# province or state code, as Italian and Brazilian addresses write it after the town: "80121 Napoli (NA)" (the
+# province codes of Poste Italiane's address standard), "São Paulo - SP", "Feira de Santana/BA" (the IBGE unidades
+# federativas); the span needs the code to cover the labelled place.
+_IT_PROVINCES = ("AG|AL|AN|AO|AR|AP|AT|AV|BA|BT|BL|BN|BG|BI|BO|BZ|BS|BR|CA|CL|CB|CE|CT|CZ|CH|CO|CS|CR|KR|CN|"
+                 "EN|FM|FE|FI|FG|FC|FR|GE|GO|GR|IM|IS|SP|LT|LE|LC|LI|LO|LU|MC|MN|MS|MT|ME|MI|MO|MB|NA|NO|NU|"
+                 "OR|PD|PA|PR|PV|PG|PU|PE|PC|PI|PT|PN|PZ|PO|RG|RA|RC|RE|RI|RN|RM|RO|SA|SS|SV|SI|SR|SO|SU|TA|"
+                 "TE|TR|TO|TP|TN|TV|TS|UD|VA|VE|VB|VC|VR|VV|VI|VT")
+_BR_STATES = ("AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO")
+_DISTRICT_AFTER = re.compile(r"[ \t]\d{1,2}(?:e|er|ème|\.)?(?=[ \t]*(?:$|\n|,|;))"
+                             rf"|[ \t]\((?:{_IT_PROVINCES})\)"
+                             rf"|(?:[ \t]+[-–][ \t]+|/)(?:{_BR_STATES})(?![\w-])", re.MULTILINE)
 
 
 def with_attached_number(text: str, f: Finding) -> Finding:
     """A phone number with the extension written after it ("3221-4480 ramal 12", "0145 22 87 10 poste 214",
     "(614) 555-0142 x318"): an extension dials one person; a place with the district number that ends its address
-    line ("Praha 10", "Paris 15e")."""
+    line ("Praha 10", "Paris 15e"), or its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo -
+    SP")."""
     after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER}.get(f.entity_type)
     m = after.match(text, f.end) if after is not None else None
     return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)

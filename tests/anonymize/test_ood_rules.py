@@ -25,6 +25,8 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("My neighbour on Lindenstrasse recommended it.", "STREET_ADDRESS", "Lindenstrasse"),
     ("Delivered to Flat 6, 84 Lindenstrasse, in two days", "STREET_ADDRESS", "Flat 6, 84 Lindenstrasse"),
     ("Delivered to 12 Queensway, quickly", "STREET_ADDRESS", "12 Queensway"),
+    ("Nordwind Möbel KG\nAm Hafen 7\n24103 Kiel", "STREET_ADDRESS", "Am Hafen 7"),  # a preposition street's line
+    ("Lieferung an: An der Alster 12, 20099 Hamburg", "STREET_ADDRESS", "An der Alster 12"),
     ("it is on Baker St. by the station", "STREET_ADDRESS", "Baker St."),
     ("my email is rajesh dot hughes79 at example dot com if", "EMAIL_ADDRESS",
      "rajesh dot hughes79 at example dot com"),
@@ -67,6 +69,8 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("in high street shops and on the high street", "STREET_ADDRESS", "street"),
     ("Expected more from Hattie Lane.", "STREET_ADDRESS", "Hattie"),  # an allow-listed brand, see below
     ("I ordered 3 anyway", "STREET_ADDRESS", "anyway"),
+    ("Am Montag 3 Pakete bekommen", "STREET_ADDRESS", "Montag"),  # a weekday, and prose after the number
+    ("Das war Im Jahr 2020", "STREET_ADDRESS", "Jahr"),
     ("I looked at amazon dot com for it", "EMAIL_ADDRESS", "amazon"),
     ("we met at noon dot com", "EMAIL_ADDRESS", "noon"),
     ("loved it @ home. It was great", "EMAIL_ADDRESS", "home"),  # a full stop is no spelled dot

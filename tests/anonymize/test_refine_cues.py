@@ -465,6 +465,11 @@ def test_a_phone_number_keeps_its_extension(text: str, phone: str, expected: str
     ("Vinohradská 1511/230\n100 00 Praha 10\nCZ", "Praha", "Praha 10"),
     ("75015 Paris 15e, France", "Paris", "Paris 15e"),
     ("I was in Madrid 3 days ago", "Madrid", "Madrid"),  # a number in running text is no district
+    ("Via Roma 3\n10121 Torino (TO)", "Torino", "Torino (TO)"),  # an Italian province code
+    ("Rua Augusta 90, Campinas - SP, 13010-000", "Campinas", "Campinas - SP"),  # a Brazilian state code
+    ("Galpão 4, Feira de Santana/BA.", "Feira de Santana", "Feira de Santana/BA"),
+    ("We loved Roma (the food!)", "Roma", "Roma"),  # a bracket that holds no province code
+    ("Lisboa - PT store", "Lisboa", "Lisboa"),  # no Brazilian state
 ])
 def test_a_place_keeps_the_district_number_ending_its_line(text: str, place: str, expected: str) -> None:
     from anonymize.recognizers.refine import with_attached_number
