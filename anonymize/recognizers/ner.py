@@ -194,8 +194,10 @@ class NerRecognizer:
                if _capitalised_words(text[f.start:f.end]) >= 2
                or not _unsupported_word(text, piece.start, piece.end, docs.recased)]
         if docs.recased is not None:
-            if lower_case(text):  # a lower-case text: spaCy's lower-case PERSON needs a listed name (recase.py)
-                out = [f for f in out if f.entity_type != "PERSON" or listed_name(text[f.start:f.end])]
+            if lower_case(text):  # a lower-case text: spaCy's lower-case PERSON needs a listed name (recase.py); a
+                # capitalised one is written on purpose ("happy bday Bea!!!")
+                out = [f for f in out if f.entity_type != "PERSON" or not text[f.start:f.end].islower()
+                       or listed_name(text[f.start:f.end])]
             out += recased_persons(text, docs.recased, self.name)
         return out
 
@@ -269,9 +271,10 @@ def prose_word(text: str, finding: Finding, single_case: bool) -> bool:
     ("Доставка быстрая", "Refund issued"), unless the same word is capitalised inside a sentence elsewhere in the text.
     The learned detector was trained on synthetic text, where a capital or a lone word in a slot is a name; in real
     prose of languages that do not capitalise nouns a sentence's first word is any word. A word that ends its line
-    (a signature, a city line), a word before a comma on a line of its own ("Lekki, Lagos State"), ALL CAPS and
-    caseless scripts (CJK, Thai, Arabic), and a capitalised word in a text otherwise in one case are kept; a word
-    with only its full stop or "!" after it on its line is a sentence's word ("... Polecam!")."""
+    (a signature, a city line), a word before a number (a street's house number), a line's first word before a comma
+    ("Lekki, Lagos State"), ALL CAPS, caseless scripts (CJK, Thai, Arabic) and a capitalised word in a text otherwise
+    in one case are kept; a word with only its full stop or "!" after it on its line is a sentence's word ("...
+    Polecam!")."""
     if finding.entity_type not in ("PERSON", "LOCATION"):
         return False
     value = text[finding.start:finding.end]
@@ -284,6 +287,8 @@ def prose_word(text: str, finding: Finding, single_case: bool) -> bool:
     line_end = text.find("\n", finding.end)
     if not text[finding.end:len(text) if line_end < 0 else line_end].strip(" \t"):
         return False  # the last word of its line, no full stop after it: a signature, a place line
+    if re.match(r"[ \t]*,?[ \t]*\d", text[finding.end:]):
+        return False  # a number follows: a street and its house number ("... no. 3. Spáčilka 1022"), a district
     if not _strip_symbols(text[text.rfind("\n", 0, finding.start) + 1:finding.start]):
         after = re.match(r"[ \t]+([^\W\d_])", text[finding.end:])
         if after is None or not after.group(1).islower():

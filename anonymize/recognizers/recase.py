@@ -46,7 +46,7 @@ def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
     languages of anonymize.recognizers.refine, since Title Case makes spaCy see names everywhere ("Order Came", and
     words of other languages: "Dobrý Den", "Gustó La Talla"). A lower-case text is casual prose (a chat, a review)
     where two unlisted words are mostly ordinary words of a language the stop lists miss ("gerne wieder", "dan
-    sehat"); its names are the gazetteers' and the cue rules' to find."""
+    sehat"); its names are the gazetteers' and the cue rules' to find, unless written with a capital on purpose."""
     two_words_ok = not lower_case(text)
     out = []
     for ent in recased.ents:
@@ -61,7 +61,9 @@ def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
         if not words or any(_ordinary(w) for _, _, w in words):
             continue
         listed = any(w in FIRST_NAMES or w in SURNAMES for _, _, w in words)
-        if listed or (two_words_ok and len(words) >= 2 and not any(is_stop_word(w) for _, _, w in words)):
+        as_written = text[words[0][0]:words[-1][1]]
+        if listed or (len(words) >= 2 and (two_words_ok or not as_written.islower())
+                      and not any(is_stop_word(w) for _, _, w in words)):
             out.append(Finding("PERSON", words[0][0], words[-1][1], RECASED_SCORE, recognizer + "-recased"))
     return out
 

@@ -70,6 +70,8 @@ def test_lower_case_text_needs_a_listed_name_for_a_person(ner_anonymizer: Anonym
         assert [f for f in ner_anonymizer.analyze(text) if f.entity_type == "PERSON"] == []
     text = "ravi okonkwo here, order came damaged"
     assert [text[f.start:f.end] for f in ner_anonymizer.analyze(text) if f.entity_type == "PERSON"] == ["ravi okonkwo"]
+    text = "happy bday Zuri!!! your gift card is inside, from the whole gang"  # a capital written on purpose stays
+    assert [text[f.start:f.end] for f in recognizer.analyze(text, None)] == ["Zuri"]  # "whole gang" went before
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -55,6 +55,7 @@ def test_one_word_spacy_names_need_support_at_a_sentence_start(text: str, value:
     ("Arrived fast. Marta signed for it.", "Marta", "PERSON", False, False),  # a listed given name
     ("Send to:\nLekki, Lagos State", "Lekki", "LOCATION", False, False),  # a line's first word before a comma
     ("Thanks for the quick reply.\nBia", "Bia", "PERSON", False, False),  # the last word of its line
+    ("Leave it at no. 3. Hradební 1022, Kolín", "Hradební", "LOCATION", False, False),  # a house number follows
     ("All good. Tahlia and I loved it, Tahlia says hi.", "Tahlia", "PERSON", False, False),  # capitalised mid-sentence
     ("leave it at no 27. Hank (406) 555-0117", "Hank", "PERSON", True, False),  # a capital in a lower-case text
     ("my son tyler loved it", "tyler", "PERSON", True, False),  # lower case in a lower-case text: the gazetteer's
