@@ -58,7 +58,8 @@ POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default 
 # sentence opener ("... odpina. Polecam!", "Доставка быстрая"); phones are also read in the national formats of the
 # regions that write a text's script ("电话138 1762 4490"); six or more digit words in a row are a spoken number; a
 # place keeps its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo - SP"); German preposition
-# streets ("Am Hafen 5") on their own address line
+# streets ("Am Hafen 5") on their own address line; a CJK address keeps its building ("...4-17 グランメゾン梅田802号",
+# "233号 蓝湾花园3栋1502室"), a bare room number after 号 and a Korean floor ("..., 3층")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -5,7 +5,8 @@ cannot cut an address or a name out of it. These rules follow the structure of t
 (Japan Post: 都/道/府/県 prefecture, 市/区/町/村 municipality, then 丁目-番-号 or "4-1-8"; China Post:
 省/自治区, 市, 区/县, then road 路/街/道 with 号, building 号楼/栋, room 室, and the same in traditional characters
 with Taiwan's road sections, 段; Korea Post road-name addresses:
-특별시/광역시/도, 시/군/구, road 로/길 with a building number, 동/호) and the honorifics written after a
+특별시/광역시/도, 시/군/구, road 로/길 with a building number, 동/호/층; a Japanese building name with its room,
+a Chinese estate name before its units and a bare room number after 号) and the honorifics written after a
 person's name (Japanese 様/さん/さま/殿/氏, Chinese 先生/女士/小姐, Korean 님/씨/고객님) or the recipient labels
 before it (収件人/收件人/宛名/お名前/받는분/수령인/이름). Each rule needs its administrative suffixes or a
 number, so ordinary CJK prose is left alone.
@@ -25,20 +26,27 @@ _DIGITS = "0-9０-９"
 # Japanese: prefecture + municipality (+ ward/town) + block numbers; or municipality + ward + numbers.
 _JP = (rf"(?:[{_HAN}]{{1,3}}(?:都|道|府|県))?[{_HAN}{_KANA}]{{1,6}}(?:市|区|郡|町|村)"
        rf"(?:[{_HAN}{_KANA}]{{1,6}}(?:区|町|村))?[{_HAN}{_KANA}]{{0,8}}"
-       rf"[{_DIGITS}]+(?:丁目|番地?|号|[-－‐][{_DIGITS}]+)(?:[{_DIGITS}]+(?:番地?|号)|[-－‐][{_DIGITS}]+)*")
+       rf"[{_DIGITS}]+(?:丁目|番地?|号|[-－‐][{_DIGITS}]+)(?:(?<=目)[{_DIGITS}]+|[{_DIGITS}]+(?:番地?|号)|[-－‐][{_DIGITS}]+)*"
+       rf"(?:[ 　]?[{_HAN}{_KANA}A-Za-z]{{1,15}}[{_DIGITS}]+(?:号室|号|室|F|階))?"  # the building: "...梅田802号"
+       rf"(?:(?<=[号號])[{_DIGITS}]{{3,4}}(?![{_DIGITS}]))?")  # a room number after a Chinese road's 号
 # Chinese: (province) city (district) road + number (+ building, room).
 # Traditional characters (Taiwan, Hong Kong, Macau) beside simplified ones: 區/縣 district, 號 number, 樓 floor, 棟
 # building; Taiwan's roads have sections ("復興南路一段390號5樓") and sub-numbers ("之2").
 _NUMBER_SIGN = "(?:号|號)"
-_UNIT = rf"(?:\s?[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元|楼|樓|室|F|f)|之[{_DIGITS}]+)*"
+# An estate or building name may stand before its units ("233号 蓝湾花园3栋1502室"), and a bare room number after
+# the road number ("288号1802", three or four digits)
+_UNIT = (rf"(?:\s?[{_HAN}]{{2,8}}(?=[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元)))?"
+         rf"(?:\s?[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元|楼|樓|室|F|f)|之[{_DIGITS}]+)*"
+         rf"(?:(?<=[号號])[{_DIGITS}]{{3,4}}(?![{_DIGITS}]))?")
 _SECTION = rf"(?:[一二三四五六七八九十{_DIGITS}]段)?(?:[{_DIGITS}]+(?:巷|弄))*"
 _CN = (rf"(?:[{_HAN}]{{2,4}}(?:省|自治区|自治區))?[{_HAN}]{{1,5}}市(?:[{_HAN}]{{1,5}}(?:区|县|區|縣))?"
        rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}")
 _CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}"
 # Korean road-name address: (province/metropolis) city/county/district (district) road + number (, 동 호).
 _KR = (r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|도)\s)?[가-힣]{1,6}(?:시|군|구)"
-       r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?")
-_KR_ROAD = r"[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?"
+       r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?(?:,?\s?\d{1,3}층)?")
+_KR_ROAD = (r"[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?"
+            r"(?:,?\s?\d{1,3}층)?")  # a floor: "들안로 118, 3층"
 # Labels and verbs a Chinese address run may start with, which the 1-5 characters before 市 would take in.
 _LEAD = re.compile(r"(?:收货地址|收貨地址|送货地址|送貨地址|地址|住址|寄到|送到|发到|發到|寄往|送往"
                    r"|住在|位于|位於|我在|在|是|为|為)+")

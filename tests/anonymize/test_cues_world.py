@@ -89,6 +89,13 @@ CJK = [  # (text, value, entity): addresses and names in scripts without spaces,
     ("받는분: 김민서 | 주소: 부산광역시 해운대구 센텀중앙로 97, 101동 2203호",
      "부산광역시 해운대구 센텀중앙로 97, 101동 2203호", "STREET_ADDRESS"),
     ("박서준 고객님 재방문 예정", "박서준", "PERSON"),
+    # the building after a Japanese block number, an estate before Chinese units, a bare room number, a Korean floor
+    ("お届け先：名古屋市中区栄3丁目5-12 サンシャイン栄1203号室", "名古屋市中区栄3丁目5-12 サンシャイン栄1203号室",
+     "STREET_ADDRESS"),
+    ("地址：杭州市西湖区文三路90号 翠苑小区5栋702室，谢谢", "杭州市西湖区文三路90号 翠苑小区5栋702室",
+     "STREET_ADDRESS"),
+    ("寄到成都市武侯区人民南路四段12号1506，周一送", "成都市武侯区人民南路四段12号1506", "STREET_ADDRESS"),
+    ("주소: 대전광역시 유성구 대학로 99, 2층", "대전광역시 유성구 대학로 99, 2층", "STREET_ADDRESS"),
 ]
 
 
