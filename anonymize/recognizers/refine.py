@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from anonymize.findings import Finding
 from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
@@ -801,15 +801,25 @@ def propagate_names(text: str, findings: list[Finding]) -> list[Finding]:
             break
     words = {m.group() for f in [*people, *added] for m in _TITLE_CASE_WORD.finditer(text, f.start, f.end)
              if _name_word_ok(m.group())}
-    for word in sorted(words):  # str.find, not a regex per name: each would be compiled anew (the re cache is small)
-        at = text.find(word)
-        while at >= 0:
+    for word in sorted(words):
+        for at in whole_word_starts(text, word):
             end = at + len(word)
-            if not _word_char(text, at - 1) and not _word_char(text, end) and free(at, end):
+            if free(at, end):
                 added.append(Finding("PERSON", at, end, 0.6, "name-repeat"))
                 taken.append((at, end))
-            at = text.find(word, end)
     return added
+
+
+def whole_word_starts(text: str, word: str) -> Iterator[int]:
+    """Where `word` stands in `text` as a whole word (no letter, digit, "_", apostrophe or hyphen on either side).
+    str.find, not a regex per word: each would be compiled anew, and Python's re cache (512) would overflow and make
+    every other module's dynamic patterns recompile too."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if not _word_char(text, at - 1) and not _word_char(text, end):
+            yield at
+        at = text.find(word, end)
 
 
 def _word_char(text: str, i: int) -> bool:
