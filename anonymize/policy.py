@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-7"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -60,6 +60,12 @@ POLICY_VERSION = "2026-12-6h"  # recorded in audit entries; bump when a default 
 # place keeps its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo - SP"); German preposition
 # streets ("Am Hafen 5") on their own address line; a CJK address keeps its building ("...4-17 グランメゾン梅田802号",
 # "233号 蓝湾花园3栋1502室"), a bare room number after 号 and a Korean floor ("..., 3층")
+# 2026-12-7: a capitalised word opening a chat turn is an interjection for places too ("Elin: Klart!", "Vásárló:
+# Köszi, holnap ..."), after a speaker of up to three capitalised words ("Agent Kevin:"), never after a name field
+# ("Name: Yalazalp."); prose whose every sentence opens with a capital is not lower-case text (no Title-Cased second
+# pass; the gazetteer's lower-case hits there need context); the Title-Cased pass drops spans of five words or more;
+# a Chinese or Japanese street span without an address character is a sentence ("您好，我的订单..."); an honorific or
+# "I'm" alone is no name; chat roles of more languages, "newsletter" and Chinese/Hebrew hellos are stop words
 
 
 class PolicyError(AnonymizeUserError, ValueError):

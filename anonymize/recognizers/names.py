@@ -22,6 +22,7 @@ from anonymize.recognizers.name_lists import (
     SURNAMES,
     TITLES,
 )
+from anonymize.recognizers.recase import sentence_case
 from anonymize.recognizers.refine import OTHER_LANGUAGE_WORDS, is_stop_word
 
 # Words of any script's letters: an ASCII-only token cut "Bettwäsche" after "Bettw", which then followed a name as
@@ -95,6 +96,11 @@ class NameRecognizer:
             text[tokens[i - 1][1]:start] == " "
         if (word.lower() in AMBIGUOUS or foreign) and ordinary:
             return None  # "may 2024", "will do": ordinary words
+        handle = text[start - 1:start] == "@" or re.match(r"[._@]\w", text[end:end + 2]) is not None
+        if word.islower() and ordinary and not handle and sentence_case(text):
+            return None  # prose whose every sentence opens with a capital ("Kargo biraz geç geldi ama satıcı
+            # ilgiliydi. Teşekkürler."): its writer capitalises names too ("I met ben at the store" is not such
+            # prose: one sentence); a handle or a user name ("@rahul.k.deshmukh") is written in lower case anyway
         score = self.context_score if (context or has_surname) else self.score
         return self._span(tokens, i, text, score, any_next=False)
 

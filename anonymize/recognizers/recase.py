@@ -24,7 +24,20 @@ def single_case(text: str) -> bool:
     if len(words) < 3 or len(text.title()) != len(text):
         return False
     upper, lower = sum(w.isupper() for w in words), sum(w.islower() for w in words)
-    return max(upper, lower) >= 0.9 * len(words)
+    if max(upper, lower) < 0.9 * len(words):
+        return False
+    return upper > lower or not sentence_case(text)
+
+
+def sentence_case(text: str) -> bool:
+    """Three sentences or more, each opening with a capital, and the rest in lower case: ordinary prose of a writer who
+    capitalises (a review: "Ürün açıklamada yazdığı gibi. Kumaşı kalın. Kargo biraz geç geldi ama ..."), whose
+    names would be capitalised too; the capital of one opening word alone can be a keyboard's."""
+    openers = [m.group(1) for m in _SENTENCE_OPENER.finditer(text.strip())]
+    return len(openers) >= 3 and all(ch.isupper() for ch in openers) and any(ch.islower() for ch in text)
+
+
+_SENTENCE_OPENER = re.compile(r"(?:^|[.!?]\s+)([^\W\d_])")
 
 
 def lower_case(text: str) -> bool:
@@ -58,8 +71,8 @@ def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:
             words.pop(0)
         while words and _ordinary(words[-1][2]):
             words.pop()
-        if not words or any(_ordinary(w) for _, _, w in words):
-            continue
+        if not words or len(words) > 4 or any(_ordinary(w) for _, _, w in words):
+            continue  # five words or more: a sentence Title-Cased ("Kargo Biraz Geç Geldi Ama Satıcı ..."), no name
         listed = any(w in FIRST_NAMES or w in SURNAMES for _, _, w in words)
         as_written = text[words[0][0]:words[-1][1]]
         if listed or (len(words) >= 2 and (two_words_ok or not as_written.islower())

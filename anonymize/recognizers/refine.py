@@ -41,6 +41,7 @@ from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
+from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES
 
 
@@ -191,6 +192,10 @@ perfecto perfeito perfetto parfait akkoord oczywiście claro certo genau natürl
 entendido d'accord c'est rechazado aprobado approved declined cancelled canceled
 chiamami chiamarlo chiamarla chiamatemi scrivimi scrivetemi llámame llamame llámeme escríbeme escribeme escríbame
 ligue liga-me ruf rufen appelez appelle-moi belt bellen zadzwoń napisz
+newsletter operátor operátorka operatorka operatorin mitarbeiterin kundtjänst kundservice kundeservice
+asiakaspalvelu klantenservice podpora konsultantka soporte atención assistenza obsługa vásárló ügyfél ügyfélszolgálat
+υπάλληλος υπάλληλη оператор консультант менеджер покупатель נציג נציגה הנציג לקוח הלקוח الموظف الموظفة العميل
+您好 你好 היי לא כן
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "
@@ -261,8 +266,10 @@ def _stop(word: str) -> bool:
 
 
 def is_stop_word(word: str) -> bool:
-    """A stop word, label, title or name particle: never a name on its own (the allow-list's leftovers test)."""
-    return _stop(word) or word.lower() in PARTICLES or word.lower() in PLACE_CONNECTORS
+    """A stop word, label, title, name particle or "I'm": never a name on its own (the allow-list's leftovers
+    test, the cue rules' name words)."""
+    return (_stop(word) or word.lower() in PARTICLES or word.lower() in PLACE_CONNECTORS
+            or word.lower().replace("’", "'").rstrip(",.!?") in _CONTRACTIONS)
 
 
 def refine(text: str, findings: Iterable[Finding], single_case: bool = False) -> list[Finding]:
@@ -452,6 +459,20 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     return out
 
 
+# A chat turn's speaker before its colon: a role or a name, up to three words, perhaps with a bracketed name ("Agent
+# Kevin:", "Kundtjänst (Elin):"; not "Équipe du samedi :", a list's heading)
+# Form fields a name or a recipient fills ("Name: Yalazalp."): not chat turns.
+_NAME_FIELDS = _words("""
+name names naam nom nombre nome nazwisko imię vorname nachname surname firstname lastname fullname rufname navn namn
+nimi jméno meno имя фио ім'я όνομα ονοματεπώνυμο nama tên 氏名 お名前 名前 姓名 이름 prénom prenom apellido apellidos
+cognome sobrenome apelido voornaam achternaam förnamn efternamn fornavn etternavn efternavn etunimi sukunimi příjmení
+priezvisko vezetéknév keresztnév utónév prenume nume ime prezime priimek soyadı soyadi soyad adı фамилия отчество
+прізвище επώνυμο empfänger destinataire destinatario destinatário ontvanger odbiorca mottagare modtager mottaker
+vastaanottaja příjemce príjemca alıcı получатель отримувач παραλήπτης penerima recipient 收件人 받는분 받는사람 attn
+""")
+_TURN_LABEL = re.compile(r"[^\s:]{1,24}(?: [^\W\d_a-zß-ÿ][^\s:]{0,23}){0,2}(?: \([^)]{1,24}\))?\s*:")
+
+
 def _unsupported_piece(text: str, f: Finding) -> bool:
     """In normally cased text, a name or place the NER left with nothing that marks it as one:
     - several words all in lower case: a place not followed by a number on its line ("new haven ct 06511" stays,
@@ -468,10 +489,20 @@ def _unsupported_piece(text: str, f: Finding) -> bool:
             return re.match(r"[ \t,]*[^\s,]*\d", text[f.end:f.end + 16]) is None
         previous = _core(before.split()[-1]) if before.split() else ""
         return not (not before or before.endswith(_FIELD_ENDS) or (previous and _stop(previous)))
-    if f.entity_type != "PERSON" or " " in value or not value[:1].isupper():
-        return False
-    turn = not before or re.fullmatch(r"[^\s:]{1,24}(?: \([^)]{1,24}\))?\s*:", before) is not None
-    return turn and text[f.end:f.end + 1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
+    if " " in value or not value[:1].isupper() or (value.isupper() and len(value) > 1):
+        return False  # caseless scripts keep theirs: "고객: 강민지이고요," is a name answering
+    turn = not before or _TURN_LABEL.fullmatch(before) is not None
+    if not turn or _core(before.rstrip(":").split()[-1] if before else "x").lower() in _NAME_FIELDS:
+        return False  # "Name: Yalazalp." is a form's field, not a chat turn
+    after = text[f.end:f.end + 3]
+    if f.entity_type == "PERSON":
+        return after[:1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
+    # a place answers a question as often as a name does ("Kunde: Winterthur, Bahnhofstrasse 5", "Stjørdal."): only
+    # "!" or a comma before a lower-case word marks an interjection ("Elin: Klart!", "Vásárló: Köszi, holnap ..."),
+    # with no number after it on its line ("Klient: Warszawa, ul. Długa 7" is an address)
+    return (f.entity_type == "LOCATION" and value.lower() not in CITIES
+            and (after[:1] == "!" or re.match(r",\s*[^\W\d_A-ZÀ-ÖØ-ÞΑ-ΩА-Я]", after) is not None)
+            and not re.search(r"\d", text[f.end:line_end if (line_end := text.find("\n", f.end)) >= 0 else len(text)]))
 
 
 # Scripts without letter case (Hangul, kana and kanji, Thai): no capital marks a name, so the NER also tags
@@ -487,6 +518,10 @@ _HONORIFICS = frozenset(["님", "씨", "고객님", "선생님", "드림", "様"
 # "it is ..." written onto a noun: "부산입니다", "서울이에요", "東京です"; the noun before it stays a name or place
 _COPULA = re.compile(r"(?:입니다|이에요|예요|이요|です|でした)$")
 _NOT_HIRAGANA_ONLY = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7a3]")
+
+
+_CONTRACTIONS = frozenset(("i'm", "i've", "i'd", "i'll"))  # a capitalised "I" with its verb: never a name (not
+# stop words: after a stop word a lower-case pair may be a name, "I'm just calling" is none)
 
 
 def _caseless_piece(text: str, f: Finding) -> list[Finding]:
@@ -508,6 +543,10 @@ def _caseless_piece(text: str, f: Finding) -> list[Finding]:
     if f.entity_type != "PERSON":
         return [f]
     words = [w for w in (token.strip(_EDGE_PUNCT) for token in value.split()) if w and w not in _HONORIFICS]
+    if not words:
+        return []  # an honorific alone ("様", "さん") names no one
+    if core.lower().replace("’", "'") in _CONTRACTIONS:
+        return []  # "Agent: I'm afraid not"
     hangul = [w for w in words if _HANGUL_WORD.fullmatch(w)]
     if len(hangul) >= 3 or (len(words) == 1 and len(hangul) == 1 and len(hangul[0]) == 1):
         return []
@@ -614,6 +653,8 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
         return []
     if value == value.lower() and value != value.upper() and not any(_address_word(w.group()) for w in words):
         return []  # lower-case prose with no address word: "handled 20 snags", "pump 4", "po týdnu zasekl"
+    if _HAN_OR_KANA.search(value) and not _HAN_ADDRESS.search(value) and not _LATIN.search(value):
+        return []  # a Chinese or Japanese sentence, no address: "您好，我的订单CN20241118-4471需要开增值税专用发票"
     run = 0
     while run < len(words) and _prose_word(words[len(words) - 1 - run].group()):
         run += 1
@@ -623,6 +664,15 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
             start, end = _strip_edges(text, f.start, f.start + keep.end())
             return [Finding(f.entity_type, start, end, f.score, f.recognizer)] if end > start else []
     return [f]
+
+
+# Chinese and Japanese addresses name their parts with these characters (road, street, lane, number, district, city,
+# province, county, town, village, building, floor, room, block, estate; 丁目/番地/町, ビル, マンション, 階); a span in
+# those scripts with none of them and no Latin word is no address.
+_HAN_OR_KANA = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
+_HAN_ADDRESS = re.compile(r"[路街道号號巷弄段区區市省县縣県镇鎮乡鄉村里楼樓室栋棟幢座层層苑园園厦廈坊屯丁番町条條郡都府"
+                          r"州邑洞]|ビル|マンション|ハイツ|コーポ|階|単元|单元")
+_LATIN = re.compile(r"(?<![A-Za-z0-9])[A-Za-zÀ-ÿ]{3,}(?![A-Za-z0-9])")  # a Latin word, not an order number's "CN"
 
 
 def _address_word(token: str) -> bool:

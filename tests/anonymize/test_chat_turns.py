@@ -1,0 +1,98 @@
+"""Precision rules of the chat-turn and sentence-case round (issue 12): interjections opening a chat turn (places as
+well as names, speakers of several words), sentence-case prose that is not "lower-case text", Title-Cased sentences
+of the recased pass, lower-case gazetteer hits in cased text, Chinese and Japanese sentences read as streets, an
+honorific or "I'm" alone. Each rule on texts it must change and on look-alikes it must leave alone; made-up texts."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from anonymize.findings import Finding
+from anonymize.recognizers.names import NameRecognizer
+from anonymize.recognizers.recase import recased_persons, sentence_case, single_case
+from anonymize.recognizers.refine import is_stop_word, refine
+
+
+def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
+    start = text.index(value)
+    found = refine(text, [Finding(entity, start, start + len(value), 0.85, "test-ner")], single_case(text))
+    return [text[f.start:f.end] for f in found]
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "expected"), [
+    # a capitalised place-like word opening a chat turn: "!" or a comma before a lower-case word is an interjection
+    ("Kunde: Prima! Dann warte ich.", "Prima", "LOCATION", []),
+    ("Asiakas: Kiitti, tulen huomenna.", "Kiitti", "LOCATION", []),
+    ("Klient: Warszawa, ul. Długa 7", "Warszawa", "LOCATION", ["Warszawa"]),  # a capital after the comma: an answer
+    ("Cliente: Tarragona.", "Tarragona", "LOCATION", ["Tarragona"]),  # a full stop: a one-word answer
+    ("Agent: Leeds! Lovely.", "Leeds", "LOCATION", ["Leeds"]),  # a listed city
+    # a speaker of several capitalised words, or with a bracketed name
+    ("Agent Tomasz: Jasne, sprawdzam.", "Jasne", "PERSON", []),
+    ("Obsługa (Ola): Dzięki! Już wysłane.", "Dzięki", "PERSON", []),
+    ("Liste du lundi : Okafor, Brun et Petit.", "Okafor", "PERSON", ["Okafor"]),  # a heading, not a speaker
+    ("Name: Okonkwa.", "Okonkwa", "PERSON", ["Okonkwa"]),  # a form's name field, not a chat turn
+    ("Empfänger: Yalçınkaya.", "Yalçınkaya", "PERSON", ["Yalçınkaya"]),
+    # caseless scripts are not judged by this rule: a Korean name answering keeps its span
+    ("고객: 박서준이고요, 확인 부탁해요", "박서준이고요", "PERSON", ["박서준이고요"]),
+    # an honorific alone, "I'm" alone
+    ("ご注文ありがとうございます。様", "様", "PERSON", []),
+    ("Agent: I'm afraid not.", "I'm", "PERSON", []),
+    # role and retail words of more languages are no names
+    ("Operátorka: Dobrý den, jak mohu pomoci?", "Operátorka", "PERSON", []),
+    ("Betreff: Newsletter abbestellen", "Newsletter", "PERSON", []),
+])
+def test_chat_turn_and_stop_word_rules(text: str, value: str, entity: str, expected: list[str]) -> None:
+    assert _refined(text, value, entity) == expected
+
+
+@pytest.mark.parametrize(("text", "value", "expected"), [
+    ("你好，我想问一下退款什么时候到账", "你好，我想问一下退款什么时候到账", []),  # a sentence, no address character
+    ("发货地址：上海市徐汇区漕溪北路88号", "上海市徐汇区漕溪北路88号", ["上海市徐汇区漕溪北路88号"]),
+    ("お届け先：東京都港区芝公園4丁目2-8", "東京都港区芝公園4丁目2-8", ["東京都港区芝公園4丁目2-8"]),
+    ("新住所：静岡県 410-0022", "静岡県 410-0022", ["静岡県 410-0022"]),  # a prefecture and its postcode
+    ("Flat 3, Harbour View 香港", "Flat 3, Harbour View 香港", ["Flat 3, Harbour View 香港"]),  # Latin words in it
+])
+def test_han_and_kana_streets_need_an_address_character(text: str, value: str, expected: list[str]) -> None:
+    assert _refined(text, value, "STREET_ADDRESS") == expected
+
+
+def test_i_am_is_a_stop_word_for_the_cue_rules() -> None:
+    assert is_stop_word("I'm") and is_stop_word("I’m,") and not is_stop_word("Imre")
+
+
+@pytest.mark.parametrize(("text", "sentence", "single"), [
+    ("Çok güzel bir ürün. Paketleme özenliydi. Kargo biraz gecikti. Teşekkürler.", True, False),
+    ("the lamp arrived broken. tried calling twice. nobody picks up.", False, True),
+    ("Ok so the parcel never came and nobody answers the phone at all", False, True),  # one capital: a keyboard's
+    ("THE BOX WAS OPEN AND THE LID IS CRACKED. NOT HAPPY. SEND A NEW ONE.", False, True),
+])
+def test_sentence_case_prose_is_not_single_case(text: str, sentence: bool, single: bool) -> None:
+    assert sentence_case(text) is sentence
+    assert single_case(text) is single
+
+
+def _recased(text: str, value: str) -> SimpleNamespace:
+    start = text.index(value)
+    return SimpleNamespace(ents=[SimpleNamespace(label_="PERSON", start_char=start, end_char=start + len(value))])
+
+
+def test_recased_pass_drops_spans_of_five_words() -> None:
+    text = "paket gelmedi ama maria kalan gitti ve"  # "maria" is a listed first name inside a sentence
+    assert recased_persons(text, _recased(text, "gelmedi ama maria kalan gitti"), "ner") == []
+    short = "ask for maria lopez at the desk"
+    found = recased_persons(short, _recased(short, "maria lopez"), "ner")
+    assert [short[f.start:f.end] for f in found] == ["maria lopez"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The parcel came on time. It was fine but kevin never picked it up. Thanks.", []),  # sentence-case prose
+    ("the parcel came but kevin never picked it up", ["kevin"]),  # a lower-case text: the gazetteer's to find
+    ("I met kevin at the Leeds store", ["kevin"]),  # one sentence: nothing says its writer capitalises names
+    ("The lamp is fine. My husband kevin set it up. Thanks.", ["kevin"]),  # a relation word before it
+    ("Thanks for the reply! Write to me at @maria.k anytime.", ["maria"]),  # a handle is written in lower case
+    ("Das Paket kam, aber Maria hat es nicht abgeholt.", ["Maria"]),
+])
+def test_lower_case_gazetteer_hits_in_sentence_case_prose_need_context(text: str, expected: list[str]) -> None:
+    assert [text[f.start:f.end] for f in NameRecognizer().analyze(text)] == expected
