@@ -21,9 +21,30 @@ from anonymize.recognizers.spoken import spoken_digits_recognizer
     ("I ordered two, then one, then three more and four after that", []),
     ("one two three four five", []),
     ("Sono arrivati due pacchi, uno rotto e tre integri", []),
-    ("twenty one, thirty two, forty three", []),  # tens: not covered
+    ("twenty one, thirty two, forty three", []),  # three groups: a list of quantities
 ])
 def test_spoken_digit_strings(text: str, expected: list[str]) -> None:
+    assert [text[f.start:f.end] for f in spoken_digits_recognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("mi móvil es seis, sesenta y uno, veintidós, cuarenta y siete, trece", ["seis, sesenta y uno, veintidós, "
+                                                                            "cuarenta y siete, trece"]),
+    ("c'est le zéro sept, trente et un, quatre-vingt-dix, douze, cinquante", ["zéro sept, trente et un, "
+                                                                             "quatre-vingt-dix, douze, cinquante"]),
+    ("номер девять сто двадцать три, сорок пять, шестьдесят семь, восемь", ["девять сто двадцать три, сорок пять, "
+                                                                           "шестьдесят семь, восемь"]),
+    ("ring på otte, treogtyve, nitten, femogfyrre", ["otte, treogtyve, nitten, femogfyrre"]),
+    ("ring meg på sekstiåtte, fire, nitten, tjueto", ["sekstiåtte, fire, nitten, tjueto"]),
+    ("Rufen Sie an: null sieben eins, neunundfünfzig, zweiundzwanzig, elf", ["null sieben eins, neunundfünfzig, "
+                                                                            "zweiundzwanzig, elf"]),
+    ("call five five five, nineteen seventy, sixty two", ["five five five, nineteen seventy, sixty two"]),
+    # prices, sizes and quantities: fewer than four groups, or fewer than seven digits
+    ("paid forty five for two and thirty for the third", []),
+    ("tallas treinta y ocho, cuarenta y cuarenta y dos", []),
+    ("uno, dos, tres, cuatro", []),
+])
+def test_numbers_read_in_groups(text: str, expected: list[str]) -> None:
     assert [text[f.start:f.end] for f in spoken_digits_recognizer().analyze(text)] == expected
 
 
