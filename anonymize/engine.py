@@ -31,6 +31,7 @@ from anonymize.recognizers.refine import (
     propagate_names,
     refine,
     with_attached_number,
+    with_initials,
 )
 from anonymize.recognizers.retail_brands import is_retail_brand
 
@@ -143,7 +144,7 @@ class Anonymizer:
                 found = [f for f in bridge_names(text, refine(text, found, single)) if not prose_word(text, f, single)]
             raw.extend(found)
         kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
-        kept = [with_attached_number(text, f) for f in self._not_excluded(text, kept)]
+        kept = [with_initials(text, with_attached_number(text, f)) for f in self._not_excluded(text, kept)]
         kept += self._not_excluded(text, propagate_names(text, kept))  # "Reyes" again, or in a list of found names
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []

@@ -240,6 +240,13 @@ _CASED_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
 _INTRO_NAME = re.compile(r"(?:[\s,:;(]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASED_NAME + r"){0,2})")  # "муж (Игорь)"
 
 
+# A signature after a dash or slash ending the text: "— Thabo M.", "- Sarah", "/Hampus", "~ Ana Lima"
+# (group 2: the initial; an initial, the dash opening its line, or a listed name makes it a signature)
+_SIGNATURE_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]+(?:['’-][^\W\d_]+)*"
+_DASH_SIGNATURE = re.compile(r"(?:^|(?<=[\s.!?)]))[—–~/-][ \t]?(" + _SIGNATURE_WORD + r"(?:[ \t]" + _SIGNATURE_WORD
+                             + r"){0,2}([ \t][^\W\d_a-zß-ÿ]\.)?)[ \t]*[!.]?\s*\Z")
+
+
 @dataclass
 class IntroNameRecognizer:
     """PERSON after a self-introduction, a greeting, a sign-off, a chat role or a kinship word, in the languages
@@ -281,7 +288,26 @@ class IntroNameRecognizer:
             if words:
                 start, end = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
                 out.append(Finding("PERSON", start, end, self.score, self.name))
-        return out + self._lower_case_names(text)
+        return out + self._lower_case_names(text) + self._dash_signature(text)
+
+    def _dash_signature(self, text: str) -> list[Finding]:
+        """The name signing a message after a dash, tilde or slash at its very end ("... no problem. — Thabo M.",
+        "Ref IK-44019. /Hampus"): one to three capitalised words and perhaps an initial, none of them a stop word or
+        an ordinary English word, with an initial, the dash opening its line, or a name list behind it."""
+        from anonymize.recognizers.name_lists import COMMON_WORDS
+        from anonymize.recognizers.recase import listed_name
+        from anonymize.recognizers.refine import is_stop_word
+
+        m = _DASH_SIGNATURE.search(text)
+        if m is None:
+            return []
+        words = [w.lower() for w in m.group(1).split() if len(w.rstrip(".")) > 1]
+        if any(is_stop_word(w) or w in COMMON_WORDS or w.endswith(("ed", "ing", "ly")) for w in words):
+            return []  # "- Thanks", "- Amazing"
+        signed = m.group(2) is not None or re.search(r"(?:^|\n)[ \t]*$", text[:m.start()]) is not None
+        if not (signed or listed_name(m.group(1))):
+            return []  # "Great lamp - Sarah": a listed name; "Works. - Excellent", "page 3 - Summary": no signature
+        return [Finding("PERSON", m.start(1), m.end(1), self.score, self.name)]
 
     def _lower_case_names(self, text: str) -> list[Finding]:
         """A lower-case given name from the gazetteer right after a self-introduction, with a listed surname after

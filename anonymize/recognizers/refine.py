@@ -498,11 +498,11 @@ def _unsupported_piece(text: str, f: Finding) -> bool:
     if f.entity_type == "PERSON":
         return after[:1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
     # a place answers a question as often as a name does ("Kunde: Winterthur, Bahnhofstrasse 5", "Stjørdal."): only
-    # "!" or a comma before a lower-case word marks an interjection ("Elin: Klart!", "Vásárló: Köszi, holnap ..."),
-    # with no number after it on its line ("Klient: Warszawa, ul. Długa 7" is an address)
+    # "!", or a comma before a lower-case word with no number after it on its line ("Klient: Warszawa, ul. Długa 7"
+    # is an address), marks an interjection ("Elin: Klart! Du får ett sms till 070-...", "Vásárló: Köszi, holnap ...")
     return (f.entity_type == "LOCATION" and value.lower() not in CITIES
-            and (after[:1] == "!" or re.match(r",\s*[^\W\d_A-ZÀ-ÖØ-ÞΑ-ΩА-Я]", after) is not None)
-            and not re.search(r"\d", text[f.end:line_end if (line_end := text.find("\n", f.end)) >= 0 else len(text)]))
+            and (after[:1] == "!" or (re.match(r",\s*[^\W\d_A-ZÀ-ÖØ-ÞΑ-ΩА-Я]", after) is not None and not re.search(
+                r"\d", text[f.end:line_end if (line_end := text.find("\n", f.end)) >= 0 else len(text)]))))
 
 
 # Scripts without letter case (Hangul, kana and kanji, Thai): no capital marks a name, so the NER also tags
@@ -729,6 +729,23 @@ def with_attached_number(text: str, f: Finding) -> Finding:
     after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER}.get(f.entity_type)
     m = after.match(text, f.end) if after is not None else None
     return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
+
+
+_INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[^\W\d_a-zß-ÿ]\.[ \t]?){1,3}[ \t]$")
+_INITIAL_AFTER = re.compile(r"[ \t][^\W\d_a-zß-ÿ]\.(?!\w)")
+
+
+def with_initials(text: str, f: Finding) -> Finding:
+    """A name with the initials written before or after it ("W. M. Dilani Perera", "Thabo M."): the initials are
+    part of the name (masking "Dilani Perera" alone leaves "W. M." and most of the name's characters)."""
+    if f.entity_type != "PERSON":
+        return f
+    before = _INITIALS_BEFORE.search(text, max(0, f.start - 12), f.start)
+    after = _INITIAL_AFTER.match(text, f.end)
+    if before is None and after is None:
+        return f
+    return Finding("PERSON", before.start() if before else f.start, after.end() if after else f.end, f.score,
+                   f.recognizer)
 
 
 def _trim_id(text: str, f: Finding) -> list[Finding]:

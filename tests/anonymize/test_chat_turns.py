@@ -96,3 +96,35 @@ def test_recased_pass_drops_spans_of_five_words() -> None:
 ])
 def test_lower_case_gazetteer_hits_in_sentence_case_prose_need_context(text: str, expected: list[str]) -> None:
     assert [text[f.start:f.end] for f in NameRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Fast delivery, sturdy box. — Lwazi N.", ["Lwazi N."]),  # an initial after it
+    ("Arrived on time. Ref QX-20931. /Sunniva", ["Sunniva"]),  # a listed given name
+    ("Works well.\n- Okafor", ["Okafor"]),  # the dash opens its line
+    ("Great lamp - Sarah", ["Sarah"]),
+    ("5 stars - Amazing", []),  # an ordinary word
+    ("Works. - Excellent", []),  # no initial, not listed, not on its own line
+    ("see page 3 - Summary", []),
+    ("Love it - Thanks", []),  # a stop word
+])
+def test_a_dash_signature_ending_the_text_is_a_name(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.cues import IntroNameRecognizer
+
+    found = IntroNameRecognizer()._dash_signature(text)
+    assert [text[f.start:f.end] for f in found] == expected
+
+
+@pytest.mark.parametrize(("text", "value", "expected"), [
+    ("Ship to W. M. Dilani Perera please", "Dilani Perera", "W. M. Dilani Perera"),
+    ("Ask for Lwazi N. at the till", "Lwazi", "Lwazi N."),
+    ("J.K. Okafor signed for it", "Okafor", "J.K. Okafor"),
+    ("Ask for Lwazi at the till", "Lwazi", "Lwazi"),  # no initials: unchanged
+    ("We stock the U.S. Polo range", "Polo", "U.S. Polo"),  # the price of the rule: a dotted abbreviation joins it
+])
+def test_initials_join_a_name(text: str, value: str, expected: str) -> None:
+    from anonymize.recognizers.refine import with_initials
+
+    start = text.index(value)
+    found = with_initials(text, Finding("PERSON", start, start + len(value), 0.85, "test"))
+    assert text[found.start:found.end] == expected
