@@ -41,6 +41,16 @@ FOUND = [  # (text, the street line)
     ("Adres: ul. Polna 7 m. 3, Warszawa", "ul. Polna 7 m. 3"),
     ("Calle Real 5, esc. B, 2º dcha", "Calle Real 5, esc. B, 2º dcha"),
     ("Teslimat: Cumhuriyet Mah. Lale Sok. No: 7/3 D:5, Bornova", "Cumhuriyet Mah. Lale Sok. No: 7/3 D:5"),
+    # names in quotes, Serbian boulevards with lower-case words, Georgian, Vietnamese, Quebec, Galician, Iberian
+    # position words
+    ("Адрес: ул. „Цар Симеон“ 41, ет. 2, ап. 6, Пловдив", "ул. „Цар Симеон“ 41, ет. 2, ап. 6"),
+    ("Достава: Булевар деспота Стефана 17, стан 8", "Булевар деспота Стефана 17, стан 8"),
+    ("Доставка: ул. 9 мая 31, Тверь", "ул. 9 мая 31"),
+    ("მისამართი: აღმაშენებლის გამზ. 64, ბინა 9", "აღმაშენებლის გამზ. 64, ბინა 9"),
+    ("giao đến số 27 đường số 9, phường 4", "số 27 đường số 9"),
+    ("Livraison au 3120 boul. Henri-Bourassa, Door 2, Montréal", "3120 boul. Henri-Bourassa, Door 2"),
+    ("Enviar á Rúa Galeras 11, baixo, Santiago", "Rúa Galeras 11, baixo"),
+    ("Entregar na Rua Jequitibá, 310 - fundos", "Rua Jequitibá, 310 - fundos"),
 ]
 
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
@@ -52,6 +62,8 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "Colgate 2 tubes for the price of one",
     "Spedire a Via Verdi, 00184 Roma",  # a postcode after the comma, not a house number
     "Ewa Nowak\nul.\n7",  # never across line breaks
+    "улица и дом 5 лет не ремонтировали",  # a lower-case type and word: prose
+    "были на пл. мира 2 раза",
 ]
 
 UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after it, as a word of its own
