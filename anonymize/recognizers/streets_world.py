@@ -11,8 +11,8 @@ number first ("số 12 đường số 7"), Quebec the number before "boul."; Cyr
 a capitalised type ("Булевар краља Александра 214") or open with a number ("ул. 8 марта 14"), and names of any
 script may stand in quotes ("ул. „Цар Симеон“ 41"). After the number come sub-building parts and the Iberian
 position words ("90 - fundos", "18, baixo"). The type words are the common ones of each language's postal usage,
-written from those standards, not from any evaluation text. Every shape needs a house number: a street name alone is left to the
-learned detector and the place rules, so that "via email" or "rue" in prose never matches.
+written from those standards, not from any evaluation text. Every shape needs a house number: a street name alone
+is left to the learned detector and the place rules, so that "via email" or "rue" in prose never matches.
 """
 
 from __future__ import annotations
