@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-7d"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-7e"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -73,6 +73,8 @@ POLICY_VERSION = "2026-12-7d"  # recorded in audit entries; bump when a default 
 # 2026-12-7d: street lines of more formats: Serbian/Bulgarian Cyrillic types with lower-case or quoted names ("Булевар
 # краља ...", "ул. „Цар Симеон“ 41"), Georgian ("... გამზ. 12, ბინა 3"), Vietnamese ("số 12 đường số 7"), Quebec
 # ("1450 boul. ..."), Galician "Rúa"; Iberian position words after the number ("90 - fundos", "18, baixo")
+# 2026-12-7e: named administrative areas after their type word are places (admin_areas: "Kel. Sukamaju", "Kec. ...",
+# "xã Hòa Phước", "Quận 3", "P.7", "ต.คลองสาม", "Brgy. San Isidro", "Co. Mayo")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

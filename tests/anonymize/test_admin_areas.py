@@ -1,0 +1,32 @@
+"""Named administrative areas after their type word (anonymize/recognizers/admin_areas.py): Indonesian, Vietnamese,
+Thai, Philippine and Irish address parts, and the look-alikes left alone. Made-up addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from anonymize.recognizers import structured_recognizers
+from anonymize.recognizers.admin_areas import AdminAreaRecognizer
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Jl. Mawar 3, Kel. Cempaka, Kec. Cibeunying, Kota Bandung", ["Kel. Cempaka", "Kec. Cibeunying", "Kota Bandung"]),
+    ("Desa Sukamaju, Kabupaten Bogor", ["Desa Sukamaju", "Kabupaten Bogor"]),
+    ("số 3, xã Phú Lâm, huyện Tiên Du, Bắc Ninh", ["xã Phú Lâm", "huyện Tiên Du"]),
+    ("88 Hai Bà Trưng, Phường 6, Quận 3, TP. Hồ Chí Minh", ["Phường 6", "Quận 3", "TP. Hồ Chí Minh"]),
+    ("12/4 Lý Thường Kiệt, P.14, Q.10", ["P.14", "Q.10"]),
+    ("55 หมู่ 2 ต.ท่าทราย อ.เมือง จ.สมุทรสาคร 74000", ["ต.ท่าทราย", "อ.เมือง", "จ.สมุทรสาคร"]),
+    ("Unit 4, Brgy. Poblacion, Makati", ["Brgy. Poblacion"]),
+    ("The Old Forge, Ballyvary, Co. Mayo", ["Co. Mayo"]),
+    # look-alikes
+    ("Ask P. Okafor at the desk", []),  # an initial, no district number
+    ("Murphy & Co. Galway office", []),  # a firm's "& Co."
+    ("we met in the old town quarter", []),
+    ("di kota ini semua murah", []),  # a lower-case "kota" in prose
+])
+def test_admin_areas(text: str, expected: list[str]) -> None:
+    assert [text[f.start:f.end] for f in AdminAreaRecognizer().analyze(text)] == expected
+
+
+def test_both_layers_run_it_with_the_structured_rules() -> None:
+    assert any(isinstance(r, AdminAreaRecognizer) for r in structured_recognizers())
