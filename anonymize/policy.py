@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-7e"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-7f"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -75,6 +75,8 @@ POLICY_VERSION = "2026-12-7e"  # recorded in audit entries; bump when a default 
 # ("1450 boul. ..."), Galician "Rúa"; Iberian position words after the number ("90 - fundos", "18, baixo")
 # 2026-12-7e: named administrative areas after their type word are places (admin_areas: "Kel. Sukamaju", "Kec. ...",
 # "xã Hòa Phước", "Quận 3", "P.7", "ต.คลองสาม", "Brgy. San Isidro", "Co. Mayo")
+# 2026-12-7f: tax and business registration numbers after their names are ID_DOCUMENTs (cues_world.WORLD_TAX_CUES:
+# VAT/TVA/IVA/BTW/USt-IdNr, KvK, CVR, GSTIN, GST/HST, ABN, adószám, NIP...; seven digits or more, no amount)
 
 
 class PolicyError(AnonymizeUserError, ValueError):

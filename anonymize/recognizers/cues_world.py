@@ -54,6 +54,32 @@ cnp|buletin|carte de identitate|fødselsnummer|cpr|cpr-nr\.?|henkilötunnus|hetu
 ehliyet no|sürücü belgesi|licencia|licencia de conducir|patente|patente di guida|carta d'identità|dl no\.?|licence
 license|id|id no\.?|id#|sa id|national id no\.?|omang|nin|nida|ghana card|emirates id|iqama|רישיון נהיגה
 תעודת זהות""")
+# Tax and business registration numbers after their names (a sole trader's is personal data; VAT, GST, company
+# registers), as invoices and seller pages write them; their values have seven digits or more, so "incl. VAT 19.99"
+# is no id
+WORLD_TAX_CUES = _cue(r"""vat|vat no\.?|vat number|vat reg\.? no\.?|vat id|vat registration number|tva|n° tva|no tva
+tva intracommunautaire|numéro de tva|numéro tva|iva|p\.\s?iva|partita iva|nif|cif|nipc|ust-?idnr\.?|ust\.-idnr\.?
+ust-?id|umsatzsteuer-id|st\.-nr\.?|mwst-nr\.?|uid|uid-nr\.?|btw|btw-nummer|btw-nr\.?|btw nr\.?|kvk|kvk-nummer
+kvk-nr\.?|cvr|cvr-nr\.?|se-nr\.?|org\.\s?nr\.?|org\.\s?nummer|organisationsnummer|orgnr|momsnr\.?
+momsregistreringsnummer|y-tunnus|alv-numero|gstin|gst|gst/hst|hst|gst no\.?|abn|acn|tax id|tax no\.?|taxpayer id
+adószám|közösségi adószám|dič|ičo|ič dph|nip|regon|krs|cui|cod fiscal|vergi no|vergi numarası|vkn|npwp|mst
+mã số thuế|siren|siret|cnpj|cuit|ruc|nit|rfc|pib|матичен број|еик|булстат|ддс""")
+_CANADIAN_BN = r"(\d{5}\s?\d{4}\s?[A-Z]{2}\s?\d{4})(?![\w])"  # business number + program account: "81442 9203 RT0001"
+
+
+def _tax_id_ok(value: str) -> bool:
+    """Seven digits or more, and not an amount ("1234567.00")."""
+    return sum(ch.isdigit() for ch in value) >= 7 and re.fullmatch(r"[\d ]+[.,]\d{2}", value) is None
+
+
+def world_tax_id_recognizer() -> RegexRecognizer:
+    """ID_DOCUMENT after the names of tax and business registration numbers (see WORLD_TAX_CUES)."""
+    return RegexRecognizer("tax-id", "ID_DOCUMENT", [
+        Pattern(WORLD_TAX_CUES + _OPEN + _CANADIAN_BN, 0.9, group=1, flags=0),
+        Pattern(WORLD_TAX_CUES + _OPEN + r"(?=[^\s)]*\d)" + _VALUE, 0.85, group=1, flags=0),  # a value with a digit
+    ], validator=_tax_id_ok)
+
+
 _GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:番号)?|旅券番号|マイナンバー|身份证(?:号)?|护照(?:号)?"
              r"|驾驶证|주민등록번호|여권(?:번호)?|운전면허(?:증)?(?:번호)?"
              r"|رقم الهوية|الهوية|جواز السفر|رقم الجواز|رخصة القيادة)")
@@ -189,5 +215,5 @@ def world_cue_recognizers(base_cues: Sequence[Any] = ()) -> list[Any]:
     cued = (world_order_cue_recognizer(), world_customer_cue_recognizer(),
             by_name.get("order-cue") or order_cue_recognizer(),
             by_name.get("customer-id-cue") or customer_cue_recognizer())
-    return [world_plate_recognizer(), world_id_recognizer(), grouped_account_recognizer(),
+    return [world_plate_recognizer(), world_id_recognizer(), world_tax_id_recognizer(), grouped_account_recognizer(),
             world_birth_date_recognizer(), ListedIdRecognizer(cued, emit_cued=True)]

@@ -146,3 +146,24 @@ def test_structured_rules_run_each_cue_pattern_once_and_keep_its_name() -> None:
     found = {(text[f.start:f.end], f.recognizer) for r in rules for f in r.analyze(text, None)
              if f.entity_type == "ORDER_NUMBER"}
     assert ("300184772", "order-cue") in found and ("300184773", "listed-id") in found
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Merci de nous transmettre votre numéro de TVA intracommunautaire (FR61832147759).", ["FR61832147759"]),
+    ("Factuur op naam van de stichting, KvK 51182930, btw NL004847219B01.", ["51182930", "NL004847219B01"]),
+    ("Seller: Kapoor Textiles, GSTIN 07AAKPB4821L1Z9, pickup from Ludhiana", ["07AAKPB4821L1Z9"]),
+    ("Faktura til CVR 48441920, att. indkøb", ["48441920"]),
+    ("Invoice to Maple Works, GST/HST 81442 9203 RT0001", ["81442 9203 RT0001"]),
+    ("Számlázási adatok: adószám 24418293-2-13", ["24418293-2-13"]),
+    ("Rechnung an USt-IdNr. DE123456789", ["DE123456789"]),
+    # amounts and rates after the same words are no ids
+    ("Price incl. VAT 1234567.00", []),
+    ("VAT 20% included in the price", []),
+    ("the gst is 15 dollars for order 1234567", []),
+])
+def test_tax_and_business_registration_numbers(text: str, expected: list[str]) -> None:
+    from anonymize.findings import resolve_overlaps
+    from anonymize.recognizers.cues_world import world_tax_id_recognizer
+
+    found = resolve_overlaps(world_tax_id_recognizer().analyze(text))
+    assert [text[f.start:f.end] for f in found] == expected
