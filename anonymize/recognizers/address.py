@@ -96,4 +96,11 @@ def postcode_recognizer() -> RegexRecognizer:
         Pattern(r"(?<![\w-])[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}(?![\w-])", 0.6, 0.85, flags=0),
         # A country prefix before the code, as European forms and old envelopes write it: "DK-3626", "D-10115"
         Pattern(rf"(?<![\w-])(?:{_COUNTRY_PREFIX})-\d{{4,5}}(?![\w-])", 0.75, 0.9, flags=0),
+        # Japan's postal mark before its code ("〒530-0012"), and the postcode labels of Chinese, Japanese and Korean
+        # forms before theirs ("邮编：518057", "우편번호 04524")
+        Pattern(r"〒\s?(\d{3}-?\d{4})(?!\d)", 0.9, group=1, flags=0),
+        Pattern(r"(?:邮编|邮政编码|郵編|郵遞區號|郵便番号|우편번호)\s*[:：]?\s*(\d{3}-\d{4}|\d{7}|\d{5,6})(?!\d)", 0.9,
+                group=1, flags=0),
+        # Argentina's CPA (a province letter, four digits, three letters) before its town: "C1193AAF CABA"
+        Pattern(r"(?<![\w-])[A-HJ-NP-Z]\d{4}[A-Z]{3}(?=[ \t]+[A-ZÀ-Ý])", 0.7, 0.9, flags=0),
     ], context=POSTCODE_CONTEXT)

@@ -1,11 +1,14 @@
 """Named administrative areas after their type word (anonymize/recognizers/admin_areas.py): Indonesian, Vietnamese,
-Thai, Philippine and Irish address parts, and the look-alikes left alone. Made-up addresses."""
+Thai, Philippine and Irish address parts, and the look-alikes left alone; postcodes after Japan's postal mark, after
+the postcode labels of Chinese, Japanese and Korean forms, and Argentina's CPA. Made-up addresses."""
 
 from __future__ import annotations
 
 import pytest
 
+from anonymize.findings import resolve_overlaps
 from anonymize.recognizers import structured_recognizers
+from anonymize.recognizers.address import postcode_recognizer
 from anonymize.recognizers.admin_areas import AdminAreaRecognizer
 
 
@@ -30,3 +33,16 @@ def test_admin_areas(text: str, expected: list[str]) -> None:
 
 def test_both_layers_run_it_with_the_structured_rules() -> None:
     assert any(isinstance(r, AdminAreaRecognizer) for r in structured_recognizers())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("お届け先：〒604-8005 京都市中京区", ["604-8005"]),
+    ("郵便番号 1000001 東京都千代田区", ["1000001"]),
+    ("收件人：王芳\n邮编：310012\n手机：138 0000 0000", ["310012"]),
+    ("우편번호 06236 서울특별시 강남구", ["06236"]),
+    ("Av. Santa Fe 2100, piso 3\nC1123AAN CABA", ["C1123AAN"]),
+    ("SKU B1234XYZ in stock", []),  # a product code: no town after it
+])
+def test_postcodes_of_cjk_forms_and_argentina(text: str, expected: list[str]) -> None:
+    found = resolve_overlaps(postcode_recognizer().analyze(text))
+    assert [text[f.start:f.end] for f in found] == expected
