@@ -53,7 +53,8 @@ LOYALTY_CUES = _cue(r"""loyalty|loyalty card|rewards|reward|member|membership|me
 points card|card no\.?|card number|kundenkarte|karten-?nr\.?|kartennummer|mitgliedsnummer|mitglieds-?nr\.?
 payback|carte fidélité|carte de fidélité|fidélité|adhérent|socio|número de socio|tarjeta de fidelidad
 tarjeta de socio|tarjeta de fidelización|tessera|carta fedeltà|fidelity card|klantenkaart|klantenpas|spaarpas
-cartão de fidelidade|cartão cliente|karta lojalnościowa|karta stałego klienta""")
+cartão de fidelidade|cartão cliente|karta lojalnościowa|karta stałego klienta|medlemskort|medlemsnummer|bonuskort
+kundkort|kundeklubb|kundklubb|jäsenkortti|kanta-asiakaskortti|kanta-asiakasnumero""")
 GIFT_CUES = _cue(r"""gift card|giftcard|gift code|gift voucher|voucher|voucher code|e-gift|egift|gift certificate
 claim code|redemption code|gutschein|gutscheincode|geschenkkarte|geschenkgutschein|carte cadeau|chèque cadeau
 bon d'achat|code cadeau|tarjeta regalo|cheque regalo|vale regalo|buono|buono regalo|carta regalo|cadeaukaart

@@ -39,6 +39,7 @@ sipariş no|sipariş numarası|siparişiniz|rendelés|rendelésem|rendelésszám
 numărul comenzii|pesanan|nomor pesanan|no\. pesanan|no pesanan|đơn hàng|mã đơn|mã đơn hàng|đơn|order ko|invoice no
 fatura no|fatura|faktura nr\.?|faktúra|factuur|factuurnummer|rechnung nr\.?|rma no\.?|ticket
 narudžba|narudžbe|narudžbu|narudžbi|broj narudžbe|porudžbina|porudžbine|porudžbinu|naročilo|naročila|naročilu
+purchase order|po number|po no\.?|po#|(?-i:PO)|(?-i:LPO)|поръчката ми|поръчка №|поръчка номер
 поръчка|поръчката|поруџбина|поруџбине|užsakymas|užsakymo|pasūtījums|pasūtījuma|tellimus|tellimuse|tellimuse nr
 talab|talabiya|talabiyya|talabiyti|talabiti|talabiyti raqam|talab raqam|raqam al-talab|raqam at-talab|raqam talabiyti
 הזמנה|מספר הזמנה""")
@@ -202,18 +203,20 @@ def world_plate_recognizer() -> RegexRecognizer:
     ], context=WORLD_VEHICLE, validator=_plate_ok)
 
 
-WRAPPED = ("order-cue", "customer-id-cue")  # the `cues` recognizers the list recognizer runs (and passes on)
+# the `cues` recognizers the list recognizer runs (and passes on)
+WRAPPED = ("order-cue", "customer-id-cue", "loyalty-cue")
 
 
 def world_cue_recognizers(base_cues: Sequence[Any] = ()) -> list[Any]:
     """The recognizers of this module. The order and customer cue recognizers (these languages' and, from
     `base_cues`, the `cues` ones named in WRAPPED) run inside the list recognizer, which passes their findings on;
     a caller drops the WRAPPED ones from its own list so that each pattern runs once (recognizers.__init__)."""
-    from anonymize.recognizers.cues import customer_cue_recognizer, order_cue_recognizer
+    from anonymize.recognizers.cues import customer_cue_recognizer, loyalty_cue_recognizer, order_cue_recognizer
 
     by_name = {r.name: r for r in base_cues}
     cued = (world_order_cue_recognizer(), world_customer_cue_recognizer(),
             by_name.get("order-cue") or order_cue_recognizer(),
-            by_name.get("customer-id-cue") or customer_cue_recognizer())
+            by_name.get("customer-id-cue") or customer_cue_recognizer(),
+            by_name.get("loyalty-cue") or loyalty_cue_recognizer())
     return [world_plate_recognizer(), world_id_recognizer(), world_tax_id_recognizer(), grouped_account_recognizer(),
             world_birth_date_recognizer(), ListedIdRecognizer(cued, emit_cued=True)]

@@ -167,3 +167,19 @@ def test_tax_and_business_registration_numbers(text: str, expected: list[str]) -
 
     found = resolve_overlaps(world_tax_id_recognizer().analyze(text))
     assert [text[f.start:f.end] for f in found] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Hi Dana, attached PO PO-UK-00912 for 12 cases", [("ORDER_NUMBER", "PO-UK-00912")]),
+    ("please find our LPO LPO-2025-0417 for 40 units", [("ORDER_NUMBER", "LPO-2025-0417")]),
+    ("Клиент: поръчката ми BG-55120 още не е пристигнала", [("ORDER_NUMBER", "BG-55120")]),
+    ("loyalty card 88120455 and 88120456", [("LOYALTY_ID", "88120455"), ("LOYALTY_ID", "88120456")]),  # listed
+    ("poszliśmy po 12345 schodach", []),  # Polish "po" (after): the PO cue is upper case only
+])
+def test_purchase_orders_and_listed_loyalty_numbers(text: str, expected: list[tuple[str, str]]) -> None:
+    from anonymize.findings import resolve_overlaps
+    from anonymize.recognizers import structured_recognizers
+
+    listed = next(r for r in structured_recognizers() if isinstance(r, ListedIdRecognizer))
+    found = resolve_overlaps(listed.analyze(text))
+    assert [(f.entity_type, text[f.start:f.end]) for f in found] == expected
