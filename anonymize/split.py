@@ -1,7 +1,8 @@
 """Detection of one batch split over two processes, so that both cores of a small server work on one call: the
-calling process analyses the first half of the texts while a child process, holding its own copy of the same
-detector, analyses the second half. Each text is analysed on its own, so the findings are those of one process;
-only detection moves to the child (replacement, and any keyed-hash key, stay with the caller).
+calling process analyses the first part of the texts while a child process, holding its own copy of the same
+detector, analyses the rest, the parts holding equal shares of the characters (`split_point`). Each text is analysed
+on its own, so the findings are those of one process; only detection moves to the child (replacement, and any
+keyed-hash key, stay with the caller).
 
 The child is `python -c "...; anonymize.split.main()"` with this code's root first on its path, fed length-prefixed
 pickles over its stdin and stdout (the framing of `multiprocessing.connection`, without `multiprocessing`'s spawn,
@@ -57,6 +58,23 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+PER_TEXT_COST = 50  # characters' worth of the fixed work on each text (the rules' passes), for split_point
+
+
+def split_point(texts: Sequence[str]) -> int:
+    """Where the caller's share ends: the first index at which its texts hold half of the batch's work, counted as
+    characters plus PER_TEXT_COST per text (detection time grows with a text's length), so that a batch of long texts
+    followed by short ones does not leave one process waiting for the other. The caller keeps the middle text: it
+    starts at once, the child after a pickle. At least one text each."""
+    weights = [len(t) + PER_TEXT_COST for t in texts]
+    total, done = sum(weights), 0
+    for i, weight in enumerate(weights):
+        done += weight
+        if 2 * done >= total:
+            return min(max(i + 1, 1), len(texts) - 1)
+    return len(texts) - 1
+
+
 class SplitDetector:
     """`analyze_many` over the caller and one child process.
 
@@ -78,7 +96,7 @@ class SplitDetector:
             return self._split(here, texts)
 
     def _split(self, here: Callable[[Sequence[str]], list[Any]], texts: Sequence[str]) -> list[Any]:
-        half = (len(texts) + 1) // 2  # the caller takes the odd text: it starts at once, the child after a pickle
+        half = split_point(texts)
         proc = self._child()
         try:
             _send(proc.stdin, list(texts[half:]))

@@ -16,7 +16,7 @@ from anonymize.findings import Finding
 from anonymize.layers import CHECK, PRIMARY, LayeredAnonymizer, default_layered
 from anonymize.recognizers import default_recognizers
 from anonymize.recognizers import ner as ner_module
-from anonymize.split import MIN_SPLIT, SplitDetectionError, SplitDetector
+from anonymize.split import MIN_SPLIT, SplitDetectionError, SplitDetector, split_point
 
 # Synthetic texts written for this test: names, places, addresses, phones, ids, e-mail, one ALL-CAPS and one
 # lower-case text (the re-cased pass), a text with no personal data, and one with an egress placeholder.
@@ -97,6 +97,17 @@ def test_the_pair_equals_its_unshared_form_with_the_full_spacy_pass(monkeypatch:
     seen = {(d["layer"], d["recognizer"]) for _, found, _ in fast for f in found for d in f["detections"]}
     assert {(CHECK, "spacy-ner"), (PRIMARY, "learned-ner"), (CHECK, "phone"), (PRIMARY, "phone")} <= seen
     assert all(residual for _, found, residual in fast if found)
+
+
+@pytest.mark.parametrize(("lengths", "point"), [
+    ([100] * 4, 2),  # equal texts: halves
+    ([100] * 5, 3),  # the caller keeps the middle text
+    ([900] + [50] * 10, 2),  # one long text and short ones: the caller takes the long one and little else
+    ([50] * 10 + [900], 10),  # the long one last: the child takes it alone
+    ([10, 10], 1),  # one text each, at least
+])
+def test_split_point_shares_the_characters(lengths: list[int], point: int) -> None:
+    assert split_point(["x" * n for n in lengths]) == point
 
 
 def test_a_split_batch_gives_one_process_findings() -> None:
