@@ -21,13 +21,16 @@ Rules (measured on the development data only, see docs/BENCHMARKS.md "Precision 
   and at a sentence end ("。", "！", "?", "!").
 - In normally cased text (docs/BENCHMARKS.md "Precision at egress by kind"): lower-case multi-word names need a line
   or field start, a colon or a cue word before them, lower-case places a number after them; a capitalised word
-  opening a chat turn before a comma or "!" ("Agent: Sure, ...") is an interjection unless it is a listed name; a
-  street address loses a trailing run of lower-case prose, and is dropped when it holds an IP address or is a date
-  without a birth cue.
+  opening a chat turn (after a speaker of up to three capitalised words, not after a name field) before a comma,
+  "!" or "." ("Agent: Sure, ...") is an interjection unless it is a listed name, and so is a place before "!" or
+  before a comma and lower-case prose ("Elin: Klart!") unless it is a listed city; a street address loses a trailing
+  run of lower-case prose, and is dropped when it holds an IP address or is a date without a birth cue.
 - In scripts without letter case (Hangul, kana and kanji, Thai), where no capital marks a name: a name or place
   ending in a Korean or Japanese predicate ("-니다", "-요", "-ます", "-です") is a sentence and goes; so does a name of
   three Korean words or more, one Hangul syllable alone, a run of eight kanji/kana, four Thai words or a Thai polite
-  particle. CJK and Arabic commas and question marks ("、", "，", "،", "؟") split names and places like "," does.
+  particle, an honorific alone ("様"), and a Chinese or Japanese street span with no address character and no Latin
+  word. CJK and Arabic commas and question marks ("、", "，", "،", "؟") split names and places like "," does.
+- A name's initials before or after it join its span (`with_initials`, in the engine: "W. M. Dilani Perera").
 """
 
 from __future__ import annotations
@@ -459,8 +462,6 @@ def bridge_names(text: str, findings: list[Finding]) -> list[Finding]:
     return out
 
 
-# A chat turn's speaker before its colon: a role or a name, up to three words, perhaps with a bracketed name ("Agent
-# Kevin:", "Kundtjänst (Elin):"; not "Équipe du samedi :", a list's heading)
 # Form fields a name or a recipient fills ("Name: Yalazalp."): not chat turns.
 _NAME_FIELDS = _words("""
 name names naam nom nombre nome nazwisko imię vorname nachname surname firstname lastname fullname rufname navn namn
@@ -470,6 +471,8 @@ priezvisko vezetéknév keresztnév utónév prenume nume ime prezime priimek so
 прізвище επώνυμο empfänger destinataire destinatario destinatário ontvanger odbiorca mottagare modtager mottaker
 vastaanottaja příjemce príjemca alıcı получатель отримувач παραλήπτης penerima recipient 收件人 받는분 받는사람 attn
 """)
+# A chat turn's speaker before its colon: a role or a name, up to three words, perhaps with a bracketed name ("Agent
+# Kevin:", "Kundtjänst (Elin):"; not "Équipe du samedi :", a list's heading)
 _TURN_LABEL = re.compile(r"[^\s:]{1,24}(?: [^\W\d_a-zß-ÿ][^\s:]{0,23}){0,2}(?: \([^)]{1,24}\))?\s*:")
 
 
@@ -480,7 +483,8 @@ def _unsupported_piece(text: str, f: Finding) -> bool:
       a colon or a cue word such as a greeting, label or "is" ("my name is jamal okoro", "Viele Grüße, ursel pohl"
       stay; "Muy buen producto" goes);
     - one capitalised word opening a chat turn and followed by a comma, "!" or "." ("Agent: Sure, I have ...",
-      "Medewerker: Vervelend! Mag ik ..."): an interjection, unless it is a listed first name or surname."""
+      "Medewerker: Vervelend! Mag ik ..."): an interjection, unless it is a listed first name or surname; a place
+      only before "!" or before a comma and lower-case prose with no number on the line, unless a listed city."""
     value = text[f.start:f.end]
     line_start = text.rfind("\n", 0, f.start) + 1
     before = text[line_start:f.start].rstrip()
