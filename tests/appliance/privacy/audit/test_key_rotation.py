@@ -268,11 +268,19 @@ def test_two_rotations_without_the_lock_cannot_both_commit(home: Home, monkeypat
     outcomes = _rotate_in_two_threads(home, pause=lambda: both_checked.wait(timeout=30))
     done = [o for o in outcomes if isinstance(o, Rotation)]
     refused = [o for o in outcomes if isinstance(o, KeyChangedError)]
-    if home.engine.dialect.name != "sqlite" and not done:
+    if not done:
         # PostgreSQL: one thread can also be refused earlier, at the witness-file check of its checkpoint (the other
         # thread's write moved the witness on), and the other then finds the barrier broken: neither commits. The
         # guarantee under test holds; the exact-outcome checks below are SQLite's (CI saw this once in three runs).
         # (Whether the witness file and pending key are left consistent then is not settled: see the issue note.)
+        # SQLite on a loaded machine: one thread can wait out the busy timeout for the write lock the other holds
+        # while it waits at the barrier ("database is locked"), and the other then finds the barrier broken: neither
+        # commits either (a fresh-clone CI run beside other jobs saw this once).
+        from appliance.privacy.audit.log import AuditWriteError
+
+        if home.engine.dialect.name == "sqlite":
+            assert all(isinstance(o, AuditWriteError | KeyChangedError | threading.BrokenBarrierError)
+                       for o in outcomes), outcomes
         assert _rotations(home) == [], outcomes
         return
     assert len(done) == 1 and len(refused) == 1, outcomes
