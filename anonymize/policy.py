@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-7g"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-7h"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -80,6 +80,8 @@ POLICY_VERSION = "2026-12-7g"  # recorded in audit entries; bump when a default 
 # 2026-12-7g: postcodes after Japan's postal mark and the postcode labels of CJK forms ("〒530-0012", "邮编：518057"),
 # Argentina's CPA before its town ("C1193AAF CABA"); purchase-order cues ("PO PO-CA-00418", "LPO ..."), Bulgarian
 # "поръчката ми ...", Nordic loyalty-card words; loyalty numbers listed after a cued one are taken too
+# 2026-12-7h: courtesy titles of more languages before a name ("κυρία ...", "أستاذ ...", "Mr", "señor"), a surname with
+# its particles after a title or cue ("señor de la Hoz", "Mr ap Iestyn"), a CJK speaker glued to its role ("担当佐藤：")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -218,6 +218,8 @@ nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat
 groetjes|felicidades|felicitaciones|parabéns|auguri|grattis|gefeliciteerd|glückwunsch|congratulations
 sig\.|sig\.ra|signor|signora|señor|señora|sr\.|sra\.|srta\.|doña|herr|frau|fam\.|familie|famille|mme|mlle|mevr\.
 dhr\.|pani|paní|pán|bayan|sayın|telefonata di|chiamata di|ligação de|llamada de|passeport de|pasaporte de
+mr|mr\.|mrs|mrs\.|ms|ms\.|κυρία|κύριε|κύριος|κυρίου|κα|κ\.|господин|госпожа|г-н|г-жа|пан|пані|أستاذ|الأستاذ|السيد
+السيدة|مدام|מר|גברת|bapak|pak|ibu|anh|chị|senhor|senhora|monsieur|madame|meneer|mevrouw|signore
 passaporto di|reisepass von|passport of
 муж|жена|сын|дочь|дочка|мама|папа|брат|сестра|подруга|бабушка|дедушка|чоловік|дружина|донька|мати|батько
 mąż|żona|córka|córeczka|syn|synek|mama|tata|siostra|brat|manžel|manželka|dcera|maminka|táta|sestra|bratr
@@ -248,6 +250,15 @@ _DASH_SIGNATURE = re.compile(r"(?:^|(?<=[\s.!?)]))[—–~/-][ \t]?(" + _SIGNATU
                              + r"){0,2}([ \t][^\W\d_a-zß-ÿ]\.)?)[ \t]*[!.]?\s*\Z")
 
 
+# A chat speaker written as a role glued to a name before the colon, as Chinese, Japanese and Korean chats write it
+# ("担当佐藤：", "客服小美：", "상담원 김민수:"): the name
+_CJK_SPEAKER = re.compile(r"(?m)^[ \t]*(?:担当者|担当|客服|店员|店員|スタッフ|オペレーター|상담원|상담사|직원)[ \t]?"
+                          r"(?!者)([\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4})[ \t]?[:：]")
+# Name particles then a capitalised surname, after a title or a cue ("de la Hoz", "ap Iestyn", "van der Berg")
+_PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|dos|di|van|van der|van den|von|von der|"
+                            r"zu|ap|ab|bin|binti|ibn|al|el|la|le|du|des|ten|ter)[ \t]+)+)(" + _CASED_NAME + r")")
+
+
 @dataclass
 class IntroNameRecognizer:
     """PERSON after a self-introduction, a greeting, a sign-off, a chat role or a kinship word, in the languages
@@ -275,6 +286,11 @@ class IntroNameRecognizer:
         out = []
         cased_ok = not single_case(text)  # in an ALL-CAPS or lower-case text capitals say nothing: caseless only
         for cue in self._cue.finditer(text):
+            particles = _PARTICLE_NAME.match(text, cue.end()) if cased_ok else None
+            if particles is not None and particles.group(2)[0].isupper() and not is_stop_word(particles.group(2)):
+                # a surname with its particles after a title or cue: "señor de la Hoz", "Mr ap Iestyn"
+                out.append(Finding("PERSON", particles.start(1), particles.end(), self.score, self.name))
+                continue
             m = _INTRO_NAME.match(text, cue.end())
             if m is None or "\n" in text[cue.end():m.start(1)]:
                 continue
@@ -289,6 +305,7 @@ class IntroNameRecognizer:
             if words:
                 start, end = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
                 out.append(Finding("PERSON", start, end, self.score, self.name))
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _CJK_SPEAKER.finditer(text)]
         return out + self._lower_case_names(text) + self._dash_signature(text)
 
     def _dash_signature(self, text: str) -> list[Finding]:

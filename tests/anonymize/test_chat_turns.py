@@ -128,3 +128,30 @@ def test_initials_join_a_name(text: str, value: str, expected: str) -> None:
     start = text.index(value)
     found = with_initials(text, Finding("PERSON", start, start + len(value), 0.85, "test"))
     assert text[found.start:found.end] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Asesora: listo, señor de la Cruz", ["de la Cruz"]),  # a surname with its particles after a title
+    ("Agent: and is that Mrs ap Rhys?", ["ap Rhys"]),
+    ("Thanks Mr van der Linde.", ["van der Linde"]),
+    ("Υπάλληλος: ευχαριστώ κύριε Παπαδόπουλε", ["Παπαδόπουλε"]),  # titles of more languages
+    ("الموظف: شكراً أستاذ فهد", ["فهد"]),
+    ("Hola señora de la tienda", []),  # a particle before an ordinary word
+])
+def test_titles_of_more_languages_and_particle_surnames(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.cues import IntroNameRecognizer
+
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("お客様：届いていません\n担当鈴木：申し訳ございません。", ["鈴木"]),  # a role glued to the speaker's name
+    ("买家：在吗\n客服阿丽：您好～", ["阿丽"]),
+    ("고객: 문의드려요\n상담원 박지은: 네 고객님", ["박지은"]),
+    ("担当者：確認いたします", []),  # the role alone
+    ("オペレーター：お名前をお願いします", []),
+])
+def test_cjk_speakers_glued_to_their_role(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.cues import IntroNameRecognizer
+
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
