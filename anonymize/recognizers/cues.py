@@ -286,7 +286,8 @@ class IntroNameRecognizer:
         out = []
         cased_ok = not single_case(text)  # in an ALL-CAPS or lower-case text capitals say nothing: caseless only
         for cue in self._cue.finditer(text):
-            particles = _PARTICLE_NAME.match(text, cue.end()) if cased_ok else None
+            titled = cased_ok and not self._self.fullmatch(cue.group())  # "soy de Madrid": where one is from
+            particles = _PARTICLE_NAME.match(text, cue.end()) if titled else None
             if particles is not None and particles.group(2)[0].isupper() and not is_stop_word(particles.group(2)):
                 # a surname with its particles after a title or cue: "señor de la Hoz", "Mr ap Iestyn"
                 out.append(Finding("PERSON", particles.start(1), particles.end(), self.score, self.name))

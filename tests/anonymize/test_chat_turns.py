@@ -137,6 +137,7 @@ def test_initials_join_a_name(text: str, value: str, expected: str) -> None:
     ("Υπάλληλος: ευχαριστώ κύριε Παπαδόπουλε", ["Παπαδόπουλε"]),  # titles of more languages
     ("الموظف: شكراً أستاذ فهد", ["فهد"]),
     ("Hola señora de la tienda", []),  # a particle before an ordinary word
+    ("Hola, soy de Madrid y el pedido no llegó", []),  # after a self-introduction "de" says where one is from
 ])
 def test_titles_of_more_languages_and_particle_surnames(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.cues import IntroNameRecognizer
