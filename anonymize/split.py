@@ -71,7 +71,7 @@ def split_point(texts: Sequence[str]) -> int:
     for i, weight in enumerate(weights):
         done += weight
         if 2 * done >= total:
-            return min(max(i + 1, 1), len(texts) - 1)
+            return min(i + 1, len(texts) - 1)
     return len(texts) - 1
 
 

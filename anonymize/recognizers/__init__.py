@@ -4,7 +4,7 @@ gazetteer, name cues and a place list for the independent check layer."""
 from __future__ import annotations
 
 from anonymize.recognizers.address import postcode_recognizer, street_recognizer
-from anonymize.recognizers.admin_areas import AdminAreaRecognizer
+from anonymize.recognizers.admin_areas import admin_area_recognizer
 from anonymize.recognizers.base import Pattern, Recognizer, RegexRecognizer
 from anonymize.recognizers.cjk import CjkRecognizer
 from anonymize.recognizers.contact import (
@@ -54,7 +54,7 @@ def structured_recognizers() -> list[Recognizer]:
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
         TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),
-        NativePlaceRecognizer(), spoken_digits_recognizer(), AdminAreaRecognizer(),
+        NativePlaceRecognizer(), spoken_digits_recognizer(), admin_area_recognizer(),
     ]
 
 

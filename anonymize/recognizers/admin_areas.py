@@ -15,10 +15,8 @@ are left alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
-from anonymize.findings import Finding
+from anonymize.recognizers.base import Pattern, RegexRecognizer
 
 _SP = "[ \t\u00a0]"
 _WORD = r"[A-ZÀ-ÖØ-ÞĀ-ŽẠ-Ỹ][\w'’-]*"  # a capitalised word, Vietnamese capitals with their tone marks included
@@ -43,23 +41,13 @@ def _alternatives(words: tuple[str, ...]) -> str:
     return "(?:" + "|".join(re.escape(w).replace("\\ ", _SP) for w in sorted(words, key=len, reverse=True)) + ")"
 
 
-_PATTERN = re.compile(
+ADMIN_AREA = (
     rf"(?<![\w.]){_alternatives(_NAMED)}{_SP}?(?:{_WORD}(?:{_SP}{_WORD}){{0,3}}|\d{{1,2}}(?![\d\w]))"
     rf"|(?<![\w.]){_alternatives(_NUMBERED)}{_SP}?\d{{1,2}}(?![\d\w])"
     rf"|(?<![&\w]{_SP})(?<![\w.])(?:Co\.|County){_SP}{_alternatives(_IRISH_COUNTIES)}(?![\w])"
     rf"|(?<![\w.]){_alternatives(_THAI_TYPES)}{_SP}?[\u0e00-\u0e7f]{{2,}}")
 
 
-@dataclass
-class AdminAreaRecognizer:
+def admin_area_recognizer() -> RegexRecognizer:
     """LOCATION spans of named administrative areas after their type word (see the module docstring)."""
-
-    name: str = "admin-area"
-    score: float = 0.8
-
-    @property
-    def entities(self) -> tuple[str, ...]:
-        return ("LOCATION",)
-
-    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
-        return [Finding("LOCATION", m.start(), m.end(), self.score, self.name) for m in _PATTERN.finditer(text)]
+    return RegexRecognizer("admin-area", "LOCATION", [Pattern(ADMIN_AREA, 0.8, flags=0)])

@@ -498,15 +498,17 @@ def _unsupported_piece(text: str, f: Finding) -> bool:
     turn = not before or _TURN_LABEL.fullmatch(before) is not None
     if not turn or _core(before.rstrip(":").split()[-1] if before else "x").lower() in _NAME_FIELDS:
         return False  # "Name: Yalazalp." is a form's field, not a chat turn
-    after = text[f.end:f.end + 3]
     if f.entity_type == "PERSON":
-        return after[:1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
+        return text[f.end:f.end + 1] in (",", "!", ".") and value.lower() not in _LISTED_NAMES
     # a place answers a question as often as a name does ("Kunde: Winterthur, Bahnhofstrasse 5", "Stjørdal."): only
     # "!", or a comma before a lower-case word with no number after it on its line ("Klient: Warszawa, ul. Długa 7"
     # is an address), marks an interjection ("Elin: Klart! Du får ett sms till 070-...", "Vásárló: Köszi, holnap ...")
-    return (f.entity_type == "LOCATION" and value.lower() not in CITIES
-            and (after[:1] == "!" or (re.match(r",\s*[^\W\d_A-ZÀ-ÖØ-ÞΑ-ΩА-Я]", after) is not None and not re.search(
-                r"\d", text[f.end:line_end if (line_end := text.find("\n", f.end)) >= 0 else len(text)]))))
+    if f.entity_type != "LOCATION" or value.lower() in CITIES:
+        return False
+    line_end = text.find("\n", f.end)
+    rest = text[f.end:line_end if line_end >= 0 else len(text)]
+    return rest[:1] == "!" or (re.match(r",\s*[^\W\d_A-ZÀ-ÖØ-ÞΑ-ΩА-Я]", rest) is not None
+                               and not any(ch.isdigit() for ch in rest))
 
 
 # Scripts without letter case (Hangul, kana and kanji, Thai): no capital marks a name, so the NER also tags

@@ -9,7 +9,7 @@ import pytest
 from anonymize.findings import resolve_overlaps
 from anonymize.recognizers import structured_recognizers
 from anonymize.recognizers.address import postcode_recognizer
-from anonymize.recognizers.admin_areas import AdminAreaRecognizer
+from anonymize.recognizers.admin_areas import admin_area_recognizer
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -28,11 +28,11 @@ from anonymize.recognizers.admin_areas import AdminAreaRecognizer
     ("di kota ini semua murah", []),  # a lower-case "kota" in prose
 ])
 def test_admin_areas(text: str, expected: list[str]) -> None:
-    assert [text[f.start:f.end] for f in AdminAreaRecognizer().analyze(text)] == expected
+    assert [text[f.start:f.end] for f in admin_area_recognizer().analyze(text)] == expected
 
 
 def test_both_layers_run_it_with_the_structured_rules() -> None:
-    assert any(isinstance(r, AdminAreaRecognizer) for r in structured_recognizers())
+    assert any(r.name == "admin-area" and r.entities == ("LOCATION",) for r in structured_recognizers())
 
 
 @pytest.mark.parametrize(("text", "expected"), [
