@@ -32,7 +32,7 @@ from anonymize.recognizers.retail import (
     secret_recognizer,
 )
 from anonymize.recognizers.spoken import spoken_digits_recognizer
-from anonymize.recognizers.streets_world import world_street_recognizer
+from anonymize.recognizers.streets_world import landmark_recognizer, world_street_recognizer
 from anonymize.recognizers.world_names import WorldNameRecognizer
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
@@ -54,7 +54,7 @@ def structured_recognizers() -> list[Recognizer]:
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
         TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),
-        NativePlaceRecognizer(), spoken_digits_recognizer(), admin_area_recognizer(),
+        landmark_recognizer(), NativePlaceRecognizer(), spoken_digits_recognizer(), admin_area_recognizer(),
     ]
 
 

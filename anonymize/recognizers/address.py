@@ -48,6 +48,7 @@ _DE_PREPOSITION_STREET = (rf"(?<![\w])(?:^|(?<=\n)|(?<=: )|(?<=, )){_DE_PREPOSIT
                           r"(?=[ \t]*(?:$|\n|,[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}\b))")
 _PLACE_CUE = r"\b(?:[Oo]n|[Aa]t|[Ii]n|[Oo]ff|[Aa]long|[Nn]ear|[Vv]ia)\s+"  # "on Kingsley Close", "at Elm Grove"
 _UNIT = r"(?:(?i:flat|apt|apartment|unit|suite)\s*\d+[A-Za-z]?,?\s+)?"
+_UNIT_AFTER = r"(?:,? (?i:flat|apt|apartment|unit|suite|ste)\.? ?#?\d{1,5}[A-Za-z]?(?![\w]))?"  # "1600 Fulton St Apt 3"
 ADDRESS_CONTEXT = ("live", "lives", "living", "moved", "address", "deliver", "delivered", "delivery", "ship",
                    "shipped", "send", "sent", "post", "posted", "house", "home", "door", "flat")
 POSTCODE_CONTEXT = ("zip", "zipcode", "postcode", "post code", "postal", "address", "deliver", "delivery", "ship",
@@ -65,7 +66,8 @@ US_STATES = (  # USPS two-letter codes
 def street_recognizer() -> RegexRecognizer:
     return RegexRecognizer("street-address", "STREET_ADDRESS", [
         # "12 Baker Street", "Flat 3 12 Baker Street", "No. 7 Ogui Road" (the "No." of West African and Indian use)
-        Pattern(rf"\b{_UNIT}(?:No\.? ?)?\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} {_SUFFIX}(?![\w])", 0.85, 0.95),
+        Pattern(rf"\b{_UNIT}(?:No\.? ?)?\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} {_SUFFIX}(?![\w]){_UNIT_AFTER}",
+                0.85, 0.95),
         Pattern(r"\b(?:p\.?\s?o\.?\s?box|postbox)\s*\d{1,6}\b", 0.85),
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? ({_DE_STREET})(?![\w])", 0.85, 0.95, flags=0),  # "84 Lindenweg"
         Pattern(rf"\b({_DE_STREET})\s\d{{1,4}}[a-z]?\b", 0.85, 0.95, flags=0),  # "Lindenstrasse 5"

@@ -26,7 +26,18 @@ _NAMED = (  # type words before a capitalised name (or a district number)
     "xã", "Xã", "phường", "Phường", "thị trấn", "Thị trấn", "quận", "Quận", "huyện", "Huyện", "thị xã", "Thị xã",
     "thành phố", "Thành phố", "TP.", "Tp.", "tỉnh", "Tỉnh", "thôn", "Thôn", "ấp", "Ấp",
     "Brgy.", "Barangay", "Bgy.",
+    "jud.", "Jud.", "județul", "judetul", "Județul",  # Romanian county ("Cluj-Napoca, jud. Cluj")
 )
+# Cyrillic city and village abbreviations before a capitalised name ("г. Минск", "м. Київ", "гр. София", "с. Ивановка",
+# "пгт Урюпинск"; not after a year: "в 2023 г. Мы ..."), and Arabic "city of" / district / governorate words before
+# a name ("مدينة نصر", "حي النرجس")
+_CYRILLIC_NAMED = ("г.", "м.", "гр.", "с.", "пгт", "пос.", "смт")
+_CYRILLIC_WORD = r"[А-ЯЁІЇЄҐЂЈЉЊЋЏ][\u0400-\u04ff'’-]+"
+_ARABIC_NAMED = ("مدينة", "حي", "محافظة", "ولاية")
+_ARABIC_WORD = r"[\u0621-\u064a\u0671-\u06d3]{2,}"
+# Vietnamese written without its diacritics, as chats often are: "phuong 14 quan 3 tp hcm"
+_ASCII_VIETNAMESE = (r"(?i:phuong|quan|huyen)" + _SP + r"\d{1,2}(?![\d\w])|(?i:tp\.?)" + _SP
+                     + r"?(?i:hcm|ho chi minh)(?![\w])")
 _NUMBERED = ("P.", "Q.", "F.")  # Vietnamese ward and district abbreviations, only before a number ("F." = phường)
 _IRISH_COUNTIES = (
     "Antrim", "Armagh", "Carlow", "Cavan", "Clare", "Cork", "Derry", "Donegal", "Down", "Dublin", "Fermanagh",
@@ -45,7 +56,11 @@ ADMIN_AREA = (
     rf"(?<![\w.]){_alternatives(_NAMED)}{_SP}?(?:{_WORD}(?:{_SP}{_WORD}){{0,3}}|\d{{1,2}}(?![\d\w]))"
     rf"|(?<![\w.]){_alternatives(_NUMBERED)}{_SP}?\d{{1,2}}(?![\d\w])"
     rf"|(?<![&\w]{_SP})(?<![\w.])(?:Co\.|County){_SP}{_alternatives(_IRISH_COUNTIES)}(?![\w])"
-    rf"|(?<![\w.]){_alternatives(_THAI_TYPES)}{_SP}?[\u0e00-\u0e7f]{{2,}}")
+    rf"|(?<![\w.]){_alternatives(_THAI_TYPES)}{_SP}?[\u0e00-\u0e7f]{{2,}}"
+    rf"|(?<![\w.])(?<!(?:19|20)\d\d{_SP})(?<!\d){_alternatives(_CYRILLIC_NAMED)}{_SP}?{_CYRILLIC_WORD}(?:-{_CYRILLIC_WORD})?(?![\w])"
+    rf"|(?<![\w])(?:Sector|sector|Sectorul|sectorul){_SP}[1-6](?![\w])"  # Bucharest's six sectors
+    rf"|(?<![\w]){_alternatives(_ARABIC_NAMED)}{_SP}{_ARABIC_WORD}(?:{_SP}(?!و){_ARABIC_WORD})?(?![\w])"
+    rf"|(?<![\w]){_ASCII_VIETNAMESE}")
 
 
 def admin_area_recognizer() -> RegexRecognizer:

@@ -10,13 +10,20 @@ type ("12 bis rue des Lilas"), the type after the name as a word of its own ("An
 number first ("số 12 đường số 7"), Quebec the number before "boul."; Cyrillic names may keep lower-case words after
 a capitalised type ("Булевар краља Александра 214") or open with a number ("ул. 8 марта 14"), and names of any
 script may stand in quotes ("ул. „Цар Симеон“ 41"). After the number come sub-building parts and the Iberian
-position words ("90 - fundos", "18, baixo"). The type words are the common ones of each language's postal usage,
-written from those standards, not from any evaluation text. Every shape needs a house number: a street name alone
-is left to the learned detector and the place rules, so that "via email" or "rue" in prose never matches.
+position words ("90 - fundos", "18, baixo"). Romance types written in lower case inside a sentence count before a
+capitalised name and a number that closes the clause ("arrivato a via Etnea 402, ..."). Scripts with their own
+shapes: Hebrew and Arabic type-name-number lines, Persian street-alley-plate lines, Chinese road numbers with building
+and room, Japanese chōme-block-house with the building; numbered components ("House 19-A, Street 7", Hindi "मकान नं.
+112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics. `landmark_recognizer`
+takes the landmark phrases that place an address ("..., near the Sambuddhi Pirivena"). The type words are the common
+ones of each language's postal usage, written from those standards, not from any evaluation text. Every shape needs a
+house number (a landmark, a named thing after an address part): a street name alone is left to the learned detector
+and the place rules, so that "via email" or "rue" in prose never matches.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from anonymize.findings import Finding
@@ -26,11 +33,13 @@ from anonymize.recognizers.base import Pattern, RegexRecognizer
 PREFIX_TYPES = (
     # Italian
     "Via", "Viale", "V.le", "Piazza", "P.zza", "Piazzale", "Corso", "C.so", "Largo", "Vicolo", "Strada", "Contrada",
-    "Lungomare", "Borgo", "Salita", "Vico",
+    "Lungomare", "Borgo", "Salita", "Vico", "Fraz.", "Frazione", "Loc.", "Località",
     # Spanish (Spain and the Americas), Catalan
     "Calle", "C/", "Avenida", "Avda.", "Av.", "Avd.", "Paseo", "Pº", "Plaza", "Pza.", "Camino", "Carrera", "Cra.",
     "Cl.", "Diagonal", "Transversal", "Ronda", "Travesía", "Carretera", "Ctra.", "Jirón", "Jr.", "Pasaje", "Psje.",
     "Calzada", "Callejón", "Carrer", "Passeig", "Avinguda", "Rambla", "Avenija", "Rúa", "Praza", "Camiño", "Rolda",
+    "Cerrada", "Cda.", "Privada", "Priv.", "Prolongación", "Prol.", "Andador", "Circuito", "Cto.", "Retorno",
+    "Bulevar", "Bvar.", "Bv.", "Manzana", "Mz.",
     # Portuguese (Portugal, Brazil)
     "Rua", "Travessa", "Tv.", "Praça", "Pç.", "Estrada", "Rodovia", "Rod.", "Alameda", "Beco", "Ladeira",
     # French (Belgium, Switzerland, Canada write the number after: "Rue de la Loi 16")
@@ -43,7 +52,10 @@ PREFIX_TYPES = (
     # Cyrillic: Russian, Ukrainian, Bulgarian, Serbian
     "ул.", "улица", "Ул.", "пр.", "пр-т", "просп.", "проспект", "пер.", "переулок", "бул.", "бульвар", "ш.",
     "шоссе", "наб.", "набережная", "пл.", "площадь", "вул.", "вулиця", "Вул.", "пров.", "провулок", "площа",
-    "булевард", "бр.", "Булевар", "булевар", "Бул.", "Улица", "Трг", "трг",
+    "булевард", "бр.", "Булевар", "булевар", "Бул.", "Улица", "Трг", "трг", "мкр.", "мкрн.", "микрорайон", "ж.к.",
+    "жк", "кв-л", "квартал",
+    # Maltese, Albanian, Swahili ("Mtaa wa ...": the street of ...)
+    "Triq", "Rruga", "Rr.", "Mtaa",
     # Greek
     "Οδός", "οδός", "Λεωφ.", "Λεωφόρος", "Πλ.", "Πλατεία",
     # Indonesian, Malay, Filipino, Vietnamese
@@ -63,6 +75,8 @@ SUFFIX_TYPES = (
     "tänav", "mnt", "maantee", "pst", "puiestee", "põik",
     # Turkish
     "Sok.", "Sokak", "Sokağı", "Sk.", "Cad.", "Caddesi", "Cd.", "Bulvarı", "Blv.", "Bulv.",
+    # Azerbaijani, Uzbek, Kazakh
+    "küç.", "küçəsi", "prospekti", "döngəsi", "ko'chasi", "ko‘chasi", "көшесі", "даңғылы",
     # Dutch, German, Scandinavian written apart ("Van Baerlestraat" is fused; "Oude Gracht" is apart)
     "Straße", "Strasse", "Gasse", "Weg", "Allee", "Platz", "Gracht", "Kade", "Laan", "Straat", "Plein",
     "Gade", "Vej", "Allé", "Gata", "Gate", "Vägen", "Gatan", "gate", "gata", "vei", "veien", "vej", "gade", "gatan",
@@ -81,7 +95,7 @@ FUSED_TYPES = (
 )
 # Particles and connecting words inside street names ("Rua das Flores", "Via dei Mille", "Calle de la Paz").
 _PARTICLES = ("de", "da", "do", "dos", "das", "del", "de la", "de las", "de los", "della", "delle", "dei", "degli",
-              "di", "du", "des", "la", "le", "les", "van", "der", "den", "al", "el", "e", "y", "i", "von", "am")
+              "di", "du", "des", "la", "le", "les", "van", "der", "den", "al", "el", "e", "y", "i", "von", "am", "wa")
 
 _SP = "[ \t\u00a0]"  # a space inside one line: an address line never runs across a line break
 _CAP = r"[A-ZÀ-ÖØ-ÞĀ-ŽА-ЯЁІЇЄҐΑ-ΩΆ-Ώ]"  # an upper-case letter (Latin, Cyrillic, Greek)
@@ -93,7 +107,8 @@ _NAME_WORD = rf"(?:[„«\"]?(?:{_ELIDED})?{_CAP}[\w'’.-]*[“”»\"]?|" + "|
 # the number after the name is the house number.
 _NAME = rf"(?:\d{{1,3}}(?:\.|º|ª|st|nd|rd|th)?{_SP})?{_NAME_WORD}(?:{_SP}{_NAME_WORD}){{0,4}}"
 _BEFORE_TYPE = r"[\w'’.-]+"  # one more word of a name before a type written after it ("Kossuth Lajos utca")
-_NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.){_SP}?)?"  # a house-number cue
+# a house-number cue; a kilometre marker stands for the number on highways ("Rodovia BR-116, km 142")
+_NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.|[Kk]m\.?|Nyumba{_SP}Na\.?){_SP}?)?"
 # A house number has at most four digits: five after a comma are a postcode ("Via Roma, 00184").
 _NUMBER = rf"{_NO}\d{{1,4}}[A-Za-z]?(?:{_SP}?[-/]{_SP}?(?:\d{{1,4}}[A-Za-z]?|[A-Za-z]))?(?![\w])"  # 7/3, 9/B
 
@@ -113,11 +128,15 @@ UNIT_WORDS = ("ap", "apt", "apto", "apartamento", "apartment", "app", "apparteme
               "blok", "lok", "lokal", "m", "kv", "кв", "ет", "эт", "оф", "офис", "daire", "kat", "d", "dto", "esq",
               "andar", "sala", "casa", "et", "étage", "bât", "bat", "whg", "wohnung", "fl", "flat", "unit", "suite",
               "ste", "bldg", "building", "floor", "stiege", "top", "stock", "bus", "boîte", "bte", "door", "lot",
-              "ап", "вх", "стан", "ბინა")
+              "ап", "вх", "стан", "ბინა", "бл", "корп", "под", "пом", "стр", "mənzil", "pallati", "shk", "hyrja",
+              "galpão", "lote", "lt", "qd", "quadra", "conj", "mz")
 _UNIT_WORD = _alternatives(UNIT_WORDS)
-_UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-z](?![\w]))|\d{{1,2}}\.?[ºª°]\.?"
+_UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-zА-Яа-я](?![\w]))"
+          rf"|\d{{1,2}}\.?[ºª°]\.?[A-Za-z]?"
           rf"(?:{_SP}(?i:izq|izda|dcha|dch|der|dto|esq|centro|andar|frente)\.?)?|\d{{1,2}}(?:st|nd|rd|th){_SP}"
-          rf"(?i:floor|fl)\.?)(?![\w])){{0,2}}"
+          rf"(?i:floor|fl)\.?"
+          # Nordic staircase and flat after the number: "Kalliolanrinne 4 A 12", "Storgatan 5 B 1102"
+          rf"|(?<=\d{_SP})[A-H]{_SP}\d{{1,4}})(?![\w])){{0,4}}"
           # Portuguese, Galician and Spanish position words closing the line: "90 - fundos", "18, baixo", "5, bajo"
           rf"(?:,?{_SP}(?:[-–]{_SP})?(?i:fundos|frente|baixo|bajo|cave|sobreloja|r/c|rés-do-chão)(?![\w]))?")
 _MAHALLE = rf"(?:{_CAP}[\w'’.-]*{_SP}(?:Mah\.|Mahallesi|Mh\.),?{_SP})?"  # Turkish: the quarter before the street
@@ -143,6 +162,72 @@ _CYRILLIC = (rf"(?<![\w])(?:(?=[А-ЯЁІЇЄҐЂЈЉЊЋЏ]){_CYRILLIC_TYPE}{_S
 # Vietnamese writes the house number first: "số 12 đường số 7", "số 8 phố Hàng Bạc"
 _VIETNAMESE = (rf"(?<![\w])(?i:số){_SP}\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*,?{_SP}(?:đường|Đường|phố|Phố|ngõ|Ngõ|hẻm|Hẻm)"
                rf"{_SP}(?:(?i:số){_SP}\d{{1,4}}|{_NAME})")
+
+
+# The type in lower case inside a sentence ("arrivato a via Etnea 402", "vivo en la calle Mayor, 12, 2ºB", "c/ Sant
+# Pere 41"): the Romance, Maltese, Albanian and Swahili types only, before a capitalised name, and the number must end
+# the line or a clause, so that "ordered via Amazon 2 days ago" is prose
+_LOWER_PREFIX = _alternatives((
+    "via", "viale", "piazza", "corso", "largo", "vicolo", "strada", "contrada", "frazione", "fraz.", "località", "loc.",
+    "calle", "c/", "avenida", "avda.", "paseo", "plaza", "camino", "carrera", "carretera", "ctra.", "pasaje", "calzada",
+    "callejón", "cerrada", "cda.", "privada", "priv.", "carrer", "passeig", "avinguda", "rúa", "rua", "travessa",
+    "praça", "estrada", "rodovia", "alameda", "rue", "avenue", "boulevard", "chemin", "impasse", "allée", "quai",
+    "chaussée", "triq", "rruga", "mtaa", "bulevar", "bvar."))
+_CLAUSE_END = r"(?=[ \t]*(?:[,.;:!?)\n]|$))"
+# Hebrew: the type, the name, the number, then flat, entrance or floor ("רחוב הרצל 88 דירה 12"); a one-letter
+# preposition glued before the type ("לרחוב", "ברחוב") stays outside
+_HEBREW = (r"(?:(?<![\u05d0-\u05ea])|(?<=(?<![\u05d0-\u05ea])[לבמוהש]))(?:רחוב|רח['׳]|שדרות|שד['׳]|דרך|סמטת|כיכר)"
+           rf"{_SP}[\u05d0-\u05ea'׳\"״-]+(?:{_SP}[\u05d0-\u05ea'׳\"״-]+){{0,3}},?{_SP}\d{{1,4}}[\u05d0-\u05ea]?"
+           rf"(?:,?{_SP}(?:דירה|דירה{_SP}מס['׳]?|כניסה|קומה){_SP}?\d{{1,3}})*")
+# Arabic: the type, the name, an optional number word, the number ("نهج ابن خلدون عدد 14", "شارع الملك فهد 22"), then
+# flat, floor, building or villa after a comma
+_ARABIC_WORD = r"[\u0621-\u064a\u0671-\u06d3]+"
+_ARABIC = (rf"(?<![\w])(?:شارع|نهج|زنقة|طريق|ممر|درب|جادة){_SP}{_ARABIC_WORD}(?:{_SP}{_ARABIC_WORD}){{0,3}}"
+           rf"{_SP}(?:(?:عدد|رقم){_SP})?\d{{1,4}}(?![\w])"
+           rf"(?:[،,]{_SP}?(?:شقة|الدور|الطابق|عمارة|فيلا|مبنى){_SP}\w+)*")
+# Persian: street, alley and plate ("خیابان سرو غربی، کوچه نهم، پلاک ۱۴، واحد ۶"): from the street or alley word to the
+# plate number and the unit after it
+_PERSIAN = (r"(?<![\w])(?:خیابان|بلوار|کوچه|میدان)[^\n.!?؟]{1,60}?پلاک" + _SP + r"?\d{1,4}"
+            + r"(?:" + _SP + r"?[،,]" + _SP + r"?(?:واحد|طبقه)" + _SP + r"?\d{1,3})*")
+# Chinese road and number, then building, unit, floor and room ("文三路478号华星大厦12楼",
+# "中山北路105号3栋2单元601室"):
+# the road's name never takes the city or district before it (no 市, 区, 县, 省 ... inside it)
+_HAN_NAME = r"(?:(?![市区區县縣省镇鎮乡鄉村址是在到的])[\u4e00-\u9fff]){1,6}"
+_CHINESE = (rf"{_HAN_NAME}(?:路|街|大道|大街|巷|胡同)(?:[一二三四五六七八九十]段)?(?:\d{{1,4}}(?:巷|弄))*"
+            r"\d{1,5}(?:号|號)"
+            r"(?:[\u4e00-\u9fff]{0,6}?\d{1,4}(?:栋|幢|座|单元|單元|楼|樓|层|層|室|号|號|F))*")
+# Japanese chōme, block and house, then the building and room ("大通西15丁目3-8 サンライズ大通502")
+_JAPANESE = (r"(?:(?![都道府県市区町村郡])[\u4e00-\u9fff\u30a0-\u30ff]){1,6}\d{1,2}丁目\d{1,4}(?:[-－‐]\d{1,4}){0,2}"
+             r"(?:[ \u3000]?[\u30a0-\u30ff\u4e00-\u9fff]{1,12}\d{2,4}(?:号室)?)?")
+# House, plot or flat and its street or road as numbered components (South Asia, the Gulf): "House 19-A, Street 7,
+# F-10/2", "H.No. 2-14/B, Road No. 3", "Plot 12, Block C"; the Hindi "मकान नं. 112, गली नं. 4"
+_COMPONENT_NO = rf"(?:No\.?{_SP}?|#{_SP}?)?"
+_COMPONENTS = (rf"(?<![\w])(?:House|H\.{_SP}?No\.?|Plot|Flat|Villa|Building|Bldg\.?){_SP}?{_COMPONENT_NO}"
+               rf"\d[\w/-]{{0,8}}"
+               rf",?{_SP}(?:Street|St\.?|Road|Rd\.?|Lane|Block|Sector|Gali|Cross|Main){_SP}?{_COMPONENT_NO}\d{{1,4}}[A-Z]?"
+               rf"(?![\w])(?:,{_SP}[A-Z]-\d{{1,2}}(?:/\d{{1,2}})?(?![\w]))?")
+_HINDI_NO = rf"{_SP}?(?:नं\.?|नंबर|संख्या){_SP}?"
+_HINDI = (rf"(?:मकान|फ्लैट|प्लॉट|हाउस|म\.){_HINDI_NO}\d{{1,4}}[\w/-]*"
+          rf"(?:,{_SP}?(?:गली|सेक्टर|ब्लॉक|रोड|मार्ग){_HINDI_NO}?\d{{1,4}}[\w/-]*)*")
+# Indonesian housing estates: estate name, block, number, neighbourhood units ("Perum Griya Asri Blok F2 No. 17 RT
+# 03/RW 08")
+_ESTATE = (rf"(?<![\w])(?:Perum|Perumahan|Komplek|Kompleks|Komp\.|Griya|Villa|Cluster){_SP}{_NAME}{_SP}"
+           rf"(?:Blok|Blk\.?){_SP}?[A-Z0-9]{{1,3}}\d{{0,2}}{_SP}?(?:No\.?{_SP}?)?\d{{1,4}}[A-Za-z]?"
+           rf"(?:,?{_SP}RT\.?{_SP}?\d{{1,3}}{_SP}?/{_SP}?RW\.?{_SP}?\d{{1,3}})?")
+# Vietnamese written without diacritics, as chats do: "so 7 hem 284 le van sy" (number, lane or street, its name)
+_VIETNAMESE_ASCII = (rf"(?<![\w])(?i:so){_SP}\d{{1,4}}[a-z]?(?:/\d{{1,4}})*,?{_SP}(?i:duong|hem|ngo|pho|kiet)"
+                     rf"(?:{_SP}\d{{1,4}}(?:/\d{{1,4}})*)?{_SP}[a-z]{{1,7}}(?:{_SP}[a-z]{{1,7}}){{0,3}}"
+                     r"(?=[ \t]*(?:[,.;\n]|$))")
+# A landmark that places the address, after a comma of the address or a "landmark" cue ("..., near the Sambuddhi
+# Pirivena", "Kampala, next to the Shell station", "landmark is behind the old BDA complex", "..., جنب مسجد النور"): the
+# preposition and up to seven words, one of them capitalised, to the end of the clause
+_LANDMARK_START = r"(?:(?<=,[ \t])|(?<=،[ \t])|(?<=،)|(?<=landmark is )|(?<=landmark: )|(?<=Landmark: ))"
+_LANDMARK_WORDS = (r"(?=[^,.;:!?/\n]{0,80}?(?<![\w])[A-Z])(?:the[ \t]+)?[\w'’&-]+(?:[ \t]+[\w'’&-]+){0,6}")
+_LANDMARK = (_LANDMARK_START + r"(?:(?i:near|opposite|opp\.|behind|next to|beside|in front of|across from|close to)"
+             r"|(?i:al lado del?|frente al?|enfrente del?|cerca del?|detrás del?|junto al?|près de|en face de|"
+             r"à côté de|perto d[eoa]|ao lado d[eoa]|em frente a[o]?))[ \t]+" + _LANDMARK_WORDS + _CLAUSE_END)
+_ARABIC_LANDMARK = (_LANDMARK_START + rf"(?:جنب|بجانب|مقابل|خلف|قرب|بجوار|أمام){_SP}{_ARABIC_WORD}"
+                    rf"(?:{_SP}{_ARABIC_WORD}){{0,3}}(?=[ \t]*(?:[.،,؛\n]|$))")
 
 
 class _WorldStreets(RegexRecognizer):
@@ -176,4 +261,48 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(_GEORGIAN + _UNITS, 0.8, 0.9, flags=0),
         Pattern(_CYRILLIC + _UNITS, 0.8, 0.9, flags=0),
         Pattern(_VIETNAMESE, 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w]){_LOWER_PREFIX}{_SP}(?:{_ELIDED})?{_CAP}[\w'’.-]*(?:{_SP}{_NAME_WORD}){{0,4}},?{_SP}{_NUMBER}"
+                rf"{_UNITS}{_CLAUSE_END}", 0.8, 0.9, flags=0),
+        Pattern(_HEBREW, 0.8, 0.9, flags=0),
+        Pattern(_ARABIC, 0.8, 0.9, flags=0),
+        Pattern(_PERSIAN, 0.8, 0.9, flags=0),
+        Pattern(_CHINESE, 0.8, 0.9, flags=0),
+        Pattern(_JAPANESE, 0.8, 0.9, flags=0),
+        Pattern(_COMPONENTS, 0.8, 0.9, flags=0),
+        Pattern(_HINDI, 0.8, 0.9, flags=0),
+        Pattern(_ESTATE, 0.8, 0.9, flags=0),
+        Pattern(_VIETNAMESE_ASCII, 0.75, 0.9, flags=0),
+    ])
+
+
+class _Landmarks(RegexRecognizer):
+    """Landmark phrases that place an address: after a "landmark" cue, or after a comma that closes a part of the
+    address: capitalised words only ("Nugegoda, near ...", "Kampala, next to ..."), a part with a number ("Plot 9,
+    Jinja Road, opposite ...", "فيلا 12، جنب ..."), or one word of a caseless script ("جدة، بجانب ..."); a comma
+    after prose ("Great blender, next to the Nutribullet ...") is no address's."""
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        return [f for f in super().analyze(text, doc) if _after_address_part(text, f.start)]
+
+
+def _after_address_part(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    if not before.endswith((",", "،")):
+        return True  # the "landmark is" cue
+    part = re.split(r"[,،\n.;:!?]", before[:-1])[-1].strip()
+    if any(ch.isdigit() for ch in part):
+        return True
+    words = part.split()
+    if not words:
+        return False
+    if all(not ch.isalpha() or not (ch.isupper() or ch.islower()) for ch in part):
+        return len(words) == 1  # a caseless script: one word, a town's name
+    return len(words) <= 4 and all(w[:1].isupper() for w in words)
+
+
+def landmark_recognizer() -> RegexRecognizer:
+    """STREET_ADDRESS landmark phrases after an address or a "landmark" cue (see `_Landmarks`)."""
+    return _Landmarks("landmark", "STREET_ADDRESS", [
+        Pattern(_LANDMARK, 0.7, 0.85, flags=0),
+        Pattern(_ARABIC_LANDMARK, 0.7, 0.85, flags=0),
     ])

@@ -21,7 +21,15 @@ from anonymize.recognizers.admin_areas import admin_area_recognizer
     ("55 หมู่ 2 ต.ท่าทราย อ.เมือง จ.สมุทรสาคร 74000", ["ต.ท่าทราย", "อ.เมือง", "จ.สมุทรสาคร"]),
     ("Unit 4, Brgy. Poblacion, Makati", ["Brgy. Poblacion"]),
     ("The Old Forge, Ballyvary, Co. Mayo", ["Co. Mayo"]),
+    ("кв. 12, 220030 г. Гродно", ["г. Гродно"]),
+    ("Доставка у м. Житомир, вул. Лісова 3", ["м. Житомир"]),
+    ("Cluj-Napoca, jud. Cluj, 400001", ["jud. Cluj"]),
+    ("Str. Lalelelor 4, București, sector 2", ["sector 2"]),
+    ("أنا ساكن في مدينة نصر والمندوب اتصل", ["مدينة نصر"]),
+    ("giao toi phuong 7 quan 10 tp hcm nhe", ["phuong 7", "quan 10", "tp hcm"]),
     # look-alikes
+    ("В 2023 г. Мы переехали", []),  # a year's "г." before a sentence
+    ("sector 9 of the warehouse", []),  # Bucharest has six sectors
     ("Ask P. Okafor at the desk", []),  # an initial, no district number
     ("Murphy & Co. Galway office", []),  # a firm's "& Co."
     ("we met in the old town quarter", []),

@@ -10,7 +10,7 @@ import pytest
 from anonymize.engine import Anonymizer
 from anonymize.recognizers import structured_recognizers
 from anonymize.recognizers.address import street_recognizer
-from anonymize.recognizers.streets_world import world_street_recognizer
+from anonymize.recognizers.streets_world import landmark_recognizer, world_street_recognizer
 
 FOUND = [  # (text, the street line)
     ("Spedire a Via dei Tigli 14, scala B, Torino", "Via dei Tigli 14, scala B"),
@@ -51,6 +51,42 @@ FOUND = [  # (text, the street line)
     ("Livraison au 3120 boul. Henri-Bourassa, Door 2, Montréal", "3120 boul. Henri-Bourassa, Door 2"),
     ("Enviar á Rúa Galeras 11, baixo, Santiago", "Rúa Galeras 11, baixo"),
     ("Entregar na Rua Jequitibá, 310 - fundos", "Rua Jequitibá, 310 - fundos"),
+    # the type in lower case in a sentence, more types (Mexican cerrada, Uruguayan bulevar, Italian frazione, highway
+    # kilometres, Maltese, Albanian, Swahili), units of Bulgarian, Russian and Nordic lines, a floor with its door
+    ("il pacco va a via Garibaldi 33, Pisa", "via Garibaldi 33"),
+    ("vivo en la calle Olmo, 8, 4ºC, Toledo", "calle Olmo, 8, 4ºC"),
+    ("porfa a c/ Major 17, 1º 3ª, Girona", "c/ Major 17, 1º 3ª"),
+    ("Entrega: Cda. de los Pinos 9 int. 2, Puebla", "Cda. de los Pinos 9 int. 2"),
+    ("Envío: Bvar. España 2201 apto 5, Montevideo", "Bvar. España 2201 apto 5"),
+    ("Consegna: Fraz. Saint-Pierre 21, Aosta", "Fraz. Saint-Pierre 21"),
+    ("Entrega: Rodovia SP-330, km 98, Galpão 4, Jundiaí", "Rodovia SP-330, km 98, Galpão 4"),
+    ("Triq San Pawl 45, Rabat", "Triq San Pawl 45"),
+    ("Mpelekee Mtaa wa Uhuru, Nyumba Na. 12, Arusha", "Mtaa wa Uhuru, Nyumba Na. 12"),
+    ("Адрес: ж.к. Люлин 5, бл. 312, вх. А, ет. 4, ап. 18, София", "ж.к. Люлин 5, бл. 312, вх. А, ет. 4, ап. 18"),
+    ("Астана, мкр. Береке-3, д. 14, кв. 9", "мкр. Береке-3, д. 14, кв. 9"),
+    ("Toimitus: Koivukuja 3 B 14, Espoo", "Koivukuja 3 B 14"),
+    # Hebrew, Arabic and Persian lines; Chinese roads and Japanese chōme; numbered components of South Asia and the
+    # Gulf, Hindi, an Indonesian estate, Vietnamese without its diacritics
+    ("משלוח לרחוב ויצמן 21 דירה 4, כפר סבא", "רחוב ויצמן 21 דירה 4"),
+    ("التوصيل إلى شارع الجمهورية 45، شقة 3", "شارع الجمهورية 45، شقة 3"),
+    ("مشهد، خیابان امام رضا، کوچه دوم، پلاک ۸، واحد ۲. تلفن", "خیابان امام رضا، کوچه دوم، پلاک ۸، واحد ۲"),
+    ("收货地址：成都市武侯区人民南路88号2栋1单元302室", "人民南路88号2栋1单元302室"),
+    ("住所：福岡市博多区住吉3丁目5-12 グランハイツ305", "住吉3丁目5-12 グランハイツ305"),
+    ("Address: House 27-B, Street 11, G-9/3, Islamabad", "House 27-B, Street 11, G-9/3"),
+    ("पता: मकान नं. 45, गली नं. 7, जयपुर", "मकान नं. 45, गली नं. 7"),
+    ("Perumahan Bumi Indah Blok C3 No. 8 RT 02/RW 05, Sleman", "Perumahan Bumi Indah Blok C3 No. 8 RT 02/RW 05"),
+    ("giao hang toi so 12 duong nguyen trai, quan 5", "so 12 duong nguyen trai"),
+]
+
+LANDMARKS = [  # a landmark after a part of the address and its comma, or after a "landmark" cue
+    ("Plot 9, Jinja Road, Mbale, opposite the Stanbic branch. Call me", ["opposite the Stanbic branch"]),
+    ("my landmark is behind the Total filling station\nthanks", ["behind the Total filling station"]),
+    ("حي الروضة، جدة، بجانب مسجد الرحمة. شكرا", ["بجانب مسجد الرحمة"]),
+    ("Flat 2, 14 Kola Street, near the Yaba bus stop", ["near the Yaba bus stop"]),
+    ("Deliver to Jinja Road, near the green gate", []),  # a landmark names something (a capitalised word)
+    ("I usually shop near the Tesco because it is close to home", []),  # no address part or cue before it
+    ("Great blender, next to the Nutribullet it is quiet", []),  # a comma after prose
+    ("المنتج ممتاز، بجانب السعر الجيد", []),  # two words of prose before the comma
 ]
 
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
@@ -64,6 +100,10 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "Ewa Nowak\nul.\n7",  # never across line breaks
     "улица и дом 5 лет не ремонтировали",  # a lower-case type and word: prose
     "были на пл. мира 2 раза",
+    "ordered via Amazon 2 days ago",  # a lower-case type needs the number to close the clause
+    "it came via DHL 3 weeks late",
+    "Deliver to Jinja Road, near the green gate",  # a landmark names something (a capitalised word)
+    "I usually shop near the station because it is close to home",  # no address comma or cue before it
 ]
 
 UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after it, as a word of its own
@@ -76,6 +116,11 @@ UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after 
 def test_a_street_line_of_each_format_is_found(text: str, value: str) -> None:
     found = [text[f.start:f.end] for f in world_street_recognizer().analyze(text)]
     assert found == [value]
+
+
+@pytest.mark.parametrize(("text", "expected"), LANDMARKS)
+def test_landmarks_after_an_address_part_or_a_cue(text: str, expected: list[str]) -> None:
+    assert [text[f.start:f.end] for f in landmark_recognizer().analyze(text)] == expected
 
 
 @pytest.mark.parametrize("text", NOT_FOUND)
