@@ -225,7 +225,17 @@ passaporto di|reisepass von|passport of
 mąż|żona|córka|córeczka|syn|synek|mama|tata|siostra|brat|manžel|manželka|dcera|maminka|táta|sestra|bratr
 marito|moglie|figlio|figlia|mamma|papà|marido|esposo|esposa|hijo|hija|mamá|papá|filho|filha|mãe|pai|mari|fils
 fille|maman|papa|sohn|tochter|mama|papa|oma|opa|echtgenoot|echtgenote|zoon|dochter|make|maka|hustru|dotter|søn|datter
-eşim|kızım|oğlum|annem|babam|kardeşim|엄마|아빠|남편|아내|언니|오빠|누나|동생|아들|딸|夫|妻|息子|娘|主人""")
+eşim|kızım|oğlum|annem|babam|kardeşim|엄마|아빠|남편|아내|언니|오빠|누나|동생|아들|딸|夫|妻|息子|娘|主人
+courier|driver|recipient|neighbour|neighbor|roommate|cousin|aunt|uncle|niece|nephew|grandma|grandpa|colleague
+le livreur|la livreuse|destinataire|voisin|voisine|ma tante|mon oncle|ma cousine|mon cousin|ma belle-sœur
+preguntar por|pregunte por|pregunten por|preguntad por|el repartidor|la repartidora|destinatario|destinataria
+el vecino|la vecina|mi tía|mi tío|mi prima|mi primo|dejarlo con|dejarla con|déjelo con|déjenlo con
+o entregador|a entregadora|destinatário|o vizinho|a vizinha|perguntar por|minha tia|meu tio|minha prima|meu primo
+il corriere|chiedere di|chiedete di|il vicino|la vicina|mia zia|mio zio|mia cugina|mio cugino
+nachbarin|nachbar|der fahrer|die fahrerin|meine tante|mein onkel|meine cousine|mein cousin
+pan|zákazník|zákaznice|kurýr|soused|sousedka|kurier|kurierka|sąsiad|sąsiadka|susjeda|susjede|susjedi|komšija
+saya|sy|aku|mbak|mas|kak|teh|bi\.|bw\.|mteja|dada|kaka
+მადლობა|ბატონი|ქალბატონი|خواهرم|برادرم|مادرم|پدرم|دخترم|پسرم|همسرم|دوستم""")
 # Self-introductions after which a LOWER-CASE word from the given-name gazetteer is a name ("this is keisha how can i
 # help", "ich bin mehmet"): chat and phone transcripts are often written in lower case.
 SELF_INTRO_CUES = _cue(r"""my name is|name is|name's|i am|i'm|this is|ich heiße|ich heisse|ich bin|hier ist
@@ -261,8 +271,8 @@ _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|
 
 @dataclass
 class IntroNameRecognizer:
-    """PERSON after a self-introduction, a greeting, a sign-off, a chat role or a kinship word, in the languages
-    of the cue lists ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる",
+    """PERSON after a self-introduction, a greeting, a sign-off, a chat role, a kinship word or a courier's,
+    recipient's or neighbour's role ("le livreur Ibou", "preguntar por Yokasta"), in the languages of the cue lists ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる",
     "minha amiga Josete", "муж (Игорь)"): one to three words that are Title Case, ALL CAPS or of a script without
     case, none of them a stop word (anonymize.recognizers.refine). After a self-introduction a lower-case word is a
     name too when the given-name gazetteer holds it ("this is keisha"), with the next word when it is a listed

@@ -156,3 +156,19 @@ def test_cjk_speakers_glued_to_their_role(text: str, expected: list[str]) -> Non
     from anonymize.recognizers.cues import IntroNameRecognizer
 
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Bien reçu, le livreur Mamadou a sonné deux fois.", ["Mamadou"]),  # couriers, neighbours, relatives, roles
+    ("Si no estoy, dejarlo con Conchi en la portería.", ["Conchi"]),
+    ("Entregar na portaria, perguntar por Janaína.", ["Janaína"]),
+    ("Reklamaci vyřídil pan Dvořák na prodejně Brno a vše proběhlo rychle.", ["Dvořák"]),
+    ("Ostaviti kod susjede Marice na prvom katu.", ["Marice"]),
+    ("Halo kak, sy Rudi dari toko sebelah.", ["Rudi"]),
+    ("Our courier was late and the driver is new.", []),  # a role word before prose
+    ("la vecina de arriba recogió el paquete", []),  # lower case: no name
+])
+def test_couriers_neighbours_and_roles_of_more_languages(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.cues import IntroNameRecognizer
+
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
