@@ -272,8 +272,9 @@ _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|
 @dataclass
 class IntroNameRecognizer:
     """PERSON after a self-introduction, a greeting, a sign-off, a chat role, a kinship word or a courier's,
-    recipient's or neighbour's role ("le livreur Ibou", "preguntar por Yokasta"), in the languages of the cue lists ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる",
-    "minha amiga Josete", "муж (Игорь)"): one to three words that are Title Case, ALL CAPS or of a script without
+    recipient's or neighbour's role ("le livreur Ibou", "preguntar por Yokasta"), in the languages of the cue lists
+    ("Ich heiße Mehmet Yilmaz", "Customer Evia Wise", "je suis Maeline", "Kind regards, 北岡 さとる", "minha amiga
+    Josete", "муж (Игорь)"): one to three words that are Title Case, ALL CAPS or of a script without
     case, none of them a stop word (anonymize.recognizers.refine). After a self-introduction a lower-case word is a
     name too when the given-name gazetteer holds it ("this is keisha"), with the next word when it is a listed
     surname."""
