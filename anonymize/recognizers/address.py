@@ -76,9 +76,9 @@ def street_recognizer() -> RegexRecognizer:
         Pattern(rf"{_PLACE_CUE}({_DE_STREET})(?![\w])", 0.8, 0.9, group=1, flags=0),  # "on Lindenstrasse"
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? {_WAY_STREET}(?![\w])", 0.6, 0.9, flags=0),  # "12 Queensway"
         Pattern(rf"\b(?:[Oo]n|[Oo]ff|[Aa]long) ({_WAY_STREET})(?![\w])", 0.6, 0.8, group=1, flags=0),
-        Pattern(rf"(?<![\w]){_TITLE_NAME} {_TITLE_SUFFIX}(?![\w])", 0.5, 0.75, flags=0),  # "Baker Street"
+        Pattern(rf"(?<![\w'’-]){_TITLE_NAME} {_TITLE_SUFFIX}(?![\w])", 0.5, 0.75, flags=0),  # "Baker Street"
         Pattern(rf"(?<![\w]){_DE_STREET}(?![\w])", 0.45, 0.75, flags=0),  # "Lindenstrasse": needs context
-        Pattern(rf"(?<![\w]){_NAME} {_SUFFIX}(?![\w])", 0.2, 0.6),  # "baker street": needs context
+        Pattern(rf"(?<![\w'’-]){_NAME} {_SUFFIX}(?![\w])", 0.2, 0.6),  # "baker street": needs context
     ], context=ADDRESS_CONTEXT)
 
 

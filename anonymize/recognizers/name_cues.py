@@ -24,8 +24,10 @@ def _words(text: str) -> frozenset[str]:
 
 
 # One name word of 2+ letters, with the inner capital of "O'Connor", "McDonald", "MacLeod" and a "-Smith" part
-_NAMEISH = r"[A-Za-z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Za-z][a-z]+)(?:-[A-Za-z][a-z]+)?"  # any first-letter case
-_TITLE = r"[A-Z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Z][a-z]+)(?:-[A-Z][a-z]+)?"  # Title Case
+# (atomic groups: a word once matched is never split again, which under IGNORECASE made a long run of letters take
+# quadratic time)
+_NAMEISH = r"(?>[A-Za-z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Za-z][a-z]+)(?:-[A-Za-z][a-z]+)?)"  # any case first
+_TITLE = r"(?>[A-Z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Z][a-z]+)(?:-[A-Z][a-z]+)?)"  # Title Case
 # Cues after which a capitalised word is the name of someone who served or helped the writer.
 _SERVICE_CUE = re.compile(  # the cue in any case, the name in Title Case ("ask for help" is no name)
     r"\b(?i:ask(?:ed)? for|speak to|spoke to|spoke with|talk to|talked to|thanks to|thank you to|served by|"

@@ -117,7 +117,7 @@ _BEFORE_NAME = ("województwo", "woj.", "powiat", "gmina", "okres", "Landkreis",
                 "departamento de", "departamento del", "département de", "département du", "comune di",
                 "comunidad de", "estado de", "County", "Co.", "oblast", "județul", "judetul")
 _SUBDIVISION = re.compile(
-    rf"(?<![\w-])(?:({_CAP}(?:[ \t]{_CAP})?)[ \t]+(?:{'|'.join(re.escape(w) for w in _AFTER_NAME)})"
+    rf"(?<![\w'’-])(?:({_CAP}(?:[ \t]{_CAP})?)[ \t]+(?:{'|'.join(re.escape(w) for w in _AFTER_NAME)})"
     rf"|(?:{'|'.join(re.escape(w) for w in _BEFORE_NAME)})[ \t]+{_CAP}(?:[ \t]{_CAP})?)(?![\w-])",
     re.IGNORECASE)
 

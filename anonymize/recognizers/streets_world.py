@@ -251,13 +251,13 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(rf"(?<![\w\d])\d{{1,4}}(?:{_SP}?(?:bis|ter|[A-Da-d]))?,?{_SP}{_FRENCH_AFTER_NUMBER}{_SP}{_NAME}"
                 rf"{end}{_UNITS}", 0.8, 0.9, flags=0),
         # name, type word, number: "Andrássy út 12", "Gedimino pr. 9-4", "Atatürk Cad. No: 4"
-        Pattern(rf"(?<![\w]){_MAHALLE}{_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}{_UNITS}",
+        Pattern(rf"(?<![\w'’.-]){_MAHALLE}{_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}{_UNITS}",
                 0.8, 0.9, flags=0),
         # fused name+type, number: "Keizersgracht 12", "Storgatan 5 B", "Fred-Raymond-Gasse 13"
-        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)*{_CAP}[\w'’]{{2,}}(?i:{_FUSED}){_SP}{_NUMBER}{_UNITS}", 0.8, 0.9,
+        Pattern(rf"(?<![\w'’-])(?:{_CAP}[\w'’]*-)*{_CAP}[\w'’]{{2,}}(?i:{_FUSED}){_SP}{_NUMBER}{_UNITS}", 0.8, 0.9,
                 flags=0),
         # hyphenated names ending in the type: "Fred-Raymond-Gasse 13", "Jean-Jaurès-Straße 2"
-        Pattern(rf"(?<![\w])(?:{_CAP}[\w'’]*-)+(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w'’-])(?:{_CAP}[\w'’]*-)+(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
         Pattern(_GEORGIAN + _UNITS, 0.8, 0.9, flags=0),
         Pattern(_CYRILLIC + _UNITS, 0.8, 0.9, flags=0),
         Pattern(_VIETNAMESE, 0.8, 0.9, flags=0),

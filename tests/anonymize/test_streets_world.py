@@ -142,3 +142,12 @@ def test_words_after_the_number_that_are_no_unit_stay_out(text: str, value: str)
 def test_no_before_the_house_number_of_an_english_street() -> None:
     text = "please deliver to No. 7 Okpara Road, Enugu"
     assert any(text[f.start:f.end] == "No. 7 Okpara Road" for f in street_recognizer().analyze(text))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("yeah it's twelve Larchmont Terrace, that's in York", "twelve Larchmont Terrace"),  # not from the "s" of "it's"
+    ("Lieferung an Anna-Fred-Raymond-Gasse 13, Wien", "Anna-Fred-Raymond-Gasse 13"),  # the chain from its start
+])
+def test_a_street_name_starts_at_a_word_not_after_its_apostrophe_or_hyphen(text: str, expected: str) -> None:
+    found = [text[f.start:f.end] for r in (street_recognizer(), world_street_recognizer()) for f in r.analyze(text)]
+    assert expected in found and not any(v.startswith("s ") or v.startswith("Fred") for v in found)
