@@ -45,10 +45,12 @@ bestelnummer|bestelnr\.?|auftrag|auftragsnummer|commande|cde|pedido|encomenda|za
 ordre|beställning|invoice|rechnung|rechnungsnummer|facture|factura|fattura|fatura|faktura|receipt|quittung
 confirmation|booking|reservation|collection|collection code|pickup code|tracking|tracking number|sendungsnummer
 sendung|colis|paquete|pacco|encomenda|parcel|shipment|return|returns|retour|retoure|rücksendung|devolución
-devolucion|reso|rma|ref|ref\.|reference|referenz|référence|referencia|riferimento|referência|kenmerk""")
+devolucion|reso|rma|ref|ref\.|reference|referenz|référence|referencia|riferimento|referência|kenmerk
+заказ|заказу|заказа|заказом|заказе|замовлення|pedido de compra|orden de compra|ordine d'acquisto|bon de commande""")
 CUSTOMER_CUES = _cue(r"""customer|customer id|customer number|account|acct|account number|konto|kundennummer
 kunden-?nr\.?|kd\.?-?nr\.?|kundenkonto|kunde|kundin|client|numéro client|compte|compte client|cliente|cuenta
-número de cliente|codice cliente|conto|klant|klantnummer|klantnr\.?|clientnummer|numer klienta|user id|userid""")
+número de cliente|codice cliente|conto|klant|klantnummer|klantnr\.?|clientnummer|numer klienta|user id|userid
+seller|seller id|vendor id|venditore|vendedor|vendeur|verkäufer|sprzedawca|店铺id|店铺|商家id|卖家id|셀러""")
 LOYALTY_CUES = _cue(r"""loyalty|loyalty card|rewards|reward|member|membership|member id|club|club card|clubcard
 points card|card no\.?|card number|kundenkarte|karten-?nr\.?|kartennummer|mitgliedsnummer|mitglieds-?nr\.?
 payback|carte fidélité|carte de fidélité|fidélité|adhérent|socio|número de socio|tarjeta de fidelidad
@@ -264,9 +266,29 @@ _DASH_SIGNATURE = re.compile(r"(?:^|(?<=[\s.!?)]))[—–~/-][ \t]?(" + _SIGNATU
 # ("担当佐藤：", "客服小美：", "상담원 김민수:"): the name
 _CJK_SPEAKER = re.compile(r"(?m)^[ \t]*(?:担当者|担当|客服|店员|店員|スタッフ|オペレーター|상담원|상담사|직원)[ \t]?"
                           r"(?!者)([\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7a3]{1,4})[ \t]?[:：]")
+# A speaker with the name in brackets or after the role, in scripts without letter case ("オペレーター（高橋）：",
+# "الموظف عبدالله:", "แอดมินมายด์:"), a Korean name before its job title ("오세훈 과장"), and a Chinese name (a common
+# surname and one or two more characters) after a role or kinship word ("我是卖家王海涛", "表姐何思琪", "收件人周文斌")
+_BRACKET_SPEAKER = re.compile(r"(?m)^[ \t]*[^\s:：（(]{1,12}[ \t]?[（(](?=[^\W\d_a-zß-ÿ])([^\s）)]{1,12})[）)]"
+                              r"[ \t]?[:：]")
+_ARABIC_SPEAKER = re.compile(r"(?m)^[ \t]*(?:الموظف|الموظفة|المندوب|المندوبة|خدمة العملاء|الدعم)[ \t]+"
+                             r"([\u0621-\u064a]{2,}(?:[ \t][\u0621-\u064a]{2,})?)[ \t]?:")
+_THAI_SPEAKER = re.compile(r"(?m)^[ \t]*(?:แอดมิน|พนักงาน|เจ้าหน้าที่)[ \t]?([\u0e00-\u0e7f]{2,12})"
+                           r"[ \t]?:")
+_KOREAN_TITLE = re.compile(r"(?<![\uac00-\ud7a3])([\uac00-\ud7a3]{2,4})[ \t]?"
+                           r"(?:과장|대리|부장|팀장|차장|사원|주임|실장|매니저|선생님|원장|사장)"
+                           r"(?![\uac00-\ud7a3])")
+_CHINESE_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
+                     "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+                     "張劉陳楊黃趙吳許鄭謝馮鄧蕭葉蘇魏呂盧鍾譚陸賈韋鄒龔萬錢嚴")
+_CHINESE_ROLE = re.compile(r"(?:我是|我叫|卖家|买家|收件人|收货人|联系人|表姐|表哥|表妹|表弟|姐姐|妹妹|哥哥|弟弟|"
+                           r"同事|朋友|老公|老婆|客户|店员|快递员)([" + _CHINESE_SURNAMES + r"][\u4e00-\u9fff]{1,2})")
 # Name particles then a capitalised surname, after a title or a cue ("de la Hoz", "ap Iestyn", "van der Berg")
 _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|dos|di|van|van der|van den|von|von der|"
                             r"zu|ap|ab|bin|binti|ibn|al|el|la|le|du|des|ten|ter)[ \t]+)+)(" + _CASED_NAME + r")")
+
+
+_CASELESS_NAMES = (_CJK_SPEAKER, _BRACKET_SPEAKER, _ARABIC_SPEAKER, _THAI_SPEAKER, _KOREAN_TITLE, _CHINESE_ROLE)
 
 
 @dataclass
@@ -317,7 +339,8 @@ class IntroNameRecognizer:
             if words:
                 start, end = m.start(1) + words[0].start(), m.start(1) + words[-1].end()
                 out.append(Finding("PERSON", start, end, self.score, self.name))
-        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _CJK_SPEAKER.finditer(text)]
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for pattern in _CASELESS_NAMES
+                for m in pattern.finditer(text)]
         return out + self._lower_case_names(text) + self._dash_signature(text)
 
     def _dash_signature(self, text: str) -> list[Finding]:

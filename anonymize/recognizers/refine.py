@@ -707,7 +707,8 @@ def _wordy(token: str) -> bool:
 
 
 # The words before a phone extension, which the learned detector may type as another id ("3866-1267 ext. 150").
-EXTENSION_WORDS = _words("ext extn extension x poste durchwahl dw wew dahili int interno ramal toestel doorkies 内線")
+EXTENSION_WORDS = _words("ext extn extension x poste durchwahl dw wew dahili int interno ramal toestel doorkies 内線 "
+                         "内线 转 分机 내선 تحويلة داخلي שלוחה доб вн")
 _EXTENSION_AFTER = re.compile(r"(?i)[ \t]*[,;]?[ \t]*(?:" + "|".join(sorted(map(re.escape, EXTENSION_WORDS), key=len,
                                                                           reverse=True))
                               + r")\.?[ \t]*[:#]?[ \t]*\d{1,6}(?!\d)")

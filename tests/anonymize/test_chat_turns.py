@@ -172,3 +172,46 @@ def test_couriers_neighbours_and_roles_of_more_languages(text: str, expected: li
     from anonymize.recognizers.cues import IntroNameRecognizer
 
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("オペレーター（佐々木）：ご住所をお願いします。", ["佐々木"]),  # a bracketed speaker name
+    ("Agent (Lerato): thanks for waiting", ["Lerato"]),
+    ("Note (internal): check the stock", []),  # a lower-case remark in brackets
+    ("الموظفة مريم: مرحبا، كيف أساعدك؟", ["مريم"]),  # an Arabic role and name before the colon
+    ("แอดมินพลอย: สวัสดีค่ะ", ["พลอย"]),  # a Thai role glued to the name
+    ("담당자: 김도윤 대리 (02-555-0147)", ["김도윤"]),  # a Korean name before its job title
+    ("我是买家陈静怡，想问一下发货时间", ["陈静怡"]),  # a Chinese role, a common surname and the given name
+    ("我是第一次买，很满意", []),  # no surname after the role word
+])
+def test_speakers_and_roles_of_scripts_without_case(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.cues import IntroNameRecognizer
+
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("연락처 031-555-7710 내선 23", "031-555-7710 내선 23"),  # extension words of more languages
+    ("هاتف 013 555 8820 تحويلة 14", "013 555 8820 تحويلة 14"),
+    ("電話 0755-8663 2291 转 812", "0755-8663 2291 转 812"),
+])
+def test_extensions_of_more_languages_join_the_number(text: str, value: str) -> None:
+    from anonymize.recognizers.refine import with_attached_number
+
+    start = text.index(value)
+    end = start + len(value.rsplit(" ", 2)[0])  # the number as the phone rule finds it, without "내선 23"
+    found = with_attached_number(text, Finding("PHONE_NUMBER", start, end, 0.8, "test"))
+    assert text[found.start:found.end] == value
+
+
+@pytest.mark.parametrize(("text", "value", "entity"), [
+    ("Прошу оформить возврат по заказу RU-55102938.", "RU-55102938", "ORDER_NUMBER"),  # inflected Russian cue
+    ("Pedido de compra PC-2024-0771. Entrega", "PC-2024-0771", "ORDER_NUMBER"),
+    ("Sono il venditore IT-SEL-55120, il reso", "IT-SEL-55120", "CUSTOMER_ID"),  # a seller's marketplace id
+    ("店铺ID CN-66120937，请处理", "CN-66120937", "CUSTOMER_ID"),
+])
+def test_order_and_seller_cues_of_more_languages(text: str, value: str, entity: str) -> None:
+    from anonymize.engine import Anonymizer
+
+    found = [(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)]
+    assert (entity, value) in found
