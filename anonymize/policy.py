@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-8d"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-8e"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -93,6 +93,7 @@ POLICY_VERSION = "2026-12-8d"  # recorded in audit entries; bump when a default 
 # 2026-12-8d: speakers and role-name pairs of caseless scripts ("オペレーター（高橋）：", "الموظف عبدالله:",
 # "แอดมินมายด์:", "오세훈 과장", "我是卖家王海涛"), extension words of more languages ("내선", "تحويلة", "转"),
 # inflected Russian order cues and purchase-order words, seller ids ("venditore IT-SEL-...", "店铺ID")
+# 2026-12-8e: chat roles, honorifics and greetings as stop words ("Temsilci", "Ma'am", "Nachbar", "Grüß Gott")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -215,3 +215,14 @@ def test_order_and_seller_cues_of_more_languages(text: str, value: str, entity: 
 
     found = [(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)]
     assert (entity, value) in found
+
+
+@pytest.mark.parametrize("word", ["Temsilci", "Ma'am", "Nachbar", "Nachbarn", "Gott", "Grüß", "Servus"])
+def test_chat_roles_honorifics_and_greetings_are_stop_words(word: str) -> None:
+    assert is_stop_word(word)  # refine trims them from name spans: "Temsilci Elif" -> "Elif", "Grüß Gott" -> none
+
+
+def test_a_role_word_is_trimmed_from_a_speaker_span() -> None:
+    text = "Temsilci Burak: Merhaba"
+    kept = refine(text, [Finding("PERSON", 0, len("Temsilci Burak"), 0.85, "test")], False)
+    assert [text[f.start:f.end] for f in kept] == ["Burak"]
