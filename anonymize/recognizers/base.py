@@ -34,6 +34,9 @@ class Pattern:
     context_score: float | None = None  # score when a context word is near; None: same as `score`
     group: int = 0
     flags: int = re.IGNORECASE
+    # a regex every match needs somewhere in the text (a script's letters, a literal word): texts without it skip the
+    # pattern, which must then find nothing there anyway (an exact shortcut, not a filter)
+    needs: str | None = None
 
 
 @dataclass
@@ -49,6 +52,7 @@ class RegexRecognizer:
 
     def __post_init__(self) -> None:
         self._compiled = [(re.compile(p.regex, p.flags), p) for p in self.patterns]
+        self._needs = {id(p): re.compile(p.needs) for p in self.patterns if p.needs is not None}
         self._context_re = (re.compile(r"\b(?:" + "|".join(self.context) + r")\b", re.IGNORECASE)
                             if self.context else None)
 
@@ -66,6 +70,9 @@ class RegexRecognizer:
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         out = []
         for regex, pattern in self._compiled:
+            needs = self._needs.get(id(pattern))
+            if needs is not None and needs.search(text) is None:
+                continue
             for match in regex.finditer(text):
                 start, end = match.span(pattern.group)
                 if start < 0 or start == end:

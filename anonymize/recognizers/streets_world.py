@@ -258,18 +258,18 @@ def world_street_recognizer() -> RegexRecognizer:
                 flags=0),
         # hyphenated names ending in the type: "Fred-Raymond-Gasse 13", "Jean-Jaurès-Straße 2"
         Pattern(rf"(?<![\w'’-])(?:{_CAP}[\w'’]*-)+(?i:{_FUSED}){_SP}{_NUMBER}", 0.8, 0.9, flags=0),
-        Pattern(_GEORGIAN + _UNITS, 0.8, 0.9, flags=0),
-        Pattern(_CYRILLIC + _UNITS, 0.8, 0.9, flags=0),
-        Pattern(_VIETNAMESE, 0.8, 0.9, flags=0),
+        Pattern(_GEORGIAN + _UNITS, 0.8, 0.9, flags=0, needs="[\u10d0-\u10ff]"),
+        Pattern(_CYRILLIC + _UNITS, 0.8, 0.9, flags=0, needs="[\u0400-\u04ff]"),
+        Pattern(_VIETNAMESE, 0.8, 0.9, flags=0, needs="(?i:số)"),
         Pattern(rf"(?<![\w]){_LOWER_PREFIX}{_SP}(?:{_ELIDED})?{_CAP}[\w'’.-]*(?:{_SP}{_NAME_WORD}){{0,4}},?{_SP}{_NUMBER}"
                 rf"{_UNITS}{_CLAUSE_END}", 0.8, 0.9, flags=0),
-        Pattern(_HEBREW, 0.8, 0.9, flags=0),
-        Pattern(_ARABIC, 0.8, 0.9, flags=0),
-        Pattern(_PERSIAN, 0.8, 0.9, flags=0),
-        Pattern(_CHINESE, 0.8, 0.9, flags=0),
-        Pattern(_JAPANESE, 0.8, 0.9, flags=0),
+        Pattern(_HEBREW, 0.8, 0.9, flags=0, needs="[\u05d0-\u05ea]"),
+        Pattern(_ARABIC, 0.8, 0.9, flags=0, needs="[\u0621-\u064a]"),
+        Pattern(_PERSIAN, 0.8, 0.9, flags=0, needs="پلاک"),
+        Pattern(_CHINESE, 0.8, 0.9, flags=0, needs="[号號]"),
+        Pattern(_JAPANESE, 0.8, 0.9, flags=0, needs="丁目"),
         Pattern(_COMPONENTS, 0.8, 0.9, flags=0),
-        Pattern(_HINDI, 0.8, 0.9, flags=0),
+        Pattern(_HINDI, 0.8, 0.9, flags=0, needs="[\u0900-\u097f]"),
         Pattern(_ESTATE, 0.8, 0.9, flags=0),
         Pattern(_VIETNAMESE_ASCII, 0.75, 0.9, flags=0),
     ])
@@ -304,5 +304,5 @@ def landmark_recognizer() -> RegexRecognizer:
     """STREET_ADDRESS landmark phrases after an address or a "landmark" cue (see `_Landmarks`)."""
     return _Landmarks("landmark", "STREET_ADDRESS", [
         Pattern(_LANDMARK, 0.7, 0.85, flags=0),
-        Pattern(_ARABIC_LANDMARK, 0.7, 0.85, flags=0),
+        Pattern(_ARABIC_LANDMARK, 0.7, 0.85, flags=0, needs="[\u0621-\u064a]"),
     ])

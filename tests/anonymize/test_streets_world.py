@@ -151,3 +151,10 @@ def test_no_before_the_house_number_of_an_english_street() -> None:
 def test_a_street_name_starts_at_a_word_not_after_its_apostrophe_or_hyphen(text: str, expected: str) -> None:
     found = [text[f.start:f.end] for r in (street_recognizer(), world_street_recognizer()) for f in r.analyze(text)]
     assert expected in found and not any(v.startswith("s ") or v.startswith("Fred") for v in found)
+
+
+def test_a_pattern_that_needs_a_script_skips_texts_without_it() -> None:
+    from anonymize.recognizers.base import Pattern, RegexRecognizer
+
+    seen = RegexRecognizer("t", "STREET_ADDRESS", [Pattern(r"\d+", 0.8, needs="[\u05d0-\u05ea]")])
+    assert seen.analyze("רחוב הרצל 88") != [] and seen.analyze("Main Street 88") == []
