@@ -47,10 +47,12 @@ SCRIPT_REGIONS = (
 # "dot" and "at" as written out in the languages of the cue lists ("punkt", "point", "punto", "ponto", "kropka",
 # "piste", "prik", "tečka", "nokta"; "arroba", "chez", "snabel-a", "klammeraffe", "małpa", "miuku")
 _DOT_WORD = r"(?:dot|punkt|point|punto|ponto|kropka|piste|prik|tečka|tecka|nokta)"
-_AT_WORDS = r"(?:at|arroba|chez|snabel-a|klammeraffe|małpa|malpa|miuku)"
+_AT_WORDS = r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|klammeraffe|apenstaartje|małpa|malpa|miuku|kukac|zavináč)"
 # ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
 _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
+# a separator spelled out inside the local part: "tom underscore barraclough", "ana tiret bas lima", "jo dash smith"
+_LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trattino basso|unterstrich|dash|hyphen)\s+)"
 _AT_BRACKET = rf"\s*(?:[\[({{<]\s*(?:{_AT_WORDS}|@)\s*[\])}}>]|@)\s*"  # "[at]", "(at)", "(@)", " @ "
 _LABEL = r"[a-z0-9][a-z0-9_%+-]{0,62}"  # bounded (RFC 5321: 64-octet local part, 63-octet labels): linear time
 _COMMON_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
@@ -106,7 +108,7 @@ def email_recognizer() -> RegexRecognizer:
 def spelled_email_recognizer() -> RegexRecognizer:
     """E-mail addresses written out to dodge filters; a plain "x@y.com" is `email_recognizer`'s."""
     # "jo dot smith" or "jo79": a local part an ordinary word is not
-    local_dotted = rf"{_LABEL}(?:{_DOT}{_LABEL}){{1,4}}|[a-z][a-z_%+-]{{0,40}}\d[a-z0-9_%+-]{{0,40}}"
+    local_dotted = rf"{_LABEL}(?:{_LOCAL_SEP}{_LABEL}){{1,4}}|[a-z][a-z_%+-]{{0,40}}\d[a-z0-9_%+-]{{0,40}}"
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),

@@ -158,3 +158,21 @@ def test_a_pattern_that_needs_a_script_skips_texts_without_it() -> None:
 
     seen = RegexRecognizer("t", "STREET_ADDRESS", [Pattern(r"\d+", 0.8, needs="[\u05d0-\u05ea]")])
     assert seen.analyze("רחוב הרצל 88") != [] and seen.analyze("Main Street 88") == []
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("oui c'est lea point morel arobase example point fr", ["lea point morel arobase example point fr"]),
+    ("it's sam underscore okafor at example dot co dot uk", ["sam underscore okafor at example dot co dot uk"]),
+    ("scrivi a gianni punto rossi chiocciola example punto it", ["gianni punto rossi chiocciola example punto it"]),
+    ("I looked at the dash board of the car", []),  # separator words in prose, no domain after them
+])
+def test_spelled_emails_with_more_at_and_separator_words(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers.contact import spelled_email_recognizer
+
+    found = [text[f.start:f.end] for f in spelled_email_recognizer().analyze(text) if f.score >= 0.5]
+    assert found == expected
+
+
+def test_australian_rural_numbers_open_a_street_line() -> None:
+    text = "we're at RMB 2210 Wattle Rd, Beechworth VIC 3747"
+    assert "RMB 2210 Wattle Rd" in [text[f.start:f.end] for f in street_recognizer().analyze(text)]
