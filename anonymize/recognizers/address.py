@@ -67,8 +67,8 @@ def street_recognizer() -> RegexRecognizer:
     return RegexRecognizer("street-address", "STREET_ADDRESS", [
         # "12 Baker Street", "Flat 3 12 Baker Street", "No. 7 Ogui Road" (the "No." of West African and Indian use),
         # Australian and New Zealand rural numbers ("RMB 4410 Brooks Rd", "RSD 12 ...", "Lot 7 ...")
-        Pattern(rf"\b{_UNIT}(?:No\.? ?|(?:RMB|RSD|Lot) )?\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} {_SUFFIX}(?![\w])"
-                rf"{_UNIT_AFTER}", 0.85, 0.95),
+        Pattern(rf"\b{_UNIT}(?:No\.? ?|(?:RMB|RSD|Lot) )?\d{{1,5}}[A-Za-z]?(?:[-/]\d{{1,5}})?,? {_NAME} "
+                rf"{_SUFFIX}(?![\w]){_UNIT_AFTER}", 0.85, 0.95),
         Pattern(r"\b(?:p\.?\s?o\.?\s?box|postbox)\s*\d{1,6}\b", 0.85),
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? ({_DE_STREET})(?![\w])", 0.85, 0.95, flags=0),  # "84 Lindenweg"
         Pattern(rf"\b({_DE_STREET})\s\d{{1,4}}[a-z]?\b", 0.85, 0.95, flags=0),  # "Lindenstrasse 5"
