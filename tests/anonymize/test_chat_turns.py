@@ -167,6 +167,7 @@ def test_cjk_speakers_glued_to_their_role(text: str, expected: list[str]) -> Non
     ("Halo kak, sy Rudi dari toko sebelah.", ["Rudi"]),
     ("Our courier was late and the driver is new.", []),  # a role word before prose
     ("la vecina de arriba recogió el paquete", []),  # lower case: no name
+    ("Bom produto mas Chegou riscado.", []),  # Portuguese "mas" (but) and Javanese "mas" (brother): no cue
 ])
 def test_couriers_neighbours_and_roles_of_more_languages(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.cues import IntroNameRecognizer
