@@ -26,7 +26,6 @@ _NAMED = (  # type words before a capitalised name (or a district number)
     "xã", "Xã", "phường", "Phường", "thị trấn", "Thị trấn", "quận", "Quận", "huyện", "Huyện", "thị xã", "Thị xã",
     "thành phố", "Thành phố", "TP.", "Tp.", "tỉnh", "Tỉnh", "thôn", "Thôn", "ấp", "Ấp",
     "Brgy.", "Barangay", "Bgy.",
-    "jud.", "Jud.", "județul", "judetul", "Județul",  # Romanian county ("Cluj-Napoca, jud. Cluj")
 )
 # Cyrillic city and village abbreviations before a capitalised name ("г. Минск", "м. Київ", "гр. София", "с. Ивановка",
 # "пгт Урюпинск"; not after a year: "в 2023 г. Мы ..."), and Arabic "city of" / district / governorate words before

@@ -115,7 +115,7 @@ _AFTER_NAME = ("maakond", "maakonna", "novads", "apskritis", "apskr.", "kraj", "
 _BEFORE_NAME = ("województwo", "woj.", "powiat", "gmina", "okres", "Landkreis", "Kreis", "Bezirk", "Kanton",
                 "canton", "provincia di", "provincia de", "provincia del", "província de", "province of",
                 "departamento de", "departamento del", "département de", "département du", "comune di",
-                "comunidad de", "estado de", "County", "Co.", "oblast", "județul", "judetul")
+                "comunidad de", "estado de", "County", "Co.", "oblast", "județul", "judetul", "jud.")
 _SUBDIVISION = re.compile(
     rf"(?<![\w'’-])(?:({_CAP}(?:[ \t]{_CAP})?)[ \t]+(?:{'|'.join(re.escape(w) for w in _AFTER_NAME)})"
     rf"|(?:{'|'.join(re.escape(w) for w in _BEFORE_NAME)})[ \t]+{_CAP}(?:[ \t]{_CAP})?)(?![\w-])",

@@ -286,7 +286,7 @@ class _Landmarks(RegexRecognizer):
 
 
 def _after_address_part(text: str, start: int) -> bool:
-    before = text[:start].rstrip()
+    before = text[max(0, start - 200):start].rstrip()  # an address part is far shorter than 200 characters
     if not before.endswith((",", "،")):
         return True  # the "landmark is" cue
     part = re.split(r"[,،\n.;:!?]", before[:-1])[-1].strip()

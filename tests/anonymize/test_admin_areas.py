@@ -23,7 +23,6 @@ from anonymize.recognizers.admin_areas import admin_area_recognizer
     ("The Old Forge, Ballyvary, Co. Mayo", ["Co. Mayo"]),
     ("кв. 12, 220030 г. Гродно", ["г. Гродно"]),
     ("Доставка у м. Житомир, вул. Лісова 3", ["м. Житомир"]),
-    ("Cluj-Napoca, jud. Cluj, 400001", ["jud. Cluj"]),
     ("Str. Lalelelor 4, București, sector 2", ["sector 2"]),
     ("أنا ساكن في مدينة نصر والمندوب اتصل", ["مدينة نصر"]),
     ("giao toi phuong 7 quan 10 tp hcm nhe", ["phuong 7", "quan 10", "tp hcm"]),
@@ -54,3 +53,10 @@ def test_both_layers_run_it_with_the_structured_rules() -> None:
 def test_postcodes_of_cjk_forms_and_argentina(text: str, expected: list[str]) -> None:
     found = resolve_overlaps(postcode_recognizer().analyze(text))
     assert [text[f.start:f.end] for f in found] == expected
+
+
+def test_a_romanian_county_abbreviation_is_a_subdivision() -> None:
+    from anonymize.recognizers.regions import SubdivisionRecognizer
+
+    text = "Cluj-Napoca, jud. Cluj, 400001"
+    assert [text[f.start:f.end] for f in SubdivisionRecognizer().analyze(text)] == ["jud. Cluj"]
