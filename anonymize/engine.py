@@ -315,11 +315,29 @@ class _AllowList:
         out = []
         for start, end in pieces:
             value = text[start:end]
+            opens = finding.entity_type in _NAME_TYPES and start == finding.start
+            if opens and _names_a_product(value, end < finding.end):
+                continue  # "Kurtka Zakopane", "Kopi Toraja": the word before a catalog term names what it is
             if any(not is_stop_word(w) for w in re.findall(r"\w[\w'’-]*", value)):
                 lead = len(value) - len(value.lstrip(" \t\n,;:-&|/()."))
                 trail = len(value) - len(value.rstrip(" \t\n,;:-&|/()"))
                 out.append(Finding(finding.entity_type, start + lead, end - trail, finding.score, finding.recognizer))
         return out
+
+
+_NAME_TYPES = ("PERSON", "LOCATION")  # the types whose findings a product word can open
+_PRODUCT_WORD = re.compile(r"[^\W\d_][^\W\d_'’-]*")
+
+
+def _names_a_product(value: str, term_follows: bool) -> bool:
+    """`value`, the part of a name finding before an allow-listed term, is one word that says what the product is
+    ("Kurtka" in "Kurtka Zakopane", "Kopi" in "Kopi Toraja", "Crema" in "Crema Transilvania"): letters only, joined
+    to the term by spaces, and neither a listed given name nor a surname, so a customer's name beside a brand ("Anna
+    Heidi"; "Nowak Zakopane" with the surname listed) stays masked."""
+    from anonymize.recognizers.recase import listed_name
+
+    word = value.rstrip(" \t")
+    return term_follows and word != value and _PRODUCT_WORD.fullmatch(word) is not None and not listed_name(word)
 
 
 # Kana, CJK ideographs and Hangul: scripts written without spaces, so a Latin-script term may touch them.

@@ -108,3 +108,27 @@ def test_both_egress_layers_and_the_residual_check_apply_the_same_subtraction() 
     assert [text[f.start:f.end] for f in pair.residual(text)] == ["parfum", "ring", "Maria Kowalski"]
     out = pair.anonymize(text).text
     assert "Mademoiselle-Rose" in out and "Tiffany's" in out and "Kowalski" not in out
+
+
+@pytest.mark.parametrize(("text", "allow", "found", "left"), [
+    # the word before a catalog term says what the product is: no name is left once the term goes
+    ("Kurtka Zakopane świetnie trzyma ciepło.", ("Zakopane",), "Kurtka Zakopane", []),
+    ("Kopi Toraja aromanya mantap", ("Toraja",), "Kopi Toraja", []),
+    ("Crema Transilvania cu miere", ("Transilvania",), "Crema Transilvania", []),
+    # ... but a listed given name or surname before the term is a customer's, and so is anything not joined by spaces
+    ("Anna Zakopane called", ("Zakopane",), "Anna Zakopane", ["Anna"]),
+    ("thanks Kowalski Zakopane", ("Zakopane",), "Kowalski Zakopane", ["Kowalski"]),
+    ("Pospíšil, Zakopane", ("Zakopane",), "Pospíšil, Zakopane", ["Pospíšil"]),
+    ("Gheorghiță-Zakopane", ("Zakopane",), "Gheorghiță-Zakopane", ["Gheorghiță-Zakopane"]),
+    # two words before the term, or a word after it, stay masked as before
+    ("Ilse Brandt Zakopane", ("Zakopane",), "Ilse Brandt Zakopane", ["Ilse Brandt"]),
+    ("Heidi Sommer", ("Heidi",), "Heidi Sommer", ["Sommer"]),
+])
+def test_a_product_word_before_a_catalog_term_is_no_name(text: str, allow: tuple[str, ...], found: str,
+                                                         left: list[str]) -> None:
+    assert masked(text, allow, found) == left
+
+
+def test_the_product_word_rule_keeps_addresses() -> None:
+    """Only PERSON and LOCATION findings: a street line opening with a word before the term keeps that word."""
+    assert masked("Ship to Lipowa Zakopane", ("Zakopane",), "Lipowa Zakopane", entity="STREET_ADDRESS") == ["Lipowa"]
