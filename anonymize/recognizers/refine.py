@@ -43,6 +43,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES
+from anonymize.recognizers.cues import MONTHS
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES
@@ -658,6 +659,8 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
     words = list(_TOKEN.finditer(value))
     if len(words) == 1 and value.islower() and not any(ch.isdigit() for ch in value):
         return []
+    if _only_quantities(text, f) and not any(_address_word(w.group()) for w in words):
+        return []  # "Talla 39 perfecta", "Maximale belasting 15 kg", "30 °C", "240 units", "18 Uhr geöffnet"
     if value == value.lower() and value != value.upper() and not any(_address_word(w.group()) for w in words):
         return []  # lower-case prose with no address word: "handled 20 snags", "pump 4", "po týdnu zasekl"
     if _HAN_OR_KANA.search(value) and not _HAN_ADDRESS.search(value) and not _LATIN.search(value):
@@ -671,6 +674,42 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
             start, end = _strip_edges(text, f.start, f.start + keep.end())
             return [Finding(f.entity_type, start, end, f.score, f.recognizer)] if end > start else []
     return [f]
+
+
+def _only_quantities(text: str, f: Finding) -> bool:
+    """Every number of the span `f` (a run of digits with its decimal separators or a range: "1,84", "38–40") is a
+    quantity, a size or a day of a month: a unit, a currency or a time word follows it ("15 kg", "30 °C", "5,5 L",
+    "79 €", "45 Minuten", "12 meses", "3-Seat", "1pm", "9월"), a month name does ("9. Oktober"), or a size word stands
+    right before it ("Talla 39", "Koko 38–40", "Розмір 48"). A house number has none of these."""
+    numbers = list(_NUMBER.finditer(text, f.start, f.end))
+    return bool(numbers) and all(
+        _UNIT_AFTER.match(text, n.end()) or _SIZE_BEFORE.search(text, max(0, n.start() - 24), n.start())
+        for n in numbers)
+
+
+_NUMBER = re.compile(r"(?<![\w.,])(?>\d+(?:[.,/–-]\d+)*)(?![\w.,/–-]*\d)")
+# Units, currencies and time words after a number, with or without a space; `_GLUED` only without one, being words
+# as well ("23/14 w Krakowie", "5 in Leeds", "bis 18 am Markt"); a capital "L" spaced is litres ("5,5 L").
+_UNITS = _words("""% ‰ ° °c °f € $ £ ¥ ₽ ₹ ₺ zł kč kr tl ft mm cm dm m² km kg mg lb lbs oz ml cl dl kw mah gb tb mb hz ×
+xs xl xxl hr hrs hour hours uhr std min mins minute minutes minuten minutos minuti sec seconds day days dni tag tage
+tagen días dias jours jour giorni week weeks wochen woche semana semanas semaines settimane month months monat monate
+meses mois mesi year years jahr jahre años anos anni units pcs piece pieces stück stk karton kartons palette paletten
+boxes carton cartons pair pairs seat seater seats pack packs liter litre liters litres ltr gramm grams grad degrees
+heures horas ore uur timer tunnin godzin minut lat часов минут дней кг л мл см мм шт грн руб""")
+_GLUED = _words("l g k h m v w x am pm in 월 일 시 분 년 개 원 月 日 时 時 分 年 个 個 件 元 円")
+_MONTH_WORDS = sorted(set(MONTHS), key=len, reverse=True)
+
+
+def _alternatives(words: frozenset[str]) -> str:
+    return "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+
+
+_UNIT_AFTER = re.compile(r"(?i:[ \t\xa0]?-?(?:" + _alternatives(_UNITS) + r")|-?(?:" + _alternatives(_GLUED)
+                         + r"))(?![^\W\d_])|[ \t\xa0]L(?![^\W\d_])|(?i:\.?[ \t\xa0]+(?:" + "|".join(_MONTH_WORDS)
+                         + r"))\b|[ \t]?(?:\"|''|”|″)")
+_SIZE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:size|sizes|talla|tallas|taglia|taille|größe|grösse|groesse|gr\.|"
+                          r"rozmiar|koko|maat|storlek|størrelse|stærð|tamanho|número|numero|розмір|размер|beden|méret|"
+                          r"velikost|veľkosť|mărime|μέγεθος|사이즈|サイズ|尺码|尺碼)[ \t\xa0:]*$")
 
 
 # Chinese and Japanese addresses name their parts with these characters (road, street, lane, number, district, city,

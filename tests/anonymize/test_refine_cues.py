@@ -493,3 +493,25 @@ def test_a_house_number_suffix_is_an_address_word() -> None:
 def test_an_identifier_has_a_digit_and_no_kana_or_hangul_on_its_edges(text: str, span: str, entity: str,
                                                                       kept: list[str]) -> None:
     assert _refined(text, span, entity) == kept
+
+
+@pytest.mark.parametrize(("text", "span", "kept"), [
+    # every number a quantity, a size or a day of a month, and no address word: no address
+    ("Talla 39 perfecta. El envío tardó.", "Talla 39 perfecta", []),
+    ("Maximale belasting 15 kg. Succes!", "Maximale belasting 15 kg", []),
+    ("Lavabili a 30 °C. I colori", "30 °C", []),
+    ("Koko 38–40 sopii hyvin.", "Koko 38–40", []),
+    ("Reorder: 240 units Cambridge satchel", "240 units", []),
+    ("Akku hält 45 Minuten im Eco-Modus.", "Akku hält 45 Minuten", []),
+    ("La Cosori de 5,5 L baja a 79 €", "de 5,5 L", []),
+    ("Brooklyn 3-Seat Sofa, SKU BRK", "3-Seat Sofa", []),
+    ("Розмір 48 підійшов ідеально.", "Розмір 48", []),
+    ("Zustellung: Mittwoch, 9. Oktober.", "Mittwoch, 9.", []),
+    # a house number, one number that is no quantity, or an address word keeps the span
+    ("mieszkam na Zabłociu 23/14 w Krakowie", "Zabłociu 23/14", ["Zabłociu 23/14"]),  # Polish "w" is "in"
+    ("Laugavegur 71, 101 Reykjavík", "Laugavegur 71, 101", ["Laugavegur 71, 101"]),
+    ("Calle 21 #312 x 34 y 36, Mérida", "Calle 21 #312 x 34 y 36", ["Calle 21 #312 x 34 y 36"]),
+    ("Flat 12 XL House, Leeds", "Flat 12 XL House", ["Flat 12 XL House"]),  # "Flat": an address word
+])
+def test_a_street_span_of_quantities_is_no_address(text: str, span: str, kept: list[str]) -> None:
+    assert _refined(text, span, "STREET_ADDRESS") == kept
