@@ -20,6 +20,7 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
+from anonymize.recognizers.holidays import without_holidays
 from anonymize.recognizers.ner import one_blas_thread, prose_word
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
@@ -160,6 +161,7 @@ class Anonymizer:
         kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
         kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
+        kept = [piece for f in kept for piece in without_holidays(text, f)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
         return [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
 
