@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-9b"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-9c"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -102,6 +102,8 @@ POLICY_VERSION = "2026-12-9b"  # recorded in audit entries; bump when a default 
 # 2026-12-9a: a street span from the NER whose every number is a quantity, size or day of a month, with no address
 # word, is no address ("Talla 39 perfecta", "Maximale belasting 15 kg", "30 °C")
 # 2026-12-9b: named holidays, festivals and shopping days are no names or places ("Boxing Day", "Kurban Bayramı")
+# 2026-12-9c: a hotline the learned detector typed as another id (business line in most regions and in two) is
+# dropped; a carrier or payment brand with a preposition the NER took along ("von DHL") is a brand
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -75,9 +75,10 @@ _MINE = re.compile(r"(?i)\b(?:me|my|mine|meine?|mon|ma|mi|mio|mia|mijn|mój|moja
 PHONE_CONTEXT = ("phone", "call", "tel", "telephone", "mobile", "cell", "text", "whatsapp", "number", "ring", "contact")
 
 
-def business_number(value: str, regions: tuple[str, ...] = PHONE_REGIONS) -> bool:
-    """True when `value` is a valid number in some of `regions` and, in most of those, a toll-free, premium-rate or
-    shared-cost one ("0800 001 8263": toll-free in GB, DE and NL, an ordinary number in IN and IT)."""
+def business_number(value: str, regions: tuple[str, ...] = PHONE_REGIONS, at_least: int = 1) -> bool:
+    """True when `value` is a valid number in some of `regions` and, in most of those and in `at_least` of them, a
+    toll-free, premium-rate or shared-cost one ("0800 001 8263": toll-free in GB, DE and NL, an ordinary number in IN
+    and IT)."""
     business = []
     for region in regions:
         try:
@@ -86,7 +87,7 @@ def business_number(value: str, regions: tuple[str, ...] = PHONE_REGIONS) -> boo
             continue
         if phonenumbers.is_valid_number(number):
             business.append(phonenumbers.number_type(number) in BUSINESS_TYPES)
-    return 2 * sum(business) > len(business)
+    return 2 * sum(business) > len(business) and sum(business) >= at_least
 
 
 def handle_recognizer() -> RegexRecognizer:

@@ -23,7 +23,7 @@ from typing import Any
 
 from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
-from anonymize.recognizers.cue_words import BIRTH_CUES
+from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.cue_words import cue as _cue
 
 # After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
@@ -73,12 +73,6 @@ plaque d'immatriculation|matrícula|matricula|targa|kenteken|numer rejestracyjny
 VEHICLE_CONTEXT = ("car", "vehicle", "van", "parked", "parking", "car park", "bay", "curbside", "kerbside", "drive",
                    "pickup", "pick up", "collect", "reg", "plate", "auto", "wagen", "fahrzeug", "voiture", "coche",
                    "macchina", "carro", "kenteken", "parkplatz")
-MONTHS = _tokens("""january february march april may june july august september october november december jan feb mar
-apr jun jul aug sep sept oct nov dec januar februar märz mai juni juli oktober dezember janvier février mars avril juin
-juillet août septembre octobre novembre décembre enero febrero marzo abril mayo junio julio agosto septiembre
-setiembre octubre noviembre diciembre gennaio febbraio aprile maggio giugno luglio settembre ottobre dicembre janeiro
-fevereiro março maio junho julho setembro outubro dezembro januari februari maart mei augustus stycznia lutego marca
-kwietnia maja czerwca lipca sierpnia września października listopada grudnia""")
 _MONTH = r"(?i:" + "|".join(sorted(set(MONTHS), key=len, reverse=True)) + r")\.?"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|er|º|\.)?"
 _YEAR4 = r"(?:19|20)\d{2}"

@@ -42,8 +42,7 @@ from collections.abc import Iterable, Iterator
 from anonymize.findings import Finding
 from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
-from anonymize.recognizers.cue_words import BIRTH_CUES
-from anonymize.recognizers.cues import MONTHS
+from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES
@@ -820,9 +819,15 @@ def _trim_id(text: str, f: Finding) -> list[Finding]:
         return []  # a date, or the tail of a product code ("SKU-BD0928")
     if f.entity_type == "PHONE_NUMBER" and business_number(text[start:end]):
         return []  # a company's toll-free hotline
+    if _PHONE_SHAPE.fullmatch(text[start:end]) and business_number(text[start:end], at_least=2):
+        return []  # the same typed as another id by the learned detector, read as a business line in two regions
     if f.entity_type == "POSTCODE" and _year_in_prose(text, start, end):
         return []
     return [Finding(f.entity_type, start, end, f.score, f.recognizer)]
+
+
+# digits in a phone number's groups: "1-800-555-0199", "0800 724 3510", "(02) 8811 4410" (no letters, no other sign)
+_PHONE_SHAPE = re.compile(r"\+?\(?\d[\d \t().-]{5,}\d")
 
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff"

@@ -61,10 +61,15 @@ def is_retail_brand(text: str, finding: Finding) -> bool:
     """True when `finding` names a payment method, carrier or marketplace, as the module docstring says."""
     if finding.entity_type not in BRAND_TYPES:
         return False
-    words = [w.lower() for w in _WORD.findall(text[finding.start:finding.end])]
+    from anonymize.recognizers.refine import is_stop_word  # refine imports nothing of this module
+
+    written = _WORD.findall(text[finding.start:finding.end])
+    words = [w.lower() for w in written]
     joined = "".join(words)
     if not words:
         return False
     if joined in BRANDS:  # "Mercado Libre", "Royal Mail", "Bol.com" written apart
         return True
-    return any(w in BRANDS for w in words) and all(w in BRANDS or w in _GENERIC for w in words)
+    # a preposition or particle the NER took along is no name either: "von DHL", "Volgens PostNL", "via InPost"
+    return any(w in BRANDS for w in words) and all(
+        w in BRANDS or w in _GENERIC or is_stop_word(word) for w, word in zip(words, written, strict=True))

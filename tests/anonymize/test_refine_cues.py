@@ -515,3 +515,15 @@ def test_an_identifier_has_a_digit_and_no_kana_or_hangul_on_its_edges(text: str,
 ])
 def test_a_street_span_of_quantities_is_no_address(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span, "STREET_ADDRESS") == kept
+
+
+@pytest.mark.parametrize(("text", "span", "entity", "kept"), [
+    # a hotline the learned detector typed as another id: a business line in most regions and in two of them
+    ("Questions? Call us at 1-800-555-0199 (Mon–Fri).", "1-800-555-0199", "ID_DOCUMENT", []),
+    ("Sie erreichen uns unter 0800 724 3510 (kostenfrei).", "0800 724 3510", "POSTCODE", []),
+    # a number read as a business line in one region only is a customer's ("80 032 554", Danish)
+    ("Call 80 032 554 on arrival.", "80 032 554", "POSTCODE", ["80 032 554"]),
+    ("Ausweis 0800724 3510X", "0800724 3510X", "ID_DOCUMENT", ["0800724 3510X"]),  # a letter: no phone shape
+])
+def test_a_business_line_typed_as_another_id_is_dropped(text: str, span: str, entity: str, kept: list[str]) -> None:
+    assert _refined(text, span, entity) == kept

@@ -31,6 +31,10 @@ from anonymize.recognizers.retail_brands import is_retail_brand
     ("Mieszkam w Polska", "Polska", "LOCATION", False),  # a generic word alone is no brand
     ("Otto Weber called", "Otto Weber", "PERSON", False),  # "Otto" is a given name first
     ("Amazon Kowalski", "Amazon Kowalski", "PERSON", False),  # with a word no brand list holds
+    # a preposition or particle the NER took along
+    ("Ihr Paket wird von DHL zugestellt", "von DHL", "PERSON", True),
+    ("sent via InPost today", "via InPost", "PERSON", True),
+    ("Anna von Klarna", "Anna von Klarna", "PERSON", False),  # a name with the particle keeps its name
 ])
 def test_retail_brands(text: str, value: str, entity: str, brand: bool) -> None:
     start = text.index(value)
