@@ -221,11 +221,14 @@ _VIETNAMESE_ASCII = (rf"(?<![\w])(?i:so){_SP}\d{{1,4}}[a-z]?(?:/\d{{1,4}})*,?{_S
 # A landmark that places the address, after a comma of the address or a "landmark" cue ("..., near the Sambuddhi
 # Pirivena", "Kampala, next to the Shell station", "landmark is behind the old BDA complex", "..., جنب مسجد النور"): the
 # preposition and up to seven words, one of them capitalised, to the end of the clause
-_LANDMARK_START = r"(?:(?<=,[ \t])|(?<=،[ \t])|(?<=،)|(?<=landmark is )|(?<=landmark: )|(?<=Landmark: ))"
+_LANDMARK_START = (r"(?:(?<=,[ \t])|(?<=،[ \t])|(?<=،)|(?<=landmark is )|(?<=landmark: )|(?<=Landmark: )"
+                   r"|(?<=\.[ \t])(?=[A-Z]))")  # or opening the sentence after an address line: ". Opposite ..."
 _LANDMARK_WORDS = (r"(?=[^,.;:!?/\n]{0,80}?(?<![\w])[A-Z])(?:the[ \t]+)?[\w'’&-]+(?:[ \t]+[\w'’&-]+){0,6}")
-_LANDMARK = (_LANDMARK_START + r"(?:(?i:near|opposite|opp\.|behind|next to|beside|in front of|across from|close to)"
+_LANDMARK = (_LANDMARK_START + r"(?:(?i:near|opposite|opp\.|behind|next to|beside|in front of|across from|close to"
+             r"|facing|adjacent to)"
              r"|(?i:al lado del?|frente al?|enfrente del?|cerca del?|detrás del?|junto al?|près de|en face de|"
-             r"à côté de|perto d[eoa]|ao lado d[eoa]|em frente a[o]?))[ \t]+" + _LANDMARK_WORDS + _CLAUSE_END)
+             r"à côté de|perto d[eoa]|ao lado d[eoa]|em frente a[o]?|(?:di[ \t]+)?(?:depan|samping|belakang|sebelah)|"
+             r"dekat|seberang))[ \t]+" + _LANDMARK_WORDS + _CLAUSE_END)
 _ARABIC_LANDMARK = (_LANDMARK_START + rf"(?:جنب|بجانب|مقابل|خلف|قرب|بجوار|أمام){_SP}{_ARABIC_WORD}"
                     rf"(?:{_SP}{_ARABIC_WORD}){{0,3}}(?=[ \t]*(?:[.،,؛\n]|$))")
 
@@ -287,6 +290,11 @@ class _Landmarks(RegexRecognizer):
 
 def _after_address_part(text: str, start: int) -> bool:
     before = text[max(0, start - 200):start].rstrip()  # an address part is far shorter than 200 characters
+    if before.endswith("."):  # a sentence of its own: the one before must be an address line of two parts or more
+        sentence = re.split(r"[.!?\n]", before[:-1])[-1]
+        if sentence.count(",") < 1 or not any(ch.isdigit() for ch in sentence):
+            return False
+        before = sentence + ","
     if not before.endswith((",", "،")):
         return True  # the "landmark is" cue
     part = re.split(r"[,،\n.;:!?]", before[:-1])[-1].strip()

@@ -87,6 +87,19 @@ LANDMARKS = [  # a landmark after a part of the address and its comma, or after 
     ("I usually shop near the Tesco because it is close to home", []),  # no address part or cue before it
     ("Great blender, next to the Nutribullet it is quiet", []),  # a comma after prose
     ("المنتج ممتاز، بجانب السعر الجيد", []),  # two words of prose before the comma
+    # a sentence of its own right after an address line of two parts or more with a number
+    ("Ship to House 112, Street 34, G-10/2, Islamabad. Opposite Lal Masjid market. Receiver Ayesha",
+     ["Opposite Lal Masjid market"]),
+    ("House No. 14, Abotsi Street, Dzorwulu, Accra. Behind the Total filling station. Call me.",
+     ["Behind the Total filling station"]),
+    ("Argwings Kodhek Road, Block C, Apt 7. Next to Yaya Centre. Ask for Achieng.", ["Next to Yaya Centre"]),
+    ("Rue Gouraud, Bldg Maroun, 3rd floor, Gemmayzeh, Beirut. Facing Saint Nicolas stairs.",
+     ["Facing Saint Nicolas stairs"]),
+    ("Jl. Cempaka Putih Tengah No. 18, Jakarta Pusat, depan warung bu Tini\nPenjual: siap", ["depan warung bu Tini"]),
+    # ... not after prose, nor after a sentence without a comma or a number
+    ("Great blender, 2 speeds, quiet. Next to the Nutribullet it looks small.", []),
+    ("I bought two for Mum in Leeds. Next to the Nutribullet it looks small.", []),
+    ("We met in Leeds, by the canal. Opposite the Corn Exchange was busy.", []),
 ]
 
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
