@@ -16,6 +16,7 @@ Birth dates: a date right after a birth cue is a DATE_OF_BIRTH; a full date whos
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -214,6 +215,7 @@ nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat
 groetjes|felicidades|felicitaciones|parabéns|auguri|grattis|gefeliciteerd|glückwunsch|congratulations
 sig\.|sig\.ra|signor|signora|señor|señora|sr\.|sra\.|srta\.|doña|herr|frau|fam\.|familie|famille|mme|mlle|mevr\.
 dhr\.|pani|paní|pán|bayan|sayın|telefonata di|chiamata di|ligação de|llamada de|passeport de|pasaporte de
+dott\.|dott\.ssa|dottor|dottoressa|avv\.|ing\.|geom\.|prof\.ssa|anrufer|anruferin
 mr|mr\.|mrs|mrs\.|ms|ms\.|κυρία|κύριε|κύριος|κυρίου|κα|κ\.|господин|госпожа|г-н|г-жа|пан|пані|أستاذ|الأستاذ|السيد
 السيدة|مدام|מר|גברת|bapak|pak|ibu|anh|chị|senhor|senhora|monsieur|madame|meneer|mevrouw|signore
 passaporto di|reisepass von|passport of
@@ -277,7 +279,25 @@ _CHINESE_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林�
                      "熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
                      "張劉陳楊黃趙吳許鄭謝馮鄧蕭葉蘇魏呂盧鍾譚陸賈韋鄒龔萬錢嚴")
 _CHINESE_ROLE = re.compile(r"(?:我是|我叫|卖家|买家|收件人|收货人|联系人|表姐|表哥|表妹|表弟|姐姐|妹妹|哥哥|弟弟|"
-                           r"同事|朋友|老公|老婆|客户|店员|快递员)([" + _CHINESE_SURNAMES + r"][\u4e00-\u9fff]{1,2})")
+                           r"同事|朋友|老公|老婆|客户|店员|快递员)(?:[：:][ \t]*)?([" + _CHINESE_SURNAMES
+                           + r"][\u4e00-\u9fff]{1,2})")  # "收货人：王建国" too
+# A name after an Arabic kinship word with the preposition "for" written onto it ("لأخوي فيصل": for my brother
+# Faisal), or after thanks and the vocative "يا" ("شكراً يا مروان"): one word, neither a preposition nor a word with
+# the article "ال" (an adjective: "لأخوي الصغير"), nor a vocative's usual titles ("يا فندم", "يا جماعة").
+_ARABIC_NOT_NAME = (r"(?!(?:في|من|على|عن|مع|إلى|الى|و|لما|عشان|علشان|فندم|جماعة|رب|ريت|ليت|أخي|اخي|أختي|اختي|حبيبي|"
+                    r"حبيبتي|شباب|عم|باشا|أستاذ|استاذ|أستاذة|استاذة|بنات|ست|هانم|سيدي|سيدتي|عزيزي|عزيزتي|غالي|غالية|"
+                    r"الله)(?![\u0621-\u064a]))(?!ال)")
+_ARABIC_KIN = re.compile(r"(?<![\u0621-\u064a])ل(?:أخوي|اخوي|أخي|اخي|أختي|اختي|أمي|امي|ماما|بابا|أبوي|ابوي|زوجي|زوجتي|"
+                         r"ابني|بنتي|صديقي|صديقتي|عمي|خالي|عمتي|خالتي)[ \t]+" + _ARABIC_NOT_NAME
+                         + r"([\u0621-\u064a]{2,})(?![\u0621-\u064a])")
+_ARABIC_THANKS = re.compile(r"(?<![\u0621-\u064a])(?:شكرا|شكراً|شكرًا|مشكور|مشكورة|تسلم|تسلمي|يسلمو)[ \t]+يا[ \t]+"
+                            + _ARABIC_NOT_NAME + r"([\u0621-\u064a]{2,})(?![\u0621-\u064a])")
+# A Japanese form's reading of a name in katakana after its label ("フリガナ：ナカムラ ショウタ")
+_KANA_READING = re.compile(r"(?:フリガナ|ふりがな|カナ)[ \t]*[：:][ \t]*([\u30a1-\u30fa\u30fc]+(?:[ \t\u3000]"
+                           r"[\u30a1-\u30fa\u30fc]+)?)")
+# A name spelled out letter by letter with hyphens ("mit K-O-W-A-L-C-Z-Y-K", "that's W-H-I-T-A-K-E-R"): five letters
+# or more, no word around them (a spelled street or e-mail is personal data too; masked as a name)
+_SPELLED_NAME = re.compile(r"(?<![\w-])([A-ZÀ-ÖØ-Þ](?:-[A-ZÀ-ÖØ-Þ]){4,})(?![\w-])")
 # Name particles then a capitalised surname, after a title or a cue ("de la Hoz", "ap Iestyn", "van der Berg")
 _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|dos|di|van|van der|van den|von|von der|"
                             r"zu|ap|ab|bin|binti|ibn|al|el|la|le|du|des|ten|ter)[ \t]+)+)(" + _CASED_NAME + r")")
@@ -286,7 +306,22 @@ _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|
 # each with a character every match holds: a text without it skips the pattern (an exact shortcut)
 _CASELESS_NAMES = ((re.compile(r"[:：]"), _CJK_SPEAKER), (re.compile(r"[（(]"), _BRACKET_SPEAKER),
                    (re.compile(r"[\u0621-\u064a]"), _ARABIC_SPEAKER), (re.compile(r"[\u0e00-\u0e7f]"), _THAI_SPEAKER),
-                   (re.compile(r"[\uac00-\ud7a3]"), _KOREAN_TITLE), (re.compile(r"[\u4e00-\u9fff]"), _CHINESE_ROLE))
+                   (re.compile(r"[\uac00-\ud7a3]"), _KOREAN_TITLE), (re.compile(r"[\u4e00-\u9fff]"), _CHINESE_ROLE),
+                   (re.compile(r"[\u0621-\u064a]"), _ARABIC_KIN), (re.compile(r"يا"), _ARABIC_THANKS),
+                   (re.compile(r"[：:]"), _KANA_READING))
+
+
+def _alphabet_run(spelled: str) -> bool:
+    """"A-B-C-D-E": letters in alphabetical order, a scale or a list of options, not a spelled name."""
+    letters = spelled.split("-")
+    return all(ord(b) - ord(a) == 1 for a, b in itertools.pairwise(letters))
+
+
+# A nickname in quotes inside a name ('Guadalupe "Lupita" Ríos', 'Oluwaseun "Seun" Adeyemi'): capitalised words
+# around it, the first a listed given name or the last a listed surname (a product line is written the same way:
+# 'Sofa "Oslo" Grey')
+_NICKNAME_NAME = re.compile(r"(?<![\w'’-])([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)[ \t]+[\"“„«‘']([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)"
+                            r"[\"”»’'][ \t]+([A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?:[ \t]+[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)?)")
 
 
 @dataclass
@@ -339,7 +374,19 @@ class IntroNameRecognizer:
                 out.append(Finding("PERSON", start, end, self.score, self.name))
         out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for needs, pattern in _CASELESS_NAMES
                 if needs.search(text) for m in pattern.finditer(text)]
-        return out + self._lower_case_names(text) + self._dash_signature(text)
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _SPELLED_NAME.finditer(text)
+                if not _alphabet_run(m.group(1))] if "-" in text else []
+        return out + self._lower_case_names(text) + self._dash_signature(text) + self._nicknamed(text)
+
+    def _nicknamed(self, text: str) -> list[Finding]:
+        """A name with a nickname in quotes inside it (`_NICKNAME_NAME`), whole."""
+        from anonymize.recognizers.recase import listed_name
+        from anonymize.recognizers.refine import is_stop_word
+
+        if not any(q in text for q in "\"“„«‘'"):
+            return []
+        return [Finding("PERSON", m.start(), m.end(), self.score, self.name) for m in _NICKNAME_NAME.finditer(text)
+                if not is_stop_word(m.group(1)) and (listed_name(m.group(1)) or listed_name(m.group(3).split()[-1]))]
 
     def _dash_signature(self, text: str) -> list[Finding]:
         """The name signing a message after a dash, tilde or slash at its very end ("... no problem. — Thabo M.",

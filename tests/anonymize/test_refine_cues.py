@@ -527,3 +527,28 @@ def test_a_street_span_of_quantities_is_no_address(text: str, span: str, kept: l
 ])
 def test_a_business_line_typed_as_another_id_is_dropped(text: str, span: str, entity: str, kept: list[str]) -> None:
     assert _refined(text, span, entity) == kept
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ('Gracias! Guadalupe "Lupita" Ríos', ['Guadalupe "Lupita" Ríos']),  # a nickname in quotes inside a name
+    ("Buongiorno dott. Ferraresi,\nconfermiamo", ["Ferraresi"]),  # an Italian professional title
+    ("フリガナ：ナカムラ ショウタ\nご住所：福岡県", ["ナカムラ ショウタ"]),  # a katakana reading after its label
+    ("Anrufer: Kowalczyk, mit K-O-W-A-L-C-Z-Y-K.", ["Kowalczyk", "K-O-W-A-L-C-Z-Y-K"]),  # spelled letter by letter
+    ("اشتريته لأخوي فيصل في الدمام", ["فيصل"]),  # "for my brother Faisal"
+    ("شكراً يا مروان على المساعدة", ["مروان"]),  # thanks + vocative
+    ("收货人：王建国，地址：浙江省", ["王建国"]),  # a recipient label with its colon
+])
+def test_names_after_more_cues(text: str, names: list[str]) -> None:
+    found = IntroNameRecognizer().analyze(text)
+    assert sorted(text[f.start:f.end] for f in found) == sorted(names)
+
+
+@pytest.mark.parametrize("text", [
+    'The Sofa "Oslo" Grey is lovely',  # a product line in quotes: no listed name around it
+    "شكرا يا جماعة على المساعدة",  # "thanks, folks"
+    "جبته لأخوي الصغير",  # "for my little brother": an adjective with the article
+    "SKU-A-B-C-D-E-F ordered",  # letters inside a code
+    "Rated on the A-B-C-D-E scale",  # letters in alphabetical order: a scale
+])
+def test_no_name_from_the_new_cues(text: str) -> None:
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == []
