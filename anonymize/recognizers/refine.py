@@ -200,6 +200,7 @@ asiakaspalvelu klantenservice podpora konsultantka soporte atención assistenza 
 υπάλληλος υπάλληλη оператор консультант менеджер покупатель נציג נציגה הנציג לקוח הלקוח الموظف الموظفة العميل
 您好 你好 היי לא כן
 temsilci müşteri ma'am maam madam nachbar nachbarn nachbarin gott griaß grüß grüss servus moin
+services care servizio clienti recibe recibió recibirá receiver receptor kargo
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "

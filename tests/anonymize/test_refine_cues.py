@@ -552,3 +552,13 @@ def test_names_after_more_cues(text: str, names: list[str]) -> None:
 ])
 def test_no_name_from_the_new_cues(text: str) -> None:
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == []
+
+
+@pytest.mark.parametrize(("text", "span", "kept"), [
+    ("Frente al Parque. Recibe Alejandra Ochoa.", "Recibe Alejandra Ochoa", ["Alejandra Ochoa"]),  # "receives"
+    ("Opposite the market. Receiver Ayesha Khalid", "Receiver Ayesha Khalid", ["Ayesha Khalid"]),
+    ("Cordiali saluti,\nServizio Clienti", "Servizio Clienti", []),  # a department signs, not a person
+    ("Thanks,\nCustomer Services", "Services", []),
+])
+def test_recipient_and_department_words_are_no_names(text: str, span: str, kept: list[str]) -> None:
+    assert _refined(text, span) == kept
