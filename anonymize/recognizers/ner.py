@@ -288,11 +288,22 @@ def prose_word(text: str, finding: Finding, single_case: bool) -> bool:
         return False  # the last word of its line, no full stop after it: a signature, a place line
     if re.match(r"[ \t]*,?[ \t]*\d", text[finding.end:]):
         return False  # a number follows: a street and its house number ("... no. 3. Spáčilka 1022"), a district
+    if finding.entity_type == "PERSON" and _GERMAN_DETERMINER.search(text, max(0, finding.start - 12), finding.start):
+        return True  # a German noun after its article ("die Kapuze", "der Bezug", "einen Kühlschrank")
     if not _strip_symbols(text[text.rfind("\n", 0, finding.start) + 1:finding.start]):
         after = re.match(r"[ \t]+([^\W\d_])", text[finding.end:])
         if after is None or not after.group(1).islower():
             return False  # a line's first word before a comma, a colon, a number or a capital
     return _at_sentence_start(text, finding.start, finding.end)
+
+
+# German articles and determiners, none of them a name particle: a capitalised word right after one is a noun (German
+# capitalises every noun); a name seldom takes one ("der Thomas" is dialect, and listed names are kept anyway). Only
+# for PERSON: a country or region does take one ("die Schweiz", "im Allgäu", "am Bodensee").
+_GERMAN_DETERMINER = re.compile(r"(?<![\w'’-])(?:der|die|das|den|dem|ein|eine|einen|einem|einer|eines|kein|keine|"
+                                r"keinen|keinem|meine|meinen|meinem|meiner|unsere|unseren|unserem|unserer|ihre|ihren|ihrem|"
+                                r"seine|seinen|seinem|im|zum|zur|vom|beim|ins|diese|dieser|dieses|diesen|jede|jeder|"
+                                r"jedes|jeden)[ \t]+$")
 
 
 def _at_sentence_start(text: str, start: int, end: int) -> bool:

@@ -201,3 +201,14 @@ def test_a_signature_closing_a_text_is_a_name(text: str, expected: list[str]) ->
 def test_a_date_is_no_street_address_unless_it_is_a_birth_date() -> None:
     assert _refined("Het is prima, op 17-12-2023 besteld", "17-12-2023", "STREET_ADDRESS") == []
     assert _refined("Alta: nacido el 31/10/1952, DNI", "31/10/1952", "STREET_ADDRESS") == ["31/10/1952"]
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "prose"), [
+    ("Die Jacke ist super und die Kapuze lässt sich abnehmen.", "Kapuze", "PERSON", True),  # German noun
+    ("Wann kommt der Kühlschrank? Ich brauche einen Liefertermin.", "Kühlschrank", "PERSON", True),
+    ("Ich wohne jetzt in der Schweiz, bitte umstellen.", "Schweiz", "LOCATION", False),  # a country takes one
+    ("Bitte an die Anna geben, danke.", "Anna", "PERSON", False),  # a listed name with an article stays
+    ("Ich habe mit Kowalczyk gesprochen, er ruft zurück.", "Kowalczyk", "PERSON", False),  # no article
+])
+def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: str, entity: str, prose: bool) -> None:
+    assert prose_word(text, Finding(entity, *_span(text, value), 0.85, "spacy-ner"), False) is prose
