@@ -201,6 +201,9 @@ asiakaspalvelu klantenservice podpora konsultantka soporte atención assistenza 
 您好 你好 היי לא כן
 temsilci müşteri ma'am maam madam nachbar nachbarn nachbarin gott griaß grüß grüss servus moin
 services care servizio clienti recibe recibió recibirá receiver receptor kargo
+kontoinhaber kontoinhaberin terveisin fahrer fahrerin destinatar destinatara saņēmējs saņēmēja annem babam vaimo livrare
+dostawa rut dátum narodenia hanım hanim bey empfängerin prijemca címzett zusteller kurier kurir courier abholer
+besteller auftraggeber titular intestatario rekeninghouder kontohavare kontoinnehaver tilinomistaja posiadacz majiteľ
 """)
 # Words that start place names ("New York", "San Diego", "Bad Ems") but are no name alone: a span of only these goes.
 SOLO_STOP = _words("new neu san santa santo são saint st st. port fort mount lake north south east west upper lower "

@@ -559,6 +559,10 @@ def test_no_name_from_the_new_cues(text: str) -> None:
     ("Opposite the market. Receiver Ayesha Khalid", "Receiver Ayesha Khalid", ["Ayesha Khalid"]),
     ("Cordiali saluti,\nServizio Clienti", "Servizio Clienti", []),  # a department signs, not a person
     ("Thanks,\nCustomer Services", "Services", []),
+    ("DE50 3704 0044, Kontoinhaber Annika Großkopf.", "Kontoinhaber Annika Großkopf", ["Annika Großkopf"]),
+    ("Tilaus FI-70331. Terveisin Elina Mäkelä", "Terveisin Elina Mäkelä", ["Elina Mäkelä"]),
+    ("Cluj 400083. Destinatar Ioana Mureșan.", "Destinatar Ioana Mureșan", ["Ioana Mureșan"]),
+    ("Rīga, LV-1001. Saņēmējs Edgars Liepiņš.", "Saņēmējs Edgars Liepiņš", ["Edgars Liepiņš"]),
 ])
 def test_recipient_and_department_words_are_no_names(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span) == kept
