@@ -768,6 +768,7 @@ _IT_PROVINCES = ("AG|AL|AN|AO|AR|AP|AT|AV|BA|BT|BL|BN|BG|BI|BO|BZ|BS|BR|CA|CL|CB
 _BR_STATES = ("AC|AL|AP|AM|BA|CE|DF|ES|GO|MA|MT|MS|MG|PA|PB|PR|PE|PI|RJ|RN|RS|RO|RR|SC|SP|SE|TO")
 _DISTRICT_AFTER = re.compile(r"[ \t]\d{1,2}(?:e|er|ème|\.)?(?=[ \t]*(?:$|\n|,|;))"
                              rf"|[ \t]\((?:{_IT_PROVINCES})\)"
+                             r"|[ \t]\((?:[A-Z]{2,3}|[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+(?:[ \t-][A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’-]+)?)\)"
                              rf"|(?:[ \t]+[-–][ \t]+|/)(?:{_BR_STATES})(?![\w-])", re.MULTILINE)
 
 
@@ -775,7 +776,7 @@ def with_attached_number(text: str, f: Finding) -> Finding:
     """A phone number with the extension written after it ("3221-4480 ramal 12", "0145 22 87 10 poste 214",
     "(614) 555-0142 x318"): an extension dials one person; a place with the district number that ends its address
     line ("Praha 10", "Paris 15e"), or its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo -
-    SP")."""
+    SP"), or any region or code in brackets after it ("Montréal (QC)", "Hondarribia (Gipuzkoa)")."""
     after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER}.get(f.entity_type)
     m = after.match(text, f.end) if after is not None else None
     return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)

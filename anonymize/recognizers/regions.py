@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anonymize.findings import Finding
+from anonymize.recognizers.places import CITIES
 
 
 def _codes(codes: str) -> tuple[str, ...]:
@@ -39,6 +40,11 @@ PATTERNS = (
     re.compile(rf"(?<![\w-])((?:{_TOWN_WORD} ){{0,2}}{_TOWN_WORD},? (?:{_ALL})){_POSTCODE}"),
     re.compile(rf"(?<![\w-])((?:{_UPPER_WORD} ){{0,2}}{_UPPER_WORD},? (?:{_ALL})){_POSTCODE}"),
 )
+# The same line typed in lower case before a five-digit ZIP ("2290 kietzke ln unit 114 reno nv 89502"): the town is the
+# longest run of the words before the code that the city gazetteer holds, else the last word alone
+_LOWER_SAFE = "|".join(sorted({c.lower() for c in US} - {"ok", "mi", "ne", "va", "ms"} | {"il", "pa", "ma", "oh"},
+                              key=len, reverse=True))  # not words of English, Spanish, French, Italian
+LOWER_LINE = re.compile(rf"(?<![\w-])((?:[a-z]+ ){{0,2}}[a-z]+),? (?:{_LOWER_SAFE})(?=[ ,]*\d{{5}}(?:-\d{{4}})?(?!\w))")
 _NOT_TOWNS = frozenset(("I", "Hi", "Hello", "Dear", "Thanks", "Order", "Ref", "The", "My", "Our", "Your", "Mr", "Mrs",
                         "Ms", "Dr", "Customer", "Agent", "Note", "Re", "To", "From", "Attn", "Ship", "Deliver"))
 
@@ -69,6 +75,11 @@ class TownRegionRecognizer(_PlaceRule):
                     words = words[1:]
                 if len(words) >= 2:
                     out.setdefault((start, end), Finding("LOCATION", start, end, self.score, self.name))
+        for m in LOWER_LINE.finditer(text) if any(ch.isdigit() for ch in text) else ():
+            words = m.group(1).split()
+            town = next((" ".join(words[i:]) for i in range(len(words)) if " ".join(words[i:]) in CITIES), words[-1])
+            start = m.start(1) + m.group(1).rindex(town)
+            out.setdefault((start, m.end()), Finding("LOCATION", start, m.end(), self.score, self.name))
         return list(out.values())
 
 
@@ -81,7 +92,8 @@ _LOCALITY_POSTCODE = (r"(?:[1-9]\d{3} ?(?!SA|SD|SS)[A-Z]{2}"  # Netherlands (Pos
                       r"|\d{2}-\d{3}"  # Poland
                       r"|\d{3} \d{2}"  # Sweden, Czechia, Slovakia, Greece
                       r"|(?:A|B|CH|D|DE|DK|E|F|FI|FL|I|L|LT|LV|N|NL|NO|P|PL|S|SE|SI|SK|HR|CZ|EE|HU|RO)-\d{4,5})")
-_TOWN_PART = r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][a-z]{0,2}\.|[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][\w'’]*(?:-[\w'’]+)*)"  # "St." or a word
+_TOWN_PART = (r"(?:[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][a-z]{0,2}\.|[A-ZÀ-ÖØ-ÞŁŚŻŹĆŃŒ][\w'’]*(?:-[\w'’]+)*"
+              r"|['’][st]-?[A-Z][\w'’]*(?:-[\w'’]+)*)")  # "St.", a word, or Dutch "'s-Hertogenbosch", "'t Zandt"
 _LOCALITY_TOWN = (rf"{_TOWN_PART}(?:[ \t](?:(?:an der|am|an|im|ob|bei|nad|pod|sur|sous|en|de|del|la|le|aan de|"
                   rf"aan den|aan|op)[ \t])?{_TOWN_PART}){{0,2}}")
 _LOCALITY = re.compile(rf"(?:^|(?<=\n)|(?<=, )|(?<=,)|(?<=: ))[ \t]*{_LOCALITY_POSTCODE}[ \t]+({_LOCALITY_TOWN})"

@@ -20,6 +20,7 @@ from anonymize.recognizers.regions import LocalityLineRecognizer, SubdivisionRec
     ("Dorpsstraat 1, 1234 AB Den Haag", ["Den Haag"]),
     ("Lieferung: 3581 KP Utrecht (Zuid)", ["Utrecht"]),  # after a label's colon
     ("Kungsgatan 1, 111 22 Stockholm och sen", ["Stockholm"]),  # prose after the town
+    ("Molenstraat 4 bis, 5211 HK 's-Hertogenbosch. Bij geen gehoor", ["'s-Hertogenbosch"]),  # Dutch "'s-"
     # not a locality line
     ("Sale ends, 2024 Black Friday deals", []),  # a bare four-digit number is a year as often as a postcode
     ("Ship to 12-345 Kraków please", []),  # not where an address writes its postcode
@@ -60,3 +61,30 @@ def test_hyphenated_place_parts_are_joined(text: str, parts: list[str], joined: 
 ])
 def test_subdivisions(text: str, places: list[str]) -> None:
     assert [text[f.start:f.end] for f in SubdivisionRecognizer().analyze(text)] == places
+
+
+@pytest.mark.parametrize(("text", "place", "whole"), [
+    ("Ship to 4250 rue Saint-Denis, app. 7, Montréal (QC) H2J 2K8.", "Montréal", "Montréal (QC)"),
+    ("Localidad: Hondarribia (Gipuzkoa)\nCP: 20280", "Hondarribia", "Hondarribia (Gipuzkoa)"),
+    ("Spedire a 80121 Napoli (NA), grazie", "Napoli", "Napoli (NA)"),
+    ("I moved to Lyon (my hometown) last year", "Lyon", "Lyon"),  # a remark in brackets is no region
+])
+def test_a_region_in_brackets_joins_its_place(text: str, place: str, whole: str) -> None:
+    from anonymize.recognizers.refine import with_attached_number
+
+    start = text.index(place)
+    found = with_attached_number(text, Finding("LOCATION", start, start + len(place), 0.85, "ner"))
+    assert text[found.start:found.end] == whole
+
+
+@pytest.mark.parametrize(("text", "places"), [
+    ("new one is 2290 Kietzke Ln unit 114 reno nv 89502 thanks", ["reno nv"]),  # the last word before the code
+    ("deliver to 1208 w. carmen ave #3, chicago il 60640. buzzer", ["chicago il"]),
+    ("ship to 12 main st, las vegas nv 89101", ["las vegas nv"]),  # a gazetteer city of two words
+    ("it arrives in 60640 days lol", []),  # "in" is a word before a number, not Indiana
+    ("my code is ab 12345", []),  # Alberta has no five-digit ZIP: only US state codes in lower case
+])
+def test_a_lower_case_town_and_state_before_a_zip(text: str, places: list[str]) -> None:
+    from anonymize.recognizers.regions import TownRegionRecognizer
+
+    assert [text[f.start:f.end] for f in TownRegionRecognizer().analyze(text)] == places
