@@ -824,15 +824,18 @@ def _trim_id(text: str, f: Finding) -> list[Finding]:
         return []  # a date, or the tail of a product code ("SKU-BD0928")
     if f.entity_type == "PHONE_NUMBER" and business_number(text[start:end]):
         return []  # a company's toll-free hotline
-    if _PHONE_SHAPE.fullmatch(text[start:end]) and business_number(text[start:end], at_least=2):
+    if f.entity_type in _HOTLINE_TYPOS and _PHONE_SHAPE.fullmatch(text[start:end]) and business_number(
+            text[start:end], at_least=2):
         return []  # the same typed as another id by the learned detector, read as a business line in two regions
     if f.entity_type == "POSTCODE" and _year_in_prose(text, start, end):
         return []
     return [Finding(f.entity_type, start, end, f.score, f.recognizer)]
 
 
-# digits in a phone number's groups: "1-800-555-0199", "0800 724 3510", "(02) 8811 4410" (no letters, no other sign)
-_PHONE_SHAPE = re.compile(r"\+?\(?\d[\d \t().-]{5,}\d")
+# digits in a phone number's groups: "1-800-555-0199", "0800 724 3510", "(02) 8811 4410" (no letters, no other sign;
+# 7 to 13 digits), and the types the learned detector gives a hotline in error
+_PHONE_SHAPE = re.compile(r"\+?\(?(?=(?:[ \t().-]*\d){7,13}[ \t().-]*$)\d[\d \t().-]{5,}\d")
+_HOTLINE_TYPOS = ("POSTCODE", "ID_DOCUMENT", "LOYALTY_ID")
 
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff"
