@@ -73,3 +73,22 @@ def is_retail_brand(text: str, finding: Finding) -> bool:
     # a preposition or particle the NER took along is no name either: "von DHL", "Volgens PostNL", "via InPost"
     return any(w in BRANDS for w in words) and all(
         w in BRANDS or w in _GENERIC or is_stop_word(word) for w, word in zip(words, written, strict=True))
+
+
+# Where a product was made, grown or comes from ("Made in Portugal", "Hecho en Portugal", "feito em Portugal",
+# "Herkunftsland: Italien", "product of Kenya"): a product's origin places no person. Only LOCATION findings of one or
+# two words right after the cue; "I live in Portugal" or "shipped to Portugal" have no such cue.
+_ORIGIN_CUE = re.compile(r"(?i:(?<![\w])(?:(?:made|manufactured|produced|designed|assembled|grown|brewed|printed|"
+                         r"sourced|crafted|handmade)[ \t]+in|product[ \t]+of|hecho[ \t]+en|fabricad[oa][ \t]+en|"
+                         r"producid[oa][ \t]+en|fabriqu[ée]e?s?[ \t]+(?:en|au|aux)|feit[oa][ \t]+(?:em|no|na)|"
+                         r"fabricad[oa][ \t]+(?:em|no|na)|produzid[oa][ \t]+(?:em|no|na)|hergestellt[ \t]+in|"
+                         r"prodott[oa][ \t]+in|fatt[oa][ \t]+in|gemaakt[ \t]+in|wyprodukowan[oay][ \t]+w|"
+                         r"vyroben[oa]?[ \t]+v|tillverkad[ \t]+i|(?:country[ \t]+of[ \t]+)?origin[ \t]*:|origen[ \t]*:|"
+                         r"origine[ \t]*:|herkunft(?:sland)?[ \t]*:|país[ \t]+de[ \t]+origen[ \t]*:?))[ \t]+$")
+
+
+def is_product_origin(text: str, finding: Finding) -> bool:
+    """True when `finding` is a LOCATION of one or two words right after a made-in or origin cue ("Made in Vietnam")."""
+    if finding.entity_type != "LOCATION" or len(text[finding.start:finding.end].split()) > 2:
+        return False
+    return _ORIGIN_CUE.search(text, max(0, finding.start - 40), finding.start) is not None

@@ -49,3 +49,20 @@ def test_retail_brands_are_not_masked_at_egress() -> None:
     text = "Hi, Dana Whitfield here: I paid with Klarna, then by Amex, and Giropay failed too. DHL says delivered."
     found = [(f.entity_type, text[f.start:f.end]) for f in default_layered().analyze(text)]
     assert found == [("PERSON", "Dana Whitfield")]
+
+
+@pytest.mark.parametrize(("text", "value", "origin"), [
+    ("Hecho en Portugal, se nota la calidad.", "Portugal", True),
+    ("The listing says Made in Vietnam but", "Vietnam", True),
+    ("Herkunftsland: Italien. Sehr lecker.", "Italien", True),
+    ("feito em Portugal com grão importado", "Portugal", True),
+    ("I live in Portugal now", "Portugal", False),  # a person's place: no origin cue
+    ("Made in Vietnam, shipped to Anna Nowak", "Anna Nowak", False),  # PERSON findings are never an origin
+    ("made in Sao Paulo do Sul state", "Sao Paulo do Sul", False),  # more than two words
+])
+def test_a_product_origin_is_no_place_of_a_person(text: str, value: str, origin: bool) -> None:
+    from anonymize.recognizers.retail_brands import is_product_origin
+
+    start = text.index(value)
+    entity = "PERSON" if value == "Anna Nowak" else "LOCATION"
+    assert is_product_origin(text, Finding(entity, start, start + len(value), 0.85, "t")) is origin
