@@ -191,7 +191,9 @@ class BirthDateRecognizer:
 def iban_cue_recognizer() -> RegexRecognizer:
     """What the writer calls an IBAN is an account number even with a wrong check digit (a typo, a made-up form)."""
     return RegexRecognizer("iban-cue", "IBAN_CODE", [
-        Pattern(r"(?i:\bIBAN\b)[\s:.#]*([A-Z]{2}\d{2}(?: ?[A-Z0-9]{2,4}){3,8})(?![\w-])", 0.85, group=1, flags=0),
+        Pattern(r"(?i:\bIBAN\b|\bIBAN-Nr\.?|kontonummer|rekeningnummer|numer konta|numero di conto|número de cuenta|"
+                r"numéro de compte|número da conta|číslo účtu|account number|bank account)[\s:.#]*"
+                r"([A-Z]{2}\d{2}(?:[ \u00a0-]?[A-Z0-9]{2,4}){3,8})(?![\w-])", 0.85, group=1, flags=0),
     ])
 
 

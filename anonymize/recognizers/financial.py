@@ -18,7 +18,8 @@ def card_recognizer() -> RegexRecognizer:
 
 def iban_recognizer() -> RegexRecognizer:
     return RegexRecognizer("iban", "IBAN_CODE", [
-        Pattern(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", 0.95),
+        # groups of four apart by a space, a no-break space or a hyphen ("DE89-3704-0044-0532-0130-00"), any case
+        Pattern(r"\b[A-Z]{2}\d{2}(?:[ \u00a0-]?[A-Z0-9]{4}){2,7}(?:[ \u00a0-]?[A-Z0-9]{1,3})?\b", 0.95),
     ], validator=iban_ok)
 
 

@@ -41,7 +41,7 @@ def card_ok(value: str) -> bool:
 
 def iban_ok(value: str) -> bool:
     """ISO 13616: registered length for the country and (rearranged, letters as 10..35) mod 97 == 1."""
-    iban = re.sub(r"\s", "", value).upper()
+    iban = re.sub(r"[\s-]", "", value).upper()
     if not re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]+", iban) or IBAN_LENGTHS.get(iban[:2]) != len(iban):
         return False
     rearranged = iban[4:] + iban[:4]

@@ -40,3 +40,25 @@ def test_iban(iban: str, ok: bool) -> None:
 ])
 def test_ssn(ssn: str, ok: bool) -> None:
     assert ssn_ok(ssn) is ok
+
+
+_NBSP_IBAN = "\u00a0".join(("DE89", "3704", "0044", "0532", "0130", "00"))
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Konto: DE89-3704-0044-0532-0130-00 bitte", ["DE89-3704-0044-0532-0130-00"]),  # hyphens between the groups
+    ("my iban is de89 3704 0044 0532 0130 00 thx", ["de89 3704 0044 0532 0130 00"]),  # lower case
+    ("IBAN " + _NBSP_IBAN, [_NBSP_IBAN]),  # no-break spaces
+    ("Order DE12-3456-7890 shipped", []),  # no valid IBAN: wrong length and check digits
+])
+def test_ibans_written_with_other_separators(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.financial import iban_recognizer
+
+    assert [text[f.start:f.end] for f in iban_recognizer().analyze(text)] == found
+
+
+def test_an_account_number_cue_of_other_languages_keeps_a_mistyped_iban() -> None:
+    from anonymize.recognizers.cues import iban_cue_recognizer
+
+    text = "Kontonummer: DE88 3704 0044 0532 0130 00 (typo)"  # one digit off: no valid IBAN, still an account
+    assert [text[f.start:f.end] for f in iban_cue_recognizer().analyze(text)] == ["DE88 3704 0044 0532 0130 00"]
