@@ -682,12 +682,12 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
 def _only_quantities(text: str, f: Finding) -> bool:
     """Every number of the span `f` (a run of digits with its decimal separators or a range: "1,84", "38–40") is a
     quantity, a size or a day of a month: a unit, a currency or a time word follows it ("15 kg", "30 °C", "5,5 L",
-    "79 €", "45 Minuten", "12 meses", "3-Seat", "1pm", "9월"), a month name does ("9. Oktober"), or a size word stands
-    right before it ("Talla 39", "Koko 38–40", "Розмір 48"). A house number has none of these."""
+    "79 €", "45 Minuten", "12 meses", "3-Seat", "1pm", "9월"), a month name does ("9. Oktober") or stands right
+    before it ("June 24"), or a size word does ("Talla 39", "Koko 38–40", "Розмір 48"). A house number has none."""
     numbers = list(_NUMBER.finditer(text, f.start, f.end))
     return bool(numbers) and all(
         _UNIT_AFTER.match(text, n.end()) or _SIZE_BEFORE.search(text, max(0, n.start() - 24), n.start())
-        for n in numbers)
+        or _MONTH_BEFORE.search(text, max(0, n.start() - 16), n.start()) for n in numbers)
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(?>\d+(?:[.,/–-]\d+)*)(?![\w.,/–-]*\d)")
@@ -710,6 +710,7 @@ def _alternatives(words: frozenset[str]) -> str:
 _UNIT_AFTER = re.compile(r"(?i:[ \t\xa0]?-?(?:" + _alternatives(_UNITS) + r")|-?(?:" + _alternatives(_GLUED)
                          + r"))(?![^\W\d_])|[ \t\xa0]L(?![^\W\d_])|(?i:\.?[ \t\xa0]+(?:" + "|".join(_MONTH_WORDS)
                          + r"))\b|[ \t]?(?:\"|''|”|″)")
+_MONTH_BEFORE = re.compile(r"(?i:(?<![^\W\d_])(?:" + "|".join(_MONTH_WORDS) + r"))\.?[ \t\xa0]+$")  # "June 24"
 _SIZE_BEFORE = re.compile(r"(?i)(?<![^\W\d_])(?:size|sizes|talla|tallas|taglia|taille|größe|grösse|groesse|gr\.|"
                           r"rozmiar|koko|maat|storlek|størrelse|stærð|tamanho|número|numero|розмір|размер|beden|méret|"
                           r"velikost|veľkosť|mărime|μέγεθος|사이즈|サイズ|尺码|尺碼)[ \t\xa0:]*$")
@@ -864,6 +865,7 @@ _YEAR_CUES = _words("""
 since until till from before after by in year circa desde hasta en año ano seit bis ab im vor nach jahr jahren
 depuis jusqu'en dès année dal fino nel dall'anno anno sinds vanaf tot sedan från sen siden fra fram od do w roku
 с до от в году
+baujahr jahrgang vintage edition model modell modelo a an the of class
 """)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _WORD_BEFORE = re.compile(r"([^\W\d_][\w'’]*)\W{0,2}$")

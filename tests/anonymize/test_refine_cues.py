@@ -507,6 +507,7 @@ def test_an_identifier_has_a_digit_and_no_kana_or_hangul_on_its_edges(text: str,
     ("Brooklyn 3-Seat Sofa, SKU BRK", "3-Seat Sofa", []),
     ("Розмір 48 підійшов ідеально.", "Розмір 48", []),
     ("Zustellung: Mittwoch, 9. Oktober.", "Mittwoch, 9.", []),
+    ("closed on June 24 and July 1 (Canada Day)", "June 24", []),  # a month name before the number
     # a house number, one number that is no quantity, or an address word keeps the span
     ("mieszkam na Zabłociu 23/14 w Krakowie", "Zabłociu 23/14", ["Zabłociu 23/14"]),  # Polish "w" is "in"
     ("Laugavegur 71, 101 Reykjavík", "Laugavegur 71, 101", ["Laugavegur 71, 101"]),
@@ -566,3 +567,12 @@ def test_no_name_from_the_new_cues(text: str) -> None:
 ])
 def test_recipient_and_department_words_are_no_names(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span) == kept
+
+
+@pytest.mark.parametrize(("text", "span", "kept"), [
+    ("Modell VX-8820, Baujahr 2024.", "2024", []),  # a year of manufacture
+    ("Extras include a 1943 newsreel.", "1943", []),
+    ("Moved from 2000 Antwerpen last year", "2000", ["2000"]),  # a town after it: a postcode
+])
+def test_a_year_after_a_time_or_model_word_is_no_postcode(text: str, span: str, kept: list[str]) -> None:
+    assert _refined(text, span, "POSTCODE") == kept
