@@ -15,7 +15,7 @@ from typing import Any
 
 from anonymize.detector.runtime import DetectorModelError, LearnedRecognizer
 from anonymize.errors import AnonymizeUserError
-from anonymize.findings import Finding, resolve_overlaps
+from anonymize.findings import Finding, gaps, resolve_overlaps
 from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator, OperatorState, Placeholder, Redact
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
@@ -310,13 +310,8 @@ class _AllowList:
         cuts = sorted((start, end) for start, end in occurrences if start < finding.end and finding.start < end)
         if not cuts:
             return [finding]
-        pieces, cursor = [], finding.start
-        for start, end in cuts:
-            pieces.append((cursor, max(cursor, min(start, finding.end))))
-            cursor = max(cursor, end)
-        pieces.append((cursor, finding.end))
         out = []
-        for start, end in pieces:
+        for start, end in gaps(finding.start, finding.end, cuts):
             value = text[start:end]
             opens = finding.entity_type in _NAME_TYPES and start == finding.start
             if opens and _names_a_product(value, end < finding.end):

@@ -88,3 +88,14 @@ def resolve_overlaps(findings: Iterable[Finding]) -> list[Finding]:
     out = [f if (f.start, f.end) == (start, end) else Finding(f.entity_type, start, end, f.score, f.recognizer)
            for f, start, end in kept]
     return sorted(out, key=lambda f: (f.start, f.end))
+
+
+def gaps(start: int, end: int, cuts: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of `start..end` outside `cuts` (sorted spans that overlap it and may reach past either end), in
+    order, the empty ones included: what is left of a finding once the allow-list's or a filter's spans are cut out."""
+    pieces, cursor = [], start
+    for cut_start, cut_end in cuts:
+        pieces.append((cursor, max(cursor, min(cut_start, end))))
+        cursor = max(cursor, cut_end)
+    pieces.append((cursor, end))
+    return pieces

@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 
-from anonymize.findings import Finding
+from anonymize.findings import Finding, gaps
 
 HOLIDAY_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
@@ -101,13 +101,8 @@ def without_holidays(text: str, finding: Finding) -> list[Finding]:
         return [finding]
     from anonymize.recognizers.refine import is_stop_word
 
-    pieces, cursor = [], finding.start
-    for start, end in spans:
-        pieces.append((cursor, max(cursor, min(start, finding.end))))
-        cursor = max(cursor, end)
-    pieces.append((cursor, finding.end))
     out = []
-    for start, end in pieces:
+    for start, end in gaps(finding.start, finding.end, spans):
         words = [w for w in re.finditer(r"\w[\w'’-]*", text[start:end]) if not is_stop_word(w.group())]
         if words:  # the piece from its first to its last word that is no stop word ("by Gareth Pryce" -> the name)
             out.append(Finding(finding.entity_type, start + words[0].start(), start + words[-1].end(), finding.score,
