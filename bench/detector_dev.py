@@ -4,6 +4,7 @@ Only development data may be used to choose a build: `var/dev/mimesis_dev.jsonl`
 (bench/pii_eval/mimesis_set.py with seeds 7 and 8, brand allow-lists beside them), `var/dev/handwritten_dev.jsonl`
 (hand-written by another writer for development, allow-list beside it), `var/dev/handwritten_dev2.jsonl` (a third
 writer's, bench/pii_eval/dev2), `var/dev/handwritten_dev3.jsonl` (a fourth writer's, bench/pii_eval/dev3),
+`var/dev/handwritten_dev4.jsonl` (a fifth writer's, bench/pii_eval/dev4, precision-weighted),
 `var/dev/retail_dev.src.txt` (hand-written, build_handwritten.py's markup) or a set you generate yourself with
 another new seed. Never point this at the evaluation sets (handwritten, mimesis seed 0, pii-dev): they are scored
 once, by bench/pii_eval.py, and are refused.
