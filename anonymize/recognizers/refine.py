@@ -108,6 +108,7 @@ tilaus sipariş siparis kart klienta obsługi contas cuentas заказ замо
 narudžbina comanda rendelés
 seriennr serial
 bday b-day doğum születési syntymäaika fødselsdato födelsedatum рождения 生年月日 생일 생년월일
+우편번호 郵便番号 eircode 주민등록번호 주민번호 تاريخ الميلاد الرقم القومي rewards clubcard payback
 """)
 # Function words (pronouns, articles, prepositions, "good" of "Dobar dan") of languages other than English: part of
 # STOP_WORDS, and a sign that the lower-case word right after them is a word of that language, not a name (names.py;

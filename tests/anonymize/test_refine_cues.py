@@ -564,6 +564,8 @@ def test_no_name_from_the_new_cues(text: str) -> None:
     ("Tilaus FI-70331. Terveisin Elina Mäkelä", "Terveisin Elina Mäkelä", ["Elina Mäkelä"]),
     ("Cluj 400083. Destinatar Ioana Mureșan.", "Destinatar Ioana Mureșan", ["Ioana Mureșan"]),
     ("Rīga, LV-1001. Saņēmējs Edgars Liepiņš.", "Saņēmējs Edgars Liepiņš", ["Edgars Liepiņš"]),
+    ("الاسم: يوسف محمود حسن\nتاريخ الميلاد: 12/05/1991", "تاريخ الميلاد", []),  # a form's labels
+    ("Co. Waterford\nEircode P51 X2K7", "Eircode", []),
 ])
 def test_recipient_and_department_words_are_no_names(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span) == kept
