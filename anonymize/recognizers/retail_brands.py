@@ -92,3 +92,41 @@ def is_product_origin(text: str, finding: Finding) -> bool:
     if finding.entity_type != "LOCATION" or len(text[finding.start:finding.end].split()) > 2:
         return False
     return _ORIGIN_CUE.search(text, max(0, finding.start - 40), finding.start) is not None
+
+
+# A product's colour after a colour cue ("in der Farbe Dunkelblau", "na cor Azul Petróleo", "Colors: Graphite, Ivory",
+# "w kolorze Butelkowa Zieleń"): colour words of the cue languages and their modifiers. A listed given name or
+# surname ("Rose", "Amber", "Brown") is never taken for a colour, and without a cue nothing is ("in Cognac" is a town).
+_COLOUR_WORDS = frozenset(re.findall(r"\S+", """black white grey gray red blue green yellow orange pink purple brown
+beige navy cream ivory charcoal graphite tan taupe khaki ochre maroon burgundy teal turquoise coral mint lilac mustard
+sand stone slate silver gold bronze copper oxblood cognac camel chocolate nude rust sage petrol light dark pale deep
+bright pastel schwarz weiß weiss grau rot blau grün gruen gelb rosa lila braun anthrazit marine dunkelblau hellblau
+dunkelgrün hellgrün dunkelgrau hellgrau dunkelrot hellbraun dunkelbraun noir blanc gris rouge bleu vert jaune violet
+marron kaki negro blanco rojo azul verde amarillo morado marrón nero bianco grigio rosso blu giallo viola marrone
+sabbia tortora notte preto branco cinza vermelho amarelo roxo marrom petróleo zwart wit grijs rood blauw groen geel
+roze paars bruin czarny biały szary czerwony niebieski zielony zieleń butelkowa żółty różowy brązowy černá bílá
+šedá červená modrá modrý zelená žlutá kobalt"""))
+_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:colou?rs?|colou?rway|farbe|farben|farbton|couleurs?|coloris|colori?|"
+                         r"kolor(?:ze|y)?|cor(?:es)?|barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|"
+                         r"shade|finish))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words checked in Python
+
+
+def is_colour_name(text: str, finding: Finding) -> bool:
+    """True when `finding` (PERSON or LOCATION) is only colour words, none a listed name, after a colour cue in the same
+    sentence."""
+    from anonymize.recognizers.recase import listed_name
+
+    if finding.entity_type not in ("PERSON", "LOCATION"):
+        return False
+    words = _WORD.findall(text[finding.start:finding.end])
+    if not words or any(w.lower() not in _COLOUR_WORDS or listed_name(w) for w in words):
+        return False
+    cue = _COLOUR_CUE.search(text, max(0, finding.start - 80), finding.start)
+    # between the cue and the finding only other colours, separators and a preposition or article ("in der Farbe
+    # Dunkelblau", "Colors: Graphite, Ivory"): "Farbe passt, danke an Frau Schwarz" names a person
+    return cue is not None and all(w.lower() in _COLOUR_WORDS or w.lower() in _COLOUR_GLUE
+                                   for w in _WORD.findall(cue.group(1)))
+
+
+_COLOUR_GLUE = frozenset(("in", "en", "na", "w", "v", "der", "die", "em", "di", "da", "de", "del", "and", "und", "y",
+                          "e", "et", "or", "oder", "o", "ou"))

@@ -66,3 +66,19 @@ def test_a_product_origin_is_no_place_of_a_person(text: str, value: str, origin:
     start = text.index(value)
     entity = "PERSON" if value == "Anna Nowak" else "LOCATION"
     assert is_product_origin(text, Finding(entity, start, start + len(value), 0.85, "t")) is origin
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "colour"), [
+    ("Die Jacke Bergen in der Farbe Dunkelblau ist super", "Dunkelblau", "LOCATION", True),
+    ("Comprei a mochila na cor Azul Petróleo.", "Azul Petróleo", "LOCATION", True),
+    ("Colors: Graphite, Ivory, Forest.", "Ivory", "LOCATION", True),  # a list after the cue
+    ("Hrnek v barvě Modrý Kobalt je krásný", "Modrý Kobalt", "PERSON", True),
+    ("the Madison tote in Cognac restocks", "Cognac", "LOCATION", False),  # no cue: "in Cognac" is a town too
+    ("Colour was fine. Amber said she loved it", "Amber", "PERSON", False),  # a listed name, and another sentence
+    ("Farbe passt, danke an Frau Schwarz", "Schwarz", "PERSON", False),  # other words between: a person
+])
+def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, entity: str, colour: bool) -> None:
+    from anonymize.recognizers.retail_brands import is_colour_name
+
+    start = text.index(value)
+    assert is_colour_name(text, Finding(entity, start, start + len(value), 0.85, "t")) is colour
