@@ -20,7 +20,7 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
-from anonymize.recognizers.holidays import without_holidays
+from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans, without_holidays
 from anonymize.recognizers.ner import one_blas_thread, prose_word
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
@@ -163,7 +163,8 @@ class Anonymizer:
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
         kept = [f for f in kept if not is_product_origin(text, f)]  # "Made in Portugal": a product's origin
         kept = [f for f in kept if not is_colour_name(text, f)]  # "Farbe Dunkelblau": a product's colour
-        kept = [piece for f in kept for piece in without_holidays(text, f)]  # "Boxing Day", "Kurban Bayramı"
+        holidays = holiday_spans(text) if any(f.entity_type in HOLIDAY_TYPES for f in kept) else ()
+        kept = [piece for f in kept for piece in without_holidays(text, f, holidays)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
         return [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
 

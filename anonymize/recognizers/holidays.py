@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 
 from anonymize.findings import Finding, gaps
 
@@ -76,9 +77,9 @@ def _holiday_regex() -> re.Pattern[str]:
                       rf"|(?<![\w'’-])({_alternatives(list(AMBIGUOUS))})(?![\w'’-])|{_alternatives(caseless)})")
 
 
-@functools.lru_cache(maxsize=256)  # the engine asks once per finding of a text
 def holiday_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Where `text` names a holiday (see the module docstring)."""
+    """Where `text` names a holiday (see the module docstring). The engine asks once per text and passes the spans to
+    `without_holidays` for each finding (no cache: a cache keyed by text would keep customers' texts in memory)."""
     out = []
     for m in _holiday_regex().finditer(text):
         if m.group(1) is not None:
@@ -91,12 +92,15 @@ def holiday_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def without_holidays(text: str, finding: Finding) -> list[Finding]:
-    """`finding` less the characters of the holiday names in it; what is left stays when it still holds a word that
-    is not a stop word (anonymize.recognizers.refine), from its first such word to its last."""
+def without_holidays(text: str, finding: Finding,
+                     holidays: Sequence[tuple[int, int]] | None = None) -> list[Finding]:
+    """`finding` less the characters of the holiday names in it (`holidays`: `holiday_spans(text)`, computed here when
+    not given); what is left stays when it still holds a word that is not a stop word (anonymize.recognizers.refine),
+    from its first such word to its last."""
     if finding.entity_type not in HOLIDAY_TYPES:
         return [finding]
-    spans = [(s, e) for s, e in holiday_spans(text) if s < finding.end and finding.start < e]
+    found = holiday_spans(text) if holidays is None else holidays
+    spans = [(s, e) for s, e in found if s < finding.end and finding.start < e]
     if not spans:
         return [finding]
     from anonymize.recognizers.refine import is_stop_word
