@@ -18,7 +18,7 @@ from anonymize.recognizers.contact import (
 from anonymize.recognizers.cues import IntroNameRecognizer, cue_recognizers
 from anonymize.recognizers.cues_world import WRAPPED, world_cue_recognizers
 from anonymize.recognizers.dates import date_recognizer
-from anonymize.recognizers.financial import card_recognizer, iban_recognizer, ssn_recognizer
+from anonymize.recognizers.financial import card_recognizer, iban_print_recognizer, iban_recognizer, ssn_recognizer
 from anonymize.recognizers.name_cues import NameCueRecognizer
 from anonymize.recognizers.names import NameRecognizer
 from anonymize.recognizers.native_places import NativePlaceRecognizer
@@ -49,8 +49,8 @@ def structured_recognizers() -> list[Recognizer]:
     cues = cue_recognizers()
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
-        handle_recognizer(),
-        card_recognizer(), iban_recognizer(), ssn_recognizer(), date_recognizer(), street_recognizer(),
+        handle_recognizer(), card_recognizer(), iban_recognizer(), iban_print_recognizer(), ssn_recognizer(),
+        date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),
         TownRegionRecognizer(), LocalityLineRecognizer(), SubdivisionRecognizer(), world_street_recognizer(),

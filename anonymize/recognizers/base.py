@@ -48,6 +48,10 @@ class RegexRecognizer:
     patterns: Sequence[Pattern]
     context: tuple[str, ...] = ()
     validator: Callable[[str], bool] | None = None
+    # separators at which a match the validator rejects is cut back, longest valid prefix first: a greedy pattern
+    # takes the next word along ("LU71 0013 9946 7680 8103 please": the last group reads "plea") or an expiry date
+    # after a card number, and the value inside would otherwise be lost with it
+    cut_at: str = ""
     _compiled: list[tuple[re.Pattern[str], Pattern]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +71,15 @@ class RegexRecognizer:
         after = text[end: end + CONTEXT_WINDOW // 3]
         return self._context_re.search(before) is not None or self._context_re.search(after) is not None
 
+    def _valid_prefix_end(self, text: str, start: int, end: int) -> int:
+        """The end of the longest prefix of text[start:end] that ends before a `cut_at` separator and validates; -1
+        when none does (or nothing may be cut)."""
+        assert self.validator is not None
+        for cut in range(end - 1, start, -1):
+            if text[cut] in self.cut_at and text[cut - 1] not in self.cut_at and self.validator(text[start:cut]):
+                return cut
+        return -1
+
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         out = []
         for regex, pattern in self._compiled:
@@ -78,7 +91,9 @@ class RegexRecognizer:
                 if start < 0 or start == end:
                     continue
                 if self.validator is not None and not self.validator(text[start:end]):
-                    continue
+                    end = self._valid_prefix_end(text, start, end)
+                    if end < 0:
+                        continue
                 score = pattern.score
                 if pattern.context_score is not None and self.has_context(text, start, end):
                     score = pattern.context_score

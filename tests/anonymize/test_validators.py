@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from anonymize.recognizers.validators import card_ok, iban_ok, luhn_ok, ssn_ok
+from anonymize.recognizers.validators import card_ok, iban_ok, iban_print_ok, luhn_ok, ssn_ok
 
 
 @pytest.mark.parametrize(("number", "ok"), [
@@ -62,3 +62,49 @@ def test_an_account_number_cue_of_other_languages_keeps_a_mistyped_iban() -> Non
 
     text = "Kontonummer: DE88 3704 0044 0532 0130 00 (typo)"  # one digit off: no valid IBAN, still an account
     assert [text[f.start:f.end] for f in iban_cue_recognizer().analyze(text)] == ["DE88 3704 0044 0532 0130 00"]
+
+
+# the registry's own example IBANs of countries outside Europe: each has its country's length and check digits
+@pytest.mark.parametrize("iban", [
+    "SA0380000000608010167519", "AE070331234567890123456", "BR1800360305000010009795493C1", "IL620108000000099999999",
+    "EG380019000500000000263180002", "UA213223130000026007233566001", "KW81CBKU0000000000001234560101",
+    "PK36SCBL0000001123456702", "TN5910006035183598478831", "RU0304452522540817810538091310419",
+    "LC55HEMM000100010012001200023015", "MA64011519000001205000534921", "SN08SN0100152000048500003035",
+])
+def test_iban_of_every_registry_country(iban: str) -> None:
+    assert iban_ok(iban)
+    assert not iban_ok(iban[:-1])  # one character short of the country's length
+
+
+@pytest.mark.parametrize(("value", "ok"), [
+    ("LU72 0013 9946 7680 8103", True),  # check digits off by one: still an IBAN in print form
+    ("BR80 5726 7949 6582 4237 1848 954P 4", True), ("DE88-3704-0044-0532-0130-00", True),
+    ("LU72001399467680 8103", False),  # not in groups of four
+    ("LU72 0013 9946 7680 810", False),  # one digit short of Luxembourg's 20
+    ("lu72 0013 9946 7680 8103", False),  # lower-case country code: could be anything
+    ("AB12 3456 7890 1234", False),  # no such country
+])
+def test_iban_print_form(value: str, ok: bool) -> None:
+    assert iban_print_ok(value) is ok
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    # the pattern's last group takes the next word's first letters along; the valid IBAN inside is kept
+    ("Refund to LU71 0013 9946 7680 8103 please", ["LU71 0013 9946 7680 8103"]),
+    ("Remboursement sur LU71 0013 9946 7680 8103 s.v.p.", ["LU71 0013 9946 7680 8103"]),
+    ("Remboursement sur LU72 0013 9946 7680 8103 s.v.p.", ["LU72 0013 9946 7680 8103"]),  # mistyped, print form
+    ("Order DE12 3456 7890 1234 5678 90 shipped", ["DE12 3456 7890 1234 5678 90"]),  # print form: an account
+    ("Order DE1234567890 shipped", []), ("SKU AB12 3456 7890 1234 please", []),
+])
+def test_ibans_followed_by_a_word_and_mistyped_ibans(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.financial import iban_print_recognizer, iban_recognizer
+
+    spans = [f for r in (iban_recognizer(), iban_print_recognizer()) for f in r.analyze(text)]
+    assert [text[f.start:f.end] for f in spans] == found
+
+
+def test_a_card_number_before_its_expiry_date_is_cut_back_to_the_number() -> None:
+    from anonymize.recognizers.financial import card_recognizer
+
+    text = "Card 4111 1111 1111 1111 12/27, cvv on the back"
+    assert [text[f.start:f.end] for f in card_recognizer().analyze(text)] == ["4111 1111 1111 1111"]
