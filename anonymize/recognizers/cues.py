@@ -294,6 +294,36 @@ _ARABIC_KIN = re.compile(r"(?<![\u0621-\u064a])ل(?:أخوي|اخوي|أخي|ا�
                          + r"([\u0621-\u064a]{2,})(?![\u0621-\u064a])")
 _ARABIC_THANKS = re.compile(r"(?<![\u0621-\u064a])(?:شكرا|شكراً|شكرًا|مشكور|مشكورة|تسلم|تسلمي|يسلمو)[ \t]+يا[ \t]+"
                             + _ARABIC_NOT_NAME + r"([\u0621-\u064a]{2,})(?![\u0621-\u064a])")
+# Names after a recipient label or a role word in scripts without letter case (Arabic, Persian, Hebrew, Georgian,
+# Thai, Devanagari), where neither NER model has anything to go on. A label says a name follows ("باسم ريم العتيبي"
+# in the name of, "واسم المستلم شريف عبد الحميد", "მიმღები ნინო ბერიძე", "ผู้รับ ณัฐวุฒิ", "נמען: ..."), so its
+# word is a name whatever it is; a role word (courier, agent, employee, driver, "brother") is as often followed by a
+# verb ("المندوب اتصل", "השליח הגיע"), so there the word must be a listed given name (`world_names`). A second word
+# joins when it is an Arabic family name with its article ("العتيبي"), a listed name, or the last word before a
+# punctuation mark or the line's end; "عبد"/"أبو"/"بن" take the word after them ("عبد الحميد").
+_CASELESS = r"\u0621-\u0652\u0671-\u06d3\u05d0-\u05ea\u10d0-\u10ff\u0e01-\u0e4e\u0900-\u0963"  # letters and marks
+_ROLE_LABEL = (r"(?:اسم المستلم|اسم المستلمة|المستلم|المستلمة|باسم|بإسم|نام گیرنده|گیرنده|به نام|שם המקבל|שם הנמען|"
+               r"נמען|נמענת|לידי|მიმღები|მიმღების სახელი|ადრესატი|ผู้รับ|ชื่อผู้รับ|ชื่อ-นามสกุล|प्राप्तकर्ता|"
+               r"प्राप्तकर्ता का नाम)")
+_ROLE_WORD = (r"(?:المندوب|المندوبة|مندوب التوصيل|الموظف|الموظفة|السائق|الأخ|الأخت|للأخ|للأخت|الكابتن|پیک|کارمند|"
+              r"השליח|השליחה|שליח|הנציג|הנציגה|נציג|נציגה|הנהג|კურიერი|ოპერატორი|ფილიალის|कूरियर|डिलीवरी बॉय)")
+_ROLE_NAME = re.compile(r"(?<![" + _CASELESS + r"])[وف]?(?:(" + _ROLE_LABEL + r")|" + _ROLE_WORD
+                        + r")[ \t]*[:：]?[ \t]*([" + _CASELESS + r"]{2,})")
+_NAME_LINK = frozenset(("عبد", "أبو", "ابو", "بن", "بنت", "ابن"))
+_ROLE_NEXT = re.compile(r"[ \t]+([" + _CASELESS + r"]{2,})")
+
+
+# A chat turn that asks for the caller's name, and the next turn answering with the name alone ("الموظف: الاسم؟" /
+# "العميل: نهى عبد الرحمن", "お名前をお伺いしてもよろしいでしょうか。" / "お客様：ワタナベ ケンジです。"): the
+# answer, less the speaker's label and a polite copula, when it is one to three words of a caseless script or in
+# Title Case.
+_NAME_ASK = re.compile(r"(?i:your (?:full )?name|name,? please|\bname\s*[?？]|名前|氏名|성함|이름|الاسم|اسمك|اسم حضرتك|"
+                       r"שמך|השם|שם מלא|ชื่อ|ваше имя|как вас зовут|фамилия|ваше ім'я|як вас звати|su nombre|"
+                       r"votre nom|ihr name|ihren namen|il suo nome|o seu nome|uw naam|pana imię|adınız|isminiz)")
+_NAME_ANSWER = re.compile(r"[ \t]*(?:[^\s:：]{1,16}[ \t]?[:：][ \t]*)?([^\n。.!！?？]+?)[ \t]*(?:[.。!！]|$)")
+_COPULA = re.compile(r"[ \t]*(?:です|でございます|と申します|입니다|이에요|예요|요)$")
+
+
 # A Japanese form's reading of a name in katakana after its label ("フリガナ：ナカムラ ショウタ")
 _KANA_READING = re.compile(r"(?:フリガナ|ふりがな|カナ)[ \t]*[：:][ \t]*([\u30a1-\u30fa\u30fc]+(?:[ \t\u3000]"
                            r"[\u30a1-\u30fa\u30fc]+)?)")
@@ -378,7 +408,59 @@ class IntroNameRecognizer:
                 if needs.search(text) for m in pattern.finditer(text)]
         out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _SPELLED_NAME.finditer(text)
                 if not _alphabet_run(m.group(1))] if "-" in text else []
-        return out + self._lower_case_names(text) + self._dash_signature(text) + self._nicknamed(text)
+        out += self._lower_case_names(text) + self._dash_signature(text) + self._nicknamed(text)
+        out += self._caseless_roles(text) + self._name_answers(text)
+        return list({(f.start, f.end): f for f in out}.values())  # a span two rules found, once
+
+    def _name_answers(self, text: str) -> list[Finding]:
+        """The answer to a name question on the next line (`_NAME_ASK`, `_NAME_ANSWER`)."""
+        from anonymize.recognizers.recase import listed_name
+        from anonymize.recognizers.refine import is_stop_word
+
+        if "\n" not in text or _NAME_ASK.search(text) is None:
+            return []
+        out, lines, pos = [], text.split("\n"), 0
+        for i, line in enumerate(lines[:-1]):
+            pos += len(line) + 1  # the start of lines[i + 1]
+            if not _NAME_ASK.search(line) or not line.rstrip().endswith(("?", "？", "؟", "。", "か", ":", "：")):
+                continue
+            m = _NAME_ANSWER.match(lines[i + 1])
+            if m is None:
+                continue
+            answer = m.group(1)
+            copula = _COPULA.search(answer)
+            answer = answer[:copula.start()] if copula else answer
+            words = re.findall(r"\S+", answer)
+            caseless = answer.upper() == answer.lower()  # a cased answer ("Sure", "Fine") needs a listed name
+            if 1 <= len(words) <= 3 and (caseless or listed_name(answer)) and all(
+                    w.isalpha() and (w.upper() == w.lower() or (w[0].isupper() and not w.isupper()))
+                    and not is_stop_word(w) for w in words):
+                out.append(Finding("PERSON", pos + m.start(1), pos + m.start(1) + len(answer), self.score, self.name))
+        return out
+
+    def _caseless_roles(self, text: str) -> list[Finding]:
+        """A name after a recipient label or a role word in a script without letter case (`_ROLE_NAME`)."""
+        from anonymize.recognizers.recase import listed_name
+        from anonymize.recognizers.refine import is_stop_word
+
+        out = []
+        for m in _ROLE_NAME.finditer(text) if re.search("[" + _CASELESS + "]", text) else ():
+            first = m.group(2)
+            if is_stop_word(first) or first.startswith("ال") or not (m.group(1) or listed_name(first)):
+                continue  # a role word's name must be listed; "المندوب الجديد" is an adjective
+            end, word, more = m.end(2), first, 2
+            while more:
+                nxt = _ROLE_NEXT.match(text, end)
+                if nxt is None or is_stop_word(nxt.group(1)):
+                    break
+                after = text[nxt.end():nxt.end() + 1]
+                if not (word in _NAME_LINK or nxt.group(1) in _NAME_LINK or nxt.group(1).startswith("ال")
+                        or listed_name(nxt.group(1))
+                        or not after or after in ",.;:!?،؛\n" or after in "。"):
+                    break
+                end, word, more = nxt.end(1), nxt.group(1), more - 1
+            out.append(Finding("PERSON", m.start(2), end, self.score, self.name))
+        return out
 
     def _nicknamed(self, text: str) -> list[Finding]:
         """A name with a nickname in quotes inside it (`_NICKNAME_NAME`), whole."""

@@ -578,3 +578,31 @@ def test_recipient_and_department_words_are_no_names(text: str, span: str, kept:
 ])
 def test_a_year_after_a_time_or_model_word_is_no_postcode(text: str, span: str, kept: list[str]) -> None:
     assert _refined(text, span, "POSTCODE") == kept
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("تم الشحن باسم منى الشهري، شكراً", ["منى الشهري"]),  # "in the name of": a label, then an Arabic family name
+    ("واسم المستلم عادل عبد الكريم", ["عادل عبد الكريم"]),  # "and the recipient's name", a compound with "عبد"
+    ("والمندوب خالد اتصل مرتين", ["خالد"]),  # a role word, a listed given name; the verb after it is not taken
+    ("მიმღები გიორგი კაპანაძე, ტელ. 555", ["გიორგი კაპანაძე"]),  # Georgian "recipient"
+    ("ผู้รับ สมชาย ใจดี\nโทร", ["สมชาย ใจดี"]),  # Thai "recipient"
+    ("प्राप्तकर्ता सुनीता शर्मा, फोन", ["सुनीता शर्मा"]),  # Hindi "recipient"
+    ("נציגה נועה: ההזמנה נשלחה", ["נועה"]),  # Hebrew "agent" and a listed name
+    # the next chat turn answers a name question with the name alone
+    ("الموظف: الاسم الكامل؟\nالعميل: سلمى الحربي", ["سلمى الحربي"]),
+    ("オペレーター：お名前をお願いします。\nお客様：タナカ ユウキです。", ["タナカ ユウキ"]),
+])
+def test_names_after_caseless_role_words_and_name_questions(text: str, names: list[str]) -> None:
+    found = IntroNameRecognizer().analyze(text)
+    assert sorted(text[f.start:f.end] for f in found) == sorted(names)
+
+
+@pytest.mark.parametrize("text", [
+    "المندوب اتصل بيا مرتين",  # "the courier called me twice": a role word before a verb, no listed name
+    "المندوب الجديد ممتاز",  # "the new courier": an adjective with the article
+    "השליח הגיע מהר",  # "the courier came fast"
+    "Agent: your name please?\nSure, one moment.",  # an answer that is no name
+    "オペレーター：お名前をお願いします。\nお客様：はい、少々お待ちください。",
+])
+def test_no_name_after_a_role_word_or_name_question_without_one(text: str) -> None:
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == []
