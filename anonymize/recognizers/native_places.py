@@ -1,4 +1,5 @@
-"""Large cities written in their own script: Han, kana, Hangul, Hebrew, Arabic, Cyrillic, Greek, Thai, Devanagari.
+"""Large cities written in their own script: Han, kana, Hangul, Hebrew, Arabic, Cyrillic, Greek, Thai, Devanagari,
+Georgian, Armenian, Ethiopic.
 
 The learned detector was trained mostly on Latin-script text and spaCy's small English model sees a CJK run as one
 token, so a city named in its own script ("부산까지 이틀", "札幌に住んでいます", "אני גרה בחיפה", "в Новосибирск")
@@ -17,6 +18,10 @@ and the cities of about half a million people and more), matched with each scrip
 - Cyrillic and Greek inflect: the stem (the name less a final vowel) and up to three letters of ending ("в Москве",
   "из Новосибирска", "у Львові", "της Αθήνας").
 - Thai writes no spaces: the name is matched where it stands.
+- Georgian declines with endings and postpositions on the stem ("თბილისში", "ბათუმიდან"), Armenian with case endings
+  and the article ("Երևանում"); Amharic writes its prepositions onto the word ("በአዲስ አበባ"): those are matched.
+- Han: a preposition of place before the city ("在成都上大学") or a possessive or locative word after it ("成都的")
+  is enough on its own.
 
 Names that are also common words in their language are left out (Arabic "المدينة" is also "the city").
 """
@@ -48,7 +53,10 @@ _ARABIC_CITIES = ["القاهرة", "الإسكندرية", "الاسكندري�
                   "عمّان", "عمان", "إربد", "الزرقاء", "بيروت", "طرابلس", "صيدا", "دمشق", "حلب", "حمص", "بغداد",
                   "البصرة", "الموصل", "أربيل", "تونس", "صفاقس", "سوسة", "الجزائر", "وهران", "قسنطينة",
                   "الدار البيضاء", "الرباط", "مراكش", "فاس", "طنجة", "أكادير", "الخرطوم", "بنغازي", "صنعاء", "عدن",
-                  "غزة", "رام الله", "نابلس", "الخليل", "طهران", "کراچی", "لاهور"]
+                  "غزة", "رام الله", "نابلس", "الخليل", "المنصورة", "طنطا", "أسيوط", "الأقصر", "أسوان", "بورسعيد",
+                  "السويس", "المدينة المنورة", "الطائف", "تبوك", "بريدة", "العين", "رأس الخيمة", "نواكشوط",
+                  "طهران", "تهران", "مشهد", "اصفهان", "أصفهان", "شیراز", "تبریز", "کرج", "کراچی", "لاهور", "لاہور",
+                  "اسلام آباد", "کابل"]
 _CYRILLIC_CITIES = """
 Москва Санкт-Петербург Петербург Новосибирск Екатеринбург Казань Нижний-Новгород Челябинск Самара Омск
 Ростов-на-Дону Уфа Красноярск Пермь Воронеж Волгоград Краснодар Саратов Тюмень Тольятти Ижевск Барнаул Иркутск
@@ -58,6 +66,8 @@ _CYRILLIC_CITIES = """
 Суми Хмельницький Чернівці Рівне Івано-Франківськ Тернопіль Ужгород Луцьк Минск Гомель Могилёв Могилев Витебск
 Гродно Брест Алматы Астана Шымкент Караганда Бишкек Ташкент Самарканд Душанбе София Пловдив Варна Бургас
 Београд Нови-Сад Крагујевац Скопје Битола Подгорица Баня-Лука Бања-Лука Кишинёв Кишинев Улан-Батор
+Улаанбаатар Эрдэнэт Дархан Қарағанды Караганда Ақтөбе Актобе Өскемен Усть-Каменогорск Павлодар Тараз Семей Атырау
+Тернополь Тбилиси Ереван Баку
 """
 _GREEK_CITIES = "Αθήνα Θεσσαλονίκη Πάτρα Ηράκλειο Λάρισα Βόλος Ιωάννινα Χανιά Ρόδος Καλαμάτα Κέρκυρα Πειραιάς " \
                 "Καβάλα Σέρρες Λευκωσία Λεμεσός Λάρνακα Πάφος"
@@ -66,6 +76,15 @@ _THAI_CITIES = ["กรุงเทพมหานคร", "กรุงเท�
 _DEVANAGARI_CITIES = ["मुंबई", "मुम्बई", "दिल्ली", "नई दिल्ली", "बेंगलुरु", "बैंगलोर", "कोलकाता", "चेन्नई", "हैदराबाद",
                       "पुणे", "अहमदाबाद", "जयपुर", "लखनऊ", "कानपुर", "नागपुर", "इंदौर", "भोपाल", "पटना", "वाराणसी",
                       "काठमाडौं", "काठमांडू", "पोखरा"]
+
+
+# Georgian (no letter case) declines with endings and postpositions written onto the stem ("თბილისში" in Tbilisi,
+# "ბათუმიდან" from Batumi); Armenian adds case endings and the article ("Երևանում" in Yerevan); Amharic writes a
+# preposition onto the word ("በአዲስ አበባ" in Addis Ababa).
+_GEORGIAN_CITIES = ["თბილისი", "ბათუმი", "ქუთაისი", "რუსთავი", "ზუგდიდი", "თელავი"]
+_GEORGIAN_ENDINGS = "ი|ის|ით|ად|ში|ზე|იდან|დან|მდე|ამდე|ისკენ|ისთვის|ელი|ს|მა|თან"
+_ARMENIAN_CITIES = ["Երևան", "Երեւան", "Գյումրի", "Վանաձոր", "Ստեփանակերտ"]
+_ETHIOPIC_CITIES = ["አዲስ አበባ", "ድሬዳዋ", "ድሬ ዳዋ", "መቀሌ", "ጎንደር", "ባሕር ዳር", "ባህር ዳር", "ሀዋሳ", "ሐዋሳ", "አዳማ"]
 
 
 def _pattern(name: str) -> str:
@@ -85,16 +104,19 @@ _HAN_BEFORE = "在到从從寄去来來住於于往送至自飞飛回"
 _TIME_WORDS = ("明日", "今日", "昨日", "本日", "先日", "毎日", "週末", "来週", "今週", "明天", "今天", "昨天")
 _HAN_TIME = "|".join(f"(?<={w})" for w in _TIME_WORDS)  # a time word before the city: "明日札幌から"
 _HAN_AFTER = "的|了|吗|嗎|呢|吧|啊|附近|地区|地區|本地|出发|出發|发货|發貨|这边|這邊|那边|那邊|在住|出身|人"
+_HAN_CITY = rf"({_alternation(_HAN_CITIES.split())})(?:[市都府県縣](?:[{_HAN}]{{1,3}}[区區])?|[区區])?"
 _HAN_RE = re.compile(
-    rf"(?:(?<![{_HAN}])|(?<=[都道府県省{_HAN_BEFORE}])|{_HAN_TIME})({_alternation(_HAN_CITIES.split())})"
-    rf"(?:[市都府県縣](?:[{_HAN}]{{1,3}}[区區])?|[区區])?"
-    rf"(?=[{_KANA_PARTICLES}]|[^{_HAN}\u3040-\u30ff]|$|{_HAN_AFTER})")
+    rf"(?:(?:(?<![{_HAN}])|(?<=[都道府県省])|{_HAN_TIME}){_HAN_CITY}"
+    rf"(?=[{_KANA_PARTICLES}]|[^{_HAN}\u3040-\u30ff]|$|{_HAN_AFTER})"
+    # a preposition of place before the city says enough on its own ("在成都上大学": studying in Chengdu), and so
+    # does a possessive or locative word after it ("帮成都的表姐": for my cousin in Chengdu)
+    rf"|(?<=[{_HAN_BEFORE}]){_HAN_CITY}|{_HAN_CITY}(?={_HAN_AFTER}))")
 _HANGUL_POSTPOSITIONS = ("까지|에서|에는|으로|로|에|은|는|이|가|의|도|행|부터|사람|시민|출신|살아|살고|쪽|근처|지역")
 _HANGUL_RE = re.compile(
     rf"(?<![가-힣])({'|'.join(_HANGUL_CITIES.split())})(?:특별시|광역시|특별자치시|시)?"
     rf"(?=(?:{_HANGUL_POSTPOSITIONS})|[^가-힣]|$)")
 _HEBREW_RE = re.compile(rf"(?<![\u0590-\u05ff])(?:[בלמוהש]{{1,2}})?({_alternation(_HEBREW_CITIES)})(?![\u0590-\u05ff])")
-_ARABIC_LETTERS = "\u0600-\u06ff\u0750-\u077f"
+_ARABIC_LETTERS = "\u0620-\u065f\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f"  # not "،" "؛" "؟"
 _ARABIC_RE = re.compile(
     rf"(?<![{_ARABIC_LETTERS}])(?:[وبلف]{{1,2}})?({_alternation(_ARABIC_CITIES)})(?![{_ARABIC_LETTERS}])")
 
@@ -106,11 +128,16 @@ def _stem(name: str) -> str:
 _INFLECTED_RE = re.compile(
     r"(?<![\w-])(" + "|".join(_pattern(_stem(n)) for n in sorted(
         set(_CYRILLIC_CITIES.split()) | set(_GREEK_CITIES.split()), key=len, reverse=True))
-    + r")[а-яёіїєґάέήίόύώα-ως]{0,3}(?![\w-])")  # case-sensitive: "тулуп" is a coat, "Тулу" is Tula
+    + r")[а-яёіїєґғқәөүұһңάέήίόύώα-ως]{0,3}(?![\w-])")  # case-sensitive: "тулуп" is a coat, "Тулу" is Tula
 _THAI_RE = re.compile(f"({_alternation(_THAI_CITIES)})")
+_GEORGIAN_RE = re.compile(r"(?<![\u10d0-\u10ff])(" + "|".join(re.escape(n[:-1]) for n in _GEORGIAN_CITIES)
+                          + rf")(?:{_GEORGIAN_ENDINGS})?(?![\u10d0-\u10ff])")
+_ARMENIAN_RE = re.compile(rf"(?<![\u0531-\u0587])({_alternation(_ARMENIAN_CITIES)})(?:ում|ից|ի|ը|ն|ով)?"
+                          r"(?![\u0531-\u0587])")
+_ETHIOPIC_RE = re.compile(rf"(?<![\u1200-\u135a])(?:በ|ከ|ወደ)?({_alternation(_ETHIOPIC_CITIES)})(?![\u1200-\u135a])")
 _DEVANAGARI_RE = re.compile(rf"(?<![\u0900-\u097f])({_alternation(_DEVANAGARI_CITIES)})(?![\u0900-\u097f])")
-_NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff"
-                        rf"{_HAN}가-힣]")
+_NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0531-\u0587\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
+                        rf"\u10d0-\u10ff\u1200-\u135a\u3040-\u30ff{_HAN}가-힣]")
 
 
 @dataclass
@@ -128,8 +155,8 @@ class NativePlaceRecognizer:
         if not _NON_LATIN.search(text):
             return []
         out = []
-        for regex in (_HAN_RE, _HANGUL_RE, _INFLECTED_RE, _THAI_RE, _DEVANAGARI_RE):  # with suffix and ending
+        for regex in (_HAN_RE, _HANGUL_RE, _INFLECTED_RE, _THAI_RE, _DEVANAGARI_RE, _GEORGIAN_RE, _ARMENIAN_RE):
             out += [Finding("LOCATION", m.start(), m.end(), self.score, self.name) for m in regex.finditer(text)]
-        for regex in (_HEBREW_RE, _ARABIC_RE):  # without the attached preposition or conjunction
+        for regex in (_HEBREW_RE, _ARABIC_RE, _ETHIOPIC_RE):  # without the attached preposition or conjunction
             out += [Finding("LOCATION", m.start(1), m.end(1), self.score, self.name) for m in regex.finditer(text)]
         return out

@@ -32,6 +32,16 @@ def _places(text: str) -> list[str]:
     ("Відправила у відділення в Львові", ["Львові"]),
     ("Παραλήπτης στην Πάτρα", ["Πάτρα"]),
     ("ส่งไปเชียงใหม่ค่ะ", ["เชียงใหม่"]),
+    ("وصل الطلب إلى الرياض، شكراً", ["الرياض"]),  # before an Arabic comma (a punctuation mark, not a letter)
+    ("تهران، خیابان ولیعصر", ["تهران"]),  # Persian spelling
+    ("给在成都上大学的表妹买的", ["成都"]),  # a preposition of place before the city, a Han character after it
+    ("帮成都的朋友买的", ["成都"]),  # a possessive after the city
+    ("ბათუმში ორ დღეში მოვიდა", ["ბათუმში"]),  # Georgian: "in Batumi"
+    ("მისამართი: თბილისი, ვაკე", ["თბილისი"]),
+    ("Երևանում ենք ապրում", ["Երևանում"]),  # Armenian: "in Yerevan"
+    ("በአዲስ አበባ ደርሷል", ["አዲስ አበባ"]),  # Amharic, without the attached preposition
+    ("Улаанбаатар хот", ["Улаанбаатар"]),  # Mongolian Cyrillic
+    ("Қарағандыға тез жетті", ["Қарағандыға"]),  # Kazakh, with a Kazakh case ending
 ])
 def test_cities_in_their_own_script_are_places(text: str, expected: list[str]) -> None:
     assert _places(text) == expected
@@ -43,6 +53,9 @@ def test_cities_in_their_own_script_are_places(text: str, expected: list[str]) -
     "тулуп тёплый",  # lower case: a coat, not Tula
     "Сочный вкус",  # "Соч-" is no stem of Sochi (indeclinable)
     "Delivered to Busan in two days",  # Latin script is the learned detector's
+    "很长沙发很舒服",  # a long sofa: "长沙" (Changsha) inside two words, nothing of place around it
+    "东西安全到达",  # "the things arrived safely": "西安" (Xi'an) across two words
+    "გორგალი",  # a word that starts like a city's stem
 ])
 def test_words_that_hold_a_city_name_are_not_places(text: str) -> None:
     assert _places(text) == []
