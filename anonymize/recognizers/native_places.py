@@ -89,7 +89,7 @@ _ETHIOPIC_CITIES = ["አዲስ አበባ", "ድሬዳዋ", "ድሬ ዳዋ", "መ
 
 def _pattern(name: str) -> str:
     """`name` as a regex whose spaces and hyphens match either ("Tel Aviv", "Tel-Aviv")."""
-    return r"[ \-]".join(re.escape(part) for part in re.split(r"[ -]", name))
+    return r"[ \-\u05be]".join(re.escape(part) for part in re.split(r"[ -]", name))  # a Hebrew maqaf too
 
 
 def _alternation(names: list[str]) -> str:
@@ -115,7 +115,9 @@ _HANGUL_POSTPOSITIONS = ("까지|에서|에는|으로|로|에|은|는|이|가|�
 _HANGUL_RE = re.compile(
     rf"(?<![가-힣])({'|'.join(_HANGUL_CITIES.split())})(?:특별시|광역시|특별자치시|시)?"
     rf"(?=(?:{_HANGUL_POSTPOSITIONS})|[^가-힣]|$)")
-_HEBREW_RE = re.compile(rf"(?<![\u0590-\u05ff])(?:[בלמוהש]{{1,2}})?({_alternation(_HEBREW_CITIES)})(?![\u0590-\u05ff])")
+_HEBREW_LETTERS = "\u0591-\u05bd\u05bf-\u05c2\u05c4-\u05ea"  # letters and points, not maqaf or sof pasuq
+_HEBREW_RE = re.compile(rf"(?<![{_HEBREW_LETTERS}])(?:[בלמוהש]{{1,2}})?({_alternation(_HEBREW_CITIES)})"
+                        rf"(?![{_HEBREW_LETTERS}])")
 _ARABIC_LETTERS = "\u0620-\u065f\u066e-\u06d3\u06d5\u06fa-\u06ff\u0750-\u077f"  # not "،" "؛" "؟"
 _ARABIC_RE = re.compile(
     rf"(?<![{_ARABIC_LETTERS}])(?:[وبلف]{{1,2}})?({_alternation(_ARABIC_CITIES)})(?![{_ARABIC_LETTERS}])")
@@ -135,7 +137,9 @@ _GEORGIAN_RE = re.compile(r"(?<![\u10d0-\u10ff])(" + "|".join(re.escape(n[:-1]) 
 _ARMENIAN_RE = re.compile(rf"(?<![\u0531-\u0587])({_alternation(_ARMENIAN_CITIES)})(?:ում|ից|ի|ը|ն|ով)?"
                           r"(?![\u0531-\u0587])")
 _ETHIOPIC_RE = re.compile(rf"(?<![\u1200-\u135a])(?:በ|ከ|ወደ)?({_alternation(_ETHIOPIC_CITIES)})(?![\u1200-\u135a])")
-_DEVANAGARI_RE = re.compile(rf"(?<![\u0900-\u097f])({_alternation(_DEVANAGARI_CITIES)})(?![\u0900-\u097f])")
+_DEVANAGARI_LETTERS = "\u0900-\u0963\u0971-\u097f"  # not the danda "।", the double danda or the digits
+_DEVANAGARI_RE = re.compile(rf"(?<![{_DEVANAGARI_LETTERS}])({_alternation(_DEVANAGARI_CITIES)})"
+                            rf"(?![{_DEVANAGARI_LETTERS}])")
 _NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0531-\u0587\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
                         rf"\u10d0-\u10ff\u1200-\u135a\u3040-\u30ff{_HAN}가-힣]")
 

@@ -34,6 +34,8 @@ def _places(text: str) -> list[str]:
     ("ส่งไปเชียงใหม่ค่ะ", ["เชียงใหม่"]),
     ("وصل الطلب إلى الرياض، شكراً", ["الرياض"]),  # before an Arabic comma (a punctuation mark, not a letter)
     ("تهران، خیابان ولیعصر", ["تهران"]),  # Persian spelling
+    ("पार्सल मुंबई। धन्यवाद", ["मुंबई"]),  # before a danda, the Devanagari full stop
+    ("גרה בתל־אביב", ["תל־אביב"]),  # a maqaf, the Hebrew hyphen, inside the name
     ("给在成都上大学的表妹买的", ["成都"]),  # a preposition of place before the city, a Han character after it
     ("帮成都的朋友买的", ["成都"]),  # a possessive after the city
     ("ბათუმში ორ დღეში მოვიდა", ["ბათუმში"]),  # Georgian: "in Batumi"
