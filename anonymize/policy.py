@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-9q"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-9r"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -125,6 +125,8 @@ POLICY_VERSION = "2026-12-9q"  # recorded in audit entries; bump when a default 
 # and a chat turn answering a name question with the name alone ("الاسم؟" / "العميل: نهى عبد الرحمن")
 # 2026-12-9q: an Arabic city before an Arabic comma ("الرياض،"); cities in Georgian, Armenian, Ethiopic, Persian,
 # Kazakh and Mongolian script; a Han city after a preposition of place or before a possessive ("在成都上大学")
+# 2026-12-9r: world cities of 50,000 people or more after a preposition of place ("em Viseu") or before a Turkish
+# case ending ("Eskişehir'e") in the check layer; Hebrew and Devanagari city boundaries without punctuation
 
 
 class PolicyError(AnonymizeUserError, ValueError):

