@@ -45,7 +45,7 @@ from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
-from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES
+from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES, UNITS_AFTER
 
 
 def _words(text: str) -> frozenset[str]:
@@ -778,10 +778,13 @@ def with_attached_number(text: str, f: Finding) -> Finding:
     """A phone number with the extension written after it ("3221-4480 ramal 12", "0145 22 87 10 poste 214",
     "(614) 555-0142 x318"): an extension dials one person; a place with the district number that ends its address
     line ("Praha 10", "Paris 15e"), or its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo -
-    SP"), or any region or code in brackets after it ("Montréal (QC)", "Hondarribia (Gipuzkoa)")."""
-    after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER}.get(f.entity_type)
+    SP"), or any region or code in brackets after it ("Montréal (QC)", "Hondarribia (Gipuzkoa)"); a street line with
+    the sub-building parts after it (`streets_world.UNITS_AFTER`: "ул. Иван Вазов № 32, ет. 3, ап. 9"), whichever
+    detector found the line."""
+    after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER, "STREET_ADDRESS": UNITS_AFTER}.get(
+        f.entity_type)
     m = after.match(text, f.end) if after is not None else None
-    return f if m is None else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
+    return f if m is None or m.end() == f.end else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
 
 
 _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[^\W\d_a-zß-ÿ]\.[ \t]?){1,3}[ \t]$")

@@ -131,7 +131,7 @@ UNIT_WORDS = ("ap", "apt", "apto", "apartamento", "apartment", "app", "apparteme
               "ап", "вх", "стан", "ბინა", "бл", "корп", "под", "пом", "стр", "mənzil", "pallati", "shk", "hyrja",
               "galpão", "lote", "lt", "qd", "quadra", "conj", "mz")
 _UNIT_WORD = _alternatives(UNIT_WORDS)
-_UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-zА-Яа-я](?![\w]))"
+_UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-zА-Яа-я]\d{{0,4}}(?![\w]))"
           rf"|\d{{1,2}}\.?[ºª°]\.?[A-Za-z]?"
           rf"(?:{_SP}(?i:izq|izda|dcha|dch|der|dto|esq|centro|andar|frente)\.?)?|\d{{1,2}}(?:st|nd|rd|th){_SP}"
           rf"(?i:floor|fl)\.?"
@@ -139,6 +139,7 @@ _UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}
           rf"|(?<=\d{_SP})[A-H]{_SP}\d{{1,4}})(?![\w])){{0,4}}"
           # Portuguese, Galician and Spanish position words closing the line: "90 - fundos", "18, baixo", "5, bajo"
           rf"(?:,?{_SP}(?:[-–]{_SP})?(?i:fundos|frente|baixo|bajo|cave|sobreloja|r/c|rés-do-chão)(?![\w]))?")
+UNITS_AFTER = re.compile(_UNITS)  # the sub-building parts after any street line (refine.with_attached_number)
 _MAHALLE = rf"(?:{_CAP}[\w'’.-]*{_SP}(?:Mah\.|Mahallesi|Mh\.),?{_SP})?"  # Turkish: the quarter before the street
 _PREFIX = _alternatives(PREFIX_TYPES)
 _SUFFIX = _alternatives(SUFFIX_TYPES)

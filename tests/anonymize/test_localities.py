@@ -77,6 +77,21 @@ def test_a_region_in_brackets_joins_its_place(text: str, place: str, whole: str)
     assert text[found.start:found.end] == whole
 
 
+@pytest.mark.parametrize(("text", "street", "whole"), [
+    ("Адрес: ул. Шипка № 12, ет. 3, ап. 9, 4000 Пловдив", "ул. Шипка № 12", "ул. Шипка № 12, ет. 3, ап. 9"),
+    ("Livrare la Str. Lungă nr. 5, bl. C4, sc. B, ap. 22, Brașov", "Str. Lungă nr. 5",
+     "Str. Lungă nr. 5, bl. C4, sc. B, ap. 22"),  # a block written as letter and digit ("C4")
+    ("I live at 4 Elm Road, 2nd floor, thanks", "4 Elm Road", "4 Elm Road, 2nd floor"),
+    ("Send to 12 Main Street, we love it", "12 Main Street", "12 Main Street"),  # no sub-building part after it
+])
+def test_a_street_line_takes_the_sub_building_parts_after_it(text: str, street: str, whole: str) -> None:
+    from anonymize.recognizers.refine import with_attached_number
+
+    start = text.index(street)
+    found = with_attached_number(text, Finding("STREET_ADDRESS", start, start + len(street), 0.85, "ner"))
+    assert text[found.start:found.end] == whole
+
+
 @pytest.mark.parametrize(("text", "places"), [
     ("new one is 2290 Kietzke Ln unit 114 reno nv 89502 thanks", ["reno nv"]),  # the last word before the code
     ("deliver to 1208 w. carmen ave #3, chicago il 60640. buzzer", ["chicago il"]),
