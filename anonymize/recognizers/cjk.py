@@ -8,8 +8,9 @@ with Taiwan's road sections, 段; Korea Post road-name addresses:
 특별시/광역시/도, 시/군/구, road 로/길 with a building number, 동/호/층; a Japanese building name with its room,
 a Chinese estate name before its units and a bare room number after 号) and the honorifics written after a
 person's name (Japanese 様/さん/さま/殿/氏, Chinese 先生/女士/小姐, Korean 님/씨/고객님) or the recipient labels
-before it (収件人/收件人/宛名/お名前/받는분/수령인/이름). Each rule needs its administrative suffixes or a
-number, so ordinary CJK prose is left alone.
+before it (収件人/收件人/宛名/お名前/받는분/수령인/이름), and a common Japanese surname before the copula of a
+self-introduction (です/と申します) or with its given name alone on a line (a signature). Each rule needs its
+administrative suffixes, a number, an honorific, a label or a listed surname, so ordinary CJK prose is left alone.
 """
 
 from __future__ import annotations
@@ -58,6 +59,25 @@ _KO_NAME = r"[가-힣]{2,4}"
 NAME_BEFORE_HONORIFIC = re.compile(rf"(?<![{_HAN}가-힣])({_JA_NAME}|{_KO_NAME})(?=\s?{_HONORIFIC})")
 _LABEL = r"(?:收件人|収件人|联系人|姓名|宛名|お名前|氏名|受取人|받는\s?분|받는\s?사람|수령인|이름|성함)"
 NAME_AFTER_LABEL = re.compile(rf"{_LABEL}\s?[:：]?\s?({_JA_NAME}|{_KO_NAME})(?![{_HAN}가-힣])")
+# The most common Japanese surnames of two or three characters (one-character ones are ordinary words too: 林, 森, 東):
+# before the copula of a self-introduction ("岡田です", "渡辺 健二と申します"), or alone on a line with the given name
+# (a signature: "森田 裕子")
+_JA_SURNAMES = re.findall(r"\S+", """
+佐藤 鈴木 高橋 田中 伊藤 渡辺 渡邊 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 斎藤 斉藤 清水 山崎 池田
+橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本 福田 太田 西村 藤井 金子
+岡本 藤原
+中野 三浦 原田 中川 松田 竹内 小野 田村 中山 和田 石田 森田 上田 内田 柴田 酒井 宮崎 横山 高木 安藤 宮本 大野 小島
+谷口 今井 工藤 高田 増田 丸山 杉山 村田 大塚 新井 小山 平野 藤本 河野 上野 野口 武田 松井 千葉 岩崎 菅原 木下 久保
+佐野 野村 松尾 市川 菊地 杉本 古川 大西 島田 水野 桜井 高野 渡部 吉川 山内 西田 飯田 菊池 西川 小松 北村 安田 五十嵐
+川口 平田 中田 久保田 服部 岩田 土屋 川崎 福島 本田 樋口 秋山 田口 永井 山中 中西 吉村 川上 大橋 石原 松岡 浜田 馬場
+森本 矢野 浅野 松下 星野 大久保 吉岡 小池 野田 荒木 大谷 内藤 松浦 熊谷 黒田 尾崎 永田 川村 望月 田辺 松村 荒井
+北岡 高山 宮田 片山 本間 早川 小西 岡崎 堀 上原 横田 須藤 小田 中尾
+""")
+_JA_SURNAME = "|".join(sorted(_JA_SURNAMES, key=len, reverse=True))
+_JA_GIVEN = rf"(?:[ 　][{_HAN}{_KANA}]{{1,3}}|[{_HAN}]{{2}})?"  # written apart, or two characters ("山田太郎")
+JA_SELF_NAME = re.compile(rf"(?:(?<![{_HAN}{_KANA}])|(?<=[はがもを、。]))((?:{_JA_SURNAME}){_JA_GIVEN})"
+                          rf"(?=です|と申します|でございます)")
+JA_SIGNATURE = re.compile(rf"(?m)^[ \t　]*((?:{_JA_SURNAME})[ 　][{_HAN}{_KANA}]{{1,3}})[ \t　]*$")
 _NOT_NAMES = frozenset(("お客", "客", "担当", "店長", "先生", "皆", "皆さ", "고객", "사장", "선생", "여러분", "관리자",
                         "기사"))
 
@@ -82,7 +102,7 @@ class CjkRecognizer:
             lead = _LEAD.match(m.group())  # "地址是台北市...": the label and verb the Han run before 市 took in
             start = m.start() + (lead.end() if lead else 0)
             out.append(Finding("STREET_ADDRESS", start, m.end(), self.address_score, self.name))
-        for regex in (NAME_BEFORE_HONORIFIC, NAME_AFTER_LABEL):
+        for regex in (NAME_BEFORE_HONORIFIC, NAME_AFTER_LABEL, JA_SELF_NAME, JA_SIGNATURE):
             for m in regex.finditer(text):
                 if m.group(1) not in _NOT_NAMES:
                     out.append(Finding("PERSON", m.start(1), m.end(1), self.name_score, self.name))

@@ -76,6 +76,17 @@ def test_traditional_character_addresses_with_road_sections() -> None:
         (f.entity_type, text[f.start:f.end]) for f in CjkRecognizer().analyze(text)]
 
 
+@pytest.mark.parametrize(("text", "names"), [
+    ("お客様：080-1234-5678、小松です", ["小松"]),  # a listed surname before the copula of a self-introduction
+    ("読みはヤマダです。漢字は山田 花子です。", ["山田 花子"]),  # after a particle, with the given name
+    ("高橋一郎と申します。よろしくお願いします。", ["高橋一郎"]),  # given name of two characters, written together
+    ("色が違いました。\n石井 真由\n電話：03-1234-5678", ["石井 真由"]),  # alone on its line: a signature
+    ("とても大丈夫です", []), ("中山道です", []),  # a word before the copula, a road named after a surname
+])
+def test_japanese_surnames_before_the_copula_or_as_a_signature(text: str, names: list[str]) -> None:
+    assert [text[f.start:f.end] for f in CjkRecognizer().analyze(text) if f.entity_type == "PERSON"] == names
+
+
 @pytest.mark.parametrize("word", ["Prénom", "Apellidos", "Cognome", "Voornaam", "Příjmení", "Фамилия", "Faktura",
                                   "Bestellnr", "Gerente", "Responsable", "Projectmanager", "Sales", "Akkoord",
                                   "Kaffeemaschine", "Laufschuhe"])
