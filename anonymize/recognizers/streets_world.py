@@ -11,14 +11,16 @@ number first ("số 12 đường số 7"), Quebec the number before "boul."; Cyr
 a capitalised type ("Булевар краља Александра 214") or open with a number ("ул. 8 марта 14"), and names of any
 script may stand in quotes ("ул. „Цар Симеон“ 41"). After the number come sub-building parts and the Iberian
 position words ("90 - fundos", "18, baixo"). Romance types written in lower case inside a sentence count before a
-capitalised name and a number that closes the clause ("arrivato a via Etnea 402, ..."). Scripts with their own
-shapes: Hebrew and Arabic type-name-number lines, Persian street-alley-plate lines, Chinese road numbers with building
-and room, Japanese chōme-block-house with the building; numbered components ("House 19-A, Street 7", Hindi "मकान नं.
-112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics. `landmark_recognizer`
-takes the landmark phrases that place an address ("..., near the Sambuddhi Pirivena"). The type words are the common
-ones of each language's postal usage, written from those standards, not from any evaluation text. Every shape needs a
-house number (a landmark, a named thing after an address part): a street name alone is left to the learned detector
-and the place rules, so that "via email" or "rue" in prose never matches.
+capitalised name and a number that closes the clause ("arrivato a via Etnea 402, ..."). Scripts with their own shapes:
+Hebrew and Arabic type-name-number lines, Persian street-alley-plate lines, Chinese road numbers with building and room,
+Japanese chōme-block-house with the building; care-of lines ("c/o Lindqvist"), named business estates and rural
+localities with their lot ("Polígono Industrial El Pino, nave 14", "Lieu-dit Le Moulin"), Central American directions
+from a landmark ("de la iglesia católica 200 metros al sur"); numbered components ("House 19-A, Street 7", Hindi "मकान
+नं. 112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics.
+`landmark_recognizer` takes the landmark phrases that place an address ("..., near the Sambuddhi Pirivena"). The type
+words are the common ones of each language's postal usage, written from those standards, not from any evaluation text.
+Every shape needs a house number (a landmark, a named thing after an address part): a street name alone is left to the
+learned detector and the place rules, so that "via email" or "rue" in prose never matches.
 """
 
 from __future__ import annotations
@@ -215,6 +217,29 @@ _HINDI = (rf"(?:मकान|फ्लैट|प्लॉट|हाउस|म\.)
 _ESTATE = (rf"(?<![\w])(?:Perum|Perumahan|Komplek|Kompleks|Komp\.|Griya|Villa|Cluster){_SP}{_NAME}{_SP}"
            rf"(?:Blok|Blk\.?){_SP}?[A-Z0-9]{{1,3}}\d{{0,2}}{_SP}?(?:No\.?{_SP}?)?\d{{1,4}}[A-Za-z]?"
            rf"(?:,?{_SP}RT\.?{_SP}?\d{{1,3}}{_SP}?/{_SP}?RW\.?{_SP}?\d{{1,3}})?")
+# A care-of line: "c/o" (or German "z. Hd.") and the rest of its line, or of its clause when more follows on the line
+# ("c/o Lindqvist", "c/o Praxis Lenz, Hinterhaus 2. OG"): who receives the post for the addressee, and where; the name
+# after it capitalised ("c/o my sister" is prose)
+_CARE_OF = (rf"(?<![\w/])(?i:c/o|c/-|z\.?\s?hd\.?)[ \t]+{_CAP}[^\n.;!?]{{0,60}}?"
+            r"(?=[ \t]*(?:[.;!?]?[ \t]*\n|[.;!?]?$|[.;!?][ \t]))")
+# A named industrial or business estate, or a named rural locality, with its lot or unit number when one follows
+# ("Polígono Industrial El Pino, nave 14", "ZAC des Grands Champs, lot 14", "Gewerbegebiet Nord, Halle 3", "Organize
+# Sanayi Bölgesi 4. Cad. No:12", "Lieu-dit Le Moulin"): these stand for the street in business and rural addresses
+_AREA_TYPES = _alternatives(("Polígono Industrial", "Polígono", "Pol. Ind.", "P.I.", "Parque Empresarial",
+                             "Parque Industrial", "Parque Tecnológico", "Zona Industriale", "Zona Industrial", "ZAC",
+                             "ZA", "ZI", "Z.I.", "Z.A.", "Zone Industrielle", "Zone Artisanale", "Zone d'Activités",
+                             "Industriegebiet", "Gewerbegebiet", "Gewerbepark", "Industrieterrein", "Bedrijventerrein",
+                             "Organize Sanayi Bölgesi", "OSB", "Sanayi Sitesi", "Lieu-dit", "Lieudit",
+                             "Industrial Estate", "Business Park", "Trading Estate"))
+_AREA = (rf"(?<![\w]){_AREA_TYPES}{_SP}{_NAME}(?:,?{_SP}(?i:nave|lot|lote|parcela|bâtiment|bât\.|halle|hala|"
+         rf"capannone|unit|unidad|no\.?|no:){_SP}?\d{{1,4}}[A-Za-z]?(?![\w]))?{_UNITS}")
+# Central American directions from a landmark, which stand for the street in Costa Rica and Nicaragua ("de la iglesia
+# católica 200 metros al sur y 50 al este", "del Palí 100 m oeste", "costado norte del parque, 75 varas al sur"):
+# the landmark after "de"/"del"/"desde" and each distance with its cardinal direction
+_DIST = r"\d{2,4}[ \t]?(?:metros|mts?\.?|m|varas|vrs\.?|cuadras|c\.)?"
+_CARDINAL = r"(?:al[ \t]+)?(?:norte|sur|este|oeste|noreste|noroeste|sureste|suroeste)(?![\w])"
+_DIRECTIONS = (rf"(?<![\w])(?:de|del|desde)[ \t][^,.;:\n\d]{{2,60}}?[ \t],?[ \t]?{_DIST}[ \t]{_CARDINAL}"
+               rf"(?:[ \t]?,?[ \t]?(?:y[ \t])?{_DIST}[ \t]{_CARDINAL})*")
 # Vietnamese written without diacritics, as chats do: "so 7 hem 284 le van sy" (number, lane or street, its name)
 _VIETNAMESE_ASCII = (rf"(?<![\w])(?i:so){_SP}\d{{1,4}}[a-z]?(?:/\d{{1,4}})*,?{_SP}(?i:duong|hem|ngo|pho|kiet)"
                      rf"(?:{_SP}\d{{1,4}}(?:/\d{{1,4}})*)?{_SP}[a-z]{{1,7}}(?:{_SP}[a-z]{{1,7}}){{0,3}}"
@@ -275,6 +300,9 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(_COMPONENTS, 0.8, 0.9, flags=0),
         Pattern(_HINDI, 0.8, 0.9, flags=0, needs="[\u0900-\u097f]"),
         Pattern(_ESTATE, 0.8, 0.9, flags=0),
+        Pattern(_CARE_OF, 0.8, 0.9, flags=0, needs="(?i:c/o|c/-|z\\.?\\s?hd)"),
+        Pattern(_AREA, 0.8, 0.9, flags=0),
+        Pattern(_DIRECTIONS, 0.8, 0.9, needs=r"(?i:norte|sur|este|oeste)"),
         Pattern(_VIETNAMESE_ASCII, 0.75, 0.9, flags=0),
     ])
 

@@ -102,6 +102,18 @@ LANDMARKS = [  # a landmark after a part of the address and its comma, or after 
     ("We met in Leeds, by the canal. Opposite the Corn Exchange was busy.", []),
 ]
 
+# care-of lines, named business estates and rural localities, Central American directions from a landmark
+FOUND += [
+    ("Ingrid Berg\nc/o Svensson\nStockholm", "c/o Svensson"),
+    ("An Herrn Kurt Lang, c/o Kanzlei Roth, Seitenflügel. Danke", "c/o Kanzlei Roth, Seitenflügel"),
+    ("Entrega en Polígono Industrial Los Olivos, nave 7, 28906 Getafe", "Polígono Industrial Los Olivos, nave 7"),
+    ("Livraison : ZA des Prés Verts, lot 3, 35000 Rennes", "ZA des Prés Verts, lot 3"),
+    ("Lieferung: Gewerbegebiet Süd, Halle 4, Ulm", "Gewerbegebiet Süd, Halle 4"),
+    ("Adresse : Lieu-dit La Grange, 46100 Figeac", "Lieu-dit La Grange"),
+    ("Dirección: del Banco Nacional 150 metros al oeste y 25 al norte, casa azul",
+     "del Banco Nacional 150 metros al oeste y 25 al norte"),
+]
+
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
     "I sent it via email 3 days ago",
     "Please put 3 items in the bag",
@@ -117,6 +129,9 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "it came via DHL 3 weeks late",
     "Deliver to Jinja Road, near the green gate",  # a landmark names something (a capitalised word)
     "I usually shop near the station because it is close to home",  # no address comma or cue before it
+    "Can you send it c/o my sister instead?",  # care of someone written in lower case: prose
+    "the A/C works great in the ZA region",  # no estate name after the type
+    "vivo a 200 metros de la playa",  # a distance without a landmark and a direction
 ]
 
 UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after it, as a word of its own
