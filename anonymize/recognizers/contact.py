@@ -60,6 +60,7 @@ _COMMON_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au
 # holds, plus "uk" and "eu") and the common generic ones: "anna dot berg at mail dot se".
 _CC_TLDS = sorted({r.lower() for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2} | {"uk", "eu"})
 _TLD = r"(?:" + "|".join(["com", "org", "net", "edu", "gov", "info", "biz", "online", "shop", *_CC_TLDS]) + r")"
+_TLD_RE = re.compile(_TLD)
 _SPELLED_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}\b"
 _COMMON_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_COMMON_TLD}\b"  # the weakest shape: common TLDs only
 EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me")
@@ -90,12 +91,29 @@ def business_number(value: str, regions: tuple[str, ...] = PHONE_REGIONS, at_lea
     return 2 * sum(business) > len(business) and sum(business) >= at_least
 
 
+def _not_a_domain(handle: str) -> bool:
+    """A handle whose last dotted part is no top-level domain ("rahul.v.iyer", not "example.com"), and no version
+    number ("v2.0")."""
+    if re.fullmatch(r"v?\d+(?:\.\d+)*[a-z]?", handle, re.IGNORECASE):
+        return False
+    return "." not in handle or _TLD_RE.fullmatch(handle.rsplit(".", 1)[1].lower()) is None
+
+
 def handle_recognizer() -> RegexRecognizer:
-    """A social-media handle in a reply ("@Zsolt so sorry"): the name without its "@" is a PERSON; an e-mail address
-    (a word right before the "@") or a handle that is a domain is not matched."""
+    """A social-media handle in a reply ("@Zsolt so sorry", "@rahul.v.iyer"): the name without its "@" is a PERSON;
+    an e-mail address (a word right before the "@") or a handle that is a domain ("@example.com") is not matched.
+    Also a user name after a user, buyer or seller word or an id label ("the buyer kezzy_b", "아이디: skyjung01") when
+    it is shaped like one: lower case with a digit, an underscore or a dot inside, as no ordinary word is."""
     return RegexRecognizer("handle", "PERSON", [
-        Pattern(r"(?<![\w.@])@([^\W\d_][\w]{1,29}(?:[._][\w]{1,29})?)(?![\w@]|\.\w)", 0.7, flags=0, group=1),
-    ])
+        Pattern(r"(?<![\w.@])@([^\W\d_][\w]{1,29}(?:[._][\w]{1,29}){0,3})(?![\w@]|\.\w)", 0.7, flags=0, group=1),
+        Pattern(r"(?i:(?<![\w])(?:user(?:name)?|buyer|seller|member|customer|gamertag|nick(?:name)?|handle|login|"
+                r"benutzer(?:name)?|käufer|verkäufer|acheteur|vendeur|usuario|comprador|vendedor|utente|acquirente|"
+                r"venditore|gebruiker|koper|verkoper|kullanıcı(?: adı)?|пользователь|логин|ник|아이디|ユーザー名|"
+                r"ユーザーID|用户名|账号|帳號)(?: id| ID)?)[ \t]*[:：]?[ \t]*"
+                r"((?=[a-z0-9._]{4})(?=[a-z0-9._]*[0-9_.])[a-z][a-z0-9]*(?:[._][a-z0-9]+)*_?)(?![\w@]|\.\w)", 0.7,
+                flags=0,
+                group=1),
+    ], validator=_not_a_domain)
 
 
 def email_recognizer() -> RegexRecognizer:

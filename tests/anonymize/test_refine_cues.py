@@ -606,3 +606,17 @@ def test_names_after_caseless_role_words_and_name_questions(text: str, names: li
 ])
 def test_no_name_after_a_role_word_or_name_question_without_one(text: str) -> None:
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == []
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("@mira.k.osei did you get my parcel?", ["mira.k.osei"]),  # a handle with two dots
+    ("thanks a lot @jo_ann.b22", ["jo_ann.b22"]),
+    ("see @example.com for details", []),  # a domain, not a handle
+    ("the buyer zed_k77 has not paid yet", ["zed_k77"]),  # a user name after a buyer word, shaped like one
+    ("아이디: moonlight99", ["moonlight99"]),  # after an id label
+    ("the buyer was great", []), ("the seller v2.0 of the app", []),  # an ordinary word; a version number
+])
+def test_handles_with_dots_and_user_names_after_a_user_word(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.contact import handle_recognizer
+
+    assert [text[f.start:f.end] for f in handle_recognizer().analyze(text)] == found
