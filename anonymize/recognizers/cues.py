@@ -324,6 +324,24 @@ _NAME_ANSWER = re.compile(r"[ \t]*(?:[^\s:：]{1,16}[ \t]?[:：][ \t]*)?([^\n。
 _COPULA = re.compile(r"[ \t]*(?:です|でございます|と申します|입니다|이에요|예요|요)$")
 
 
+# A signature block: a line of two to four capitalised name words (name particles and a nickname in quotes inside),
+# then the writer's job title after a bar, a dash or a comma, or on the next line ("Oluwaseun \"Seun\" Adeyemi\nCategory
+# Manager – Kitchenware", "Rhys ap Gruffydd | Store Manager"): the name
+_TITLE_WORDS = (r"(?:Manager|Managerin|Director|Directora|Directeur|Directrice|Direktor|Direktorin|Head|Officer|"
+                r"Coordinator|Assistant|Assistent|Assistentin|Specialist|Consultant|Representative|Executive|"
+                r"Supervisor|Lead|Engineer|Buyer|Merchandiser|Owner|Founder|Partner|Associate|Administrator|Advisor|"
+                r"Adviser|Analyst|Accountant|Geschäftsführer|Geschäftsführerin|Leiter|Leiterin|Einkäufer|Einkäuferin|"
+                r"Responsable|Gérant|Gérante|Chef|Cheffe|Gerente|Jefe|Jefa|Encargado|Encargada|Direttore|Direttrice|"
+                r"Responsabile|Titolare|Bedrijfsleider|Inkoper|Eigenaar|Chargé|Chargée|Kierownik|Kierowniczka|"
+                r"Müdür|Müdürü|Sorumlusu|Yetkilisi|Sales|Marketing|Customer Service|Team Lead|CEO|CFO|COO|CTO)")
+_SIG_WORD = r"[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)?"
+_SIG_NAME = (rf"{_SIG_WORD}(?:[ \t](?:(?:ap|ab|van|von|de|da|di|del|der|den|le|la|du|bin|al)[ \t])*"
+             rf"(?:{_SIG_WORD}|[\"“„«‘']{_SIG_WORD}[\"”“»’'])){{1,3}}")
+_SIGNATURE_BLOCK = re.compile(rf"(?m)^[ \t]*({_SIG_NAME})[ \t]*(?:[|,–—-][ \t]*|\n[ \t]*)"
+                              rf"(?:[A-Z][\w&/.-]*[ \t]+){{0,3}}{_TITLE_WORDS}(?![\w])"
+                              r"[ \t]*(?:[|,–—-][^\n]{0,60})?$")  # the title closes its line or its part of it
+
+
 # A Japanese form's reading of a name in katakana after its label ("フリガナ：ナカムラ ショウタ")
 _KANA_READING = re.compile(r"(?:フリガナ|ふりがな|カナ)[ \t]*[：:][ \t]*([\u30a1-\u30fa\u30fc]+(?:[ \t\u3000]"
                            r"[\u30a1-\u30fa\u30fc]+)?)")
@@ -409,8 +427,16 @@ class IntroNameRecognizer:
         out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _SPELLED_NAME.finditer(text)
                 if not _alphabet_run(m.group(1))] if "-" in text else []
         out += self._lower_case_names(text) + self._dash_signature(text) + self._nicknamed(text)
-        out += self._caseless_roles(text) + self._name_answers(text)
+        out += self._caseless_roles(text) + self._name_answers(text) + self._signature_blocks(text)
         return list({(f.start, f.end): f for f in out}.values())  # a span two rules found, once
+
+    def _signature_blocks(self, text: str) -> list[Finding]:
+        """The name line of a signature block with the writer's job title (`_SIGNATURE_BLOCK`); no word of it a stop
+        word ("Customer Service | Manager" is a department)."""
+        from anonymize.recognizers.refine import is_stop_word
+
+        return [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _SIGNATURE_BLOCK.finditer(text)
+                if not any(is_stop_word(w) for w in re.findall(r"[A-ZÀ-ÖØ-Þ][\w'’-]*", m.group(1)))]
 
     def _name_answers(self, text: str) -> list[Finding]:
         """The answer to a name question on the next line (`_NAME_ASK`, `_NAME_ANSWER`)."""

@@ -620,3 +620,15 @@ def test_handles_with_dots_and_user_names_after_a_user_word(text: str, found: li
     from anonymize.recognizers.contact import handle_recognizer
 
     assert [text[f.start:f.end] for f in handle_recognizer().analyze(text)] == found
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ('Best,\nAdaeze "Ada" Nwosu\nCategory Manager – Garden\nM: 0161 000 0000', ['Adaeze "Ada" Nwosu']),
+    ("Regards\nDafydd ap Rhys | Store Manager", ["Dafydd ap Rhys"]),  # a name particle, the title after a bar
+    ("Karin Weiß, Einkäuferin\nTel. 030 000000", ["Karin Weiß"]),
+    ("Great Product\nBest Buyer ever", []),  # the "title" runs on into prose
+    ("Thanks,\nCustomer Service | Manager", []),  # a department
+])
+def test_the_name_line_of_a_signature_block_with_a_job_title(text: str, names: list[str]) -> None:
+    found = {text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)}
+    assert set(names) <= found if names else found == set()
