@@ -222,6 +222,10 @@ mr|mr\.|mrs|mrs\.|ms|ms\.|κυρία|κύριε|κύριος|κυρίου|κα|�
 السيدة|مدام|מר|גברת|bapak|pak|ibu|anh|chị|senhor|senhora|monsieur|madame|meneer|mevrouw|signore
 passaporto di|reisepass von|passport of
 муж|жена|сын|дочь|дочка|мама|папа|брат|сестра|подруга|бабушка|дедушка|чоловік|дружина|донька|мати|батько
+сыну|сына|сыном|дочке|дочки|дочкой|дочери|дочерью|мужу|мужа|мужем|жене|жены|женой|маме|мамы|мамой|папе|папы|папой
+брату|брата|братом|сестре|сестры|сестрой|подруге|подруги|подругой|другу|друга|внуку|внучке|внучки|бабушке|дедушке
+синові|сину|сина|доньці|доньки|донькою|дочці|чоловікові|чоловіку|дружині|мамі|татові|тату|братові|сестрі|подрузі
+другові|онукові|онуці|онучці|бабусі|дідусеві|племіннику|племінниці|племяннику|племяннице
 mąż|żona|córka|córeczka|syn|synek|mama|tata|siostra|brat|manžel|manželka|dcera|maminka|táta|sestra|bratr
 marito|moglie|figlio|figlia|mamma|papà|marido|esposo|esposa|hijo|hija|mamá|papá|filho|filha|mãe|pai|mari|fils
 fille|maman|papa|sohn|tochter|mama|papa|oma|opa|echtgenoot|echtgenote|zoon|dochter|make|maka|hustru|dotter|søn|datter

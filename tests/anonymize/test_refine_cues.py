@@ -632,3 +632,12 @@ def test_handles_with_dots_and_user_names_after_a_user_word(text: str, found: li
 def test_the_name_line_of_a_signature_block_with_a_job_title(text: str, names: list[str]) -> None:
     found = {text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)}
     assert set(names) <= found if names else found == set()
+
+
+@pytest.mark.parametrize(("text", "names"), [
+    ("Заказывала сыну Денису в Томск, дошло быстро", ["Денису"]),  # a kinship word in the dative, then the name
+    ("Замовляла сукню для доньки Мирослави, розмір підійшов", ["Мирослави"]),  # Ukrainian genitive
+    ("сыну понравилось, спасибо", []),  # a lower-case word after it: no name
+])
+def test_names_after_inflected_cyrillic_kinship_words(text: str, names: list[str]) -> None:
+    assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == names
