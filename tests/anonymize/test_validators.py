@@ -108,3 +108,19 @@ def test_a_card_number_before_its_expiry_date_is_cut_back_to_the_number() -> Non
 
     text = "Card 4111 1111 1111 1111 12/27, cvv on the back"
     assert [text[f.start:f.end] for f in card_recognizer().analyze(text)] == ["4111 1111 1111 1111"]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Minha compra PT-4480231 veio com defeito", ["PT-4480231"]),  # no order cue in the writer's language needed
+    ("Hei, voinko vaihtaa tilauksen FI-230412 osoitteen?", ["FI-230412"]),
+    ("seller acct SLR-4482910 says", ["SLR-4482910"]),
+    ("Kundennummer KD4974650 bitte", ["KD4974650"]),
+    ("采购单 CG20241203-07 已确认", ["CG20241203-07"]),
+    ("The VX-8820 model is great", []),  # a model number: four digits
+    ("Rated ISO-9001 and EN-71 compliant", []),
+])
+def test_capitals_and_six_to_ten_digits_are_a_reference(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.retail import order_recognizer
+
+    spans = [f for f in order_recognizer().analyze(text) if f.score >= 0.5]
+    assert sorted({text[f.start:f.end] for f in spans}) == found
