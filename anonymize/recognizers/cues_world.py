@@ -54,7 +54,8 @@ cmnd|cccd|căn cước|паспорт|инн|снилс|паспорт сери�
 cnp|buletin|carte de identitate|fødselsnummer|cpr|cpr-nr\.?|henkilötunnus|hetu|personnummer|rodné číslo|ehliyet
 ehliyet no|sürücü belgesi|licencia|licencia de conducir|patente|patente di guida|carta d'identità|dl no\.?|licence
 license|id|id no\.?|id#|sa id|national id no\.?|omang|nin|nida|ghana card|emirates id|iqama|רישיון נהיגה
-תעודת זהות""")
+תעודת זהות|numéro national|numéro de registre national|registre national|n° national|umid|crn|nric|mykad|ic number
+ic no\.?|carte d'identité|carte d'identite|cni""")
 # Tax and business registration numbers after their names (a sole trader's is personal data; VAT, GST, company
 # registers), as invoices and seller pages write them; their values have seven digits or more, so "incl. VAT 19.99"
 # is no id
@@ -88,7 +89,9 @@ _GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:�
 _GROUPED = r"((?:[A-Z]{1,4} )?\d{2,6}(?:[ .-]\d{2,6}){1,5}(?![\w-]))"
 BIRTH_WORLD = _cue(r"""nar\.|narozen|narozena|datum narození|született|születési dátum|doğum tarihi|d\.t\.|дата рождения
 д\.р\.|родился|родилась|ngày sinh|tanggal lahir|tgl lahir|lahir|ημερομηνία γέννησης|γεννήθηκε|data nașterii|născut
-născută|fødselsdato|født|syntymäaika|född|födelsedatum""")
+născută|fødselsdato|født|syntymäaika|född|födelsedatum|dátum narodenia|narodený|narodená|datum rojstva
+datum rođenja|datum rodjenja|gimimo data|dzimšanas datums|sünniaeg|дата на раждане|дата народження|народився
+народилася""")
 _BIRTH_GLUED = r"(?:生年月日|出生日期|出生年月日|생년월일|تاريخ الميلاد)"
 _WORLD_DATE = (r"(\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|\d{4}년\s?\d{1,2}월\s?\d{1,2}일|"
                r"\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d{2}|\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}|(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})")
@@ -175,6 +178,41 @@ def world_id_recognizer() -> RegexRecognizer:
     ], validator=_digits(4))
 
 
+def _belgian_national_number_ok(value: str) -> bool:
+    """Belgium's national register number (YY.MM.DD-XXX.CC) begins with a date of birth (its month may be 0 or
+    have 20/40 added when the date is unknown or the number a bis number). The check digits are not asked for: the
+    written shape is specific enough, and a mistyped number is still someone's."""
+    month, day = int(value[3:5]), int(value[6:8])
+    return month % 20 <= 12 and day <= 31
+def _malaysian_nric_ok(value: str) -> bool:
+    """Malaysia's identity card number (YYMMDD-PB-###G): a date of birth first."""
+    return 1 <= int(value[2:4]) <= 12 and 1 <= int(value[4:6]) <= 31
+
+
+class NationalIdShapeRecognizer:
+    """ID_DOCUMENT for national numbers whose written shape says what they are, with no cue: Belgium's national
+    register number ("85.07.14-263.41", a date of birth first), Malaysia's NRIC
+    ("880412-14-5527", a date of birth first) and the Philippines' UMID common reference number ("0111-4418277-3")."""
+
+    name = "national-id-shape"
+    entities = ("ID_DOCUMENT",)
+
+    def __init__(self) -> None:
+        self._shapes = [
+            RegexRecognizer(self.name, "ID_DOCUMENT", [
+                Pattern(r"(?<![\d.])\d{2}\.\d{2}\.\d{2}-\d{3}\.\d{2}(?!\d|\.\d)", 0.85)],
+                validator=_belgian_national_number_ok),
+            RegexRecognizer(self.name, "ID_DOCUMENT", [Pattern(r"(?<![\d-])\d{6}-\d{2}-\d{4}(?![\d-])", 0.85)],
+                            validator=_malaysian_nric_ok),
+            RegexRecognizer(self.name, "ID_DOCUMENT", [Pattern(r"(?<![\d-])\d{4}-\d{7}-\d(?![\d-])", 0.85)]),
+        ]
+
+    def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
+        if "-" not in text:
+            return []
+        return [f for shape in self._shapes for f in shape.analyze(text, doc)]
+
+
 def grouped_account_recognizer() -> RegexRecognizer:
     """Customer and loyalty numbers written as a letter prefix and digit groups after their cue ("card no. KSK 118
     204 559"), which the one-token value of `cues` does not take."""
@@ -219,4 +257,4 @@ def world_cue_recognizers(base_cues: Sequence[Any] = ()) -> list[Any]:
             by_name.get("customer-id-cue") or customer_cue_recognizer(),
             by_name.get("loyalty-cue") or loyalty_cue_recognizer())
     return [world_plate_recognizer(), world_id_recognizer(), world_tax_id_recognizer(), grouped_account_recognizer(),
-            world_birth_date_recognizer(), ListedIdRecognizer(cued, emit_cued=True)]
+            world_birth_date_recognizer(), NationalIdShapeRecognizer(), ListedIdRecognizer(cued, emit_cued=True)]

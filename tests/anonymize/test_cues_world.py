@@ -183,3 +183,27 @@ def test_purchase_orders_and_listed_loyalty_numbers(text: str, expected: list[tu
     listed = next(r for r in structured_recognizers() if isinstance(r, ListedIdRecognizer))
     found = resolve_overlaps(listed.analyze(text))
     assert [(f.entity_type, text[f.start:f.end]) for f in found] == expected
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Remboursement svp. Numéro 92.03.21-114.07. Merci", ["92.03.21-114.07"]),  # Belgian national number
+    ("Caller: 900315-10-5542\nAgent: thank you", ["900315-10-5542"]),  # Malaysian NRIC, a date of birth first
+    ("Claimed with UMID 0028-1234567-9 yesterday", ["0028-1234567-9"]),  # Philippine UMID reference
+    ("SKU 991315-10-5542 restocked", []),  # month 13: no NRIC
+    ("Version 12.13.14-263.41 of the app", []),  # month 13: no national number
+])
+def test_national_numbers_known_by_their_written_shape(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.cues_world import NationalIdShapeRecognizer
+
+    assert [text[f.start:f.end] for f in NationalIdShapeRecognizer().analyze(text)] == found
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("majiteľ účtu Peter Novák, dátum narodenia 3. 9. 1987.", "3. 9. 1987"),  # Slovak, spaces after the dots
+    ("datum rođenja 14.02.1979, Zagreb", "14.02.1979"),
+])
+def test_birth_dates_after_more_birth_cues(text: str, value: str) -> None:
+    from anonymize.engine import Anonymizer
+
+    found = {(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)}
+    assert ("DATE_OF_BIRTH", value) in found
