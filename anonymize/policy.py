@@ -17,7 +17,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-9z"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-10"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -142,6 +142,7 @@ POLICY_VERSION = "2026-12-9z"  # recorded in audit entries; bump when a default 
 # 2026-12-9y: two to four capitals and six to ten digits are a reference without a cue ("BR-4480231", "KD4974650")
 # 2026-12-9z: national numbers known by their shape (Belgian national number, Malaysian NRIC, Philippine UMID); id
 # cues "numéro national", "UMID", "NRIC", "carte d'identité"; birth cues of more Slavic and Baltic languages
+# 2026-12-10: compact plates of three letters and three or four digits near a vehicle word ("hatchback LKR452")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

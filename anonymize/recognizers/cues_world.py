@@ -125,7 +125,7 @@ WORLD_VEHICLE = (*VEHICLE_CONTEXT, "véhicule", "vehicule", "immatriculé", "imm
                  "araç", "araba", "plaka", "xe", "mobil", "vehículo", "veicolo", "veículo", "fordon", "bil", "bilen",
                  "auton", "vozidlo", "autó", "mașina", "машина", "автомобиль", "номер", "caravan", "camper",
                  "taxi", "uber", "kennzeichen", "immatriculation", "plaque", "matrícula", "targa", "rego",
-                 "registration")
+                 "registration", "hatchback", "sedan", "saloon", "coupe", "coupé", "minivan", "estate car")
 
 
 def _shape(value: str) -> str:
@@ -235,7 +235,7 @@ def world_plate_recognizer() -> RegexRecognizer:
               r"[A-Z]{2} \d{3} ?[A-Z]{2}", r"[A-Z]{2,3} \d{4,5}[A-Z]?", r"[A-Z]{3}[- ]\d{2,3}[A-Z]?",
               r"[A-Z]{2} \d{4,6}", r"\d[A-Z]{3}-?\d{3}", r"[A-Z]{3}-\d{4}", r"[A-Z]{3}\d[A-Z]\d{2}",
               r"[A-Z]{3} \d{2}[A-Z]\d{2}", r"[A-Z]{2}\d{2} ?[A-Z]{3}", r"[A-Z]{2}-\d{3}-[A-Z]{2}",
-              r"[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?\d{1,4}[EH]?")
+              r"[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?\d{1,4}[EH]?", r"[A-Z]{3}\d{3,4}")  # "LKR452": New Zealand, older UK
     return RegexRecognizer("license-plate-world", "LICENSE_PLATE", [
         Pattern(r"(?<![\w-])(" + "|".join(shapes) + r")(?![\w-])", 0.3, 0.8, group=1, flags=0),
     ], context=WORLD_VEHICLE, validator=_plate_ok)

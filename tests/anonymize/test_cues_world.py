@@ -207,3 +207,13 @@ def test_birth_dates_after_more_birth_cues(text: str, value: str) -> None:
 
     found = {(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)}
     assert ("DATE_OF_BIRTH", value) in found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Car park incident: blue hatchback KMT318 reversed into a bay", ["KMT318"]),  # three letters, three digits
+    ("Model ABC1234 in stock", []),  # the same shape with no vehicle word near: below the threshold
+])
+def test_compact_plates_of_three_letters_and_digits_near_a_vehicle_word(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.cues_world import world_plate_recognizer
+
+    assert [text[f.start:f.end] for f in world_plate_recognizer().analyze(text) if f.score >= 0.5] == found
