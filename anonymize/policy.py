@@ -17,7 +17,8 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
     "CUSTOMER_ID", "DATE_OF_BIRTH", "LICENSE_PLATE",  # customer numbers, birth dates, vehicle plates (cue rules)
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
-POLICY_VERSION = "2026-12-10"  # recorded in audit entries; bump when a default below or what a recognizer finds changes
+# recorded in audit entries; bump when a default below or what a recognizer finds changes
+POLICY_VERSION = "2026-12-10a"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -143,6 +144,8 @@ POLICY_VERSION = "2026-12-10"  # recorded in audit entries; bump when a default 
 # 2026-12-9z: national numbers known by their shape (Belgian national number, Malaysian NRIC, Philippine UMID); id
 # cues "numéro national", "UMID", "NRIC", "carte d'identité"; birth cues of more Slavic and Baltic languages
 # 2026-12-10: compact plates of three letters and three or four digits near a vehicle word ("hatchback LKR452")
+# 2026-12-10a: the number before an Arabic street type ("١٤ شارع ..."); Mongolian subdistrict/building/flat lines;
+# Chinese road numbers with spaces ("文三路 388 号"); Korean side streets ("월드컵북로 21길 30"); Armenian flat units
 
 
 class PolicyError(AnonymizeUserError, ValueError):

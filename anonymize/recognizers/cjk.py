@@ -36,18 +36,18 @@ _JP = (rf"(?:[{_HAN}]{{1,3}}(?:都|道|府|県))?[{_HAN}{_KANA}]{{1,6}}(?:市|�
 _NUMBER_SIGN = "(?:号|號)"
 # An estate or building name may stand before its units ("233号 蓝湾花园3栋1502室"), and a bare room number after
 # the road number ("288号1802", three or four digits)
-_UNIT = (rf"(?:\s?[{_HAN}]{{2,8}}(?=[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元)))?"
-         rf"(?:\s?[{_DIGITS}]+(?:号楼|號樓|栋|棟|幢|单元|單元|楼|樓|室|F|f)|之[{_DIGITS}]+)*"
+_UNIT = (rf"(?:\s?[{_HAN}]{{2,8}}(?=\s?[{_DIGITS}]+\s?(?:号楼|號樓|栋|棟|幢|单元|單元|室)))?"
+         rf"(?:\s?[{_DIGITS}]+\s?(?:号楼|號樓|栋|棟|幢|单元|單元|楼|樓|室|F|f)|之[{_DIGITS}]+)*"
          rf"(?:(?<=[号號])[{_DIGITS}]{{3,4}}(?![{_DIGITS}]))?")
 _SECTION = rf"(?:[一二三四五六七八九十{_DIGITS}]段)?(?:[{_DIGITS}]+(?:巷|弄))*"
 _CN = (rf"(?:[{_HAN}]{{2,4}}(?:省|自治区|自治區))?[{_HAN}]{{1,5}}市(?:[{_HAN}]{{1,5}}(?:区|县|區|縣))?"
-       rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}")
-_CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄){_SECTION}[{_DIGITS}]+{_NUMBER_SIGN}{_UNIT}"
+       rf"[{_HAN}]{{1,8}}(?:路|街|道|大道|巷|弄){_SECTION}\s?[{_DIGITS}]+\s?{_NUMBER_SIGN}{_UNIT}")
+_CN_ROAD = rf"[{_HAN}]{{1,8}}(?:路|街|大道|巷|弄){_SECTION}\s?[{_DIGITS}]+\s?{_NUMBER_SIGN}{_UNIT}"  # "文三路 388 号"
 # Korean road-name address: (province/metropolis) city/county/district (district) road + number (, 동 호).
 _KR = (r"(?:[가-힣]{1,6}(?:특별시|광역시|특별자치시|특별자치도|도)\s)?[가-힣]{1,6}(?:시|군|구)"
-       r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?(?:,?\s?\d{1,3}층)?")
-_KR_ROAD = (r"[가-힣0-9]{1,10}(?:로|길|대로)\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?"
-            r"(?:,?\s?\d{1,3}층)?")  # a floor: "들안로 118, 3층"
+       r"(?:\s[가-힣]{1,6}(?:구|군|읍|면))?\s[가-힣0-9]{1,10}(?:로|길|대로)(?:\s?\d{1,4}번?길)?\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?(?:\s?\d{1,5}호)?(?:,?\s?\d{1,3}층)?")
+_KR_ROAD = (r"[가-힣0-9]{1,10}(?:로|길|대로)(?:\s?\d{1,4}번?길)?\s?\d{1,4}(?:-\d{1,4})?(?:,?\s?\d{1,4}동)?"
+            r"(?:\s?\d{1,5}호)?(?:,?\s?\d{1,3}층)?")  # a floor: "들안로 118, 3층"
 # Labels and verbs a Chinese address run may start with, which the 1-5 characters before 市 would take in.
 _LEAD = re.compile(r"(?:收货地址|收貨地址|送货地址|送貨地址|地址|住址|寄到|送到|发到|發到|寄往|送往"
                    r"|住在|位于|位於|我在|在|是|为|為)+")

@@ -131,7 +131,7 @@ UNIT_WORDS = ("ap", "apt", "apto", "apartamento", "apartment", "app", "apparteme
               "andar", "sala", "casa", "et", "étage", "bât", "bat", "whg", "wohnung", "fl", "flat", "unit", "suite",
               "ste", "bldg", "building", "floor", "stiege", "top", "stock", "bus", "boîte", "bte", "door", "lot",
               "ап", "вх", "стан", "ბინა", "бл", "корп", "под", "пом", "стр", "mənzil", "pallati", "shk", "hyrja",
-              "galpão", "lote", "lt", "qd", "quadra", "conj", "mz")
+              "galpão", "lote", "lt", "qd", "quadra", "conj", "mz", "բն", "բնակարան", "հարկ")
 _UNIT_WORD = _alternatives(UNIT_WORDS)
 _UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-zА-Яа-я]\d{{0,4}}(?![\w]))"
           rf"|\d{{1,2}}\.?[ºª°]\.?[A-Za-z]?"
@@ -187,7 +187,15 @@ _HEBREW = (r"(?:(?<![\u05d0-\u05ea])|(?<=(?<![\u05d0-\u05ea])[לבמוהש]))(?:
 _ARABIC_WORD = r"[\u0621-\u064a\u0671-\u06d3]+"
 _ARABIC = (rf"(?<![\w])(?:شارع|نهج|زنقة|طريق|ممر|درب|جادة){_SP}{_ARABIC_WORD}(?:{_SP}{_ARABIC_WORD}){{0,3}}"
            rf"{_SP}(?:(?:عدد|رقم){_SP})?\d{{1,4}}(?![\w])"
-           rf"(?:[،,]{_SP}?(?:شقة|الدور|الطابق|عمارة|فيلا|مبنى){_SP}\w+)*")
+           rf"(?:[،,]{_SP}?(?:شقة|الدور|الطابق|عمارة|فيلا|مبنى){_SP}\w+)*"
+           # the number first, as Egypt writes it, in either digits ("١٤ شارع جامعة الدول العربية")
+           rf"|(?<![\w])\d{{1,4}}{_SP}(?:شارع|طريق|ممر|جادة){_SP}{_ARABIC_WORD}(?:{_SP}{_ARABIC_WORD}){{0,3}}"
+           rf"(?=[ \t]*(?:[،,.\n]|$))")
+# Mongolian: subdistrict, building and flat numbers ("8-р хороо, 14-р байр, 52 тоот"), or an avenue or street with
+# its number, then floor and flat ("Энхтайваны өргөн чөлөө 17, 5 давхар, 52 тоот")
+_MONGOLIAN = (rf"(?:{_CAP}[а-яёөү]+(?:{_SP}[а-яёөү]+)?{_SP}(?:өргөн{_SP}чөлөө|гудамж){_SP}\d{{1,4}}"
+              rf"|(?<![\w-])\d{{1,3}}-р{_SP}(?:хороо|байр))"
+              rf"(?:,?{_SP}(?:\d{{1,3}}-р{_SP}(?:хороо|байр)|\d{{1,4}}{_SP}(?:тоот|давхар)))*(?![\w])")
 # Persian: street, alley and plate ("خیابان سرو غربی، کوچه نهم، پلاک ۱۴، واحد ۶"): from the street or alley word to the
 # plate number and the unit after it
 _PERSIAN = (r"(?<![\w])(?:خیابان|بلوار|کوچه|میدان)[^\n.!?؟]{1,60}?پلاک" + _SP + r"?\d{1,4}"
@@ -294,6 +302,7 @@ def world_street_recognizer() -> RegexRecognizer:
                 rf"{_UNITS}{_CLAUSE_END}", 0.8, 0.9, flags=0),
         Pattern(_HEBREW, 0.8, 0.9, flags=0, needs="[\u05d0-\u05ea]"),
         Pattern(_ARABIC, 0.8, 0.9, flags=0, needs="[\u0621-\u064a]"),
+        Pattern(_MONGOLIAN, 0.8, 0.9, flags=0, needs="(?:хороо|байр|тоот|давхар|гудамж|өргөн)"),
         Pattern(_PERSIAN, 0.8, 0.9, flags=0, needs="پلاک"),
         Pattern(_CHINESE, 0.8, 0.9, flags=0, needs="[号號]"),
         Pattern(_JAPANESE, 0.8, 0.9, flags=0, needs="丁目"),

@@ -67,6 +67,16 @@ def test_native_places_run_in_both_layers() -> None:
     assert any(isinstance(r, NativePlaceRecognizer) for r in structured_recognizers())
 
 
+# spaces inside a Chinese road number; a Korean road with a side street and a floor
+@pytest.mark.parametrize(("text", "address"), [
+    ("地址：杭州市西湖区文一路 128 号星光大厦 1203 室，谢谢", "杭州市西湖区文一路 128 号星光大厦 1203 室"),
+    ("수거는 서울시 마포구 성미산로 17길 42, 2층에서 해주세요", "서울시 마포구 성미산로 17길 42, 2층"),
+])
+def test_cjk_addresses_with_spaces_and_side_streets(text: str, address: str) -> None:
+    found = [text[f.start:f.end] for f in CjkRecognizer().analyze(text) if f.entity_type == "STREET_ADDRESS"]
+    assert address in found
+
+
 def test_traditional_character_addresses_with_road_sections() -> None:
     text = "地址是台北市大安區復興南路一段390號5樓。我是陳怡君。"
     found = [(f.entity_type, text[f.start:f.end]) for f in CjkRecognizer().analyze(text)]

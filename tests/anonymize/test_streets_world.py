@@ -114,6 +114,14 @@ FOUND += [
      "del Banco Nacional 150 metros al oeste y 25 al norte"),
 ]
 
+# the number before an Arabic street type (Arabic-Indic digits too), Mongolian subdistrict/building/flat numbers and
+# avenues
+FOUND += [
+    ("العنوان: ٢٣ شارع النيل، الدقي", "٢٣ شارع النيل"),
+    ("Хаяг: Баянзүрх дүүрэг, 3-р хороо, 12-р байр, 45 тоот", "3-р хороо, 12-р байр, 45 тоот"),
+    ("Хаяг: Чингисийн өргөн чөлөө 24, 3 давхар, 18 тоот", "Чингисийн өргөн чөлөө 24, 3 давхар, 18 тоот"),
+]
+
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
     "I sent it via email 3 days ago",
     "Please put 3 items in the bag",
