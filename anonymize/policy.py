@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-10a"
+POLICY_VERSION = "2026-12-10b"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -146,6 +146,10 @@ POLICY_VERSION = "2026-12-10a"
 # 2026-12-10: compact plates of three letters and three or four digits near a vehicle word ("hatchback LKR452")
 # 2026-12-10a: the number before an Arabic street type ("١٤ شارع ..."); Mongolian subdistrict/building/flat lines;
 # Chinese road numbers with spaces ("文三路 388 号"); Korean side streets ("월드컵북로 21길 30"); Armenian flat units
+# 2026-12-10b: a prefixed street with building and flat after a comma ("Rruga e Durrësit, Pallati 14"); Swahili
+# house numbers; Czech streets named with a preposition before a postcode ("Na Výsluní 1187"); wards ("Jhamsikhel,
+# Ward No. 3"); French floors and doors before the street; British house names on their street ("The Old Forge,
+# Chapel Lane")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -29,6 +29,7 @@ import re
 from typing import Any
 
 from anonymize.findings import Finding
+from anonymize.recognizers.address import SUFFIXES as ENGLISH_SUFFIXES
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 
 # Types written before the street name (case as written in addresses; the lower-case ones are written so).
@@ -110,7 +111,8 @@ _NAME_WORD = rf"(?:[„«\"]?(?:{_ELIDED})?{_CAP}[\w'’.-]*[“”»\"]?|" + "|
 _NAME = rf"(?:\d{{1,3}}(?:\.|º|ª|st|nd|rd|th)?{_SP})?{_NAME_WORD}(?:{_SP}{_NAME_WORD}){{0,4}}"
 _BEFORE_TYPE = r"[\w'’.-]+"  # one more word of a name before a type written after it ("Kossuth Lajos utca")
 # a house-number cue; a kilometre marker stands for the number on highways ("Rodovia BR-116, km 142")
-_NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.|[Kk]m\.?|Nyumba{_SP}Na\.?){_SP}?)?"
+_NYUMBA = rf"[Nn]yumba{_SP}(?:[Nn]a\.?|[Nn]amba|[Nn]ambari)"  # Swahili "house number"
+_NO = rf"(?:(?:No\.?|No:|Nº|nº|n\.|n°|Nr\.?|nr\.?|#|д\.|буд\.|číslo|č\.|[Kk]m\.?|{_NYUMBA}){_SP}?)?"
 # A house number has at most four digits: five after a comma are a postcode ("Via Roma, 00184").
 _NUMBER = rf"{_NO}\d{{1,4}}[A-Za-z]?(?:{_SP}?[-/]{_SP}?(?:\d{{1,4}}[A-Za-z]?|[A-Za-z]))?(?![\w])"  # 7/3, 9/B
 
@@ -146,6 +148,9 @@ _MAHALLE = rf"(?:{_CAP}[\w'’.-]*{_SP}(?:Mah\.|Mahallesi|Mh\.),?{_SP})?"  # Tur
 _PREFIX = _alternatives(PREFIX_TYPES)
 _SUFFIX = _alternatives(SUFFIX_TYPES)
 _FUSED = _alternatives(FUSED_TYPES)
+# a floor, door, building or staircase written before the street ("5e étage, porte gauche, 18 rue Paul-Bert")
+_FRENCH_BEFORE = (rf"(?:(?:\d{{1,2}}(?:e|er|ème|eme){_SP}étage|(?i:porte|bâtiment|bât\.|escalier|esc\.|appartement|"
+                  rf"appt\.?|apt\.?){_SP}?[\w]{{1,8}}),{_SP})*")
 _FRENCH_AFTER_NUMBER = _alternatives(("rue", "avenue", "av.", "boulevard", "bd", "chemin", "impasse", "allée",
                                       "place", "quai", "route", "cours", "square", "passage", "chaussée", "Rue",
                                       "Avenue", "Boulevard", "Chemin", "Impasse", "Allée", "Place", "Quai", "Route",
@@ -241,6 +246,22 @@ _AREA_TYPES = _alternatives(("Polígono Industrial", "Polígono", "Pol. Ind.", "
                              "Industrial Estate", "Business Park", "Trading Estate"))
 _AREA = (rf"(?<![\w]){_AREA_TYPES}{_SP}{_NAME}(?:,?{_SP}(?i:nave|lot|lote|parcela|bâtiment|bât\.|halle|hala|"
          rf"capannone|unit|unidad|no\.?|no:){_SP}?\d{{1,4}}[A-Za-z]?(?![\w]))?{_UNITS}")
+# A British or Irish house name and the street it stands on, which then needs no number ("The Old Forge, Chapel
+# Lane", "ROSE COTTAGE, MILL ROAD"): a house word ends the name, a thoroughfare type the street
+_HOUSE_WORDS = ("Cottage", "Cottages", "House", "Farm", "Farmhouse", "Barn", "Lodge", "Mill", "Forge", "Rectory",
+                "Vicarage", "Manor", "Hall", "Villa", "Croft", "Grange", "Stables", "Granary", "Oast", "Byre",
+                "Schoolhouse", "Coach House", "Bungalow")
+
+
+def _house(upper: bool) -> str:
+    """`_HOUSE` in Title Case, or in capitals (a label written in capitals: "THE OLD FORGE, CHAPEL LANE")."""
+    case = str.upper if upper else str.title
+    word = r"[A-Z][A-Z'’]*" if upper else r"[A-Z][a-z'’]*"
+    return (rf"(?:{case('the')}{_SP})?(?:{word}{_SP}){{0,2}}(?:{'|'.join(map(case, _HOUSE_WORDS))}),{_SP}"
+            rf"(?:{word}{_SP}){{1,2}}(?:{'|'.join(map(case, ENGLISH_SUFFIXES))})")
+
+
+_HOUSE = rf"(?<![\w])(?:{_house(False)}|{_house(True)})(?![\w])"
 # Central American directions from a landmark, which stand for the street in Costa Rica and Nicaragua ("de la iglesia
 # católica 200 metros al sur y 50 al este", "del Palí 100 m oeste", "costado norte del parque, 75 varas al sur"):
 # the landmark after "de"/"del"/"desde" and each distance with its cardinal direction
@@ -268,14 +289,16 @@ _ARABIC_LANDMARK = (_LANDMARK_START + rf"(?:جنب|بجانب|مقابل|خلف|
 
 
 class _WorldStreets(RegexRecognizer):
-    """The patterns' matches, each span once (the Cyrillic pattern repeats some of the type-name-number ones)."""
+    """The patterns' matches, each span once (the Cyrillic pattern repeats some of the type-name-number ones), and
+    none inside another's (a prefixed street after its house number: "3120 boul. Henri-Bourassa, Door 2")."""
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
         best: dict[tuple[int, int], Finding] = {}
         for f in super().analyze(text, doc):
             if (f.start, f.end) not in best or f.score > best[f.start, f.end].score:
                 best[f.start, f.end] = f
-        return list(best.values())
+        return [f for f in best.values()
+                if not any(o is not f and o.start <= f.start and f.end <= o.end for o in best.values())]
 
 
 def world_street_recognizer() -> RegexRecognizer:
@@ -284,9 +307,19 @@ def world_street_recognizer() -> RegexRecognizer:
     return _WorldStreets("street-world", "STREET_ADDRESS", [
         # type, name, number: "Via dei Mille 14", "Calle Mayor, 5", "ul. Długa 7/3", "Jl. Merdeka No. 10"
         Pattern(rf"(?<![\w]){_PREFIX}{_SP}{_NAME},?{_SP}{_NUMBER}{_UNITS}", 0.8, 0.9, flags=0),
+        # ... or with the building and flat after a comma instead of a house number ("Rruga e Durrësit, Pallati 14,
+        # Shk. 2, Ap. 9")
+        Pattern(rf"(?<![\w]){_PREFIX}{_SP}{_NAME}(?=,{_SP}(?i:{_UNIT_WORD})[.:]?{_SP}?\d){_UNITS}", 0.8, 0.9, flags=0),
+        # Czech and Slovak streets named with a preposition ("Na Výsluní 1187", "U Lesa 12/3", "Pod Vinicí 5") before
+        # a Czech or Slovak postcode, which tells them from a phrase
+        Pattern(rf"(?<![\w])(?:Na|U|K|Pod|Nad|Za|Před|Pri|Ku){_SP}{_CAP}[\w]+(?:{_SP}[\w]+)?{_SP}\d{{1,4}}(?:/\d{{1,4}})?"
+                rf"[a-z]?(?=,?{_SP}\d{{3}}{_SP}?\d{{2}}(?![\d]))", 0.8, 0.9, flags=0),
+        # a locality and its ward, as Nepal, India and Bangladesh write it ("Jhamsikhel, Ward No. 3")
+        Pattern(rf"(?<![\w'’-]){_CAP}[\w'’-]+(?:{_SP}{_CAP}[\w'’-]+)?,?{_SP}(?:Ward|Wada)(?:{_SP}No\.?)?{_SP}?\d{{1,3}}"
+                rf"(?![\w])", 0.8, 0.9, flags=0),
         # number, type, name (French): "12 bis rue des Lilas", "3, impasse des Genêts"
-        Pattern(rf"(?<![\w\d])\d{{1,4}}(?:{_SP}?(?:bis|ter|[A-Da-d]))?,?{_SP}{_FRENCH_AFTER_NUMBER}{_SP}{_NAME}"
-                rf"{end}{_UNITS}", 0.8, 0.9, flags=0),
+        Pattern(rf"(?<![\w\d]){_FRENCH_BEFORE}\d{{1,4}}(?:{_SP}?(?:bis|ter|[A-Da-d]))?,?{_SP}{_FRENCH_AFTER_NUMBER}"
+                rf"{_SP}{_NAME}{end}{_UNITS}", 0.8, 0.9, flags=0),
         # name, type word, number: "Andrássy út 12", "Gedimino pr. 9-4", "Atatürk Cad. No: 4"
         Pattern(rf"(?<![\w'’.-]){_MAHALLE}{_CAP}[\w'’.-]*(?:{_SP}{_BEFORE_TYPE})?{_SP}{_SUFFIX}{_SP}{_NUMBER}{_UNITS}",
                 0.8, 0.9, flags=0),
@@ -312,6 +345,7 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(_CARE_OF, 0.8, 0.9, flags=0, needs="(?i:c/o|c/-|z\\.?\\s?hd)"),
         Pattern(_AREA, 0.8, 0.9, flags=0),
         Pattern(_DIRECTIONS, 0.8, 0.9, needs=r"(?i:norte|sur|este|oeste)"),
+        Pattern(_HOUSE, 0.8, 0.9, flags=0),
         Pattern(_VIETNAMESE_ASCII, 0.75, 0.9, flags=0),
     ])
 

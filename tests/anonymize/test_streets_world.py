@@ -122,6 +122,18 @@ FOUND += [
     ("Хаяг: Чингисийн өргөн чөлөө 24, 3 давхар, 18 тоот", "Чингисийн өргөн чөлөө 24, 3 давхар, 18 тоот"),
 ]
 
+# a prefixed street with the building and flat after a comma, Swahili house numbers, Czech streets named with a
+# preposition before a postcode, wards, French floors and doors before the street, British house names
+FOUND += [
+    ("Adresa: Rruga e Kavajës, Pallati 8, Shk. 1, Ap. 4, Tiranë", "Rruga e Kavajës, Pallati 8, Shk. 1, Ap. 4"),
+    ("Mzigo upelekwe Mtaa wa Uhuru, nyumba namba 14. Asante", "Mtaa wa Uhuru, nyumba namba 14"),
+    ("Doručit na U Lesa 42, 252 42 Jesenice", "U Lesa 42"),
+    ("Deliver to Baneshwor, Ward No. 10, Kathmandu", "Baneshwor, Ward No. 10"),
+    ("j'habite au 3e étage, porte droite, 7 rue des Lilas, 69003 Lyon", "3e étage, porte droite, 7 rue des Lilas"),
+    ("Send to Ivy Cottage, Mill Lane, Little Haven", "Ivy Cottage, Mill Lane"),
+    ("SEND TO THE OLD RECTORY, CHURCH ROAD, ELY", "THE OLD RECTORY, CHURCH ROAD"),
+]
+
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
     "I sent it via email 3 days ago",
     "Please put 3 items in the bag",
@@ -140,6 +152,8 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "Can you send it c/o my sister instead?",  # care of someone written in lower case: prose
     "the A/C works great in the ZA region",  # no estate name after the type
     "vivo a 200 metros de la playa",  # a distance without a landmark and a direction
+    "Na Zdraví 2 lidi, 150 Kč",  # a preposition, a word and a number, but no postcode after them
+    "I love this house, the view is great",  # a house word in lower-case prose
 ]
 
 UNIT_NOT_TAKEN = [  # a unit designator needs a number or a single letter after it, as a word of its own
