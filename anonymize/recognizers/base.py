@@ -74,7 +74,8 @@ class RegexRecognizer:
     def _valid_prefix_end(self, text: str, start: int, end: int) -> int:
         """The end of the longest prefix of text[start:end] that ends before a `cut_at` separator and validates; -1
         when none does (or nothing may be cut)."""
-        assert self.validator is not None
+        if self.validator is None:
+            return -1
         for cut in range(end - 1, start, -1):
             if text[cut] in self.cut_at and text[cut - 1] not in self.cut_at and self.validator(text[start:cut]):
                 return cut
