@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-10b"
+POLICY_VERSION = "2026-12-10c"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -150,6 +150,8 @@ POLICY_VERSION = "2026-12-10b"
 # house numbers; Czech streets named with a preposition before a postcode ("Na Výsluní 1187"); wards ("Jhamsikhel,
 # Ward No. 3"); French floors and doors before the street; British house names on their street ("The Old Forge,
 # Chapel Lane")
+# 2026-12-10c: e-mail addresses with the full-width "＠" or "(a)", and a web-mail provider without its top-level
+# domain ("lina.k@gmail", "mehmet1990 at hotmail")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -53,7 +53,8 @@ _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
 # a separator spelled out inside the local part: "tom underscore barraclough", "ana tiret bas lima", "jo dash smith"
 _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trattino basso|unterstrich|dash|hyphen)\s+)"
-_AT_BRACKET = rf"\s*(?:[\[({{<]\s*(?:{_AT_WORDS}|@)\s*[\])}}>]|@)\s*"  # "[at]", "(at)", "(@)", " @ "
+# "[at]", "(at)", "(@)", " @ ", the Nordic and German "(a)", and the full-width "＠" of Japanese and Chinese text
+_AT_BRACKET = rf"\s*(?:[\[({{<]\s*(?:{_AT_WORDS}|@|a)\s*[\])}}>]|[@＠])\s*"
 _LABEL = r"[a-z0-9][a-z0-9_%+-]{0,62}"  # bounded (RFC 5321: 64-octet local part, 63-octet labels): linear time
 _COMMON_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
 # Every country-code top-level domain (IANA: the ISO 3166-1 alpha-2 codes, which libphonenumber's region list
@@ -116,12 +117,32 @@ def handle_recognizer() -> RegexRecognizer:
     ], validator=_not_a_domain)
 
 
+_PROVIDERS = (r"(?i:gmail|googlemail|hotmail|outlook|yahoo|icloud|gmx|web\.de|yandex|mail\.ru|proton(?:mail)?|aol|"
+              r"live|msn|naver|qq|163|126|libero|orange|free|wp|o2|seznam|t-online)")
+
+
+def _provider_local_part(value: str) -> bool:
+    """A full address always; before a bare provider name, a local part with a dot, digit, underscore or "@" in it
+    ("looked at gmail" and "ask at yahoo" are prose)."""
+    if "." in value.split("@")[-1].split("＠")[-1] or re.search(r"[@＠]", value):
+        return True
+    local = re.split(r"\s", value, maxsplit=1)[0]
+    return re.search(r"[\d._]", local) is not None
+
+
 def email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("email", "EMAIL_ADDRESS", [
         # RFC 5322 atext in the local part (apostrophes: "o'brien@"), RFC 6531/5890 internationalised local parts
         # and domains ("françois@", "müller.de"): \w is Unicode-aware
         Pattern(r"(?<![\w.+'-])\w[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95),
-    ])
+        # the full-width at sign of Japanese and Chinese text ("sato.ken＠example.jp")
+        Pattern(r"(?<![\w.+'-])\w[\w.!#$%&'*+/=?^`{|}~-]*＠[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95,
+                needs="＠"),
+        # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
+        # the mailbox is whole without it
+        Pattern(rf"(?<![\w.+'-])\w[\w.+-]*(?:[@＠]|\s(?:at|arroba|chez)\s){_PROVIDERS}(?![\w.@]|\.\w)", 0.85,
+                needs=_PROVIDERS),
+    ], validator=_provider_local_part)
 
 
 def spelled_email_recognizer() -> RegexRecognizer:

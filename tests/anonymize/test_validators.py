@@ -124,3 +124,17 @@ def test_capitals_and_six_to_ten_digits_are_a_reference(text: str, found: list[s
 
     spans = [f for f in order_recognizer().analyze(text) if f.score >= 0.5]
     assert sorted({text[f.start:f.end] for f in spans}) == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("メール：sato.ken＠example.jp まで", ["sato.ken＠example.jp"]),  # the full-width at sign of CJK text
+    ("skriv till lars.holm(a)example.se", ["lars.holm(a)example.se"]),  # the Nordic and German "(a)"
+    ("my mail is lina.k@gmail", ["lina.k@gmail"]),  # a web-mail provider without its top-level domain
+    ("add me: mehmet1990 at hotmail", ["mehmet1990 at hotmail"]),
+    ("I looked at gmail today", []), ("the deal at Orange was good", []),  # prose
+])
+def test_emails_written_with_other_at_signs_or_without_a_top_level_domain(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.contact import email_recognizer, spelled_email_recognizer
+
+    spans = {text[f.start:f.end] for r in (email_recognizer(), spelled_email_recognizer()) for f in r.analyze(text)}
+    assert sorted(spans) == found
