@@ -112,22 +112,21 @@ def handle_recognizer() -> RegexRecognizer:
                 r"venditore|gebruiker|koper|verkoper|kullanıcı(?: adı)?|пользователь|логин|ник|아이디|ユーザー名|"
                 r"ユーザーID|用户名|账号|帳號)(?: id| ID)?)[ \t]*[:：]?[ \t]*"
                 r"((?=[a-z0-9._]{4})(?=[a-z0-9._]*[0-9_.])[a-z][a-z0-9]*(?:[._][a-z0-9]+)*_?)(?![\w@]|\.\w)", 0.7,
-                flags=0,
-                group=1),
+                flags=0, group=1),
     ], validator=_not_a_domain)
 
 
 _PROVIDERS = (r"(?i:gmail|googlemail|hotmail|outlook|yahoo|icloud|gmx|web\.de|yandex|mail\.ru|proton(?:mail)?|aol|"
               r"live|msn|naver|qq|163|126|libero|orange|free|wp|o2|seznam|t-online)")
+_AT_PROVIDER = rf"(?:[@＠]|\s(?:at|arroba|chez)\s){_PROVIDERS}"  # also what a text needs for the pattern to run
 
 
 def _provider_local_part(value: str) -> bool:
     """A full address always; before a bare provider name, a local part with a dot, digit, underscore or "@" in it
     ("looked at gmail" and "ask at yahoo" are prose)."""
-    if "." in value.split("@")[-1].split("＠")[-1] or re.search(r"[@＠]", value):
+    if "@" in value or "＠" in value:
         return True
-    local = re.split(r"\s", value, maxsplit=1)[0]
-    return re.search(r"[\d._]", local) is not None
+    return re.search(r"[\d._]", value.split(None, 1)[0]) is not None
 
 
 def email_recognizer() -> RegexRecognizer:
@@ -140,8 +139,7 @@ def email_recognizer() -> RegexRecognizer:
                 needs="＠"),
         # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
         # the mailbox is whole without it
-        Pattern(rf"(?<![\w.+'-])\w[\w.+-]*(?:[@＠]|\s(?:at|arroba|chez)\s){_PROVIDERS}(?![\w.@]|\.\w)", 0.85,
-                needs=_PROVIDERS),
+        Pattern(rf"(?<![\w.+'-])\w[\w.+-]*{_AT_PROVIDER}(?![\w.@]|\.\w)", 0.85, needs=_AT_PROVIDER),
     ], validator=_provider_local_part)
 
 

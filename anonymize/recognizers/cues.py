@@ -315,6 +315,8 @@ _ROLE_NAME = re.compile(r"(?<![" + _CASELESS + r"])[وف]?(?:(" + _ROLE_LABEL + 
                         + r")[ \t]*[:：]?[ \t]*([" + _CASELESS + r"]{2,})")
 _NAME_LINK = frozenset(("عبد", "أبو", "ابو", "بن", "بنت", "ابن"))
 _ROLE_NEXT = re.compile(r"[ \t]+([" + _CASELESS + r"]{2,})")
+_ANY_CASELESS = re.compile("[" + _CASELESS + "]")
+_ROLE_NAME_END = frozenset(",.;:!?،؛。\n")  # after a second name word: the name ends there
 
 
 # A chat turn that asks for the caller's name, and the next turn answering with the name alone ("الموظف: الاسم؟" /
@@ -474,7 +476,7 @@ class IntroNameRecognizer:
         from anonymize.recognizers.refine import is_stop_word
 
         out = []
-        for m in _ROLE_NAME.finditer(text) if re.search("[" + _CASELESS + "]", text) else ():
+        for m in _ROLE_NAME.finditer(text) if _ANY_CASELESS.search(text) else ():
             first = m.group(2)
             if is_stop_word(first) or first.startswith("ال") or not (m.group(1) or listed_name(first)):
                 continue  # a role word's name must be listed; "المندوب الجديد" is an adjective
@@ -485,8 +487,7 @@ class IntroNameRecognizer:
                     break
                 after = text[nxt.end():nxt.end() + 1]
                 if not (word in _NAME_LINK or nxt.group(1) in _NAME_LINK or nxt.group(1).startswith("ال")
-                        or listed_name(nxt.group(1))
-                        or not after or after in ",.;:!?،؛\n" or after in "。"):
+                        or listed_name(nxt.group(1)) or not after or after in _ROLE_NAME_END):
                     break
                 end, word, more = nxt.end(1), nxt.group(1), more - 1
             out.append(Finding("PERSON", m.start(2), end, self.score, self.name))

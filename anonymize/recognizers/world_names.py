@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import os
 import pkgutil
 import re
 import sys
@@ -132,8 +133,14 @@ def write_names(path: Path = NAMES_FILE) -> int:
 
 
 def write_list(path: Path, header: list[str], items: list[str]) -> int:
-    """A generated gazetteer file: its comment header, then one item a line; the number of items."""
-    path.write_text("\n".join([*header, *items]) + "\n", "utf-8")
+    """A generated gazetteer file: its comment header, then one item a line; the number of items. Written to a file
+    beside it and renamed over it, so a build killed midway, or two at once, never leave a half-written list."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text("\n".join([*header, *items]) + "\n", "utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return len(items)
 
 
