@@ -9,7 +9,9 @@ Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot]
 "anna @ mail . se", "jan punkt kowalski małpa poczta kropka pl"), the usual dodge of review-site filters, are found
 when they end in a top-level domain (any country code, or a common generic one): bracketed forms and a spaced "@" on
 their own, "at"/"dot" written as words when the local part has a dot or digit in it or an e-mail word ("email",
-"contact") is near, and a plain "x at y dot z" only with a common top-level domain and an e-mail word near.
+"contact") is near, and a plain "x at y dot z" only with an e-mail word near. A mailbox without its top-level domain
+is whole too: a web-mail provider's name after the "@" ("anna.berg@gmail"), or any name after it when an e-mail word
+is near ("write to anna@firma").
 
 Speed: the phone matcher skips, before libphonenumber parses it, every candidate with fewer letters and digits than
 the shortest number valid in its region could have (`_ValidMatcher`; bound from libphonenumber's own metadata, see
@@ -56,14 +58,12 @@ _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trat
 # "[at]", "(at)", "(@)", " @ ", the Nordic and German "(a)", and the full-width "＠" of Japanese and Chinese text
 _AT_BRACKET = rf"\s*(?:[\[({{<]\s*(?:{_AT_WORDS}|@|a)\s*[\])}}>]|[@＠])\s*"
 _LABEL = r"[a-z0-9][a-z0-9_%+-]{0,62}"  # bounded (RFC 5321: 64-octet local part, 63-octet labels): linear time
-_COMMON_TLD = r"(?:com|org|net|edu|gov|co|uk|de|fr|nl|ie|io|info|biz|me|us|ca|au|eu|es|it)"
 # Every country-code top-level domain (IANA: the ISO 3166-1 alpha-2 codes, which libphonenumber's region list
 # holds, plus "uk" and "eu") and the common generic ones: "anna dot berg at mail dot se".
 _CC_TLDS = sorted({r.lower() for r in phonenumbers.SUPPORTED_REGIONS if len(r) == 2} | {"uk", "eu"})
 _TLD = r"(?:" + "|".join(["com", "org", "net", "edu", "gov", "info", "biz", "online", "shop", *_CC_TLDS]) + r")"
 _TLD_RE = re.compile(_TLD)
 _SPELLED_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}\b"
-_COMMON_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_COMMON_TLD}\b"  # the weakest shape: common TLDs only
 EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me")
 # Numbers only a business has (libphonenumber's number types): toll-free ("0800 ...", "1-800-..."), premium rate and
 # shared cost. A shop's hotline in a message is not personal data; masking it only costs precision. A national-format
@@ -133,9 +133,10 @@ def email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("email", "EMAIL_ADDRESS", [
         # RFC 5322 atext in the local part (apostrophes: "o'brien@"), RFC 6531/5890 internationalised local parts
         # and domains ("françois@", "müller.de"): \w is Unicode-aware
-        Pattern(r"(?<![\w.+'-])\w[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95),
+        # (a match starts only where a run of local-part characters does: linear time on "1/1/1/...")
+        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95),
         # the full-width at sign of Japanese and Chinese text ("sato.ken＠example.jp")
-        Pattern(r"(?<![\w.+'-])\w[\w.!#$%&'*+/=?^`{|}~-]*＠[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95,
+        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*＠[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95,
                 needs="＠"),
         # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
         # the mailbox is whole without it
@@ -150,7 +151,11 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
-        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_COMMON_DOMAIN}", 0.3, 0.8),  # "looked at amazon dot com"
+        # "anna at mail dot se" only with an e-mail word near ("looked at amazon dot com" is prose)
+        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_SPELLED_DOMAIN}", 0.3, 0.8),
+        # a mailbox without its domain's top-level part ("write to anna@firma", "lisa@shop"), e-mail word near; the
+        # name after the "@" in lower case, as addresses are typed ("Fish@Home" is a product)
+        Pattern(r"(?<![\w.+'-])\w[\w.+-]*@[a-z][a-z0-9-]{1,40}(?![\w@]|\.\w)", 0.3, 0.8, flags=0, needs="@"),
     ], context=EMAIL_CONTEXT)
 
 

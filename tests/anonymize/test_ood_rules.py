@@ -42,6 +42,11 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("e-mail: erik.lund (at) telia (punkt) se", "EMAIL_ADDRESS", "erik.lund (at) telia (punkt) se"),
     ("jan punkt kowalski małpa poczta kropka pl", "EMAIL_ADDRESS", "jan punkt kowalski małpa poczta kropka pl"),
     ("escribe a lucia.gomez arroba correo punto es", "EMAIL_ADDRESS", "lucia.gomez arroba correo punto es"),
+    # a plain name before "at", any top-level domain, an e-mail word near; a mailbox without its top-level domain
+    ("email: anna at mail dot se", "EMAIL_ADDRESS", "anna at mail dot se"),
+    ("my e-mail is anna AT mail DOT se", "EMAIL_ADDRESS", "anna AT mail DOT se"),
+    ("write to anna@firma if it breaks", "EMAIL_ADDRESS", "anna@firma"),
+    ("mail: support-team.lisa@shop", "EMAIL_ADDRESS", "support-team.lisa@shop"),
     ("Thanks to Hope O. from customer service.", "PERSON", "Hope O."),
     ("Thanks to Bronwen K. for sorting it", "PERSON", "Bronwen K."),
     ("Ask for Rajesh on the help desk, really helpful.", "PERSON", "Rajesh"),
@@ -76,6 +81,9 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("loved it @ home. It was great", "EMAIL_ADDRESS", "home"),  # a full stop is no spelled dot
     ("meet me at home dot in the evening", "EMAIL_ADDRESS", "home"),  # a bare "x at y dot cc": common TLDs only
     ("Selling at 20 dot com prices is fine", "EMAIL_ADDRESS", "20"),
+    ("Contact us: the Fish@Home range is back", "EMAIL_ADDRESS", "Fish"),  # a product name, not a mailbox
+    ("We met me@work yesterday, lovely.", "EMAIL_ADDRESS", "work"),  # no e-mail word near
+    ("email about the 2@99 deal", "EMAIL_ADDRESS", "99"),
     ("Take vitamin C. It helps", "PERSON", "vitamin"),
     ("ask for help on the desk", "PERSON", "help"),
     ("Thanks to Christmas sales it was cheap", "PERSON", "Christmas"),

@@ -23,6 +23,13 @@ from anonymize.recognizers.world_places import CITIES_FILE, WorldPlaceRecognizer
     ("Mobile phone arrived fast, great seller", []),  # a listed word in no place position
     ("Fits in Best possible way", []),  # not a listed city ("best" is an ordinary English word)
     ("Rated 5 stars, will buy from Amazon again", []),  # not a city
+    ("me I dey Kumasi so I ordered online", ["Kumasi"]),  # Pidgin "dey"
+    ("Khách ở Đà Lạt báo chưa nhận hàng", ["Đà Lạt"]),  # Vietnamese "ở"; GeoNames spells it with an eth
+    ("Agent: Namaste! Pokhara ma delivery 3-4 din lagcha", ["Pokhara"]),  # a Nepali postposition after it
+    ("amar nam Tanvir, Dhaka theke bolchi", ["Dhaka"]),  # Bengali "theke"
+    ("parcel Rio de Janeiro se aaya", ["Rio de Janeiro"]),  # the longest listed name before the postposition
+    ("Sasha se fue temprano", []),  # a name before "se": no listed city
+    ("kuchh Tera Dhaka-theke", []),  # no space before the postposition
 ])
 def test_listed_cities_are_found_after_a_preposition_of_place(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldPlaceRecognizer().analyze(text)] == found
