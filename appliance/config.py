@@ -274,6 +274,11 @@ class GenConfig:
     history_len: int = 20  # items in the prompt; TIGER uses 20 on the Amazon sets
     history_layout: str = "items"  # items: 1 position per history item (sum of its code embeddings) | tokens: 1/code
     windows_per_user: int = 0  # sequential examples per user and epoch (0: every prefix, as TIGER does)
+    # a user's prefixes in one row that reads the history once (same loss, fewer positions: tasks.Packed)
+    pack: bool = True
+    # history_layout "items": a learned vector per item added to its input position beside its code embeddings (the
+    # output stays code tokens); off by default until measured
+    item_embeddings: bool = False
     text_tokens: int = 24  # word pieces of item/intent text in a prompt; titles rarely need more
     lr: float = 1e-3  # AdamW peak; small models trained from scratch tolerate a high rate
     weight_decay: float = 0.01  # AdamW default used by most LM recipes
@@ -552,6 +557,8 @@ def check_config(cfg: ApplianceConfig) -> None:
     _check_choice("gen.preset", gen.preset, GEN_PRESETS)
     _check_choice("gen.history_layout", gen.history_layout, GEN_LAYOUTS)
     _check_choice("gen.schedule", gen.schedule, ("budget", "epochs"))
+    if gen.item_embeddings and gen.history_layout != "items":
+        raise ConfigError('gen.item_embeddings: needs gen.history_layout = "items" (a vector per history position)')
     for task in gen.tasks:
         _check_choice("gen.tasks", task, GEN_TASKS)
     for key in ("dropout", "hidden_dropout"):

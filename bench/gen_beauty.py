@@ -141,6 +141,10 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--hidden-dropout", type=float, default=GenConfig.hidden_dropout,
                         help="gen.hidden_dropout: dropout on input embeddings and sublayer outputs while training")
+    parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=GenConfig.pack,
+                        help="gen.pack: a user's prefixes in one row that reads the history once (same loss)")
+    parser.add_argument("--item-embeddings", action="store_true",
+                        help="gen.item_embeddings: a learned vector per item added to its input position")
     parser.add_argument("--layout", default="items", choices=("items", "tokens"), help="gen.history_layout")
     parser.add_argument("--schedule", default=GenConfig.schedule, choices=("budget", "epochs"),
                         help="gen.schedule: cosine decay sized to the time budget too (budget) or to --epochs only")
@@ -166,11 +170,13 @@ def main() -> None:
     cfg = GenConfig(preset=args.preset, tasks=tuple(args.tasks.split(",")), max_epochs=args.epochs,
                     max_minutes=args.minutes, windows_per_user=args.windows, valid_users=args.valid_users,
                     batch_size=args.batch, lr=args.lr, history_layout=args.layout, beam=args.beam, seed=args.seed,
-                    schedule=args.schedule, patience=args.patience, hidden_dropout=args.hidden_dropout)
+                    schedule=args.schedule, patience=args.patience, hidden_dropout=args.hidden_dropout,
+                    pack=args.pack, item_embeddings=args.item_embeddings)
     model = GenerativeRecommender(cfg, codes, item_texts=texts)
     print(f"users {split.n_users} items {split.n_items} codes {codes.shape} preset {cfg.preset} tasks {cfg.tasks} "
           f"layout {cfg.history_layout} beam {cfg.beam} seed {cfg.seed} lr {cfg.lr} schedule {cfg.schedule} "
-          f"hidden_dropout {cfg.hidden_dropout}",
+          f"hidden_dropout {cfg.hidden_dropout} pack {cfg.pack} "
+          f"item_embeddings {cfg.item_embeddings}",
           flush=True)
     model.bind(split)
     model.build()
@@ -180,6 +186,7 @@ def main() -> None:
     print(f"params {params} examples/epoch {report.examples_per_epoch} epochs {report.epochs_run} "
           f"best epoch {report.best_epoch} steps {report.steps} train s {report.seconds:.0f} "
           f"step s {report.step_seconds:.0f} positions/s {report.positions / max(report.step_seconds, 1e-9):.0f} "
+          f"examples/s {report.steps * cfg.batch_size / max(report.step_seconds, 1e-9):.0f} "
           f"stopped by {report.stopped_by} final lr multiplier {report.lr_mult:.3f}", flush=True)
     if args.save:
         model.save(args.save)

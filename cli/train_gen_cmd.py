@@ -36,6 +36,12 @@ def gen(
     hidden_dropout: Annotated[float | None, typer.Option(help=(
         "Dropout on input embeddings and attention/MLP outputs while training, in [0, 1) (default from config "
         "[gen] hidden_dropout)."))] = None,
+    item_embeddings: Annotated[bool | None, typer.Option("--item-embeddings/--no-item-embeddings", help=(
+        "A learned vector per item added to its history position beside its code embeddings (items layout only; "
+        "default from config [gen] item_embeddings)."))] = None,
+    pack: Annotated[bool | None, typer.Option("--pack/--no-pack", help=(
+        "A user's prefixes in one training row that reads the history once: the same loss in fewer positions "
+        "(default from config [gen] pack)."))] = None,
     nproc: Annotated[int, typer.Option(help=(
         "Train on N local processes with PyTorch DDP under torchrun (one GPU per process over NCCL, else gloo on "
         "CPU); rank 0 saves. See docs/EVALUATE.md, 'Distributed training'."))] = 1,
@@ -70,8 +76,10 @@ def gen(
     cfg = TrainingOverrides(epochs=epochs, lr=lr, time_budget_min=time_budget_min).apply(get_config(ctx)).gen
     overrides = {"preset": preset, "tasks": tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None,
                  "history_layout": history_layout, "schedule": schedule, "patience": patience,
-                 "hidden_dropout": hidden_dropout}
+                 "hidden_dropout": hidden_dropout, "item_embeddings": item_embeddings, "pack": pack}
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    if cfg.item_embeddings and cfg.history_layout != "items":
+        raise typer.BadParameter("needs the items history layout", param_hint="--item-embeddings")
     if nproc != 1:  # torchrun ranks, each running train_gen (appliance.models.distributed); rank 0 saves
         from types import SimpleNamespace
 

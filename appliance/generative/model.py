@@ -28,7 +28,7 @@ from appliance.config import GenConfig
 from appliance.data.splits import Split
 from appliance.generative.tasks import LAYOUTS, GenerativeError, seq_prompt
 from appliance.generative.tokenizer import BOS, EOS, PAD, SPECIAL_TOKENS, GenTokenizer, build_tokenizer, code_token
-from appliance.generative.train import embed_inputs, fit_generative, item_token_table
+from appliance.generative.train import ITEM_TABLE, attach_item_table, embed_inputs, fit_generative, item_token_table
 from appliance.generative.trie import CodeTrie, beam_step, build_exclusions, finish, initial_state
 from appliance.models.contract import FitInfo
 
@@ -128,6 +128,10 @@ class GenerativeRecommender:
         else:
             self.tokenizer = build_tokenizer(self.item_texts or [""], sizes, vocab_size=self.cfg.text_vocab)
         self.lm = build_lm(self.cfg, self.tokenizer)
+        if self.cfg.item_embeddings:
+            if not self.item_positions:
+                raise GenerativeError("gen.item_embeddings needs gen.history_layout = \"items\"")
+            attach_item_table(self.lm, self.trie.n_items)
 
     def fit(self, split: Split, *, progress: bool = False) -> FitInfo:
         """Train on the split's training sequences with early stopping on validation NDCG@10.
@@ -215,6 +219,8 @@ class GenerativeRecommender:
         config_cls, model_cls = ARCHS[meta["model_type"]]
         model.lm = model_cls(config_cls.from_dict(meta["model_config"]))
         state = {k[2:]: torch.from_numpy(np.array(v)) for k, v in arrays.items() if k.startswith("w.")}
+        if f"{ITEM_TABLE}.weight" in state:
+            attach_item_table(model.lm, model.trie.n_items)
         model.lm.load_state_dict(state)
         model.lm.eval()
         return model

@@ -95,6 +95,59 @@ def sequential_examples(data: TaskData, history_len: int, windows_per_user: int,
     return out
 
 
+class Packed(NamedTuple):
+    """Sequential examples of one user in one row (`gen.pack`): the prompt `track` ([BOS, <seq>, history entries])
+    is read once, and each branch (visible, target) reads [SEP, target[:-1]] at the positions the prompt of its first
+    `visible` track entries alone would give it, attending to those entries and to its own earlier tokens only
+    (`appliance.generative.train.collate`). The loss is the same as for the separate examples; the track's positions
+    are paid once instead of once per prefix."""
+
+    track: list[int]
+    branches: list[tuple[int, list[int]]]
+    task: str = "seq"
+    user: int = -1
+
+
+def target_tokens(example: Example | Packed) -> int:
+    """Target tokens (loss terms) of an example or a packed row."""
+    if isinstance(example, Packed):
+        return sum(len(target) for _, target in example.branches)
+    return len(example.target)
+
+
+def targets(example: Example | Packed) -> int:
+    """Examples an entry stands for: 1, or a packed row's branch count."""
+    return len(example.branches) if isinstance(example, Packed) else 1
+
+
+def packed_sequential_examples(data: TaskData, history_len: int, windows_per_user: int,
+                               rng: np.random.Generator) -> list[Packed]:
+    """The examples of `sequential_examples` (same prefixes, same draws from `rng`), packed: the prefixes that see
+    the user's sequence from its first item share one track; a prefix longer than `history_len` (its prompt starts
+    later) gets a track of its own."""
+    tok, out = data.tokenizer, []
+    head = _special(tok, BOS, "<seq>")
+    per_item = 1 if data.item_positions else data.codes.shape[1]
+    for user, seq in enumerate(data.sequences):
+        positions = np.arange(1, len(seq))
+        if windows_per_user and len(positions) > windows_per_user:
+            positions = np.sort(rng.choice(positions, windows_per_user, replace=False))
+        shared = [int(t) for t in positions if t <= max(history_len, 0)]
+        later = [int(t) for t in positions if t > max(history_len, 0)]
+        if history_len <= 0:  # no history in the prompt: every branch sees BOS and <seq> only
+            shared, later = [int(t) for t in positions], []
+        if shared:
+            span = shared[-1] if history_len > 0 else 0
+            track = head + item_entries(tok, data.codes, seq[:span], data.item_positions)
+            branches = [(len(head) + per_item * min(t, span), tok.encode_codes(data.codes[seq[t]]).tolist())
+                        for t in shared]
+            out.append(Packed(track, branches, "seq", user))
+        for t in later:
+            track = head + item_entries(tok, data.codes, seq[t - history_len:t], data.item_positions)
+            out.append(Packed(track, [(len(track), tok.encode_codes(data.codes[seq[t]]).tolist())], "seq", user))
+    return out
+
+
 def text_examples(data: TaskData, text_tokens: int) -> list[Example]:
     """item text -> code and code -> item text, for every item with text."""
     if data.item_texts is None:
@@ -166,7 +219,8 @@ def _sample(pool: list[Example], n: int, rng: np.random.Generator) -> list[Examp
 
 
 def build_epoch(cfg: GenConfig, data: TaskData, epoch: int, rng: np.random.Generator,
-                text_pool: list[Example] | None = None, intent_pool: list[Example] | None = None) -> list[Example]:
+                text_pool: list[Example] | None = None,
+                intent_pool: list[Example] | None = None) -> list[Example | Packed]:
     """One epoch of shuffled examples following the mixing schedule (weights relative to the sequential count).
 
     The text and intent pools do not change between epochs: pass them in to avoid re-tokenising every epoch.
@@ -176,9 +230,12 @@ def build_epoch(cfg: GenConfig, data: TaskData, epoch: int, rng: np.random.Gener
     unknown = set(cfg.tasks) - set(TASKS)
     if unknown:
         raise GenerativeError(f"unknown generative tasks {sorted(unknown)}: choose from {', '.join(TASKS)}")
-    seq = sequential_examples(data, cfg.history_len, cfg.windows_per_user, rng) if "seq" in cfg.tasks else []
-    base = max(len(seq), len(data.sequences))
-    examples = list(seq)
+    seq: list[Example] | list[Packed] = []
+    if "seq" in cfg.tasks:
+        build = packed_sequential_examples if cfg.pack else sequential_examples
+        seq = build(data, cfg.history_len, cfg.windows_per_user, rng)
+    base = max(sum(targets(e) for e in seq), len(data.sequences))
+    examples: list[Example | Packed] = list(seq)
     if not cfg.aux_until_epoch or epoch <= cfg.aux_until_epoch:
         if "text" in cfg.tasks:
             pool = text_pool if text_pool is not None else text_examples(data, cfg.text_tokens)

@@ -47,6 +47,11 @@ def test_train_gen(cli_runner: CliRunner, config_file: Path, home: Home) -> None
     assert patient.exit_code == 0, patient.output
     saved = load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]
     assert saved["patience"] == 40 and saved["hidden_dropout"] == 0.3
+    flags = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny", "--tasks",
+                                    "seq", "--epochs", "1", "--no-pack", "--item-embeddings"])
+    assert flags.exit_code == 0, flags.output
+    saved = load_artifact(home.config.artifacts_dir, "gen").meta["gen_config"]
+    assert saved["pack"] is False and saved["item_embeddings"] is True
     tokens = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--preset", "tiny",
                                      "--tasks", "seq", "--epochs", "1", "--history-layout", "tokens"])
     assert tokens.exit_code == 0, tokens.output
@@ -65,6 +70,9 @@ def test_errors_are_one_line(cli_runner: CliRunner, config_file: Path, home: Hom
     assert patience.exit_code == 2 and "must be at least 1, got 0" in " ".join(patience.output.split())
     dropout = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--hidden-dropout", "1"])
     assert dropout.exit_code == 2 and "must be in [0, 1), got 1.0" in " ".join(dropout.output.split())
+    table = cli_runner.invoke(app, ["--config", str(config_file), "train", "gen", "--history-layout", "tokens",
+                                    "--item-embeddings"])
+    assert table.exit_code == 2 and "needs the items history layout" in " ".join(table.output.split())
 
 
 @pytest.mark.usefixtures("one_torch_thread")

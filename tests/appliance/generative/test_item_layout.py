@@ -112,3 +112,36 @@ def test_a_model_saved_before_the_layout_option_loads_as_tokens(fitted: Generati
     old = GenerativeRecommender.from_state(arrays, meta)
     assert old.cfg.history_layout == "tokens" and not old.item_positions
     assert GenConfig().history_layout == "items"  # the measured default (docs/bench/gen.md)
+
+
+def test_item_embeddings_add_a_vector_per_item_and_survive_save_and_export(toy_split: Split, tmp_path: Path) -> None:
+    from appliance.config import ApplianceConfig, ConfigError, check_config
+    from appliance.generative.train import ITEM_TABLE
+
+    model = GenerativeRecommender(dataclasses.replace(CFG, item_embeddings=True, max_epochs=30), CODES,
+                                  item_texts=TEXTS)
+    model.fit(toy_split)
+    assert evaluate(model, toy_split, "test", ks=(1,))["recall@1"] >= 0.8
+    own = getattr(model.lm, ITEM_TABLE).weight
+    table = item_token_table(model.tokenizer, model.codes)
+    with torch.no_grad():
+        embeds = embed_inputs(model.lm, torch.tensor([[-3]]), table)
+        rows = model.lm.get_input_embeddings().weight
+        torch.testing.assert_close(embeds[0, 0], rows[model.tokenizer.encode_codes(CODES[2])].sum(0) + own[2])
+    model.save(tmp_path / "gen")
+    loaded = GenerativeRecommender.load(tmp_path / "gen")
+    loaded.bind(toy_split)
+    users = np.arange(12)
+    np.testing.assert_allclose(loaded.score(users, "valid"), model.score(users, "valid"), rtol=1e-5)
+    from appliance.serve.decoder import GenerativeDecoder
+    from export.generative import FP32_MAX_ABS, export_generative
+
+    gate = export_generative(model, tmp_path / "bundle", split=toy_split, quantize=False)
+    assert gate["fp32_max_abs"] < FP32_MAX_ABS and gate["fp32_topk_identical_share"] == 1.0
+    histories = [toy_split.sequences("test")[u] for u in range(toy_split.n_users)]
+    onnx_items, _ = GenerativeDecoder(tmp_path / "bundle").recommend_scored(histories, 4)
+    assert (onnx_items == model.recommend_for(histories, histories, 4)[0]).all()
+    with pytest.raises(GenerativeError, match="history_layout"):
+        GenerativeRecommender(dataclasses.replace(CFG, item_embeddings=True, history_layout="tokens"), CODES).build()
+    with pytest.raises(ConfigError, match="item_embeddings"):
+        check_config(ApplianceConfig(gen=GenConfig(item_embeddings=True, history_layout="tokens")))

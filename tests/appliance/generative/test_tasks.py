@@ -9,7 +9,7 @@ import pytest
 
 from appliance.config import GenConfig
 from appliance.data.splits import split_from_sequences
-from appliance.generative.tasks import TaskData, build_epoch, sequential_examples, text_examples
+from appliance.generative.tasks import Packed, TaskData, build_epoch, sequential_examples, targets, text_examples
 from appliance.generative.tokenizer import build_tokenizer, code_token
 from appliance.generative.trie import CodeTrie
 
@@ -81,7 +81,9 @@ def test_no_heldout_item_reaches_training(tokenizer, codes) -> None:
     for ex in examples:
         if ex.task == "text":
             continue  # catalog text, no user data
-        items = _items_in(ex.prompt + ex.target, trie, offsets)
+        tokens = ex.track + [t for _, target in ex.branches for t in target] if isinstance(ex, Packed) else \
+            ex.prompt + ex.target  # gen.pack (the default) puts a user's sequential examples in one row
+        items = _items_in(tokens, trie, offsets)
         assert not items & heldout[ex.user], ex
         assert not items & {7, 8, 9, 10}  # held-out-only items are not even sampled as negatives
 
@@ -92,7 +94,7 @@ def test_mixing_schedule_drops_auxiliary_tasks(tokenizer, codes) -> None:
     rng = np.random.default_rng(0)
     early = build_epoch(cfg, data, 2, rng)
     late = build_epoch(cfg, data, 3, rng)
-    n_seq = sum(e.task == "seq" for e in early)
+    n_seq = sum(targets(e) for e in early if e.task == "seq")
     assert sum(e.task == "text" for e in early) == n_seq and sum(e.task == "neg" for e in early) == n_seq // 2
     assert {e.task for e in late} == {"seq"}
     with pytest.raises(ValueError, match="unknown generative tasks"):
