@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-11a"
+POLICY_VERSION = "2026-12-11b"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -156,6 +156,7 @@ POLICY_VERSION = "2026-12-11a"
 # with an e-mail word near; an e-mail match starts where its run of local-part characters does; world cities after
 # Pidgin, Swahili and Vietnamese place words ("dey Kumasi", "wa Thika", "ở Đà Lạt") and before South Asian
 # postpositions ("Pokhara ma", "Dhaka theke"); Vietnamese "Đ" in GeoNames names
+# 2026-12-11b: Japanese chōme-block-house in Latin letters ("3-7-2 Nishi-Shinjuku, Sumida-ku")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

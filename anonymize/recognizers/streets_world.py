@@ -13,10 +13,10 @@ script may stand in quotes ("ул. „Цар Симеон“ 41"). After the num
 position words ("90 - fundos", "18, baixo"). Romance types written in lower case inside a sentence count before a
 capitalised name and a number that closes the clause ("arrivato a via Etnea 402, ..."). Scripts with their own shapes:
 Hebrew and Arabic type-name-number lines, Persian street-alley-plate lines, Chinese road numbers with building and room,
-Japanese chōme-block-house with the building; care-of lines ("c/o Lindqvist"), named business estates and rural
-localities with their lot ("Polígono Industrial El Pino, nave 14", "Lieu-dit Le Moulin"), Central American directions
-from a landmark ("de la iglesia católica 200 metros al sur"); numbered components ("House 19-A, Street 7", Hindi "मकान
-नं. 112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics.
+Japanese chōme-block-house with the building (also in Latin letters: "3-7-2 Nishi-Shinjuku"); care-of lines ("c/o
+Lindqvist"), named business estates and rural localities with their lot ("Polígono Industrial El Pino, nave 14",
+"Lieu-dit Le Moulin"), Central American directions from a landmark ("de la iglesia católica 200 metros al sur");
+numbered components ("House 19-A, Street 7", Hindi "मकान नं. 112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics.
 `landmark_recognizer` takes the landmark phrases that place an address ("..., near the Sambuddhi Pirivena"). The type
 words are the common ones of each language's postal usage, written from those standards, not from any evaluation text.
 Every shape needs a house number (a landmark, a named thing after an address part): a street name alone is left to the
@@ -217,6 +217,10 @@ _JAPANESE = (r"(?:(?![都道府県市区町村郡])[\u4e00-\u9fff\u30a0-\u30ff])
              r"(?:[ \u3000]?[\u30a0-\u30ff\u4e00-\u9fff]{1,12}\d{2,4}(?:号室)?)?")
 # House, plot or flat and its street or road as numbered components (South Asia, the Gulf): "House 19-A, Street 7,
 # F-10/2", "H.No. 2-14/B, Road No. 3", "Plot 12, Block C"; the Hindi "मकान नं. 112, गली नं. 4"
+# Japanese chōme-block-house in Latin letters before the district ("3-7-2 Nishi-Shinjuku", "1-1-2 Oshiage,
+# Sumida-ku"): three numbers from 1, the last of at most three digits (so no date or "3-1-0" record reads as one)
+_JAPANESE_ROMAJI = (rf"(?<![\w/.-])[1-9]\d?-[1-9]\d?-[1-9]\d{{0,2}}{_SP}{_CAP}[a-zōū]+(?:-{_CAP}?[a-zōū]+)*"
+                    rf"(?:,?{_SP}{_CAP}[a-zōū]+-(?:ku|shi|cho|machi|gun))?(?![\w-])")
 _COMPONENT_NO = rf"(?:No\.?{_SP}?|#{_SP}?)?"
 _COMPONENTS = (rf"(?<![\w])(?:House|H\.{_SP}?No\.?|Plot|Flat|Villa|Building|Bldg\.?){_SP}?{_COMPONENT_NO}"
                rf"\d[\w/-]{{0,8}}"
@@ -339,6 +343,7 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(_PERSIAN, 0.8, 0.9, flags=0, needs="پلاک"),
         Pattern(_CHINESE, 0.8, 0.9, flags=0, needs="[号號]"),
         Pattern(_JAPANESE, 0.8, 0.9, flags=0, needs="丁目"),
+        Pattern(_JAPANESE_ROMAJI, 0.8, 0.9, flags=0),
         Pattern(_COMPONENTS, 0.8, 0.9, flags=0),
         Pattern(_HINDI, 0.8, 0.9, flags=0, needs="[\u0900-\u097f]"),
         Pattern(_ESTATE, 0.8, 0.9, flags=0),

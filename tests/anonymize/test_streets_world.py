@@ -76,6 +76,8 @@ FOUND = [  # (text, the street line)
     ("पता: मकान नं. 45, गली नं. 7, जयपुर", "मकान नं. 45, गली नं. 7"),
     ("Perumahan Bumi Indah Blok C3 No. 8 RT 02/RW 05, Sleman", "Perumahan Bumi Indah Blok C3 No. 8 RT 02/RW 05"),
     ("giao hang toi so 12 duong nguyen trai, quan 5", "so 12 duong nguyen trai"),
+    ("ship to 3-7-2 Nishi-Shinjuku, Park Tower 12F", "3-7-2 Nishi-Shinjuku"),  # Japanese in Latin letters
+    ("1-1-2 Oshiage, Sumida-ku, Tokyo", "1-1-2 Oshiage, Sumida-ku"),
 ]
 
 LANDMARKS = [  # a landmark after a part of the address and its comma, or after a "landmark" cue
@@ -153,6 +155,8 @@ NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, a
     "the A/C works great in the ZA region",  # no estate name after the type
     "vivo a 200 metros de la playa",  # a distance without a landmark and a direction
     "Na Zdraví 2 lidi, 150 Kč",  # a preposition, a word and a number, but no postcode after them
+    "delivered on 12-03-2024 Monday",  # a date is no chōme-block-house
+    "a 3-1-0 Arsenal record",  # numbers from 1 only
     "I love this house, the view is great",  # a house word in lower-case prose
 ]
 
