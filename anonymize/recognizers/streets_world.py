@@ -16,7 +16,8 @@ Hebrew and Arabic type-name-number lines, Persian street-alley-plate lines, Chin
 Japanese chōme-block-house with the building (also in Latin letters: "3-7-2 Nishi-Shinjuku"); care-of lines ("c/o
 Lindqvist"), named business estates and rural localities with their lot ("Polígono Industrial El Pino, nave 14",
 "Lieu-dit Le Moulin"), Central American directions from a landmark ("de la iglesia católica 200 metros al sur");
-numbered components ("House 19-A, Street 7", Hindi "मकान नं. 112, गली नं. 4"), Indonesian estates with block and RT/RW, Vietnamese written without diacritics.
+numbered components ("House 19-A, Street 7", Hindi "मकान नं. 112, गली नं. 4"), Indonesian estates with block and
+RT/RW, Vietnamese written without diacritics.
 `landmark_recognizer` takes the landmark phrases that place an address ("..., near the Sambuddhi Pirivena"). The type
 words are the common ones of each language's postal usage, written from those standards, not from any evaluation text.
 Every shape needs a house number (a landmark, a named thing after an address part): a street name alone is left to the
