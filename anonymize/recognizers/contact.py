@@ -133,11 +133,10 @@ def email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("email", "EMAIL_ADDRESS", [
         # RFC 5322 atext in the local part (apostrophes: "o'brien@"), RFC 6531/5890 internationalised local parts
         # and domains ("françois@", "müller.de"): \w is Unicode-aware
-        # (a match starts only where a run of local-part characters does: linear time on "1/1/1/...")
-        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95),
-        # the full-width at sign of Japanese and Chinese text ("sato.ken＠example.jp")
-        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*＠[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b", 0.95,
-                needs="＠"),
+        # and the full-width at sign of Japanese and Chinese text ("sato.ken＠example.jp"); a match starts only where
+        # a run of local-part characters does (linear time on "1/1/1/...")
+        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*[@＠][\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b",
+                0.95),
         # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
         # the mailbox is whole without it
         Pattern(rf"(?<![\w.+'-])\w[\w.+-]*{_AT_PROVIDER}(?![\w.@]|\.\w)", 0.85, needs=_AT_PROVIDER),

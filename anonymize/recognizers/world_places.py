@@ -52,7 +52,7 @@ _NAME_WORD = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 
 
 def _fold(name: str) -> str:
-    """`name` without combining marks ("Eskişehir" -> "Eskisehir"; "Umeå" -> "Umea")."""
+    """`name` without combining marks and strokes ("Eskişehir" -> "Eskisehir"; "Umeå" -> "Umea"; "Đà" -> "Da")."""
     name = name.translate(_STROKES)
     return "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch))
 

@@ -99,8 +99,8 @@ class Packed(NamedTuple):
     """Sequential examples of one user in one row (`gen.pack`): the prompt `track` ([BOS, <seq>, history entries])
     is read once, and each branch (visible, target) reads [SEP, target[:-1]] at the positions the prompt of its first
     `visible` track entries alone would give it, attending to those entries and to its own earlier tokens only
-    (`appliance.generative.train.collate`). The loss is the same as for the separate examples; the track's positions
-    are paid once instead of once per prefix."""
+    (`appliance.generative.train.collate_packed`). The loss is the same as for the separate examples; the track's
+    positions are paid once instead of once per prefix."""
 
     track: list[int]
     branches: list[tuple[int, list[int]]]
@@ -132,10 +132,11 @@ def packed_sequential_examples(data: TaskData, history_len: int, windows_per_use
         positions = np.arange(1, len(seq))
         if windows_per_user and len(positions) > windows_per_user:
             positions = np.sort(rng.choice(positions, windows_per_user, replace=False))
-        shared = [int(t) for t in positions if t <= max(history_len, 0)]
-        later = [int(t) for t in positions if t > max(history_len, 0)]
         if history_len <= 0:  # no history in the prompt: every branch sees BOS and <seq> only
             shared, later = [int(t) for t in positions], []
+        else:
+            shared = [int(t) for t in positions if t <= history_len]
+            later = [int(t) for t in positions if t > history_len]
         if shared:
             span = shared[-1] if history_len > 0 else 0
             track = head + item_entries(tok, data.codes, seq[:span], data.item_positions)
