@@ -245,7 +245,11 @@ def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     init_home(cfg)
     items = work / "items.jsonl"
     items.write_text(json.dumps(GOOD["items"]) + "\n", encoding="utf-8")
-    ingest_file(open_home(cfg), items, "items", progress=False)
+    home = open_home(cfg)
+    ingest_file(home, items, "items", progress=False)
+    # Close the engine now: left to the garbage collector, its last connection closes (checkpointing and deleting
+    # tanaban.db-wal) at an arbitrary moment, which once fell inside a case's copytree of this directory.
+    home.engine.dispose()
     return work / "data"
 
 
