@@ -21,6 +21,7 @@ from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
 from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans, without_holidays
+from anonymize.recognizers.locality import address_tail
 from anonymize.recognizers.ner import one_blas_thread, prose_word
 from anonymize.recognizers.organisations import is_organisation
 from anonymize.recognizers.recase import single_case
@@ -147,6 +148,8 @@ class Anonymizer:
         kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
         kept = [with_initials(text, with_attached_number(text, f)) for f in self._not_excluded(text, kept)]
         kept += self._not_excluded(text, propagate_names(text, kept))  # "Reyes" again, or in a list of found names
+        if "LOCATION" in self.policy.entities:  # "..., Kariakoo, Dar es Salaam" after a street line
+            kept += self._not_excluded(text, address_tail(text, kept))
         kept += [Finding("CUSTOM", s, e, DENY_SCORE, "deny-list") for s, e in _spans(self._deny_re, text)]
         own = [m.span() for m in PLACEHOLDER_RE.finditer(text)] if "<" in text else []
         own += [m.span() for m in EGRESS_TOKEN_RE.finditer(text)] if "ext-" in text else []

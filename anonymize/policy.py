@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-11b"
+POLICY_VERSION = "2026-12-11c"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -157,6 +157,7 @@ POLICY_VERSION = "2026-12-11b"
 # Pidgin, Swahili and Vietnamese place words ("dey Kumasi", "wa Thika", "ở Đà Lạt") and before South Asian
 # postpositions ("Pokhara ma", "Dhaka theke"); Vietnamese "Đ" in GeoNames names
 # 2026-12-11b: Japanese chōme-block-house in Latin letters ("3-7-2 Nishi-Shinjuku, Sumida-ku")
+# 2026-12-11c: the localities after a street on its line ("..., Nyumba Na. 12, Mwenge, Dar es Salaam"), one LOCATION
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -1,0 +1,104 @@
+"""The locality after a street line: the district, town and state written after a found street address, on its line.
+
+Why: an address line names its street, then comma-separated localities ("Rua Augusta, 915, Cerqueira César, São Paulo
+- SP", "Mtaa wa Uhuru, Nyumba Na. 12, Mwenge, Dar es Salaam"). The place recognizers need a listed name or a place
+word before a town, and the statistical layers often find the first locality and read the next as a name ("São
+<PERSON> - <PERSON>"): a locality left readable beside a masked street is most of the address's location. The UPU's
+addressing standard (S42) and the national formats it collects put the locality after the thoroughfare, on the same
+line or the next one; this module takes the same-line case only.
+
+Rule: after each `STREET_ADDRESS` finding, in normally cased text, up to three segments that follow a comma, an
+Arabic or CJK comma or a slash, each of at most four capitalised words (place particles such as "es", "de", "do"
+between them, a state code such as "- SP" after them), become one `LOCATION` finding. A segment ends the run unless
+the end of the text or line, a comma, a full stop, a semicolon, a bracket, a slash or a postcode-like number follows
+it (a number stays its own finding, and prose may follow it); a lower-case word after it means prose ("..., Antipolo,
+please call"); a stop word, form label or field name ("Thanks", "CEP", "City") is never a locality.
+"""
+
+from __future__ import annotations
+
+import re
+
+from anonymize.findings import Finding
+from anonymize.recognizers.recase import single_case
+from anonymize.recognizers.refine import LABEL_WORDS, _stop, _words
+
+# Lower-case words that join the words of a place name ("Dar es Salaam", "Santo Domingo de Guzmán", "Stratford upon
+# Avon", "Frankfurt am Main", "Châlons en Champagne").
+PARTICLES = _words("""
+de del della di da do dos das du des la le les el al es en em y i e of upon on am an im ob op aan bij sur sous lès
+van von der den ter ten zu
+""")
+# Stop words that open place names ("São Paulo", "El Alto", "Los Angeles", "Le Havre").
+PLACE_OPENERS = _words("são sao san santa santo saint st. st le la les los las el al")
+# Address-form field names written between the parts of an address line ("2740 Larch Dr/City/State: Boise"), and
+# street words: a street part the street finding left out is no locality.
+FIELD_WORDS = _words("""
+city town state province county country region district suburb zip postcode postal area village municipality
+street straße strasse str road rd rue calle rua avenue ave avenida via weg gasse
+""")
+_SEPARATOR = re.compile(r"[ \t]*[,،、，/][ \t]*")
+_WORD = re.compile(r"[ \t]*([^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,40})(?![\w'’-])(\.?)")  # letters only: "NW1" is none
+_STATE = re.compile(r"[ \t]*[-–][ \t]*[A-Z]{2,3}\b")  # "São Paulo - SP"
+_NUMBER = re.compile(r"[ \t]+\d[\dA-Z-]{0,9}\b")  # a postcode or district number: what follows may be prose
+_END = re.compile(r"[ \t]*(?:$|[\r\n,.;)(/،、，])")
+_MAX_SEGMENTS = 3
+_MAX_WORDS = 4
+_ABBREVIATION = 4  # letters of a word a full stop abbreviates ("Brgy.", "Co."); after a longer word it ends a sentence
+
+
+def _segment(text: str, pos: int) -> tuple[list[str], int, int]:
+    """The words of the segment starting at `pos`, where its name ends (after a state code) and where the segment
+    ends (after a postcode or district number that follows the name, which stays its own finding)."""
+    words: list[str] = []
+    end = pos
+    while len(words) <= 2 * _MAX_WORDS:
+        m = _WORD.match(text, end)
+        if m is None:
+            break
+        word, dot = m.group(1), m.group(2)
+        if dot and len(word) <= _ABBREVIATION:
+            words.append(word + dot)
+            end = m.end()
+            continue
+        words.append(word)
+        end = m.end(1)
+        if dot:
+            break  # a full stop after a whole word ends the sentence
+    state = _STATE.match(text, end)
+    name_end = state.end() if state is not None else end
+    number = _NUMBER.match(text, name_end)
+    return words, name_end, number.end() if number is not None else name_end
+
+
+def _locality(words: list[str]) -> bool:
+    """Capitalised words (at most four), joined by particles, starting and ending with a capitalised one."""
+    named = [w for w in words if w not in PARTICLES]
+    if not named or len(named) > _MAX_WORDS or words[0] in PARTICLES or words[-1] in PARTICLES:
+        return False
+    if not all(w[:1].isupper() and w.lower().rstrip(".") not in LABEL_WORDS | FIELD_WORDS for w in named):
+        return False
+    # a stop word may be part of a longer name ("Santo Domingo", "Los Angeles") but never opens one on its own
+    return not _stop(named[0]) or (len(named) > 1 and named[0].lower() in PLACE_OPENERS)
+
+
+def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
+    """One `LOCATION` over the localities written after each street address of `findings` on its line (see module)."""
+    streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
+    if not streets or single_case(text):
+        return []
+    out = []
+    for street in streets:
+        pos, end = street.end, None
+        for _ in range(_MAX_SEGMENTS):
+            sep = _SEPARATOR.match(text, pos)
+            if sep is None:
+                break
+            words, name_end, pos = _segment(text, sep.end())
+            if not _locality(words) or (pos == name_end and _END.match(text, pos) is None):
+                break
+            end = name_end
+        if end is not None:
+            start = _SEPARATOR.match(text, street.end).end()
+            out.append(Finding("LOCATION", start, end, street.score, "address-tail"))
+    return out
