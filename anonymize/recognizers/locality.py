@@ -9,10 +9,11 @@ line or the next one; this module takes the same-line case only.
 
 Rule: after each `STREET_ADDRESS` finding, in normally cased text, up to three segments that follow a comma, an
 Arabic or CJK comma or a slash, each of at most four capitalised words (place particles such as "es", "de", "do"
-between them, a state code such as "- SP" after them), become one `LOCATION` finding. A segment ends the run unless
-the end of the text or line, a comma, a full stop, a semicolon, a bracket, a slash or a postcode-like number follows
-it (a number stays its own finding, and prose may follow it); a lower-case word after it means prose ("..., Antipolo,
-please call"); a stop word, form label or field name ("Thanks", "CEP", "City") is never a locality.
+between them, a state code such as "- SP" after them), are each a `LOCATION` (the separators stay readable). A
+segment ends the run unless the end of the text or line, a comma, a full stop, a semicolon, a bracket, a slash or a
+postcode-like number follows it (a number stays its own finding, and prose may follow it); a lower-case word after it
+means prose ("..., Antipolo, please call"); a stop word, form label or field name ("Thanks", "CEP", "City") is never a
+locality.
 """
 
 from __future__ import annotations
@@ -35,10 +36,11 @@ PLACE_OPENERS = _words("são sao san santa santo saint st. st le la les los las 
 # street words: a street part the street finding left out is no locality.
 FIELD_WORDS = _words("""
 city town state province county country region district suburb zip postcode postal area village municipality
-street straße strasse str road rd rue calle rua avenue ave avenida via weg gasse
+street straße strasse str road rd rue calle rua avenue ave avenida via weg gasse cp cep plz pin
 """)
 _SEPARATOR = re.compile(r"[ \t]*[,،、，/][ \t]*")
-_WORD = re.compile(r"[ \t]*([^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,40})(?![\w'’-])(\.?)")  # letters only: "NW1" is none
+# a word of letters only ("NW1" is none), with inner hyphens and apostrophes, and an abbreviation's full stop
+_WORD = re.compile(r"[ \t]*([^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,40})(?![\w'’-])(\.?)")
 _STATE = re.compile(r"[ \t]*[-–][ \t]*[A-Z]{2,3}\b")  # "São Paulo - SP"
 _NUMBER = re.compile(r"[ \t]+\d[\dA-Z-]{0,9}\b")  # a postcode or district number: what follows may be prose
 _END = re.compile(r"[ \t]*(?:$|[\r\n,.;)(/،、，])")
@@ -78,18 +80,20 @@ def _locality(words: list[str]) -> bool:
         return False
     if not all(w[:1].isupper() and w.lower().rstrip(".") not in LABEL_WORDS | FIELD_WORDS for w in named):
         return False
+    if "".join(named).replace(".", "").lower() in FIELD_WORDS:  # a label of initials ("C.P.": código postal)
+        return False
     # a stop word may be part of a longer name ("Santo Domingo", "Los Angeles") but never opens one on its own
     return not _stop(named[0]) or (len(named) > 1 and named[0].lower() in PLACE_OPENERS)
 
 
 def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
-    """One `LOCATION` over the localities written after each street address of `findings` on its line (see module)."""
+    """A `LOCATION` for each locality written after a street address of `findings` on its line (see module)."""
     streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
     if not streets or single_case(text):
         return []
     out = []
     for street in streets:
-        pos, end = street.end, None
+        pos = street.end
         for _ in range(_MAX_SEGMENTS):
             sep = _SEPARATOR.match(text, pos)
             if sep is None:
@@ -97,8 +101,5 @@ def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
             words, name_end, pos = _segment(text, sep.end())
             if not _locality(words) or (pos == name_end and _END.match(text, pos) is None):
                 break
-            end = name_end
-        if end is not None:
-            start = _SEPARATOR.match(text, street.end).end()
-            out.append(Finding("LOCATION", start, end, street.score, "address-tail"))
+            out.append(Finding("LOCATION", sep.end(), name_end, street.score, "address-tail"))
     return out
