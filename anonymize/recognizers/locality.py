@@ -5,7 +5,7 @@ Why: an address line names its street, then comma-separated localities ("Rua Aug
 word before a town, and the statistical layers often find the first locality and read the next as a name ("São
 <PERSON> - <PERSON>"): a locality left readable beside a masked street is most of the address's location. The UPU's
 addressing standard (S42) and the national formats it collects put the locality after the thoroughfare, on the same
-line or the next one; this module takes the same-line case only.
+line or the next one.
 
 Rule: after each `STREET_ADDRESS` finding, in normally cased text, up to three segments that follow a comma, an
 Arabic or CJK comma or a slash, each of at most four capitalised words (place particles such as "es", "de", "do"
@@ -13,7 +13,8 @@ between them, a state code such as "- SP" after them), are each a `LOCATION` (th
 segment ends the run unless the end of the text or line, a comma, a full stop, a semicolon, a bracket, a slash or a
 postcode-like number follows it (a number stays its own finding, and prose may follow it); a lower-case word after it
 means prose ("..., Antipolo, please call"); a stop word, form label or field name ("Thanks", "CEP", "City") is never a
-locality.
+locality. When a street ends its line, the next line counts only when it holds nothing but localities and perhaps a
+postcode ("7 Kloof Street\nGardens, Cape Town 8001"); a greeting, a name or prose follows a street line there as often.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ _SEPARATOR = re.compile(r"[ \t]*[,،、，/][ \t]*")
 _WORD = re.compile(r"[ \t]*([^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,40})(?![\w'’-])(\.?)")
 _STATE = re.compile(r"[ \t]*[-–][ \t]*[A-Z]{2,3}\b")  # "São Paulo - SP"
 _NUMBER = re.compile(r"[ \t]+\d[\dA-Z-]{0,9}\b")  # a postcode or district number: what follows may be prose
+_NEXT_LINE = re.compile(r"[ \t,]*\r?\n[ \t]*")  # a street that ends its line, then the locality line
+_LINE_END = re.compile(r"[ \t.,]*(?:$|\r?\n)|[ \t]+\d")  # the locality line holds nothing else (a postcode may follow)
 _END = re.compile(r"[ \t]*(?:$|[\r\n,.;)(/،、，])")
 _MAX_SEGMENTS = 3
 _MAX_WORDS = 4
@@ -78,28 +81,42 @@ def _locality(words: list[str]) -> bool:
     named = [w for w in words if w not in PARTICLES]
     if not named or len(named) > _MAX_WORDS or words[0] in PARTICLES or words[-1] in PARTICLES:
         return False
-    if not all(w[:1].isupper() and w.lower().rstrip(".") not in LABEL_WORDS | FIELD_WORDS for w in named):
+    if not all(w[:1].isupper() and w.lower().rstrip(".") not in LABEL_WORDS for w in named):
         return False
-    if "".join(named).replace(".", "").lower() in FIELD_WORDS:  # a label of initials ("C.P.": código postal)
+    if "".join(named).replace(".", "").lower() in FIELD_WORDS:  # "City", "Street", "C.P." alone; "Cape Town" is one
         return False
     # a stop word may be part of a longer name ("Santo Domingo", "Los Angeles") but never opens one on its own
     return not _stop(named[0]) or (len(named) > 1 and named[0].lower() in PLACE_OPENERS)
 
 
 def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
-    """A `LOCATION` for each locality written after a street address of `findings` on its line (see module)."""
+    """A `LOCATION` for each locality written after a street address of `findings`, on its line or the next (see
+    module)."""
     streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
     if not streets or single_case(text):
         return []
-    out = []
+    out: list[Finding] = []
     for street in streets:
-        pos = street.end
-        for _ in range(_MAX_SEGMENTS):
-            sep = _SEPARATOR.match(text, pos)
-            if sep is None:
-                break
-            words, name_end, pos = _segment(text, sep.end())
-            if not _locality(words) or (pos == name_end and _END.match(text, pos) is None):
-                break
-            out.append(Finding("LOCATION", sep.end(), name_end, street.score, "address-tail"))
+        same_line = _run(text, street, _SEPARATOR)
+        next_line = [] if same_line else _run(text, street, _NEXT_LINE)  # the next line of an address block
+        if next_line and _LINE_END.match(text, next_line[-1].end) is None:
+            next_line = []  # that line holds more than localities (and a postcode)
+        out += same_line + next_line
     return out
+
+
+def _run(text: str, street: Finding, first: re.Pattern[str]) -> list[Finding]:
+    """The localities after `street`, the first one after `first` (a separator or a line break), the others after a
+    separator on the same line."""
+    found: list[Finding] = []
+    pos, separator = street.end, first
+    for _ in range(_MAX_SEGMENTS):
+        sep = separator.match(text, pos)
+        if sep is None:
+            break
+        words, name_end, pos = _segment(text, sep.end())
+        if not _locality(words) or (pos == name_end and _END.match(text, pos) is None):
+            break
+        found.append(Finding("LOCATION", sep.end(), name_end, street.score, "address-tail"))
+        separator = _SEPARATOR
+    return found

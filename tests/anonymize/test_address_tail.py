@@ -42,12 +42,24 @@ def test_each_locality_after_a_street_is_a_place(text: str, street: str, tail: l
     ("Calle 5 #12, C.P. 64000", "Calle 5 #12"),  # a postcode label of initials
     ("Deliver to 12 Main St, Mr Jones will sign", "12 Main St"),  # a title and a name before prose
     ("Deliver to 12 Main St. Anna Berg called", "12 Main St"),  # no comma or slash: a new sentence
-    ("Deliver to 12 Main St,\nSpringfield", "12 Main St"),  # the next line is not this rule's
+    ("Deliver to: 12 Main St\nThanks a lot", "12 Main St"),  # the next line: a stop word
+    ("Deliver to: 12 Main St\nBlue Widget arrived broken", "12 Main St"),  # the next line holds more than places
+    ("Deliver to: 12 Main St, flat 2\nSpringfield", "12 Main St"),  # no line break right after the street
     ("lives at 12 Baker Street, London NW1 6XE", "12 Baker Street"),  # a word with digits is a postcode's: the
     # locality never takes part of one (the postcode and town rules find these)
 ])
 def test_no_place_where_the_words_after_a_street_are_not_localities(text: str, street: str) -> None:
     assert _tail(text, street) == []
+
+
+@pytest.mark.parametrize(("text", "street", "tail"), [
+    ("Rua Tamandaré, 410 - apto 12\nLiberdade, São Paulo - SP\nCEP 01525-000", "Rua Tamandaré, 410 - apto 12",
+     ["Liberdade", "São Paulo - SP"]),
+    ("Ship to:\n7 Kloof Street\nGardens, Cape Town 8001\nSouth Africa", "7 Kloof Street", ["Gardens", "Cape Town"]),
+])
+def test_the_next_line_of_an_address_block_when_it_holds_only_localities(text: str, street: str,
+                                                                        tail: list[str]) -> None:
+    assert _tail(text, street) == tail
 
 
 def test_nothing_in_text_of_one_case() -> None:
