@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-11c"
+POLICY_VERSION = "2026-12-11d"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -158,6 +158,8 @@ POLICY_VERSION = "2026-12-11c"
 # postpositions ("Pokhara ma", "Dhaka theke"); Vietnamese "Đ" in GeoNames names
 # 2026-12-11b: Japanese chōme-block-house in Latin letters ("3-7-2 Nishi-Shinjuku, Sumida-ku")
 # 2026-12-11c: the localities after a street on its line ("..., Nyumba Na. 12, Mwenge, Dar es Salaam"), one LOCATION
+# each, and on the next line when it holds only localities and a postcode
+# 2026-12-11d: e-mail "x AT y DOT z" in capitals without an e-mail word; the full-width dot in a domain ("example．cn")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

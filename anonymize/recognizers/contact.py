@@ -53,6 +53,7 @@ _AT_WORDS = r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|klammeraffe|apenstaa
 # ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
 _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
+_CAPS_AT, _CAPS_DOT = r"(?:AT|ARROBA|AROBASE)", r"(?:DOT|PUNKT|POINT|PUNTO|PONTO)"
 # a separator spelled out inside the local part: "tom underscore barraclough", "ana tiret bas lima", "jo dash smith"
 _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trattino basso|unterstrich|dash|hyphen)\s+)"
 # "[at]", "(at)", "(@)", " @ ", the Nordic and German "(a)", and the full-width "＠" of Japanese and Chinese text
@@ -132,11 +133,11 @@ def _provider_local_part(value: str) -> bool:
 def email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("email", "EMAIL_ADDRESS", [
         # RFC 5322 atext in the local part (apostrophes: "o'brien@"), RFC 6531/5890 internationalised local parts
-        # and domains ("françois@", "müller.de"): \w is Unicode-aware
-        # and the full-width at sign of Japanese and Chinese text ("sato.ken＠example.jp"); a match starts only where
-        # a run of local-part characters does (linear time on "1/1/1/...")
-        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*[@＠][\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,24}\b",
-                0.95),
+        # and domains ("françois@", "müller.de"): \w is Unicode-aware; the full-width at sign and dot of Japanese
+        # and Chinese text ("sato.ken＠example．jp"); a match starts only where a run of local-part characters does
+        # (linear time on "1/1/1/...")
+        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*[@＠][\w-]+(?:[.．][\w-]+)*[.．][^\W\d_]{2,24}"
+                r"\b", 0.95),
         # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
         # the mailbox is whole without it
         Pattern(rf"(?<![\w.+'-])\w[\w.+-]*{_AT_PROVIDER}(?![\w.@]|\.\w)", 0.85, needs=_AT_PROVIDER),
@@ -150,6 +151,10 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
+        # "anna_berg AT yahoo DOT co DOT uk": "at" and "dot" in capitals in a lower-case text are written to be read
+        # as symbols, no e-mail word needed
+        Pattern(rf"(?<![\w.@])(?i:{_LABEL})\s+{_CAPS_AT}\s+(?i:{_LABEL})(?:\s+{_CAPS_DOT}\s+(?i:{_LABEL})){{0,4}}"
+                rf"\s+{_CAPS_DOT}\s+(?i:{_TLD})\b", 0.85, flags=0, needs=rf"\s{_CAPS_DOT}\s"),
         # "anna at mail dot se" only with an e-mail word near ("looked at amazon dot com" is prose)
         Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_SPELLED_DOMAIN}", 0.3, 0.8),
         # a mailbox without its domain's top-level part ("write to anna@firma", "lisa@shop"), e-mail word near; the

@@ -132,6 +132,10 @@ def test_capitals_and_six_to_ten_digits_are_a_reference(text: str, found: list[s
     ("my mail is lina.k@gmail", ["lina.k@gmail"]),  # a web-mail provider without its top-level domain
     ("add me: mehmet1990 at hotmail", ["mehmet1990 at hotmail"]),
     ("I looked at gmail today", []), ("the deal at Orange was good", []),  # prose
+    ("連絡先 chen.wei＠example．cn まで", ["chen.wei＠example．cn"]),  # the full-width dot too
+    ("my addy is kim_lee AT yahoo DOT co DOT uk", ["kim_lee AT yahoo DOT co DOT uk"]),  # "AT"/"DOT" in capitals: no
+    # e-mail word needed
+    ("MEET US AT THE DOCK", []),  # capitals, but no "DOT" and domain after them
 ])
 def test_emails_written_with_other_at_signs_or_without_a_top_level_domain(text: str, found: list[str]) -> None:
     from anonymize.recognizers.contact import email_recognizer, spelled_email_recognizer
