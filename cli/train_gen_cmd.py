@@ -56,8 +56,8 @@ def gen(
 
     Example (a 20-minute run, the rate decayed over those 20 minutes): tanaban train gen --time-budget-min 20
 
-    Example (the 50-minute Beauty recipe of docs/BENCHMARKS.md): tanaban train gen --time-budget-min 50 --epochs 100
-    --lr 0.002 --patience 100
+    Example (the 50-minute Beauty recipe of docs/BENCHMARKS.md; `medium`, hidden dropout 0.1 and lr 0.002 are the
+    defaults): tanaban train gen --time-budget-min 50 --epochs 100 --patience 100
 
     Example (a box with 4 GPUs, one process each): tanaban train gen --preset base --nproc 4
     """

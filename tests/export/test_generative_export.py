@@ -26,7 +26,7 @@ N_ITEMS = 24
 CODES = np.stack([np.arange(N_ITEMS) // 4, (np.arange(N_ITEMS) // 2) % 2, np.arange(N_ITEMS) % 2], 1)
 TEXTS = [f"item {i} shade {['rose', 'amber', 'mint'][i % 3]}" for i in range(N_ITEMS)]
 CFG = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=3, patience=3, batch_size=32, lr=3e-2,
-                dropout=0.0, beam=6, valid_users=0, history_len=4)
+                dropout=0.0, hidden_dropout=0.0, beam=6, valid_users=0, history_len=4)
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py

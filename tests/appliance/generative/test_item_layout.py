@@ -25,7 +25,7 @@ N_ITEMS = 9
 CODES = np.stack([np.arange(N_ITEMS), np.arange(N_ITEMS) % 2, np.zeros(N_ITEMS, int), np.zeros(N_ITEMS, int)], 1)
 TEXTS = [f"item {i} shade {['rose', 'amber', 'mint'][i % 3]}" for i in range(N_ITEMS)]
 CFG = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=40, patience=8, batch_size=16, lr=3e-2,
-                dropout=0.0, beam=5, valid_users=0, history_len=2, history_layout="items")
+                dropout=0.0, hidden_dropout=0.0, beam=5, valid_users=0, history_len=2, history_layout="items")
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 

@@ -113,7 +113,8 @@ def test_batches_count_branches_and_epochs_mix_packed_rows_with_other_tasks() ->
 def test_a_packed_fit_learns_the_toy_sequence() -> None:
     split = split_from_sequences([np.array([(u + j) % N_ITEMS for j in range(6)]) for u in range(36)], N_ITEMS)
     cfg = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=40, patience=8, batch_size=16, lr=3e-2,
-                    dropout=0.0, beam=5, valid_users=0, history_len=2, history_layout="items", pack=True)
+                    dropout=0.0, hidden_dropout=0.0, beam=5, valid_users=0, history_len=2, history_layout="items",
+                    pack=True)
     model = GenerativeRecommender(cfg, CODES, item_texts=TEXTS)
     info = model.fit(split)
     assert info.extra["examples_per_epoch"] == sum(max(0, len(s) - 1) for s in split.sequences("valid"))

@@ -26,7 +26,7 @@ N_ITEMS = 9
 CODES = np.stack([np.arange(N_ITEMS), np.arange(N_ITEMS) % 2, np.zeros(N_ITEMS, int), np.zeros(N_ITEMS, int)], 1)
 # tests/appliance/generative/test_model.py's toy (item i is followed by i + 1), with room for many epochs
 CFG = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=40, patience=100, batch_size=16, lr=3e-2,
-                dropout=0.0, beam=5, valid_users=0, history_len=2, max_minutes=2.0)
+                dropout=0.0, hidden_dropout=0.0, beam=5, valid_users=0, history_len=2, max_minutes=2.0)
 VALIDATION_S = 12.0  # fake seconds one validation costs
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py

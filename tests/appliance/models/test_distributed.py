@@ -28,7 +28,7 @@ N_USERS, N_ITEMS = 9, 13
 SASREC = SASRecConfig(dim=8, blocks=1, heads=2, max_len=6, dropout=0.0, lr=1e-2, batch_size=4, max_epochs=4,
                       eval_every=2, patience=100, seed=3)  # 9 sequences, global batch 4: the last batch has 1 row
 GEN = GenConfig(preset="tiny", text_vocab=40, tasks=("seq",), max_epochs=3, patience=100, batch_size=16, lr=3e-2,
-                dropout=0.0, beam=5, valid_users=0, history_len=2)  # tests/appliance/generative/test_model.py's toy
+                dropout=0.0, hidden_dropout=0.0, beam=5, valid_users=0, history_len=2)  # test_model.py's toy
 GEN_CODES = np.stack([np.arange(9), np.arange(9) % 2, np.zeros(9, int), np.zeros(9, int)], 1)
 LIGHTGCN = LightGCNConfig(dim=8, layers=2, lr=1e-2, batch_size=16, max_epochs=4, eval_every=2, patience=100, seed=3)
 
