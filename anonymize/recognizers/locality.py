@@ -23,22 +23,20 @@ import re
 
 from anonymize.findings import Finding
 from anonymize.recognizers.recase import single_case
-from anonymize.recognizers.refine import LABEL_WORDS, _stop, _words
+from anonymize.recognizers.refine import LABEL_WORDS, PLACE_CONNECTORS, is_stop_word
 
-# Lower-case words that join the words of a place name ("Dar es Salaam", "Santo Domingo de Guzmán", "Stratford upon
-# Avon", "Frankfurt am Main", "Châlons en Champagne").
-PARTICLES = _words("""
-de del della di da do dos das du des la le les el al es en em y i e of upon on am an im ob op aan bij sur sous lès
-van von der den ter ten zu
-""")
+# Lower-case words that join the words of a place name: refine's connectors ("Santo Domingo de Guzmán", "Frankfurt am
+# Main", "Stratford upon Avon") and a few more ("Dar es Salaam", "Bergen op Zoom", "Isle of Wight").
+PARTICLES = PLACE_CONNECTORS | frozenset({"es", "of", "op", "aan", "bij", "em"})
 # Stop words that open place names ("São Paulo", "El Alto", "Los Angeles", "Le Havre").
-PLACE_OPENERS = _words("são sao san santa santo saint st. st le la les los las el al")
+PLACE_OPENERS = frozenset({"são", "sao", "san", "santa", "santo", "saint", "st.", "st", "le", "la", "les", "los", "las",
+                           "el", "al"})
 # Address-form field names written between the parts of an address line ("2740 Larch Dr/City/State: Boise"), and
 # street words: a street part the street finding left out is no locality.
-FIELD_WORDS = _words("""
+FIELD_WORDS = frozenset("""
 city town state province county country region district suburb zip postcode postal area village municipality
 street straße strasse str road rd rue calle rua avenue ave avenida via weg gasse cp cep plz pin
-""")
+""".split())  # noqa: SIM905 (a word list)
 _SEPARATOR = re.compile(r"[ \t]*[,،、，/][ \t]*")
 # a word of letters only ("NW1" is none), with inner hyphens and apostrophes, and an abbreviation's full stop
 _WORD = re.compile(r"[ \t]*([^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_])){0,40})(?![\w'’-])(\.?)")
@@ -85,8 +83,11 @@ def _locality(words: list[str]) -> bool:
         return False
     if "".join(named).replace(".", "").lower() in FIELD_WORDS:  # "City", "Street", "C.P." alone; "Cape Town" is one
         return False
-    # a stop word may be part of a longer name ("Santo Domingo", "Los Angeles") but never opens one on its own
-    return not _stop(named[0]) or (len(named) > 1 and named[0].lower() in PLACE_OPENERS)
+    # a stop word may be part of a longer name ("Santo Domingo", "Los Angeles") but never opens one on its own; a
+    # particle written with a capital opens a town ("Van", "Den Haag")
+    first = named[0]
+    return (not is_stop_word(first) or first.lower() in PARTICLES
+            or (len(named) > 1 and first.lower() in PLACE_OPENERS))
 
 
 def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
