@@ -260,8 +260,9 @@ class EgressConfig:
 @dataclass(frozen=True)
 class GenConfig:
     # size dial: tiny (tests) | small | medium (2x wide) | base (TIGER-sized); medium with hidden dropout 0.1 is the
-    # measured default: test R@10 0.0760 / N@10 0.0435 on Beauty, 3 seeds, 50 minutes on 2 CPU cores, against small's
-    # 0.0675 / 0.0378 (docs/BENCHMARKS.md, "The generative model on three seeds")
+    # measured default: test R@10 0.0760 / N@10 0.0435 on Beauty, 3 seeds, 50 minutes on 2 CPU cores, against the
+    # earlier small recipe's 0.0675 / 0.0378; chosen on Beauty alone (docs/BENCHMARKS.md, "The generative model on
+    # three seeds")
     preset: str = "medium"
     arch: str = "qwen2"  # qwen2 | llama: both are plain transformers causal LMs that export to ONNX with KV cache
     pretrained_dir: str = ""  # local checkpoint to warm-start from (code tokens are added); empty: build from preset

@@ -151,8 +151,8 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
-        # "anna_berg AT yahoo DOT co DOT uk": "at" and "dot" in capitals in a lower-case text are written to be read
-        # as symbols, no e-mail word needed
+        # "anna_berg AT yahoo DOT co DOT uk": "AT" and "DOT" written in capitals are meant to be read as symbols, no
+        # e-mail word needed (a dotted local part is the pattern above's)
         Pattern(rf"(?<![\w.@])(?i:{_LABEL})\s+{_CAPS_AT}\s+(?i:{_LABEL})(?:\s+{_CAPS_DOT}\s+(?i:{_LABEL})){{0,4}}"
                 rf"\s+{_CAPS_DOT}\s+(?i:{_TLD})\b", 0.85, flags=0, needs=rf"\s{_CAPS_DOT}\s"),
         # "anna at mail dot se" only with an e-mail word near ("looked at amazon dot com" is prose)
