@@ -138,6 +138,10 @@ def email_recognizer() -> RegexRecognizer:
         # (linear time on "1/1/1/...")
         Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~-]*[@＠][\w-]+(?:[.．][\w-]+)*[.．][^\W\d_]{2,24}"
                 r"\b", 0.95),
+        # the ideographic full stop a CJK input method types for "." ("wang.fang@163。com"): only before lower-case
+        # ASCII labels, so the full stop ending a sentence after an address ("...@163.com。谢谢") stays outside
+        Pattern(r"(?<![\w.!#$%&'*+/=?^`{|}~-])\w[\w.!#$%&'*+/=?^`{|}~。｡-]*[@＠][\w-]+(?:[.．。｡][a-z0-9-]+)*"
+                r"[。｡][a-z]{2,24}(?![a-z])", 0.95, flags=0, needs="[。｡]"),
         # a web-mail provider's name without its top-level domain ("anna.berg@gmail", "annaberg1984 at hotmail"):
         # the mailbox is whole without it
         Pattern(rf"(?<![\w.+'-])\w[\w.+-]*{_AT_PROVIDER}(?![\w.@]|\.\w)", 0.85, needs=_AT_PROVIDER),
@@ -157,6 +161,10 @@ def spelled_email_recognizer() -> RegexRecognizer:
                 rf"\s+{_CAPS_DOT}\s+(?i:{_TLD})\b", 0.85, flags=0, needs=rf"\s{_CAPS_DOT}\s"),
         # "anna at mail dot se" only with an e-mail word near ("looked at amazon dot com" is prose)
         Pattern(rf"(?<![\w.@]){_LABEL}{_AT_WORD}{_SPELLED_DOMAIN}", 0.3, 0.8),
+        # a generic top-level domain typed apart from its address ("anna@gmail,com", "anna@gmail. com", "anna@gmail
+        # .com"): the address whole, the slip with it (country codes left out: "ana@tienda, de lunes a viernes")
+        Pattern(r"(?<![\w.+'-])\w[\w.+'-]*[@＠][\w-]+(?:\.[\w-]+)*(?:\s?,\s?|\s\.\s?|\.\s)"
+                r"(?:com|net|org|edu|gov|info)(?![\w@]|\.\w)", 0.85, flags=0, needs="@"),
         # a mailbox without its domain's top-level part ("write to anna@firma", "lisa@shop"), e-mail word near; the
         # name after the "@" in lower case, as addresses are typed ("Fish@Home" is a product)
         Pattern(r"(?<![\w.+'-])\w[\w.+-]*@[a-z][a-z0-9-]{1,40}(?![\w@]|\.\w)", 0.3, 0.8, flags=0, needs="@"),

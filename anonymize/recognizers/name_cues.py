@@ -41,6 +41,8 @@ _SIGN_OFF = re.compile(r"(?:^|\s)[-–—~]\s*(" + _FULL_NAME + r")\s*[.!]?\s*$"
 # A signature closing a text: the last sentence or line is two or three capitalised words and nothing else
 # ("... Tel +46 338 671 159. /Aleka Lövgren", "... DNI 53288140L. Sergio Ibáñez."); Unicode letters.
 _CAP_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
+# the end of a sign-off line right before the closing words ("Thanks,\n", "Best regards,\n")
+_SIGNED = re.compile(r"[,，、]\s*\n\s*/?$")
 _CLOSING = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?|\s/)(" + _CAP_WORD + r"(?: " + _CAP_WORD + r"){1,2})\s*\.?\s*$")
 _VERIFIED = re.compile(r"^\s*(" + _FULL_NAME + r")\s*[-–—:,]?\s*\(?verified "
                        r"(?:buyer|purchaser?|customer|owner|reviewer)", re.IGNORECASE)
@@ -119,8 +121,9 @@ class NameCueRecognizer:
         out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
                 if _clause_follows(text, m.end(1))]
         closing = _CLOSING.search(text[-120:])
-        if closing is not None and _signature(closing.group(1)):
-            offset = max(0, len(text) - 120)
+        offset = max(0, len(text) - 120)
+        if closing is not None and _signature(closing.group(1), signed=_SIGNED.search(text, 0, offset
+                                                                                   + closing.start(1)) is not None):
             out.append(Finding("PERSON", offset + closing.start(1), offset + closing.end(1), self.weak_score,
                                self.name))
         return out
@@ -132,13 +135,16 @@ class NameCueRecognizer:
         return Finding("PERSON", start, end, score, self.name)
 
 
-def _signature(value: str) -> bool:
+def _signature(value: str, *, signed: bool = False) -> bool:
     """Two or three capitalised words that could be a name: none a stop word, label or common word, and not
-    ALL-CAPS words of two letters or fewer ("DHL", "UK" stay out)."""
+    ALL-CAPS words of two letters or fewer ("DHL", "UK" stay out). A word of a script without letter case (Han,
+    kana, Arabic, Hebrew, Thai) counts only on the line after a sign-off (`signed`: "Thanks,\n栗山 リサ"); "请寄到上海
+    谢谢" or "ארבעה כוכבים." closing a text says nothing of a name."""
     from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
 
     words = value.split()
-    return all(not is_stop_word(w) and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
+    return all((w[0].isupper() or (signed and not w[0].islower())) and not is_stop_word(w)
+               and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
                and not (w.isupper() and len(w) <= 3) for w in words)
 
 

@@ -191,6 +191,10 @@ def test_names_after_titles_calls_and_wishes_of_more_languages(text: str, name: 
     ("Shipped from Berlin. Arrived Monday.", []),
     ("Delivered by DHL UK.", []),
     ("Arrived on time, thanks Sergio Valdés for the help", []),  # not the closing sentence alone
+    # scripts without letter case: no word is capitalised, so only the line after a sign-off is a signature
+    ("请寄到上海 谢谢", []), ("Быстро. Доставка быстрая.", []), ("والشحن ممتاز. أربع نجوم.", []),
+    ("Hi team,\nplease refund it.\nThanks,\n栗山 リサ", ["栗山 リサ"]),
+    ("Hi,\nit broke.\nThanks,\nлена смирнова", []),  # a cased script in lower case stays out
 ])
 def test_a_signature_closing_a_text_is_a_name(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.name_cues import NameCueRecognizer

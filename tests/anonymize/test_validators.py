@@ -142,3 +142,21 @@ def test_emails_written_with_other_at_signs_or_without_a_top_level_domain(text: 
 
     spans = {text[f.start:f.end] for r in (email_recognizer(), spelled_email_recognizer()) for f in r.analyze(text)}
     assert sorted(spans) == found
+
+
+@pytest.mark.parametrize(("text", "longest"), [
+    ("邮箱 wang.fang@163。com 谢谢", "wang.fang@163。com"),  # the ideographic full stop of a CJK input method
+    ("邮箱 wang@163.com。谢谢", "wang@163.com"),  # ... but a sentence's full stop after an address stays outside
+    ("email is anna@gmail,com sorry", "anna@gmail,com"),  # a top-level domain typed apart
+    ("reach me at anna@gmail. com", "anna@gmail. com"),
+    ("contact: anna.berg@gmail .com", "anna.berg@gmail .com"),
+    ("escribe a ana@tienda.es, de lunes a viernes", "ana@tienda.es"),  # a word after the address is no domain
+    ("mail info@shop.com. Comments welcome", "info@shop.com"),
+    ("write to anna@firma, com", "anna@firma, com"),
+])
+def test_email_address_whole_across_a_typed_slip(text: str, longest: str) -> None:
+    from anonymize.recognizers.contact import email_recognizer, spelled_email_recognizer
+
+    spans = {text[f.start:f.end] for r in (email_recognizer(), spelled_email_recognizer()) for f in r.analyze(text)
+             if f.score >= 0.5}
+    assert max(spans, key=len) == longest
