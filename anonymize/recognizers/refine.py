@@ -286,6 +286,8 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
     `single_case`: the text is all upper or all lower case (letter case carries no signal then)."""
     out: list[Finding] = []
     for f in (piece for found in findings for piece in _split_at_separators(text, found)):
+        if f.entity_type in _LABEL_TYPES and _field_label(text, f):
+            continue
         if f.entity_type in GENERIC:
             out += [kept for piece in _split_name(text, f, single_case)
                     if single_case or not _unsupported_piece(text, piece)
@@ -297,6 +299,21 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
         else:
             out.append(f)
     return out
+
+
+# A place or street the NER found where a form writes its field labels: right before the colon, at most three words
+# into its line ("Ciudad: Córdoba", "City / Ville : Toronto", "Город: Санкт-Петербург", "Suburb: Alice Springs").
+# A name there is a chat speaker ("Agent Thandi: Hi there"), so PERSON keeps its findings.
+_LABEL_TYPES = ("LOCATION", "STREET_ADDRESS")
+_LABEL_COLON = re.compile(r"\.?[ \t]*[:：](?!\d)")
+
+
+def _field_label(text: str, f: Finding) -> bool:
+    """`f` stands as a form's field label: a colon right after it and at most three words before it on its line."""
+    if _LABEL_COLON.match(text, f.end) is None:
+        return False
+    before = text[text.rfind("\n", 0, f.start) + 1:f.start]
+    return len(before.split()) <= 3
 
 
 def _split_at_separators(text: str, f: Finding) -> list[Finding]:

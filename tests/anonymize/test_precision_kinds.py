@@ -216,3 +216,18 @@ def test_a_date_is_no_street_address_unless_it_is_a_birth_date() -> None:
 ])
 def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: str, entity: str, prose: bool) -> None:
     assert prose_word(text, Finding(entity, *_span(text, value), 0.85, "spacy-ner"), False) is prose
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "kept"), [
+    ("Celular: 351 448-2017\nCiudad: Córdoba", "Ciudad", "LOCATION", False),  # a form's field label
+    ("Street: 12 Elm St\nCity / Ville : Toronto", "Ville", "LOCATION", False),
+    ("Nachname: Huber\nStraße/Hausnr.: Am Anger 3a", "Straße/Hausnr", "STREET_ADDRESS", False),
+    ("Город: Санкт-Петербург", "Город", "LOCATION", False),
+    ("Agent Thandi: Hi there, how can I help?", "Thandi", "PERSON", True),  # a chat speaker is a name
+    ("We shipped the parcel from our warehouse in Toronto: it arrives Monday", "Toronto", "LOCATION", True),  # prose
+    ("Flight leaves Lisbon at 10:30", "Lisbon", "LOCATION", True),
+    ("Ciudad:Córdoba", "Córdoba", "LOCATION", True),  # the value after the label
+])
+def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text: str, value: str, entity: str,
+                                                                            kept: bool) -> None:
+    assert _refined(text, value, entity) == ([value] if kept else [])
