@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12"
+POLICY_VERSION = "2026-12-12a"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -162,6 +162,8 @@ POLICY_VERSION = "2026-12-12"
 # 2026-12-11d: e-mail "x AT y DOT z" in capitals without an e-mail word; the full-width dot in a domain ("example．cn")
 # 2026-12-12: e-mail with the ideographic full stop for "." ("wang@163。com") and a generic top-level domain typed
 # apart ("anna@gmail,com"); a closing line in a script without letter case is a signature only after a sign-off
+# 2026-12-12a: a NER place or street right before a form's colon is a label; plate cues of more languages and the
+# Chinese, Japanese and Korean plate shapes
 
 
 class PolicyError(AnonymizeUserError, ValueError):

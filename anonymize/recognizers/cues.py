@@ -70,7 +70,9 @@ license number|führerschein|führerscheinnummer|permis de conduire|permis|carne
 prawo jazdy|tax id|steuer-?id|steuernummer|national insurance|national insurance number|nino""")
 PLATE_CUES = _cue(r"""reg|reg\.|registration|registration number|reg no\.?|number plate|licence plate|license plate
 plate|plate number|tag number|kennzeichen|nummernschild|autokennzeichen|immatriculation|plaque
-plaque d'immatriculation|matrícula|matricula|targa|kenteken|numer rejestracyjny|tablica rejestracyjna""")
+plaque d'immatriculation|matrícula|matricula|targa|kenteken|numer rejestracyjny|tablica rejestracyjna
+tablice rejestracyjne|rego|nummerplaat|nummerbord|nummerplade|nummerskilt|registreringsnummer|regnr|rekisterinumero
+rekkari|rendszám|rendszáma|plaka|plakası|spz|špz|госномер|номерной знак|πινακίδα|πινακίδες""")
 VEHICLE_CONTEXT = ("car", "vehicle", "van", "parked", "parking", "car park", "bay", "curbside", "kerbside", "drive",
                    "pickup", "pick up", "collect", "reg", "plate", "auto", "wagen", "fahrzeug", "voiture", "coche",
                    "macchina", "carro", "kenteken", "parkplatz")

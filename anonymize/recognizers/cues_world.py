@@ -241,6 +241,26 @@ def world_plate_recognizer() -> RegexRecognizer:
     ], context=WORLD_VEHICLE, validator=_plate_ok)
 
 
+# Plates of East Asian formats, each shape its own country's and found without a vehicle word: China (GA 36: a
+# province character, the issuing city's letter, five or six letters and digits, "京A·12345", "粤B D12345"), Japan
+# (the office's place name, a class number, one hiragana, the serial "12-34" or padded "・・12", "品川 300 さ 12-34")
+# and South Korea (two or three digits, one of the syllables plates use, four digits, "12가 3456", "123호 4567").
+_CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_KR_PLATE_SYLLABLES = "가나다라마거너더러머버서어저고노도로모보소오조구누두루무부수우주아바사자배하허호"
+_EAST_ASIAN_PLATES = (
+    rf"[{_CN_PROVINCES}][A-Z][·•・ ]?[A-HJ-NP-Z0-9]{{5,6}}",
+    r"[\u4e00-\u9fff]{1,4}[ \t]?\d{2,3}[ \t]?[\u3041-\u3093][ \t]?(?:\d{1,2}-\d{2}|[・·.]{1,3}\d{1,3})",
+    rf"\d{{2,3}}[{_KR_PLATE_SYLLABLES}][ \t]?\d{{4}}",
+)
+
+
+def east_asian_plate_recognizer() -> RegexRecognizer:
+    return RegexRecognizer("license-plate-east-asia", "LICENSE_PLATE", [
+        # bounded by Latin letters and digits only: these scripts write the words around a plate without spaces
+        Pattern(r"(?<![A-Za-z0-9-])(" + "|".join(_EAST_ASIAN_PLATES) + r")(?![A-Za-z0-9-])", 0.85, group=1, flags=0),
+    ])
+
+
 # the `cues` recognizers the list recognizer runs (and passes on)
 WRAPPED = ("order-cue", "customer-id-cue", "loyalty-cue")
 
@@ -256,5 +276,6 @@ def world_cue_recognizers(base_cues: Sequence[Any] = ()) -> list[Any]:
             by_name.get("order-cue") or order_cue_recognizer(),
             by_name.get("customer-id-cue") or customer_cue_recognizer(),
             by_name.get("loyalty-cue") or loyalty_cue_recognizer())
-    return [world_plate_recognizer(), world_id_recognizer(), world_tax_id_recognizer(), grouped_account_recognizer(),
+    return [world_plate_recognizer(), east_asian_plate_recognizer(), world_id_recognizer(), world_tax_id_recognizer(),
+            grouped_account_recognizer(),
             world_birth_date_recognizer(), NationalIdShapeRecognizer(), ListedIdRecognizer(cued, emit_cued=True)]

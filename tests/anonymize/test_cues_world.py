@@ -217,3 +217,28 @@ def test_compact_plates_of_three_letters_and_digits_near_a_vehicle_word(text: st
     from anonymize.recognizers.cues_world import world_plate_recognizer
 
     assert [text[f.start:f.end] for f in world_plate_recognizer().analyze(text) if f.score >= 0.5] == found
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("车牌粤B D12345的车停在门口", ["粤B D12345"]),  # China: province, city letter, five characters
+    ("car with plates 京A·12345 parked outside", ["京A·12345"]),
+    ("車のナンバー 品川 300 さ 12-34 です", ["品川 300 さ 12-34"]),  # Japan: office, class, hiragana, serial
+    ("東京の練馬500あ・・・1", ["練馬500あ・・・1"]),  # a serial padded with dots
+    ("번호12가 3456번 차량", ["12가 3456"]),  # Korea: digits, a plate syllable, four digits
+    ("사과 12개 3456원", []),  # "개" counts things: no plate syllable
+    ("5A2 3391 is the model code", []),
+])
+def test_east_asian_plates_by_their_national_shapes(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.cues_world import east_asian_plate_recognizer
+
+    assert [text[f.start:f.end] for f in east_asian_plate_recognizer().analyze(text)] == found
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("nummerplaat 1-ABC-234", "1-ABC-234"), ("rego 1ABC23 on the ute", "1ABC23"),
+    ("Rendszám: ABC-123, piros autó", "ABC-123"), ("SPZ 2AB 3456", "2AB 3456"),
+])
+def test_plate_cues_of_more_languages(text: str, value: str) -> None:
+    from anonymize.recognizers.cues import license_plate_recognizer
+
+    assert value in [text[f.start:f.end] for f in license_plate_recognizer().analyze(text)]
