@@ -28,8 +28,8 @@ from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.cue_words import cue as _cue
 
 # After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
-_FILL = (r"(?:[\s:#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
-         r"es|est|è|é|do|de|du|del|da|di|of|van|der|la|le)(?![\w]))?[\s:#=.]*")
+_FILL = (r"(?:[\s:：#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
+         r"es|est|è|é|do|de|du|del|da|di|of|van|der|la|le)(?![\w]))?[\s:：#=.]*")
 _FILL = rf"(?:{_FILL}){{1,3}}"
 # A value: letters/digits in up to six groups joined by - . / _ (or digit groups joined by spaces), >= 4 digits.
 _VALUE = (r"(#?(?:\d{2,6}(?: \d{2,6}){1,5}(?![\w-])|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){3,29}"
@@ -61,7 +61,10 @@ kundkort|kundeklubb|kundklubb|jäsenkortti|kanta-asiakaskortti|kanta-asiakasnume
 GIFT_CUES = _cue(r"""gift card|giftcard|gift code|gift voucher|voucher|voucher code|e-gift|egift|gift certificate
 claim code|redemption code|gutschein|gutscheincode|geschenkkarte|geschenkgutschein|carte cadeau|chèque cadeau
 bon d'achat|code cadeau|tarjeta regalo|cheque regalo|vale regalo|buono|buono regalo|carta regalo|cadeaukaart
-cadeaubon|cadeaucode|vale-presente|cartão presente|karta podarunkowa|bon podarunkowy""")
+cadeaubon|cadeaucode|vale-presente|cartão presente|karta podarunkowa|bon podarunkowy|presentkort|gavekort|lahjakortti
+ajándékkártya|dárková karta|hediye kartı|hediye çeki|подарочная карта|подарочный сертификат|بطاقة هدية|כרטיס מתנה
+ギフトカード|ギフトカード番号|ギフト券|ギフト券番号|商品券|礼品卡|礼品卡号|礼品卡卡号|禮品卡|禮品卡號|购物卡|購物卡|储值卡
+기프트카드|기프트카드 번호|상품권|상품권 번호""")
 ID_CUES = _cue(r"""passport|passport no\.?|passeport|pasaporte|passaporto|reisepass|pass-?nr\.?|paspoort|paszport
 id card|identity card|id number|national id|personalausweis|ausweis|ausweisnummer|carte d'identité|cni|dni|nie
 nif|nif/nie|documento|documento de identidad|carta d'identità|codice fiscale|cpf|bsn|pesel|dowód osobisty
@@ -80,7 +83,7 @@ _MONTH = r"(?i:" + "|".join(sorted(set(MONTHS), key=len, reverse=True)) + r")\.?
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th|er|º|\.)?"
 _YEAR4 = r"(?:19|20)\d{2}"
 DATE_VALUE = (rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR4}|\d{{2}})(?![\d/.-]\d)|{_YEAR4}[./-]\d{{1,2}}[./-]\d{{1,2}}"
-              rf"|{_DAY}\s(?:de\s)?{_MONTH}(?:\sde)?,?\s{_YEAR4}|{_MONTH}\s{_DAY},?\s{_YEAR4})")
+              rf"|{_DAY}\s(?:de\s|of\s)?{_MONTH}(?:\sde)?,?\s{_YEAR4}|{_MONTH}\s{_DAY},?\s{_YEAR4})")
 ADULT_YEARS = 16  # a full date at least this many years back is taken for a birth date (no order is that old)
 
 

@@ -201,6 +201,7 @@ def test_national_numbers_known_by_their_written_shape(text: str, found: list[st
 @pytest.mark.parametrize(("text", "value"), [
     ("majiteľ účtu Peter Novák, dátum narodenia 3. 9. 1987.", "3. 9. 1987"),  # Slovak, spaces after the dots
     ("datum rođenja 14.02.1979, Zagreb", "14.02.1979"),
+    ("Born 3rd of May 1984 in Leeds", "3rd of May 1984"),  # "of" between day and month
 ])
 def test_birth_dates_after_more_birth_cues(text: str, value: str) -> None:
     from anonymize.engine import Anonymizer
@@ -242,3 +243,15 @@ def test_plate_cues_of_more_languages(text: str, value: str) -> None:
     from anonymize.recognizers.cues import license_plate_recognizer
 
     assert value in [text[f.start:f.end] for f in license_plate_recognizer().analyze(text)]
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("ギフトカード番号：1234-5678-9012-3456", "1234-5678-9012-3456"),  # a cue with its number word, full-width colon
+    ("기프트카드 번호 KG-8830-2291-4417", "KG-8830-2291-4417"),
+    ("presentkort 5566 7788 9900 1122", "5566 7788 9900 1122"),
+    ("подарочный сертификат 7781-2290-4415", "7781-2290-4415"),
+])
+def test_gift_card_cues_of_more_languages(text: str, value: str) -> None:
+    from anonymize.recognizers.cues import gift_cue_recognizer
+
+    assert [text[f.start:f.end] for f in gift_cue_recognizer().analyze(text)] == [value]
