@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12b"
+POLICY_VERSION = "2026-12-12c"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -166,6 +166,8 @@ POLICY_VERSION = "2026-12-12b"
 # Chinese, Japanese and Korean plate shapes
 # 2026-12-12b: gift-card cues of more languages (CJK with their number words), the full-width colon after any id
 # cue, "3rd of May 1984" after a birth cue
+# 2026-12-12c: an id after its cue is refused as a date only when it is a calendar date ("4471-22-9" is an id); CJK
+# and Korean loyalty-card cues
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -34,7 +34,10 @@ _FILL = rf"(?:{_FILL}){{1,3}}"
 # A value: letters/digits in up to six groups joined by - . / _ (or digit groups joined by spaces), >= 4 digits.
 _VALUE = (r"(#?(?:\d{2,6}(?: \d{2,6}){1,5}(?![\w-])|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){3,29}"
           r"(?![\w-]|[./]\w)))")
-_DATE_LIKE = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}[./-]\d{1,2}[./-]\d{1,2}")
+# a calendar date: day and month (either order) up to 31, a year of two digits or 1800-2099; "4471-22-9" is no date
+_DAY_OR_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
+_DATE_LIKE = re.compile(rf"{_DAY_OR_MONTH}[./-]{_DAY_OR_MONTH}[./-](?:\d{{2}}|1[89]\d{{2}}|20\d{{2}})"
+                        rf"|(?:1[89]|20)\d{{2}}[./-]{_DAY_OR_MONTH}[./-]{_DAY_OR_MONTH}")
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -57,7 +60,9 @@ points card|card no\.?|card number|kundenkarte|karten-?nr\.?|kartennummer|mitgli
 payback|carte fidélité|carte de fidélité|fidélité|adhérent|socio|número de socio|tarjeta de fidelidad
 tarjeta de socio|tarjeta de fidelización|tessera|carta fedeltà|fidelity card|klantenkaart|klantenpas|spaarpas
 cartão de fidelidade|cartão cliente|karta lojalnościowa|karta stałego klienta|medlemskort|medlemsnummer|bonuskort
-kundkort|kundeklubb|kundklubb|jäsenkortti|kanta-asiakaskortti|kanta-asiakasnumero""")
+kundkort|kundeklubb|kundklubb|jäsenkortti|kanta-asiakaskortti|kanta-asiakasnumero
+ポイントカード|ポイントカード番号|会員カード|会員カード番号|积分卡|积分卡号|會員卡|會員卡號|会员卡|会员卡号
+멤버십 번호|멤버십카드|포인트카드|포인트카드 번호""")
 GIFT_CUES = _cue(r"""gift card|giftcard|gift code|gift voucher|voucher|voucher code|e-gift|egift|gift certificate
 claim code|redemption code|gutschein|gutscheincode|geschenkkarte|geschenkgutschein|carte cadeau|chèque cadeau
 bon d'achat|code cadeau|tarjeta regalo|cheque regalo|vale regalo|buono|buono regalo|carta regalo|cadeaukaart

@@ -255,3 +255,21 @@ def test_gift_card_cues_of_more_languages(text: str, value: str) -> None:
     from anonymize.recognizers.cues import gift_cue_recognizer
 
     assert [text[f.start:f.end] for f in gift_cue_recognizer().analyze(text)] == [value]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("Kundennummer: 4471-22-9", ["4471-22-9"]),  # no calendar date: year 4471, month 22
+    ("customer no. 31-12-1999", []),  # a date after the cue is the date recognizers' to judge
+    ("customer id 2024/03/12", []),
+])
+def test_an_id_after_its_cue_unless_it_is_a_calendar_date(text: str, found: list[str]) -> None:
+    from anonymize.recognizers.cues import customer_cue_recognizer
+
+    assert [text[f.start:f.end] for f in customer_cue_recognizer().analyze(text)] == found
+
+
+def test_loyalty_cues_of_cjk_with_their_number_words() -> None:
+    from anonymize.recognizers.cues import loyalty_cue_recognizer
+
+    text = "ポイントカード番号 9901 2233 4455 です"
+    assert [text[f.start:f.end] for f in loyalty_cue_recognizer().analyze(text)] == ["9901 2233 4455"]
