@@ -257,7 +257,8 @@ _EAST_ASIAN_PLATES = (
 def east_asian_plate_recognizer() -> RegexRecognizer:
     return RegexRecognizer("license-plate-east-asia", "LICENSE_PLATE", [
         # bounded by Latin letters and digits only: these scripts write the words around a plate without spaces
-        Pattern(r"(?<![A-Za-z0-9-])(" + "|".join(_EAST_ASIAN_PLATES) + r")(?![A-Za-z0-9-])", 0.85, group=1, flags=0),
+        Pattern(r"(?<![A-Za-z0-9-])(" + "|".join(_EAST_ASIAN_PLATES) + r")(?![A-Za-z0-9-])", 0.85, group=1, flags=0,
+                needs=r"[\u4e00-\u9fff\uac00-\ud7a3]"),  # only texts with Han or Hangul pay for it
     ])
 
 
