@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12c"
+POLICY_VERSION = "2026-12-12d"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -168,6 +168,8 @@ POLICY_VERSION = "2026-12-12c"
 # cue, "3rd of May 1984" after a birth cue
 # 2026-12-12c: an id after its cue is refused as a date only when it is a calendar date ("4471-22-9" is an id); CJK
 # and Korean loyalty-card cues
+# 2026-12-12d: caseless-script closing words are a signature on any line of their own (not only after a comma),
+# without a CJK honorific ("山口 奈々 様")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -41,8 +41,9 @@ _SIGN_OFF = re.compile(r"(?:^|\s)[-–—~]\s*(" + _FULL_NAME + r")\s*[.!]?\s*$"
 # A signature closing a text: the last sentence or line is two or three capitalised words and nothing else
 # ("... Tel +46 338 671 159. /Aleka Lövgren", "... DNI 53288140L. Sergio Ibáñez."); Unicode letters.
 _CAP_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
-# the end of a sign-off line right before the closing words ("Thanks,\n", "Best regards,\n")
-_SIGNED = re.compile(r"[,，、]\s*\n\s*/?$")
+_HONORIFICS = frozenset(("様", "さま", "さん", "殿", "氏", "先生", "님", "씨", "고객님", "선생님"))  # after a CJK name
+# closing words on a line of their own, as a signature is written ("Thanks,\n", "...\n/", "谢谢！\n")
+_SIGNED = re.compile(r"\n[ \t]*/?[ \t]*$")
 _CLOSING = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?|\s/)(" + _CAP_WORD + r"(?: " + _CAP_WORD + r"){1,2})\s*\.?\s*$")
 _VERIFIED = re.compile(r"^\s*(" + _FULL_NAME + r")\s*[-–—:,]?\s*\(?verified "
                        r"(?:buyer|purchaser?|customer|owner|reviewer)", re.IGNORECASE)
@@ -122,10 +123,13 @@ class NameCueRecognizer:
                 if _clause_follows(text, m.end(1))]
         closing = _CLOSING.search(text[-120:])
         offset = max(0, len(text) - 120)
-        if closing is not None and _signature(closing.group(1), signed=_SIGNED.search(text, 0, offset
-                                                                                   + closing.start(1)) is not None):
-            out.append(Finding("PERSON", offset + closing.start(1), offset + closing.end(1), self.weak_score,
-                               self.name))
+        if closing is not None:
+            start, end = offset + closing.start(1), offset + closing.end(1)
+            *name, last = text[start:end].split(" ")
+            if name and last in _HONORIFICS:  # "山口 奈々 様": the name without its honorific
+                end -= len(last) + 1
+            if _signature(text[start:end], signed=_SIGNED.search(text, 0, start) is not None):
+                out.append(Finding("PERSON", start, end, self.weak_score, self.name))
         return out
 
     def _finding(self, match: re.Match[str], score: float) -> Finding:
@@ -138,8 +142,8 @@ class NameCueRecognizer:
 def _signature(value: str, *, signed: bool = False) -> bool:
     """Two or three capitalised words that could be a name: none a stop word, label or common word, and not
     ALL-CAPS words of two letters or fewer ("DHL", "UK" stay out). A word of a script without letter case (Han,
-    kana, Arabic, Hebrew, Thai) counts only on the line after a sign-off (`signed`: "Thanks,\n栗山 リサ"); "请寄到上海
-    谢谢" or "ארבעה כוכבים." closing a text says nothing of a name."""
+    kana, Arabic, Hebrew, Thai) counts only on a line of its own (`signed`: "Thanks,\n栗山 リサ"); "请寄到上海 谢谢"
+    or "... ארבעה כוכבים." closing a text's last sentence says nothing of a name."""
     from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
 
     words = value.split()

@@ -194,6 +194,7 @@ def test_names_after_titles_calls_and_wishes_of_more_languages(text: str, name: 
     # scripts without letter case: no word is capitalised, so only the line after a sign-off is a signature
     ("请寄到上海 谢谢", []), ("Быстро. Доставка быстрая.", []), ("والشحن ممتاز. أربع نجوم.", []),
     ("Hi team,\nplease refund it.\nThanks,\n栗山 リサ", ["栗山 リサ"]),
+    ("ご住所：京都市中京区泉正寺町331\n山口 奈々 様", ["山口 奈々"]),  # a line of its own; the honorific stays out
     ("Hi,\nit broke.\nThanks,\nлена смирнова", []),  # a cased script in lower case stays out
 ])
 def test_a_signature_closing_a_text_is_a_name(text: str, expected: list[str]) -> None:
