@@ -44,7 +44,10 @@ san valentín|vigilia di natale|capodanno|pasquetta|ferragosto|befana|epifania|f
 carnaval|páscoa|dia das mães|dia dos pais|dia dos namorados|quarta-feira de cinzas|sexta-feira santa|festa junina
 boże narodzenie|wigilia|wielkanoc|andrzejki|święto niepodległości|mikołajki|velikonoce|vánoce|štědrý den|karácsony
 húsvét|crăciun|paște|paşte|рождество|пасха|масленица|новый год|різдво|великдень|χριστούγεννα|πάσχα|πρωτοχρονιά
-kurban bayramı|ramazan bayramı|şeker bayramı|cumhuriyet bayramı|julafton|julaften|joulu|jõulud|春节|春節|中秋节|中秋節
+kurban bayramı|ramazan bayramı|şeker bayramı|cumhuriyet bayramı|julafton|julaften|joulu|jõulud|skjærtorsdag
+skærtorsdag|skärtorsdag|langfredag|långfredag|påskafton|påskeaften|påskedag|påskdagen|annandag påsk|annen påskedag
+2. påskedag|annandag jul|første juledag|andre juledag|nyttårsaften|nyårsafton|kristi himmelfartsdag|pinse|pingst
+pitkäperjantai|pääsiäinen|春节|春節|中秋节|中秋節
 端午节|端午節|国庆节|國慶節|双十一|雙十一|元旦|圣诞节|聖誕節|お正月|ゴールデンウィーク|お盆|クリスマス|バレンタインデー|설날|추석
 크리스마스|어린이날|สงกรานต์|ลอยกระทง|ปีใหม่|عيد الفطر|عيد الأضحى|اليوم الوطني|חנוכה|פסח|ראש השנה|יום כיפור
 """
@@ -95,8 +98,8 @@ def holiday_spans(text: str) -> tuple[tuple[int, int], ...]:
 def without_holidays(text: str, finding: Finding,
                      holidays: Sequence[tuple[int, int]] | None = None) -> list[Finding]:
     """`finding` less the characters of the holiday names in it (`holidays`: `holiday_spans(text)`, computed here when
-    not given); what is left stays when it still holds a word that is not a stop word (anonymize.recognizers.refine),
-    from its first such word to its last."""
+    not given); what is left stays when it still holds a word with a letter that is not a stop word
+    (anonymize.recognizers.refine), from its first such word to its last."""
     if finding.entity_type not in HOLIDAY_TYPES:
         return [finding]
     found = holiday_spans(text) if holidays is None else holidays
@@ -107,8 +110,9 @@ def without_holidays(text: str, finding: Finding,
 
     out = []
     for start, end in gaps(finding.start, finding.end, spans):
-        words = [w for w in re.finditer(r"\w[\w'’-]*", text[start:end]) if not is_stop_word(w.group())]
-        if words:  # the piece from its first to its last word that is no stop word ("by Gareth Pryce" -> the name)
+        words = [w for w in re.finditer(r"\w[\w'’–-]*", text[start:end]) if not is_stop_word(w.group())]
+        if any(re.search(r"[^\W\d_]", w.group()) for w in words):  # the piece from its first to its last word that is
+            # no stop word ("by Gareth Pryce" -> the name); hours alone are left of "påskafton 10–15" ("10–15")
             out.append(Finding(finding.entity_type, start + words[0].start(), start + words[-1].end(), finding.score,
                                finding.recognizer))
     return out

@@ -43,6 +43,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
+from anonymize.recognizers.holidays import holiday_spans
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES, UNITS_AFTER
@@ -693,7 +694,11 @@ def _plausible_address(text: str, f: Finding, single_case: bool) -> list[Finding
         keep = words[len(words) - 1 - run]
         if any(ch.isdigit() for ch in value[:keep.end()]):
             start, end = _strip_edges(text, f.start, f.start + keep.end())
-            return [Finding(f.entity_type, start, end, f.score, f.recognizer)] if end > start else []
+            cut = Finding(f.entity_type, start, end, f.score, f.recognizer)
+            if end <= start or (_only_quantities(text, cut) and not any(
+                    _address_word(w.group()) for w in _TOKEN.finditer(text, start, end))):
+                return []  # what is left is a quantity or opening hours: "skjærtorsdag 10–16, langfredag og ..."
+            return [cut]
     return [f]
 
 
@@ -705,7 +710,38 @@ def _only_quantities(text: str, f: Finding) -> bool:
     numbers = list(_NUMBER.finditer(text, f.start, f.end))
     return bool(numbers) and all(
         _UNIT_AFTER.match(text, n.end()) or _SIZE_BEFORE.search(text, max(0, n.start() - 24), n.start())
-        or _MONTH_BEFORE.search(text, max(0, n.start() - 16), n.start()) for n in numbers)
+        or _MONTH_BEFORE.search(text, max(0, n.start() - 16), n.start()) or _opening_hours(text, n)
+        for n in numbers)
+
+
+# Opening hours: a range of hours of the day ("10–16", "9-5", "10.00-18.30") after a weekday or a holiday on its line
+# ("Mon–Fri 9–5", "skjærtorsdag 10–16", "påskafton 10–15"), or an hour with a spaced "h" ("24 h", "21 h."). A range
+# of house numbers ("Hauptstraße 10–12") has no weekday or holiday before it.
+_HOUR = r"(?:[01]?\d|2[0-4])(?:[:.][0-5]\d)?"
+_HOUR_RANGE = re.compile(rf"{_HOUR}[ \t]?[–—-][ \t]?{_HOUR}")
+_SPACED_HOUR = re.compile(r"[ \t\xa0]h(?![^\W\d_])")
+_WEEKDAY = re.compile(r"(?i)(?<![^\W\d_])(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|mo|di|mi|do|fr|sa|so|"
+                      r"lun|mar|mer|mié|jeu|jue|ven|vie|sam|sáb|dim|dom|ma|wo|vr|za|zo|må|ti|on|to|lö|sø|sö|ma-fr|"
+                      r"mo-fr|mo-sa|lu-ve|lun-ven|monday|tuesday|wednesday|thursday|friday|saturday|sunday|weekdays|"
+                      r"weekends?|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|werktags|lundi|mardi|"
+                      r"mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles|jueves|viernes|sábado|domingo|"
+                      r"lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica|maandag|dinsdag|woensdag|donderdag|"
+                      r"vrijdag|zaterdag|zondag|måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag|mandag|tirsdag|"
+                      r"lørdag|søndag|segunda|terça|quarta|quinta|sexta)\.?(?![^\W\d_])")
+
+
+def _opening_hours(text: str, number: re.Match[str]) -> bool:
+    value = number.group()
+    if _SPACED_HOUR.match(text, number.end()) and re.fullmatch(_HOUR, value):
+        return True
+    if not _HOUR_RANGE.fullmatch(value):
+        return False
+    line_start = text.rfind("\n", 0, number.start()) + 1
+    window = max(line_start, number.start() - 32)
+    if _WEEKDAY.search(text, window, number.start()) is not None:
+        return True
+    # a holiday ending in the window before the range (spans of the text before it on its line)
+    return any(line_start + end >= window for _, end in holiday_spans(text[line_start:number.start()]))
 
 
 _NUMBER = re.compile(r"(?<![\w.,])(?>\d+(?:[.,/–-]\d+)*)(?![\w.,/–-]*\d)")

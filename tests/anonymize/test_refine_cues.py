@@ -508,6 +508,12 @@ def test_an_identifier_has_a_digit_and_no_kana_or_hangul_on_its_edges(text: str,
     ("Розмір 48 підійшов ідеально.", "Розмір 48", []),
     ("Zustellung: Mittwoch, 9. Oktober.", "Mittwoch, 9.", []),
     ("closed on June 24 and July 1 (Canada Day)", "June 24", []),  # a month name before the number
+    # opening hours: a range of hours after a weekday or a holiday, an hour with a spaced "h"
+    ("Our store is open until Friday. Hours: Mon–Fri 9–5, call us.", "Mon–Fri 9–5", []),
+    ("Påskeåpningstider i butikken vår: Skjærtorsdag 10–16. Velkommen!", "Skjærtorsdag 10–16", []),
+    ("Todas las tiendas abren de 10 a 21 h. Domingos cerrado.", "21 h. Domingos cerrado", []),
+    ("Rua Augusta 1200, São Paulo. Portaria 24 h.", "Portaria 24 h", []),
+    ("Bitte am Montag an Hauptstraße 10–12 liefern.", "Hauptstraße 10–12", ["Hauptstraße 10–12"]),  # house numbers
     # a house number, one number that is no quantity, or an address word keeps the span
     ("mieszkam na Zabłociu 23/14 w Krakowie", "Zabłociu 23/14", ["Zabłociu 23/14"]),  # Polish "w" is "in"
     ("Laugavegur 71, 101 Reykjavík", "Laugavegur 71, 101", ["Laugavegur 71, 101"]),
@@ -641,3 +647,16 @@ def test_the_name_line_of_a_signature_block_with_a_job_title(text: str, names: l
 ])
 def test_names_after_inflected_cyrillic_kinship_words(text: str, names: list[str]) -> None:
     assert [text[f.start:f.end] for f in IntroNameRecognizer().analyze(text)] == names
+
+
+def test_hours_left_of_a_holiday_in_a_span_are_no_finding() -> None:
+    from anonymize.findings import Finding
+    from anonymize.recognizers.holidays import without_holidays
+
+    text = "Öppettider i påsk: Långfredag stängt, påskafton 10–15, annandag påsk 11–16. Välkomna!"
+    start = text.index("påskafton")
+    found = without_holidays(text, Finding("STREET_ADDRESS", start, text.index(". Välkomna"), 0.85, "learned-ner"))
+    assert found == []
+    text = "Delivered on Boxing Day to 14 Elm Road"  # what is left holds an address: it stays
+    found = without_holidays(text, Finding("STREET_ADDRESS", 13, len(text), 0.85, "learned-ner"))
+    assert [text[f.start:f.end] for f in found] == ["14 Elm Road"]
