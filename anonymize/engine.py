@@ -28,6 +28,7 @@ from anonymize.recognizers.recase import single_case
 from anonymize.recognizers.refine import (
     bridge_names,
     is_compound_word,
+    is_month_in_date,
     is_spelling_word,
     is_stop_word,
     propagate_names,
@@ -169,6 +170,8 @@ class Anonymizer:
         holidays = holiday_spans(text) if any(f.entity_type in HOLIDAY_TYPES for f in kept) else ()
         kept = [piece for f in kept for piece in without_holidays(text, f, holidays)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out
+        kept = [f for f in kept if f.entity_type not in ("PERSON", "LOCATION")
+                or not is_month_in_date(text, f.start, f.end)]  # "June 24", "until June": a date, not a name
         return [f for f in kept if not is_compound_word(text, f)]  # "LOYALTY SIGN-UP": a retail word
 
     def residual(self, text: str, threshold: float | None = None, *,

@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12e"
+POLICY_VERSION = "2026-12-12f"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -172,6 +172,8 @@ POLICY_VERSION = "2026-12-12e"
 # without a CJK honorific ("山口 奈々 様")
 # 2026-12-12e: opening hours in a NER street span ("Mon–Fri 9–5", "skjærtorsdag 10–16", "24 h") are no address; Nordic
 # Easter and Christmas days are holidays; hours left of a holiday in a span are no finding
+# 2026-12-12f: a month name next to a day of the month or after a preposition of time is no person or place ("June
+# 24", "in April")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

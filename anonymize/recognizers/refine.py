@@ -591,6 +591,21 @@ def _caseless_piece(text: str, f: Finding) -> list[Finding]:
 _SPELLED_LETTER = re.compile(r"(?i)(?<![^\W\d_])[^\W\d_]\s+(?:as in|like in|wie|comme|como|come|zoals|jak)\s+$")
 
 
+# A given name that is also a month ("June", "April", "August", "Mai"), read as the month next to a day of the month or
+# after a preposition of time: "closed on June 24", "August 12th", "the 3rd of May", "until June"
+_MONTHS_LOWER = frozenset(m.lower() for m in MONTHS)
+_DAY_AFTER = re.compile(r"[ \t]?\d{1,2}(?:st|nd|rd|th|\.)?(?!\d)")
+_DAY_OR_TIME_BEFORE = re.compile(r"(?i)(?:\d{1,2}(?:st|nd|rd|th|\.)?(?:[ \t]+of)?|\b(?:in|since|until|till|by|before|"
+                                 r"after|during|early|late|mid|end of|start of|beginning of|next|last|this)|-)[ \t]*$")
+
+
+def is_month_in_date(text: str, start: int, end: int) -> bool:
+    """`text[start:end]` is a month name written as part of a date or a time phrase, not a person of that name."""
+    return text[start:end].lower() in _MONTHS_LOWER and (
+        _DAY_AFTER.match(text, end) is not None
+        or _DAY_OR_TIME_BEFORE.search(text, max(0, start - 16), start) is not None)
+
+
 def is_spelling_word(text: str, f: Finding) -> bool:
     """A `PERSON` that spells out the single letter before it ("order w441902, w as in william"): a word of a
     spelling alphabet, no person; masking it also hides which letter was meant."""

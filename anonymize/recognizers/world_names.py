@@ -28,7 +28,7 @@ from typing import Any
 
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES
-from anonymize.recognizers.refine import is_stop_word
+from anonymize.recognizers.refine import is_month_in_date, is_stop_word
 
 NAMES_FILE = Path(__file__).resolve().parent / "world_first_names.txt"
 BUILD = "python -m anonymize.recognizers.world_names --build"
@@ -91,7 +91,7 @@ class WorldNameRecognizer:
                     out.append(Finding("PERSON", start, tokens[j][1], self.score, self.name))
                     i = j + 1
                     continue
-                if not _SENTENCE_START.search(text, 0, start):
+                if not _SENTENCE_START.search(text, 0, start) and not is_month_in_date(text, start, end):
                     out.append(Finding("PERSON", start, end, self.lone_score, self.name))
             i += 1
         return out

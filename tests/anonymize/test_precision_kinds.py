@@ -232,3 +232,18 @@ def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: s
 def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text: str, value: str, entity: str,
                                                                             kept: bool) -> None:
     assert _refined(text, value, entity) == ([value] if kept else [])
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The store will be closed on June 24 (Fête nationale).", []),  # a month before a day of the month
+    ("I ordered on August 12th and nothing came.", []),
+    ("It rains a lot during the long rains in April.", []),  # after a preposition of time
+    ("The sale starts Friday 14 June in all stores.", []),  # after a day of the month
+    ("Please ask June about the refund.", ["June"]),  # a person of that name
+    ("My daughter April loved it.", ["April"]),
+])
+def test_a_month_in_a_date_is_no_person(text: str, expected: list[str]) -> None:
+    from anonymize.layers import default_layered
+
+    found = default_layered(use_ner=False).analyze(text)  # both layers' rules: the check layer's name lists too
+    assert [text[f.start:f.end] for f in found if f.entity_type in ("PERSON", "LOCATION")] == expected
