@@ -111,14 +111,26 @@ _COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:colou?rs?|colou?rway|farbe|farben|far
                          r"shade|finish))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words checked in Python
 
 
+# Given names that are colours or gems, and the colour, metal and finish words a product's colour adds to them: "Rose
+# Gold", "Rose Quartz", "Ruby Red", "Pearl White", "Amber Glow" name a finish, not a person ("Rose White" or "Hazel
+# Brown" keep a listed surname and stay a person)
+_COLOUR_GIVEN = frozenset(("rose", "ruby", "olive", "jade", "pearl", "amber", "coral", "hazel", "ivory", "sienna",
+                           "scarlet", "violet", "indigo", "saffron", "opal", "jasmine", "lavender", "lilac"))
+_FINISH_WORDS = _COLOUR_WORDS | frozenset(("quartz", "glow", "blush", "champagne", "mist", "dust", "petal", "velvet",
+                                           "metallic", "matte", "satin", "shimmer", "sparkle", "glitter", "fizz"))
+
+
 def is_colour_name(text: str, finding: Finding) -> bool:
     """True when `finding` (PERSON or LOCATION) is only colour words, none a listed name, after a colour cue in the same
-    sentence."""
+    sentence; or a colour's given name and a colour or finish word that is no listed surname ("Rose Gold")."""
     from anonymize.recognizers.recase import listed_name
 
     if finding.entity_type not in ("PERSON", "LOCATION"):
         return False
     words = _WORD.findall(text[finding.start:finding.end])
+    if (len(words) == 2 and words[0].lower() in _COLOUR_GIVEN and words[1].lower() in _FINISH_WORDS
+            and words[1][:1].isupper() and not listed_name(words[1])):
+        return True
     if not words or any(w.lower() not in _COLOUR_WORDS or listed_name(w) for w in words):
         return False
     cue = _COLOUR_CUE.search(text, max(0, finding.start - 80), finding.start)

@@ -76,6 +76,11 @@ def test_a_product_origin_is_no_place_of_a_person(text: str, value: str, origin:
     ("the Madison tote in Cognac restocks", "Cognac", "LOCATION", False),  # no cue: "in Cognac" is a town too
     ("Colour was fine. Amber said she loved it", "Amber", "PERSON", False),  # a listed name, and another sentence
     ("Farbe passt, danke an Frau Schwarz", "Schwarz", "PERSON", False),  # other words between: a person
+    # a colour's given name and a finish word, no cue needed; a listed surname keeps the person
+    ("The tumbler in Rose Quartz keeps ice", "Rose Quartz", "PERSON", True),
+    ("Rose Gold sieht in echt dunkler aus", "Rose Gold", "PERSON", True),
+    ("Rose White called about her order", "Rose White", "PERSON", False),
+    ("Delivered to Hazel Brown yesterday", "Hazel Brown", "PERSON", False),
 ])
 def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, entity: str, colour: bool) -> None:
     from anonymize.recognizers.retail_brands import is_colour_name
