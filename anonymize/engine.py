@@ -36,7 +36,12 @@ from anonymize.recognizers.refine import (
     with_attached_number,
     with_initials,
 )
-from anonymize.recognizers.retail_brands import is_colour_name, is_product_origin, is_retail_brand
+from anonymize.recognizers.retail_brands import (
+    is_colour_name,
+    is_named_product,
+    is_product_origin,
+    is_retail_brand,
+)
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
 # data; masking it would only hide from the model which customer a message is about.
@@ -167,6 +172,7 @@ class Anonymizer:
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
         kept = [f for f in kept if not is_product_origin(text, f)]  # "Made in Portugal": a product's origin
         kept = [f for f in kept if not is_colour_name(text, f)]  # "Farbe Dunkelblau": a product's colour
+        kept = [f for f in kept if not is_named_product(text, f)]  # "the Denver mattress topper": a product line
         holidays = holiday_spans(text) if any(f.entity_type in HOLIDAY_TYPES for f in kept) else ()
         kept = [piece for f in kept for piece in without_holidays(text, f, holidays)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out

@@ -142,3 +142,33 @@ def is_colour_name(text: str, finding: Finding) -> bool:
 
 _COLOUR_GLUE = frozenset(("in", "en", "na", "w", "v", "der", "die", "em", "di", "da", "de", "del", "and", "und", "y",
                           "e", "et", "or", "oder", "o", "ou"))
+
+
+# A product line named after a person or a place, written as English writes a product: an article or possessive, the
+# name, then up to three lower-case words of which one is a kind of goods ("the Denver mattress topper", "my Madison
+# tote", "the Ned Kelly print hoodie", "the Hainan range"). Shops name their lines after towns and given names; a
+# customer's name does not stand between "the" and a sofa. Rooms, teams, offices and stores are not goods, so "the
+# Smith family", "the Leeds store" and "the Paris office" are not caught here, nor are words that are verbs after a
+# name as often ("could my Anna ring you", "let my Tom watch", "will your Ben set it up": ring, watch, set, print...).
+_GOODS = frozenset(re.findall(r"\S+", """boot boots shoe shoes sneaker sneakers trainer trainers loafer loafers sandal
+sandals heels slippers jacket jackets coat coats parka parkas puffer shell hoodie hoodies sweater sweaters jumper
+jumpers cardigan shirt shirts tee tees dress dresses skirt jeans trousers pants shorts leggings scarf shawl hat hats
+cap beanie gloves socks tote totes bag bags backpack backpacks rucksack satchel wallet purse clutch duffel duffle
+belt necklace bracelet earrings sunglasses sofa sofas couch loveseat sectional chair chairs armchair recliner stool
+table tables desk desks bed beds mattress topper duvet pillow pillows cushion cushions blanket rug rugs lamp lamps
+mirror shelf shelves bookcase cabinet dresser wardrobe sideboard kettle toaster blender mixer grinder mug mugs cup
+cups tumbler tumblers bottle flask pan pans pot pots skillet wok knife knives cookware candle candles towel towels
+sheets bedding vase planter tent tents stroller pram bike helmet poles cooler coolers preserves syrup coffee tea
+chocolate soap lotion perfume serum cream range line collection edition series kit""".strip()))
+_BEFORE_PRODUCT = re.compile(r"(?<![\w'’-])(?i:the|a|an|my|our|your|his|her|their|this|that|these|those)[ \t]+"
+                             r"(?:[A-Z][\w'’-]*[ \t]+){0,2}$")  # "the Ned" before "Kelly" of "the Ned Kelly hoodie"
+_LOWER_WORDS_AFTER = re.compile(r"(?:[ \t]+(?:[a-z][a-z'-]*))(?:[ \t]+(?:[a-z][a-z'-]*)){0,2}")
+
+
+def is_named_product(text: str, finding: Finding) -> bool:
+    """True when `finding` (PERSON or LOCATION) names a product line: see `_GOODS`."""
+    if finding.entity_type not in ("PERSON", "LOCATION") or _BEFORE_PRODUCT.search(
+            text, max(0, finding.start - 40), finding.start) is None:
+        return False
+    after = _LOWER_WORDS_AFTER.match(text, finding.end)
+    return after is not None and any(w in _GOODS for w in after.group().split())

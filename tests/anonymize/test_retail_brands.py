@@ -87,3 +87,21 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
 
     start = text.index(value)
     assert is_colour_name(text, Finding(entity, start, start + len(value), 0.85, "t")) is colour
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "product"), [
+    ("Yeah, I bought the Denver mattress topper and it smells", "Denver", "LOCATION", True),
+    ("Hi! Yes, the Madison tote in Cognac restocks next week", "Madison", "PERSON", True),
+    ("Is the Ned Kelly print hoodie Aussie made?", "Kelly", "PERSON", True),  # the words before it are a name too
+    ("Chicken rice spice kit from the Hainan range is great", "Hainan", "LOCATION", True),
+    ("I gave the parcel to the Smith family next door", "Smith", "PERSON", False),  # a family is no goods
+    ("I bought it at the Leeds store yesterday", "Leeds", "LOCATION", False),
+    ("Could my Anna ring you back?", "Anna", "PERSON", False),  # "ring" after a name is a verb as often
+    ("Please deliver to my sister Anna, she is home", "Anna", "PERSON", False),
+])
+def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
+                                                                product: bool) -> None:
+    from anonymize.recognizers.retail_brands import is_named_product
+
+    start = text.index(value)
+    assert is_named_product(text, Finding(entity, start, start + len(value), 0.85, "t")) is product
