@@ -165,10 +165,38 @@ _BEFORE_PRODUCT = re.compile(r"(?<![\w'’-])(?i:the|a|an|my|our|your|his|her|th
 _LOWER_WORDS_AFTER = re.compile(r"(?:[ \t]+(?:[a-z][a-z'-]*))(?:[ \t]+(?:[a-z][a-z'-]*)){0,2}")
 
 
+# Languages that write the kind of goods first and the line's name after it ("die Pfanne Hamburg", "le canapé Oslo",
+# "las zapatillas Triana", "il divano Milano", "soffan Göteborg", "hrnek Praha"): common goods of the cue languages,
+# with the Nordic definite forms. Not words that also stand before a person ("model", "pan" is Polish "Mr.", "bank",
+# "line"), and nothing across "de"/"di" ("la camiseta de Juan" is Juan's).
+_GOODS_BEFORE = frozenset(re.findall(r"\S+", """jacke mantel tasche rucksack schuhe stiefel sofa couch sessel stuhl
+tisch matratze kissen lampe pfanne topf wasserkocher tasse becher kaffeemaschine bettwäsche handtuch kleid hose
+pullover schal mütze kerze vase kollektion veste manteau sac sacoche chaussures bottes baskets canapé fauteuil
+chaise matelas coussin poêle casserole bouilloire robe pantalon pull écharpe bougie parfum savon gamme chaqueta
+abrigo bolso mochila zapatos zapatillas botas sofá sillón silla colchón cojín lámpara sartén olla hervidor vestido
+jersey bufanda sombrero vajilla camiseta jarrón jabón giacca cappotto borsa zaino scarpe stivali divano poltrona
+sedia tavolo materasso cuscino lampada padella pentola bollitore tazza maglione sciarpa candela profumo sapone
+jaqueta casaco sapatos tênis cadeira colchão almofada luminária frigideira panela chaleira caneca cachecol sabonete
+tas rugzak schoenen laarzen stoel tafel matras kussen waterkoker mok jurk broek trui sjaal kaars jacka jakke väska
+veske taske ryggsäck ryggsekk skor sko soffa soffan sofaen stol stolen bordet säng sängen seng sengen lampa lampan
+lampen kastrull vattenkokare mugg muggen kopp koppen klänning kjole tröja genser halsduk kurtka torba plecak buty
+krzesło stół łóżko patelnia garnek czajnik kubek sukienka spodnie sweter szalik świeca bunda taška batoh boty
+pohovka židle stůl postel pánev hrnec konvice hrnek šaty kalhoty svetr šála svíčka""".strip()))
+_GOODS_RIGHT_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_]+)[ \t]+$")
+
+
 def is_named_product(text: str, finding: Finding) -> bool:
-    """True when `finding` (PERSON or LOCATION) names a product line: see `_GOODS`."""
-    if finding.entity_type not in ("PERSON", "LOCATION") or _BEFORE_PRODUCT.search(
-            text, max(0, finding.start - 40), finding.start) is None:
+    """True when `finding` (PERSON or LOCATION) names a product line: an article or possessive, the name and goods
+    after it (`_GOODS`), or goods right before it (`_GOODS_BEFORE`)."""
+    if finding.entity_type not in ("PERSON", "LOCATION"):
+        return False
+    goods = _GOODS_RIGHT_BEFORE.search(text, max(0, finding.start - 24), finding.start)
+    if goods is not None and goods.group(1).lower() in _GOODS_BEFORE:
+        return True
+    words = text[finding.start:finding.end].split()
+    if len(words) == 2 and words[0].lower() in _GOODS_BEFORE:  # the goods inside the span: "Soffan Göteborg"
+        return True
+    if _BEFORE_PRODUCT.search(text, max(0, finding.start - 40), finding.start) is None:
         return False
     after = _LOWER_WORDS_AFTER.match(text, finding.end)
     return after is not None and any(w in _GOODS for w in after.group().split())

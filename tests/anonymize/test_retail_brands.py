@@ -98,6 +98,13 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
     ("I bought it at the Leeds store yesterday", "Leeds", "LOCATION", False),
     ("Could my Anna ring you back?", "Anna", "PERSON", False),  # "ring" after a name is a verb as often
     ("Please deliver to my sister Anna, she is home", "Anna", "PERSON", False),
+    # goods written first, the line's name after them
+    ("Bitte beachten: die Pfanne Hamburg ist nicht für Induktion geeignet", "Hamburg", "LOCATION", True),
+    ("Bonjour, le canapé Oslo existe-t-il en velours vert ?", "Oslo", "LOCATION", True),
+    ("Soffan Göteborg i ljusgrå är skön", "Soffan Göteborg", "PERSON", True),  # the goods inside the span
+    ("Gib die Tasche Anna Meier, bitte.", "Tasche Anna Meier", "PERSON", False),  # a name of two words after it
+    ("la camiseta de Juan Pérez llegó rota", "Juan Pérez", "PERSON", False),  # Juan's, across "de"
+    ("Pan Kowalski zadzwonił wczoraj", "Kowalski", "PERSON", False),  # Polish "Pan" is "Mr."
 ])
 def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
                                                                 product: bool) -> None:
