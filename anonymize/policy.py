@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12i"
+POLICY_VERSION = "2026-12-12j"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -177,6 +177,7 @@ POLICY_VERSION = "2026-12-12i"
 # 2026-12-12g: a colour's given name and a finish word ("Rose Gold", "Rose Quartz") is a colour, not a person
 # 2026-12-12h: a name between an article and goods is a product line ("the Denver mattress topper")
 # 2026-12-12i: a name right after goods in the languages that write them first ("die Pfanne Hamburg")
+# 2026-12-12j: shopping malls are store sites ("the Houston Galleria store", "Keene Colony Mall")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -17,6 +17,9 @@ import re
 
 from anonymize.findings import Finding
 
+# Shopping malls: a retailer's site as well ("Keene Colony Mall", "the Houston Galleria store")
+_MALL_WORDS = ("mall", "galleria", "galeria", "galerie", "avm", "einkaufszentrum", "shopping centre", "shopping center",
+               "centro comercial", "centre commercial", "retail park")
 # Words for a shop or a retailer's site, in the languages of the cue lists; a place right before one is a branch.
 STORE_WORDS = (
     "store", "stores", "shop", "branch", "outlet", "hub", "depot", "warehouse", "showroom", "superstore", "megastore",
@@ -24,6 +27,7 @@ STORE_WORDS = (
     "agence", "tienda", "sucursal", "almacén", "negozio", "punto vendita", "loja", "filial", "winkel", "vestiging",
     "filiaal", "butik", "butiken", "butikken", "varuhus", "sklep", "oddział", "prodejna", "pobočka", "mağaza",
     "şube", "şubesi", "магазин", "филиал",
+    *_MALL_WORDS,
 )
 # Store words after which the branch's name follows, with the linking word of their language ("tienda de X").
 _STORE_BEFORE = ("filiale", "niederlassung", "zweigstelle", "magasin", "succursale", "agence", "tienda", "sucursal",
@@ -39,6 +43,8 @@ _NUMBERED = re.compile(r"(?i:(?<![\w-])(?:" + _WORDS + r"))[ \t]*(?:#|no\.?|nr\.
 # A span that starts with the store word itself ("Magasin de Lille Euralille", "Filiale Köln-Ehrenfeld")
 _LEADING = re.compile(r"(?i:(?:" + "|".join(re.escape(w) for w in _STORE_BEFORE) + r"))(?:[ \t]+(?i:" + _LINKS
                       + r"))?[ \t]+[A-ZÀ-Þ]")
+# A span ending in a mall word is the mall ("Keene Colony Mall", "Altmarkt-Galerie" as "Altmarkt Galerie")
+_MALL_END = re.compile(r"(?i:(?<![\w])(?:" + "|".join(re.escape(w) for w in _MALL_WORDS) + r"))$")
 BRANCH_TYPES = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
 
 
@@ -54,4 +60,6 @@ def is_store_branch(text: str, finding: Finding) -> bool:
     if finding.entity_type == "STREET_ADDRESS":
         return False
     return (_AFTER.match(text, finding.end) is not None or _BEFORE.search(before) is not None
-            or _LEADING.match(text, finding.start, finding.end) is not None)
+            or _LEADING.match(text, finding.start, finding.end) is not None
+            or (" " in text[finding.start:finding.end].strip()
+                and _MALL_END.search(text, finding.start, finding.end) is not None))

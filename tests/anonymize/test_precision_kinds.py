@@ -144,6 +144,10 @@ def test_street_address_overruns_are_cut(text: str, span: str, expected: list[st
     ("Nguyễn Thị Lan Anh\nShop: dạ vâng", "Nguyễn Thị Lan Anh", "PERSON", False),  # a store word on the next line
     ("Ask for Dev at the Manchester store", "Dev", "PERSON", False),
     ("Paid with card 4111, shop #12 Leeds", "4111", "CREDIT_CARD", False),  # only names, places and addresses
+    ("Preferred store: Keene Colony Mall", "Keene Colony Mall", "PERSON", True),  # a span ending in a mall word
+    ("We met at the Houston Galleria store", "Houston", "LOCATION", True),
+    ("She works at Mall Road, Shimla", "Mall Road", "STREET_ADDRESS", False),  # a street opening with it
+    ("Ask for Anna Mall at the desk", "Mall", "PERSON", False),  # one word alone: a surname
 ])
 def test_store_branches(text: str, value: str, entity: str, branch: bool) -> None:
     assert is_store_branch(text, Finding(entity, *_span(text, value), 0.85, "t")) is branch
