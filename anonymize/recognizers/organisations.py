@@ -11,7 +11,8 @@ Nevada, "AB" Alberta, "SE" Sergipe, "ME" Maine) are left out, so "Adelaide SA" s
 in their own case only ("AG", "KG"), so a word such as "ag" or "bv" in prose is no designation. A span of two or more
 words that a business's head noun ends or, in the Romance languages, opens ("Riverbend Dental Group", "Shree Balaji
 Traders", "Distribuidora Alvarez") is a firm's name too, and so is a street span without a number that one of these
-rules marks (the learned detector types "Karoo Farm Stall (Pty) Ltd" as a street).
+rules marks (the learned detector types "Karoo Farm Stall (Pty) Ltd" as a street); a name right before such a head
+noun is the firm's as well ("GIG Logistics", "Aras Kargo", carriers the cue languages' customers name).
 
 Why: the learned detector and spaCy's English model take company names for people or places (a sole trader's firm
 named after its owner is the exception the text itself marks as a firm); masking them cost precision at egress and
@@ -65,7 +66,8 @@ _HEADS = frozenset((
     "group", "holdings", "traders", "trading", "enterprises", "industries", "supplies", "services", "solutions",
     "associates", "consulting", "consultants", "logistics", "systems", "technologies", "partners", "distributors",
     "wholesale", "wholesalers", "imports", "exports", "ventures", "foods", "motors", "electronics", "laboratories",
-    "pharmaceuticals", "gruppe", "handel", "handelsgesellschaft",
+    "pharmaceuticals", "gruppe", "handel", "handelsgesellschaft", "couriers", "freight", "shipping", "spedition",
+    "kargo", "lojistik", "logistik", "logistique", "logística", "logistica",
 ))
 _LEADING_HEADS = frozenset(("grupo", "gruppo", "groupe", "distribuidora", "distribuidor", "comercial",
                             "comercializadora", "importadora", "exportadora", "industrias", "indústrias"))
@@ -130,7 +132,10 @@ def is_organisation(text: str, finding: Finding) -> bool:
     for i, m in enumerate(_WORD.finditer(after)):
         word = m.group()
         if _designation(word, text):
-            return True
+            return True  # "Marchal SARL"
+        if i == 0 and _head(word, _HEADS) and text.count(value) == 1:
+            return True  # a head noun right after the span ("GIG Logistics"), unless the name stands elsewhere in
+            # the text too: "ni Otieno wa Otieno Electronics" names the owner, whose name the firm's would leak
         if i >= 3 or word[-1] in _CLOSES or word[0] in _CLOSES or (word[-1] == "." and len(word) > 3):
             return False
         if not (word[:1].isupper() or word.lower() in _JOINERS or word[0] in "&+") or word.lower() in _ROLES:

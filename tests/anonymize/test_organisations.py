@@ -48,6 +48,9 @@ def _finding(text: str, value: str, entity: str = "PERSON") -> Finding:
     ("Unit 4, Harbour Lane Ltd", "Unit 4, Harbour Lane", "STREET_ADDRESS", False),  # a numbered street line
     ("Sent by Maria Lopez, group leader", "Maria Lopez", "PERSON", False),  # no head noun inside the name
     ("Ask for Group at the desk", "Group", "PERSON", False),  # a head noun alone is no firm's name
+    ("I'll send it with GIG Logistics tomorrow.", "GIG", "PERSON", True),  # a head noun right after the name
+    ("Kargo Aras Kargo ile gidecek.", "Aras", "PERSON", True),
+    ("Hi, ni Otieno wa Otieno Electronics.", "Otieno Electronics", "PERSON", True),  # inside the span, as before
 ])
 def test_organisations(text: str, value: str, entity: str, organisation: bool) -> None:
     assert is_organisation(text, _finding(text, value, entity)) is organisation
@@ -59,3 +62,12 @@ def test_the_firm_is_not_masked_but_its_contact_is(rules: Anonymizer) -> None:
     text = "Supplier: Grace Whitfield Interiors Ltd. Contact: Dana Whitfield, 0161 496 0000."
     before = [text[f.start:f.end] for f in rules.analyze(text) if f.entity_type == "PERSON"]
     assert before == ["Dana Whitfield"]
+
+
+def test_a_name_before_a_head_noun_stays_when_the_text_names_the_owner_apart() -> None:
+    text = "Hi, ni Otieno wa Otieno Electronics."  # masking the owner but not the firm would leak "Otieno"
+    start = text.index("Otieno Electronics")
+    assert is_organisation(text, Finding("PERSON", start, start + len("Otieno"), 0.85, "t")) is False
+    text = "Hi, ni Amina wa Otieno Electronics."
+    start = text.index("Otieno Electronics")
+    assert is_organisation(text, Finding("PERSON", start, start + len("Otieno"), 0.85, "t")) is True
