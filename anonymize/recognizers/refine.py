@@ -304,14 +304,20 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
 
 # A place or street the NER found where a form writes its field labels: right before the colon, at most three words
 # into its line ("Ciudad: Córdoba", "City / Ville : Toronto", "Город: Санкт-Петербург", "Suburb: Alice Springs").
-# A name there is a chat speaker ("Agent Thandi: Hi there"), so PERSON keeps its findings.
+# A name there is a chat speaker ("Agent Thandi: Hi there"), so PERSON keeps its findings, and so does a listed name
+# the NER typed as a place.
 _LABEL_TYPES = ("LOCATION", "STREET_ADDRESS")
 _LABEL_COLON = re.compile(r"\.?[ \t]*[:：](?!\d)")
 
 
 def _field_label(text: str, f: Finding) -> bool:
-    """`f` stands as a form's field label: a colon right after it and at most three words before it on its line."""
+    """`f` stands as a form's field label: a colon right after it and at most three words before it on its line,
+    and no listed given name or surname in it (a chat speaker the NER typed as a place: "Sophie:", "Алина:")."""
     if _LABEL_COLON.match(text, f.end) is None:
+        return False
+    from anonymize.recognizers.recase import listed_name  # recase imports this module
+
+    if listed_name(text[f.start:f.end]):
         return False
     before = text[text.rfind("\n", 0, f.start) + 1:f.start]
     return len(before.split()) <= 3

@@ -232,6 +232,7 @@ def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: s
     ("We shipped the parcel from our warehouse in Toronto: it arrives Monday", "Toronto", "LOCATION", True),  # prose
     ("Flight leaves Lisbon at 10:30", "Lisbon", "LOCATION", True),
     ("Ciudad:Córdoba", "Córdoba", "LOCATION", True),  # the value after the label
+    ("Оператор Алина: Здравствуйте!\nSophie: hi, my order?", "Sophie", "LOCATION", True),  # a listed name: a speaker
 ])
 def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text: str, value: str, entity: str,
                                                                             kept: bool) -> None:
