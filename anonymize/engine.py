@@ -20,7 +20,8 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
-from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans, without_holidays
+from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans
+from anonymize.recognizers.labels import is_field_label
 from anonymize.recognizers.locality import address_tail
 from anonymize.recognizers.ner import one_blas_thread, prose_word
 from anonymize.recognizers.organisations import is_organisation
@@ -35,6 +36,7 @@ from anonymize.recognizers.refine import (
     refine,
     with_attached_number,
     with_initials,
+    without_holidays,
 )
 from anonymize.recognizers.retail_brands import (
     is_colour_name,
@@ -149,7 +151,8 @@ class Anonymizer:
             found = _checked(found, len(text), recognizer)
             if recognizer is self.ner and self.refine_ner:  # statistical spans: trim edges, split at stop words
                 single = single_case(text)
-                found = [f for f in bridge_names(text, refine(text, found, single)) if not prose_word(text, f, single)]
+                found = [f for f in bridge_names(text, refine(text, found, single))
+                         if not prose_word(text, f, single) and not is_field_label(text, f)]
             raw.extend(found)
         kept = [f for f in raw if f.entity_type in self.policy.entities and f.score >= threshold_for(f.entity_type)]
         kept = [with_initials(text, with_attached_number(text, f)) for f in self._not_excluded(text, kept)]

@@ -1,27 +1,25 @@
 """Named holidays, festivals and shopping days ("Boxing Day", "Kurban Bayramı", "Semana Santa", "quà Tết",
 "Black Friday", "中秋節"): dates of a calendar, not people or places.
 
-A filter on findings, like `anonymize.recognizers.retail_brands`: the part of a PERSON, LOCATION or STREET_ADDRESS
-finding that lies in an occurrence of a holiday's name is dropped, and what is left stays only when it still holds a
-word that is not a stop word ("Eve" of "Christmas Eve", "St Patrick" of "St Patrick's Day", "Día de la
-Independencia" go whole). The list holds the public holidays, religious feasts and retail days of the countries the
-cue languages are spoken in, as each calendar names them (national public-holiday calendars; the retail days Black
-Friday, Cyber Monday, Singles' Day, Buen Fin, Hot Sale, Golden Week). Names that are also given names or surnames
-("Noël", "Natale", "Pasqua") count only after a wish or a preposition and before no capitalised word, so "Natale
-Rossi", "Noël Dupont" and "thanks Noel" stay masked ("Natal", a city, and "Ramadan", a surname, are not listed);
-names that are given names alone ("Valentine", "Nikolaus", "Reyes") count only inside their holiday's phrase
-("Valentine's Day", "Nikolaustag", "Día de Reyes"). Without it the learned detector and spaCy called many holidays
-a PERSON or LOCATION (development set dev4: "Boxing Day", "Holi", "Tết", "Πάσχα", "Kurban Bayramı", "Quarta-feira
-de Cinzas").
+Where a text names a holiday (`holiday_spans`); `anonymize.recognizers.refine.without_holidays` is the filter on
+findings, like `anonymize.recognizers.retail_brands`: the part of a PERSON, LOCATION or STREET_ADDRESS finding that
+lies in an occurrence of a holiday's name is dropped, and what is left stays only when it still holds a word that is
+not a stop word ("Eve" of "Christmas Eve", "St Patrick" of "St Patrick's Day", "Día de la Independencia" go whole).
+This module imports nothing of refine's, so refine reads the holidays too (opening hours after a holiday).
+The list holds the public holidays, religious feasts and retail days of the countries the cue languages are spoken
+in, as each calendar names them (national public-holiday calendars; the retail days Black Friday, Cyber Monday,
+Singles' Day, Buen Fin, Hot Sale, Golden Week). Names that are also given names or surnames ("Noël", "Natale",
+"Pasqua") count only after a wish or a preposition and before no capitalised word, so "Natale Rossi", "Noël Dupont"
+and "thanks Noel" stay masked ("Natal", a city, and "Ramadan", a surname, are not listed); names that are given
+names alone ("Valentine", "Nikolaus", "Reyes") count only inside their holiday's phrase ("Valentine's Day",
+"Nikolaustag", "Día de Reyes"). Without it the learned detector and spaCy called many holidays a PERSON or LOCATION
+(development set dev4: "Boxing Day", "Holi", "Tết", "Πάσχα", "Kurban Bayramı", "Quarta-feira de Cinzas").
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
-
-from anonymize.findings import Finding, gaps
 
 HOLIDAY_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 
@@ -82,7 +80,8 @@ def _holiday_regex() -> re.Pattern[str]:
 
 def holiday_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where `text` names a holiday (see the module docstring). The engine asks once per text and passes the spans to
-    `without_holidays` for each finding (no cache: a cache keyed by text would keep customers' texts in memory)."""
+    `refine.without_holidays` for each finding (no cache: a cache keyed by text would keep customers' texts in
+    memory)."""
     out = []
     for m in _holiday_regex().finditer(text):
         if m.group(1) is not None:
@@ -93,26 +92,3 @@ def holiday_spans(text: str) -> tuple[tuple[int, int], ...]:
                 continue
         out.append(m.span())
     return tuple(out)
-
-
-def without_holidays(text: str, finding: Finding,
-                     holidays: Sequence[tuple[int, int]] | None = None) -> list[Finding]:
-    """`finding` less the characters of the holiday names in it (`holidays`: `holiday_spans(text)`, computed here when
-    not given); what is left stays when it still holds a word with a letter that is not a stop word
-    (anonymize.recognizers.refine), from its first such word to its last."""
-    if finding.entity_type not in HOLIDAY_TYPES:
-        return [finding]
-    found = holiday_spans(text) if holidays is None else holidays
-    spans = [(s, e) for s, e in found if s < finding.end and finding.start < e]
-    if not spans:
-        return [finding]
-    from anonymize.recognizers.refine import is_stop_word
-
-    out = []
-    for start, end in gaps(finding.start, finding.end, spans):
-        words = [w for w in re.finditer(r"\w[\w'’–-]*", text[start:end]) if not is_stop_word(w.group())]
-        if any(re.search(r"[^\W\d_]", w.group()) for w in words):  # the piece from its first to its last word that is
-            # no stop word ("by Gareth Pryce" -> the name); hours alone are left of "påskafton 10–15" ("10–15")
-            out.append(Finding(finding.entity_type, start + words[0].start(), start + words[-1].end(), finding.score,
-                               finding.recognizer))
-    return out

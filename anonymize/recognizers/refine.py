@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
-from anonymize.findings import Finding
+from anonymize.findings import Finding, gaps
 from anonymize.recognizers.address import SUFFIXES as STREET_SUFFIXES
 from anonymize.recognizers.contact import business_number
 from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
-from anonymize.recognizers.holidays import holiday_spans
+from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES, UNITS_AFTER
@@ -287,8 +287,6 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
     `single_case`: the text is all upper or all lower case (letter case carries no signal then)."""
     out: list[Finding] = []
     for f in (piece for found in findings for piece in _split_at_separators(text, found)):
-        if f.entity_type in _LABEL_TYPES and _field_label(text, f):
-            continue
         if f.entity_type in GENERIC:
             out += [kept for piece in _split_name(text, f, single_case)
                     if single_case or not _unsupported_piece(text, piece)
@@ -300,27 +298,6 @@ def refine(text: str, findings: Iterable[Finding], single_case: bool = False) ->
         else:
             out.append(f)
     return out
-
-
-# A place or street the NER found where a form writes its field labels: right before the colon, at most three words
-# into its line ("Ciudad: Córdoba", "City / Ville : Toronto", "Город: Санкт-Петербург", "Suburb: Alice Springs").
-# A name there is a chat speaker ("Agent Thandi: Hi there"), so PERSON keeps its findings, and so does a listed name
-# the NER typed as a place.
-_LABEL_TYPES = ("LOCATION", "STREET_ADDRESS")
-_LABEL_COLON = re.compile(r"\.?[ \t]*[:：](?!\d)")
-
-
-def _field_label(text: str, f: Finding) -> bool:
-    """`f` stands as a form's field label: a colon right after it and at most three words before it on its line,
-    and no listed given name or surname in it (a chat speaker the NER typed as a place: "Sophie:", "Алина:")."""
-    if _LABEL_COLON.match(text, f.end) is None:
-        return False
-    from anonymize.recognizers.recase import listed_name  # recase imports this module
-
-    if listed_name(text[f.start:f.end]):
-        return False
-    before = text[text.rfind("\n", 0, f.start) + 1:f.start]
-    return len(before.split()) <= 3
 
 
 def _split_at_separators(text: str, f: Finding) -> list[Finding]:
@@ -610,6 +587,27 @@ def is_month_in_date(text: str, start: int, end: int) -> bool:
     return text[start:end].lower() in _MONTHS_LOWER and (
         _DAY_AFTER.match(text, end) is not None
         or _DAY_OR_TIME_BEFORE.search(text, max(0, start - 16), start) is not None)
+
+
+def without_holidays(text: str, finding: Finding,
+                     holidays: Sequence[tuple[int, int]] | None = None) -> list[Finding]:
+    """`finding` less the characters of the holiday names in it (`holidays`: `holiday_spans(text)`, computed here when
+    not given); what is left stays when it still holds a word with a letter that is not a stop word
+    (anonymize.recognizers.refine), from its first such word to its last."""
+    if finding.entity_type not in HOLIDAY_TYPES:
+        return [finding]
+    found = holiday_spans(text) if holidays is None else holidays
+    spans = [(s, e) for s, e in found if s < finding.end and finding.start < e]
+    if not spans:
+        return [finding]
+    out = []
+    for start, end in gaps(finding.start, finding.end, spans):
+        words = [w for w in re.finditer(r"\w[\w'’–-]*", text[start:end]) if not is_stop_word(w.group())]
+        if any(re.search(r"[^\W\d_]", w.group()) for w in words):  # the piece from its first to its last word that is
+            # no stop word ("by Gareth Pryce" -> the name); hours alone are left of "påskafton 10–15" ("10–15")
+            out.append(Finding(finding.entity_type, start + words[0].start(), start + words[-1].end(), finding.score,
+                               finding.recognizer))
+    return out
 
 
 def is_spelling_word(text: str, f: Finding) -> bool:

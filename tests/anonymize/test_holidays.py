@@ -7,7 +7,8 @@ import pytest
 
 from anonymize.engine import Anonymizer
 from anonymize.findings import Finding
-from anonymize.recognizers.holidays import holiday_spans, without_holidays
+from anonymize.recognizers.holidays import holiday_spans
+from anonymize.recognizers.refine import without_holidays
 
 
 class Spans:

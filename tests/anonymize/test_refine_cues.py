@@ -651,7 +651,7 @@ def test_names_after_inflected_cyrillic_kinship_words(text: str, names: list[str
 
 def test_hours_left_of_a_holiday_in_a_span_are_no_finding() -> None:
     from anonymize.findings import Finding
-    from anonymize.recognizers.holidays import without_holidays
+    from anonymize.recognizers.refine import without_holidays
 
     text = "Öppettider i påsk: Långfredag stängt, påskafton 10–15, annandag påsk 11–16. Välkomna!"
     start = text.index("påskafton")
