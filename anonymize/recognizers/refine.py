@@ -578,7 +578,8 @@ _SPELLED_LETTER = re.compile(r"(?i)(?<![^\W\d_])[^\W\d_]\s+(?:as in|like in|wie|
 # after a preposition of time: "closed on June 24", "August 12th", "the 3rd of May", "until June"
 _MONTHS_LOWER = frozenset(m.lower() for m in MONTHS)
 _DAY_AFTER = re.compile(r"[ \t]?\d{1,2}(?:st|nd|rd|th|\.)?(?!\d)")
-_DAY_OR_TIME_BEFORE = re.compile(r"(?i)(?:\d{1,2}(?:st|nd|rd|th|\.)?(?:[ \t]+of)?|\b(?:in|since|until|till|by|before|"
+# ("by" is left out: "reviewed by June" names a person as often as "ready by June" a month)
+_DAY_OR_TIME_BEFORE = re.compile(r"(?i)(?:\d{1,2}(?:st|nd|rd|th|\.)?(?:[ \t]+of)?|\b(?:in|since|until|till|before|"
                                  r"after|during|early|late|mid|end of|start of|beginning of|next|last|this)|-)[ \t]*$")
 
 

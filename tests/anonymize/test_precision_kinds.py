@@ -248,6 +248,7 @@ def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text:
     ("The sale starts Friday 14 June in all stores.", []),  # after a day of the month
     ("Please ask June about the refund.", ["June"]),  # a person of that name
     ("My daughter April loved it.", ["April"]),
+    ("The refund was approved by June, our store manager.", ["June"]),  # "by" names a person as often
 ])
 def test_a_month_in_a_date_is_no_person(text: str, expected: list[str]) -> None:
     from anonymize.layers import default_layered
