@@ -168,7 +168,7 @@ _LOWER_WORDS_AFTER = re.compile(r"(?:[ \t]+(?:[a-z][a-z'-]*))(?:[ \t]+(?:[a-z][a
 # Languages that write the kind of goods first and the line's name after it ("die Pfanne Hamburg", "le canapé Oslo",
 # "las zapatillas Triana", "il divano Milano", "soffan Göteborg", "hrnek Praha"): common goods of the cue languages,
 # with the Nordic definite forms. Not words that also stand before a person ("model", "pan" is Polish "Mr.", "bank",
-# "line"), and nothing across "de"/"di" ("la camiseta de Juan" is Juan's).
+# "line"), nothing across "de"/"di" ("la camiseta de Juan" is Juan's), and no listed given name or surname after them.
 _GOODS_BEFORE = frozenset(re.findall(r"\S+", """jacke mantel tasche rucksack schuhe stiefel sofa couch sessel stuhl
 tisch matratze kissen lampe pfanne topf wasserkocher tasse becher kaffeemaschine bettwäsche handtuch kleid hose
 pullover schal mütze kerze vase kollektion veste manteau sac sacoche chaussures bottes baskets canapé fauteuil
@@ -190,12 +190,16 @@ def is_named_product(text: str, finding: Finding) -> bool:
     after it (`_GOODS`), or goods right before it (`_GOODS_BEFORE`)."""
     if finding.entity_type not in ("PERSON", "LOCATION"):
         return False
+    from anonymize.recognizers.recase import listed_name
+
+    # goods first: the name after them must be no listed given name or surname, since the same order also hands
+    # goods to a person ("gib die Tasche Anna", "dejé la silla Ana en la entrada")
     goods = _GOODS_RIGHT_BEFORE.search(text, max(0, finding.start - 24), finding.start)
     if goods is not None and goods.group(1).lower() in _GOODS_BEFORE:
-        return True
+        return not listed_name(text[finding.start:finding.end])
     words = text[finding.start:finding.end].split()
     if len(words) == 2 and words[0].lower() in _GOODS_BEFORE:  # the goods inside the span: "Soffan Göteborg"
-        return True
+        return not listed_name(words[1])
     if _BEFORE_PRODUCT.search(text, max(0, finding.start - 40), finding.start) is None:
         return False
     after = _LOWER_WORDS_AFTER.match(text, finding.end)

@@ -105,6 +105,8 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
     ("Gib die Tasche Anna Meier, bitte.", "Tasche Anna Meier", "PERSON", False),  # a name of two words after it
     ("la camiseta de Juan Pérez llegó rota", "Juan Pérez", "PERSON", False),  # Juan's, across "de"
     ("Pan Kowalski zadzwonił wczoraj", "Kowalski", "PERSON", False),  # Polish "Pan" is "Mr."
+    ("Bitte gib die Tasche Anna, sie holt sie ab.", "Anna", "PERSON", False),  # goods handed to a listed name
+    ("He dejado la silla Lucía en la entrada.", "Lucía", "PERSON", False),
 ])
 def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
                                                                 product: bool) -> None:
