@@ -61,5 +61,15 @@ def is_store_branch(text: str, finding: Finding) -> bool:
         return False
     return (_AFTER.match(text, finding.end) is not None or _BEFORE.search(before) is not None
             or _LEADING.match(text, finding.start, finding.end) is not None
-            or (" " in text[finding.start:finding.end].strip()
-                and _MALL_END.search(text, finding.start, finding.end) is not None))
+            or _names_a_mall(text[finding.start:finding.end]))
+
+
+def _names_a_mall(value: str) -> bool:
+    """`value` is two or more words ending in a mall word, not a listed given name before a surname that is one
+    ("Keene Colony Mall" is a mall; "Anna Mall" a person)."""
+    words = value.split()
+    if len(words) < 2 or _MALL_END.search(value.strip()) is None:
+        return False
+    from anonymize.recognizers.recase import listed_name  # lazy: recase loads the name lists
+
+    return not (len(words) == 2 and listed_name(words[0]))

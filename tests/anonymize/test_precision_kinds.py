@@ -148,6 +148,7 @@ def test_street_address_overruns_are_cut(text: str, span: str, expected: list[st
     ("We met at the Houston Galleria store", "Houston", "LOCATION", True),
     ("She works at Mall Road, Shimla", "Mall Road", "STREET_ADDRESS", False),  # a street opening with it
     ("Ask for Anna Mall at the desk", "Mall", "PERSON", False),  # one word alone: a surname
+    ("Ask for Anna Mall at the desk", "Anna Mall", "PERSON", False),  # a given name and that surname: a person
 ])
 def test_store_branches(text: str, value: str, entity: str, branch: bool) -> None:
     assert is_store_branch(text, Finding(entity, *_span(text, value), 0.85, "t")) is branch
