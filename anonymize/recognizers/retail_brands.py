@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from anonymize.findings import Finding
+from anonymize.recognizers.places import CITIES
 
 BRAND_TYPES = ("PERSON", "LOCATION", "STREET_ADDRESS")
 PAYMENT_METHODS = frozenset((
@@ -106,9 +107,12 @@ marron kaki negro blanco rojo azul verde amarillo morado marrón nero bianco gri
 sabbia tortora notte preto branco cinza vermelho amarelo roxo marrom petróleo zwart wit grijs rood blauw groen geel
 roze paars bruin czarny biały szary czerwony niebieski zielony zieleń butelkowa żółty różowy brązowy černá bílá
 šedá červená modrá modrý zelená žlutá kobalt"""))
-_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:colou?rs?|colou?rway|farbe|farben|farbton|couleurs?|coloris|colori?|"
-                         r"kolor(?:ze|y)?|cor(?:es)?|barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|"
-                         r"shade|finish))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words checked in Python
+_CUE_WORDS = (r"colou?rs?|colou?rway|farbe|farben|farbton|couleurs?|coloris|colori?|kolor(?:ze|y)?|cor(?:es)?|"
+              r"barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|shade|finish|renk|renkler|rengi|"
+              r"szín[ea]?|culoare[a]?|χρώμα|цвет|цвят|колір|boja|spalva|krāsa|värv|rang|warna|kulay|màu")
+_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:" + _CUE_WORDS + r"))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words
+# checked in Python
+_CUE_WORD = re.compile(r"(?i:" + _CUE_WORDS + r")")
 
 
 # Given names that are colours or gems, and the colour, metal and finish words a product's colour adds to them: "Rose
@@ -121,23 +125,36 @@ _FINISH_WORDS = _COLOUR_WORDS | frozenset(("quartz", "glow", "blush", "champagne
 
 
 def is_colour_name(text: str, finding: Finding) -> bool:
-    """True when `finding` (PERSON or LOCATION) is only colour words, none a listed name, after a colour cue in the same
-    sentence; or a colour's given name and a colour or finish word that is no listed surname ("Rose Gold")."""
+    """True when `finding` (PERSON, LOCATION, or a STREET_ADDRESS without a digit) is a product's colour: only colour
+    words, none a listed name, after a colour cue in the same sentence; one to three words that are no listed name or
+    city right after the cue; the cue and such words ("Kleur Oudroze"); or a colour's given name and a colour or
+    finish word that is no listed surname ("Rose Gold")."""
     from anonymize.recognizers.recase import listed_name
 
-    if finding.entity_type not in ("PERSON", "LOCATION"):
-        return False
-    words = _WORD.findall(text[finding.start:finding.end])
+    value = text[finding.start:finding.end]
+    if finding.entity_type not in ("PERSON", "LOCATION") and not (
+            finding.entity_type == "STREET_ADDRESS" and not any(ch.isdigit() for ch in value)):
+        return False  # (a street without a number: the learned detector reads "Väri Metsänvihreä" as one)
+    words = _WORD.findall(value)
     if (len(words) == 2 and words[0].lower() in _COLOUR_GIVEN and words[1].lower() in _FINISH_WORDS
             and words[1][:1].isupper() and not listed_name(words[1])):
         return True
-    if not words or any(w.lower() not in _COLOUR_WORDS or listed_name(w) for w in words):
+    if words and _CUE_WORD.fullmatch(words[0]):  # the NER took the cue in: "Kolor Butelkowa Zieleń", "Kleur Oudroze"
+        return 2 <= len(words) <= 4 and not any(listed_name(w) or w.lower() in CITIES for w in words[1:])
+    if not words or any(listed_name(w) for w in words):
         return False
     cue = _COLOUR_CUE.search(text, max(0, finding.start - 80), finding.start)
     # between the cue and the finding only other colours, separators and a preposition or article ("in der Farbe
     # Dunkelblau", "Colors: Graphite, Ivory"): "Farbe passt, danke an Frau Schwarz" names a person
-    return cue is not None and all(w.lower() in _COLOUR_WORDS or w.lower() in _COLOUR_GLUE
-                                   for w in _WORD.findall(cue.group(1)))
+    between = _WORD.findall(cue.group(1)) if cue is not None else None
+    if between is None or not all(w.lower() in _COLOUR_WORDS or w.lower() in _COLOUR_GLUE for w in between):
+        return False
+    if all(w.lower() in _COLOUR_WORDS for w in words):
+        return True
+    # right after the cue (no other colour between), one to three words that are no listed name or city: the colour's
+    # own name, in any language ("Farbe Salbeigrün", "color Azul Marino", "Väri Metsänvihreä", "Колір Смарагдовий")
+    return (len(words) <= 3 and not any(w.lower() in _COLOUR_WORDS for w in between)
+            and not any(w.lower() in CITIES for w in words))
 
 
 _COLOUR_GLUE = frozenset(("in", "en", "na", "w", "v", "der", "die", "em", "di", "da", "de", "del", "and", "und", "y",

@@ -81,6 +81,15 @@ def test_a_product_origin_is_no_place_of_a_person(text: str, value: str, origin:
     ("Rose Gold sieht in echt dunkler aus", "Rose Gold", "PERSON", True),
     ("Rose White called about her order", "Rose White", "PERSON", False),
     ("Delivered to Hazel Brown yesterday", "Hazel Brown", "PERSON", False),
+    # right after the cue, any colour name that is no listed name or city; the cue inside the span; a street without a
+    # number the learned detector made of one
+    ("Wunderschöne Vase, Farbe Salbeigrün passt perfekt", "Salbeigrün", "PERSON", True),
+    ("Tosi kiva pipo. Väri Metsänvihreä on upea.", "Väri Metsänvihreä", "STREET_ADDRESS", True),
+    ("Prachtige jas, Kleur Oudroze is precies zoals op de foto", "Kleur Oudroze", "PERSON", True),
+    ("Tkanina приємна, Колір Смарагдовий", "Смарагдовий", "LOCATION", True),
+    ("the colour Jamie picked was lovely", "Jamie", "PERSON", False),  # a listed name
+    ("Renk Berlin", "Berlin", "LOCATION", False),  # a city
+    ("Colour: fine. Sent to Okwuosa Street 12", "Okwuosa Street 12", "STREET_ADDRESS", False),  # a number: a street
 ])
 def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, entity: str, colour: bool) -> None:
     from anonymize.recognizers.retail_brands import is_colour_name
