@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12q"
+POLICY_VERSION = "2026-12-12r"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -187,6 +187,8 @@ POLICY_VERSION = "2026-12-12q"
 # 2026-12-12p: a listed given name and a mall word as surname ("Anna Mall") is a person, not a mall
 # 2026-12-12q: a product colour right after a colour cue of more languages, or with the cue in the span ("Farbe
 #   Salbeigrün", "Kleur Oudroze"), is no name
+# 2026-12-12r: birth dates with written months of more languages ("12 сентября 1983 г."), the Thai Buddhist year,
+#   digits of other scripts ("١٥/٠٦/١٩٩٠"), Japanese era dates, and Persian, Urdu, Hebrew, Hindi, Bengali, Thai cues
 
 
 class PolicyError(AnonymizeUserError, ValueError):

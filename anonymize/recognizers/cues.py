@@ -10,7 +10,8 @@ not from any evaluation text. Plate shapes follow the national formats (UK DVLA 
 is the Spanish Ministry of the Interior's mod-23 table; the codice fiscale shape is the Italian DM 23/12/1976 one.
 
 Birth dates: a date right after a birth cue is a DATE_OF_BIRTH; a full date whose year is at least
-`ADULT_YEARS` before today is one too (order, delivery and sale dates are recent), at a lower score.
+`ADULT_YEARS` before today is one too (order, delivery and sale dates are recent), at a lower score; so is a Japanese
+era date ("平成4年4月18日", the Gregorian year from the era's first year).
 """
 
 from __future__ import annotations
@@ -90,6 +91,9 @@ _YEAR4 = r"(?:19|20)\d{2}"
 DATE_VALUE = (rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR4}|\d{{2}})(?![\d/.-]\d)|{_YEAR4}[./-]\d{{1,2}}[./-]\d{{1,2}}"
               rf"|{_DAY}\s(?:de\s|of\s)?{_MONTH}(?:\sde)?,?\s{_YEAR4}|{_MONTH}\s{_DAY},?\s{_YEAR4})")
 ADULT_YEARS = 16  # a full date at least this many years back is taken for a birth date (no order is that old)
+# A Japanese era date ("平成4年4月18日"; digits only, "元" for an era's first year) and each era's first year
+ERA_DATE = r"(明治|大正|昭和|平成|令和)\s?(元|\d{1,2})\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日"
+_ERA_START = {"明治": 1868, "大正": 1912, "昭和": 1926, "平成": 1989, "令和": 2019}
 
 
 def _digits(n: int) -> Callable[[str], bool]:
@@ -178,6 +182,7 @@ class BirthDateRecognizer:
     def __post_init__(self) -> None:
         self._cued = re.compile(BIRTH_CUES + r"(?:[\s:,]|(?i:on|am|le|el|il|em|op))*(" + DATE_VALUE + ")", )
         self._date = re.compile(r"(?<![\w/.-])" + DATE_VALUE)
+        self._era = re.compile(ERA_DATE)
 
     @property
     def entities(self) -> tuple[str, ...]:
@@ -195,6 +200,11 @@ class BirthDateRecognizer:
                 years = [1900 + y if 1900 + y <= limit else 2000 + y]
             if years and years[0] <= limit and m.span() not in cued:
                 out.append(Finding("DATE_OF_BIRTH", m.start(), m.end(), self.old_date_score, self.name))
+        if "年" in text:  # a Japanese era date as old (the Gregorian year of "平成4年" is 1992)
+            for m in self._era.finditer(text):
+                year = _ERA_START[m.group(1)] + (1 if m.group(2) == "元" else int(m.group(2))) - 1
+                if year <= limit and m.span() not in cued:
+                    out.append(Finding("DATE_OF_BIRTH", m.start(), m.end(), self.old_date_score, self.name))
         return out
 
 

@@ -20,10 +20,12 @@ from typing import Any
 
 from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
+from anonymize.recognizers.cue_words import MONTHS, WORLD_MONTHS
 from anonymize.recognizers.cues import (
     _FILL,
     _VALUE,
     CUSTOMER_CUES,
+    ERA_DATE,
     LOYALTY_CUES,
     VEHICLE_CONTEXT,
     _cue,
@@ -92,9 +94,19 @@ BIRTH_WORLD = _cue(r"""nar\.|narozen|narozena|datum narození|született|szület
 născută|fødselsdato|født|syntymäaika|född|födelsedatum|dátum narodenia|narodený|narodená|datum rojstva
 datum rođenja|datum rodjenja|gimimo data|dzimšanas datums|sünniaeg|дата на раждане|дата народження|народився
 народилася""")
-_BIRTH_GLUED = r"(?:生年月日|出生日期|出生年月日|생년월일|تاريخ الميلاد)"
-_WORLD_DATE = (r"(\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|\d{4}년\s?\d{1,2}월\s?\d{1,2}일|"
-               r"\d{1,2}\.\s?\d{1,2}\.\s?(?:19|20)\d{2}|\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d{2}|(?:19|20)\d{2}[./-]\d{1,2}[./-]\d{1,2})")
+# (caseless scripts, no word boundary: Chinese, Japanese, Korean, Arabic, Persian, Urdu, Hebrew, Hindi, Bengali, Thai)
+_BIRTH_GLUED = (r"(?:生年月日|出生日期|出生年月日|생년월일|تاريخ الميلاد|تاريخ ميلاد|تاریخ تولد|تاریخ پیدائش"
+                r"|תאריך הלידה|תאריך לידה|जन्म तिथि|जन्मतिथि|जन्म दिनांक|জন্ম তারিখ|জন্মতারিখ|วันเดือนปีเกิด|วันเกิด|เกิดวันที่|เกิดเมื่อ)")
+# A year after a birth cue: 19xx or 20xx in ASCII digits, 25xx (the Thai Buddhist era), or any four digits of another
+# script (Arabic-Indic, Persian, Devanagari, Thai: Hijri, Solar Hijri and Buddhist years as well)
+_CUED_YEAR = r"(?:(?:19|20|25)\d{2}|(?![0-9])\d{4})"
+_WORLD_MONTH = r"(?i:" + "|".join(re.escape(m) for m in sorted(WORLD_MONTHS + MONTHS, key=len, reverse=True)) + r")"
+_WORLD_DATE = (r"(\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|" + ERA_DATE + r"|\d{4}년\s?\d{1,2}월\s?\d{1,2}일|"
+               r"\d{1,2}\.\s?\d{1,2}\.\s?" + _CUED_YEAR + r"|\d{1,2}[./-]\d{1,2}[./-]" + _CUED_YEAR
+               + r"|" + _CUED_YEAR + r"[./-]\d{1,2}[./-]\d{1,2}"
+               # written months: "12 сентября 1983 г.", "5 มีนาคม 2535", "1990. március 5."
+               + r"|\d{1,2}\.?\s" + _WORLD_MONTH + r"\s" + _CUED_YEAR + r"(?:\s?(?:г\.|р\.)|(?!\d))"
+               + r"|" + _CUED_YEAR + r"\.\s" + _WORLD_MONTH + r"\s\d{1,2}\.?(?!\d))")
 # Cues glued to their value or to a particle: CJK, Korean, Arabic, Hebrew, Thai order/customer words.
 _GLUED_ORDER = (r"(?:注文番号|ご注文番号|注文no\.?|订单号|订单编号|訂單編號|订单|주문번호|주문 번호|주문"
                 r"|رقم الطلب|الطلب رقم|طلب رقم|الطلب|מספר הזמנה|הזמנה|หมายเลขคำสั่งซื้อ|เลขที่คำสั่งซื้อ)")

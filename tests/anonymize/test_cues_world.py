@@ -202,12 +202,31 @@ def test_national_numbers_known_by_their_written_shape(text: str, found: list[st
     ("majiteľ účtu Peter Novák, dátum narodenia 3. 9. 1987.", "3. 9. 1987"),  # Slovak, spaces after the dots
     ("datum rođenja 14.02.1979, Zagreb", "14.02.1979"),
     ("Born 3rd of May 1984 in Leeds", "3rd of May 1984"),  # "of" between day and month
+    # written months of more languages, the Thai Buddhist year, digits of other scripts, Hungarian year first
+    ("Дата рождения: 12 сентября 1983 г., подарок", "12 сентября 1983 г."),
+    ("เกิดวันที่ 5 มีนาคม 2535 ค่ะ", "5 มีนาคม 2535"),
+    ("تاريخ الميلاد: ١٥/٠٦/١٩٩٠", "١٥/٠٦/١٩٩٠"),
+    ("تاریخ تولد: ۱۳۷۰/۰۵/۱۲", "۱۳۷۰/۰۵/۱۲"),
+    ("Születési dátum: 1990. március 5.", "1990. március 5."),
+    ("Doğum tarihi: 15 Kasım 1985, siparişim gelmedi", "15 Kasım 1985"),
+    ("生年月日：1992年4月18日（平成4年4月18日）", "平成4年4月18日"),  # an era date 16 years back or more
 ])
 def test_birth_dates_after_more_birth_cues(text: str, value: str) -> None:
     from anonymize.engine import Anonymizer
 
     found = {(f.entity_type, text[f.start:f.end]) for f in Anonymizer(use_ner=False).analyze(text)}
     assert ("DATE_OF_BIRTH", value) in found
+
+
+@pytest.mark.parametrize("text", [
+    "令和5年4月1日に注文しました",  # a recent era date: an order's day
+    "Nisan ayında 12 Kasım teslimat dedi",  # month names without a birth cue or year
+    "Доставка 12 сентября, спасибо",
+])
+def test_no_birth_date_without_a_cue_or_an_old_year(text: str) -> None:
+    from anonymize.engine import Anonymizer
+
+    assert not [f for f in Anonymizer(use_ner=False).analyze(text) if f.entity_type == "DATE_OF_BIRTH"]
 
 
 @pytest.mark.parametrize(("text", "found"), [
