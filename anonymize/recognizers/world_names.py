@@ -29,10 +29,11 @@ from typing import Any
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES
 from anonymize.recognizers.refine import is_month_in_date, is_stop_word
+from anonymize.recognizers.words import WORD
 
 NAMES_FILE = Path(__file__).resolve().parent / "world_first_names.txt"
 BUILD = "python -m anonymize.recognizers.world_names --build"
-_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_WORD = re.compile(WORD)  # with combining marks: the list holds Devanagari, Tamil, Thai... names
 _SENTENCE_START = re.compile(r"(?:^|[.!?:/\n]\s*|[\"“(¡¿]\s*)$")  # a lone name here may be an ordinary word
 
 
