@@ -234,6 +234,12 @@ def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: s
     ("Flight leaves Lisbon at 10:30", "Lisbon", "LOCATION", True),
     ("Ciudad:Córdoba", "Córdoba", "LOCATION", True),  # the value after the label
     ("Оператор Алина: Здравствуйте!\nSophie: hi, my order?", "Sophie", "LOCATION", True),  # a listed name: a speaker
+    # the first of two labels joined by a slash, of any NER type; a listed name before the slash stays
+    ("Nachname: Schäfer\nStraße/Hausnr.: Lindenallee 9a", "Straße", "PERSON", False),
+    ("Adresse : Le Clos Fleuri\nCP / Ville : 44300 Nantes", "CP", "LOCATION", False),
+    ("Name: Jolene Pruitt\nCity/State: Austin, TX", "City", "LOCATION", False),
+    ("Sophie / Maria: we both ordered", "Sophie", "PERSON", True),
+    ("Please send it to Leeds/Bradford: whichever is closer", "Leeds", "LOCATION", True),  # four words before it
 ])
 def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text: str, value: str, entity: str,
                                                                             kept: bool) -> None:
