@@ -46,6 +46,13 @@ _DE_NOT_STREET = ("Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag|W
 _DE_PREPOSITION_STREET = (rf"(?<![\w])(?:^|(?<=\n)|(?<=: )|(?<=, )){_DE_PREPOSITION} (?!(?:{_DE_NOT_STREET})\b)"
                           r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜa-zäöüß]+)?(?: [A-ZÄÖÜ][a-zäöüß]+)? \d{1,4}[a-z]?"
                           r"(?=[ \t]*(?:$|\n|,[ \t]*(?:[A-Z]{1,2}-)?\d{4,5}\b))")
+# ... or inside a sentence, where only a street's name capitalises the preposition ("neue Adresse Am Strande 3d, ...",
+# "ich wohne jetzt An der Alster 12, Hamburg", "bitte an Im Winkel 4 liefern"): after a lower-case word, a house
+# number of up to three digits, then a comma, a full stop, the line's end or a lower-case word
+_DE_NOT_STREET_MID = _DE_NOT_STREET + "|Frühling|Sommer|Herbst|Winter|Moment|Glück|Prinzip|Grunde|Vergleich|Laufe"
+_DE_PREPOSITION_STREET_MID = (rf"(?<=[a-zäöüß] ){_DE_PREPOSITION} (?!(?:{_DE_NOT_STREET_MID})\b)"
+                              r"[A-ZÄÖÜ][a-zäöüß]+(?:-[A-ZÄÖÜa-zäöüß]+)?(?: [A-ZÄÖÜ][a-zäöüß]+)? \d{1,3}[a-z]?"
+                              r"(?![\w/.-]\w)(?=[ \t]*(?:$|\n|[,;.)]|[ \t][a-zäöüß]))")
 _PLACE_CUE = r"\b(?:[Oo]n|[Aa]t|[Ii]n|[Oo]ff|[Aa]long|[Nn]ear|[Vv]ia)\s+"  # "on Kingsley Close", "at Elm Grove"
 _UNIT = r"(?:(?i:flat|apt|apartment|unit|suite)\s*\d+[A-Za-z]?,?\s+)?"
 _UNIT_AFTER = r"(?:,? (?i:flat|apt|apartment|unit|suite|ste)\.? ?#?\d{1,5}[A-Za-z]?(?![\w]))?"  # "1600 Fulton St Apt 3"
@@ -73,6 +80,7 @@ def street_recognizer() -> RegexRecognizer:
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? ({_DE_STREET})(?![\w])", 0.85, 0.95, flags=0),  # "84 Lindenweg"
         Pattern(rf"\b({_DE_STREET})\s\d{{1,4}}[a-z]?\b", 0.85, 0.95, flags=0),  # "Lindenstrasse 5"
         Pattern(_DE_PREPOSITION_STREET, 0.85, 0.95, flags=re.MULTILINE),  # "Am Anger 3a"
+        Pattern(_DE_PREPOSITION_STREET_MID, 0.8, 0.95, flags=re.MULTILINE),  # "... Adresse Am Strande 3d, ..."
         Pattern(rf"{_PLACE_CUE}({_TITLE_NAME} (?i:{_SUFFIX}))(?![\w])", 0.8, 0.9, group=1, flags=0),  # "on Elm Grove"
         Pattern(rf"{_PLACE_CUE}({_DE_STREET})(?![\w])", 0.8, 0.9, group=1, flags=0),  # "on Lindenstrasse"
         Pattern(rf"\b{_UNIT}\d{{1,5}}[A-Za-z]?,? {_WAY_STREET}(?![\w])", 0.6, 0.9, flags=0),  # "12 Queensway"

@@ -152,10 +152,13 @@ _FUSED = _alternatives(FUSED_TYPES)
 # a floor, door, building or staircase written before the street ("5e étage, porte gauche, 18 rue Paul-Bert")
 _FRENCH_BEFORE = (rf"(?:(?:\d{{1,2}}(?:e|er|ème|eme){_SP}étage|(?i:porte|bâtiment|bât\.|escalier|esc\.|appartement|"
                   rf"appt\.?|apt\.?){_SP}?[\w]{{1,8}}),{_SP})*")
-_FRENCH_AFTER_NUMBER = _alternatives(("rue", "avenue", "av.", "boulevard", "bd", "chemin", "impasse", "allée",
-                                      "place", "quai", "route", "cours", "square", "passage", "chaussée", "Rue",
-                                      "Avenue", "Boulevard", "Chemin", "Impasse", "Allée", "Place", "Quai", "Route",
-                                      "boul.", "Boul.", "montée", "rang", "côte"))  # (Quebec: "1450 boul. ...")
+_FRENCH_TYPES = ("rue", "avenue", "av.", "boulevard", "bd", "chemin", "impasse", "allée", "place", "quai", "route",
+                 "cours", "square", "passage", "chaussée", "boul.", "montée", "rang", "côte")  # (Quebec: "1450 boul.")
+# as written, capitalised, and in the capitals of a label or a form ("17 AVENUE DU GENERAL LECLERC", "3 ALLEE DES PINS";
+# not the types that are English words too: "2 PLACE SETTINGS", "4 ROUTE BARRIERS")
+_FRENCH_CAPITALS = ("RUE", "AVENUE", "AV.", "BOULEVARD", "BD", "BOUL.", "CHEMIN", "IMPASSE", "ALLÉE", "ALLEE", "QUAI",
+                    "CHAUSSÉE", "CHAUSSEE", "MONTÉE", "MONTEE")
+_FRENCH_AFTER_NUMBER = _alternatives(_FRENCH_TYPES + tuple(w.capitalize() for w in _FRENCH_TYPES) + _FRENCH_CAPITALS)
 # Georgian writes the type after the name, in a script without case: "რუსთაველის გამზ. 12", "... ქ. 5, ბინა 3"
 _GEORGIAN = (r"(?<![\w])[\u10d0-\u10ff]{2,}(?:" + _SP + r"[\u10d0-\u10ff]{2,})?" + _SP
              + r"(?:ქუჩა|ქ\.|გამზირი|გამზ\.|შესახვევი|ჩიხი|მოედანი|ხეივანი|დასახლება)" + _SP + r"?\d{1,4}[ა-ჰ]?")

@@ -24,6 +24,7 @@ FOUND = [  # (text, the street line)
     ("вул. Лісова 22, Київ", "вул. Лісова 22"),
     ("kirim ke Jl. Kenanga No. 10, Bandung", "Jl. Kenanga No. 10"),
     ("Livrer au 12 bis rue des Capucines, Lyon", "12 bis rue des Capucines"),
+    ("MME AGNES LEROUX\n17 AVENUE DU GENERAL LECLERC\n13008 MARSEILLE", "17 AVENUE DU GENERAL LECLERC"),  # a label
     ("Szállítás: Kossuth Lajos utca 5, Pécs", "Kossuth Lajos utca 5"),
     ("Naslov: Tržaška cesta 56, Ljubljana", "Tržaška cesta 56"),
     ("Pristatyti: Žalgirio g. 9-4, Kaunas", "Žalgirio g. 9-4"),
@@ -137,6 +138,7 @@ FOUND += [
 ]
 
 NOT_FOUND = [  # prose with type words, numbers after a line break or a comma, and no house number
+    "WE HAVE 2 PLACE SETTINGS LEFT",  # a French type that is an English word too, in capitals
     "I sent it via email 3 days ago",
     "Please put 3 items in the bag",
     "Place 2 orders and save",
@@ -230,3 +232,15 @@ def test_spelled_emails_with_more_at_and_separator_words(text: str, expected: li
 def test_australian_rural_numbers_open_a_street_line() -> None:
     text = "we're at RMB 2210 Wattle Rd, Beechworth VIC 3747"
     assert "RMB 2210 Wattle Rd" in [text[f.start:f.end] for f in street_recognizer().analyze(text)]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("neue Adresse Am Strande 3d, 18055 Rostock", ["Am Strande 3d"]),  # inside a sentence: only a street capitalises
+    ("ich wohne jetzt An der Alster 12, Hamburg", ["An der Alster 12"]),
+    ("bitte an Im Winkel 4 liefern", ["Im Winkel 4"]),
+    ("wir waren Im Sommer 2019, super", []),  # a season, a year
+    ("ich komme Am Montag 3 mal vorbei", []),
+    ("wir haben am Markt 3 Stände", []),  # a lower-case preposition: prose
+])
+def test_a_german_street_named_with_a_preposition_inside_a_sentence(text: str, expected: list[str]) -> None:
+    assert [text[f.start:f.end] for f in street_recognizer().analyze(text)] == expected
