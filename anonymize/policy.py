@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-12u"
+POLICY_VERSION = "2026-12-12v"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -194,6 +194,8 @@ POLICY_VERSION = "2026-12-12u"
 # 2026-12-12t: the first of two field labels joined by a slash ("Straße/Hausnr.:", "CP / Ville :", "City/State:")
 # 2026-12-12u: French street types in a label's capitals ("17 AVENUE DU GENERAL LECLERC"); German streets named with a
 #   capitalised preposition inside a sentence ("neue Adresse Am Strande 3d, ...")
+# 2026-12-12v: listed given names after more caseless-script cue words (customers, kinship without "for", "معك",
+#   greetings, Persian and Hebrew kinship, a Hebrew prefix on the cue) and Arabic kunyas ("أبو خالد") whole
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -330,9 +330,23 @@ _ROLE_LABEL = (r"(?:اسم المستلم|اسم المستلمة|المستلم
                r"נמען|נמענת|לידי|მიმღები|მიმღების სახელი|ადრესატი|ผู้รับ|ชื่อผู้รับ|ชื่อ-นามสกุล|प्राप्तकर्ता|"
                r"प्राप्तकर्ता का नाम)")
 _ROLE_WORD = (r"(?:المندوب|المندوبة|مندوب التوصيل|الموظف|الموظفة|السائق|الأخ|الأخت|للأخ|للأخت|الكابتن|پیک|کارمند|"
-              r"השליח|השליחה|שליח|הנציג|הנציגה|נציג|נציגה|הנהג|კურიერი|ოპერატორი|ფილიალის|कूरियर|डिलीवरी बॉय)")
-_ROLE_NAME = re.compile(r"(?<![" + _CASELESS + r"])[وف]?(?:(" + _ROLE_LABEL + r")|" + _ROLE_WORD
+              r"השליח|השליחה|שליח|הנציג|הנציגה|נציג|נציגה|הנהג|კურიერი|ოპერატორი|ფილიალის|कूरियर|डिलीवरी बॉय|"
+              # customers, kinship without the preposition, an agent's "with you is ...", greetings, and their
+              # Persian and Hebrew counterparts: each followed by a verb or an adjective as often ("بنتي فرحانة"),
+              # so the word after must be a listed given name like the role words' ("وبنتي شيخة", "معك ريم")
+              r"الزبون|الزبونة|العميل|العميلة|بنتي|ابني|إبني|أختي|اختي|أخوي|اخوي|أخي|اخي|أمي|امي|زوجي|زوجتي|جارتي|"
+              r"جارتنا|جاري|جارنا|صاحبي|صاحبتي|صديقي|صديقتي|زميلي|زميلتي|خالتي|عمتي|عمي|خالي|جدتي|جدي|ماما|بابا|"
+              r"معك|معاك|معكم|سلام|مرحبا|أهلا|اهلا|الأستاذ|الأستاذة|الاستاذ|الاستاذة|أستاذ|أستاذة|السيد|السيدة|مدام|"
+              r"آقای|خانم|دخترم|پسرم|مادرم|پدرم|همسرم|دوستم|خواهرم|برادرم|برای|"
+              r"סבתא|סבא|אמא|אבא|אחי|אחותי|בעלי|אשתי|השכנה|השכן|הבת|הבן|הלקוח|הלקוחה|חברה|חבר|הדודה|הדוד|שלום)")
+# a Hebrew preposition or conjunction written onto the word ("לסבתא רחל": for grandma Rachel), an Arabic one with or
+# without the tatweel ("لـأبو خالد")
+_ROLE_PREFIX = r"(?:[وفل]ـ?|[ולשהב])?"
+_ROLE_NAME = re.compile(r"(?<![" + _CASELESS + r"])" + _ROLE_PREFIX + r"(?:(" + _ROLE_LABEL + r")|" + _ROLE_WORD
                         + r")[ \t]*[:：]?[ \t]*([" + _CASELESS + r"]{2,})")
+# An Arabic kunya, "father/mother of" and a listed given name, is a name whole ("أبو خالد", "أم كريم")
+_KUNYA = re.compile(r"(?<![" + _CASELESS + r"])" + _ROLE_PREFIX + r"((?:أبو|ابو|أم|ام)[ \t]+([" + _CASELESS
+                    + r"]{2,}))(?![" + _CASELESS + r"])")
 _NAME_LINK = frozenset(("عبد", "أبو", "ابو", "بن", "بنت", "ابن"))
 _ROLE_NEXT = re.compile(r"[ \t]+([" + _CASELESS + r"]{2,})")
 _ANY_CASELESS = re.compile("[" + _CASELESS + "]")
@@ -491,7 +505,8 @@ class IntroNameRecognizer:
         return out
 
     def _caseless_roles(self, text: str) -> list[Finding]:
-        """A name after a recipient label or a role word in a script without letter case (`_ROLE_NAME`)."""
+        """A name after a recipient label or a role word in a script without letter case (`_ROLE_NAME`), and an
+        Arabic kunya of a listed given name (`_KUNYA`)."""
         from anonymize.recognizers.recase import listed_name
         from anonymize.recognizers.refine import is_stop_word
 
@@ -511,6 +526,8 @@ class IntroNameRecognizer:
                     break
                 end, word, more = nxt.end(1), nxt.group(1), more - 1
             out.append(Finding("PERSON", m.start(2), end, self.score, self.name))
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _KUNYA.finditer(text)
+                if not is_stop_word(m.group(2)) and listed_name(m.group(2))] if "أ" in text or "ا" in text else []
         return out
 
     def _nicknamed(self, text: str) -> list[Finding]:

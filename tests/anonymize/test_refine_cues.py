@@ -594,6 +594,14 @@ def test_a_year_after_a_time_or_model_word_is_no_postcode(text: str, span: str, 
     ("ผู้รับ สมชาย ใจดี\nโทร", ["สมชาย ใจดี"]),  # Thai "recipient"
     ("प्राप्तकर्ता सुनीता शर्मा, फोन", ["सुनीता शर्मा"]),  # Hindi "recipient"
     ("נציגה נועה: ההזמנה נשלחה", ["נועה"]),  # Hebrew "agent" and a listed name
+    # customers, kinship without a preposition, an agent's "with you is", greetings; a Hebrew prefix on the word; an
+    # Arabic kunya whole
+    ("الزبون حيدر كاظم يريد التوصيل", ["حيدر كاظم"]),
+    ("الموظف: تم التحديث، معك ريم من خدمة العملاء", ["ريم"]),
+    ("קניתי לסבתא רחל ליום הולדת", ["רחל"]),
+    ("این کیف رو برای سارا جون خریدم", ["سارا"]),
+    ("جبتها وأم كريم جارتنا اتجننت عليها", ["أم كريم"]),
+    ("شكراً كتير لـأبو خالد السواق", ["أبو خالد"]),
     # the next chat turn answers a name question with the name alone
     ("الموظف: الاسم الكامل؟\nالعميل: سلمى الحربي", ["سلمى الحربي"]),
     ("オペレーター：お名前をお願いします。\nお客様：タナカ ユウキです。", ["タナカ ユウキ"]),
@@ -607,6 +615,9 @@ def test_names_after_caseless_role_words_and_name_questions(text: str, names: li
     "المندوب اتصل بيا مرتين",  # "the courier called me twice": a role word before a verb, no listed name
     "المندوب الجديد ممتاز",  # "the new courier": an adjective with the article
     "השליח הגיע מהר",  # "the courier came fast"
+    "وصلت الطلبية وبنتي فرحانة بالشنطة",  # "my daughter is happy": kinship before an adjective
+    "هل تفضل الأحمر أم الأزرق",  # "or", before a word with the article
+    "שלום רב, ההזמנה הגיעה",  # a greeting before no name
     "Agent: your name please?\nSure, one moment.",  # an answer that is no name
     "オペレーター：お名前をお願いします。\nお客様：はい、少々お待ちください。",
 ])
