@@ -37,7 +37,10 @@ PREPOSITIONS = frozenset(re.findall(r"\S+", """
 in from to near at around outside via en à a au aux de du des depuis vers près chez em no na para pelo pela do da
 desde hasta hacia cerca di da dal dalla per presso vicino nach aus bei von zu im ins nahe nähe i fra från från till
 til på från w we z ze do pod koło przy v ve z u k ke dari di ke menuju dekat sa mula hanggang naar uit bij te tot
-van het kutoka hadi katika for dey wa ở tại từ đến""")) - {"het", "sa"}
+van het kutoka hadi katika for dey wa ở tại từ đến
+pra pro pras pros prum pruma pa 3a 3al l f fi mn min ila lel""")) - {"het", "sa"}
+# (the last line: colloquial Portuguese and Spanish, "mudei pra Recife"; Arabic written in Latin letters, "l Sfax",
+# "3a Jounieh", "mn Casablanca"; not "men", an English and Scandinavian word)
 # ... and postpositions of the South Asian languages written in Latin letters in chats ("Pokhara ma", "Dhaka theke",
 # "Pune se", "Lahore mein"): a city right before one is a place
 POSTPOSITIONS = frozenset(("ma", "mein", "se", "theke", "bata", "dekhi", "tak", "vich"))

@@ -30,6 +30,9 @@ from anonymize.recognizers.world_places import CITIES_FILE, WorldPlaceRecognizer
     ("parcel Rio de Janeiro se aaya", ["Rio de Janeiro"]),  # the longest listed name before the postposition
     ("Sasha se fue temprano", []),  # a name before "se": no listed city
     ("kuchh Tera Dhaka-theke", []),  # no space before the postposition
+    ("oi, mudei pra Recife, meu endereço novo", ["Recife"]),  # colloquial Portuguese "pra"
+    ("jet m3a el livraison l Sfax f nhar wa7ed", ["Sfax"]),  # Arabic in Latin letters: "l" (to)
+    ("the men Paris hired were great", []),  # "men" is no preposition here
 ])
 def test_listed_cities_are_found_after_a_preposition_of_place(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldPlaceRecognizer().analyze(text)] == found
