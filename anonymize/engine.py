@@ -42,6 +42,7 @@ from anonymize.recognizers.retail_brands import (
     is_colour_name,
     is_named_product,
     is_product_origin,
+    is_promo_code,
     is_retail_brand,
 )
 
@@ -176,6 +177,7 @@ class Anonymizer:
         kept = [f for f in kept if not is_product_origin(text, f)]  # "Made in Portugal": a product's origin
         kept = [f for f in kept if not is_colour_name(text, f)]  # "Farbe Dunkelblau": a product's colour
         kept = [f for f in kept if not is_named_product(text, f)]  # "the Denver mattress topper": a product line
+        kept = [f for f in kept if not is_promo_code(text, f)]  # "use code SNOWDAY25": the shop's, for everyone
         holidays = holiday_spans(text) if any(f.entity_type in HOLIDAY_TYPES for f in kept) else ()
         kept = [piece for f in kept for piece in without_holidays(text, f, holidays)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out

@@ -1,6 +1,8 @@
 """Retail brands every shop's texts name: payment methods ("paid with Klarna", "my Visa was charged twice",
 "Betaald met iDEAL via Bancontact"), parcel carriers ("DHL says delivered", "Poczta Polska awizo") and marketplaces
-and large retail chains ("cheaper on Temu", "Tesco Clubcard points"): brands, not people or places.
+and large retail chains ("cheaper on Temu", "Tesco Clubcard points"): brands, not people or places. Also a shop's
+promotion code after its cue ("use code SNOWDAY25", `is_promo_code`), product colours and product lines named after
+people or places.
 
 A filter on findings, like `anonymize.recognizers.branches` and `organisations`: a PERSON, LOCATION or
 STREET_ADDRESS finding whose words are all such brand names (and the generic words that go with them: "Pay",
@@ -39,6 +41,17 @@ CARRIERS = frozenset((
     "correos", "seur", "nacex", "mrw", "brt", "sda", "ctt", "aramex", "delhivery", "bluedart", "zásilkovna",
     "packeta", "omniva", "venipak", "econt", "boxberry", "cdek", "сдэк", "parcelforce", "postnord", "posti",
     "poczta", "royalmail", "novaposhta", "новапошта", "purolator", "yamato", "sagawa",
+    # more countries' postal operators and couriers, and names written apart that join to one ("La Poste", "Aras
+    # Kargo", "Почта России" in its cases): still none that is a given name, a place or a word ("Flash", "Oca",
+    # "Lotte", "Aras" alone)
+    "elta", "correios", "sameday", "fancourier", "cargus", "yalidine", "andreani", "servientrega", "chilexpress",
+    "starken", "estafeta", "redpack", "jadlog", "loggi", "smsa", "naqel", "bosta", "speedaf", "ninjavan", "lalamove",
+    "yurtiçi", "yurtici", "araskargo", "mngkargo", "süratkargo", "pttkargo", "foxpost", "speedy", "acscourier",
+    "geniki", "cainiao", "sfexpress", "zto", "yto", "hanjin", "japanpost", "australiapost", "auspost", "startrack",
+    "couriersplease", "canadapost", "nzpost", "anpost", "fastway", "whistl", "bpost", "swisspost", "laposte",
+    "mondialrelay", "relaiscolis", "posteitaliane", "correosexpress", "paack", "почтароссии", "почтуроссии",
+    "почтойроссии", "почтыроссии", "еконт", "укрпошта", "укрпоштою", "белпочта", "казпочта", "ptt", "thaipost",
+    "kerryexpress", "jtexpress", "poslaju", "jne", "sicepat", "lbc", "2go",
 ))
 # Marketplaces and retail chains (not "Otto", "Zara", "Penny", "Douglas", "Müller", "Leclerc", "Argos": given names,
 # surnames or places as well).
@@ -221,3 +234,31 @@ def is_named_product(text: str, finding: Finding) -> bool:
         return False
     after = _LOWER_WORDS_AFTER.match(text, finding.end)
     return after is not None and any(w in _GOODS for w in after.group().split())
+
+
+# A shop's promotion code after its cue ("use code SNOWDAY25", "Cupom VOLTA10", "Rabattcode SOMMER15", "واستخدم كود
+# SHOP15"): a code printed for every customer, no personal data, whatever type a detector gave it. Only a code in
+# capitals and digits right after the cue; not after a gift-card or voucher word (a gift card's code is the
+# card's: GIFT_CARD), nor a postal, tax or area code ("zip code 90210" has no such cue).
+_PROMO_CUE = re.compile(r"(?i:(?<![\w])(?:promo(?:tion(?:al)?)?[ -]?code|coupon(?:[ -]?code)?|discount[ -]?code|"
+                        r"(?:use|using|with|enter|apply)[ \t]+(?:the[ \t]+)?code|code[ \t]+promo(?:tionnel)?|"
+                        r"code[ \t]+de[ \t]+r[ée]duction|"
+                        r"c[óo]digo[ \t]+(?:promocional|de[ \t]+desconto|de[ \t]+descuento)|"
+                        r"cupom(?:[ \t]+de[ \t]+desconto)?|cup[óo]n(?:[ \t]+de[ \t]+descuento)?|codice[ \t]+(?:sconto|"
+                        r"promozionale)|rabatt-?code|aktionscode|kortingscode|actiecode|kod[ \t]+(?:rabatowy|"
+                        r"promocyjny)|slevov[ýy][ \t]+k[óo]d|indirim[ \t]+kodu|kupon[ \t]+kodu|промо-?код|كود(?:[ \t]+"
+                        r"الخصم)?|كوبون|קוד[ \t]+(?:קופון|הנחה)|mã[ \t]+giảm[ \t]+giá|kode[ \t]+promo))"
+                        r"[ \t]*[:：#]?[ \t]*$")
+_PROMO_VALUE = re.compile(r"[A-Z0-9](?:[A-Z0-9]|-(?=[A-Z0-9])){2,23}")
+PROMO_TYPES = ("GIFT_CARD", "ORDER_NUMBER", "POSTCODE", "LICENSE_PLATE", "ID_DOCUMENT", "LOYALTY_ID", "CUSTOMER_ID",
+               "STREET_ADDRESS", "PERSON", "LOCATION")
+
+
+def is_promo_code(text: str, finding: Finding) -> bool:
+    """True when `finding` is one code of capitals and digits, with a letter in it, right after a promotion-code cue."""
+    if finding.entity_type not in PROMO_TYPES:
+        return False
+    value = text[finding.start:finding.end]
+    if not _PROMO_VALUE.fullmatch(value) or not any(ch.isalpha() for ch in value):
+        return False
+    return _PROMO_CUE.search(text, max(0, finding.start - 40), finding.start) is not None

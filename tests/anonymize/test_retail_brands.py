@@ -123,3 +123,32 @@ def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value:
 
     start = text.index(value)
     assert is_named_product(text, Finding(entity, start, start + len(value), 0.85, "t")) is product
+
+
+@pytest.mark.parametrize(("text", "value", "entity", "promo"), [
+    ("Boxing Day! Use code SNOWDAY25 for 25% off online.", "SNOWDAY25", "GIFT_CARD", True),
+    ("Cupom VOLTA10 para sua próxima compra.", "VOLTA10", "POSTCODE", True),
+    ("Coupon WELCOME-7F3K-Q2 gives 10% off", "WELCOME-7F3K-Q2", "POSTCODE", True),
+    ("Der Aktionscode SOMMER15 hat nicht funktioniert", "SOMMER15", "ORDER_NUMBER", True),
+    ("my gift card code is GC-4471-2291-8830", "GC-4471-2291-8830", "GIFT_CARD", False),  # a gift card's own code
+    ("zip code 90210 please", "90210", "POSTCODE", False),  # no promotion cue, no letter
+    ("use code for the door: 4521b", "4521b", "ID_DOCUMENT", False),  # not in capitals
+])
+def test_a_promotion_code_after_its_cue_is_no_personal_data(text: str, value: str, entity: str, promo: bool) -> None:
+    from anonymize.recognizers.retail_brands import is_promo_code
+
+    start = text.index(value)
+    assert is_promo_code(text, Finding(entity, start, start + len(value), 0.85, "t")) is promo
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("Chegou pelos Correios antes do prazo.", "Correios"),
+    ("Η παραγγελία σας στάλθηκε με ELTA Courier", "ELTA"),
+    ("Доставка с Еконт до офис за два дни.", "Еконт"),
+    ("Ваш заказ передан в Почту России.", "Почту России"),
+])
+def test_carriers_of_more_countries_are_brands(text: str, value: str) -> None:
+    from anonymize.recognizers.retail_brands import is_retail_brand
+
+    start = text.index(value)
+    assert is_retail_brand(text, Finding("PERSON", start, start + len(value), 0.85, "t"))
