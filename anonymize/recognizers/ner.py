@@ -317,9 +317,9 @@ def _at_sentence_start(text: str, start: int, end: int) -> bool:
         return False
     last = before[:-1].split()[-1:] or [""]
     word = last[0].rstrip(".")
-    letters = sum(ch.isalpha() for ch in word)
-    if before.endswith(".") and 1 <= letters <= 3 and not any(ch.isdigit() for ch in word) and (
-            word[:1].isupper() or word.upper() == word.lower()):
+    caseless_title = (1 <= sum(ch.isalpha() for ch in word) <= 3 and word.upper() == word.lower()
+                      and not any(ch.isdigit() for ch in word))
+    if before.endswith(".") and ((len(last[0]) <= 3 and last[0][:1].isupper()) or caseless_title):
         return False  # after an abbreviation ("Jr. Huiracocha", "Dr. Okafor"; a caseless script's title: "திரு.
         # கார்த்திக்", "श्री. रमेश", whose vowel signs are no letters): no sentence start
     # Mikheev's document-centred rule: a word written with a capital inside a sentence elsewhere in the same text is

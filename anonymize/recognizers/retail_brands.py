@@ -46,7 +46,7 @@ CARRIERS = frozenset((
     # "Lotte", "Aras" alone)
     "elta", "correios", "sameday", "fancourier", "cargus", "yalidine", "andreani", "servientrega", "chilexpress",
     "starken", "estafeta", "redpack", "jadlog", "loggi", "smsa", "naqel", "bosta", "speedaf", "ninjavan", "lalamove",
-    "yurtiçi", "yurtici", "araskargo", "mngkargo", "süratkargo", "pttkargo", "foxpost", "speedy", "acscourier",
+    "yurtiçi", "yurtici", "araskargo", "mngkargo", "süratkargo", "pttkargo", "foxpost", "acscourier",
     "geniki", "cainiao", "sfexpress", "zto", "yto", "hanjin", "japanpost", "australiapost", "auspost", "startrack",
     "couriersplease", "canadapost", "nzpost", "anpost", "fastway", "whistl", "bpost", "swisspost", "laposte",
     "mondialrelay", "relaiscolis", "posteitaliane", "correosexpress", "paack", "почтароссии", "почтуроссии",
@@ -120,11 +120,13 @@ marron kaki negro blanco rojo azul verde amarillo morado marrón nero bianco gri
 sabbia tortora notte preto branco cinza vermelho amarelo roxo marrom petróleo zwart wit grijs rood blauw groen geel
 roze paars bruin czarny biały szary czerwony niebieski zielony zieleń butelkowa żółty różowy brązowy černá bílá
 šedá červená modrá modrý zelená žlutá kobalt"""))
+# the nouns for "colour" ("rang", Hindi and Nepali, is left out: the English past of "ring" stands before names, "I rang
+# Siobhan"); "shade" and "finish" cue a list of colour words only, being English words of other uses
 _CUE_WORDS = (r"colou?rs?|colou?rway|farbe|farben|farbton|couleurs?|coloris|colori?|kolor(?:ze|y)?|cor(?:es)?|"
-              r"barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|shade|finish|renk|renkler|rengi|"
-              r"szín[ea]?|culoare[a]?|χρώμα|цвет|цвят|колір|boja|spalva|krāsa|värv|rang|warna|kulay|màu")
-_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:" + _CUE_WORDS + r"))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words
-# checked in Python
+              r"barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|renk|renkler|rengi|szín[ea]?|"
+              r"culoare[a]?|χρώμα|цвет|цвят|колір|boja|spalva|krāsa|värv|warna|kulay|màu")
+_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:" + _CUE_WORDS + r"|shade|finish))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")
+# (the words between the cue and the finding are checked in Python)
 _CUE_WORD = re.compile(r"(?i:" + _CUE_WORDS + r")")
 
 
@@ -166,8 +168,8 @@ def is_colour_name(text: str, finding: Finding) -> bool:
         return True
     # right after the cue (no other colour between), one to three words that are no listed name or city: the colour's
     # own name, in any language ("Farbe Salbeigrün", "color Azul Marino", "Väri Metsänvihreä", "Колір Смарагдовий")
-    return (len(words) <= 3 and not any(w.lower() in _COLOUR_WORDS for w in between)
-            and not any(w.lower() in CITIES for w in words))
+    return (len(words) <= 3 and not any(w.lower() in _COLOUR_WORDS for w in between) and _CUE_WORD.match(
+        cue.group().lstrip()) is not None and not any(w.lower() in CITIES for w in words))
 
 
 _COLOUR_GLUE = frozenset(("in", "en", "na", "w", "v", "der", "die", "em", "di", "da", "de", "del", "and", "und", "y",

@@ -90,6 +90,9 @@ def test_a_product_origin_is_no_place_of_a_person(text: str, value: str, origin:
     ("the colour Jamie picked was lovely", "Jamie", "PERSON", False),  # a listed name
     ("Renk Berlin", "Berlin", "LOCATION", False),  # a city
     ("Colour: fine. Sent to Okwuosa Street 12", "Okwuosa Street 12", "STREET_ADDRESS", False),  # a number: a street
+    ("I rang Xolisweni about the refund", "Xolisweni", "PERSON", False),  # English "rang" (of "ring") is no cue
+    ("in the shade Xolisweni picked", "Xolisweni", "PERSON", False),  # "shade" cues colour words only
+    ("in the shade Navy Blue", "Navy Blue", "PERSON", True),
 ])
 def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, entity: str, colour: bool) -> None:
     from anonymize.recognizers.retail_brands import is_colour_name

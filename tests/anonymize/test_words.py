@@ -50,6 +50,7 @@ def test_a_name_span_keeps_its_final_virama() -> None:
     ("Ring the bell, Dr. Okafor is in", "Okafor", False),
     ("Waterford, P51 X2K7. Last house on the left", "Last", True),  # a postcode's full stop ends a sentence
     ("CEP 01304-001. Deixar na portaria.", "Deixar", True),
+    ("Leave it at Flat A1. Adaeze will collect", "Adaeze", False),  # a short capitalised code before the full stop
 ])
 def test_a_caseless_scripts_title_abbreviation_opens_no_sentence(text: str, word: str, opens: bool) -> None:
     from anonymize.recognizers.ner import _at_sentence_start
