@@ -854,11 +854,19 @@ def with_attached_number(text: str, f: Finding) -> Finding:
     line ("Praha 10", "Paris 15e"), or its Italian province or Brazilian state code ("Napoli (NA)", "São Paulo -
     SP"), or any region or code in brackets after it ("Montréal (QC)", "Hondarribia (Gipuzkoa)"); a street line with
     the sub-building parts after it (`streets_world.UNITS_AFTER`: "ул. Иван Вазов № 32, ет. 3, ап. 9"), whichever
-    detector found the line."""
+    detector found the line, and, when it holds no digit, the house number after a number cue ("Hse No 12")."""
     after = {"PHONE_NUMBER": _EXTENSION_AFTER, "LOCATION": _DISTRICT_AFTER, "STREET_ADDRESS": UNITS_AFTER}.get(
         f.entity_type)
     m = after.match(text, f.end) if after is not None else None
+    if f.entity_type == "STREET_ADDRESS" and not any(ch.isdigit() for ch in text[f.start:f.end]):
+        # a street line found without its number, and the number after a house-number cue ("Hse No 12")
+        number = _HOUSE_NUMBER_AFTER.match(text, m.end() if m is not None else f.end)
+        m = number or m
     return f if m is None or m.end() == f.end else Finding(f.entity_type, f.start, m.end(), f.score, f.recognizer)
+
+
+_HOUSE_NUMBER_AFTER = re.compile(r"[ \t]*,?[ \t]*(?:No\.?|NO\.?|no\.|Nr\.?|nr\.|n[°º]|Nº|#)[ \t]?\d{1,5}[A-Za-z]?"
+                                 r"(?![\w/-])")
 
 
 _INITIALS_BEFORE = re.compile(r"(?<![\w.])(?:[^\W\d_a-zß-ÿ]\.[ \t]?){1,3}[ \t]$")

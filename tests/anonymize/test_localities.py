@@ -83,6 +83,10 @@ def test_a_region_in_brackets_joins_its_place(text: str, place: str, whole: str)
      "Str. Lungă nr. 5, bl. C4, sc. B, ap. 22"),  # a block written as letter and digit ("C4")
     ("I live at 4 Elm Road, 2nd floor, thanks", "4 Elm Road", "4 Elm Road, 2nd floor"),
     ("Send to 12 Main Street, we love it", "12 Main Street", "12 Main Street"),  # no sub-building part after it
+    # a street line found without its number takes the number after a house-number cue; one with a number does not
+    ("Deliver to Kindaruma Road, Hse No 12, Nairobi", "Hse", "Hse No 12"),
+    ("Deliver to Kindaruma Road No. 7 please", "Kindaruma Road", "Kindaruma Road No. 7"),
+    ("Send to 12 Main Street #4 please", "12 Main Street", "12 Main Street"),
 ])
 def test_a_street_line_takes_the_sub_building_parts_after_it(text: str, street: str, whole: str) -> None:
     from anonymize.recognizers.refine import with_attached_number
