@@ -15,6 +15,9 @@ postcode-like number follows it (a number stays its own finding, and prose may f
 means prose ("..., Antipolo, please call"); a stop word, form label or field name ("Thanks", "CEP", "City") is never a
 locality. When a street ends its line, the next line counts only when it holds nothing but localities and perhaps a
 postcode ("7 Kloof Street\nGardens, Cape Town 8001"); a greeting, a name or prose follows a street line there as often.
+In a text of one letter case, where capitals say nothing, only the segment right after the street that is a listed
+city of `world_places` (GeoNames, 50,000 people or more), with a state code after it, is taken ("..., petaling
+jaya", "..., montréal qc").
 """
 
 from __future__ import annotations
@@ -94,8 +97,10 @@ def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
     """A `LOCATION` for each locality written after a street address of `findings`, on its line or the next (see
     module)."""
     streets = [f for f in findings if f.entity_type == "STREET_ADDRESS"]
-    if not streets or single_case(text):
+    if not streets:
         return []
+    if single_case(text):  # letter case says nothing: only a listed city, as its own segment, and its state code
+        return [f for street in streets for f in _listed_city_after(text, street)]
     out: list[Finding] = []
     for street in streets:
         same_line = _run(text, street, _SEPARATOR)
@@ -104,6 +109,21 @@ def address_tail(text: str, findings: list[Finding]) -> list[Finding]:
             next_line = []  # that line holds more than localities (and a postcode)
         out += same_line + next_line
     return out
+
+
+# a listed city after a street line in a text of one letter case, and a state code after it ("..., petaling jaya",
+# "..., montréal qc", "..., RENO NV")
+_CITY_SEGMENT = re.compile(r"[ \t]*[,،、，/][ \t]*([^\W\d_][\w'’-]*(?:[ \t]+[^\W\d_][\w'’-]*){0,3}?)"
+                           r"(?:[ \t]+[A-Za-z]{2})?(?=[ \t]*(?:$|[\r\n,.;)(/]|[ \t]\d))")
+
+
+def _listed_city_after(text: str, street: Finding) -> list[Finding]:
+    from anonymize.recognizers.world_places import cities  # world_places imports nothing of this module
+
+    m = _CITY_SEGMENT.match(text, street.end)
+    if m is None or " ".join(m.group(1).lower().split()) not in cities():
+        return []
+    return [Finding("LOCATION", m.start(1), m.end(), street.score, "address-tail")]
 
 
 def _run(text: str, street: Finding, first: re.Pattern[str]) -> list[Finding]:

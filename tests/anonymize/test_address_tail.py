@@ -62,10 +62,14 @@ def test_the_next_line_of_an_address_block_when_it_holds_only_localities(text: s
     assert _tail(text, street) == tail
 
 
-def test_nothing_in_text_of_one_case() -> None:
-    """In ALL-CAPS or all lower-case text capitals say nothing about names: the rule stays out."""
+def test_only_a_listed_city_in_text_of_one_case() -> None:
+    """In ALL-CAPS or all lower-case text capitals say nothing about names: only a listed city (world_places) right
+    after the street, with a state code after it, is taken."""
     assert _tail("SHIP TO 12 MAIN ST, PLEASE CALL FIRST, THANK YOU", "12 MAIN ST") == []
-    assert _tail("ship to 12 main st, springfield, il", "12 main st") == []
+    assert _tail("ship to 12 main st, springfield, il", "12 main st") == ["springfield"]
+    assert _tail("send it to no. 15 jalan ss2/24, petaling jaya", "15 jalan ss2/24") == ["petaling jaya"]
+    assert _tail("ship to 77 rue st-denis app 4, montréal qc", "77 rue st-denis app 4") == ["montréal qc"]
+    assert _tail("deliver to 12 main st, thanks a lot", "12 main st") == []
 
 
 def test_at_most_three_segments_of_four_words() -> None:
