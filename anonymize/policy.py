@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-13"
+POLICY_VERSION = "2026-12-13a"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -205,6 +205,7 @@ POLICY_VERSION = "2026-12-13"
 # 2026-12-12z: a street line found without a digit takes the house number after a number cue ("Hse No 12")
 # 2026-12-13: in a text of one letter case, a listed world city right after a street line is a place ("..., petaling
 #   jaya", "..., montréal qc")
+# 2026-12-13a: the colloquial prepositions of 12w count in lower case only ("size L Paris" is a size and a product)
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -37,17 +37,19 @@ PREPOSITIONS = frozenset(re.findall(r"\S+", """
 in from to near at around outside via en à a au aux de du des depuis vers près chez em no na para pelo pela do da
 desde hasta hacia cerca di da dal dalla per presso vicino nach aus bei von zu im ins nahe nähe i fra från från till
 til på från w we z ze do pod koło przy v ve z u k ke dari di ke menuju dekat sa mula hanggang naar uit bij te tot
-van het kutoka hadi katika for dey wa ở tại từ đến
-pra pro pras pros prum pruma pa 3a 3al l f fi mn min ila lel""")) - {"het", "sa"}
-# (the last line: colloquial Portuguese and Spanish, "mudei pra Recife"; Arabic written in Latin letters, "l Sfax",
-# "3a Jounieh", "mn Casablanca"; not "men", an English and Scandinavian word)
+van het kutoka hadi katika for dey wa ở tại từ đến""")) - {"het", "sa"}
+# ... and, in lower case only (as chats write them; "L Paris" is a size and a product line), colloquial Portuguese and
+# Spanish ("mudei pra Recife") and Arabic written in Latin letters ("l Sfax", "3a Jounieh"; not "men", an English and
+# Scandinavian word)
+COLLOQUIAL_PREPOSITIONS = frozenset(("pra", "pro", "pras", "pros", "prum", "pruma", "pa", "3a", "3al", "l", "f", "fi",
+                                     "mn", "min", "ila", "lel"))
 # ... and postpositions of the South Asian languages written in Latin letters in chats ("Pokhara ma", "Dhaka theke",
 # "Pune se", "Lahore mein"): a city right before one is a place
 POSTPOSITIONS = frozenset(("ma", "mein", "se", "theke", "bata", "dekhi", "tak", "vich"))
 _POSTPOSITION = re.compile(r"(?<=[^\W\d_]) (?i:" + "|".join(sorted(POSTPOSITIONS)) + r")(?![\w'’-])")
 _TURKISH_CASE = r"['’](?:da|de|ta|te|dan|den|tan|ten|ya|ye|a|e|ı|i|u|ü|yı|yi|nın|nin|ın|in|la|le)"
-_PREPOSITION = re.compile(r"(?i:(?<![\w'’-])(?:" + "|".join(sorted(PREPOSITIONS, key=len, reverse=True))
-                          + r")) (?=[^\W\d_])")
+_PREPOSITION = re.compile(r"(?<![\w'’-])(?:(?i:" + "|".join(sorted(PREPOSITIONS, key=len, reverse=True)) + r")|"
+                          + "|".join(sorted(COLLOQUIAL_PREPOSITIONS, key=len, reverse=True)) + r") (?=[^\W\d_])")
 _TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
 _TURKISH_END = re.compile(_TURKISH_CASE + r"$")
 # one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)

@@ -33,6 +33,8 @@ from anonymize.recognizers.world_places import CITIES_FILE, WorldPlaceRecognizer
     ("oi, mudei pra Recife, meu endereço novo", ["Recife"]),  # colloquial Portuguese "pra"
     ("jet m3a el livraison l Sfax f nhar wa7ed", ["Sfax"]),  # Arabic in Latin letters: "l" (to)
     ("the men Paris hired were great", []),  # "men" is no preposition here
+    ("the dress in size L Paris fits well", []),  # the colloquial prepositions count in lower case only
+    ("Pro Milano bag is nice", []),
 ])
 def test_listed_cities_are_found_after_a_preposition_of_place(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldPlaceRecognizer().analyze(text)] == found
