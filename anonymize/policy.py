@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-13a"
+POLICY_VERSION = "2026-12-13b"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -206,6 +206,8 @@ POLICY_VERSION = "2026-12-13a"
 # 2026-12-13: in a text of one letter case, a listed world city right after a street line is a place ("..., petaling
 #   jaya", "..., montréal qc")
 # 2026-12-13a: the colloquial prepositions of 12w count in lower case only ("size L Paris" is a size and a product)
+# 2026-12-13b: the letters-only tests of three rules count combining marks in (`words.is_letters`): a decomposed
+#   "josé" is judged as the composed one, a caseless-script name answer with vowel signs is letters
 
 
 class PolicyError(AnonymizeUserError, ValueError):

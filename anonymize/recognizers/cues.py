@@ -27,6 +27,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.cue_words import cue as _cue
+from anonymize.recognizers.words import is_letters
 
 # After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
 _FILL = (r"(?:[\s:：#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
@@ -499,7 +500,7 @@ class IntroNameRecognizer:
             words = re.findall(r"\S+", answer)
             caseless = answer.upper() == answer.lower()  # a cased answer ("Sure", "Fine") needs a listed name
             if 1 <= len(words) <= 3 and (caseless or listed_name(answer)) and all(
-                    w.isalpha() and (w.upper() == w.lower() or (w[0].isupper() and not w.isupper()))
+                    is_letters(w) and (w.upper() == w.lower() or (w[0].isupper() and not w.isupper()))
                     and not is_stop_word(w) for w in words):
                 out.append(Finding("PERSON", pos + m.start(1), pos + m.start(1) + len(answer), self.score, self.name))
         return out

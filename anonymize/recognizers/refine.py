@@ -47,7 +47,7 @@ from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans
 from anonymize.recognizers.name_lists import FIRST_NAMES, SURNAMES
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.streets_world import FUSED_TYPES, PREFIX_TYPES, SUFFIX_TYPES, UNITS_AFTER
-from anonymize.recognizers.words import is_word_char
+from anonymize.recognizers.words import is_letters, is_word_char
 
 
 def _words(text: str) -> frozenset[str]:
@@ -815,7 +815,7 @@ def _after_birth_cue(text: str, start: int) -> bool:
 def _prose_word(token: str) -> bool:
     """A lower-case word of running text: letters only, no abbreviation's full stop ("int.", "bât.")."""
     word = token.rstrip(",;:!?")
-    return (word.isalpha() and word.islower() and not token.endswith(".")) or word in ("", "-")
+    return (is_letters(word) and word.islower() and not token.endswith(".")) or word in ("", "-")
 
 
 def _wordy(token: str) -> bool:

@@ -125,8 +125,8 @@ roze paars bruin czarny biały szary czerwony niebieski zielony zieleń butelkow
 _CUE_WORDS = (r"colou?rs?|colou?rway|farbe|farben|farbton|couleurs?|coloris|colori?|kolor(?:ze|y)?|cor(?:es)?|"
               r"barv[aěy]|kleur(?:en)?|färg(?:en)?|farve[nr]?|farge[nr]?|väri|renk|renkler|rengi|szín[ea]?|"
               r"culoare[a]?|χρώμα|цвет|цвят|колір|boja|spalva|krāsa|värv|warna|kulay|màu")
-_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?:" + _CUE_WORDS + r"|shade|finish))((?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")
-# (the words between the cue and the finding are checked in Python)
+_COLOUR_CUE = re.compile(r"(?i:(?<![\w])(?P<cue>" + _CUE_WORDS + r"|shade|finish))"
+                         r"(?P<between>(?:[\s:,/&(\"'„“”«»-]|(?>[^\W\d_]+))*)$")  # words checked in Python
 _CUE_WORD = re.compile(r"(?i:" + _CUE_WORDS + r")")
 
 
@@ -161,15 +161,15 @@ def is_colour_name(text: str, finding: Finding) -> bool:
     cue = _COLOUR_CUE.search(text, max(0, finding.start - 80), finding.start)
     # between the cue and the finding only other colours, separators and a preposition or article ("in der Farbe
     # Dunkelblau", "Colors: Graphite, Ivory"): "Farbe passt, danke an Frau Schwarz" names a person
-    between = _WORD.findall(cue.group(1)) if cue is not None else None
+    between = _WORD.findall(cue.group("between")) if cue is not None else None
     if between is None or not all(w.lower() in _COLOUR_WORDS or w.lower() in _COLOUR_GLUE for w in between):
         return False
     if all(w.lower() in _COLOUR_WORDS for w in words):
         return True
     # right after the cue (no other colour between), one to three words that are no listed name or city: the colour's
     # own name, in any language ("Farbe Salbeigrün", "color Azul Marino", "Väri Metsänvihreä", "Колір Смарагдовий")
-    return (len(words) <= 3 and not any(w.lower() in _COLOUR_WORDS for w in between) and _CUE_WORD.match(
-        cue.group().lstrip()) is not None and not any(w.lower() in CITIES for w in words))
+    return (len(words) <= 3 and not any(w.lower() in _COLOUR_WORDS for w in between)
+            and _CUE_WORD.fullmatch(cue.group("cue")) is not None and not any(w.lower() in CITIES for w in words))
 
 
 _COLOUR_GLUE = frozenset(("in", "en", "na", "w", "v", "der", "die", "em", "di", "da", "de", "del", "and", "und", "y",

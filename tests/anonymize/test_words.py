@@ -57,3 +57,10 @@ def test_a_caseless_scripts_title_abbreviation_opens_no_sentence(text: str, word
 
     start = text.index(word)
     assert _at_sentence_start(text, start, start + len(word)) is opens
+
+
+def test_a_lower_case_word_in_decomposed_form_is_judged_as_the_composed_one() -> None:
+    from anonymize.recognizers.ner import _not_a_name
+
+    # "josé" with a combining acute (NFD) is one lower-case word, as "josé" (NFC) is
+    assert _not_a_name("jose\u0301", None) == _not_a_name("jos\u00e9", None) is True
