@@ -565,7 +565,7 @@ class IntroNameRecognizer:
         it ("this is keisha", "i'm maria lopez"); not a stop word, not a name that is also a shop's noun."""
         from anonymize.recognizers.name_lists import SURNAMES
         from anonymize.recognizers.refine import is_stop_word
-        from anonymize.recognizers.world_names import first_names
+        from anonymize.recognizers.world_names import is_first_name
 
         out = []
         for cue in self._self.finditer(text):
@@ -573,7 +573,7 @@ class IntroNameRecognizer:
             if m is None or m.start(1) == cue.end() or "\n" in text[cue.end():m.start(1)]:
                 continue
             first = m.group(1)
-            if first not in first_names() or first in _LOWER_NAME_HOMOGRAPHS or is_stop_word(first):
+            if not is_first_name(first) or first in _LOWER_NAME_HOMOGRAPHS or is_stop_word(first):
                 continue
             end = m.end(2) if m.group(2) and m.group(2) in SURNAMES and not is_stop_word(m.group(2)) else m.end(1)
             out.append(Finding("PERSON", m.start(1), end, self.score, self.name))

@@ -13,17 +13,22 @@ from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES, NOT_AFTE
 from anonymize.recognizers.places import CITIES
 from anonymize.recognizers.refine import is_stop_word
 from anonymize.recognizers.words import WORD
-from anonymize.recognizers.world_names import first_names
+from anonymize.recognizers.world_names import is_first_name
 
 _WORD = re.compile(WORD)  # a word with its combining marks ("सुनीता"): the world list holds names of those scripts
 
 RECASED_SCORE = 0.7  # a PERSON found only after Title-Casing an ALL-CAPS or lower-case text: weaker than NER's 0.85
 
 
+# a word of letters before a space, punctuation or the end; single_case and lower_case keep those of the Latin script
+# with its accents ("Ayşe Yılmaz aradı" was "Ay", "lmaz", "arad": the capitals lost, the text taken for lower case)
+_LATIN_WORD = re.compile(r"[^\W\d_]+(?=[\s.,;:!?)]|$)")
+
+
 def single_case(text: str) -> bool:
     """Nine in ten words ALL CAPS, or nine in ten all lower case, where the small model loses its capitalisation
     cue (codes like "X7KQ-2M9P" do not count as words). str.title() must keep the length, so offsets hold."""
-    words = [w for w in re.findall(r"[A-Za-z]+(?=[\s.,;:!?)]|$)", text) if len(w) > 1]
+    words = [w for w in _LATIN_WORD.findall(text) if len(w) > 1 and max(w) < "\u0250"]
     if len(words) < 3 or len(text.title()) != len(text):
         return False
     upper, lower = sum(w.isupper() for w in words), sum(w.islower() for w in words)
@@ -45,14 +50,13 @@ _SENTENCE_OPENER = re.compile(r"(?:^|[.!?]\s+)([^\W\d_])")
 
 def lower_case(text: str) -> bool:
     """A `single_case` text written in lower case rather than in capitals."""
-    words = re.findall(r"[A-Za-z]{2,}", text)
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text) if max(w) < "\u0250"]
     return sum(w.islower() for w in words) > sum(w.isupper() for w in words)
 
 
 def listed_name(value: str) -> bool:
     """Some word of `value` is a listed given name (English or world lists) or surname, in any letter case."""
-    return any(w in FIRST_NAMES or w in SURNAMES or w in first_names()
-               for w in _WORD.findall(value.lower()))
+    return any(w in FIRST_NAMES or w in SURNAMES or is_first_name(w) for w in _WORD.findall(value.lower()))
 
 
 def recased_persons(text: str, recased: Any, recognizer: str) -> list[Finding]:

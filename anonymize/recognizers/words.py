@@ -41,3 +41,20 @@ def is_word_char(ch: str) -> bool:
 def is_letters(word: str) -> bool:
     """`word.isalpha()` with the combining marks counted in: "सुनीता" is letters, "" and "12" are not."""
     return word[:1].isalpha() and all(ch.isalpha() or unicodedata.category(ch)[0] == "M" for ch in word)
+
+
+# Latin letters NFKD does not decompose, written as their base letters: Turkish dotless i, Polish ł, Nordic ø and æ,
+# Croatian đ, German ß, French œ
+_UNDECOMPOSED = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ħ": "h",
+                               "Ł": "L", "Ø": "O", "Đ": "D", "Æ": "AE", "Œ": "OE", "Ħ": "H"})
+
+
+def fold_latin(word: str) -> str:
+    """`word` without the accents of the Latin script ("ayşe" -> "ayse", "kasım" -> "kasim", "łukasz" -> "lukasz"),
+    as ASCII-folded name lists write it; a word of another script keeps its marks ("सुनीता" stays whole)."""
+    if word.isascii():
+        return word
+    base = unicodedata.normalize("NFD", word.translate(_UNDECOMPOSED))
+    return unicodedata.normalize("NFC", "".join(
+        ch for i, ch in enumerate(base)
+        if not (unicodedata.combining(ch) and i and "LATIN" in unicodedata.name(base[i - 1], ""))))

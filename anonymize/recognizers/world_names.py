@@ -2,10 +2,12 @@
 or a lone first name inside a sentence ("danke an Maja", "left it with Bronwen").
 
 The list (`world_first_names.txt` beside this module) is the union of the given names in Faker's person providers of
-every locale (Faker 40.63.0, MIT licence) and this package's own first-name list, lower case, without the stop words
-spaCy ships for its 76 languages and without `name_lists.COMMON_WORDS` ("will", "may"); it is generated, not written:
-`python -m anonymize.recognizers.world_names --build` (needs the `pii-train` extra) rewrites it, and a test checks
-that the committed file is what the command writes. It is a gazetteer in the spirit of Presidio's deny-list
+every locale (Faker 40.63.0, MIT licence) and this package's own first-name list, lower case (a lookup also tries an
+accented word without its accents, since Faker writes some locales' names in ASCII: "kasim" finds "Kasım"; the
+list's ASCII forms of accented names are not added, as they hold English words: "nóvember", "röyal"), without the
+stop words spaCy ships for its 76 languages and without `name_lists.COMMON_WORDS` ("will", "may"); it is generated,
+not written: `python -m anonymize.recognizers.world_names --build` (needs the `pii-train` extra) rewrites it, and a
+test checks that the committed file is what the command writes. It is a gazetteer in the spirit of Presidio's deny-list
 recognizers; the learned detector's training corpus draws names from the same Faker lists, but this recognizer is
 an independent detector (a list lookup with position rules, no model), as the check layer needs.
 
@@ -29,7 +31,7 @@ from typing import Any
 from anonymize.findings import Finding
 from anonymize.recognizers.name_lists import COMMON_WORDS, FIRST_NAMES
 from anonymize.recognizers.refine import is_month_in_date, is_stop_word
-from anonymize.recognizers.words import WORD
+from anonymize.recognizers.words import WORD, fold_latin
 
 NAMES_FILE = Path(__file__).resolve().parent / "world_first_names.txt"
 BUILD = "python -m anonymize.recognizers.world_names --build"
@@ -44,9 +46,16 @@ def title_case(word: str) -> bool:
 
 @functools.cache
 def first_names() -> frozenset[str]:
-    """The committed list, lower case (comment lines start with "#")."""
+    """The committed list, lower case (comment lines start with "#", accented stop words with "!")."""
     lines = NAMES_FILE.read_text("utf-8").splitlines()
-    return frozenset(line for line in lines if line and not line.startswith("#"))
+    return frozenset(line for line in lines if line and not line.startswith(("#", "!")))
+
+
+@functools.cache
+def _accented_stop_words() -> frozenset[str]:
+    """The stop words whose accentless form is a listed name ("että" -> "etta"): the list's "!" lines."""
+    lines = NAMES_FILE.read_text("utf-8").splitlines()
+    return frozenset(line[1:] for line in lines if line.startswith("!"))
 
 
 @functools.cache
@@ -64,6 +73,16 @@ def stop_words() -> frozenset[str]:
     return frozenset(out)
 
 
+def is_first_name(word: str) -> bool:
+    """`word` (lower case) is a listed given name, also when written with accents the list leaves out ("ayşe",
+    "kasım": Faker's Turkish names are ASCII), unless the word itself is a stop word ("että" is no "etta")."""
+    names = first_names()
+    if word in names:
+        return True
+    folded = fold_latin(word)
+    return folded != word and folded in names and word not in _accented_stop_words() and not is_stop_word(word)
+
+
 @dataclass
 class WorldNameRecognizer:
     """PERSON: a listed first name in Title Case and up to two capitalised words after it on the same line (0.85),
@@ -78,12 +97,11 @@ class WorldNameRecognizer:
         return ("PERSON",)
 
     def analyze(self, text: str, doc: Any | None = None) -> list[Finding]:
-        names = first_names()
         tokens = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
         out, i = [], 0
         while i < len(tokens):
             start, end, word = tokens[i]
-            if title_case(word) and word.lower() in names:
+            if title_case(word) and is_first_name(word.lower()):
                 j = i
                 while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "
                        and title_case(tokens[j + 1][2]) and not is_stop_word(tokens[j + 1][2])):
@@ -120,9 +138,13 @@ def faker_names(attrs: tuple[str, ...] = ("first_names", "first_names_male", "fi
 
 def build_names() -> list[str]:
     """The list as `--build` writes it: Faker's given names of every locale plus FIRST_NAMES, lower case, sorted,
-    without stop words, COMMON_WORDS and one-letter names."""
+    without stop words, COMMON_WORDS, one-letter names and abbreviations; then,
+    each after a "!", the accented stop words whose accentless form is one of them ("!että": no lookup folds it)."""
     bad = stop_words() | set(COMMON_WORDS)
-    return sorted(n for n in faker_names() | set(FIRST_NAMES) if len(n) > 1 and n not in bad and "\n" not in n)
+    names = {n for n in faker_names() | set(FIRST_NAMES) if "." not in n}  # not "hans d.", "डा." (a title)
+    names = {n for n in names if len(n) > 1 and n not in bad and "\n" not in n}
+    folding = {w for w in bad if fold_latin(w) != w and fold_latin(w) in names and w not in names}
+    return sorted(names) + ["!" + w for w in sorted(folding)]
 
 
 def write_names(path: Path = NAMES_FILE) -> int:

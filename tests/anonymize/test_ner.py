@@ -77,6 +77,9 @@ def test_lower_case_text_needs_a_listed_name_for_a_person(ner_anonymizer: Anonym
 @pytest.mark.parametrize(("text", "expected"), [
     ("MY HUSBAND DAVE LOVED IT", True), ("my gift card X7KQ-2M9P did not work, saoirse", True),
     ("My husband Dave loved it", False), ("ok fine", False),
+    ("Ayşe Yılmaz aradı, siparişi iptal etmek istiyor.", False),  # accented words count whole, capitals and all
+    ("zamówienie nie dotarło, proszę o zwrot, łukasz", True),
+    ("ZAMÓWIENIE NIE DOTARŁO, PROSZĘ O ZWROT", True),
 ])
 def test_single_case_detection(text: str, expected: bool) -> None:
     assert single_case(text) is expected

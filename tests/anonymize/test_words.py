@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from anonymize.recognizers.words import MARKS, WORD, _mark_ranges, is_letters, is_word_char
+from anonymize.recognizers.words import MARKS, WORD, _mark_ranges, fold_latin, is_letters, is_word_char
 
 
 def test_the_mark_blocks_hold_every_combining_mark_of_the_basic_plane() -> None:
@@ -64,3 +64,12 @@ def test_a_lower_case_word_in_decomposed_form_is_judged_as_the_composed_one() ->
 
     # "josé" with a combining acute (NFD) is one lower-case word, as "josé" (NFC) is
     assert _not_a_name("jose\u0301", None) == _not_a_name("jos\u00e9", None) is True
+
+
+@pytest.mark.parametrize(("word", "folded"), [
+    ("ayşe", "ayse"), ("kasım", "kasim"), ("łukasz", "lukasz"), ("Søren", "Soren"), ("Đorđe", "Dorde"),
+    ("dvořák", "dvorak"), ("Straße", "Strasse"),
+    ("सुनीता", "सुनीता"), ("คำ", "คำ"), ("йогурт", "йогурт"), ("ελένη", "ελένη"),  # other scripts keep their marks
+])
+def test_fold_latin_drops_only_the_accents_of_latin_letters(word: str, folded: str) -> None:
+    assert fold_latin(word) == folded

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from anonymize.recognizers import check_recognizers, structured_recognizers
-from anonymize.recognizers.world_names import NAMES_FILE, WorldNameRecognizer, build_names, first_names
+from anonymize.recognizers.world_names import NAMES_FILE, WorldNameRecognizer, build_names, first_names, is_first_name
 
 
 @pytest.mark.parametrize(("text", "found"), [
@@ -19,6 +19,7 @@ from anonymize.recognizers.world_names import NAMES_FILE, WorldNameRecognizer, b
     ("Agent: Bronwen here", []),  # ... or opening a chat turn
     ("MAJA AND BRONWEN", []),  # ALL CAPS carries no case signal
     ("it will ship in may", []),  # common words are not in the list
+    ("Odbiorca Kasım Yılmaz, Kraków", ["Kasım Yılmaz"]),  # the list writes Faker's Turkish names in ASCII
 ])
 def test_listed_given_names_are_found_by_position(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldNameRecognizer().analyze(text)] == found
@@ -28,6 +29,15 @@ def test_the_list_holds_names_of_many_countries_and_no_stop_words() -> None:
     names = first_names()
     assert {"maja", "mads", "bronwen", "mehmet", "игорь", "fatma", "kwame", "ngozi", "sigríður"} <= names
     assert not {"can", "nur", "will", "may", "der", "und"} & names
+
+
+@pytest.mark.parametrize(("word", "listed"), [
+    ("ayşe", True), ("ayse", True), ("kasım", True), ("łukasz", True), ("sigríður", True),
+    ("että", False),  # a Finnish stop word whose accentless form is a name ("Etta")
+    ("mesa", False), ("über", False), ("november", False),  # not Icelandic "nóvember" without its accent
+])
+def test_names_are_looked_up_with_and_without_their_accents(word: str, listed: bool) -> None:
+    assert is_first_name(word) is listed
 
 
 def test_the_committed_list_is_what_the_build_command_writes() -> None:
