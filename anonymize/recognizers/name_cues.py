@@ -1,7 +1,8 @@
-"""Person names found by where they stand rather than by a list: after "ask for" / "thanks to", before "here,", as a
-sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word followed by a
-name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing a text (a
-signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
+"""Person names found by where they stand rather than by a list: after "ask for" / "thanks to" or a contact verb
+("rang Nwachukwu"), before "here,", a listed name before a staff note's verb ("Brigitte ruft an", "Njoroge alipiga
+simu"), as a sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word
+followed by a name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing
+a text (a signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
 
 Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
 rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anonymize.findings import Finding
-from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, RELATION_WORDS
+from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, RELATION_WORDS, SURNAMES
 
 
 def _words(text: str) -> frozenset[str]:
@@ -28,10 +29,52 @@ def _words(text: str) -> frozenset[str]:
 # quadratic time)
 _NAMEISH = r"(?>[A-Za-z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Za-z][a-z]+)(?:-[A-Za-z][a-z]+)?)"  # any case first
 _TITLE = r"(?>[A-Z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Z][a-z]+)(?:-[A-Z][a-z]+)?)"  # Title Case
-# Cues after which a capitalised word is the name of someone who served or helped the writer.
+# Cues after which a capitalised word is the name of someone who served or helped the writer, or whom staff
+# contacted ("Customer rang Nwachukwu twice", "emailed Herrera the label").
 _SERVICE_CUE = re.compile(  # the cue in any case, the name in Title Case ("ask for help" is no name)
     r"\b(?i:ask(?:ed)? for|speak to|spoke to|spoke with|talk to|talked to|thanks to|thank you to|served by|"
-    r"helped by|dealt with|shout[- ]out to|kudos to)\s+(" + _TITLE + r"(?: " + _TITLE + r")?)(?![\w'’-])")
+    r"helped by|dealt with|shout[- ]out to|kudos to|rang|rang back|phoned|phoned back|called back|e-?mailed|"
+    r"texted|messaged|wrote to|replied to|reminded|thanked)\s+(" + _TITLE + r"(?: " + _TITLE + r")?)(?![\w'’-])")
+# A verb of a staff note right after a name at a sentence or line start or after a comma: "Brigitte ruft morgen an",
+# "Gaetano ha chiamato", "Njoroge alipiga simu", "Lindiwe phoned about the couch" - the reporting and errand verbs of
+# call-centre and CRM notes (call, phone, write, come, pass by, want, ask, say, pay, collect, sign) in the cue
+# languages. The name must be a listed given name or surname (an unlisted capitalised word there was as often a
+# noun: "Monteur komt", "Paczka przyszła", "Guard needs"; measured on the development sets, docs/BENCHMARKS.md).
+_NOTE_VERBS = (*_words("""
+called calls rang rings phoned phones emailed e-mailed texted messaged wrote writes came comes dropped stopped popped
+visited collected picked paid signed approved confirmed wants wanted asked asks said says complained returned ordered
+left reported requested replied needs needed brought loaded
+ruft rief kommt kam möchte schrieb schreibt meldet meldete fragt fragte sagt sagte holt holte bezahlte zahlte bringt
+brachte
+belt belde komt kwam wil vraagt vroeg zegt zei mailde haalt haalde betaalde
+ringde ringer hörde hørte kom kommer vill frågade spurgte spurte sa sagde mejlade hämtar henter betalte
+appelle rappelle passe veut voulait écrit demande dit vient livre
+llamó llama dice dijo quiere vino pasó pagó dejó escribió pidió pregunta preguntó firmó recogió confirmó entrega
+chiama vuole passa scrive chiede viene ritira
+ligou liga telefonou mandou disse diz quer passou pagou pediu escreveu veio vem reclamou confirmou
+dzwoniła dzwonił zadzwoniła zadzwonił pisała pisał napisała napisał chce przyszła przyszedł odebrała odebrał
+zapłaciła zapłacił prosi pytała pytał
+volala volal psala psal přišla přišel zaplatila zaplatil
+aradı arıyor yazdı geldi istiyor ödedi sordu dedi
+nelpon menelepon datang minta bayar
+alipiga amepiga anataka alikuja amekuja alisema amesema amelipa alilipa
+nag-message tumawag nagbayad pumunta dumating
+gọi nhắn
+soitti soittaa kirjoitti tuli haluaa maksoi kysyi
+hívott telefonált írt jött fizetett kérdezte
+sună vrea
+τηλεφώνησε ήρθε θέλει έγραψε πλήρωσε
+звонила звонил позвонила позвонил писала писал хочет пришла пришёл пришел дзвонила дзвонив хоче звала звао дошла
+дошао
+ne
+"""), "a appelé", "a rappelé", "est passé", "est passée", "a écrit", "a demandé", "a dit", "a payé",
+               "a déposé", "est venu", "est venue", "a signé", "a confirmé", "ha llamado", "ha chiamato", "ha detto",
+               "è passato", "è passata", "ha scritto", "ha pagato", "ha chiesto", "è venuto", "è venuta",
+               "ha ritirato", "a sunat", "a scris", "a venit", "a plătit", "don call")  # "ne": Hindi/Urdu "Sadia ne"
+_NOTE_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"  # a capitalised word of any cased script
+_NAME_BEFORE_VERB = re.compile(
+    r"(?:^|(?<=[.!?;,/]\s)|(?<=[\n/]))(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?) (?:"
+    + "|".join(re.escape(v) for v in sorted(_NOTE_VERBS, key=len, reverse=True)) + r")(?![\w'’-])", re.MULTILINE)
 _INITIAL = re.compile(r"(?<![\w'’-])(" + _TITLE + r") [A-Z]\.(?!\w)")  # "Hope O.", "Dave K."
 _PARTICLES = frozenset(("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la", "le", "bin", "al"))
 _PARTICLE = r"(?:(?i:" + "|".join(sorted(_PARTICLES)) + r") )"  # "Will van der Berg", "Ana de la Cruz"
@@ -119,6 +162,7 @@ class NameCueRecognizer:
                 shaped = capitalised if regex is _SIGN_OFF else (len(words) > 1 or capitalised)
                 if _all_names(words) and (listed or shaped):
                     out.append(self._finding(m, self.score))
+        out += [self._finding(m, self.score) for m in _NAME_BEFORE_VERB.finditer(text) if _listed_note_name(m.group(1))]
         out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
                 if _clause_follows(text, m.end(1))]
         closing = _CLOSING.search(text[-120:])
@@ -137,6 +181,16 @@ class NameCueRecognizer:
         if match.re is _INITIAL:
             end = match.end()  # "Hope O." with the initial and its full stop
         return Finding("PERSON", start, end, score, self.name)
+
+
+def _listed_note_name(value: str) -> bool:
+    """A name before a note's verb: some word a listed given name or surname, none a stop word or common word."""
+    from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+    from anonymize.recognizers.world_names import is_first_name
+
+    words = value.lower().split()
+    return (not any(is_stop_word(w) or w in COMMON_WORDS for w in words)
+            and any(w in FIRST_NAMES or w in SURNAMES or is_first_name(w) for w in words))
 
 
 def _signature(value: str, *, signed: bool = False) -> bool:

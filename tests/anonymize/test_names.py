@@ -69,3 +69,24 @@ def test_gazetteer_finds(rules: Anonymizer, text: str, name: str) -> None:
 def test_gazetteer_ignores(rules: Anonymizer, text: str, word: str) -> None:
     persons = [text[f.start:f.end] for f in rules.analyze(text) if f.entity_type == "PERSON"]
     assert not any(word in p.split() for p in persons), persons
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Customer rang Nwachukwu twice about the refund.", ["Nwachukwu"]),  # an unlisted surname after a contact verb
+    ("Agent phoned back Tshabalala at 3pm, no answer.", ["Tshabalala"]),
+    ("Emailed Oyelaran the return label.", ["Oyelaran"]),
+    ("I rang Monday morning and again on Friday.", []),  # a weekday is no one
+    ("I emailed Customer Service twice.", []),  # common words
+    ("She rang back later.", []),  # no capitalised word after the cue
+    # a listed name before a note's verb at a sentence start, in the languages of the cue list
+    ("Brigitte ruft morgen nochmal an wegen der Lieferung.", ["Brigitte"]),
+    ("Gaetano ha chiamato, vuole parlare del preventivo.", ["Gaetano"]),
+    ("Paket geliefert. Kasım Yılmaz aradı, iade istiyor.", ["Kasım Yılmaz"]),
+    ("Monteur komt donderdag.", []),  # an unlisted word there is as often a noun
+    ("Will called back twice.", []),  # a common word
+    ("She called twice.", []),  # a pronoun
+])
+def test_a_capitalised_name_after_a_contact_verb_is_a_person(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers import NameCueRecognizer
+
+    assert [text[f.start:f.end] for f in NameCueRecognizer().analyze(text)] == expected

@@ -239,6 +239,8 @@ def test_a_capitalised_word_after_a_german_article_is_a_noun(text: str, value: s
     ("Adresse : Le Clos Fleuri\nCP / Ville : 44300 Nantes", "CP", "LOCATION", False),
     ("Name: Jolene Pruitt\nCity/State: Austin, TX", "City", "LOCATION", False),
     ("Sophie / Maria: we both ordered", "Sophie", "PERSON", True),
+    ("Thandi/Agent: hello, how can I help?", "Thandi", "PERSON", True),  # a person and a chat role: a speaker
+    ("Nomvula / Customer: my parcel is late", "Nomvula", "PERSON", True),
     ("Please send it to Leeds/Bradford: whichever is closer", "Leeds", "LOCATION", True),  # four words before it
 ])
 def test_a_place_right_before_a_colon_near_its_line_start_is_a_field_label(text: str, value: str, entity: str,
