@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-13b"
+POLICY_VERSION = "2026-12-14"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -208,6 +208,10 @@ POLICY_VERSION = "2026-12-13b"
 # 2026-12-13a: the colloquial prepositions of 12w count in lower case only ("size L Paris" is a size and a product)
 # 2026-12-13b: the letters-only tests of three rules count combining marks in (`words.is_letters`): a decomposed
 #   "josé" is judged as the composed one, a caseless-script name answer with vowel signs is letters
+# 2026-12-14: a text's letter case is judged on whole Latin words with their accents ("Ayşe Yılmaz aradı" was taken
+#   for lower case); given names are also looked up without their Latin accents ("Kasım" is Faker's "kasim"); a
+#   listed name before a staff note's verb ("Brigitte ruft an") and a capitalised name after a contact verb ("rang
+#   Nwachukwu") are persons; a person before "/Agent:" is a chat speaker, not a field label
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -12,6 +12,7 @@ from anonymize.recognizers.contact import (
     email_recognizer,
     handle_recognizer,
     ip_recognizer,
+    phone_cue_recognizer,
     spelled_email_recognizer,
     url_recognizer,
 )
@@ -50,6 +51,7 @@ def structured_recognizers() -> list[Recognizer]:
     cues = cue_recognizers()
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
+        phone_cue_recognizer(),
         handle_recognizer(), card_recognizer(), iban_recognizer(), iban_print_recognizer(), ssn_recognizer(),
         date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),

@@ -2,8 +2,10 @@
 
 Phones are found and validated by libphonenumber (Google's metadata, Python port `phonenumbers`) for the regions a
 UK/EU/US retailer meets, as Presidio's `PhoneRecognizer` does, and in a text written in another script also for the
-regions that write it (Han, kana, Hangul, Cyrillic, Greek, Arabic, Hebrew, Thai, Georgian: `SCRIPT_REGIONS`); IPs
-are validated with the stdlib `ipaddress`.
+regions that write it (Han, kana, Hangul, Cyrillic, Greek, Arabic, Hebrew, Thai, Georgian: `SCRIPT_REGIONS`); any
+other country's grouping counts right after a phone word of the cue languages (`phone_cue_recognizer`: "Mobilen min
+er 412 48 773", "zap (11) 97418-2290"), as Presidio's context words do for its patterns; IPs are validated with the
+stdlib `ipaddress`.
 E-mail checking needs no public-suffix list, so nothing is ever fetched (Presidio's tldextract would try).
 Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot] com", "anna (at) mail.se",
 "anna @ mail . se", "jan punkt kowalski małpa poczta kropka pl"), the usual dodge of review-site filters, are found
@@ -194,6 +196,38 @@ def ip_recognizer() -> RegexRecognizer:
         Pattern(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]*\d)", 0.6, 0.9),
         Pattern(r"(?<![\w:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:])", 0.7, 0.9),
     ], context=("ip", "address", "server", "login", "logged", "router", "vpn"), validator=_ip_ok)
+
+
+# A phone number right after a phone word, in any country's grouping: what the national formats of PHONE_REGIONS
+# and SCRIPT_REGIONS leave out ("Mobilen min er 412 48 773", "me chama no zap (11) 97418-2290"). The cue words are
+# the languages' own ("tlf", "handy", "celular", "zap", "sđt", "τηλ", "手机", "연락처", "เบอร์", "جوال", "טלפון"),
+# at most a few short words may stand between ("min er", "is", "é o"), and the number holds 7 to 15 digits in groups.
+# Not "number" or "no." alone (an order number has them), nor the Turkish "cep" (a Brazilian CEP is a postcode).
+_PHONE_CUES = (
+    r"phone|ph|tel|tele|telephone|mobile|mob|cell|cellphone|whats ?app|wa|zap|zapzap|ring me on|call me on|"
+    r"text me on|tlf|telefon|telefonnummer|telefonnr|mobil|mobilen|mobilnummer|mobilnr|handy|handynummer|rufnummer|"
+    r"natel|puh|puhelin|gsm|tél|téléphone|portable|teléfono|telefono|celular|cel|móvil|movil|cellulare|telemóvel|"
+    r"telemovel|telefone|komórka|komorka|телефон|тел|моб|мобильный|мобільний|τηλ|τηλέφωνο|κινητό|sđt|sdt|đt|"
+    r"điện thoại|no\.? hp|nomor hp|nomor wa")
+# the cue words of scripts written without spaces, or with prefixes glued on ("وجوال"): no word boundary around them
+_PHONE_CUES_GLUED = (r"電話|电话|手机|手機|携帯|연락처|전화|휴대폰|โทร|เบอร์|هاتف|جوال|موبايل|تلفن|موبایل|טלפון|נייד|"
+                     r"फोन|मोबाइल")
+_PHONE_AFTER_CUE = (
+    r"(?:(?<![^\W\d_])(?:" + _PHONE_CUES + r")(?![^\W\d_])|" + _PHONE_CUES_GLUED + r")\.?"
+    r"(?:[ \t]*[:：#-]?[ \t]*(?:[^\W\d_]{1,6}[ \t]+){0,3})?[:：]?[ \t]*"
+    r"((?:\+|00)?(?:\(\d{1,4}\)|\d{1,4})(?:[ .\-/]?(?:\(\d{1,4}\)|\d{2,5})){1,5})(?![\d\-/.]?\d)")
+
+
+def _cued_phone(value: str) -> bool:
+    """7 to 15 digits, no date, and no toll-free or premium number (a shop's hotline, as PhoneRecognizer rules)."""
+    return (7 <= sum(ch.isdigit() for ch in value) <= 15 and not _DATE_SHAPE.fullmatch(value)
+            and not business_number(value))
+
+
+def phone_cue_recognizer() -> RegexRecognizer:
+    """PHONE_NUMBER: 7 to 15 digits in groups right after a phone word of the cue languages (see _PHONE_CUES)."""
+    return RegexRecognizer("phone-cue", "PHONE_NUMBER", [Pattern(_PHONE_AFTER_CUE, 0.8, group=1, needs=r"\d\d")],
+                           validator=_cued_phone)
 
 
 _CONTEXT = RegexRecognizer("phone-context", "PHONE_NUMBER", [], context=PHONE_CONTEXT)
