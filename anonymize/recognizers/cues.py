@@ -260,6 +260,7 @@ il corriere|chiedere di|chiedete di|il vicino|la vicina|mia zia|mio zio|mia cugi
 nachbarin|nachbar|der fahrer|die fahrerin|meine tante|mein onkel|meine cousine|mein cousin
 pan|zákazník|zákaznice|kurýr|soused|sousedka|kurier|kurierka|sąsiad|sąsiadka|susjeda|susjede|susjedi|komšija
 saya|sy|aku|mbak|kak|bi\.|bw\.|mteja|dada|kaka
+fr\.|hr\.|gosp\.|gospod|gospa|gđa|gđa\.|gđica|bu|khun|encik|puan|tuan
 მადლობა|ბატონი|ქალბატონი|خواهرم|برادرم|مادرم|پدرم|دخترم|پسرم|همسرم|دوستم""")
 # Self-introductions after which a LOWER-CASE word from the given-name gazetteer is a name ("this is keisha how can i
 # help", "ich bin mehmet"): chat and phone transcripts are often written in lower case.

@@ -138,6 +138,11 @@ def test_initials_join_a_name(text: str, value: str, expected: str) -> None:
     ("الموظف: شكراً أستاذ فهد", ["فهد"]),
     ("Hola señora de la tienda", []),  # a particle before an ordinary word
     ("Hola, soy de Madrid y el pedido no llegó", []),  # after a self-introduction "de" says where one is from
+    ("bitte an Fr. Pichler liefern", ["Pichler"]),  # abbreviated and Slovene, Croatian, Malay, Thai titles
+    ("Spoštovani gosp. Kranjc, vračilo je odobreno", ["Kranjc"]),
+    ("Catatan CRM: Bu Sri Wahyuningsih tanya batik", ["Sri Wahyuningsih"]),
+    ("Rider note: Khun Somsak asked to leave it at 7-Eleven", ["Somsak"]),
+    ("Preis: Fr. 25.- inkl. MwSt.", []),  # Swiss francs
 ])
 def test_titles_of_more_languages_and_particle_surnames(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.cues import IntroNameRecognizer
