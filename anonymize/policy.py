@@ -211,7 +211,8 @@ POLICY_VERSION = "2026-12-14"
 # 2026-12-14: a text's letter case is judged on whole Latin words with their accents ("Ayşe Yılmaz aradı" was taken
 #   for lower case); given names are also looked up without their Latin accents ("Kasım" is Faker's "kasim"); a
 #   listed name before a staff note's verb ("Brigitte ruft an") and a capitalised name after a contact verb ("rang
-#   Nwachukwu") are persons; a person before "/Agent:" is a chat speaker, not a field label
+#   Nwachukwu") are persons; a person before "/Agent:" is a chat speaker, not a field label; a phone word before 7-15
+#   digits in any grouping makes them a phone; titles of more languages ("Fr.", "gosp.", "Bu", "Khun")
 
 
 class PolicyError(AnonymizeUserError, ValueError):
