@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-14"
+POLICY_VERSION = "2026-12-14a"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -213,6 +213,9 @@ POLICY_VERSION = "2026-12-14"
 #   listed name before a staff note's verb ("Brigitte ruft an") and a capitalised name after a contact verb ("rang
 #   Nwachukwu") are persons; a person before "/Agent:" is a chat speaker, not a field label; a phone word before 7-15
 #   digits in any grouping makes them a phone; titles of more languages ("Fr.", "gosp.", "Bu", "Khun")
+# 2026-12-14a: a mall's name is a store site in more shapes ("Sarit Centre", "Galerii Mokotów", "Mall of
+#   Scandinavia"; a street-address span only without a house number), unless a landmark of an address ("Near Al
+#   Khail Mall", "next to Yaya Centre")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

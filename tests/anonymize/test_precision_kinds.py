@@ -149,6 +149,15 @@ def test_street_address_overruns_are_cut(text: str, span: str, expected: list[st
     ("She works at Mall Road, Shimla", "Mall Road", "STREET_ADDRESS", False),  # a street opening with it
     ("Ask for Anna Mall at the desk", "Mall", "PERSON", False),  # one word alone: a surname
     ("Ask for Anna Mall at the desk", "Anna Mall", "PERSON", False),  # a given name and that surname: a person
+    ("Mwangi picked up at Sarit Centre.", "Sarit Centre", "STREET_ADDRESS", True),  # a centre with no house number
+    ("Thanks to Jean at Rideau Centre", "Rideau Centre", "LOCATION", True),
+    ("I live near Leeds City Centre now", "Leeds City Centre", "LOCATION", False),  # a town's centre places someone
+    ("Deliver to 12 Sarit Centre Road", "12 Sarit Centre Road", "STREET_ADDRESS", False),
+    ("Niedziela handlowa w Galerii Mokotów", "Galerii Mokotów", "LOCATION", True),  # the mall word first
+    ("Jag handlar mest på Mall of Scandinavia.", "Scandinavia", "LOCATION", True),  # after "Mall of"
+    ("Apt 7, Dubai. Near Al Khail Mall. Call on arrival.", "Near Al Khail Mall", "STREET_ADDRESS", False),  # a landmark
+    ("Block C, Apt 7. Next to Yaya Centre. Ask for Achieng.", "Yaya Centre", "STREET_ADDRESS", False),
+    ("the flat opposite the Sarit Centre", "Sarit Centre", "LOCATION", False),
 ])
 def test_store_branches(text: str, value: str, entity: str, branch: bool) -> None:
     assert is_store_branch(text, Finding(entity, *_span(text, value), 0.85, "t")) is branch
