@@ -20,6 +20,7 @@ from anonymize.operators import PLACEHOLDER_RE, Generalize, KeyedHash, Operator,
 from anonymize.policy import Policy, PolicyError
 from anonymize.recognizers import DEFAULT_MODEL, NerRecognizer, NlpLoadError, Recognizer, default_recognizers
 from anonymize.recognizers.branches import is_store_branch
+from anonymize.recognizers.contact import is_service_line
 from anonymize.recognizers.holidays import HOLIDAY_TYPES, holiday_spans
 from anonymize.recognizers.labels import is_field_label
 from anonymize.recognizers.locality import address_tail
@@ -178,6 +179,7 @@ class Anonymizer:
         kept = [f for f in kept if not is_colour_name(text, f)]  # "Farbe Dunkelblau": a product's colour
         kept = [f for f in kept if not is_named_product(text, f)]  # "the Denver mattress topper": a product line
         kept = [f for f in kept if not is_promo_code(text, f)]  # "use code SNOWDAY25": the shop's, for everyone
+        kept = [f for f in kept if not is_service_line(text, f)]  # "Hotline: 0161 496 0000": the shop's number
         holidays = holiday_spans(text) if any(f.entity_type in HOLIDAY_TYPES for f in kept) else ()
         kept = [piece for f in kept for piece in without_holidays(text, f, holidays)]  # "Boxing Day", "Kurban Bayramı"
         kept = [f for f in kept if not is_spelling_word(text, f)]  # "w as in william": a letter spelled out

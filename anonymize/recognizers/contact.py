@@ -4,8 +4,9 @@ Phones are found and validated by libphonenumber (Google's metadata, Python port
 UK/EU/US retailer meets, as Presidio's `PhoneRecognizer` does, and in a text written in another script also for the
 regions that write it (Han, kana, Hangul, Cyrillic, Greek, Arabic, Hebrew, Thai, Georgian: `SCRIPT_REGIONS`); any
 other country's grouping counts right after a phone word of the cue languages (`phone_cue_recognizer`: "Mobilen min
-er 412 48 773", "zap (11) 97418-2290"), as Presidio's context words do for its patterns; IPs are validated with the
-stdlib `ipaddress`.
+er 412 48 773", "zap (11) 97418-2290"), as Presidio's context words do for its patterns; a number right after a
+service-line cue ("Hotline:", "Servizio clienti:") is the shop's (`is_service_line`, a filter on findings); IPs are
+validated with the stdlib `ipaddress`.
 E-mail checking needs no public-suffix list, so nothing is ever fetched (Presidio's tldextract would try).
 Spelled-out addresses ("jo dot smith at example dot com", "jo [at] example [dot] com", "anna (at) mail.se",
 "anna @ mail . se", "jan punkt kowalski małpa poczta kropka pl"), the usual dodge of review-site filters, are found
@@ -216,6 +217,32 @@ _PHONE_AFTER_CUE = (
     r"(?:(?<![^\W\d_])(?:" + _PHONE_CUES + r")(?![^\W\d_])|" + _PHONE_CUES_GLUED + r")\.?"
     r"(?:[ \t]*[:：#-]?[ \t]*(?:[^\W\d_]{1,6}[ \t]+){0,3})?[:：]?[ \t]*"
     r"((?:\+|00)?(?:\(\d{1,4}\)|\d{1,4})(?:[ .\-/]?(?:\(\d{1,4}\)|\d{2,5})){1,5})(?![\d\-/.]?\d)")
+
+
+# A shop's service line, named as such right before the number ("Hotline: 0161 496 0000", "Servicenummer voor klanten:
+# 088 ...", "Service client joignable au 09 69 ...", "Customer Care | Pennine Home Ltd | 0161 ..."): the company's
+# number, whatever its type, unless the writer says on the way that it is theirs ("Customer service, my number is
+# ...", "I called customer service from 07700 ...").
+_SERVICE_LINE = re.compile(
+    r"(?i:(?<![\w-])(?:hotline|helpline|help line|service line|customer (?:service|care|support|line)|"
+    r"call ?cent(?:re|er)|servicenummer|klantenservice|klantenlijn|kundenservice|kundendienst|servicehotline|"
+    r"service ?clients?|service client[eè]le|atenci[oó]n al cliente|servicio al cliente|servizio clienti|"
+    r"assistenza clienti|numero verde|apoio ao cliente|servi[cç]o de atendimento|sac|kundtj[aä]nst|kundeservice|"
+    r"asiakaspalvelu|obs[lł]uga klienta|infolinia|zákaznick[aá] linka|ügyfélszolgálat|müşteri hizmetleri|"
+    r"служба поддержки|горячая линия|гаряча лінія))\b[^\d\n]{0,40}$")
+
+
+def is_service_line(text: str, finding: Finding) -> bool:
+    """A PHONE_NUMBER right after a service-line cue on its line, with no first-person word between (the shop's)."""
+    if finding.entity_type != "PHONE_NUMBER":
+        return False
+    cue = _SERVICE_LINE.search(text, max(0, finding.start - 80), finding.start)
+    return cue is not None and _MINE.search(cue.group()) is None and _FROM.search(cue.group()) is None
+
+
+# words that make the number the writer's after a service cue ("called customer service from ...", "hat mich unter")
+_FROM = re.compile(r"(?i)\b(?:from|von|vom|depuis|desde|dal|dalla|met|with|mit|using|via|i|ich|je|yo|io|ik|jag|mich|"
+                   r"mir|moi|mnie|mig|meg|mij|us|uns|nous)\b")
 
 
 def _cued_phone(value: str) -> bool:

@@ -30,3 +30,21 @@ def test_both_layers_run_it() -> None:
 
     for layer in ("primary", "check"):
         assert "phone-cue" in {getattr(r, "name", "") for r in default_recognizers(layer)}
+
+
+@pytest.mark.parametrize(("text", "number", "shop"), [
+    ("Hotline: 0161 496 0000", "0161 496 0000", True),  # the shop's service line, named as such right before it
+    ("Servicenummer voor klanten: 088 424 4010.", "088 424 4010", True),
+    ("Service client joignable au 09 69 32 15 15.", "09 69 32 15 15", True),
+    ("Customer Care | Pennine Home Ltd | 0161 496 0000", "0161 496 0000", True),
+    ("Customer service, my number is 0161 496 0000", "0161 496 0000", False),  # the writer's
+    ("I called customer service from 07700 900123 twice", "07700 900123", False),
+    ("Kundenservice hat mich unter 0171 2345678 angerufen", "0171 2345678", False),
+    ("Please call me on 0161 496 0000", "0161 496 0000", False),  # no service cue
+])
+def test_a_number_after_a_service_line_cue_is_the_shops(text: str, number: str, shop: bool) -> None:
+    from anonymize.findings import Finding
+    from anonymize.recognizers.contact import is_service_line
+
+    start = text.index(number)
+    assert is_service_line(text, Finding("PHONE_NUMBER", start, start + len(number), 0.9, "t")) is shop
