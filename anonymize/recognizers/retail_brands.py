@@ -10,7 +10,8 @@ STREET_ADDRESS finding whose words are all such brand names (and the generic wor
 payment methods are the card schemes of ISO/IEC 7812 issuer ranges in use (Visa, Mastercard, Amex, JCB, UnionPay,
 Diners Club, Discover, RuPay, Hipercard, Maestro) and the widely used wallets and national instant-payment brands of
 the cue languages' countries (Klarna, PayPal, iDEAL, Bancontact, Sofort, Giropay, BLIK, Przelewy24, Swish, Vipps,
-MobilePay, TWINT, Pix, Venmo, Zelle, Interac, Paytm, PhonePe, GCash, Mercado Pago, Alipay, WeChat Pay...); the
+MobilePay, TWINT, Pix, Venmo, Zelle, Interac, Paytm, PhonePe, GCash, Mercado Pago, Alipay, WeChat Pay, and the mobile
+money of Africa and Asia: M-Pesa, Wave, Orange Money, MoMo, OVO, GoPay, bKash...); the
 carriers and marketplaces are those of the same countries. Names that are also given names, surnames, places or
 ordinary words in some language are left out ("Maya", "Elo", "Mir", "Zip", "Otto", "Zara", "Hermes", "Argos").
 Without it the learned detector and spaCy called many of them a PERSON ("Klarna", "Giropay", "Venmo", "Amex", "DHL",
@@ -33,6 +34,10 @@ PAYMENT_METHODS = frozenset((
     "zelle", "interac", "paytm", "phonepe", "gcash", "paymaya", "alipay", "wechat", "applepay", "googlepay",
     "samsungpay", "gpay", "payconiq", "satispay", "bizum", "multibanco", "mbway", "trustly", "paysafecard",
     "mercadopago", "oxxo", "boleto",
+    # mobile money and super-app wallets of Africa and Asia ("paid with M-Pesa", "a payé en Wave", "bayar pakai OVO")
+    "m-pesa", "mpesa", "wave", "orangemoney", "mtnmomo", "momo", "airtelmoney", "ecocash", "tigopesa", "opay",
+    "palmpay", "ovo", "gopay", "shopeepay", "grabpay", "kaspi", "yoomoney", "easypaisa", "jazzcash", "bkash", "nagad",
+    "promptpay", "truemoney",
 ))  # not "Maya", "Elo", "Mir", "Zip": given names or ordinary words too
 # Parcel carriers and postal operators of the cue languages' countries (not "Bring", "Hermes", "Yodel": words or
 # given names; multi-word ones through their words: "Poczta Polska", "Royal Mail", "Nova Poshta").

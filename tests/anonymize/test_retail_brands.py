@@ -16,6 +16,9 @@ from anonymize.recognizers.retail_brands import is_retail_brand
     ("Betaald met iDEAL", "iDEAL", "LOCATION", True),
     ("my VISA CARD was charged", "VISA CARD", "PERSON", True),
     ("TWINT Zahlung abgelehnt", "TWINT", "PERSON", True),
+    ("Customer prefers M-Pesa for the balance", "M-Pesa", "PERSON", True),  # mobile money
+    ("Lamine a payé en Wave, Adja récupère.", "Wave", "LOCATION", True),
+    ("Paid with Orange Money this morning", "Orange Money", "PERSON", True),
     # people and places stay
     ("Maya Klein paid with Klarna", "Maya Klein", "PERSON", False),  # "Maya" is a given name, not PayMaya
     ("Elo Santos called", "Elo Santos", "PERSON", False),
