@@ -1,8 +1,9 @@
 """Person names found by where they stand rather than by a list: after "ask for" / "thanks to" or a contact verb
 ("rang Nwachukwu"), before "here,", a listed name before a staff note's verb ("Brigitte ruft an", "Njoroge alipiga
-simu"), as a sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word
-followed by a name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing
-a text (a signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
+simu"), the people of an e-mail header's To/Cc line, as a sign-off or a "- Verified Buyer" header, a first name
+with an initial ("Hope O."), a kinship word followed by a name that is also an English word ("my daughter will,
+..."), and two or three capitalised words closing a text (a signature without a dash: "... Tel 0123 456. /Aleka
+Lövgren").
 
 Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
 rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
@@ -77,6 +78,18 @@ _NAME_BEFORE_VERB = re.compile(
     + "|".join(re.escape(v) for v in sorted(_NOTE_VERBS, key=len, reverse=True)) + r")(?![\w'’-])", re.MULTILINE)
 _INITIAL = re.compile(r"(?<![\w'’-])(" + _TITLE + r") [A-Z]\.(?!\w)")  # "Hope O.", "Dave K."
 _PARTICLES = frozenset(("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la", "le", "bin", "al"))
+# An e-mail header's address line ("To: Harriet Osei; Callum McAteer", "cc: Tamika Reyes, Ji-woo Han", "An: ...",
+# "À : ...", "Para: ..."): each item of one to four capitalised words (particles between) is a person, unless it is
+# an address, which the e-mail recognizer finds.
+_HEADER_LINE = re.compile(r"(?im)^[ \t>]*(?:to|cc|bcc|from|an|von|kopie|à|de|para|cc/bcc|aan|van|till|från|til|fra|"
+                          r"do|od|a|da|per)[ \t]*:[ \t]*([^\n]+)$")
+# a team or department on a header line ("Store Managers", "Accounts Payable", "Logistics Team")
+_TEAM_WORDS = _words("""store stores shop shops manager managers team teams dept department sales accounts payable
+operations logistics warehouse finance marketing legal office branch branches group admin helpdesk desk""")
+_HEADER_JOINERS = frozenset(("ap", "y", "e"))  # Welsh "ap", Spanish "y", Portuguese "e" inside a name
+_HEADER_ITEM = re.compile(r"(?<![^\s,;])(" + _NOTE_NAME + r"(?:[ \t]+(?:(?:"
+                          + "|".join(sorted(_PARTICLES | _HEADER_JOINERS)) + r")[ \t]+){0,2}" + _NOTE_NAME
+                          + r"){0,3})[ \t]*(?=[,;]|$)")
 _PARTICLE = r"(?:(?i:" + "|".join(sorted(_PARTICLES)) + r") )"  # "Will van der Berg", "Ana de la Cruz"
 _FULL_NAME = rf"{_NAMEISH}(?: {_PARTICLE}{{0,2}}{_NAMEISH}){{0,2}}"  # one to three name words
 _HERE = re.compile(r"(?:^|(?<=[.!?]\s))(" + _FULL_NAME + r") here(?=\s*[,.!:;-])")
@@ -163,6 +176,7 @@ class NameCueRecognizer:
                 if _all_names(words) and (listed or shaped):
                     out.append(self._finding(m, self.score))
         out += [self._finding(m, self.score) for m in _NAME_BEFORE_VERB.finditer(text) if _listed_note_name(m.group(1))]
+        out += self._header_names(text)
         out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
                 if _clause_follows(text, m.end(1))]
         closing = _CLOSING.search(text[-120:])
@@ -174,6 +188,25 @@ class NameCueRecognizer:
                 end -= len(last) + 1
             if _signature(text[start:end], signed=_SIGNED.search(text, 0, start) is not None):
                 out.append(Finding("PERSON", start, end, self.weak_score, self.name))
+        return out
+
+    def _header_names(self, text: str) -> list[Finding]:
+        """The people of an e-mail header's To/Cc/From line, item by item: two or more words, none a stop word or
+        common word ("Customer Service", "Store Managers" are no one), and one of them a listed given name or
+        surname, or another item of the line such a name (a list of people: "Tamika Reyes, Ji-woo Han")."""
+        from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+        out = []
+        for line in _HEADER_LINE.finditer(text):
+            items = []
+            for item in _HEADER_ITEM.finditer(line.group(1)):
+                words = [w for w in item.group(1).split() if w.lower() not in _PARTICLES | _HEADER_JOINERS]
+                if len(words) >= 2 and not any(is_stop_word(w) or w.lower() in COMMON_WORDS
+                                               or w.lower() in _NOT_NAMES | _TEAM_WORDS for w in words):
+                    items.append((line.start(1) + item.start(1), item.group(1), _listed_note_name(" ".join(words))))
+            if any(listed for _, _, listed in items):
+                out += [Finding("PERSON", start, start + len(value), self.score, self.name)
+                        for start, value, _ in items]
         return out
 
     def _finding(self, match: re.Match[str], score: float) -> Finding:

@@ -90,3 +90,17 @@ def test_a_capitalised_name_after_a_contact_verb_is_a_person(text: str, expected
     from anonymize.recognizers import NameCueRecognizer
 
     assert [text[f.start:f.end] for f in NameCueRecognizer().analyze(text)] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("cc: Tamika Reyes, Olusegun Bankole, Ji-woo Han\nre: returns backlog", ["Tamika Reyes", "Olusegun Bankole",
+                                                                            "Ji-woo Han"]),  # a list of people
+    ("To: Harriet Osei\nCc: Rhys ap Gwilym\nSubject: Q4 stock count", ["Harriet Osei", "Rhys ap Gwilym"]),
+    ("To: Store Managers, Harriet Osei", ["Harriet Osei"]),  # a team is no one
+    ("To: Customer Service\nSubject: refund", []),
+    ("Da: Servizio Clienti", []),
+])
+def test_the_people_of_an_email_header_line(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers import NameCueRecognizer
+
+    assert sorted({text[f.start:f.end] for f in NameCueRecognizer().analyze(text)}) == sorted(expected)
