@@ -1,9 +1,9 @@
 """Person names found by where they stand rather than by a list: after "ask for" / "thanks to" or a contact verb
 ("rang Nwachukwu"), before "here,", a listed name before a staff note's verb ("Brigitte ruft an", "Njoroge alipiga
-simu"), the people of an e-mail header's To/Cc line, as a sign-off or a "- Verified Buyer" header, a first name
-with an initial ("Hope O."), a kinship word followed by a name that is also an English word ("my daughter will,
-..."), and two or three capitalised words closing a text (a signature without a dash: "... Tel 0123 456. /Aleka
-Lövgren").
+simu"), the people of an e-mail header's To/Cc line, a support agent's "^AB" and "Annika, Kundtjänst" signatures, as
+a sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word followed by a
+name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing a text (a
+signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
 
 Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
 rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
@@ -99,6 +99,13 @@ _SIGN_OFF = re.compile(r"(?:^|\s)[-–—~]\s*(" + _FULL_NAME + r")\s*[.!]?\s*$"
 _CAP_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"
 _HONORIFICS = frozenset(("様", "さま", "さん", "殿", "氏", "先生", "님", "씨", "고객님", "선생님"))  # after a CJK name
 # closing words on a line of their own, as a signature is written ("Thanks,\n", "...\n/", "谢谢！\n")
+# A social-media agent's initials or first name after a caret closing a reply ("... call you back today. ^AB",
+# "^Memo"), the signature convention of brands' support accounts
+_CARET_SIGN = re.compile(r"(?<![\w^])\^([A-Z]{2,3}|[A-Z][a-z]{1,14})(?=[ \t]*(?:$|\n))", re.MULTILINE)
+# A signature line of a name and the role or department after a comma or bar ("Annika, Kundtjänst", "Marco |
+# Customer Care"): a listed given name first, a role or department word (refine's stop list) right after it
+_NAME_ROLE_LINE = re.compile(r"(?m)^[ \t/>-]*(" + _NOTE_NAME + r"(?:[ \t]+" + _NOTE_NAME + r")?)[ \t]*[,|][ \t]*"
+                             r"([^\W\d_][\w'’-]*)[^\n]{0,40}$")
 _SIGNED = re.compile(r"\n[ \t]*/?[ \t]*$")
 _CLOSING = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?|\s/)(" + _CAP_WORD + r"(?: " + _CAP_WORD + r"){1,2})\s*\.?\s*$")
 _VERIFIED = re.compile(r"^\s*(" + _FULL_NAME + r")\s*[-–—:,]?\s*\(?verified "
@@ -177,6 +184,10 @@ class NameCueRecognizer:
                     out.append(self._finding(m, self.score))
         out += [self._finding(m, self.score) for m in _NAME_BEFORE_VERB.finditer(text) if _listed_note_name(m.group(1))]
         out += self._header_names(text)
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _CARET_SIGN.finditer(text)
+                if m.group(1).lower() not in COMMON_WORDS]
+        out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _NAME_ROLE_LINE.finditer(text)
+                if _role_word(m.group(2)) and _listed_note_name(m.group(1).split()[0])]
         out += [self._finding(m, self.weak_score) for m in _KIN_AMBIGUOUS.finditer(text)
                 if _clause_follows(text, m.end(1))]
         closing = _CLOSING.search(text[-120:])
@@ -214,6 +225,13 @@ class NameCueRecognizer:
         if match.re is _INITIAL:
             end = match.end()  # "Hope O." with the initial and its full stop
         return Finding("PERSON", start, end, score, self.name)
+
+
+def _role_word(word: str) -> bool:
+    """A role or department word of a signature ("Kundtjänst", "Customer", "Filialleitung", "Manager")."""
+    from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+    return is_stop_word(word) and word[:1].isupper()
 
 
 def _listed_note_name(value: str) -> bool:

@@ -104,3 +104,17 @@ def test_the_people_of_an_email_header_line(text: str, expected: list[str]) -> N
     from anonymize.recognizers import NameCueRecognizer
 
     assert sorted({text[f.start:f.end] for f in NameCueRecognizer().analyze(text)}) == sorted(expected)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Sorry about that! The store manager will call you back today. ^AB", ["AB"]),  # a support agent's initials
+    ("cada pieza es distinta 💙 ^Memo", ["Memo"]),
+    ("Price is 2^10 units", []),
+    ("Refund sent.\n\nAnnika, Kundtjänst", ["Annika"]),  # a name and a department on a signature line
+    ("Thanks\nMarco | Customer Care", ["Marco"]),
+    ("Colours: Navy, Black, Grey", []),
+])
+def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers import NameCueRecognizer
+
+    assert sorted({text[f.start:f.end] for f in NameCueRecognizer().analyze(text)}) == sorted(expected)
