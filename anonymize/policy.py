@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-14e"
+POLICY_VERSION = "2026-12-14f"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -222,6 +222,8 @@ POLICY_VERSION = "2026-12-14e"
 # 2026-12-14d: the people of an e-mail header's To/Cc/From line, when one of them is a listed name
 # 2026-12-14e: a support agent's caret signature ("^AB", "^Memo") and a signature line of a listed name and a role
 #   or department ("Annika, Kundtjänst", "Marco | Customer Care")
+# 2026-12-14f: a listed given name before an apostrophe and a Turkish case ending, also opening a sentence
+#   ("Zeynep'e söyledim")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -36,6 +36,7 @@ from anonymize.recognizers.words import WORD, fold_latin
 NAMES_FILE = Path(__file__).resolve().parent / "world_first_names.txt"
 BUILD = "python -m anonymize.recognizers.world_names --build"
 _WORD = re.compile(WORD)  # with combining marks: the list holds Devanagari, Tamil, Thai... names
+_SUFFIXED = re.compile(r"([^'’]{2,})['’]([a-zçğıöşü]{1,6})")  # "Kerem'le", "Ayşe’nin": a name and its case ending
 _SENTENCE_START = re.compile(r"(?:^|[.!?:/\n]\s*|[\"“(¡¿]\s*)$")  # a lone name here may be an ordinary word
 
 
@@ -86,7 +87,8 @@ def is_first_name(word: str) -> bool:
 @dataclass
 class WorldNameRecognizer:
     """PERSON: a listed first name in Title Case and up to two capitalised words after it on the same line (0.85),
-    or a listed first name alone, not at the start of a sentence, line or chat turn (0.6)."""
+    or a listed first name alone, not at the start of a sentence, line or chat turn (0.6), or anywhere before an
+    apostrophe and a Turkish case ending (0.85)."""
 
     name: str = "world-names"
     score: float = 0.85
@@ -101,6 +103,13 @@ class WorldNameRecognizer:
         out, i = [], 0
         while i < len(tokens):
             start, end, word = tokens[i]
+            suffixed = _SUFFIXED.fullmatch(word)
+            if suffixed and title_case(word) and is_first_name(suffixed.group(1).lower()):
+                # a Turkish case ending set off by an apostrophe, which Turkish writes after proper nouns only
+                # ("Kerem'le konuştum", "Emine'ye bırakın"): the name without it, wherever it stands
+                out.append(Finding("PERSON", start, start + len(suffixed.group(1)), self.score, self.name))
+                i += 1
+                continue
             if title_case(word) and is_first_name(word.lower()):
                 j = i
                 while (j + 1 < len(tokens) and j - i < 2 and text[tokens[j][1]:tokens[j + 1][0]] == " "

@@ -20,6 +20,8 @@ from anonymize.recognizers.world_names import NAMES_FILE, WorldNameRecognizer, b
     ("MAJA AND BRONWEN", []),  # ALL CAPS carries no case signal
     ("it will ship in may", []),  # common words are not in the list
     ("Odbiorca Kasım Yılmaz, Kraków", ["Kasım Yılmaz"]),  # the list writes Faker's Turkish names in ASCII
+    ("Zeynep'e söyledim, kargo yarın gelecek.", ["Zeynep"]),  # a Turkish case ending: a proper noun, even first
+    ("Mehmet’in siparişi iptal edildi.", ["Mehmet"]),
 ])
 def test_listed_given_names_are_found_by_position(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldNameRecognizer().analyze(text)] == found
