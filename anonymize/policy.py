@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-14f"
+POLICY_VERSION = "2026-12-14g"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -224,6 +224,8 @@ POLICY_VERSION = "2026-12-14f"
 #   or department ("Annika, Kundtjänst", "Marco | Customer Care")
 # 2026-12-14f: a listed given name before an apostrophe and a Turkish case ending, also opening a sentence
 #   ("Zeynep'e söyledim")
+# 2026-12-14g: more goods, foods and textiles before or after a product line's name, in more languages ("el café
+#   Jarabacoa", "il panettone Milano", "komplet pościeli Kraków", "the Karoo throw")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

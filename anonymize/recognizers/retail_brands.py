@@ -196,7 +196,8 @@ table tables desk desks bed beds mattress topper duvet pillow pillows cushion cu
 mirror shelf shelves bookcase cabinet dresser wardrobe sideboard kettle toaster blender mixer grinder mug mugs cup
 cups tumbler tumblers bottle flask pan pans pot pots skillet wok knife knives cookware candle candles towel towels
 sheets bedding vase planter tent tents stroller pram bike helmet poles cooler coolers preserves syrup coffee tea
-chocolate soap lotion perfume serum cream range line collection edition series kit""".strip()))
+chocolate soap lotion perfume serum cream range line collection edition series kit throw throws quilt kurta saree
+sari stole kaftan wine whisky cheese honey jam biscuits cookies""".strip()))
 _BEFORE_PRODUCT = re.compile(r"(?<![\w'’-])(?i:the|a|an|my|our|your|his|her|their|this|that|these|those)[ \t]+"
                              r"(?:[A-Z][\w'’-]*[ \t]+){0,2}$")  # "the Ned" before "Kelly" of "the Ned Kelly hoodie"
 _LOWER_WORDS_AFTER = re.compile(r"(?:[ \t]+(?:[a-z][a-z'-]*))(?:[ \t]+(?:[a-z][a-z'-]*)){0,2}")
@@ -218,7 +219,15 @@ tas rugzak schoenen laarzen stoel tafel matras kussen waterkoker mok jurk broek 
 veske taske ryggsäck ryggsekk skor sko soffa soffan sofaen stol stolen bordet säng sängen seng sengen lampa lampan
 lampen kastrull vattenkokare mugg muggen kopp koppen klänning kjole tröja genser halsduk kurtka torba plecak buty
 krzesło stół łóżko patelnia garnek czajnik kubek sukienka spodnie sweter szalik świeca bunda taška batoh boty
-pohovka židle stůl postel pánev hrnec konvice hrnek šaty kalhoty svetr šála svíčka""".strip()))
+pohovka židle stůl postel pánev hrnec konvice hrnek šaty kalhoty svetr šála svíčka
+teppich decke uhr hemd sandalen wein kaffee käse tee koffer messer tapis couverture montre chemise jupe sandales vin
+café fromage thé valise termo tenis toalla vino queso aceite manta alfombra cartera reloj gorra camisa falda
+pantalón chamarra poncho sandalias chinelo chinelos toalha vinho queijo azeite tapete carteira relógio boné saia
+conservas chá caffè formaggio olio tappeto coperta orologio camicia gonna pantaloni sandali panettone pandoro tapijt
+deken horloge overhemd rok wijn koffie kaas thee servies pościel pościeli komplet koc dywan zegarek koszula spódnica
+kawa herbata walizka deka koberec hodinky košile sukně víno káva čaj sýr kufr täcke filt matta klocka skjorta kjol
+kaffe pledd teppe klokke skjorte laukku takki kengät tyyny peitto matto kello paita viini kahvi juusto χαλί τσάντα
+κουβέρτα ковдра чайник сумка куртка плед одеяло подушка ковёр ковер""".strip()))
 _GOODS_RIGHT_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_]+)[ \t]+$")
 
 

@@ -122,6 +122,12 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
     ("Pan Kowalski zadzwonił wczoraj", "Kowalski", "PERSON", False),  # Polish "Pan" is "Mr."
     ("Bitte gib die Tasche Anna, sie holt sie ab.", "Anna", "PERSON", False),  # goods handed to a listed name
     ("He dejado la silla Lucía en la entrada.", "Lucía", "PERSON", False),
+    # foods, textiles and more goods of more languages (POLICY_VERSION 2026-12-14g)
+    ("Buenísimo el café Jarabacoa, llegó en Navidad.", "Jarabacoa", "PERSON", True),
+    ("Il panettone Milano è finito", "Milano", "PERSON", True),
+    ("pytała o komplet pościeli Kraków 160x200", "Kraków", "PERSON", True),
+    ("Hey! The Karoo throw is back in stock", "Karoo", "PERSON", True),
+    ("Sent one to my mate Davo in Toowoomba", "Davo", "PERSON", False),  # "mate" is a friend in English
 ])
 def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
                                                                 product: bool) -> None:
