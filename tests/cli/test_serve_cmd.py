@@ -44,27 +44,36 @@ def test_apikey_errors_are_one_line(cli_runner: CliRunner, initialised: Path, ar
     assert line.startswith("error: ") and ("api_keys.json" in line or "choose from" in line)
 
 
-def test_apikey_writers_wait_on_the_appliance_apikeys_lock(cli_runner: CliRunner, initialised: Path) -> None:
+def test_apikey_writers_wait_on_the_appliance_apikeys_lock(cli_runner: CliRunner, initialised: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """The key file's lock is appliance.data.locks' exclusive "apikeys" kind: a create waits for its holder, saying
-    for whom, then goes ahead."""
+    for whom, then goes ahead. The holder lets go only once the create has found the lock taken (a fixed hold time
+    raced the command's start-up on a loaded machine: the create then never waited)."""
     import threading
-    import time
 
     from appliance.data.locks import EXCLUSIVE, LOCKS_DIR, FileLocks
 
     cfg = load_config(initialised, env={})
-    held, started = threading.Event(), time.monotonic()
+    held, blocked = threading.Event(), threading.Event()
+    find_blocker = FileLocks._blocker
+
+    def blocker_seen(self: FileLocks, name: str, mode: str) -> object:
+        found = find_blocker(self, name, mode)  # only a request that found the lock taken asks who holds it
+        blocked.set()  # ... and once it knows, the holder may go
+        return found
+
+    monkeypatch.setattr(FileLocks, "_blocker", blocker_seen)
 
     def hold() -> None:
         with FileLocks(cfg.data_dir / LOCKS_DIR, command="tanaban apikey revoke").acquire("apikeys", EXCLUSIVE, 5):
             held.set()
-            time.sleep(0.5)
+            blocked.wait(30)
 
     holder = threading.Thread(target=hold)
     holder.start()
     assert held.wait(5)
     result = cli_runner.invoke(app, ["--config", str(initialised), "apikey", "create", "--name", "ops"])
     holder.join()
-    assert result.exit_code == 0 and time.monotonic() - started >= 0.5
+    assert result.exit_code == 0 and blocked.is_set()
     assert "waiting for tanaban apikey revoke" in result.output and "apikeys lock" in result.output
     assert (cfg.data_dir / LOCKS_DIR / "apikeys.lock").exists()
