@@ -235,17 +235,17 @@ _SERVICE_LINE = re.compile(
     r"служба поддержки|горячая линия|гаряча лінія))\b[^\d\n]{0,40}$")
 
 
+# words that make the number the writer's after a service cue ("called customer service from ...", "hat mich unter")
+_FROM = re.compile(r"(?i)\b(?:from|von|vom|depuis|desde|dal|dalla|met|with|mit|using|via|i|ich|je|yo|io|ik|jag|mich|"
+                   r"mir|moi|mnie|mig|meg|mij|us|uns|nous)\b")
+
+
 def is_service_line(text: str, finding: Finding) -> bool:
     """A PHONE_NUMBER right after a service-line cue on its line, with no first-person word between (the shop's)."""
     if finding.entity_type != "PHONE_NUMBER":
         return False
     cue = _SERVICE_LINE.search(text, max(0, finding.start - 80), finding.start)
     return cue is not None and _MINE.search(cue.group()) is None and _FROM.search(cue.group()) is None
-
-
-# words that make the number the writer's after a service cue ("called customer service from ...", "hat mich unter")
-_FROM = re.compile(r"(?i)\b(?:from|von|vom|depuis|desde|dal|dalla|met|with|mit|using|via|i|ich|je|yo|io|ik|jag|mich|"
-                   r"mir|moi|mnie|mig|meg|mij|us|uns|nous)\b")
 
 
 def _cued_phone(value: str) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anonymize.findings import Finding
-from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, RELATION_WORDS, SURNAMES
+from anonymize.recognizers.name_lists import AMBIGUOUS, COMMON_WORDS, FIRST_NAMES, RELATION_WORDS
 
 
 def _words(text: str) -> frozenset[str]:
@@ -86,9 +86,9 @@ _HEADER_LINE = re.compile(r"(?im)^[ \t>]*(?:to|cc|bcc|from|an|von|kopie|à|de|pa
 # a team or department on a header line ("Store Managers", "Accounts Payable", "Logistics Team")
 _TEAM_WORDS = _words("""store stores shop shops manager managers team teams dept department sales accounts payable
 operations logistics warehouse finance marketing legal office branch branches group admin helpdesk desk""")
-_HEADER_JOINERS = frozenset(("ap", "y", "e"))  # Welsh "ap", Spanish "y", Portuguese "e" inside a name
+_HEADER_JOINERS = _PARTICLES | frozenset(("ap", "y", "e"))  # Welsh "ap", Spanish "y", Portuguese "e" inside a name
 _HEADER_ITEM = re.compile(r"(?<![^\s,;])(" + _NOTE_NAME + r"(?:[ \t]+(?:(?:"
-                          + "|".join(sorted(_PARTICLES | _HEADER_JOINERS)) + r")[ \t]+){0,2}" + _NOTE_NAME
+                          + "|".join(sorted(_HEADER_JOINERS)) + r")[ \t]+){0,2}" + _NOTE_NAME
                           + r"){0,3})[ \t]*(?=[,;]|$)")
 _PARTICLE = r"(?:(?i:" + "|".join(sorted(_PARTICLES)) + r") )"  # "Will van der Berg", "Ana de la Cruz"
 _FULL_NAME = rf"{_NAMEISH}(?: {_PARTICLE}{{0,2}}{_NAMEISH}){{0,2}}"  # one to three name words
@@ -122,6 +122,7 @@ best thanks thank recommended highly love loved perfect happy buyer verified ove
 everything something anything nobody somebody anyone someone worth value quality fast quick delivery shipping
 price product recommend okay cheers again buy would five-star
 """)
+_NOT_HEADER_NAMES = COMMON_WORDS | _NOT_NAMES | _TEAM_WORDS  # no word of a person on a header line
 # Adverbs that end in -s and may follow the modal "will"/"may": "my son will always ..." keeps "will" a verb.
 _S_ADVERBS = _words("always sometimes perhaps afterwards towards nevertheless thus is was has does")
 _PAST_IRREGULAR = _words("said told thought got found took gave made sent bought came went wore kept")
@@ -211,9 +212,8 @@ class NameCueRecognizer:
         for line in _HEADER_LINE.finditer(text):
             items = []
             for item in _HEADER_ITEM.finditer(line.group(1)):
-                words = [w for w in item.group(1).split() if w.lower() not in _PARTICLES | _HEADER_JOINERS]
-                if len(words) >= 2 and not any(is_stop_word(w) or w.lower() in COMMON_WORDS
-                                               or w.lower() in _NOT_NAMES | _TEAM_WORDS for w in words):
+                words = [w for w in item.group(1).split() if w.lower() not in _HEADER_JOINERS]
+                if len(words) >= 2 and not any(is_stop_word(w) or w.lower() in _NOT_HEADER_NAMES for w in words):
                     items.append((line.start(1) + item.start(1), item.group(1), _listed_note_name(" ".join(words))))
             if any(listed for _, _, listed in items):
                 out += [Finding("PERSON", start, start + len(value), self.score, self.name)
@@ -236,12 +236,10 @@ def _role_word(word: str) -> bool:
 
 def _listed_note_name(value: str) -> bool:
     """A name before a note's verb: some word a listed given name or surname, none a stop word or common word."""
+    from anonymize.recognizers.recase import listed_name  # lazy: recase loads the name lists
     from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
-    from anonymize.recognizers.world_names import is_first_name
 
-    words = value.lower().split()
-    return (not any(is_stop_word(w) or w in COMMON_WORDS for w in words)
-            and any(w in FIRST_NAMES or w in SURNAMES or is_first_name(w) for w in words))
+    return not any(is_stop_word(w) or w in COMMON_WORDS for w in value.lower().split()) and listed_name(value)
 
 
 def _signature(value: str, *, signed: bool = False) -> bool:

@@ -43,8 +43,8 @@ def is_letters(word: str) -> bool:
     return word[:1].isalpha() and all(ch.isalpha() or unicodedata.category(ch)[0] == "M" for ch in word)
 
 
-# Latin letters NFKD does not decompose, written as their base letters: Turkish dotless i, Polish ł, Nordic ø and æ,
-# Croatian đ, German ß, French œ
+# Latin letters Unicode does not decompose (NFD), written as their base letters: Turkish dotless i, Polish ł, Nordic
+# ø and æ, Croatian đ, German ß, French œ
 _UNDECOMPOSED = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe", "ħ": "h",
                                "Ł": "L", "Ø": "O", "Đ": "D", "Æ": "AE", "Œ": "OE", "Ħ": "H"})
 
