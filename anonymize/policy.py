@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-14g"
+POLICY_VERSION = "2026-12-15"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -226,6 +226,11 @@ POLICY_VERSION = "2026-12-14g"
 #   ("Zeynep'e söyledim")
 # 2026-12-14g: more goods, foods and textiles before or after a product line's name, in more languages ("el café
 #   Jarabacoa", "il panettone Milano", "komplet pościeli Kraków", "the Karoo throw")
+# 2026-12-15: e-mail "dot"/"at" words of more languages ("punt", "zavinac"); a cued value right before a CJK
+#   character whole ("ポイントカード1234 5678 9012の"); a listed city after a postcode ("31000 Toulouse"); a reply's
+#   opening handle; Swedish/Danish/Norwegian flat numbers ("lgh 1203"); staff labels and "handled by" before a name, a
+#   listed name alone closing a text, Tagalog personal articles ("si Marites"); yes/no/greeting words of more
+#   languages are no names ("Sí", "Nein", "Dạ"); a handle is no store branch
 
 
 class PolicyError(AnonymizeUserError, ValueError):

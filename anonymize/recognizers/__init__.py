@@ -13,6 +13,7 @@ from anonymize.recognizers.contact import (
     handle_recognizer,
     ip_recognizer,
     phone_cue_recognizer,
+    reply_handle_recognizer,
     spelled_email_recognizer,
     url_recognizer,
 )
@@ -52,7 +53,8 @@ def structured_recognizers() -> list[Recognizer]:
     return [
         email_recognizer(), spelled_email_recognizer(), url_recognizer(), ip_recognizer(), PhoneRecognizer(),
         phone_cue_recognizer(),
-        handle_recognizer(), card_recognizer(), iban_recognizer(), iban_print_recognizer(), ssn_recognizer(),
+        handle_recognizer(), reply_handle_recognizer(), card_recognizer(), iban_recognizer(), iban_print_recognizer(),
+        ssn_recognizer(),
         date_recognizer(), street_recognizer(),
         postcode_recognizer(), order_recognizer(), gift_card_recognizer(), loyalty_recognizer(), secret_recognizer(),
         *(c for c in cues if c.name not in WRAPPED), *world_cue_recognizers(cues), CjkRecognizer(),

@@ -68,8 +68,8 @@ BRANCH_TYPES = frozenset({"PERSON", "LOCATION", "STREET_ADDRESS"})
 def is_store_branch(text: str, finding: Finding) -> bool:
     """True when `finding` (a PERSON, LOCATION or STREET_ADDRESS span of `text`) names a store branch, as the
     module docstring says."""
-    if finding.entity_type not in BRANCH_TYPES:
-        return False
+    if finding.entity_type not in BRANCH_TYPES or text[finding.start - 1:finding.start] == "@":
+        return False  # a handle ("@tuan.ng shop gửi ..." is someone, not the "tuan.ng shop")
     before = text[max(0, finding.start - 40):finding.start]
     numbered = _NUMBERED.search(before)
     if numbered and (numbered.group().rstrip()[-1].isdigit() or text[finding.start].isdigit()):

@@ -50,9 +50,14 @@ SCRIPT_REGIONS = (
     (re.compile(r"[\u10a0-\u10ff]"), ("GE",)),  # Georgian
 )
 # "dot" and "at" as written out in the languages of the cue lists ("punkt", "point", "punto", "ponto", "kropka",
-# "piste", "prik", "tečka", "nokta"; "arroba", "chez", "snabel-a", "klammeraffe", "małpa", "miuku")
-_DOT_WORD = r"(?:dot|punkt|point|punto|ponto|kropka|piste|prik|tečka|tecka|nokta)"
-_AT_WORDS = r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|klammeraffe|apenstaartje|małpa|malpa|miuku|kukac|zavináč)"
+# "piste", "prik", "tečka", "nokta", Dutch "punt", Hungarian "pont", Romanian "punct", Slovak "bodka", Croatian
+# "točka", Slovene "pika", Indonesian "titik"; "arroba", "chez", "snabel-a", "klammeraffe", "małpa", "miuku", and the
+# same without their diacritics as a keyboard without them types them: "zavinac", "tocka"). Each only counts inside
+# the shape of an address, a local part, an at word and a domain ending in a top-level domain.
+_DOT_WORD = (r"(?:dot|punkt|punktum|point|punto|ponto|punt|pont|punct|kropka|piste|prik|prikk|tečka|tecka|bodka|"
+             r"točka|tocka|pika|titik|nokta)")
+_AT_WORDS = (r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|snabela|klammeraffe|apenstaartje|apenstaart|małpa|malpa|"
+             r"miuku|kukac|zavináč|zavinac|afna|ät)")
 # ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
 _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
@@ -118,6 +123,22 @@ def handle_recognizer() -> RegexRecognizer:
                 r"((?=[a-z0-9._]{4})(?=[a-z0-9._]*[0-9_.])[a-z][a-z0-9]*(?:[._][a-z0-9]+)*_?)(?![\w@]|\.\w)", 0.7,
                 flags=0, group=1),
     ], validator=_not_a_domain)
+
+
+def reply_handle_recognizer() -> RegexRecognizer:
+    """The handle a reply opens with, before its first word ("@ngocanh.ng Dạ chào chị", "@sam.k.uk thanks!"): a
+    person's, even when its last dotted part reads as a country's top-level domain (which `handle_recognizer` takes
+    for a domain elsewhere in a text); a version number or a name under a generic top-level domain ("@shop.com")
+    is not one."""
+    return RegexRecognizer("handle", "PERSON", [
+        Pattern(r"(?m)^[ \t]*@([^\W\d_]\w{1,29}(?:[._]\w{1,29}){1,3})(?=[ \t,:]+[^\W\d_])", 0.7, flags=0, group=1,
+                needs="@"),
+    ], validator=_reply_handle)
+
+
+def _reply_handle(handle: str) -> bool:
+    generic = handle.rsplit(".", 1)[-1].lower() in ("com", "org", "net", "edu", "gov", "info", "biz", "io", "shop")
+    return not generic and re.fullmatch(r"v?\d+(?:\.\d+)*[a-z]?", handle, re.IGNORECASE) is None
 
 
 _PROVIDERS = (r"(?i:gmail|googlemail|hotmail|outlook|yahoo|icloud|gmx|web\.de|yandex|mail\.ru|proton(?:mail)?|aol|"

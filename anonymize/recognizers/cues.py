@@ -34,8 +34,13 @@ _FILL = (r"(?:[\s:：#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro
          r"es|est|è|é|do|de|du|del|da|di|of|van|der|la|le)(?![\w]))?[\s:：#=.]*")
 _FILL = rf"(?:{_FILL}){{1,3}}"
 # A value: letters/digits in up to six groups joined by - . / _ (or digit groups joined by spaces), >= 4 digits.
-_VALUE = (r"(#?(?:\d{2,6}(?: \d{2,6}){1,5}(?![\w-])|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){3,29}"
-          r"(?![\w-]|[./]\w)))")
+# A value ends where a word does, or at a Chinese, Japanese or Korean character: those scripts write the particle or
+# the next word right after it ("ポイントカード8801 2234 5567の統合", "会员卡号12345678已") - without that, a grouped
+# number lost its last group and a glued one was not found at all.
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+VALUE_END = rf"(?![^\W{CJK}]|-)"
+_VALUE = (rf"(#?(?:\d{{2,6}}(?: \d{{2,6}}){{1,5}}{VALUE_END}|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){{3,29}}"
+          rf"(?![^\W{CJK}]|-|[./]\w)))")
 # a calendar date: day and month (either order) up to 31, a year of two digits or 1800-2099; "4471-22-9" is no date
 _DAY_OR_MONTH = r"(?:0?[1-9]|[12]\d|3[01])"
 _DATE_LIKE = re.compile(rf"{_DAY_OR_MONTH}[./-]{_DAY_OR_MONTH}[./-](?:\d{{2}}|1[89]\d{{2}}|20\d{{2}})"

@@ -27,6 +27,7 @@ from anonymize.recognizers.cues import (
     CUSTOMER_CUES,
     ERA_DATE,
     LOYALTY_CUES,
+    VALUE_END,
     VEHICLE_CONTEXT,
     _cue,
     _digits,
@@ -88,7 +89,7 @@ _GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:�
              r"|驾驶证|주민등록번호|여권(?:번호)?|운전면허(?:증)?(?:번호)?"
              r"|رقم الهوية|الهوية|جواز السفر|رقم الجواز|رخصة القيادة)")
 # A document or card value of letter and digit groups: "KSK 118 204 559", "FID 77 0215 4491", "85.07.30-033.61"
-_GROUPED = r"((?:[A-Z]{1,4} )?\d{2,6}(?:[ .-]\d{2,6}){1,5}(?![\w-]))"
+_GROUPED = r"((?:[A-Z]{1,4} )?\d{2,6}(?:[ .-]\d{2,6}){1,5}" + VALUE_END + ")"
 BIRTH_WORLD = _cue(r"""nar\.|narozen|narozena|datum narození|született|születési dátum|doğum tarihi|d\.t\.|дата рождения
 д\.р\.|родился|родилась|ngày sinh|tanggal lahir|tgl lahir|lahir|ημερομηνία γέννησης|γεννήθηκε|data nașterii|născut
 născută|fødselsdato|født|syntymäaika|född|födelsedatum|dátum narodenia|narodený|narodená|datum rojstva

@@ -3,7 +3,9 @@
 simu"), the people of an e-mail header's To/Cc line, a support agent's "^AB" and "Annika, Kundtjänst" signatures, as
 a sign-off or a "- Verified Buyer" header, a first name with an initial ("Hope O."), a kinship word followed by a
 name that is also an English word ("my daughter will, ..."), and two or three capitalised words closing a text (a
-signature without a dash: "... Tel 0123 456. /Aleka Lövgren").
+signature without a dash: "... Tel 0123 456. /Aleka Lövgren") or one listed name closing it ("... Retourlabel gestuurd.
+Daan"), a listed name after a staff label closing a note ("Atendente: Fernanda."), and a name after a Tagalog
+personal article ("si Marites ito", "kay Rowena").
 
 Context-word rules in the spirit of Presidio's `PatternRecognizer` context enhancement and of the lexical cues of
 rule-based de-identification (PhysioNet deid, Neamatullah et al. 2008: name prefixes and context words around a
@@ -35,6 +37,10 @@ _TITLE = r"(?>[A-Z](?:[a-z]+(?:['’]?[A-Z][a-z]+)?|['’][A-Z][a-z]+)(?:-[A-Z][
 _SERVICE_CUE = re.compile(  # the cue in any case, the name in Title Case ("ask for help" is no name)
     r"\b(?i:ask(?:ed)? for|speak to|spoke to|spoke with|talk to|talked to|thanks to|thank you to|served by|"
     r"helped by|dealt with|shout[- ]out to|kudos to|rang|rang back|phoned|phoned back|called back|e-?mailed|"
+    # the staff member a note says handled the case ("Callback 98201 55432. Handled by Vikram.")
+    r"handled by|processed by|attended by|assisted by|packed by|resolved by|atendido por|atendida por|"
+    r"bearbeitet von|betreut von|traité par|traitée par|gestito da|gestita da|afgehandeld door|behandeld door|"
+    r"behandlet af|behandlet av|handlagt av|"
     r"texted|messaged|wrote to|replied to|reminded|thanked)\s+(" + _TITLE + r"(?: " + _TITLE + r")?)(?![\w'’-])")
 # A verb of a staff note right after a name at a sentence or line start or after a comma: "Brigitte ruft morgen an",
 # "Gaetano ha chiamato", "Njoroge alipiga simu", "Lindiwe phoned about the couch" - the reporting and errand verbs of
@@ -76,6 +82,25 @@ _NOTE_NAME = r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*"  # a capitalised 
 _NAME_BEFORE_VERB = re.compile(
     r"(?:^|(?<=[.!?;,/]\s)|(?<=[\n/]))(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?) (?:"
     + "|".join(re.escape(v) for v in sorted(_NOTE_VERBS, key=len, reverse=True)) + r")(?![\w'’-])", re.MULTILINE)
+# The member of staff who handled a case, named by a note's closing label ("Troca aprovada. Atendente: Fernanda.",
+# "Vyřídila Petra"): one or two capitalised words that end the sentence or line; they must be a listed given name or
+# surname, since a chat writes its turns after the same labels ("Agent: Sure.", "Berater: Moment bitte").
+_STAFF_CUE = re.compile(
+    r"(?:^|(?<=[\s.;,(]))(?i:obsługiwał|obsługiwała|vyřídil|vyřídila|atendente|agent|agente|advisor|adviser|asesor|asesora|"
+    r"berater|beraterin|mitarbeiter|mitarbeiterin|sachbearbeiter|sachbearbeiterin|bearbeiter|bearbeiterin|"
+    r"conseiller|conseillère|operatore|operatrice|operador|operadora|medewerker|medewerkster|konsultant|"
+    r"konsultantka|handläggare|saksbehandler|sagsbehandler|temsilci|vendedor|vendedora|cashier)"
+    r"[ \t]*[:：]?[ \t]*(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)(?=[ \t]*(?:[.!;,)]|$))", re.MULTILINE)
+# A one-word signature closing a text after its last sentence ("... Retourlabel gestuurd. Daan"): a listed given
+# name or surname; two or three words are `_CLOSING`'s
+_CLOSING_ONE = re.compile(r"(?:[.!?]\s+/?|\n\s*/?)(" + r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*" + r")\s*\.?\s*$")
+# Tagalog's personal articles "si", "ni", "kay" (plural "sina", "nina", "kina") stand only before the name of a person
+# ("si Marites ito", "Pa-deliver na lang po kay Rowena"); the same words are Spanish, French and Swahili ones ("si
+# Correos no entrega", "ni Amazon ni eBay"), so the text must hold Tagalog function words too, or the name be listed
+_TAGALOG_ARTICLE = re.compile(r"(?<![\w'’-])(?:[Ss]i|[Nn]i|[Kk]ay|[Ss]ina|[Nn]ina|[Kk]ina)[ \t]+(" + _NOTE_NAME
+                              + r"(?: " + _NOTE_NAME + r")?)(?![\w'’-])")
+_TAGALOG = re.compile(r"(?i)(?<![\w'’-])(?:po|ng|ang|mga|naman|daw|ito|yung|nang|lang|niya|siya|kasi|ako|wala)"
+                      r"(?![\w'’-])")
 _INITIAL = re.compile(r"(?<![\w'’-])(" + _TITLE + r") [A-Z]\.(?!\w)")  # "Hope O.", "Dave K."
 _PARTICLES = frozenset(("van", "von", "der", "den", "de", "da", "di", "du", "del", "della", "la", "le", "bin", "al"))
 # An e-mail header's address line ("To: Harriet Osei; Callum McAteer", "cc: Tamika Reyes, Ji-woo Han", "An: ...",
@@ -184,6 +209,12 @@ class NameCueRecognizer:
                 if _all_names(words) and (listed or shaped):
                     out.append(self._finding(m, self.score))
         out += [self._finding(m, self.score) for m in _NAME_BEFORE_VERB.finditer(text) if _listed_note_name(m.group(1))]
+        out += [self._finding(m, self.score) for m in _STAFF_CUE.finditer(text) if _listed_note_name(m.group(1))]
+        one = _CLOSING_ONE.search(text[-60:])
+        if one is not None and _listed_note_name(one.group(1)) and one.group(1).lower() not in _NOT_NAMES:
+            start = max(0, len(text) - 60) + one.start(1)
+            out.append(Finding("PERSON", start, start + len(one.group(1)), self.weak_score, self.name))
+        out += self._tagalog_names(text)
         out += self._header_names(text)
         out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _CARET_SIGN.finditer(text)
                 if m.group(1).lower() not in COMMON_WORDS]
@@ -200,6 +231,22 @@ class NameCueRecognizer:
                 end -= len(last) + 1
             if _signature(text[start:end], signed=_SIGNED.search(text, 0, start) is not None):
                 out.append(Finding("PERSON", start, end, self.weak_score, self.name))
+        return out
+
+    def _tagalog_names(self, text: str) -> list[Finding]:
+        """The name after a Tagalog personal article (`_TAGALOG_ARTICLE`): no stop word, common word or short
+        all-capitals code ("ni TZ-22019": Swahili "is"), and a listed name unless the text is Tagalog."""
+        from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+        out, tagalog = [], None
+        for m in _TAGALOG_ARTICLE.finditer(text):
+            first = m.group(1).split()[0]
+            if is_stop_word(first) or first.lower() in COMMON_WORDS or (first.isupper() and len(first) <= 3):
+                continue
+            if tagalog is None:
+                tagalog = _TAGALOG.search(text) is not None
+            if tagalog or _listed_note_name(m.group(1)):
+                out.append(self._finding(m, self.score))
         return out
 
     def _header_names(self, text: str) -> list[Finding]:

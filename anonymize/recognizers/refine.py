@@ -172,6 +172,7 @@ teşekkürler teşekkür ederim tebrikler habari selamat terima kasih cảm ơn 
 السلام عليكم وعليكم مرحبا أهلا شكرا شكراً رقم رقمي منتج المنتج طلب الطلب طلبي العنوان عنوان الهوية رائع ممتاز ممتازة
 أنا انا ما هو هي في من إلى على هذا هذه
 שלום תודה מוצר המוצר מעולה ממליצה ממליץ הזמנה ההזמנה משלוח המשלוח כתובת אני של את עם על זה
+sí oui non nein nee não nie ano evet hayır да нет ναι όχι γεια uh um hmm dạ vâng ạ iya dziękujemy
 january february september october november december gennaio febbraio marzo aprile maggio giugno luglio
 settembre ottobre novembre dicembre enero febrero septiembre octubre noviembre diciembre januar februar märz
 oktober dezember janvier février mars juin juillet août septembre octobre décembre

@@ -134,7 +134,8 @@ UNIT_WORDS = ("ap", "apt", "apto", "apartamento", "apartment", "app", "apparteme
               "andar", "sala", "casa", "et", "étage", "bât", "bat", "whg", "wohnung", "fl", "flat", "unit", "suite",
               "ste", "bldg", "building", "floor", "stiege", "top", "stock", "bus", "boîte", "bte", "door", "lot",
               "ап", "вх", "стан", "ბინა", "бл", "корп", "под", "пом", "стр", "mənzil", "pallati", "shk", "hyrja",
-              "galpão", "lote", "lt", "qd", "quadra", "conj", "mz", "բն", "բնակարան", "հարկ")
+              "galpão", "lote", "lt", "qd", "quadra", "conj", "mz", "բն", "բնակարան", "հարկ", "lgh", "lägenhet", "lejl",
+              "lejlighed", "leil", "leilighet", "asunto")
 _UNIT_WORD = _alternatives(UNIT_WORDS)
 _UNITS = (rf"(?:,?{_SP}(?:(?i:{_UNIT_WORD})(?:[.:]|(?![\w])){_SP}?(?:\d\w{{0,4}}|[A-Za-zА-Яа-я]\d{{0,4}}(?![\w]))"
           rf"|\d{{1,2}}\.?[ºª°]\.?[A-Za-z]?"

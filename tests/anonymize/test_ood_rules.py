@@ -38,6 +38,16 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("anna[at]mail[dot]se", "EMAIL_ADDRESS", "anna[at]mail[dot]se"),
     ("write to anna (at) mail.se today", "EMAIL_ADDRESS", "anna (at) mail.se"),
     ("contact: anna @ mail . se", "EMAIL_ADDRESS", "anna @ mail . se"),
+    # Dutch "punt", a Czech "zavináč" typed without its diacritics
+    ("Vragen? Mail piet punt jansen at kpn punt nl, groet", "EMAIL_ADDRESS", "piet punt jansen at kpn punt nl"),
+    ("fakturu pošlete na petr.svoboda(zavinac)email.cz, díky", "EMAIL_ADDRESS", "petr.svoboda(zavinac)email.cz"),
+    # a value right before a Japanese or Chinese particle: the whole value, every group of it
+    ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
+    ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),
+    # the handle a reply opens with, even when its last part reads as a country's domain
+    ("@tuan.ng Dạ shop gửi lại rồi ạ", "PERSON", "tuan.ng"),  # "shop" after it: the seller, no branch
+    # a Swedish flat number after the street
+    ("Ny adress: Storgatan 14 lgh 1102, 114 51 Stockholm", "STREET_ADDRESS", "Storgatan 14 lgh 1102"),
     ("anna{at}mail{.}fi please", "EMAIL_ADDRESS", "anna{at}mail{.}fi"),
     ("e-mail: erik.lund (at) telia (punkt) se", "EMAIL_ADDRESS", "erik.lund (at) telia (punkt) se"),
     ("jan punkt kowalski małpa poczta kropka pl", "EMAIL_ADDRESS", "jan punkt kowalski małpa poczta kropka pl"),
@@ -92,6 +102,8 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("Works great - Highly Recommended", "PERSON", "Highly"),
     ("Worth it - worth every penny", "PERSON", "penny"),
     ("Arrived in two days - Fast Delivery", "PERSON", "Delivery"),
+    ("op dit punt at home punt nl", "EMAIL_ADDRESS", "punt"),  # no local part shaped like one
+    ("@shop.com is down again", "PERSON", "shop"),  # a domain under a generic top-level domain
     ("my husband will love it", "PERSON", "will"),
     ("my son will always use it", "PERSON", "will"),
     ("my daughter may like the colour", "PERSON", "may"),

@@ -83,6 +83,11 @@ def _refined(text: str, value: str, entity: str = "PERSON") -> list[str]:
     ("the neighbour at no. 3 took it", "3", "STREET_ADDRESS", []),
     ("sale ends Sunday 11/30!", "11/30", "STREET_ADDRESS", []),
     ("Deliver to Calle Mayor 29, Madrid", "Calle Mayor 29", "STREET_ADDRESS", ["Calle Mayor 29"]),
+    # the yes, no and greeting a chat turn opens with, after its speaker's label
+    ("Asesora: Sí, llega el martes.", "Sí", "LOCATION", []),
+    ("Verkäufer: Nein, leider nicht.", "Nein", "PERSON", []),
+    ("Shop: Dạ em gửi rồi ạ", "Dạ", "LOCATION", []),
+    ("Demander Si Ahmed le gardien.", "Si Ahmed", "PERSON", ["Si Ahmed"]),  # "Si" (Moroccan title) stays
 ])
 def test_refine_trims_and_splits_ner_spans(text: str, span: str, entity: str, expected: list[str]) -> None:
     assert _refined(text, span, entity) == expected
