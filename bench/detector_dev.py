@@ -80,11 +80,13 @@ def source(finding: Any) -> str:
     return f"{layer}:{'+'.join(names)}"
 
 
-def analyse(records: list[dict], findings: list[list], examples: int = 0, brands: list[str] | None = None) -> str:
+def analyse(records: list[dict], findings: list[list], examples: int = 0, brands: list[str] | None = None,
+            all_misses: bool = False) -> str:
     """False-positive characters by type, kind and source (layer and recognizer), clean texts flagged and decoys
     masked by source, frequent false-positive words, misses by type; with `examples`, that many false-positive
     spans per source with 30 characters of context; with `brands` (the set's allow-list), each catalog-brand decoy
-    still masked, with the type, text and source of the spans over it (development data only)."""
+    still masked, with the type, text and source of the spans over it; with `all_misses`, every missed span with its
+    text's id and 60 characters of context (development data only)."""
     fp_by_type: Counter = Counter()
     fp_by_kind: Counter = Counter()
     fp_by_source: Counter = Counter()
@@ -93,6 +95,7 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0, brands
     fp_examples: dict[str, list[str]] = defaultdict(list)
     fp_words: Counter = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
+    missed_in_context: list[str] = []
     is_catalog = catalog_matcher(brands or [])
     catalog: list[str] = []
     for rec, fs in zip(records, findings, strict=True):
@@ -132,6 +135,9 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0, brands
                         f"{f.entity_type} {text[f.start:f.end]!r} by {source(f)}" for f in over).replace("\n", "/"))
             if s["type"] != "DECOY" and 5 * sum(mask[s["start"]:s["end"]]) < 4 * (s["end"] - s["start"]):
                 misses[s["type"]].append(s["value"])
+                left, right = text[max(0, s["start"] - 60):s["start"]], text[s["end"]:s["end"] + 60]
+                missed_in_context.append(f"{rec.get('id', '?')} {s['type']} {s['value']!r} | {left}[[{s['value']}]]"
+                                         f"{right}".replace("\n", "/"))
     lines = ["false-positive chars by finding type: " + ", ".join(f"{k} {v}" for k, v in fp_by_type.most_common()),
              "false-positive chars by kind: " + ", ".join(f"{k} {v}" for k, v in fp_by_kind.most_common()),
              "false-positive chars by source (chars / spans on clean texts / spans on decoys): "
@@ -139,6 +145,8 @@ def analyse(records: list[dict], findings: list[list], examples: int = 0, brands
              "frequent false-positive words: " + ", ".join(f"{k} x{v}" for k, v in fp_words.most_common(40))]
     for t in sorted(misses, key=lambda t: -len(misses[t])):
         lines.append(f"missed {t} ({len(misses[t])}): " + " | ".join(m.replace("\n", "/") for m in misses[t][:25]))
+    if all_misses:
+        lines += [f"missed spans in context ({len(missed_in_context)}):", *(f"    {m}" for m in missed_in_context)]
     if is_catalog is not None:
         lines += [f"catalog-brand decoys masked ({len(catalog)}):", *(f"    {c}" for c in catalog)]
     for who, shown in sorted(fp_examples.items(), key=lambda kv: -fp_by_source[kv[0]]):
@@ -212,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--analyse", action="store_true", help="print the error analysis for each model")
     parser.add_argument("--examples", type=int, default=0, metavar="N",
                         help="with --analyse: also print N false-positive spans per source, with context")
+    parser.add_argument("--misses", action="store_true",
+                        help="with --analyse: also print every missed span with its text's id and context")
     parser.add_argument("--detector-only", action="store_true",
                         help="the learned detector alone (no rule recognizers): a score that rule changes do not move")
     parser.add_argument("--json", type=Path, default=None, help="also write the scores as JSON here")
@@ -243,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"leaks {100 * (s['leak_share'] or 0):.1f} | {per_type}",
                       flush=True)
                 if args.analyse:
-                    print(analyse(records, findings, args.examples, brands), flush=True)
+                    print(analyse(records, findings, args.examples, brands, args.misses), flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=1), "utf-8")

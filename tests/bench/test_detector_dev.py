@@ -46,6 +46,10 @@ def test_analysis_splits_false_positives_and_lists_misses() -> None:
     assert "overrun 6" in report and "decoy 4" in report and "other 9" in report
     assert "PERSON:Guten x1" in report and "PERSON:kauft x1" in report
     assert "missed LOCATION (1): Bonn" in report and "missed PERSON" not in report
+    assert "missed spans in context" not in report  # only when asked for
+    listed = analyse([{"id": "d-7", "text": text, "spans": spans}], [findings], all_misses=True)
+    assert "missed spans in context (1):\n    d-7 LOCATION 'Bonn' | Guten Tag, Anna Roth kauft Acme Tee in [[Bonn]]" \
+        in listed
 
 
 def test_analysis_attributes_false_positives_to_layer_and_recognizer() -> None:
