@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-15"
+POLICY_VERSION = "2026-12-15b"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -231,6 +231,8 @@ POLICY_VERSION = "2026-12-15"
 #   opening handle; Swedish/Danish/Norwegian flat numbers ("lgh 1203"); staff labels and "handled by" before a name, a
 #   listed name alone closing a text, Tagalog personal articles ("si Marites"); yes/no/greeting words of more
 #   languages are no names ("Sí", "Nein", "Dạ"); a handle is no store branch
+# 2026-12-15b: a product line without an article: an unlisted name before goods of any cue language ("for Sonoma
+#   table runner", "Lofoten pledd") or after a product field's label ("Item: Edinburgh tartan scarf"); more goods words
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -197,7 +197,9 @@ mirror shelf shelves bookcase cabinet dresser wardrobe sideboard kettle toaster 
 cups tumbler tumblers bottle flask pan pans pot pots skillet wok knife knives cookware candle candles towel towels
 sheets bedding vase planter tent tents stroller pram bike helmet poles cooler coolers preserves syrup coffee tea
 chocolate soap lotion perfume serum cream range line collection edition series kit throw throws quilt kurta saree
-sari stole kaftan wine whisky cheese honey jam biscuits cookies""".strip()))
+sari stole kaftan wine whisky cheese honey jam biscuits cookies basket baskets hamper hampers scarves bunting runner
+runners pottery ceramics beadwork stools bowl bowls platter teapot tray trays apron aprons tablecloth napkins placemats
+ornament ornaments figurine diffuser incense balm shampoo spices sauce rum gin vodka""".strip()))
 _BEFORE_PRODUCT = re.compile(r"(?<![\w'’-])(?i:the|a|an|my|our|your|his|her|their|this|that|these|those)[ \t]+"
                              r"(?:[A-Z][\w'’-]*[ \t]+){0,2}$")  # "the Ned" before "Kelly" of "the Ned Kelly hoodie"
 _LOWER_WORDS_AFTER = re.compile(r"(?:[ \t]+(?:[a-z][a-z'-]*))(?:[ \t]+(?:[a-z][a-z'-]*)){0,2}")
@@ -233,7 +235,8 @@ _GOODS_RIGHT_BEFORE = re.compile(r"(?<![\w'’-])([^\W\d_]+)[ \t]+$")
 
 def is_named_product(text: str, finding: Finding) -> bool:
     """True when `finding` (PERSON or LOCATION) names a product line: an article or possessive, the name and goods
-    after it (`_GOODS`), or goods right before it (`_GOODS_BEFORE`)."""
+    after it (`_GOODS`), or goods right before it (`_GOODS_BEFORE`); without the article, a name that is no listed
+    given name or surname before goods of any cue language, or after a product field's label."""
     if finding.entity_type not in ("PERSON", "LOCATION"):
         return False
     from anonymize.recognizers.recase import listed_name
@@ -246,10 +249,30 @@ def is_named_product(text: str, finding: Finding) -> bool:
     words = text[finding.start:finding.end].split()
     if len(words) == 2 and words[0].lower() in _GOODS_BEFORE:  # the goods inside the span: "Soffan Göteborg"
         return not listed_name(words[1])
-    if _BEFORE_PRODUCT.search(text, max(0, finding.start - 40), finding.start) is None:
-        return False
     after = _LOWER_WORDS_AFTER.match(text, finding.end)
-    return after is not None and any(w in _GOODS for w in after.group().split())
+    words_after = after.group().split() if after is not None else []
+    if _BEFORE_PRODUCT.search(text, max(0, finding.start - 40), finding.start) is not None:
+        return any(w in _GOODS for w in words_after)
+    # without an article or possessive: goods of any cue language after a name that is no listed given name or
+    # surname ("Return label printed for Sonoma table runner", "kommer Lofoten pledd tilbake", "Brugge kantwerk
+    # kussen"), or a product label's value ("Item: Edinburgh tartan scarf", "Artikel: Hamburg Regenschirm")
+    labelled = _PRODUCT_LABEL.search(text, max(0, finding.start - 24), finding.start) is not None
+    if not (labelled or any((w in _GOODS or w in _GOODS_BEFORE) and w not in _GOODS_AND_WORDS for w in words_after)):
+        return False
+    return not listed_name(text[finding.start:finding.end])
+
+
+# Goods words that are also verbs or function words of the cue languages, which follow a name as often ("Kowalczyk
+# hat dieselbe": German "has"; "Bri stole it", "Anna throws", Swedish "rum": room): only after an
+# article or possessive
+_GOODS_AND_WORDS = frozenset(("hat", "pan", "pans", "pot", "pots", "cap", "tee", "tees", "line", "range", "kit",
+                              "shell", "poles", "series", "edition", "collection", "bed", "stole", "throw", "throws",
+                              "jam", "rum", "belt", "mixer", "sheets", "set", "tas"))  # "tas": French "a lot"
+
+
+# The label of a returns form's or an order's product field, right before the product's name
+_PRODUCT_LABEL = re.compile(r"(?<![\w'’-])(?i:item|article|artikel|artículo|articolo|artigo|produkt|product|producto|"
+                            r"produto|prodotto|produit|tuote|termék|товар|商品)[ \t]*[:：][ \t]*$")
 
 
 # A shop's promotion code after its cue ("use code SNOWDAY25", "Cupom VOLTA10", "Rabattcode SOMMER15", "واستخدم كود

@@ -128,6 +128,14 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
     ("pytała o komplet pościeli Kraków 160x200", "Kraków", "PERSON", True),
     ("Hey! The Karoo throw is back in stock", "Karoo", "PERSON", True),
     ("Sent one to my mate Davo in Toowoomba", "Davo", "PERSON", False),  # "mate" is a friend in English
+    # without an article: goods after a name that is no listed name, or a product field's label (2026-12-15)
+    ("Refund issued for Napa picnic hamper, customer kept the box", "Napa", "LOCATION", True),
+    ("Kommer Tromsø pledd i grått snart?", "Tromsø", "LOCATION", True),
+    ("Rücksendegrund: zu klein. Artikel: Sylt Strandtuch", "Sylt", "LOCATION", True),
+    ("Gerald basket weaving class was fun", "Gerald", "PERSON", False),  # a listed given name
+    ("Mein Nachbar Kowalczyk hat die gleiche Lampe", "Kowalczyk", "PERSON", False),  # German "hat" (has)
+    ("my roommate Bri stole it", "Bri", "PERSON", False),  # "stole" after a name is a verb as often
+    ("I moved to Bergen last year", "Bergen", "LOCATION", False),
 ])
 def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
                                                                 product: bool) -> None:
