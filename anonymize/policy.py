@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-15b"
+POLICY_VERSION = "2026-12-15c"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -233,6 +233,8 @@ POLICY_VERSION = "2026-12-15b"
 #   languages are no names ("Sí", "Nein", "Dạ"); a handle is no store branch
 # 2026-12-15b: a product line without an article: an unlisted name before goods of any cue language ("for Sonoma
 #   table runner", "Lofoten pledd") or after a product field's label ("Item: Edinburgh tartan scarf"); more goods words
+# 2026-12-15c: spelled e-mail addresses with an at word that means nothing else ("marta arroba gmail punto com") need
+#   no e-mail word near; e-mail words of the cue languages ("mailen", "Schreiben", "kontakt"); "anna@gmailcom"
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -61,6 +61,10 @@ _AT_WORDS = (r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|snabela|klammeraffe
 # ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
 _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
+# the at words that mean nothing else: an address spelled with one needs no e-mail word near ("marta arroba gmail
+# punto com"); "at", "chez" and "ät" are prepositions too
+_AT_SURE = (r"\s+(?:arroba|arobase|chiocciola|snabel-a|snabela|klammeraffe|apenstaartje|apenstaart|małpa|malpa|miuku|"
+            r"kukac|zavináč|zavinac|afna)\s+")
 _CAPS_AT, _CAPS_DOT = r"(?:AT|ARROBA|AROBASE)", r"(?:DOT|PUNKT|POINT|PUNTO|PONTO)"
 # a separator spelled out inside the local part: "tom underscore barraclough", "ana tiret bas lima", "jo dash smith"
 _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trattino basso|unterstrich|dash|hyphen)\s+)"
@@ -73,7 +77,15 @@ _CC_TLDS = sorted({r.lower() for r in phonenumbers.SUPPORTED_REGIONS if len(r) =
 _TLD = r"(?:" + "|".join(["com", "org", "net", "edu", "gov", "info", "biz", "online", "shop", *_CC_TLDS]) + r")"
 _TLD_RE = re.compile(_TLD)
 _SPELLED_DOMAIN = rf"{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}{_DOT}{_TLD}\b"
-EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me")
+# e-mail words of the cue languages too ("mailen naar joost at ziggo punt nl", "Schreiben Sie mir: lena at posteo
+# punkt de", "kontakt: piotr at wp kropka pl")
+EMAIL_CONTEXT = ("email", "e-mail", "mail", "contact", "reach", "write", "address", "message", "drop me", "mailen",
+                 "mailt", "e-mailadres", "mailadres", "mailadresse", "e-mail-adresse", "emailadresse", "courriel",
+                 "correo", "posta", "mejl", "mejla", "meil", "sähköposti", "почта", "почту", "пошта", "adres",
+                 "adresse", "adresa", "dirección", "direccion", "indirizzo", "endereço", "contacto", "contato",
+                 "contatto", "kontakt", "kontaktieren", "kontakta", "schreib", "schreiben", "écrivez", "écris",
+                 "escríbeme", "escribe", "escreva", "scrivi", "scrivimi", "schrijf", "skriv", "skriva", "napisz",
+                 "pište", "napište", "yaz", "yazın")
 # Numbers only a business has (libphonenumber's number types): toll-free ("0800 ...", "1-800-..."), premium rate and
 # shared cost. A shop's hotline in a message is not personal data; masking it only costs precision. A national-format
 # number is valid in several regions: it counts as a business's when most regions it is valid in say so.
@@ -143,7 +155,8 @@ def _reply_handle(handle: str) -> bool:
 
 _PROVIDERS = (r"(?i:gmail|googlemail|hotmail|outlook|yahoo|icloud|gmx|web\.de|yandex|mail\.ru|proton(?:mail)?|aol|"
               r"live|msn|naver|qq|163|126|libero|orange|free|wp|o2|seznam|t-online)")
-_AT_PROVIDER = rf"(?:[@＠]|\s(?:at|arroba|chez)\s){_PROVIDERS}"  # also what a text needs for the pattern to run
+# also what a text needs for the pattern to run; a ".com" typed without its dot stays with it ("anna@gmailcom")
+_AT_PROVIDER = rf"(?:[@＠]|\s(?:at|arroba|chez)\s){_PROVIDERS}(?:com)?"
 
 
 def _provider_local_part(value: str) -> bool:
@@ -179,6 +192,7 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
+        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_SURE}{_SPELLED_DOMAIN}", 0.85),  # "marta arroba gmail punto com"
         # "anna_berg AT yahoo DOT co DOT uk": "AT" and "DOT" written in capitals are meant to be read as symbols, no
         # e-mail word needed (a dotted local part is the pattern above's)
         Pattern(rf"(?<![\w.@])(?i:{_LABEL})\s+{_CAPS_AT}\s+(?i:{_LABEL})(?:\s+{_CAPS_DOT}\s+(?i:{_LABEL})){{0,4}}"

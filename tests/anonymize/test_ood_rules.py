@@ -41,6 +41,11 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     # Dutch "punt", a Czech "zavináč" typed without its diacritics
     ("Vragen? Mail piet punt jansen at kpn punt nl, groet", "EMAIL_ADDRESS", "piet punt jansen at kpn punt nl"),
     ("fakturu pošlete na petr.svoboda(zavinac)email.cz, díky", "EMAIL_ADDRESS", "petr.svoboda(zavinac)email.cz"),
+    # an at word that means nothing else needs no e-mail word near; the others need one, in any cue language
+    ("Escríbeme a marta arroba gmail punto com", "EMAIL_ADDRESS", "marta arroba gmail punto com"),
+    ("Schreiben Sie mir: lena at posteo punkt de", "EMAIL_ADDRESS", "lena at posteo punkt de"),
+    ("kontakt: piotr at wp kropka pl", "EMAIL_ADDRESS", "piotr at wp kropka pl"),
+    ("anna@gmailcom ist meine Adresse", "EMAIL_ADDRESS", "anna@gmailcom"),  # ".com" typed without its dot
     # a value right before a Japanese or Chinese particle: the whole value, every group of it
     ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
     ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),
@@ -103,6 +108,7 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("Worth it - worth every penny", "PERSON", "penny"),
     ("Arrived in two days - Fast Delivery", "PERSON", "Delivery"),
     ("op dit punt at home punt nl", "EMAIL_ADDRESS", "punt"),  # no local part shaped like one
+    ("we met at school dot com", "EMAIL_ADDRESS", "school"),  # "at" with no e-mail word near
     ("@shop.com is down again", "PERSON", "shop"),  # a domain under a generic top-level domain
     ("my husband will love it", "PERSON", "will"),
     ("my son will always use it", "PERSON", "will"),
