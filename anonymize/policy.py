@@ -234,7 +234,8 @@ POLICY_VERSION = "2026-12-15c"
 # 2026-12-15b: a product line without an article: an unlisted name before goods of any cue language ("for Sonoma
 #   table runner", "Lofoten pledd") or after a product field's label ("Item: Edinburgh tartan scarf"); more goods words
 # 2026-12-15c: spelled e-mail addresses with an at word that means nothing else ("marta arroba gmail punto com") need
-#   no e-mail word near; e-mail words of the cue languages ("mailen", "Schreiben", "kontakt"); "anna@gmailcom"
+#   no e-mail word near; e-mail words of the cue languages ("mailen", "Schreiben", "kontakt"); "anna@gmailcom"; a
+#   phone number with the bracketed area code before it ("(11) 98765-4321")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

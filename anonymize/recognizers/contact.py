@@ -376,5 +376,16 @@ class PhoneRecognizer:
         spans = {span for span, business in votes.items()
                  if (2 * sum(business) <= len(business) or _MINE.search(text[max(0, span[0] - 24):span[0]]))
                  and not _DATE_SHAPE.fullmatch(text[span[0]:span[1]])}  # "06-01-2023" is a date
-        return [Finding("PHONE_NUMBER", s, e, self.context_score if _CONTEXT.has_context(text, s, e) else self.score,
-                        self.name) for s, e in sorted(spans)]
+        return [Finding("PHONE_NUMBER", _with_area_code(text, s), e,
+                        self.context_score if _CONTEXT.has_context(text, s, e) else self.score, self.name)
+                for s, e in sorted(spans)]
+
+
+_AREA_CODE_BEFORE = re.compile(r"\(\d{1,4}\)[ \t]?$")
+
+
+def _with_area_code(text: str, start: int) -> int:
+    """The start of a number with the bracketed area code written right before what a region's matcher took
+    ("(11) 98765-4321": a Brazilian mobile that the matchers of PHONE_REGIONS read without its area code)."""
+    area = _AREA_CODE_BEFORE.search(text, max(0, start - 8), start)
+    return area.start() if area is not None else start

@@ -46,6 +46,7 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("Schreiben Sie mir: lena at posteo punkt de", "EMAIL_ADDRESS", "lena at posteo punkt de"),
     ("kontakt: piotr at wp kropka pl", "EMAIL_ADDRESS", "piotr at wp kropka pl"),
     ("anna@gmailcom ist meine Adresse", "EMAIL_ADDRESS", "anna@gmailcom"),  # ".com" typed without its dot
+    ("Liga pra mim no (11) 98765-4321 depois das 18h", "PHONE_NUMBER", "(11) 98765-4321"),  # with its area code
     # a value right before a Japanese or Chinese particle: the whole value, every group of it
     ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
     ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),
