@@ -257,9 +257,27 @@ def is_named_product(text: str, finding: Finding) -> bool:
     # surname ("Return label printed for Sonoma table runner", "kommer Lofoten pledd tilbake", "Brugge kantwerk
     # kussen"), or a product label's value ("Item: Edinburgh tartan scarf", "Artikel: Hamburg Regenschirm")
     labelled = _PRODUCT_LABEL.search(text, max(0, finding.start - 24), finding.start) is not None
-    if not (labelled or any((w in _GOODS or w in _GOODS_BEFORE) and w not in _GOODS_AND_WORDS for w in words_after)):
+    if not (labelled or _goods_right_after(words_after)):
         return False
     return not listed_name(text[finding.start:finding.end])
+
+
+def _goods_right_after(words: list[str]) -> bool:
+    """Goods as the first or second word after a name, and not after a verb, an article or a function word, which
+    make the name a person who does something with goods ("Adeyemi wants blanket", "Nakamura bought a sofa")."""
+    from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+    def goods(word: str) -> bool:
+        return (word in _GOODS or word in _GOODS_BEFORE) and word not in _GOODS_AND_WORDS
+
+    if words and goods(words[0]):
+        return True
+    return (len(words) > 1 and goods(words[1]) and not is_stop_word(words[0])
+            and not words[0].endswith(("ed", "s")) and words[0] not in _PAST_IRREGULAR)
+
+
+_PAST_IRREGULAR = frozenset(("bought", "got", "sent", "took", "gave", "left", "brought", "kept", "found", "made",
+                             "sold", "lost", "wore"))
 
 
 # Goods words that are also verbs or function words of the cue languages, which follow a name as often ("Kowalczyk

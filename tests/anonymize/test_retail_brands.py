@@ -135,6 +135,9 @@ def test_a_colour_after_a_colour_cue_is_no_name_or_place(text: str, value: str, 
     ("Gerald basket weaving class was fun", "Gerald", "PERSON", False),  # a listed given name
     ("Mein Nachbar Kowalczyk hat die gleiche Lampe", "Kowalczyk", "PERSON", False),  # German "hat" (has)
     ("my roommate Bri stole it", "Bri", "PERSON", False),  # "stole" after a name is a verb as often
+    ("Mrs Adeyemi wants blanket in blue", "Adeyemi", "PERSON", False),  # a verb between the name and the goods
+    ("Okafor got blanket yesterday", "Okafor", "PERSON", False),
+    ("Thank you for ordering Jaipur blue pottery!", "Jaipur", "LOCATION", True),  # an adjective between them
     ("I moved to Bergen last year", "Bergen", "LOCATION", False),
 ])
 def test_a_name_between_an_article_and_goods_is_a_product_line(text: str, value: str, entity: str,
