@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-15c"
+POLICY_VERSION = "2026-12-15d"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -236,6 +236,10 @@ POLICY_VERSION = "2026-12-15c"
 # 2026-12-15c: spelled e-mail addresses with an at word that means nothing else ("marta arroba gmail punto com") need
 #   no e-mail word near; e-mail words of the cue languages ("mailen", "Schreiben", "kontakt"); "anna@gmailcom"; a
 #   phone number with the bracketed area code before it ("(11) 98765-4321")
+# 2026-12-15d: plates of Turkey, Slovenia, Latvia, Indonesia and Ireland and more vehicle words; phone, id and order
+#   cue words of more languages ("sími", "ID-картка", "Citizenship no.", "zamówieniu"); messaging-app handles ("Line
+#   ID june_p"); signatures: caseless-script names after a dash, "Name - phone", "Name from Town", staff initials
+#   ("Agent DL.", "/mh"); Chinese "客服小王", Thai "คุณ" with a given name and surname, Indonesian "pak"
 
 
 class PolicyError(AnonymizeUserError, ValueError):

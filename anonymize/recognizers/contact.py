@@ -124,14 +124,16 @@ def _not_a_domain(handle: str) -> bool:
 def handle_recognizer() -> RegexRecognizer:
     """A social-media handle in a reply ("@Zsolt so sorry", "@rahul.v.iyer"): the name without its "@" is a PERSON;
     an e-mail address (a word right before the "@") or a handle that is a domain ("@example.com") is not matched.
-    Also a user name after a user, buyer or seller word or an id label ("the buyer kezzy_b", "아이디: skyjung01") when
-    it is shaped like one: lower case with a digit, an underscore or a dot inside, as no ordinary word is."""
+    Also a user name after a user, buyer or seller word, an id label or a messaging app's name ("the buyer kezzy_b",
+    "아이디: skyjung01", "Line ID june_pimchanok") when it is shaped like one: lower case with a digit, an underscore
+    or a dot inside, as no ordinary word is."""
     return RegexRecognizer("handle", "PERSON", [
         Pattern(r"(?<![\w.@])@([^\W\d_][\w]{1,29}(?:[._][\w]{1,29}){0,3})(?![\w@]|\.\w)", 0.7, flags=0, group=1),
         Pattern(r"(?i:(?<![\w])(?:user(?:name)?|buyer|seller|member|customer|gamertag|nick(?:name)?|handle|login|"
                 r"benutzer(?:name)?|käufer|verkäufer|acheteur|vendeur|usuario|comprador|vendedor|utente|acquirente|"
                 r"venditore|gebruiker|koper|verkoper|kullanıcı(?: adı)?|пользователь|логин|ник|아이디|ユーザー名|"
-                r"ユーザーID|用户名|账号|帳號)(?: id| ID)?)[ \t]*[:：]?[ \t]*"
+                r"ユーザーID|用户名|账号|帳號|line|ig|insta|instagram|telegram|tg|wechat|weixin|微信|微信号|kakao|"
+                r"kakaotalk|카톡|skype|discord|snapchat|snap|tiktok|viber)(?: id| ID)?)(?![^\W\d_])[ \t]*[:：]?[ \t]*"
                 r"((?=[a-z0-9._]{4})(?=[a-z0-9._]*[0-9_.])[a-z][a-z0-9]*(?:[._][a-z0-9]+)*_?)(?![\w@]|\.\w)", 0.7,
                 flags=0, group=1),
     ], validator=_not_a_domain)
@@ -192,7 +194,7 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
-        Pattern(rf"(?<![\w.@]){_LABEL}{_AT_SURE}{_SPELLED_DOMAIN}", 0.85),  # "marta arroba gmail punto com"
+        Pattern(rf"(?<![\w.@])(?:{local_dotted}|{_LABEL}){_AT_SURE}{_SPELLED_DOMAIN}", 0.85),  # "marta arroba gmail ..."
         # "anna_berg AT yahoo DOT co DOT uk": "AT" and "DOT" written in capitals are meant to be read as symbols, no
         # e-mail word needed (a dotted local part is the pattern above's)
         Pattern(rf"(?<![\w.@])(?i:{_LABEL})\s+{_CAPS_AT}\s+(?i:{_LABEL})(?:\s+{_CAPS_DOT}\s+(?i:{_LABEL})){{0,4}}"
@@ -244,7 +246,8 @@ _PHONE_CUES = (
     r"text me on|tlf|telefon|telefonnummer|telefonnr|mobil|mobilen|mobilnummer|mobilnr|handy|handynummer|rufnummer|"
     r"natel|puh|puhelin|gsm|tél|téléphone|portable|teléfono|telefono|celular|cel|móvil|movil|cellulare|telemóvel|"
     r"telemovel|telefone|komórka|komorka|телефон|тел|моб|мобильный|мобільний|τηλ|τηλέφωνο|κινητό|sđt|sdt|đt|"
-    r"điện thoại|no\.? hp|nomor hp|nomor wa")
+    r"điện thoại|no\.? hp|nomor hp|nomor wa|sími|símanúmer|gsm nr|tālr|tālrunis|tel\. nr|telefono nr|mob\. nr|"
+    r"tlf\. nr|puh\. nro|cep telefonu|simu|namba ya simu")
 # the cue words of scripts written without spaces, or with prefixes glued on ("وجوال"): no word boundary around them
 _PHONE_CUES_GLUED = (r"電話|电话|手机|手機|携帯|연락처|전화|휴대폰|โทร|เบอร์|هاتف|جوال|موبايل|تلفن|موبایل|טלפון|נייד|"
                      r"फोन|मोबाइल")

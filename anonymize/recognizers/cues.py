@@ -53,6 +53,7 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 ORDER_CUES = _cue(r"""order|orders|order-?nr\.?|ordernummer|ordine|bestellung|bestellnummer|bestell-?nr\.?|bestelling
 bestelnummer|bestelnr\.?|auftrag|auftragsnummer|commande|cde|pedido|encomenda|zamówienie|zamowienie|objednávka
+zamówieniu|zamówienia|zamówieniem|zamowieniu|zamowienia|objednávky|objednávce|objednávku|objednavka|objednavky
 ordre|beställning|invoice|rechnung|rechnungsnummer|facture|factura|fattura|fatura|faktura|receipt|quittung
 confirmation|booking|reservation|collection|collection code|pickup code|tracking|tracking number|sendungsnummer
 sendung|colis|paquete|pacco|encomenda|parcel|shipment|return|returns|retour|retoure|rücksendung|devolución
@@ -264,7 +265,7 @@ o entregador|a entregadora|destinatário|o vizinho|a vizinha|perguntar por|minha
 il corriere|chiedere di|chiedete di|il vicino|la vicina|mia zia|mio zio|mia cugina|mio cugino
 nachbarin|nachbar|der fahrer|die fahrerin|meine tante|mein onkel|meine cousine|mein cousin
 pan|zákazník|zákaznice|kurýr|soused|sousedka|kurier|kurierka|sąsiad|sąsiadka|susjeda|susjede|susjedi|komšija
-saya|sy|aku|mbak|kak|bi\.|bw\.|mteja|dada|kaka
+saya|sy|aku|mbak|mba|pak|kak|bi\.|bw\.|mteja|dada|kaka
 fr\.|hr\.|gosp\.|gospod|gospa|gđa|gđa\.|gđica|bu|khun|encik|puan|tuan
 მადლობა|ბატონი|ქალბატონი|خواهرم|برادرم|مادرم|پدرم|دخترم|پسرم|همسرم|دوستم""")
 # Self-introductions after which a LOWER-CASE word from the given-name gazetteer is a name ("this is keisha how can i
@@ -286,7 +287,10 @@ _INTRO_NAME = re.compile(r"(?:[\s,:;(]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASE
 
 # A signature after a dash or slash ending the text: "— Thabo M.", "- Sarah", "/Hampus", "~ Ana Lima"
 # (group 2: the initial; an initial, the dash opening its line, or a listed name makes it a signature)
-_SIGNATURE_WORD = r"[^\W\d_a-zß-ÿ][^\W\d_]+(?:['’-][^\W\d_]+)*"
+# (the vowel signs and other combining marks of the Indic scripts, Thai, Hebrew and Arabic are no \w in Python's re:
+# "सुनिता" is one word only with them)
+MARKS = "\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff\u0e31-\u0e4e\u1780-\u17ff"
+_SIGNATURE_WORD = rf"[^\W\d_a-zß-ÿ](?:[^\W\d_]|[{MARKS}])+(?:['’-](?:[^\W\d_]|[{MARKS}])+)*"
 _DASH_SIGNATURE = re.compile(r"(?:^|(?<=[\s.!?)]))[—–~/-][ \t]?(" + _SIGNATURE_WORD + r"(?:[ \t]" + _SIGNATURE_WORD
                              + r"){0,2}([ \t][^\W\d_a-zß-ÿ]\.)?)[ \t]*[!.]?\s*\Z")
 
@@ -304,6 +308,11 @@ _ARABIC_SPEAKER = re.compile(r"(?m)^[ \t]*(?:الموظف|الموظفة|الم�
                              r"([\u0621-\u064a]{2,}(?:[ \t][\u0621-\u064a]{2,})?)[ \t]?:")
 _THAI_SPEAKER = re.compile(r"(?m)^[ \t]*(?:แอดมิน|พนักงาน|เจ้าหน้าที่)[ \t]?([\u0e00-\u0e7f]{2,12})"
                            r"[ \t]?:")
+# The Thai honorific "คุณ" written onto a given name with the surname after a space ("ลูกค้า คุณสมชาย วงศ์สวัสดิ์
+# โทรมา"): both words; not "คุณภาพ" (quality), "คุณค่า" (value), "คุณสมบัติ" (property), nor a kinship or role word
+# after the honorific ("คุณลูกค้า", "คุณแม่"), nor "ขอบคุณ" (thank you)
+_THAI_KHUN = re.compile(r"(?<![\u0e00-\u0e7f])คุณ((?!ภาพ|ค่า|สมบัติ|ลูกค้า|แม่|พ่อ|ครู|หมอ|ป้า|ลุง|ยาย|พี่|น้อง)"
+                        r"[\u0e01-\u0e4e]{2,12}[ \t][\u0e01-\u0e4e]{2,15})(?=[ \t.,!?]|$)")
 _KOREAN_TITLE = re.compile(r"(?<![\uac00-\ud7a3])([\uac00-\ud7a3]{2,4})[ \t]?"
                            r"(?:과장|대리|부장|팀장|차장|사원|주임|실장|매니저|선생님|원장|사장)"
                            r"(?![\uac00-\ud7a3])")
@@ -312,8 +321,9 @@ _CHINESE_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林�
                      "熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
                      "張劉陳楊黃趙吳許鄭謝馮鄧蕭葉蘇魏呂盧鍾譚陸賈韋鄒龔萬錢嚴")
 _CHINESE_ROLE = re.compile(r"(?:我是|我叫|卖家|买家|收件人|收货人|联系人|表姐|表哥|表妹|表弟|姐姐|妹妹|哥哥|弟弟|"
-                           r"同事|朋友|老公|老婆|客户|店员|快递员)(?:[：:][ \t]*)?([" + _CHINESE_SURNAMES
-                           + r"][\u4e00-\u9fff]{1,2})")  # "收货人：王建国" too
+                           r"同事|朋友|老公|老婆|客户|店员|快递员|客服|联系)(?:[：:][ \t]*)?([" + _CHINESE_SURNAMES
+                           + r"][\u4e00-\u9fff]{1,2}|[小老阿][" + _CHINESE_SURNAMES + r"])")  # "收货人：王建国" too;
+# "客服小王", "联系小李": the familiar "little"/"old" with a surname, as staff are called
 # A name after an Arabic kinship word with the preposition "for" written onto it ("لأخوي فيصل": for my brother
 # Faisal), or after thanks and the vocative "يا" ("شكراً يا مروان"): one word, neither a preposition nor a word with
 # the article "ال" (an adjective: "لأخوي الصغير"), nor a vocative's usual titles ("يا فندم", "يا جماعة").
@@ -403,6 +413,7 @@ _PARTICLE_NAME = re.compile(r"[ \t]+((?:(?:de|del|de la|de los|de las|da|das|do|
 # each with a character every match holds: a text without it skips the pattern (an exact shortcut)
 _CASELESS_NAMES = ((re.compile(r"[:：]"), _CJK_SPEAKER), (re.compile(r"[（(]"), _BRACKET_SPEAKER),
                    (re.compile(r"[\u0621-\u064a]"), _ARABIC_SPEAKER), (re.compile(r"[\u0e00-\u0e7f]"), _THAI_SPEAKER),
+                   (re.compile(r"คุณ"), _THAI_KHUN),
                    (re.compile(r"[\uac00-\ud7a3]"), _KOREAN_TITLE), (re.compile(r"[\u4e00-\u9fff]"), _CHINESE_ROLE),
                    (re.compile(r"[\u0621-\u064a]"), _ARABIC_KIN), (re.compile(r"يا"), _ARABIC_THANKS),
                    (re.compile(r"[：:]"), _KANA_READING))
@@ -562,7 +573,9 @@ class IntroNameRecognizer:
         if any(is_stop_word(w) or w in COMMON_WORDS or w.endswith(("ed", "ing", "ly")) for w in words):
             return []  # "- Thanks", "- Amazing"
         signed = m.group(2) is not None or re.search(r"(?:^|\n)[ \t]*$", text[:m.start()]) is not None
-        if not (signed or listed_name(m.group(1))):
+        # two or three words of a script without letter case after a sentence's end ("... आइपुग्यो। — सुनिता गुरुङ")
+        caseless = len(words) > 1 and not any(ch.isupper() or ch.islower() for ch in m.group(1))
+        if not (signed or listed_name(m.group(1)) or caseless):
             return []  # "Great lamp - Sarah": a listed name; "Works. - Excellent", "page 3 - Summary": no signature
         return [Finding("PERSON", m.start(1), m.end(1), self.score, self.name)]
 

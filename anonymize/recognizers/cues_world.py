@@ -58,7 +58,8 @@ cnp|buletin|carte de identitate|fødselsnummer|cpr|cpr-nr\.?|henkilötunnus|hetu
 ehliyet no|sürücü belgesi|licencia|licencia de conducir|patente|patente di guida|carta d'identità|dl no\.?|licence
 license|id|id no\.?|id#|sa id|national id no\.?|omang|nin|nida|ghana card|emirates id|iqama|רישיון נהיגה
 תעודת זהות|numéro national|numéro de registre national|registre national|n° national|umid|crn|nric|mykad|ic number
-ic no\.?|carte d'identité|carte d'identite|cni""")
+ic no\.?|carte d'identité|carte d'identite|cni|citizenship no\.?|citizenship number|citizenship certificate no\.?
+id-картка|id картка|id-карта|паспорт громадянина|особова картка|asmens kodas|personas kods|isikukood|emšo|kennitala""")
 # Tax and business registration numbers after their names (a sole trader's is personal data; VAT, GST, company
 # registers), as invoices and seller pages write them; their values have seven digits or more, so "incl. VAT 19.99"
 # is no id
@@ -138,7 +139,10 @@ WORLD_VEHICLE = (*VEHICLE_CONTEXT, "véhicule", "vehicule", "immatriculé", "imm
                  "araç", "araba", "plaka", "xe", "mobil", "vehículo", "veicolo", "veículo", "fordon", "bil", "bilen",
                  "auton", "vozidlo", "autó", "mașina", "машина", "автомобиль", "номер", "caravan", "camper",
                  "taxi", "uber", "kennzeichen", "immatriculation", "plaque", "matrícula", "targa", "rego",
-                 "registration", "hatchback", "sedan", "saloon", "coupe", "coupé", "minivan", "estate car")
+                 "registration", "hatchback", "sedan", "saloon", "coupe", "coupé", "minivan", "estate car",
+                 # Turkish, Slovene, Latvian, Lithuanian, Indonesian/Malay and more vehicle and plate words
+                 "aracı", "aracım", "aracın", "avto", "avtomobil", "mašīna", "mašīnu", "automašīna", "automobilis",
+                 "plat", "nopol", "motor", "jeep", "bakkie", "kereta", "motosiklet", "registarska", "tablice")
 
 
 def _shape(value: str) -> str:
@@ -248,6 +252,11 @@ def world_plate_recognizer() -> RegexRecognizer:
               r"[A-Z]{2} \d{3} ?[A-Z]{2}", r"[A-Z]{2,3} \d{4,5}[A-Z]?", r"[A-Z]{3}[- ]\d{2,3}[A-Z]?",
               r"[A-Z]{2} \d{4,6}", r"\d[A-Z]{3}-?\d{3}", r"[A-Z]{3}-\d{4}", r"[A-Z]{3}\d[A-Z]\d{2}",
               r"[A-Z]{3} \d{2}[A-Z]\d{2}", r"[A-Z]{2}\d{2} ?[A-Z]{3}", r"[A-Z]{2}-\d{3}-[A-Z]{2}",
+              r"\d{2} [A-Z]{1,3} \d{2,4}",  # Turkey: "06 ABR 742"
+              r"[A-Z]{2} [A-Z0-9]{2}-[A-Z0-9]{2,3}",  # Slovenia: "LJ 44-7KR"
+              r"[A-Z]{2}-\d{3,4}",  # Latvia: "KT-9182"
+              r"[A-Z]{1,2} \d{1,4} [A-Z]{1,3}",  # Indonesia: "B 4471 TKS"
+              r"\d{2,3}-[A-Z]{1,2}-\d{1,6}",  # Ireland: "191-CN-4471"
               r"[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?\d{1,4}[EH]?", r"[A-Z]{3}\d{3,4}")  # "LKR452": New Zealand, older UK
     return RegexRecognizer("license-plate-world", "LICENSE_PLATE", [
         Pattern(r"(?<![\w-])(" + "|".join(shapes) + r")(?![\w-])", 0.3, 0.8, group=1, flags=0),

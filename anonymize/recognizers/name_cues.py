@@ -94,6 +94,21 @@ _STAFF_CUE = re.compile(
 # A one-word signature closing a text after its last sentence ("... Retourlabel gestuurd. Daan"): a listed given
 # name or surname; two or three words are `_CLOSING`'s
 _CLOSING_ONE = re.compile(r"(?:[.!?]\s+/?|\n\s*/?)(" + r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*" + r")\s*\.?\s*$")
+# A name and the number to call, closing a line or text ("... Nugegoda 10250. Kumari - 077 555 3921", "Abdelkarim – 06
+# 70 55 51 28"): the one or two capitalised words before the dash, after a sentence's end or at the line's start
+_NAME_DASH_PHONE = re.compile(r"(?:^|(?<=[.!?:;]\s)|(?<=\n))(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
+                              + r")?)[ \t]+[-–—][ \t]+\+?\(?\d[\d ().-]{5,18}\d[ \t.]*$", re.MULTILINE)
+# A review's signature of a name and the writer's town ("... no bother at all.\nGer, Limerick", "... three pairs. Sue
+# from Stroud"): one or two capitalised words, then a comma or "from" and a listed city, closing the text
+_NAME_AND_TOWN = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?)(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)(?:,[ \t]*|"
+                            r"[ \t]+(?:from|of|aus|de|da|van|z|iz)[ \t]+)(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
+                            + r")?)[ \t]*[.!]?\s*$")
+# A member of staff's initials after a staff label or "by" ("Refund issued. Agent DL.", "Approved by KL."), or after
+# a slash closing a note ("Rückruf erledigt 14:20. /mh"): two or three letters
+_STAFF_INITIALS = re.compile(r"(?:(?<![\w-])(?i:agent|agente|rep|advisor|operator|operador|operatore|atendente|"
+                             r"approved by|handled by|processed by|checked by|signed by|by)[ \t]*:?[ \t]*"
+                             r"([A-Z]{2,3})(?=[ \t]*(?:[.!;)]|$))"
+                             r"|(?:^|(?<=\s))/([A-Za-z]{2,3}|[A-Z][a-z][A-Z])[ \t]*$)", re.MULTILINE)
 # Tagalog's personal articles "si", "ni", "kay" (plural "sina", "nina", "kina") stand only before the name of a person
 # ("si Marites ito", "Pa-deliver na lang po kay Rowena"); the same words are Spanish, French and Swahili ones ("si
 # Correos no entrega", "ni Amazon ni eBay"), so the text must hold Tagalog function words too, or the name be listed
@@ -215,6 +230,15 @@ class NameCueRecognizer:
             start = max(0, len(text) - 60) + one.start(1)
             out.append(Finding("PERSON", start, start + len(one.group(1)), self.weak_score, self.name))
         out += self._tagalog_names(text)
+        out += [self._finding(m, self.score) for m in _NAME_DASH_PHONE.finditer(text) if _signature(m.group(1))]
+        town = _NAME_AND_TOWN.search(text[-80:])
+        if town is not None and _signature(town.group(1)) and _is_city(town.group(2)):
+            start = max(0, len(text) - 80) + town.start(1)
+            out.append(Finding("PERSON", start, start + len(town.group(1)), self.weak_score, self.name))
+        for m in _STAFF_INITIALS.finditer(text):
+            group = 1 if m.group(1) else 2
+            if m.group(group).lower() not in COMMON_WORDS and not _NOT_INITIALS.fullmatch(m.group(group)):
+                out.append(Finding("PERSON", m.start(group), m.end(group), self.score, self.name))
         out += self._header_names(text)
         out += [Finding("PERSON", m.start(1), m.end(1), self.score, self.name) for m in _CARET_SIGN.finditer(text)
                 if m.group(1).lower() not in COMMON_WORDS]
@@ -272,6 +296,20 @@ class NameCueRecognizer:
         if match.re is _INITIAL:
             end = match.end()  # "Hope O." with the initial and its full stop
         return Finding("PERSON", start, end, score, self.name)
+
+
+# two or three letters that are a unit, a code or a word after "by" or a slash, not initials ("by DHL", "km/h",
+# "Agent UK", "by EMS", "/kg")
+_NOT_INITIALS = re.compile(r"(?i:dhl|ups|dpd|gls|ems|tnt|usps|fedex|uk|us|usa|eu|uae|km|kg|cm|mm|ml|pcs|pc|tv|pm|am|"
+                           r"hr|hrs|min|sec|day|mo|yr|yrs|ea|box|set|qty|ref|no|nr|ok|inc|ltd|llc|gmbh|sa|ag|bv|srl|co)")
+
+
+def _is_city(value: str) -> bool:
+    """A listed city (`world_places`, GeoNames: 50,000 people or more; or `places`'s English-speaking towns)."""
+    from anonymize.recognizers.places import CITIES  # lazy: the lists load once, with the recognizers
+    from anonymize.recognizers.world_places import cities
+
+    return value.lower() in cities() or value.lower() in CITIES
 
 
 def _role_word(word: str) -> bool:

@@ -189,6 +189,9 @@ def test_couriers_neighbours_and_roles_of_more_languages(text: str, expected: li
     ("담당자: 김도윤 대리 (02-555-0147)", ["김도윤"]),  # a Korean name before its job title
     ("我是买家陈静怡，想问一下发货时间", ["陈静怡"]),  # a Chinese role, a common surname and the given name
     ("我是第一次买，很满意", []),  # no surname after the role word
+    ("客服小周态度很好，马上补发了", ["小周"]),  # the familiar "little" with a surname, after a role word
+    ("ลูกค้า คุณมาลี ใจดี แจ้งว่าได้รับของแล้ว", ["มาลี ใจดี"]),  # the Thai honorific on a given name and surname
+    ("คุณภาพดี มาก ส่งไว", []),  # "คุณภาพ" is quality
 ])
 def test_speakers_and_roles_of_scripts_without_case(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.cues import IntroNameRecognizer

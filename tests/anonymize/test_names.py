@@ -130,6 +130,13 @@ def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
     ("Pakibigay na lang po kay Danilo.", ["Danilo"]),
     ("Je ne sais pas si Amazon livre demain.", []),  # French "si" (if)
     ("ni Amazon ni eBay", []),  # Spanish "ni" (nor)
+    # a name and the number to call closing a text; a name and the writer's town; staff initials
+    ("Pay by transfer. Rashida - 0803 555 1290", ["Rashida"]),
+    ("Fits perfectly, better than the last pair. Tom from Leeds", ["Tom"]),
+    ("Refund issued. Agent TW.", ["TW"]),
+    ("Callback done 14:20. /jk", ["jk"]),
+    ("Shipped by DHL.", []),
+    ("max 50 km/h", []),
 ])
 def test_staff_labels_closing_names_and_tagalog_articles(text: str, expected: list[str]) -> None:
     from anonymize.recognizers import NameCueRecognizer

@@ -47,6 +47,18 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("kontakt: piotr at wp kropka pl", "EMAIL_ADDRESS", "piotr at wp kropka pl"),
     ("anna@gmailcom ist meine Adresse", "EMAIL_ADDRESS", "anna@gmailcom"),  # ".com" typed without its dot
     ("Liga pra mim no (11) 98765-4321 depois das 18h", "PHONE_NUMBER", "(11) 98765-4321"),  # with its area code
+    # plates of more countries beside their vehicle words
+    ("Misafir aracı 34 KLM 118 otoparkta", "LICENSE_PLATE", "34 KLM 118"),  # Turkey
+    ("Moj avto je MB 12-3AB, parkiran zadaj", "LICENSE_PLATE", "MB 12-3AB"),  # Slovenia
+    ("Mana mašīna GR-4410 stāv pagalmā", "LICENSE_PLATE", "GR-4410"),  # Latvia
+    ("Kurir pakai motor plat D 1182 XYZ", "LICENSE_PLATE", "D 1182 XYZ"),  # Indonesia
+    ("The jeep 212-D-10884 is parked outside", "LICENSE_PLATE", "212-D-10884"),  # Ireland
+    # phone and id cue words of more languages, the order cue in the Polish locative, messaging-app handles
+    ("Gunnar, sími 612 3344", "PHONE_NUMBER", "612 3344"),
+    ("номер клієнта UA-110022, ID-картка 004417733", "ID_DOCUMENT", "004417733"),
+    ("Citizenship no. 12-02-70-04411 verified", "ID_DOCUMENT", "12-02-70-04411"),
+    ("w zamówieniu PL/2024/55120 brakuje poszewki", "ORDER_NUMBER", "PL/2024/55120"),
+    ("Line ID ploy_suda, tel later", "PERSON", "ploy_suda"),
     # a value right before a Japanese or Chinese particle: the whole value, every group of it
     ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
     ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),
@@ -111,6 +123,8 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("op dit punt at home punt nl", "EMAIL_ADDRESS", "punt"),  # no local part shaped like one
     ("we met at school dot com", "EMAIL_ADDRESS", "school"),  # "at" with no e-mail word near
     ("@shop.com is down again", "PERSON", "shop"),  # a domain under a generic top-level domain
+    ("comprado na loja Shopping Iguatemi.", "PERSON", "uatemi"),  # "Ig" inside a word is no Instagram cue
+    ("Bestellung 12 AB 3456 ist angekommen", "LICENSE_PLATE", "12 AB"),  # a plate shape with no vehicle word
     ("my husband will love it", "PERSON", "will"),
     ("my son will always use it", "PERSON", "will"),
     ("my daughter may like the colour", "PERSON", "may"),
