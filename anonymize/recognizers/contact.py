@@ -194,7 +194,7 @@ def spelled_email_recognizer() -> RegexRecognizer:
     return RegexRecognizer("spelled-email", "EMAIL_ADDRESS", [
         Pattern(rf"(?<![\w.@])(?:{_LABEL}(?:{_DOT}{_LABEL}){{0,4}}){_AT_BRACKET}{_SPELLED_DOMAIN}", 0.9),  # "[at]"
         Pattern(rf"(?<![\w.@])(?:{local_dotted}){_AT_WORD}{_SPELLED_DOMAIN}", 0.7, 0.9),
-        Pattern(rf"(?<![\w.@])(?:{local_dotted}|{_LABEL}){_AT_SURE}{_SPELLED_DOMAIN}", 0.85),  # "marta arroba gmail ..."
+        Pattern(rf"(?<![\w.@])(?:{local_dotted}|{_LABEL}){_AT_SURE}{_SPELLED_DOMAIN}", 0.85),  # "ana arroba ..."
         # "anna_berg AT yahoo DOT co DOT uk": "AT" and "DOT" written in capitals are meant to be read as symbols, no
         # e-mail word needed (a dotted local part is the pattern above's)
         Pattern(rf"(?<![\w.@])(?i:{_LABEL})\s+{_CAPS_AT}\s+(?i:{_LABEL})(?:\s+{_CAPS_DOT}\s+(?i:{_LABEL})){{0,4}}"

@@ -223,9 +223,8 @@ def test_a_pattern_that_needs_a_script_skips_texts_without_it() -> None:
     ("I looked at the dash board of the car", []),  # separator words in prose, no domain after them
 ])
 def test_spelled_emails_with_more_at_and_separator_words(text: str, expected: list[str]) -> None:
-    from anonymize.recognizers.contact import spelled_email_recognizer
-
     from anonymize.findings import resolve_overlaps
+    from anonymize.recognizers.contact import spelled_email_recognizer
 
     # the patterns may also match the tail of an address ("rossi chiocciola ..."); the engine keeps the longest
     kept = resolve_overlaps(f for f in spelled_email_recognizer().analyze(text) if f.score >= 0.5)
