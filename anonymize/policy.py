@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-15d"
+POLICY_VERSION = "2026-12-15e"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -240,6 +240,10 @@ POLICY_VERSION = "2026-12-15d"
 #   cue words of more languages ("sími", "ID-картка", "Citizenship no.", "zamówieniu"); messaging-app handles ("Line
 #   ID june_p"); signatures: caseless-script names after a dash, "Name - phone", "Name from Town", staff initials
 #   ("Agent DL.", "/mh"); Chinese "客服小王", Thai "คุณ" with a given name and surname, Indonesian "pak"
+# 2026-12-15e: the person to call before or after a number ("Call Arman +374 ...", "5555 1234 (Rasmus)"), the person
+#   a card greets ("Happy graduation Abdulla!"); Latin American titles ("Lic. Vargas"); order, id and plate cues and
+#   shapes of more countries (Mongolian, Georgian, Armenian orders, NRC, DPI, HK/Macau ids, Bolivian, Swiss and
+#   Macedonian plates); traditional-character roles ("客戶", "來電人"); the Georgian "name" label
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -244,7 +244,7 @@ nazywam się|jestem|klient|dziękuję|pozdrawiam|moja siostra|mój brat
 groetjes|felicidades|felicitaciones|parabéns|auguri|grattis|gefeliciteerd|glückwunsch|congratulations
 sig\.|sig\.ra|signor|signora|señor|señora|sr\.|sra\.|srta\.|doña|herr|frau|fam\.|familie|famille|mme|mlle|mevr\.
 dhr\.|pani|paní|pán|bayan|sayın|telefonata di|chiamata di|ligação de|llamada de|passeport de|pasaporte de
-dott\.|dott\.ssa|dottor|dottoressa|avv\.|ing\.|geom\.|prof\.ssa|anrufer|anruferin
+dott\.|dott\.ssa|dottor|dottoressa|avv\.|ing\.|geom\.|prof\.ssa|anrufer|anruferin|lic\.|lcda\.|lcdo\.|arq\.|mtro\.|mtra\.
 mr|mr\.|mrs|mrs\.|ms|ms\.|κυρία|κύριε|κύριος|κυρίου|κα|κ\.|господин|госпожа|г-н|г-жа|пан|пані|أستاذ|الأستاذ|السيد
 السيدة|مدام|מר|גברת|bapak|pak|ibu|anh|chị|senhor|senhora|monsieur|madame|meneer|mevrouw|signore
 passaporto di|reisepass von|passport of
@@ -320,10 +320,11 @@ _CHINESE_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林�
                      "袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟"
                      "熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
                      "張劉陳楊黃趙吳許鄭謝馮鄧蕭葉蘇魏呂盧鍾譚陸賈韋鄒龔萬錢嚴")
+# "收货人：王建国" too; "客服小王", "联系小李": the familiar "little"/"old" with a surname, as staff are called
 _CHINESE_ROLE = re.compile(r"(?:我是|我叫|卖家|买家|收件人|收货人|联系人|表姐|表哥|表妹|表弟|姐姐|妹妹|哥哥|弟弟|"
-                           r"同事|朋友|老公|老婆|客户|店员|快递员|客服|联系)(?:[：:][ \t]*)?([" + _CHINESE_SURNAMES
-                           + r"][\u4e00-\u9fff]{1,2}|[小老阿][" + _CHINESE_SURNAMES + r"])")  # "收货人：王建国" too;
-# "客服小王", "联系小李": the familiar "little"/"old" with a surname, as staff are called
+                           r"同事|朋友|老公|老婆|客户|客戶|店员|店員|快递员|客服|联系|聯絡|來電人|来电人|"
+                           r"取件人|會員|会员)(?:[：:][ \t]*)?([" + _CHINESE_SURNAMES
+                           + r"][\u4e00-\u9fff]{1,2}|[小老阿][" + _CHINESE_SURNAMES + r"])")
 # A name after an Arabic kinship word with the preposition "for" written onto it ("لأخوي فيصل": for my brother
 # Faisal), or after thanks and the vocative "يا" ("شكراً يا مروان"): one word, neither a preposition nor a word with
 # the article "ال" (an adjective: "لأخوي الصغير"), nor a vocative's usual titles ("يا فندم", "يا جماعة").
@@ -344,7 +345,7 @@ _ARABIC_THANKS = re.compile(r"(?<![\u0621-\u064a])(?:شكرا|شكراً|شكر�
 # punctuation mark or the line's end; "عبد"/"أبو"/"بن" take the word after them ("عبد الحميد").
 _CASELESS = r"\u0621-\u0652\u0671-\u06d3\u05d0-\u05ea\u10d0-\u10ff\u0e01-\u0e4e\u0900-\u0963"  # letters and marks
 _ROLE_LABEL = (r"(?:اسم المستلم|اسم المستلمة|المستلم|المستلمة|باسم|بإسم|نام گیرنده|گیرنده|به نام|שם המקבל|שם הנמען|"
-               r"נמען|נמענת|לידי|მიმღები|მიმღების სახელი|ადრესატი|ผู้รับ|ชื่อผู้รับ|ชื่อ-นามสกุล|प्राप्तकर्ता|"
+               r"נמען|נמענת|לידי|მიმღები|მიმღების სახელი|ადრესატი|სახელი და გვარი|სახელი|ผู้รับ|ชื่อผู้รับ|ชื่อ-นามสกุล|प्राप्तकर्ता|"
                r"प्राप्तकर्ता का नाम)")
 _ROLE_WORD = (r"(?:المندوب|المندوبة|مندوب التوصيل|الموظف|الموظفة|السائق|الأخ|الأخت|للأخ|للأخت|الكابتن|پیک|کارمند|"
               r"השליח|השליחה|שליח|הנציג|הנציגה|נציג|נציגה|הנהג|კურიერი|ოპერატორი|ფილიალის|कूरियर|डिलीवरी बॉय|"

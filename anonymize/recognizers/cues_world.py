@@ -45,7 +45,8 @@ narudžba|narudžbe|narudžbu|narudžbi|broj narudžbe|porudžbina|porudžbine|p
 purchase order|po number|po no\.?|po#|(?-i:PO)|(?-i:LPO)|поръчката ми|поръчка №|поръчка номер
 поръчка|поръчката|поруџбина|поруџбине|užsakymas|užsakymo|pasūtījums|pasūtījuma|tellimus|tellimuse|tellimuse nr
 talab|talabiya|talabiyya|talabiyti|talabiti|talabiyti raqam|talab raqam|raqam al-talab|raqam at-talab|raqam talabiyti
-הזמנה|מספר הזמנה""")
+הזמנה|מספר הזמנה|захиалга|захиалгын дугаар|შეკვეთა|შეკვეთის ნომერი|պատվեր|պատվերի համար|comanda mea|comanda ta
+compra nº|compra n°|número de compra|nº de compra|ordine n\.?|narudžba br\.?""")
 WORLD_CUSTOMER_CUES = _cue(r"""kundnummer|kundnr\.?|kundenummer|kunde nr\.?|asiakasnumero|asiakasnro|číslo zákazníka
 zákaznické číslo|müşteri no|müşteri numarası|ügyfélszám|numărul de client|cod client|nomor pelanggan|id pelanggan
 mã khách hàng|номер клиента|клиентский номер|номер карты|номер клієнта|αριθμός πελάτη|member no\.?|membership no\.?
@@ -59,7 +60,8 @@ ehliyet no|sürücü belgesi|licencia|licencia de conducir|patente|patente di gu
 license|id|id no\.?|id#|sa id|national id no\.?|omang|nin|nida|ghana card|emirates id|iqama|רישיון נהיגה
 תעודת זהות|numéro national|numéro de registre national|registre national|n° national|umid|crn|nric|mykad|ic number
 ic no\.?|carte d'identité|carte d'identite|cni|citizenship no\.?|citizenship number|citizenship certificate no\.?
-id-картка|id картка|id-карта|паспорт громадянина|особова картка|asmens kodas|personas kods|isikukood|emšo|kennitala""")
+id-картка|id картка|id-карта|паспорт громадянина|особова картка|asmens kodas|personas kods|isikukood|emšo|kennitala
+nrc|nrc no\.?|dpi|tazkira|tazkera|bilhete de identidade|numéro cni|cni n°|piradi nomeri|პირადი ნომერი""")
 # Tax and business registration numbers after their names (a sole trader's is personal data; VAT, GST, company
 # registers), as invoices and seller pages write them; their values have seven digits or more, so "incl. VAT 19.99"
 # is no id
@@ -86,7 +88,8 @@ def world_tax_id_recognizer() -> RegexRecognizer:
     ], validator=_tax_id_ok)
 
 
-_GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:番号)?|旅券番号|マイナンバー|身份证(?:号)?|护照(?:号)?"
+_GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:番号)?|旅券番号|マイナンバー|身份证(?:号)?|身份證(?:號)?"
+             r"|护照(?:号)?"
              r"|驾驶证|주민등록번호|여권(?:번호)?|운전면허(?:증)?(?:번호)?"
              r"|رقم الهوية|الهوية|جواز السفر|رقم الجواز|رخصة القيادة)")
 # A document or card value of letter and digit groups: "KSK 118 204 559", "FID 77 0215 4491", "85.07.30-033.61"
@@ -110,7 +113,7 @@ _WORLD_DATE = (r"(\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|" + ERA_DATE + r"|
                + r"|\d{1,2}\.?\s" + _WORLD_MONTH + r"\s" + _CUED_YEAR + r"(?:\s?(?:г\.|р\.)|(?!\d))"
                + r"|" + _CUED_YEAR + r"\.\s" + _WORLD_MONTH + r"\s\d{1,2}\.?(?!\d))")
 # Cues glued to their value or to a particle: CJK, Korean, Arabic, Hebrew, Thai order/customer words.
-_GLUED_ORDER = (r"(?:注文番号|ご注文番号|注文no\.?|订单号|订单编号|訂單編號|订单|주문번호|주문 번호|주문"
+_GLUED_ORDER = (r"(?:注文番号|ご注文番号|注文no\.?|订单号|订单编号|訂單編號|訂單號|訂單|订单|주문번호|주문 번호|주문"
                 r"|رقم الطلب|الطلب رقم|طلب رقم|الطلب|מספר הזמנה|הזמנה|หมายเลขคำสั่งซื้อ|เลขที่คำสั่งซื้อ)")
 _GLUED_CUSTOMER = r"(?:会員ID|会員番号|お客様番号|客户号|会员号|회원번호|고객번호|رقم العميل|رقم العضوية|מספר לקוח)"
 _PARTICLE = r"(?:\s|[:：#=]|は|：|是|为|는|은|:|هو)*"
@@ -142,7 +145,8 @@ WORLD_VEHICLE = (*VEHICLE_CONTEXT, "véhicule", "vehicule", "immatriculé", "imm
                  "registration", "hatchback", "sedan", "saloon", "coupe", "coupé", "minivan", "estate car",
                  # Turkish, Slovene, Latvian, Lithuanian, Indonesian/Malay and more vehicle and plate words
                  "aracı", "aracım", "aracın", "avto", "avtomobil", "mašīna", "mašīnu", "automašīna", "automobilis",
-                 "plat", "nopol", "motor", "jeep", "bakkie", "kereta", "motosiklet", "registarska", "tablice")
+                 "plat", "nopol", "motor", "jeep", "bakkie", "kereta", "motosiklet", "registarska", "tablice",
+                 "camioneta", "camión", "camion", "moto", "voiture", "vozilo", "kola", "голф", "возило", "кола")
 
 
 def _shape(value: str) -> str:
@@ -192,6 +196,9 @@ def world_id_recognizer() -> RegexRecognizer:
         Pattern(WORLD_ID_CUES + _OPEN + _VALUE, 0.9, group=1, flags=0),
         Pattern(WORLD_ID_CUES + _OPEN + _GROUPED, 0.9, group=1, flags=0),
         Pattern(_GLUED_ID + _PARTICLE + _GLUED_VALUE, 0.9, group=1, flags=re.IGNORECASE),
+        # Hong Kong's and Macau's identity card numbers end in a check digit in brackets: "1555123(4)", "A123456(7)"
+        Pattern(r"(?:身份證|身份证|HKID|BIR)(?:號碼|号码|號|号)?[ \t]*[:：]?[ \t]*"
+                r"([A-Z]{0,2}\d{6,7}[（(][0-9A][)）])", 0.9, group=1, flags=0),
     ], validator=_digits(4))
 
 
@@ -257,10 +264,18 @@ def world_plate_recognizer() -> RegexRecognizer:
               r"[A-Z]{2}-\d{3,4}",  # Latvia: "KT-9182"
               r"[A-Z]{1,2} \d{1,4} [A-Z]{1,3}",  # Indonesia: "B 4471 TKS"
               r"\d{2,3}-[A-Z]{1,2}-\d{1,6}",  # Ireland: "191-CN-4471"
+              r"\d{4}-[A-Z]{3}",  # Bolivia: "2555-KTB"
+              r"[A-Z]{2} \d{3} \d{3}",  # Switzerland: "VD 555 120"
+              r"[A-Z]{2} \d{4} [A-Z]{2}",  # North Macedonia, Bulgaria: "OH 5512 AB"
               r"[A-ZÄÖÜ]{1,3}-[A-Z]{1,2} ?\d{1,4}[EH]?", r"[A-Z]{3}\d{3,4}")  # "LKR452": New Zealand, older UK
     return RegexRecognizer("license-plate-world", "LICENSE_PLATE", [
         Pattern(r"(?<![\w-])(" + "|".join(shapes) + r")(?![\w-])", 0.3, 0.8, group=1, flags=0),
-    ], context=WORLD_VEHICLE, validator=_plate_ok)
+    ], context=WORLD_VEHICLE, validator=_world_plate_ok)
+
+
+def _world_plate_ok(value: str) -> bool:
+    """`_plate_ok`, and not a postcode or a number after its label ("CP 45150", "PO 1234", "NR 5512")."""
+    return _plate_ok(value) and re.match(r"(?:CP|PO|NR|NO|BP|CEP|ZIP|PLZ) \d", value) is None
 
 
 # Plates of East Asian formats, each shape its own country's and found without a vehicle word: China (GA 36: a

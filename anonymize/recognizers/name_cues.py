@@ -98,6 +98,29 @@ _CLOSING_ONE = re.compile(r"(?:[.!?]\s+/?|\n\s*/?)(" + r"[^\W\d_a-zß-ÿ][^\W\d_
 # 70 55 51 28"): the one or two capitalised words before the dash, after a sentence's end or at the line's start
 _NAME_DASH_PHONE = re.compile(r"(?:^|(?<=[.!?:;]\s)|(?<=\n))(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
                               + r")?)[ \t]+[-–—][ \t]+\+?\(?\d[\d ().-]{5,18}\d[ \t.]*$", re.MULTILINE)
+# The person to call, named right before or after the number a delivery note gives ("Call Arman +374 91 555123",
+# "appelez Fatoumata au 05 55 51 23 45", "Ligar para Celeste 84 555 1234", "helistada 5555 1234 (Rasmus)", "დარეკეთ
+# 555 12 34 56, გიორგი."): a call verb of the cue languages, one or two capitalised words and the number; or the
+# number, then one or two capitalised words in brackets, or after a comma closing the sentence
+_PHONE_DIGITS = r"\+?\(?\d[\d ().-]{5,18}\d"
+_CALL_VERB = (r"(?i:call|ring|phone|text|whatsapp|contact|ask for|llamar a|llame a|llama a|ligar para|ligue para|"
+              r"liga para|ligar pra|appelez|appeler|appelle|chiamare|chiamate|chiama|bellen|bel|anrufen bei|"
+              r"rufen sie|ruf|zadzwoń do|zadzwonić do|zavolejte|zavolat|zvoni|pozovite|nazovite|thirrni|helistage|"
+              r"soita|soittakaa|ring til|ringa)")
+_CALL_NAME = re.compile(r"(?<![\w'’-])" + _CALL_VERB + r"[ \t]+(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
+                        + r")?)[ \t,:]+(?:(?i:on|at|au|al|no|op|na|pod|na broj|on number)[ \t]+)?" + _PHONE_DIGITS)
+_NAME_AFTER_PHONE = re.compile(_PHONE_DIGITS + r"(?:[ \t]*\((" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)\)|,[ \t]*("
+                               + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)[ \t]*[.!]?[ \t]*$)", re.MULTILINE)
+# The person a card or gift message greets: a greeting of an occasion, then one or two capitalised words and a
+# comma, "!" or the end ("Happy graduation Abdulla!", "Congrats on the new job Lerato!", "Feliz cumpleaños Marta,")
+_GREETING_NAME = re.compile(
+    r"(?i:happy (?:birthday|bday|graduation|anniversary|retirement|holidays|new year|mother's day|father's day)|"
+    r"congrats(?: on (?:the|your) [\w ]{2,24}?)?|congratulations(?: on (?:the|your) [\w ]{2,24}?)?|"
+    r"merry (?:christmas|xmas|chrissy)|feliz (?:cumpleaños|navidad|aniversario)|feliz aniversário|parabéns|"
+    r"joyeux anniversaire|bon anniversaire|buon compleanno|alles gute(?: zum geburtstag)?|"
+    r"herzlichen glückwunsch|gefeliciteerd|wszystkiego najlepszego|grattis på födelsedagen|grattis|"
+    r"tillykke|gratulerer|doğum günün kutlu olsun|с днём рождения|с днем рождения)"
+    r",?[ \t]+(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)[ \t]*(?=[!,.🎉🎂🎁❤]|$)", re.MULTILINE)
 # A review's signature of a name and the writer's town ("... no bother at all.\nGer, Limerick", "... three pairs. Sue
 # from Stroud"): one or two capitalised words, then a comma or "from" and a listed city, closing the text
 _NAME_AND_TOWN = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?)(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)(?:,[ \t]*|"
@@ -231,6 +254,15 @@ class NameCueRecognizer:
             out.append(Finding("PERSON", start, start + len(one.group(1)), self.weak_score, self.name))
         out += self._tagalog_names(text)
         out += [self._finding(m, self.score) for m in _NAME_DASH_PHONE.finditer(text) if _signature(m.group(1))]
+        out += [self._finding(m, self.score) for m in _CALL_NAME.finditer(text) if _addressed(m.group(1))]
+        for m in _NAME_AFTER_PHONE.finditer(text):
+            group = 1 if m.group(1) else 2
+            value = m.group(group)
+            # in brackets, a cased word must be a listed name: "Bestellung 3401878 (Wintermantel)", "(Zentrale)"
+            cased = any(ch.isupper() for ch in value) and not "\u10d0" <= value[0] <= "\u10ff"
+            if _addressed(value) and (group == 2 or not cased or _listed_note_name(value)):
+                out.append(Finding("PERSON", m.start(group), m.end(group), self.score, self.name))
+        out += [self._finding(m, self.score) for m in _GREETING_NAME.finditer(text) if _addressed(m.group(1))]
         town = _NAME_AND_TOWN.search(text[-80:])
         if town is not None and _signature(town.group(1)) and _is_city(town.group(2)):
             start = max(0, len(text) - 80) + town.start(1)
@@ -338,6 +370,17 @@ def _signature(value: str, *, signed: bool = False) -> bool:
     return all((w[0].isupper() or (signed and not w[0].islower())) and not is_stop_word(w)
                and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
                and not (w.isupper() and len(w) <= 3) for w in words)
+
+
+def _addressed(value: str) -> bool:
+    """One or two words a caller or a card addresses that could be a name: capitalised, or of a script without
+    letter case (Georgian's Mkhedruli counts as one: Python gives it capitals, Georgian never writes them); no stop
+    word, common word, kinship word ("Happy birthday Mum!") or weekday ("Call Monday")."""
+    from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
+
+    return all(not is_stop_word(w) and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
+               and w.lower() not in RELATION_WORDS and not (w.isupper() and len(w) <= 3)
+               and (w[0].isupper() or not w[0].islower() or "\u10d0" <= w[0] <= "\u10ff") for w in value.split())
 
 
 def _after_cue(text: str, start: int) -> bool:

@@ -192,6 +192,8 @@ def test_couriers_neighbours_and_roles_of_more_languages(text: str, expected: li
     ("客服小周态度很好，马上补发了", ["小周"]),  # the familiar "little" with a surname, after a role word
     ("ลูกค้า คุณมาลี ใจดี แจ้งว่าได้รับของแล้ว", ["มาลี ใจดี"]),  # the Thai honorific on a given name and surname
     ("คุณภาพดี มาก ส่งไว", []),  # "คุณภาพ" is quality
+    ("客戶陳美玲投訴分店職員態度差", ["陳美玲"]),  # traditional characters: 客戶 (customer)
+    ("სახელი: ნანა ბერიძე. შეკვეთა: GE-1102.", ["ნანა ბერიძე"]),  # the Georgian "name" label
 ])
 def test_speakers_and_roles_of_scripts_without_case(text: str, expected: list[str]) -> None:
     from anonymize.recognizers.cues import IntroNameRecognizer

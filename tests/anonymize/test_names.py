@@ -137,6 +137,13 @@ def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
     ("Callback done 14:20. /jk", ["jk"]),
     ("Shipped by DHL.", []),
     ("max 50 km/h", []),
+    # the person to call, before or after the number; the person a card greets
+    ("Please ring Tendai on 0772 555 018 when close", ["Tendai"]),
+    ("Kui ei mahu, helistage 5555 4410 (Marek).", ["Marek"]),
+    ("meine Bestellung 3401878 (Wintermantel) ist beschädigt", []),  # a cased word in brackets must be listed
+    ("Call Monday 0800 123 4567", []),
+    ("Happy retirement Gwen! Enjoy the garden.", ["Gwen"]),
+    ("Happy birthday Mum!", []),  # a kinship word
 ])
 def test_staff_labels_closing_names_and_tagalog_articles(text: str, expected: list[str]) -> None:
     from anonymize.recognizers import NameCueRecognizer

@@ -59,6 +59,11 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("Citizenship no. 12-02-70-04411 verified", "ID_DOCUMENT", "12-02-70-04411"),
     ("w zamówieniu PL/2024/55120 brakuje poszewki", "ORDER_NUMBER", "PL/2024/55120"),
     ("Line ID ploy_suda, tel later", "PERSON", "ploy_suda"),
+    ("recoge con su camioneta 4410-KTM mañana", "LICENSE_PLATE", "4410-KTM"),  # Bolivia
+    ("je viens en voiture (GE 412 118)", "LICENSE_PLATE", "GE 412 118"),  # Switzerland
+    ("來電人查詢，身份證 2214410(7)，已處理", "ID_DOCUMENT", "2214410(7)"),  # a Hong Kong or Macau id's check digit
+    ("el cliente dejó su DPI (2410 55120 0101) en caja", "ID_DOCUMENT", "2410 55120 0101"),  # Guatemala
+    ("Миний захиалга MN-55102 ирээгүй байна.", "ORDER_NUMBER", "MN-55102"),  # Mongolian "order"
     # a value right before a Japanese or Chinese particle: the whole value, every group of it
     ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
     ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),
@@ -125,6 +130,7 @@ NOT_FOUND = [  # (text, entity type that must not be found, or a word no finding
     ("@shop.com is down again", "PERSON", "shop"),  # a domain under a generic top-level domain
     ("comprado na loja Shopping Iguatemi.", "PERSON", "uatemi"),  # "Ig" inside a word is no Instagram cue
     ("Bestellung 12 AB 3456 ist angekommen", "LICENSE_PLATE", "12 AB"),  # a plate shape with no vehicle word
+    ("Zapopan, Jal., CP 45150. La camioneta gris", "LICENSE_PLATE", "CP"),  # a postcode label beside a vehicle
     ("my husband will love it", "PERSON", "will"),
     ("my son will always use it", "PERSON", "will"),
     ("my daughter may like the colour", "PERSON", "may"),
