@@ -71,7 +71,8 @@ class Anonymizer:
     """Detect personal data and replace it according to a `Policy`.
 
     Args:
-        allow_list: terms never masked (catalog brands, store names); a finding wholly inside one is dropped.
+        allow_list: terms never masked (catalog brands, store names); a finding wholly inside one is dropped,
+            unless it is a town after a preposition of place (`placed_by_preposition`: "entrega em Nampula").
         deny_list: terms always masked (as `CUSTOM`), beating the allow-list.
         use_ner: run the NER backend (without it only the rules run; the "primary" rules find no names).
         ner_backend: "learned" (default): the learned PII detector (anonymize/detector) for names, places, street
@@ -171,7 +172,8 @@ class Anonymizer:
     def _not_excluded(self, text: str, findings: list[Finding]) -> list[Finding]:
         """`findings` less what the allow-list and the retail exclusions say is no personal data."""
         kept = [piece for f in findings
-                for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES else (f,))]
+                for piece in (self._allow.subtract(text, f)
+                              if f.entity_type in ALLOWABLE_TYPES and not placed_by_preposition(text, f) else (f,))]
         kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
         kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
@@ -282,6 +284,23 @@ def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operat
         except ValueError as exc:
             raise PolicyError(str(exc)) from None
     return operators
+
+
+def placed_by_preposition(text: str, finding: Finding) -> bool:
+    """A LOCATION right after a preposition of motion or position and not before goods or a capitalised word
+    ("entrega rápida em Nampula", "sent from Zomba tomorrow"): a town where someone is, even when a catalog names a
+    product line after it ("the Nampula basket"), so the allow-list does not keep it (`world_places.
+    PREPOSITION_BEFORE`, `retail_brands` goods words)."""
+    if finding.entity_type != "LOCATION":
+        return False
+    from anonymize.recognizers.retail_brands import is_goods_word
+    from anonymize.recognizers.world_places import PREPOSITION_BEFORE
+
+    if PREPOSITION_BEFORE.search(text, max(0, finding.start - 16), finding.start) is None:
+        return False
+    after = re.match(r"[ \t]+([^\W\d_]+)", text[finding.end:finding.end + 40])
+    # a capitalised word after it continues a longer name ("Expected more from Homestead Basics": a brand)
+    return after is None or not (is_goods_word(after.group(1).lower()) or after.group(1)[0].isupper())
 
 
 class _AllowList:

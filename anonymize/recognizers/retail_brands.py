@@ -262,6 +262,11 @@ def is_named_product(text: str, finding: Finding) -> bool:
     return not listed_name(text[finding.start:finding.end])
 
 
+def is_goods_word(word: str) -> bool:
+    """A lower-case word naming a kind of goods in a cue language (`_GOODS`, `_GOODS_BEFORE`)."""
+    return word in _GOODS or word in _GOODS_BEFORE
+
+
 def _goods_right_after(words: list[str]) -> bool:
     """Goods as the first or second word after a name, and not after a verb, an article or a function word, which
     make the name a person who does something with goods ("Adeyemi wants blanket", "Nakamura bought a sofa")."""

@@ -278,6 +278,10 @@ _DIST = r"\d{2,4}[ \t]?(?:metros|mts?\.?|m|varas|vrs\.?|cuadras|c\.)?"
 _CARDINAL = r"(?:al[ \t]+)?(?:norte|sur|este|oeste|noreste|noroeste|sureste|suroeste)(?![\w])"
 _DIRECTIONS = (rf"(?<![\w])(?:de|del|desde)[ \t][^,.;:\n\d]{{2,60}}?[ \t],?[ \t]?{_DIST}[ \t]{_CARDINAL}"
                rf"(?:[ \t]?,?[ \t]?(?:y[ \t])?{_DIST}[ \t]{_CARDINAL})*")
+# ... and the distances first, the landmark after them ("200 metros sur y 50 este de la plaza de deportes"), to the
+# end of the clause
+_DIRECTIONS_FIRST = (rf"(?<![\w]){_DIST}[ \t]{_CARDINAL}(?:[ \t]?,?[ \t]?(?:y[ \t])?{_DIST}[ \t]{_CARDINAL})*"
+                     rf"[ \t](?:de|del|desde)[ \t][^,.;:\n\d]{{2,60}}?(?=[ \t]*(?:[,.;:\n]|$))")
 # Vietnamese written without diacritics, as chats do: "so 7 hem 284 le van sy" (number, lane or street, its name)
 _VIETNAMESE_ASCII = (rf"(?<![\w])(?i:so){_SP}\d{{1,4}}[a-z]?(?:/\d{{1,4}})*,?{_SP}(?i:duong|hem|ngo|pho|kiet)"
                      rf"(?:{_SP}\d{{1,4}}(?:/\d{{1,4}})*)?{_SP}[a-z]{{1,7}}(?:{_SP}[a-z]{{1,7}}){{0,3}}"
@@ -355,6 +359,7 @@ def world_street_recognizer() -> RegexRecognizer:
         Pattern(_CARE_OF, 0.8, 0.9, flags=0, needs="(?i:c/o|c/-|z\\.?\\s?hd)"),
         Pattern(_AREA, 0.8, 0.9, flags=0),
         Pattern(_DIRECTIONS, 0.8, 0.9, needs=r"(?i:norte|sur|este|oeste)"),
+        Pattern(_DIRECTIONS_FIRST, 0.8, 0.9, needs=r"(?i:norte|sur|este|oeste)"),
         Pattern(_HOUSE, 0.8, 0.9, flags=0),
         Pattern(_VIETNAMESE_ASCII, 0.75, 0.9, flags=0),
     ])

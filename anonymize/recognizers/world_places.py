@@ -55,6 +55,14 @@ _PREPOSITION = re.compile(r"(?<![\w'’-])(?:(?i:" + "|".join(sorted(PREPOSITION
 # Göteborg", "00-950 Warszawa", "D-80331 München"): four or five digits, or the Swedish, Czech and Slovak "NNN NN" and
 # the Polish "NN-NNN", with an optional country letter prefix
 _POSTCODE_BEFORE = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+(?=[^\W\d_])")
+# a preposition of motion or position right before a town (`engine.placed_by_preposition`): "entrega em |Nampula",
+# "Stiže sutra u |Mostar"; not the ones that also make a product's origin or a genitive ("savon de Marseille",
+# "Stroopwafels van Gouda", "De Amsterdam fietstas": Dutch "the"), nor "in" ("in Lagos Sunset print")
+_PLACING = ("to", "from", "into", "near", "em", "no", "na", "para", "pra", "nach", "naar", "à", "au", "aux", "vers",
+            "hasta", "hacia", "desde", "u", "w", "we", "v", "ve", "do", "till", "til", "hadi", "kutoka", "katika",
+            "ke", "menuju", "ở", "tại", "đến", "uz", "į", "iz", "iš", "ile", "ga", "bis")
+PREPOSITION_BEFORE = re.compile(r"(?<![\w'’-])(?i:" + "|".join(sorted(_PLACING, key=len, reverse=True))
+                                + r")[ \t]+$")
 _TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
 _TURKISH_END = re.compile(_TURKISH_CASE + r"$")
 # one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)

@@ -132,3 +132,17 @@ def test_a_product_word_before_a_catalog_term_is_no_name(text: str, allow: tuple
 def test_the_product_word_rule_keeps_addresses() -> None:
     """Only PERSON and LOCATION findings: a street line opening with a word before the term keeps that word."""
     assert masked("Ship to Lipowa Zakopane", ("Zakopane",), "Lipowa Zakopane", entity="STREET_ADDRESS") == ["Lipowa"]
+
+
+@pytest.mark.parametrize(("text", "found", "left"), [
+    ("Obrigado pela entrega rápida em Nampula!", "Nampula", ["Nampula"]),  # a town where someone is
+    ("sent by courier from Zomba tomorrow", "Zomba", ["Zomba"]),
+    ("Your Zomba basket left today", "Zomba", []),  # the catalog's product line
+    ("sent from Zomba basket stock", "Zomba", []),  # goods after it: still the product
+    ("Le savon de Zomba est top", "Zomba", []),  # "de" also makes a product's origin: the allow-list applies
+])
+def test_an_allow_listed_town_after_a_preposition_of_place_stays_masked(text: str, found: str,
+                                                                        left: list[str]) -> None:
+    """A catalog term that is also a town is a place when a preposition of motion or position stands before it and
+    no goods after it (LOCATION findings only)."""
+    assert masked(text, ("Zomba", "Nampula"), found, entity="LOCATION") == left

@@ -115,6 +115,8 @@ FOUND += [
     ("Adresse : Lieu-dit La Grange, 46100 Figeac", "Lieu-dit La Grange"),
     ("Dirección: del Banco Nacional 150 metros al oeste y 25 al norte, casa azul",
      "del Banco Nacional 150 metros al oeste y 25 al norte"),
+    ("Casa verde, 300 metros norte y 75 oeste de la iglesia católica, Heredia",  # the distances first
+     "300 metros norte y 75 oeste de la iglesia católica"),
 ]
 
 # the number before an Arabic street type (Arabic-Indic digits too), Mongolian subdistrict/building/flat numbers and
