@@ -72,7 +72,8 @@ class Anonymizer:
 
     Args:
         allow_list: terms never masked (catalog brands, store names); a finding wholly inside one is dropped,
-            unless it is a town after a preposition of place (`placed_by_preposition`: "entrega em Nampula").
+            unless it is a town after a preposition of place (`placed_by_preposition`: "entrega em Nampula") and no
+            longer term holds it ("Nuit à Grasse").
         deny_list: terms always masked (as `CUSTOM`), beating the allow-list.
         use_ner: run the NER backend (without it only the rules run; the "primary" rules find no names).
         ner_backend: "learned" (default): the learned PII detector (anonymize/detector) for names, places, street
@@ -172,8 +173,8 @@ class Anonymizer:
     def _not_excluded(self, text: str, findings: list[Finding]) -> list[Finding]:
         """`findings` less what the allow-list and the retail exclusions say is no personal data."""
         kept = [piece for f in findings
-                for piece in (self._allow.subtract(text, f)
-                              if f.entity_type in ALLOWABLE_TYPES and not placed_by_preposition(text, f) else (f,))]
+                for piece in (self._allow.subtract(text, f) if f.entity_type in ALLOWABLE_TYPES and not (
+                    placed_by_preposition(text, f) and not self._allow.inside_longer_term(text, f)) else (f,))]
         kept = [f for f in kept if not is_store_branch(text, f)]  # "the Leeds Trinity branch": a shop's, no person's
         kept = [f for f in kept if not is_organisation(text, f)]  # "Marchal SARL": a company's name, no person's
         kept = [f for f in kept if not is_retail_brand(text, f)]  # "paid with Klarna", "DHL says": brands
@@ -287,17 +288,21 @@ def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operat
 
 
 def placed_by_preposition(text: str, finding: Finding) -> bool:
-    """A LOCATION right after a preposition of motion or position and not before goods or a capitalised word
+    """A listed town right after a preposition of motion or position and not before goods or a capitalised word
     ("entrega rápida em Nampula", "sent from Zomba tomorrow"): a town where someone is, even when a catalog names a
     product line after it ("the Nampula basket"), so the allow-list does not keep it (`world_places.
     PREPOSITION_BEFORE`, `retail_brands` goods words)."""
     if finding.entity_type != "LOCATION":
         return False
+    from anonymize.recognizers.places import CITIES
     from anonymize.recognizers.retail_brands import is_goods_word
-    from anonymize.recognizers.world_places import PREPOSITION_BEFORE
+    from anonymize.recognizers.world_places import PREPOSITION_BEFORE, cities
 
     if PREPOSITION_BEFORE.search(text, max(0, finding.start - 16), finding.start) is None:
         return False
+    town = text[finding.start:finding.end].lower()
+    if town not in cities() and town not in CITIES:
+        return False  # a listed town only: "Selected lines from Ted Baker" names a brand
     after = re.match(r"[ \t]+([^\W\d_]+)", text[finding.end:finding.end + 40])
     # a capitalised word after it continues a longer name ("Expected more from Homestead Basics": a brand)
     return after is None or not (is_goods_word(after.group(1).lower()) or after.group(1)[0].isupper())
@@ -334,6 +339,13 @@ class _AllowList:
     def _occurrences(self, folded: str, terms: Iterable[str]) -> list[tuple[int, int]]:
         return [m.span() for term in terms for spelling in self.spellings[term]
                 for m in _term_regex(spelling).finditer(folded)]
+
+    def inside_longer_term(self, text: str, finding: Finding) -> bool:
+        """`finding` lies inside an occurrence of a term longer than it ("Grasse" in the perfume "Nuit à Grasse")."""
+        words = _words(text[finding.start:finding.end]) if self.terms else []
+        terms = {t for w in words for t in self.by_word.get(w, ())}
+        return any(start <= finding.start and finding.end <= end and end - start > finding.end - finding.start
+                   for start, end in self._occurrences(_fold(text), terms)) if terms else False
 
     def subtract(self, text: str, finding: Finding) -> list[Finding]:
         """`finding` minus the characters of allow-listed terms in `text` (see the class docstring)."""

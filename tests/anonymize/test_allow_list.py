@@ -140,9 +140,14 @@ def test_the_product_word_rule_keeps_addresses() -> None:
     ("Your Zomba basket left today", "Zomba", []),  # the catalog's product line
     ("sent from Zomba basket stock", "Zomba", []),  # goods after it: still the product
     ("Le savon de Zomba est top", "Zomba", []),  # "de" also makes a product's origin: the allow-list applies
+    ("Le parfum « Nuit à Zomba » tient bien", "Zomba", []),  # inside a longer catalog term
 ])
 def test_an_allow_listed_town_after_a_preposition_of_place_stays_masked(text: str, found: str,
                                                                         left: list[str]) -> None:
     """A catalog term that is also a town is a place when a preposition of motion or position stands before it and
     no goods after it (LOCATION findings only)."""
-    assert masked(text, ("Zomba", "Nampula"), found, entity="LOCATION") == left
+    assert masked(text, ("Zomba", "Nampula", "Nuit à Zomba"), found, entity="LOCATION") == left
+
+
+def test_an_allow_listed_brand_after_a_preposition_is_no_town() -> None:
+    assert masked("Selected lines from Ted Baker, up to 50%", ("Ted Baker",), "Ted Baker", entity="LOCATION") == []
