@@ -288,17 +288,19 @@ def _build_operators(policy: Policy, hash_key: bytes | None) -> dict[str, Operat
 
 
 def placed_by_preposition(text: str, finding: Finding) -> bool:
-    """A listed town right after a preposition of motion or position and not before goods or a capitalised word
-    ("entrega rápida em Nampula", "sent from Zomba tomorrow"): a town where someone is, even when a catalog names a
-    product line after it ("the Nampula basket"), so the allow-list does not keep it (`world_places.
-    PREPOSITION_BEFORE`, `retail_brands` goods words)."""
+    """A listed town right after a preposition of motion or position or a postcode, and not before goods or a
+    capitalised word ("entrega rápida em Nampula", "sent from Zomba tomorrow", "71000 Sarajevo"): a town where
+    someone is, even when a catalog names a product line after it ("the Nampula basket"), so the allow-list does
+    not keep it (`world_places.PREPOSITION_BEFORE` and `POSTCODE_BEFORE_END`, `retail_brands` goods words)."""
     if finding.entity_type != "LOCATION":
         return False
     from anonymize.recognizers.places import CITIES
     from anonymize.recognizers.retail_brands import is_goods_word
-    from anonymize.recognizers.world_places import PREPOSITION_BEFORE, cities
+    from anonymize.recognizers.world_places import POSTCODE_BEFORE_END, PREPOSITION_BEFORE, cities
 
-    if PREPOSITION_BEFORE.search(text, max(0, finding.start - 16), finding.start) is None:
+    window = max(0, finding.start - 16)
+    if (PREPOSITION_BEFORE.search(text, window, finding.start) is None
+            and POSTCODE_BEFORE_END.search(text, window, finding.start) is None):
         return False
     town = text[finding.start:finding.end].lower()
     if town not in cities() and town not in CITIES:

@@ -18,7 +18,7 @@ ENTITY_TYPES = (  # Presidio-compatible names, then the retail types this applia
 )
 OPERATORS = ("placeholder", "keyed_hash", "redact", "generalize")
 # recorded in audit entries; bump when a default below or what a recognizer finds changes
-POLICY_VERSION = "2026-12-15f"
+POLICY_VERSION = "2026-12-15g"
 # 2026-12-4: national street lines, world given names, merged overlaps, company names, retail brands, locality
 # lines and subdivisions (the recognizers changed since 2026-12-3 without a bump; auditors see one step for them)
 # 2026-12-5: a lower-case first name after a function word of another language needs context, titles used as nouns
@@ -246,6 +246,9 @@ POLICY_VERSION = "2026-12-15f"
 #   Macedonian plates); traditional-character roles ("客戶", "來電人"); the Georgian "name" label
 # 2026-12-15f: an allow-listed catalog term that is a town after a preposition of motion or position stays masked
 #   ("entrega em Nampula"); Costa Rican directions with the distances first ("200 metros sur y 50 este de la plaza")
+# 2026-12-15g: the same after a postcode ("71000 Sarajevo"); Albanian "në"/"nga" before a city; Hungarian birth
+#   dates ("szül. 1985. 04. 17."); greetings of more languages before a name ("Χρόνια πολλά Νίκο!"); a Cyrillic
+#   initial and name ("Б.Сарнай")
 
 
 class PolicyError(AnonymizeUserError, ValueError):

@@ -95,6 +95,7 @@ _GLUED_ID = (r"(?:運転免許証(?:\s*第)?|免許証番号|パスポート(?:�
 # A document or card value of letter and digit groups: "KSK 118 204 559", "FID 77 0215 4491", "85.07.30-033.61"
 _GROUPED = r"((?:[A-Z]{1,4} )?\d{2,6}(?:[ .-]\d{2,6}){1,5}" + VALUE_END + ")"
 BIRTH_WORLD = _cue(r"""nar\.|narozen|narozena|datum narození|született|születési dátum|doğum tarihi|d\.t\.|дата рождения
+szül\.|szül
 д\.р\.|родился|родилась|ngày sinh|tanggal lahir|tgl lahir|lahir|ημερομηνία γέννησης|γεννήθηκε|data nașterii|născut
 născută|fødselsdato|født|syntymäaika|född|födelsedatum|dátum narodenia|narodený|narodená|datum rojstva
 datum rođenja|datum rodjenja|gimimo data|dzimšanas datums|sünniaeg|дата на раждане|дата народження|народився
@@ -111,7 +112,9 @@ _WORLD_DATE = (r"(\d{4}\s?年\s?\d{1,2}\s?月\s?\d{1,2}\s?日|" + ERA_DATE + r"|
                + r"|" + _CUED_YEAR + r"[./-]\d{1,2}[./-]\d{1,2}"
                # written months: "12 сентября 1983 г.", "5 มีนาคม 2535", "1990. március 5."
                + r"|\d{1,2}\.?\s" + _WORLD_MONTH + r"\s" + _CUED_YEAR + r"(?:\s?(?:г\.|р\.)|(?!\d))"
-               + r"|" + _CUED_YEAR + r"\.\s" + _WORLD_MONTH + r"\s\d{1,2}\.?(?!\d))")
+               + r"|" + _CUED_YEAR + r"\.\s" + _WORLD_MONTH + r"\s\d{1,2}\.?(?!\d)"
+               # Hungarian digits: year, month and day each closed by a full stop ("1985. 04. 17.")
+               + r"|" + _CUED_YEAR + r"\.\s?\d{1,2}\.\s?\d{1,2}\.(?!\d))")
 # Cues glued to their value or to a particle: CJK, Korean, Arabic, Hebrew, Thai order/customer words.
 _GLUED_ORDER = (r"(?:注文番号|ご注文番号|注文no\.?|订单号|订单编号|訂單編號|訂單號|訂單|订单|주문번호|주문 번호|주문"
                 r"|رقم الطلب|الطلب رقم|طلب رقم|الطلب|מספר הזמנה|הזמנה|หมายเลขคำสั่งซื้อ|เลขที่คำสั่งซื้อ)")

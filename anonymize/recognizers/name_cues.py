@@ -119,7 +119,9 @@ _GREETING_NAME = re.compile(
     r"merry (?:christmas|xmas|chrissy)|feliz (?:cumpleaños|navidad|aniversario)|feliz aniversário|parabéns|"
     r"joyeux anniversaire|bon anniversaire|buon compleanno|alles gute(?: zum geburtstag)?|"
     r"herzlichen glückwunsch|gefeliciteerd|wszystkiego najlepszego|grattis på födelsedagen|grattis|"
-    r"tillykke|gratulerer|doğum günün kutlu olsun|с днём рождения|с днем рождения)"
+    r"tillykke|gratulerer|doğum günün kutlu olsun|с днём рождения|с днем рождения|з днем народження|"
+    r"χρόνια πολλά|გილოცავ დაბადების დღეს|gëzuar ditëlindjen|sretan rođendan|vše nejlepší|boldog születésnapot|"
+    r"joyeux noël|buon natale|frohe weihnachten|feliz navidad|wesołych świąt)"
     r",?[ \t]+(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)[ \t]*(?=[!,.🎉🎂🎁❤]|$)", re.MULTILINE)
 # A review's signature of a name and the writer's town ("... no bother at all.\nGer, Limerick", "... three pairs. Sue
 # from Stroud"): one or two capitalised words, then a comma or "from" and a listed city, closing the text
@@ -132,6 +134,11 @@ _STAFF_INITIALS = re.compile(r"(?:(?<![\w-])(?i:agent|agente|rep|advisor|operato
                              r"approved by|handled by|processed by|checked by|signed by|by)[ \t]*:?[ \t]*"
                              r"([A-Z]{2,3})(?=[ \t]*(?:[.!;)]|$))"
                              r"|(?:^|(?<=\s))/([A-Za-z]{2,3}|[A-Z][a-z][A-Z])[ \t]*$)", re.MULTILINE)
+# An initial and a capitalised Cyrillic word, as Russian, Ukrainian and Mongolian write a person (an initial of the
+# father's or family name before the given name: "Б.Сарнай", "И. Петров"); a lower-case abbreviation ("г.Москва",
+# "ул. Ленина") is no initial
+_CYRILLIC_INITIAL = re.compile(r"(?<![\w.])([А-ЯЁӨҮІЇЄ]\.[ \t]?[А-ЯЁӨҮІЇЄ][а-яёөүіїє]{2,}(?:-[А-ЯЁ][а-яё]+)?)"
+                               r"(?![\w.-])")
 # Tagalog's personal articles "si", "ni", "kay" (plural "sina", "nina", "kina") stand only before the name of a person
 # ("si Marites ito", "Pa-deliver na lang po kay Rowena"); the same words are Spanish, French and Swahili ones ("si
 # Correos no entrega", "ni Amazon ni eBay"), so the text must hold Tagalog function words too, or the name be listed
@@ -253,6 +260,8 @@ class NameCueRecognizer:
             start = max(0, len(text) - 60) + one.start(1)
             out.append(Finding("PERSON", start, start + len(one.group(1)), self.weak_score, self.name))
         out += self._tagalog_names(text)
+        if "." in text:
+            out += [self._finding(m, self.score) for m in _CYRILLIC_INITIAL.finditer(text)]
         out += [self._finding(m, self.score) for m in _NAME_DASH_PHONE.finditer(text) if _signature(m.group(1))]
         out += [self._finding(m, self.score) for m in _CALL_NAME.finditer(text) if _addressed(m.group(1))]
         for m in _NAME_AFTER_PHONE.finditer(text):

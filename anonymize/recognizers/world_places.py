@@ -38,7 +38,7 @@ PREPOSITIONS = frozenset(re.findall(r"\S+", """
 in from to near at around outside via en à a au aux de du des depuis vers près chez em no na para pelo pela do da
 desde hasta hacia cerca di da dal dalla per presso vicino nach aus bei von zu im ins nahe nähe i fra från från till
 til på från w we z ze do pod koło przy v ve z u k ke dari di ke menuju dekat sa mula hanggang naar uit bij te tot
-van het kutoka hadi katika for dey wa ở tại từ đến""")) - {"het", "sa"}
+van het kutoka hadi katika for dey wa ở tại từ đến në nga""")) - {"het", "sa"}
 # ... and, in lower case only (as chats write them; "L Paris" is a size and a product line), colloquial Portuguese and
 # Spanish ("mudei pra Recife") and Arabic written in Latin letters ("l Sfax", "3a Jounieh"; not "men", an English and
 # Scandinavian word)
@@ -60,9 +60,11 @@ _POSTCODE_BEFORE = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \
 # "Stroopwafels van Gouda", "De Amsterdam fietstas": Dutch "the"), nor "in" ("in Lagos Sunset print")
 _PLACING = ("to", "from", "into", "near", "em", "no", "na", "para", "pra", "nach", "naar", "à", "au", "aux", "vers",
             "hasta", "hacia", "desde", "u", "w", "we", "v", "ve", "do", "till", "til", "hadi", "kutoka", "katika",
-            "ke", "menuju", "ở", "tại", "đến", "uz", "į", "iz", "iš", "ile", "ga", "bis")
+            "ke", "menuju", "ở", "tại", "đến", "uz", "į", "iz", "iš", "ile", "ga", "bis", "në", "nga")
 PREPOSITION_BEFORE = re.compile(r"(?<![\w'’-])(?i:" + "|".join(sorted(_PLACING, key=len, reverse=True))
                                 + r")[ \t]+$")
+# ... or a postcode right before a town, as an address's last line writes it ("71000 |Sarajevo")
+POSTCODE_BEFORE_END = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+$")
 _TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
 _TURKISH_END = re.compile(_TURKISH_CASE + r"$")
 # one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)

@@ -141,6 +141,7 @@ def test_the_product_word_rule_keeps_addresses() -> None:
     ("sent from Zomba basket stock", "Zomba", []),  # goods after it: still the product
     ("Le savon de Zomba est top", "Zomba", []),  # "de" also makes a product's origin: the allow-list applies
     ("Le parfum « Nuit à Zomba » tient bien", "Zomba", []),  # inside a longer catalog term
+    ("Ulica 5, 71000 Zomba. Selma", "Zomba", ["Zomba"]),  # after a postcode: an address's town
 ])
 def test_an_allow_listed_town_after_a_preposition_of_place_stays_masked(text: str, found: str,
                                                                         left: list[str]) -> None:

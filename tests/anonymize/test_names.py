@@ -144,6 +144,9 @@ def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
     ("Call Monday 0800 123 4567", []),
     ("Happy retirement Gwen! Enjoy the garden.", ["Gwen"]),
     ("Happy birthday Mum!", []),  # a kinship word
+    ("Χρόνια πολλά Νίκο! Να είσαι καλά", ["Νίκο"]),  # greetings of more languages and scripts
+    ("Захиалга MN-55120. Б.Сарнай", ["Б.Сарнай"]),  # a Cyrillic initial and a name
+    ("Доставка в г.Москва, ул. Ленина 5", []),  # lower-case abbreviations are no initials
 ])
 def test_staff_labels_closing_names_and_tagalog_articles(text: str, expected: list[str]) -> None:
     from anonymize.recognizers import NameCueRecognizer

@@ -64,6 +64,7 @@ FOUND = [  # (text, entity type, the exact value that must be found)
     ("來電人查詢，身份證 2214410(7)，已處理", "ID_DOCUMENT", "2214410(7)"),  # a Hong Kong or Macau id's check digit
     ("el cliente dejó su DPI (2410 55120 0101) en caja", "ID_DOCUMENT", "2410 55120 0101"),  # Guatemala
     ("Миний захиалга MN-55102 ирээгүй байна.", "ORDER_NUMBER", "MN-55102"),  # Mongolian "order"
+    ("Hívó: Szabó Anna, szül. 1979. 11. 03., visszahívást kér", "DATE_OF_BIRTH", "1979. 11. 03."),  # Hungarian
     # a value right before a Japanese or Chinese particle: the whole value, every group of it
     ("ポイントカード1234 5678 9012の統合をお願いします", "LOYALTY_ID", "1234 5678 9012"),
     ("会员卡号66120048已经过期了", "LOYALTY_ID", "66120048"),

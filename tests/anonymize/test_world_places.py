@@ -38,6 +38,7 @@ from anonymize.recognizers.world_places import CITIES_FILE, WorldPlaceRecognizer
     ("Mme Petit, 4 rue des Lilas, 31000 Toulouse.", ["Toulouse"]),  # after a postcode, as an address ends
     ("Hornsgatan 5, 118 20 Stockholm", ["Stockholm"]),
     ("I walked 10000 Steps today", []),  # a number before a word that is no listed city
+    ("Dërgesa në Shkodër erdhi për 3 ditë", ["Shkodër"]),  # Albanian "në" (in)
 ])
 def test_listed_cities_are_found_after_a_preposition_of_place(text: str, found: list[str]) -> None:
     assert [text[f.start:f.end] for f in WorldPlaceRecognizer().analyze(text)] == found
