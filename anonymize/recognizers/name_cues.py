@@ -93,7 +93,7 @@ _STAFF_CUE = re.compile(
     r"[ \t]*[:：]?[ \t]*(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)(?=[ \t]*(?:[.!;,)]|$))", re.MULTILINE)
 # A one-word signature closing a text after its last sentence ("... Retourlabel gestuurd. Daan"): a listed given
 # name or surname; two or three words are `_CLOSING`'s
-_CLOSING_ONE = re.compile(r"(?:[.!?]\s+/?|\n\s*/?)(" + r"[^\W\d_a-zß-ÿ][^\W\d_]*(?:['’-][^\W\d_]+)*" + r")\s*\.?\s*$")
+_CLOSING_ONE = re.compile(r"(?:[.!?]\s+/?|\n\s*/?)(" + _NOTE_NAME + r")\s*\.?\s*$")
 # A name and the number to call, closing a line or text ("... Nugegoda 10250. Kumari - 077 555 3921", "Abdelkarim – 06
 # 70 55 51 28"): the one or two capitalised words before the dash, after a sentence's end or at the line's start
 _NAME_DASH_PHONE = re.compile(r"(?:^|(?<=[.!?:;]\s)|(?<=\n))(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
@@ -128,10 +128,10 @@ _GREETING_NAME = re.compile(
 _NAME_AND_TOWN = re.compile(r"(?:^|[.!?]\s+/?|\n\s*/?)(" + _NOTE_NAME + r"(?: " + _NOTE_NAME + r")?)(?:,[ \t]*|"
                             r"[ \t]+(?:from|of|aus|de|da|van|z|iz)[ \t]+)(" + _NOTE_NAME + r"(?: " + _NOTE_NAME
                             + r")?)[ \t]*[.!]?\s*$")
-# A member of staff's initials after a staff label or "by" ("Refund issued. Agent DL.", "Approved by KL."), or after
-# a slash closing a note ("Rückruf erledigt 14:20. /mh"): two or three letters
+# A member of staff's initials after a staff label or a staff verb's "by" ("Refund issued. Agent DL.", "Approved by
+# KL."; not a bare "by": "made by HP."), or after a slash closing a note ("Rückruf erledigt 14:20. /mh")
 _STAFF_INITIALS = re.compile(r"(?:(?<![\w-])(?i:agent|agente|rep|advisor|operator|operador|operatore|atendente|"
-                             r"approved by|handled by|processed by|checked by|signed by|by)[ \t]*:?[ \t]*"
+                             r"approved by|handled by|processed by|checked by|signed by)[ \t]*:?[ \t]*"
                              r"([A-Z]{2,3})(?=[ \t]*(?:[.!;)]|$))"
                              r"|(?:^|(?<=\s))/([A-Za-z]{2,3}|[A-Z][a-z][A-Z])[ \t]*$)", re.MULTILINE)
 # An initial and a capitalised Cyrillic word, as Russian, Ukrainian and Mongolian write a person (an initial of the
@@ -268,8 +268,7 @@ class NameCueRecognizer:
             group = 1 if m.group(1) else 2
             value = m.group(group)
             # in brackets, a cased word must be a listed name: "Bestellung 3401878 (Wintermantel)", "(Zentrale)"
-            cased = any(ch.isupper() for ch in value) and not "\u10d0" <= value[0] <= "\u10ff"
-            if _addressed(value) and (group == 2 or not cased or _listed_note_name(value)):
+            if _addressed(value) and (group == 2 or not _cased(value) or _listed_note_name(value)):
                 out.append(Finding("PERSON", m.start(group), m.end(group), self.score, self.name))
         out += [self._finding(m, self.score) for m in _GREETING_NAME.finditer(text) if _addressed(m.group(1))]
         town = _NAME_AND_TOWN.search(text[-80:])
@@ -383,13 +382,19 @@ def _signature(value: str, *, signed: bool = False) -> bool:
 
 def _addressed(value: str) -> bool:
     """One or two words a caller or a card addresses that could be a name: capitalised, or of a script without
-    letter case (Georgian's Mkhedruli counts as one: Python gives it capitals, Georgian never writes them); no stop
-    word, common word, kinship word ("Happy birthday Mum!") or weekday ("Call Monday")."""
+    letter case (`_cased`); no stop word, common word, kinship word ("Happy birthday Mum!") or weekday ("Call
+    Monday")."""
     from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
 
     return all(not is_stop_word(w) and w.lower() not in COMMON_WORDS and w.lower() not in _NOT_NAMES
                and w.lower() not in RELATION_WORDS and not (w.isupper() and len(w) <= 3)
-               and (w[0].isupper() or not w[0].islower() or "\u10d0" <= w[0] <= "\u10ff") for w in value.split())
+               and (w[0].isupper() or not _cased(w)) for w in value.split())
+
+
+def _cased(value: str) -> bool:
+    """`value` is written in a script with letter case; Georgian's Mkhedruli is not, although Python gives it
+    capitals (Mtavruli, which Georgian does not use to capitalise)."""
+    return any(ch.isupper() or ch.islower() for ch in value if not "\u10d0" <= ch <= "\u10ff")
 
 
 def _after_cue(text: str, start: int) -> bool:

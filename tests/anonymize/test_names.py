@@ -136,6 +136,7 @@ def test_signatures_of_support_agents(text: str, expected: list[str]) -> None:
     ("Refund issued. Agent TW.", ["TW"]),
     ("Callback done 14:20. /jk", ["jk"]),
     ("Shipped by DHL.", []),
+    ("Printer made by HP.", []),  # a bare "by" names a maker, not a member of staff
     ("max 50 km/h", []),
     # the person to call, before or after the number; the person a card greets
     ("Please ring Tendai on 0772 555 018 when close", ["Tendai"]),
