@@ -56,15 +56,15 @@ SCRIPT_REGIONS = (
 # the shape of an address, a local part, an at word and a domain ending in a top-level domain.
 _DOT_WORD = (r"(?:dot|punkt|punktum|point|punto|ponto|punt|pont|punct|kropka|piste|prik|prikk|tečka|tecka|bodka|"
              r"točka|tocka|pika|titik|nokta)")
-_AT_WORDS = (r"(?:at|arroba|arobase|chiocciola|chez|snabel-a|snabela|klammeraffe|apenstaartje|apenstaart|małpa|malpa|"
-             r"miuku|kukac|zavináč|zavinac|afna|ät)")
+# the at words that mean nothing else: an address spelled with one needs no e-mail word near ("marta arroba gmail
+# punto com"); "at", "chez" and "ät" are prepositions too
+_SURE_AT_WORDS = (r"arroba|arobase|chiocciola|snabel-a|snabela|klammeraffe|apenstaartje|apenstaart|małpa|malpa|miuku|"
+                  r"kukac|zavináč|zavinac|afna")
+_AT_WORDS = rf"(?:at|chez|ät|{_SURE_AT_WORDS})"
 # ".", " . " (not a full stop: "home. It"), " dot ", "[dot]", "(dot)", "[.]", "{punkt}"
 _DOT = rf"(?:\.|\s+\.\s+|\s+{_DOT_WORD}\s+|\s*[\[({{<]\s*(?:{_DOT_WORD}|\.)\s*[\])}}>]\s*)"
 _AT_WORD = rf"\s+{_AT_WORDS}\s+"
-# the at words that mean nothing else: an address spelled with one needs no e-mail word near ("marta arroba gmail
-# punto com"); "at", "chez" and "ät" are prepositions too
-_AT_SURE = (r"\s+(?:arroba|arobase|chiocciola|snabel-a|snabela|klammeraffe|apenstaartje|apenstaart|małpa|malpa|miuku|"
-            r"kukac|zavináč|zavinac|afna)\s+")
+_AT_SURE = rf"\s+(?:{_SURE_AT_WORDS})\s+"
 _CAPS_AT, _CAPS_DOT = r"(?:AT|ARROBA|AROBASE)", r"(?:DOT|PUNKT|POINT|PUNTO|PONTO)"
 # a separator spelled out inside the local part: "tom underscore barraclough", "ana tiret bas lima", "jo dash smith"
 _LOCAL_SEP = rf"(?:{_DOT}|\s+(?:underscore|tiret bas|guion bajo|guión bajo|trattino basso|unterstrich|dash|hyphen)\s+)"

@@ -273,7 +273,7 @@ def _goods_right_after(words: list[str]) -> bool:
     from anonymize.recognizers.refine import is_stop_word  # refine imports name_lists, not this module
 
     def goods(word: str) -> bool:
-        return (word in _GOODS or word in _GOODS_BEFORE) and word not in _GOODS_AND_WORDS
+        return is_goods_word(word) and word not in _GOODS_AND_WORDS
 
     if words and goods(words[0]):
         return True
@@ -286,8 +286,8 @@ _PAST_IRREGULAR = frozenset(("bought", "got", "sent", "took", "gave", "left", "b
 
 
 # Goods words that are also verbs or function words of the cue languages, which follow a name as often ("Kowalczyk
-# hat dieselbe": German "has"; "Bri stole it", "Anna throws", Swedish "rum": room): only after an
-# article or possessive
+# hat dieselbe": German "has"; "Bri stole it", "Anna throws", Swedish "rum": room): only after an article or
+# possessive
 _GOODS_AND_WORDS = frozenset(("hat", "pan", "pans", "pot", "pots", "cap", "tee", "tees", "line", "range", "kit",
                               "shell", "poles", "series", "edition", "collection", "bed", "stole", "throw", "throws",
                               "jam", "rum", "belt", "mixer", "sheets", "set", "tas"))  # "tas": French "a lot"
