@@ -46,6 +46,7 @@ from anonymize.recognizers.retail_brands import (
     is_promo_code,
     is_retail_brand,
 )
+from anonymize.recognizers.words import CJK
 
 # An egress token (anonymize.pseudonym, purpose "egress": a keyed HMAC that replaced a customer id) is no personal
 # data; masking it would only hide from the model which customer a message is about.
@@ -393,7 +394,7 @@ def _names_a_product(value: str, term_follows: bool) -> bool:
 
 
 # Kana, CJK ideographs and Hangul: scripts written without spaces, so a Latin-script term may touch them.
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK = CJK
 _CJK_RE = re.compile(f"[{_CJK}]")
 _HYPHENS = "\u2010\u2011-"  # the hyphens that join two words into one compound (last: literal in a [...] class)
 _SEPARATOR = f"[\\s{_HYPHENS}]+"  # between a term's words

@@ -27,7 +27,7 @@ from anonymize.findings import Finding
 from anonymize.recognizers.base import Pattern, RegexRecognizer
 from anonymize.recognizers.cue_words import BIRTH_CUES, MONTHS
 from anonymize.recognizers.cue_words import cue as _cue
-from anonymize.recognizers.words import is_letters
+from anonymize.recognizers.words import CJK, MARKS, is_letters
 
 # After the cue: up to three filler tokens ("no.", "nº", "number", "is", ":", "#"), then the value.
 _FILL = (r"(?:[\s:：#=]*(?:no\.?|nr\.?|nº|n°|n\.|num\.?|number|nummer|numéro|número|numero|numer|code|id|ref\.?|is|ist|"
@@ -37,7 +37,6 @@ _FILL = rf"(?:{_FILL}){{1,3}}"
 # A value ends where a word does, or at a Chinese, Japanese or Korean character: those scripts write the particle or
 # the next word right after it ("ポイントカード8801 2234 5567の統合", "会员卡号12345678已") - without that, a grouped
 # number lost its last group and a glued one was not found at all.
-CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
 VALUE_END = rf"(?![^\W{CJK}]|-)"
 _VALUE = (rf"(#?(?:\d{{2,6}}(?: \d{{2,6}}){{1,5}}{VALUE_END}|[A-Za-z0-9](?:[A-Za-z0-9]|[-./_](?=[A-Za-z0-9])){{3,29}}"
           rf"(?![^\W{CJK}]|-|[./]\w)))")
@@ -287,9 +286,7 @@ _INTRO_NAME = re.compile(r"(?:[\s,:;(]|\s-\s)*(" + _CASED_NAME + r"(?: " + _CASE
 
 # A signature after a dash or slash ending the text: "— Thabo M.", "- Sarah", "/Hampus", "~ Ana Lima"
 # (group 2: the initial; an initial, the dash opening its line, or a listed name makes it a signature)
-# (the vowel signs and other combining marks of the Indic scripts, Thai, Hebrew and Arabic are no \w in Python's re:
-# "सुनिता" is one word only with them)
-MARKS = "\u0300-\u036f\u0591-\u05c7\u064b-\u065f\u0900-\u0dff\u0e31-\u0e4e\u1780-\u17ff"
+# (with the combining marks of `words.MARKS`, which Python's re leaves out of \w: "सुनिता" is one word only with them)
 _SIGNATURE_WORD = rf"[^\W\d_a-zß-ÿ](?:[^\W\d_]|[{MARKS}])+(?:['’-](?:[^\W\d_]|[{MARKS}])+)*"
 _DASH_SIGNATURE = re.compile(r"(?:^|(?<=[\s.!?)]))[—–~/-][ \t]?(" + _SIGNATURE_WORD + r"(?:[ \t]" + _SIGNATURE_WORD
                              + r"){0,2}([ \t][^\W\d_a-zß-ÿ]\.)?)[ \t]*[!.]?\s*\Z")

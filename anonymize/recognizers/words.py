@@ -29,6 +29,9 @@ def _mark_ranges(blocks: tuple[tuple[int, int], ...] = _MARK_BLOCKS) -> str:
 
 # the body of a character class (put it inside [...]); built from this Python's Unicode database
 MARKS = _mark_ranges()
+# kana, CJK ideographs (and compatibility ideographs) and Hangul: scripts written without spaces between words, so a
+# value, a term or a particle may touch them (the body of a character class)
+CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 # one word: a letter, then letters, digits, marks, apostrophes and hyphens ("सुनीता", "O'Neil", "Jean-Luc")
 WORD = r"[^\W\d_][\w" + MARKS + r"'’-]*"
 

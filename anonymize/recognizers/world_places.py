@@ -54,7 +54,8 @@ _PREPOSITION = re.compile(r"(?<![\w'’-])(?:(?i:" + "|".join(sorted(PREPOSITION
 # A postcode before its town, in the order most of Europe writes an address's last line ("31000 Toulouse", "413 04
 # Göteborg", "00-950 Warszawa", "D-80331 München"): four or five digits, or the Swedish, Czech and Slovak "NNN NN" and
 # the Polish "NN-NNN", with an optional country letter prefix
-_POSTCODE_BEFORE = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+(?=[^\W\d_])")
+_POSTCODE_THEN = r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+"
+_POSTCODE_BEFORE = re.compile(_POSTCODE_THEN + r"(?=[^\W\d_])")
 # a preposition of motion or position right before a town (`engine.placed_by_preposition`): "entrega em |Nampula",
 # "Stiže sutra u |Mostar"; not the ones that also make a product's origin or a genitive ("savon de Marseille",
 # "Stroopwafels van Gouda", "De Amsterdam fietstas": Dutch "the"), nor "in" ("in Lagos Sunset print")
@@ -64,7 +65,7 @@ _PLACING = ("to", "from", "into", "near", "em", "no", "na", "para", "pra", "nach
 PREPOSITION_BEFORE = re.compile(r"(?<![\w'’-])(?i:" + "|".join(sorted(_PLACING, key=len, reverse=True))
                                 + r")[ \t]+$")
 # ... or a postcode right before a town, as an address's last line writes it ("71000 |Sarajevo")
-POSTCODE_BEFORE_END = re.compile(r"(?<![\w.,/:-])(?:[A-Z]{1,2}-)?(?:\d{4,5}|\d{3} \d{2}|\d{2}-\d{3})[ \t]+$")
+POSTCODE_BEFORE_END = re.compile(_POSTCODE_THEN + "$")
 _TURKISH = re.compile(r"(?<![\w'’-])[^\W\d_][\w-]*" + _TURKISH_CASE + r"(?![\w'’-])")
 _TURKISH_END = re.compile(_TURKISH_CASE + r"$")
 # one word of a city's name: letters, inner apostrophes and hyphens ("Aix-en-Provence" is one)
